@@ -1,0 +1,54 @@
+//! Argument parsing shared by handlers, with Redis's acceptance rules.
+
+use super::errors;
+use crate::store::parse_i64_exact;
+
+/// A signed 64-bit integer in canonical form, or Redis's "not an integer" error.
+pub fn int(b: &[u8]) -> Result<i64, &'static str> {
+    parse_i64_exact(b).ok_or(errors::NOT_INTEGER)
+}
+
+/// A non-negative integer that fits `usize`.
+pub fn uint(b: &[u8]) -> Result<usize, &'static str> {
+    match parse_i64_exact(b) {
+        Some(v) if v >= 0 => Ok(v as usize),
+        _ => Err(errors::NOT_INTEGER),
+    }
+}
+
+/// A double as Redis reads one (strtod over the whole argument): decimal
+/// and exponent forms, `inf`, `+inf`, `-inf`; never NaN, never spaces.
+pub fn float(b: &[u8]) -> Result<f64, &'static str> {
+    let s = std::str::from_utf8(b).map_err(|_| errors::NOT_FLOAT)?;
+    if s.is_empty() || s.starts_with(char::is_whitespace) || s.ends_with(char::is_whitespace) {
+        return Err(errors::NOT_FLOAT);
+    }
+    let v = match s.to_ascii_lowercase().as_str() {
+        "inf" | "+inf" | "infinity" | "+infinity" => f64::INFINITY,
+        "-inf" | "-infinity" => f64::NEG_INFINITY,
+        l if l.contains("nan") || l.contains("inf") => return Err(errors::NOT_FLOAT),
+        _ => s.parse::<f64>().map_err(|_| errors::NOT_FLOAT)?,
+    };
+    Ok(v)
+}
+
+/// Case-insensitive comparison with an option name.
+pub fn is(arg: &[u8], name: &str) -> bool {
+    arg.eq_ignore_ascii_case(name.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn float_accepts_what_strtod_accepts() {
+        assert_eq!(float(b"1.5"), Ok(1.5));
+        assert_eq!(float(b"-1e3"), Ok(-1000.0));
+        assert_eq!(float(b"+inf"), Ok(f64::INFINITY));
+        assert!(float(b"nan").is_err());
+        assert!(float(b" 1").is_err());
+        assert!(float(b"").is_err());
+        assert!(float(b"1x").is_err());
+    }
+}

@@ -1,0 +1,294 @@
+//! The common command set.
+//!
+//! Every command is declared once, as a [`CommandSpec`]: name, arity,
+//! flags, key positions, documentation and handler. That one declaration
+//! drives arity errors, `COMMAND` output and key extraction. Each family
+//! lives in its own file with its parsing beside its execution, and lists
+//! its commands in a `COMMANDS` table; [`lookup`] joins the tables.
+//!
+//! Handlers take the arguments as byte slices (the name first, as Redis
+//! passes `argv`) and write their reply through [`Ctx::out`], so a reply is
+//! encoded straight into the connection's output buffer.
+
+pub mod args;
+pub mod errors;
+pub mod keys;
+pub mod server;
+pub mod string;
+
+use crate::protocol::resp::Reply;
+use crate::server::{Client, Server};
+use crate::store::KeyHash;
+use hashbrown::HashMap;
+use std::sync::OnceLock;
+
+/// Command flags, as `COMMAND INFO` names them.
+pub mod flags {
+    pub const WRITE: u32 = 1 << 0;
+    pub const READONLY: u32 = 1 << 1;
+    pub const DENYOOM: u32 = 1 << 2;
+    pub const ADMIN: u32 = 1 << 3;
+    pub const PUBSUB: u32 = 1 << 4;
+    pub const NOSCRIPT: u32 = 1 << 5;
+    pub const BLOCKING: u32 = 1 << 6;
+    pub const LOADING: u32 = 1 << 7;
+    pub const STALE: u32 = 1 << 8;
+    pub const SKIP_MONITOR: u32 = 1 << 9;
+    pub const SKIP_SLOWLOG: u32 = 1 << 10;
+    pub const FAST: u32 = 1 << 11;
+    pub const NO_AUTH: u32 = 1 << 12;
+    pub const MAY_REPLICATE: u32 = 1 << 13;
+    pub const NO_MULTI: u32 = 1 << 14;
+    pub const MOVABLEKEYS: u32 = 1 << 15;
+    pub const ALLOW_BUSY: u32 = 1 << 16;
+
+    /// Flag names in the order Redis lists them.
+    pub const NAMES: &[(u32, &str)] = &[
+        (WRITE, "write"),
+        (READONLY, "readonly"),
+        (DENYOOM, "denyoom"),
+        (ADMIN, "admin"),
+        (PUBSUB, "pubsub"),
+        (NOSCRIPT, "noscript"),
+        (BLOCKING, "blocking"),
+        (LOADING, "loading"),
+        (STALE, "stale"),
+        (SKIP_MONITOR, "skip_monitor"),
+        (SKIP_SLOWLOG, "skip_slowlog"),
+        (FAST, "fast"),
+        (NO_AUTH, "no_auth"),
+        (MAY_REPLICATE, "may_replicate"),
+        (NO_MULTI, "no_multi"),
+        (MOVABLEKEYS, "movablekeys"),
+        (ALLOW_BUSY, "allow_busy"),
+    ];
+}
+
+/// A command's documentation, for `COMMAND DOCS`.
+#[derive(Debug, Clone, Copy)]
+pub struct Doc {
+    pub summary: &'static str,
+    pub since: &'static str,
+    pub complexity: &'static str,
+    /// The argument syntax after the name, as in the command reference.
+    pub syntax: &'static str,
+}
+
+pub const NO_DOC: Doc = Doc {
+    summary: "",
+    since: "1.0.0",
+    complexity: "",
+    syntax: "",
+};
+
+pub type Handler = fn(&mut Ctx<'_>, &[&[u8]]);
+
+/// One command's declaration.
+#[derive(Debug, Clone, Copy)]
+pub struct CommandSpec {
+    /// Lower-case name; `parent|sub` for subcommands.
+    pub name: &'static str,
+    /// Redis arity: exact count when positive, minimum when negative,
+    /// counting the name (and, for subcommands, the subcommand).
+    pub arity: i32,
+    pub flags: u32,
+    /// First key, last key (negative counts from the end) and step.
+    pub first_key: i32,
+    pub last_key: i32,
+    pub step: i32,
+    /// Family, as `COMMAND DOCS` groups commands: "string", "generic", ...
+    pub group: &'static str,
+    pub doc: Doc,
+    pub subcommands: &'static [CommandSpec],
+    pub handler: Handler,
+}
+
+/// A declaration with no keys and no docs; fill the rest with `..`.
+pub const fn spec(name: &'static str, arity: i32, flags: u32, group: &'static str, handler: Handler) -> CommandSpec {
+    CommandSpec {
+        name,
+        arity,
+        flags,
+        first_key: 0,
+        last_key: 0,
+        step: 0,
+        group,
+        doc: NO_DOC,
+        subcommands: &[],
+        handler,
+    }
+}
+
+impl CommandSpec {
+    pub const fn keys(mut self, first: i32, last: i32, step: i32) -> CommandSpec {
+        self.first_key = first;
+        self.last_key = last;
+        self.step = step;
+        self
+    }
+
+    pub const fn doc(
+        mut self,
+        since: &'static str,
+        summary: &'static str,
+        complexity: &'static str,
+        syntax: &'static str,
+    ) -> CommandSpec {
+        self.doc = Doc {
+            summary,
+            since,
+            complexity,
+            syntax,
+        };
+        self
+    }
+
+    pub const fn subs(mut self, subcommands: &'static [CommandSpec]) -> CommandSpec {
+        self.subcommands = subcommands;
+        self
+    }
+
+    pub fn arity_ok(&self, argc: usize) -> bool {
+        let a = self.arity;
+        (a >= 0 && argc == a as usize) || (a < 0 && argc >= (-a) as usize)
+    }
+
+    pub fn has(&self, flag: u32) -> bool {
+        self.flags & flag != 0
+    }
+
+    /// The positions of the key arguments in `args` (empty when none).
+    pub fn key_positions(&self, argc: usize) -> Vec<usize> {
+        if self.first_key <= 0 || argc <= self.first_key as usize {
+            return Vec::new();
+        }
+        let last = if self.last_key < 0 {
+            argc as i32 + self.last_key
+        } else {
+            self.last_key.min(argc as i32 - 1)
+        };
+        let step = self.step.max(1) as usize;
+        (self.first_key as usize..=last.max(0) as usize)
+            .step_by(step)
+            .filter(|&i| i < argc)
+            .collect()
+    }
+
+    /// The subcommand named by `args[1]`, if this is a container command.
+    pub fn subcommand(&self, name: &[u8]) -> Option<&'static CommandSpec> {
+        let sub_start = self.name.len() + 1;
+        self.subcommands
+            .iter()
+            .find(|s| s.name.len() > sub_start && s.name.as_bytes()[sub_start..].eq_ignore_ascii_case(name))
+    }
+}
+
+/// Every top-level command, from every family's table.
+pub fn all() -> impl Iterator<Item = &'static CommandSpec> {
+    [string::COMMANDS, keys::COMMANDS, server::COMMANDS]
+        .into_iter()
+        .flatten()
+}
+
+fn table() -> &'static HashMap<&'static str, &'static CommandSpec> {
+    static TABLE: OnceLock<HashMap<&'static str, &'static CommandSpec>> = OnceLock::new();
+    TABLE.get_or_init(|| all().map(|c| (c.name, c)).collect())
+}
+
+/// Finds a command by name, in any letter case.
+pub fn lookup(name: &[u8]) -> Option<&'static CommandSpec> {
+    let mut lower = [0u8; 32];
+    if name.len() > lower.len() {
+        return None;
+    }
+    for (d, s) in lower.iter_mut().zip(name) {
+        *d = s.to_ascii_lowercase();
+    }
+    let name = std::str::from_utf8(&lower[..name.len()]).ok()?;
+    table().get(name).copied()
+}
+
+/// What a handler sees: the server, its connection's state, the reply sink
+/// and the time of the batch being executed.
+pub struct Ctx<'a> {
+    pub srv: &'a Server,
+    pub client: &'a mut Client,
+    pub out: Reply<'a>,
+    /// Unix time in milliseconds, read once per batch.
+    pub now: u64,
+}
+
+impl Ctx<'_> {
+    pub fn db(&self) -> usize {
+        self.client.db
+    }
+
+    pub fn hash(&self, key: &[u8]) -> KeyHash {
+        self.srv.store.hash(key)
+    }
+
+    pub fn error(&mut self, msg: &str) {
+        self.srv.stats.error_reply();
+        self.out.error(msg);
+    }
+}
+
+/// Looks up and runs one request. Unknown commands and arity errors are
+/// answered here, in Redis's words.
+pub fn execute(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> Option<&'static CommandSpec> {
+    let Some(spec) = lookup(args[0]) else {
+        ctx.error(&errors::unknown_command(args));
+        return None;
+    };
+    if !spec.arity_ok(args.len()) {
+        ctx.error(&errors::wrong_arity(spec.name));
+        return Some(spec);
+    }
+    (spec.handler)(ctx, args);
+    Some(spec)
+}
+
+/// Runs the subcommand of a container command (CONFIG GET, CLIENT LIST ...).
+pub fn dispatch_sub(ctx: &mut Ctx<'_>, args: &[&[u8]], parent: &CommandSpec) {
+    let Some(sub) = parent.subcommand(args[1]) else {
+        ctx.error(&errors::unknown_subcommand(args[1], parent.name));
+        return;
+    };
+    if !sub.arity_ok(args.len()) {
+        ctx.error(&errors::wrong_arity(sub.name));
+        return;
+    }
+    (sub.handler)(ctx, args);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_command_name_is_unique_and_lower_case() {
+        let mut seen = std::collections::HashSet::new();
+        for c in all() {
+            assert_eq!(c.name, c.name.to_ascii_lowercase());
+            assert!(seen.insert(c.name), "{} declared twice", c.name);
+            for s in c.subcommands {
+                assert!(s.name.starts_with(&format!("{}|", c.name)), "{}", s.name);
+            }
+        }
+    }
+
+    #[test]
+    fn lookup_ignores_case() {
+        assert_eq!(lookup(b"GeT").map(|c| c.name), Some("get"));
+        assert!(lookup(b"nosuchcommand").is_none());
+        assert!(lookup(&[b'a'; 100]).is_none());
+    }
+
+    #[test]
+    fn key_positions_follow_first_last_step() {
+        let del = lookup(b"del").unwrap();
+        assert_eq!(del.key_positions(4), vec![1, 2, 3]);
+        let get = lookup(b"get").unwrap();
+        assert_eq!(get.key_positions(2), vec![1]);
+    }
+}

@@ -1,0 +1,262 @@
+//! Start-up configuration: command-line flags and a redis.conf-style file
+//! of `directive value` lines. A flag given on the command line wins over
+//! the file, and the file over the defaults.
+
+mod settings;
+
+pub use settings::Settings;
+
+use clap::Parser;
+use std::path::PathBuf;
+
+/// Command-line flags. Every one can also be given in the config file
+/// under the same name (`memcache-port 11211`).
+#[derive(Parser, Debug, Default, Clone)]
+#[command(
+    name = "ferrocache",
+    version,
+    about = "A cache server for Redis and memcached clients"
+)]
+pub struct Args {
+    /// RESP (Redis protocol) port; 0 disables it [default: 6379]
+    #[arg(long)]
+    pub port: Option<u16>,
+    /// memcached protocol port; 0 disables it [default: 11211]
+    #[arg(long)]
+    pub memcache_port: Option<u16>,
+    /// Address to listen on [default: 127.0.0.1]
+    #[arg(long)]
+    pub bind: Option<String>,
+    /// Worker threads [default: the number of cores]
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Number of databases [default: 16]
+    #[arg(long)]
+    pub databases: Option<usize>,
+    /// Largest value stored, with a unit (1mb, 512kb) or in bytes [default: 1mb]
+    #[arg(long, value_parser = parse_memory_arg)]
+    pub max_item_size: Option<u64>,
+    /// Log level: error, warn, info, debug or trace [default: info]
+    #[arg(long)]
+    pub loglevel: Option<String>,
+    /// Read settings from this file
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+}
+
+/// The resolved configuration the server starts with.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub port: u16,
+    pub memcache_port: u16,
+    pub bind: String,
+    pub threads: usize,
+    pub databases: usize,
+    pub max_item_size: u64,
+    pub loglevel: String,
+    pub config_file: Option<PathBuf>,
+    /// Other settings from the file (`maxmemory 100mb`), applied to the
+    /// runtime settings table at start.
+    pub overrides: Vec<(String, String)>,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            port: 6379,
+            memcache_port: 11211,
+            bind: "127.0.0.1".into(),
+            threads: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+            databases: 16,
+            max_item_size: 1024 * 1024,
+            loglevel: "info".into(),
+            config_file: None,
+            overrides: Vec::new(),
+        }
+    }
+}
+
+impl Config {
+    /// Resolves flags over the file over the defaults.
+    pub fn from_args(args: Args) -> Result<Config, String> {
+        let mut c = Config::default();
+        if let Some(path) = &args.config {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| format!("Fatal error, can't open config file '{}': {e}", path.display()))?;
+            c.apply_file(&text)?;
+            c.config_file = Some(path.clone());
+        }
+        if let Some(v) = args.port {
+            c.port = v;
+        }
+        if let Some(v) = args.memcache_port {
+            c.memcache_port = v;
+        }
+        if let Some(v) = args.bind {
+            c.bind = v;
+        }
+        if let Some(v) = args.threads {
+            c.threads = v;
+        }
+        if let Some(v) = args.databases {
+            c.databases = v;
+        }
+        if let Some(v) = args.max_item_size {
+            c.max_item_size = v;
+        }
+        if let Some(v) = args.loglevel {
+            c.loglevel = v;
+        }
+        c.validate()?;
+        Ok(c)
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        if self.threads == 0 {
+            return Err("threads must be at least 1".into());
+        }
+        if self.databases == 0 || self.databases > 1 << 20 {
+            return Err("databases must be between 1 and 1048576".into());
+        }
+        if self.max_item_size == 0 {
+            return Err("max-item-size must be positive".into());
+        }
+        Ok(())
+    }
+
+    /// Applies the lines of a config file. Errors name the line, as
+    /// redis-server's do.
+    pub fn apply_file(&mut self, text: &str) -> Result<(), String> {
+        for (n, raw) in text.lines().enumerate() {
+            let line = raw.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let fail = |why: &str| {
+                format!(
+                    "\n*** FATAL CONFIG FILE ERROR ***\nReading the configuration file, at line {}\n>>> '{}'\n{why}",
+                    n + 1,
+                    line
+                )
+            };
+            let words = split_line(line).ok_or_else(|| fail("Unbalanced quotes in configuration line"))?;
+            let (name, vals) = words
+                .split_first()
+                .ok_or_else(|| fail("Bad directive or wrong number of arguments"))?;
+            let name = name.to_ascii_lowercase();
+            let one = || -> Result<&str, String> {
+                match vals {
+                    [v] => Ok(v.as_str()),
+                    _ => Err(fail("Bad directive or wrong number of arguments")),
+                }
+            };
+            let num = |v: &str| {
+                v.parse::<u64>()
+                    .map_err(|_| fail("argument couldn't be parsed into an integer"))
+            };
+            match name.as_str() {
+                "port" => self.port = num(one()?)?.try_into().map_err(|_| fail("Invalid port"))?,
+                "memcache-port" => self.memcache_port = num(one()?)?.try_into().map_err(|_| fail("Invalid port"))?,
+                "bind" => {
+                    self.bind = vals
+                        .first()
+                        .cloned()
+                        .ok_or_else(|| fail("Bad directive or wrong number of arguments"))?
+                }
+                "threads" => self.threads = num(one()?)? as usize,
+                "databases" => self.databases = num(one()?)? as usize,
+                "max-item-size" => {
+                    self.max_item_size = parse_memory(one()?).ok_or_else(|| fail("argument must be a memory value"))?
+                }
+                "loglevel" => self.loglevel = one()?.to_string(),
+                _ if Settings::knows(&name) => self.overrides.push((name, vals.join(" "))),
+                _ => return Err(fail("Bad directive or wrong number of arguments")),
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Splits a config line into words; "double" and 'single' quotes group.
+fn split_line(line: &str) -> Option<Vec<String>> {
+    let mut out = Vec::new();
+    let mut args = Vec::new();
+    if !crate::protocol::resp::decode::split_args(line.as_bytes(), &mut out, &mut args) {
+        return None;
+    }
+    Some(
+        args.iter()
+            .map(|&(s, e)| String::from_utf8_lossy(&out[s..e]).into_owned())
+            .collect(),
+    )
+}
+
+/// Reads a memory size as redis.conf does: `1024`, `1k` (1000), `1kb`
+/// (1024), `1m`, `1mb`, `1g`, `1gb`, in any letter case.
+pub fn parse_memory(s: &str) -> Option<u64> {
+    let s = s.trim().to_ascii_lowercase();
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let n: u64 = num.parse().ok()?;
+    let mul: u64 = match unit {
+        "" | "b" => 1,
+        "k" => 1000,
+        "kb" => 1024,
+        "m" => 1000 * 1000,
+        "mb" => 1024 * 1024,
+        "g" => 1000 * 1000 * 1000,
+        "gb" => 1024 * 1024 * 1024,
+        _ => return None,
+    };
+    n.checked_mul(mul)
+}
+
+fn parse_memory_arg(s: &str) -> Result<u64, String> {
+    parse_memory(s).ok_or_else(|| format!("'{s}' is not a memory size (e.g. 1048576, 512kb, 1mb)"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn memory_units_follow_redis_conf() {
+        assert_eq!(parse_memory("1024"), Some(1024));
+        assert_eq!(parse_memory("1k"), Some(1000));
+        assert_eq!(parse_memory("1KB"), Some(1024));
+        assert_eq!(parse_memory("2mb"), Some(2 * 1024 * 1024));
+        assert_eq!(parse_memory("1gb"), Some(1 << 30));
+        assert_eq!(parse_memory("1x"), None);
+        assert_eq!(parse_memory(""), None);
+    }
+
+    #[test]
+    fn file_sets_values_and_flags_win() {
+        let dir = std::env::temp_dir().join(format!("ferrocache-conf-{}", std::process::id()));
+        std::fs::write(
+            &dir,
+            "# comment\nport 7000\nmemcache-port 0\ndatabases 4\nmax-item-size 2mb\nmaxmemory 100mb\n",
+        )
+        .unwrap();
+        let args = Args {
+            port: Some(7001),
+            config: Some(dir.clone()),
+            ..Default::default()
+        };
+        let c = Config::from_args(args).unwrap();
+        std::fs::remove_file(&dir).unwrap();
+        assert_eq!(c.port, 7001);
+        assert_eq!(c.memcache_port, 0);
+        assert_eq!(c.databases, 4);
+        assert_eq!(c.max_item_size, 2 * 1024 * 1024);
+        assert_eq!(c.overrides, vec![("maxmemory".to_string(), "100mb".to_string())]);
+    }
+
+    #[test]
+    fn unknown_directive_names_the_line() {
+        let mut c = Config::default();
+        let e = c.apply_file("port 1\nnot-a-thing 3\n").unwrap_err();
+        assert!(e.contains("at line 2"), "{e}");
+        assert!(e.contains("Bad directive or wrong number of arguments"), "{e}");
+    }
+}

@@ -1,0 +1,86 @@
+//! The connection loop shared by both protocols: read a batch, let the
+//! session decode and execute every complete request in it, write all the
+//! replies at once.
+
+use super::{ClientHandle, Server};
+use bytes::{Buf, BytesMut};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// Read buffers start at this size and are given back when a burst made
+/// them grow past `KEEP_MAX` and they are empty again.
+const READ_CHUNK: usize = 16 * 1024;
+const KEEP_MAX: usize = 1024 * 1024;
+
+/// One protocol's half of a connection.
+pub trait Session: Send {
+    /// Decodes and executes every complete request at the front of
+    /// `input`, appending the replies to `out`; returns the bytes used.
+    fn process(&mut self, input: &[u8], out: &mut Vec<u8>) -> usize;
+    /// True when the connection should close once `out` is written.
+    fn closing(&self) -> bool;
+    /// Bytes the pending request needs in all, when known.
+    fn needed(&self) -> usize;
+    /// Most bytes a pending request may hold before the client is dropped.
+    fn max_pending(&self) -> usize;
+}
+
+pub async fn serve<S: Session>(srv: Arc<Server>, handle: Arc<ClientHandle>, mut stream: TcpStream, mut session: S) {
+    let mut input = BytesMut::with_capacity(READ_CHUNK);
+    let mut out: Vec<u8> = Vec::with_capacity(READ_CHUNK);
+    let cancel = handle.cancel.clone();
+    loop {
+        // Grow towards what a pending large value needs, doubling at most,
+        // so a value arriving in pieces is copied O(1) times on average.
+        let want = session.needed().saturating_sub(input.len());
+        let room = want.clamp(READ_CHUNK, input.capacity().max(READ_CHUNK));
+        if input.capacity() - input.len() < room / 2 {
+            input.reserve(room);
+        }
+        let n = tokio::select! {
+            biased;
+            _ = cancel.cancelled() => break,
+            r = stream.read_buf(&mut input) => match r {
+                Ok(0) | Err(_) => break,
+                Ok(n) => n,
+            },
+        };
+        srv.stats.net_input_bytes.fetch_add(n as u64, Ordering::Relaxed);
+        let used = session.process(&input, &mut out);
+        input.advance(used);
+        if !out.is_empty() {
+            let written = tokio::select! {
+                biased;
+                _ = cancel.cancelled() => false,
+                r = stream.write_all(&out) => r.is_ok(),
+            };
+            if !written {
+                break;
+            }
+            srv.stats
+                .net_output_bytes
+                .fetch_add(out.len() as u64, Ordering::Relaxed);
+            out.clear();
+            if out.capacity() > KEEP_MAX {
+                out = Vec::with_capacity(READ_CHUNK);
+            }
+        }
+        if session.closing() {
+            break;
+        }
+        if input.len() > session.max_pending() {
+            tracing::warn!(
+                client = handle.id,
+                "closing client that reached max query buffer length"
+            );
+            break;
+        }
+        if input.is_empty() && input.capacity() > KEEP_MAX {
+            input = BytesMut::with_capacity(READ_CHUNK);
+        }
+    }
+    let _ = stream.shutdown().await;
+    srv.clients.unregister(handle.id);
+}

@@ -1,0 +1,208 @@
+//! Threads, runtimes and listeners.
+//!
+//! Each worker thread runs its own current-thread tokio runtime; an accept
+//! loop hands each new connection to the next worker in turn, and the
+//! connection stays on that thread for its life. Compared with tokio's
+//! work-stealing scheduler this keeps a connection's buffers in one core's
+//! cache and spares the scheduler's cross-thread wake-ups; the store's
+//! lock striping is what lets the workers share data.
+
+use super::client::Proto;
+use super::connection::serve;
+use super::memcache_session::MemcacheSession;
+use super::resp_session::RespSession;
+use super::{Bound, Client, Server};
+use crate::config::Config;
+use std::io;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::runtime::{Builder, Handle};
+
+/// How often the active expiry cycle runs, and how many shards each run visits.
+const EXPIRE_PERIOD: Duration = Duration::from_millis(100);
+const EXPIRE_SHARDS_PER_RUN: usize = 128;
+
+/// A started server.
+pub struct Running {
+    pub server: Arc<Server>,
+    pub resp: Option<SocketAddr>,
+    pub memcache: Option<SocketAddr>,
+    threads: Vec<JoinHandle<()>>,
+}
+
+impl Running {
+    /// Blocks until the server has shut down and its threads have ended.
+    pub fn wait(self) {
+        for t in self.threads {
+            let _ = t.join();
+        }
+    }
+
+    pub fn stop(&self) {
+        self.server.shutdown.cancel();
+    }
+}
+
+/// Binds the listeners and starts the worker threads; returns once the
+/// server accepts connections.
+pub fn run(config: Config) -> io::Result<Running> {
+    let server = Arc::new(Server::new(config));
+    let cfg = &server.config;
+    let mut threads = Vec::new();
+    let mut workers = Vec::new();
+    for i in 0..cfg.threads.max(1) {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let srv = server.clone();
+        threads.push(std::thread::Builder::new().name(format!("worker-{i}")).spawn(move || {
+            let rt = match Builder::new_current_thread().enable_all().build() {
+                Ok(rt) => rt,
+                Err(e) => {
+                    tracing::error!("worker runtime: {e}");
+                    return;
+                }
+            };
+            let _ = tx.send(rt.handle().clone());
+            rt.block_on(srv.shutdown.cancelled());
+            // Let connections see the cancellation and close.
+            rt.shutdown_timeout(Duration::from_secs(1));
+        })?);
+        workers.push(rx.recv().map_err(|_| io::Error::other("worker failed to start"))?);
+    }
+
+    let main_rt = Builder::new_current_thread().enable_all().build()?;
+    let (resp, memcache) = main_rt.block_on(async {
+        let resp = bind(&cfg.bind, cfg.port).await?;
+        let memcache = bind(&cfg.bind, cfg.memcache_port).await?;
+        io::Result::Ok((resp, memcache))
+    })?;
+    let resp_addr = resp.as_ref().map(|l| l.local_addr()).transpose()?;
+    let mc_addr = memcache.as_ref().map(|l| l.local_addr()).transpose()?;
+    *super::lock(&server.bound) = Bound {
+        resp: resp_addr,
+        memcache: mc_addr,
+    };
+    if let Some(a) = resp_addr {
+        tracing::info!("RESP listening on {a}");
+    }
+    if let Some(a) = mc_addr {
+        tracing::info!("memcached listening on {a}");
+    }
+
+    let srv = server.clone();
+    threads.push(std::thread::Builder::new().name("acceptor".into()).spawn(move || {
+        main_rt.block_on(async move {
+            let next = Arc::new(AtomicUsize::new(0));
+            let workers = Arc::new(workers);
+            if let Some(l) = resp {
+                tokio::spawn(accept_loop(srv.clone(), l, Proto::Resp, workers.clone(), next.clone()));
+            }
+            if let Some(l) = memcache {
+                tokio::spawn(accept_loop(
+                    srv.clone(),
+                    l,
+                    Proto::Memcache,
+                    workers.clone(),
+                    next.clone(),
+                ));
+            }
+            tokio::spawn(expire_cycle(srv.clone()));
+            tokio::spawn(signals(srv.clone()));
+            srv.shutdown.cancelled().await;
+            tracing::info!("shutting down");
+        });
+    })?);
+
+    Ok(Running {
+        server,
+        resp: resp_addr,
+        memcache: mc_addr,
+        threads,
+    })
+}
+
+async fn bind(host: &str, port: u16) -> io::Result<Option<TcpListener>> {
+    if port == 0 {
+        return Ok(None);
+    }
+    let l = TcpListener::bind((host, port)).await?;
+    Ok(Some(l))
+}
+
+async fn accept_loop(
+    srv: Arc<Server>,
+    l: TcpListener,
+    proto: Proto,
+    workers: Arc<Vec<Handle>>,
+    next: Arc<AtomicUsize>,
+) {
+    loop {
+        let (stream, addr) = tokio::select! {
+            _ = srv.shutdown.cancelled() => return,
+            r = l.accept() => match r {
+                Ok(x) => x,
+                Err(e) => {
+                    // Out of descriptors and the like: back off instead of spinning.
+                    tracing::warn!("accept: {e}");
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    continue;
+                }
+            },
+        };
+        let _ = stream.set_nodelay(true);
+        let Ok(std_stream) = stream.into_std() else { continue };
+        let worker = &workers[next.fetch_add(1, Ordering::Relaxed) % workers.len()];
+        let srv = srv.clone();
+        worker.spawn(async move {
+            let Ok(stream) = TcpStream::from_std(std_stream) else {
+                return;
+            };
+            let laddr = stream.local_addr().unwrap_or(addr);
+            let now = srv.clock.now_ms();
+            srv.stats.total_connections.fetch_add(1, Ordering::Relaxed);
+            let handle = srv.clients.register(proto, addr, laddr, now, &srv.shutdown);
+            let client = Client::new(handle.clone());
+            match proto {
+                Proto::Resp => {
+                    let s = RespSession::new(srv.clone(), client);
+                    serve(srv, handle, stream, s).await
+                }
+                Proto::Memcache => {
+                    let s = MemcacheSession::new(srv.clone(), client);
+                    serve(srv, handle, stream, s).await
+                }
+            }
+        });
+    }
+}
+
+/// Active expiry: a slice of the shards every period, so the whole keyspace
+/// is swept about once a second with no pause longer than one shard's sweep.
+async fn expire_cycle(srv: Arc<Server>) {
+    let mut tick = tokio::time::interval(EXPIRE_PERIOD);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = srv.shutdown.cancelled() => return,
+            _ = tick.tick() => {}
+        }
+        let now = srv.clock.now_ms();
+        srv.store.expire_step(now, EXPIRE_SHARDS_PER_RUN);
+    }
+}
+
+async fn signals(srv: Arc<Server>) {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut int), Ok(mut term)) = (signal(SignalKind::interrupt()), signal(SignalKind::terminate())) else {
+        return;
+    };
+    tokio::select! {
+        _ = int.recv() => tracing::info!("received SIGINT"),
+        _ = term.recv() => tracing::info!("received SIGTERM"),
+        _ = srv.shutdown.cancelled() => return,
+    }
+    srv.shutdown.cancel();
+}

@@ -1,0 +1,149 @@
+//! One stored item: key, value, expiry, version, memcached flags and access time.
+
+/// A stored value. Strings are the only kind the server core knows; the
+/// aggregate types join this enum as variants of their own.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Str(Vec<u8>),
+}
+
+impl Value {
+    /// The name `TYPE` reports.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::Str(_) => "string",
+        }
+    }
+
+    /// The encoding `OBJECT ENCODING` reports, derived from the content the
+    /// way Redis chooses it for a freshly written value.
+    pub fn encoding(&self) -> &'static str {
+        match self {
+            Value::Str(s) => {
+                if s.len() <= 20 && parse_i64_exact(s).is_some() {
+                    "int"
+                } else if s.len() <= 44 {
+                    "embstr"
+                } else {
+                    "raw"
+                }
+            }
+        }
+    }
+
+    /// Bytes the value owns on the heap, for memory accounting.
+    pub fn heap_size(&self) -> usize {
+        match self {
+            Value::Str(s) => s.capacity(),
+        }
+    }
+}
+
+/// Parses a canonical signed 64-bit decimal: no leading `+`, no leading
+/// zeros, no spaces. This is the form Redis accepts for integers.
+pub fn parse_i64_exact(b: &[u8]) -> Option<i64> {
+    if b.is_empty() || b.len() > 20 {
+        return None;
+    }
+    let (neg, digits) = match b[0] {
+        b'-' => (true, &b[1..]),
+        _ => (false, b),
+    };
+    if digits.is_empty() || (digits[0] == b'0' && (digits.len() > 1 || neg)) {
+        return None;
+    }
+    let mut v: i64 = 0;
+    for &c in digits {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        let d = (c - b'0') as i64;
+        v = if neg {
+            v.checked_mul(10)?.checked_sub(d)?
+        } else {
+            v.checked_mul(10)?.checked_add(d)?
+        };
+    }
+    Some(v)
+}
+
+/// A key's entry in a database table.
+#[derive(Debug)]
+pub struct Entry {
+    pub(crate) key: Box<[u8]>,
+    pub(crate) value: Value,
+    /// Unix time in milliseconds after which the entry is gone; 0 = never.
+    pub(crate) expire_at: u64,
+    /// Bumped on every write; memcached shows it as the CAS unique.
+    pub(crate) version: u64,
+    /// memcached client flags; Redis writes store 0.
+    pub(crate) flags: u32,
+    /// Seconds since the store started, at the last access.
+    pub(crate) access: u32,
+}
+
+impl Entry {
+    pub fn key(&self) -> &[u8] {
+        &self.key
+    }
+    pub fn value(&self) -> &Value {
+        &self.value
+    }
+    pub fn expire_at(&self) -> Option<u64> {
+        (self.expire_at != 0).then_some(self.expire_at)
+    }
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+    pub fn flags(&self) -> u32 {
+        self.flags
+    }
+    /// Redis reports a key as expired strictly after its deadline.
+    pub(crate) fn is_expired(&self, now: u64) -> bool {
+        self.expire_at != 0 && now > self.expire_at
+    }
+    /// Milliseconds left, or None when the entry does not expire.
+    pub fn ttl_ms(&self, now: u64) -> Option<u64> {
+        self.expire_at().map(|at| at.saturating_sub(now))
+    }
+    /// Seconds since the last access, given the store's clock in seconds.
+    pub fn idle_secs(&self, now_secs: u32) -> u32 {
+        now_secs.saturating_sub(self.access)
+    }
+    /// Approximate bytes this entry holds: the entry itself, the key and the value.
+    pub fn mem_size(&self) -> usize {
+        std::mem::size_of::<Entry>() + self.key.len() + self.value.heap_size()
+    }
+    pub fn as_str(&self) -> Option<&[u8]> {
+        match &self.value {
+            Value::Str(s) => Some(s),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_i64_exact_accepts_canonical_forms_only() {
+        assert_eq!(parse_i64_exact(b"0"), Some(0));
+        assert_eq!(parse_i64_exact(b"-12"), Some(-12));
+        assert_eq!(parse_i64_exact(b"9223372036854775807"), Some(i64::MAX));
+        assert_eq!(parse_i64_exact(b"-9223372036854775808"), Some(i64::MIN));
+        assert_eq!(parse_i64_exact(b"9223372036854775808"), None);
+        assert_eq!(parse_i64_exact(b"012"), None);
+        assert_eq!(parse_i64_exact(b"-0"), None);
+        assert_eq!(parse_i64_exact(b"+1"), None);
+        assert_eq!(parse_i64_exact(b" 1"), None);
+        assert_eq!(parse_i64_exact(b""), None);
+        assert_eq!(parse_i64_exact(b"-"), None);
+    }
+
+    #[test]
+    fn encoding_follows_content() {
+        assert_eq!(Value::Str(b"123".to_vec()).encoding(), "int");
+        assert_eq!(Value::Str(b"abc".to_vec()).encoding(), "embstr");
+        assert_eq!(Value::Str(vec![b'a'; 45]).encoding(), "raw");
+    }
+}

@@ -1,0 +1,402 @@
+//! The store: databases of keyed entries, split into lock-striped shards.
+//!
+//! A key is hashed once ([`Store::hash`]); the hash picks the shard and is
+//! passed down to the shard's hash tables. Every shard holds one table per
+//! database, so operations that span databases (SWAPDB, MOVE, COPY ... DB)
+//! lock shards, never databases. Locks are always taken in ascending shard
+//! order, which keeps multi-key operations deadlock free.
+//!
+//! The store never reads the clock: every operation takes `now` (Unix
+//! milliseconds), so tests drive time by hand.
+
+mod entry;
+mod scan;
+mod shard;
+
+pub use entry::{parse_i64_exact, Entry, Value};
+pub use scan::ScanPage;
+pub use shard::{EntryMut, ShardInner, Slot};
+
+use hashbrown::DefaultHashBuilder;
+use std::hash::BuildHasher;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard};
+
+/// Number of lock stripes. A power of two; the shard index is taken from
+/// bits 40.. of the hash, away from the low bits hashbrown uses for bucket
+/// positions and the top seven it keeps as control bytes.
+const SHARD_BITS: u32 = 10;
+const SHARDS: usize = 1 << SHARD_BITS;
+const SHARD_SHIFT: u32 = 40;
+
+/// A key's hash and the shard it lives in, computed once per key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyHash {
+    pub hash: u64,
+    pub shard: usize,
+}
+
+/// Counters summed over all shards.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct StoreStats {
+    pub keyspace_hits: u64,
+    pub keyspace_misses: u64,
+    pub expired_keys: u64,
+    pub evicted_keys: u64,
+}
+
+/// Per-database key counts, as INFO keyspace reports them.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct DbInfo {
+    pub keys: u64,
+    pub expires: u64,
+    pub avg_ttl: u64,
+}
+
+#[repr(align(128))]
+struct Shard {
+    inner: Mutex<ShardInner>,
+}
+
+pub struct Store {
+    shards: Box<[Shard]>,
+    hasher: DefaultHashBuilder,
+    databases: usize,
+    version: AtomicU64,
+    /// Next shard the active expiry cycle visits.
+    sweep_cursor: AtomicUsize,
+    /// Unix seconds when the store was made; access times count from here.
+    epoch_secs: u64,
+}
+
+impl Store {
+    pub fn new(databases: usize, now: u64) -> Store {
+        let databases = databases.max(1);
+        let shards = (0..SHARDS)
+            .map(|_| Shard {
+                inner: Mutex::new(ShardInner::new(databases)),
+            })
+            .collect();
+        Store {
+            shards,
+            hasher: DefaultHashBuilder::default(),
+            databases,
+            version: AtomicU64::new(0),
+            sweep_cursor: AtomicUsize::new(0),
+            epoch_secs: now / 1000,
+        }
+    }
+
+    pub fn databases(&self) -> usize {
+        self.databases
+    }
+
+    pub fn hash(&self, key: &[u8]) -> KeyHash {
+        let hash = self.hasher.hash_one(key);
+        KeyHash {
+            hash,
+            shard: shard_of(hash),
+        }
+    }
+
+    /// A new version, strictly greater than every one handed out before.
+    pub fn next_version(&self) -> u64 {
+        self.version.fetch_add(1, Ordering::Relaxed) + 1
+    }
+
+    /// Seconds on the store's access clock for a Unix time in milliseconds.
+    pub fn clock_secs(&self, now: u64) -> u32 {
+        (now / 1000).saturating_sub(self.epoch_secs) as u32
+    }
+
+    /// Locks the shard of one key.
+    pub fn lock(&self, kh: KeyHash) -> Locked<'_> {
+        Locked {
+            store: self,
+            guard: self.lock_index(kh.shard),
+        }
+    }
+
+    /// Locks the shards of several keys at once, in ascending order.
+    pub fn lock_many(&self, khs: &[KeyHash]) -> MultiLocked<'_> {
+        let mut idx: Vec<usize> = khs.iter().map(|k| k.shard).collect();
+        idx.sort_unstable();
+        idx.dedup();
+        let guards = idx
+            .into_iter()
+            .map(|i| {
+                (
+                    i,
+                    Locked {
+                        store: self,
+                        guard: self.lock_index(i),
+                    },
+                )
+            })
+            .collect();
+        MultiLocked { guards }
+    }
+
+    /// Locks every shard, in order: for operations that must see or change
+    /// all of the keyspace at one instant (SWAPDB, FLUSHALL).
+    pub fn lock_all(&self) -> Vec<MutexGuard<'_, ShardInner>> {
+        (0..SHARDS).map(|i| self.lock_index(i)).collect()
+    }
+
+    fn lock_index(&self, i: usize) -> MutexGuard<'_, ShardInner> {
+        // A panic while a shard was locked leaves the table consistent
+        // (mutations are single hashbrown calls), so poisoning is ignored.
+        self.shards[i].inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Number of keys in a database, including expired keys not yet reclaimed.
+    pub fn dbsize(&self, db: usize) -> u64 {
+        (0..SHARDS).map(|i| self.lock_index(i).table(db).len() as u64).sum()
+    }
+
+    pub fn db_info(&self, db: usize) -> DbInfo {
+        let mut info = DbInfo::default();
+        let mut ttl_sum = 0u128;
+        let mut ttl_n = 0u64;
+        for i in 0..SHARDS {
+            let g = self.lock_index(i);
+            let t = g.table(db);
+            info.keys += t.len() as u64;
+            info.expires += t.expires as u64;
+            ttl_sum += t.ttl_sample_sum as u128;
+            ttl_n += t.ttl_sample_n;
+        }
+        if ttl_n > 0 {
+            info.avg_ttl = (ttl_sum / ttl_n as u128) as u64;
+        }
+        info
+    }
+
+    pub fn stats(&self) -> StoreStats {
+        let mut s = StoreStats::default();
+        for i in 0..SHARDS {
+            let g = self.lock_index(i);
+            s.keyspace_hits += g.stats.hits;
+            s.keyspace_misses += g.stats.misses;
+            s.expired_keys += g.stats.expired;
+            s.evicted_keys += g.stats.evicted;
+        }
+        s
+    }
+
+    pub fn reset_stats(&self) {
+        for i in 0..SHARDS {
+            self.lock_index(i).stats = Default::default();
+        }
+    }
+
+    /// Bytes held by entries, keys and values (an estimate until the slab
+    /// engine accounts exactly).
+    pub fn used_bytes(&self) -> u64 {
+        (0..SHARDS).map(|i| self.lock_index(i).used_bytes).sum()
+    }
+
+    /// Empties one database. With `lazy`, the old tables are dropped on a
+    /// background thread so a large database does not stall the caller.
+    pub fn flush_db(&self, db: usize, lazy: bool) {
+        let mut old = Vec::new();
+        for i in 0..SHARDS {
+            let mut g = self.lock_index(i);
+            old.push(g.take_table(db));
+        }
+        drop_maybe_lazily(old, lazy);
+    }
+
+    pub fn flush_all(&self, lazy: bool) {
+        let mut old = Vec::new();
+        for mut g in self.lock_all() {
+            for db in 0..self.databases {
+                old.push(g.take_table(db));
+            }
+        }
+        drop_maybe_lazily(old, lazy);
+    }
+
+    /// Swaps two databases atomically: every shard is locked first.
+    pub fn swap_db(&self, a: usize, b: usize) {
+        for mut g in self.lock_all() {
+            g.swap_tables(a, b);
+        }
+    }
+
+    /// One step of active expiry: visits up to `max_shards` shards from where
+    /// the previous step stopped and removes their expired entries. Each
+    /// shard is locked on its own, so no client waits on more than one
+    /// shard's sweep. Returns the number of entries removed.
+    pub fn expire_step(&self, now: u64, max_shards: usize) -> u64 {
+        let mut removed = 0;
+        for _ in 0..max_shards.min(SHARDS) {
+            let i = self.sweep_cursor.fetch_add(1, Ordering::Relaxed) % SHARDS;
+            removed += self.lock_index(i).sweep_expired(now);
+        }
+        removed
+    }
+
+    /// A random live key of a database, or None when it is empty.
+    pub fn random_key(&self, db: usize, now: u64, seed: u64) -> Option<Vec<u8>> {
+        let start = (seed as usize) % SHARDS;
+        for step in 0..SHARDS {
+            let i = (start + step) % SHARDS;
+            let mut g = self.lock_index(i);
+            if let Some(k) = g.random_key(db, now, seed) {
+                return Some(k);
+            }
+        }
+        None
+    }
+
+    /// Calls `f` for every live key of a database, shard by shard.
+    pub fn for_each_key(&self, db: usize, now: u64, mut f: impl FnMut(&Entry)) {
+        for i in 0..SHARDS {
+            let g = self.lock_index(i);
+            for e in g.table(db).iter() {
+                if !e.is_expired(now) {
+                    f(e);
+                }
+            }
+        }
+    }
+}
+
+fn shard_of(hash: u64) -> usize {
+    ((hash >> SHARD_SHIFT) as usize) & (SHARDS - 1)
+}
+
+fn drop_maybe_lazily<T: Send + 'static>(v: T, lazy: bool) {
+    if lazy {
+        std::thread::spawn(move || drop(v));
+    } else {
+        drop(v);
+    }
+}
+
+/// One locked shard, with the store at hand for hashing and versions.
+pub struct Locked<'s> {
+    store: &'s Store,
+    guard: MutexGuard<'s, ShardInner>,
+}
+
+impl<'s> Locked<'s> {
+    /// The slot of `key` in database `db`; `kh` must be `store.hash(key)`.
+    pub fn slot<'a>(&'a mut self, db: usize, key: &'a [u8], kh: KeyHash, now: u64) -> Slot<'a> {
+        debug_assert_eq!(kh.shard, shard_of(kh.hash));
+        let store = self.store;
+        self.guard.slot(store, db, key, kh.hash, now)
+    }
+}
+
+/// Several shards locked together, for multi-key commands.
+pub struct MultiLocked<'s> {
+    guards: Vec<(usize, Locked<'s>)>,
+}
+
+impl<'s> MultiLocked<'s> {
+    /// The slot of `key`; its shard must be among those locked.
+    pub fn slot<'a>(&'a mut self, db: usize, key: &'a [u8], kh: KeyHash, now: u64) -> Slot<'a> {
+        let pos = self
+            .guards
+            .binary_search_by_key(&kh.shard, |(i, _)| *i)
+            .expect("shard of key was locked");
+        self.guards[pos].1.slot(db, key, kh, now)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const T0: u64 = 1_700_000_000_000;
+
+    fn set(store: &Store, db: usize, key: &[u8], val: &[u8], expire_at: u64) -> u64 {
+        let kh = store.hash(key);
+        let mut l = store.lock(kh);
+        let mut s = l.slot(db, key, kh, T0);
+        s.set(Value::Str(val.to_vec()), expire_at, 0)
+    }
+
+    fn get(store: &Store, db: usize, key: &[u8], now: u64) -> Option<Vec<u8>> {
+        let kh = store.hash(key);
+        let mut l = store.lock(kh);
+        let mut s = l.slot(db, key, kh, now);
+        s.read(true).and_then(|e| e.as_str().map(|v| v.to_vec()))
+    }
+
+    #[test]
+    fn set_then_get_returns_value_and_versions_increase() {
+        let st = Store::new(16, T0);
+        let v1 = set(&st, 0, b"k", b"v1", 0);
+        let v2 = set(&st, 0, b"k", b"v2", 0);
+        assert!(v2 > v1);
+        assert_eq!(get(&st, 0, b"k", T0).as_deref(), Some(&b"v2"[..]));
+        assert_eq!(get(&st, 1, b"k", T0), None);
+        assert_eq!(st.dbsize(0), 1);
+    }
+
+    #[test]
+    fn expired_key_is_gone_on_read_after_its_deadline() {
+        let st = Store::new(1, T0);
+        set(&st, 0, b"k", b"v", T0 + 100);
+        assert!(get(&st, 0, b"k", T0 + 100).is_some());
+        assert!(get(&st, 0, b"k", T0 + 101).is_none());
+        assert_eq!(st.dbsize(0), 0);
+        assert_eq!(st.stats().expired_keys, 1);
+    }
+
+    #[test]
+    fn expire_step_reclaims_without_reads() {
+        let st = Store::new(1, T0);
+        for i in 0..5000u32 {
+            set(&st, 0, format!("k{i}").as_bytes(), b"v", T0 + 10);
+        }
+        set(&st, 0, b"keep", b"v", 0);
+        assert_eq!(st.db_info(0).expires, 5000);
+        let removed = st.expire_step(T0 + 11, SHARDS);
+        assert_eq!(removed, 5000);
+        assert_eq!(st.dbsize(0), 1);
+        assert_eq!(st.db_info(0).expires, 0);
+    }
+
+    #[test]
+    fn swap_db_exchanges_contents() {
+        let st = Store::new(2, T0);
+        set(&st, 0, b"a", b"0", 0);
+        set(&st, 1, b"b", b"1", 0);
+        st.swap_db(0, 1);
+        assert_eq!(get(&st, 0, b"b", T0).as_deref(), Some(&b"1"[..]));
+        assert_eq!(get(&st, 1, b"a", T0).as_deref(), Some(&b"0"[..]));
+    }
+
+    #[test]
+    fn flush_db_leaves_other_databases() {
+        let st = Store::new(2, T0);
+        set(&st, 0, b"a", b"0", 0);
+        set(&st, 1, b"a", b"1", 0);
+        st.flush_db(0, false);
+        assert_eq!(st.dbsize(0), 0);
+        assert_eq!(st.dbsize(1), 1);
+        assert!(st.used_bytes() > 0);
+        st.flush_all(true);
+        assert_eq!(st.dbsize(1), 0);
+        assert_eq!(st.used_bytes(), 0);
+    }
+
+    #[test]
+    fn multi_lock_reaches_every_key() {
+        let st = Store::new(1, T0);
+        let keys: Vec<Vec<u8>> = (0..100).map(|i| format!("key{i}").into_bytes()).collect();
+        let khs: Vec<KeyHash> = keys.iter().map(|k| st.hash(k)).collect();
+        let mut m = st.lock_many(&khs);
+        for (k, kh) in keys.iter().zip(&khs) {
+            m.slot(0, k, *kh, T0).set(Value::Str(k.clone()), 0, 0);
+        }
+        drop(m);
+        for k in &keys {
+            assert_eq!(get(&st, 0, k, T0).as_ref(), Some(k));
+        }
+    }
+}

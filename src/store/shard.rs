@@ -1,0 +1,336 @@
+//! A shard: one hash table per database, guarded by the shard's lock.
+//! Everything here runs with that lock held.
+
+use super::entry::{Entry, Value};
+use super::Store;
+use hashbrown::HashTable;
+use std::hash::BuildHasher;
+
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct ShardStats {
+    pub hits: u64,
+    pub misses: u64,
+    pub expired: u64,
+    pub evicted: u64,
+}
+
+#[derive(Default)]
+pub(crate) struct Table {
+    pub map: HashTable<Entry>,
+    /// Entries that carry an expiry.
+    pub expires: usize,
+    /// Remaining TTLs seen by the last sweep, for INFO's avg_ttl.
+    pub ttl_sample_sum: u64,
+    pub ttl_sample_n: u64,
+}
+
+impl Table {
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+    pub fn iter(&self) -> impl Iterator<Item = &Entry> {
+        self.map.iter()
+    }
+}
+
+pub struct ShardInner {
+    tables: Box<[Table]>,
+    pub(crate) stats: ShardStats,
+    pub(crate) used_bytes: u64,
+}
+
+impl ShardInner {
+    pub(crate) fn new(databases: usize) -> ShardInner {
+        ShardInner {
+            tables: (0..databases).map(|_| Table::default()).collect(),
+            stats: ShardStats::default(),
+            used_bytes: 0,
+        }
+    }
+
+    pub(crate) fn table(&self, db: usize) -> &Table {
+        &self.tables[db]
+    }
+
+    pub(crate) fn slot<'a>(&'a mut self, store: &'a Store, db: usize, key: &'a [u8], hash: u64, now: u64) -> Slot<'a> {
+        Slot {
+            table: &mut self.tables[db],
+            stats: &mut self.stats,
+            used: &mut self.used_bytes,
+            store,
+            key,
+            hash,
+            now,
+        }
+    }
+
+    pub(crate) fn take_table(&mut self, db: usize) -> Table {
+        let t = std::mem::take(&mut self.tables[db]);
+        let bytes: u64 = t.map.iter().map(|e| e.mem_size() as u64).sum();
+        self.used_bytes -= bytes;
+        t
+    }
+
+    pub(crate) fn swap_tables(&mut self, a: usize, b: usize) {
+        self.tables.swap(a, b);
+    }
+
+    pub(crate) fn sweep_expired(&mut self, now: u64) -> u64 {
+        let mut removed = 0u64;
+        let mut freed = 0u64;
+        for t in self.tables.iter_mut() {
+            if t.expires == 0 {
+                t.ttl_sample_sum = 0;
+                t.ttl_sample_n = 0;
+                continue;
+            }
+            let (mut sum, mut n) = (0u64, 0u64);
+            t.map.retain(|e| {
+                if e.is_expired(now) {
+                    removed += 1;
+                    freed += e.mem_size() as u64;
+                    false
+                } else {
+                    if e.expire_at != 0 {
+                        sum = sum.saturating_add(e.expire_at - now);
+                        n += 1;
+                    }
+                    true
+                }
+            });
+            t.expires = n as usize;
+            t.ttl_sample_sum = sum;
+            t.ttl_sample_n = n;
+        }
+        self.stats.expired += removed;
+        self.used_bytes -= freed;
+        removed
+    }
+
+    pub(crate) fn random_key(&mut self, db: usize, now: u64, seed: u64) -> Option<Vec<u8>> {
+        let t = &self.tables[db];
+        let live = t.map.iter().filter(|e| !e.is_expired(now)).count();
+        if live == 0 {
+            return None;
+        }
+        let pick = (seed as usize / 1024) % live;
+        t.map
+            .iter()
+            .filter(|e| !e.is_expired(now))
+            .nth(pick)
+            .map(|e| e.key.to_vec())
+    }
+}
+
+/// The place of one key in one database, with its shard locked.
+pub struct Slot<'a> {
+    table: &'a mut Table,
+    stats: &'a mut ShardStats,
+    used: &'a mut u64,
+    store: &'a Store,
+    key: &'a [u8],
+    hash: u64,
+    now: u64,
+}
+
+impl<'a> Slot<'a> {
+    pub fn now(&self) -> u64 {
+        self.now
+    }
+
+    pub fn key(&self) -> &[u8] {
+        self.key
+    }
+
+    /// Removes the entry when its deadline has passed; true when a live entry remains.
+    fn live(&mut self) -> bool {
+        let key = self.key;
+        match self.table.map.find_entry(self.hash, |e| &*e.key == key) {
+            Ok(occ) => {
+                if !occ.get().is_expired(self.now) {
+                    return true;
+                }
+                let (e, _) = occ.remove();
+                self.forget(&e);
+                self.stats.expired += 1;
+                false
+            }
+            Err(_) => false,
+        }
+    }
+
+    fn forget(&mut self, e: &Entry) {
+        *self.used -= e.mem_size() as u64;
+        if e.expire_at != 0 {
+            self.table.expires -= 1;
+        }
+    }
+
+    fn find(&self) -> Option<&Entry> {
+        let key = self.key;
+        self.table.map.find(self.hash, |e| &*e.key == key)
+    }
+
+    /// A read lookup: counts a keyspace hit or miss and, with `touch`,
+    /// refreshes the access time.
+    pub fn read(&mut self, touch: bool) -> Option<&Entry> {
+        if !self.live() {
+            self.stats.misses += 1;
+            return None;
+        }
+        self.stats.hits += 1;
+        if touch {
+            let secs = self.store.clock_secs(self.now);
+            let key = self.key;
+            if let Some(e) = self.table.map.find_mut(self.hash, |e| &*e.key == key) {
+                e.access = secs;
+            }
+        }
+        self.find()
+    }
+
+    /// A lookup that neither counts nor touches (EXISTS, TYPE, TTL ...).
+    pub fn peek(&mut self) -> Option<&Entry> {
+        if !self.live() {
+            return None;
+        }
+        self.find()
+    }
+
+    /// A write lookup. Changing the entry through the returned handle gives
+    /// it a new version and keeps the shard's accounting exact.
+    pub fn get_mut(&mut self) -> Option<EntryMut<'_>> {
+        if !self.live() {
+            return None;
+        }
+        let key = self.key;
+        let secs = self.store.clock_secs(self.now);
+        let Table { map, expires, .. } = &mut *self.table;
+        let entry = map.find_mut(self.hash, |e| &*e.key == key)?;
+        entry.access = secs;
+        let size_before = entry.mem_size();
+        Some(EntryMut {
+            entry,
+            expires,
+            used: self.used,
+            store: self.store,
+            size_before,
+            now: self.now,
+        })
+    }
+
+    /// Stores `value` under the key, replacing whatever was there, and
+    /// returns the new version. `expire_at` is Unix ms, 0 for none.
+    pub fn set(&mut self, value: Value, expire_at: u64, flags: u32) -> u64 {
+        let version = self.store.next_version();
+        let access = self.store.clock_secs(self.now);
+        let key = self.key;
+        if let Some(e) = self.table.map.find_mut(self.hash, |e| &*e.key == key) {
+            let before = e.mem_size() as u64;
+            let had_expire = e.expire_at != 0;
+            e.value = value;
+            e.expire_at = expire_at;
+            e.flags = flags;
+            e.version = version;
+            e.access = access;
+            *self.used = *self.used - before + e.mem_size() as u64;
+            match (had_expire, expire_at != 0) {
+                (false, true) => self.table.expires += 1,
+                (true, false) => self.table.expires -= 1,
+                _ => {}
+            }
+            return version;
+        }
+        let e = Entry {
+            key: key.into(),
+            value,
+            expire_at,
+            version,
+            flags,
+            access,
+        };
+        *self.used += e.mem_size() as u64;
+        if expire_at != 0 {
+            self.table.expires += 1;
+        }
+        let hasher = &self.store.hasher;
+        self.table.map.insert_unique(self.hash, e, |e| hasher.hash_one(&*e.key));
+        version
+    }
+
+    /// Inserts an entry taken from elsewhere (RENAME, MOVE), keeping its
+    /// value, expiry and flags, under this slot's key, with a new version.
+    pub fn put_entry(&mut self, mut e: Entry) -> u64 {
+        let value = std::mem::replace(&mut e.value, Value::Str(Vec::new()));
+        self.set(value, e.expire_at, e.flags)
+    }
+
+    /// Removes the live entry, if any.
+    pub fn remove(&mut self) -> Option<Entry> {
+        if !self.live() {
+            return None;
+        }
+        let key = self.key;
+        let occ = self.table.map.find_entry(self.hash, |e| &*e.key == key).ok()?;
+        let (e, _) = occ.remove();
+        self.forget(&e);
+        Some(e)
+    }
+}
+
+/// A live entry opened for writing. Dropping it settles the shard's byte
+/// count against the entry's new size.
+pub struct EntryMut<'a> {
+    entry: &'a mut Entry,
+    expires: &'a mut usize,
+    used: &'a mut u64,
+    store: &'a Store,
+    size_before: usize,
+    now: u64,
+}
+
+impl EntryMut<'_> {
+    pub fn entry(&self) -> &Entry {
+        self.entry
+    }
+
+    pub fn value(&self) -> &Value {
+        &self.entry.value
+    }
+
+    /// The value, to be changed: the entry gets a new version.
+    pub fn value_mut(&mut self) -> &mut Value {
+        self.entry.version = self.store.next_version();
+        &mut self.entry.value
+    }
+
+    /// Replaces the value and the flags, keeping the expiry.
+    pub fn replace(&mut self, value: Value, flags: u32) -> u64 {
+        self.entry.value = value;
+        self.entry.flags = flags;
+        self.entry.version = self.store.next_version();
+        self.entry.version
+    }
+
+    /// Sets the deadline (Unix ms, 0 for none): a write, with a new version.
+    pub fn set_expire(&mut self, expire_at: u64) {
+        match (self.entry.expire_at != 0, expire_at != 0) {
+            (false, true) => *self.expires += 1,
+            (true, false) => *self.expires -= 1,
+            _ => {}
+        }
+        self.entry.expire_at = expire_at;
+        self.entry.version = self.store.next_version();
+    }
+
+    pub fn now(&self) -> u64 {
+        self.now
+    }
+}
+
+impl Drop for EntryMut<'_> {
+    fn drop(&mut self) {
+        let after = self.entry.mem_size();
+        *self.used = *self.used + after as u64 - self.size_before as u64;
+    }
+}
