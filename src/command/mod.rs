@@ -11,7 +11,12 @@
 //! encoded straight into the connection's output buffer.
 
 pub mod args;
+pub mod client;
+pub mod config_cmd;
 pub mod errors;
+pub mod glob;
+pub mod info;
+pub mod introspection;
 pub mod keys;
 pub mod server;
 pub mod string;
@@ -185,9 +190,17 @@ impl CommandSpec {
 
 /// Every top-level command, from every family's table.
 pub fn all() -> impl Iterator<Item = &'static CommandSpec> {
-    [string::COMMANDS, keys::COMMANDS, server::COMMANDS]
-        .into_iter()
-        .flatten()
+    [
+        string::COMMANDS,
+        keys::COMMANDS,
+        server::COMMANDS,
+        info::COMMANDS,
+        client::COMMANDS,
+        introspection::COMMANDS,
+        config_cmd::COMMANDS,
+    ]
+    .into_iter()
+    .flatten()
 }
 
 fn table() -> &'static HashMap<&'static str, &'static CommandSpec> {

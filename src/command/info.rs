@@ -1,0 +1,5 @@
+//! (being written)
+
+use super::CommandSpec;
+
+pub const COMMANDS: &[CommandSpec] = &[];
