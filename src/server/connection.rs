@@ -31,6 +31,10 @@ pub async fn serve<S: Session>(srv: Arc<Server>, handle: Arc<ClientHandle>, mut 
     let mut input = BytesMut::with_capacity(READ_CHUNK);
     let mut out: Vec<u8> = Vec::with_capacity(READ_CHUNK);
     let cancel = handle.cancel.clone();
+    // One cancellation future for the connection's life: making a new one
+    // per read would register and drop a waiter on every batch.
+    let cancelled = cancel.cancelled();
+    tokio::pin!(cancelled);
     loop {
         // Grow towards what a pending large value needs, doubling at most,
         // so a value arriving in pieces is copied O(1) times on average.
@@ -41,7 +45,7 @@ pub async fn serve<S: Session>(srv: Arc<Server>, handle: Arc<ClientHandle>, mut 
         }
         let n = tokio::select! {
             biased;
-            _ = cancel.cancelled() => break,
+            _ = &mut cancelled => break,
             r = stream.read_buf(&mut input) => match r {
                 Ok(0) | Err(_) => break,
                 Ok(n) => n,
@@ -53,7 +57,7 @@ pub async fn serve<S: Session>(srv: Arc<Server>, handle: Arc<ClientHandle>, mut 
         if !out.is_empty() {
             let written = tokio::select! {
                 biased;
-                _ = cancel.cancelled() => false,
+                _ = &mut cancelled => false,
                 r = stream.write_all(&out) => r.is_ok(),
             };
             if !written {

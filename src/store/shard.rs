@@ -172,21 +172,34 @@ impl<'a> Slot<'a> {
     }
 
     /// A read lookup: counts a keyspace hit or miss and, with `touch`,
-    /// refreshes the access time.
+    /// refreshes the access time. One probe of the table, the hot path of GET.
     pub fn read(&mut self, touch: bool) -> Option<&Entry> {
-        if !self.live() {
-            self.stats.misses += 1;
-            return None;
-        }
-        self.stats.hits += 1;
-        if touch {
-            let secs = self.store.clock_secs(self.now);
-            let key = self.key;
-            if let Some(e) = self.table.map.find_mut(self.hash, |e| &*e.key == key) {
-                e.access = secs;
+        let key = self.key;
+        let now = self.now;
+        // Borrow the fields apart: the entry returned borrows only the map.
+        let Table { map, expires, .. } = &mut *self.table;
+        match map.find_entry(self.hash, |e| &*e.key == key) {
+            Ok(occ) if !occ.get().is_expired(now) => {
+                self.stats.hits += 1;
+                let e = occ.into_mut();
+                if touch {
+                    e.access = self.store.clock_secs(now);
+                }
+                Some(&*e)
+            }
+            Ok(occ) => {
+                let (e, _) = occ.remove();
+                *self.used -= e.mem_size() as u64;
+                *expires -= 1;
+                self.stats.expired += 1;
+                self.stats.misses += 1;
+                None
+            }
+            Err(_) => {
+                self.stats.misses += 1;
+                None
             }
         }
-        self.find()
     }
 
     /// A lookup that neither counts nor touches (EXISTS, TYPE, TTL ...).
