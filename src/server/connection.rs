@@ -14,6 +14,11 @@ use tokio::net::TcpStream;
 const READ_CHUNK: usize = 16 * 1024;
 const KEEP_MAX: usize = 1024 * 1024;
 
+/// Replies a session may encode before it stops to let them be written.
+/// Small requests can ask for large replies (many GETs of big values); the
+/// rest of the input waits in the buffer until this much has been sent.
+pub const OUT_BUDGET: usize = 4 * 1024 * 1024;
+
 /// One protocol's half of a connection.
 pub trait Session: Send {
     /// Decodes and executes every complete request at the front of
@@ -25,6 +30,11 @@ pub trait Session: Send {
     fn needed(&self) -> usize;
     /// Most bytes a pending request may hold before the client is dropped.
     fn max_pending(&self) -> usize;
+    /// True when the last `process` stopped at [`OUT_BUDGET`] with complete
+    /// requests left in the input: run it again before reading more.
+    fn has_more(&self) -> bool {
+        false
+    }
 }
 
 pub async fn serve<S: Session>(srv: Arc<Server>, handle: Arc<ClientHandle>, mut stream: TcpStream, mut session: S) {
@@ -36,22 +46,24 @@ pub async fn serve<S: Session>(srv: Arc<Server>, handle: Arc<ClientHandle>, mut 
     let cancelled = cancel.cancelled();
     tokio::pin!(cancelled);
     loop {
-        // Grow towards what a pending large value needs, doubling at most,
-        // so a value arriving in pieces is copied O(1) times on average.
-        let want = session.needed().saturating_sub(input.len());
-        let room = want.clamp(READ_CHUNK, input.capacity().max(READ_CHUNK));
-        if input.capacity() - input.len() < room / 2 {
-            input.reserve(room);
+        if !session.has_more() {
+            // Grow towards what a pending large value needs, doubling at
+            // most, so a value arriving in pieces is copied O(1) times on average.
+            let want = session.needed().saturating_sub(input.len());
+            let room = want.clamp(READ_CHUNK, input.capacity().max(READ_CHUNK));
+            if input.capacity() - input.len() < room / 2 {
+                input.reserve(room);
+            }
+            let n = tokio::select! {
+                biased;
+                _ = &mut cancelled => break,
+                r = stream.read_buf(&mut input) => match r {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => n,
+                },
+            };
+            srv.stats.net_input_bytes.fetch_add(n as u64, Ordering::Relaxed);
         }
-        let n = tokio::select! {
-            biased;
-            _ = &mut cancelled => break,
-            r = stream.read_buf(&mut input) => match r {
-                Ok(0) | Err(_) => break,
-                Ok(n) => n,
-            },
-        };
-        srv.stats.net_input_bytes.fetch_add(n as u64, Ordering::Relaxed);
         let used = session.process(&input, &mut out);
         input.advance(used);
         if !out.is_empty() {

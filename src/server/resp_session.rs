@@ -1,6 +1,6 @@
 //! The RESP side of a connection: decode, execute, encode.
 
-use super::connection::Session;
+use super::connection::{Session, OUT_BUDGET};
 use super::{Client, ReplyMode, Server, Stats};
 use crate::command::{self, Ctx};
 use crate::protocol::resp::{Decoded, Reply, RespDecoder};
@@ -12,6 +12,8 @@ pub struct RespSession {
     decoder: RespDecoder,
     /// An empty vector kept for its allocation, reused for each request's arguments.
     spare: Vec<&'static [u8]>,
+    /// The last batch stopped at the output budget with requests left.
+    more: bool,
 }
 
 impl RespSession {
@@ -22,6 +24,7 @@ impl RespSession {
             client,
             decoder,
             spare: Vec::new(),
+            more: false,
         }
     }
 }
@@ -41,7 +44,12 @@ impl Session for RespSession {
         let mut pos = 0;
         let mut commands = 0u64;
         let mut last = None;
+        self.more = false;
         while pos < input.len() && !self.client.close {
+            if out.len() >= OUT_BUDGET {
+                self.more = true;
+                break;
+            }
             match self.decoder.decode(&input[pos..]) {
                 Ok(Decoded::Request(n)) => {
                     let mut argv = recycle(std::mem::take(&mut spare));
@@ -101,5 +109,9 @@ impl Session for RespSession {
 
     fn max_pending(&self) -> usize {
         self.srv.settings.client_query_buffer_limit()
+    }
+
+    fn has_more(&self) -> bool {
+        self.more
     }
 }
