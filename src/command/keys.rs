@@ -841,6 +841,156 @@ fn object_help(ctx: &mut Ctx<'_>, _a: &[&[u8]]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::Config;
+    use crate::protocol::resp::Reply;
+    use crate::server::{Client, Proto, Server};
+
+    /// A server with no listeners, and one client, driven with a clock the
+    /// test sets for every command.
+    struct Harness {
+        srv: Server,
+        client: Client,
+        t0: u64,
+    }
+
+    impl Harness {
+        fn new() -> Harness {
+            let srv = Server::new(Config::default());
+            let addr = "127.0.0.1:1".parse().expect("literal address");
+            let handle = srv
+                .clients
+                .register(Proto::Resp, addr, addr, srv.start_ms, &srv.shutdown);
+            let t0 = srv.start_ms;
+            Harness {
+                client: Client::new(handle),
+                srv,
+                t0,
+            }
+        }
+
+        /// Runs one command `dt` ms after the start and returns the RESP2 reply.
+        fn at(&mut self, dt: u64, line: &str) -> String {
+            let args: Vec<&[u8]> = line.split(' ').map(str::as_bytes).collect();
+            let mut buf = Vec::new();
+            let mut ctx = Ctx {
+                srv: &self.srv,
+                client: &mut self.client,
+                out: Reply::new(&mut buf, false),
+                now: self.t0 + dt,
+            };
+            super::super::execute(&mut ctx, &args);
+            String::from_utf8_lossy(&buf).into_owned()
+        }
+    }
+
+    #[test]
+    fn ttl_rounds_to_the_nearest_second() {
+        let mut h = Harness::new();
+        h.at(0, "SET k v");
+        assert_eq!(h.at(0, "PEXPIRE k 1499"), ":1\r\n");
+        assert_eq!(h.at(0, "TTL k"), ":1\r\n");
+        assert_eq!(h.at(0, "PEXPIRE k 1500"), ":1\r\n");
+        assert_eq!(h.at(0, "TTL k"), ":2\r\n");
+        assert_eq!(h.at(1000, "PTTL k"), ":500\r\n");
+        assert_eq!(h.at(1000, "TTL k"), ":1\r\n");
+    }
+
+    #[test]
+    fn key_lives_through_its_deadline_and_is_gone_one_ms_later() {
+        let mut h = Harness::new();
+        h.at(0, "SET k v");
+        h.at(0, "PEXPIRE k 100");
+        assert_eq!(h.at(100, "EXISTS k"), ":1\r\n");
+        assert_eq!(h.at(100, "PTTL k"), ":0\r\n");
+        assert_eq!(h.at(101, "EXISTS k"), ":0\r\n");
+        assert_eq!(h.at(101, "TTL k"), ":-2\r\n");
+    }
+
+    #[test]
+    fn expire_to_exactly_now_deletes_the_key() {
+        let mut h = Harness::new();
+        h.at(0, "SET k v");
+        let now = h.t0 + 50;
+        assert_eq!(h.at(50, &format!("PEXPIREAT k {now}")), ":1\r\n");
+        assert_eq!(h.at(50, "EXISTS k"), ":0\r\n");
+    }
+
+    #[test]
+    fn rename_move_and_copy_touch_their_keys_as_redis_does() {
+        // Redis looks the source up as a write (RENAME, MOVE) or a read
+        // (COPY), which refreshes its access time before it is moved or
+        // duplicated: every key involved reports zero idle seconds after.
+        let mut h = Harness::new();
+        for k in ["a", "c", "m"] {
+            h.at(0, &format!("SET {k} v"));
+        }
+        assert_eq!(h.at(5000, "OBJECT IDLETIME a"), ":5\r\n");
+        assert_eq!(h.at(5000, "RENAME a b"), "+OK\r\n");
+        assert_eq!(h.at(5000, "OBJECT IDLETIME b"), ":0\r\n");
+        assert_eq!(h.at(5000, "MOVE m 1"), ":1\r\n");
+        h.at(5000, "SELECT 1");
+        assert_eq!(h.at(5000, "OBJECT IDLETIME m"), ":0\r\n");
+        h.at(5000, "SELECT 0");
+        assert_eq!(h.at(5000, "COPY c d"), ":1\r\n");
+        assert_eq!(h.at(5000, "OBJECT IDLETIME c"), ":0\r\n");
+        assert_eq!(h.at(5000, "OBJECT IDLETIME d"), ":0\r\n");
+        // Inspecting does not touch.
+        assert_eq!(h.at(9000, "OBJECT IDLETIME d"), ":4\r\n");
+        assert_eq!(h.at(9000, "TTL d"), ":-1\r\n");
+        assert_eq!(h.at(9000, "OBJECT IDLETIME d"), ":4\r\n");
+        assert_eq!(h.at(9000, "TOUCH d"), ":1\r\n");
+        assert_eq!(h.at(9000, "OBJECT IDLETIME d"), ":0\r\n");
+    }
+
+    #[test]
+    fn rename_across_shards_leaves_one_key_and_its_expiry_count() {
+        let mut h = Harness::new();
+        // Find two names in different shards so the rename crosses locks.
+        let a = "src";
+        let b = (0..)
+            .map(|i| format!("dst{i}"))
+            .find(|k| h.srv.store.hash(k.as_bytes()).shard != h.srv.store.hash(a.as_bytes()).shard)
+            .expect("some name lands in another shard");
+        h.at(0, "SET src v");
+        h.at(0, "PEXPIRE src 100000");
+        h.at(0, &format!("SET {b} old"));
+        assert_eq!(h.at(0, &format!("RENAME src {b}")), "+OK\r\n");
+        assert_eq!(h.srv.store.dbsize(0), 1);
+        assert_eq!(h.srv.store.db_info(0).expires, 1);
+        assert_eq!(h.at(0, &format!("GET {b}")), "$1\r\nv\r\n");
+    }
+
+    #[test]
+    fn object_freq_decays_a_new_keys_counter_per_idle_minute_under_lfu() {
+        let mut h = Harness::new();
+        h.at(0, "SET k v");
+        assert!(h
+            .at(0, "OBJECT FREQ k")
+            .starts_with("-ERR An LFU maxmemory policy is not selected"));
+        h.srv
+            .settings
+            .set("maxmemory-policy", "allkeys-lfu")
+            .expect("known setting");
+        assert_eq!(h.at(0, "OBJECT FREQ k"), ":5\r\n");
+        assert_eq!(h.at(120_000, "OBJECT FREQ k"), ":3\r\n");
+        assert_eq!(h.at(3_600_000, "OBJECT FREQ k"), ":0\r\n");
+        assert!(h
+            .at(0, "OBJECT IDLETIME k")
+            .starts_with("-ERR An LFU maxmemory policy is selected"));
+    }
+
+    #[test]
+    fn refcount_is_one_once_maxmemory_with_an_lru_policy_stops_sharing() {
+        let mut h = Harness::new();
+        h.at(0, "SET k 42");
+        assert_eq!(h.at(0, "OBJECT REFCOUNT k"), ":2147483647\r\n");
+        h.srv.settings.set("maxmemory", "100mb").expect("known setting");
+        h.srv
+            .settings
+            .set("maxmemory-policy", "allkeys-lru")
+            .expect("known setting");
+        assert_eq!(h.at(0, "OBJECT REFCOUNT k"), ":1\r\n");
+    }
 
     #[test]
     fn cursor_parses_like_strtoul() {
