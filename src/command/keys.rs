@@ -699,11 +699,13 @@ fn pttl(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
 /// ```text
 /// EXPIRETIME key
 /// ```
+/// Rounded to the nearest second, like TTL.
 fn expiretime(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
     let r = match deadline(ctx, a[1]) {
         None => -2,
         Some(None) => -1,
-        Some(Some(at)) => (at / 1000) as i64,
+        // Deadlines are at most i64::MAX, so adding 500 cannot overflow u64.
+        Some(Some(at)) => (at.saturating_add(500) / 1000) as i64,
     };
     ctx.out.int(r);
 }
@@ -893,6 +895,18 @@ mod tests {
         assert_eq!(h.at(0, "TTL k"), ":2\r\n");
         assert_eq!(h.at(1000, "PTTL k"), ":500\r\n");
         assert_eq!(h.at(1000, "TTL k"), ":1\r\n");
+    }
+
+    #[test]
+    fn expiretime_rounds_to_the_nearest_second() {
+        let mut h = Harness::new();
+        h.at(0, "SET k v");
+        h.at(0, "PEXPIREAT k 4102444800499");
+        assert_eq!(h.at(0, "EXPIRETIME k"), ":4102444800\r\n");
+        h.at(0, "PEXPIREAT k 4102444800500");
+        assert_eq!(h.at(0, "EXPIRETIME k"), ":4102444801\r\n");
+        h.at(0, "PEXPIREAT k 9223372036854775807");
+        assert_eq!(h.at(0, "EXPIRETIME k"), ":9223372036854776\r\n");
     }
 
     #[test]
