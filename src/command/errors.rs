@@ -47,6 +47,20 @@ pub fn invalid_expire(cmd: &str) -> String {
     format!("ERR invalid expire time in '{cmd}' command")
 }
 
+// keys
+pub const EXPIRE_NX_AND_OTHERS: &str = "ERR NX and XX, GT or LT options at the same time are not compatible";
+pub const EXPIRE_GT_AND_LT: &str = "ERR GT and LT options at the same time are not compatible";
+pub const NOT_INT32: &str = "ERR value is out of range, value must between -2147483648 and 2147483647";
+pub const LFU_NOT_SELECTED: &str = "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.";
+pub const LFU_SELECTED: &str = "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.";
+
+/// `ERR Unsupported option x` for an unknown EXPIRE-family option; Redis
+/// prints the option as a C string, so it stops at the first NUL byte.
+pub fn unsupported_option(opt: &[u8]) -> String {
+    let opt = opt.split(|&c| c == 0).next().unwrap_or_default();
+    format!("ERR Unsupported option {}", String::from_utf8_lossy(opt))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -278,6 +278,32 @@ impl<'a> Slot<'a> {
         self.set(value, e.expire_at, e.flags)
     }
 
+    /// Puts an entry taken out of another slot (RENAME, MOVE) under this
+    /// slot's key, replacing whatever is here, live or expired. The value,
+    /// expiry, flags and access time travel with it, as Redis moves the
+    /// object itself and so keeps its idle time; only the version is new,
+    /// because a memcached `cas` against the old name must not succeed on
+    /// the new one.
+    pub fn adopt(&mut self, mut e: Entry) -> u64 {
+        let key = self.key;
+        if let Ok(occ) = self.table.map.find_entry(self.hash, |x| &*x.key == key) {
+            let (old, _) = occ.remove();
+            self.forget(&old);
+        }
+        if *e.key != *key {
+            e.key = key.into();
+        }
+        e.version = self.store.next_version();
+        let version = e.version;
+        *self.used += e.mem_size() as u64;
+        if e.expire_at != 0 {
+            self.table.expires += 1;
+        }
+        let hasher = &self.store.hasher;
+        self.table.map.insert_unique(self.hash, e, |x| hasher.hash_one(&*x.key));
+        version
+    }
+
     /// Removes the live entry, if any.
     pub fn remove(&mut self) -> Option<Entry> {
         if !self.live() {
@@ -345,5 +371,73 @@ impl Drop for EntryMut<'_> {
     fn drop(&mut self) {
         let after = self.entry.mem_size();
         *self.used = *self.used + after as u64 - self.size_before as u64;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const T0: u64 = 1_700_000_000_000;
+
+    fn put(st: &Store, db: usize, k: &[u8], v: &[u8], expire_at: u64) {
+        let kh = st.hash(k);
+        st.lock(kh)
+            .slot(db, k, kh, T0)
+            .set(Value::Str(v.to_vec()), expire_at, 7);
+    }
+
+    #[test]
+    fn adopt_moves_value_expiry_flags_and_access_under_a_new_key() {
+        let st = Store::new(2, T0);
+        put(&st, 0, b"src", b"v", T0 + 5000);
+        let (ks, kd) = (st.hash(b"src"), st.hash(b"dst"));
+        let mut m = st.lock_many(&[ks, kd]);
+        let e = m.slot(0, b"src", ks, T0).remove().expect("src is live");
+        let old_version = e.version();
+        let v = m.slot(1, b"dst", kd, T0 + 3000).adopt(e);
+        assert!(v > old_version);
+        let mut s = m.slot(1, b"dst", kd, T0 + 3000);
+        let e = s.peek().expect("dst is live");
+        assert_eq!(e.key(), b"dst");
+        assert_eq!(e.as_str(), Some(&b"v"[..]));
+        assert_eq!(e.expire_at(), Some(T0 + 5000));
+        assert_eq!(e.flags(), 7);
+        // The access time came along: three seconds idle, not zero.
+        assert_eq!(e.idle_secs(st.clock_secs(T0 + 3000)), 3);
+        assert!(m.slot(0, b"src", ks, T0).peek().is_none());
+        drop(m);
+        assert_eq!(st.db_info(1).expires, 1);
+        assert_eq!(st.db_info(0).expires, 0);
+    }
+
+    #[test]
+    fn adopt_replaces_an_existing_entry_and_keeps_byte_count_exact() {
+        let st = Store::new(1, T0);
+        put(&st, 0, b"a", b"short", 0);
+        put(&st, 0, b"b", &[b'x'; 1000], T0 + 10);
+        let (ka, kb) = (st.hash(b"a"), st.hash(b"b"));
+        let mut m = st.lock_many(&[ka, kb]);
+        let e = m.slot(0, b"a", ka, T0).remove().expect("a is live");
+        m.slot(0, b"b", kb, T0).adopt(e);
+        drop(m);
+        assert_eq!(st.dbsize(0), 1);
+        assert_eq!(st.db_info(0).expires, 0);
+        let expected = (std::mem::size_of::<Entry>() + 1 + 5) as u64;
+        assert!(st.used_bytes() >= expected && st.used_bytes() < expected + 64);
+    }
+
+    #[test]
+    fn adopt_onto_an_expired_entry_does_not_count_it_twice() {
+        let st = Store::new(1, T0);
+        put(&st, 0, b"a", b"1", 0);
+        put(&st, 0, b"b", b"2", T0 + 1);
+        let (ka, kb) = (st.hash(b"a"), st.hash(b"b"));
+        let mut m = st.lock_many(&[ka, kb]);
+        let e = m.slot(0, b"a", ka, T0 + 10).remove().expect("a is live");
+        m.slot(0, b"b", kb, T0 + 10).adopt(e);
+        drop(m);
+        assert_eq!(st.dbsize(0), 1);
+        assert_eq!(st.db_info(0).expires, 0);
     }
 }
