@@ -80,7 +80,7 @@ fn get(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
 /// ```
 /// All or nothing: when one value is refused, no parameter changes.
 fn set(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
-    if a.len() % 2 != 0 {
+    if !a.len().is_multiple_of(2) {
         return ctx.error(errors::SYNTAX);
     }
     let owned: Vec<(String, String)> = a[2..]
