@@ -292,7 +292,8 @@ fn kill(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
         close(ctx, &h);
         return;
     }
-    if a.len().is_multiple_of(2) {
+    // Filters come in pairs after `CLIENT KILL`.
+    if !a.len().is_multiple_of(2) {
         return ctx.error(errors::SYNTAX);
     }
     let mut f = KillFilter {

@@ -255,7 +255,10 @@ const PARAMS: &[Param] = &[
     p("replicaof", Special, "").alias("slaveof").immutable(),
     p("requirepass", STR, ""),
     p("sanitize-dump-payload", Enum(&["no", "yes", "clients"]), "no"),
-    p("save", Special, "3600 1 300 100 60 10000"),
+    // Nothing is ever saved, so the schedule reads as empty (Redis's own
+    // default is "3600 1 300 100 60 10000"); tools that check it see no
+    // snapshots coming.
+    p("save", Special, ""),
     p("server_cpulist", STR, "").immutable(),
     p("set-max-intset-entries", Int(0, LONG_MAX), "512"),
     p("set-max-listpack-entries", Int(0, LONG_MAX), "128"),
