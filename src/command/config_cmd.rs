@@ -6,13 +6,13 @@ use super::{dispatch_sub, errors, spec, CommandSpec, Ctx};
 const SUBCOMMANDS: &[CommandSpec] = &[
     spec("config|get", -3, ADMIN | NOSCRIPT | LOADING | STALE, "server", get).doc(
         "2.0.0",
-        "Returns the effective values of configuration parameters.",
+        "Reads the parameters whose names match the patterns.",
         "O(N) when N is the number of configuration parameters provided",
         "parameter [parameter ...]",
     ),
     spec("config|set", -4, ADMIN | NOSCRIPT | LOADING | STALE, "server", set).doc(
         "2.0.0",
-        "Sets configuration parameters in-flight.",
+        "Changes parameters at run time, all of them or none.",
         "O(N) when N is the number of configuration parameters provided",
         "parameter value [parameter value ...]",
     ),
@@ -23,7 +23,7 @@ const SUBCOMMANDS: &[CommandSpec] = &[
         "server",
         resetstat,
     )
-    .doc("2.0.0", "Resets the server's statistics.", "O(1)", ""),
+    .doc("2.0.0", "Zeroes the counters INFO reports.", "O(1)", ""),
     spec(
         "config|rewrite",
         2,
@@ -31,19 +31,19 @@ const SUBCOMMANDS: &[CommandSpec] = &[
         "server",
         rewrite,
     )
-    .doc("2.8.0", "Persists the effective configuration to file.", "O(1)", ""),
-    spec("config|help", 2, LOADING | STALE, "server", help).doc(
-        "5.0.0",
-        "Returns helpful text about the different subcommands.",
+    .doc(
+        "2.8.0",
+        "Writes the current parameter values into the config file.",
         "O(1)",
         "",
     ),
+    spec("config|help", 2, LOADING | STALE, "server", help).doc("5.0.0", "Lists the CONFIG subcommands.", "O(1)", ""),
 ];
 
 pub const COMMANDS: &[CommandSpec] = &[spec("config", -2, 0, "server", config)
     .doc(
         "2.0.0",
-        "A container for server configuration commands.",
+        "Container of the runtime configuration commands.",
         "Depends on subcommand.",
         "",
     )
@@ -134,16 +134,16 @@ fn rewrite(ctx: &mut Ctx<'_>, _a: &[&[u8]]) {
 
 const HELP: &[&str] = &[
     "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-    "GET <pattern>",
-    "    Return parameters matching the glob-like <pattern> and their values.",
-    "SET <directive> <value>",
-    "    Set the configuration <directive> to <value>.",
+    "GET <pattern> [<pattern> ...]",
+    "    The parameters whose names match a glob pattern, with their values.",
+    "SET <parameter> <value> [<parameter> <value> ...]",
+    "    Change parameters; if one value is refused, none changes.",
     "RESETSTAT",
-    "    Reset statistics reported by the INFO command.",
+    "    Zero the counters that INFO reports.",
     "REWRITE",
-    "    Rewrite the configuration file.",
+    "    Write the current values into the config file.",
     "HELP",
-    "    Prints this help.",
+    "    Print this help.",
 ];
 
 /// ```text

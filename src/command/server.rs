@@ -70,7 +70,7 @@ pub const COMMANDS: &[CommandSpec] = &[
     )
     .doc(
         "6.0.0",
-        "Handshakes with the Redis server.",
+        "Chooses the protocol version (RESP2 or RESP3) and describes the server.",
         "O(1)",
         "[protover [AUTH username password] [SETNAME clientname]]",
     ),
@@ -83,7 +83,7 @@ pub const COMMANDS: &[CommandSpec] = &[
     )
     .doc(
         "1.0.0",
-        "Authenticates the connection.",
+        "Logs the connection in as a user.",
         "O(N) where N is the number of passwords defined for the user",
         "[username] password",
     ),
@@ -94,10 +94,15 @@ pub const COMMANDS: &[CommandSpec] = &[
         "connection",
         reset,
     )
-    .doc("6.2.0", "Resets the connection.", "O(1)", ""),
+    .doc(
+        "6.2.0",
+        "Returns the connection to its state right after connecting.",
+        "O(1)",
+        "",
+    ),
     spec("swapdb", 3, WRITE | FAST, "server", swapdb).doc(
         "4.0.0",
-        "Swaps two Redis databases.",
+        "Exchanges the contents of two databases.",
         "O(N) where N is the count of clients watching or blocking on keys from both databases.",
         "index1 index2",
     ),
