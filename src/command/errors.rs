@@ -61,6 +61,39 @@ pub fn unsupported_option(opt: &[u8]) -> String {
     format!("ERR Unsupported option {}", String::from_utf8_lossy(opt))
 }
 
+// server
+pub const NOPROTO: &str = "NOPROTO unsupported protocol version";
+pub const PROTO_NOT_INTEGER: &str = "ERR Protocol version is not an integer or out of range";
+pub const AUTH_NO_PASSWORD: &str = "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?";
+pub const WRONGPASS: &str = "WRONGPASS invalid username-password pair or user is disabled.";
+pub const INVALID_FIRST_DB: &str = "ERR invalid first DB index";
+pub const INVALID_SECOND_DB: &str = "ERR invalid second DB index";
+pub const CLIENT_NAME: &str = "ERR Client names cannot contain spaces, newlines or special characters.";
+pub const NO_SUCH_CLIENT: &str = "ERR No such client";
+pub const INVALID_CLIENT_ID: &str = "ERR Invalid client ID";
+pub const CLIENT_ID_POSITIVE: &str = "ERR client-id should be greater than 0";
+pub const NO_CONFIG_FILE: &str = "ERR The server is running without a config file";
+pub const INVALID_COMMAND: &str = "ERR Invalid command specified";
+pub const INVALID_COMMAND_ARGS: &str = "ERR Invalid number of arguments specified for command";
+pub const NO_KEY_ARGS: &str = "ERR The command has no key arguments";
+
+pub fn hello_option(opt: &[u8]) -> String {
+    format!("ERR Syntax error in HELLO option '{}'", String::from_utf8_lossy(opt))
+}
+
+pub fn unknown_client_type(t: &[u8]) -> String {
+    format!("ERR Unknown client type '{}'", String::from_utf8_lossy(t))
+}
+
+/// CLIENT SETINFO's refusal of a name or version with spaces or newlines.
+pub fn client_info_chars(attr: &str) -> String {
+    format!("ERR {attr} cannot contain spaces, newlines or special characters.")
+}
+
+pub fn unrecognized_option(opt: &[u8]) -> String {
+    format!("ERR Unrecognized option '{}'", String::from_utf8_lossy(opt))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

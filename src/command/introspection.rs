@@ -1,5 +1,705 @@
-//! (being written)
+//! COMMAND: the command table as clients read it (redis-cli's hints,
+//! cluster clients' key lookup, documentation browsers).
+//!
+//! Everything here is derived from the [`CommandSpec`] declarations: ACL
+//! categories from flags and group, key specs from first/last/step, and the
+//! argument structure of COMMAND DOCS from each spec's syntax string.
 
-use super::CommandSpec;
+use super::args::is;
+use super::flags::{self, *};
+use super::{all, dispatch_sub, errors, glob, lookup, spec, CommandSpec, Ctx};
+use crate::protocol::resp::Reply;
 
-pub const COMMANDS: &[CommandSpec] = &[];
+const SUBCOMMANDS: &[CommandSpec] = &[
+    spec("command|count", 2, LOADING | STALE, "server", count).doc(
+        "2.8.13",
+        "Gives the number of commands the server knows.",
+        "O(1)",
+        "",
+    ),
+    spec("command|info", -2, LOADING | STALE, "server", info).doc(
+        "2.8.13",
+        "Describes commands: arity, flags, key positions, categories, subcommands.",
+        "O(N) where N is the number of commands to look up",
+        "[command-name [command-name ...]]",
+    ),
+    spec("command|docs", -2, LOADING | STALE, "server", docs).doc(
+        "7.0.0",
+        "Gives the documentation of commands.",
+        "O(N) where N is the number of commands to look up",
+        "[command-name [command-name ...]]",
+    ),
+    spec("command|list", -2, LOADING | STALE, "server", list).doc(
+        "7.0.0",
+        "Lists command names, optionally filtered.",
+        "O(N) where N is the total number of Redis commands",
+        "[FILTERBY <MODULE module-name | ACLCAT category | PATTERN pattern>]",
+    ),
+    spec("command|getkeys", -3, LOADING | STALE, "server", getkeys).doc(
+        "2.8.13",
+        "Extracts the key names from a full command.",
+        "O(N) where N is the number of arguments to the command",
+        "command [arg [arg ...]]",
+    ),
+    spec(
+        "command|getkeysandflags",
+        -3,
+        LOADING | STALE,
+        "server",
+        getkeysandflags,
+    )
+    .doc(
+        "7.0.0",
+        "Extracts the key names from a full command, with how each is accessed.",
+        "O(N) where N is the number of arguments to the command",
+        "command [arg [arg ...]]",
+    ),
+    spec("command|help", 2, LOADING | STALE, "server", help).doc("5.0.0", "Lists the COMMAND subcommands.", "O(1)", ""),
+];
+
+pub const COMMANDS: &[CommandSpec] = &[spec("command", -1, LOADING | STALE, "server", command)
+    .doc(
+        "2.8.13",
+        "Describes every command the server knows.",
+        "O(N) where N is the total number of Redis commands",
+        "",
+    )
+    .subs(SUBCOMMANDS)];
+
+/// ```text
+/// COMMAND
+/// ```
+/// The COMMAND INFO of every command; with a subcommand, that subcommand.
+fn command(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
+    if a.len() > 1 {
+        return dispatch_sub(ctx, a, &COMMANDS[0]);
+    }
+    let cmds: Vec<_> = all().collect();
+    ctx.out.array(cmds.len());
+    for c in cmds {
+        write_info(&mut ctx.out, c);
+    }
+}
+
+/// A command or `parent|sub` by name.
+fn find(name: &[u8]) -> Option<&'static CommandSpec> {
+    match name.iter().position(|&b| b == b'|') {
+        None => lookup(name),
+        Some(i) => lookup(&name[..i])?.subcommand(&name[i + 1..]),
+    }
+}
+
+/// ```text
+/// COMMAND COUNT
+/// ```
+fn count(ctx: &mut Ctx<'_>, _a: &[&[u8]]) {
+    ctx.out.int(all().count() as i64);
+}
+
+/// ACL categories in the order Redis prints them, each with the test that
+/// puts a command in it.
+type CategoryTest = fn(&CommandSpec) -> bool;
+const CATEGORIES: &[(&str, CategoryTest)] = &[
+    ("keyspace", |c| c.group == "generic"),
+    ("read", |c| c.has(READONLY)),
+    ("write", |c| c.has(WRITE)),
+    ("set", |c| c.group == "set"),
+    ("sortedset", |c| c.group == "sorted-set"),
+    ("list", |c| c.group == "list"),
+    ("hash", |c| c.group == "hash"),
+    ("string", |c| c.group == "string"),
+    ("bitmap", |c| c.group == "bitmap"),
+    ("hyperloglog", |c| c.group == "hyperloglog"),
+    ("geo", |c| c.group == "geo"),
+    ("stream", |c| c.group == "stream"),
+    ("pubsub", |c| c.has(PUBSUB) || c.group == "pubsub"),
+    ("admin", |c| c.has(ADMIN)),
+    ("fast", |c| c.has(FAST)),
+    ("slow", |c| !c.has(FAST)),
+    ("blocking", |c| c.has(BLOCKING)),
+    ("dangerous", |c| c.has(ADMIN)),
+    ("connection", |c| c.group == "connection" && !c.has(ADMIN)),
+    ("transaction", |c| c.group == "transactions"),
+    ("scripting", |c| c.group == "scripting"),
+];
+
+fn categories(c: &CommandSpec) -> Vec<&'static str> {
+    CATEGORIES.iter().filter(|(_, t)| t(c)).map(|(n, _)| *n).collect()
+}
+
+/// Key-spec access flags, from the command's read/write flags.
+fn key_flags(c: &CommandSpec) -> &'static [&'static str] {
+    if c.has(WRITE) && c.group == "generic" && c.name == "del" {
+        &["RM", "delete"]
+    } else if c.has(WRITE) {
+        &["RW", "update"]
+    } else {
+        &["RO", "access"]
+    }
+}
+
+/// The 10-element COMMAND INFO entry.
+fn write_info(out: &mut Reply<'_>, c: &CommandSpec) {
+    out.array(10);
+    out.bulk(c.name.as_bytes());
+    out.int(c.arity as i64);
+    let fl: Vec<&str> = flags::NAMES
+        .iter()
+        .filter(|(bit, _)| c.flags & bit != 0)
+        .map(|(_, n)| *n)
+        .collect();
+    out.set(fl.len());
+    for f in fl {
+        out.simple(f);
+    }
+    out.int(c.first_key as i64);
+    out.int(c.last_key as i64);
+    out.int(c.step as i64);
+    let cats = categories(c);
+    out.set(cats.len());
+    for cat in cats {
+        out.simple(&format!("@{cat}"));
+    }
+    // Tips (request and response policies) are not declared here.
+    out.set(0);
+    if c.first_key > 0 {
+        out.set(1);
+        write_key_spec(out, c);
+    } else {
+        out.set(0);
+    }
+    out.set(c.subcommands.len());
+    for s in c.subcommands {
+        write_info(out, s);
+    }
+}
+
+/// A key spec equivalent to first/last/step: the first key at an index,
+/// then a range.
+fn write_key_spec(out: &mut Reply<'_>, c: &CommandSpec) {
+    out.map(3);
+    out.bulk(b"flags");
+    let kf = key_flags(c);
+    out.set(kf.len());
+    for f in kf {
+        out.simple(f);
+    }
+    out.bulk(b"begin_search");
+    out.map(2);
+    out.bulk(b"type");
+    out.bulk(b"index");
+    out.bulk(b"spec");
+    out.map(1);
+    out.bulk(b"index");
+    out.int(c.first_key as i64);
+    out.bulk(b"find_keys");
+    out.map(2);
+    out.bulk(b"type");
+    out.bulk(b"range");
+    out.bulk(b"spec");
+    out.map(3);
+    out.bulk(b"lastkey");
+    out.int(if c.last_key < 0 {
+        c.last_key as i64
+    } else {
+        (c.last_key - c.first_key) as i64
+    });
+    out.bulk(b"keystep");
+    out.int(c.step as i64);
+    out.bulk(b"limit");
+    out.int(0);
+}
+
+/// ```text
+/// COMMAND INFO [command-name [command-name ...]]
+/// ```
+/// Without names, every command. Unknown names answer nil in their place.
+fn info(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
+    if a.len() == 2 {
+        let cmds: Vec<_> = all().collect();
+        ctx.out.array(cmds.len());
+        for c in cmds {
+            write_info(&mut ctx.out, c);
+        }
+        return;
+    }
+    ctx.out.array(a.len() - 2);
+    for name in &a[2..] {
+        match find(name) {
+            Some(c) => write_info(&mut ctx.out, c),
+            None => ctx.out.null(),
+        }
+    }
+}
+
+/// ```text
+/// COMMAND DOCS [command-name [command-name ...]]
+/// ```
+/// A map of name to documentation; unknown names are left out.
+fn docs(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
+    let cmds: Vec<&CommandSpec> = if a.len() == 2 {
+        all().collect()
+    } else {
+        a[2..].iter().filter_map(|n| find(n)).collect()
+    };
+    ctx.out.map(cmds.len());
+    for c in cmds {
+        ctx.out.bulk(c.name.as_bytes());
+        write_doc(&mut ctx.out, c);
+    }
+}
+
+fn write_doc(out: &mut Reply<'_>, c: &CommandSpec) {
+    let args = parse_syntax(c.doc.syntax);
+    let n = 4 + usize::from(!args.is_empty()) + usize::from(!c.subcommands.is_empty());
+    out.map(n);
+    out.bulk(b"summary");
+    out.bulk(c.doc.summary.as_bytes());
+    out.bulk(b"since");
+    out.bulk(c.doc.since.as_bytes());
+    out.bulk(b"group");
+    out.bulk(c.group.as_bytes());
+    out.bulk(b"complexity");
+    out.bulk(c.doc.complexity.as_bytes());
+    if !args.is_empty() {
+        out.bulk(b"arguments");
+        write_args(out, &args);
+    }
+    if !c.subcommands.is_empty() {
+        out.bulk(b"subcommands");
+        out.map(c.subcommands.len());
+        for s in c.subcommands {
+            out.bulk(s.name.as_bytes());
+            write_doc(out, s);
+        }
+    }
+}
+
+fn write_args(out: &mut Reply<'_>, args: &[Arg]) {
+    out.array(args.len());
+    for arg in args {
+        let mut flags = Vec::new();
+        if arg.optional {
+            flags.push("optional");
+        }
+        if arg.multiple {
+            flags.push("multiple");
+        }
+        let n = 2
+            + usize::from(arg.kind == "key")
+            + usize::from(arg.token.is_some())
+            + usize::from(!flags.is_empty())
+            + usize::from(!arg.children.is_empty());
+        out.map(n);
+        out.bulk(b"name");
+        out.bulk(arg.name.as_bytes());
+        out.bulk(b"type");
+        out.bulk(arg.kind.as_bytes());
+        if arg.kind == "key" {
+            out.bulk(b"key_spec_index");
+            out.int(0);
+        }
+        if let Some(t) = &arg.token {
+            out.bulk(b"token");
+            out.bulk(t.as_bytes());
+        }
+        if !flags.is_empty() {
+            out.bulk(b"flags");
+            out.set(flags.len());
+            for f in flags {
+                out.simple(f);
+            }
+        }
+        if !arg.children.is_empty() {
+            out.bulk(b"arguments");
+            write_args(out, &arg.children);
+        }
+    }
+}
+
+/// One argument of a command, in the shape COMMAND DOCS gives it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Arg {
+    pub name: String,
+    /// string, integer, double, key, pattern, unix-time, pure-token, oneof, block.
+    pub kind: &'static str,
+    pub token: Option<String>,
+    pub optional: bool,
+    pub multiple: bool,
+    pub children: Vec<Arg>,
+}
+
+impl Arg {
+    fn leaf(name: &str, token: Option<String>) -> Arg {
+        Arg {
+            name: name.to_string(),
+            kind: value_type(name),
+            token,
+            optional: false,
+            multiple: false,
+            children: Vec::new(),
+        }
+    }
+
+    fn group(kind: &'static str, children: Vec<Arg>) -> Arg {
+        let name = children.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join("-");
+        Arg {
+            name,
+            kind,
+            token: None,
+            optional: false,
+            multiple: false,
+            children,
+        }
+    }
+
+    /// The part of the syntax it came from, to recognise `x [x ...]`.
+    fn shape(&self) -> String {
+        format!("{}{:?}{:?}{:?}", self.name, self.token, self.kind, self.children)
+    }
+}
+
+/// The type a value argument's name suggests.
+fn value_type(name: &str) -> &'static str {
+    match name {
+        "key" | "source" | "destination" | "newkey" => "key",
+        "pattern" => "pattern",
+        "increment" | "score" | "min" | "max" => "double",
+        n if n.starts_with("unix-time") => "unix-time",
+        n if n.ends_with("key") => "key",
+        "seconds" | "milliseconds" | "count" | "index" | "index1" | "index2" | "db" | "offset" | "start" | "end"
+        | "stop" | "timeout" | "port" | "numkeys" | "client-id" | "maxage" | "protover" | "cursor" | "decrement"
+        | "limit" => "integer",
+        _ => "string",
+    }
+}
+
+/// A word of the syntax that is typed literally: upper case, as `NX`.
+fn is_token(w: &str) -> bool {
+    w.chars().any(|c| c.is_ascii_uppercase()) && !w.chars().any(|c| c.is_ascii_lowercase())
+}
+
+/// Reads a command's syntax string (`key [NX | XX] [EX seconds | PX ms]`)
+/// into Redis's argument structure: tokens, values, optional and repeated
+/// parts, alternatives (`oneof`) and groups (`block`). Anything it cannot
+/// read ends the list rather than failing.
+pub fn parse_syntax(syntax: &str) -> Vec<Arg> {
+    let mut toks: Vec<String> = Vec::new();
+    for w in syntax.split_whitespace() {
+        let mut rest = w;
+        while let Some(c) = rest.chars().next() {
+            if "[]<>|".contains(c) {
+                toks.push(c.to_string());
+                rest = &rest[1..];
+            } else {
+                let end = rest.find(['[', ']', '<', '>', '|']).unwrap_or(rest.len());
+                toks.push(rest[..end].to_string());
+                rest = &rest[end..];
+            }
+        }
+    }
+    let mut pos = 0;
+    parse_seq(&toks, &mut pos)
+}
+
+/// A sequence, up to a closing bracket or `|`.
+fn parse_seq(toks: &[String], pos: &mut usize) -> Vec<Arg> {
+    let mut seq: Vec<Arg> = Vec::new();
+    while *pos < toks.len() {
+        let t = toks[*pos].as_str();
+        match t {
+            "]" | ">" | "|" => break,
+            "[" | "<" => {
+                let close = if t == "[" { "]" } else { ">" };
+                *pos += 1;
+                let (mut inner, repeat) = parse_alts(toks, pos);
+                if toks.get(*pos).map(String::as_str) == Some(close) {
+                    *pos += 1;
+                }
+                if repeat {
+                    // `x [x ...]`: the group repeats what precedes it.
+                    let n = inner.len();
+                    let shapes: Vec<String> = inner.iter().map(Arg::shape).collect();
+                    if n > 0 && seq.len() >= n && seq[seq.len() - n..].iter().map(Arg::shape).eq(shapes) {
+                        let tail: Vec<Arg> = seq.split_off(seq.len() - n);
+                        let mut a = if n == 1 {
+                            tail.into_iter().next().unwrap_or_else(|| Arg::leaf("arg", None))
+                        } else {
+                            Arg::group("block", tail)
+                        };
+                        a.multiple = true;
+                        seq.push(a);
+                        continue;
+                    }
+                    for a in &mut inner {
+                        a.multiple = true;
+                    }
+                }
+                let mut a = if inner.len() == 1 {
+                    inner.remove(0)
+                } else {
+                    Arg::group("block", inner)
+                };
+                a.optional |= close == "]";
+                seq.push(a);
+            }
+            "..." => {
+                *pos += 1;
+                if let Some(last) = seq.last_mut() {
+                    last.multiple = true;
+                }
+            }
+            w if is_token(w) => {
+                *pos += 1;
+                let next = toks.get(*pos).map(String::as_str);
+                match next {
+                    Some(v) if !is_token(v) && !"[]<>|".contains(v) && v != "..." => {
+                        *pos += 1;
+                        seq.push(Arg::leaf(v, Some(w.to_string())));
+                    }
+                    _ => {
+                        let mut a = Arg::leaf(&w.to_ascii_lowercase(), Some(w.to_string()));
+                        a.kind = "pure-token";
+                        seq.push(a);
+                    }
+                }
+            }
+            w => {
+                *pos += 1;
+                seq.push(Arg::leaf(w, None));
+            }
+        }
+    }
+    seq
+}
+
+/// Alternatives separated by `|`; returns them (one `oneof` when there are
+/// several) and whether the group ended in `...`.
+fn parse_alts(toks: &[String], pos: &mut usize) -> (Vec<Arg>, bool) {
+    let mut alts: Vec<Vec<Arg>> = vec![parse_seq(toks, pos)];
+    while toks.get(*pos).map(String::as_str) == Some("|") {
+        *pos += 1;
+        alts.push(parse_seq(toks, pos));
+    }
+    let mut repeat = false;
+    if alts.len() == 1 {
+        let mut only = alts.remove(0);
+        if only.last().is_some_and(|a| a.multiple) && only.len() > 1 {
+            // `[x y ...]` reads as the group x y, repeated.
+            if let Some(last) = only.last_mut() {
+                last.multiple = false;
+            }
+            repeat = true;
+        } else if only.len() == 1 && only[0].multiple {
+            only[0].multiple = false;
+            repeat = true;
+        }
+        return (only, repeat);
+    }
+    let children = alts
+        .into_iter()
+        .map(|mut s| {
+            if s.len() == 1 {
+                s.remove(0)
+            } else {
+                Arg::group("block", s)
+            }
+        })
+        .collect();
+    (vec![Arg::group("oneof", children)], false)
+}
+
+/// ```text
+/// COMMAND LIST [FILTERBY MODULE module-name | ACLCAT category | PATTERN pattern]
+/// ```
+/// Names of commands and subcommands (`config|get`).
+fn list(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
+    let names = || all().flat_map(|c| std::iter::once(c).chain(c.subcommands.iter()));
+    let picked: Vec<&str> = match a.len() {
+        2 => names().map(|c| c.name).collect(),
+        5 if is(a[2], "filterby") => {
+            if is(a[3], "module") {
+                Vec::new()
+            } else if is(a[3], "aclcat") {
+                let cat = String::from_utf8_lossy(a[4]).to_ascii_lowercase();
+                names()
+                    .filter(|c| categories(c).contains(&cat.as_str()))
+                    .map(|c| c.name)
+                    .collect()
+            } else if is(a[3], "pattern") {
+                names()
+                    .filter(|c| glob::matches(a[4], c.name.as_bytes(), true))
+                    .map(|c| c.name)
+                    .collect()
+            } else {
+                return ctx.error(errors::SYNTAX);
+            }
+        }
+        _ => return ctx.error(errors::SYNTAX),
+    };
+    ctx.out.bulks(picked.iter());
+}
+
+/// The command `args` would run and its key positions, or the error
+/// COMMAND GETKEYS answers.
+fn keys_of(args: &[&[u8]]) -> Result<(&'static CommandSpec, Vec<usize>), &'static str> {
+    let mut c = lookup(args[0]).ok_or(errors::INVALID_COMMAND)?;
+    if !c.subcommands.is_empty() && args.len() > 1 {
+        if let Some(s) = c.subcommand(args[1]) {
+            c = s;
+        }
+    }
+    if !c.arity_ok(args.len()) {
+        return Err(errors::INVALID_COMMAND_ARGS);
+    }
+    let keys = c.key_positions(args.len());
+    if keys.is_empty() {
+        return Err(errors::NO_KEY_ARGS);
+    }
+    Ok((c, keys))
+}
+
+/// ```text
+/// COMMAND GETKEYS command [arg [arg ...]]
+/// ```
+fn getkeys(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
+    match keys_of(&a[2..]) {
+        Ok((_, keys)) => ctx.out.bulks(keys.iter().map(|&i| a[2 + i])),
+        Err(e) => ctx.error(e),
+    }
+}
+
+/// ```text
+/// COMMAND GETKEYSANDFLAGS command [arg [arg ...]]
+/// ```
+fn getkeysandflags(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
+    match keys_of(&a[2..]) {
+        Ok((c, keys)) => {
+            let kf = key_flags(c);
+            ctx.out.array(keys.len());
+            for i in keys {
+                ctx.out.array(2);
+                ctx.out.bulk(a[2 + i]);
+                ctx.out.set(kf.len());
+                for f in kf {
+                    ctx.out.simple(f);
+                }
+            }
+        }
+        Err(e) => ctx.error(e),
+    }
+}
+
+const HELP: &[&str] = &[
+    "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "(no subcommand)",
+    "    Describe every command.",
+    "COUNT",
+    "    The number of commands.",
+    "LIST [FILTERBY (MODULE <name>|ACLCAT <category>|PATTERN <pattern>)]",
+    "    The names of the commands, optionally filtered.",
+    "INFO [<command-name> ...]",
+    "    Describe the named commands, or all of them.",
+    "DOCS [<command-name> ...]",
+    "    The documentation of the named commands, or of all of them.",
+    "GETKEYS <full-command>",
+    "    The keys of a full command.",
+    "GETKEYSANDFLAGS <full-command>",
+    "    The keys of a full command, with how each is accessed.",
+    "HELP",
+    "    Print this help.",
+];
+
+/// ```text
+/// COMMAND HELP
+/// ```
+fn help(ctx: &mut Ctx<'_>, _a: &[&[u8]]) {
+    ctx.out.array(HELP.len());
+    for l in HELP {
+        ctx.out.simple(l);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(args: &[Arg]) -> Vec<(&str, &str)> {
+        args.iter().map(|a| (a.name.as_str(), a.kind)).collect()
+    }
+
+    #[test]
+    fn set_syntax_parses_into_tokens_and_alternatives() {
+        let args =
+            parse_syntax("key value [NX | XX] [GET] [EX seconds | PX milliseconds | EXAT unix-time-seconds | KEEPTTL]");
+        assert_eq!(
+            names(&args),
+            [
+                ("key", "key"),
+                ("value", "string"),
+                ("nx-xx", "oneof"),
+                ("get", "pure-token"),
+                ("seconds-milliseconds-unix-time-seconds-keepttl", "oneof")
+            ]
+        );
+        assert!(args[2].optional && !args[0].optional);
+        assert_eq!(args[3].token.as_deref(), Some("GET"));
+        let ex = &args[4].children[0];
+        assert_eq!(
+            (ex.name.as_str(), ex.kind, ex.token.as_deref()),
+            ("seconds", "integer", Some("EX"))
+        );
+        assert_eq!(args[4].children[2].kind, "unix-time");
+    }
+
+    #[test]
+    fn repeated_arguments_are_marked_multiple() {
+        let args = parse_syntax("key [key ...]");
+        assert_eq!(args.len(), 1);
+        assert!(args[0].multiple && !args[0].optional);
+        let args = parse_syntax("parameter value [parameter value ...]");
+        assert_eq!(args.len(), 1);
+        assert_eq!(args[0].kind, "block");
+        assert!(args[0].multiple);
+        assert_eq!(names(&args[0].children), [("parameter", "string"), ("value", "string")]);
+        let args = parse_syntax("[section [section ...]]");
+        assert_eq!(args.len(), 1);
+        assert!(args[0].optional && args[0].multiple);
+    }
+
+    #[test]
+    fn every_declared_syntax_parses() {
+        for c in all().flat_map(|c| std::iter::once(c).chain(c.subcommands.iter())) {
+            let args = parse_syntax(c.doc.syntax);
+            assert_eq!(args.is_empty(), c.doc.syntax.is_empty(), "{}", c.name);
+        }
+    }
+
+    #[test]
+    fn info_entry_has_ten_elements_and_categories() {
+        let get = lookup(b"get").unwrap();
+        assert_eq!(categories(get), ["read", "string", "fast"]);
+        let del = lookup(b"del").unwrap();
+        assert_eq!(categories(del), ["keyspace", "write", "slow"]);
+        let mut buf = Vec::new();
+        write_info(&mut Reply::new(&mut buf, false), get);
+        let text = String::from_utf8(buf).unwrap();
+        assert!(
+            text.starts_with("*10\r\n$3\r\nget\r\n:2\r\n*2\r\n+readonly\r\n+fast\r\n:1\r\n:1\r\n:1\r\n*3\r\n+@read\r\n+@string\r\n+@fast\r\n*0\r\n*1\r\n"),
+            "{text}"
+        );
+        assert!(text.ends_with("$5\r\nlimit\r\n:0\r\n*0\r\n"), "{text}");
+    }
+
+    #[test]
+    fn getkeys_follows_the_declaration() {
+        let a: Vec<&[u8]> = vec![b"del", b"a", b"b"];
+        assert_eq!(keys_of(&a).unwrap().1, vec![1, 2]);
+        let a: Vec<&[u8]> = vec![b"ping", b"x"];
+        assert_eq!(keys_of(&a).unwrap_err(), errors::NO_KEY_ARGS);
+        let a: Vec<&[u8]> = vec![b"get"];
+        assert_eq!(keys_of(&a).unwrap_err(), errors::INVALID_COMMAND_ARGS);
+        let a: Vec<&[u8]> = vec![b"nosuch", b"x"];
+        assert_eq!(keys_of(&a).unwrap_err(), errors::INVALID_COMMAND);
+    }
+}

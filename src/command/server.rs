@@ -3,6 +3,11 @@
 use super::args;
 use super::flags::*;
 use super::{errors, spec, CommandSpec, Ctx};
+use crate::server::{lock, ReplyMode};
+use std::sync::atomic::Ordering;
+
+/// The Redis version ferrocache answers as, in HELLO and INFO.
+pub const REDIS_VERSION: &str = "7.2.4";
 
 pub const COMMANDS: &[CommandSpec] = &[
     spec("ping", -1, FAST, "connection", ping).doc(
@@ -56,7 +61,193 @@ pub const COMMANDS: &[CommandSpec] = &[
         "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)",
         "[NOSAVE | SAVE] [NOW] [FORCE] [ABORT]",
     ),
+    spec(
+        "hello",
+        -1,
+        NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY,
+        "connection",
+        hello,
+    )
+    .doc(
+        "6.0.0",
+        "Chooses the protocol version (RESP2 or RESP3) and describes the server.",
+        "O(1)",
+        "[protover [AUTH username password] [SETNAME clientname]]",
+    ),
+    spec(
+        "auth",
+        -2,
+        NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY,
+        "connection",
+        auth,
+    )
+    .doc(
+        "1.0.0",
+        "Logs the connection in as a user.",
+        "O(N) where N is the number of passwords defined for the user",
+        "[username] password",
+    ),
+    spec(
+        "reset",
+        1,
+        NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY,
+        "connection",
+        reset,
+    )
+    .doc(
+        "6.2.0",
+        "Returns the connection to its state right after connecting.",
+        "O(1)",
+        "",
+    ),
+    spec("swapdb", 3, WRITE | FAST, "server", swapdb).doc(
+        "4.0.0",
+        "Exchanges the contents of two databases.",
+        "O(N) where N is the count of clients watching or blocking on keys from both databases.",
+        "index1 index2",
+    ),
 ];
+
+/// Checks a user name and password. With no `requirepass`, the default
+/// user has no password and accepts any (as Redis's `nopass` user does);
+/// there are no other users.
+fn check_password(ctx: &Ctx<'_>, user: &[u8], pass: &[u8]) -> bool {
+    if !args::is(user, "default") {
+        return false;
+    }
+    match ctx.srv.settings.get("requirepass") {
+        Some(p) if !p.is_empty() => p.as_bytes() == pass,
+        _ => true,
+    }
+}
+
+/// ```text
+/// HELLO [protover [AUTH username password] [SETNAME clientname]]
+/// ```
+/// Switches the connection to RESP2 or RESP3 and describes the server.
+/// Nothing changes unless every option is valid; the reply itself is
+/// already in the new protocol.
+fn hello(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
+    let mut resp3 = ctx.client.resp3;
+    if a.len() > 1 {
+        match args::int(a[1]) {
+            Ok(2) => resp3 = false,
+            Ok(3) => resp3 = true,
+            Ok(_) => return ctx.error(errors::NOPROTO),
+            Err(_) => return ctx.error(errors::PROTO_NOT_INTEGER),
+        }
+    }
+    let mut name = None;
+    let mut auth = None;
+    let mut i = 2;
+    while i < a.len() {
+        let more = a.len() - i - 1;
+        if args::is(a[i], "auth") && more >= 2 {
+            auth = Some((a[i + 1], a[i + 2]));
+            i += 3;
+        } else if args::is(a[i], "setname") && more >= 1 {
+            name = Some(a[i + 1]);
+            i += 2;
+        } else {
+            return ctx.error(&errors::hello_option(a[i]));
+        }
+    }
+    if let Some((user, pass)) = auth {
+        if !check_password(ctx, user, pass) {
+            return ctx.error(errors::WRONGPASS);
+        }
+    }
+    if let Some(n) = name {
+        if !super::client::valid_name(n) {
+            return ctx.error(errors::CLIENT_NAME);
+        }
+        *lock(&ctx.client.handle.name) = (!n.is_empty()).then(|| n.to_vec());
+    }
+    ctx.client.resp3 = resp3;
+    ctx.out.resp3 = resp3;
+    ctx.client
+        .handle
+        .resp
+        .store(if resp3 { 3 } else { 2 }, Ordering::Relaxed);
+    ctx.out.map(7);
+    ctx.out.bulk(b"server");
+    ctx.out.bulk(b"redis");
+    ctx.out.bulk(b"version");
+    ctx.out.bulk(REDIS_VERSION.as_bytes());
+    ctx.out.bulk(b"proto");
+    ctx.out.int(if resp3 { 3 } else { 2 });
+    ctx.out.bulk(b"id");
+    ctx.out.int(ctx.client.id as i64);
+    ctx.out.bulk(b"mode");
+    ctx.out.bulk(b"standalone");
+    ctx.out.bulk(b"role");
+    ctx.out.bulk(b"master");
+    ctx.out.bulk(b"modules");
+    ctx.out.array(0);
+}
+
+/// ```text
+/// AUTH [username] password
+/// ```
+/// With no `requirepass`, the one-argument form is refused in Redis's
+/// words and `AUTH default <anything>` succeeds.
+fn auth(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
+    let (user, pass) = match a.len() {
+        2 => (&b"default"[..], a[1]),
+        3 => (a[1], a[2]),
+        _ => return ctx.error(errors::SYNTAX),
+    };
+    let no_password = ctx.srv.settings.get("requirepass").is_none_or(|p| p.is_empty());
+    if a.len() == 2 && no_password {
+        return ctx.error(errors::AUTH_NO_PASSWORD);
+    }
+    if check_password(ctx, user, pass) {
+        ctx.out.ok();
+    } else {
+        ctx.error(errors::WRONGPASS);
+    }
+}
+
+/// ```text
+/// RESET
+/// ```
+/// Puts the connection back as it was when it connected: RESP2, database
+/// 0, no name, replies on, NO-EVICT and NO-TOUCH off.
+fn reset(ctx: &mut Ctx<'_>, _a: &[&[u8]]) {
+    let c = &mut *ctx.client;
+    c.resp3 = false;
+    c.set_db(0);
+    c.reply = ReplyMode::On;
+    c.no_touch = false;
+    c.handle.resp.store(2, Ordering::Relaxed);
+    c.handle.no_touch.store(false, Ordering::Relaxed);
+    c.handle.no_evict.store(false, Ordering::Relaxed);
+    *lock(&c.handle.name) = None;
+    ctx.out.resp3 = false;
+    ctx.out.simple("RESET");
+}
+
+/// ```text
+/// SWAPDB index1 index2
+/// ```
+/// Connections that selected either database see the other's keys from
+/// their next command on.
+fn swapdb(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
+    let Ok(x) = args::int(a[1]) else {
+        return ctx.error(errors::INVALID_FIRST_DB);
+    };
+    let Ok(y) = args::int(a[2]) else {
+        return ctx.error(errors::INVALID_SECOND_DB);
+    };
+    let n = ctx.srv.store.databases() as i64;
+    if !(0..n).contains(&x) || !(0..n).contains(&y) {
+        return ctx.error(errors::DB_INDEX);
+    }
+    if x != y {
+        ctx.srv.store.swap_db(x as usize, y as usize);
+    }
+    ctx.out.ok();
+}
 
 /// ```text
 /// PING [message]

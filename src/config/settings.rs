@@ -1,83 +1,471 @@
 //! The runtime settings table behind CONFIG GET and CONFIG SET.
+//!
+//! It knows every parameter Redis 7.2 knows, with Redis's type, default,
+//! bounds, aliases and mutability, so that clients and tools that read or
+//! tune a Redis server get the answers they expect. Most parameters are
+//! knobs with nothing behind them here; they are still validated, stored and
+//! reported. The few ferrocache acts on (`maxmemory`, `maxmemory-policy`,
+//! `proto-max-bulk-len`, `client-query-buffer-limit`) are also kept in
+//! atomics for the hot paths, and the start-up ones (`port`, `bind`,
+//! `databases`, and the additions `memcache-port` and `max-item-size`)
+//! report the values the server runs with.
 
 use super::Config;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::RwLock;
 
-/// A parameter's declaration.
-struct Param {
-    name: &'static str,
-    default: &'static str,
+const INT_MAX: i128 = i32::MAX as i128;
+const UINT_MAX: i128 = u32::MAX as i128;
+const LONG_MAX: i128 = i64::MAX as i128;
+const ULLONG_MAX: i128 = u64::MAX as i128;
+
+/// How a parameter's value is read and checked.
+#[derive(Debug, Clone, Copy)]
+enum Kind {
+    /// `yes` or `no`.
+    Bool,
+    /// A decimal integer within bounds.
+    Int(i128, i128),
+    /// A byte count with an optional unit (`1gb`), within bounds.
+    Mem(i128, i128),
+    /// One word of a fixed set.
+    Enum(&'static [&'static str]),
+    /// Several words of a fixed set (`shutdown-on-sigint save now`).
+    Flags(&'static [&'static str]),
+    /// Any text.
+    Str,
+    /// Parameters with their own syntax, checked by [`check_special`].
+    Special,
 }
 
-const PARAMS: &[Param] = &[
+/// Set only at start-up (from the file or flags).
+const IMMUTABLE: u8 = 1;
+/// Refused by CONFIG SET unless `enable-protected-configs` allows it.
+const PROTECTED: u8 = 2;
+
+/// A parameter's declaration.
+#[derive(Debug, Clone, Copy)]
+struct Param {
+    name: &'static str,
+    /// The older name that reads and writes the same value, or "".
+    alias: &'static str,
+    kind: Kind,
+    default: &'static str,
+    flags: u8,
+}
+
+const fn p(name: &'static str, kind: Kind, default: &'static str) -> Param {
     Param {
-        name: "proto-max-bulk-len",
-        default: "536870912",
-    },
-    Param {
-        name: "client-query-buffer-limit",
-        default: "1073741824",
-    },
-    Param {
-        name: "maxmemory",
-        default: "0",
-    },
-    Param {
-        name: "maxmemory-policy",
-        default: "noeviction",
-    },
+        name,
+        alias: "",
+        kind,
+        default,
+        flags: 0,
+    }
+}
+
+impl Param {
+    const fn alias(mut self, alias: &'static str) -> Param {
+        self.alias = alias;
+        self
+    }
+
+    const fn immutable(mut self) -> Param {
+        self.flags |= IMMUTABLE;
+        self
+    }
+
+    const fn protected(mut self) -> Param {
+        self.flags |= PROTECTED;
+        self
+    }
+}
+
+use Kind::*;
+
+const YES_NO_LOCAL: &[&str] = &["no", "yes", "local"];
+const POLICIES: &[&str] = &[
+    "volatile-lru",
+    "volatile-lfu",
+    "volatile-random",
+    "volatile-ttl",
+    "allkeys-lru",
+    "allkeys-lfu",
+    "allkeys-random",
+    "noeviction",
 ];
+const SHUTDOWN: &[&str] = &["default", "save", "nosave", "now", "force"];
+const B: Kind = Bool;
+const STR: Kind = Str;
+
+/// Every parameter, in name order. Defaults are Redis 7.2's.
+const PARAMS: &[Param] = &[
+    p(
+        "acl-pubsub-default",
+        Enum(&["allchannels", "resetchannels"]),
+        "resetchannels",
+    ),
+    p("aclfile", STR, "").immutable(),
+    p("acllog-max-len", Int(0, LONG_MAX), "128"),
+    p("active-defrag-cycle-max", Int(1, 99), "25"),
+    p("active-defrag-cycle-min", Int(1, 99), "1"),
+    p("active-defrag-ignore-bytes", Mem(1, LONG_MAX), "104857600"),
+    p("active-defrag-max-scan-fields", Int(1, LONG_MAX), "1000"),
+    p("active-defrag-threshold-lower", Int(0, 1000), "10"),
+    p("active-defrag-threshold-upper", Int(0, 1000), "100"),
+    p("active-expire-effort", Int(1, 10), "1"),
+    p("activedefrag", B, "no"),
+    p("activerehashing", B, "yes"),
+    p("always-show-logo", B, "no").immutable(),
+    p("aof-disable-auto-gc", B, "no"),
+    p("aof-load-truncated", B, "yes"),
+    p("aof-rewrite-incremental-fsync", B, "yes"),
+    p("aof-timestamp-enabled", B, "no"),
+    p("aof-use-rdb-preamble", B, "yes"),
+    p("aof_rewrite_cpulist", STR, "").immutable(),
+    p("appenddirname", STR, "appendonlydir").immutable(),
+    p("appendfilename", STR, "appendonly.aof").immutable(),
+    p("appendfsync", Enum(&["always", "everysec", "no"]), "everysec"),
+    p("appendonly", B, "no"),
+    p("auto-aof-rewrite-min-size", Mem(0, LONG_MAX), "67108864"),
+    p("auto-aof-rewrite-percentage", Int(0, INT_MAX), "100"),
+    p("bgsave_cpulist", STR, "").immutable(),
+    p("bind", Special, "* -::*").immutable(),
+    p("bind-source-addr", STR, ""),
+    p("bio_cpulist", STR, "").immutable(),
+    p("busy-reply-threshold", Int(0, LONG_MAX), "5000").alias("lua-time-limit"),
+    p("client-output-buffer-limit", Special, DEFAULT_COBL),
+    p("client-query-buffer-limit", Mem(1024 * 1024, LONG_MAX), "1073741824"),
+    p("cluster-allow-pubsubshard-when-down", B, "yes"),
+    p("cluster-allow-reads-when-down", B, "no"),
+    p("cluster-allow-replica-migration", B, "yes"),
+    p("cluster-announce-bus-port", Int(0, 65535), "0"),
+    p("cluster-announce-hostname", STR, ""),
+    p("cluster-announce-human-nodename", STR, ""),
+    p("cluster-announce-ip", STR, ""),
+    p("cluster-announce-port", Int(0, 65535), "0"),
+    p("cluster-announce-tls-port", Int(0, 65535), "0"),
+    p("cluster-config-file", STR, "nodes.conf").immutable(),
+    p("cluster-enabled", B, "no").immutable(),
+    p("cluster-link-sendbuf-limit", Mem(0, LONG_MAX), "0"),
+    p("cluster-migration-barrier", Int(0, INT_MAX), "1"),
+    p("cluster-node-timeout", Int(0, LONG_MAX), "15000"),
+    p("cluster-port", Int(0, 65535), "0").immutable(),
+    p(
+        "cluster-preferred-endpoint-type",
+        Enum(&["ip", "hostname", "unknown-endpoint"]),
+        "ip",
+    ),
+    p("cluster-replica-no-failover", B, "no").alias("cluster-slave-no-failover"),
+    p("cluster-replica-validity-factor", Int(0, INT_MAX), "10").alias("cluster-slave-validity-factor"),
+    p("cluster-require-full-coverage", B, "yes"),
+    p("crash-log-enabled", B, "yes"),
+    p("crash-memcheck-enabled", B, "yes"),
+    p("daemonize", B, "no").immutable(),
+    p("databases", Int(1, INT_MAX), "16").immutable(),
+    p("dbfilename", STR, "dump.rdb").protected(),
+    p("dir", Special, "").protected(),
+    p("disable-thp", B, "yes").immutable(),
+    p("dynamic-hz", B, "yes"),
+    p("enable-debug-command", Enum(YES_NO_LOCAL), "no").immutable(),
+    p("enable-module-command", Enum(YES_NO_LOCAL), "no").immutable(),
+    p("enable-protected-configs", Enum(YES_NO_LOCAL), "no").immutable(),
+    p("hash-max-listpack-entries", Int(0, LONG_MAX), "512").alias("hash-max-ziplist-entries"),
+    p("hash-max-listpack-value", Mem(0, LONG_MAX), "64").alias("hash-max-ziplist-value"),
+    p("hll-sparse-max-bytes", Mem(0, LONG_MAX), "3000"),
+    p("hz", Int(0, INT_MAX), "10"),
+    p("ignore-warnings", STR, "").immutable(),
+    p("io-threads", Int(1, 128), "1").immutable(),
+    p("io-threads-do-reads", B, "no").immutable(),
+    p("jemalloc-bg-thread", B, "yes"),
+    p("latency-monitor-threshold", Int(0, LONG_MAX), "0"),
+    p("latency-tracking", B, "yes"),
+    p("latency-tracking-info-percentiles", Special, "50 99 99.9"),
+    p("lazyfree-lazy-eviction", B, "no"),
+    p("lazyfree-lazy-expire", B, "no"),
+    p("lazyfree-lazy-server-del", B, "no"),
+    p("lazyfree-lazy-user-del", B, "no"),
+    p("lazyfree-lazy-user-flush", B, "no"),
+    p("lfu-decay-time", Int(0, INT_MAX), "1"),
+    p("lfu-log-factor", Int(0, INT_MAX), "10"),
+    p("list-compress-depth", Int(0, INT_MAX), "0"),
+    p("list-max-listpack-size", Int(i32::MIN as i128, INT_MAX), "-2").alias("list-max-ziplist-size"),
+    p("locale-collate", STR, ""),
+    p("logfile", STR, "").immutable(),
+    p(
+        "loglevel",
+        Enum(&["debug", "verbose", "notice", "warning", "nothing"]),
+        "notice",
+    ),
+    p("masterauth", STR, ""),
+    p("masteruser", STR, ""),
+    p("max-item-size", Mem(1, LONG_MAX), "1048576").immutable(),
+    p("maxclients", Int(1, UINT_MAX), "10000"),
+    p("maxmemory", Mem(0, ULLONG_MAX), "0"),
+    p("maxmemory-clients", Special, "0"),
+    p("maxmemory-eviction-tenacity", Int(0, 100), "10"),
+    p("maxmemory-policy", Enum(POLICIES), "noeviction"),
+    p("maxmemory-samples", Int(1, INT_MAX), "5"),
+    p("memcache-port", Int(0, 65535), "11211").immutable(),
+    p("min-replicas-max-lag", Int(0, INT_MAX), "10").alias("min-slaves-max-lag"),
+    p("min-replicas-to-write", Int(0, INT_MAX), "0").alias("min-slaves-to-write"),
+    p("no-appendfsync-on-rewrite", B, "no"),
+    p("notify-keyspace-events", Special, ""),
+    p("oom-score-adj", Enum(&["no", "yes", "relative", "absolute"]), "no"),
+    p("oom-score-adj-values", Special, "0 200 800"),
+    p("pidfile", STR, "").immutable(),
+    // Redis rebinds on CONFIG SET port; ferrocache's listeners are fixed
+    // at start, so port (like bind) is immutable here rather than a lie.
+    p("port", Int(0, 65535), "6379").immutable(),
+    p("proc-title-template", STR, "{title} {listen-addr} {server-mode}"),
+    p(
+        "propagation-error-behavior",
+        Enum(&["ignore", "panic", "panic-on-replicas"]),
+        "ignore",
+    ),
+    p("protected-mode", B, "yes"),
+    p("proto-max-bulk-len", Mem(1024 * 1024, LONG_MAX), "536870912"),
+    p("rdb-del-sync-files", B, "no"),
+    p("rdb-save-incremental-fsync", B, "yes"),
+    p("rdbchecksum", B, "yes").immutable(),
+    p("rdbcompression", B, "yes"),
+    p("repl-backlog-size", Mem(1, LONG_MAX), "1048576"),
+    p("repl-backlog-ttl", Int(0, INT_MAX), "3600"),
+    p("repl-disable-tcp-nodelay", B, "no"),
+    p(
+        "repl-diskless-load",
+        Enum(&["disabled", "on-empty-db", "swapdb"]),
+        "disabled",
+    ),
+    p("repl-diskless-sync", B, "yes"),
+    p("repl-diskless-sync-delay", Int(0, INT_MAX), "5"),
+    p("repl-diskless-sync-max-replicas", Int(0, INT_MAX), "0"),
+    p("repl-ping-replica-period", Int(1, INT_MAX), "10").alias("repl-ping-slave-period"),
+    p("repl-timeout", Int(1, INT_MAX), "60"),
+    p("replica-announce-ip", STR, "").alias("slave-announce-ip"),
+    p("replica-announce-port", Int(0, 65535), "0").alias("slave-announce-port"),
+    p("replica-announced", B, "yes"),
+    p("replica-ignore-disk-write-errors", B, "no"),
+    p("replica-ignore-maxmemory", B, "yes").alias("slave-ignore-maxmemory"),
+    p("replica-lazy-flush", B, "no").alias("slave-lazy-flush"),
+    p("replica-priority", Int(0, INT_MAX), "100").alias("slave-priority"),
+    p("replica-read-only", B, "yes").alias("slave-read-only"),
+    p("replica-serve-stale-data", B, "yes").alias("slave-serve-stale-data"),
+    p("replicaof", Special, "").alias("slaveof").immutable(),
+    p("requirepass", STR, ""),
+    p("sanitize-dump-payload", Enum(&["no", "yes", "clients"]), "no"),
+    // Nothing is ever saved, so the schedule reads as empty (Redis's own
+    // default is "3600 1 300 100 60 10000"); tools that check it see no
+    // snapshots coming.
+    p("save", Special, ""),
+    p("server_cpulist", STR, "").immutable(),
+    p("set-max-intset-entries", Int(0, LONG_MAX), "512"),
+    p("set-max-listpack-entries", Int(0, LONG_MAX), "128"),
+    p("set-max-listpack-value", Mem(0, LONG_MAX), "64"),
+    p("set-proc-title", B, "yes").immutable(),
+    p("shutdown-on-sigint", Flags(SHUTDOWN), "default"),
+    p("shutdown-on-sigterm", Flags(SHUTDOWN), "default"),
+    p("shutdown-timeout", Int(0, INT_MAX), "10"),
+    p("slowlog-log-slower-than", Int(-1, LONG_MAX), "10000"),
+    p("slowlog-max-len", Int(0, LONG_MAX), "128"),
+    p("socket-mark-id", Int(0, UINT_MAX), "0"),
+    p("stop-writes-on-bgsave-error", B, "yes"),
+    p("stream-node-max-bytes", Mem(0, LONG_MAX), "4096"),
+    p("stream-node-max-entries", Int(0, LONG_MAX), "100"),
+    p("supervised", Enum(&["upstart", "systemd", "auto", "no"]), "no").immutable(),
+    p("syslog-enabled", B, "no").immutable(),
+    p(
+        "syslog-facility",
+        Enum(&[
+            "user", "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7",
+        ]),
+        "local0",
+    )
+    .immutable(),
+    p("syslog-ident", STR, "redis").immutable(),
+    p("tcp-backlog", Int(0, INT_MAX), "511").immutable(),
+    p("tcp-keepalive", Int(0, INT_MAX), "300"),
+    p("timeout", Int(0, LONG_MAX), "0"),
+    p("tls-auth-clients", Enum(&["no", "yes", "optional"]), "yes"),
+    p("tls-ca-cert-dir", STR, ""),
+    p("tls-ca-cert-file", STR, ""),
+    p("tls-cert-file", STR, ""),
+    p("tls-ciphers", STR, ""),
+    p("tls-ciphersuites", STR, ""),
+    p("tls-client-cert-file", STR, ""),
+    p("tls-client-key-file", STR, ""),
+    p("tls-client-key-file-pass", STR, ""),
+    p("tls-cluster", B, "no"),
+    p("tls-dh-params-file", STR, ""),
+    p("tls-key-file", STR, ""),
+    p("tls-key-file-pass", STR, ""),
+    p("tls-port", Int(0, 65535), "0"),
+    p("tls-prefer-server-ciphers", B, "no"),
+    p("tls-protocols", STR, ""),
+    p("tls-replication", B, "no"),
+    p("tls-session-cache-size", Int(0, INT_MAX), "20480"),
+    p("tls-session-cache-timeout", Int(0, INT_MAX), "300"),
+    p("tls-session-caching", B, "yes"),
+    p("tracking-table-max-keys", Int(0, LONG_MAX), "1000000"),
+    p("unixsocket", STR, "").immutable(),
+    p("unixsocketperm", Special, "0").immutable(),
+    p("zset-max-listpack-entries", Int(0, LONG_MAX), "128").alias("zset-max-ziplist-entries"),
+    p("zset-max-listpack-value", Mem(0, LONG_MAX), "64").alias("zset-max-ziplist-value"),
+];
+
+const DEFAULT_COBL: &str = "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60";
+
+/// Why a CONFIG SET was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SetError {
+    /// No such parameter (or an odd argument count): Redis's own wording.
+    Unknown(String),
+    /// The named parameter refused its value, for `reason`.
+    Failed { name: String, reason: String },
+}
+
+impl SetError {
+    /// The error reply text, without the leading `-`.
+    pub fn message(&self) -> String {
+        match self {
+            SetError::Unknown(name) => format!("ERR Unknown option or number of arguments for CONFIG SET - '{name}'"),
+            SetError::Failed { name, reason } => {
+                format!("ERR CONFIG SET failed (possibly related to argument '{name}') - {reason}")
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for SetError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message())
+    }
+}
 
 pub struct Settings {
     values: RwLock<BTreeMap<&'static str, String>>,
     proto_max_bulk_len: AtomicU64,
     query_buffer_limit: AtomicU64,
+    maxmemory: AtomicU64,
+}
+
+fn find(name: &str) -> Option<&'static Param> {
+    PARAMS
+        .iter()
+        .find(|p| p.name.eq_ignore_ascii_case(name) || (!p.alias.is_empty() && p.alias.eq_ignore_ascii_case(name)))
 }
 
 impl Settings {
     pub fn new(config: &Config) -> Settings {
-        let values = PARAMS.iter().map(|p| (p.name, p.default.to_string())).collect();
+        let mut values: BTreeMap<&'static str, String> =
+            PARAMS.iter().map(|p| (p.name, p.default.to_string())).collect();
+        values.insert("port", config.port.to_string());
+        values.insert("memcache-port", config.memcache_port.to_string());
+        values.insert("bind", config.bind.clone());
+        values.insert("databases", config.databases.to_string());
+        values.insert("max-item-size", config.max_item_size.to_string());
+        let dir = std::env::current_dir()
+            .map(|d| d.display().to_string())
+            .unwrap_or_default();
+        values.insert("dir", dir);
         let s = Settings {
             values: RwLock::new(values),
             proto_max_bulk_len: AtomicU64::new(512 * 1024 * 1024),
             query_buffer_limit: AtomicU64::new(1024 * 1024 * 1024),
+            maxmemory: AtomicU64::new(0),
         };
         for (k, v) in &config.overrides {
-            let _ = s.set(k, v);
+            if let Err(e) = s.apply(&[(k.as_str(), v.as_str())], true) {
+                tracing::warn!("config file: {e}");
+            }
         }
         s
     }
 
-    /// True for every parameter name the table knows.
+    /// True for every parameter name (or alias) the table knows.
     pub fn knows(name: &str) -> bool {
-        PARAMS.iter().any(|p| p.name.eq_ignore_ascii_case(name))
+        find(name).is_some()
     }
 
+    /// The value of one parameter, by name or alias in any letter case.
     pub fn get(&self, name: &str) -> Option<String> {
+        let p = find(name)?;
         let v = self.values.read().unwrap_or_else(|p| p.into_inner());
-        v.get(name).cloned()
+        v.get(p.name).cloned()
     }
 
-    pub fn set(&self, name: &str, value: &str) -> Result<(), String> {
-        let p = PARAMS
-            .iter()
-            .find(|p| p.name.eq_ignore_ascii_case(name))
-            .ok_or_else(|| format!("Unknown option or number of arguments for CONFIG SET - '{name}'"))?;
-        match p.name {
-            "proto-max-bulk-len" => self.proto_max_bulk_len.store(
-                super::parse_memory(value).ok_or("argument must be a memory value")?,
-                Ordering::Relaxed,
-            ),
-            "client-query-buffer-limit" => self.query_buffer_limit.store(
-                super::parse_memory(value).ok_or("argument must be a memory value")?,
-                Ordering::Relaxed,
-            ),
-            _ => {}
+    /// The parameters a CONFIG GET pattern selects, as (name, value). A
+    /// pattern without glob characters names one parameter and is echoed
+    /// as given, as Redis does; a glob matches names and aliases alike.
+    pub fn matching(&self, pattern: &str) -> Vec<(String, String)> {
+        let v = self.values.read().unwrap_or_else(|p| p.into_inner());
+        if !pattern.contains(['*', '?', '[']) {
+            return find(pattern)
+                .and_then(|p| v.get(p.name))
+                .map(|val| vec![(pattern.to_string(), val.clone())])
+                .unwrap_or_default();
         }
-        let mut v = self.values.write().unwrap_or_else(|p| p.into_inner());
-        v.insert(p.name, value.to_string());
+        let mut out = Vec::new();
+        for p in PARAMS {
+            for name in [p.name, p.alias] {
+                if !name.is_empty() && crate::command::glob::matches(pattern.as_bytes(), name.as_bytes(), true) {
+                    out.push((name.to_string(), v.get(p.name).cloned().unwrap_or_default()));
+                }
+            }
+        }
+        out
+    }
+
+    /// Sets one parameter, as `CONFIG SET name value`.
+    pub fn set(&self, name: &str, value: &str) -> Result<(), String> {
+        self.set_many(&[(name, value)]).map_err(|e| e.message())
+    }
+
+    /// Sets several parameters at once: either all take their new values
+    /// or, when one is refused, none changes.
+    pub fn set_many(&self, pairs: &[(&str, &str)]) -> Result<(), SetError> {
+        self.apply(pairs, false)
+    }
+
+    fn apply(&self, pairs: &[(&str, &str)], startup: bool) -> Result<(), SetError> {
+        let mut staged: Vec<(&'static Param, String)> = Vec::with_capacity(pairs.len());
+        let protected_ok = !startup
+            && self
+                .get("enable-protected-configs")
+                .is_some_and(|v| v == "yes" || v == "local");
+        for &(name, value) in pairs {
+            let Some(p) = find(name) else {
+                return Err(SetError::Unknown(name.to_string()));
+            };
+            let fail = |reason: &str| SetError::Failed {
+                name: name.to_string(),
+                reason: reason.to_string(),
+            };
+            if !startup && p.flags & IMMUTABLE != 0 {
+                return Err(fail("can't set immutable config"));
+            }
+            if !startup && p.flags & PROTECTED != 0 && !protected_ok {
+                return Err(fail("can't set protected config"));
+            }
+            if staged.iter().any(|(q, _)| q.name == p.name) {
+                return Err(fail("duplicate parameter"));
+            }
+            let current = self.get(p.name).unwrap_or_default();
+            let v = check(p, value, &current).map_err(|r| fail(&r))?;
+            staged.push((p, v));
+        }
+        let mut values = self.values.write().unwrap_or_else(|p| p.into_inner());
+        for (p, v) in staged {
+            let num = || parse_memory_value(&v).unwrap_or(0) as u64;
+            match p.name {
+                "proto-max-bulk-len" => self.proto_max_bulk_len.store(num(), Ordering::Relaxed),
+                "client-query-buffer-limit" => self.query_buffer_limit.store(num(), Ordering::Relaxed),
+                "maxmemory" => self.maxmemory.store(num(), Ordering::Relaxed),
+                _ => {}
+            }
+            values.insert(p.name, v);
+        }
         Ok(())
     }
 
@@ -87,5 +475,451 @@ impl Settings {
 
     pub fn client_query_buffer_limit(&self) -> usize {
         self.query_buffer_limit.load(Ordering::Relaxed) as usize
+    }
+
+    /// Bytes of data the server may hold; 0 for no limit.
+    pub fn maxmemory(&self) -> u64 {
+        self.maxmemory.load(Ordering::Relaxed)
+    }
+
+    /// The eviction policy's name (`noeviction`, `allkeys-lru` ...).
+    pub fn maxmemory_policy(&self) -> String {
+        self.get("maxmemory-policy").unwrap_or_else(|| "noeviction".into())
+    }
+
+    /// An integer parameter's value (bool as 0/1); None for other kinds.
+    pub fn int(&self, name: &str) -> Option<i64> {
+        let v = self.get(name)?;
+        match v.as_str() {
+            "yes" => Some(1),
+            "no" => Some(0),
+            _ => v.parse().ok(),
+        }
+    }
+
+    /// A config file's text with the current values written in: lines
+    /// that set a known parameter take its value (once; repeats are
+    /// dropped), comments and unknown lines stay, and parameters that
+    /// differ from their defaults but were absent are appended.
+    pub fn rewrite(&self, old: &str) -> String {
+        let mut out = String::new();
+        let mut written: Vec<&'static str> = Vec::new();
+        for line in old.lines() {
+            let name = line.split_whitespace().next().unwrap_or("");
+            match find(name) {
+                Some(p) if !line.trim_start().starts_with('#') => {
+                    if !written.contains(&p.name) {
+                        written.push(p.name);
+                        out.push_str(&self.directive(p));
+                    }
+                }
+                _ => {
+                    out.push_str(line);
+                    out.push('\n');
+                }
+            }
+        }
+        let mut header = false;
+        for p in PARAMS {
+            let changed = self.get(p.name).is_some_and(|v| v != p.default);
+            if changed && !written.contains(&p.name) {
+                if !header {
+                    out.push_str("# Generated by CONFIG REWRITE\n");
+                    header = true;
+                }
+                out.push_str(&self.directive(p));
+            }
+        }
+        out
+    }
+
+    /// One `name value` line; free text is quoted so it reads back as one word.
+    fn directive(&self, p: &Param) -> String {
+        let v = self.get(p.name).unwrap_or_default();
+        match p.kind {
+            Str if v.is_empty() || v.contains([' ', '"', '\'']) => {
+                format!("{} \"{}\"\n", p.name, v.replace('\\', "\\\\").replace('"', "\\\""))
+            }
+            _ => format!("{} {v}\n", p.name),
+        }
+    }
+
+    /// Puts every mutable parameter back to its default (for tests and
+    /// CONFIG RESETSTAT's siblings); start-up values stay.
+    #[cfg(test)]
+    fn reset_mutable(&self) {
+        for p in PARAMS.iter().filter(|p| p.flags == 0) {
+            let _ = self.set(p.name, p.default);
+        }
+    }
+}
+
+/// Reads a memory value (`1024`, `1k`, `1kb`, `1gb` ...) strictly, as
+/// redis.conf does: digits, then an optional unit.
+fn parse_memory_value(s: &str) -> Option<i128> {
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    if split == 0 {
+        return None;
+    }
+    super::parse_memory(s).map(|v| v as i128)
+}
+
+/// Validates `value` for `p`, returning the form CONFIG GET will report.
+/// `current` is the value before the change, for parameters that merge.
+fn check(p: &Param, value: &str, current: &str) -> Result<String, String> {
+    let range = |v: i128, lo: i128, hi: i128| {
+        if v < lo || v > hi {
+            Err(format!("argument must be between {lo} and {hi} inclusive"))
+        } else {
+            Ok(v)
+        }
+    };
+    match p.kind {
+        Bool => match value.to_ascii_lowercase().as_str() {
+            "yes" => Ok("yes".into()),
+            "no" => Ok("no".into()),
+            _ => Err("argument must be 'yes' or 'no'".into()),
+        },
+        Int(lo, hi) => {
+            let v =
+                crate::store::parse_i64_exact(value.as_bytes()).ok_or("argument couldn't be parsed into an integer")?;
+            let v = range(v as i128, lo, hi)?;
+            // Redis clamps hz to what its timer can serve.
+            let v = if p.name == "hz" { v.clamp(1, 500) } else { v };
+            Ok(v.to_string())
+        }
+        Mem(lo, hi) => {
+            let v = parse_memory_value(value).ok_or("argument must be a memory value")?;
+            Ok(range(v, lo, hi)?.to_string())
+        }
+        Enum(words) => {
+            let l = value.to_ascii_lowercase();
+            if words.contains(&l.as_str()) {
+                Ok(l)
+            } else {
+                Err(one_of(words))
+            }
+        }
+        Flags(words) => {
+            let picked: Vec<String> = value.split(' ').map(|w| w.to_ascii_lowercase()).collect();
+            if picked.iter().any(|w| !words.contains(&w.as_str())) {
+                return Err(one_of(words));
+            }
+            if picked.iter().any(|w| w == "save") && picked.iter().any(|w| w == "nosave") {
+                return Err("shutdown options SAVE and NOSAVE can't be used simultaneously".into());
+            }
+            Ok(picked.join(" "))
+        }
+        Str => Ok(value.to_string()),
+        Special => check_special(p.name, value, current),
+    }
+}
+
+fn one_of(words: &[&str]) -> String {
+    format!("argument(s) must be one of the following: {}", words.join(", "))
+}
+
+/// The parameters with a syntax of their own, in Redis's words.
+fn check_special(name: &str, value: &str, current: &str) -> Result<String, String> {
+    let words: Vec<&str> = value.split(' ').filter(|w| !w.is_empty()).collect();
+    match name {
+        "save" => {
+            let nums: Option<Vec<u64>> = words.iter().map(|w| w.parse().ok()).collect();
+            match nums {
+                Some(n) if n.len().is_multiple_of(2) => Ok(words.join(" ")),
+                _ => Err("Invalid save parameters".into()),
+            }
+        }
+        "bind" => {
+            if words.is_empty() || words.len() > 16 {
+                Err("Too many bind addresses specified.".into())
+            } else {
+                Ok(words.join(" "))
+            }
+        }
+        "dir" => Ok(value.to_string()),
+        "replicaof" => Ok(value.to_string()),
+        "unixsocketperm" => match u32::from_str_radix(value, 8) {
+            Ok(v) if v <= 0o777 => Ok(format!("{v:o}")),
+            _ => Err("argument must be between 0 and 777 inclusive".into()),
+        },
+        "maxmemory-clients" => {
+            if let Some(pct) = value.strip_suffix('%') {
+                let v: u64 = pct.parse().map_err(|_| "argument must be a memory or percent value")?;
+                if v > 100 {
+                    return Err("percentage argument must be less or equal to 100".into());
+                }
+                Ok(format!("{v}%"))
+            } else {
+                let v = parse_memory_value(value).ok_or("argument must be a memory or percent value")?;
+                Ok(v.to_string())
+            }
+        }
+        "notify-keyspace-events" => notify_flags(value).map(notify_string),
+        "oom-score-adj-values" => {
+            if words.len() != 3 {
+                return Err("wrong number of arguments".into());
+            }
+            let mut out = Vec::new();
+            for w in &words {
+                match w.parse::<i32>() {
+                    Ok(v) if (-2000..=2000).contains(&v) => out.push(v.to_string()),
+                    _ => return Err("Invalid oom-score-adj-values, elements must be between -2000 and 2000.".into()),
+                }
+            }
+            Ok(out.join(" "))
+        }
+        "latency-tracking-info-percentiles" => {
+            let mut out = Vec::new();
+            for w in &words {
+                let v: f64 = w
+                    .parse()
+                    .map_err(|_| "Invalid latency-tracking-info-percentiles parameters")?;
+                if !(0.0..=100.0).contains(&v) {
+                    return Err("latency-tracking-info-percentiles parameters should sit between [0.0,100.0]".into());
+                }
+                out.push(crate::protocol::resp::encode::format_double(v));
+            }
+            Ok(out.join(" "))
+        }
+        "client-output-buffer-limit" => merge_cobl(&words, current),
+        _ => Ok(value.to_string()),
+    }
+}
+
+/// Bits of notify-keyspace-events, in the order Redis prints them.
+const NOTIFY_CLASSES: &[(char, u32)] = &[
+    ('g', 1 << 2),
+    ('$', 1 << 3),
+    ('l', 1 << 4),
+    ('s', 1 << 5),
+    ('h', 1 << 6),
+    ('z', 1 << 7),
+    ('x', 1 << 8),
+    ('e', 1 << 9),
+    ('t', 1 << 10),
+    ('d', 1 << 13),
+];
+const NOTIFY_K: u32 = 1;
+const NOTIFY_E: u32 = 1 << 1;
+const NOTIFY_M: u32 = 1 << 11;
+const NOTIFY_N: u32 = 1 << 14;
+const NOTIFY_ALL: u32 =
+    (1 << 2) | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 7) | (1 << 8) | (1 << 9) | (1 << 10) | (1 << 13);
+
+fn notify_flags(s: &str) -> Result<u32, String> {
+    let mut f = 0;
+    for c in s.chars() {
+        f |= match c {
+            'A' => NOTIFY_ALL,
+            'K' => NOTIFY_K,
+            'E' => NOTIFY_E,
+            'm' => NOTIFY_M,
+            'n' => NOTIFY_N,
+            c => NOTIFY_CLASSES
+                .iter()
+                .find(|(k, _)| *k == c)
+                .map(|(_, b)| *b)
+                .ok_or("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.")?,
+        };
+    }
+    Ok(f)
+}
+
+fn notify_string(f: u32) -> String {
+    let mut s = String::new();
+    if f & NOTIFY_ALL == NOTIFY_ALL {
+        s.push('A');
+    } else {
+        s.extend(NOTIFY_CLASSES.iter().filter(|(_, b)| f & b != 0).map(|(c, _)| *c));
+    }
+    for (c, b) in [('K', NOTIFY_K), ('E', NOTIFY_E), ('m', NOTIFY_M), ('n', NOTIFY_N)] {
+        if f & b != 0 {
+            s.push(c);
+        }
+    }
+    s
+}
+
+/// Applies `class hard soft seconds` groups over the current limits;
+/// classes not named keep theirs. `replica` is stored as `slave`, as Redis
+/// reports it.
+fn merge_cobl(words: &[&str], current: &str) -> Result<String, String> {
+    if words.is_empty() || !words.len().is_multiple_of(4) {
+        return Err("Wrong number of arguments in buffer limit configuration.".into());
+    }
+    let cur: Vec<&str> = current.split(' ').collect();
+    let mut classes: Vec<[String; 4]> = cur
+        .chunks(4)
+        .filter(|c| c.len() == 4)
+        .map(|c| [c[0].into(), c[1].into(), c[2].into(), c[3].into()])
+        .collect();
+    for g in words.chunks(4) {
+        let class = match g[0].to_ascii_lowercase().as_str() {
+            "normal" => "normal",
+            "slave" | "replica" => "slave",
+            "pubsub" => "pubsub",
+            _ => return Err("Invalid client class specified in buffer limit configuration.".into()),
+        };
+        let hard = parse_memory_value(g[1]);
+        let soft = parse_memory_value(g[2]);
+        let secs = crate::store::parse_i64_exact(g[3].as_bytes()).filter(|&s| s >= 0);
+        let (Some(hard), Some(soft), Some(secs)) = (hard, soft, secs) else {
+            return Err("Error in hard, soft or soft_seconds setting in buffer limit configuration.".into());
+        };
+        if let Some(c) = classes.iter_mut().find(|c| c[0] == class) {
+            *c = [class.into(), hard.to_string(), soft.to_string(), secs.to_string()];
+        }
+    }
+    Ok(classes.iter().map(|c| c.join(" ")).collect::<Vec<_>>().join(" "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings() -> Settings {
+        Settings::new(&Config::default())
+    }
+
+    fn err(s: &Settings, pairs: &[(&str, &str)]) -> String {
+        s.set_many(pairs).unwrap_err().message()
+    }
+
+    #[test]
+    fn table_is_sorted_and_names_are_unique() {
+        let mut names: Vec<&str> = PARAMS
+            .iter()
+            .flat_map(|p| [p.name, p.alias])
+            .filter(|n| !n.is_empty())
+            .collect();
+        assert!(PARAMS.windows(2).all(|w| w[0].name < w[1].name));
+        let n = names.len();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), n);
+        assert!(PARAMS.len() >= 170, "{}", PARAMS.len());
+    }
+
+    #[test]
+    fn defaults_validate_against_their_own_kind() {
+        for p in PARAMS {
+            let got = check(p, p.default, p.default);
+            assert!(got.is_ok(), "{}: {:?}", p.name, got);
+        }
+    }
+
+    #[test]
+    fn validation_errors_use_redis_wording() {
+        let s = settings();
+        assert_eq!(
+            err(&s, &[("maxmemory", "abc")]),
+            "ERR CONFIG SET failed (possibly related to argument 'maxmemory') - argument must be a memory value"
+        );
+        assert!(err(&s, &[("hz", "+5")]).ends_with("argument couldn't be parsed into an integer"));
+        assert!(err(&s, &[("active-defrag-cycle-max", "100")]).ends_with("argument must be between 1 and 99 inclusive"));
+        assert!(err(&s, &[("activedefrag", "maybe")]).ends_with("argument must be 'yes' or 'no'"));
+        assert!(err(&s, &[("maxmemory-policy", "x")]).ends_with(
+            "argument(s) must be one of the following: volatile-lru, volatile-lfu, volatile-random, volatile-ttl, allkeys-lru, allkeys-lfu, allkeys-random, noeviction"
+        ));
+        assert!(err(&s, &[("daemonize", "yes")]).ends_with("can't set immutable config"));
+        assert!(err(&s, &[("dir", "/")]).ends_with("can't set protected config"));
+        assert!(err(&s, &[("hz", "1"), ("HZ", "2")]).ends_with("duplicate parameter"));
+        assert_eq!(
+            err(&s, &[("nosuch", "1")]),
+            "ERR Unknown option or number of arguments for CONFIG SET - 'nosuch'"
+        );
+        assert!(err(&s, &[("save", "1 2 3")]).ends_with("Invalid save parameters"));
+        assert!(err(&s, &[("proto-max-bulk-len", "100")])
+            .ends_with("argument must be between 1048576 and 9223372036854775807 inclusive"));
+    }
+
+    #[test]
+    fn set_many_is_all_or_nothing() {
+        let s = settings();
+        assert!(s.set_many(&[("hz", "20"), ("maxmemory", "abc")]).is_err());
+        assert_eq!(s.get("hz").as_deref(), Some("10"));
+        s.set_many(&[("hz", "20"), ("maxmemory", "1gb")]).unwrap();
+        assert_eq!(s.get("hz").as_deref(), Some("20"));
+        assert_eq!(s.maxmemory(), 1 << 30);
+        assert_eq!(s.get("maxmemory").as_deref(), Some("1073741824"));
+    }
+
+    #[test]
+    fn aliases_share_one_value() {
+        let s = settings();
+        s.set("hash-max-ziplist-entries", "7").unwrap();
+        assert_eq!(s.get("hash-max-listpack-entries").as_deref(), Some("7"));
+        let m = s.matching("hash-max-*-entries");
+        assert_eq!(m.len(), 2);
+        assert!(m.iter().all(|(_, v)| v == "7"));
+        assert_eq!(s.matching("SLAVEOF"), vec![("SLAVEOF".to_string(), String::new())]);
+    }
+
+    #[test]
+    fn values_are_reported_in_canonical_form() {
+        let s = settings();
+        s.set("hz", "1000").unwrap();
+        assert_eq!(s.get("hz").as_deref(), Some("500"));
+        s.set("maxmemory-policy", "ALLKEYS-LRU").unwrap();
+        assert_eq!(s.maxmemory_policy(), "allkeys-lru");
+        s.set("notify-keyspace-events", "KEA").unwrap();
+        assert_eq!(s.get("notify-keyspace-events").as_deref(), Some("AKE"));
+        s.set("notify-keyspace-events", "Kgx$").unwrap();
+        assert_eq!(s.get("notify-keyspace-events").as_deref(), Some("g$xK"));
+        s.set("client-output-buffer-limit", "replica 1mb 2mb 3").unwrap();
+        assert_eq!(
+            s.get("client-output-buffer-limit").as_deref(),
+            Some("normal 0 0 0 slave 1048576 2097152 3 pubsub 33554432 8388608 60")
+        );
+        s.set("maxmemory-clients", "10%").unwrap();
+        assert_eq!(s.get("maxmemory-clients").as_deref(), Some("10%"));
+        s.reset_mutable();
+        assert_eq!(s.get("hz").as_deref(), Some("10"));
+    }
+
+    #[test]
+    fn start_up_values_are_real_and_immutable() {
+        let c = Config {
+            port: 7001,
+            databases: 4,
+            ..Config::default()
+        };
+        let s = Settings::new(&c);
+        assert_eq!(s.get("port").as_deref(), Some("7001"));
+        assert_eq!(s.get("databases").as_deref(), Some("4"));
+        assert!(s
+            .set("port", "7002")
+            .unwrap_err()
+            .ends_with("can't set immutable config"));
+    }
+
+    #[test]
+    fn file_overrides_may_set_immutable_parameters() {
+        let c = Config {
+            overrides: vec![
+                ("daemonize".into(), "yes".into()),
+                ("proto-max-bulk-len".into(), "2mb".into()),
+            ],
+            ..Config::default()
+        };
+        let s = Settings::new(&c);
+        assert_eq!(s.get("daemonize").as_deref(), Some("yes"));
+        assert_eq!(s.proto_max_bulk_len(), 2 << 20);
+    }
+
+    #[test]
+    fn rewrite_keeps_comments_and_writes_current_values() {
+        let s = settings();
+        s.set_many(&[("maxmemory", "1mb"), ("hz", "20"), ("masterauth", "a b")])
+            .unwrap();
+        let out = s.rewrite("# top\nhz 10\nhz 11\nunknown-thing 1\n");
+        assert!(
+            out.starts_with("# top\nhz 20\nunknown-thing 1\n# Generated by CONFIG REWRITE\n"),
+            "{out}"
+        );
+        assert!(out.contains("\nmasterauth \"a b\"\n"), "{out}");
+        assert!(out.contains("\nmaxmemory 1048576\n"), "{out}");
+        assert!(!out.contains("\nhz 10"), "{out}");
     }
 }

@@ -2,7 +2,7 @@
 //! INFO clients read.
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio_util::sync::CancellationToken;
 
@@ -46,6 +46,9 @@ pub struct ClientHandle {
     pub no_touch: AtomicBool,
     /// Cancelled by CLIENT KILL and by server shutdown (a child token).
     pub cancel: CancellationToken,
+    /// The socket's file descriptor, for CLIENT LIST; -1 until the
+    /// connection records it with [`ClientHandle::set_fd`].
+    pub fd: AtomicI64,
 }
 
 impl ClientHandle {
@@ -56,6 +59,14 @@ impl ClientHandle {
 
     pub fn is_killed(&self) -> bool {
         self.cancel.is_cancelled()
+    }
+
+    pub fn set_fd(&self, fd: i64) {
+        self.fd.store(fd, Ordering::Relaxed);
+    }
+
+    pub fn fd(&self) -> i64 {
+        self.fd.load(Ordering::Relaxed)
     }
 }
 
@@ -124,6 +135,7 @@ impl Clients {
             no_evict: AtomicBool::new(false),
             no_touch: AtomicBool::new(false),
             cancel: shutdown.child_token(),
+            fd: AtomicI64::new(-1),
         });
         lock(&self.map).insert(id, h.clone());
         h

@@ -44,6 +44,8 @@ impl Clock {
 /// command, to keep the cache lines quiet.
 #[derive(Debug, Default)]
 pub struct Stats {
+    /// Highest `used_memory` INFO has reported.
+    pub used_memory_peak: AtomicU64,
     pub total_connections: AtomicU64,
     pub rejected_connections: AtomicU64,
     pub total_commands: AtomicU64,
