@@ -509,6 +509,7 @@ mod tests {
             no_touch: AtomicBool::new(false),
             cancel: Default::default(),
             fd: Default::default(),
+            counters: Default::default(),
         }
     }
 

@@ -321,17 +321,23 @@ fn stats(srv: &Server, s: &mut Section<'_>) {
     let store = srv.store.stats();
     s.title("Stats");
     s.field("total_connections_received", get(&st.total_connections));
-    s.field("total_commands_processed", get(&st.total_commands));
-    s.field("instantaneous_ops_per_sec", 0);
-    s.field("total_net_input_bytes", get(&st.net_input_bytes));
-    s.field("total_net_output_bytes", get(&st.net_output_bytes));
+    let totals = srv.clients.totals();
+    let (ops, kbps_in, kbps_out) = {
+        let r = crate::server::lock(&st.rates);
+        (
+            r.ops.per_sec(),
+            r.net_in.per_sec() / 1024.0,
+            r.net_out.per_sec() / 1024.0,
+        )
+    };
+    s.field("total_commands_processed", totals.commands);
+    s.field("instantaneous_ops_per_sec", ops.round() as u64);
+    s.field("total_net_input_bytes", totals.net_in);
+    s.field("total_net_output_bytes", totals.net_out);
     s.zeros(&["total_net_repl_input_bytes", "total_net_repl_output_bytes"]);
-    for f in [
-        "instantaneous_input_kbps",
-        "instantaneous_output_kbps",
-        "instantaneous_input_repl_kbps",
-        "instantaneous_output_repl_kbps",
-    ] {
+    s.field("instantaneous_input_kbps", format!("{kbps_in:.2}"));
+    s.field("instantaneous_output_kbps", format!("{kbps_out:.2}"));
+    for f in ["instantaneous_input_repl_kbps", "instantaneous_output_repl_kbps"] {
         s.field(f, "0.00");
     }
     s.field("rejected_connections", get(&st.rejected_connections));
@@ -368,9 +374,9 @@ fn stats(srv: &Server, s: &mut Section<'_>) {
     ]);
     s.field("total_error_replies", get(&st.error_replies));
     s.zeros(&["dump_payload_sanitizations"]);
+    s.field("total_reads_processed", totals.reads);
+    s.field("total_writes_processed", totals.writes);
     s.zeros(&[
-        "total_reads_processed",
-        "total_writes_processed",
         "io_threaded_reads_processed",
         "io_threaded_writes_processed",
         "client_query_buffer_limit_disconnections",

@@ -49,6 +49,72 @@ pub struct ClientHandle {
     /// The socket's file descriptor, for CLIENT LIST; -1 until the
     /// connection records it with [`ClientHandle::set_fd`].
     pub fd: AtomicI64,
+    pub counters: ConnCounters,
+}
+
+/// Counters a connection adds to as it works. Only the connection's own
+/// thread writes them, with a plain load and store, so worker cores never
+/// contend for a shared cache line; readers sum them (see [`Clients::totals`]).
+#[derive(Debug, Default)]
+pub struct ConnCounters {
+    pub commands: AtomicU64,
+    pub net_in: AtomicU64,
+    pub net_out: AtomicU64,
+    pub reads: AtomicU64,
+    pub writes: AtomicU64,
+}
+
+impl ConnCounters {
+    /// Adds `n`; only the owning connection may call this.
+    pub fn bump(c: &AtomicU64, n: u64) {
+        c.store(c.load(Ordering::Relaxed) + n, Ordering::Relaxed);
+    }
+
+    fn totals(&self) -> Totals {
+        let g = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        Totals {
+            commands: g(&self.commands),
+            net_in: g(&self.net_in),
+            net_out: g(&self.net_out),
+            reads: g(&self.reads),
+            writes: g(&self.writes),
+        }
+    }
+}
+
+/// Sums of [`ConnCounters`] over connections.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Totals {
+    pub commands: u64,
+    pub net_in: u64,
+    pub net_out: u64,
+    pub reads: u64,
+    pub writes: u64,
+}
+
+impl std::ops::Add for Totals {
+    type Output = Totals;
+    fn add(self, o: Totals) -> Totals {
+        Totals {
+            commands: self.commands + o.commands,
+            net_in: self.net_in + o.net_in,
+            net_out: self.net_out + o.net_out,
+            reads: self.reads + o.reads,
+            writes: self.writes + o.writes,
+        }
+    }
+}
+
+impl Totals {
+    fn saturating_sub(self, o: Totals) -> Totals {
+        Totals {
+            commands: self.commands.saturating_sub(o.commands),
+            net_in: self.net_in.saturating_sub(o.net_in),
+            net_out: self.net_out.saturating_sub(o.net_out),
+            reads: self.reads.saturating_sub(o.reads),
+            writes: self.writes.saturating_sub(o.writes),
+        }
+    }
 }
 
 impl ClientHandle {
@@ -106,7 +172,16 @@ impl Client {
 #[derive(Debug, Default)]
 pub struct Clients {
     next_id: AtomicU64,
-    map: Mutex<std::collections::BTreeMap<u64, Arc<ClientHandle>>>,
+    map: Mutex<ClientMap>,
+}
+
+#[derive(Debug, Default)]
+struct ClientMap {
+    live: std::collections::BTreeMap<u64, Arc<ClientHandle>>,
+    /// What closed connections counted.
+    closed: Totals,
+    /// Totals at the last CONFIG RESETSTAT, subtracted from what is reported.
+    baseline: Totals,
 }
 
 impl Clients {
@@ -136,26 +211,44 @@ impl Clients {
             no_touch: AtomicBool::new(false),
             cancel: shutdown.child_token(),
             fd: AtomicI64::new(-1),
+            counters: ConnCounters::default(),
         });
-        lock(&self.map).insert(id, h.clone());
+        lock(&self.map).live.insert(id, h.clone());
         h
     }
 
     pub fn unregister(&self, id: u64) {
-        lock(&self.map).remove(&id);
+        let mut m = lock(&self.map);
+        if let Some(h) = m.live.remove(&id) {
+            m.closed = m.closed + h.counters.totals();
+        }
+    }
+
+    /// Counters summed over every connection, open or closed, since start
+    /// or the last [`Clients::reset_totals`].
+    pub fn totals(&self) -> Totals {
+        let m = lock(&self.map);
+        let live = m.live.values().fold(Totals::default(), |t, h| t + h.counters.totals());
+        (m.closed + live).saturating_sub(m.baseline)
+    }
+
+    pub fn reset_totals(&self) {
+        let mut m = lock(&self.map);
+        let live = m.live.values().fold(Totals::default(), |t, h| t + h.counters.totals());
+        m.baseline = m.closed + live;
     }
 
     /// A snapshot of the open connections, in id order.
     pub fn list(&self) -> Vec<Arc<ClientHandle>> {
-        lock(&self.map).values().cloned().collect()
+        lock(&self.map).live.values().cloned().collect()
     }
 
     pub fn count(&self) -> usize {
-        lock(&self.map).len()
+        lock(&self.map).live.len()
     }
 
     pub fn get(&self, id: u64) -> Option<Arc<ClientHandle>> {
-        lock(&self.map).get(&id).cloned()
+        lock(&self.map).live.get(&id).cloned()
     }
 }
 

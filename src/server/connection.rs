@@ -2,9 +2,8 @@
 //! session decode and execute every complete request in it, write all the
 //! replies at once.
 
-use super::{ClientHandle, Server};
+use super::{ClientHandle, ConnCounters, Server};
 use bytes::{Buf, BytesMut};
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -40,6 +39,10 @@ pub trait Session: Send {
 pub async fn serve<S: Session>(srv: Arc<Server>, handle: Arc<ClientHandle>, mut stream: TcpStream, mut session: S) {
     let mut input = BytesMut::with_capacity(READ_CHUNK);
     let mut out: Vec<u8> = Vec::with_capacity(READ_CHUNK);
+    {
+        use std::os::fd::AsRawFd;
+        handle.set_fd(stream.as_raw_fd() as i64);
+    }
     let cancel = handle.cancel.clone();
     // One cancellation future for the connection's life: making a new one
     // per read would register and drop a waiter on every batch.
@@ -62,7 +65,8 @@ pub async fn serve<S: Session>(srv: Arc<Server>, handle: Arc<ClientHandle>, mut 
                     Ok(n) => n,
                 },
             };
-            srv.stats.net_input_bytes.fetch_add(n as u64, Ordering::Relaxed);
+            ConnCounters::bump(&handle.counters.net_in, n as u64);
+            ConnCounters::bump(&handle.counters.reads, 1);
         }
         let used = session.process(&input, &mut out);
         input.advance(used);
@@ -75,9 +79,8 @@ pub async fn serve<S: Session>(srv: Arc<Server>, handle: Arc<ClientHandle>, mut 
             if !written {
                 break;
             }
-            srv.stats
-                .net_output_bytes
-                .fetch_add(out.len() as u64, Ordering::Relaxed);
+            ConnCounters::bump(&handle.counters.net_out, out.len() as u64);
+            ConnCounters::bump(&handle.counters.writes, 1);
             out.clear();
             if out.capacity() > KEEP_MAX {
                 out = Vec::with_capacity(READ_CHUNK);

@@ -179,8 +179,9 @@ async fn accept_loop(
     }
 }
 
-/// Active expiry: a slice of the shards every period, so the whole keyspace
-/// is swept about once a second with no pause longer than one shard's sweep.
+/// The server's cron. Active expiry: a slice of the shards every period, so the whole keyspace
+/// is swept about once a second with no pause longer than one shard's sweep;
+/// and the samples behind INFO's instantaneous rates.
 async fn expire_cycle(srv: Arc<Server>) {
     let mut tick = tokio::time::interval(EXPIRE_PERIOD);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -191,6 +192,7 @@ async fn expire_cycle(srv: Arc<Server>) {
         }
         let now = srv.clock.now_ms();
         srv.store.expire_step(now, EXPIRE_SHARDS_PER_RUN);
+        srv.sample_rates();
     }
 }
 

@@ -6,12 +6,13 @@ mod listener;
 mod memcache_session;
 mod resp_session;
 
-pub use client::{lock, Client, ClientHandle, Clients, Proto, ReplyMode};
+pub use client::{lock, Client, ClientHandle, Clients, ConnCounters, Proto, ReplyMode, Totals};
 pub use listener::{run, Running};
 
 use crate::config::{Config, Settings};
 use crate::store::Store;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::Mutex;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use tokio_util::sync::CancellationToken;
 
@@ -48,10 +49,9 @@ pub struct Stats {
     pub used_memory_peak: AtomicU64,
     pub total_connections: AtomicU64,
     pub rejected_connections: AtomicU64,
-    pub total_commands: AtomicU64,
     pub error_replies: AtomicU64,
-    pub net_input_bytes: AtomicU64,
-    pub net_output_bytes: AtomicU64,
+    /// Rates sampled by the server's 100 ms cron, for INFO's instantaneous_* fields.
+    pub rates: Mutex<Rates>,
     /// memcached protocol counters.
     pub mc_cmd_get: AtomicU64,
     pub mc_cmd_set: AtomicU64,
@@ -72,17 +72,43 @@ impl Stats {
     }
 
     pub fn reset(&self) {
-        for c in [
-            &self.total_connections,
-            &self.rejected_connections,
-            &self.total_commands,
-            &self.error_replies,
-            &self.net_input_bytes,
-            &self.net_output_bytes,
-        ] {
+        for c in [&self.total_connections, &self.rejected_connections, &self.error_replies] {
             c.store(0, Ordering::Relaxed);
         }
     }
+}
+
+/// Samples of a growing counter, turned into a per-second rate averaged
+/// over the last 16 samples (1.6 s at the cron's 100 ms), as Redis does.
+#[derive(Debug, Default)]
+pub struct Rate {
+    samples: [f64; 16],
+    next: usize,
+    last_value: u64,
+    last_ms: u64,
+}
+
+impl Rate {
+    pub fn sample(&mut self, value: u64, now_ms: u64) {
+        if self.last_ms != 0 && now_ms > self.last_ms {
+            let per_sec = value.saturating_sub(self.last_value) as f64 * 1000.0 / (now_ms - self.last_ms) as f64;
+            self.samples[self.next] = per_sec;
+            self.next = (self.next + 1) % self.samples.len();
+        }
+        self.last_value = value;
+        self.last_ms = now_ms;
+    }
+
+    pub fn per_sec(&self) -> f64 {
+        self.samples.iter().sum::<f64>() / self.samples.len() as f64
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct Rates {
+    pub ops: Rate,
+    pub net_in: Rate,
+    pub net_out: Rate,
 }
 
 /// What the listeners actually bound, for INFO and tests.
@@ -128,6 +154,16 @@ impl Server {
         }
     }
 
+    /// Samples the counters behind INFO's instantaneous_* fields.
+    pub fn sample_rates(&self) {
+        let t = self.clients.totals();
+        let now = self.clock.now_ms();
+        let mut r = lock(&self.stats.rates);
+        r.ops.sample(t.commands, now);
+        r.net_in.sample(t.net_in, now);
+        r.net_out.sample(t.net_out, now);
+    }
+
     pub fn uptime_secs(&self) -> u64 {
         self.started.elapsed().as_secs()
     }
@@ -144,4 +180,37 @@ fn run_id(now: u64) -> String {
     }
     out.truncate(40);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rate_averages_per_second_over_samples() {
+        let mut r = Rate::default();
+        r.sample(0, 1_000);
+        for i in 1..=16u64 {
+            r.sample(i * 100, 1_000 + i * 100);
+        }
+        assert_eq!(r.per_sec().round() as u64, 1000);
+    }
+
+    #[test]
+    fn totals_keep_closed_connections_and_honour_reset() {
+        let clients = Clients::default();
+        let token = CancellationToken::new();
+        let addr: std::net::SocketAddr = "127.0.0.1:1".parse().unwrap();
+        let a = clients.register(Proto::Resp, addr, addr, 0, &token);
+        let b = clients.register(Proto::Memcache, addr, addr, 0, &token);
+        ConnCounters::bump(&a.counters.commands, 3);
+        ConnCounters::bump(&b.counters.commands, 4);
+        assert_eq!(clients.totals().commands, 7);
+        clients.unregister(a.id);
+        assert_eq!(clients.totals().commands, 7);
+        clients.reset_totals();
+        assert_eq!(clients.totals().commands, 0);
+        ConnCounters::bump(&b.counters.commands, 1);
+        assert_eq!(clients.totals().commands, 1);
+    }
 }
