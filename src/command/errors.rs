@@ -47,6 +47,9 @@ pub fn invalid_expire(cmd: &str) -> String {
     format!("ERR invalid expire time in '{cmd}' command")
 }
 
+// string
+pub const DECREMENT_OVERFLOW: &str = "ERR decrement would overflow";
+
 #[cfg(test)]
 mod tests {
     use super::*;
