@@ -1040,3 +1040,220 @@ fn setrange(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
         Err(e) => ctx.error(e),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+
+    const NOW: u64 = 1_700_000_000_000;
+
+    fn server() -> Server {
+        Server::new(Config::default())
+    }
+
+    fn read(srv: &Server, key: &[u8]) -> Option<(Vec<u8>, u32, u64)> {
+        get_value(srv, 0, key, NOW, true, |v, e| (v.to_vec(), e.flags(), e.version())).unwrap()
+    }
+
+    fn put(srv: &Server, key: &[u8], value: &[u8]) -> u64 {
+        match set_value(srv, 0, NOW, &SetArgs::new(key, value)) {
+            SetOutcome::Stored { version, .. } => version,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn set_conditions_nx_xx_and_version() {
+        let srv = server();
+        let nx = SetArgs {
+            cond: Cond::Nx,
+            ..SetArgs::new(b"k", b"1")
+        };
+        assert!(matches!(set_value(&srv, 0, NOW, &nx), SetOutcome::Stored { .. }));
+        assert_eq!(set_value(&srv, 0, NOW, &nx), SetOutcome::NotStored { old: None });
+        let xx = SetArgs {
+            cond: Cond::Xx,
+            ..SetArgs::new(b"missing", b"1")
+        };
+        assert_eq!(set_value(&srv, 0, NOW, &xx), SetOutcome::NotStored { old: None });
+        let v = read(&srv, b"k").unwrap().2;
+        let cas = |ver| SetArgs {
+            cond: Cond::Version(ver),
+            flags: 7,
+            ..SetArgs::new(b"k", b"2")
+        };
+        assert_eq!(set_value(&srv, 0, NOW, &cas(v + 100)), SetOutcome::VersionMismatch);
+        assert!(matches!(set_value(&srv, 0, NOW, &cas(v)), SetOutcome::Stored { .. }));
+        assert_eq!(read(&srv, b"k").map(|r| (r.0, r.1)), Some((b"2".to_vec(), 7)));
+        let missing = SetArgs {
+            cond: Cond::Version(1),
+            ..SetArgs::new(b"nokey", b"2")
+        };
+        assert_eq!(set_value(&srv, 0, NOW, &missing), SetOutcome::NotFound);
+    }
+
+    #[test]
+    fn set_with_a_past_deadline_leaves_no_key() {
+        let srv = server();
+        put(&srv, b"k", b"old");
+        let s = SetArgs {
+            expire: Expire::At(NOW - 1),
+            ..SetArgs::new(b"k", b"new")
+        };
+        assert!(matches!(set_value(&srv, 0, NOW, &s), SetOutcome::Stored { .. }));
+        assert_eq!(read(&srv, b"k"), None);
+    }
+
+    #[test]
+    fn append_and_prepend_keep_flags_and_respect_limits() {
+        let srv = server();
+        let s = SetArgs {
+            flags: 3,
+            ..SetArgs::new(b"k", b"mid")
+        };
+        set_value(&srv, 0, NOW, &s);
+        let a = |data: &'static [u8], front, max_len| AppendArgs {
+            key: b"k",
+            data,
+            front,
+            create_missing: false,
+            max_len,
+        };
+        assert!(matches!(
+            append_value(&srv, 0, NOW, &a(b">", false, 100)),
+            AppendOutcome::Done { len: 4, .. }
+        ));
+        assert!(matches!(
+            append_value(&srv, 0, NOW, &a(b"<", true, 100)),
+            AppendOutcome::Done { len: 5, .. }
+        ));
+        assert_eq!(read(&srv, b"k").map(|r| (r.0, r.1)), Some((b"<mid>".to_vec(), 3)));
+        assert_eq!(append_value(&srv, 0, NOW, &a(b"x", false, 5)), AppendOutcome::TooLarge);
+        let missing = AppendArgs {
+            key: b"new",
+            ..a(b"x", false, 100)
+        };
+        assert_eq!(append_value(&srv, 0, NOW, &missing), AppendOutcome::NotFound);
+        let create = AppendArgs {
+            create_missing: true,
+            ..missing
+        };
+        assert!(matches!(
+            append_value(&srv, 0, NOW, &create),
+            AppendOutcome::Done { len: 1, .. }
+        ));
+    }
+
+    #[test]
+    fn signed_increment_errors_on_overflow_and_non_integers() {
+        let srv = server();
+        let inc = |key: &'static [u8], by| IncrArgs {
+            key,
+            step: Step::Signed(by),
+            create_missing: true,
+        };
+        assert_eq!(incr_value(&srv, 0, NOW, &inc(b"n", 5)), IncrOutcome::Done(5));
+        assert_eq!(incr_value(&srv, 0, NOW, &inc(b"n", -7)), IncrOutcome::Done(-2));
+        put(&srv, b"max", b"9223372036854775807");
+        assert_eq!(incr_value(&srv, 0, NOW, &inc(b"max", 1)), IncrOutcome::Overflow);
+        put(&srv, b"s", b" 1");
+        assert_eq!(incr_value(&srv, 0, NOW, &inc(b"s", 1)), IncrOutcome::NotNumber);
+    }
+
+    #[test]
+    fn unsigned_increment_wraps_and_decrement_floors_at_zero() {
+        let srv = server();
+        let step = |key: &'static [u8], delta, decr| IncrArgs {
+            key,
+            step: Step::Unsigned { delta, decr },
+            create_missing: false,
+        };
+        assert_eq!(incr_value(&srv, 0, NOW, &step(b"n", 1, false)), IncrOutcome::NotFound);
+        put(&srv, b"n", b"18446744073709551615");
+        assert_eq!(incr_value(&srv, 0, NOW, &step(b"n", 2, false)), IncrOutcome::Done(1));
+        assert_eq!(incr_value(&srv, 0, NOW, &step(b"n", 5, true)), IncrOutcome::Done(0));
+        put(&srv, b"sp", b" 12");
+        assert_eq!(incr_value(&srv, 0, NOW, &step(b"sp", 1, false)), IncrOutcome::Done(13));
+        put(&srv, b"neg", b"-12");
+        assert_eq!(
+            incr_value(&srv, 0, NOW, &step(b"neg", 1, false)),
+            IncrOutcome::NotNumber
+        );
+        assert_eq!(read(&srv, b"sp").map(|r| r.0), Some(b"13".to_vec()));
+    }
+
+    #[test]
+    fn every_write_gives_a_new_version() {
+        let srv = server();
+        let v1 = put(&srv, b"k", b"1");
+        let inc = IncrArgs {
+            key: b"k",
+            step: Step::Signed(1),
+            create_missing: true,
+        };
+        incr_value(&srv, 0, NOW, &inc);
+        let v2 = read(&srv, b"k").unwrap().2;
+        assert!(v2 > v1);
+    }
+
+    #[test]
+    fn long_double_sums_print_as_redis_prints_them() {
+        let add = |cur: Option<&[u8]>, by: &[u8]| add_long_double(cur, by).map(|v| String::from_utf8(v).unwrap());
+        assert_eq!(add(Some(b"0.1"), b"0.2").as_deref(), Ok("0.3"));
+        assert_eq!(add(Some(b"10.5"), b"0.1").as_deref(), Ok("10.6"));
+        assert_eq!(add(None, b"3.0e3").as_deref(), Ok("3000"));
+        assert_eq!(add(Some(b"5"), b"-5").as_deref(), Ok("0"));
+        assert_eq!(add(Some(b"1"), b"0x10").as_deref(), Ok("17"));
+        assert_eq!(add(Some(b"3.0000000000000000000000001"), b"0").as_deref(), Ok("3"));
+        assert_eq!(add(Some(b"1"), b"inf"), Err(FloatError::NanOrInf));
+        assert_eq!(add(Some(b"1"), b"abc"), Err(FloatError::NotFloat));
+        assert_eq!(add(Some(b"1"), b" 1"), Err(FloatError::NotFloat));
+        assert_eq!(add(Some(b"x"), b"1"), Err(FloatError::NotFloat));
+        assert_eq!(add(Some(b"1"), b"1e5000"), Err(FloatError::NotFloat));
+        assert_eq!(add(Some(b"1"), b""), Err(FloatError::NotFloat));
+        let big = add(Some(b"10.5"), b"1e400").unwrap();
+        assert_eq!(big.len(), 401);
+        assert!(big.starts_with("1000000000000000000028188"));
+    }
+
+    #[test]
+    fn byte_range_follows_redis_offsets() {
+        assert_eq!(byte_range(0, -1, 5), Some((0, 4)));
+        assert_eq!(byte_range(-3, -1, 5), Some((2, 4)));
+        assert_eq!(byte_range(-1, -3, 5), None);
+        assert_eq!(byte_range(2, 100, 5), Some((2, 4)));
+        assert_eq!(byte_range(-100, 1, 5), Some((0, 1)));
+        assert_eq!(byte_range(5, 5, 5), None);
+        assert_eq!(byte_range(0, 0, 0), None);
+    }
+
+    #[test]
+    fn get_and_expire_sets_persists_and_deletes() {
+        let srv = server();
+        put(&srv, b"k", b"v");
+        let ttl = |srv: &Server| {
+            let kh = srv.store.hash(b"k");
+            let mut l = srv.store.lock(kh);
+            let ttl = l.slot(0, b"k", kh, NOW).peek().map(|e| e.expire_at());
+            ttl
+        };
+        let r = get_and_expire(&srv, 0, b"k", NOW, ExpireChange::At(NOW + 5000), |v, _| v.to_vec());
+        assert_eq!(r, Ok(Some(b"v".to_vec())));
+        assert_eq!(ttl(&srv), Some(Some(NOW + 5000)));
+        get_and_expire(&srv, 0, b"k", NOW, ExpireChange::Persist, |_, _| ()).unwrap();
+        assert_eq!(ttl(&srv), Some(None));
+        let r = get_and_expire(&srv, 0, b"k", NOW, ExpireChange::At(NOW), |v, _| v.to_vec());
+        assert_eq!(r, Ok(Some(b"v".to_vec())));
+        assert_eq!(ttl(&srv), None);
+    }
+
+    #[test]
+    fn take_value_removes_and_returns() {
+        let srv = server();
+        put(&srv, b"k", b"v");
+        assert_eq!(take_value(&srv, 0, b"k", NOW), Ok(Some(b"v".to_vec())));
+        assert_eq!(take_value(&srv, 0, b"k", NOW), Ok(None));
+        assert!(!remove_key(&srv, 0, b"k", NOW));
+    }
+}
