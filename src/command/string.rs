@@ -1256,4 +1256,31 @@ mod tests {
         assert_eq!(take_value(&srv, 0, b"k", NOW), Ok(None));
         assert!(!remove_key(&srv, 0, b"k", NOW));
     }
+
+    #[test]
+    fn specs_match_redis_arity_flags_and_keys() {
+        use crate::command::lookup;
+        type Keys = (i32, i32, i32);
+        let table: &[(&str, i32, u32, Keys)] = &[
+            ("setnx", 3, WRITE | DENYOOM | FAST, (1, 1, 1)),
+            ("setex", 4, WRITE | DENYOOM, (1, 1, 1)),
+            ("getdel", 2, WRITE | FAST, (1, 1, 1)),
+            ("getex", -2, WRITE | FAST, (1, 1, 1)),
+            ("mget", -2, READONLY | FAST, (1, -1, 1)),
+            ("mset", -3, WRITE | DENYOOM, (1, -1, 2)),
+            ("msetnx", -3, WRITE | DENYOOM, (1, -1, 2)),
+            ("strlen", 2, READONLY | FAST, (1, 1, 1)),
+            ("incrbyfloat", 3, WRITE | DENYOOM | FAST, (1, 1, 1)),
+            ("getrange", 4, READONLY, (1, 1, 1)),
+            ("setrange", 4, WRITE | DENYOOM, (1, 1, 1)),
+            ("substr", 4, READONLY, (1, 1, 1)),
+        ];
+        for &(name, arity, flags, keys) in table {
+            let c = lookup(name.as_bytes()).unwrap_or_else(|| panic!("{name} missing"));
+            assert_eq!((c.arity, c.flags), (arity, flags), "{name}");
+            assert_eq!((c.first_key, c.last_key, c.step), keys, "{name}");
+            assert!(!c.doc.summary.is_empty() && !c.doc.syntax.is_empty(), "{name}");
+        }
+        assert_eq!(lookup(b"mset").unwrap().key_positions(5), vec![1, 3]);
+    }
 }
