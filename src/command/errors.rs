@@ -94,6 +94,9 @@ pub fn unrecognized_option(opt: &[u8]) -> String {
     format!("ERR Unrecognized option '{}'", String::from_utf8_lossy(opt))
 }
 
+// string
+pub const DECREMENT_OVERFLOW: &str = "ERR decrement would overflow";
+
 #[cfg(test)]
 mod tests {
     use super::*;

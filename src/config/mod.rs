@@ -169,7 +169,11 @@ impl Config {
                     self.max_item_size = parse_memory(one()?).ok_or_else(|| fail("argument must be a memory value"))?
                 }
                 "loglevel" => self.loglevel = one()?.to_string(),
-                _ if Settings::knows(&name) => self.overrides.push((name, vals.join(" "))),
+                _ if Settings::knows(&name) => {
+                    let value = vals.join(" ");
+                    Settings::check_startup(&name, &value).map_err(|why| fail(&why))?;
+                    self.overrides.push((name, value))
+                }
                 _ => return Err(fail("Bad directive or wrong number of arguments")),
             }
         }
@@ -250,6 +254,14 @@ mod tests {
         assert_eq!(c.databases, 4);
         assert_eq!(c.max_item_size, 2 * 1024 * 1024);
         assert_eq!(c.overrides, vec![("maxmemory".to_string(), "100mb".to_string())]);
+    }
+
+    #[test]
+    fn bad_setting_value_in_file_is_fatal() {
+        let mut c = Config::default();
+        let e = c.apply_file("proto-max-bulk-len 1024\n").unwrap_err();
+        assert!(e.contains("at line 1"), "{e}");
+        assert!(c.overrides.is_empty());
     }
 
     #[test]

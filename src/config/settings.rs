@@ -383,6 +383,13 @@ impl Settings {
         s
     }
 
+    /// Checks a value given for `name` at start-up (config file), with the
+    /// reason in CONFIG SET's words when it is refused.
+    pub fn check_startup(name: &str, value: &str) -> Result<(), String> {
+        let p = find(name).ok_or_else(|| "Bad directive or wrong number of arguments".to_string())?;
+        check(p, value, p.default).map(|_| ())
+    }
+
     /// True for every parameter name (or alias) the table knows.
     pub fn knows(name: &str) -> bool {
         find(name).is_some()

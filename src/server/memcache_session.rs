@@ -1,30 +1,518 @@
-//! The memcached side of a connection.
+//! The memcached side of a connection: parse text requests, run them as
+//! the string operations Redis commands use (database 0), render
+//! memcached's reply lines.
+//!
+//! The verbs map onto operations with fields, never onto checks of the
+//! protocol: `add` is a SET with [`Cond::Nx`], `prepend` an append with
+//! `front: true, create_missing: false`, `incr` an increment with
+//! [`Step::Unsigned`].
 
 use super::connection::Session;
-use super::{Client, Server};
+use super::{Client, ConnCounters, Proto, Server, Stats};
+use crate::command::string::{
+    append_value, get_and_expire, get_value, incr_value, remove_key, set_value, AppendArgs, AppendOutcome, Cond,
+    Expire, ExpireChange, IncrArgs, IncrOutcome, SetArgs, SetOutcome, Step,
+};
+use crate::protocol::memcache::{reply, Parsed, Parser, Request, StoreMode, MAX_GET_LINE, MAX_LINE};
+use crate::protocol::resp::encode::push_uint;
+use crate::store::Entry;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
+
+/// memcached's items live in database 0.
+const DB: usize = 0;
+
+/// The version `version` and `stats` report: the memcached release whose
+/// text protocol this one follows, then ours. Clients and tools choose
+/// behaviour by the leading memcached version (memccapable expects errors
+/// for unknown `version` arguments from servers that are not 1.6-like), so
+/// it comes first.
+const VERSION: &str = concat!("1.6.18-ferrocache-", env!("CARGO_PKG_VERSION"));
+
+/// An exptime up to this many seconds is relative; above it, a Unix time.
+const REALTIME_MAXDELTA: i64 = 60 * 60 * 24 * 30;
+
+/// A deadline every `now` is past: the item is expired as soon as written.
+const ALREADY_EXPIRED: u64 = 1;
+
+/// An exptime as memcached reads it, as a Unix deadline in ms; None for 0.
+fn deadline(exptime: i64, now: u64) -> Option<u64> {
+    match exptime {
+        0 => None,
+        e if e < 0 => Some(ALREADY_EXPIRED),
+        e if e > REALTIME_MAXDELTA => Some((e as u64 * 1000).max(ALREADY_EXPIRED)),
+        e => Some(now + e as u64 * 1000),
+    }
+}
+
+fn expire_of(exptime: i64, now: u64) -> Expire {
+    deadline(exptime, now).map_or(Expire::None, Expire::At)
+}
+
+fn change_of(exptime: i64, now: u64) -> ExpireChange {
+    deadline(exptime, now).map_or(ExpireChange::Persist, ExpireChange::At)
+}
+
+/// Counters gathered over one batch and added to [`Stats`] at its end.
+#[derive(Default)]
+struct Counts {
+    get: u64,
+    set: u64,
+    get_hits: u64,
+    get_misses: u64,
+    total_items: u64,
+    flush: u64,
+    touch: u64,
+    delete_hits: u64,
+    delete_misses: u64,
+    incr_hits: u64,
+    incr_misses: u64,
+    decr_hits: u64,
+    decr_misses: u64,
+    cas_hits: u64,
+    cas_misses: u64,
+    cas_badval: u64,
+    touch_hits: u64,
+    touch_misses: u64,
+    too_large: u64,
+}
+
+impl Counts {
+    fn flush_into(&mut self, s: &Stats) {
+        let c = std::mem::take(self);
+        for (counter, n) in [
+            (&s.mc_cmd_get, c.get),
+            (&s.mc_cmd_set, c.set),
+            (&s.mc_get_hits, c.get_hits),
+            (&s.mc_get_misses, c.get_misses),
+            (&s.mc_total_items, c.total_items),
+            (&s.mc_cmd_flush, c.flush),
+            (&s.mc_cmd_touch, c.touch),
+            (&s.mc_delete_hits, c.delete_hits),
+            (&s.mc_delete_misses, c.delete_misses),
+            (&s.mc_incr_hits, c.incr_hits),
+            (&s.mc_incr_misses, c.incr_misses),
+            (&s.mc_decr_hits, c.decr_hits),
+            (&s.mc_decr_misses, c.decr_misses),
+            (&s.mc_cas_hits, c.cas_hits),
+            (&s.mc_cas_misses, c.cas_misses),
+            (&s.mc_cas_badval, c.cas_badval),
+            (&s.mc_touch_hits, c.touch_hits),
+            (&s.mc_touch_misses, c.touch_misses),
+            (&s.mc_store_too_large, c.too_large),
+        ] {
+            Stats::add(counter, n);
+        }
+    }
+}
 
 pub struct MemcacheSession {
     srv: Arc<Server>,
     client: Client,
+    parser: Parser,
+    counts: Counts,
 }
 
 impl MemcacheSession {
     pub fn new(srv: Arc<Server>, client: Client) -> MemcacheSession {
-        MemcacheSession { srv, client }
+        srv.stats.mc_total_connections.fetch_add(1, Ordering::Relaxed);
+        let parser = Parser::new(srv.config.max_item_size as usize);
+        MemcacheSession {
+            srv,
+            client,
+            parser,
+            counts: Counts::default(),
+        }
     }
+
+    fn execute(&mut self, req: Request<'_>, now: u64, out: &mut Vec<u8>) {
+        let srv = &*self.srv;
+        let c = &mut self.counts;
+        let mark = out.len();
+        let mut noreply = false;
+        match req {
+            Request::Get { keys, cas, touch } => {
+                for key in keys.iter() {
+                    c.get += 1;
+                    let write = |v: &[u8], e: &Entry| write_value(out, key, v, e, cas);
+                    let found = match touch {
+                        None => get_value(srv, DB, key, now, true, write),
+                        Some(t) => {
+                            c.touch += 1;
+                            get_and_expire(srv, DB, key, now, change_of(t, now), write)
+                        }
+                    };
+                    let hit = matches!(found, Ok(Some(())));
+                    let (hits, misses) = if hit { (1, 0) } else { (0, 1) };
+                    c.get_hits += hits;
+                    c.get_misses += misses;
+                    if touch.is_some() {
+                        c.touch_hits += hits;
+                        c.touch_misses += misses;
+                    }
+                }
+                out.extend_from_slice(reply::END);
+            }
+            Request::Store {
+                mode,
+                key,
+                flags,
+                exptime,
+                data,
+                noreply: nr,
+            } => {
+                noreply = nr;
+                c.set += 1;
+                let line = match mode {
+                    StoreMode::Append | StoreMode::Prepend => {
+                        let a = AppendArgs {
+                            key,
+                            data,
+                            front: mode == StoreMode::Prepend,
+                            create_missing: false,
+                            max_len: srv.config.max_item_size as usize,
+                        };
+                        // memcached answers NOT_STORED when the joined item cannot be made.
+                        match append_value(srv, DB, now, &a) {
+                            AppendOutcome::Done { .. } => reply::STORED,
+                            _ => reply::NOT_STORED,
+                        }
+                    }
+                    _ => {
+                        let cond = match mode {
+                            StoreMode::Add => Cond::Nx,
+                            StoreMode::Replace => Cond::Xx,
+                            StoreMode::Cas(unique) => Cond::Version(unique),
+                            _ => Cond::Always,
+                        };
+                        let s = SetArgs {
+                            cond,
+                            expire: expire_of(exptime, now),
+                            flags,
+                            ..SetArgs::new(key, data)
+                        };
+                        let is_cas = matches!(mode, StoreMode::Cas(_));
+                        match set_value(srv, DB, now, &s) {
+                            SetOutcome::Stored { .. } => {
+                                c.cas_hits += is_cas as u64;
+                                reply::STORED
+                            }
+                            SetOutcome::NotStored { .. } | SetOutcome::WrongType => reply::NOT_STORED,
+                            SetOutcome::VersionMismatch => {
+                                c.cas_badval += 1;
+                                reply::EXISTS
+                            }
+                            SetOutcome::NotFound => {
+                                c.cas_misses += 1;
+                                reply::NOT_FOUND
+                            }
+                        }
+                    }
+                };
+                if line == reply::STORED {
+                    c.total_items += 1;
+                }
+                out.extend_from_slice(line);
+            }
+            Request::TooLarge { mode, key, noreply: nr } => {
+                noreply = nr;
+                c.set += 1;
+                c.too_large += 1;
+                // As memcached does: a failed set must not leave the old value readable.
+                if mode == StoreMode::Set {
+                    remove_key(srv, DB, key, now);
+                }
+                out.extend_from_slice(reply::TOO_LARGE);
+            }
+            Request::Arith {
+                key,
+                delta,
+                decr,
+                noreply: nr,
+            } => {
+                noreply = nr;
+                let a = IncrArgs {
+                    key,
+                    step: Step::Unsigned { delta, decr },
+                    create_missing: false,
+                };
+                let outcome = incr_value(srv, DB, now, &a);
+                let (hits, misses) = if decr {
+                    (&mut c.decr_hits, &mut c.decr_misses)
+                } else {
+                    (&mut c.incr_hits, &mut c.incr_misses)
+                };
+                match outcome {
+                    IncrOutcome::Done(v) => {
+                        *hits += 1;
+                        push_uint(out, v as u64);
+                        out.extend_from_slice(b"\r\n");
+                    }
+                    IncrOutcome::NotFound => {
+                        *misses += 1;
+                        out.extend_from_slice(reply::NOT_FOUND);
+                    }
+                    IncrOutcome::NotNumber | IncrOutcome::WrongType | IncrOutcome::Overflow => {
+                        out.extend_from_slice(reply::NON_NUMERIC)
+                    }
+                }
+            }
+            Request::Delete { key, noreply: nr } => {
+                noreply = nr;
+                if remove_key(srv, DB, key, now) {
+                    c.delete_hits += 1;
+                    out.extend_from_slice(reply::DELETED);
+                } else {
+                    c.delete_misses += 1;
+                    out.extend_from_slice(reply::NOT_FOUND);
+                }
+            }
+            Request::Touch {
+                key,
+                exptime,
+                noreply: nr,
+            } => {
+                noreply = nr;
+                c.touch += 1;
+                match get_and_expire(srv, DB, key, now, change_of(exptime, now), |_, _| ()) {
+                    Ok(Some(())) => {
+                        c.touch_hits += 1;
+                        out.extend_from_slice(reply::TOUCHED);
+                    }
+                    _ => {
+                        c.touch_misses += 1;
+                        out.extend_from_slice(reply::NOT_FOUND);
+                    }
+                }
+            }
+            Request::FlushAll { delay, noreply: nr } => {
+                noreply = nr;
+                c.flush += 1;
+                flush_all(&self.srv, delay, now);
+                out.extend_from_slice(reply::OK);
+            }
+            Request::Version => {
+                out.extend_from_slice(b"VERSION ");
+                out.extend_from_slice(VERSION.as_bytes());
+                out.extend_from_slice(b"\r\n");
+            }
+            Request::Verbosity { noreply: nr } => {
+                noreply = nr;
+                out.extend_from_slice(reply::OK);
+            }
+            Request::Stats { group } => {
+                // Counters still held by this batch belong in what is shown.
+                self.counts.flush_into(&srv.stats);
+                stats(srv, group, now, out);
+            }
+            Request::Quit => self.client.close = true,
+            Request::Error { reply, noreply: nr } => {
+                noreply = nr;
+                out.extend_from_slice(reply);
+            }
+        }
+        if noreply {
+            out.truncate(mark);
+        }
+    }
+}
+
+/// `VALUE <key> <flags> <bytes>[ <cas unique>]\r\n<data>\r\n`
+fn write_value(out: &mut Vec<u8>, key: &[u8], v: &[u8], e: &Entry, cas: bool) {
+    out.extend_from_slice(b"VALUE ");
+    out.extend_from_slice(key);
+    out.push(b' ');
+    push_uint(out, e.flags() as u64);
+    out.push(b' ');
+    push_uint(out, v.len() as u64);
+    if cas {
+        out.push(b' ');
+        push_uint(out, e.version());
+    }
+    out.extend_from_slice(b"\r\n");
+    out.extend_from_slice(v);
+    out.extend_from_slice(b"\r\n");
+}
+
+/// Empties database 0 now, or once `delay` (an exptime) has come.
+fn flush_all(srv: &Arc<Server>, delay: i64, now: u64) {
+    let at = match deadline(delay, now) {
+        Some(at) if delay > 0 && at > now => at,
+        _ => return srv.store.flush_db(DB, false),
+    };
+    let wait = Duration::from_millis(at - now);
+    let srv = srv.clone();
+    // Items written until the deadline go too, as in memcached, so a timer
+    // that flushes at the deadline is the whole of it.
+    let task = async move {
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => srv.store.flush_db(DB, false),
+            _ = srv.shutdown.cancelled() => {}
+        }
+    };
+    if let Ok(rt) = tokio::runtime::Handle::try_current() {
+        rt.spawn(task);
+    }
+}
+
+fn stat(out: &mut Vec<u8>, name: &str, value: impl std::fmt::Display) {
+    use std::io::Write;
+    let _ = write!(out, "STAT {name} {value}\r\n");
+}
+
+fn load(c: &AtomicU64) -> u64 {
+    c.load(Ordering::Relaxed)
+}
+
+/// CPU time used by the process, user and system, in seconds.
+fn rusage() -> (f64, f64) {
+    // SAFETY: getrusage only writes the struct it is given.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) } != 0 {
+        return (0.0, 0.0);
+    }
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    (secs(ru.ru_utime), secs(ru.ru_stime))
+}
+
+/// `stats` and its groups. memcached's general stats, each from a real
+/// counter; groups about slabs and items we do not have are empty.
+fn stats(srv: &Server, group: Option<&[u8]>, now: u64, out: &mut Vec<u8>) {
+    let s = &srv.stats;
+    match group {
+        None => {}
+        Some(b"reset") => {
+            for c in [
+                &s.mc_cmd_get,
+                &s.mc_cmd_set,
+                &s.mc_get_hits,
+                &s.mc_get_misses,
+                &s.mc_total_items,
+                &s.mc_total_connections,
+                &s.mc_cmd_flush,
+                &s.mc_cmd_touch,
+                &s.mc_delete_hits,
+                &s.mc_delete_misses,
+                &s.mc_incr_hits,
+                &s.mc_incr_misses,
+                &s.mc_decr_hits,
+                &s.mc_decr_misses,
+                &s.mc_cas_hits,
+                &s.mc_cas_misses,
+                &s.mc_cas_badval,
+                &s.mc_touch_hits,
+                &s.mc_touch_misses,
+                &s.mc_store_too_large,
+                &s.mc_bytes_read,
+                &s.mc_bytes_written,
+            ] {
+                c.store(0, Ordering::Relaxed);
+            }
+            out.extend_from_slice(reply::RESET);
+            return;
+        }
+        Some(b"settings") => {
+            stat(out, "maxbytes", limit_maxbytes(srv));
+            stat(out, "tcpport", srv.config.memcache_port);
+            stat(out, "inter", &srv.config.bind);
+            stat(out, "num_threads", srv.config.threads);
+            stat(out, "cas_enabled", "yes");
+            stat(out, "item_size_max", srv.config.max_item_size);
+            stat(out, "flush_enabled", "yes");
+            out.extend_from_slice(reply::END);
+            return;
+        }
+        Some(b"items" | b"slabs" | b"sizes" | b"conns") => {
+            out.extend_from_slice(reply::END);
+            return;
+        }
+        Some(_) => {
+            out.extend_from_slice(reply::ERROR);
+            return;
+        }
+    }
+    let (user, system) = rusage();
+    let conns = srv.clients.list().iter().filter(|c| c.proto == Proto::Memcache).count();
+    stat(out, "pid", std::process::id());
+    stat(out, "uptime", srv.uptime_secs());
+    stat(out, "time", now / 1000);
+    stat(out, "version", VERSION);
+    stat(out, "pointer_size", usize::BITS);
+    stat(out, "rusage_user", format_args!("{user:.6}"));
+    stat(out, "rusage_system", format_args!("{system:.6}"));
+    stat(out, "curr_connections", conns);
+    stat(out, "total_connections", load(&s.mc_total_connections));
+    stat(out, "rejected_connections", load(&s.rejected_connections));
+    stat(out, "cmd_get", load(&s.mc_cmd_get));
+    stat(out, "cmd_set", load(&s.mc_cmd_set));
+    stat(out, "cmd_flush", load(&s.mc_cmd_flush));
+    stat(out, "cmd_touch", load(&s.mc_cmd_touch));
+    stat(out, "get_hits", load(&s.mc_get_hits));
+    stat(out, "get_misses", load(&s.mc_get_misses));
+    stat(out, "delete_misses", load(&s.mc_delete_misses));
+    stat(out, "delete_hits", load(&s.mc_delete_hits));
+    stat(out, "incr_misses", load(&s.mc_incr_misses));
+    stat(out, "incr_hits", load(&s.mc_incr_hits));
+    stat(out, "decr_misses", load(&s.mc_decr_misses));
+    stat(out, "decr_hits", load(&s.mc_decr_hits));
+    stat(out, "cas_misses", load(&s.mc_cas_misses));
+    stat(out, "cas_hits", load(&s.mc_cas_hits));
+    stat(out, "cas_badval", load(&s.mc_cas_badval));
+    stat(out, "touch_hits", load(&s.mc_touch_hits));
+    stat(out, "touch_misses", load(&s.mc_touch_misses));
+    stat(out, "store_too_large", load(&s.mc_store_too_large));
+    stat(out, "bytes_read", load(&s.mc_bytes_read));
+    stat(out, "bytes_written", load(&s.mc_bytes_written));
+    stat(out, "limit_maxbytes", limit_maxbytes(srv));
+    stat(out, "accepting_conns", 1);
+    stat(out, "threads", srv.config.threads);
+    stat(out, "bytes", srv.store.used_bytes());
+    stat(out, "curr_items", srv.store.dbsize(DB));
+    stat(out, "total_items", load(&s.mc_total_items));
+    stat(out, "evictions", srv.store.stats().evicted_keys);
+    out.extend_from_slice(reply::END);
+}
+
+/// The memory limit (`maxmemory`; 0 when there is none).
+fn limit_maxbytes(srv: &Server) -> u64 {
+    srv.settings
+        .get("maxmemory")
+        .and_then(|m| crate::config::parse_memory(&m))
+        .unwrap_or(0)
 }
 
 impl Session for MemcacheSession {
     fn process(&mut self, input: &[u8], out: &mut Vec<u8>) -> usize {
-        let _ = &self.srv;
-        match memchr::memchr(b'\n', input) {
-            Some(i) => {
-                out.extend_from_slice(b"ERROR\r\n");
-                i + 1
+        let now = self.srv.clock.now_ms();
+        let out_start = out.len();
+        let mut pos = 0;
+        let mut commands = 0;
+        while pos < input.len() && !self.client.close {
+            match self.parser.parse(&input[pos..]) {
+                Parsed::Request(req, n) => {
+                    self.execute(req, now, out);
+                    commands += 1;
+                    pos += n;
+                }
+                Parsed::Skip(n) => pos += n,
+                Parsed::Incomplete => break,
+                Parsed::Close => {
+                    tracing::debug!(client = self.client.id, "memcached line too long; closing");
+                    self.client.close = true;
+                    pos = input.len();
+                }
             }
-            None => 0,
         }
+        let stats = &self.srv.stats;
+        self.counts.flush_into(stats);
+        ConnCounters::bump(&self.client.handle.counters.commands, commands);
+        Stats::add(&stats.mc_bytes_read, pos as u64);
+        Stats::add(&stats.mc_bytes_written, (out.len() - out_start) as u64);
+        if commands > 0 {
+            self.client.handle.last_active.store(now, Ordering::Relaxed);
+        }
+        pos
     }
 
     fn closing(&self) -> bool {
@@ -32,10 +520,36 @@ impl Session for MemcacheSession {
     }
 
     fn needed(&self) -> usize {
-        0
+        self.parser.needed()
     }
 
+    /// The parser closes on over-long lines itself; this bounds what a
+    /// pending data block or multi-get line may hold.
     fn max_pending(&self) -> usize {
-        64 * 1024
+        (self.srv.config.max_item_size as usize + 2 + MAX_LINE).max(MAX_GET_LINE)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: u64 = 1_700_000_000_000;
+
+    #[test]
+    fn exptime_is_relative_up_to_thirty_days_then_absolute() {
+        assert_eq!(deadline(0, NOW), None);
+        assert_eq!(deadline(-1, NOW), Some(ALREADY_EXPIRED));
+        assert_eq!(deadline(10, NOW), Some(NOW + 10_000));
+        assert_eq!(
+            deadline(REALTIME_MAXDELTA, NOW),
+            Some(NOW + REALTIME_MAXDELTA as u64 * 1000)
+        );
+        assert_eq!(
+            deadline(REALTIME_MAXDELTA + 1, NOW),
+            Some((REALTIME_MAXDELTA as u64 + 1) * 1000)
+        );
+        assert_eq!(expire_of(0, NOW), Expire::None);
+        assert_eq!(change_of(0, NOW), ExpireChange::Persist);
     }
 }

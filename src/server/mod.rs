@@ -58,6 +58,23 @@ pub struct Stats {
     pub mc_get_hits: AtomicU64,
     pub mc_get_misses: AtomicU64,
     pub mc_total_items: AtomicU64,
+    pub mc_total_connections: AtomicU64,
+    pub mc_cmd_flush: AtomicU64,
+    pub mc_cmd_touch: AtomicU64,
+    pub mc_delete_hits: AtomicU64,
+    pub mc_delete_misses: AtomicU64,
+    pub mc_incr_hits: AtomicU64,
+    pub mc_incr_misses: AtomicU64,
+    pub mc_decr_hits: AtomicU64,
+    pub mc_decr_misses: AtomicU64,
+    pub mc_cas_hits: AtomicU64,
+    pub mc_cas_misses: AtomicU64,
+    pub mc_cas_badval: AtomicU64,
+    pub mc_touch_hits: AtomicU64,
+    pub mc_touch_misses: AtomicU64,
+    pub mc_store_too_large: AtomicU64,
+    pub mc_bytes_read: AtomicU64,
+    pub mc_bytes_written: AtomicU64,
 }
 
 impl Stats {

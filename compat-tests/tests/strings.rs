@@ -1,0 +1,229 @@
+//! Redis string commands through the `redis` crate and raw RESP transcripts,
+//! against the real binary.
+
+use compat_tests::Server;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+
+fn resp(args: &[&[u8]]) -> Vec<u8> {
+    let mut out = format!("*{}\r\n", args.len()).into_bytes();
+    for a in args {
+        out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
+        out.extend_from_slice(a);
+        out.extend_from_slice(b"\r\n");
+    }
+    out
+}
+
+/// Sends one command and reads exactly as many bytes as `expect` holds.
+fn exchange(s: &mut TcpStream, args: &[&str], expect: &[u8]) {
+    let args: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
+    s.write_all(&resp(&args)).unwrap();
+    let mut got = vec![0u8; expect.len()];
+    s.read_exact(&mut got).unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&got),
+        String::from_utf8_lossy(expect),
+        "reply to {:?}",
+        args.iter().map(|a| String::from_utf8_lossy(a)).collect::<Vec<_>>()
+    );
+}
+
+fn raw(srv: &Server) -> TcpStream {
+    let s = TcpStream::connect(("127.0.0.1", srv.port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s
+}
+
+fn q<T: redis::FromRedisValue>(con: &mut redis::Connection, args: &[&str]) -> T {
+    let mut c = redis::cmd(args[0]);
+    for a in &args[1..] {
+        c.arg(*a);
+    }
+    c.query(con).unwrap_or_else(|e| panic!("{args:?}: {e}"))
+}
+
+fn err(con: &mut redis::Connection, args: &[&str]) -> String {
+    let mut c = redis::cmd(args[0]);
+    for a in &args[1..] {
+        c.arg(*a);
+    }
+    match c.query::<redis::Value>(con) {
+        Err(e) => e.to_string(),
+        Ok(v) => panic!("{args:?} succeeded: {v:?}"),
+    }
+}
+
+#[test]
+fn setnx_setex_psetex_getset_getdel() {
+    let srv = Server::start(&[]);
+    let mut con = srv.redis();
+    assert_eq!(q::<i64>(&mut con, &["SETNX", "k", "1"]), 1);
+    assert_eq!(q::<i64>(&mut con, &["SETNX", "k", "2"]), 0);
+    assert_eq!(q::<String>(&mut con, &["GET", "k"]), "1");
+    assert_eq!(q::<String>(&mut con, &["SETEX", "t", "100", "v"]), "OK");
+    assert_eq!(q::<String>(&mut con, &["GET", "t"]), "v");
+    assert_eq!(q::<String>(&mut con, &["PSETEX", "p", "100000", "v"]), "OK");
+    assert_eq!(q::<String>(&mut con, &["GET", "p"]), "v");
+    assert_eq!(q::<Option<String>>(&mut con, &["GETSET", "t", "w"]), Some("v".into()));
+    assert_eq!(q::<String>(&mut con, &["GET", "t"]), "w");
+    assert_eq!(q::<Option<String>>(&mut con, &["GETSET", "new", "x"]), None);
+    assert_eq!(q::<Option<String>>(&mut con, &["GETDEL", "new"]), Some("x".into()));
+    assert_eq!(q::<Option<String>>(&mut con, &["GETDEL", "new"]), None);
+    assert_eq!(q::<i64>(&mut con, &["EXISTS", "new"]), 0);
+}
+
+#[test]
+fn getex_sets_clears_and_expires() {
+    let srv = Server::start(&[]);
+    let mut con = srv.redis();
+    q::<()>(&mut con, &["SET", "k", "v"]);
+    assert_eq!(q::<String>(&mut con, &["GETEX", "k", "EX", "100"]), "v");
+    assert_eq!(q::<String>(&mut con, &["GETEX", "k", "PERSIST"]), "v");
+    assert_eq!(q::<String>(&mut con, &["GETEX", "k"]), "v");
+    // A deadline in the past deletes the key once it is read.
+    assert_eq!(q::<String>(&mut con, &["GETEX", "k", "EXAT", "1"]), "v");
+    assert_eq!(q::<i64>(&mut con, &["EXISTS", "k"]), 0);
+    assert_eq!(q::<Option<String>>(&mut con, &["GETEX", "missing"]), None);
+}
+
+#[test]
+fn mget_mset_msetnx() {
+    let srv = Server::start(&[]);
+    let mut con = srv.redis();
+    assert_eq!(q::<String>(&mut con, &["MSET", "a", "1", "b", "2"]), "OK");
+    let v: Vec<Option<String>> = q(&mut con, &["MGET", "a", "nokey", "b"]);
+    assert_eq!(v, vec![Some("1".into()), None, Some("2".into())]);
+    assert_eq!(q::<i64>(&mut con, &["MSETNX", "a", "x", "c", "3"]), 0);
+    assert_eq!(
+        q::<i64>(&mut con, &["EXISTS", "c"]),
+        0,
+        "MSETNX writes nothing when one key exists"
+    );
+    assert_eq!(q::<i64>(&mut con, &["MSETNX", "c", "3", "d", "4"]), 1);
+    let v: Vec<String> = q(&mut con, &["MGET", "c", "d"]);
+    assert_eq!(v, vec!["3", "4"]);
+}
+
+#[test]
+fn append_strlen_getrange_setrange_substr() {
+    let srv = Server::start(&[]);
+    let mut con = srv.redis();
+    assert_eq!(q::<i64>(&mut con, &["APPEND", "s", "hello"]), 5);
+    assert_eq!(q::<i64>(&mut con, &["APPEND", "s", " world"]), 11);
+    assert_eq!(q::<i64>(&mut con, &["STRLEN", "s"]), 11);
+    assert_eq!(q::<i64>(&mut con, &["STRLEN", "nokey"]), 0);
+    assert_eq!(q::<String>(&mut con, &["GETRANGE", "s", "0", "4"]), "hello");
+    assert_eq!(q::<String>(&mut con, &["GETRANGE", "s", "-5", "-1"]), "world");
+    assert_eq!(q::<String>(&mut con, &["GETRANGE", "s", "-1", "-5"]), "");
+    assert_eq!(q::<String>(&mut con, &["SUBSTR", "s", "6", "100"]), "world");
+    assert_eq!(q::<i64>(&mut con, &["SETRANGE", "s", "6", "WORLD"]), 11);
+    assert_eq!(q::<String>(&mut con, &["GET", "s"]), "hello WORLD");
+    assert_eq!(q::<i64>(&mut con, &["SETRANGE", "pad", "3", "x"]), 4);
+    assert_eq!(q::<Vec<u8>>(&mut con, &["GET", "pad"]), b"\0\0\0x");
+    assert_eq!(q::<i64>(&mut con, &["SETRANGE", "none", "3", ""]), 0);
+    assert_eq!(q::<i64>(&mut con, &["EXISTS", "none"]), 0);
+}
+
+#[test]
+fn integer_and_float_increments() {
+    let srv = Server::start(&[]);
+    let mut con = srv.redis();
+    assert_eq!(q::<i64>(&mut con, &["INCR", "n"]), 1);
+    assert_eq!(q::<i64>(&mut con, &["INCRBY", "n", "10"]), 11);
+    assert_eq!(q::<i64>(&mut con, &["DECR", "n"]), 10);
+    assert_eq!(q::<i64>(&mut con, &["DECRBY", "n", "20"]), -10);
+    // An expiry already past when INCR runs leaves a fresh key, not 6.
+    q::<()>(&mut con, &["SET", "t", "5", "PXAT", "1"]);
+    assert_eq!(q::<i64>(&mut con, &["INCR", "t"]), 1);
+    assert_eq!(q::<String>(&mut con, &["INCRBYFLOAT", "f", "0.1"]), "0.1");
+    assert_eq!(q::<String>(&mut con, &["INCRBYFLOAT", "f", "0.2"]), "0.3");
+    q::<()>(&mut con, &["SET", "g", "10.5"]);
+    assert_eq!(q::<String>(&mut con, &["INCRBYFLOAT", "g", "0.1"]), "10.6");
+    assert_eq!(q::<String>(&mut con, &["INCRBYFLOAT", "g", "-0.6"]), "10");
+    assert_eq!(q::<String>(&mut con, &["INCRBYFLOAT", "h", "5.0e3"]), "5000");
+}
+
+#[test]
+fn error_replies_are_worded_as_redis_words_them() {
+    let srv = Server::start(&[]);
+    let mut s = raw(&srv);
+    let cases: &[(&[&str], &str)] = &[
+        (&["SET", "n", "9223372036854775807"], "+OK\r\n"),
+        (&["INCR", "n"], "-ERR increment or decrement would overflow\r\n"),
+        (
+            &["DECRBY", "n", "-9223372036854775808"],
+            "-ERR decrement would overflow\r\n",
+        ),
+        (&["SET", "s", "abc"], "+OK\r\n"),
+        (&["INCR", "s"], "-ERR value is not an integer or out of range\r\n"),
+        (
+            &["INCRBY", "s", "x"],
+            "-ERR value is not an integer or out of range\r\n",
+        ),
+        (&["INCRBYFLOAT", "s", "1"], "-ERR value is not a valid float\r\n"),
+        (
+            &["INCRBYFLOAT", "n", "inf"],
+            "-ERR increment would produce NaN or Infinity\r\n",
+        ),
+        (
+            &["SETEX", "k", "0", "v"],
+            "-ERR invalid expire time in 'setex' command\r\n",
+        ),
+        (
+            &["PSETEX", "k", "-1", "v"],
+            "-ERR invalid expire time in 'psetex' command\r\n",
+        ),
+        (
+            &["GETEX", "s", "EX", "0"],
+            "-ERR invalid expire time in 'getex' command\r\n",
+        ),
+        (&["GETEX", "s", "EX", "1", "PX", "1"], "-ERR syntax error\r\n"),
+        (&["GETEX", "s", "PERSIST", "EX", "1"], "-ERR syntax error\r\n"),
+        (
+            &["MSET", "a", "1", "b"],
+            "-ERR wrong number of arguments for 'mset' command\r\n",
+        ),
+        (
+            &["MSETNX", "a"],
+            "-ERR wrong number of arguments for 'msetnx' command\r\n",
+        ),
+        (&["SETRANGE", "s", "-1", "x"], "-ERR offset is out of range\r\n"),
+        (
+            &["SETRANGE", "s", "536870912", "x"],
+            "-ERR string exceeds maximum allowed size (proto-max-bulk-len)\r\n",
+        ),
+        (
+            &["GETRANGE", "s", "a", "1"],
+            "-ERR value is not an integer or out of range\r\n",
+        ),
+        (
+            &["SETNX", "k"],
+            "-ERR wrong number of arguments for 'setnx' command\r\n",
+        ),
+        (&["GETDEL", "nokey"], "$-1\r\n"),
+    ];
+    for (args, expect) in cases {
+        exchange(&mut s, args, expect.as_bytes());
+    }
+}
+
+#[test]
+fn append_beyond_proto_max_bulk_len_is_refused() {
+    let conf = std::env::temp_dir().join(format!("ferrocache-strings-{}.conf", std::process::id()));
+    std::fs::write(&conf, "proto-max-bulk-len 1mb\n").unwrap();
+    let srv = Server::start(&["--config", conf.to_str().unwrap()]);
+    let mut con = srv.redis();
+    let big = "x".repeat(600 * 1024);
+    q::<i64>(&mut con, &["APPEND", "k", &big]);
+    let e = err(&mut con, &["APPEND", "k", &big]);
+    assert!(
+        e.contains("string exceeds maximum allowed size (proto-max-bulk-len)"),
+        "{e}"
+    );
+    let e = err(&mut con, &["SETRANGE", "k", "600000", &big]);
+    assert!(e.contains("string exceeds maximum allowed size"), "{e}");
+    assert_eq!(q::<i64>(&mut con, &["STRLEN", "k"]), 600 * 1024);
+    let _ = std::fs::remove_file(conf);
+}
