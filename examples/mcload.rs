@@ -21,6 +21,7 @@
 //! reply, so a server that does not speak the protocol yields no numbers.
 
 use clap::{Parser, ValueEnum};
+use std::io::Write;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -101,8 +102,16 @@ fn quote(line: &[u8]) -> String {
     s.trim_end().to_string()
 }
 
+/// The position of the next CRLF from `from` on.
 fn line_end(buf: &[u8], from: usize) -> Option<usize> {
-    buf.get(from..)?.windows(2).position(|w| w == b"\r\n").map(|i| from + i)
+    let mut at = from;
+    loop {
+        let i = at + memchr::memchr(b'\n', buf.get(at..)?)?;
+        if i > from && buf[i - 1] == b'\r' {
+            return Some(i - 1);
+        }
+        at = i + 1;
+    }
 }
 
 /// Parses the reply to one request at the start of `buf`: `Some((bytes,
@@ -192,9 +201,11 @@ async fn connection(sh: Arc<Shared>, id: usize) -> Vec<u32> {
         for _ in 0..batch {
             let k = rng.next() % o.keyspace.max(1);
             match o.op {
-                Op::Get => req.extend_from_slice(format!("get key:{k:012}\r\n").as_bytes()),
+                Op::Get => {
+                    let _ = write!(req, "get key:{k:012}\r\n");
+                }
                 Op::Set => {
-                    req.extend_from_slice(format!("set key:{k:012} 0 0 {}\r\n", value.len()).as_bytes());
+                    let _ = write!(req, "set key:{k:012} 0 0 {}\r\n", value.len());
                     req.extend_from_slice(&value);
                     req.extend_from_slice(b"\r\n");
                 }
