@@ -8,7 +8,7 @@
 use super::flags::*;
 use super::server::REDIS_VERSION;
 use super::{spec, CommandSpec, Ctx};
-use crate::server::Server;
+use crate::server::{Counter, Server};
 use std::fmt::Write;
 use std::sync::atomic::Ordering;
 
@@ -330,10 +330,10 @@ fn stats(srv: &Server, s: &mut Section<'_>) {
             r.net_out.per_sec() / 1024.0,
         )
     };
-    s.field("total_commands_processed", totals.commands);
+    s.field("total_commands_processed", totals.get(Counter::Commands));
     s.field("instantaneous_ops_per_sec", ops.round() as u64);
-    s.field("total_net_input_bytes", totals.net_in);
-    s.field("total_net_output_bytes", totals.net_out);
+    s.field("total_net_input_bytes", totals.get(Counter::NetIn));
+    s.field("total_net_output_bytes", totals.get(Counter::NetOut));
     s.zeros(&["total_net_repl_input_bytes", "total_net_repl_output_bytes"]);
     s.field("instantaneous_input_kbps", format!("{kbps_in:.2}"));
     s.field("instantaneous_output_kbps", format!("{kbps_out:.2}"));
@@ -374,8 +374,8 @@ fn stats(srv: &Server, s: &mut Section<'_>) {
     ]);
     s.field("total_error_replies", get(&st.error_replies));
     s.zeros(&["dump_payload_sanitizations"]);
-    s.field("total_reads_processed", totals.reads);
-    s.field("total_writes_processed", totals.writes);
+    s.field("total_reads_processed", totals.get(Counter::Reads));
+    s.field("total_writes_processed", totals.get(Counter::Writes));
     s.zeros(&[
         "io_threaded_reads_processed",
         "io_threaded_writes_processed",

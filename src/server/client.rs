@@ -52,68 +52,110 @@ pub struct ClientHandle {
     pub counters: ConnCounters,
 }
 
+/// What a connection counts as it works.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Counter {
+    Commands,
+    NetIn,
+    NetOut,
+    Reads,
+    Writes,
+    McGet,
+    McSet,
+    McGetHits,
+    McGetMisses,
+    McTotalItems,
+    McFlush,
+    McTouch,
+    McDeleteHits,
+    McDeleteMisses,
+    McIncrHits,
+    McIncrMisses,
+    McDecrHits,
+    McDecrMisses,
+    McCasHits,
+    McCasMisses,
+    McCasBadval,
+    McTouchHits,
+    McTouchMisses,
+    McTooLarge,
+    McBytesRead,
+    McBytesWritten,
+}
+
+const COUNTERS: usize = Counter::McBytesWritten as usize + 1;
+
+impl Counter {
+    /// The counters memcached's `stats reset` clears.
+    pub const MEMCACHE: &'static [Counter] = &[
+        Counter::McGet,
+        Counter::McSet,
+        Counter::McGetHits,
+        Counter::McGetMisses,
+        Counter::McTotalItems,
+        Counter::McFlush,
+        Counter::McTouch,
+        Counter::McDeleteHits,
+        Counter::McDeleteMisses,
+        Counter::McIncrHits,
+        Counter::McIncrMisses,
+        Counter::McDecrHits,
+        Counter::McDecrMisses,
+        Counter::McCasHits,
+        Counter::McCasMisses,
+        Counter::McCasBadval,
+        Counter::McTouchHits,
+        Counter::McTouchMisses,
+        Counter::McTooLarge,
+        Counter::McBytesRead,
+        Counter::McBytesWritten,
+    ];
+    /// The counters CONFIG RESETSTAT clears.
+    pub const RESP: &'static [Counter] = &[
+        Counter::Commands,
+        Counter::NetIn,
+        Counter::NetOut,
+        Counter::Reads,
+        Counter::Writes,
+    ];
+}
+
 /// Counters a connection adds to as it works. Only the connection's own
 /// thread writes them, with a plain load and store, so worker cores never
 /// contend for a shared cache line; readers sum them (see [`Clients::totals`]).
 #[derive(Debug, Default)]
-pub struct ConnCounters {
-    pub commands: AtomicU64,
-    pub net_in: AtomicU64,
-    pub net_out: AtomicU64,
-    pub reads: AtomicU64,
-    pub writes: AtomicU64,
-}
+pub struct ConnCounters([AtomicU64; COUNTERS]);
 
 impl ConnCounters {
     /// Adds `n`; only the owning connection may call this.
-    pub fn bump(c: &AtomicU64, n: u64) {
-        c.store(c.load(Ordering::Relaxed) + n, Ordering::Relaxed);
+    pub fn bump(&self, c: Counter, n: u64) {
+        let a = &self.0[c as usize];
+        a.store(a.load(Ordering::Relaxed) + n, Ordering::Relaxed);
+    }
+
+    pub fn get(&self, c: Counter) -> u64 {
+        self.0[c as usize].load(Ordering::Relaxed)
     }
 
     fn totals(&self) -> Totals {
-        let g = |c: &AtomicU64| c.load(Ordering::Relaxed);
-        Totals {
-            commands: g(&self.commands),
-            net_in: g(&self.net_in),
-            net_out: g(&self.net_out),
-            reads: g(&self.reads),
-            writes: g(&self.writes),
-        }
+        Totals(std::array::from_fn(|i| self.0[i].load(Ordering::Relaxed)))
     }
 }
 
 /// Sums of [`ConnCounters`] over connections.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct Totals {
-    pub commands: u64,
-    pub net_in: u64,
-    pub net_out: u64,
-    pub reads: u64,
-    pub writes: u64,
+pub struct Totals([u64; COUNTERS]);
+
+impl Totals {
+    pub fn get(&self, c: Counter) -> u64 {
+        self.0[c as usize]
+    }
 }
 
 impl std::ops::Add for Totals {
     type Output = Totals;
     fn add(self, o: Totals) -> Totals {
-        Totals {
-            commands: self.commands + o.commands,
-            net_in: self.net_in + o.net_in,
-            net_out: self.net_out + o.net_out,
-            reads: self.reads + o.reads,
-            writes: self.writes + o.writes,
-        }
-    }
-}
-
-impl Totals {
-    fn saturating_sub(self, o: Totals) -> Totals {
-        Totals {
-            commands: self.commands.saturating_sub(o.commands),
-            net_in: self.net_in.saturating_sub(o.net_in),
-            net_out: self.net_out.saturating_sub(o.net_out),
-            reads: self.reads.saturating_sub(o.reads),
-            writes: self.writes.saturating_sub(o.writes),
-        }
+        Totals(std::array::from_fn(|i| self.0[i] + o.0[i]))
     }
 }
 
@@ -229,13 +271,19 @@ impl Clients {
     pub fn totals(&self) -> Totals {
         let m = lock(&self.map);
         let live = m.live.values().fold(Totals::default(), |t, h| t + h.counters.totals());
-        (m.closed + live).saturating_sub(m.baseline)
+        let sum = m.closed + live;
+        Totals(std::array::from_fn(|i| sum.0[i].saturating_sub(m.baseline.0[i])))
     }
 
-    pub fn reset_totals(&self) {
+    /// Starts the given counters again from zero (CONFIG RESETSTAT, memcached
+    /// `stats reset`): what they count so far becomes the baseline.
+    pub fn reset_totals(&self, which: &[Counter]) {
         let mut m = lock(&self.map);
         let live = m.live.values().fold(Totals::default(), |t, h| t + h.counters.totals());
-        m.baseline = m.closed + live;
+        let sum = m.closed + live;
+        for &c in which {
+            m.baseline.0[c as usize] = sum.0[c as usize];
+        }
     }
 
     /// A snapshot of the open connections, in id order.

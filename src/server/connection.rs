@@ -2,7 +2,7 @@
 //! session decode and execute every complete request in it, write all the
 //! replies at once.
 
-use super::{ClientHandle, ConnCounters, Server};
+use super::{ClientHandle, Counter, Server};
 use bytes::{Buf, BytesMut};
 use std::sync::Arc;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -65,8 +65,8 @@ pub async fn serve<S: Session>(srv: Arc<Server>, handle: Arc<ClientHandle>, mut 
                     Ok(n) => n,
                 },
             };
-            ConnCounters::bump(&handle.counters.net_in, n as u64);
-            ConnCounters::bump(&handle.counters.reads, 1);
+            handle.counters.bump(Counter::NetIn, n as u64);
+            handle.counters.bump(Counter::Reads, 1);
         }
         let used = session.process(&input, &mut out);
         input.advance(used);
@@ -79,8 +79,8 @@ pub async fn serve<S: Session>(srv: Arc<Server>, handle: Arc<ClientHandle>, mut 
             if !written {
                 break;
             }
-            ConnCounters::bump(&handle.counters.net_out, out.len() as u64);
-            ConnCounters::bump(&handle.counters.writes, 1);
+            handle.counters.bump(Counter::NetOut, out.len() as u64);
+            handle.counters.bump(Counter::Writes, 1);
             out.clear();
             if out.capacity() > KEEP_MAX {
                 out = Vec::with_capacity(READ_CHUNK);

@@ -8,7 +8,7 @@
 //! [`Step::Unsigned`].
 
 use super::connection::Session;
-use super::{Client, ConnCounters, Proto, Server, Stats};
+use super::{Client, ConnCounters, Counter, Proto, Server};
 use crate::command::string::{
     append_value, get_and_expire, get_value, incr_value, remove_key, set_value, AppendArgs, AppendOutcome, Cond,
     Expire, ExpireChange, IncrArgs, IncrOutcome, SetArgs, SetOutcome, Step,
@@ -79,30 +79,33 @@ struct Counts {
 }
 
 impl Counts {
-    fn flush_into(&mut self, s: &Stats) {
+    /// Adds the batch's counts to the connection's own counters.
+    fn flush_into(&mut self, h: &ConnCounters) {
         let c = std::mem::take(self);
         for (counter, n) in [
-            (&s.mc_cmd_get, c.get),
-            (&s.mc_cmd_set, c.set),
-            (&s.mc_get_hits, c.get_hits),
-            (&s.mc_get_misses, c.get_misses),
-            (&s.mc_total_items, c.total_items),
-            (&s.mc_cmd_flush, c.flush),
-            (&s.mc_cmd_touch, c.touch),
-            (&s.mc_delete_hits, c.delete_hits),
-            (&s.mc_delete_misses, c.delete_misses),
-            (&s.mc_incr_hits, c.incr_hits),
-            (&s.mc_incr_misses, c.incr_misses),
-            (&s.mc_decr_hits, c.decr_hits),
-            (&s.mc_decr_misses, c.decr_misses),
-            (&s.mc_cas_hits, c.cas_hits),
-            (&s.mc_cas_misses, c.cas_misses),
-            (&s.mc_cas_badval, c.cas_badval),
-            (&s.mc_touch_hits, c.touch_hits),
-            (&s.mc_touch_misses, c.touch_misses),
-            (&s.mc_store_too_large, c.too_large),
+            (Counter::McGet, c.get),
+            (Counter::McSet, c.set),
+            (Counter::McGetHits, c.get_hits),
+            (Counter::McGetMisses, c.get_misses),
+            (Counter::McTotalItems, c.total_items),
+            (Counter::McFlush, c.flush),
+            (Counter::McTouch, c.touch),
+            (Counter::McDeleteHits, c.delete_hits),
+            (Counter::McDeleteMisses, c.delete_misses),
+            (Counter::McIncrHits, c.incr_hits),
+            (Counter::McIncrMisses, c.incr_misses),
+            (Counter::McDecrHits, c.decr_hits),
+            (Counter::McDecrMisses, c.decr_misses),
+            (Counter::McCasHits, c.cas_hits),
+            (Counter::McCasMisses, c.cas_misses),
+            (Counter::McCasBadval, c.cas_badval),
+            (Counter::McTouchHits, c.touch_hits),
+            (Counter::McTouchMisses, c.touch_misses),
+            (Counter::McTooLarge, c.too_large),
         ] {
-            Stats::add(counter, n);
+            if n != 0 {
+                h.bump(counter, n);
+            }
         }
     }
 }
@@ -303,7 +306,7 @@ impl MemcacheSession {
             }
             Request::Stats { group } => {
                 // Counters still held by this batch belong in what is shown.
-                self.counts.flush_into(&srv.stats);
+                self.counts.flush_into(&self.client.handle.counters);
                 stats(srv, group, now, out);
             }
             Request::Quit => self.client.close = true,
@@ -383,32 +386,7 @@ fn stats(srv: &Server, group: Option<&[u8]>, now: u64, out: &mut Vec<u8>) {
     match group {
         None => {}
         Some(b"reset") => {
-            for c in [
-                &s.mc_cmd_get,
-                &s.mc_cmd_set,
-                &s.mc_get_hits,
-                &s.mc_get_misses,
-                &s.mc_total_items,
-                &s.mc_total_connections,
-                &s.mc_cmd_flush,
-                &s.mc_cmd_touch,
-                &s.mc_delete_hits,
-                &s.mc_delete_misses,
-                &s.mc_incr_hits,
-                &s.mc_incr_misses,
-                &s.mc_decr_hits,
-                &s.mc_decr_misses,
-                &s.mc_cas_hits,
-                &s.mc_cas_misses,
-                &s.mc_cas_badval,
-                &s.mc_touch_hits,
-                &s.mc_touch_misses,
-                &s.mc_store_too_large,
-                &s.mc_bytes_read,
-                &s.mc_bytes_written,
-            ] {
-                c.store(0, Ordering::Relaxed);
-            }
+            srv.clients.reset_totals(Counter::MEMCACHE);
             out.extend_from_slice(reply::RESET);
             return;
         }
@@ -432,6 +410,7 @@ fn stats(srv: &Server, group: Option<&[u8]>, now: u64, out: &mut Vec<u8>) {
             return;
         }
     }
+    let t = srv.clients.totals();
     let (user, system) = rusage();
     let conns = srv.clients.list().iter().filter(|c| c.proto == Proto::Memcache).count();
     stat(out, "pid", std::process::id());
@@ -444,32 +423,32 @@ fn stats(srv: &Server, group: Option<&[u8]>, now: u64, out: &mut Vec<u8>) {
     stat(out, "curr_connections", conns);
     stat(out, "total_connections", load(&s.mc_total_connections));
     stat(out, "rejected_connections", load(&s.rejected_connections));
-    stat(out, "cmd_get", load(&s.mc_cmd_get));
-    stat(out, "cmd_set", load(&s.mc_cmd_set));
-    stat(out, "cmd_flush", load(&s.mc_cmd_flush));
-    stat(out, "cmd_touch", load(&s.mc_cmd_touch));
-    stat(out, "get_hits", load(&s.mc_get_hits));
-    stat(out, "get_misses", load(&s.mc_get_misses));
-    stat(out, "delete_misses", load(&s.mc_delete_misses));
-    stat(out, "delete_hits", load(&s.mc_delete_hits));
-    stat(out, "incr_misses", load(&s.mc_incr_misses));
-    stat(out, "incr_hits", load(&s.mc_incr_hits));
-    stat(out, "decr_misses", load(&s.mc_decr_misses));
-    stat(out, "decr_hits", load(&s.mc_decr_hits));
-    stat(out, "cas_misses", load(&s.mc_cas_misses));
-    stat(out, "cas_hits", load(&s.mc_cas_hits));
-    stat(out, "cas_badval", load(&s.mc_cas_badval));
-    stat(out, "touch_hits", load(&s.mc_touch_hits));
-    stat(out, "touch_misses", load(&s.mc_touch_misses));
-    stat(out, "store_too_large", load(&s.mc_store_too_large));
-    stat(out, "bytes_read", load(&s.mc_bytes_read));
-    stat(out, "bytes_written", load(&s.mc_bytes_written));
+    stat(out, "cmd_get", t.get(Counter::McGet));
+    stat(out, "cmd_set", t.get(Counter::McSet));
+    stat(out, "cmd_flush", t.get(Counter::McFlush));
+    stat(out, "cmd_touch", t.get(Counter::McTouch));
+    stat(out, "get_hits", t.get(Counter::McGetHits));
+    stat(out, "get_misses", t.get(Counter::McGetMisses));
+    stat(out, "delete_misses", t.get(Counter::McDeleteMisses));
+    stat(out, "delete_hits", t.get(Counter::McDeleteHits));
+    stat(out, "incr_misses", t.get(Counter::McIncrMisses));
+    stat(out, "incr_hits", t.get(Counter::McIncrHits));
+    stat(out, "decr_misses", t.get(Counter::McDecrMisses));
+    stat(out, "decr_hits", t.get(Counter::McDecrHits));
+    stat(out, "cas_misses", t.get(Counter::McCasMisses));
+    stat(out, "cas_hits", t.get(Counter::McCasHits));
+    stat(out, "cas_badval", t.get(Counter::McCasBadval));
+    stat(out, "touch_hits", t.get(Counter::McTouchHits));
+    stat(out, "touch_misses", t.get(Counter::McTouchMisses));
+    stat(out, "store_too_large", t.get(Counter::McTooLarge));
+    stat(out, "bytes_read", t.get(Counter::McBytesRead));
+    stat(out, "bytes_written", t.get(Counter::McBytesWritten));
     stat(out, "limit_maxbytes", limit_maxbytes(srv));
     stat(out, "accepting_conns", 1);
     stat(out, "threads", srv.config.threads);
     stat(out, "bytes", srv.store.used_bytes());
     stat(out, "curr_items", srv.store.dbsize(DB));
-    stat(out, "total_items", load(&s.mc_total_items));
+    stat(out, "total_items", t.get(Counter::McTotalItems));
     stat(out, "evictions", srv.store.stats().evicted_keys);
     out.extend_from_slice(reply::END);
 }
@@ -504,11 +483,11 @@ impl Session for MemcacheSession {
                 }
             }
         }
-        let stats = &self.srv.stats;
-        self.counts.flush_into(stats);
-        ConnCounters::bump(&self.client.handle.counters.commands, commands);
-        Stats::add(&stats.mc_bytes_read, pos as u64);
-        Stats::add(&stats.mc_bytes_written, (out.len() - out_start) as u64);
+        let counters = &self.client.handle.counters;
+        self.counts.flush_into(counters);
+        counters.bump(Counter::Commands, commands);
+        counters.bump(Counter::McBytesRead, pos as u64);
+        counters.bump(Counter::McBytesWritten, (out.len() - out_start) as u64);
         if commands > 0 {
             self.client.handle.last_active.store(now, Ordering::Relaxed);
         }

@@ -6,7 +6,7 @@ mod listener;
 mod memcache_session;
 mod resp_session;
 
-pub use client::{lock, Client, ClientHandle, Clients, ConnCounters, Proto, ReplyMode, Totals};
+pub use client::{lock, Client, ClientHandle, Clients, ConnCounters, Counter, Proto, ReplyMode, Totals};
 pub use listener::{run, Running};
 
 use crate::config::{Config, Settings};
@@ -53,28 +53,7 @@ pub struct Stats {
     /// Rates sampled by the server's 100 ms cron, for INFO's instantaneous_* fields.
     pub rates: Mutex<Rates>,
     /// memcached protocol counters.
-    pub mc_cmd_get: AtomicU64,
-    pub mc_cmd_set: AtomicU64,
-    pub mc_get_hits: AtomicU64,
-    pub mc_get_misses: AtomicU64,
-    pub mc_total_items: AtomicU64,
     pub mc_total_connections: AtomicU64,
-    pub mc_cmd_flush: AtomicU64,
-    pub mc_cmd_touch: AtomicU64,
-    pub mc_delete_hits: AtomicU64,
-    pub mc_delete_misses: AtomicU64,
-    pub mc_incr_hits: AtomicU64,
-    pub mc_incr_misses: AtomicU64,
-    pub mc_decr_hits: AtomicU64,
-    pub mc_decr_misses: AtomicU64,
-    pub mc_cas_hits: AtomicU64,
-    pub mc_cas_misses: AtomicU64,
-    pub mc_cas_badval: AtomicU64,
-    pub mc_touch_hits: AtomicU64,
-    pub mc_touch_misses: AtomicU64,
-    pub mc_store_too_large: AtomicU64,
-    pub mc_bytes_read: AtomicU64,
-    pub mc_bytes_written: AtomicU64,
 }
 
 impl Stats {
@@ -176,9 +155,9 @@ impl Server {
         let t = self.clients.totals();
         let now = self.clock.now_ms();
         let mut r = lock(&self.stats.rates);
-        r.ops.sample(t.commands, now);
-        r.net_in.sample(t.net_in, now);
-        r.net_out.sample(t.net_out, now);
+        r.ops.sample(t.get(Counter::Commands), now);
+        r.net_in.sample(t.get(Counter::NetIn), now);
+        r.net_out.sample(t.get(Counter::NetOut), now);
     }
 
     pub fn uptime_secs(&self) -> u64 {
@@ -220,14 +199,16 @@ mod tests {
         let addr: std::net::SocketAddr = "127.0.0.1:1".parse().unwrap();
         let a = clients.register(Proto::Resp, addr, addr, 0, &token);
         let b = clients.register(Proto::Memcache, addr, addr, 0, &token);
-        ConnCounters::bump(&a.counters.commands, 3);
-        ConnCounters::bump(&b.counters.commands, 4);
-        assert_eq!(clients.totals().commands, 7);
+        a.counters.bump(Counter::Commands, 3);
+        b.counters.bump(Counter::Commands, 4);
+        b.counters.bump(Counter::McGet, 2);
+        assert_eq!(clients.totals().get(Counter::Commands), 7);
         clients.unregister(a.id);
-        assert_eq!(clients.totals().commands, 7);
-        clients.reset_totals();
-        assert_eq!(clients.totals().commands, 0);
-        ConnCounters::bump(&b.counters.commands, 1);
-        assert_eq!(clients.totals().commands, 1);
+        assert_eq!(clients.totals().get(Counter::Commands), 7);
+        clients.reset_totals(Counter::RESP);
+        assert_eq!(clients.totals().get(Counter::Commands), 0);
+        assert_eq!(clients.totals().get(Counter::McGet), 2);
+        b.counters.bump(Counter::Commands, 1);
+        assert_eq!(clients.totals().get(Counter::Commands), 1);
     }
 }

@@ -1,7 +1,7 @@
 //! The RESP side of a connection: decode, execute, encode.
 
 use super::connection::{Session, OUT_BUDGET};
-use super::{Client, ConnCounters, ReplyMode, Server};
+use super::{Client, Counter, ReplyMode, Server};
 use crate::command::{self, Ctx};
 use crate::protocol::resp::{Decoded, Reply, RespDecoder};
 use std::sync::Arc;
@@ -88,7 +88,7 @@ impl Session for RespSession {
             }
         }
         self.spare = spare;
-        ConnCounters::bump(&self.client.handle.counters.commands, commands);
+        self.client.handle.counters.bump(Counter::Commands, commands);
         if let Some(spec) = last {
             *super::lock(&self.client.handle.last_cmd) = spec.name;
             self.client
