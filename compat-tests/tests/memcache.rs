@@ -351,3 +351,20 @@ fn cas_unique_changes_after_a_redis_write() {
         "cas with the unique from before the Redis write"
     );
 }
+
+#[test]
+fn touch_and_gat_keep_the_cas_unique() {
+    let srv = Server::start(&[]);
+    let mc = client(&srv);
+    mc.set("k", "v1", 0).unwrap();
+    let got: std::collections::HashMap<String, (Vec<u8>, u32, Option<u64>)> = mc.gets(&["k"]).unwrap();
+    let unique = got["k"].2.unwrap();
+    assert!(mc.touch("k", 1000).unwrap());
+    let mut s = raw(&srv);
+    let line = format!("VALUE k 0 2 {unique}\r\nv1\r\nEND\r\n");
+    exchange(&mut s, b"gats 2000 k\r\n", line.as_bytes());
+    assert!(
+        mc.cas("k", "v2", 0, unique).unwrap(),
+        "cas with the unique read before touch and gat"
+    );
+}

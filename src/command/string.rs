@@ -293,13 +293,16 @@ pub enum ExpireChange {
 }
 
 /// Reads a string value and changes its expiry in one step; `f` sees the
-/// value as it was read.
+/// value as it was read. With `new_version` the change counts as a write
+/// (GETEX); without, the version stays (memcached `touch` and `gat`, which
+/// keep the CAS unique).
 pub fn get_and_expire<R>(
     srv: &Server,
     db: usize,
     key: &[u8],
     now: u64,
     change: ExpireChange,
+    new_version: bool,
     f: impl FnOnce(&[u8], &Entry) -> R,
 ) -> Result<Option<R>, WrongType> {
     let kh = srv.store.hash(key);
@@ -319,14 +322,20 @@ pub fn get_and_expire<R>(
         }
         ExpireChange::At(t) => {
             if let Some(mut e) = slot.get_mut() {
-                e.set_expire(t);
+                match new_version {
+                    true => e.set_expire(t),
+                    false => e.retime(t),
+                }
             }
         }
         ExpireChange::Persist => {
             if let Some(mut e) = slot.get_mut() {
                 // A key without expiry is left as it is, version and all.
                 if e.entry().expire_at().is_some() {
-                    e.set_expire(0);
+                    match new_version {
+                        true => e.set_expire(0),
+                        false => e.retime(0),
+                    }
                 }
             }
         }
@@ -778,7 +787,7 @@ fn getex(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
         i += 1;
     }
     let out = &mut ctx.out;
-    match get_and_expire(ctx.srv, ctx.client.db, a[1], ctx.now, change, |v, _| out.bulk(v)) {
+    match get_and_expire(ctx.srv, ctx.client.db, a[1], ctx.now, change, true, |v, _| out.bulk(v)) {
         Ok(Some(())) => {}
         Ok(None) => ctx.out.null(),
         Err(WrongType) => ctx.error(errors::WRONGTYPE),
@@ -1238,12 +1247,14 @@ mod tests {
             let ttl = l.slot(0, b"k", kh, NOW).peek().map(|e| e.expire_at());
             ttl
         };
-        let r = get_and_expire(&srv, 0, b"k", NOW, ExpireChange::At(NOW + 5000), |v, _| v.to_vec());
+        let r = get_and_expire(&srv, 0, b"k", NOW, ExpireChange::At(NOW + 5000), true, |v, _| {
+            v.to_vec()
+        });
         assert_eq!(r, Ok(Some(b"v".to_vec())));
         assert_eq!(ttl(&srv), Some(Some(NOW + 5000)));
-        get_and_expire(&srv, 0, b"k", NOW, ExpireChange::Persist, |_, _| ()).unwrap();
+        get_and_expire(&srv, 0, b"k", NOW, ExpireChange::Persist, true, |_, _| ()).unwrap();
         assert_eq!(ttl(&srv), Some(None));
-        let r = get_and_expire(&srv, 0, b"k", NOW, ExpireChange::At(NOW), |v, _| v.to_vec());
+        let r = get_and_expire(&srv, 0, b"k", NOW, ExpireChange::At(NOW), true, |v, _| v.to_vec());
         assert_eq!(r, Ok(Some(b"v".to_vec())));
         assert_eq!(ttl(&srv), None);
     }

@@ -143,7 +143,7 @@ impl MemcacheSession {
                         None => get_value(srv, DB, key, now, true, write),
                         Some(t) => {
                             c.touch += 1;
-                            get_and_expire(srv, DB, key, now, change_of(t, now), write)
+                            get_and_expire(srv, DB, key, now, change_of(t, now), false, write)
                         }
                     };
                     let hit = matches!(found, Ok(Some(())));
@@ -278,7 +278,7 @@ impl MemcacheSession {
             } => {
                 noreply = nr;
                 c.touch += 1;
-                match get_and_expire(srv, DB, key, now, change_of(exptime, now), |_, _| ()) {
+                match get_and_expire(srv, DB, key, now, change_of(exptime, now), false, |_, _| ()) {
                     Ok(Some(())) => {
                         c.touch_hits += 1;
                         out.extend_from_slice(reply::TOUCHED);

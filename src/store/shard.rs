@@ -353,13 +353,19 @@ impl EntryMut<'_> {
 
     /// Sets the deadline (Unix ms, 0 for none): a write, with a new version.
     pub fn set_expire(&mut self, expire_at: u64) {
+        self.retime(expire_at);
+        self.entry.version = self.store.next_version();
+    }
+
+    /// Sets the deadline and keeps the version: memcached's `touch` and
+    /// `gat` leave an item's CAS unique as it was.
+    pub fn retime(&mut self, expire_at: u64) {
         match (self.entry.expire_at != 0, expire_at != 0) {
             (false, true) => *self.expires += 1,
             (true, false) => *self.expires -= 1,
             _ => {}
         }
         self.entry.expire_at = expire_at;
-        self.entry.version = self.store.next_version();
     }
 
     pub fn now(&self) -> u64 {
