@@ -476,10 +476,7 @@ const HELP: &[&str] = &[
 /// CLIENT HELP
 /// ```
 fn help(ctx: &mut Ctx<'_>, _a: &[&[u8]]) {
-    ctx.out.array(HELP.len());
-    for l in HELP {
-        ctx.out.simple(l);
-    }
+    super::help_reply(ctx, HELP);
 }
 
 #[cfg(test)]

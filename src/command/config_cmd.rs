@@ -151,8 +151,5 @@ const HELP: &[&str] = &[
 /// CONFIG HELP
 /// ```
 fn help(ctx: &mut Ctx<'_>, _a: &[&[u8]]) {
-    ctx.out.array(HELP.len());
-    for line in HELP {
-        ctx.out.simple(line);
-    }
+    super::help_reply(ctx, HELP);
 }

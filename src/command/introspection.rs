@@ -614,10 +614,7 @@ const HELP: &[&str] = &[
 /// COMMAND HELP
 /// ```
 fn help(ctx: &mut Ctx<'_>, _a: &[&[u8]]) {
-    ctx.out.array(HELP.len());
-    for l in HELP {
-        ctx.out.simple(l);
-    }
+    super::help_reply(ctx, HELP);
 }
 
 #[cfg(test)]

@@ -815,29 +815,22 @@ fn object_refcount(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
 const OBJECT_HELP: &[&str] = &[
     "OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
     "ENCODING <key>",
-    "    Return the kind of internal representation used in order to store the value",
-    "    associated with a <key>.",
+    "    How the value of <key> is stored.",
     "FREQ <key>",
-    "    Return the access frequency index of the <key>. The returned integer is",
-    "    proportional to the logarithm of the recent access frequency of the key.",
+    "    The logarithmic access counter of <key> (LFU policies only).",
     "IDLETIME <key>",
-    "    Return the idle time of the <key>, that is the approximated number of",
-    "    seconds elapsed since the last access to the key.",
+    "    Seconds since <key> was last read or written (not under LFU policies).",
     "REFCOUNT <key>",
-    "    Return the number of references of the value associated with the specified",
-    "    <key>.",
+    "    How many references the value of <key> has.",
     "HELP",
-    "    Prints this help.",
+    "    Print this help.",
 ];
 
 /// ```text
 /// OBJECT HELP
 /// ```
 fn object_help(ctx: &mut Ctx<'_>, _a: &[&[u8]]) {
-    ctx.out.array(OBJECT_HELP.len());
-    for line in OBJECT_HELP {
-        ctx.out.simple(line);
-    }
+    super::help_reply(ctx, OBJECT_HELP);
 }
 
 #[cfg(test)]

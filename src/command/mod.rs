@@ -261,6 +261,15 @@ pub fn execute(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> Option<&'static CommandSpec
     Some(spec)
 }
 
+/// Replies to `<COMMAND> HELP`: one status line per help line, as Redis
+/// answers it.
+pub fn help_reply(ctx: &mut Ctx<'_>, lines: &[&str]) {
+    ctx.out.array(lines.len());
+    for line in lines {
+        ctx.out.simple(line);
+    }
+}
+
 /// Runs the subcommand of a container command (CONFIG GET, CLIENT LIST ...).
 pub fn dispatch_sub(ctx: &mut Ctx<'_>, args: &[&[u8]], parent: &CommandSpec) {
     let Some(sub) = parent.subcommand(args[1]) else {
