@@ -5,10 +5,11 @@
 //! which size it hurts. Throughput is in bytes of wire format, to compare
 //! sizes, or in requests for the pipelined batches.
 
+mod common;
+
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use ferrocache::protocol::resp::{Decoded, Reply, RespDecoder};
 use std::hint::black_box;
-use std::time::Duration;
 
 const MAX_BULK: usize = 512 * 1024 * 1024;
 const KEY: &[u8] = b"key:000000000042";
@@ -190,16 +191,9 @@ fn encode(c: &mut Criterion) {
     g.finish();
 }
 
-fn config() -> Criterion {
-    Criterion::default()
-        .warm_up_time(Duration::from_millis(300))
-        .measurement_time(Duration::from_secs(1))
-        .sample_size(30)
-}
-
 criterion_group! {
     name = benches;
-    config = config();
+    config = common::config();
     targets = decode, encode
 }
 criterion_main!(benches);

@@ -4,12 +4,14 @@
 //! Ids give key and value sizes (`"16b/1kb"`). Every operation takes `now`
 //! as a parameter, so the benches pass a fixed clock.
 
+mod common;
+
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use ferrocache::store::{Store, Value};
 use std::hint::black_box;
 use std::io::Write;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 const NOW: u64 = 1_700_000_000_000;
 const DATABASES: usize = 16;
@@ -193,16 +195,9 @@ fn scan(c: &mut Criterion) {
     g.finish();
 }
 
-fn config() -> Criterion {
-    Criterion::default()
-        .warm_up_time(Duration::from_millis(300))
-        .measurement_time(Duration::from_secs(1))
-        .sample_size(30)
-}
-
 criterion_group! {
     name = benches;
-    config = config();
+    config = common::config();
     targets = get_set, contended, scan
 }
 criterion_main!(benches);

@@ -4,21 +4,10 @@
 
 /// Appends a decimal integer without going through `fmt`.
 pub fn push_int(out: &mut Vec<u8>, v: i64) {
-    let mut tmp = [0u8; 20];
-    let mut n = v.unsigned_abs();
-    let mut i = tmp.len();
-    loop {
-        i -= 1;
-        tmp[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
     if v < 0 {
         out.push(b'-');
     }
-    out.extend_from_slice(&tmp[i..]);
+    push_uint(out, v.unsigned_abs());
 }
 
 pub fn push_uint(out: &mut Vec<u8>, mut n: u64) {
