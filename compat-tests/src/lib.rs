@@ -457,6 +457,13 @@ impl Wire {
         }
     }
 
+    /// Sends `bytes` from another thread, so a pipeline larger than the
+    /// socket buffers cannot deadlock against replies not yet read.
+    pub fn send_in_background(&self, bytes: Vec<u8>) -> std::thread::JoinHandle<std::io::Result<()>> {
+        let mut w = self.stream.try_clone().expect("clone socket");
+        std::thread::spawn(move || w.write_all(&bytes))
+    }
+
     /// Sends one request as a multibulk.
     pub fn send_cmd(&mut self, args: &[&[u8]]) {
         self.send(&multibulk(args));
