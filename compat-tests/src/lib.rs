@@ -10,8 +10,9 @@
 //!   resident memory from `/proc/PID/status`, for leak checks.
 //! - [`Server::redis_cli`] runs an external client against the server.
 //!
-//! The binary is `$FERROCACHE_BIN` when set, else the workspace's
-//! `target/debug/ferrocache` (then `target/release/ferrocache`).
+//! The binary is `$FERROCACHE_BIN` when set (a relative path may start
+//! from the workspace root), else the workspace's `target/debug/ferrocache`
+//! (then `target/release/ferrocache`).
 
 use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
@@ -24,11 +25,18 @@ use std::time::{Duration, Instant};
 /// guard against hanging the suite, not a speed requirement.
 pub const READ_LIMIT: Duration = Duration::from_secs(30);
 
+/// The binary under test. A relative `$FERROCACHE_BIN` is looked up from
+/// the current directory, then from the workspace root (cargo runs tests
+/// in the package's directory, users name paths from the root).
 pub fn binary() -> PathBuf {
-    if let Ok(p) = std::env::var("FERROCACHE_BIN") {
-        return PathBuf::from(p);
-    }
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    if let Ok(p) = std::env::var("FERROCACHE_BIN") {
+        let p = PathBuf::from(p);
+        if p.is_relative() && !p.exists() && root.join(&p).exists() {
+            return root.join(p);
+        }
+        return p;
+    }
     for profile in ["debug", "release"] {
         let p = root.join("target").join(profile).join("ferrocache");
         if p.exists() {

@@ -440,3 +440,20 @@ fn redis_cli_talks_to_the_server() {
     let mut w: Wire = srv.wire();
     assert_eq!(w.cmd(&[b"GET", b"cli"]), compat_tests::Frame::bulk("hello world"));
 }
+
+#[test]
+fn config_file_settings_apply_and_flags_win() {
+    let srv = Options::resp_only()
+        .config_file("# test config\ndatabases 2\nmaxmemory 100mb\n")
+        .start();
+    let mut con = srv.redis();
+    let _: () = cmd("SELECT").arg(1).query(&mut con).unwrap();
+    let e = cmd("SELECT").arg(2).query::<Value>(&mut con).unwrap_err();
+    assert!(e.to_string().contains("DB index is out of range"), "{e}");
+    let srv = Options::resp_only()
+        .config_file("databases 2\n")
+        .args(&["--databases", "3"])
+        .start();
+    let mut con = srv.redis();
+    let _: () = cmd("SELECT").arg(2).query(&mut con).unwrap();
+}

@@ -473,3 +473,15 @@ fn shutdown_stops_the_server() {
         .expect("server exits after SHUTDOWN");
     assert!(status.success(), "{status}");
 }
+
+#[test]
+fn memcache_only_configuration_serves_memcached_and_no_resp() {
+    let srv = compat_tests::Options::memcache_only().start();
+    assert_eq!(srv.port, 0);
+    let mut w = srv.mc_wire();
+    w.send(b"version\r\n");
+    let line = w.read_line();
+    assert!(line.ends_with(b"\r\n"), "{line:?}");
+    // The binary was told --port 0: nothing of ours listens for RESP.
+    assert!(!srv.log_lines().iter().any(|l| l.contains("RESP listening")));
+}
