@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# The whole suite on a fresh machine: installs the reference clients when
+# missing, builds, runs every cargo test, then scripts/compat.sh.
+# Exits non-zero when anything failed; everything runs either way, so one
+# failure does not hide another.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# redis-cli and redis-benchmark come from redis-tools, memccapable from
+# libmemcached-tools (Debian and Ubuntu package names).
+packages=()
+if ! command -v redis-cli >/dev/null || ! command -v redis-benchmark >/dev/null; then
+    packages+=(redis-tools)
+fi
+if ! command -v memccapable >/dev/null; then
+    packages+=(libmemcached-tools)
+fi
+if [[ ${#packages[@]} -gt 0 ]]; then
+    if [[ "$(id -u)" -eq 0 ]]; then
+        sudo=()
+    elif command -v sudo >/dev/null; then
+        sudo=(sudo -n)
+    else
+        echo "test.sh: need root or sudo to install ${packages[*]}" >&2
+        exit 2
+    fi
+    echo "test.sh: installing ${packages[*]}"
+    "${sudo[@]}" apt-get update
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${packages[@]}"
+fi
+
+cargo build --workspace
+
+status=0
+echo "test.sh: cargo test --workspace"
+if ! cargo test --workspace --no-fail-fast; then
+    echo "test.sh: cargo test FAILED"
+    status=1
+fi
+echo "test.sh: scripts/compat.sh"
+if ! scripts/compat.sh; then
+    echo "test.sh: compat.sh FAILED"
+    status=1
+fi
+if [[ $status -eq 0 ]]; then
+    echo "test.sh: all passed"
+fi
+exit "$status"
