@@ -13,7 +13,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-BENCH_TESTS="${BENCH_TESTS:-ping_inline,ping_mbulk,set,get}"
+BENCH_TESTS="${BENCH_TESTS:-ping_inline,ping_mbulk,set,get,incr,mset}"
 BENCH_REQUESTS="${BENCH_REQUESTS:-10000}"
 BIN="${FERROCACHE_BIN:-target/debug/ferrocache}"
 if [[ ! -x "$BIN" ]]; then
