@@ -57,13 +57,18 @@ pub async fn serve<S: Session>(srv: Arc<Server>, handle: Arc<ClientHandle>, mut 
             if input.capacity() - input.len() < room / 2 {
                 input.reserve(room);
             }
+            // A busy connection finds its input ready and never polls the
+            // cancellation future: it checks the flag instead, one load.
+            if cancel.is_cancelled() {
+                break;
+            }
             let n = tokio::select! {
                 biased;
-                _ = &mut cancelled => break,
                 r = stream.read_buf(&mut input) => match r {
                     Ok(0) | Err(_) => break,
                     Ok(n) => n,
                 },
+                _ = &mut cancelled => break,
             };
             handle.counters.bump(Counter::NetIn, n as u64);
             handle.counters.bump(Counter::Reads, 1);
@@ -73,8 +78,8 @@ pub async fn serve<S: Session>(srv: Arc<Server>, handle: Arc<ClientHandle>, mut 
         if !out.is_empty() {
             let written = tokio::select! {
                 biased;
-                _ = &mut cancelled => false,
                 r = stream.write_all(&out) => r.is_ok(),
+                _ = &mut cancelled => false,
             };
             if !written {
                 break;

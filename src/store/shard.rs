@@ -142,23 +142,6 @@ impl<'a> Slot<'a> {
         self.key
     }
 
-    /// Removes the entry when its deadline has passed; true when a live entry remains.
-    fn live(&mut self) -> bool {
-        let key = self.key;
-        match self.table.map.find_entry(self.hash, |e| &*e.key == key) {
-            Ok(occ) => {
-                if !occ.get().is_expired(self.now) {
-                    return true;
-                }
-                let (e, _) = occ.remove();
-                self.forget(&e);
-                self.stats.expired += 1;
-                false
-            }
-            Err(_) => false,
-        }
-    }
-
     fn forget(&mut self, e: &Entry) {
         *self.used -= e.mem_size() as u64;
         if e.expire_at != 0 {
@@ -166,36 +149,45 @@ impl<'a> Slot<'a> {
         }
     }
 
-    fn find(&self) -> Option<&Entry> {
-        let key = self.key;
-        self.table.map.find(self.hash, |e| &*e.key == key)
+    /// One probe of the table for the live entry: an entry past its
+    /// deadline is removed on the way (lazy expiry) and counted as expired.
+    /// The fields are passed apart so the entry returned borrows the map alone.
+    #[allow(clippy::too_many_arguments)]
+    fn lookup<'t>(
+        map: &'t mut HashTable<Entry>,
+        expires: &mut usize,
+        used: &mut u64,
+        stats: &mut ShardStats,
+        hash: u64,
+        key: &[u8],
+        now: u64,
+    ) -> Option<&'t mut Entry> {
+        match map.find_entry(hash, |e| &*e.key == key) {
+            Ok(occ) if !occ.get().is_expired(now) => Some(occ.into_mut()),
+            Ok(occ) => {
+                let (e, _) = occ.remove();
+                *used -= e.mem_size() as u64;
+                *expires -= 1;
+                stats.expired += 1;
+                None
+            }
+            Err(_) => None,
+        }
     }
 
     /// A read lookup: counts a keyspace hit or miss and, with `touch`,
-    /// refreshes the access time. One probe of the table, the hot path of GET.
+    /// refreshes the access time. The hot path of GET.
     pub fn read(&mut self, touch: bool) -> Option<&Entry> {
-        let key = self.key;
-        let now = self.now;
-        // Borrow the fields apart: the entry returned borrows only the map.
         let Table { map, expires, .. } = &mut *self.table;
-        match map.find_entry(self.hash, |e| &*e.key == key) {
-            Ok(occ) if !occ.get().is_expired(now) => {
+        match Self::lookup(map, expires, self.used, self.stats, self.hash, self.key, self.now) {
+            Some(e) => {
                 self.stats.hits += 1;
-                let e = occ.into_mut();
                 if touch {
-                    e.access = self.store.clock_secs(now);
+                    e.access = self.store.clock_secs(self.now);
                 }
                 Some(&*e)
             }
-            Ok(occ) => {
-                let (e, _) = occ.remove();
-                *self.used -= e.mem_size() as u64;
-                *expires -= 1;
-                self.stats.expired += 1;
-                self.stats.misses += 1;
-                None
-            }
-            Err(_) => {
+            None => {
                 self.stats.misses += 1;
                 None
             }
@@ -204,22 +196,16 @@ impl<'a> Slot<'a> {
 
     /// A lookup that neither counts nor touches (EXISTS, TYPE, TTL ...).
     pub fn peek(&mut self) -> Option<&Entry> {
-        if !self.live() {
-            return None;
-        }
-        self.find()
+        let Table { map, expires, .. } = &mut *self.table;
+        Self::lookup(map, expires, self.used, self.stats, self.hash, self.key, self.now).map(|e| &*e)
     }
 
     /// A write lookup. Changing the entry through the returned handle gives
     /// it a new version and keeps the shard's accounting exact.
     pub fn get_mut(&mut self) -> Option<EntryMut<'_>> {
-        if !self.live() {
-            return None;
-        }
-        let key = self.key;
         let secs = self.store.clock_secs(self.now);
         let Table { map, expires, .. } = &mut *self.table;
-        let entry = map.find_mut(self.hash, |e| &*e.key == key)?;
+        let entry = Self::lookup(map, expires, self.used, self.stats, self.hash, self.key, self.now)?;
         entry.access = secs;
         let size_before = entry.mem_size();
         Some(EntryMut {
@@ -306,13 +292,14 @@ impl<'a> Slot<'a> {
 
     /// Removes the live entry, if any.
     pub fn remove(&mut self) -> Option<Entry> {
-        if !self.live() {
-            return None;
-        }
         let key = self.key;
         let occ = self.table.map.find_entry(self.hash, |e| &*e.key == key).ok()?;
         let (e, _) = occ.remove();
         self.forget(&e);
+        if e.is_expired(self.now) {
+            self.stats.expired += 1;
+            return None;
+        }
         Some(e)
     }
 }
