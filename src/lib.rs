@@ -2,30 +2,45 @@
 //!
 //! # The map
 //!
-//! - [`server`]: listeners, worker threads, connections and shutdown. A
-//!   connection reads a batch of bytes, lets its protocol session decode and
-//!   execute every complete request, and writes all the replies at once.
+//! - [`server`]: listeners, worker threads, connections and shutdown.
+//!   `listener` runs one current-thread runtime per worker and deals
+//!   accepted sockets out to them; `connection` is the loop both protocols
+//!   share (read a batch, let the session decode and execute every complete
+//!   request, write all replies at once); `resp_session` and
+//!   `memcache_session` are the two protocols' halves; `client` holds the
+//!   per-connection state and the registry CLIENT LIST and INFO read.
 //! - [`protocol`]: bytes to requests and replies to bytes, for RESP2/RESP3
-//!   ([`protocol::resp`]) and memcached ([`protocol::memcache`]). It never
-//!   touches the store.
-//! - [`command`]: the common command set. Each command is declared once
-//!   (arity, flags, keys, docs, handler) in its family's file. memcached
-//!   verbs run the same operations as their Redis counterparts: `add` is a
-//!   SET with [`command::string::Cond::Nx`].
-//! - [`store`]: databases of entries in lock-striped shards, expiry, scan.
-//!   It never knows which protocol asked.
-//! - [`config`]: flags, the config file and the runtime settings table.
+//!   ([`protocol::resp`]: a resumable decoder and the reply encoder) and
+//!   the memcached text protocol ([`protocol::memcache`]: a resumable
+//!   parser and the reply lines). It never touches the store.
+//! - [`command`]: the common command set, one file per family (`string`,
+//!   `keys`, `server`, `client`, `info`, `config_cmd`, `introspection`).
+//!   Each command is declared once (arity, flags, key positions, docs,
+//!   handler); that declaration drives arity errors and `COMMAND` output.
+//!   Wire error texts live in `errors`. memcached verbs run the same typed
+//!   operations as their Redis counterparts: `add` is a SET with
+//!   [`command::string::Cond::Nx`], `incr` an increment with
+//!   [`command::string::Step::Unsigned`].
+//! - [`store`]: databases of entries in lock-striped shards (one hashbrown
+//!   table per database in each shard), lazy and active expiry, SCAN. It
+//!   never knows which protocol asked, and never reads the clock.
+//! - [`config`]: flags, the config file and the runtime settings table
+//!   behind CONFIG GET/SET.
 //!
 //! # The path of one request
 //!
-//! `GET k` arrives on a RESP connection ([`server`]'s connection loop reads
-//! it into the connection's buffer). The RESP session's decoder finds the
-//! request's argument slices in place, without copying; [`command::execute`]
-//! looks `get` up, checks its arity and calls its handler with a
-//! [`command::Ctx`]. The handler hashes the key once, locks its shard,
-//! reads the entry and encodes the bulk reply straight into the output
-//! buffer. When every request of the batch has run, the connection writes
-//! the output buffer with one call.
+//! `GET k` arrives on a RESP connection: the connection loop reads it into
+//! the connection's buffer and hands the buffer to the RESP session. Its
+//! decoder finds the request's arguments in place, without copying;
+//! [`command::execute`] looks `get` up, checks its arity and calls its
+//! handler with a [`command::Ctx`]. The handler hashes the key once, locks
+//! its shard, reads the entry and encodes the bulk reply straight into the
+//! connection's output buffer. When every complete request of the batch has
+//! run, the connection writes the output buffer with one call.
+//!
+//! `get k` on the memcached port takes the same way through the memcached
+//! session, which calls the string operation [`command::string::get_value`]
+//! and writes `VALUE k <flags> <bytes>` lines instead.
 
 pub mod command;
 pub mod config;
