@@ -508,3 +508,34 @@ fn binary_keys_survive_every_key_command() {
     assert_eq!(int(&mut c, &[b"MOVE", k2, b"1"]), 1);
     assert_eq!(int(&mut c, &[b"DEL", k1, k2]), 1);
 }
+
+#[test]
+fn active_expiry_reclaims_keys_nobody_reads() {
+    let srv = Server::start(&[]);
+    let mut c = srv.redis();
+    let mut pipe = redis::pipe();
+    for i in 0..1000 {
+        pipe.cmd("SET")
+            .arg(format!("short:{i}"))
+            .arg("v")
+            .arg("PX")
+            .arg(1)
+            .ignore();
+    }
+    pipe.cmd("SET").arg("keep").arg("v").ignore();
+    let _: () = pipe.query(&mut c).unwrap();
+    // DBSIZE counts keys the sweep has not reclaimed yet; nothing reads them.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let n: i64 = redis::cmd("DBSIZE").query(&mut c).unwrap();
+        if n == 1 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "still {n} keys");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let info: String = redis::cmd("INFO").arg("stats").query(&mut c).unwrap();
+    assert!(info.contains("expired_keys:1000\r\n"), "{info}");
+    let keep: String = redis::cmd("GET").arg("keep").query(&mut c).unwrap();
+    assert_eq!(keep, "v");
+}

@@ -33,7 +33,7 @@ pub struct Args {
     /// Number of databases [default: 16]
     #[arg(long)]
     pub databases: Option<usize>,
-    /// Largest value stored, with a unit (1mb, 512kb) or in bytes [default: 1mb]
+    /// Largest value a memcached client may store, with a unit (1mb, 512kb) or in bytes [default: 1mb]
     #[arg(long, value_parser = parse_memory_arg)]
     pub max_item_size: Option<u64>,
     /// Log level: error, warn, info, debug or trace [default: info]
