@@ -547,6 +547,30 @@ impl Wire {
         }
     }
 
+    /// Sends `send` and asserts that the next bytes received are `expect`.
+    pub fn exchange(&mut self, send: &[u8], expect: &[u8]) {
+        self.send(send);
+        let got = self.read_exact(expect.len());
+        assert_eq!(
+            String::from_utf8_lossy(&got),
+            String::from_utf8_lossy(expect),
+            "reply to {:?}",
+            String::from_utf8_lossy(&send[..send.len().min(200)])
+        );
+    }
+
+    /// Reads memcached lines up to and including `END\r\n`.
+    pub fn read_until_end(&mut self) -> Vec<u8> {
+        let mut all = Vec::new();
+        loop {
+            let line = self.read_line();
+            all.extend_from_slice(&line);
+            if line == b"END\r\n" {
+                return all;
+            }
+        }
+    }
+
     /// Reads exactly `n` bytes.
     pub fn read_exact(&mut self, n: usize) -> Vec<u8> {
         while self.buf.len() < n {

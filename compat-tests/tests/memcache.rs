@@ -3,38 +3,9 @@
 //! items.
 
 use compat_tests::Server;
-use std::io::{Read, Write};
-use std::net::TcpStream;
-use std::time::Duration;
 
 fn client(srv: &Server) -> memcache::Client {
     memcache::Client::connect(format!("memcache://127.0.0.1:{}?protocol=ascii", srv.mc_port)).unwrap()
-}
-
-fn raw(srv: &Server) -> TcpStream {
-    let s = TcpStream::connect(("127.0.0.1", srv.mc_port)).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    s
-}
-
-/// Sends `send` and reads exactly as many bytes as `expect` holds.
-fn exchange(s: &mut TcpStream, send: &[u8], expect: &[u8]) {
-    s.write_all(send).unwrap();
-    let mut got = vec![0u8; expect.len()];
-    s.read_exact(&mut got).unwrap();
-    assert_eq!(
-        String::from_utf8_lossy(&got),
-        String::from_utf8_lossy(expect),
-        "reply to {:?}",
-        String::from_utf8_lossy(send)
-    );
-}
-
-/// Reads until the peer closes; the bytes received before.
-fn until_closed(s: &mut TcpStream) -> Vec<u8> {
-    let mut all = Vec::new();
-    s.read_to_end(&mut all).unwrap();
-    all
 }
 
 #[test]
@@ -75,217 +46,165 @@ fn client_library_round_trips() {
 #[test]
 fn storage_and_retrieval_transcript() {
     let srv = Server::start(&[]);
-    let mut s = raw(&srv);
-    exchange(&mut s, b"set k 5 0 3\r\nabc\r\n", b"STORED\r\n");
-    exchange(
-        &mut s,
+    let mut s = srv.mc_wire();
+    s.exchange(b"set k 5 0 3\r\nabc\r\n", b"STORED\r\n");
+    s.exchange(
         b"get k nokey k\r\n",
         b"VALUE k 5 3\r\nabc\r\nVALUE k 5 3\r\nabc\r\nEND\r\n",
     );
-    exchange(&mut s, b"add k 0 0 1\r\nx\r\n", b"NOT_STORED\r\n");
-    exchange(&mut s, b"replace nokey 0 0 1\r\nx\r\n", b"NOT_STORED\r\n");
-    exchange(&mut s, b"append nokey 0 0 1\r\nx\r\n", b"NOT_STORED\r\n");
-    exchange(&mut s, b"append k 9 9 2\r\nde\r\n", b"STORED\r\n");
-    exchange(&mut s, b"prepend k 9 9 1\r\n_\r\n", b"STORED\r\n");
+    s.exchange(b"add k 0 0 1\r\nx\r\n", b"NOT_STORED\r\n");
+    s.exchange(b"replace nokey 0 0 1\r\nx\r\n", b"NOT_STORED\r\n");
+    s.exchange(b"append nokey 0 0 1\r\nx\r\n", b"NOT_STORED\r\n");
+    s.exchange(b"append k 9 9 2\r\nde\r\n", b"STORED\r\n");
+    s.exchange(b"prepend k 9 9 1\r\n_\r\n", b"STORED\r\n");
     // append and prepend keep the item's flags.
-    exchange(&mut s, b"get k\r\n", b"VALUE k 5 6\r\n_abcde\r\nEND\r\n");
-    exchange(&mut s, b"set bin 0 0 4\r\n\r\n\0\n\r\n", b"STORED\r\n");
-    exchange(&mut s, b"get bin\r\n", b"VALUE bin 0 4\r\n\r\n\0\n\r\nEND\r\n");
-    exchange(
-        &mut s,
-        b"set k 0 0 1 noreply\r\nz\r\nget k\r\n",
-        b"VALUE k 0 1\r\nz\r\nEND\r\n",
-    );
-    exchange(&mut s, b"delete k\r\ndelete k\r\n", b"DELETED\r\nNOT_FOUND\r\n");
-    exchange(&mut s, b"delete k noreply\r\nversion\r\n", b"VERSION 1.6.18");
+    s.exchange(b"get k\r\n", b"VALUE k 5 6\r\n_abcde\r\nEND\r\n");
+    s.exchange(b"set bin 0 0 4\r\n\r\n\0\n\r\n", b"STORED\r\n");
+    s.exchange(b"get bin\r\n", b"VALUE bin 0 4\r\n\r\n\0\n\r\nEND\r\n");
+    s.exchange(b"set k 0 0 1 noreply\r\nz\r\nget k\r\n", b"VALUE k 0 1\r\nz\r\nEND\r\n");
+    s.exchange(b"delete k\r\ndelete k\r\n", b"DELETED\r\nNOT_FOUND\r\n");
+    s.exchange(b"delete k noreply\r\nversion\r\n", b"VERSION 1.6.18");
 }
 
 #[test]
 fn cas_transcript() {
     let srv = Server::start(&[]);
-    let mut s = raw(&srv);
-    exchange(&mut s, b"cas k 0 0 1 1\r\nx\r\n", b"NOT_FOUND\r\n");
-    exchange(&mut s, b"set k 0 0 1\r\nx\r\n", b"STORED\r\n");
-    s.write_all(b"gets k\r\n").unwrap();
-    let mut buf = [0u8; 256];
-    let n = s.read(&mut buf).unwrap();
-    let line = String::from_utf8_lossy(&buf[..n]).to_string();
+    let mut s = srv.mc_wire();
+    s.exchange(b"cas k 0 0 1 1\r\nx\r\n", b"NOT_FOUND\r\n");
+    s.exchange(b"set k 0 0 1\r\nx\r\n", b"STORED\r\n");
+    s.send(b"gets k\r\n");
+    let line = String::from_utf8_lossy(&s.read_until_end()).to_string();
     let unique: u64 = line.split_whitespace().nth(4).unwrap().parse().unwrap();
-    exchange(
-        &mut s,
-        format!("cas k 0 0 1 {}\r\ny\r\n", unique + 1).as_bytes(),
-        b"EXISTS\r\n",
-    );
-    exchange(
-        &mut s,
-        format!("cas k 0 0 1 {unique}\r\ny\r\n").as_bytes(),
-        b"STORED\r\n",
-    );
-    exchange(
-        &mut s,
-        format!("cas k 0 0 1 {unique}\r\nz\r\n").as_bytes(),
-        b"EXISTS\r\n",
-    );
+    s.exchange(format!("cas k 0 0 1 {}\r\ny\r\n", unique + 1).as_bytes(), b"EXISTS\r\n");
+    s.exchange(format!("cas k 0 0 1 {unique}\r\ny\r\n").as_bytes(), b"STORED\r\n");
+    s.exchange(format!("cas k 0 0 1 {unique}\r\nz\r\n").as_bytes(), b"EXISTS\r\n");
 }
 
 #[test]
 fn incr_decr_transcript() {
     let srv = Server::start(&[]);
-    let mut s = raw(&srv);
-    exchange(&mut s, b"incr n 1\r\n", b"NOT_FOUND\r\n");
-    exchange(&mut s, b"set n 0 0 20\r\n18446744073709551615\r\n", b"STORED\r\n");
-    exchange(&mut s, b"incr n 2\r\n", b"1\r\n");
-    exchange(&mut s, b"decr n 5\r\n", b"0\r\n");
-    exchange(
-        &mut s,
-        b"incr n abc\r\n",
-        b"CLIENT_ERROR invalid numeric delta argument\r\n",
-    );
-    exchange(
-        &mut s,
-        b"incr n -1\r\n",
-        b"CLIENT_ERROR invalid numeric delta argument\r\n",
-    );
-    exchange(&mut s, b"set s 0 0 3\r\nabc\r\n", b"STORED\r\n");
-    exchange(
-        &mut s,
+    let mut s = srv.mc_wire();
+    s.exchange(b"incr n 1\r\n", b"NOT_FOUND\r\n");
+    s.exchange(b"set n 0 0 20\r\n18446744073709551615\r\n", b"STORED\r\n");
+    s.exchange(b"incr n 2\r\n", b"1\r\n");
+    s.exchange(b"decr n 5\r\n", b"0\r\n");
+    s.exchange(b"incr n abc\r\n", b"CLIENT_ERROR invalid numeric delta argument\r\n");
+    s.exchange(b"incr n -1\r\n", b"CLIENT_ERROR invalid numeric delta argument\r\n");
+    s.exchange(b"set s 0 0 3\r\nabc\r\n", b"STORED\r\n");
+    s.exchange(
         b"incr s 1\r\n",
         b"CLIENT_ERROR cannot increment or decrement non-numeric value\r\n",
     );
-    exchange(&mut s, b"incr n 1 noreply\r\nget n\r\n", b"VALUE n 0 1\r\n1\r\nEND\r\n");
+    s.exchange(b"incr n 1 noreply\r\nget n\r\n", b"VALUE n 0 1\r\n1\r\nEND\r\n");
 }
 
 #[test]
 fn error_lines_are_worded_as_memcached_words_them() {
     let srv = Server::start(&[]);
-    let mut s = raw(&srv);
-    exchange(&mut s, b"foo\r\n", b"ERROR\r\n");
-    exchange(&mut s, b"GET k\r\n", b"ERROR\r\n");
-    exchange(&mut s, b"get\r\n", b"ERROR\r\n");
-    exchange(&mut s, b"set k 0 0\r\n", b"ERROR\r\n");
-    exchange(
-        &mut s,
+    let mut s = srv.mc_wire();
+    s.exchange(b"foo\r\n", b"ERROR\r\n");
+    s.exchange(b"GET k\r\n", b"ERROR\r\n");
+    s.exchange(b"get\r\n", b"ERROR\r\n");
+    s.exchange(b"set k 0 0\r\n", b"ERROR\r\n");
+    s.exchange(
         b"set k abc 0 1\r\nx\r\n",
         b"CLIENT_ERROR bad command line format\r\nERROR\r\n",
     );
-    exchange(&mut s, b"set k 0 0 -1\r\n", b"CLIENT_ERROR bad command line format\r\n");
-    exchange(
-        &mut s,
-        b"set k 0 0 1\r\nxy\r\n",
-        b"CLIENT_ERROR bad data chunk\r\nERROR\r\n",
-    );
+    s.exchange(b"set k 0 0 -1\r\n", b"CLIENT_ERROR bad command line format\r\n");
+    s.exchange(b"set k 0 0 1\r\nxy\r\n", b"CLIENT_ERROR bad data chunk\r\nERROR\r\n");
     let long_key = "k".repeat(251);
-    exchange(
-        &mut s,
+    s.exchange(
         format!("get {long_key}\r\n").as_bytes(),
         b"CLIENT_ERROR bad command line format\r\n",
     );
-    exchange(&mut s, format!("get {}\r\n", "k".repeat(250)).as_bytes(), b"END\r\n");
-    exchange(
-        &mut s,
+    s.exchange(format!("get {}\r\n", "k".repeat(250)).as_bytes(), b"END\r\n");
+    s.exchange(
         b"delete k 1\r\n",
         b"CLIENT_ERROR bad command line format.  Usage: delete <key> [noreply]\r\n",
     );
-    exchange(&mut s, b"touch k abc\r\n", b"CLIENT_ERROR invalid exptime argument\r\n");
-    exchange(
-        &mut s,
-        b"flush_all abc\r\n",
-        b"CLIENT_ERROR invalid exptime argument\r\n",
-    );
-    exchange(&mut s, b"verbosity 1\r\nverbosity\r\n", b"OK\r\nERROR\r\n");
+    s.exchange(b"touch k abc\r\n", b"CLIENT_ERROR invalid exptime argument\r\n");
+    s.exchange(b"flush_all abc\r\n", b"CLIENT_ERROR invalid exptime argument\r\n");
+    s.exchange(b"verbosity 1\r\nverbosity\r\n", b"OK\r\nERROR\r\n");
 }
 
 #[test]
 fn too_large_item_is_refused_and_its_data_swallowed() {
     let srv = Server::start(&["--max-item-size", "1024"]);
-    let mut s = raw(&srv);
-    exchange(&mut s, b"set big 0 0 1\r\nx\r\n", b"STORED\r\n");
+    let mut s = srv.mc_wire();
+    s.exchange(b"set big 0 0 1\r\nx\r\n", b"STORED\r\n");
     let mut req = b"set big 0 0 2000\r\n".to_vec();
     req.extend_from_slice(&[b'x'; 2000]);
     req.extend_from_slice(b"\r\nget big\r\n");
     // The failed set also removes the old value, as memcached does.
-    exchange(&mut s, &req, b"SERVER_ERROR object too large for cache\r\nEND\r\n");
-    exchange(&mut s, b"set big 0 0 1024\r\n", b"");
+    s.exchange(&req, b"SERVER_ERROR object too large for cache\r\nEND\r\n");
+    s.exchange(b"set big 0 0 1024\r\n", b"");
     let mut data = vec![b'y'; 1024];
     data.extend_from_slice(b"\r\n");
-    exchange(&mut s, &data, b"STORED\r\n");
+    s.exchange(&data, b"STORED\r\n");
 }
 
 #[test]
 fn data_block_arriving_in_pieces_is_stored_whole() {
     let srv = Server::start(&[]);
-    let mut s = raw(&srv);
+    let mut s = srv.mc_wire();
     let value = vec![b'v'; 300_000];
-    s.write_all(b"set big 0 0 300000\r\n").unwrap();
+    s.send(b"set big 0 0 300000\r\n");
     for chunk in value.chunks(7_000) {
-        s.write_all(chunk).unwrap();
+        s.send(chunk);
     }
-    exchange(&mut s, b"\r\n", b"STORED\r\n");
+    s.exchange(b"\r\n", b"STORED\r\n");
     let mut expect = b"VALUE big 0 300000\r\n".to_vec();
     expect.extend_from_slice(&value);
     expect.extend_from_slice(b"\r\nEND\r\n");
-    exchange(&mut s, b"get big\r\n", &expect);
+    s.exchange(b"get big\r\n", &expect);
 }
 
 #[test]
 fn long_line_without_newline_closes_unless_get() {
     let srv = Server::start(&[]);
-    let mut s = raw(&srv);
-    s.write_all(&[b'x'; 3000]).unwrap();
-    assert_eq!(until_closed(&mut s), b"");
+    let mut s = srv.mc_wire();
+    s.send(&[b'x'; 3000]);
+    assert_eq!(s.read_to_close().0, b"");
     // A long multi-get is served.
-    let mut s = raw(&srv);
+    let mut s = srv.mc_wire();
     let keys: Vec<String> = (0..400).map(|i| format!("key{i:05}")).collect();
-    exchange(&mut s, format!("get {}\r\n", keys.join(" ")).as_bytes(), b"END\r\n");
+    s.exchange(format!("get {}\r\n", keys.join(" ")).as_bytes(), b"END\r\n");
     // An endless get line is cut off.
-    let mut s = raw(&srv);
+    let mut s = srv.mc_wire();
     let mut endless = b"get ".to_vec();
     endless.resize(2 * 1024 * 1024, b'k');
-    let _ = s.write_all(&endless);
-    assert_eq!(until_closed(&mut s), b"");
+    let _ = s.try_send(&endless);
+    assert_eq!(s.read_to_close().0, b"");
 }
 
 #[test]
 fn expiry_as_memcached_reads_it() {
     let srv = Server::start(&[]);
-    let mut s = raw(&srv);
-    exchange(&mut s, b"set neg 0 -1 1\r\nx\r\nget neg\r\n", b"STORED\r\nEND\r\n");
+    let mut s = srv.mc_wire();
+    s.exchange(b"set neg 0 -1 1\r\nx\r\nget neg\r\n", b"STORED\r\nEND\r\n");
     // Over 30 days is a Unix time: this one is long past.
-    exchange(
-        &mut s,
-        b"set past 0 2592001 1\r\nx\r\nget past\r\n",
-        b"STORED\r\nEND\r\n",
-    );
-    exchange(
-        &mut s,
+    s.exchange(b"set past 0 2592001 1\r\nx\r\nget past\r\n", b"STORED\r\nEND\r\n");
+    s.exchange(
         b"set rel 0 1000 1\r\nx\r\nget rel\r\n",
         b"STORED\r\nVALUE rel 0 1\r\nx\r\nEND\r\n",
     );
-    exchange(&mut s, b"touch rel -1\r\nget rel\r\n", b"TOUCHED\r\nEND\r\n");
-    exchange(&mut s, b"set g 3 0 1\r\nx\r\n", b"STORED\r\n");
-    exchange(&mut s, b"gat 100 g nokey\r\n", b"VALUE g 3 1\r\nx\r\nEND\r\n");
-    exchange(&mut s, b"gat -1 g\r\n", b"VALUE g 3 1\r\nx\r\nEND\r\n");
-    exchange(&mut s, b"get g\r\n", b"END\r\n");
+    s.exchange(b"touch rel -1\r\nget rel\r\n", b"TOUCHED\r\nEND\r\n");
+    s.exchange(b"set g 3 0 1\r\nx\r\n", b"STORED\r\n");
+    s.exchange(b"gat 100 g nokey\r\n", b"VALUE g 3 1\r\nx\r\nEND\r\n");
+    s.exchange(b"gat -1 g\r\n", b"VALUE g 3 1\r\nx\r\nEND\r\n");
+    s.exchange(b"get g\r\n", b"END\r\n");
 }
 
 #[test]
 fn quit_closes_and_stats_count() {
     let srv = Server::start(&[]);
-    let mut s = raw(&srv);
-    exchange(
-        &mut s,
+    let mut s = srv.mc_wire();
+    s.exchange(
         b"set a 0 0 1\r\nx\r\nget a b\r\n",
         b"STORED\r\nVALUE a 0 1\r\nx\r\nEND\r\n",
     );
-    s.write_all(b"stats\r\n").unwrap();
-    let mut text = Vec::new();
-    let mut buf = [0u8; 4096];
-    while !text.ends_with(b"END\r\n") {
-        let n = s.read(&mut buf).unwrap();
-        assert!(n > 0);
-        text.extend_from_slice(&buf[..n]);
-    }
-    let text = String::from_utf8(text).unwrap();
+    s.send(b"stats\r\n");
+    let text = String::from_utf8(s.read_until_end()).unwrap();
     let stat = |name: &str| -> String {
         text.lines()
             .find_map(|l| l.strip_prefix(&format!("STAT {name} ")).map(str::to_string))
@@ -310,28 +229,28 @@ fn quit_closes_and_stats_count() {
     ] {
         stat(name);
     }
-    s.write_all(b"quit\r\nget a\r\n").unwrap();
-    assert_eq!(until_closed(&mut s), b"");
+    s.send(b"quit\r\nget a\r\n");
+    assert_eq!(s.read_to_close().0, b"");
 }
 
 #[test]
 fn memcached_set_is_read_by_redis_get_and_back() {
     let srv = Server::start(&[]);
-    let mut s = raw(&srv);
+    let mut s = srv.mc_wire();
     let mut con = srv.redis();
-    exchange(&mut s, b"set shared 42 0 5\r\nhello\r\n", b"STORED\r\n");
+    s.exchange(b"set shared 42 0 5\r\nhello\r\n", b"STORED\r\n");
     let v: String = redis::cmd("GET").arg("shared").query(&mut con).unwrap();
     assert_eq!(v, "hello");
     let _: () = redis::cmd("SET").arg("fromredis").arg("world").query(&mut con).unwrap();
-    exchange(&mut s, b"get fromredis\r\n", b"VALUE fromredis 0 5\r\nworld\r\nEND\r\n");
+    s.exchange(b"get fromredis\r\n", b"VALUE fromredis 0 5\r\nworld\r\nEND\r\n");
     // A Redis write replaces the memcached flags with 0.
     let _: () = redis::cmd("SET").arg("shared").arg("again").query(&mut con).unwrap();
-    exchange(&mut s, b"get shared\r\n", b"VALUE shared 0 5\r\nagain\r\nEND\r\n");
+    s.exchange(b"get shared\r\n", b"VALUE shared 0 5\r\nagain\r\nEND\r\n");
     // memcached incr and Redis INCRBY work on the same number.
-    exchange(&mut s, b"set n 0 0 2\r\n10\r\nincr n 5\r\n", b"STORED\r\n15\r\n");
+    s.exchange(b"set n 0 0 2\r\n10\r\nincr n 5\r\n", b"STORED\r\n15\r\n");
     let n: i64 = redis::cmd("INCRBY").arg("n").arg(5).query(&mut con).unwrap();
     assert_eq!(n, 20);
-    exchange(&mut s, b"get n\r\n", b"VALUE n 0 2\r\n20\r\nEND\r\n");
+    s.exchange(b"get n\r\n", b"VALUE n 0 2\r\n20\r\nEND\r\n");
 }
 
 #[test]
@@ -360,9 +279,9 @@ fn touch_and_gat_keep_the_cas_unique() {
     let got: std::collections::HashMap<String, (Vec<u8>, u32, Option<u64>)> = mc.gets(&["k"]).unwrap();
     let unique = got["k"].2.unwrap();
     assert!(mc.touch("k", 1000).unwrap());
-    let mut s = raw(&srv);
+    let mut s = srv.mc_wire();
     let line = format!("VALUE k 0 2 {unique}\r\nv1\r\nEND\r\n");
-    exchange(&mut s, b"gats 2000 k\r\n", line.as_bytes());
+    s.exchange(b"gats 2000 k\r\n", line.as_bytes());
     assert!(
         mc.cas("k", "v2", 0, unique).unwrap(),
         "cas with the unique read before touch and gat"

@@ -1,39 +1,12 @@
 //! Redis string commands through the `redis` crate and raw RESP transcripts,
 //! against the real binary.
 
-use compat_tests::Server;
-use std::io::{Read, Write};
-use std::net::TcpStream;
-use std::time::Duration;
+use compat_tests::{multibulk, Server, Wire};
 
-fn resp(args: &[&[u8]]) -> Vec<u8> {
-    let mut out = format!("*{}\r\n", args.len()).into_bytes();
-    for a in args {
-        out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
-        out.extend_from_slice(a);
-        out.extend_from_slice(b"\r\n");
-    }
-    out
-}
-
-/// Sends one command and reads exactly as many bytes as `expect` holds.
-fn exchange(s: &mut TcpStream, args: &[&str], expect: &[u8]) {
+/// Sends one command and checks the reply bytes.
+fn exchange(s: &mut Wire, args: &[&str], expect: &[u8]) {
     let args: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
-    s.write_all(&resp(&args)).unwrap();
-    let mut got = vec![0u8; expect.len()];
-    s.read_exact(&mut got).unwrap();
-    assert_eq!(
-        String::from_utf8_lossy(&got),
-        String::from_utf8_lossy(expect),
-        "reply to {:?}",
-        args.iter().map(|a| String::from_utf8_lossy(a)).collect::<Vec<_>>()
-    );
-}
-
-fn raw(srv: &Server) -> TcpStream {
-    let s = TcpStream::connect(("127.0.0.1", srv.port)).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    s
+    s.exchange(&multibulk(&args), expect);
 }
 
 fn q<T: redis::FromRedisValue>(con: &mut redis::Connection, args: &[&str]) -> T {
@@ -148,7 +121,7 @@ fn integer_and_float_increments() {
 #[test]
 fn error_replies_are_worded_as_redis_words_them() {
     let srv = Server::start(&[]);
-    let mut s = raw(&srv);
+    let mut s = srv.wire();
     let cases: &[(&[&str], &str)] = &[
         (&["SET", "n", "9223372036854775807"], "+OK\r\n"),
         (&["INCR", "n"], "-ERR increment or decrement would overflow\r\n"),
