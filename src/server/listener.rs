@@ -74,6 +74,10 @@ pub fn run(config: Config) -> io::Result<Running> {
     }
 
     let main_rt = Builder::new_current_thread().enable_all().build()?;
+    let signals = {
+        let _in_runtime = main_rt.enter();
+        Signals::install()?
+    };
     let (resp, memcache) = main_rt.block_on(async {
         let resp = bind(&cfg.bind, cfg.port).await?;
         let memcache = bind(&cfg.bind, cfg.memcache_port).await?;
@@ -110,7 +114,7 @@ pub fn run(config: Config) -> io::Result<Running> {
                 ));
             }
             tokio::spawn(expire_cycle(srv.clone()));
-            tokio::spawn(signals(srv.clone()));
+            tokio::spawn(signals.run(srv.clone()));
             srv.shutdown.cancelled().await;
             tracing::info!("shutting down");
         });
@@ -209,15 +213,29 @@ fn give_back_memory() {
     unsafe { libmimalloc_sys::mi_collect(false) }
 }
 
-async fn signals(srv: Arc<Server>) {
-    use tokio::signal::unix::{signal, SignalKind};
-    let (Ok(mut int), Ok(mut term)) = (signal(SignalKind::interrupt()), signal(SignalKind::terminate())) else {
-        return;
-    };
-    tokio::select! {
-        _ = int.recv() => tracing::info!("received SIGINT"),
-        _ = term.recv() => tracing::info!("received SIGTERM"),
-        _ = srv.shutdown.cancelled() => return,
+/// SIGINT and SIGTERM handlers. They are installed before the server says
+/// it listens: a signal that arrives after that line must shut it down
+/// cleanly, not kill it with the default action.
+struct Signals {
+    int: tokio::signal::unix::Signal,
+    term: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn install() -> io::Result<Signals> {
+        use tokio::signal::unix::{signal, SignalKind};
+        Ok(Signals {
+            int: signal(SignalKind::interrupt())?,
+            term: signal(SignalKind::terminate())?,
+        })
     }
-    srv.shutdown.cancel();
+
+    async fn run(mut self, srv: Arc<Server>) {
+        tokio::select! {
+            _ = self.int.recv() => tracing::info!("received SIGINT"),
+            _ = self.term.recv() => tracing::info!("received SIGTERM"),
+            _ = srv.shutdown.cancelled() => return,
+        }
+        srv.shutdown.cancel();
+    }
 }
