@@ -57,11 +57,6 @@ pub async fn serve<S: Session>(srv: Arc<Server>, handle: Arc<ClientHandle>, mut 
             if input.capacity() - input.len() < room / 2 {
                 input.reserve(room);
             }
-            // A busy connection finds its input ready and never polls the
-            // cancellation future: it checks the flag instead, one load.
-            if cancel.is_cancelled() {
-                break;
-            }
             let n = tokio::select! {
                 biased;
                 r = stream.read_buf(&mut input) => match r {
@@ -72,6 +67,13 @@ pub async fn serve<S: Session>(srv: Arc<Server>, handle: Arc<ClientHandle>, mut 
             };
             handle.counters.bump(Counter::NetIn, n as u64);
             handle.counters.bump(Counter::Reads, 1);
+        }
+        // Checked after every read, before anything is executed: a client
+        // killed (or a server shut down) while its next request arrived must
+        // not be served, and a busy connection, whose read is ready at once,
+        // never polls the cancellation future above.
+        if cancel.is_cancelled() {
+            break;
         }
         let used = session.process(&input, &mut out);
         input.advance(used);
