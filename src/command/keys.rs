@@ -481,10 +481,10 @@ fn copy(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
     let (ks, kd) = (ctx.hash(src), ctx.hash(dst));
     let touch = !ctx.client.no_touch;
     let mut m = ctx.srv.store.lock_many(&[ks, kd]);
-    let Some((value, expire_at, flags)) = m
+    let Some((value, expiry, flags)) = m
         .slot(db, src, ks, ctx.now)
         .read(touch)
-        .map(|e| (e.value().clone(), e.expire_at().unwrap_or(0), e.flags()))
+        .map(|e| (e.value().clone(), e.expiry(), e.flags()))
     else {
         drop(m);
         return ctx.out.int(0);
@@ -494,7 +494,7 @@ fn copy(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
         drop(m);
         return ctx.out.int(0);
     }
-    slot.set(value, expire_at, flags);
+    slot.set_expiry(value, expiry, flags);
     drop(m);
     ctx.out.int(1);
 }

@@ -9,7 +9,7 @@ use super::args::{self, is};
 use super::flags::*;
 use super::{errors, spec, CommandSpec, Ctx};
 use crate::server::Server;
-use crate::store::{parse_i64_exact, Entry, KeyHash, Value};
+use crate::store::{parse_i64_exact, Entry, Expiry, KeyHash, Value};
 
 pub const COMMANDS: &[CommandSpec] = &[
     spec("get", 2, READONLY | FAST, "string", get)
@@ -213,7 +213,7 @@ pub fn set_value(srv: &Server, db: usize, now: u64, s: &SetArgs<'_>) -> SetOutco
     let mut locked = srv.store.lock(kh);
     let mut slot = locked.slot(db, s.key, kh, now);
     let (exists, old_expire, old) = match slot.peek() {
-        None => (false, 0, None),
+        None => (false, Expiry::None, None),
         Some(e) => {
             let old = match (s.get, e.as_str()) {
                 (false, _) => None,
@@ -224,7 +224,7 @@ pub fn set_value(srv: &Server, db: usize, now: u64, s: &SetArgs<'_>) -> SetOutco
                 Cond::Version(v) if e.version() != v => return SetOutcome::VersionMismatch,
                 _ => {}
             }
-            (true, e.expire_at().unwrap_or(0), old)
+            (true, e.expiry(), old)
         }
     };
     let go = match s.cond {
@@ -241,8 +241,8 @@ pub fn set_value(srv: &Server, db: usize, now: u64, s: &SetArgs<'_>) -> SetOutco
     if !go {
         return SetOutcome::NotStored { old };
     }
-    let expire_at = match s.expire {
-        Expire::None => 0,
+    let expiry = match s.expire {
+        Expire::None => Expiry::None,
         Expire::At(t) if t <= now => {
             // Already past: the write replaces the value with nothing.
             slot.remove();
@@ -251,10 +251,11 @@ pub fn set_value(srv: &Server, db: usize, now: u64, s: &SetArgs<'_>) -> SetOutco
                 old,
             };
         }
-        Expire::At(t) => t,
+        Expire::At(t) => Expiry::At(t),
+        // A sliding expiry stays sliding; the write restarts it.
         Expire::Keep => old_expire,
     };
-    let version = slot.set(Value::Str(s.value.to_vec()), expire_at, s.flags);
+    let version = slot.set_expiry(Value::Str(s.value.to_vec()), expiry, s.flags);
     SetOutcome::Stored { version, old }
 }
 
@@ -1063,6 +1064,46 @@ mod tests {
 
     fn read(srv: &Server, key: &[u8]) -> Option<(Vec<u8>, u32, u64)> {
         get_value(srv, 0, key, NOW, true, |v, e| (v.to_vec(), e.flags(), e.version())).unwrap()
+    }
+
+    #[test]
+    fn keepttl_write_keeps_a_sliding_expiry_and_restarts_it() {
+        let srv = server();
+        let kh = srv.store.hash(b"s");
+        srv.store
+            .lock(kh)
+            .slot(0, b"s", kh, NOW)
+            .set_expiry(Value::Str(b"v".to_vec()), Expiry::sliding(1000), 0);
+        let args = SetArgs {
+            expire: Expire::Keep,
+            ..SetArgs::new(b"s", b"w")
+        };
+        assert!(matches!(
+            set_value(&srv, 0, NOW + 500, &args),
+            SetOutcome::Stored { .. }
+        ));
+        let e = srv
+            .store
+            .lock(kh)
+            .slot(0, b"s", kh, NOW + 500)
+            .peek()
+            .map(|e| e.expiry());
+        assert_eq!(
+            e,
+            Some(Expiry::Sliding {
+                idle_ms: 1000,
+                deadline: NOW + 1500
+            })
+        );
+        // A plain SET drops it, as it drops any expiry.
+        set_value(&srv, 0, NOW + 600, &SetArgs::new(b"s", b"x"));
+        let e = srv
+            .store
+            .lock(kh)
+            .slot(0, b"s", kh, NOW + 600)
+            .peek()
+            .map(|e| e.expiry());
+        assert_eq!(e, Some(Expiry::None));
     }
 
     fn put(srv: &Server, key: &[u8], value: &[u8]) -> u64 {

@@ -67,6 +67,35 @@ pub fn parse_i64_exact(b: &[u8]) -> Option<i64> {
     Some(v)
 }
 
+/// When an entry expires.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expiry {
+    /// Never.
+    None,
+    /// At this Unix time in milliseconds, wherever the entry is used.
+    At(u64),
+    /// After `idle_ms` without a read or write: every access from either
+    /// protocol moves `deadline` to the access time plus `idle_ms`. When
+    /// stored, the deadline is computed from the write's time; the one given
+    /// is ignored.
+    Sliding { idle_ms: u32, deadline: u64 },
+}
+
+impl Expiry {
+    /// `At(deadline)`, or `None` for 0, the store's "no deadline".
+    pub fn from_deadline(deadline: u64) -> Expiry {
+        match deadline {
+            0 => Expiry::None,
+            t => Expiry::At(t),
+        }
+    }
+
+    /// A sliding expiry of `idle_ms`, to be stored.
+    pub fn sliding(idle_ms: u32) -> Expiry {
+        Expiry::Sliding { idle_ms, deadline: 0 }
+    }
+}
+
 /// A key's entry in a database table.
 #[derive(Debug)]
 pub struct Entry {
@@ -78,6 +107,9 @@ pub struct Entry {
     pub(crate) version: u64,
     /// memcached client flags; Redis writes store 0.
     pub(crate) flags: u32,
+    /// Sliding expiry's idle time in ms; 0 when the expiry (if any) is
+    /// absolute. With it, `expire_at` is the current deadline.
+    pub(crate) idle_ms: u32,
     /// Seconds since the store started, at the last access.
     pub(crate) access: u32,
 }
@@ -89,8 +121,24 @@ impl Entry {
     pub fn value(&self) -> &Value {
         &self.value
     }
+    /// The deadline, absolute or the current sliding one.
     pub fn expire_at(&self) -> Option<u64> {
         (self.expire_at != 0).then_some(self.expire_at)
+    }
+
+    pub fn expiry(&self) -> Expiry {
+        match (self.expire_at, self.idle_ms) {
+            (0, _) => Expiry::None,
+            (t, 0) => Expiry::At(t),
+            (t, idle_ms) => Expiry::Sliding { idle_ms, deadline: t },
+        }
+    }
+
+    /// An access: a sliding deadline starts again from `now`.
+    pub(crate) fn slide(&mut self, now: u64) {
+        if self.idle_ms != 0 {
+            self.expire_at = now + self.idle_ms as u64;
+        }
     }
     pub fn version(&self) -> u64 {
         self.version

@@ -13,7 +13,7 @@ mod entry;
 mod scan;
 mod shard;
 
-pub use entry::{parse_i64_exact, Entry, Value};
+pub use entry::{parse_i64_exact, Entry, Expiry, Value};
 pub use scan::ScanPage;
 pub use shard::{EntryMut, ShardInner, Slot};
 

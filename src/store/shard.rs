@@ -1,7 +1,7 @@
 //! A shard: one hash table per database, guarded by the shard's lock.
 //! Everything here runs with that lock held.
 
-use super::entry::{Entry, Value};
+use super::entry::{Entry, Expiry, Value};
 use super::Store;
 use hashbrown::HashTable;
 use std::hash::BuildHasher;
@@ -185,6 +185,7 @@ impl<'a> Slot<'a> {
                 if touch {
                     e.access = self.store.clock_secs(self.now);
                 }
+                e.slide(self.now);
                 Some(&*e)
             }
             None => {
@@ -207,6 +208,7 @@ impl<'a> Slot<'a> {
         let Table { map, expires, .. } = &mut *self.table;
         let entry = Self::lookup(map, expires, self.used, self.stats, self.hash, self.key, self.now)?;
         entry.access = secs;
+        entry.slide(self.now);
         let size_before = entry.mem_size();
         Some(EntryMut {
             entry,
@@ -221,6 +223,17 @@ impl<'a> Slot<'a> {
     /// Stores `value` under the key, replacing whatever was there, and
     /// returns the new version. `expire_at` is Unix ms, 0 for none.
     pub fn set(&mut self, value: Value, expire_at: u64, flags: u32) -> u64 {
+        self.set_expiry(value, Expiry::from_deadline(expire_at), flags)
+    }
+
+    /// Stores `value` with any kind of expiry; a sliding one starts from
+    /// this write.
+    pub fn set_expiry(&mut self, value: Value, expiry: Expiry, flags: u32) -> u64 {
+        let (expire_at, idle_ms) = match expiry {
+            Expiry::None => (0, 0),
+            Expiry::At(t) => (t, 0),
+            Expiry::Sliding { idle_ms, .. } => (self.now + idle_ms as u64, idle_ms),
+        };
         let version = self.store.next_version();
         let access = self.store.clock_secs(self.now);
         let key = self.key;
@@ -229,6 +242,7 @@ impl<'a> Slot<'a> {
             let had_expire = e.expire_at != 0;
             e.value = value;
             e.expire_at = expire_at;
+            e.idle_ms = idle_ms;
             e.flags = flags;
             e.version = version;
             e.access = access;
@@ -246,6 +260,7 @@ impl<'a> Slot<'a> {
             expire_at,
             version,
             flags,
+            idle_ms,
             access,
         };
         *self.used += e.mem_size() as u64;
@@ -261,7 +276,7 @@ impl<'a> Slot<'a> {
     /// value, expiry and flags, under this slot's key, with a new version.
     pub fn put_entry(&mut self, mut e: Entry) -> u64 {
         let value = std::mem::replace(&mut e.value, Value::Str(Vec::new()));
-        self.set(value, e.expire_at, e.flags)
+        self.set_expiry(value, e.expiry(), e.flags)
     }
 
     /// Puts an entry taken out of another slot (RENAME, MOVE) under this
@@ -353,6 +368,14 @@ impl EntryMut<'_> {
             _ => {}
         }
         self.entry.expire_at = expire_at;
+        self.entry.idle_ms = 0;
+    }
+
+    /// Makes the expiry sliding, `idle_ms` from now: a write, with a new version.
+    pub fn set_sliding(&mut self, idle_ms: u32) {
+        self.retime(self.now + idle_ms as u64);
+        self.entry.idle_ms = idle_ms;
+        self.entry.version = self.store.next_version();
     }
 
     pub fn now(&self) -> u64 {
@@ -378,6 +401,101 @@ mod tests {
         st.lock(kh)
             .slot(db, k, kh, T0)
             .set(Value::Str(v.to_vec()), expire_at, 7);
+    }
+
+    /// The expiry of `k` as seen at `now` without touching it.
+    fn expiry_at(st: &Store, k: &[u8], now: u64) -> Option<Expiry> {
+        let kh = st.hash(k);
+        st.lock(kh).slot(0, k, kh, now).peek().map(|e| e.expiry())
+    }
+
+    fn read_at(st: &Store, k: &[u8], now: u64) -> bool {
+        let kh = st.hash(k);
+        st.lock(kh).slot(0, k, kh, now).read(true).is_some()
+    }
+
+    fn put_sliding(st: &Store, k: &[u8], idle_ms: u32, now: u64) {
+        let kh = st.hash(k);
+        st.lock(kh)
+            .slot(0, k, kh, now)
+            .set_expiry(Value::Str(b"v".to_vec()), Expiry::sliding(idle_ms), 0);
+    }
+
+    #[test]
+    fn sliding_deadline_restarts_on_every_read_and_write() {
+        let st = Store::new(1, T0);
+        put_sliding(&st, b"s", 1000, T0);
+        let sliding = |deadline| {
+            Some(Expiry::Sliding {
+                idle_ms: 1000,
+                deadline,
+            })
+        };
+        assert_eq!(expiry_at(&st, b"s", T0), sliding(T0 + 1000));
+        // A look that is not an access (TTL, EXISTS) leaves the deadline.
+        assert_eq!(expiry_at(&st, b"s", T0 + 900), sliding(T0 + 1000));
+        assert!(read_at(&st, b"s", T0 + 900));
+        assert_eq!(expiry_at(&st, b"s", T0 + 900), sliding(T0 + 1900));
+        // A write through EntryMut restarts it too.
+        let kh = st.hash(b"s");
+        {
+            let mut l = st.lock(kh);
+            let mut slot = l.slot(0, b"s", kh, T0 + 1800);
+            let mut e = slot.get_mut().expect("live");
+            e.replace(Value::Str(b"w".to_vec()), 0);
+        }
+        assert_eq!(expiry_at(&st, b"s", T0 + 1800), sliding(T0 + 2800));
+        // Idle past the deadline: gone, and counted as expired.
+        assert!(!read_at(&st, b"s", T0 + 2801));
+        assert_eq!(st.stats().expired_keys, 1);
+    }
+
+    #[test]
+    fn absolute_deadline_does_not_move_on_access() {
+        let st = Store::new(1, T0);
+        put(&st, 0, b"a", b"v", T0 + 1000);
+        assert!(read_at(&st, b"a", T0 + 900));
+        assert_eq!(expiry_at(&st, b"a", T0 + 900), Some(Expiry::At(T0 + 1000)));
+        assert!(!read_at(&st, b"a", T0 + 1001));
+    }
+
+    #[test]
+    fn sweep_takes_an_idle_sliding_item_but_not_a_used_one() {
+        let st = Store::new(1, T0);
+        put_sliding(&st, b"idle", 1000, T0);
+        put_sliding(&st, b"used", 1000, T0);
+        assert!(read_at(&st, b"used", T0 + 800));
+        assert_eq!(st.expire_step(T0 + 1500, super::super::SHARDS), 1);
+        assert!(expiry_at(&st, b"idle", T0 + 1500).is_none());
+        assert!(expiry_at(&st, b"used", T0 + 1500).is_some());
+    }
+
+    #[test]
+    fn explicit_expiry_changes_replace_sliding() {
+        let st = Store::new(1, T0);
+        put_sliding(&st, b"s", 1000, T0);
+        let kh = st.hash(b"s");
+        st.lock(kh)
+            .slot(0, b"s", kh, T0)
+            .get_mut()
+            .expect("live")
+            .set_expire(T0 + 5000);
+        assert_eq!(expiry_at(&st, b"s", T0), Some(Expiry::At(T0 + 5000)));
+        st.lock(kh)
+            .slot(0, b"s", kh, T0)
+            .get_mut()
+            .expect("live")
+            .set_sliding(200);
+        assert_eq!(
+            expiry_at(&st, b"s", T0 + 100),
+            Some(Expiry::Sliding {
+                idle_ms: 200,
+                deadline: T0 + 200
+            })
+        );
+        st.lock(kh).slot(0, b"s", kh, T0).get_mut().expect("live").set_expire(0);
+        assert_eq!(expiry_at(&st, b"s", T0 + 10_000), Some(Expiry::None));
+        assert_eq!(st.db_info(0).expires, 0);
     }
 
     #[test]
