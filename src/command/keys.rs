@@ -747,26 +747,20 @@ fn lfu_policy(ctx: &Ctx<'_>) -> bool {
         .is_some_and(|p| p.to_ascii_lowercase().ends_with("-lfu"))
 }
 
-/// Redis's starting LFU counter for a new key, and its default decay of one
-/// step per idle minute (lfu-decay-time 1).
-const LFU_INIT: u32 = 5;
-const LFU_DECAY_SECS: u32 = 60;
-
 /// ```text
 /// OBJECT FREQ key
 /// ```
-/// Answers Redis's error unless an LFU policy is set. The store keeps no
-/// per-hit counter yet, so the counter reported is a new key's starting
-/// value decayed by the minutes it has been idle, as Redis decays it.
+/// The key's logarithmic access counter, decayed by its idle minutes.
+/// Answers Redis's error unless an LFU policy is set.
 fn object_freq(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
     let clock = ctx.srv.store.clock_secs(ctx.now);
-    let Some(idle) = inspect(ctx, a[2], |e| e.idle_secs(clock)) else {
+    let Some(freq) = inspect(ctx, a[2], |e| e.lfu(clock)) else {
         return ctx.out.null();
     };
     if !lfu_policy(ctx) {
         return ctx.error(errors::LFU_NOT_SELECTED);
     }
-    ctx.out.int(LFU_INIT.saturating_sub(idle / LFU_DECAY_SECS) as i64);
+    ctx.out.int(freq as i64);
 }
 
 /// ```text
@@ -968,7 +962,7 @@ mod tests {
     }
 
     #[test]
-    fn object_freq_decays_a_new_keys_counter_per_idle_minute_under_lfu() {
+    fn object_freq_counts_reads_and_decays_per_idle_minute_under_lfu() {
         let mut h = Harness::new();
         h.at(0, "SET k v");
         assert!(h
@@ -980,6 +974,9 @@ mod tests {
             .expect("known setting");
         assert_eq!(h.at(0, "OBJECT FREQ k"), ":5\r\n");
         assert_eq!(h.at(120_000, "OBJECT FREQ k"), ":3\r\n");
+        // Reads raise it: the first step up from the start is certain.
+        h.at(120_000, "GET k");
+        assert_eq!(h.at(120_000, "OBJECT FREQ k"), ":4\r\n");
         assert_eq!(h.at(3_600_000, "OBJECT FREQ k"), ":0\r\n");
         assert!(h
             .at(0, "OBJECT IDLETIME k")

@@ -96,6 +96,58 @@ impl Expiry {
     }
 }
 
+/// How readily an entry is evicted, lowest first; `NotRemovable` never is.
+/// The names are NCache's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[repr(u8)]
+pub enum Priority {
+    Low,
+    BelowNormal,
+    #[default]
+    Normal,
+    AboveNormal,
+    High,
+    NotRemovable,
+}
+
+impl Priority {
+    pub const ALL: [Priority; 6] = [
+        Priority::Low,
+        Priority::BelowNormal,
+        Priority::Normal,
+        Priority::AboveNormal,
+        Priority::High,
+        Priority::NotRemovable,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Priority::Low => "low",
+            Priority::BelowNormal => "belownormal",
+            Priority::Normal => "normal",
+            Priority::AboveNormal => "abovenormal",
+            Priority::High => "high",
+            Priority::NotRemovable => "notremovable",
+        }
+    }
+
+    /// Reads a priority name in any letter case.
+    pub fn parse(name: &[u8]) -> Option<Priority> {
+        Priority::ALL
+            .into_iter()
+            .find(|p| p.name().as_bytes().eq_ignore_ascii_case(name))
+    }
+}
+
+/// The access-frequency counter a new entry starts with, as Redis's LFU
+/// starts it, so a new key is not the first evicted.
+pub const LFU_INIT: u8 = 5;
+/// How much harder each step of the counter is to reach (Redis's
+/// lfu-log-factor default).
+const LFU_LOG_FACTOR: f64 = 10.0;
+/// Seconds of idleness that take one step off the counter (lfu-decay-time 1).
+const LFU_DECAY_SECS: u32 = 60;
+
 /// A key's entry in a database table.
 #[derive(Debug)]
 pub struct Entry {
@@ -112,6 +164,9 @@ pub struct Entry {
     pub(crate) idle_ms: u32,
     /// Seconds since the store started, at the last access.
     pub(crate) access: u32,
+    pub(crate) priority: Priority,
+    /// Logarithmic access frequency, decayed by idle time (LFU policies).
+    pub(crate) lfu: u8,
 }
 
 impl Entry {
@@ -132,6 +187,31 @@ impl Entry {
             (t, 0) => Expiry::At(t),
             (t, idle_ms) => Expiry::Sliding { idle_ms, deadline: t },
         }
+    }
+
+    pub fn priority(&self) -> Priority {
+        self.priority
+    }
+
+    /// The access-frequency counter as of `now_secs` (store clock), decayed
+    /// by the idle minutes since the last access; what OBJECT FREQ reports.
+    pub fn lfu(&self, now_secs: u32) -> u8 {
+        let periods = now_secs.saturating_sub(self.access) / LFU_DECAY_SECS;
+        self.lfu.saturating_sub(periods.min(255) as u8)
+    }
+
+    /// Counts an access at `now_secs`: decay for the idle time, then one
+    /// step up with a probability that falls as the counter grows, so 255
+    /// stands for about a million accesses. `r` is uniform in [0, 1).
+    pub(crate) fn count_access(&mut self, now_secs: u32, r: f64) {
+        let c = self.lfu(now_secs);
+        let base = c.saturating_sub(LFU_INIT) as f64;
+        self.lfu = if c < 255 && r < 1.0 / (base * LFU_LOG_FACTOR + 1.0) {
+            c + 1
+        } else {
+            c
+        };
+        self.access = now_secs;
     }
 
     /// An access: a sliding deadline starts again from `now`.

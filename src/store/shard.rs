@@ -1,7 +1,7 @@
 //! A shard: one hash table per database, guarded by the shard's lock.
 //! Everything here runs with that lock held.
 
-use super::entry::{Entry, Expiry, Value};
+use super::entry::{Entry, Expiry, Priority, Value, LFU_INIT};
 use super::Store;
 use hashbrown::HashTable;
 use std::hash::BuildHasher;
@@ -183,7 +183,7 @@ impl<'a> Slot<'a> {
             Some(e) => {
                 self.stats.hits += 1;
                 if touch {
-                    e.access = self.store.clock_secs(self.now);
+                    e.count_access(self.store.clock_secs(self.now), super::rand_unit());
                 }
                 e.slide(self.now);
                 Some(&*e)
@@ -207,7 +207,7 @@ impl<'a> Slot<'a> {
         let secs = self.store.clock_secs(self.now);
         let Table { map, expires, .. } = &mut *self.table;
         let entry = Self::lookup(map, expires, self.used, self.stats, self.hash, self.key, self.now)?;
-        entry.access = secs;
+        entry.count_access(secs, super::rand_unit());
         entry.slide(self.now);
         let size_before = entry.mem_size();
         Some(EntryMut {
@@ -245,7 +245,7 @@ impl<'a> Slot<'a> {
             e.idle_ms = idle_ms;
             e.flags = flags;
             e.version = version;
-            e.access = access;
+            e.count_access(access, super::rand_unit());
             *self.used = *self.used - before + e.mem_size() as u64;
             match (had_expire, expire_at != 0) {
                 (false, true) => self.table.expires += 1,
@@ -262,6 +262,8 @@ impl<'a> Slot<'a> {
             flags,
             idle_ms,
             access,
+            priority: Priority::Normal,
+            lfu: LFU_INIT,
         };
         *self.used += e.mem_size() as u64;
         if expire_at != 0 {
@@ -303,6 +305,11 @@ impl<'a> Slot<'a> {
         let hasher = &self.store.hasher;
         self.table.map.insert_unique(self.hash, e, |x| hasher.hash_one(&*x.key));
         version
+    }
+
+    /// Counts an eviction (the entry was taken by [`Slot::remove`]).
+    pub(crate) fn count_eviction(&mut self) {
+        self.stats.evicted += 1;
     }
 
     /// Removes the live entry, if any.
@@ -369,6 +376,12 @@ impl EntryMut<'_> {
         }
         self.entry.expire_at = expire_at;
         self.entry.idle_ms = 0;
+    }
+
+    /// Sets the eviction priority. Not a change of the item's data, so the
+    /// version stays.
+    pub fn set_priority(&mut self, p: Priority) {
+        self.entry.priority = p;
     }
 
     /// Makes the expiry sliding, `idle_ms` from now: a write, with a new version.

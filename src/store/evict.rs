@@ -1,0 +1,317 @@
+//! Choosing what to evict: the maxmemory policies over a sample of entries,
+//! lowest priority first.
+//!
+//! Recency and frequency are read from each entry (its access clock and
+//! LFU counter) rather than kept in per-priority lists: sampling costs a
+//! few table probes per eviction and nothing per read, where lists cost two
+//! links per item and a list update on every hit. A sample covers every
+//! entry of a small store, so there the order is exact.
+
+use super::entry::{Entry, Priority};
+use super::{rand_u64, Store, SHARDS};
+
+/// The `maxmemory-policy` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EvictionPolicy {
+    NoEviction,
+    AllKeysLru,
+    VolatileLru,
+    AllKeysLfu,
+    VolatileLfu,
+    AllKeysRandom,
+    VolatileRandom,
+    VolatileTtl,
+}
+
+impl EvictionPolicy {
+    pub fn parse(name: &str) -> Option<EvictionPolicy> {
+        Some(match name.to_ascii_lowercase().as_str() {
+            "noeviction" => EvictionPolicy::NoEviction,
+            "allkeys-lru" => EvictionPolicy::AllKeysLru,
+            "volatile-lru" => EvictionPolicy::VolatileLru,
+            "allkeys-lfu" => EvictionPolicy::AllKeysLfu,
+            "volatile-lfu" => EvictionPolicy::VolatileLfu,
+            "allkeys-random" => EvictionPolicy::AllKeysRandom,
+            "volatile-random" => EvictionPolicy::VolatileRandom,
+            "volatile-ttl" => EvictionPolicy::VolatileTtl,
+            _ => return None,
+        })
+    }
+
+    /// Volatile policies evict only entries that have an expiry.
+    fn volatile(self) -> bool {
+        matches!(
+            self,
+            EvictionPolicy::VolatileLru
+                | EvictionPolicy::VolatileLfu
+                | EvictionPolicy::VolatileRandom
+                | EvictionPolicy::VolatileTtl
+        )
+    }
+
+    /// The entry's place in the eviction order, lowest first; None when the
+    /// policy may not evict it.
+    fn rank(self, e: &Entry, now_secs: u32) -> Option<(Priority, u64)> {
+        if e.priority == Priority::NotRemovable || (self.volatile() && e.expire_at == 0) {
+            return None;
+        }
+        let score = match self {
+            EvictionPolicy::NoEviction => return None,
+            EvictionPolicy::AllKeysLru | EvictionPolicy::VolatileLru => e.access as u64,
+            EvictionPolicy::AllKeysLfu | EvictionPolicy::VolatileLfu => {
+                (e.lfu(now_secs) as u64) << 32 | e.access as u64
+            }
+            EvictionPolicy::AllKeysRandom | EvictionPolicy::VolatileRandom => rand_u64(),
+            EvictionPolicy::VolatileTtl => e.expire_at,
+        };
+        Some((e.priority, score))
+    }
+}
+
+/// The best candidate seen so far.
+struct Candidate {
+    rank: (Priority, u64),
+    db: usize,
+    key: Vec<u8>,
+}
+
+/// Keeps `e` as the best candidate when it ranks lower than the one kept.
+fn consider(policy: EvictionPolicy, e: &Entry, now_secs: u32, db: usize, best: &mut Option<Candidate>) {
+    if let Some(rank) = policy.rank(e, now_secs) {
+        if best.as_ref().is_none_or(|b| rank < b.rank) {
+            *best = Some(Candidate {
+                rank,
+                db,
+                key: e.key.to_vec(),
+            });
+        }
+    }
+}
+
+impl Store {
+    /// Evicts one entry, the lowest in `policy`'s order among about
+    /// `samples` entries drawn from the whole store (every database).
+    /// Returns the bytes it held, or None when nothing may be evicted (the
+    /// policy is noeviction, or only notremovable entries, or for a
+    /// volatile policy only entries without expiry, were found).
+    pub fn evict_one(&self, policy: EvictionPolicy, now: u64, samples: usize) -> Option<u64> {
+        let now_secs = self.clock_secs(now);
+        let mut best: Option<Candidate> = None;
+        let mut seen = 0usize;
+        let start = rand_u64() as usize % SHARDS;
+        for step in 0..SHARDS {
+            if seen >= samples {
+                break;
+            }
+            let guard = self.lock_index((start + step) % SHARDS);
+            for db in 0..self.databases {
+                let t = guard.table(db);
+                if t.len() == 0 || seen >= samples {
+                    continue;
+                }
+                let want = samples - seen;
+                if t.len() <= want {
+                    for e in t.iter() {
+                        seen += 1;
+                        consider(policy, e, now_secs, db, &mut best);
+                    }
+                } else {
+                    // Random buckets; a table is at least 1/8 full, so a few
+                    // tries per sample find occupied ones.
+                    let buckets = t.map.num_buckets();
+                    for _ in 0..want * 8 {
+                        if seen >= samples {
+                            break;
+                        }
+                        if let Some(e) = t.map.get_bucket(rand_u64() as usize % buckets) {
+                            seen += 1;
+                            consider(policy, e, now_secs, db, &mut best);
+                        }
+                    }
+                }
+            }
+        }
+        let best = best?;
+        let kh = self.hash(&best.key);
+        let mut locked = self.lock(kh);
+        let mut slot = locked.slot(best.db, &best.key, kh, now);
+        let e = slot.remove()?;
+        let freed = e.mem_size() as u64;
+        slot.count_eviction();
+        Some(freed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{Expiry, Value};
+
+    const T0: u64 = 1_700_000_000_000;
+    /// Larger than any test store here, so the sample is the whole store.
+    const ALL: usize = 64;
+
+    fn put(st: &Store, k: &str, now: u64, priority: Priority, expiry: Expiry) {
+        let kh = st.hash(k.as_bytes());
+        let mut l = st.lock(kh);
+        let mut slot = l.slot(0, k.as_bytes(), kh, now);
+        slot.set_expiry(Value::Str(b"v".to_vec()), expiry, 0);
+        slot.get_mut().expect("just set").set_priority(priority);
+    }
+
+    fn touch(st: &Store, k: &str, now: u64) {
+        let kh = st.hash(k.as_bytes());
+        assert!(st.lock(kh).slot(0, k.as_bytes(), kh, now).read(true).is_some());
+    }
+
+    fn exists(st: &Store, k: &str) -> bool {
+        let kh = st.hash(k.as_bytes());
+        st.lock(kh).slot(0, k.as_bytes(), kh, T0).peek().is_some()
+    }
+
+    /// Evicts until nothing may go, returning the keys in eviction order.
+    fn drain(st: &Store, policy: EvictionPolicy, keys: &[&str], now: u64) -> Vec<String> {
+        let mut order = Vec::new();
+        while st.evict_one(policy, now, ALL).is_some() {
+            let gone: Vec<&str> = keys
+                .iter()
+                .copied()
+                .filter(|k| !exists(st, k) && !order.iter().any(|o| o == k))
+                .collect();
+            assert_eq!(gone.len(), 1, "one eviction removes one key: {gone:?}");
+            order.push(gone[0].to_string());
+        }
+        order
+    }
+
+    #[test]
+    fn lowest_priority_goes_first_then_least_recently_used() {
+        let st = Store::new(1, T0);
+        put(&st, "high-old", T0, Priority::High, Expiry::None);
+        put(&st, "low-new", T0 + 50_000, Priority::Low, Expiry::None);
+        put(&st, "normal-a", T0 + 1000, Priority::Normal, Expiry::None);
+        put(&st, "normal-b", T0 + 2000, Priority::Normal, Expiry::None);
+        put(&st, "pinned", T0, Priority::NotRemovable, Expiry::None);
+        // Reading normal-a makes normal-b the least recently used normal.
+        touch(&st, "normal-a", T0 + 60_000);
+        let keys = ["high-old", "low-new", "normal-a", "normal-b", "pinned"];
+        let order = drain(&st, EvictionPolicy::AllKeysLru, &keys, T0 + 61_000);
+        assert_eq!(order, ["low-new", "normal-b", "normal-a", "high-old"]);
+        assert!(exists(&st, "pinned"), "notremovable is never evicted");
+        assert_eq!(st.stats().evicted_keys, 4);
+    }
+
+    #[test]
+    fn only_notremovable_left_means_nothing_to_evict() {
+        let st = Store::new(1, T0);
+        put(&st, "p1", T0, Priority::NotRemovable, Expiry::None);
+        put(&st, "p2", T0, Priority::NotRemovable, Expiry::At(T0 + 10));
+        for policy in [
+            EvictionPolicy::AllKeysLru,
+            EvictionPolicy::AllKeysLfu,
+            EvictionPolicy::AllKeysRandom,
+            EvictionPolicy::VolatileTtl,
+        ] {
+            assert_eq!(st.evict_one(policy, T0, ALL), None, "{policy:?}");
+        }
+        assert_eq!(st.evict_one(EvictionPolicy::NoEviction, T0, ALL), None);
+    }
+
+    #[test]
+    fn volatile_policies_spare_keys_without_expiry() {
+        let st = Store::new(1, T0);
+        put(&st, "forever", T0, Priority::Low, Expiry::None);
+        put(&st, "late", T0, Priority::Normal, Expiry::At(T0 + 900_000));
+        put(&st, "soon", T0 + 5000, Priority::Normal, Expiry::At(T0 + 100_000));
+        let keys = ["forever", "late", "soon"];
+        // volatile-ttl: the nearest deadline first, whatever the recency.
+        let order = drain(&st, EvictionPolicy::VolatileTtl, &keys, T0 + 6000);
+        assert_eq!(order, ["soon", "late"]);
+        assert!(exists(&st, "forever"));
+        for policy in [
+            EvictionPolicy::VolatileLru,
+            EvictionPolicy::VolatileLfu,
+            EvictionPolicy::VolatileRandom,
+        ] {
+            assert_eq!(st.evict_one(policy, T0, ALL), None, "{policy:?}");
+        }
+    }
+
+    #[test]
+    fn lfu_evicts_the_least_frequently_used() {
+        let st = Store::new(1, T0);
+        put(&st, "hot", T0, Priority::Normal, Expiry::None);
+        put(&st, "cold", T0, Priority::Normal, Expiry::None);
+        // Hundreds of reads raise the counter by several steps.
+        for i in 0..500 {
+            touch(&st, "hot", T0 + i);
+        }
+        let order = drain(&st, EvictionPolicy::AllKeysLfu, &["hot", "cold"], T0 + 1000);
+        assert_eq!(order, ["cold", "hot"]);
+    }
+
+    #[test]
+    fn lfu_counter_grows_logarithmically_and_decays_when_idle() {
+        let st = Store::new(1, T0);
+        put(&st, "k", T0, Priority::Normal, Expiry::None);
+        let kh = st.hash(b"k");
+        let freq = |now: u64| {
+            let mut l = st.lock(kh);
+            let mut s = l.slot(0, b"k", kh, now);
+            let secs = st.clock_secs(now);
+            s.peek().map(|e| e.lfu(secs)).unwrap()
+        };
+        // A new key starts at LFU_INIT; `put` already made one access.
+        let start = freq(T0);
+        assert!(
+            (crate::store::LFU_INIT..=crate::store::LFU_INIT + 1).contains(&start),
+            "{start}"
+        );
+        for _ in 0..10_000 {
+            touch(&st, "k", T0);
+        }
+        let hot = freq(T0);
+        // Logarithmic: ten thousand accesses are tens of steps, not thousands.
+        assert!(hot > start + 5 && hot < 60, "{hot}");
+        // Ten idle minutes take ten steps off.
+        assert_eq!(freq(T0 + 600_000), hot - 10);
+    }
+
+    #[test]
+    fn random_policy_evicts_every_removable_key_in_turn() {
+        let st = Store::new(1, T0);
+        let keys = ["a", "b", "c", "d"];
+        for k in keys {
+            put(&st, k, T0, Priority::Normal, Expiry::None);
+        }
+        let mut order = drain(&st, EvictionPolicy::AllKeysRandom, &keys, T0);
+        order.sort();
+        assert_eq!(order, keys);
+    }
+
+    #[test]
+    fn eviction_reaches_every_database() {
+        let st = Store::new(4, T0);
+        let kh = st.hash(b"k");
+        st.lock(kh).slot(3, b"k", kh, T0).set(Value::Str(b"v".to_vec()), 0, 0);
+        assert!(st.evict_one(EvictionPolicy::AllKeysLru, T0, ALL).is_some());
+        assert_eq!(st.dbsize(3), 0);
+    }
+
+    #[test]
+    fn a_large_store_is_sampled_not_scanned() {
+        let st = Store::new(1, T0);
+        for i in 0..20_000 {
+            let k = format!("k{i}");
+            let kh = st.hash(k.as_bytes());
+            st.lock(kh)
+                .slot(0, k.as_bytes(), kh, T0)
+                .set(Value::Str(b"v".to_vec()), 0, 0);
+        }
+        for _ in 0..100 {
+            assert!(st.evict_one(EvictionPolicy::AllKeysLru, T0, 16).is_some());
+        }
+        assert_eq!(st.dbsize(0), 19_900);
+        assert_eq!(st.stats().evicted_keys, 100);
+    }
+}
