@@ -408,11 +408,11 @@ fn replication(srv: &Server, s: &mut Section<'_>) {
 }
 
 /// CPU time as `seconds.micros`, the way Redis prints getrusage's.
-fn cpu_time(t: libc::timeval) -> String {
+pub(crate) fn cpu_time(t: libc::timeval) -> String {
     format!("{}.{:06}", t.tv_sec, t.tv_usec)
 }
 
-fn rusage(who: libc::c_int) -> libc::rusage {
+pub(crate) fn rusage(who: libc::c_int) -> libc::rusage {
     // SAFETY: getrusage fills the zeroed struct; on failure it stays zero.
     unsafe {
         let mut r: libc::rusage = std::mem::zeroed();

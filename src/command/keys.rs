@@ -228,13 +228,12 @@ fn del(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
 /// ```text
 /// UNLINK key [key ...]
 /// ```
-/// The keys disappear at once, like DEL; their memory is released on a
-/// background thread, so unlinking a huge value does not delay the reply.
+/// The keys disappear at once, like DEL; the memory of large ones is
+/// released on a background thread, so unlinking a huge value does not
+/// delay the reply.
 fn unlink(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
     let (n, removed) = delete_keys(ctx, ctx.db(), &a[1..]);
-    if !removed.is_empty() {
-        std::thread::spawn(move || drop(removed));
-    }
+    crate::store::release(removed);
     ctx.out.int(n);
 }
 
@@ -369,20 +368,11 @@ fn scan(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
     ctx.out.bulks(page.keys.iter());
 }
 
-/// A fresh random number for RANDOMKEY: std's `RandomState` is seeded
-/// per thread and moves on with every instance.
-fn random_seed(now: u64) -> u64 {
-    use std::hash::{BuildHasher, Hasher};
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u64(now);
-    h.finish()
-}
-
 /// ```text
 /// RANDOMKEY
 /// ```
 fn randomkey(ctx: &mut Ctx<'_>, _a: &[&[u8]]) {
-    match ctx.srv.store.random_key(ctx.db(), ctx.now, random_seed(ctx.now)) {
+    match ctx.srv.store.random_key(ctx.db(), ctx.now, crate::store::rand_u64()) {
         Some(k) => ctx.out.bulk(&k),
         None => ctx.out.null(),
     }
@@ -601,19 +591,23 @@ fn expire_generic(ctx: &mut Ctx<'_>, a: &[&[u8]], cmd: &str, unit_ms: i64, relat
     let kh = ctx.hash(a[1]);
     let mut l = ctx.srv.store.lock(kh);
     let mut slot = l.slot(ctx.db(), a[1], kh, ctx.now);
-    let current = slot.get_mut().map(|e| e.entry().expire_at().map(|t| t as i64));
-    let done = match current {
-        None => false,
-        Some(cur) if !cond.allows(cur, when) => false,
-        // A deadline at or before now deletes the key at once.
-        Some(_) if when <= ctx.now as i64 => slot.remove().is_some(),
-        Some(_) => {
-            if let Some(mut e) = slot.get_mut() {
+    // One lookup decides; Some(done), or None for "delete it".
+    let decided = match slot.get_mut() {
+        None => Some(false),
+        Some(mut e) => {
+            let current = e.entry().expire_at().map(|t| t as i64);
+            if !cond.allows(current, when) {
+                Some(false)
+            } else if when <= ctx.now as i64 {
+                // A deadline at or before now deletes the key at once.
+                None
+            } else {
                 e.set_expire(when as u64);
+                Some(true)
             }
-            true
         }
     };
+    let done = decided.unwrap_or_else(|| slot.remove().is_some());
     drop(l);
     ctx.out.int(done as i64);
 }

@@ -294,10 +294,6 @@ impl Clients {
     pub fn count(&self) -> usize {
         lock(&self.map).live.len()
     }
-
-    pub fn get(&self, id: u64) -> Option<Arc<ClientHandle>> {
-        lock(&self.map).live.get(&id).cloned()
-    }
 }
 
 /// Locks a mutex whose data stays valid even if a holder panicked.

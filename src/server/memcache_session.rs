@@ -9,6 +9,7 @@
 
 use super::connection::Session;
 use super::{Client, ConnCounters, Counter, Proto, Server};
+use crate::command::info;
 use crate::command::string::{
     append_value, get_and_expire, get_value, incr_value, remove_key, set_value, AppendArgs, AppendOutcome, Cond,
     Expire, ExpireChange, IncrArgs, IncrOutcome, SetArgs, SetOutcome, Step,
@@ -368,17 +369,6 @@ fn load(c: &AtomicU64) -> u64 {
     c.load(Ordering::Relaxed)
 }
 
-/// CPU time used by the process, user and system, in seconds.
-fn rusage() -> (f64, f64) {
-    // SAFETY: getrusage only writes the struct it is given.
-    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
-    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) } != 0 {
-        return (0.0, 0.0);
-    }
-    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
-    (secs(ru.ru_utime), secs(ru.ru_stime))
-}
-
 /// `stats` and its groups. memcached's general stats, each from a real
 /// counter; groups about slabs and items we do not have are empty.
 fn stats(srv: &Server, group: Option<&[u8]>, now: u64, out: &mut Vec<u8>) {
@@ -411,15 +401,15 @@ fn stats(srv: &Server, group: Option<&[u8]>, now: u64, out: &mut Vec<u8>) {
         }
     }
     let t = srv.clients.totals();
-    let (user, system) = rusage();
+    let ru = info::rusage(libc::RUSAGE_SELF);
     let conns = srv.clients.list().iter().filter(|c| c.proto == Proto::Memcache).count();
     stat(out, "pid", std::process::id());
     stat(out, "uptime", srv.uptime_secs());
     stat(out, "time", now / 1000);
     stat(out, "version", VERSION);
     stat(out, "pointer_size", usize::BITS);
-    stat(out, "rusage_user", format_args!("{user:.6}"));
-    stat(out, "rusage_system", format_args!("{system:.6}"));
+    stat(out, "rusage_user", info::cpu_time(ru.ru_utime));
+    stat(out, "rusage_system", info::cpu_time(ru.ru_stime));
     stat(out, "curr_connections", conns);
     stat(out, "total_connections", load(&s.mc_total_connections));
     stat(out, "rejected_connections", load(&s.rejected_connections));

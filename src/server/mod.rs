@@ -61,12 +61,6 @@ impl Stats {
         self.error_replies.fetch_add(1, Ordering::Relaxed);
     }
 
-    pub fn add(counter: &AtomicU64, n: u64) {
-        if n != 0 {
-            counter.fetch_add(n, Ordering::Relaxed);
-        }
-    }
-
     pub fn reset(&self) {
         for c in [&self.total_connections, &self.rejected_connections, &self.error_replies] {
             c.store(0, Ordering::Relaxed);

@@ -195,7 +195,7 @@ impl Store {
     /// Bytes held by entries, keys and values (an estimate until the slab
     /// engine accounts exactly).
     pub fn used_bytes(&self) -> u64 {
-        (0..SHARDS).map(|i| self.lock_index(i).used_bytes).sum()
+        (0..SHARDS).map(|i| self.lock_index(i).used_bytes()).sum()
     }
 
     /// Empties one database. With `lazy`, the old tables are dropped on a
@@ -294,9 +294,46 @@ fn shard_of(hash: u64) -> usize {
 
 fn drop_maybe_lazily<T: Send + 'static>(v: T, lazy: bool) {
     if lazy {
-        std::thread::spawn(move || drop(v));
+        free_in_background(Box::new(v));
     } else {
         drop(v);
+    }
+}
+
+/// Entries removed together that hold less than this are freed where they
+/// were removed: handing them over would cost more than freeing them.
+const LAZY_FREE_MIN: usize = 64 * 1024;
+
+/// Frees removed entries (UNLINK): large ones on the background thread,
+/// small ones at once.
+pub fn release(entries: Vec<Entry>) {
+    let bytes: usize = entries.iter().map(Entry::mem_size).sum();
+    drop_maybe_lazily(entries, bytes >= LAZY_FREE_MIN);
+}
+
+/// Hands `v` to the one long-lived freeing thread, started on first use.
+/// A thread per call would cost more than most frees; the channel costs an
+/// allocation and a wake-up.
+fn free_in_background(v: Box<dyn Send>) {
+    use std::sync::mpsc::{channel, Sender};
+    use std::sync::OnceLock;
+    static FREER: OnceLock<Option<Sender<Box<dyn Send>>>> = OnceLock::new();
+    let tx = FREER.get_or_init(|| {
+        let (tx, rx) = channel::<Box<dyn Send>>();
+        let spawned = std::thread::Builder::new()
+            .name("lazy-free".into())
+            .spawn(move || rx.into_iter().for_each(drop));
+        spawned.ok().map(|_| tx)
+    });
+    match tx {
+        // The thread lives as long as the process; if it could not be
+        // started the value is freed here.
+        Some(tx) => {
+            if let Err(e) = tx.send(v) {
+                drop(e.0);
+            }
+        }
+        None => drop(v),
     }
 }
 

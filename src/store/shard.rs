@@ -19,6 +19,9 @@ pub(crate) struct Table {
     pub map: HashTable<Entry>,
     /// Entries that carry an expiry.
     pub expires: usize,
+    /// Bytes the entries hold (`Entry::mem_size` summed), so a table taken
+    /// out whole (FLUSHDB) is accounted without walking it.
+    pub used: u64,
     /// Remaining TTLs seen by the last sweep, for INFO's avg_ttl.
     pub ttl_sample_sum: u64,
     pub ttl_sample_n: u64,
@@ -36,7 +39,6 @@ impl Table {
 pub struct ShardInner {
     tables: Box<[Table]>,
     pub(crate) stats: ShardStats,
-    pub(crate) used_bytes: u64,
 }
 
 impl ShardInner {
@@ -44,8 +46,11 @@ impl ShardInner {
         ShardInner {
             tables: (0..databases).map(|_| Table::default()).collect(),
             stats: ShardStats::default(),
-            used_bytes: 0,
         }
+    }
+
+    pub(crate) fn used_bytes(&self) -> u64 {
+        self.tables.iter().map(|t| t.used).sum()
     }
 
     pub(crate) fn table(&self, db: usize) -> &Table {
@@ -56,7 +61,6 @@ impl ShardInner {
         Slot {
             table: &mut self.tables[db],
             stats: &mut self.stats,
-            used: &mut self.used_bytes,
             store,
             key,
             hash,
@@ -65,10 +69,7 @@ impl ShardInner {
     }
 
     pub(crate) fn take_table(&mut self, db: usize) -> Table {
-        let t = std::mem::take(&mut self.tables[db]);
-        let bytes: u64 = t.map.iter().map(|e| e.mem_size() as u64).sum();
-        self.used_bytes -= bytes;
-        t
+        std::mem::take(&mut self.tables[db])
     }
 
     pub(crate) fn swap_tables(&mut self, a: usize, b: usize) {
@@ -77,14 +78,13 @@ impl ShardInner {
 
     pub(crate) fn sweep_expired(&mut self, now: u64) -> u64 {
         let mut removed = 0u64;
-        let mut freed = 0u64;
         for t in self.tables.iter_mut() {
             if t.expires == 0 {
                 t.ttl_sample_sum = 0;
                 t.ttl_sample_n = 0;
                 continue;
             }
-            let (mut sum, mut n) = (0u64, 0u64);
+            let (mut sum, mut n, mut freed) = (0u64, 0u64, 0u64);
             t.map.retain(|e| {
                 if e.is_expired(now) {
                     removed += 1;
@@ -99,11 +99,11 @@ impl ShardInner {
                 }
             });
             t.expires = n as usize;
+            t.used -= freed;
             t.ttl_sample_sum = sum;
             t.ttl_sample_n = n;
         }
         self.stats.expired += removed;
-        self.used_bytes -= freed;
         removed
     }
 
@@ -126,7 +126,6 @@ impl ShardInner {
 pub struct Slot<'a> {
     table: &'a mut Table,
     stats: &'a mut ShardStats,
-    used: &'a mut u64,
     store: &'a Store,
     key: &'a [u8],
     hash: u64,
@@ -143,7 +142,7 @@ impl<'a> Slot<'a> {
     }
 
     fn forget(&mut self, e: &Entry) {
-        *self.used -= e.mem_size() as u64;
+        self.table.used -= e.mem_size() as u64;
         if e.expire_at != 0 {
             self.table.expires -= 1;
         }
@@ -178,8 +177,8 @@ impl<'a> Slot<'a> {
     /// A read lookup: counts a keyspace hit or miss and, with `touch`,
     /// refreshes the access time. The hot path of GET.
     pub fn read(&mut self, touch: bool) -> Option<&Entry> {
-        let Table { map, expires, .. } = &mut *self.table;
-        match Self::lookup(map, expires, self.used, self.stats, self.hash, self.key, self.now) {
+        let Table { map, expires, used, .. } = &mut *self.table;
+        match Self::lookup(map, expires, used, self.stats, self.hash, self.key, self.now) {
             Some(e) => {
                 self.stats.hits += 1;
                 if touch {
@@ -197,23 +196,23 @@ impl<'a> Slot<'a> {
 
     /// A lookup that neither counts nor touches (EXISTS, TYPE, TTL ...).
     pub fn peek(&mut self) -> Option<&Entry> {
-        let Table { map, expires, .. } = &mut *self.table;
-        Self::lookup(map, expires, self.used, self.stats, self.hash, self.key, self.now).map(|e| &*e)
+        let Table { map, expires, used, .. } = &mut *self.table;
+        Self::lookup(map, expires, used, self.stats, self.hash, self.key, self.now).map(|e| &*e)
     }
 
     /// A write lookup. Changing the entry through the returned handle gives
     /// it a new version and keeps the shard's accounting exact.
     pub fn get_mut(&mut self) -> Option<EntryMut<'_>> {
         let secs = self.store.clock_secs(self.now);
-        let Table { map, expires, .. } = &mut *self.table;
-        let entry = Self::lookup(map, expires, self.used, self.stats, self.hash, self.key, self.now)?;
+        let Table { map, expires, used, .. } = &mut *self.table;
+        let entry = Self::lookup(map, expires, used, self.stats, self.hash, self.key, self.now)?;
         entry.count_access(secs, super::rand_unit());
         entry.slide(self.now);
         let size_before = entry.mem_size();
         Some(EntryMut {
             entry,
             expires,
-            used: self.used,
+            used,
             store: self.store,
             size_before,
             now: self.now,
@@ -246,7 +245,7 @@ impl<'a> Slot<'a> {
             e.flags = flags;
             e.version = version;
             e.count_access(access, super::rand_unit());
-            *self.used = *self.used - before + e.mem_size() as u64;
+            self.table.used = self.table.used - before + e.mem_size() as u64;
             match (had_expire, expire_at != 0) {
                 (false, true) => self.table.expires += 1,
                 (true, false) => self.table.expires -= 1,
@@ -265,20 +264,13 @@ impl<'a> Slot<'a> {
             priority: Priority::Normal,
             lfu: LFU_INIT,
         };
-        *self.used += e.mem_size() as u64;
+        self.table.used += e.mem_size() as u64;
         if expire_at != 0 {
             self.table.expires += 1;
         }
         let hasher = &self.store.hasher;
         self.table.map.insert_unique(self.hash, e, |e| hasher.hash_one(&*e.key));
         version
-    }
-
-    /// Inserts an entry taken from elsewhere (RENAME, MOVE), keeping its
-    /// value, expiry and flags, under this slot's key, with a new version.
-    pub fn put_entry(&mut self, mut e: Entry) -> u64 {
-        let value = std::mem::replace(&mut e.value, Value::Str(Vec::new()));
-        self.set_expiry(value, e.expiry(), e.flags)
     }
 
     /// Puts an entry taken out of another slot (RENAME, MOVE) under this
@@ -298,7 +290,7 @@ impl<'a> Slot<'a> {
         }
         e.version = self.store.next_version();
         let version = e.version;
-        *self.used += e.mem_size() as u64;
+        self.table.used += e.mem_size() as u64;
         if e.expire_at != 0 {
             self.table.expires += 1;
         }
