@@ -485,3 +485,16 @@ fn memcache_only_configuration_serves_memcached_and_no_resp() {
     // The binary was told --port 0: nothing of ours listens for RESP.
     assert!(!srv.log_lines().iter().any(|l| l.contains("RESP listening")));
 }
+
+/// Regression: the bulk-length limit was read once per connection, so
+/// CONFIG SET proto-max-bulk-len did not reach connections already open.
+#[test]
+fn proto_max_bulk_len_set_at_runtime_applies_to_open_connections() {
+    let srv = Server::start(&[]);
+    let mut w = srv.wire();
+    assert_eq!(w.cmd(&[b"CONFIG", b"SET", b"proto-max-bulk-len", b"1mb"]), Frame::ok());
+    w.send(b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$2000000\r\n");
+    assert_eq!(w.read_frame(), err("ERR Protocol error: invalid bulk length"));
+    let (_, end) = w.read_to_close();
+    assert!(matches!(end, End::Closed | End::Reset));
+}

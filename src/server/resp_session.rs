@@ -40,6 +40,8 @@ impl Session for RespSession {
     fn process(&mut self, input: &[u8], out: &mut Vec<u8>) -> usize {
         let srv = &*self.srv;
         let now = srv.clock.now_ms();
+        // CONFIG SET proto-max-bulk-len reaches open connections too.
+        self.decoder.set_max_bulk(srv.settings.proto_max_bulk_len());
         let mut spare = std::mem::take(&mut self.spare);
         let mut pos = 0;
         let mut commands = 0u64;
