@@ -11,11 +11,13 @@
 
 mod entry;
 mod evict;
+mod memory;
 mod scan;
 mod shard;
 
 pub use entry::{parse_i64_exact, Entry, Expiry, Priority, Value, LFU_INIT};
 pub use evict::EvictionPolicy;
+pub use memory::{Limits, MemoryReport, OutOfMemory, Pressure};
 pub use scan::ScanPage;
 pub use shard::{EntryMut, ShardInner, Slot};
 
@@ -69,6 +71,7 @@ pub struct Store {
     sweep_cursor: AtomicUsize,
     /// Unix seconds when the store was made; access times count from here.
     epoch_secs: u64,
+    limits: memory::SharedLimits,
 }
 
 impl Store {
@@ -86,6 +89,7 @@ impl Store {
             version: AtomicU64::new(0),
             sweep_cursor: AtomicUsize::new(0),
             epoch_secs: now / 1000,
+            limits: memory::SharedLimits::new(),
         }
     }
 

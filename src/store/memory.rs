@@ -1,0 +1,218 @@
+//! The memory limit: `maxmemory`, the eviction policy and the two
+//! watermarks, and the accounting they are checked against.
+//!
+//! Above the low watermark the sweeper purges expired items ahead of their
+//! turn; above the high watermark eviction runs, inline on writes and in the
+//! background, until usage is back under the low watermark. Both are
+//! percentages of `maxmemory`.
+
+use super::{EvictionPolicy, Store};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// The limits the store keeps memory within.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Bytes; 0 for no limit.
+    pub maxmemory: u64,
+    /// The policy of the Redis side (`maxmemory-policy`).
+    pub policy: EvictionPolicy,
+    /// Percent of `maxmemory` above which expired items are purged early.
+    pub low_watermark: u8,
+    /// Percent of `maxmemory` above which eviction runs.
+    pub high_watermark: u8,
+    /// Items examined per eviction (`maxmemory-samples`).
+    pub samples: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            maxmemory: 0,
+            policy: EvictionPolicy::NoEviction,
+            low_watermark: 95,
+            high_watermark: 100,
+            samples: 5,
+        }
+    }
+}
+
+impl Limits {
+    fn low_bytes(&self) -> u64 {
+        (self.maxmemory as u128 * self.low_watermark as u128 / 100) as u64
+    }
+    fn high_bytes(&self) -> u64 {
+        (self.maxmemory as u128 * self.high_watermark as u128 / 100) as u64
+    }
+}
+
+/// [`Limits`] in atomics, read on every write without a lock.
+#[derive(Default)]
+pub(crate) struct SharedLimits {
+    maxmemory: AtomicU64,
+    /// Policy, watermarks and samples: see [`pack`].
+    packed: AtomicU64,
+}
+
+impl SharedLimits {
+    pub(crate) fn new() -> SharedLimits {
+        let l = Limits::default();
+        SharedLimits {
+            maxmemory: AtomicU64::new(l.maxmemory),
+            packed: AtomicU64::new(pack(&l)),
+        }
+    }
+}
+
+const POLICIES: [EvictionPolicy; 8] = [
+    EvictionPolicy::NoEviction,
+    EvictionPolicy::AllKeysLru,
+    EvictionPolicy::VolatileLru,
+    EvictionPolicy::AllKeysLfu,
+    EvictionPolicy::VolatileLfu,
+    EvictionPolicy::AllKeysRandom,
+    EvictionPolicy::VolatileRandom,
+    EvictionPolicy::VolatileTtl,
+];
+
+fn pack(l: &Limits) -> u64 {
+    let policy = POLICIES.iter().position(|p| *p == l.policy).unwrap_or(0) as u64;
+    policy
+        | (l.low_watermark as u64) << 8
+        | (l.high_watermark as u64) << 16
+        | (l.samples.min(u32::MAX as usize) as u64) << 32
+}
+
+fn unpack(maxmemory: u64, v: u64) -> Limits {
+    Limits {
+        maxmemory,
+        policy: POLICIES[(v & 0xff) as usize % POLICIES.len()],
+        low_watermark: (v >> 8) as u8,
+        high_watermark: (v >> 16) as u8,
+        samples: (v >> 32) as usize,
+    }
+}
+
+/// Memory is over the limit and nothing may be evicted to make room.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OutOfMemory;
+
+/// Where the bytes are, for INFO memory and memcached `stats`.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct MemoryReport {
+    /// Everything the store accounts: `dataset` plus `overhead`.
+    pub used: u64,
+    /// Bytes of the items themselves (their chunks and heap parts).
+    pub dataset: u64,
+    /// Bytes of the structures that find items (hash tables).
+    pub overhead: u64,
+}
+
+/// How far usage is into the limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Pressure {
+    /// Below the low watermark, or no limit.
+    None,
+    /// Above the low watermark: purge expired items early.
+    Low,
+    /// Above the high watermark: evict.
+    High,
+}
+
+/// Evictions one write performs at most before going on: the rest is left
+/// to the background, so one write never stalls on a long eviction run.
+const INLINE_EVICTIONS: usize = 32;
+
+impl Store {
+    pub fn set_limits(&self, limits: Limits) {
+        self.limits.maxmemory.store(limits.maxmemory, Ordering::Relaxed);
+        self.limits.packed.store(pack(&limits), Ordering::Relaxed);
+    }
+
+    /// The limits in force; two relaxed loads, cheap enough for every write.
+    pub fn limits(&self) -> Limits {
+        unpack(
+            self.limits.maxmemory.load(Ordering::Relaxed),
+            self.limits.packed.load(Ordering::Relaxed),
+        )
+    }
+
+    pub fn memory(&self) -> MemoryReport {
+        let dataset = self.used_bytes();
+        MemoryReport {
+            used: dataset,
+            dataset,
+            overhead: 0,
+        }
+    }
+
+    /// Where usage stands against the watermarks.
+    pub fn pressure(&self) -> Pressure {
+        let l = self.limits();
+        if l.maxmemory == 0 {
+            return Pressure::None;
+        }
+        let used = self.used_bytes();
+        if used > l.high_bytes() {
+            Pressure::High
+        } else if used > l.low_bytes() {
+            Pressure::Low
+        } else {
+            Pressure::None
+        }
+    }
+
+    /// Makes room before a write that may add memory: above the high
+    /// watermark it evicts by `policy` (a few items inline, the rest left to
+    /// [`Store::maintain`]). Fails when usage is over `maxmemory` and
+    /// nothing may be evicted: the policy is noeviction, or only
+    /// notremovable items (or, for a volatile policy, items without expiry)
+    /// are left.
+    pub fn make_room(&self, now: u64, policy: EvictionPolicy) -> Result<(), OutOfMemory> {
+        let l = self.limits();
+        if l.maxmemory == 0 {
+            return Ok(());
+        }
+        let mut used = self.used_bytes();
+        if used <= l.high_bytes() {
+            return Ok(());
+        }
+        for _ in 0..INLINE_EVICTIONS {
+            if used <= l.low_bytes() {
+                break;
+            }
+            match self.evict_one(policy, now, l.samples) {
+                Some(freed) => used = used.saturating_sub(freed),
+                None => break,
+            }
+        }
+        if used > l.maxmemory {
+            Err(OutOfMemory)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// The background half of the limit, run by the server's cron: above
+    /// the low watermark expired items are purged; above the high one items
+    /// are evicted by the configured policy until usage is under the low
+    /// watermark.
+    pub fn maintain(&self, now: u64) {
+        let l = self.limits();
+        if l.maxmemory == 0 {
+            return;
+        }
+        let mut used = self.used_bytes();
+        if used > l.low_bytes() {
+            self.expire_step(now, super::SHARDS);
+            used = self.used_bytes();
+        }
+        if used > l.high_bytes() {
+            while used > l.low_bytes() {
+                match self.evict_one(l.policy, now, l.samples) {
+                    Some(freed) => used = used.saturating_sub(freed),
+                    None => break,
+                }
+            }
+        }
+    }
+}
