@@ -8,7 +8,7 @@
 use super::args::{self, is};
 use super::flags::*;
 use super::{dispatch_sub, errors, glob, spec, CommandSpec, Ctx};
-use crate::store::{Entry, KeyHash, Value};
+use crate::store::{Entry, Item, KeyHash, ValueRef};
 
 pub const COMMANDS: &[CommandSpec] = &[
     spec("del", -2, WRITE, "generic", del).keys(1, -1, 1).doc(
@@ -269,11 +269,11 @@ fn touch(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
 
 /// Runs `f` on the live entry of `key` in the client's database, looked up
 /// as a read that counts a hit or miss but does not touch.
-fn inspect<T>(ctx: &Ctx<'_>, key: &[u8], f: impl FnOnce(&Entry) -> T) -> Option<T> {
+fn inspect<T>(ctx: &Ctx<'_>, key: &[u8], f: impl FnOnce(&Item<'_>) -> T) -> Option<T> {
     let kh = ctx.hash(key);
     let mut l = ctx.srv.store.lock(kh);
     let mut slot = l.slot(ctx.db(), key, kh, ctx.now);
-    slot.read(false).map(f)
+    slot.read(false).map(|e| f(&e))
 }
 
 /// ```text
@@ -474,7 +474,7 @@ fn copy(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
     let Some((value, expiry, flags)) = m
         .slot(db, src, ks, ctx.now)
         .read(touch)
-        .map(|e| (e.value().clone(), e.expiry(), e.flags()))
+        .map(|e| (e.value().to_value(), e.expiry(), e.flags()))
     else {
         drop(m);
         return ctx.out.int(0);
@@ -782,9 +782,7 @@ const SHARED_REFCOUNT: i64 = i32::MAX as i64;
 /// ones report its fixed "shared" count, everything else 1.
 fn object_refcount(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
     let small_int = inspect(ctx, a[2], |e| match e.value() {
-        Value::Str(s) => e.value().encoding() == "int" && args::int(s).is_ok_and(|v| (0..10_000).contains(&v)),
-        #[allow(unreachable_patterns)]
-        _ => false,
+        ValueRef::Str(s) => e.value().encoding() == "int" && args::int(s).is_ok_and(|v| (0..10_000).contains(&v)),
     });
     let Some(small_int) = small_int else {
         return ctx.out.null();

@@ -9,7 +9,7 @@ use super::args::{self, is};
 use super::flags::*;
 use super::{errors, spec, CommandSpec, Ctx};
 use crate::server::Server;
-use crate::store::{parse_i64_exact, Entry, Expiry, KeyHash, Value};
+use crate::store::{parse_i64_exact, Expiry, Item, KeyHash, Value};
 
 pub const COMMANDS: &[CommandSpec] = &[
     spec("get", 2, READONLY | FAST, "string", get)
@@ -255,7 +255,7 @@ pub fn set_value(srv: &Server, db: usize, now: u64, s: &SetArgs<'_>) -> SetOutco
         // A sliding expiry stays sliding; the write restarts it.
         Expire::Keep => old_expire,
     };
-    let version = slot.set_expiry(Value::Str(s.value.to_vec()), expiry, s.flags);
+    let version = slot.set_bytes(s.value, expiry, s.flags);
     SetOutcome::Stored { version, old }
 }
 
@@ -268,7 +268,7 @@ pub fn get_value<R>(
     key: &[u8],
     now: u64,
     touch: bool,
-    f: impl FnOnce(&[u8], &Entry) -> R,
+    f: impl FnOnce(&[u8], &Item<'_>) -> R,
 ) -> Result<Option<R>, WrongType> {
     let kh = srv.store.hash(key);
     let mut locked = srv.store.lock(kh);
@@ -276,7 +276,7 @@ pub fn get_value<R>(
     match slot.read(touch) {
         None => Ok(None),
         Some(e) => match e.as_str() {
-            Some(v) => Ok(Some(f(v, e))),
+            Some(v) => Ok(Some(f(v, &e))),
             None => Err(WrongType),
         },
     }
@@ -304,7 +304,7 @@ pub fn get_and_expire<R>(
     now: u64,
     change: ExpireChange,
     new_version: bool,
-    f: impl FnOnce(&[u8], &Entry) -> R,
+    f: impl FnOnce(&[u8], &Item<'_>) -> R,
 ) -> Result<Option<R>, WrongType> {
     let kh = srv.store.hash(key);
     let mut locked = srv.store.lock(kh);
@@ -312,7 +312,7 @@ pub fn get_and_expire<R>(
     let r = match slot.read(true) {
         None => return Ok(None),
         Some(e) => match e.as_str() {
-            Some(v) => f(v, e),
+            Some(v) => f(v, &e),
             None => return Err(WrongType),
         },
     };
@@ -415,21 +415,16 @@ pub fn append_value(srv: &Server, db: usize, now: u64, a: &AppendArgs<'_>) -> Ap
         Some(total) if total <= a.max_len => {}
         _ => return AppendOutcome::TooLarge,
     }
-    let v = match e.value_mut() {
-        Value::Str(v) => v,
-        #[allow(unreachable_patterns)]
-        _ => return AppendOutcome::WrongType,
-    };
-    if a.front {
-        v.splice(0..0, a.data.iter().copied());
-    } else {
-        v.extend_from_slice(a.data);
-    }
-    let len = v.len();
-    AppendOutcome::Done {
-        len,
-        version: e.entry().version(),
-    }
+    let mut len = 0;
+    let version = e.update_value(|v| {
+        if a.front {
+            v.splice(0..0, a.data.iter().copied());
+        } else {
+            v.extend_from_slice(a.data);
+        }
+        len = v.len();
+    });
+    AppendOutcome::Done { len, version }
 }
 
 /// The arithmetic of an INCR-family write.
@@ -815,7 +810,7 @@ fn mget(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
         match locked
             .slot(ctx.client.db, k, *kh, ctx.now)
             .read(touch)
-            .and_then(Entry::as_str)
+            .and_then(|e| e.as_str())
         {
             Some(v) => ctx.out.bulk(v),
             None => ctx.out.null(),
@@ -1030,18 +1025,23 @@ fn setrange(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
             None => Err(errors::WRONGTYPE),
             Some(len) if data.is_empty() => Ok(len),
             Some(_) if too_long => Err(errors::STRING_TOO_LONG),
-            Some(_) => match e.value_mut() {
-                Value::Str(v) => {
-                    let (o, end) = (offset as usize, offset as usize + data.len());
-                    if v.len() < end {
-                        v.resize(end, 0);
-                    }
-                    v[o..end].copy_from_slice(data);
-                    Ok(v.len())
+            Some(len) => {
+                let (o, end) = (offset as usize, offset as usize + data.len());
+                // Within the value, the bytes change in place.
+                if end <= len && e.patch_value(|v| v[o..end].copy_from_slice(data)) {
+                    Ok(len)
+                } else {
+                    let mut new_len = 0;
+                    e.update_value(|v| {
+                        if v.len() < end {
+                            v.resize(end, 0);
+                        }
+                        v[o..end].copy_from_slice(data);
+                        new_len = v.len();
+                    });
+                    Ok(new_len)
                 }
-                #[allow(unreachable_patterns)]
-                _ => Err(errors::WRONGTYPE),
-            },
+            }
         }
     };
     drop(locked);

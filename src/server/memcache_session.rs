@@ -16,7 +16,7 @@ use crate::command::string::{
 };
 use crate::protocol::memcache::{reply, Parsed, Parser, Request, StoreMode, MAX_GET_LINE, MAX_LINE};
 use crate::protocol::resp::encode::push_uint;
-use crate::store::Entry;
+use crate::store::Item;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -139,7 +139,7 @@ impl MemcacheSession {
             Request::Get { keys, cas, touch } => {
                 for key in keys.iter() {
                     c.get += 1;
-                    let write = |v: &[u8], e: &Entry| write_value(out, key, v, e, cas);
+                    let write = |v: &[u8], e: &Item<'_>| write_value(out, key, v, e, cas);
                     let found = match touch {
                         None => get_value(srv, DB, key, now, true, write),
                         Some(t) => {
@@ -323,7 +323,7 @@ impl MemcacheSession {
 }
 
 /// `VALUE <key> <flags> <bytes>[ <cas unique>]\r\n<data>\r\n`
-fn write_value(out: &mut Vec<u8>, key: &[u8], v: &[u8], e: &Entry, cas: bool) {
+fn write_value(out: &mut Vec<u8>, key: &[u8], v: &[u8], e: &Item<'_>, cas: bool) {
     out.extend_from_slice(b"VALUE ");
     out.extend_from_slice(key);
     out.push(b' ');

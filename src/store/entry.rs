@@ -131,6 +131,11 @@ impl Priority {
         }
     }
 
+    /// The priority stored as `p as u8`.
+    pub(crate) fn from_index(i: u8) -> Priority {
+        Priority::ALL[(i as usize).min(Priority::ALL.len() - 1)]
+    }
+
     /// Reads a priority name in any letter case.
     pub fn parse(name: &[u8]) -> Option<Priority> {
         Priority::ALL
@@ -148,7 +153,27 @@ const LFU_LOG_FACTOR: f64 = 10.0;
 /// Seconds of idleness that take one step off the counter (lfu-decay-time 1).
 const LFU_DECAY_SECS: u32 = 60;
 
-/// A key's entry in a database table.
+/// The counter `lfu`, last bumped at `access`, decayed to `now_secs` by its
+/// idle minutes.
+pub(crate) fn lfu_decayed(lfu: u8, access: u32, now_secs: u32) -> u8 {
+    let periods = now_secs.saturating_sub(access) / LFU_DECAY_SECS;
+    lfu.saturating_sub(periods.min(255) as u8)
+}
+
+/// One access's step of the counter: up by one with a probability that
+/// falls as it grows, so 255 stands for about a million accesses. `r` is
+/// uniform in [0, 1).
+pub(crate) fn lfu_step(c: u8, r: f64) -> u8 {
+    let base = c.saturating_sub(LFU_INIT) as f64;
+    if c < 255 && r < 1.0 / (base * LFU_LOG_FACTOR + 1.0) {
+        c + 1
+    } else {
+        c
+    }
+}
+
+/// An item taken out of the store (RENAME, MOVE, UNLINK): it owns its key
+/// and value, ready to be stored again under another name or freed.
 #[derive(Debug)]
 pub struct Entry {
     pub(crate) key: Box<[u8]>,
@@ -167,6 +192,8 @@ pub struct Entry {
     pub(crate) priority: Priority,
     /// Logarithmic access frequency, decayed by idle time (LFU policies).
     pub(crate) lfu: u8,
+    /// Read since it was last written.
+    pub(crate) fetched: bool,
 }
 
 impl Entry {
@@ -196,39 +223,13 @@ impl Entry {
     /// The access-frequency counter as of `now_secs` (store clock), decayed
     /// by the idle minutes since the last access; what OBJECT FREQ reports.
     pub fn lfu(&self, now_secs: u32) -> u8 {
-        let periods = now_secs.saturating_sub(self.access) / LFU_DECAY_SECS;
-        self.lfu.saturating_sub(periods.min(255) as u8)
-    }
-
-    /// Counts an access at `now_secs`: decay for the idle time, then one
-    /// step up with a probability that falls as the counter grows, so 255
-    /// stands for about a million accesses. `r` is uniform in [0, 1).
-    pub(crate) fn count_access(&mut self, now_secs: u32, r: f64) {
-        let c = self.lfu(now_secs);
-        let base = c.saturating_sub(LFU_INIT) as f64;
-        self.lfu = if c < 255 && r < 1.0 / (base * LFU_LOG_FACTOR + 1.0) {
-            c + 1
-        } else {
-            c
-        };
-        self.access = now_secs;
-    }
-
-    /// An access: a sliding deadline starts again from `now`.
-    pub(crate) fn slide(&mut self, now: u64) {
-        if self.idle_ms != 0 {
-            self.expire_at = now + self.idle_ms as u64;
-        }
+        lfu_decayed(self.lfu, self.access, now_secs)
     }
     pub fn version(&self) -> u64 {
         self.version
     }
     pub fn flags(&self) -> u32 {
         self.flags
-    }
-    /// Redis reports a key as expired strictly after its deadline.
-    pub(crate) fn is_expired(&self, now: u64) -> bool {
-        self.expire_at != 0 && now > self.expire_at
     }
     /// Milliseconds left, or None when the entry does not expire.
     pub fn ttl_ms(&self, now: u64) -> Option<u64> {
@@ -238,7 +239,7 @@ impl Entry {
     pub fn idle_secs(&self, now_secs: u32) -> u32 {
         now_secs.saturating_sub(self.access)
     }
-    /// Approximate bytes this entry holds: the entry itself, the key and the value.
+    /// Bytes this entry holds: the entry itself, the key and the value.
     pub fn mem_size(&self) -> usize {
         std::mem::size_of::<Entry>() + self.key.len() + self.value.heap_size()
     }

@@ -7,7 +7,8 @@
 //! links per item and a list update on every hit. A sample covers every
 //! entry of a small store, so there the order is exact.
 
-use super::entry::{Entry, Priority};
+use super::entry::Priority;
+use super::item::Item;
 use super::{rand_u64, Store, SHARDS};
 
 /// The `maxmemory-policy` values.
@@ -51,20 +52,21 @@ impl EvictionPolicy {
 
     /// The entry's place in the eviction order, lowest first; None when the
     /// policy may not evict it.
-    fn rank(self, e: &Entry, now_secs: u32) -> Option<(Priority, u64)> {
-        if e.priority == Priority::NotRemovable || (self.volatile() && e.expire_at == 0) {
+    fn rank(self, e: &Item<'_>, now_secs: u32) -> Option<(Priority, u64)> {
+        let prio = e.priority();
+        if prio == Priority::NotRemovable || (self.volatile() && e.expire_at().is_none()) {
             return None;
         }
         let score = match self {
             EvictionPolicy::NoEviction => return None,
-            EvictionPolicy::AllKeysLru | EvictionPolicy::VolatileLru => e.access as u64,
+            EvictionPolicy::AllKeysLru | EvictionPolicy::VolatileLru => e.access() as u64,
             EvictionPolicy::AllKeysLfu | EvictionPolicy::VolatileLfu => {
-                (e.lfu(now_secs) as u64) << 32 | e.access as u64
+                (e.lfu(now_secs) as u64) << 32 | e.access() as u64
             }
             EvictionPolicy::AllKeysRandom | EvictionPolicy::VolatileRandom => rand_u64(),
-            EvictionPolicy::VolatileTtl => e.expire_at,
+            EvictionPolicy::VolatileTtl => e.expire_at().unwrap_or(0),
         };
-        Some((e.priority, score))
+        Some((prio, score))
     }
 }
 
@@ -76,13 +78,13 @@ struct Candidate {
 }
 
 /// Keeps `e` as the best candidate when it ranks lower than the one kept.
-fn consider(policy: EvictionPolicy, e: &Entry, now_secs: u32, db: usize, best: &mut Option<Candidate>) {
+fn consider(policy: EvictionPolicy, e: &Item<'_>, now_secs: u32, db: usize, best: &mut Option<Candidate>) {
     if let Some(rank) = policy.rank(e, now_secs) {
         if best.as_ref().is_none_or(|b| rank < b.rank) {
             *best = Some(Candidate {
                 rank,
                 db,
-                key: e.key.to_vec(),
+                key: e.key().to_vec(),
             });
         }
     }
@@ -111,9 +113,9 @@ impl Store {
                 }
                 let want = samples - seen;
                 if t.len() <= want {
-                    for e in t.iter() {
+                    for e in guard.items(&self.slabs, db) {
                         seen += 1;
-                        consider(policy, e, now_secs, db, &mut best);
+                        consider(policy, &e, now_secs, db, &mut best);
                     }
                 } else {
                     // Random buckets; a table is at least 1/8 full, so a few
@@ -123,9 +125,11 @@ impl Store {
                         if seen >= samples {
                             break;
                         }
-                        if let Some(e) = t.map.get_bucket(rand_u64() as usize % buckets) {
+                        if let Some(&h) = t.map.get_bucket(rand_u64() as usize % buckets) {
                             seen += 1;
-                            consider(policy, e, now_secs, db, &mut best);
+                            // SAFETY: a handle in a locked shard's table.
+                            let e = unsafe { Item::at(self.slabs.ptr(h)) };
+                            consider(policy, &e, now_secs, db, &mut best);
                         }
                     }
                 }
@@ -135,10 +139,7 @@ impl Store {
         let kh = self.hash(&best.key);
         let mut locked = self.lock(kh);
         let mut slot = locked.slot(best.db, &best.key, kh, now);
-        let e = slot.remove()?;
-        let freed = e.mem_size() as u64;
-        slot.count_eviction();
-        Some(freed)
+        slot.evict()
     }
 }
 

@@ -6,7 +6,7 @@
 //! background, until usage is back under the low watermark. Both are
 //! percentages of `maxmemory`.
 
-use super::{EvictionPolicy, Store};
+use super::{slab, EvictionPolicy, Store};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// The limits the store keeps memory within.
@@ -126,6 +126,7 @@ impl Store {
     pub fn set_limits(&self, limits: Limits) {
         self.limits.maxmemory.store(limits.maxmemory, Ordering::Relaxed);
         self.limits.packed.store(pack(&limits), Ordering::Relaxed);
+        self.slabs.set_watermarks(limits.low_bytes(), limits.high_bytes());
     }
 
     /// The limits in force; two relaxed loads, cheap enough for every write.
@@ -137,27 +138,22 @@ impl Store {
     }
 
     pub fn memory(&self) -> MemoryReport {
-        let dataset = self.used_bytes();
+        let (dataset, overhead) = self.slabs.totals();
         MemoryReport {
-            used: dataset,
+            used: dataset + overhead,
             dataset,
-            overhead: 0,
+            overhead,
         }
     }
 
-    /// Where usage stands against the watermarks.
+    /// Where usage stands against the watermarks, as last checked: the
+    /// arenas re-check every 64 KB of change, and [`Store::maintain`] on
+    /// every run.
     pub fn pressure(&self) -> Pressure {
-        let l = self.limits();
-        if l.maxmemory == 0 {
-            return Pressure::None;
-        }
-        let used = self.used_bytes();
-        if used > l.high_bytes() {
-            Pressure::High
-        } else if used > l.low_bytes() {
-            Pressure::Low
-        } else {
-            Pressure::None
+        match self.slabs.pressure() {
+            slab::PRESSURE_HIGH => Pressure::High,
+            slab::PRESSURE_LOW => Pressure::Low,
+            _ => Pressure::None,
         }
     }
 
@@ -168,14 +164,15 @@ impl Store {
     /// notremovable items (or, for a volatile policy, items without expiry)
     /// are left.
     pub fn make_room(&self, now: u64, policy: EvictionPolicy) -> Result<(), OutOfMemory> {
+        // The common case: one relaxed load.
+        if self.slabs.pressure() != slab::PRESSURE_HIGH {
+            return Ok(());
+        }
         let l = self.limits();
         if l.maxmemory == 0 {
             return Ok(());
         }
-        let mut used = self.used_bytes();
-        if used <= l.high_bytes() {
-            return Ok(());
-        }
+        let mut used = self.slabs.check();
         for _ in 0..INLINE_EVICTIONS {
             if used <= l.low_bytes() {
                 break;
@@ -185,6 +182,7 @@ impl Store {
                 None => break,
             }
         }
+        self.slabs.check();
         if used > l.maxmemory {
             Err(OutOfMemory)
         } else {
@@ -197,14 +195,15 @@ impl Store {
     /// are evicted by the configured policy until usage is under the low
     /// watermark.
     pub fn maintain(&self, now: u64) {
+        self.rebalance_step();
         let l = self.limits();
         if l.maxmemory == 0 {
             return;
         }
-        let mut used = self.used_bytes();
+        let mut used = self.slabs.check();
         if used > l.low_bytes() {
             self.expire_step(now, super::SHARDS);
-            used = self.used_bytes();
+            used = self.slabs.check();
         }
         if used > l.high_bytes() {
             while used > l.low_bytes() {
@@ -213,6 +212,7 @@ impl Store {
                     None => break,
                 }
             }
+            self.slabs.check();
         }
     }
 }

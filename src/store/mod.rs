@@ -11,20 +11,25 @@
 
 mod entry;
 mod evict;
+mod item;
 mod memory;
+mod rebalance;
 mod scan;
 mod shard;
+mod slab;
 
 pub use entry::{parse_i64_exact, Entry, Expiry, Priority, Value, LFU_INIT};
 pub use evict::EvictionPolicy;
+pub use item::{Item, ValueRef};
 pub use memory::{Limits, MemoryReport, OutOfMemory, Pressure};
 pub use scan::ScanPage;
 pub use shard::{EntryMut, ShardInner, Slot};
+pub use slab::{ClassCounters, ClassStats};
 
 use hashbrown::DefaultHashBuilder;
 use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 /// Number of lock stripes. A power of two; the shard index is taken from
 /// bits 40.. of the hash, away from the low bits hashbrown uses for bucket
@@ -47,6 +52,18 @@ pub struct StoreStats {
     pub keyspace_misses: u64,
     pub expired_keys: u64,
     pub evicted_keys: u64,
+}
+
+/// The slab classes and pages.
+#[derive(Debug, Default, Clone)]
+pub struct SlabReport {
+    /// (class number from 0, figures) for the classes that hold pages.
+    pub classes: Vec<(usize, ClassStats)>,
+    pub page_size: u64,
+    /// Pages holding chunks now.
+    pub pages_in_use: u64,
+    /// Pages ever handed out (the most held at once).
+    pub pages_touched: u64,
 }
 
 /// Per-database key counts, as INFO keyspace reports them.
@@ -72,14 +89,15 @@ pub struct Store {
     /// Unix seconds when the store was made; access times count from here.
     epoch_secs: u64,
     limits: memory::SharedLimits,
+    slabs: Arc<slab::Slabs>,
 }
 
 impl Store {
     pub fn new(databases: usize, now: u64) -> Store {
         let databases = databases.max(1);
         let shards = (0..SHARDS)
-            .map(|_| Shard {
-                inner: Mutex::new(ShardInner::new(databases)),
+            .map(|i| Shard {
+                inner: Mutex::new(ShardInner::new(i, databases)),
             })
             .collect();
         Store {
@@ -90,6 +108,7 @@ impl Store {
             sweep_cursor: AtomicUsize::new(0),
             epoch_secs: now / 1000,
             limits: memory::SharedLimits::new(),
+            slabs: Arc::new(slab::Slabs::new()),
         }
     }
 
@@ -194,33 +213,76 @@ impl Store {
         for i in 0..SHARDS {
             self.lock_index(i).stats = Default::default();
         }
+        self.slabs.reset_counters();
     }
 
-    /// Bytes held by entries, keys and values (an estimate until the slab
-    /// engine accounts exactly).
+    /// Items of each priority in every database, lowest priority first.
+    pub fn priority_counts(&self) -> [u64; 6] {
+        let mut n = [0u64; 6];
+        for i in 0..SHARDS {
+            let g = self.lock_index(i);
+            for db in 0..self.databases {
+                for (a, b) in n.iter_mut().zip(g.table(db).by_priority) {
+                    *a += b;
+                }
+            }
+        }
+        n
+    }
+
+    /// The slab classes in use and the page pool, for `stats slabs` and
+    /// `stats items`.
+    pub fn slab_report(&self) -> SlabReport {
+        let (pages_in_use, pages_touched) = self.slabs.page_counts();
+        SlabReport {
+            classes: self.slabs.class_stats(),
+            page_size: slab::PAGE_SIZE as u64,
+            pages_in_use: pages_in_use as u64,
+            pages_touched: pages_touched as u64,
+        }
+    }
+
+    /// Bytes the store accounts: item chunks, the heap blocks items own and
+    /// the hash tables.
     pub fn used_bytes(&self) -> u64 {
-        (0..SHARDS).map(|i| self.lock_index(i).used_bytes()).sum()
+        let (dataset, overhead) = self.slabs.totals();
+        dataset + overhead
     }
 
-    /// Empties one database. With `lazy`, the old tables are dropped on a
+    /// Empties one database. With `lazy`, the old items are freed on a
     /// background thread so a large database does not stall the caller.
     pub fn flush_db(&self, db: usize, lazy: bool) {
         let mut old = Vec::new();
         for i in 0..SHARDS {
             let mut g = self.lock_index(i);
-            old.push(g.take_table(db));
+            old.push((g.arena(), g.take_table(&self.slabs, db)));
         }
-        drop_maybe_lazily(old, lazy);
+        self.free_tables(old, lazy);
     }
 
     pub fn flush_all(&self, lazy: bool) {
         let mut old = Vec::new();
         for mut g in self.lock_all() {
             for db in 0..self.databases {
-                old.push(g.take_table(db));
+                old.push((g.arena(), g.take_table(&self.slabs, db)));
             }
         }
-        drop_maybe_lazily(old, lazy);
+        self.free_tables(old, lazy);
+    }
+
+    fn free_tables(&self, tables: Vec<(usize, shard::Table)>, lazy: bool) {
+        let slabs = self.slabs.clone();
+        let free = move || {
+            for (arena, t) in tables {
+                shard::free_table(&slabs, arena, t);
+            }
+            slabs.check();
+        };
+        if lazy {
+            free_in_background(Box::new(free));
+        } else {
+            free();
+        }
     }
 
     /// Swaps two databases atomically: every shard is locked first.
@@ -238,7 +300,7 @@ impl Store {
         let mut removed = 0;
         for _ in 0..max_shards.min(SHARDS) {
             let i = self.sweep_cursor.fetch_add(1, Ordering::Relaxed) % SHARDS;
-            removed += self.lock_index(i).sweep_expired(now);
+            removed += self.lock_index(i).sweep_expired(&self.slabs, now);
         }
         removed
     }
@@ -249,7 +311,7 @@ impl Store {
         for step in 0..SHARDS {
             let i = (start + step) % SHARDS;
             let mut g = self.lock_index(i);
-            if let Some(k) = g.random_key(db, now, seed) {
+            if let Some(k) = g.random_key(&self.slabs, db, now, seed) {
                 return Some(k);
             }
         }
@@ -257,12 +319,12 @@ impl Store {
     }
 
     /// Calls `f` for every live key of a database, shard by shard.
-    pub fn for_each_key(&self, db: usize, now: u64, mut f: impl FnMut(&Entry)) {
+    pub fn for_each_key(&self, db: usize, now: u64, mut f: impl FnMut(&Item<'_>)) {
         for i in 0..SHARDS {
             let g = self.lock_index(i);
-            for e in g.table(db).iter() {
+            for e in g.items(&self.slabs, db) {
                 if !e.is_expired(now) {
-                    f(e);
+                    f(&e);
                 }
             }
         }
@@ -298,7 +360,7 @@ fn shard_of(hash: u64) -> usize {
 
 fn drop_maybe_lazily<T: Send + 'static>(v: T, lazy: bool) {
     if lazy {
-        free_in_background(Box::new(v));
+        free_in_background(Box::new(move || drop(v)));
     } else {
         drop(v);
     }
@@ -315,29 +377,31 @@ pub fn release(entries: Vec<Entry>) {
     drop_maybe_lazily(entries, bytes >= LAZY_FREE_MIN);
 }
 
-/// Hands `v` to the one long-lived freeing thread, started on first use.
-/// A thread per call would cost more than most frees; the channel costs an
-/// allocation and a wake-up.
-fn free_in_background(v: Box<dyn Send>) {
+type FreeJob = Box<dyn FnOnce() + Send>;
+
+/// Hands a freeing job to the one long-lived freeing thread, started on
+/// first use. A thread per call would cost more than most frees; the
+/// channel costs an allocation and a wake-up.
+fn free_in_background(job: FreeJob) {
     use std::sync::mpsc::{channel, Sender};
     use std::sync::OnceLock;
-    static FREER: OnceLock<Option<Sender<Box<dyn Send>>>> = OnceLock::new();
+    static FREER: OnceLock<Option<Sender<FreeJob>>> = OnceLock::new();
     let tx = FREER.get_or_init(|| {
-        let (tx, rx) = channel::<Box<dyn Send>>();
+        let (tx, rx) = channel::<FreeJob>();
         let spawned = std::thread::Builder::new()
             .name("lazy-free".into())
-            .spawn(move || rx.into_iter().for_each(drop));
+            .spawn(move || rx.into_iter().for_each(|job| job()));
         spawned.ok().map(|_| tx)
     });
     match tx {
         // The thread lives as long as the process; if it could not be
-        // started the value is freed here.
+        // started the job runs here.
         Some(tx) => {
-            if let Err(e) = tx.send(v) {
-                drop(e.0);
+            if let Err(e) = tx.send(job) {
+                (e.0)();
             }
         }
-        None => drop(v),
+        None => job(),
     }
 }
 
@@ -446,7 +510,7 @@ mod tests {
         assert_eq!(st.dbsize(0), 0);
         assert_eq!(st.dbsize(1), 1);
         assert!(st.used_bytes() > 0);
-        st.flush_all(true);
+        st.flush_all(false);
         assert_eq!(st.dbsize(1), 0);
         assert_eq!(st.used_bytes(), 0);
     }

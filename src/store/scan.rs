@@ -7,7 +7,7 @@
 //! gives the same guarantee for chained buckets; hashbrown probes open
 //! addresses, where a bucket cursor would not.)
 
-use super::{shard_of, Entry, Store, SHARDS, SHARD_BITS, SHARD_SHIFT};
+use super::{shard_of, Item, Store, SHARDS, SHARD_BITS, SHARD_SHIFT};
 
 const ROTATE: u32 = 64 - SHARD_SHIFT - SHARD_BITS;
 
@@ -37,7 +37,7 @@ impl Store {
         cursor: u64,
         count: usize,
         now: u64,
-        mut keep: impl FnMut(&Entry) -> bool,
+        mut keep: impl FnMut(&Item<'_>) -> bool,
     ) -> ScanPage {
         let count = count.max(1);
         let mut page = ScanPage::default();
@@ -46,11 +46,10 @@ impl Store {
         loop {
             let shard = shard_of_pos(pos);
             let guard = self.lock_index(shard);
-            let mut cand: Vec<(u64, &Entry)> = guard
-                .table(db)
-                .iter()
+            let mut cand: Vec<(u64, Item<'_>)> = guard
+                .items(&self.slabs, db)
                 .filter(|e| !e.is_expired(now))
-                .map(|e| (scan_pos(self.hasher_hash(&e.key)), e))
+                .map(|e| (scan_pos(self.hasher_hash(e.key())), e))
                 .filter(|(p, _)| *p >= pos)
                 .collect();
             let want = count - examined;
@@ -65,7 +64,7 @@ impl Store {
             examined += cand.len();
             for (_, e) in &cand {
                 if keep(e) {
-                    page.keys.push(e.key.to_vec());
+                    page.keys.push(e.key().to_vec());
                 }
             }
             if !exhausted {

@@ -1,7 +1,14 @@
 //! A shard: one hash table per database, guarded by the shard's lock.
 //! Everything here runs with that lock held.
+//!
+//! The tables hold 4-byte chunk handles; the items live in slab chunks
+//! (see [`super::slab`] and [`super::item`]). A key is compared by reading
+//! it from the chunk, and a table that grows rehashes its keys from their
+//! chunks, so the table stores no hash.
 
 use super::entry::{Entry, Expiry, Priority, Value, LFU_INIT};
+use super::item::{take_heap, Item, ItemMut, Parts, ValueIn, ValueRef};
+use super::slab::{ArenaGuard, FreeReason, Slabs, ARENAS};
 use super::Store;
 use hashbrown::HashTable;
 use std::hash::BuildHasher;
@@ -16,12 +23,11 @@ pub(crate) struct ShardStats {
 
 #[derive(Default)]
 pub(crate) struct Table {
-    pub map: HashTable<Entry>,
-    /// Entries that carry an expiry.
+    pub map: HashTable<u32>,
+    /// Items that carry an expiry.
     pub expires: usize,
-    /// Bytes the entries hold (`Entry::mem_size` summed), so a table taken
-    /// out whole (FLUSHDB) is accounted without walking it.
-    pub used: u64,
+    /// Items of each priority.
+    pub by_priority: [u64; 6],
     /// Remaining TTLs seen by the last sweep, for INFO's avg_ttl.
     pub ttl_sample_sum: u64,
     pub ttl_sample_n: u64,
@@ -31,94 +37,170 @@ impl Table {
     pub fn len(&self) -> usize {
         self.map.len()
     }
-    pub fn iter(&self) -> impl Iterator<Item = &Entry> {
-        self.map.iter()
+
+    /// Bytes the table's buckets take: a 4-byte handle and a control byte
+    /// each, and one extra group of control bytes.
+    pub(crate) fn bytes(&self) -> u64 {
+        // An empty table shares one static group and owns nothing.
+        if self.map.capacity() == 0 {
+            return 0;
+        }
+        (self.map.num_buckets() * 5 + 16) as u64
+    }
+
+    fn count_in(&mut self, it: &Item<'_>) {
+        self.expires += it.expire_at().is_some() as usize;
+        self.by_priority[it.priority() as usize] += 1;
+    }
+
+    fn count_out(&mut self, it: &Item<'_>) {
+        self.expires -= it.expire_at().is_some() as usize;
+        self.by_priority[it.priority() as usize] -= 1;
     }
 }
 
 pub struct ShardInner {
+    index: usize,
     tables: Box<[Table]>,
     pub(crate) stats: ShardStats,
 }
 
+/// Frees an item's chunk and heap parts, counting why.
+fn free_item(arena: &mut ArenaGuard<'_>, slabs: &Slabs, h: u32, why: impl FnOnce(&Item<'_>) -> FreeReason) -> u64 {
+    let p = slabs.ptr(h);
+    // SAFETY: `h` is a live item of a table whose shard lock is held, or
+    // one just taken out of such a table.
+    let it = unsafe { Item::at(p) };
+    let (size, heap, reason) = (it.size(), it.heap(), why(&it));
+    let chunk = slabs.chunk_size(slabs.class_of_handle(h));
+    // SAFETY: the chunk is not read again.
+    drop(unsafe { take_heap(p) });
+    if heap > 0 {
+        arena.add_heap(-(heap as i64));
+    }
+    arena.free(h, size, reason);
+    (chunk + heap) as u64
+}
+
+fn expired_reason(it: &Item<'_>) -> FreeReason {
+    FreeReason::Expired { fetched: it.fetched() }
+}
+
+/// Frees every item of a table taken out of its shard (FLUSHDB).
+pub(crate) fn free_table(slabs: &Slabs, arena: usize, t: Table) {
+    let mut a = slabs.arena(arena);
+    for &h in t.map.iter() {
+        free_item(&mut a, slabs, h, |_| FreeReason::Removed);
+    }
+}
+
 impl ShardInner {
-    pub(crate) fn new(databases: usize) -> ShardInner {
+    pub(crate) fn new(index: usize, databases: usize) -> ShardInner {
         ShardInner {
+            index,
             tables: (0..databases).map(|_| Table::default()).collect(),
             stats: ShardStats::default(),
         }
     }
 
-    pub(crate) fn used_bytes(&self) -> u64 {
-        self.tables.iter().map(|t| t.used).sum()
+    pub(crate) fn arena(&self) -> usize {
+        self.index % ARENAS
     }
 
     pub(crate) fn table(&self, db: usize) -> &Table {
         &self.tables[db]
     }
 
+    pub(crate) fn tables_mut(&mut self) -> &mut [Table] {
+        &mut self.tables
+    }
+
+    /// The live and expired items of one database, in table order.
+    pub(crate) fn items<'s>(&'s self, slabs: &'s Slabs, db: usize) -> impl Iterator<Item = Item<'s>> + 's {
+        self.tables[db].map.iter().map(move |&h| {
+            // SAFETY: handles in a table name live items; the shard's lock
+            // is held for as long as `self` is borrowed.
+            unsafe { Item::at(slabs.ptr(h)) }
+        })
+    }
+
     pub(crate) fn slot<'a>(&'a mut self, store: &'a Store, db: usize, key: &'a [u8], hash: u64, now: u64) -> Slot<'a> {
+        let arena = self.arena();
         Slot {
             table: &mut self.tables[db],
             stats: &mut self.stats,
             store,
+            arena,
             key,
             hash,
             now,
         }
     }
 
-    pub(crate) fn take_table(&mut self, db: usize) -> Table {
-        std::mem::take(&mut self.tables[db])
+    /// Takes a database's table out; its bytes leave the accounting, its
+    /// items are freed by [`free_table`].
+    pub(crate) fn take_table(&mut self, slabs: &Slabs, db: usize) -> Table {
+        let t = std::mem::take(&mut self.tables[db]);
+        slabs.arena(self.arena()).add_overhead(-(t.bytes() as i64));
+        t
     }
 
     pub(crate) fn swap_tables(&mut self, a: usize, b: usize) {
         self.tables.swap(a, b);
     }
 
-    pub(crate) fn sweep_expired(&mut self, now: u64) -> u64 {
-        let mut removed = 0u64;
+    pub(crate) fn sweep_expired(&mut self, slabs: &Slabs, now: u64) -> u64 {
+        let mut gone = Vec::new();
         for t in self.tables.iter_mut() {
             if t.expires == 0 {
                 t.ttl_sample_sum = 0;
                 t.ttl_sample_n = 0;
                 continue;
             }
-            let (mut sum, mut n, mut freed) = (0u64, 0u64, 0u64);
-            t.map.retain(|e| {
-                if e.is_expired(now) {
-                    removed += 1;
-                    freed += e.mem_size() as u64;
-                    false
-                } else {
-                    if e.expire_at != 0 {
-                        sum = sum.saturating_add(e.expire_at - now);
-                        n += 1;
+            let (mut sum, mut n) = (0u64, 0u64);
+            let mut by_priority = t.by_priority;
+            t.map.retain(|&mut h| {
+                // SAFETY: a live item of this locked shard.
+                let it = unsafe { Item::at(slabs.ptr(h)) };
+                match it.expire_at() {
+                    Some(_) if it.is_expired(now) => {
+                        by_priority[it.priority() as usize] -= 1;
+                        gone.push(h);
+                        false
                     }
-                    true
+                    Some(at) => {
+                        sum = sum.saturating_add(at - now);
+                        n += 1;
+                        true
+                    }
+                    None => true,
                 }
             });
+            t.by_priority = by_priority;
             t.expires = n as usize;
-            t.used -= freed;
             t.ttl_sample_sum = sum;
             t.ttl_sample_n = n;
         }
-        self.stats.expired += removed;
-        removed
+        if !gone.is_empty() {
+            let mut a = slabs.arena(self.arena());
+            for &h in &gone {
+                free_item(&mut a, slabs, h, expired_reason);
+            }
+        }
+        self.stats.expired += gone.len() as u64;
+        gone.len() as u64
     }
 
-    pub(crate) fn random_key(&mut self, db: usize, now: u64, seed: u64) -> Option<Vec<u8>> {
-        let t = &self.tables[db];
-        let live = t.map.iter().filter(|e| !e.is_expired(now)).count();
+    pub(crate) fn random_key(&mut self, slabs: &Slabs, db: usize, now: u64, seed: u64) -> Option<Vec<u8>> {
+        let live = self.items(slabs, db).filter(|e| !e.is_expired(now)).count();
         if live == 0 {
             return None;
         }
         let pick = (seed as usize / 1024) % live;
-        t.map
-            .iter()
+        self.items(slabs, db)
             .filter(|e| !e.is_expired(now))
             .nth(pick)
-            .map(|e| e.key.to_vec())
+            .map(|e| e.key().to_vec())
     }
 }
 
@@ -127,6 +209,7 @@ pub struct Slot<'a> {
     table: &'a mut Table,
     stats: &'a mut ShardStats,
     store: &'a Store,
+    arena: usize,
     key: &'a [u8],
     hash: u64,
     now: u64,
@@ -141,51 +224,76 @@ impl<'a> Slot<'a> {
         self.key
     }
 
-    fn forget(&mut self, e: &Entry) {
-        self.table.used -= e.mem_size() as u64;
-        if e.expire_at != 0 {
-            self.table.expires -= 1;
-        }
+    fn slabs(&self) -> &'a Slabs {
+        &self.store.slabs
     }
 
-    /// One probe of the table for the live entry: an entry past its
-    /// deadline is removed on the way (lazy expiry) and counted as expired.
-    /// The fields are passed apart so the entry returned borrows the map alone.
-    #[allow(clippy::too_many_arguments)]
-    fn lookup<'t>(
-        map: &'t mut HashTable<Entry>,
-        expires: &mut usize,
-        used: &mut u64,
-        stats: &mut ShardStats,
-        hash: u64,
-        key: &[u8],
-        now: u64,
-    ) -> Option<&'t mut Entry> {
-        match map.find_entry(hash, |e| &*e.key == key) {
-            Ok(occ) if !occ.get().is_expired(now) => Some(occ.into_mut()),
-            Ok(occ) => {
-                let (e, _) = occ.remove();
-                *used -= e.mem_size() as u64;
-                *expires -= 1;
-                stats.expired += 1;
-                None
-            }
-            Err(_) => None,
+    fn item(&self, h: u32) -> Item<'_> {
+        // SAFETY: `h` is in this slot's table and the shard lock is held
+        // while `self` is borrowed.
+        unsafe { Item::at(self.slabs().ptr(h)) }
+    }
+
+    /// The key's handle, live or expired.
+    fn find(&self) -> Option<u32> {
+        let slabs = self.slabs();
+        let key = self.key;
+        self.table
+            .map
+            .find(self.hash, |&h| {
+                // SAFETY: as in `item`.
+                unsafe { Item::at(slabs.ptr(h)) }.key() == key
+            })
+            .copied()
+    }
+
+    /// Takes `h` out of the table and its counts; the chunk stays.
+    fn unlink(&mut self, h: u32) {
+        if let Ok(occ) = self.table.map.find_entry(self.hash, |&x| x == h) {
+            occ.remove();
         }
+        // SAFETY: as in `item`; the chunk is still allocated.
+        let it = unsafe { Item::at(self.slabs().ptr(h)) };
+        self.table.count_out(&it);
+    }
+
+    fn free(&mut self, h: u32, why: impl FnOnce(&Item<'_>) -> FreeReason) -> u64 {
+        let slabs = self.slabs();
+        free_item(&mut slabs.arena(self.arena), slabs, h, why)
+    }
+
+    /// The live item's handle: an item past its deadline is removed on the
+    /// way (lazy expiry) and counted as expired.
+    fn lookup(&mut self) -> Option<u32> {
+        let h = self.find()?;
+        if !self.item(h).is_expired(self.now) {
+            return Some(h);
+        }
+        self.unlink(h);
+        self.free(h, expired_reason);
+        self.stats.expired += 1;
+        None
+    }
+
+    fn item_mut(&mut self, h: u32) -> ItemMut {
+        // SAFETY: as in `item`, and `&mut self` makes the access exclusive.
+        unsafe { ItemMut::at(self.slabs().ptr(h)) }
     }
 
     /// A read lookup: counts a keyspace hit or miss and, with `touch`,
-    /// refreshes the access time. The hot path of GET.
-    pub fn read(&mut self, touch: bool) -> Option<&Entry> {
-        let Table { map, expires, used, .. } = &mut *self.table;
-        match Self::lookup(map, expires, used, self.stats, self.hash, self.key, self.now) {
-            Some(e) => {
+    /// refreshes the access time and marks the item fetched. The hot path
+    /// of GET.
+    pub fn read(&mut self, touch: bool) -> Option<Item<'_>> {
+        match self.lookup() {
+            Some(h) => {
                 self.stats.hits += 1;
+                let (secs, now) = (self.store.clock_secs(self.now), self.now);
+                let mut m = self.item_mut(h);
                 if touch {
-                    e.count_access(self.store.clock_secs(self.now), super::rand_unit());
+                    m.count_access(secs, super::rand_unit(), true);
                 }
-                e.slide(self.now);
-                Some(&*e)
+                m.slide(now);
+                Some(self.item(h))
             }
             None => {
                 self.stats.misses += 1;
@@ -195,28 +303,21 @@ impl<'a> Slot<'a> {
     }
 
     /// A lookup that neither counts nor touches (EXISTS, TYPE, TTL ...).
-    pub fn peek(&mut self) -> Option<&Entry> {
-        let Table { map, expires, used, .. } = &mut *self.table;
-        Self::lookup(map, expires, used, self.stats, self.hash, self.key, self.now).map(|e| &*e)
+    pub fn peek(&mut self) -> Option<Item<'_>> {
+        let h = self.lookup()?;
+        Some(self.item(h))
     }
 
-    /// A write lookup. Changing the entry through the returned handle gives
-    /// it a new version and keeps the shard's accounting exact.
-    pub fn get_mut(&mut self) -> Option<EntryMut<'_>> {
-        let secs = self.store.clock_secs(self.now);
-        let Table { map, expires, used, .. } = &mut *self.table;
-        let entry = Self::lookup(map, expires, used, self.stats, self.hash, self.key, self.now)?;
-        entry.count_access(secs, super::rand_unit());
-        entry.slide(self.now);
-        let size_before = entry.mem_size();
-        Some(EntryMut {
-            entry,
-            expires,
-            used,
-            store: self.store,
-            size_before,
-            now: self.now,
-        })
+    /// A write lookup. Changes through the returned handle give the item a
+    /// new version (except where a method says otherwise) and keep the
+    /// accounting exact.
+    pub fn get_mut(&mut self) -> Option<EntryMut<'_, 'a>> {
+        let h = self.lookup()?;
+        let (secs, now) = (self.store.clock_secs(self.now), self.now);
+        let mut m = self.item_mut(h);
+        m.count_access(secs, super::rand_unit(), false);
+        m.slide(now);
+        Some(EntryMut { slot: self, h })
     }
 
     /// Stores `value` under the key, replacing whatever was there, and
@@ -226,51 +327,182 @@ impl<'a> Slot<'a> {
     }
 
     /// Stores `value` with any kind of expiry; a sliding one starts from
-    /// this write.
+    /// this write. An item replaced keeps its priority and access counter.
     pub fn set_expiry(&mut self, value: Value, expiry: Expiry, flags: u32) -> u64 {
-        let (expire_at, idle_ms) = match expiry {
+        let Value::Str(v) = value;
+        self.store_bytes(ValueIn::Owned(v), expiry, flags)
+    }
+
+    /// [`Slot::set_expiry`] from borrowed bytes, copied straight into the
+    /// chunk: the path of SET and memcached `set`.
+    pub fn set_bytes(&mut self, value: &[u8], expiry: Expiry, flags: u32) -> u64 {
+        self.store_bytes(ValueIn::Bytes(value), expiry, flags)
+    }
+
+    fn store_bytes(&mut self, value: ValueIn<'_>, expiry: Expiry, flags: u32) -> u64 {
+        let (deadline, idle_ms) = match expiry {
             Expiry::None => (0, 0),
             Expiry::At(t) => (t, 0),
             Expiry::Sliding { idle_ms, .. } => (self.now + idle_ms as u64, idle_ms),
         };
         let version = self.store.next_version();
         let access = self.store.clock_secs(self.now);
-        let key = self.key;
-        if let Some(e) = self.table.map.find_mut(self.hash, |e| &*e.key == key) {
-            let before = e.mem_size() as u64;
-            let had_expire = e.expire_at != 0;
-            e.value = value;
-            e.expire_at = expire_at;
-            e.idle_ms = idle_ms;
-            e.flags = flags;
-            e.version = version;
-            e.count_access(access, super::rand_unit());
-            self.table.used = self.table.used - before + e.mem_size() as u64;
-            match (had_expire, expire_at != 0) {
-                (false, true) => self.table.expires += 1,
-                (true, false) => self.table.expires -= 1,
-                _ => {}
-            }
-            return version;
-        }
-        let e = Entry {
-            key: key.into(),
+        let mut parts = Parts {
+            key: self.key,
             value,
-            expire_at,
             version,
-            flags,
-            idle_ms,
             access,
-            priority: Priority::Normal,
             lfu: LFU_INIT,
+            priority: Priority::Normal,
+            fetched: false,
+            deadline,
+            idle_ms,
+            flags,
         };
-        self.table.used += e.mem_size() as u64;
-        if expire_at != 0 {
-            self.table.expires += 1;
+        match self.find() {
+            Some(h) => {
+                let old = self.item(h);
+                parts.priority = old.priority();
+                parts.lfu = super::entry::lfu_step(old.lfu(access), super::rand_unit());
+                self.replace_item(h, parts);
+            }
+            None => {
+                self.insert(parts);
+            }
         }
-        let hasher = &self.store.hasher;
-        self.table.map.insert_unique(self.hash, e, |e| hasher.hash_one(&*e.key));
         version
+    }
+
+    /// Allocates and fills a chunk for `parts` and adds it to the table.
+    fn insert(&mut self, parts: Parts<'_>) -> u32 {
+        let slabs = self.slabs();
+        let plan = parts.plan();
+        let mut arena = slabs.arena(self.arena);
+        let h = alloc(&mut arena, plan.size);
+        // SAFETY: the chunk has room for `plan.size` bytes.
+        let heap = unsafe { parts.write(slabs.ptr(h), plan) };
+        if heap > 0 {
+            arena.add_heap(heap as i64);
+        }
+        let before = self.table.bytes();
+        let hasher = &self.store.hasher;
+        self.table.map.insert_unique(self.hash, h, |&x| {
+            // SAFETY: every handle in the table is a live item.
+            hasher.hash_one(unsafe { Item::at(slabs.ptr(x)) }.key())
+        });
+        let after = self.table.bytes();
+        if after != before {
+            arena.add_overhead(after as i64 - before as i64);
+        }
+        drop(arena);
+        // SAFETY: the item just written.
+        let it = unsafe { Item::at(slabs.ptr(h)) };
+        self.table.count_in(&it);
+        h
+    }
+
+    /// Puts `parts` in place of the item `h`: in its own chunk when the
+    /// size is the same and nothing is on the heap, else in a new chunk.
+    /// `parts` must not borrow from `h`'s chunk unless it is moved.
+    fn replace_item(&mut self, h: u32, parts: Parts<'_>) -> u32 {
+        let slabs = self.slabs();
+        let plan = parts.plan();
+        let old = self.item(h);
+        let (old_size, old_heap) = (old.size(), old.heap());
+        let (old_exp, old_prio) = (old.expire_at().is_some(), old.priority());
+        let (new_exp, new_prio) = (parts.deadline != 0, parts.priority);
+        let nh = if old_size == plan.size && old_heap == 0 && !plan.heap() {
+            // SAFETY: same size, so the chunk has room; nothing of the old
+            // item is on the heap, so overwriting it leaks nothing.
+            let heap = unsafe { parts.write(slabs.ptr(h), plan) };
+            debug_assert_eq!(heap, 0);
+            h
+        } else {
+            let mut arena = slabs.arena(self.arena);
+            let nh = alloc(&mut arena, plan.size);
+            // SAFETY: the new chunk has room for `plan.size` bytes.
+            let heap = unsafe { parts.write(slabs.ptr(nh), plan) };
+            free_item(&mut arena, slabs, h, |_| FreeReason::Removed);
+            if heap > 0 {
+                arena.add_heap(heap as i64);
+            }
+            drop(arena);
+            if let Some(x) = self.table.map.find_mut(self.hash, |&x| x == h) {
+                *x = nh;
+            }
+            nh
+        };
+        let t = &mut *self.table;
+        t.expires = t.expires + new_exp as usize - old_exp as usize;
+        t.by_priority[old_prio as usize] -= 1;
+        t.by_priority[new_prio as usize] += 1;
+        nh
+    }
+
+    /// Rewrites the live item `h` with `f` applied to its parts; the value
+    /// and key move rather than copy when they are on the heap.
+    fn rebuild(&mut self, h: u32, f: impl FnOnce(&mut Parts<'_>)) -> u32 {
+        let p = self.slabs().ptr(h);
+        // SAFETY: `h` is live and this shard is locked; the bytes read here
+        // stay allocated until `replace_item` frees the chunk, after the
+        // new item is written.
+        let it: Item<'static> = unsafe { Item::at(p) };
+        let inline = it.heap() == 0;
+        let value_bytes = it.as_str().unwrap_or_default();
+        let mut parts = Parts {
+            key: self.key,
+            value: ValueIn::Bytes(value_bytes),
+            version: it.version(),
+            access: it.access(),
+            lfu: it.lfu_raw(),
+            priority: it.priority(),
+            fetched: it.fetched(),
+            deadline: it.expire_at().unwrap_or(0),
+            idle_ms: match it.expiry() {
+                Expiry::Sliding { idle_ms, .. } => idle_ms,
+                _ => 0,
+            },
+            flags: it.flags(),
+        };
+        if !inline {
+            let heap = it.heap();
+            // SAFETY: the key is taken from the slot, the value moved out;
+            // neither is read through the chunk again.
+            let taken = unsafe { take_heap(p) };
+            self.slabs().arena(self.arena).add_heap(-(heap as i64));
+            if let Some(v) = taken.value {
+                parts.value = ValueIn::Owned(v);
+            }
+        }
+        f(&mut parts);
+        self.replace_item_rebuilt(h, parts)
+    }
+
+    /// As [`Slot::replace_item`], always into a new chunk (the parts may
+    /// borrow the old one).
+    fn replace_item_rebuilt(&mut self, h: u32, parts: Parts<'_>) -> u32 {
+        let slabs = self.slabs();
+        let plan = parts.plan();
+        let old = self.item(h);
+        let (old_exp, old_prio) = (old.expire_at().is_some(), old.priority());
+        let (new_exp, new_prio) = (parts.deadline != 0, parts.priority);
+        let mut arena = slabs.arena(self.arena);
+        let nh = alloc(&mut arena, plan.size);
+        // SAFETY: the new chunk has room for `plan.size` bytes.
+        let heap = unsafe { parts.write(slabs.ptr(nh), plan) };
+        free_item(&mut arena, slabs, h, |_| FreeReason::Removed);
+        if heap > 0 {
+            arena.add_heap(heap as i64);
+        }
+        drop(arena);
+        if let Some(x) = self.table.map.find_mut(self.hash, |&x| x == h) {
+            *x = nh;
+        }
+        let t = &mut *self.table;
+        t.expires = t.expires + new_exp as usize - old_exp as usize;
+        t.by_priority[old_prio as usize] -= 1;
+        t.by_priority[new_prio as usize] += 1;
+        nh
     }
 
     /// Puts an entry taken out of another slot (RENAME, MOVE) under this
@@ -279,281 +511,209 @@ impl<'a> Slot<'a> {
     /// object itself and so keeps its idle time; only the version is new,
     /// because a memcached `cas` against the old name must not succeed on
     /// the new one.
-    pub fn adopt(&mut self, mut e: Entry) -> u64 {
-        let key = self.key;
-        if let Ok(occ) = self.table.map.find_entry(self.hash, |x| &*x.key == key) {
-            let (old, _) = occ.remove();
-            self.forget(&old);
+    pub fn adopt(&mut self, e: Entry) -> u64 {
+        if let Some(h) = self.find() {
+            self.unlink(h);
+            self.free(h, |_| FreeReason::Removed);
         }
-        if *e.key != *key {
-            e.key = key.into();
-        }
-        e.version = self.store.next_version();
-        let version = e.version;
-        self.table.used += e.mem_size() as u64;
-        if e.expire_at != 0 {
-            self.table.expires += 1;
-        }
-        let hasher = &self.store.hasher;
-        self.table.map.insert_unique(self.hash, e, |x| hasher.hash_one(&*x.key));
+        let version = self.store.next_version();
+        let Value::Str(v) = e.value;
+        self.insert(Parts {
+            key: self.key,
+            value: ValueIn::Owned(v),
+            version,
+            access: e.access,
+            lfu: e.lfu,
+            priority: e.priority,
+            fetched: e.fetched,
+            deadline: e.expire_at,
+            idle_ms: e.idle_ms,
+            flags: e.flags,
+        });
         version
     }
 
-    /// Counts an eviction (the entry was taken by [`Slot::remove`]).
-    pub(crate) fn count_eviction(&mut self) {
-        self.stats.evicted += 1;
-    }
-
-    /// Removes the live entry, if any.
+    /// Removes the live item, if any, and hands it over as an [`Entry`].
     pub fn remove(&mut self) -> Option<Entry> {
-        let key = self.key;
-        let occ = self.table.map.find_entry(self.hash, |e| &*e.key == key).ok()?;
-        let (e, _) = occ.remove();
-        self.forget(&e);
-        if e.is_expired(self.now) {
+        let h = self.find()?;
+        self.unlink(h);
+        if self.item(h).is_expired(self.now) {
+            self.free(h, expired_reason);
             self.stats.expired += 1;
             return None;
         }
+        let p = self.slabs().ptr(h);
+        // SAFETY: unlinked but still allocated; freed below.
+        let it = unsafe { Item::at(p) };
+        let mut e = Entry {
+            key: self.key.into(),
+            value: Value::Str(Vec::new()),
+            expire_at: it.expire_at().unwrap_or(0),
+            version: it.version(),
+            flags: it.flags(),
+            idle_ms: match it.expiry() {
+                Expiry::Sliding { idle_ms, .. } => idle_ms,
+                _ => 0,
+            },
+            access: it.access(),
+            priority: it.priority(),
+            lfu: it.lfu_raw(),
+            fetched: it.fetched(),
+        };
+        let inline = it.as_str().filter(|_| it.heap() == 0).map(<[u8]>::to_vec);
+        let value = match inline {
+            Some(v) => v,
+            None => {
+                let heap = it.heap();
+                // SAFETY: the value moves out; the chunk is freed next.
+                let taken = unsafe { take_heap(p) };
+                let mut a = self.slabs().arena(self.arena);
+                a.add_heap(-(heap as i64));
+                drop(a);
+                taken.value.unwrap_or_default()
+            }
+        };
+        e.value = Value::Str(value);
+        self.free(h, |_| FreeReason::Removed);
         Some(e)
     }
-}
 
-/// A live entry opened for writing. Dropping it settles the shard's byte
-/// count against the entry's new size.
-pub struct EntryMut<'a> {
-    entry: &'a mut Entry,
-    expires: &'a mut usize,
-    used: &'a mut u64,
-    store: &'a Store,
-    size_before: usize,
-    now: u64,
-}
-
-impl EntryMut<'_> {
-    pub fn entry(&self) -> &Entry {
-        self.entry
+    /// Removes the live item, if any, without handing it over.
+    pub fn delete(&mut self) -> bool {
+        let Some(h) = self.find() else { return false };
+        self.unlink(h);
+        if self.item(h).is_expired(self.now) {
+            self.free(h, expired_reason);
+            self.stats.expired += 1;
+            return false;
+        }
+        self.free(h, |_| FreeReason::Removed);
+        true
     }
 
-    pub fn value(&self) -> &Value {
-        &self.entry.value
+    /// Evicts the item, if any: returns the bytes freed.
+    pub(crate) fn evict(&mut self) -> Option<u64> {
+        let h = self.find()?;
+        self.unlink(h);
+        let freed = self.free(h, |it| FreeReason::Evicted {
+            fetched: it.fetched(),
+            had_expiry: it.expire_at().is_some(),
+        });
+        self.stats.evicted += 1;
+        Some(freed)
+    }
+}
+
+/// A chunk, or an abort when the reserved range is used up: the store's
+/// equivalent of the allocator failing.
+fn alloc(arena: &mut ArenaGuard<'_>, size: usize) -> u32 {
+    match arena.alloc(size) {
+        Some(h) => h,
+        None => {
+            arena.count_outofmemory(size);
+            tracing::error!("item memory exhausted: the reserved address range is full");
+            std::process::abort()
+        }
+    }
+}
+
+/// A live item opened for writing.
+pub struct EntryMut<'s, 'a> {
+    slot: &'s mut Slot<'a>,
+    h: u32,
+}
+
+impl EntryMut<'_, '_> {
+    pub fn entry(&self) -> Item<'_> {
+        self.slot.item(self.h)
     }
 
-    /// The value, to be changed: the entry gets a new version.
-    pub fn value_mut(&mut self) -> &mut Value {
-        self.entry.version = self.store.next_version();
-        &mut self.entry.value
+    pub fn value(&self) -> ValueRef<'_> {
+        self.entry().value()
+    }
+
+    /// Changes the value with `f`: the item gets a new version. A value on
+    /// the heap is changed where it is, so repeated appends to a large value
+    /// cost what they add.
+    pub fn update_value(&mut self, f: impl FnOnce(&mut Vec<u8>)) -> u64 {
+        let version = self.slot.store.next_version();
+        self.h = self.slot.rebuild(self.h, |p| {
+            let mut v = match std::mem::replace(&mut p.value, ValueIn::Bytes(&[])) {
+                ValueIn::Bytes(b) => b.to_vec(),
+                ValueIn::Owned(v) => v,
+            };
+            f(&mut v);
+            p.value = ValueIn::Owned(v);
+            p.version = version;
+        });
+        version
+    }
+
+    /// Overwrites bytes of the value in place when `f` keeps its length:
+    /// the item gets a new version. Returns false (and changes nothing)
+    /// when the value is on the heap; use [`EntryMut::update_value`] then.
+    pub fn patch_value(&mut self, f: impl FnOnce(&mut [u8])) -> bool {
+        let version = self.slot.store.next_version();
+        let mut m = self.slot.item_mut(self.h);
+        let Some(v) = m.value_in_place() else { return false };
+        f(v);
+        m.set_version(version);
+        true
     }
 
     /// Replaces the value and the flags, keeping the expiry.
     pub fn replace(&mut self, value: Value, flags: u32) -> u64 {
-        self.entry.value = value;
-        self.entry.flags = flags;
-        self.entry.version = self.store.next_version();
-        self.entry.version
+        let version = self.slot.store.next_version();
+        let Value::Str(v) = value;
+        self.h = self.slot.rebuild(self.h, |p| {
+            p.value = ValueIn::Owned(v);
+            p.flags = flags;
+            p.version = version;
+        });
+        version
     }
 
     /// Sets the deadline (Unix ms, 0 for none): a write, with a new version.
     pub fn set_expire(&mut self, expire_at: u64) {
         self.retime(expire_at);
-        self.entry.version = self.store.next_version();
+        let version = self.slot.store.next_version();
+        self.slot.item_mut(self.h).set_version(version);
     }
 
     /// Sets the deadline and keeps the version: memcached's `touch` and
     /// `gat` leave an item's CAS unique as it was.
     pub fn retime(&mut self, expire_at: u64) {
-        match (self.entry.expire_at != 0, expire_at != 0) {
-            (false, true) => *self.expires += 1,
-            (true, false) => *self.expires -= 1,
-            _ => {}
+        if matches!(self.entry().expiry(), Expiry::At(_)) && self.slot.item_mut(self.h).set_deadline_in_place(expire_at)
+        {
+            return;
         }
-        self.entry.expire_at = expire_at;
-        self.entry.idle_ms = 0;
+        self.h = self.slot.rebuild(self.h, |p| {
+            p.deadline = expire_at;
+            p.idle_ms = 0;
+        });
     }
 
     /// Sets the eviction priority. Not a change of the item's data, so the
     /// version stays.
-    pub fn set_priority(&mut self, p: Priority) {
-        self.entry.priority = p;
+    pub fn set_priority(&mut self, prio: Priority) {
+        let old = self.entry().priority();
+        self.slot.item_mut(self.h).set_priority(prio);
+        self.slot.table.by_priority[old as usize] -= 1;
+        self.slot.table.by_priority[prio as usize] += 1;
     }
 
     /// Makes the expiry sliding, `idle_ms` from now: a write, with a new version.
     pub fn set_sliding(&mut self, idle_ms: u32) {
-        self.retime(self.now + idle_ms as u64);
-        self.entry.idle_ms = idle_ms;
-        self.entry.version = self.store.next_version();
+        let version = self.slot.store.next_version();
+        let now = self.slot.now;
+        self.h = self.slot.rebuild(self.h, |p| {
+            p.deadline = now + idle_ms as u64;
+            p.idle_ms = idle_ms;
+            p.version = version;
+        });
     }
 
     pub fn now(&self) -> u64 {
-        self.now
-    }
-}
-
-impl Drop for EntryMut<'_> {
-    fn drop(&mut self) {
-        let after = self.entry.mem_size();
-        *self.used = *self.used + after as u64 - self.size_before as u64;
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    const T0: u64 = 1_700_000_000_000;
-
-    fn put(st: &Store, db: usize, k: &[u8], v: &[u8], expire_at: u64) {
-        let kh = st.hash(k);
-        st.lock(kh)
-            .slot(db, k, kh, T0)
-            .set(Value::Str(v.to_vec()), expire_at, 7);
-    }
-
-    /// The expiry of `k` as seen at `now` without touching it.
-    fn expiry_at(st: &Store, k: &[u8], now: u64) -> Option<Expiry> {
-        let kh = st.hash(k);
-        st.lock(kh).slot(0, k, kh, now).peek().map(|e| e.expiry())
-    }
-
-    fn read_at(st: &Store, k: &[u8], now: u64) -> bool {
-        let kh = st.hash(k);
-        st.lock(kh).slot(0, k, kh, now).read(true).is_some()
-    }
-
-    fn put_sliding(st: &Store, k: &[u8], idle_ms: u32, now: u64) {
-        let kh = st.hash(k);
-        st.lock(kh)
-            .slot(0, k, kh, now)
-            .set_expiry(Value::Str(b"v".to_vec()), Expiry::sliding(idle_ms), 0);
-    }
-
-    #[test]
-    fn sliding_deadline_restarts_on_every_read_and_write() {
-        let st = Store::new(1, T0);
-        put_sliding(&st, b"s", 1000, T0);
-        let sliding = |deadline| {
-            Some(Expiry::Sliding {
-                idle_ms: 1000,
-                deadline,
-            })
-        };
-        assert_eq!(expiry_at(&st, b"s", T0), sliding(T0 + 1000));
-        // A look that is not an access (TTL, EXISTS) leaves the deadline.
-        assert_eq!(expiry_at(&st, b"s", T0 + 900), sliding(T0 + 1000));
-        assert!(read_at(&st, b"s", T0 + 900));
-        assert_eq!(expiry_at(&st, b"s", T0 + 900), sliding(T0 + 1900));
-        // A write through EntryMut restarts it too.
-        let kh = st.hash(b"s");
-        {
-            let mut l = st.lock(kh);
-            let mut slot = l.slot(0, b"s", kh, T0 + 1800);
-            let mut e = slot.get_mut().expect("live");
-            e.replace(Value::Str(b"w".to_vec()), 0);
-        }
-        assert_eq!(expiry_at(&st, b"s", T0 + 1800), sliding(T0 + 2800));
-        // Idle past the deadline: gone, and counted as expired.
-        assert!(!read_at(&st, b"s", T0 + 2801));
-        assert_eq!(st.stats().expired_keys, 1);
-    }
-
-    #[test]
-    fn absolute_deadline_does_not_move_on_access() {
-        let st = Store::new(1, T0);
-        put(&st, 0, b"a", b"v", T0 + 1000);
-        assert!(read_at(&st, b"a", T0 + 900));
-        assert_eq!(expiry_at(&st, b"a", T0 + 900), Some(Expiry::At(T0 + 1000)));
-        assert!(!read_at(&st, b"a", T0 + 1001));
-    }
-
-    #[test]
-    fn sweep_takes_an_idle_sliding_item_but_not_a_used_one() {
-        let st = Store::new(1, T0);
-        put_sliding(&st, b"idle", 1000, T0);
-        put_sliding(&st, b"used", 1000, T0);
-        assert!(read_at(&st, b"used", T0 + 800));
-        assert_eq!(st.expire_step(T0 + 1500, super::super::SHARDS), 1);
-        assert!(expiry_at(&st, b"idle", T0 + 1500).is_none());
-        assert!(expiry_at(&st, b"used", T0 + 1500).is_some());
-    }
-
-    #[test]
-    fn explicit_expiry_changes_replace_sliding() {
-        let st = Store::new(1, T0);
-        put_sliding(&st, b"s", 1000, T0);
-        let kh = st.hash(b"s");
-        st.lock(kh)
-            .slot(0, b"s", kh, T0)
-            .get_mut()
-            .expect("live")
-            .set_expire(T0 + 5000);
-        assert_eq!(expiry_at(&st, b"s", T0), Some(Expiry::At(T0 + 5000)));
-        st.lock(kh)
-            .slot(0, b"s", kh, T0)
-            .get_mut()
-            .expect("live")
-            .set_sliding(200);
-        assert_eq!(
-            expiry_at(&st, b"s", T0 + 100),
-            Some(Expiry::Sliding {
-                idle_ms: 200,
-                deadline: T0 + 200
-            })
-        );
-        st.lock(kh).slot(0, b"s", kh, T0).get_mut().expect("live").set_expire(0);
-        assert_eq!(expiry_at(&st, b"s", T0 + 10_000), Some(Expiry::None));
-        assert_eq!(st.db_info(0).expires, 0);
-    }
-
-    #[test]
-    fn adopt_moves_value_expiry_flags_and_access_under_a_new_key() {
-        let st = Store::new(2, T0);
-        put(&st, 0, b"src", b"v", T0 + 5000);
-        let (ks, kd) = (st.hash(b"src"), st.hash(b"dst"));
-        let mut m = st.lock_many(&[ks, kd]);
-        let e = m.slot(0, b"src", ks, T0).remove().expect("src is live");
-        let old_version = e.version();
-        let v = m.slot(1, b"dst", kd, T0 + 3000).adopt(e);
-        assert!(v > old_version);
-        let mut s = m.slot(1, b"dst", kd, T0 + 3000);
-        let e = s.peek().expect("dst is live");
-        assert_eq!(e.key(), b"dst");
-        assert_eq!(e.as_str(), Some(&b"v"[..]));
-        assert_eq!(e.expire_at(), Some(T0 + 5000));
-        assert_eq!(e.flags(), 7);
-        // The access time came along: three seconds idle, not zero.
-        assert_eq!(e.idle_secs(st.clock_secs(T0 + 3000)), 3);
-        assert!(m.slot(0, b"src", ks, T0).peek().is_none());
-        drop(m);
-        assert_eq!(st.db_info(1).expires, 1);
-        assert_eq!(st.db_info(0).expires, 0);
-    }
-
-    #[test]
-    fn adopt_replaces_an_existing_entry_and_keeps_byte_count_exact() {
-        let st = Store::new(1, T0);
-        put(&st, 0, b"a", b"short", 0);
-        put(&st, 0, b"b", &[b'x'; 1000], T0 + 10);
-        let (ka, kb) = (st.hash(b"a"), st.hash(b"b"));
-        let mut m = st.lock_many(&[ka, kb]);
-        let e = m.slot(0, b"a", ka, T0).remove().expect("a is live");
-        m.slot(0, b"b", kb, T0).adopt(e);
-        drop(m);
-        assert_eq!(st.dbsize(0), 1);
-        assert_eq!(st.db_info(0).expires, 0);
-        let expected = (std::mem::size_of::<Entry>() + 1 + 5) as u64;
-        assert!(st.used_bytes() >= expected && st.used_bytes() < expected + 64);
-    }
-
-    #[test]
-    fn adopt_onto_an_expired_entry_does_not_count_it_twice() {
-        let st = Store::new(1, T0);
-        put(&st, 0, b"a", b"1", 0);
-        put(&st, 0, b"b", b"2", T0 + 1);
-        let (ka, kb) = (st.hash(b"a"), st.hash(b"b"));
-        let mut m = st.lock_many(&[ka, kb]);
-        let e = m.slot(0, b"a", ka, T0 + 10).remove().expect("a is live");
-        m.slot(0, b"b", kb, T0 + 10).adopt(e);
-        drop(m);
-        assert_eq!(st.dbsize(0), 1);
-        assert_eq!(st.db_info(0).expires, 0);
+        self.slot.now
     }
 }

@@ -1,0 +1,618 @@
+//! An item's bytes in its chunk: the header, the optional parts, the key
+//! and the value, laid out so that an item without expiry or flags pays for
+//! neither.
+//!
+//! ```text
+//! offset  field     size
+//! 0       version   8     the CAS unique, new on every write
+//! 8       access    4     store-clock seconds at the last access
+//! 12      lfu       1     logarithmic access counter (LFU policies)
+//! 13      state     1     priority (bits 0..3), fetched since written (bit 3)
+//! 14      layout    1     which of the parts below are present
+//! 15      klen      1     key length when the key is inline
+//! 16      vlen      4     value length
+//! 20      deadline  8     [DEADLINE] Unix ms, absolute or the sliding one
+//!         idle_ms   4     [IDLE] sliding expiry's idle time
+//!         flags     4     [FLAGS] memcached client flags
+//!         key       klen inline, or 16 [EXT_KEY]: a heap block (pointer, length)
+//!         value     vlen inline, or 16 [EXT_VAL]: a heap Vec (pointer, capacity)
+//! ```
+//!
+//! Keys longer than 255 bytes and values that would make the item larger
+//! than the largest chunk live on the heap, and are counted by their
+//! allocated size. Fields are read and written unaligned: chunks start on
+//! 8 bytes, but the header is 20 bytes long.
+
+use super::entry::{Expiry, Priority, Value};
+use super::slab::MAX_CHUNK;
+use std::marker::PhantomData;
+use std::ptr::{read_unaligned as rd, write_unaligned as wr};
+
+pub(crate) const HEADER: usize = 20;
+const VERSION: usize = 0;
+const ACCESS: usize = 8;
+const LFU: usize = 12;
+const STATE: usize = 13;
+const LAYOUT: usize = 14;
+const KLEN: usize = 15;
+const VLEN: usize = 16;
+
+const PRIORITY_MASK: u8 = 0x07;
+const FETCHED: u8 = 0x08;
+
+const DEADLINE: u8 = 1;
+const IDLE: u8 = 2;
+const FLAGS: u8 = 4;
+const EXT_KEY: u8 = 8;
+const EXT_VAL: u8 = 16;
+
+const INLINE_KEY_MAX: usize = 255;
+const EXT: usize = 16;
+
+/// A live item, read in place. Valid while the shard lock that found it is
+/// held, which the borrow of the slot guarantees.
+#[derive(Clone, Copy)]
+pub struct Item<'a> {
+    p: *const u8,
+    _life: PhantomData<&'a [u8]>,
+}
+
+/// A value as stored, borrowed.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ValueRef<'a> {
+    Str(&'a [u8]),
+}
+
+impl ValueRef<'_> {
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            ValueRef::Str(_) => "string",
+        }
+    }
+
+    /// The encoding `OBJECT ENCODING` reports, derived from the content the
+    /// way Redis chooses it for a freshly written value.
+    pub fn encoding(&self) -> &'static str {
+        match self {
+            ValueRef::Str(s) => {
+                if s.len() <= 20 && super::parse_i64_exact(s).is_some() {
+                    "int"
+                } else if s.len() <= 44 {
+                    "embstr"
+                } else {
+                    "raw"
+                }
+            }
+        }
+    }
+
+    pub fn to_value(self) -> Value {
+        match self {
+            ValueRef::Str(s) => Value::Str(s.to_vec()),
+        }
+    }
+}
+
+fn ext_len(layout: u8) -> usize {
+    (if layout & DEADLINE != 0 { 8 } else { 0 })
+        + (if layout & IDLE != 0 { 4 } else { 0 })
+        + (if layout & FLAGS != 0 { 4 } else { 0 })
+}
+
+impl<'a> Item<'a> {
+    /// # Safety
+    /// `p` points at a live item's chunk that outlives `'a` unchanged.
+    pub(crate) unsafe fn at(p: *const u8) -> Item<'a> {
+        Item { p, _life: PhantomData }
+    }
+
+    fn u8_at(&self, off: usize) -> u8 {
+        // SAFETY: the header is inside the chunk.
+        unsafe { *self.p.add(off) }
+    }
+    fn u32_at(&self, off: usize) -> u32 {
+        // SAFETY: offsets come from the layout, inside the chunk.
+        unsafe { rd(self.p.add(off) as *const u32) }
+    }
+    fn u64_at(&self, off: usize) -> u64 {
+        // SAFETY: as above.
+        unsafe { rd(self.p.add(off) as *const u64) }
+    }
+    fn layout(&self) -> u8 {
+        self.u8_at(LAYOUT)
+    }
+    fn key_off(&self) -> usize {
+        HEADER + ext_len(self.layout())
+    }
+    fn value_off(&self) -> usize {
+        self.key_off()
+            + if self.layout() & EXT_KEY != 0 {
+                EXT
+            } else {
+                self.u8_at(KLEN) as usize
+            }
+    }
+
+    pub fn key(&self) -> &'a [u8] {
+        let off = self.key_off();
+        // SAFETY: an inline key follows the optional parts; a heap key is a
+        // (pointer, length) pair made by `write`.
+        unsafe {
+            if self.layout() & EXT_KEY != 0 {
+                let ptr = rd(self.p.add(off) as *const *const u8);
+                let len = rd(self.p.add(off + 8) as *const usize);
+                std::slice::from_raw_parts(ptr, len)
+            } else {
+                std::slice::from_raw_parts(self.p.add(off), self.u8_at(KLEN) as usize)
+            }
+        }
+    }
+
+    pub fn as_str(&self) -> Option<&'a [u8]> {
+        let off = self.value_off();
+        let len = self.u32_at(VLEN) as usize;
+        // SAFETY: as for the key; a heap value is a Vec's (pointer, capacity).
+        unsafe {
+            Some(if self.layout() & EXT_VAL != 0 {
+                let ptr = rd(self.p.add(off) as *const *const u8);
+                std::slice::from_raw_parts(ptr, len)
+            } else {
+                std::slice::from_raw_parts(self.p.add(off), len)
+            })
+        }
+    }
+
+    pub fn value(&self) -> ValueRef<'a> {
+        ValueRef::Str(self.as_str().unwrap_or_default())
+    }
+
+    pub fn version(&self) -> u64 {
+        self.u64_at(VERSION)
+    }
+
+    pub fn flags(&self) -> u32 {
+        let l = self.layout();
+        if l & FLAGS == 0 {
+            return 0;
+        }
+        self.u32_at(HEADER + ext_len(l & (DEADLINE | IDLE)))
+    }
+
+    fn deadline(&self) -> u64 {
+        if self.layout() & DEADLINE == 0 {
+            0
+        } else {
+            self.u64_at(HEADER)
+        }
+    }
+
+    fn idle_ms(&self) -> u32 {
+        let l = self.layout();
+        if l & IDLE == 0 {
+            0
+        } else {
+            self.u32_at(HEADER + ext_len(l & DEADLINE))
+        }
+    }
+
+    /// The deadline, absolute or the current sliding one.
+    pub fn expire_at(&self) -> Option<u64> {
+        match self.deadline() {
+            0 => None,
+            t => Some(t),
+        }
+    }
+
+    pub fn expiry(&self) -> Expiry {
+        match (self.deadline(), self.idle_ms()) {
+            (0, _) => Expiry::None,
+            (t, 0) => Expiry::At(t),
+            (t, idle_ms) => Expiry::Sliding { idle_ms, deadline: t },
+        }
+    }
+
+    pub fn priority(&self) -> Priority {
+        Priority::from_index(self.u8_at(STATE) & PRIORITY_MASK)
+    }
+
+    /// Read since it was last written.
+    pub fn fetched(&self) -> bool {
+        self.u8_at(STATE) & FETCHED != 0
+    }
+
+    pub(crate) fn lfu_raw(&self) -> u8 {
+        self.u8_at(LFU)
+    }
+
+    pub(crate) fn access(&self) -> u32 {
+        self.u32_at(ACCESS)
+    }
+
+    /// The access-frequency counter as of `now_secs` (store clock), decayed
+    /// by the idle minutes since the last access; what OBJECT FREQ reports.
+    pub fn lfu(&self, now_secs: u32) -> u8 {
+        super::entry::lfu_decayed(self.u8_at(LFU), self.access(), now_secs)
+    }
+
+    /// Redis reports a key as expired strictly after its deadline.
+    pub(crate) fn is_expired(&self, now: u64) -> bool {
+        let t = self.deadline();
+        t != 0 && now > t
+    }
+
+    /// Milliseconds left, or None when the item does not expire.
+    pub fn ttl_ms(&self, now: u64) -> Option<u64> {
+        self.expire_at().map(|at| at.saturating_sub(now))
+    }
+
+    /// Seconds since the last access, given the store's clock in seconds.
+    pub fn idle_secs(&self, now_secs: u32) -> u32 {
+        now_secs.saturating_sub(self.access())
+    }
+
+    /// Bytes the item asked for in its chunk.
+    pub(crate) fn size(&self) -> usize {
+        let vpart = if self.layout() & EXT_VAL != 0 {
+            EXT
+        } else {
+            self.u32_at(VLEN) as usize
+        };
+        self.value_off() + vpart
+    }
+
+    /// Bytes the item owns on the heap.
+    pub(crate) fn heap(&self) -> usize {
+        let l = self.layout();
+        let mut n = 0;
+        if l & EXT_KEY != 0 {
+            n += self.key().len();
+        }
+        if l & EXT_VAL != 0 {
+            n += self.u64_at(self.value_off() + 8) as usize;
+        }
+        n
+    }
+}
+
+/// Where a new item's value comes from.
+pub(crate) enum ValueIn<'a> {
+    Bytes(&'a [u8]),
+    /// Kept as the heap block when the item is too large for a chunk.
+    Owned(Vec<u8>),
+}
+
+impl ValueIn<'_> {
+    fn len(&self) -> usize {
+        match self {
+            ValueIn::Bytes(b) => b.len(),
+            ValueIn::Owned(v) => v.len(),
+        }
+    }
+}
+
+/// Everything a new item is made of.
+pub(crate) struct Parts<'a> {
+    pub key: &'a [u8],
+    pub value: ValueIn<'a>,
+    pub version: u64,
+    pub access: u32,
+    pub lfu: u8,
+    pub priority: Priority,
+    pub fetched: bool,
+    /// Unix ms; 0 for none.
+    pub deadline: u64,
+    /// Sliding idle time; 0 when the deadline (if any) is absolute.
+    pub idle_ms: u32,
+    pub flags: u32,
+}
+
+/// The layout and size a set of parts takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Plan {
+    layout: u8,
+    /// Bytes in the chunk.
+    pub size: usize,
+}
+
+impl Plan {
+    /// Some of the item lives on the heap.
+    pub(crate) fn heap(&self) -> bool {
+        self.layout & (EXT_KEY | EXT_VAL) != 0
+    }
+}
+
+impl Parts<'_> {
+    pub(crate) fn plan(&self) -> Plan {
+        let mut layout = 0;
+        if self.deadline != 0 {
+            layout |= DEADLINE;
+            if self.idle_ms != 0 {
+                layout |= IDLE;
+            }
+        }
+        if self.flags != 0 {
+            layout |= FLAGS;
+        }
+        let kpart = if self.key.len() > INLINE_KEY_MAX {
+            layout |= EXT_KEY;
+            EXT
+        } else {
+            self.key.len()
+        };
+        let mut size = HEADER + ext_len(layout) + kpart + self.value.len();
+        if size > MAX_CHUNK {
+            layout |= EXT_VAL;
+            size = size - self.value.len() + EXT;
+        }
+        Plan { layout, size }
+    }
+
+    /// Writes the item into the chunk at `p`, and returns the bytes it
+    /// put on the heap (0 when all of it is inline).
+    ///
+    /// # Safety
+    /// `p` has room for `plan.size` bytes and `plan` is `self.plan()`.
+    pub(crate) unsafe fn write(self, p: *mut u8, plan: Plan) -> usize {
+        let l = plan.layout;
+        let mut heap = 0;
+        wr(p.add(VERSION) as *mut u64, self.version);
+        wr(p.add(ACCESS) as *mut u32, self.access);
+        *p.add(LFU) = self.lfu;
+        *p.add(STATE) = self.priority as u8 | if self.fetched { FETCHED } else { 0 };
+        *p.add(LAYOUT) = l;
+        wr(p.add(VLEN) as *mut u32, self.value.len() as u32);
+        let mut off = HEADER;
+        if l & DEADLINE != 0 {
+            wr(p.add(off) as *mut u64, self.deadline);
+            off += 8;
+        }
+        if l & IDLE != 0 {
+            wr(p.add(off) as *mut u32, self.idle_ms);
+            off += 4;
+        }
+        if l & FLAGS != 0 {
+            wr(p.add(off) as *mut u32, self.flags);
+            off += 4;
+        }
+        if l & EXT_KEY != 0 {
+            let b: Box<[u8]> = self.key.into();
+            heap += b.len();
+            let len = b.len();
+            wr(p.add(off) as *mut *mut u8, Box::into_raw(b) as *mut u8);
+            wr(p.add(off + 8) as *mut usize, len);
+            *p.add(KLEN) = 0;
+            off += EXT;
+        } else {
+            std::ptr::copy_nonoverlapping(self.key.as_ptr(), p.add(off), self.key.len());
+            *p.add(KLEN) = self.key.len() as u8;
+            off += self.key.len();
+        }
+        if l & EXT_VAL != 0 {
+            let v = match self.value {
+                ValueIn::Bytes(b) => b.to_vec(),
+                ValueIn::Owned(v) => v,
+            };
+            heap += v.capacity();
+            let mut v = std::mem::ManuallyDrop::new(v);
+            wr(p.add(off) as *mut *mut u8, v.as_mut_ptr());
+            wr(p.add(off + 8) as *mut usize, v.capacity());
+        } else {
+            let b: &[u8] = match &self.value {
+                ValueIn::Bytes(b) => b,
+                ValueIn::Owned(v) => v,
+            };
+            std::ptr::copy_nonoverlapping(b.as_ptr(), p.add(off), b.len());
+        }
+        heap
+    }
+}
+
+/// Header fields changed in place, under the shard lock.
+pub(crate) struct ItemMut {
+    p: *mut u8,
+}
+
+impl ItemMut {
+    /// # Safety
+    /// `p` points at a live item's chunk, and the caller holds its shard lock.
+    pub(crate) unsafe fn at(p: *mut u8) -> ItemMut {
+        ItemMut { p }
+    }
+
+    fn view(&self) -> Item<'_> {
+        // SAFETY: same chunk, borrowed for as long as `self`.
+        unsafe { Item::at(self.p) }
+    }
+
+    pub(crate) fn set_version(&mut self, v: u64) {
+        // SAFETY: the header is inside the chunk.
+        unsafe { wr(self.p.add(VERSION) as *mut u64, v) }
+    }
+
+    pub(crate) fn set_priority(&mut self, prio: Priority) {
+        // SAFETY: as above.
+        unsafe { *self.p.add(STATE) = (*self.p.add(STATE) & !PRIORITY_MASK) | prio as u8 }
+    }
+
+    /// Counts an access at `now_secs` (see [`super::entry::lfu_step`]), and
+    /// with `fetch`, marks the item read.
+    pub(crate) fn count_access(&mut self, now_secs: u32, r: f64, fetch: bool) {
+        let it = self.view();
+        let lfu = super::entry::lfu_step(it.lfu(now_secs), r);
+        // SAFETY: the header is inside the chunk.
+        unsafe {
+            *self.p.add(LFU) = lfu;
+            wr(self.p.add(ACCESS) as *mut u32, now_secs);
+            if fetch {
+                *self.p.add(STATE) |= FETCHED;
+            }
+        }
+    }
+
+    /// An access: a sliding deadline starts again from `now`.
+    pub(crate) fn slide(&mut self, now: u64) {
+        let idle = self.view().idle_ms();
+        if idle != 0 {
+            // SAFETY: a sliding item has a deadline right after the header.
+            unsafe { wr(self.p.add(HEADER) as *mut u64, now + idle as u64) }
+        }
+    }
+
+    /// Moves the deadline of an item that has one, keeping its kind.
+    pub(crate) fn set_deadline_in_place(&mut self, deadline: u64) -> bool {
+        if self.view().layout() & DEADLINE == 0 || deadline == 0 {
+            return false;
+        }
+        // SAFETY: as in `slide`.
+        unsafe { wr(self.p.add(HEADER) as *mut u64, deadline) };
+        true
+    }
+
+    /// Overwrites the value when its length is unchanged and it is inline:
+    /// the cheap path of SETRANGE and INCR.
+    pub(crate) fn value_in_place(&mut self) -> Option<&mut [u8]> {
+        let it = self.view();
+        if it.layout() & EXT_VAL != 0 {
+            return None;
+        }
+        let (off, len) = (it.value_off(), it.u32_at(VLEN) as usize);
+        // SAFETY: the inline value lies inside the chunk; `&mut self` is the
+        // only access to it while the borrow lasts.
+        Some(unsafe { std::slice::from_raw_parts_mut(self.p.add(off), len) })
+    }
+}
+
+/// The heap parts of an item, taken out of its chunk.
+pub(crate) struct Taken {
+    pub key: Option<Box<[u8]>>,
+    pub value: Option<Vec<u8>>,
+}
+
+/// Takes the heap parts out of the chunk at `p`: afterwards the chunk may be
+/// freed without leaking them. The layout stays, so the item's size is
+/// unchanged; the parts left behind are empty.
+///
+/// # Safety
+/// `p` points at a live item's chunk; its key and value must not be read
+/// through the chunk afterwards.
+pub(crate) unsafe fn take_heap(p: *mut u8) -> Taken {
+    let it = Item::at(p);
+    let l = it.layout();
+    let mut t = Taken { key: None, value: None };
+    if l & EXT_KEY != 0 {
+        let off = it.key_off();
+        let ptr = rd(p.add(off) as *const *mut u8);
+        let len = rd(p.add(off + 8) as *const usize);
+        t.key = Some(Box::from_raw(std::ptr::slice_from_raw_parts_mut(ptr, len)));
+        wr(p.add(off) as *mut *mut u8, std::ptr::NonNull::dangling().as_ptr());
+        wr(p.add(off + 8) as *mut usize, 0);
+    }
+    if l & EXT_VAL != 0 {
+        let off = it.value_off();
+        let ptr = rd(p.add(off) as *const *mut u8);
+        let cap = rd(p.add(off + 8) as *const usize);
+        let len = it.u32_at(VLEN) as usize;
+        t.value = Some(Vec::from_raw_parts(ptr, len, cap));
+        wr(p.add(off) as *mut *mut u8, std::ptr::NonNull::dangling().as_ptr());
+        wr(p.add(off + 8) as *mut usize, 0);
+        wr(p.add(VLEN) as *mut u32, 0);
+    }
+    t
+}
+
+/// Makes a chunk whose bytes were copied elsewhere inert: the heap parts
+/// belong to the copy now, so the chunk no longer names them.
+///
+/// # Safety
+/// `p` points at an item's chunk that no table refers to.
+pub(crate) unsafe fn forget_heap(p: *mut u8) {
+    *p.add(LAYOUT) &= !(EXT_KEY | EXT_VAL);
+    *p.add(KLEN) = 0;
+    wr(p.add(VLEN) as *mut u32, 0);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parts<'a>(key: &'a [u8], value: &'a [u8]) -> Parts<'a> {
+        Parts {
+            key,
+            value: ValueIn::Bytes(value),
+            version: 42,
+            access: 7,
+            lfu: 5,
+            priority: Priority::High,
+            fetched: false,
+            deadline: 0,
+            idle_ms: 0,
+            flags: 0,
+        }
+    }
+
+    fn round_trip(p: Parts<'_>, f: impl FnOnce(Item<'_>)) {
+        let plan = p.plan();
+        let mut buf = vec![0u64; plan.size.div_ceil(8)];
+        let ptr = buf.as_mut_ptr() as *mut u8;
+        // SAFETY: the buffer has `plan.size` bytes.
+        unsafe {
+            p.write(ptr, plan);
+            f(Item::at(ptr));
+            let size = Item::at(ptr).size();
+            drop(take_heap(ptr));
+            assert_eq!(Item::at(ptr).size(), size);
+            assert_eq!(Item::at(ptr).heap(), 0);
+        }
+    }
+
+    #[test]
+    fn a_plain_item_is_header_key_and_value() {
+        let p = parts(b"key:0000000001", &[b'x'; 100]);
+        assert_eq!(p.plan().size, HEADER + 14 + 100);
+        round_trip(p, |it| {
+            assert_eq!(it.key(), b"key:0000000001");
+            assert_eq!(it.as_str().unwrap(), &[b'x'; 100][..]);
+            assert_eq!((it.version(), it.flags(), it.expiry()), (42, 0, Expiry::None));
+            assert_eq!(it.priority(), Priority::High);
+            assert_eq!(it.heap(), 0);
+        });
+    }
+
+    #[test]
+    fn optional_parts_read_back() {
+        let mut p = parts(b"k", b"v");
+        p.deadline = 1_700_000_000_123;
+        p.idle_ms = 500;
+        p.flags = 0xdead_beef;
+        assert_eq!(p.plan().size, HEADER + 16 + 2);
+        round_trip(p, |it| {
+            assert_eq!(
+                it.expiry(),
+                Expiry::Sliding {
+                    idle_ms: 500,
+                    deadline: 1_700_000_000_123
+                }
+            );
+            assert_eq!(it.flags(), 0xdead_beef);
+            assert_eq!((it.key(), it.as_str().unwrap()), (&b"k"[..], &b"v"[..]));
+        });
+        let mut p = parts(b"k", b"v");
+        p.flags = 3;
+        round_trip(p, |it| {
+            assert_eq!((it.flags(), it.expire_at()), (3, None));
+        });
+    }
+
+    #[test]
+    fn long_keys_and_large_values_go_to_the_heap() {
+        let key = vec![b'k'; 300];
+        let value = vec![b'v'; MAX_CHUNK];
+        let p = parts(&key, &value);
+        assert_eq!(p.plan().size, HEADER + EXT + EXT);
+        round_trip(p, |it| {
+            assert_eq!(it.key(), &key[..]);
+            assert_eq!(it.as_str().unwrap(), &value[..]);
+            assert!(it.heap() >= 300 + MAX_CHUNK);
+        });
+    }
+}
