@@ -7,7 +7,7 @@
 mod common;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use ferrocache::store::{Store, Value};
+use ferrocache::store::{EvictionPolicy, Expiry, Limits, Store};
 use std::hint::black_box;
 use std::io::Write;
 use std::sync::Arc;
@@ -41,13 +41,13 @@ fn filled(value_size: usize) -> Store {
 }
 
 /// SET as the string command runs it: the value is copied out of the
-/// request buffer into the entry.
+/// request buffer into the item's chunk.
 fn set(store: &Store, key: &[u8], value: &[u8], expire_at: u64) -> u64 {
     let kh = store.hash(key);
     let mut shard = store.lock(kh);
     shard
         .slot(0, key, kh, NOW)
-        .set(Value::Str(value.to_vec()), expire_at, 0)
+        .set_bytes(value, Expiry::from_deadline(expire_at), 0)
 }
 
 /// GET: the value's length stands for encoding it into the reply.
@@ -195,9 +195,53 @@ fn scan(c: &mut Criterion) {
     g.finish();
 }
 
+/// Writes of new keys into a full store: every write first makes room
+/// (`make_room`, as a denyoom command does), which evicts by the policy
+/// once usage passes the high watermark. Ids give the policy and the
+/// key and value sizes.
+fn eviction_churn(c: &mut Criterion) {
+    let mut g = c.benchmark_group("store_eviction_churn");
+    g.throughput(Throughput::Elements(1));
+    for policy in [
+        EvictionPolicy::AllKeysLru,
+        EvictionPolicy::AllKeysLfu,
+        EvictionPolicy::AllKeysRandom,
+    ] {
+        let store = Store::new(DATABASES, NOW);
+        store.set_limits(Limits {
+            maxmemory: 32 << 20,
+            policy,
+            ..Limits::default()
+        });
+        let value = vec![b'v'; 100];
+        let mut kbuf = Vec::with_capacity(16);
+        let mut fresh = 0u64;
+        // Fill past the limit first, so every measured write churns.
+        while fresh < 400_000 {
+            fresh += 1;
+            kbuf.clear();
+            let _ = write!(kbuf, "key:{fresh:012}");
+            let _ = store.make_room(NOW, policy);
+            set(&store, &kbuf, &value, 0);
+        }
+        let id = format!("{policy:?}/16b/100b").to_lowercase();
+        g.bench_function(BenchmarkId::from_parameter(id), |b| {
+            b.iter(|| {
+                fresh += 1;
+                kbuf.clear();
+                let _ = write!(kbuf, "key:{fresh:012}");
+                let _ = black_box(store.make_room(NOW, policy));
+                set(&store, black_box(&kbuf), black_box(&value), 0)
+            })
+        });
+        assert!(store.stats().evicted_keys > 0, "the churn evicted");
+    }
+    g.finish();
+}
+
 criterion_group! {
     name = benches;
     config = common::config();
-    targets = get_set, contended, scan
+    targets = get_set, contended, scan, eviction_churn
 }
 criterion_main!(benches);
