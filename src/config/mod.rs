@@ -4,7 +4,7 @@
 
 mod settings;
 
-pub use settings::Settings;
+pub use settings::{SetError, Settings};
 
 use clap::Parser;
 use std::path::PathBuf;
