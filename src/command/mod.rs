@@ -246,8 +246,9 @@ impl Ctx<'_> {
     }
 }
 
-/// Looks up and runs one request. Unknown commands and arity errors are
-/// answered here, in Redis's words.
+/// Looks up and runs one request. Unknown commands, arity errors and
+/// `denyoom` commands refused for memory are answered here, in Redis's
+/// words.
 pub fn execute(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> Option<&'static CommandSpec> {
     let Some(spec) = lookup(args[0]) else {
         ctx.error(&errors::unknown_command(args));
@@ -256,6 +257,16 @@ pub fn execute(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> Option<&'static CommandSpec
     if !spec.arity_ok(args.len()) {
         ctx.error(&errors::wrong_arity(spec.name));
         return Some(spec);
+    }
+    // As Redis does: a command that may add memory first makes room by the
+    // policy, and is refused when there is none to make. Commands that
+    // free or only read memory run whatever the usage.
+    if spec.has(flags::DENYOOM) {
+        let store = &ctx.srv.store;
+        if store.make_room(ctx.now, store.limits().policy).is_err() {
+            ctx.error(errors::OOM);
+            return Some(spec);
+        }
     }
     (spec.handler)(ctx, args);
     Some(spec)
@@ -304,6 +315,116 @@ mod tests {
         assert_eq!(lookup(b"GeT").map(|c| c.name), Some("get"));
         assert!(lookup(b"nosuchcommand").is_none());
         assert!(lookup(&[b'a'; 100]).is_none());
+    }
+
+    /// The commands that carry `denyoom` in Redis 7's command table, among
+    /// those ferrocache has.
+    const REDIS_DENYOOM: &[&str] = &[
+        "append",
+        "copy",
+        "decr",
+        "decrby",
+        "getset",
+        "incr",
+        "incrby",
+        "incrbyfloat",
+        "mset",
+        "msetnx",
+        "psetex",
+        "set",
+        "setex",
+        "setnx",
+        "setrange",
+    ];
+
+    #[test]
+    fn denyoom_flags_match_redis_7() {
+        let mut have: Vec<&str> = all()
+            .flat_map(|c| std::iter::once(c).chain(c.subcommands))
+            .filter(|c| c.has(flags::DENYOOM))
+            .map(|c| c.name)
+            .collect();
+        have.sort();
+        assert_eq!(have, REDIS_DENYOOM);
+    }
+
+    /// Runs RESP commands against one server with no listeners.
+    struct Harness {
+        srv: Server,
+        client: Client,
+    }
+
+    impl Harness {
+        fn new() -> Harness {
+            let srv = Server::new(crate::config::Config::default());
+            let addr = "127.0.0.1:1".parse().expect("literal address");
+            let handle = srv
+                .clients
+                .register(crate::server::Proto::Resp, addr, addr, srv.start_ms, &srv.shutdown);
+            Harness {
+                client: Client::new(handle),
+                srv,
+            }
+        }
+
+        fn run(&mut self, line: &str) -> String {
+            let args: Vec<&[u8]> = line.split(' ').map(str::as_bytes).collect();
+            let mut buf = Vec::new();
+            let mut ctx = Ctx {
+                srv: &self.srv,
+                client: &mut self.client,
+                out: Reply::new(&mut buf, false),
+                now: self.srv.start_ms,
+            };
+            execute(&mut ctx, &args);
+            String::from_utf8_lossy(&buf).into_owned()
+        }
+    }
+
+    const OOM_REPLY: &str = "-OOM command not allowed when used memory > 'maxmemory'.\r\n";
+
+    #[test]
+    fn denyoom_command_over_maxmemory_with_noeviction_is_refused_and_not_run() {
+        let mut h = Harness::new();
+        h.srv.set_config(&[("maxmemory", "1")]).expect("known setting");
+        assert_eq!(h.run("SET a 1"), "+OK\r\n", "under the limit before the first write");
+        assert_eq!(h.run("SET b 2"), OOM_REPLY);
+        assert_eq!(h.run("APPEND a x"), OOM_REPLY);
+        assert_eq!(h.run("INCR a"), OOM_REPLY);
+        assert_eq!(h.run("EXISTS b"), ":0\r\n", "the refused SET did not run");
+        // Reads and commands that free memory still run.
+        assert_eq!(h.run("GET a"), "$1\r\n1\r\n");
+        assert_eq!(h.run("EXPIRE a 100"), ":1\r\n");
+        assert_eq!(h.run("DEL a"), ":1\r\n");
+        assert_eq!(h.run("SET b 2"), "+OK\r\n", "room again once freed");
+    }
+
+    #[test]
+    fn denyoom_command_over_maxmemory_with_an_eviction_policy_evicts_and_runs() {
+        let mut h = Harness::new();
+        h.srv
+            .set_config(&[("maxmemory", "1"), ("maxmemory-policy", "allkeys-lru")])
+            .expect("known settings");
+        assert_eq!(h.run("SET a 1"), "+OK\r\n");
+        assert_eq!(h.run("SET b 2"), "+OK\r\n");
+        assert_eq!(h.run("EXISTS a"), ":0\r\n", "a was evicted to make room");
+        assert_eq!(h.srv.store.stats().evicted_keys, 1);
+    }
+
+    #[test]
+    fn no_maxmemory_means_no_oom() {
+        let mut h = Harness::new();
+        for i in 0..100 {
+            assert_eq!(h.run(&format!("SET k{i} v")), "+OK\r\n");
+        }
+    }
+
+    #[test]
+    fn arity_error_comes_before_the_memory_check() {
+        let mut h = Harness::new();
+        h.srv.set_config(&[("maxmemory", "1")]).expect("known setting");
+        h.run("SET a 1");
+        assert_eq!(h.run("SET b"), "-ERR wrong number of arguments for 'set' command\r\n");
     }
 
     #[test]
