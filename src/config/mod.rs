@@ -4,7 +4,7 @@
 
 mod settings;
 
-pub use settings::{SetError, Settings};
+pub use settings::{policy_name, SetError, Settings};
 
 use clap::Parser;
 use std::path::PathBuf;

@@ -99,6 +99,20 @@ const POLICIES: &[&str] = &[
     "allkeys-random",
     "noeviction",
 ];
+/// The `maxmemory-policy` word for a policy, as CONFIG GET and INFO spell it.
+pub fn policy_name(policy: EvictionPolicy) -> &'static str {
+    match policy {
+        EvictionPolicy::NoEviction => "noeviction",
+        EvictionPolicy::AllKeysLru => "allkeys-lru",
+        EvictionPolicy::VolatileLru => "volatile-lru",
+        EvictionPolicy::AllKeysLfu => "allkeys-lfu",
+        EvictionPolicy::VolatileLfu => "volatile-lfu",
+        EvictionPolicy::AllKeysRandom => "allkeys-random",
+        EvictionPolicy::VolatileRandom => "volatile-random",
+        EvictionPolicy::VolatileTtl => "volatile-ttl",
+    }
+}
+
 const SHUTDOWN: &[&str] = &["default", "save", "nosave", "now", "force"];
 const B: Kind = Bool;
 const STR: Kind = Str;
@@ -1085,6 +1099,10 @@ mod tests {
             }
         );
         assert!(Settings::affects_limits("MAXMEMORY-samples"));
+        for name in POLICIES {
+            let policy = EvictionPolicy::parse(name).expect("a policy the store knows");
+            assert_eq!(policy_name(policy), *name);
+        }
         assert!(!Settings::affects_limits("hz"));
     }
 
