@@ -383,19 +383,37 @@ mod tests {
 
     const OOM_REPLY: &str = "-OOM command not allowed when used memory > 'maxmemory'.\r\n";
 
+    /// Sets `key:N` to 1000-byte values, at most `limit` of them, until a
+    /// reply is not +OK; returns how many were stored and that reply. The
+    /// store notices usage in steps (its accounting is checked every so
+    /// many KB), so tests fill rather than count bytes.
+    fn fill(h: &mut Harness, limit: usize) -> (usize, Option<String>) {
+        let value = "v".repeat(1000);
+        for i in 0..limit {
+            let reply = h.run(&format!("SET key:{i} {value}"));
+            if reply != "+OK\r\n" {
+                return (i, Some(reply));
+            }
+        }
+        (limit, None)
+    }
+
     #[test]
     fn denyoom_command_over_maxmemory_with_noeviction_is_refused_and_not_run() {
         let mut h = Harness::new();
-        h.srv.set_config(&[("maxmemory", "1")]).expect("known setting");
-        assert_eq!(h.run("SET a 1"), "+OK\r\n", "under the limit before the first write");
+        h.srv.set_config(&[("maxmemory", "1mb")]).expect("known setting");
+        let (stored, refused) = fill(&mut h, 20_000);
+        assert_eq!(refused.as_deref(), Some(OOM_REPLY), "after {stored} SETs");
         assert_eq!(h.run("SET b 2"), OOM_REPLY);
-        assert_eq!(h.run("APPEND a x"), OOM_REPLY);
-        assert_eq!(h.run("INCR a"), OOM_REPLY);
+        assert_eq!(h.run("APPEND key:0 x"), OOM_REPLY);
+        assert_eq!(h.run("INCR n"), OOM_REPLY);
         assert_eq!(h.run("EXISTS b"), ":0\r\n", "the refused SET did not run");
         // Reads and commands that free memory still run.
-        assert_eq!(h.run("GET a"), "$1\r\n1\r\n");
-        assert_eq!(h.run("EXPIRE a 100"), ":1\r\n");
-        assert_eq!(h.run("DEL a"), ":1\r\n");
+        assert!(h.run("GET key:0").starts_with("$1000\r\n"));
+        assert_eq!(h.run("EXPIRE key:0 100"), ":1\r\n");
+        for i in 0..stored / 2 {
+            assert_eq!(h.run(&format!("DEL key:{i}")), ":1\r\n");
+        }
         assert_eq!(h.run("SET b 2"), "+OK\r\n", "room again once freed");
     }
 
@@ -403,12 +421,12 @@ mod tests {
     fn denyoom_command_over_maxmemory_with_an_eviction_policy_evicts_and_runs() {
         let mut h = Harness::new();
         h.srv
-            .set_config(&[("maxmemory", "1"), ("maxmemory-policy", "allkeys-lru")])
+            .set_config(&[("maxmemory", "1mb"), ("maxmemory-policy", "allkeys-lru")])
             .expect("known settings");
-        assert_eq!(h.run("SET a 1"), "+OK\r\n");
-        assert_eq!(h.run("SET b 2"), "+OK\r\n");
-        assert_eq!(h.run("EXISTS a"), ":0\r\n", "a was evicted to make room");
-        assert_eq!(h.srv.store.stats().evicted_keys, 1);
+        // Three times the limit.
+        assert_eq!(fill(&mut h, 3 * 1024), (3 * 1024, None));
+        assert!(h.srv.store.stats().evicted_keys > 0);
+        assert!(h.srv.store.dbsize(0) < 2 * 1024);
     }
 
     #[test]
@@ -422,8 +440,8 @@ mod tests {
     #[test]
     fn arity_error_comes_before_the_memory_check() {
         let mut h = Harness::new();
-        h.srv.set_config(&[("maxmemory", "1")]).expect("known setting");
-        h.run("SET a 1");
+        h.srv.set_config(&[("maxmemory", "1mb")]).expect("known setting");
+        fill(&mut h, 20_000);
         assert_eq!(h.run("SET b"), "-ERR wrong number of arguments for 'set' command\r\n");
     }
 

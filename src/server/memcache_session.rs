@@ -584,11 +584,10 @@ mod tests {
         assert_eq!(change_of(0, NOW), ExpireChange::Persist);
     }
 
-    /// A session on a server with no listeners, limited to one byte so
-    /// that the first item fills it.
-    fn full_session(settings: &[(&str, &str)]) -> MemcacheSession {
+    /// A session on a server with no listeners and a 1mb limit.
+    fn limited_session(settings: &[(&str, &str)]) -> MemcacheSession {
         let srv = Arc::new(Server::new(crate::config::Config::default()));
-        srv.set_config(&[("maxmemory", "1")]).expect("known setting");
+        srv.set_config(&[("maxmemory", "1mb")]).expect("known setting");
         srv.set_config(settings).expect("known settings");
         let addr = "127.0.0.1:1".parse().expect("literal address");
         let handle = srv
@@ -604,24 +603,45 @@ mod tests {
         String::from_utf8_lossy(&out).into_owned()
     }
 
+    /// Sets `item:N` to 1000-byte values, at most `limit` of them, until a
+    /// reply is not STORED; returns how many were stored and that reply.
+    /// The store notices usage in steps, so tests fill rather than count
+    /// bytes.
+    fn fill(s: &mut MemcacheSession, limit: usize) -> (usize, Option<String>) {
+        let value = "m".repeat(1000);
+        for i in 0..limit {
+            let reply = send(s, &format!("set item:{i} 0 0 1000\r\n{value}\r\n"));
+            if reply != "STORED\r\n" {
+                return (i, Some(reply));
+            }
+        }
+        (limit, None)
+    }
+
+    const NO_MEMORY: &str = "SERVER_ERROR out of memory storing object\r\n";
+
     #[test]
     fn full_store_evicts_for_memcached_writes_even_with_noeviction_on_the_redis_side() {
-        let mut s = full_session(&[]);
-        assert_eq!(send(&mut s, "set a 0 0 1\r\nx\r\n"), "STORED\r\n");
-        assert_eq!(send(&mut s, "set b 0 0 1\r\ny\r\n"), "STORED\r\n");
-        assert_eq!(send(&mut s, "get a b\r\n"), "VALUE b 0 1\r\ny\r\nEND\r\n");
-        assert_eq!(s.srv.store.stats().evicted_keys, 1);
+        let mut s = limited_session(&[]);
+        assert_eq!(fill(&mut s, 3 * 1024), (3 * 1024, None));
+        assert!(s.srv.store.stats().evicted_keys > 0);
+        assert_eq!(
+            send(&mut s, "get item:3071\r\n").lines().next(),
+            Some("VALUE item:3071 0 1000")
+        );
     }
 
     #[test]
     fn full_store_with_evictions_disabled_answers_out_of_memory_and_stays_in_step() {
-        let mut s = full_session(&[("memcache-evictions", "no")]);
+        let mut s = limited_session(&[("memcache-evictions", "no")]);
         assert_eq!(send(&mut s, "set a 0 0 1\r\nx\r\n"), "STORED\r\n");
+        let (stored, refused) = fill(&mut s, 20_000);
+        assert_eq!(refused.as_deref(), Some(NO_MEMORY), "after {stored} sets");
         // The refused set's data block is consumed: the get after it is
         // read as a command, not as data.
         assert_eq!(
             send(&mut s, "add b 0 0 3\r\nget\r\nget a\r\n"),
-            "SERVER_ERROR out of memory storing object\r\nVALUE a 0 1\r\nx\r\nEND\r\n"
+            format!("{NO_MEMORY}VALUE a 0 1\r\nx\r\nEND\r\n")
         );
         for verb in ["replace a", "append a", "prepend a", "cas a"] {
             let line = if verb.starts_with("cas") {
@@ -629,11 +649,7 @@ mod tests {
             } else {
                 format!("{verb} 0 0 1")
             };
-            assert_eq!(
-                send(&mut s, &format!("{line}\r\nz\r\n")),
-                "SERVER_ERROR out of memory storing object\r\n",
-                "{verb}"
-            );
+            assert_eq!(send(&mut s, &format!("{line}\r\nz\r\n")), NO_MEMORY, "{verb}");
         }
         assert_eq!(
             send(&mut s, "set b 0 0 1 noreply\r\ny\r\n"),
@@ -644,25 +660,27 @@ mod tests {
             send(&mut s, "stats\r\n")
                 .lines()
                 .find(|l| l.starts_with("STAT store_no_memory")),
-            Some("STAT store_no_memory 6")
+            Some("STAT store_no_memory 7")
         );
         // A set that fails must not leave the old value readable.
-        assert_eq!(
-            send(&mut s, "set a 0 0 1\r\nw\r\n"),
-            "SERVER_ERROR out of memory storing object\r\n"
-        );
+        assert_eq!(send(&mut s, "set a 0 0 1\r\nw\r\n"), NO_MEMORY);
         assert_eq!(send(&mut s, "get a\r\n"), "END\r\n");
+        for i in 0..stored / 2 {
+            assert_eq!(send(&mut s, &format!("delete item:{i}\r\n")), "DELETED\r\n");
+        }
         assert_eq!(
             send(&mut s, "set a 0 0 1\r\nw\r\n"),
             "STORED\r\n",
             "room again once freed"
         );
+        assert_eq!(s.srv.store.stats().evicted_keys, 0);
     }
 
     #[test]
     fn full_store_with_evictions_disabled_refuses_only_an_incr_that_lengthens_the_number() {
-        let mut s = full_session(&[("memcache-evictions", "no")]);
+        let mut s = limited_session(&[("memcache-evictions", "no")]);
         assert_eq!(send(&mut s, "set n 0 0 1\r\n8\r\n"), "STORED\r\n");
+        assert_eq!(fill(&mut s, 20_000).1.as_deref(), Some(NO_MEMORY));
         assert_eq!(send(&mut s, "incr n 1\r\n"), "9\r\n", "same length: rewritten in place");
         assert_eq!(send(&mut s, "incr n 1\r\n"), "SERVER_ERROR out of memory\r\n");
         assert_eq!(send(&mut s, "decr n 5\r\n"), "4\r\n");
@@ -671,7 +689,7 @@ mod tests {
 
     #[test]
     fn write_policy_follows_the_redis_policy_unless_it_is_noeviction() {
-        let s = full_session(&[("maxmemory-policy", "allkeys-random")]);
+        let s = limited_session(&[("maxmemory-policy", "allkeys-random")]);
         assert_eq!(write_policy(&s.srv), EvictionPolicy::AllKeysRandom);
         s.srv.set_config(&[("maxmemory-policy", "noeviction")]).unwrap();
         assert_eq!(write_policy(&s.srv), EvictionPolicy::AllKeysLru);
@@ -681,12 +699,12 @@ mod tests {
 
     #[test]
     fn stats_report_the_limit_and_the_eviction_setting() {
-        let mut s = full_session(&[("memcache-evictions", "no")]);
+        let mut s = limited_session(&[("memcache-evictions", "no")]);
         let stats = send(&mut s, "stats\r\n");
-        assert!(stats.contains("STAT limit_maxbytes 1\r\n"), "{stats}");
+        assert!(stats.contains("STAT limit_maxbytes 1048576\r\n"), "{stats}");
         assert!(stats.contains("STAT evictions 0\r\n"), "{stats}");
         let settings = send(&mut s, "stats settings\r\n");
-        assert!(settings.contains("STAT maxbytes 1\r\n"), "{settings}");
+        assert!(settings.contains("STAT maxbytes 1048576\r\n"), "{settings}");
         assert!(settings.contains("STAT evictions off\r\n"), "{settings}");
     }
 }
