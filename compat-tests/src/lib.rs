@@ -255,6 +255,11 @@ impl Server {
         self.child.id()
     }
 
+    /// The config file written for [`Options::config_file`], if any.
+    pub fn config_path(&self) -> Option<&std::path::Path> {
+        self.config_path.as_deref()
+    }
+
     /// Lines the server has written to stderr since the last call.
     pub fn log_lines(&self) -> Vec<String> {
         self.stderr.try_iter().collect()

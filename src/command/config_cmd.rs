@@ -93,7 +93,7 @@ fn set(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
         })
         .collect();
     let pairs: Vec<(&str, &str)> = owned.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
-    match ctx.srv.settings.set_many(&pairs) {
+    match ctx.srv.set_config(&pairs) {
         Ok(()) => ctx.out.ok(),
         Err(e) => ctx.error(&e.message()),
     }

@@ -15,6 +15,9 @@ pub const OFFSET_OUT_OF_RANGE: &str = "ERR offset is out of range";
 pub const INVALID_CURSOR: &str = "ERR invalid cursor";
 pub const SAME_OBJECT: &str = "ERR source and destination objects are the same";
 pub const NOT_POSITIVE_COUNT: &str = "ERR value is out of range, must be positive";
+/// A `denyoom` command while memory is over `maxmemory` and the policy
+/// cannot free any.
+pub const OOM: &str = "OOM command not allowed when used memory > 'maxmemory'.";
 
 pub fn wrong_arity(fullname: &str) -> String {
     format!("ERR wrong number of arguments for '{fullname}' command")

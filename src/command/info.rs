@@ -231,10 +231,11 @@ fn system_memory() -> u64 {
 }
 
 fn memory(srv: &Server, s: &mut Section<'_>) {
-    let used = srv.store.used_bytes();
+    let mem = srv.store.memory();
+    let used = mem.used;
     let peak = srv.stats.used_memory_peak.fetch_max(used, Ordering::Relaxed).max(used);
     let rss = rss_bytes();
-    let maxmemory = srv.settings.maxmemory();
+    let limits = srv.store.limits();
     let total = system_memory();
     let perc = |a: u64, b: u64| if b == 0 { 0.0 } else { a as f64 * 100.0 / b as f64 };
     s.title("Memory");
@@ -245,19 +246,20 @@ fn memory(srv: &Server, s: &mut Section<'_>) {
     s.field("used_memory_peak", peak);
     s.field("used_memory_peak_human", human_bytes(peak));
     s.field("used_memory_peak_perc", format!("{:.2}%", perc(used, peak)));
-    s.field("used_memory_overhead", 0);
+    s.field("used_memory_overhead", mem.overhead);
     s.field("used_memory_startup", 0);
-    s.field("used_memory_dataset", used);
-    s.field("used_memory_dataset_perc", format!("{:.2}%", perc(used, used)));
+    s.field("used_memory_dataset", mem.dataset);
+    // Redis: dataset / (used - startup); startup is 0 here.
+    s.field("used_memory_dataset_perc", format!("{:.2}%", perc(mem.dataset, used)));
     s.field("total_system_memory", total);
     s.field("total_system_memory_human", human_bytes(total));
     s.field("used_memory_lua", 31744);
     s.field("used_memory_lua_human", human_bytes(31744));
     s.field("used_memory_scripts", 0);
     s.field("used_memory_scripts_human", "0B");
-    s.field("maxmemory", maxmemory);
-    s.field("maxmemory_human", human_bytes(maxmemory));
-    s.field("maxmemory_policy", srv.settings.maxmemory_policy());
+    s.field("maxmemory", limits.maxmemory);
+    s.field("maxmemory_human", human_bytes(limits.maxmemory));
+    s.field("maxmemory_policy", crate::config::policy_name(limits.policy));
     let frag = if used == 0 { 0.0 } else { rss as f64 / used as f64 };
     s.field("mem_fragmentation_ratio", format!("{frag:.2}"));
     s.field("mem_fragmentation_bytes", rss as i64 - used as i64);
@@ -535,18 +537,46 @@ mod tests {
     }
 
     #[test]
+    fn memory_fields_come_from_the_store_report() {
+        let srv = Server::new(Config::default());
+        let now = srv.clock.now_ms();
+        for i in 0..100u32 {
+            let key = format!("k{i}");
+            let kh = srv.store.hash(key.as_bytes());
+            srv.store
+                .lock(kh)
+                .slot(0, key.as_bytes(), kh, now)
+                .set(Value::Str(vec![b'v'; 100]), 0, 0);
+        }
+        let mem = srv.store.memory();
+        let f = fields(&render(&srv, &["memory".into()], now));
+        let get = |k: &str| f.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap();
+        assert_eq!(get("used_memory"), mem.used.to_string());
+        assert_eq!(get("used_memory_human"), human_bytes(mem.used));
+        assert_eq!(get("used_memory_dataset"), mem.dataset.to_string());
+        assert_eq!(get("used_memory_overhead"), mem.overhead.to_string());
+        let perc = mem.dataset as f64 * 100.0 / mem.used as f64;
+        assert_eq!(get("used_memory_dataset_perc"), format!("{perc:.2}%"));
+        let frag = get("mem_fragmentation_ratio");
+        let (_, decimals) = frag.split_once('.').unwrap();
+        assert_eq!(decimals.len(), 2, "{frag}");
+        assert_eq!(get("maxmemory"), "0");
+    }
+
+    #[test]
     fn memory_and_cpu_fields_are_formatted_like_redis() {
         assert_eq!(human_bytes(0), "0B");
         assert_eq!(human_bytes(1023), "1023B");
         assert_eq!(human_bytes(1536), "1.50K");
         assert_eq!(human_bytes(3 << 30), "3.00G");
         let srv = Server::new(Config::default());
-        srv.settings.set("maxmemory", "1mb").unwrap();
+        srv.set_config(&[("maxmemory", "1mb"), ("maxmemory-policy", "allkeys-lfu")])
+            .unwrap();
         let f = fields(&render(&srv, &["memory".into(), "cpu".into()], 0));
         let get = |k: &str| f.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap();
         assert_eq!(get("maxmemory"), "1048576");
         assert_eq!(get("maxmemory_human"), "1.00M");
-        assert_eq!(get("maxmemory_policy"), "noeviction");
+        assert_eq!(get("maxmemory_policy"), "allkeys-lfu");
         let sys = get("used_cpu_sys");
         let (secs, micros) = sys.split_once('.').unwrap();
         assert!(secs.parse::<u64>().is_ok() && micros.len() == 6, "{sys}");

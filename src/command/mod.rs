@@ -246,8 +246,9 @@ impl Ctx<'_> {
     }
 }
 
-/// Looks up and runs one request. Unknown commands and arity errors are
-/// answered here, in Redis's words.
+/// Looks up and runs one request. Unknown commands, arity errors and
+/// `denyoom` commands refused for memory are answered here, in Redis's
+/// words.
 pub fn execute(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> Option<&'static CommandSpec> {
     let Some(spec) = lookup(args[0]) else {
         ctx.error(&errors::unknown_command(args));
@@ -256,6 +257,16 @@ pub fn execute(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> Option<&'static CommandSpec
     if !spec.arity_ok(args.len()) {
         ctx.error(&errors::wrong_arity(spec.name));
         return Some(spec);
+    }
+    // As Redis does: a command that may add memory first makes room by the
+    // policy, and is refused when there is none to make. Commands that
+    // free or only read memory run whatever the usage.
+    if spec.has(flags::DENYOOM) {
+        let store = &ctx.srv.store;
+        if store.make_room(ctx.now, store.limits().policy).is_err() {
+            ctx.error(errors::OOM);
+            return Some(spec);
+        }
     }
     (spec.handler)(ctx, args);
     Some(spec)
@@ -304,6 +315,134 @@ mod tests {
         assert_eq!(lookup(b"GeT").map(|c| c.name), Some("get"));
         assert!(lookup(b"nosuchcommand").is_none());
         assert!(lookup(&[b'a'; 100]).is_none());
+    }
+
+    /// The commands that carry `denyoom` in Redis 7's command table, among
+    /// those ferrocache has.
+    const REDIS_DENYOOM: &[&str] = &[
+        "append",
+        "copy",
+        "decr",
+        "decrby",
+        "getset",
+        "incr",
+        "incrby",
+        "incrbyfloat",
+        "mset",
+        "msetnx",
+        "psetex",
+        "set",
+        "setex",
+        "setnx",
+        "setrange",
+    ];
+
+    #[test]
+    fn denyoom_flags_match_redis_7() {
+        let mut have: Vec<&str> = all()
+            .flat_map(|c| std::iter::once(c).chain(c.subcommands))
+            .filter(|c| c.has(flags::DENYOOM))
+            .map(|c| c.name)
+            .collect();
+        have.sort();
+        assert_eq!(have, REDIS_DENYOOM);
+    }
+
+    /// Runs RESP commands against one server with no listeners.
+    struct Harness {
+        srv: Server,
+        client: Client,
+    }
+
+    impl Harness {
+        fn new() -> Harness {
+            let srv = Server::new(crate::config::Config::default());
+            let addr = "127.0.0.1:1".parse().expect("literal address");
+            let handle = srv
+                .clients
+                .register(crate::server::Proto::Resp, addr, addr, srv.start_ms, &srv.shutdown);
+            Harness {
+                client: Client::new(handle),
+                srv,
+            }
+        }
+
+        fn run(&mut self, line: &str) -> String {
+            let args: Vec<&[u8]> = line.split(' ').map(str::as_bytes).collect();
+            let mut buf = Vec::new();
+            let mut ctx = Ctx {
+                srv: &self.srv,
+                client: &mut self.client,
+                out: Reply::new(&mut buf, false),
+                now: self.srv.start_ms,
+            };
+            execute(&mut ctx, &args);
+            String::from_utf8_lossy(&buf).into_owned()
+        }
+    }
+
+    const OOM_REPLY: &str = "-OOM command not allowed when used memory > 'maxmemory'.\r\n";
+
+    /// Sets `key:N` to 1000-byte values, at most `limit` of them, until a
+    /// reply is not +OK; returns how many were stored and that reply. The
+    /// store notices usage in steps (its accounting is checked every so
+    /// many KB), so tests fill rather than count bytes.
+    fn fill(h: &mut Harness, limit: usize) -> (usize, Option<String>) {
+        let value = "v".repeat(1000);
+        for i in 0..limit {
+            let reply = h.run(&format!("SET key:{i} {value}"));
+            if reply != "+OK\r\n" {
+                return (i, Some(reply));
+            }
+        }
+        (limit, None)
+    }
+
+    #[test]
+    fn denyoom_command_over_maxmemory_with_noeviction_is_refused_and_not_run() {
+        let mut h = Harness::new();
+        h.srv.set_config(&[("maxmemory", "1mb")]).expect("known setting");
+        let (stored, refused) = fill(&mut h, 20_000);
+        assert_eq!(refused.as_deref(), Some(OOM_REPLY), "after {stored} SETs");
+        assert_eq!(h.run("SET b 2"), OOM_REPLY);
+        assert_eq!(h.run("APPEND key:0 x"), OOM_REPLY);
+        assert_eq!(h.run("INCR n"), OOM_REPLY);
+        assert_eq!(h.run("EXISTS b"), ":0\r\n", "the refused SET did not run");
+        // Reads and commands that free memory still run.
+        assert!(h.run("GET key:0").starts_with("$1000\r\n"));
+        assert_eq!(h.run("EXPIRE key:0 100"), ":1\r\n");
+        for i in 0..stored / 2 {
+            assert_eq!(h.run(&format!("DEL key:{i}")), ":1\r\n");
+        }
+        assert_eq!(h.run("SET b 2"), "+OK\r\n", "room again once freed");
+    }
+
+    #[test]
+    fn denyoom_command_over_maxmemory_with_an_eviction_policy_evicts_and_runs() {
+        let mut h = Harness::new();
+        h.srv
+            .set_config(&[("maxmemory", "1mb"), ("maxmemory-policy", "allkeys-lru")])
+            .expect("known settings");
+        // Three times the limit.
+        assert_eq!(fill(&mut h, 3 * 1024), (3 * 1024, None));
+        assert!(h.srv.store.stats().evicted_keys > 0);
+        assert!(h.srv.store.dbsize(0) < 2 * 1024);
+    }
+
+    #[test]
+    fn no_maxmemory_means_no_oom() {
+        let mut h = Harness::new();
+        for i in 0..100 {
+            assert_eq!(h.run(&format!("SET k{i} v")), "+OK\r\n");
+        }
+    }
+
+    #[test]
+    fn arity_error_comes_before_the_memory_check() {
+        let mut h = Harness::new();
+        h.srv.set_config(&[("maxmemory", "1mb")]).expect("known setting");
+        fill(&mut h, 20_000);
+        assert_eq!(h.run("SET b"), "-ERR wrong number of arguments for 'set' command\r\n");
     }
 
     #[test]

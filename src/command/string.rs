@@ -458,7 +458,7 @@ pub enum IncrOutcome {
 /// Reads a value as memcached's `safe_strtoull` does: optional leading
 /// space and sign, digits, then the end or a space; a negative number is
 /// refused unless it wraps to a value below 2^63.
-fn parse_u64_memcached(b: &[u8]) -> Option<u64> {
+pub(crate) fn parse_u64_memcached(b: &[u8]) -> Option<u64> {
     let mut i = 0;
     while i < b.len() && b[i].is_ascii_whitespace() {
         i += 1;

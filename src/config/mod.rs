@@ -4,13 +4,15 @@
 
 mod settings;
 
-pub use settings::Settings;
+pub use settings::{policy_name, SetError, Settings};
 
 use clap::Parser;
 use std::path::PathBuf;
 
-/// Command-line flags. Every one can also be given in the config file
-/// under the same name (`memcache-port 11211`).
+/// Command-line flags. Every long one can also be given in the config
+/// file under the same name (`memcache-port 11211`, `maxmemory 1gb`);
+/// memcached's `-m` and `-M` are the file's `maxmemory` (in megabytes) and
+/// `memcache-evictions no`.
 #[derive(Parser, Debug, Default, Clone)]
 #[command(
     name = "ferrocache",
@@ -36,6 +38,15 @@ pub struct Args {
     /// Largest value a memcached client may store, with a unit (1mb, 512kb) or in bytes [default: 1mb]
     #[arg(long, value_parser = parse_memory_arg)]
     pub max_item_size: Option<u64>,
+    /// Memory limit, with a unit (100mb, 1gb) or in bytes; 0 for none [default: 0]
+    #[arg(long, value_parser = parse_memory_arg, value_name = "BYTES", conflicts_with = "memory_mb")]
+    pub maxmemory: Option<u64>,
+    /// memcached's -m: the memory limit in megabytes (-m 64 is 64 MB); sets maxmemory
+    #[arg(short = 'm', value_parser = parse_megabytes, value_name = "MEGABYTES")]
+    pub memory_mb: Option<u64>,
+    /// memcached's -M: memcached writes answer SERVER_ERROR out of memory instead of evicting (memcache-evictions no)
+    #[arg(short = 'M', long)]
+    pub disable_evictions: bool,
     /// Log level: error, warn, info, debug or trace [default: info]
     #[arg(long)]
     pub loglevel: Option<String>,
@@ -107,6 +118,13 @@ impl Config {
         if let Some(v) = args.loglevel {
             c.loglevel = v;
         }
+        // Settings flags go after the file's lines, so they win.
+        if let Some(bytes) = args.maxmemory.or(args.memory_mb) {
+            c.overrides.push(("maxmemory".into(), bytes.to_string()));
+        }
+        if args.disable_evictions {
+            c.overrides.push(("memcache-evictions".into(), "no".into()));
+        }
         c.validate()?;
         Ok(c)
     }
@@ -121,7 +139,18 @@ impl Config {
         if self.max_item_size == 0 {
             return Err("max-item-size must be positive".into());
         }
-        Ok(())
+        let last = |name: &str, default: i64| {
+            self.overrides
+                .iter()
+                .rev()
+                .find(|(k, _)| k == name)
+                .and_then(|(_, v)| v.parse().ok())
+                .unwrap_or(default)
+        };
+        settings::check_watermarks(
+            last("maxmemory-low-watermark", 95),
+            last("maxmemory-high-watermark", 100),
+        )
     }
 
     /// Applies the lines of a config file. Errors name the line, as
@@ -215,6 +244,14 @@ pub fn parse_memory(s: &str) -> Option<u64> {
     n.checked_mul(mul)
 }
 
+/// memcached's `-m`: a whole number of megabytes.
+fn parse_megabytes(s: &str) -> Result<u64, String> {
+    s.parse::<u64>()
+        .ok()
+        .and_then(|mb| mb.checked_mul(1024 * 1024))
+        .ok_or_else(|| format!("'{s}' is not a number of megabytes"))
+}
+
 fn parse_memory_arg(s: &str) -> Result<u64, String> {
     parse_memory(s).ok_or_else(|| format!("'{s}' is not a memory size (e.g. 1048576, 512kb, 1mb)"))
 }
@@ -254,6 +291,68 @@ mod tests {
         assert_eq!(c.databases, 4);
         assert_eq!(c.max_item_size, 2 * 1024 * 1024);
         assert_eq!(c.overrides, vec![("maxmemory".to_string(), "100mb".to_string())]);
+    }
+
+    fn parse(argv: &[&str]) -> Result<Config, String> {
+        let args = Args::try_parse_from(std::iter::once("ferrocache").chain(argv.iter().copied()))
+            .map_err(|e| e.to_string())?;
+        Config::from_args(args)
+    }
+
+    fn override_of<'a>(c: &'a Config, name: &str) -> Option<&'a str> {
+        c.overrides
+            .iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    #[test]
+    fn maxmemory_flag_takes_units_and_m_takes_megabytes() {
+        let c = parse(&["--maxmemory", "100mb"]).unwrap();
+        assert_eq!(override_of(&c, "maxmemory"), Some("104857600"));
+        let c = parse(&["--maxmemory", "1gb"]).unwrap();
+        assert_eq!(override_of(&c, "maxmemory"), Some("1073741824"));
+        let c = parse(&["-m", "64"]).unwrap();
+        assert_eq!(override_of(&c, "maxmemory"), Some("67108864"));
+        assert!(parse(&["-m", "64mb"]).is_err());
+        assert!(
+            parse(&["-m", "64", "--maxmemory", "1gb"]).is_err(),
+            "two limits at once"
+        );
+        assert_eq!(override_of(&parse(&[]).unwrap(), "maxmemory"), None);
+    }
+
+    #[test]
+    fn disable_evictions_flag_sets_memcache_evictions_no() {
+        for flag in ["-M", "--disable-evictions"] {
+            let c = parse(&[flag]).unwrap();
+            assert_eq!(override_of(&c, "memcache-evictions"), Some("no"), "{flag}");
+        }
+        assert_eq!(override_of(&parse(&[]).unwrap(), "memcache-evictions"), None);
+    }
+
+    #[test]
+    fn maxmemory_flag_wins_over_the_file() {
+        let path = std::env::temp_dir().join(format!("ferrocache-conf-mm-{}", std::process::id()));
+        std::fs::write(&path, "maxmemory 5mb\n").unwrap();
+        let c = parse(&["--config", path.to_str().unwrap(), "-m", "1"]);
+        std::fs::remove_file(&path).unwrap();
+        let c = c.unwrap();
+        assert_eq!(override_of(&c, "maxmemory"), Some("1048576"));
+        assert_eq!(Settings::new(&c).maxmemory(), 1 << 20);
+    }
+
+    #[test]
+    fn low_watermark_above_high_in_the_file_is_fatal() {
+        let path = std::env::temp_dir().join(format!("ferrocache-conf-wm-{}", std::process::id()));
+        // Order in the file does not matter, only the final pair.
+        std::fs::write(&path, "maxmemory-high-watermark 50\nmaxmemory-low-watermark 40\n").unwrap();
+        assert!(parse(&["--config", path.to_str().unwrap()]).is_ok());
+        std::fs::write(&path, "maxmemory-high-watermark 50\n").unwrap();
+        let e = parse(&["--config", path.to_str().unwrap()]);
+        std::fs::remove_file(&path).unwrap();
+        assert!(e.unwrap_err().contains("can't be greater than"));
     }
 
     #[test]

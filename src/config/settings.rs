@@ -4,15 +4,19 @@
 //! bounds, aliases and mutability, so that clients and tools that read or
 //! tune a Redis server get the answers they expect. Most parameters are
 //! knobs with nothing behind them here; they are still validated, stored and
-//! reported. The few ferrocache acts on (`maxmemory`, `maxmemory-policy`,
-//! `proto-max-bulk-len`, `client-query-buffer-limit`) are also kept in
-//! atomics for the hot paths, and the start-up ones (`port`, `bind`,
-//! `databases`, and the additions `memcache-port` and `max-item-size`)
-//! report the values the server runs with.
+//! reported. The few ferrocache acts on are the memory limit (`maxmemory`,
+//! `maxmemory-policy`, `maxmemory-samples` and the additions
+//! `maxmemory-low-watermark` and `maxmemory-high-watermark`, gathered by
+//! [`Settings::limits`] for the store), `memcache-evictions` (an addition:
+//! memcached's `-M`), `proto-max-bulk-len` and `client-query-buffer-limit`;
+//! those read on hot paths are also kept in atomics. The start-up ones
+//! (`port`, `bind`, `databases`, and the additions `memcache-port` and
+//! `max-item-size`) report the values the server runs with.
 
 use super::Config;
+use crate::store::{EvictionPolicy, Limits};
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::RwLock;
 
 const INT_MAX: i128 = i32::MAX as i128;
@@ -95,6 +99,20 @@ const POLICIES: &[&str] = &[
     "allkeys-random",
     "noeviction",
 ];
+/// The `maxmemory-policy` word for a policy, as CONFIG GET and INFO spell it.
+pub fn policy_name(policy: EvictionPolicy) -> &'static str {
+    match policy {
+        EvictionPolicy::NoEviction => "noeviction",
+        EvictionPolicy::AllKeysLru => "allkeys-lru",
+        EvictionPolicy::VolatileLru => "volatile-lru",
+        EvictionPolicy::AllKeysLfu => "allkeys-lfu",
+        EvictionPolicy::VolatileLfu => "volatile-lfu",
+        EvictionPolicy::AllKeysRandom => "allkeys-random",
+        EvictionPolicy::VolatileRandom => "volatile-random",
+        EvictionPolicy::VolatileTtl => "volatile-ttl",
+    }
+}
+
 const SHUTDOWN: &[&str] = &["default", "save", "nosave", "now", "force"];
 const B: Kind = Bool;
 const STR: Kind = Str;
@@ -205,8 +223,16 @@ const PARAMS: &[Param] = &[
     p("maxmemory", Mem(0, ULLONG_MAX), "0"),
     p("maxmemory-clients", Special, "0"),
     p("maxmemory-eviction-tenacity", Int(0, 100), "10"),
+    // ferrocache's: percentages of maxmemory. Above the high watermark
+    // eviction runs, down to the low one; above the low one expired items
+    // are purged ahead of their turn. 100/100 is Redis's behaviour.
+    p("maxmemory-high-watermark", Int(1, 100), "100"),
+    p("maxmemory-low-watermark", Int(1, 100), "95"),
     p("maxmemory-policy", Enum(POLICIES), "noeviction"),
     p("maxmemory-samples", Int(1, INT_MAX), "5"),
+    // ferrocache's: whether memcached writes evict when memory is full
+    // (memcached's default) or fail (`-M`).
+    p("memcache-evictions", B, "yes"),
     p("memcache-port", Int(0, 65535), "11211").immutable(),
     p("min-replicas-max-lag", Int(0, INT_MAX), "10").alias("min-slaves-max-lag"),
     p("min-replicas-to-write", Int(0, INT_MAX), "0").alias("min-slaves-to-write"),
@@ -348,6 +374,30 @@ pub struct Settings {
     proto_max_bulk_len: AtomicU64,
     query_buffer_limit: AtomicU64,
     maxmemory: AtomicU64,
+    memcache_evictions: AtomicBool,
+}
+
+/// The parameters [`Settings::limits`] reads: a change to one of them
+/// must reach the store.
+const LIMIT_PARAMS: &[&str] = &[
+    "maxmemory",
+    "maxmemory-policy",
+    "maxmemory-samples",
+    "maxmemory-low-watermark",
+    "maxmemory-high-watermark",
+];
+
+/// Refuses a low watermark above the high one: eviction would stop above
+/// where it starts. The reason is in the words of CONFIG SET's other
+/// refusals.
+pub fn check_watermarks(low: i64, high: i64) -> Result<(), String> {
+    if low > high {
+        Err(format!(
+            "maxmemory-low-watermark ({low}) can't be greater than maxmemory-high-watermark ({high})"
+        ))
+    } else {
+        Ok(())
+    }
 }
 
 fn find(name: &str) -> Option<&'static Param> {
@@ -374,6 +424,7 @@ impl Settings {
             proto_max_bulk_len: AtomicU64::new(512 * 1024 * 1024),
             query_buffer_limit: AtomicU64::new(1024 * 1024 * 1024),
             maxmemory: AtomicU64::new(0),
+            memcache_evictions: AtomicBool::new(true),
         };
         for (k, v) in &config.overrides {
             if let Err(e) = s.apply(&[(k.as_str(), v.as_str())], true) {
@@ -393,6 +444,11 @@ impl Settings {
     /// True for every parameter name (or alias) the table knows.
     pub fn knows(name: &str) -> bool {
         find(name).is_some()
+    }
+
+    /// True when `name` is one of the parameters behind [`Settings::limits`].
+    pub fn affects_limits(name: &str) -> bool {
+        find(name).is_some_and(|p| LIMIT_PARAMS.contains(&p.name))
     }
 
     /// The value of one parameter, by name or alias in any letter case.
@@ -463,17 +519,45 @@ impl Settings {
             staged.push((p, v));
         }
         let mut values = self.values.write().unwrap_or_else(|p| p.into_inner());
+        // Under the write lock, so two CONFIG SETs cannot each pass and
+        // together cross the watermarks. At start-up the file's lines come
+        // one at a time, so the pair is checked once all are in
+        // (Config::from_args).
+        if !startup {
+            check_staged_watermarks(&values, pairs, &staged)?;
+        }
         for (p, v) in staged {
             let num = || parse_memory_value(&v).unwrap_or(0) as u64;
             match p.name {
                 "proto-max-bulk-len" => self.proto_max_bulk_len.store(num(), Ordering::Relaxed),
                 "client-query-buffer-limit" => self.query_buffer_limit.store(num(), Ordering::Relaxed),
                 "maxmemory" => self.maxmemory.store(num(), Ordering::Relaxed),
+                "memcache-evictions" => self.memcache_evictions.store(v == "yes", Ordering::Relaxed),
                 _ => {}
             }
             values.insert(p.name, v);
         }
         Ok(())
+    }
+
+    /// The memory limit the store enforces, from `maxmemory`,
+    /// `maxmemory-policy`, `maxmemory-samples` and the two watermarks.
+    pub fn limits(&self) -> Limits {
+        let d = Limits::default();
+        let int = |name: &str, default: i64| self.int(name).unwrap_or(default);
+        Limits {
+            maxmemory: self.maxmemory(),
+            policy: EvictionPolicy::parse(&self.maxmemory_policy()).unwrap_or(d.policy),
+            low_watermark: int("maxmemory-low-watermark", d.low_watermark as i64).clamp(1, 100) as u8,
+            high_watermark: int("maxmemory-high-watermark", d.high_watermark as i64).clamp(1, 100) as u8,
+            samples: int("maxmemory-samples", d.samples as i64).max(1) as usize,
+        }
+    }
+
+    /// False when memcached writes must fail rather than evict when
+    /// memory is full (`memcache-evictions no`, memcached's `-M`).
+    pub fn memcache_evictions(&self) -> bool {
+        self.memcache_evictions.load(Ordering::Relaxed)
     }
 
     pub fn proto_max_bulk_len(&self) -> usize {
@@ -559,6 +643,36 @@ impl Settings {
             let _ = self.set(p.name, p.default);
         }
     }
+}
+
+/// Checks the watermarks as they would be once `staged` is applied over
+/// `values`; a refusal names the first watermark `pairs` set.
+fn check_staged_watermarks(
+    values: &BTreeMap<&'static str, String>,
+    pairs: &[(&str, &str)],
+    staged: &[(&'static Param, String)],
+) -> Result<(), SetError> {
+    const LOW: &str = "maxmemory-low-watermark";
+    const HIGH: &str = "maxmemory-high-watermark";
+    let Some(&(named, _)) = pairs
+        .iter()
+        .find(|(n, _)| LOW.eq_ignore_ascii_case(n) || HIGH.eq_ignore_ascii_case(n))
+    else {
+        return Ok(());
+    };
+    let after = |name: &str| -> i64 {
+        staged
+            .iter()
+            .find(|(p, _)| p.name == name)
+            .map(|(_, v)| v)
+            .or_else(|| values.get(name))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    check_watermarks(after(LOW), after(HIGH)).map_err(|reason| SetError::Failed {
+        name: named.to_string(),
+        reason,
+    })
 }
 
 /// Reads a memory value (`1024`, `1k`, `1kb`, `1gb` ...) strictly, as
@@ -913,6 +1027,83 @@ mod tests {
         let s = Settings::new(&c);
         assert_eq!(s.get("daemonize").as_deref(), Some("yes"));
         assert_eq!(s.proto_max_bulk_len(), 2 << 20);
+    }
+
+    #[test]
+    fn watermarks_default_to_95_and_100_and_take_percentages() {
+        let s = settings();
+        assert_eq!(s.get("maxmemory-low-watermark").as_deref(), Some("95"));
+        assert_eq!(s.get("maxmemory-high-watermark").as_deref(), Some("100"));
+        s.set_many(&[("maxmemory-low-watermark", "50"), ("maxmemory-high-watermark", "80")])
+            .unwrap();
+        assert_eq!(s.get("maxmemory-low-watermark").as_deref(), Some("50"));
+        assert!(err(&s, &[("maxmemory-high-watermark", "0")]).ends_with("argument must be between 1 and 100 inclusive"));
+        assert!(
+            err(&s, &[("maxmemory-low-watermark", "101")]).ends_with("argument must be between 1 and 100 inclusive")
+        );
+    }
+
+    #[test]
+    fn low_watermark_above_high_is_refused_and_changes_nothing() {
+        let s = settings();
+        assert_eq!(
+            err(
+                &s,
+                &[("maxmemory-low-watermark", "100"), ("maxmemory-high-watermark", "90")]
+            ),
+            "ERR CONFIG SET failed (possibly related to argument 'maxmemory-low-watermark') - \
+             maxmemory-low-watermark (100) can't be greater than maxmemory-high-watermark (90)"
+        );
+        // Against the current value of the other one.
+        assert!(err(&s, &[("MAXMEMORY-HIGH-WATERMARK", "94")])
+            .starts_with("ERR CONFIG SET failed (possibly related to argument 'MAXMEMORY-HIGH-WATERMARK') - "));
+        assert_eq!(s.get("maxmemory-low-watermark").as_deref(), Some("95"));
+        assert_eq!(s.get("maxmemory-high-watermark").as_deref(), Some("100"));
+        // Lowering both at once passes, whatever the order given.
+        s.set_many(&[("maxmemory-high-watermark", "60"), ("maxmemory-low-watermark", "40")])
+            .unwrap();
+        s.set("maxmemory-low-watermark", "60").unwrap();
+    }
+
+    #[test]
+    fn memcache_evictions_is_a_yes_no_parameter_kept_for_the_hot_path() {
+        let s = settings();
+        assert_eq!(s.get("memcache-evictions").as_deref(), Some("yes"));
+        assert!(s.memcache_evictions());
+        s.set("memcache-evictions", "NO").unwrap();
+        assert_eq!(s.get("memcache-evictions").as_deref(), Some("no"));
+        assert!(!s.memcache_evictions());
+        assert!(err(&s, &[("memcache-evictions", "off")]).ends_with("argument must be 'yes' or 'no'"));
+    }
+
+    #[test]
+    fn limits_gather_the_memory_parameters() {
+        let s = settings();
+        assert_eq!(s.limits(), Limits::default());
+        s.set_many(&[
+            ("maxmemory", "2mb"),
+            ("maxmemory-policy", "allkeys-lfu"),
+            ("maxmemory-samples", "10"),
+            ("maxmemory-low-watermark", "70"),
+            ("maxmemory-high-watermark", "90"),
+        ])
+        .unwrap();
+        assert_eq!(
+            s.limits(),
+            Limits {
+                maxmemory: 2 << 20,
+                policy: EvictionPolicy::AllKeysLfu,
+                low_watermark: 70,
+                high_watermark: 90,
+                samples: 10,
+            }
+        );
+        assert!(Settings::affects_limits("MAXMEMORY-samples"));
+        for name in POLICIES {
+            let policy = EvictionPolicy::parse(name).expect("a policy the store knows");
+            assert_eq!(policy_name(policy), *name);
+        }
+        assert!(!Settings::affects_limits("hz"));
     }
 
     #[test]

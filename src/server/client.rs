@@ -79,6 +79,7 @@ pub enum Counter {
     McTouchHits,
     McTouchMisses,
     McTooLarge,
+    McNoMemory,
     McBytesRead,
     McBytesWritten,
 }
@@ -107,6 +108,7 @@ impl Counter {
         Counter::McTouchHits,
         Counter::McTouchMisses,
         Counter::McTooLarge,
+        Counter::McNoMemory,
         Counter::McBytesRead,
         Counter::McBytesWritten,
     ];

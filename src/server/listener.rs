@@ -113,7 +113,7 @@ pub fn run(config: Config) -> io::Result<Running> {
                     next.clone(),
                 ));
             }
-            tokio::spawn(expire_cycle(srv.clone()));
+            tokio::spawn(cron(srv.clone()));
             tokio::spawn(signals.run(srv.clone()));
             srv.shutdown.cancelled().await;
             tracing::info!("shutting down");
@@ -183,10 +183,14 @@ async fn accept_loop(
     }
 }
 
-/// The server's cron. Active expiry: a slice of the shards every period, so the whole keyspace
-/// is swept about once a second with no pause longer than one shard's sweep;
-/// and the samples behind INFO's instantaneous rates.
-async fn expire_cycle(srv: Arc<Server>) {
+/// The server's cron, every 100 ms. Active expiry: a slice of the shards
+/// every period, so the whole keyspace is swept about once a second with no
+/// pause longer than one shard's sweep; the memory limit's background half
+/// ([`crate::store::Store::maintain`]: early purging above the low
+/// watermark, eviction above the high one), so usage falls back even when
+/// no write comes to evict inline; and the samples behind INFO's
+/// instantaneous rates.
+async fn cron(srv: Arc<Server>) {
     let mut tick = tokio::time::interval(EXPIRE_PERIOD);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -196,6 +200,7 @@ async fn expire_cycle(srv: Arc<Server>) {
         }
         let now = srv.clock.now_ms();
         srv.store.expire_step(now, EXPIRE_SHARDS_PER_RUN);
+        srv.store.maintain(now);
         srv.sample_rates();
         give_back_memory();
     }

@@ -6,17 +6,22 @@
 //! protocol: `add` is a SET with [`Cond::Nx`], `prepend` an append with
 //! `front: true, create_missing: false`, `incr` an increment with
 //! [`Step::Unsigned`].
+//!
+//! When memory is full, a write first makes room by the batch's
+//! [`write_policy`]: memcached evicts by default whatever the Redis side's
+//! `maxmemory-policy`, and `-M` (`memcache-evictions no`) makes it answer
+//! `SERVER_ERROR out of memory storing object` instead.
 
 use super::connection::Session;
 use super::{Client, ConnCounters, Counter, Proto, Server};
 use crate::command::info;
 use crate::command::string::{
-    append_value, get_and_expire, get_value, incr_value, remove_key, set_value, AppendArgs, AppendOutcome, Cond,
-    Expire, ExpireChange, IncrArgs, IncrOutcome, SetArgs, SetOutcome, Step,
+    append_value, get_and_expire, get_value, incr_value, parse_u64_memcached, remove_key, set_value, AppendArgs,
+    AppendOutcome, Cond, Expire, ExpireChange, IncrArgs, IncrOutcome, SetArgs, SetOutcome, Step,
 };
 use crate::protocol::memcache::{reply, Parsed, Parser, Request, StoreMode, MAX_GET_LINE, MAX_LINE};
 use crate::protocol::resp::encode::push_uint;
-use crate::store::Item;
+use crate::store::{EvictionPolicy, Item};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -77,6 +82,7 @@ struct Counts {
     touch_hits: u64,
     touch_misses: u64,
     too_large: u64,
+    no_memory: u64,
 }
 
 impl Counts {
@@ -103,6 +109,7 @@ impl Counts {
             (Counter::McTouchHits, c.touch_hits),
             (Counter::McTouchMisses, c.touch_misses),
             (Counter::McTooLarge, c.too_large),
+            (Counter::McNoMemory, c.no_memory),
         ] {
             if n != 0 {
                 h.bump(counter, n);
@@ -116,6 +123,34 @@ pub struct MemcacheSession {
     client: Client,
     parser: Parser,
     counts: Counts,
+    /// How this batch's writes make room: [`write_policy`], read once per
+    /// batch like the clock.
+    evict: EvictionPolicy,
+}
+
+/// The policy memcached writes make room by when memory is full.
+/// Eviction is memcached's default, so the Redis side's `noeviction`
+/// (Redis's default) means LRU here; `memcache-evictions no` (memcached's
+/// `-M`) means none, and a full store answers with an error.
+fn write_policy(srv: &Server) -> EvictionPolicy {
+    if !srv.settings.memcache_evictions() {
+        return EvictionPolicy::NoEviction;
+    }
+    match srv.store.limits().policy {
+        EvictionPolicy::NoEviction => EvictionPolicy::AllKeysLru,
+        policy => policy,
+    }
+}
+
+/// True when `incr` by `delta` would make the item's number longer.
+/// memcached rewrites a number that still fits in place, so only a longer
+/// one needs memory; a missing or non-numeric item needs none, being
+/// answered without a write. Read only when memory is already short.
+fn incr_grows(srv: &Server, key: &[u8], delta: u64, now: u64) -> bool {
+    let grows = |v: &[u8], _: &Item<'_>| {
+        parse_u64_memcached(v).is_some_and(|old| old.wrapping_add(delta).to_string().len() > v.len())
+    };
+    matches!(get_value(srv, DB, key, now, false, grows), Ok(Some(true)))
 }
 
 impl MemcacheSession {
@@ -127,6 +162,7 @@ impl MemcacheSession {
             client,
             parser,
             counts: Counts::default(),
+            evict: EvictionPolicy::AllKeysLru,
         }
     }
 
@@ -168,48 +204,57 @@ impl MemcacheSession {
             } => {
                 noreply = nr;
                 c.set += 1;
-                let line = match mode {
-                    StoreMode::Append | StoreMode::Prepend => {
-                        let a = AppendArgs {
-                            key,
-                            data,
-                            front: mode == StoreMode::Prepend,
-                            create_missing: false,
-                            max_len: srv.config.max_item_size as usize,
-                        };
-                        // memcached answers NOT_STORED when the joined item cannot be made.
-                        match append_value(srv, DB, now, &a) {
-                            AppendOutcome::Done { .. } => reply::STORED,
-                            _ => reply::NOT_STORED,
-                        }
+                let line = if srv.store.make_room(now, self.evict).is_err() {
+                    c.no_memory += 1;
+                    // As memcached does: a failed set must not leave the old value readable.
+                    if mode == StoreMode::Set {
+                        remove_key(srv, DB, key, now);
                     }
-                    _ => {
-                        let cond = match mode {
-                            StoreMode::Add => Cond::Nx,
-                            StoreMode::Replace => Cond::Xx,
-                            StoreMode::Cas(unique) => Cond::Version(unique),
-                            _ => Cond::Always,
-                        };
-                        let s = SetArgs {
-                            cond,
-                            expire: expire_of(exptime, now),
-                            flags,
-                            ..SetArgs::new(key, data)
-                        };
-                        let is_cas = matches!(mode, StoreMode::Cas(_));
-                        match set_value(srv, DB, now, &s) {
-                            SetOutcome::Stored { .. } => {
-                                c.cas_hits += is_cas as u64;
-                                reply::STORED
+                    reply::NO_MEMORY_STORING
+                } else {
+                    match mode {
+                        StoreMode::Append | StoreMode::Prepend => {
+                            let a = AppendArgs {
+                                key,
+                                data,
+                                front: mode == StoreMode::Prepend,
+                                create_missing: false,
+                                max_len: srv.config.max_item_size as usize,
+                            };
+                            // memcached answers NOT_STORED when the joined item cannot be made.
+                            match append_value(srv, DB, now, &a) {
+                                AppendOutcome::Done { .. } => reply::STORED,
+                                _ => reply::NOT_STORED,
                             }
-                            SetOutcome::NotStored { .. } | SetOutcome::WrongType => reply::NOT_STORED,
-                            SetOutcome::VersionMismatch => {
-                                c.cas_badval += 1;
-                                reply::EXISTS
-                            }
-                            SetOutcome::NotFound => {
-                                c.cas_misses += 1;
-                                reply::NOT_FOUND
+                        }
+                        _ => {
+                            let cond = match mode {
+                                StoreMode::Add => Cond::Nx,
+                                StoreMode::Replace => Cond::Xx,
+                                StoreMode::Cas(unique) => Cond::Version(unique),
+                                _ => Cond::Always,
+                            };
+                            let s = SetArgs {
+                                cond,
+                                expire: expire_of(exptime, now),
+                                flags,
+                                ..SetArgs::new(key, data)
+                            };
+                            let is_cas = matches!(mode, StoreMode::Cas(_));
+                            match set_value(srv, DB, now, &s) {
+                                SetOutcome::Stored { .. } => {
+                                    c.cas_hits += is_cas as u64;
+                                    reply::STORED
+                                }
+                                SetOutcome::NotStored { .. } | SetOutcome::WrongType => reply::NOT_STORED,
+                                SetOutcome::VersionMismatch => {
+                                    c.cas_badval += 1;
+                                    reply::EXISTS
+                                }
+                                SetOutcome::NotFound => {
+                                    c.cas_misses += 1;
+                                    reply::NOT_FOUND
+                                }
                             }
                         }
                     }
@@ -236,30 +281,12 @@ impl MemcacheSession {
                 noreply: nr,
             } => {
                 noreply = nr;
-                let a = IncrArgs {
-                    key,
-                    step: Step::Unsigned { delta, decr },
-                    create_missing: false,
-                };
-                let outcome = incr_value(srv, DB, now, &a);
-                let (hits, misses) = if decr {
-                    (&mut c.decr_hits, &mut c.decr_misses)
+                // decr never lengthens a number; incr needs room only when
+                // memory is short and it does.
+                if !decr && srv.store.make_room(now, self.evict).is_err() && incr_grows(srv, key, delta, now) {
+                    out.extend_from_slice(reply::NO_MEMORY);
                 } else {
-                    (&mut c.incr_hits, &mut c.incr_misses)
-                };
-                match outcome {
-                    IncrOutcome::Done(v) => {
-                        *hits += 1;
-                        push_uint(out, v as u64);
-                        out.extend_from_slice(b"\r\n");
-                    }
-                    IncrOutcome::NotFound => {
-                        *misses += 1;
-                        out.extend_from_slice(reply::NOT_FOUND);
-                    }
-                    IncrOutcome::NotNumber | IncrOutcome::WrongType | IncrOutcome::Overflow => {
-                        out.extend_from_slice(reply::NON_NUMERIC)
-                    }
+                    arith(srv, c, key, delta, decr, now, out);
                 }
             }
             Request::Delete { key, noreply: nr } => {
@@ -318,6 +345,35 @@ impl MemcacheSession {
         }
         if noreply {
             out.truncate(mark);
+        }
+    }
+}
+
+/// `incr`/`decr`: the new number, NOT_FOUND or the non-numeric error.
+fn arith(srv: &Server, c: &mut Counts, key: &[u8], delta: u64, decr: bool, now: u64, out: &mut Vec<u8>) {
+    let a = IncrArgs {
+        key,
+        step: Step::Unsigned { delta, decr },
+        create_missing: false,
+    };
+    let outcome = incr_value(srv, DB, now, &a);
+    let (hits, misses) = if decr {
+        (&mut c.decr_hits, &mut c.decr_misses)
+    } else {
+        (&mut c.incr_hits, &mut c.incr_misses)
+    };
+    match outcome {
+        IncrOutcome::Done(v) => {
+            *hits += 1;
+            push_uint(out, v as u64);
+            out.extend_from_slice(b"\r\n");
+        }
+        IncrOutcome::NotFound => {
+            *misses += 1;
+            out.extend_from_slice(reply::NOT_FOUND);
+        }
+        IncrOutcome::NotNumber | IncrOutcome::WrongType | IncrOutcome::Overflow => {
+            out.extend_from_slice(reply::NON_NUMERIC)
         }
     }
 }
@@ -387,6 +443,11 @@ fn stats(srv: &Server, group: Option<&[u8]>, now: u64, out: &mut Vec<u8>) {
             stat(out, "num_threads", srv.config.threads);
             stat(out, "cas_enabled", "yes");
             stat(out, "item_size_max", srv.config.max_item_size);
+            stat(
+                out,
+                "evictions",
+                if srv.settings.memcache_evictions() { "on" } else { "off" },
+            );
             stat(out, "flush_enabled", "yes");
             out.extend_from_slice(reply::END);
             return;
@@ -431,29 +492,30 @@ fn stats(srv: &Server, group: Option<&[u8]>, now: u64, out: &mut Vec<u8>) {
     stat(out, "touch_hits", t.get(Counter::McTouchHits));
     stat(out, "touch_misses", t.get(Counter::McTouchMisses));
     stat(out, "store_too_large", t.get(Counter::McTooLarge));
+    stat(out, "store_no_memory", t.get(Counter::McNoMemory));
     stat(out, "bytes_read", t.get(Counter::McBytesRead));
     stat(out, "bytes_written", t.get(Counter::McBytesWritten));
     stat(out, "limit_maxbytes", limit_maxbytes(srv));
     stat(out, "accepting_conns", 1);
     stat(out, "threads", srv.config.threads);
-    stat(out, "bytes", srv.store.used_bytes());
+    stat(out, "bytes", srv.store.memory().dataset);
     stat(out, "curr_items", srv.store.dbsize(DB));
     stat(out, "total_items", t.get(Counter::McTotalItems));
     stat(out, "evictions", srv.store.stats().evicted_keys);
     out.extend_from_slice(reply::END);
 }
 
-/// The memory limit (`maxmemory`; 0 when there is none).
+/// The memory limit the store enforces (`maxmemory`, `-m`). 0 when there
+/// is none, as memcached itself reports `-m 0`; tools that divide by it
+/// must treat 0 as unlimited either way.
 fn limit_maxbytes(srv: &Server) -> u64 {
-    srv.settings
-        .get("maxmemory")
-        .and_then(|m| crate::config::parse_memory(&m))
-        .unwrap_or(0)
+    srv.store.limits().maxmemory
 }
 
 impl Session for MemcacheSession {
     fn process(&mut self, input: &[u8], out: &mut Vec<u8>) -> usize {
         let now = self.srv.clock.now_ms();
+        self.evict = write_policy(&self.srv);
         let out_start = out.len();
         let mut pos = 0;
         let mut commands = 0;
@@ -520,5 +582,129 @@ mod tests {
         );
         assert_eq!(expire_of(0, NOW), Expire::None);
         assert_eq!(change_of(0, NOW), ExpireChange::Persist);
+    }
+
+    /// A session on a server with no listeners and a 1mb limit.
+    fn limited_session(settings: &[(&str, &str)]) -> MemcacheSession {
+        let srv = Arc::new(Server::new(crate::config::Config::default()));
+        srv.set_config(&[("maxmemory", "1mb")]).expect("known setting");
+        srv.set_config(settings).expect("known settings");
+        let addr = "127.0.0.1:1".parse().expect("literal address");
+        let handle = srv
+            .clients
+            .register(Proto::Memcache, addr, addr, srv.start_ms, &srv.shutdown);
+        MemcacheSession::new(srv, Client::new(handle))
+    }
+
+    fn send(s: &mut MemcacheSession, input: &str) -> String {
+        let mut out = Vec::new();
+        let used = s.process(input.as_bytes(), &mut out);
+        assert_eq!(used, input.len(), "every request complete");
+        String::from_utf8_lossy(&out).into_owned()
+    }
+
+    /// Sets `item:N` to 1000-byte values, at most `limit` of them, until a
+    /// reply is not STORED; returns how many were stored and that reply.
+    /// The store notices usage in steps, so tests fill rather than count
+    /// bytes.
+    fn fill(s: &mut MemcacheSession, limit: usize) -> (usize, Option<String>) {
+        let value = "m".repeat(1000);
+        for i in 0..limit {
+            let reply = send(s, &format!("set item:{i} 0 0 1000\r\n{value}\r\n"));
+            if reply != "STORED\r\n" {
+                return (i, Some(reply));
+            }
+        }
+        (limit, None)
+    }
+
+    const NO_MEMORY: &str = "SERVER_ERROR out of memory storing object\r\n";
+
+    #[test]
+    fn full_store_evicts_for_memcached_writes_even_with_noeviction_on_the_redis_side() {
+        let mut s = limited_session(&[]);
+        assert_eq!(fill(&mut s, 3 * 1024), (3 * 1024, None));
+        assert!(s.srv.store.stats().evicted_keys > 0);
+        assert_eq!(
+            send(&mut s, "get item:3071\r\n").lines().next(),
+            Some("VALUE item:3071 0 1000")
+        );
+    }
+
+    #[test]
+    fn full_store_with_evictions_disabled_answers_out_of_memory_and_stays_in_step() {
+        let mut s = limited_session(&[("memcache-evictions", "no")]);
+        assert_eq!(send(&mut s, "set a 0 0 1\r\nx\r\n"), "STORED\r\n");
+        let (stored, refused) = fill(&mut s, 20_000);
+        assert_eq!(refused.as_deref(), Some(NO_MEMORY), "after {stored} sets");
+        // The refused set's data block is consumed: the get after it is
+        // read as a command, not as data.
+        assert_eq!(
+            send(&mut s, "add b 0 0 3\r\nget\r\nget a\r\n"),
+            format!("{NO_MEMORY}VALUE a 0 1\r\nx\r\nEND\r\n")
+        );
+        for verb in ["replace a", "append a", "prepend a", "cas a"] {
+            let line = if verb.starts_with("cas") {
+                format!("{verb} 0 0 1 1")
+            } else {
+                format!("{verb} 0 0 1")
+            };
+            assert_eq!(send(&mut s, &format!("{line}\r\nz\r\n")), NO_MEMORY, "{verb}");
+        }
+        assert_eq!(
+            send(&mut s, "set b 0 0 1 noreply\r\ny\r\n"),
+            "",
+            "noreply holds for the error"
+        );
+        assert_eq!(
+            send(&mut s, "stats\r\n")
+                .lines()
+                .find(|l| l.starts_with("STAT store_no_memory")),
+            Some("STAT store_no_memory 7")
+        );
+        // A set that fails must not leave the old value readable.
+        assert_eq!(send(&mut s, "set a 0 0 1\r\nw\r\n"), NO_MEMORY);
+        assert_eq!(send(&mut s, "get a\r\n"), "END\r\n");
+        for i in 0..stored / 2 {
+            assert_eq!(send(&mut s, &format!("delete item:{i}\r\n")), "DELETED\r\n");
+        }
+        assert_eq!(
+            send(&mut s, "set a 0 0 1\r\nw\r\n"),
+            "STORED\r\n",
+            "room again once freed"
+        );
+        assert_eq!(s.srv.store.stats().evicted_keys, 0);
+    }
+
+    #[test]
+    fn full_store_with_evictions_disabled_refuses_only_an_incr_that_lengthens_the_number() {
+        let mut s = limited_session(&[("memcache-evictions", "no")]);
+        assert_eq!(send(&mut s, "set n 0 0 1\r\n8\r\n"), "STORED\r\n");
+        assert_eq!(fill(&mut s, 20_000).1.as_deref(), Some(NO_MEMORY));
+        assert_eq!(send(&mut s, "incr n 1\r\n"), "9\r\n", "same length: rewritten in place");
+        assert_eq!(send(&mut s, "incr n 1\r\n"), "SERVER_ERROR out of memory\r\n");
+        assert_eq!(send(&mut s, "decr n 5\r\n"), "4\r\n");
+        assert_eq!(send(&mut s, "incr missing 1\r\n"), "NOT_FOUND\r\n");
+    }
+
+    #[test]
+    fn write_policy_follows_the_redis_policy_unless_it_is_noeviction() {
+        let s = limited_session(&[("maxmemory-policy", "allkeys-random")]);
+        assert_eq!(write_policy(&s.srv), EvictionPolicy::AllKeysRandom);
+        s.srv.set_config(&[("maxmemory-policy", "noeviction")]).unwrap();
+        assert_eq!(write_policy(&s.srv), EvictionPolicy::AllKeysLru);
+        s.srv.set_config(&[("memcache-evictions", "no")]).unwrap();
+        assert_eq!(write_policy(&s.srv), EvictionPolicy::NoEviction);
+    }
+
+    #[test]
+    fn stats_report_the_limit_and_the_eviction_setting() {
+        let mut s = limited_session(&[("memcache-evictions", "no")]);
+        let stats = send(&mut s, "stats\r\n");
+        assert!(stats.contains("STAT limit_maxbytes 1048576\r\n"), "{stats}");
+        assert!(stats.contains("STAT evictions 0\r\n"), "{stats}");
+        let settings = send(&mut s, "stats settings\r\n");
+        assert!(settings.contains("STAT maxbytes 1048576\r\n"), "{settings}");
+        assert!(settings.contains("STAT evictions off\r\n"), "{settings}");
     }
 }

@@ -9,7 +9,7 @@ mod resp_session;
 pub use client::{lock, Client, ClientHandle, Clients, ConnCounters, Counter, Proto, ReplyMode, Totals};
 pub use listener::{run, Running};
 
-use crate::config::{Config, Settings};
+use crate::config::{Config, SetError, Settings};
 use crate::store::Store;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::Mutex;
@@ -122,6 +122,9 @@ pub struct Server {
     pub start_ms: u64,
     pub bound: std::sync::Mutex<Bound>,
     pub run_id: String,
+    /// Held while the limits are read from the settings and pushed to the
+    /// store, so two CONFIG SETs push in the order they read.
+    limits_push: Mutex<()>,
 }
 
 impl Server {
@@ -129,7 +132,7 @@ impl Server {
         let clock = Clock::default();
         let now = clock.now_ms();
         let settings = Settings::new(&config);
-        Server {
+        let srv = Server {
             store: Store::new(config.databases, now),
             settings,
             config,
@@ -141,7 +144,28 @@ impl Server {
             start_ms: now,
             bound: Default::default(),
             run_id: run_id(now),
+            limits_push: Mutex::new(()),
+        };
+        // The file's and the flags' values are in the settings now.
+        srv.push_limits();
+        srv
+    }
+
+    /// Changes settings at run time (CONFIG SET): all of `pairs` or none,
+    /// and a change to the memory limit reaches the store before this
+    /// returns. The one way settings change after start-up.
+    pub fn set_config(&self, pairs: &[(&str, &str)]) -> Result<(), SetError> {
+        self.settings.set_many(pairs)?;
+        if pairs.iter().any(|(name, _)| Settings::affects_limits(name)) {
+            self.push_limits();
         }
+        Ok(())
+    }
+
+    /// Hands the memory limit in the settings to the store.
+    fn push_limits(&self) {
+        let _order = lock(&self.limits_push);
+        self.store.set_limits(self.settings.limits());
     }
 
     /// Samples the counters behind INFO's instantaneous_* fields.
@@ -175,6 +199,36 @@ fn run_id(now: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn start_up_settings_reach_the_store_limits() {
+        let config = Config {
+            overrides: vec![
+                ("maxmemory".into(), "1mb".into()),
+                ("maxmemory-policy".into(), "allkeys-lru".into()),
+            ],
+            ..Config::default()
+        };
+        let srv = Server::new(config);
+        let l = srv.store.limits();
+        assert_eq!(l.maxmemory, 1 << 20);
+        assert_eq!(l.policy, crate::store::EvictionPolicy::AllKeysLru);
+    }
+
+    #[test]
+    fn set_config_pushes_limit_changes_to_the_store() {
+        let srv = Server::new(Config::default());
+        srv.set_config(&[("maxmemory", "2mb"), ("maxmemory-low-watermark", "80")])
+            .unwrap();
+        srv.set_config(&[("MAXMEMORY-SAMPLES", "9"), ("maxmemory-policy", "volatile-ttl")])
+            .unwrap();
+        let l = srv.store.limits();
+        assert_eq!((l.maxmemory, l.low_watermark, l.samples), (2 << 20, 80, 9));
+        assert_eq!(l.policy, crate::store::EvictionPolicy::VolatileTtl);
+        // A refused change leaves the store as it was.
+        assert!(srv.set_config(&[("maxmemory", "1mb"), ("hz", "x")]).is_err());
+        assert_eq!(srv.store.limits().maxmemory, 2 << 20);
+    }
 
     #[test]
     fn rate_averages_per_second_over_samples() {

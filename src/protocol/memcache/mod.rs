@@ -29,6 +29,11 @@ pub mod reply {
     pub const NON_NUMERIC: &[u8] = b"CLIENT_ERROR cannot increment or decrement non-numeric value\r\n";
     pub const DELETE_USAGE: &[u8] = b"CLIENT_ERROR bad command line format.  Usage: delete <key> [noreply]\r\n";
     pub const TOO_LARGE: &[u8] = b"SERVER_ERROR object too large for cache\r\n";
+    /// A storage command when memory is full and nothing may be evicted.
+    pub const NO_MEMORY_STORING: &[u8] = b"SERVER_ERROR out of memory storing object\r\n";
+    /// `incr` that needs a longer item when memory is full (memcached's
+    /// arithmetic words it without "storing object").
+    pub const NO_MEMORY: &[u8] = b"SERVER_ERROR out of memory\r\n";
     pub const STORED: &[u8] = b"STORED\r\n";
     pub const NOT_STORED: &[u8] = b"NOT_STORED\r\n";
     pub const EXISTS: &[u8] = b"EXISTS\r\n";
