@@ -173,13 +173,17 @@ impl Store {
             return Ok(());
         }
         let mut used = self.slabs.check();
-        for _ in 0..INLINE_EVICTIONS {
-            if used <= l.low_bytes() {
-                break;
-            }
+        // Over the limit itself, the write waits until it is back under (or
+        // nothing may go); between the limit and the low watermark it helps
+        // the background with a few evictions and goes on.
+        let mut extra = 0;
+        while used > l.low_bytes() && (used > l.maxmemory || extra < INLINE_EVICTIONS) {
             match self.evict_one(policy, now, l.samples) {
                 Some(freed) => used = used.saturating_sub(freed),
                 None => break,
+            }
+            if used <= l.maxmemory {
+                extra += 1;
             }
         }
         self.slabs.check();

@@ -24,7 +24,7 @@
 //!   total against the watermarks, so a write learns whether to evict from
 //!   one atomic load.
 
-use std::sync::atomic::{AtomicU32, AtomicU64, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU32, AtomicU64, AtomicU8, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 pub(crate) const PAGE_SIZE: usize = 64 * 1024;
@@ -38,8 +38,10 @@ const MIN_CHUNK: usize = 24;
 const MAX_RANGE: usize = (u32::MAX as usize + 1) * UNIT;
 const MIN_RANGE: usize = 256 << 20;
 pub(crate) const ARENAS: usize = 16;
-/// Bytes an arena's count may move before the total is checked again.
+/// Bytes an arena's count may move before the total is checked again, at
+/// most; a small limit checks more often (see [`Slabs::set_watermarks`]).
 const CHECK_EVERY: i64 = 64 * 1024;
+const CHECK_EVERY_MIN: i64 = 1024;
 
 /// The largest chunk: an item that does not fit keeps its value on the heap.
 pub(crate) const MAX_CHUNK: usize = PAGE_SIZE;
@@ -145,6 +147,10 @@ pub(crate) struct Slabs {
     low: AtomicU64,
     high: AtomicU64,
     pressure: AtomicU8,
+    /// Bytes of change after which an arena re-checks the total: small
+    /// enough that sixteen arenas' unchecked change stays under 1/256 of
+    /// the high watermark.
+    check_every: AtomicI64,
 }
 
 // SAFETY: the range and the page table are plain memory owned by `Slabs`
@@ -213,6 +219,7 @@ impl Slabs {
             low: AtomicU64::new(0),
             high: AtomicU64::new(0),
             pressure: AtomicU8::new(PRESSURE_NONE),
+            check_every: AtomicI64::new(CHECK_EVERY),
         }
     }
 
@@ -268,6 +275,11 @@ impl Slabs {
     pub(crate) fn set_watermarks(&self, low: u64, high: u64) {
         self.low.store(low, Ordering::Relaxed);
         self.high.store(high, Ordering::Relaxed);
+        let every = match high {
+            0 => CHECK_EVERY,
+            h => (h / (ARENAS as u64 * 256)).clamp(CHECK_EVERY_MIN as u64, CHECK_EVERY as u64) as i64,
+        };
+        self.check_every.store(every, Ordering::Relaxed);
         self.check();
     }
 
@@ -493,7 +505,7 @@ impl ArenaGuard<'_> {
             .total
             .store(a.dataset + a.overhead, Ordering::Relaxed);
         a.unchecked += dataset + overhead;
-        if a.unchecked.abs() >= CHECK_EVERY {
+        if a.unchecked.abs() >= self.slabs.check_every.load(Ordering::Relaxed) {
             a.unchecked = 0;
             self.slabs.check();
         }
