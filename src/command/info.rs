@@ -348,6 +348,11 @@ fn stats(srv: &Server, s: &mut Section<'_>) {
     s.field("expired_stale_perc", "0.00");
     s.zeros(&["expired_time_cap_reached_count", "expire_cycle_cpu_milliseconds"]);
     s.field("evicted_keys", store.evicted_keys);
+    // ferrocache's addition: items of each eviction priority, all databases.
+    let counts = srv.store.priority_counts();
+    for (p, n) in crate::store::Priority::ALL.iter().zip(counts) {
+        s.field(&format!("items_priority_{}", p.name()), n);
+    }
     s.zeros(&[
         "evicted_clients",
         "total_eviction_exceeded_time",

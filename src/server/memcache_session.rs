@@ -426,7 +426,9 @@ fn load(c: &AtomicU64) -> u64 {
 }
 
 /// `stats` and its groups. memcached's general stats, each from a real
-/// counter; groups about slabs and items we do not have are empty.
+/// counter. `slabs` and `items` report the store's slab classes (numbered
+/// from 1, as memcached numbers them), over every database; `sizes` and
+/// `conns` are empty.
 fn stats(srv: &Server, group: Option<&[u8]>, now: u64, out: &mut Vec<u8>) {
     let s = &srv.stats;
     match group {
@@ -452,7 +454,50 @@ fn stats(srv: &Server, group: Option<&[u8]>, now: u64, out: &mut Vec<u8>) {
             out.extend_from_slice(reply::END);
             return;
         }
-        Some(b"items" | b"slabs" | b"sizes" | b"conns") => {
+        Some(b"slabs") => {
+            let r = srv.store.slab_report();
+            for (c, s) in &r.classes {
+                let id = c + 1;
+                stat(out, &format!("{id}:chunk_size"), s.chunk_size);
+                stat(out, &format!("{id}:chunks_per_page"), s.chunks_per_page);
+                stat(out, &format!("{id}:total_pages"), s.pages);
+                stat(out, &format!("{id}:total_chunks"), s.pages * s.chunks_per_page as u64);
+                stat(out, &format!("{id}:used_chunks"), s.used_chunks);
+                stat(out, &format!("{id}:free_chunks"), s.free_chunks);
+                stat(out, &format!("{id}:free_chunks_end"), s.free_chunks_end);
+            }
+            stat(
+                out,
+                "active_slabs",
+                r.classes.iter().filter(|(_, s)| s.pages > 0).count(),
+            );
+            stat(out, "total_malloced", r.pages_in_use * r.page_size);
+            out.extend_from_slice(reply::END);
+            return;
+        }
+        Some(b"items") => {
+            for (c, s) in srv
+                .store
+                .slab_report()
+                .classes
+                .iter()
+                .filter(|(_, s)| s.used_chunks > 0)
+            {
+                let id = c + 1;
+                let k = &s.counters;
+                stat(out, &format!("items:{id}:number"), s.used_chunks);
+                stat(out, &format!("items:{id}:mem_requested"), s.requested);
+                stat(out, &format!("items:{id}:evicted"), k.evicted);
+                stat(out, &format!("items:{id}:evicted_nonzero"), k.evicted_nonzero);
+                stat(out, &format!("items:{id}:outofmemory"), k.outofmemory);
+                stat(out, &format!("items:{id}:reclaimed"), k.reclaimed);
+                stat(out, &format!("items:{id}:expired_unfetched"), k.expired_unfetched);
+                stat(out, &format!("items:{id}:evicted_unfetched"), k.evicted_unfetched);
+            }
+            out.extend_from_slice(reply::END);
+            return;
+        }
+        Some(b"sizes" | b"conns") => {
             out.extend_from_slice(reply::END);
             return;
         }
@@ -502,6 +547,15 @@ fn stats(srv: &Server, group: Option<&[u8]>, now: u64, out: &mut Vec<u8>) {
     stat(out, "curr_items", srv.store.dbsize(DB));
     stat(out, "total_items", t.get(Counter::McTotalItems));
     stat(out, "evictions", srv.store.stats().evicted_keys);
+    let mut k = crate::store::ClassCounters::default();
+    for (_, s) in srv.store.slab_report().classes {
+        k.reclaimed += s.counters.reclaimed;
+        k.expired_unfetched += s.counters.expired_unfetched;
+        k.evicted_unfetched += s.counters.evicted_unfetched;
+    }
+    stat(out, "reclaimed", k.reclaimed);
+    stat(out, "expired_unfetched", k.expired_unfetched);
+    stat(out, "evicted_unfetched", k.evicted_unfetched);
     out.extend_from_slice(reply::END);
 }
 
