@@ -70,6 +70,15 @@ impl EvictionPolicy {
     }
 }
 
+/// Samples tried when the chosen items keep vanishing before their removal.
+const RACE_RETRIES: usize = 16;
+
+enum Pick {
+    Nothing,
+    Evicted(u64),
+    Vanished,
+}
+
 /// The best candidate seen so far.
 struct Candidate {
     rank: (Priority, u64),
@@ -97,6 +106,20 @@ impl Store {
     /// policy is noeviction, or only notremovable entries, or for a
     /// volatile policy only entries without expiry, were found).
     pub fn evict_one(&self, policy: EvictionPolicy, now: u64, samples: usize) -> Option<u64> {
+        // The candidate is chosen under one lock and removed under another:
+        // a writer on another thread may delete or evict it in between.
+        // That is not "nothing to evict", so sample again.
+        for _ in 0..RACE_RETRIES {
+            match self.pick_victim(policy, now, samples) {
+                Pick::Nothing => return None,
+                Pick::Evicted(freed) => return Some(freed),
+                Pick::Vanished => {}
+            }
+        }
+        None
+    }
+
+    fn pick_victim(&self, policy: EvictionPolicy, now: u64, samples: usize) -> Pick {
         let now_secs = self.clock_secs(now);
         let mut best: Option<Candidate> = None;
         let mut seen = 0usize;
@@ -135,11 +158,14 @@ impl Store {
                 }
             }
         }
-        let best = best?;
+        let Some(best) = best else { return Pick::Nothing };
         let kh = self.hash(&best.key);
         let mut locked = self.lock(kh);
         let mut slot = locked.slot(best.db, &best.key, kh, now);
-        slot.evict()
+        match slot.evict() {
+            Some(freed) => Pick::Evicted(freed),
+            None => Pick::Vanished,
+        }
     }
 }
 

@@ -209,7 +209,7 @@ impl Store {
             self.expire_step(now, super::SHARDS);
             used = self.slabs.check();
         }
-        if used > l.high_bytes() {
+        if self.slabs.pressure() == slab::PRESSURE_HIGH {
             while used > l.low_bytes() {
                 match self.evict_one(l.policy, now, l.samples) {
                     Some(freed) => used = used.saturating_sub(freed),

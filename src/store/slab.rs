@@ -300,12 +300,16 @@ impl Slabs {
     }
 
     /// Compares the total with the watermarks and publishes the result.
+    /// Pressure that reached the high watermark stays high until usage is
+    /// back under the low one, so eviction, once started, runs to the low
+    /// watermark instead of hovering at the high one.
     pub(crate) fn check(&self) -> u64 {
         let used = self.used_estimate();
         let (low, high) = (self.low.load(Ordering::Relaxed), self.high.load(Ordering::Relaxed));
+        let evicting = self.pressure.load(Ordering::Relaxed) == PRESSURE_HIGH;
         let p = if high == 0 {
             PRESSURE_NONE
-        } else if used > high {
+        } else if used > high || (evicting && used > low) {
             PRESSURE_HIGH
         } else if used > low {
             PRESSURE_LOW
@@ -627,6 +631,12 @@ mod tests {
         while s.used_estimate() <= 200_000 + CHECK_EVERY as u64 {
             hs.push(a.alloc(1000).unwrap());
         }
+        assert_eq!(s.pressure(), PRESSURE_HIGH);
+        // Between the watermarks, eviction goes on toward the low one.
+        while s.used_estimate() > 180_000 {
+            a.free(hs.pop().unwrap(), 1000, FreeReason::Removed);
+        }
+        s.check();
         assert_eq!(s.pressure(), PRESSURE_HIGH);
         while s.used_estimate() > 100_000 {
             a.free(hs.pop().unwrap(), 1000, FreeReason::Removed);
