@@ -17,6 +17,7 @@
 #   KEYSPACE   redis-benchmark -r (random keys)                 [100000000]
 #   PIPELINE   pipeline depth                                   [16]
 #   RAM_SHARE  share (in %) of MemAvailable the unlimited run may fill [50]
+#   RATE_GUESS requests/s that sizes the flood when the warm-up fails [300000]
 #   PORT_BASE  first port tried for the servers                 [27500]
 #   OUT        where the markdown table is saved               [target/bench/flood.md]
 #
@@ -216,7 +217,11 @@ for run in $(seq "$RUNS"); do
     set_load "$lport" "$MIN_N"
     warm_rps=$LOAD_RPS
     [[ -z $LOAD_ERR ]] || echo "run $run warm-up: $LOAD_ERR" >>"$WORK/errors"
-    ((warm_rps > 0)) || warm_rps=$((MIN_N / DURATION + 1))
+    if ((warm_rps == 0)); then
+        # The warm-up stopped early, so its rate is unknown: guess one.
+        warm_rps=${RATE_GUESS:-300000}
+        log "warm-up failed; sizing the flood at a guessed $warm_rps requests/s (RATE_GUESS)"
+    fi
     n=$((warm_rps * DURATION))
     ((n >= MIN_N)) || n=$MIN_N
     log "warm-up: $warm_rps requests/s; flood: $n SETs"
