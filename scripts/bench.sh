@@ -52,24 +52,9 @@ LOADS=${LOADS:-resp mc}
 PORT_BASE=${PORT_BASE:-27400}
 OUT=${OUT:-target/bench/results.md}
 
-WORK=$(mktemp -d -t ferrocache-bench.XXXXXX)
-PIDS=()
-
-cleanup() {
-    local pid
-    for pid in "${PIDS[@]}"; do
-        kill "$pid" 2>/dev/null || true
-    done
-    for pid in "${PIDS[@]}"; do
-        wait "$pid" 2>/dev/null || true
-    done
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-log() { printf '%s\n' "$*" >&2; }
-die() { log "bench.sh: $*"; exit 1; }
+SCRIPT=bench.sh
+# shellcheck source=scripts/lib.sh
+source "$ROOT/scripts/lib.sh"
 
 # ---------------------------------------------------------------- tools
 
@@ -103,27 +88,6 @@ FERRO=$ROOT/target/release/ferrocache
 MCLOAD=$ROOT/target/release/examples/mcload
 
 # ---------------------------------------------------------------- servers
-
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-
-NEXT_PORT=$PORT_BASE
-# Prints the next free port from PORT_BASE on, never 6379 or 11211.
-take_port() {
-    while [[ $NEXT_PORT == 6379 || $NEXT_PORT == 11211 ]] || ! port_free "$NEXT_PORT"; do
-        NEXT_PORT=$((NEXT_PORT + 1))
-    done
-    TAKEN=$NEXT_PORT
-    NEXT_PORT=$((NEXT_PORT + 1))
-}
-
-wait_port() {
-    local i
-    for i in $(seq 100); do
-        port_free "$1" || return 0
-        sleep 0.1
-    done
-    die "nothing listens on port $1"
-}
 
 # Server name -> pid, RESP port, memcached port ("-" when it has none).
 declare -A PID RPORT MPORT
@@ -286,7 +250,6 @@ done
 # ---------------------------------------------------------------- table
 
 # Median of the numbers on stdin (the lower middle for an even count).
-median() { sort -g | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }'; }
 
 # Prints "rps p50 p99 cpu" medians, or "FAIL reason" when any run failed.
 summary() {

@@ -59,24 +59,9 @@ RAM_SHARE=${RAM_SHARE:-50}
 PORT_BASE=${PORT_BASE:-27500}
 OUT=${OUT:-target/bench/flood.md}
 
-WORK=$(mktemp -d -t ferrocache-flood.XXXXXX)
-PIDS=()
-
-cleanup() {
-    local pid
-    for pid in "${PIDS[@]}"; do
-        kill "$pid" 2>/dev/null || true
-    done
-    for pid in "${PIDS[@]}"; do
-        wait "$pid" 2>/dev/null || true
-    done
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-log() { printf '%s\n' "$*" >&2; }
-die() { log "flood.sh: $*"; exit 1; }
+SCRIPT=flood.sh
+# shellcheck source=scripts/lib.sh
+source "$ROOT/scripts/lib.sh"
 
 # ---------------------------------------------------------------- tools
 
@@ -106,27 +91,6 @@ MAXMEM_BYTES=$(to_bytes "$MAXMEM")
 MIN_N=$(((2 * MAXMEM_BYTES + DATA + 29) / (DATA + 30)))
 
 # ---------------------------------------------------------------- servers
-
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-
-NEXT_PORT=$PORT_BASE
-# Sets TAKEN to the next free port from PORT_BASE on, never 6379 or 11211.
-take_port() {
-    while [[ $NEXT_PORT == 6379 || $NEXT_PORT == 11211 ]] || ! port_free "$NEXT_PORT"; do
-        NEXT_PORT=$((NEXT_PORT + 1))
-    done
-    TAKEN=$NEXT_PORT
-    NEXT_PORT=$((NEXT_PORT + 1))
-}
-
-wait_port() {
-    local i
-    for i in $(seq 100); do
-        port_free "$1" || return 0
-        sleep 0.1
-    done
-    die "nothing listens on port $1"
-}
 
 # Starts ferrocache; sets SPID and SPORT. Arguments are extra flags.
 start_server() {
@@ -179,7 +143,6 @@ set_load() { # port requests
 
 mb() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1048576 }'; }
 
-median() { sort -g | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }'; }
 
 # ---------------------------------------------------------------- runs
 

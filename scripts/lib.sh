@@ -1,0 +1,46 @@
+# Helpers the benchmark scripts share. Source it after setting PORT_BASE
+# and SCRIPT (the name die() prints); it creates WORK, a scratch directory,
+# and PIDS, the servers to stop on exit.
+
+WORK=$(mktemp -d -t "ferrocache-${SCRIPT%.sh}.XXXXXX")
+PIDS=()
+
+cleanup() {
+    local pid
+    for pid in "${PIDS[@]}"; do
+        kill "$pid" 2>/dev/null || true
+    done
+    for pid in "${PIDS[@]}"; do
+        wait "$pid" 2>/dev/null || true
+    done
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+log() { printf '%s\n' "$*" >&2; }
+die() { log "$SCRIPT: $*"; exit 1; }
+
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+NEXT_PORT=$PORT_BASE
+# Sets TAKEN to the next free port from PORT_BASE on, never 6379 or 11211.
+take_port() {
+    while [[ $NEXT_PORT == 6379 || $NEXT_PORT == 11211 ]] || ! port_free "$NEXT_PORT"; do
+        NEXT_PORT=$((NEXT_PORT + 1))
+    done
+    TAKEN=$NEXT_PORT
+    NEXT_PORT=$((NEXT_PORT + 1))
+}
+
+wait_port() {
+    local i
+    for i in $(seq 100); do
+        port_free "$1" || return 0
+        sleep 0.1
+    done
+    die "nothing listens on port $1"
+}
+
+# The median of the numbers on stdin, one a line.
+median() { sort -g | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }'; }
