@@ -8,29 +8,6 @@ pub enum Value {
 }
 
 impl Value {
-    /// The name `TYPE` reports.
-    pub fn type_name(&self) -> &'static str {
-        match self {
-            Value::Str(_) => "string",
-        }
-    }
-
-    /// The encoding `OBJECT ENCODING` reports, derived from the content the
-    /// way Redis chooses it for a freshly written value.
-    pub fn encoding(&self) -> &'static str {
-        match self {
-            Value::Str(s) => {
-                if s.len() <= 20 && parse_i64_exact(s).is_some() {
-                    "int"
-                } else if s.len() <= 44 {
-                    "embstr"
-                } else {
-                    "raw"
-                }
-            }
-        }
-    }
-
     /// Bytes the value owns on the heap, for memory accounting.
     pub fn heap_size(&self) -> usize {
         match self {
@@ -271,8 +248,9 @@ mod tests {
 
     #[test]
     fn encoding_follows_content() {
-        assert_eq!(Value::Str(b"123".to_vec()).encoding(), "int");
-        assert_eq!(Value::Str(b"abc".to_vec()).encoding(), "embstr");
-        assert_eq!(Value::Str(vec![b'a'; 45]).encoding(), "raw");
+        use crate::store::ValueRef;
+        assert_eq!(ValueRef::Str(b"123").encoding(), "int");
+        assert_eq!(ValueRef::Str(b"abc").encoding(), "embstr");
+        assert_eq!(ValueRef::Str(&[b'a'; 45]).encoding(), "raw");
     }
 }

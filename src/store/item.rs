@@ -186,7 +186,8 @@ impl<'a> Item<'a> {
         }
     }
 
-    fn idle_ms(&self) -> u32 {
+    /// A sliding expiry's idle time; 0 for none or an absolute one.
+    pub(crate) fn idle_ms(&self) -> u32 {
         let l = self.layout();
         if l & IDLE == 0 {
             0

@@ -6,7 +6,7 @@
 //! background, until usage is back under the low watermark. Both are
 //! percentages of `maxmemory`.
 
-use super::{slab, EvictionPolicy, Store};
+use super::{EvictionPolicy, Store};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// The limits the store keeps memory within.
@@ -108,6 +108,7 @@ pub struct MemoryReport {
 }
 
 /// How far usage is into the limit.
+#[repr(u8)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Pressure {
     /// Below the low watermark, or no limit.
@@ -150,11 +151,7 @@ impl Store {
     /// arenas re-check every 64 KB of change, and [`Store::maintain`] on
     /// every run.
     pub fn pressure(&self) -> Pressure {
-        match self.slabs.pressure() {
-            slab::PRESSURE_HIGH => Pressure::High,
-            slab::PRESSURE_LOW => Pressure::Low,
-            _ => Pressure::None,
-        }
+        self.slabs.pressure()
     }
 
     /// Makes room before a write that may add memory: above the high
@@ -165,7 +162,7 @@ impl Store {
     /// are left.
     pub fn make_room(&self, now: u64, policy: EvictionPolicy) -> Result<(), OutOfMemory> {
         // The common case: one relaxed load.
-        if self.slabs.pressure() != slab::PRESSURE_HIGH {
+        if self.slabs.pressure() != Pressure::High {
             return Ok(());
         }
         let l = self.limits();
@@ -209,7 +206,7 @@ impl Store {
             self.expire_step(now, super::SHARDS);
             used = self.slabs.check();
         }
-        if self.slabs.pressure() == slab::PRESSURE_HIGH {
+        if self.slabs.pressure() == Pressure::High {
             while used > l.low_bytes() {
                 match self.evict_one(l.policy, now, l.samples) {
                     Some(freed) => used = used.saturating_sub(freed),

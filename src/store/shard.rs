@@ -7,7 +7,7 @@
 //! chunks, so the table stores no hash.
 
 use super::entry::{Entry, Expiry, Priority, Value, LFU_INIT};
-use super::item::{take_heap, Item, ItemMut, Parts, ValueIn, ValueRef};
+use super::item::{take_heap, Item, ItemMut, Parts, Taken, ValueIn, ValueRef};
 use super::slab::{ArenaGuard, FreeReason, Slabs, ARENAS};
 use super::Store;
 use hashbrown::HashTable;
@@ -65,8 +65,14 @@ pub struct ShardInner {
     pub(crate) stats: ShardStats,
 }
 
-/// Frees an item's chunk and heap parts, counting why.
-fn free_item(arena: &mut ArenaGuard<'_>, slabs: &Slabs, h: u32, why: impl FnOnce(&Item<'_>) -> FreeReason) -> u64 {
+/// Frees an item's chunk, counting why, and hands over its heap parts
+/// (dropping them frees them). Returns the bytes freed as well.
+fn free_item(
+    arena: &mut ArenaGuard<'_>,
+    slabs: &Slabs,
+    h: u32,
+    why: impl FnOnce(&Item<'_>) -> FreeReason,
+) -> (u64, Taken) {
     let p = slabs.ptr(h);
     // SAFETY: `h` is a live item of a table whose shard lock is held, or
     // one just taken out of such a table.
@@ -74,12 +80,12 @@ fn free_item(arena: &mut ArenaGuard<'_>, slabs: &Slabs, h: u32, why: impl FnOnce
     let (size, heap, reason) = (it.size(), it.heap(), why(&it));
     let chunk = slabs.chunk_size(slabs.class_of_handle(h));
     // SAFETY: the chunk is not read again.
-    drop(unsafe { take_heap(p) });
+    let taken = unsafe { take_heap(p) };
     if heap > 0 {
         arena.add_heap(-(heap as i64));
     }
     arena.free(h, size, reason);
-    (chunk + heap) as u64
+    ((chunk + heap) as u64, taken)
 }
 
 fn expired_reason(it: &Item<'_>) -> FreeReason {
@@ -257,7 +263,7 @@ impl<'a> Slot<'a> {
         self.table.count_out(&it);
     }
 
-    fn free(&mut self, h: u32, why: impl FnOnce(&Item<'_>) -> FreeReason) -> u64 {
+    fn free(&mut self, h: u32, why: impl FnOnce(&Item<'_>) -> FreeReason) -> (u64, Taken) {
         let slabs = self.slabs();
         free_item(&mut slabs.arena(self.arena), slabs, h, why)
     }
@@ -364,7 +370,7 @@ impl<'a> Slot<'a> {
                 let old = self.item(h);
                 parts.priority = old.priority();
                 parts.lfu = super::entry::lfu_step(old.lfu(access), super::rand_unit());
-                self.replace_item(h, parts);
+                self.replace_item(h, parts, true, 0);
             }
             None => {
                 self.insert(parts);
@@ -401,17 +407,20 @@ impl<'a> Slot<'a> {
         h
     }
 
-    /// Puts `parts` in place of the item `h`: in its own chunk when the
-    /// size is the same and nothing is on the heap, else in a new chunk.
-    /// `parts` must not borrow from `h`'s chunk unless it is moved.
-    fn replace_item(&mut self, h: u32, parts: Parts<'_>) -> u32 {
+    /// Puts `parts` in place of the item `h`, and returns its handle. With
+    /// `reuse`, the item stays in its own chunk when the size is the same and
+    /// nothing is on the heap; `parts` must not borrow from `h`'s chunk then.
+    /// Without, it always moves to a new chunk, written before the old one is
+    /// freed. `moved_heap` counts heap bytes already moved from `h` into
+    /// `parts`, which leave `h`'s account here.
+    fn replace_item(&mut self, h: u32, parts: Parts<'_>, reuse: bool, moved_heap: usize) -> u32 {
         let slabs = self.slabs();
         let plan = parts.plan();
         let old = self.item(h);
         let (old_size, old_heap) = (old.size(), old.heap());
         let (old_exp, old_prio) = (old.expire_at().is_some(), old.priority());
         let (new_exp, new_prio) = (parts.deadline != 0, parts.priority);
-        let nh = if old_size == plan.size && old_heap == 0 && !plan.heap() {
+        let nh = if reuse && old_size == plan.size && old_heap == 0 && !plan.heap() {
             // SAFETY: same size, so the chunk has room; nothing of the old
             // item is on the heap, so overwriting it leaks nothing.
             let heap = unsafe { parts.write(slabs.ptr(h), plan) };
@@ -423,8 +432,8 @@ impl<'a> Slot<'a> {
             // SAFETY: the new chunk has room for `plan.size` bytes.
             let heap = unsafe { parts.write(slabs.ptr(nh), plan) };
             free_item(&mut arena, slabs, h, |_| FreeReason::Removed);
-            if heap > 0 {
-                arena.add_heap(heap as i64);
+            if heap != moved_heap {
+                arena.add_heap(heap as i64 - moved_heap as i64);
             }
             drop(arena);
             if let Some(x) = self.table.map.find_mut(self.hash, |&x| x == h) {
@@ -440,69 +449,35 @@ impl<'a> Slot<'a> {
     }
 
     /// Rewrites the live item `h` with `f` applied to its parts; the value
-    /// and key move rather than copy when they are on the heap.
+    /// moves rather than copies when it is on the heap.
     fn rebuild(&mut self, h: u32, f: impl FnOnce(&mut Parts<'_>)) -> u32 {
         let p = self.slabs().ptr(h);
         // SAFETY: `h` is live and this shard is locked; the bytes read here
         // stay allocated until `replace_item` frees the chunk, after the
         // new item is written.
         let it: Item<'static> = unsafe { Item::at(p) };
-        let inline = it.heap() == 0;
-        let value_bytes = it.as_str().unwrap_or_default();
+        let heap = it.heap();
         let mut parts = Parts {
             key: self.key,
-            value: ValueIn::Bytes(value_bytes),
+            value: ValueIn::Bytes(it.as_str().unwrap_or_default()),
             version: it.version(),
             access: it.access(),
             lfu: it.lfu_raw(),
             priority: it.priority(),
             fetched: it.fetched(),
             deadline: it.expire_at().unwrap_or(0),
-            idle_ms: match it.expiry() {
-                Expiry::Sliding { idle_ms, .. } => idle_ms,
-                _ => 0,
-            },
+            idle_ms: it.idle_ms(),
             flags: it.flags(),
         };
-        if !inline {
-            let heap = it.heap();
+        if heap > 0 {
             // SAFETY: the key is taken from the slot, the value moved out;
             // neither is read through the chunk again.
-            let taken = unsafe { take_heap(p) };
-            self.slabs().arena(self.arena).add_heap(-(heap as i64));
-            if let Some(v) = taken.value {
+            if let Some(v) = unsafe { take_heap(p) }.value {
                 parts.value = ValueIn::Owned(v);
             }
         }
         f(&mut parts);
-        self.replace_item_rebuilt(h, parts)
-    }
-
-    /// As [`Slot::replace_item`], always into a new chunk (the parts may
-    /// borrow the old one).
-    fn replace_item_rebuilt(&mut self, h: u32, parts: Parts<'_>) -> u32 {
-        let slabs = self.slabs();
-        let plan = parts.plan();
-        let old = self.item(h);
-        let (old_exp, old_prio) = (old.expire_at().is_some(), old.priority());
-        let (new_exp, new_prio) = (parts.deadline != 0, parts.priority);
-        let mut arena = slabs.arena(self.arena);
-        let nh = alloc(&mut arena, plan.size);
-        // SAFETY: the new chunk has room for `plan.size` bytes.
-        let heap = unsafe { parts.write(slabs.ptr(nh), plan) };
-        free_item(&mut arena, slabs, h, |_| FreeReason::Removed);
-        if heap > 0 {
-            arena.add_heap(heap as i64);
-        }
-        drop(arena);
-        if let Some(x) = self.table.map.find_mut(self.hash, |&x| x == h) {
-            *x = nh;
-        }
-        let t = &mut *self.table;
-        t.expires = t.expires + new_exp as usize - old_exp as usize;
-        t.by_priority[old_prio as usize] -= 1;
-        t.by_priority[new_prio as usize] += 1;
-        nh
+        self.replace_item(h, parts, false, heap)
     }
 
     /// Puts an entry taken out of another slot (RENAME, MOVE) under this
@@ -551,30 +526,17 @@ impl<'a> Slot<'a> {
             expire_at: it.expire_at().unwrap_or(0),
             version: it.version(),
             flags: it.flags(),
-            idle_ms: match it.expiry() {
-                Expiry::Sliding { idle_ms, .. } => idle_ms,
-                _ => 0,
-            },
+            idle_ms: it.idle_ms(),
             access: it.access(),
             priority: it.priority(),
             lfu: it.lfu_raw(),
             fetched: it.fetched(),
         };
+        // An inline value is copied out before the chunk goes; one on the
+        // heap moves out with it.
         let inline = it.as_str().filter(|_| it.heap() == 0).map(<[u8]>::to_vec);
-        let value = match inline {
-            Some(v) => v,
-            None => {
-                let heap = it.heap();
-                // SAFETY: the value moves out; the chunk is freed next.
-                let taken = unsafe { take_heap(p) };
-                let mut a = self.slabs().arena(self.arena);
-                a.add_heap(-(heap as i64));
-                drop(a);
-                taken.value.unwrap_or_default()
-            }
-        };
-        e.value = Value::Str(value);
-        self.free(h, |_| FreeReason::Removed);
+        let (_, taken) = self.free(h, |_| FreeReason::Removed);
+        e.value = Value::Str(inline.or(taken.value).unwrap_or_default());
         Some(e)
     }
 
@@ -595,7 +557,7 @@ impl<'a> Slot<'a> {
     pub(crate) fn evict(&mut self) -> Option<u64> {
         let h = self.find()?;
         self.unlink(h);
-        let freed = self.free(h, |it| FreeReason::Evicted {
+        let (freed, _) = self.free(h, |it| FreeReason::Evicted {
             fetched: it.fetched(),
             had_expiry: it.expire_at().is_some(),
         });

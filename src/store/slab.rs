@@ -24,6 +24,7 @@
 //!   total against the watermarks, so a write learns whether to evict from
 //!   one atomic load.
 
+use super::memory::Pressure;
 use std::sync::atomic::{AtomicI64, AtomicU32, AtomicU64, AtomicU8, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
@@ -123,11 +124,6 @@ struct ArenaSlot {
     total: AtomicU64,
 }
 
-/// What [`Slabs::pressure`] reports.
-pub(crate) const PRESSURE_NONE: u8 = 0;
-pub(crate) const PRESSURE_LOW: u8 = 1;
-pub(crate) const PRESSURE_HIGH: u8 = 2;
-
 struct Pool {
     /// Pages never handed out start here.
     next: u32,
@@ -218,7 +214,7 @@ impl Slabs {
             arenas,
             low: AtomicU64::new(0),
             high: AtomicU64::new(0),
-            pressure: AtomicU8::new(PRESSURE_NONE),
+            pressure: AtomicU8::new(Pressure::None as u8),
             check_every: AtomicI64::new(CHECK_EVERY),
         }
     }
@@ -268,8 +264,12 @@ impl Slabs {
     }
 
     /// Where usage stands against the watermarks: one relaxed load.
-    pub(crate) fn pressure(&self) -> u8 {
-        self.pressure.load(Ordering::Relaxed)
+    pub(crate) fn pressure(&self) -> Pressure {
+        match self.pressure.load(Ordering::Relaxed) {
+            2 => Pressure::High,
+            1 => Pressure::Low,
+            _ => Pressure::None,
+        }
     }
 
     pub(crate) fn set_watermarks(&self, low: u64, high: u64) {
@@ -306,17 +306,17 @@ impl Slabs {
     pub(crate) fn check(&self) -> u64 {
         let used = self.used_estimate();
         let (low, high) = (self.low.load(Ordering::Relaxed), self.high.load(Ordering::Relaxed));
-        let evicting = self.pressure.load(Ordering::Relaxed) == PRESSURE_HIGH;
+        let evicting = self.pressure() == Pressure::High;
         let p = if high == 0 {
-            PRESSURE_NONE
+            Pressure::None
         } else if used > high || (evicting && used > low) {
-            PRESSURE_HIGH
+            Pressure::High
         } else if used > low {
-            PRESSURE_LOW
+            Pressure::Low
         } else {
-            PRESSURE_NONE
+            Pressure::None
         };
-        self.pressure.store(p, Ordering::Relaxed);
+        self.pressure.store(p as u8, Ordering::Relaxed);
         used
     }
 
@@ -631,18 +631,18 @@ mod tests {
         while s.used_estimate() <= 200_000 + CHECK_EVERY as u64 {
             hs.push(a.alloc(1000).unwrap());
         }
-        assert_eq!(s.pressure(), PRESSURE_HIGH);
+        assert_eq!(s.pressure(), Pressure::High);
         // Between the watermarks, eviction goes on toward the low one.
         while s.used_estimate() > 180_000 {
             a.free(hs.pop().unwrap(), 1000, FreeReason::Removed);
         }
         s.check();
-        assert_eq!(s.pressure(), PRESSURE_HIGH);
+        assert_eq!(s.pressure(), Pressure::High);
         while s.used_estimate() > 100_000 {
             a.free(hs.pop().unwrap(), 1000, FreeReason::Removed);
         }
         drop(a);
         s.check();
-        assert_eq!(s.pressure(), PRESSURE_NONE);
+        assert_eq!(s.pressure(), Pressure::None);
     }
 }
