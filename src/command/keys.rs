@@ -783,6 +783,7 @@ const SHARED_REFCOUNT: i64 = i32::MAX as i64;
 fn object_refcount(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
     let small_int = inspect(ctx, a[2], |e| match e.value() {
         ValueRef::Str(s) => e.value().encoding() == "int" && args::int(s).is_ok_and(|v| (0..10_000).contains(&v)),
+        _ => false,
     });
     let Some(small_int) = small_int else {
         return ctx.out.null();

@@ -137,9 +137,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         ),
 ];
 
-/// The key holds a value of another type than a string.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct WrongType;
+pub use crate::store::WrongType;
 
 /// When a SET-family write takes effect.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,10 +1,13 @@
 //! One stored item: key, value, expiry, version, memcached flags and access time.
 
-/// A stored value. Strings are the only kind the server core knows; the
-/// aggregate types join this enum as variants of their own.
-#[derive(Debug, Clone, PartialEq)]
+use super::types::Aggregate;
+
+/// A value taken out of the store, or to be put in: a string, or one of
+/// the aggregate types.
+#[derive(Debug, Clone)]
 pub enum Value {
     Str(Vec<u8>),
+    Agg(Box<Aggregate>),
 }
 
 impl Value {
@@ -12,6 +15,7 @@ impl Value {
     pub fn heap_size(&self) -> usize {
         match self {
             Value::Str(s) => s.capacity(),
+            Value::Agg(a) => a.mem_size(),
         }
     }
 }
@@ -223,6 +227,7 @@ impl Entry {
     pub fn as_str(&self) -> Option<&[u8]> {
         match &self.value {
             Value::Str(s) => Some(s),
+            Value::Agg(_) => None,
         }
     }
 }

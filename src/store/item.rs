@@ -15,16 +15,20 @@
 //!         idle_ms   4     [IDLE] sliding expiry's idle time
 //!         flags     4     [FLAGS] memcached client flags
 //!         key       klen inline, or 16 [EXT_KEY]: a heap block (pointer, length)
-//!         value     vlen inline, or 16 [EXT_VAL]: a heap Vec (pointer, capacity)
+//!         value     vlen inline, or 16 [EXT_VAL]: a heap Vec (pointer, capacity),
+//!                   or 16 [AGG]: a boxed aggregate (pointer, bytes counted)
 //! ```
 //!
 //! Keys longer than 255 bytes and values that would make the item larger
 //! than the largest chunk live on the heap, and are counted by their
-//! allocated size. Fields are read and written unaligned: chunks start on
+//! allocated size. Hashes, lists, sets and sorted sets live on the heap
+//! too; the chunk keeps the bytes they were last counted at, so a write
+//! that grows one moves the account by the difference. Fields are read and written unaligned: chunks start on
 //! 8 bytes, but the header is 20 bytes long.
 
 use super::entry::{Expiry, Priority, Value};
 use super::slab::MAX_CHUNK;
+use super::types::{Aggregate, Hash, List, Set, ZSet};
 use std::marker::PhantomData;
 use std::ptr::{read_unaligned as rd, write_unaligned as wr};
 
@@ -45,6 +49,7 @@ const IDLE: u8 = 2;
 const FLAGS: u8 = 4;
 const EXT_KEY: u8 = 8;
 const EXT_VAL: u8 = 16;
+const AGG: u8 = 32;
 
 const INLINE_KEY_MAX: usize = 255;
 const EXT: usize = 16;
@@ -58,15 +63,43 @@ pub struct Item<'a> {
 }
 
 /// A value as stored, borrowed.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy)]
 pub enum ValueRef<'a> {
     Str(&'a [u8]),
+    Hash(&'a Hash),
+    List(&'a List),
+    Set(&'a Set),
+    ZSet(&'a ZSet),
 }
 
-impl ValueRef<'_> {
+impl<'a> ValueRef<'a> {
+    fn of(a: &'a Aggregate) -> ValueRef<'a> {
+        match a {
+            Aggregate::Hash(h) => ValueRef::Hash(h),
+            Aggregate::List(l) => ValueRef::List(l),
+            Aggregate::Set(s) => ValueRef::Set(s),
+            Aggregate::ZSet(z) => ValueRef::ZSet(z),
+        }
+    }
+
+    /// The aggregate, cloned into an owned one; None for a string.
+    fn to_aggregate(self) -> Option<Aggregate> {
+        Some(match self {
+            ValueRef::Str(_) => return None,
+            ValueRef::Hash(h) => Aggregate::Hash(h.clone()),
+            ValueRef::List(l) => Aggregate::List(l.clone()),
+            ValueRef::Set(s) => Aggregate::Set(s.clone()),
+            ValueRef::ZSet(z) => Aggregate::ZSet(z.clone()),
+        })
+    }
+
     pub fn type_name(&self) -> &'static str {
         match self {
             ValueRef::Str(_) => "string",
+            ValueRef::Hash(_) => "hash",
+            ValueRef::List(_) => "list",
+            ValueRef::Set(_) => "set",
+            ValueRef::ZSet(_) => "zset",
         }
     }
 
@@ -83,12 +116,18 @@ impl ValueRef<'_> {
                     "raw"
                 }
             }
+            ValueRef::Hash(h) => h.encoding(),
+            ValueRef::List(l) => l.encoding(),
+            ValueRef::Set(s) => s.encoding(),
+            ValueRef::ZSet(z) => z.encoding(),
         }
     }
 
+    /// An owned copy (COPY, and the moves of RENAME and MOVE).
     pub fn to_value(self) -> Value {
         match self {
             ValueRef::Str(s) => Value::Str(s.to_vec()),
+            v => Value::Agg(Box::new(v.to_aggregate().unwrap_or(Aggregate::Hash(Hash::default())))),
         }
     }
 }
@@ -149,6 +188,9 @@ impl<'a> Item<'a> {
     }
 
     pub fn as_str(&self) -> Option<&'a [u8]> {
+        if self.layout() & AGG != 0 {
+            return None;
+        }
         let off = self.value_off();
         let len = self.u32_at(VLEN) as usize;
         // SAFETY: as for the key; a heap value is a Vec's (pointer, capacity).
@@ -162,8 +204,21 @@ impl<'a> Item<'a> {
         }
     }
 
+    /// The aggregate, when the value is one.
+    pub fn aggregate(&self) -> Option<&'a Aggregate> {
+        if self.layout() & AGG == 0 {
+            return None;
+        }
+        // SAFETY: an aggregate's part holds the pointer of a live box made
+        // by `write`.
+        Some(unsafe { &*rd(self.p.add(self.value_off()) as *const *const Aggregate) })
+    }
+
     pub fn value(&self) -> ValueRef<'a> {
-        ValueRef::Str(self.as_str().unwrap_or_default())
+        match self.aggregate() {
+            Some(a) => ValueRef::of(a),
+            None => ValueRef::Str(self.as_str().unwrap_or_default()),
+        }
     }
 
     pub fn version(&self) -> u64 {
@@ -253,7 +308,7 @@ impl<'a> Item<'a> {
 
     /// Bytes the item asked for in its chunk.
     pub(crate) fn size(&self) -> usize {
-        let vpart = if self.layout() & EXT_VAL != 0 {
+        let vpart = if self.layout() & (EXT_VAL | AGG) != 0 {
             EXT
         } else {
             self.u32_at(VLEN) as usize
@@ -268,7 +323,7 @@ impl<'a> Item<'a> {
         if l & EXT_KEY != 0 {
             n += self.key().len();
         }
-        if l & EXT_VAL != 0 {
+        if l & (EXT_VAL | AGG) != 0 {
             n += self.u64_at(self.value_off() + 8) as usize;
         }
         n
@@ -280,13 +335,16 @@ pub(crate) enum ValueIn<'a> {
     Bytes(&'a [u8]),
     /// Kept as the heap block when the item is too large for a chunk.
     Owned(Vec<u8>),
+    Agg(Box<Aggregate>),
 }
 
 impl ValueIn<'_> {
+    /// Bytes of the value inline: an aggregate takes its pointer part.
     fn len(&self) -> usize {
         match self {
             ValueIn::Bytes(b) => b.len(),
             ValueIn::Owned(v) => v.len(),
+            ValueIn::Agg(_) => EXT,
         }
     }
 }
@@ -318,7 +376,7 @@ pub(crate) struct Plan {
 impl Plan {
     /// Some of the item lives on the heap.
     pub(crate) fn heap(&self) -> bool {
-        self.layout & (EXT_KEY | EXT_VAL) != 0
+        self.layout & (EXT_KEY | EXT_VAL | AGG) != 0
     }
 }
 
@@ -340,8 +398,11 @@ impl Parts<'_> {
         } else {
             self.key.len()
         };
+        if matches!(self.value, ValueIn::Agg(_)) {
+            layout |= AGG;
+        }
         let mut size = HEADER + ext_len(layout) + kpart + self.value.len();
-        if size > MAX_CHUNK {
+        if size > MAX_CHUNK && layout & AGG == 0 {
             layout |= EXT_VAL;
             size = size - self.value.len() + EXT;
         }
@@ -361,7 +422,8 @@ impl Parts<'_> {
         *p.add(LFU) = self.lfu;
         *p.add(STATE) = self.priority as u8 | if self.fetched { FETCHED } else { 0 };
         *p.add(LAYOUT) = l;
-        wr(p.add(VLEN) as *mut u32, self.value.len() as u32);
+        let vlen = if l & AGG != 0 { 0 } else { self.value.len() };
+        wr(p.add(VLEN) as *mut u32, vlen as u32);
         let mut off = HEADER;
         if l & DEADLINE != 0 {
             wr(p.add(off) as *mut u64, self.deadline);
@@ -388,10 +450,16 @@ impl Parts<'_> {
             *p.add(KLEN) = self.key.len() as u8;
             off += self.key.len();
         }
-        if l & EXT_VAL != 0 {
+        if let ValueIn::Agg(a) = self.value {
+            let bytes = a.mem_size();
+            heap += bytes;
+            wr(p.add(off) as *mut *mut Aggregate, Box::into_raw(a));
+            wr(p.add(off + 8) as *mut u64, bytes as u64);
+        } else if l & EXT_VAL != 0 {
             let v = match self.value {
                 ValueIn::Bytes(b) => b.to_vec(),
                 ValueIn::Owned(v) => v,
+                ValueIn::Agg(_) => unreachable!("handled above"),
             };
             heap += v.capacity();
             let mut v = std::mem::ManuallyDrop::new(v);
@@ -401,6 +469,7 @@ impl Parts<'_> {
             let b: &[u8] = match &self.value {
                 ValueIn::Bytes(b) => b,
                 ValueIn::Owned(v) => v,
+                ValueIn::Agg(_) => &[],
             };
             std::ptr::copy_nonoverlapping(b.as_ptr(), p.add(off), b.len());
         }
@@ -469,11 +538,36 @@ impl ItemMut {
         true
     }
 
+    /// The aggregate, open for a change; [`ItemMut::recount`] must follow
+    /// a change of its size.
+    pub(crate) fn aggregate_mut(&mut self) -> Option<&mut Aggregate> {
+        let it = self.view();
+        if it.layout() & AGG == 0 {
+            return None;
+        }
+        // SAFETY: as in `Item::aggregate`; `&mut self` makes it exclusive.
+        Some(unsafe { &mut *rd(self.p.add(it.value_off()) as *const *mut Aggregate) })
+    }
+
+    /// Counts the aggregate at its size now, and returns the change.
+    pub(crate) fn recount(&mut self) -> i64 {
+        let off = self.view().value_off() + 8;
+        let Some(bytes) = self.aggregate_mut().map(|a| a.mem_size() as u64) else {
+            return 0;
+        };
+        // SAFETY: the aggregate's part is inside the chunk.
+        unsafe {
+            let old = rd(self.p.add(off) as *const u64);
+            wr(self.p.add(off) as *mut u64, bytes);
+            bytes as i64 - old as i64
+        }
+    }
+
     /// Overwrites the value when its length is unchanged and it is inline:
     /// the cheap path of SETRANGE and INCR.
     pub(crate) fn value_in_place(&mut self) -> Option<&mut [u8]> {
         let it = self.view();
-        if it.layout() & EXT_VAL != 0 {
+        if it.layout() & (EXT_VAL | AGG) != 0 {
             return None;
         }
         let (off, len) = (it.value_off(), it.u32_at(VLEN) as usize);
@@ -487,6 +581,27 @@ impl ItemMut {
 pub(crate) struct Taken {
     pub key: Option<Box<[u8]>>,
     pub value: Option<Vec<u8>>,
+    pub agg: Option<Box<Aggregate>>,
+}
+
+impl Taken {
+    /// The value taken, as an owned one.
+    pub(crate) fn into_value(mut self) -> Option<Value> {
+        match self.agg.take() {
+            Some(a) => Some(Value::Agg(a)),
+            None => self.value.take().map(Value::Str),
+        }
+    }
+}
+
+impl Drop for Taken {
+    /// A large aggregate is freed on the background thread, so a DEL,
+    /// an eviction or an expiry of a big hash does not stall the shard.
+    fn drop(&mut self) {
+        if let Some(a) = self.agg.take() {
+            super::drop_large_lazily(a);
+        }
+    }
 }
 
 /// Takes the heap parts out of the chunk at `p`: afterwards the chunk may be
@@ -499,7 +614,11 @@ pub(crate) struct Taken {
 pub(crate) unsafe fn take_heap(p: *mut u8) -> Taken {
     let it = Item::at(p);
     let l = it.layout();
-    let mut t = Taken { key: None, value: None };
+    let mut t = Taken {
+        key: None,
+        value: None,
+        agg: None,
+    };
     if l & EXT_KEY != 0 {
         let off = it.key_off();
         let ptr = rd(p.add(off) as *const *mut u8);
@@ -518,6 +637,14 @@ pub(crate) unsafe fn take_heap(p: *mut u8) -> Taken {
         wr(p.add(off + 8) as *mut usize, 0);
         wr(p.add(VLEN) as *mut u32, 0);
     }
+    if l & AGG != 0 {
+        let off = it.value_off();
+        t.agg = Some(Box::from_raw(rd(p.add(off) as *const *mut Aggregate)));
+        *p.add(LAYOUT) &= !AGG;
+        wr(p.add(off) as *mut u64, 0);
+        wr(p.add(off + 8) as *mut u64, 0);
+        wr(p.add(VLEN) as *mut u32, EXT as u32);
+    }
     t
 }
 
@@ -527,7 +654,7 @@ pub(crate) unsafe fn take_heap(p: *mut u8) -> Taken {
 /// # Safety
 /// `p` points at an item's chunk that no table refers to.
 pub(crate) unsafe fn forget_heap(p: *mut u8) {
-    *p.add(LAYOUT) &= !(EXT_KEY | EXT_VAL);
+    *p.add(LAYOUT) &= !(EXT_KEY | EXT_VAL | AGG);
     *p.add(KLEN) = 0;
     wr(p.add(VLEN) as *mut u32, 0);
 }

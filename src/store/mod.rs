@@ -13,18 +13,22 @@ mod entry;
 mod evict;
 mod item;
 mod memory;
+mod ready;
 mod rebalance;
 mod scan;
 mod shard;
 mod slab;
+mod types;
 
 pub use entry::{parse_i64_exact, Entry, Expiry, Priority, Value, LFU_INIT};
 pub use evict::EvictionPolicy;
 pub use item::{Item, ValueRef};
 pub use memory::{Limits, MemoryReport, OutOfMemory, Pressure};
+pub use ready::ReadyKeys;
 pub use scan::ScanPage;
 pub use shard::{EntryMut, ShardInner, Slot};
 pub use slab::{ClassCounters, ClassStats};
+pub use types::{AggKind, Aggregate, Hash, List, Set, WrongType, ZSet};
 
 use hashbrown::DefaultHashBuilder;
 use std::hash::BuildHasher;
@@ -90,6 +94,7 @@ pub struct Store {
     epoch_secs: u64,
     limits: memory::SharedLimits,
     slabs: Arc<slab::Slabs>,
+    ready: ReadyKeys,
 }
 
 impl Store {
@@ -109,7 +114,13 @@ impl Store {
             epoch_secs: now / 1000,
             limits: memory::SharedLimits::new(),
             slabs: Arc::new(slab::Slabs::new()),
+            ready: ReadyKeys::default(),
         }
+    }
+
+    /// Keys that became lists or sorted sets, for blocked clients.
+    pub fn ready_keys(&self) -> &ReadyKeys {
+        &self.ready
     }
 
     pub fn databases(&self) -> usize {
@@ -364,6 +375,14 @@ fn drop_maybe_lazily<T: Send + 'static>(v: T, lazy: bool) {
     } else {
         drop(v);
     }
+}
+
+/// Frees an aggregate taken out of the store: on the background thread
+/// when it holds [`LAZY_FREE_MIN`] or more, so that freeing a big one does
+/// not stall the shard it came from.
+pub(crate) fn drop_large_lazily(a: Box<Aggregate>) {
+    let big = a.mem_size() >= LAZY_FREE_MIN;
+    drop_maybe_lazily(a, big);
 }
 
 /// Entries removed together that hold less than this are freed where they

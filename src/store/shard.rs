@@ -9,6 +9,7 @@
 use super::entry::{Entry, Expiry, Priority, Value, LFU_INIT};
 use super::item::{take_heap, Item, ItemMut, Parts, Taken, ValueIn, ValueRef};
 use super::slab::{ArenaGuard, FreeReason, Slabs, ARENAS};
+use super::types::{AggKind, Aggregate, WrongType};
 use super::Store;
 use hashbrown::HashTable;
 use std::hash::BuildHasher;
@@ -137,6 +138,7 @@ impl ShardInner {
             stats: &mut self.stats,
             store,
             arena,
+            db,
             key,
             hash,
             now,
@@ -216,6 +218,7 @@ pub struct Slot<'a> {
     stats: &'a mut ShardStats,
     store: &'a Store,
     arena: usize,
+    db: usize,
     key: &'a [u8],
     hash: u64,
     now: u64,
@@ -335,8 +338,7 @@ impl<'a> Slot<'a> {
     /// Stores `value` with any kind of expiry; a sliding one starts from
     /// this write. An item replaced keeps its priority and access counter.
     pub fn set_expiry(&mut self, value: Value, expiry: Expiry, flags: u32) -> u64 {
-        let Value::Str(v) = value;
-        self.store_bytes(ValueIn::Owned(v), expiry, flags)
+        self.store_bytes(value_in(value), expiry, flags)
     }
 
     /// [`Slot::set_expiry`] from borrowed bytes, copied straight into the
@@ -381,6 +383,11 @@ impl<'a> Slot<'a> {
 
     /// Allocates and fills a chunk for `parts` and adds it to the table.
     fn insert(&mut self, parts: Parts<'_>) -> u32 {
+        if let ValueIn::Agg(a) = &parts.value {
+            if matches!(**a, Aggregate::List(_) | Aggregate::ZSet(_)) {
+                self.store.ready.signal(self.db, self.key);
+            }
+        }
         let slabs = self.slabs();
         let plan = parts.plan();
         let mut arena = slabs.arena(self.arena);
@@ -472,8 +479,8 @@ impl<'a> Slot<'a> {
         if heap > 0 {
             // SAFETY: the key is taken from the slot, the value moved out;
             // neither is read through the chunk again.
-            if let Some(v) = unsafe { take_heap(p) }.value {
-                parts.value = ValueIn::Owned(v);
+            if let Some(v) = unsafe { take_heap(p) }.into_value() {
+                parts.value = value_in(v);
             }
         }
         f(&mut parts);
@@ -492,10 +499,9 @@ impl<'a> Slot<'a> {
             self.free(h, |_| FreeReason::Removed);
         }
         let version = self.store.next_version();
-        let Value::Str(v) = e.value;
         self.insert(Parts {
             key: self.key,
-            value: ValueIn::Owned(v),
+            value: value_in(e.value),
             version,
             access: e.access,
             lfu: e.lfu,
@@ -536,7 +542,10 @@ impl<'a> Slot<'a> {
         // heap moves out with it.
         let inline = it.as_str().filter(|_| it.heap() == 0).map(<[u8]>::to_vec);
         let (_, taken) = self.free(h, |_| FreeReason::Removed);
-        e.value = Value::Str(inline.or(taken.value).unwrap_or_default());
+        e.value = match inline {
+            Some(v) => Value::Str(v),
+            None => taken.into_value().unwrap_or(Value::Str(Vec::new())),
+        };
         Some(e)
     }
 
@@ -553,6 +562,86 @@ impl<'a> Slot<'a> {
         true
     }
 
+    /// The aggregate of type `T` under the key, read: a keyspace hit or
+    /// miss, an access that slides a sliding expiry. `Ok(None)` when the
+    /// key is missing, [`WrongType`] when it holds another type.
+    pub fn view<T: AggKind>(&mut self) -> Result<Option<&T>, WrongType> {
+        match self.read(true) {
+            None => Ok(None),
+            Some(it) => it.aggregate().and_then(T::of).map(Some).ok_or(WrongType),
+        }
+    }
+
+    /// As [`Slot::view`], without counting a hit or touching the item
+    /// (the sources of SINTER, SORT, ZUNIONSTORE ... read this way too in
+    /// Redis when they only inspect).
+    pub fn peek_as<T: AggKind>(&mut self) -> Result<Option<&T>, WrongType> {
+        match self.peek() {
+            None => Ok(None),
+            Some(it) => it.aggregate().and_then(T::of).map(Some).ok_or(WrongType),
+        }
+    }
+
+    /// Changes the aggregate of type `T` under the key with `f`, which
+    /// returns its reply and whether it changed anything. With `create`, a
+    /// missing key starts as an empty `T` (and is not stored when `f` leaves
+    /// it empty); without, a missing key gives `Ok(None)` and `f` does not
+    /// run. A change gives the item a new version and re-counts its bytes;
+    /// an aggregate left empty is deleted, as Redis deletes empty ones.
+    pub fn write<T: AggKind, R>(
+        &mut self,
+        create: bool,
+        f: impl FnOnce(&mut T) -> (R, bool),
+    ) -> Result<Option<R>, WrongType> {
+        let Some(h) = self.lookup() else {
+            if !create {
+                return Ok(None);
+            }
+            let mut t = T::default();
+            let (r, _) = f(&mut t);
+            let agg = t.wrap();
+            if !agg.is_empty() {
+                self.store_bytes(ValueIn::Agg(Box::new(agg)), Expiry::None, 0);
+            }
+            return Ok(Some(r));
+        };
+        let (secs, now) = (self.store.clock_secs(self.now), self.now);
+        let mut m = self.item_mut(h);
+        let Some(t) = m.aggregate_mut().and_then(T::of_mut) else {
+            return Err(WrongType);
+        };
+        let (r, changed) = f(t);
+        m.count_access(secs, super::rand_unit(), false);
+        m.slide(now);
+        if !changed {
+            return Ok(Some(r));
+        }
+        if m.aggregate_mut().is_some_and(|a| a.is_empty()) {
+            self.unlink(h);
+            self.free(h, |_| FreeReason::Removed);
+            return Ok(Some(r));
+        }
+        let version = self.store.next_version();
+        m.set_version(version);
+        let delta = m.recount();
+        if delta != 0 {
+            self.slabs().arena(self.arena).add_heap(delta);
+        }
+        Ok(Some(r))
+    }
+
+    /// Stores an aggregate under the key, replacing whatever was there
+    /// (the STORE forms: SINTERSTORE, ZUNIONSTORE, SORT ... STORE). An
+    /// empty one deletes the key instead. Returns whether a value is stored.
+    pub fn put_aggregate(&mut self, agg: Aggregate) -> bool {
+        if agg.is_empty() {
+            self.delete();
+            return false;
+        }
+        self.store_bytes(ValueIn::Agg(Box::new(agg)), Expiry::None, 0);
+        true
+    }
+
     /// Evicts the item, if any: returns the bytes freed.
     pub(crate) fn evict(&mut self) -> Option<u64> {
         let h = self.find()?;
@@ -563,6 +652,13 @@ impl<'a> Slot<'a> {
         });
         self.stats.evicted += 1;
         Some(freed)
+    }
+}
+
+fn value_in(v: Value) -> ValueIn<'static> {
+    match v {
+        Value::Str(s) => ValueIn::Owned(s),
+        Value::Agg(a) => ValueIn::Agg(a),
     }
 }
 
@@ -603,6 +699,11 @@ impl EntryMut<'_, '_> {
             let mut v = match std::mem::replace(&mut p.value, ValueIn::Bytes(&[])) {
                 ValueIn::Bytes(b) => b.to_vec(),
                 ValueIn::Owned(v) => v,
+                // Callers check for a string first; an aggregate stays as is.
+                agg @ ValueIn::Agg(_) => {
+                    p.value = agg;
+                    return;
+                }
             };
             f(&mut v);
             p.value = ValueIn::Owned(v);
@@ -626,9 +727,8 @@ impl EntryMut<'_, '_> {
     /// Replaces the value and the flags, keeping the expiry.
     pub fn replace(&mut self, value: Value, flags: u32) -> u64 {
         let version = self.slot.store.next_version();
-        let Value::Str(v) = value;
         self.h = self.slot.rebuild(self.h, |p| {
-            p.value = ValueIn::Owned(v);
+            p.value = value_in(value);
             p.flags = flags;
             p.version = version;
         });

@@ -1,0 +1,50 @@
+//! Keys that became lists or sorted sets while a client waits for one.
+//!
+//! A blocking pop (BLPOP, BZPOPMIN ...) that finds nothing registers as a
+//! waiter; from then on every list or sorted set created under a key is
+//! recorded here, and the server drains the record after each command to
+//! wake the clients blocked on those keys. With no waiter, the cost of a
+//! creation is one relaxed load.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+#[derive(Default)]
+pub struct ReadyKeys {
+    waiters: AtomicUsize,
+    keys: Mutex<Vec<(usize, Box<[u8]>)>>,
+}
+
+impl ReadyKeys {
+    /// A client starts waiting for keys.
+    pub fn add_waiter(&self) {
+        self.waiters.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// A client stops waiting.
+    pub fn remove_waiter(&self) {
+        self.waiters.fetch_sub(1, Ordering::SeqCst);
+    }
+
+    pub fn has_waiters(&self) -> bool {
+        self.waiters.load(Ordering::Relaxed) > 0
+    }
+
+    /// Records that `key` of `db` now holds a list or sorted set.
+    pub(crate) fn signal(&self, db: usize, key: &[u8]) {
+        if self.has_waiters() {
+            self.keys
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push((db, key.into()));
+        }
+    }
+
+    /// The keys recorded since the last call, oldest first.
+    pub fn take(&self) -> Vec<(usize, Box<[u8]>)> {
+        if !self.has_waiters() {
+            return Vec::new();
+        }
+        std::mem::take(&mut *self.keys.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+}
