@@ -244,6 +244,25 @@ impl Ctx<'_> {
         self.srv.stats.error_reply();
         self.out.error(msg);
     }
+
+    /// For a blocking command that found nothing: writes no reply and asks
+    /// the session to park the client until one of `keys` (in its current
+    /// database) becomes a list or sorted set, or until `deadline` (Unix
+    /// ms; 0 = forever). The command then runs again with the same
+    /// arguments; after the deadline, [`Ctx::timed_out`] is true and it
+    /// gives its timeout reply instead of blocking again.
+    pub fn block(&mut self, keys: &[&[u8]], deadline: u64) {
+        self.client.block = Some(crate::server::BlockOn {
+            db: self.client.db,
+            keys: keys.iter().map(|k| Box::from(*k)).collect(),
+            deadline,
+        });
+    }
+
+    /// This run of a blocking command comes after its deadline passed.
+    pub fn timed_out(&self) -> bool {
+        self.client.timed_out
+    }
 }
 
 /// Looks up and runs one request. Unknown commands, arity errors and

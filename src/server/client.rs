@@ -191,6 +191,21 @@ pub struct Client {
     pub close: bool,
     pub no_touch: bool,
     pub handle: Arc<ClientHandle>,
+    /// Set by a blocking command that found nothing to pop (see
+    /// [`crate::command::Ctx::block`]); the session parks the client.
+    pub block: Option<BlockOn>,
+    /// The command runs again because its block's deadline passed.
+    pub timed_out: bool,
+}
+
+/// What a blocked client waits for: one of `keys` of database `db` to
+/// become a list or sorted set, until `deadline` (Unix ms; 0 = forever).
+/// The session runs the same command again when that happens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlockOn {
+    pub db: usize,
+    pub keys: Vec<Box<[u8]>>,
+    pub deadline: u64,
 }
 
 impl Client {
@@ -203,6 +218,8 @@ impl Client {
             close: false,
             no_touch: false,
             handle,
+            block: None,
+            timed_out: false,
         }
     }
 

@@ -6,7 +6,7 @@ mod listener;
 mod memcache_session;
 mod resp_session;
 
-pub use client::{lock, Client, ClientHandle, Clients, ConnCounters, Counter, Proto, ReplyMode, Totals};
+pub use client::{lock, BlockOn, Client, ClientHandle, Clients, ConnCounters, Counter, Proto, ReplyMode, Totals};
 pub use listener::{run, Running};
 
 use crate::config::{Config, SetError, Settings};
