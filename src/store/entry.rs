@@ -134,10 +134,17 @@ const LFU_LOG_FACTOR: f64 = 10.0;
 /// Seconds of idleness that take one step off the counter (lfu-decay-time 1).
 const LFU_DECAY_SECS: u32 = 60;
 
-/// The counter `lfu`, last bumped at `access`, decayed to `now_secs` by its
-/// idle minutes.
-pub(crate) fn lfu_decayed(lfu: u8, access: u32, now_secs: u32) -> u8 {
-    let periods = now_secs.saturating_sub(access) / LFU_DECAY_SECS;
+/// Items keep their access clock modulo 2^24 seconds (see [`super::item`]).
+pub(crate) const ACCESS_MASK: u32 = (1 << 24) - 1;
+
+/// Seconds from the access clock `access` to `now_secs`, modulo 2^24.
+pub(crate) fn idle_since(access: u32, now_secs: u32) -> u32 {
+    now_secs.wrapping_sub(access) & ACCESS_MASK
+}
+
+/// The counter `lfu`, decayed by `idle_secs` without an access.
+pub(crate) fn lfu_decayed(lfu: u8, idle_secs: u32) -> u8 {
+    let periods = idle_secs / LFU_DECAY_SECS;
     lfu.saturating_sub(periods.min(255) as u8)
 }
 
@@ -204,7 +211,7 @@ impl Entry {
     /// The access-frequency counter as of `now_secs` (store clock), decayed
     /// by the idle minutes since the last access; what OBJECT FREQ reports.
     pub fn lfu(&self, now_secs: u32) -> u8 {
-        lfu_decayed(self.lfu, self.access, now_secs)
+        lfu_decayed(self.lfu, self.idle_secs(now_secs))
     }
     pub fn version(&self) -> u64 {
         self.version
@@ -218,7 +225,7 @@ impl Entry {
     }
     /// Seconds since the last access, given the store's clock in seconds.
     pub fn idle_secs(&self, now_secs: u32) -> u32 {
-        now_secs.saturating_sub(self.access)
+        idle_since(self.access, now_secs)
     }
     /// Bytes this entry holds: the entry itself, the key and the value.
     pub fn mem_size(&self) -> usize {

@@ -59,9 +59,10 @@ impl EvictionPolicy {
         }
         let score = match self {
             EvictionPolicy::NoEviction => return None,
-            EvictionPolicy::AllKeysLru | EvictionPolicy::VolatileLru => e.access() as u64,
+            // The longer idle, the lower.
+            EvictionPolicy::AllKeysLru | EvictionPolicy::VolatileLru => u32::MAX as u64 - e.idle_secs(now_secs) as u64,
             EvictionPolicy::AllKeysLfu | EvictionPolicy::VolatileLfu => {
-                (e.lfu(now_secs) as u64) << 32 | e.access() as u64
+                (e.lfu(now_secs) as u64) << 32 | (u32::MAX - e.idle_secs(now_secs)) as u64
             }
             EvictionPolicy::AllKeysRandom | EvictionPolicy::VolatileRandom => rand_u64(),
             EvictionPolicy::VolatileTtl => e.expire_at().unwrap_or(0),

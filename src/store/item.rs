@@ -1,57 +1,72 @@
-//! An item's bytes in its chunk: the header, the optional parts, the key
-//! and the value, laid out so that an item without expiry or flags pays for
-//! neither.
+//! An item's bytes in its chunk: a 16-byte header, the optional parts, the
+//! key and the value, laid out so that an item without expiry or flags
+//! pays for neither.
 //!
 //! ```text
 //! offset  field     size
 //! 0       version   8     the CAS unique, new on every write
-//! 8       access    4     store-clock seconds at the last access
-//! 12      lfu       1     logarithmic access counter (LFU policies)
-//! 13      state     1     priority (bits 0..3), fetched since written (bit 3)
-//! 14      layout    1     which of the parts below are present
-//! 15      klen      1     key length when the key is inline
-//! 16      vlen      4     value length
-//! 20      deadline  8     [DEADLINE] Unix ms, absolute or the sliding one
+//! 8       access    3     store-clock seconds at the last access, modulo 2^24
+//! 11      lfu       1     logarithmic access counter (LFU policies)
+//! 12      vlen      2     inline value length; for a value on the heap,
+//!                         0 for a string and 1 for an aggregate
+//! 14      klen      1     key length, 255 for a key on the heap
+//! 15      state     1     priority (bits 0..3), fetched since written (bit 3),
+//!                         DEADLINE, IDLE, FLAGS and HEAP (bits 4..8)
+//! 16      deadline  8     [DEADLINE] Unix ms, absolute or the sliding one
 //!         idle_ms   4     [IDLE] sliding expiry's idle time
 //!         flags     4     [FLAGS] memcached client flags
-//!         key       klen inline, or 16 [EXT_KEY]: a heap block (pointer, length)
-//!         value     vlen inline, or 16 [EXT_VAL]: a heap Vec (pointer, capacity),
-//!                   or 16 [AGG]: a boxed aggregate (pointer, bytes counted)
+//!         key       klen inline, or 16: a heap block (pointer, length)
+//!         value     vlen inline, or 16 [HEAP]: a string's heap block
+//!                   (pointer, length u32, capacity u32), or a boxed
+//!                   aggregate (pointer, bytes counted u64)
 //! ```
 //!
-//! Keys longer than 255 bytes and values that would make the item larger
+//! Keys longer than 254 bytes and values that would make the item larger
 //! than the largest chunk live on the heap, and are counted by their
 //! allocated size. Hashes, lists, sets and sorted sets live on the heap
 //! too; the chunk keeps the bytes they were last counted at, so a write
-//! that grows one moves the account by the difference. Fields are read and written unaligned: chunks start on
-//! 8 bytes, but the header is 20 bytes long.
+//! that grows one moves the account by the difference.
+//!
+//! The access clock wraps after 2^24 seconds (194 days), as Redis's LRU
+//! clock does: idle times are taken modulo that, so an item idle for longer
+//! looks recent again. Three bytes instead of four keep the header at 16.
+//! Fields are read and written unaligned: chunks start on 4 bytes.
 
-use super::entry::{Expiry, Priority, Value};
+use super::entry::{idle_since, Expiry, Priority, Value, ACCESS_MASK};
 use super::slab::MAX_CHUNK;
 use super::types::{Aggregate, Hash, List, Set, ZSet};
 use std::marker::PhantomData;
 use std::ptr::{read_unaligned as rd, write_unaligned as wr};
 
-pub(crate) const HEADER: usize = 20;
+pub(crate) const HEADER: usize = 16;
 const VERSION: usize = 0;
+/// The access clock (low 24 bits) and the LFU counter (high 8), one u32.
 const ACCESS: usize = 8;
-const LFU: usize = 12;
-const STATE: usize = 13;
-const LAYOUT: usize = 14;
-const KLEN: usize = 15;
-const VLEN: usize = 16;
+const LFU: usize = 11;
+const VLEN: usize = 12;
+const KLEN: usize = 14;
+const STATE: usize = 15;
 
 const PRIORITY_MASK: u8 = 0x07;
 const FETCHED: u8 = 0x08;
+// Bits of the state byte, and of the layout [`Item::layout`] derives.
+const DEADLINE: u8 = 0x10;
+const IDLE: u8 = 0x20;
+const FLAGS: u8 = 0x40;
+const HEAP: u8 = 0x80;
+// Layout bits derived from the lengths (in the priority's place, which
+// the layout does not carry).
+const EXT_KEY: u8 = 1;
+const EXT_VAL: u8 = 2;
+const AGG: u8 = 4;
+const PARTS: u8 = DEADLINE | IDLE | FLAGS;
 
-const DEADLINE: u8 = 1;
-const IDLE: u8 = 2;
-const FLAGS: u8 = 4;
-const EXT_KEY: u8 = 8;
-const EXT_VAL: u8 = 16;
-const AGG: u8 = 32;
-
-const INLINE_KEY_MAX: usize = 255;
+/// A klen that says the key is on the heap.
+const KEY_ON_HEAP: u8 = 255;
+const INLINE_KEY_MAX: usize = 254;
+/// vlen of a value on the heap: a string, or an aggregate.
+const HEAP_STR: u16 = 0;
+const HEAP_AGG: u16 = 1;
 const EXT: usize = 16;
 
 /// A live item, read in place. Valid while the shard lock that found it is
@@ -153,12 +168,25 @@ impl<'a> Item<'a> {
         // SAFETY: offsets come from the layout, inside the chunk.
         unsafe { rd(self.p.add(off) as *const u32) }
     }
+    fn u16_at(&self, off: usize) -> u16 {
+        // SAFETY: as above.
+        unsafe { rd(self.p.add(off) as *const u16) }
+    }
     fn u64_at(&self, off: usize) -> u64 {
         // SAFETY: as above.
         unsafe { rd(self.p.add(off) as *const u64) }
     }
+    /// The optional parts present, and where the key and value are.
     fn layout(&self) -> u8 {
-        self.u8_at(LAYOUT)
+        let state = self.u8_at(STATE);
+        let mut l = state & PARTS;
+        if self.u8_at(KLEN) == KEY_ON_HEAP {
+            l |= EXT_KEY;
+        }
+        if state & HEAP != 0 {
+            l |= if self.u16_at(VLEN) == HEAP_AGG { AGG } else { EXT_VAL };
+        }
+        l
     }
     fn key_off(&self) -> usize {
         HEADER + ext_len(self.layout())
@@ -192,14 +220,14 @@ impl<'a> Item<'a> {
             return None;
         }
         let off = self.value_off();
-        let len = self.u32_at(VLEN) as usize;
-        // SAFETY: as for the key; a heap value is a Vec's (pointer, capacity).
+        // SAFETY: as for the key; a heap value is a Vec's (pointer, length,
+        // capacity).
         unsafe {
             Some(if self.layout() & EXT_VAL != 0 {
                 let ptr = rd(self.p.add(off) as *const *const u8);
-                std::slice::from_raw_parts(ptr, len)
+                std::slice::from_raw_parts(ptr, self.u32_at(off + 8) as usize)
             } else {
-                std::slice::from_raw_parts(self.p.add(off), len)
+                std::slice::from_raw_parts(self.p.add(off), self.u16_at(VLEN) as usize)
             })
         }
     }
@@ -280,14 +308,15 @@ impl<'a> Item<'a> {
         self.u8_at(LFU)
     }
 
+    /// The access clock, modulo 2^24.
     pub(crate) fn access(&self) -> u32 {
-        self.u32_at(ACCESS)
+        self.u32_at(ACCESS) & ACCESS_MASK
     }
 
     /// The access-frequency counter as of `now_secs` (store clock), decayed
     /// by the idle minutes since the last access; what OBJECT FREQ reports.
     pub fn lfu(&self, now_secs: u32) -> u8 {
-        super::entry::lfu_decayed(self.u8_at(LFU), self.access(), now_secs)
+        super::entry::lfu_decayed(self.u8_at(LFU), self.idle_secs(now_secs))
     }
 
     /// Redis reports a key as expired strictly after its deadline.
@@ -303,7 +332,7 @@ impl<'a> Item<'a> {
 
     /// Seconds since the last access, given the store's clock in seconds.
     pub fn idle_secs(&self, now_secs: u32) -> u32 {
-        now_secs.saturating_sub(self.access())
+        idle_since(self.access(), now_secs)
     }
 
     /// Bytes the item asked for in its chunk.
@@ -311,7 +340,7 @@ impl<'a> Item<'a> {
         let vpart = if self.layout() & (EXT_VAL | AGG) != 0 {
             EXT
         } else {
-            self.u32_at(VLEN) as usize
+            self.u16_at(VLEN) as usize
         };
         self.value_off() + vpart
     }
@@ -323,7 +352,10 @@ impl<'a> Item<'a> {
         if l & EXT_KEY != 0 {
             n += self.key().len();
         }
-        if l & (EXT_VAL | AGG) != 0 {
+        if l & EXT_VAL != 0 {
+            n += self.u32_at(self.value_off() + 12) as usize;
+        }
+        if l & AGG != 0 {
             n += self.u64_at(self.value_off() + 8) as usize;
         }
         n
@@ -418,12 +450,18 @@ impl Parts<'_> {
         let l = plan.layout;
         let mut heap = 0;
         wr(p.add(VERSION) as *mut u64, self.version);
-        wr(p.add(ACCESS) as *mut u32, self.access);
-        *p.add(LFU) = self.lfu;
-        *p.add(STATE) = self.priority as u8 | if self.fetched { FETCHED } else { 0 };
-        *p.add(LAYOUT) = l;
-        let vlen = if l & AGG != 0 { 0 } else { self.value.len() };
-        wr(p.add(VLEN) as *mut u32, vlen as u32);
+        wr(
+            p.add(ACCESS) as *mut u32,
+            (self.access & ACCESS_MASK) | (self.lfu as u32) << 24,
+        );
+        let heap_bit = if l & (EXT_VAL | AGG) != 0 { HEAP } else { 0 };
+        *p.add(STATE) = self.priority as u8 | if self.fetched { FETCHED } else { 0 } | (l & PARTS) | heap_bit;
+        let vlen = match () {
+            _ if l & AGG != 0 => HEAP_AGG,
+            _ if l & EXT_VAL != 0 => HEAP_STR,
+            _ => self.value.len() as u16,
+        };
+        wr(p.add(VLEN) as *mut u16, vlen);
         let mut off = HEADER;
         if l & DEADLINE != 0 {
             wr(p.add(off) as *mut u64, self.deadline);
@@ -443,7 +481,7 @@ impl Parts<'_> {
             let len = b.len();
             wr(p.add(off) as *mut *mut u8, Box::into_raw(b) as *mut u8);
             wr(p.add(off + 8) as *mut usize, len);
-            *p.add(KLEN) = 0;
+            *p.add(KLEN) = KEY_ON_HEAP;
             off += EXT;
         } else {
             std::ptr::copy_nonoverlapping(self.key.as_ptr(), p.add(off), self.key.len());
@@ -456,15 +494,21 @@ impl Parts<'_> {
             wr(p.add(off) as *mut *mut Aggregate, Box::into_raw(a));
             wr(p.add(off + 8) as *mut u64, bytes as u64);
         } else if l & EXT_VAL != 0 {
-            let v = match self.value {
+            let mut v = match self.value {
                 ValueIn::Bytes(b) => b.to_vec(),
                 ValueIn::Owned(v) => v,
                 ValueIn::Agg(_) => unreachable!("handled above"),
             };
+            // Lengths and capacities are kept in 32 bits: string commands
+            // refuse values over proto-max-bulk-len, at most 4 GB.
+            if v.capacity() > u32::MAX as usize {
+                v.shrink_to_fit();
+            }
             heap += v.capacity();
             let mut v = std::mem::ManuallyDrop::new(v);
             wr(p.add(off) as *mut *mut u8, v.as_mut_ptr());
-            wr(p.add(off + 8) as *mut usize, v.capacity());
+            wr(p.add(off + 8) as *mut u32, v.len() as u32);
+            wr(p.add(off + 12) as *mut u32, v.capacity() as u32);
         } else {
             let b: &[u8] = match &self.value {
                 ValueIn::Bytes(b) => b,
@@ -511,8 +555,10 @@ impl ItemMut {
         let lfu = super::entry::lfu_step(it.lfu(now_secs), r);
         // SAFETY: the header is inside the chunk.
         unsafe {
-            *self.p.add(LFU) = lfu;
-            wr(self.p.add(ACCESS) as *mut u32, now_secs);
+            wr(
+                self.p.add(ACCESS) as *mut u32,
+                (now_secs & ACCESS_MASK) | (lfu as u32) << 24,
+            );
             if fetch {
                 *self.p.add(STATE) |= FETCHED;
             }
@@ -570,7 +616,7 @@ impl ItemMut {
         if it.layout() & (EXT_VAL | AGG) != 0 {
             return None;
         }
-        let (off, len) = (it.value_off(), it.u32_at(VLEN) as usize);
+        let (off, len) = (it.value_off(), it.u16_at(VLEN) as usize);
         // SAFETY: the inline value lies inside the chunk; `&mut self` is the
         // only access to it while the borrow lasts.
         Some(unsafe { std::slice::from_raw_parts_mut(self.p.add(off), len) })
@@ -630,20 +676,20 @@ pub(crate) unsafe fn take_heap(p: *mut u8) -> Taken {
     if l & EXT_VAL != 0 {
         let off = it.value_off();
         let ptr = rd(p.add(off) as *const *mut u8);
-        let cap = rd(p.add(off + 8) as *const usize);
-        let len = it.u32_at(VLEN) as usize;
+        let len = it.u32_at(off + 8) as usize;
+        let cap = it.u32_at(off + 12) as usize;
         t.value = Some(Vec::from_raw_parts(ptr, len, cap));
-        wr(p.add(off) as *mut *mut u8, std::ptr::NonNull::dangling().as_ptr());
-        wr(p.add(off + 8) as *mut usize, 0);
-        wr(p.add(VLEN) as *mut u32, 0);
     }
     if l & AGG != 0 {
         let off = it.value_off();
         t.agg = Some(Box::from_raw(rd(p.add(off) as *const *mut Aggregate)));
-        *p.add(LAYOUT) &= !AGG;
-        wr(p.add(off) as *mut u64, 0);
+    }
+    if l & (EXT_VAL | AGG) != 0 {
+        // What is left reads as an empty string on the heap.
+        let off = it.value_off();
+        wr(p.add(off) as *mut *mut u8, std::ptr::NonNull::dangling().as_ptr());
         wr(p.add(off + 8) as *mut u64, 0);
-        wr(p.add(VLEN) as *mut u32, EXT as u32);
+        wr(p.add(VLEN) as *mut u16, HEAP_STR);
     }
     t
 }
@@ -654,9 +700,9 @@ pub(crate) unsafe fn take_heap(p: *mut u8) -> Taken {
 /// # Safety
 /// `p` points at an item's chunk that no table refers to.
 pub(crate) unsafe fn forget_heap(p: *mut u8) {
-    *p.add(LAYOUT) &= !(EXT_KEY | EXT_VAL | AGG);
+    *p.add(STATE) &= !HEAP;
     *p.add(KLEN) = 0;
-    wr(p.add(VLEN) as *mut u32, 0);
+    wr(p.add(VLEN) as *mut u16, 0);
 }
 
 #[cfg(test)]
@@ -741,6 +787,49 @@ mod tests {
             assert_eq!(it.key(), &key[..]);
             assert_eq!(it.as_str().unwrap(), &value[..]);
             assert!(it.heap() >= 300 + MAX_CHUNK);
+        });
+    }
+
+    #[test]
+    fn a_key_of_254_bytes_is_inline_and_one_of_255_on_the_heap() {
+        let key = vec![b'k'; 254];
+        assert_eq!(parts(&key, b"v").plan().size, HEADER + 254 + 1);
+        round_trip(parts(&key, b"v"), |it| assert_eq!((it.key(), it.heap()), (&key[..], 0)));
+        let key = vec![b'k'; 255];
+        assert_eq!(parts(&key, b"v").plan().size, HEADER + EXT + 1);
+        round_trip(parts(&key, b"v"), |it| {
+            assert_eq!((it.key(), it.as_str().unwrap()), (&key[..], &b"v"[..]));
+            assert_eq!(it.heap(), 255);
+        });
+    }
+
+    #[test]
+    fn header_fields_do_not_spill_into_each_other() {
+        let mut p = parts(b"k", &[7; 65000]);
+        p.lfu = 255;
+        p.access = u32::MAX;
+        p.priority = Priority::NotRemovable;
+        p.fetched = true;
+        p.flags = 1;
+        round_trip(p, |it| {
+            assert_eq!((it.lfu_raw(), it.access()), (255, ACCESS_MASK));
+            assert_eq!(
+                (it.priority(), it.fetched(), it.flags()),
+                (Priority::NotRemovable, true, 1)
+            );
+            assert_eq!(it.as_str().map(<[u8]>::len), Some(65000));
+            assert_eq!(it.expiry(), Expiry::None);
+        });
+    }
+
+    #[test]
+    fn idle_time_survives_the_access_clock_wrapping() {
+        let mut p = parts(b"k", b"v");
+        p.access = ACCESS_MASK - 10;
+        round_trip(p, |it| {
+            // 2^24 seconds on, the clock has wrapped: 30 seconds idle.
+            assert_eq!(it.idle_secs(ACCESS_MASK + 20), 30);
+            assert_eq!(it.idle_secs(ACCESS_MASK - 10), 0);
         });
     }
 }

@@ -95,6 +95,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::item::HEADER;
     use crate::store::{Expiry, SlabReport};
 
     const T0: u64 = 1_700_000_000_000;
@@ -127,7 +128,9 @@ mod tests {
         for i in 0..n {
             put(&st, &format!("k{i}"), &small);
         }
-        let chunk = st.slabs.chunk_size(st.slabs.class_of(small.len() + 20 + 6).unwrap()) as u32;
+        let chunk = st
+            .slabs
+            .chunk_size(st.slabs.class_of(small.len() + HEADER + 6).unwrap()) as u32;
         let before = pages_of_size(&st.slab_report(), chunk);
         // Nine keys in ten move to large values, scattered over every page.
         let large = vec![b'L'; 1000];
@@ -158,7 +161,7 @@ mod tests {
             .map(|i| {
                 let len = if i % 10 == 0 { 100 } else { 1000 };
                 let key = format!("k{i}").len();
-                st.slabs.chunk_size(st.slabs.class_of(20 + key + len).unwrap()) as u64
+                st.slabs.chunk_size(st.slabs.class_of(HEADER + key + len).unwrap()) as u64
             })
             .sum();
         assert_eq!(st.memory().dataset, items);

@@ -29,13 +29,14 @@ use std::sync::atomic::{AtomicI64, AtomicU32, AtomicU64, AtomicU8, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 pub(crate) const PAGE_SIZE: usize = 64 * 1024;
-const UNIT: usize = 8;
+const UNIT: usize = 4;
 const PAGE_SHIFT: u32 = (PAGE_SIZE / UNIT).trailing_zeros();
 /// Chunk sizes step by this much up to [`STEP_LIMIT`].
 const STEP_LIMIT: usize = 256;
 const MIN_CHUNK: usize = 24;
-/// The largest address range reserved: what a `u32` handle in 8-byte
-/// units can name.
+/// The largest address range reserved: what a `u32` handle in 4-byte
+/// units can name (16 GB of chunks; values too large for a page live on
+/// the heap and do not count against it).
 const MAX_RANGE: usize = (u32::MAX as usize + 1) * UNIT;
 const MIN_RANGE: usize = 256 << 20;
 pub(crate) const ARENAS: usize = 16;
@@ -560,17 +561,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn classes_step_by_eight_then_grow_to_a_page() {
+    fn classes_step_by_four_then_grow_to_a_page() {
         let s = Slabs::new();
         assert_eq!(s.chunk_size(s.class_of(1).unwrap()), 24);
         assert_eq!(s.chunk_size(s.class_of(133).unwrap()), 136);
+        assert_eq!(s.chunk_size(s.class_of(130).unwrap()), 132);
         assert_eq!(s.chunk_size(s.class_of(256).unwrap()), 256);
         assert_eq!(s.chunk_size(s.class_of(257).unwrap()), 288);
         assert_eq!(s.chunk_size(s.class_of(PAGE_SIZE).unwrap()), PAGE_SIZE);
         assert_eq!(s.class_of(PAGE_SIZE + 1), None);
         for w in s.sizes.windows(2) {
-            assert!(w[0] < w[1] && w[1] % 8 == 0);
-            assert!(w[1] as usize <= (w[0] as usize + w[0] as usize / 8).div_ceil(8) * 8 || w[1] as usize == PAGE_SIZE);
+            assert!(w[0] < w[1] && w[1] % 4 == 0);
+            assert!(w[1] as usize <= (w[0] as usize + w[0] as usize / 8).div_ceil(4) * 4 || w[1] as usize == PAGE_SIZE);
         }
     }
 
@@ -579,7 +581,7 @@ mod tests {
         let s = Slabs::new();
         let mut a = s.arena(0);
         let hs: Vec<u32> = (0..10).map(|_| a.alloc(100).unwrap()).collect();
-        assert_eq!(a.a.dataset, 10 * 104);
+        assert_eq!(a.a.dataset, 10 * 100);
         let last = hs[9];
         a.free(last, 100, FreeReason::Removed);
         assert_eq!(a.alloc(100), Some(last));
@@ -589,7 +591,7 @@ mod tests {
         assert_eq!(a.a.dataset, 0);
         drop(a);
         let stats = s.class_stats();
-        let (_, c) = stats.iter().find(|(_, c)| c.chunk_size == 104).unwrap();
+        let (_, c) = stats.iter().find(|(_, c)| c.chunk_size == 100).unwrap();
         // The page being carved stays with the class.
         assert_eq!((c.pages, c.used_chunks), (1, 0));
     }
