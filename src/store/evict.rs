@@ -120,6 +120,46 @@ impl Store {
         None
     }
 
+    /// The best of about `samples` candidates of the lowest priority below
+    /// `than` that the policy may evict, found by visiting the shards whose
+    /// tables count items of it; None when there is none.
+    fn find_lower_priority(
+        &self,
+        policy: EvictionPolicy,
+        now_secs: u32,
+        samples: usize,
+        than: Priority,
+    ) -> Option<Candidate> {
+        let totals = self.slabs.priority_totals();
+        let start = rand_u64() as usize % SHARDS;
+        for prio in Priority::ALL.into_iter().take_while(|&p| p < than) {
+            if totals[prio as usize] == 0 {
+                continue;
+            }
+            let mut best = None;
+            let mut seen = 0;
+            for step in 0..SHARDS {
+                if seen >= samples {
+                    break;
+                }
+                let guard = self.lock_index((start + step) % SHARDS);
+                for db in 0..self.databases {
+                    if guard.table(db).by_priority[prio as usize] == 0 {
+                        continue;
+                    }
+                    for e in guard.items(&self.slabs, db).filter(|e| e.priority() == prio) {
+                        seen += 1;
+                        consider(policy, &e, now_secs, db, &mut best);
+                    }
+                }
+            }
+            if best.is_some() {
+                return best;
+            }
+        }
+        None
+    }
+
     fn pick_victim(&self, policy: EvictionPolicy, now: u64, samples: usize) -> Pick {
         let now_secs = self.clock_secs(now);
         let mut best: Option<Candidate> = None;
@@ -158,6 +198,13 @@ impl Store {
                     }
                 }
             }
+        }
+        // A sample sees the common priorities; a rarer, lower one is looked
+        // for where the counts say it is, so eviction takes from the
+        // lowest priority first however few items carry it.
+        let sampled = best.as_ref().map_or(Priority::NotRemovable, |b| b.rank.0);
+        if let Some(lower) = self.find_lower_priority(policy, now_secs, samples, sampled) {
+            best = Some(lower);
         }
         let Some(best) = best else { return Pick::Nothing };
         let kh = self.hash(&best.key);
@@ -227,6 +274,43 @@ mod tests {
         assert_eq!(order, ["low-new", "normal-b", "normal-a", "high-old"]);
         assert!(exists(&st, "pinned"), "notremovable is never evicted");
         assert_eq!(st.stats().evicted_keys, 4);
+    }
+
+    #[test]
+    fn a_few_low_priority_items_in_a_large_store_go_before_any_normal_one() {
+        let st = Store::new(2, T0);
+        for i in 0..20_000 {
+            put(&st, &format!("n{i}"), T0, Priority::Normal, Expiry::None);
+        }
+        put(&st, "low-1", T0 + 9000, Priority::Low, Expiry::None);
+        put(&st, "low-2", T0 + 9000, Priority::Low, Expiry::None);
+        put(&st, "below-1", T0 + 9000, Priority::BelowNormal, Expiry::None);
+        let order = drain_n(&st, 3, T0 + 10_000);
+        assert_eq!(order, 3);
+        for k in ["low-1", "low-2", "below-1"] {
+            assert!(!exists(&st, k), "{k} went first, with 5 samples of 20,003");
+        }
+        assert_eq!(st.dbsize(0), 20_000);
+        assert_eq!(st.priority_counts(), [0, 0, 20_000, 0, 0, 0]);
+    }
+
+    #[test]
+    fn a_normal_item_among_many_notremovable_ones_is_found() {
+        let st = Store::new(1, T0);
+        for i in 0..20_000 {
+            put(&st, &format!("p{i}"), T0, Priority::NotRemovable, Expiry::None);
+        }
+        put(&st, "evictable", T0, Priority::High, Expiry::None);
+        assert!(st.evict_one(EvictionPolicy::AllKeysLru, T0, 5).is_some());
+        assert!(!exists(&st, "evictable"));
+        assert_eq!(st.evict_one(EvictionPolicy::AllKeysLru, T0, 5), None);
+    }
+
+    /// Evicts `n` items with a sample of 5; returns how many went.
+    fn drain_n(st: &Store, n: usize, now: u64) -> usize {
+        (0..n)
+            .filter(|_| st.evict_one(EvictionPolicy::AllKeysLru, now, 5).is_some())
+            .count()
     }
 
     #[test]

@@ -229,16 +229,7 @@ impl Store {
 
     /// Items of each priority in every database, lowest priority first.
     pub fn priority_counts(&self) -> [u64; 6] {
-        let mut n = [0u64; 6];
-        for i in 0..SHARDS {
-            let g = self.lock_index(i);
-            for db in 0..self.databases {
-                for (a, b) in n.iter_mut().zip(g.table(db).by_priority) {
-                    *a += b;
-                }
-            }
-        }
-        n
+        self.slabs.priority_totals()
     }
 
     /// The slab classes in use and the page pool, for `stats slabs` and

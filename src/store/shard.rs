@@ -49,14 +49,30 @@ impl Table {
         (self.map.num_buckets() * 5 + 16) as u64
     }
 
-    fn count_in(&mut self, it: &Item<'_>) {
+    fn count_in(&mut self, it: &Item<'_>, slabs: &Slabs, arena: usize) {
         self.expires += it.expire_at().is_some() as usize;
-        self.by_priority[it.priority() as usize] += 1;
+        self.shift_priority(None, Some(it.priority()), slabs, arena);
     }
 
-    fn count_out(&mut self, it: &Item<'_>) {
+    fn count_out(&mut self, it: &Item<'_>, slabs: &Slabs, arena: usize) {
         self.expires -= it.expire_at().is_some() as usize;
-        self.by_priority[it.priority() as usize] -= 1;
+        self.shift_priority(Some(it.priority()), None, slabs, arena);
+    }
+
+    /// An item leaves priority `from` and joins `to` (None: leaves or joins
+    /// the table), in this table's counts and the arena's.
+    fn shift_priority(&mut self, from: Option<Priority>, to: Option<Priority>, slabs: &Slabs, arena: usize) {
+        if from == to {
+            return;
+        }
+        if let Some(p) = from {
+            self.by_priority[p as usize] -= 1;
+            slabs.count_priority(arena, p as usize, -1);
+        }
+        if let Some(p) = to {
+            self.by_priority[p as usize] += 1;
+            slabs.count_priority(arena, p as usize, 1);
+        }
     }
 }
 
@@ -150,6 +166,11 @@ impl ShardInner {
     pub(crate) fn take_table(&mut self, slabs: &Slabs, db: usize) -> Table {
         let t = std::mem::take(&mut self.tables[db]);
         slabs.arena(self.arena()).add_overhead(-(t.bytes() as i64));
+        for (p, &n) in t.by_priority.iter().enumerate() {
+            if n != 0 {
+                slabs.count_priority(self.arena(), p, -(n as i64));
+            }
+        }
         t
     }
 
@@ -158,6 +179,7 @@ impl ShardInner {
     }
 
     pub(crate) fn sweep_expired(&mut self, slabs: &Slabs, now: u64) -> u64 {
+        let arena = self.arena();
         let mut gone = Vec::new();
         for t in self.tables.iter_mut() {
             if t.expires == 0 {
@@ -184,6 +206,11 @@ impl ShardInner {
                     None => true,
                 }
             });
+            for (p, (&before, &after)) in t.by_priority.iter().zip(&by_priority).enumerate() {
+                if before != after {
+                    slabs.count_priority(arena, p, after as i64 - before as i64);
+                }
+            }
             t.by_priority = by_priority;
             t.expires = n as usize;
             t.ttl_sample_sum = sum;
@@ -263,7 +290,7 @@ impl<'a> Slot<'a> {
         }
         // SAFETY: as in `item`; the chunk is still allocated.
         let it = unsafe { Item::at(self.slabs().ptr(h)) };
-        self.table.count_out(&it);
+        self.table.count_out(&it, self.store.slabs.as_ref(), self.arena);
     }
 
     fn free(&mut self, h: u32, why: impl FnOnce(&Item<'_>) -> FreeReason) -> (u64, Taken) {
@@ -410,7 +437,7 @@ impl<'a> Slot<'a> {
         drop(arena);
         // SAFETY: the item just written.
         let it = unsafe { Item::at(slabs.ptr(h)) };
-        self.table.count_in(&it);
+        self.table.count_in(&it, slabs, self.arena);
         h
     }
 
@@ -450,8 +477,7 @@ impl<'a> Slot<'a> {
         };
         let t = &mut *self.table;
         t.expires = t.expires + new_exp as usize - old_exp as usize;
-        t.by_priority[old_prio as usize] -= 1;
-        t.by_priority[new_prio as usize] += 1;
+        t.shift_priority(Some(old_prio), Some(new_prio), slabs, self.arena);
         nh
     }
 
@@ -760,8 +786,8 @@ impl EntryMut<'_, '_> {
     pub fn set_priority(&mut self, prio: Priority) {
         let old = self.entry().priority();
         self.slot.item_mut(self.h).set_priority(prio);
-        self.slot.table.by_priority[old as usize] -= 1;
-        self.slot.table.by_priority[prio as usize] += 1;
+        let (slabs, arena) = (self.slot.slabs(), self.slot.arena);
+        self.slot.table.shift_priority(Some(old), Some(prio), slabs, arena);
     }
 
     /// Makes the expiry sliding, `idle_ms` from now: a write, with a new version.

@@ -123,6 +123,10 @@ struct ArenaSlot {
     lock: Mutex<Arena>,
     /// `dataset + overhead`, published for the total without the lock.
     total: AtomicU64,
+    /// Items of each priority in this arena's stripes, changed under their
+    /// shard locks: eviction reads them to know whether a lower priority
+    /// than the ones its sample found exists anywhere.
+    priorities: [AtomicI64; 6],
 }
 
 struct Pool {
@@ -201,6 +205,7 @@ impl Slabs {
                     unchecked: 0,
                 }),
                 total: AtomicU64::new(0),
+                priorities: Default::default(),
             })
             .collect();
         Slabs {
@@ -254,6 +259,22 @@ impl Slabs {
     /// The class of the page holding `h`.
     pub(crate) fn class_of_handle(&self, h: u32) -> usize {
         (self.page_meta(h >> PAGE_SHIFT).load(Ordering::Relaxed) & 0xff) as usize
+    }
+
+    /// Counts `delta` items of priority index `p` in arena `i`.
+    pub(crate) fn count_priority(&self, i: usize, p: usize, delta: i64) {
+        self.arenas[i].priorities[p].fetch_add(delta, Ordering::Relaxed);
+    }
+
+    /// Items of each priority, store-wide.
+    pub(crate) fn priority_totals(&self) -> [u64; 6] {
+        let mut n = [0u64; 6];
+        for a in self.arenas.iter() {
+            for (t, c) in n.iter_mut().zip(&a.priorities) {
+                *t = t.wrapping_add(c.load(Ordering::Relaxed) as u64);
+            }
+        }
+        n
     }
 
     pub(crate) fn arena(&self, i: usize) -> ArenaGuard<'_> {
