@@ -11,6 +11,7 @@
 //! encoded straight into the connection's output buffer.
 
 pub mod args;
+pub mod bitmap;
 pub mod client;
 pub mod config_cmd;
 pub mod errors;
@@ -192,6 +193,7 @@ impl CommandSpec {
 pub fn all() -> impl Iterator<Item = &'static CommandSpec> {
     [
         string::COMMANDS,
+        bitmap::COMMANDS,
         keys::COMMANDS,
         server::COMMANDS,
         info::COMMANDS,
@@ -340,6 +342,8 @@ mod tests {
     /// those ferrocache has.
     const REDIS_DENYOOM: &[&str] = &[
         "append",
+        "bitfield",
+        "bitop",
         "copy",
         "decr",
         "decrby",
@@ -352,6 +356,7 @@ mod tests {
         "psetex",
         "set",
         "setex",
+        "setbit",
         "setnx",
         "setrange",
     ];
