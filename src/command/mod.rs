@@ -20,6 +20,7 @@ pub mod info;
 pub mod introspection;
 pub mod keys;
 pub mod server;
+pub mod sort;
 pub mod string;
 
 use crate::protocol::resp::Reply;
@@ -194,6 +195,7 @@ pub fn all() -> impl Iterator<Item = &'static CommandSpec> {
     [
         string::COMMANDS,
         bitmap::COMMANDS,
+        sort::COMMANDS,
         keys::COMMANDS,
         server::COMMANDS,
         info::COMMANDS,
@@ -359,6 +361,7 @@ mod tests {
         "setbit",
         "setnx",
         "setrange",
+        "sort",
     ];
 
     #[test]
