@@ -19,6 +19,7 @@ pub mod glob;
 pub mod info;
 pub mod introspection;
 pub mod keys;
+pub mod memory;
 pub mod server;
 pub mod sort;
 pub mod string;
@@ -196,6 +197,7 @@ pub fn all() -> impl Iterator<Item = &'static CommandSpec> {
         string::COMMANDS,
         bitmap::COMMANDS,
         sort::COMMANDS,
+        memory::COMMANDS,
         keys::COMMANDS,
         server::COMMANDS,
         info::COMMANDS,
