@@ -622,4 +622,41 @@ mod tests {
         assert_eq!(h.run("SORT z STORE d"), errors::SORT_NOT_DOUBLE);
         assert_eq!(h.run("EXISTS d"), "0", "an error stores nothing");
     }
+
+    #[test]
+    fn sort_store_makes_a_list_that_type_scan_and_object_encoding_see() {
+        let mut h = Harness::new();
+        assert_eq!(h.run("SORT l STORE small"), "5");
+        assert_eq!(h.run("TYPE small"), "list");
+        assert_eq!(h.run("OBJECT ENCODING small"), "listpack");
+        let scan = h.run("SCAN 0 TYPE list COUNT 1000");
+        assert!(scan.contains("small") && !scan.contains("str"), "{scan}");
+        // Past 128 elements a list is a quicklist, as Redis 7.2 converts it.
+        let big: List = (0..200).map(|i| Box::from(i.to_string().as_bytes())).collect();
+        h.put(b"src", Aggregate::List(big));
+        assert_eq!(h.run("SORT src STORE big"), "200");
+        assert_eq!(h.run("OBJECT ENCODING big"), "quicklist");
+        assert_eq!(h.run("SORT big LIMIT 0 3 DESC"), "199 198 197");
+    }
+
+    #[test]
+    fn bitmap_commands_on_an_aggregate_are_wrongtype() {
+        let mut h = Harness::new();
+        for cmd in [
+            "SETBIT l 0 1",
+            "GETBIT l 0",
+            "BITCOUNT l",
+            "BITCOUNT l 0 1",
+            "BITPOS l 1",
+            "BITFIELD l GET u8 0",
+            "BITFIELD l SET u8 0 1",
+            "BITFIELD_RO l GET u8 0",
+            "BITOP AND d str l",
+        ] {
+            assert_eq!(h.run(cmd), errors::WRONGTYPE, "{cmd}");
+        }
+        assert_eq!(h.run("EXISTS d"), "0");
+        assert_eq!(h.run("BITOP OR l str"), "1", "the destination may be of any type");
+        assert_eq!(h.run("TYPE l"), "string");
+    }
 }
