@@ -100,6 +100,19 @@ pub fn unrecognized_option(opt: &[u8]) -> String {
 // string
 pub const DECREMENT_OVERFLOW: &str = "ERR decrement would overflow";
 
+// bitmap
+pub const BIT_OFFSET: &str = "ERR bit offset is not an integer or out of range";
+pub const BIT_VALUE: &str = "ERR bit is not an integer or out of range";
+pub const BIT_ARGUMENT: &str = "ERR The bit argument must be 1 or 0.";
+pub const BITOP_NOT: &str = "ERR BITOP NOT must be called with a single source key.";
+pub const BITFIELD_TYPE: &str =
+    "ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but i64 is.";
+pub const BITFIELD_OVERFLOW: &str = "ERR Invalid OVERFLOW type specified";
+pub const BITFIELD_RO_WRITE: &str = "ERR BITFIELD_RO only supports the GET subcommand";
+
+// sort
+pub const SORT_NOT_DOUBLE: &str = "ERR One or more scores can't be converted into double";
+
 #[cfg(test)]
 mod tests {
     use super::*;

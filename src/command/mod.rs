@@ -11,6 +11,7 @@
 //! encoded straight into the connection's output buffer.
 
 pub mod args;
+pub mod bitmap;
 pub mod client;
 pub mod config_cmd;
 pub mod errors;
@@ -18,7 +19,9 @@ pub mod glob;
 pub mod info;
 pub mod introspection;
 pub mod keys;
+pub mod memory;
 pub mod server;
+pub mod sort;
 pub mod string;
 
 use crate::protocol::resp::Reply;
@@ -192,6 +195,9 @@ impl CommandSpec {
 pub fn all() -> impl Iterator<Item = &'static CommandSpec> {
     [
         string::COMMANDS,
+        bitmap::COMMANDS,
+        sort::COMMANDS,
+        memory::COMMANDS,
         keys::COMMANDS,
         server::COMMANDS,
         info::COMMANDS,
@@ -340,6 +346,8 @@ mod tests {
     /// those ferrocache has.
     const REDIS_DENYOOM: &[&str] = &[
         "append",
+        "bitfield",
+        "bitop",
         "copy",
         "decr",
         "decrby",
@@ -351,9 +359,11 @@ mod tests {
         "msetnx",
         "psetex",
         "set",
+        "setbit",
         "setex",
         "setnx",
         "setrange",
+        "sort",
     ];
 
     #[test]

@@ -608,6 +608,15 @@ impl<'a> Slot<'a> {
         }
     }
 
+    /// Bytes the live item takes, as the store counts them: its chunk,
+    /// plus what it owns on the heap (a long key or value, an aggregate at
+    /// the size it was last counted at). What MEMORY USAGE answers.
+    pub fn mem_usage(&mut self) -> Option<usize> {
+        let h = self.lookup()?;
+        let slabs = self.slabs();
+        Some(slabs.chunk_size(slabs.class_of_handle(h)) + self.item(h).heap())
+    }
+
     /// Changes the aggregate of type `T` under the key with `f`, which
     /// returns its reply and whether it changed anything. With `create`, a
     /// missing key starts as an empty `T` (and is not stored when `f` leaves
