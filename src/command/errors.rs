@@ -100,6 +100,14 @@ pub fn unrecognized_option(opt: &[u8]) -> String {
 // string
 pub const DECREMENT_OVERFLOW: &str = "ERR decrement would overflow";
 
+// set
+/// SRANDMEMBER's count must fit `long` with its sign flipped.
+pub const SRANDMEMBER_RANGE: &str =
+    "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807";
+pub const NUMKEYS_POSITIVE: &str = "ERR numkeys should be greater than 0";
+pub const NUMKEYS_TOO_MANY: &str = "ERR Number of keys can't be greater than number of args";
+pub const LIMIT_NEGATIVE: &str = "ERR LIMIT can't be negative";
+
 #[cfg(test)]
 mod tests {
     use super::*;

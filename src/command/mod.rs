@@ -19,6 +19,7 @@ pub mod info;
 pub mod introspection;
 pub mod keys;
 pub mod server;
+pub mod set;
 pub mod string;
 
 use crate::protocol::resp::Reply;
@@ -198,6 +199,7 @@ pub fn all() -> impl Iterator<Item = &'static CommandSpec> {
         client::COMMANDS,
         introspection::COMMANDS,
         config_cmd::COMMANDS,
+        set::COMMANDS,
     ]
     .into_iter()
     .flatten()
@@ -350,10 +352,14 @@ mod tests {
         "mset",
         "msetnx",
         "psetex",
+        "sadd",
+        "sdiffstore",
         "set",
         "setex",
         "setnx",
         "setrange",
+        "sinterstore",
+        "sunionstore",
     ];
 
     #[test]
