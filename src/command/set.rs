@@ -626,3 +626,241 @@ fn sscan(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
         ctx.out.bulks(found.iter());
     });
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::resp::Reply;
+    use crate::server::{Client, Server};
+
+    /// Runs commands against one server with no listeners.
+    struct Harness {
+        srv: Server,
+        client: Client,
+        resp3: bool,
+    }
+
+    impl Harness {
+        fn new() -> Harness {
+            let srv = Server::new(crate::config::Config::default());
+            let addr = "127.0.0.1:1".parse().expect("literal address");
+            let handle = srv
+                .clients
+                .register(crate::server::Proto::Resp, addr, addr, srv.start_ms, &srv.shutdown);
+            Harness {
+                client: Client::new(handle),
+                srv,
+                resp3: false,
+            }
+        }
+
+        fn run(&mut self, line: &str) -> String {
+            let args: Vec<&[u8]> = line.split(' ').map(str::as_bytes).collect();
+            let mut buf = Vec::new();
+            let mut ctx = Ctx {
+                srv: &self.srv,
+                client: &mut self.client,
+                out: Reply::new(&mut buf, self.resp3),
+                now: self.srv.start_ms,
+            };
+            super::super::execute(&mut ctx, &args);
+            String::from_utf8_lossy(&buf).into_owned()
+        }
+
+        /// The bulk strings of an array or set reply, sorted.
+        fn members(&mut self, line: &str) -> Vec<String> {
+            let reply = self.run(line);
+            let mut out: Vec<String> = reply
+                .split("\r\n")
+                .skip(1)
+                .filter(|l| !l.is_empty() && !l.starts_with('$'))
+                .map(str::to_owned)
+                .collect();
+            out.sort();
+            out
+        }
+    }
+
+    const WRONGTYPE: &str = "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n";
+
+    #[test]
+    fn sadd_counts_new_members_and_srem_deletes_the_emptied_key() {
+        let mut h = Harness::new();
+        assert_eq!(h.run("SADD s a b a"), ":2\r\n");
+        assert_eq!(h.run("SADD s b c"), ":1\r\n");
+        assert_eq!(h.run("SCARD s"), ":3\r\n");
+        assert_eq!(h.run("SREM s a zz"), ":1\r\n");
+        assert_eq!(h.run("SREM nokey a"), ":0\r\n");
+        assert_eq!(h.run("SREM s b c"), ":2\r\n");
+        assert_eq!(h.run("EXISTS s"), ":0\r\n");
+    }
+
+    #[test]
+    fn every_set_command_on_a_string_is_wrongtype() {
+        let mut h = Harness::new();
+        h.run("SET str x");
+        h.run("SADD s a");
+        for c in [
+            "SADD str a",
+            "SREM str a",
+            "SMEMBERS str",
+            "SISMEMBER str a",
+            "SMISMEMBER str a",
+            "SCARD str",
+            "SPOP str",
+            "SPOP str 2",
+            "SRANDMEMBER str",
+            "SRANDMEMBER str 2",
+            "SMOVE str s a",
+            "SMOVE s str a",
+            "SINTER s str",
+            "SINTERCARD 2 s str",
+            "SUNION s str",
+            "SDIFF nokey str",
+            "SINTERSTORE d s str",
+            "SUNIONSTORE d s str",
+            "SDIFFSTORE d s str",
+            "SSCAN str 0",
+        ] {
+            assert_eq!(h.run(c), WRONGTYPE, "{c}");
+        }
+        assert_eq!(h.run("GET str"), "$1\r\nx\r\n");
+    }
+
+    #[test]
+    fn spop_with_count_pops_distinct_members_and_all_of_them_deletes_the_key() {
+        let mut h = Harness::new();
+        h.run("SADD s a b c d e");
+        let two = h.members("SPOP s 2");
+        assert_eq!(two.len(), 2);
+        assert_ne!(two[0], two[1]);
+        assert_eq!(h.run("SCARD s"), ":3\r\n");
+        assert_eq!(h.members("SPOP s 10").len(), 3);
+        assert_eq!(h.run("EXISTS s"), ":0\r\n");
+        assert_eq!(h.run("SPOP s"), "$-1\r\n");
+        assert_eq!(h.run("SPOP s 3"), "*0\r\n");
+        assert_eq!(h.run("SPOP s -1"), "-ERR value is out of range, must be positive\r\n");
+        assert_eq!(h.run("SPOP s 1 2"), "-ERR syntax error\r\n");
+    }
+
+    #[test]
+    fn srandmember_negative_count_may_repeat_and_positive_is_distinct() {
+        let mut h = Harness::new();
+        h.run("SADD s a b");
+        let many = h.members("SRANDMEMBER s -10");
+        assert_eq!(many.len(), 10);
+        assert!(many.iter().all(|m| m == "a" || m == "b"));
+        assert_eq!(h.members("SRANDMEMBER s 10"), ["a", "b"]);
+        assert_eq!(h.members("SRANDMEMBER s 1").len(), 1);
+        assert_eq!(h.run("SRANDMEMBER s 0"), "*0\r\n");
+        assert_eq!(h.run("SCARD s"), ":2\r\n", "nothing removed");
+        assert_eq!(
+            h.run("SRANDMEMBER s -9223372036854775808"),
+            "-ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807\r\n"
+        );
+    }
+
+    #[test]
+    fn sinter_sunion_sdiff_combine_and_treat_missing_keys_as_empty() {
+        let mut h = Harness::new();
+        h.run("SADD a 1 2 3 4");
+        h.run("SADD b 3 4 5");
+        h.run("SADD c x 4");
+        assert_eq!(h.members("SINTER a b c"), ["4"]);
+        assert_eq!(h.members("SINTER a nokey"), Vec::<String>::new());
+        assert_eq!(h.members("SUNION a b nokey"), ["1", "2", "3", "4", "5"]);
+        assert_eq!(h.members("SDIFF a b"), ["1", "2"]);
+        assert_eq!(h.members("SDIFF a c b"), ["1", "2"]);
+        assert_eq!(h.members("SDIFF a b a"), Vec::<String>::new());
+        assert_eq!(h.run("SINTERCARD 2 a b"), ":2\r\n");
+        assert_eq!(h.run("SINTERCARD 2 a b LIMIT 1"), ":1\r\n");
+        assert_eq!(h.run("SINTERCARD 1 nokey"), ":0\r\n");
+        assert_eq!(h.run("SINTERCARD 0 a"), "-ERR numkeys should be greater than 0\r\n");
+        assert_eq!(
+            h.run("SINTERCARD 3 a b"),
+            "-ERR Number of keys can't be greater than number of args\r\n"
+        );
+        assert_eq!(h.run("SINTERCARD 1 a LIMIT -1"), "-ERR LIMIT can't be negative\r\n");
+        assert_eq!(h.run("SINTERCARD 1 a LIMIT"), "-ERR syntax error\r\n");
+    }
+
+    #[test]
+    fn store_forms_replace_the_destination_and_an_empty_result_deletes_it() {
+        let mut h = Harness::new();
+        h.run("SADD a 1 2 3");
+        h.run("SADD b 2 3 x");
+        h.run("SET d string");
+        assert_eq!(h.run("SINTERSTORE d a b"), ":2\r\n");
+        assert_eq!(h.run("TYPE d"), "+set\r\n");
+        assert_eq!(h.run("OBJECT ENCODING d"), "$6\r\nintset\r\n");
+        assert_eq!(h.run("SUNIONSTORE d a b"), ":4\r\n");
+        assert_eq!(h.run("OBJECT ENCODING d"), "$8\r\nlistpack\r\n");
+        assert_eq!(h.members("SMEMBERS d"), ["1", "2", "3", "x"]);
+        assert_eq!(h.run("SDIFFSTORE d a b"), ":1\r\n");
+        assert_eq!(h.members("SMEMBERS d"), ["1"]);
+        assert_eq!(h.run("SDIFFSTORE d nokey a"), ":0\r\n");
+        assert_eq!(h.run("EXISTS d"), ":0\r\n");
+        // A source that is also the destination is read before it is replaced.
+        assert_eq!(h.run("SUNIONSTORE a a b"), ":4\r\n");
+    }
+
+    #[test]
+    fn smove_moves_once_and_a_missing_source_answers_zero_before_the_type_check() {
+        let mut h = Harness::new();
+        h.run("SADD a 1 2");
+        h.run("SET str x");
+        assert_eq!(h.run("SMOVE nokey str 1"), ":0\r\n");
+        assert_eq!(h.run("SMOVE a str 1"), WRONGTYPE);
+        assert_eq!(h.run("SMOVE a b 1"), ":1\r\n");
+        assert_eq!(h.run("SMOVE a b 1"), ":0\r\n");
+        assert_eq!(h.run("SMOVE a a 2"), ":1\r\n");
+        assert_eq!(h.run("SMOVE a a 9"), ":0\r\n");
+        assert_eq!(h.run("SMOVE a b 2"), ":1\r\n");
+        assert_eq!(h.run("EXISTS a"), ":0\r\n");
+        assert_eq!(h.members("SMEMBERS b"), ["1", "2"]);
+    }
+
+    #[test]
+    fn resp3_clients_get_sets_where_redis_replies_with_sets() {
+        let mut h = Harness::new();
+        h.resp3 = true;
+        h.run("SADD s a");
+        assert_eq!(h.run("SMEMBERS s"), "~1\r\n$1\r\na\r\n");
+        assert_eq!(h.run("SINTER s"), "~1\r\n$1\r\na\r\n");
+        assert_eq!(h.run("SUNION s"), "~1\r\n$1\r\na\r\n");
+        assert_eq!(h.run("SDIFF s"), "~1\r\n$1\r\na\r\n");
+        assert_eq!(h.run("SMEMBERS nokey"), "~0\r\n");
+        assert_eq!(h.run("SPOP nokey 1"), "~0\r\n");
+        assert_eq!(h.run("SRANDMEMBER s 1"), "*1\r\n$1\r\na\r\n");
+        assert_eq!(h.run("SRANDMEMBER nokey"), "_\r\n");
+    }
+
+    #[test]
+    fn sscan_pages_a_large_set_by_count_and_filters_by_match() {
+        let mut h = Harness::new();
+        for i in 0..300 {
+            h.run(&format!("SADD s m{i}"));
+        }
+        let mut seen = std::collections::HashSet::new();
+        let mut cursor = "0".to_string();
+        let mut calls = 0;
+        loop {
+            let reply = h.run(&format!("SSCAN s {cursor} COUNT 20 MATCH m1*"));
+            let lines: Vec<&str> = reply.split("\r\n").collect();
+            cursor = lines[2].to_string();
+            for m in lines[4..].iter().filter(|l| l.starts_with('m')) {
+                assert!(seen.insert(m.to_string()), "{m} twice");
+            }
+            calls += 1;
+            if cursor == "0" {
+                break;
+            }
+        }
+        assert!(calls > 10, "paged: {calls} calls");
+        // m1, m10..m19, m100..m199
+        assert_eq!(seen.len(), 1 + 10 + 100);
+        assert_eq!(h.run("SSCAN s x"), "-ERR invalid cursor\r\n");
+        assert_eq!(h.run("SSCAN s 0 COUNT 0"), "-ERR syntax error\r\n");
+        assert_eq!(h.run("SSCAN nokey 0 COUNT 0"), "*2\r\n$1\r\n0\r\n*0\r\n");
+    }
+}
