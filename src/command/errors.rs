@@ -112,6 +112,13 @@ pub const BITFIELD_RO_WRITE: &str = "ERR BITFIELD_RO only supports the GET subco
 
 // sort
 pub const SORT_NOT_DOUBLE: &str = "ERR One or more scores can't be converted into double";
+// set
+/// SRANDMEMBER's count must fit `long` with its sign flipped.
+pub const SRANDMEMBER_RANGE: &str =
+    "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807";
+pub const NUMKEYS_POSITIVE: &str = "ERR numkeys should be greater than 0";
+pub const NUMKEYS_TOO_MANY: &str = "ERR Number of keys can't be greater than number of args";
+pub const LIMIT_NEGATIVE: &str = "ERR LIMIT can't be negative";
 
 #[cfg(test)]
 mod tests {

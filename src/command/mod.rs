@@ -21,6 +21,7 @@ pub mod introspection;
 pub mod keys;
 pub mod memory;
 pub mod server;
+pub mod set;
 pub mod sort;
 pub mod string;
 
@@ -204,6 +205,7 @@ pub fn all() -> impl Iterator<Item = &'static CommandSpec> {
         client::COMMANDS,
         introspection::COMMANDS,
         config_cmd::COMMANDS,
+        set::COMMANDS,
     ]
     .into_iter()
     .flatten()
@@ -358,12 +360,16 @@ mod tests {
         "mset",
         "msetnx",
         "psetex",
+        "sadd",
+        "sdiffstore",
         "set",
         "setbit",
         "setex",
         "setnx",
         "setrange",
+        "sinterstore",
         "sort",
+        "sunionstore",
     ];
 
     #[test]

@@ -16,7 +16,7 @@ mod zset;
 
 pub use hash::Hash;
 pub use list::List;
-pub use set::Set;
+pub use set::{member_hash, Set};
 pub use zset::ZSet;
 
 /// The key holds a value of another type: the WRONGTYPE error.
