@@ -97,6 +97,20 @@ pub fn unrecognized_option(opt: &[u8]) -> String {
     format!("ERR Unrecognized option '{}'", String::from_utf8_lossy(opt))
 }
 
+// list
+pub const INDEX_OUT_OF_RANGE: &str = "ERR index out of range";
+pub const RANK_ZERO: &str = "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list";
+/// LPOS RANK of i64::MIN, whose negation would overflow (Redis 7.2).
+pub const RANK_OUT_OF_RANGE: &str =
+    "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807";
+pub const COUNT_NEGATIVE: &str = "ERR COUNT can't be negative";
+pub const MAXLEN_NEGATIVE: &str = "ERR MAXLEN can't be negative";
+pub const NUMKEYS_POSITIVE: &str = "ERR numkeys should be greater than 0";
+pub const COUNT_POSITIVE: &str = "ERR count should be greater than 0";
+pub const TIMEOUT_NOT_FLOAT: &str = "ERR timeout is not a float or out of range";
+pub const TIMEOUT_NEGATIVE: &str = "ERR timeout is negative";
+pub const TIMEOUT_OUT_OF_RANGE: &str = "ERR timeout is out of range";
+
 // string
 pub const DECREMENT_OVERFLOW: &str = "ERR decrement would overflow";
 

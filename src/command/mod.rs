@@ -18,6 +18,7 @@ pub mod glob;
 pub mod info;
 pub mod introspection;
 pub mod keys;
+pub mod list;
 pub mod server;
 pub mod string;
 
@@ -193,6 +194,7 @@ pub fn all() -> impl Iterator<Item = &'static CommandSpec> {
     [
         string::COMMANDS,
         keys::COMMANDS,
+        list::COMMANDS,
         server::COMMANDS,
         info::COMMANDS,
         client::COMMANDS,
@@ -340,6 +342,8 @@ mod tests {
     /// those ferrocache has.
     const REDIS_DENYOOM: &[&str] = &[
         "append",
+        "blmove",
+        "brpoplpush",
         "copy",
         "decr",
         "decrby",
@@ -347,9 +351,17 @@ mod tests {
         "incr",
         "incrby",
         "incrbyfloat",
+        "linsert",
+        "lmove",
+        "lpush",
+        "lpushx",
+        "lset",
         "mset",
         "msetnx",
         "psetex",
+        "rpoplpush",
+        "rpush",
+        "rpushx",
         "set",
         "setex",
         "setnx",
