@@ -80,6 +80,16 @@ pub const INVALID_COMMAND: &str = "ERR Invalid command specified";
 pub const INVALID_COMMAND_ARGS: &str = "ERR Invalid number of arguments specified for command";
 pub const NO_KEY_ARGS: &str = "ERR The command has no key arguments";
 
+pub const UNBLOCK_REASON: &str = "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR";
+
+/// A subcommand that checks its own argument count, in Redis's words.
+pub fn subcommand_syntax(sub: &str, cmd: &str) -> String {
+    format!(
+        "ERR unknown subcommand or wrong number of arguments for '{sub}'. Try {} HELP.",
+        cmd.to_ascii_uppercase()
+    )
+}
+
 pub fn hello_option(opt: &[u8]) -> String {
     format!("ERR Syntax error in HELLO option '{}'", String::from_utf8_lossy(opt))
 }
@@ -109,6 +119,8 @@ pub const NUMKEYS_POSITIVE: &str = "ERR numkeys should be greater than 0";
 pub const COUNT_POSITIVE: &str = "ERR count should be greater than 0";
 pub const TIMEOUT_NOT_FLOAT: &str = "ERR timeout is not a float or out of range";
 pub const TIMEOUT_NEGATIVE: &str = "ERR timeout is negative";
+/// A blocked client ended by CLIENT UNBLOCK ... ERROR.
+pub const UNBLOCKED: &str = "UNBLOCKED client unblocked via CLIENT UNBLOCK";
 pub const TIMEOUT_OUT_OF_RANGE: &str = "ERR timeout is out of range";
 
 // string
