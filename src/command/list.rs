@@ -842,3 +842,191 @@ fn blmpop(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
         Err(WrongType) => ctx.error(errors::WRONGTYPE),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::Client;
+
+    struct Harness {
+        srv: Server,
+        client: Client,
+    }
+
+    impl Harness {
+        fn new() -> Harness {
+            let srv = Server::new(crate::config::Config::default());
+            let addr = "127.0.0.1:1".parse().expect("literal address");
+            let handle = srv
+                .clients
+                .register(crate::server::Proto::Resp, addr, addr, srv.start_ms, &srv.shutdown);
+            Harness {
+                client: Client::new(handle),
+                srv,
+            }
+        }
+
+        fn run(&mut self, line: &str) -> String {
+            let args: Vec<&[u8]> = line.split(' ').map(str::as_bytes).collect();
+            let mut buf = Vec::new();
+            let mut ctx = Ctx {
+                srv: &self.srv,
+                client: &mut self.client,
+                out: Reply::new(&mut buf, false),
+                now: self.srv.start_ms,
+            };
+            super::super::execute(&mut ctx, &args);
+            String::from_utf8_lossy(&buf).into_owned()
+        }
+    }
+
+    #[test]
+    fn push_pop_and_range_follow_redis() {
+        let mut h = Harness::new();
+        assert_eq!(h.run("RPUSH l a b c"), ":3\r\n");
+        assert_eq!(h.run("LPUSH l z"), ":4\r\n");
+        assert_eq!(h.run("LRANGE l 0 -1"), "*4\r\n$1\r\nz\r\n$1\r\na\r\n$1\r\nb\r\n$1\r\nc\r\n");
+        assert_eq!(h.run("LRANGE l -2 100"), "*2\r\n$1\r\nb\r\n$1\r\nc\r\n");
+        assert_eq!(h.run("LRANGE l 3 1"), "*0\r\n");
+        assert_eq!(h.run("LPOP l 0"), "*0\r\n");
+        assert_eq!(h.run("LPOP l 2"), "*2\r\n$1\r\nz\r\n$1\r\na\r\n");
+        assert_eq!(h.run("RPOP l"), "$1\r\nc\r\n");
+        assert_eq!(h.run("RPOP l 5"), "*1\r\n$1\r\nb\r\n");
+        assert_eq!(h.run("EXISTS l"), ":0\r\n", "the emptied list is deleted");
+        assert_eq!(h.run("LPOP l"), "$-1\r\n");
+        assert_eq!(h.run("LPOP l 1"), "*-1\r\n");
+        assert_eq!(h.run("LPOP l -1"), "-ERR value is out of range, must be positive\r\n");
+        assert_eq!(h.run("LPUSHX l a"), ":0\r\n");
+        assert_eq!(h.run("EXISTS l"), ":0\r\n");
+    }
+
+    #[test]
+    fn index_set_insert_rem_trim() {
+        let mut h = Harness::new();
+        h.run("RPUSH l a b a c a");
+        assert_eq!(h.run("LINDEX l -1"), "$1\r\na\r\n");
+        assert_eq!(h.run("LINDEX l 5"), "$-1\r\n");
+        assert_eq!(h.run("LSET l 1 B"), "+OK\r\n");
+        assert_eq!(h.run("LSET l 9 B"), "-ERR index out of range\r\n");
+        assert_eq!(h.run("LSET nokey 0 B"), "-ERR no such key\r\n");
+        assert_eq!(h.run("LINSERT l AFTER c d"), ":6\r\n");
+        assert_eq!(h.run("LINSERT l BEFORE zz d"), ":-1\r\n");
+        assert_eq!(h.run("LINSERT l MIDDLE c d"), "-ERR syntax error\r\n");
+        assert_eq!(h.run("LREM l -2 a"), ":2\r\n");
+        assert_eq!(h.run("LRANGE l 0 -1"), "*4\r\n$1\r\na\r\n$1\r\nB\r\n$1\r\nc\r\n$1\r\nd\r\n");
+        assert_eq!(h.run("LTRIM l 1 -2"), "+OK\r\n");
+        assert_eq!(h.run("LRANGE l 0 -1"), "*2\r\n$1\r\nB\r\n$1\r\nc\r\n");
+        assert_eq!(h.run("LTRIM l 5 10"), "+OK\r\n");
+        assert_eq!(h.run("EXISTS l"), ":0\r\n");
+    }
+
+    #[test]
+    fn lpos_ranks_counts_and_maxlen() {
+        let mut h = Harness::new();
+        h.run("RPUSH l a b c 1 2 3 c c");
+        assert_eq!(h.run("LPOS l c"), ":2\r\n");
+        assert_eq!(h.run("LPOS l c RANK 2"), ":6\r\n");
+        assert_eq!(h.run("LPOS l c RANK -1"), ":7\r\n");
+        assert_eq!(h.run("LPOS l c COUNT 0"), "*3\r\n:2\r\n:6\r\n:7\r\n");
+        assert_eq!(h.run("LPOS l c RANK -1 COUNT 2"), "*2\r\n:7\r\n:6\r\n");
+        assert_eq!(h.run("LPOS l c COUNT 0 MAXLEN 3"), "*1\r\n:2\r\n");
+        assert_eq!(h.run("LPOS l zz"), "$-1\r\n");
+        assert_eq!(h.run("LPOS nokey a COUNT 1"), "*0\r\n");
+        assert!(h.run("LPOS l c RANK 0").starts_with("-ERR RANK can't be zero"));
+        assert_eq!(
+            h.run("LPOS l c RANK -9223372036854775808"),
+            "-ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807\r\n"
+        );
+        assert_eq!(h.run("LPOS l c COUNT -1"), "-ERR COUNT can't be negative\r\n");
+        assert_eq!(h.run("LPOS l c MAXLEN x"), "-ERR MAXLEN can't be negative\r\n");
+        assert_eq!(h.run("LPOS l c RANK"), "-ERR syntax error\r\n");
+    }
+
+    #[test]
+    fn lmove_between_lists_and_onto_itself() {
+        let mut h = Harness::new();
+        h.run("RPUSH s a b c");
+        assert_eq!(h.run("LMOVE s d LEFT RIGHT"), "$1\r\na\r\n");
+        assert_eq!(h.run("RPOPLPUSH s d"), "$1\r\nc\r\n");
+        assert_eq!(h.run("LRANGE d 0 -1"), "*2\r\n$1\r\nc\r\n$1\r\na\r\n");
+        assert_eq!(h.run("LMOVE d d LEFT RIGHT"), "$1\r\nc\r\n");
+        assert_eq!(h.run("LRANGE d 0 -1"), "*2\r\n$1\r\na\r\n$1\r\nc\r\n");
+        assert_eq!(h.run("LMOVE nokey d LEFT RIGHT"), "$-1\r\n");
+        assert_eq!(h.run("LMOVE s d UP RIGHT"), "-ERR syntax error\r\n");
+        h.run("SET str v");
+        assert_eq!(h.run("LMOVE s str LEFT LEFT"), format!("-{}\r\n", errors::WRONGTYPE));
+        assert_eq!(h.run("LLEN s"), ":1\r\n", "nothing moved into a key of another type");
+        assert_eq!(h.run("LMOVE nokey str LEFT LEFT"), "$-1\r\n");
+    }
+
+    #[test]
+    fn lmpop_parses_as_redis_and_pops_from_the_first_list() {
+        let mut h = Harness::new();
+        h.run("RPUSH b 1 2 3");
+        assert_eq!(
+            h.run("LMPOP 2 a b RIGHT COUNT 2"),
+            "*2\r\n$1\r\nb\r\n*2\r\n$1\r\n3\r\n$1\r\n2\r\n"
+        );
+        assert_eq!(h.run("LMPOP 1 a LEFT"), "*-1\r\n");
+        assert_eq!(h.run("LMPOP 0 a LEFT"), "-ERR numkeys should be greater than 0\r\n");
+        assert_eq!(h.run("LMPOP 2 a LEFT"), "-ERR syntax error\r\n");
+        assert_eq!(h.run("LMPOP 1 a LEFT COUNT 0"), "-ERR count should be greater than 0\r\n");
+        assert_eq!(h.run("LMPOP 1 a LEFT COUNT 1 COUNT 1"), "-ERR syntax error\r\n");
+    }
+
+    #[test]
+    fn a_blocking_pop_with_nothing_blocks_then_times_out_with_a_nil_array() {
+        let mut h = Harness::new();
+        assert_eq!(h.run("BLPOP a b 1.5"), "");
+        let on = h.client.block.take().expect("blocked");
+        assert_eq!(on.keys, vec![Box::from(&b"a"[..]), Box::from(&b"b"[..])]);
+        assert_eq!(on.deadline, h.srv.start_ms + 1500);
+        h.client.timed_out = true;
+        assert_eq!(h.run("BLPOP a b 1.5"), "*-1\r\n");
+        assert!(h.client.block.is_none());
+        h.client.timed_out = false;
+        assert_eq!(h.run("BLMOVE a b LEFT LEFT 0"), "");
+        assert_eq!(h.client.block.take().map(|b| b.deadline), Some(0));
+        h.run("RPUSH b x");
+        assert_eq!(h.run("BRPOP a b 0"), "*2\r\n$1\r\nb\r\n$1\r\nx\r\n");
+        assert!(h.client.block.is_none());
+    }
+
+    #[test]
+    fn timeouts_parse_as_redis() {
+        assert_eq!(parse_timeout(b"0", 1000), Ok(0));
+        assert_eq!(parse_timeout(b"0.0001", 1000), Ok(1001), "rounded up, not to forever");
+        assert_eq!(parse_timeout(b"2", 1000), Ok(3000));
+        assert_eq!(parse_timeout(b"x", 0), Err(errors::TIMEOUT_NOT_FLOAT));
+        assert_eq!(parse_timeout(b"nan", 0), Err(errors::TIMEOUT_NOT_FLOAT));
+        assert_eq!(parse_timeout(b"-1", 0), Err(errors::TIMEOUT_NEGATIVE));
+        assert_eq!(parse_timeout(b"-inf", 0), Err(errors::TIMEOUT_NEGATIVE));
+        assert_eq!(parse_timeout(b"inf", 0), Err(errors::TIMEOUT_OUT_OF_RANGE));
+    }
+
+    #[test]
+    fn wrongtype_everywhere() {
+        let mut h = Harness::new();
+        h.run("SET s v");
+        let wt = format!("-{}\r\n", errors::WRONGTYPE);
+        for c in [
+            "LPUSH s a",
+            "RPUSHX s a",
+            "LPOP s",
+            "LLEN s",
+            "LRANGE s 0 1",
+            "LINDEX s 0",
+            "LSET s 0 a",
+            "LINSERT s BEFORE a b",
+            "LREM s 0 a",
+            "LTRIM s 0 1",
+            "LPOS s a",
+            "RPOPLPUSH s d",
+            "LMPOP 1 s LEFT",
+            "BLPOP s 0",
+            "BLMPOP 0 1 s LEFT",
+        ] {
+            assert_eq!(h.run(c), wt, "{c}");
+        }
+    }
+}
