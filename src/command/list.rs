@@ -885,7 +885,10 @@ mod tests {
         let mut h = Harness::new();
         assert_eq!(h.run("RPUSH l a b c"), ":3\r\n");
         assert_eq!(h.run("LPUSH l z"), ":4\r\n");
-        assert_eq!(h.run("LRANGE l 0 -1"), "*4\r\n$1\r\nz\r\n$1\r\na\r\n$1\r\nb\r\n$1\r\nc\r\n");
+        assert_eq!(
+            h.run("LRANGE l 0 -1"),
+            "*4\r\n$1\r\nz\r\n$1\r\na\r\n$1\r\nb\r\n$1\r\nc\r\n"
+        );
         assert_eq!(h.run("LRANGE l -2 100"), "*2\r\n$1\r\nb\r\n$1\r\nc\r\n");
         assert_eq!(h.run("LRANGE l 3 1"), "*0\r\n");
         assert_eq!(h.run("LPOP l 0"), "*0\r\n");
@@ -913,7 +916,10 @@ mod tests {
         assert_eq!(h.run("LINSERT l BEFORE zz d"), ":-1\r\n");
         assert_eq!(h.run("LINSERT l MIDDLE c d"), "-ERR syntax error\r\n");
         assert_eq!(h.run("LREM l -2 a"), ":2\r\n");
-        assert_eq!(h.run("LRANGE l 0 -1"), "*4\r\n$1\r\na\r\n$1\r\nB\r\n$1\r\nc\r\n$1\r\nd\r\n");
+        assert_eq!(
+            h.run("LRANGE l 0 -1"),
+            "*4\r\n$1\r\na\r\n$1\r\nB\r\n$1\r\nc\r\n$1\r\nd\r\n"
+        );
         assert_eq!(h.run("LTRIM l 1 -2"), "+OK\r\n");
         assert_eq!(h.run("LRANGE l 0 -1"), "*2\r\n$1\r\nB\r\n$1\r\nc\r\n");
         assert_eq!(h.run("LTRIM l 5 10"), "+OK\r\n");
@@ -970,7 +976,10 @@ mod tests {
         assert_eq!(h.run("LMPOP 1 a LEFT"), "*-1\r\n");
         assert_eq!(h.run("LMPOP 0 a LEFT"), "-ERR numkeys should be greater than 0\r\n");
         assert_eq!(h.run("LMPOP 2 a LEFT"), "-ERR syntax error\r\n");
-        assert_eq!(h.run("LMPOP 1 a LEFT COUNT 0"), "-ERR count should be greater than 0\r\n");
+        assert_eq!(
+            h.run("LMPOP 1 a LEFT COUNT 0"),
+            "-ERR count should be greater than 0\r\n"
+        );
         assert_eq!(h.run("LMPOP 1 a LEFT COUNT 1 COUNT 1"), "-ERR syntax error\r\n");
     }
 
