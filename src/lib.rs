@@ -8,13 +8,16 @@
 //!   share (read a batch, let the session decode and execute every complete
 //!   request, write all replies at once); `resp_session` and
 //!   `memcache_session` are the two protocols' halves; `client` holds the
-//!   per-connection state and the registry CLIENT LIST and INFO read.
+//!   per-connection state and the registry CLIENT LIST and INFO read;
+//!   `blocking` parks clients of blocking commands (BLPOP ...) in FIFO
+//!   queues per key and wakes them when a key becomes ready.
 //! - [`protocol`]: bytes to requests and replies to bytes, for RESP2/RESP3
 //!   ([`protocol::resp`]: a resumable decoder and the reply encoder) and
 //!   the memcached text protocol ([`protocol::memcache`]: a resumable
 //!   parser and the reply lines). It never touches the store.
 //! - [`command`]: the common command set, one file per family (`string`,
-//!   `keys`, `server`, `client`, `info`, `config_cmd`, `introspection`).
+//!   `keys`, `list`, `server`, `client`, `info`, `config_cmd`,
+//!   `introspection`).
 //!   Each command is declared once (arity, flags, key positions, docs,
 //!   handler); that declaration drives arity errors and `COMMAND` output.
 //!   Wire error texts live in `errors`. memcached verbs run the same typed

@@ -3,7 +3,7 @@
 use super::args::{self, is};
 use super::flags::*;
 use super::{dispatch_sub, errors, spec, CommandSpec, Ctx};
-use crate::server::{lock, ClientHandle, ReplyMode};
+use crate::server::{lock, ClientHandle, ReplyMode, Unblock};
 use std::sync::atomic::Ordering;
 
 const CONN: u32 = NOSCRIPT | LOADING | STALE;
@@ -63,6 +63,12 @@ const SUBCOMMANDS: &[CommandSpec] = &[
         "Turns the server's replies to this connection on, off, or off for one command.",
         "O(1)",
         "<ON | OFF | SKIP>",
+    ),
+    spec("client|unblock", -3, ADMIN | NOSCRIPT | LOADING | STALE, "connection", unblock).doc(
+        "5.0.0",
+        "Unblocks a client blocked by a blocking command from a different connection.",
+        "O(log N) where N is the number of client connections",
+        "client-id [TIMEOUT | ERROR]",
     ),
     spec("client|help", 2, LOADING | STALE, "connection", help).doc(
         "5.0.0",
@@ -415,6 +421,29 @@ fn no_touch(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
 }
 
 /// ```text
+/// CLIENT UNBLOCK client-id [TIMEOUT|ERROR]
+/// ```
+/// Ends another client's blocking command: as if it timed out (the
+/// default), or with the UNBLOCKED error. 1 when the client was blocked.
+fn unblock(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
+    if a.len() > 4 {
+        return ctx.error(&errors::subcommand_syntax("unblock", "client"));
+    }
+    let id = match args::int(a[2]) {
+        Ok(id) => id,
+        Err(e) => return ctx.error(e),
+    };
+    let how = match a.get(3) {
+        None => Unblock::Timeout,
+        Some(m) if is(m, "timeout") => Unblock::Timeout,
+        Some(m) if is(m, "error") => Unblock::Error,
+        Some(_) => return ctx.error(errors::UNBLOCK_REASON),
+    };
+    let done = u64::try_from(id).is_ok_and(|id| ctx.srv.blocking.unblock(id, how));
+    ctx.out.int(done as i64);
+}
+
+/// ```text
 /// CLIENT REPLY ON|OFF|SKIP
 /// ```
 /// OFF and SKIP are not answered; ON is.
@@ -468,6 +497,8 @@ const HELP: &[&str] = &[
     "    Record the client library's name or version.",
     "SETNAME <name>",
     "    Name this connection.",
+    "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+    "    Unblock the specified blocked client.",
     "HELP",
     "    Print this help.",
 ];

@@ -80,6 +80,16 @@ pub const INVALID_COMMAND: &str = "ERR Invalid command specified";
 pub const INVALID_COMMAND_ARGS: &str = "ERR Invalid number of arguments specified for command";
 pub const NO_KEY_ARGS: &str = "ERR The command has no key arguments";
 
+pub const UNBLOCK_REASON: &str = "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR";
+
+/// A subcommand that checks its own argument count, in Redis's words.
+pub fn subcommand_syntax(sub: &str, cmd: &str) -> String {
+    format!(
+        "ERR unknown subcommand or wrong number of arguments for '{sub}'. Try {} HELP.",
+        cmd.to_ascii_uppercase()
+    )
+}
+
 pub fn hello_option(opt: &[u8]) -> String {
     format!("ERR Syntax error in HELLO option '{}'", String::from_utf8_lossy(opt))
 }
@@ -97,6 +107,23 @@ pub fn unrecognized_option(opt: &[u8]) -> String {
     format!("ERR Unrecognized option '{}'", String::from_utf8_lossy(opt))
 }
 
+// list
+pub const INDEX_OUT_OF_RANGE: &str = "ERR index out of range";
+pub const RANK_ZERO: &str = "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list";
+/// A rank or count whose negation must fit 64 bits: LPOS RANK and the
+/// SRANDMEMBER count (Redis 7.2).
+pub const NEGATABLE_RANGE: &str =
+    "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807";
+pub const COUNT_NEGATIVE: &str = "ERR COUNT can't be negative";
+pub const MAXLEN_NEGATIVE: &str = "ERR MAXLEN can't be negative";
+pub const NUMKEYS_POSITIVE: &str = "ERR numkeys should be greater than 0";
+pub const COUNT_POSITIVE: &str = "ERR count should be greater than 0";
+pub const TIMEOUT_NOT_FLOAT: &str = "ERR timeout is not a float or out of range";
+pub const TIMEOUT_NEGATIVE: &str = "ERR timeout is negative";
+/// A blocked client ended by CLIENT UNBLOCK ... ERROR.
+pub const UNBLOCKED: &str = "UNBLOCKED client unblocked via CLIENT UNBLOCK";
+pub const TIMEOUT_OUT_OF_RANGE: &str = "ERR timeout is out of range";
+
 // string
 pub const DECREMENT_OVERFLOW: &str = "ERR decrement would overflow";
 
@@ -112,11 +139,8 @@ pub const BITFIELD_RO_WRITE: &str = "ERR BITFIELD_RO only supports the GET subco
 
 // sort
 pub const SORT_NOT_DOUBLE: &str = "ERR One or more scores can't be converted into double";
+
 // set
-/// SRANDMEMBER's count must fit `long` with its sign flipped.
-pub const SRANDMEMBER_RANGE: &str =
-    "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807";
-pub const NUMKEYS_POSITIVE: &str = "ERR numkeys should be greater than 0";
 pub const NUMKEYS_TOO_MANY: &str = "ERR Number of keys can't be greater than number of args";
 pub const LIMIT_NEGATIVE: &str = "ERR LIMIT can't be negative";
 

@@ -199,18 +199,17 @@ fn clients(srv: &Server, s: &mut Section<'_>) {
     s.field("connected_clients", srv.clients.count());
     s.field("cluster_connections", 0);
     s.field("maxclients", srv.settings.get("maxclients").unwrap_or_default());
+    s.zeros(&["client_recent_max_input_buffer", "client_recent_max_output_buffer"]);
+    s.field("blocked_clients", srv.blocking.blocked_clients());
     s.zeros(&[
-        "client_recent_max_input_buffer",
-        "client_recent_max_output_buffer",
-        "blocked_clients",
         "tracking_clients",
         "pubsub_clients",
         "watching_clients",
         "clients_in_timeout_table",
         "total_watched_keys",
-        "total_blocking_keys",
-        "total_blocking_keys_on_nokey",
     ]);
+    s.field("total_blocking_keys", srv.blocking.blocking_keys());
+    s.zeros(&["total_blocking_keys_on_nokey"]);
 }
 
 /// Resident set size in bytes, from /proc where there is one.

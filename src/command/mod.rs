@@ -19,6 +19,7 @@ pub mod glob;
 pub mod info;
 pub mod introspection;
 pub mod keys;
+pub mod list;
 pub mod memory;
 pub mod server;
 pub mod set;
@@ -200,6 +201,7 @@ pub fn all() -> impl Iterator<Item = &'static CommandSpec> {
         sort::COMMANDS,
         memory::COMMANDS,
         keys::COMMANDS,
+        list::COMMANDS,
         server::COMMANDS,
         info::COMMANDS,
         client::COMMANDS,
@@ -350,6 +352,8 @@ mod tests {
         "append",
         "bitfield",
         "bitop",
+        "blmove",
+        "brpoplpush",
         "copy",
         "decr",
         "decrby",
@@ -357,9 +361,17 @@ mod tests {
         "incr",
         "incrby",
         "incrbyfloat",
+        "linsert",
+        "lmove",
+        "lpush",
+        "lpushx",
+        "lset",
         "mset",
         "msetnx",
         "psetex",
+        "rpoplpush",
+        "rpush",
+        "rpushx",
         "sadd",
         "sdiffstore",
         "set",

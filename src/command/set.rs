@@ -329,7 +329,7 @@ fn srandmember(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
     let count = match a.get(2) {
         None => None,
         Some(c) => match args::int(c) {
-            Ok(i64::MIN) => return ctx.error(errors::SRANDMEMBER_RANGE),
+            Ok(i64::MIN) => return ctx.error(errors::NEGATABLE_RANGE),
             Ok(n) => Some(n),
             Err(e) => return ctx.error(e),
         },

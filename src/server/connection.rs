@@ -2,7 +2,7 @@
 //! session decode and execute every complete request in it, write all the
 //! replies at once.
 
-use super::{ClientHandle, Counter, Server};
+use super::{ClientHandle, Counter, Server, Waiter};
 use bytes::{Buf, BytesMut};
 use std::sync::Arc;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -34,6 +34,15 @@ pub trait Session: Send {
     fn has_more(&self) -> bool {
         false
     }
+    /// While a blocking command parks the client: what wakes it, and its
+    /// deadline (Unix ms, 0 = none). The session processes no input then;
+    /// what arrives stays in the buffer.
+    fn parked(&self) -> Option<(Arc<Waiter>, u64)> {
+        None
+    }
+    /// The parked client's wait ended, by a notification or (`timed_out`)
+    /// by its deadline; the next `process` runs the command again first.
+    fn wake(&mut self, _timed_out: bool) {}
 }
 
 pub async fn serve<S: Session>(srv: Arc<Server>, handle: Arc<ClientHandle>, mut stream: TcpStream, mut session: S) {
@@ -49,7 +58,38 @@ pub async fn serve<S: Session>(srv: Arc<Server>, handle: Arc<ClientHandle>, mut 
     let cancelled = cancel.cancelled();
     tokio::pin!(cancelled);
     loop {
-        if !session.has_more() {
+        if let Some((waiter, deadline)) = session.parked() {
+            // Parked: wait for a wake-up or the deadline, reading on so a
+            // client that leaves is noticed (and its registration dropped
+            // with the session) and what it pipelines stays buffered.
+            let wait_ms = deadline.saturating_sub(srv.clock.now_ms());
+            let at = tokio::time::Instant::now() + std::time::Duration::from_millis(wait_ms);
+            if input.capacity() - input.len() < READ_CHUNK / 2 {
+                input.reserve(READ_CHUNK);
+            }
+            let timed_out = tokio::select! {
+                biased;
+                _ = &mut cancelled => break,
+                _ = waiter.notified() => false,
+                _ = tokio::time::sleep_until(at), if deadline != 0 => true,
+                r = stream.read_buf(&mut input) => match r {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => {
+                        handle.counters.bump(Counter::NetIn, n as u64);
+                        handle.counters.bump(Counter::Reads, 1);
+                        if input.len() > session.max_pending() {
+                            tracing::warn!(
+                                client = handle.id,
+                                "closing client that reached max query buffer length"
+                            );
+                            break;
+                        }
+                        continue;
+                    }
+                },
+            };
+            session.wake(timed_out);
+        } else if !session.has_more() {
             // Grow towards what a pending large value needs, doubling at
             // most, so a value arriving in pieces is copied O(1) times on average.
             let want = session.needed().saturating_sub(input.len());

@@ -577,6 +577,7 @@ impl Session for MemcacheSession {
             match self.parser.parse(&input[pos..]) {
                 Parsed::Request(req, n) => {
                     self.execute(req, now, out);
+                    self.srv.blocking.wake_ready(self.srv.store.ready_keys());
                     commands += 1;
                     pos += n;
                 }

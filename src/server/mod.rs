@@ -1,11 +1,13 @@
 //! The server: shared state, listeners, connections and shutdown.
 
+mod blocking;
 mod client;
 mod connection;
 mod listener;
 mod memcache_session;
 mod resp_session;
 
+pub use blocking::{Blocking, Unblock, Waiter};
 pub use client::{lock, BlockOn, Client, ClientHandle, Clients, ConnCounters, Counter, Proto, ReplyMode, Totals};
 pub use listener::{run, Running};
 
@@ -115,6 +117,8 @@ pub struct Server {
     pub settings: Settings,
     pub stats: Stats,
     pub clients: Clients,
+    /// Clients parked by blocking commands.
+    pub blocking: Blocking,
     pub clock: Clock,
     pub shutdown: CancellationToken,
     pub started: Instant,
@@ -138,6 +142,7 @@ impl Server {
             config,
             stats: Stats::default(),
             clients: Clients::default(),
+            blocking: Blocking::default(),
             clock,
             shutdown: CancellationToken::new(),
             started: Instant::now(),

@@ -1,10 +1,20 @@
 //! The RESP side of a connection: decode, execute, encode.
 
 use super::connection::{Session, OUT_BUDGET};
-use super::{Client, Counter, ReplyMode, Server};
-use crate::command::{self, Ctx};
+use super::{BlockOn, Client, Counter, ReplyMode, Server, Unblock, Waiter};
+use crate::command::{self, errors, CommandSpec, Ctx};
 use crate::protocol::resp::{Decoded, Reply, RespDecoder};
 use std::sync::Arc;
+
+/// A client parked by a blocking command: the command to run again, what
+/// it waits for, and its place in the server's registry.
+struct Parked {
+    argv: Vec<Box<[u8]>>,
+    on: BlockOn,
+    waiter: Arc<Waiter>,
+    /// Set when the wait ended: whether by the deadline.
+    woke: Option<bool>,
+}
 
 pub struct RespSession {
     srv: Arc<Server>,
@@ -14,6 +24,7 @@ pub struct RespSession {
     spare: Vec<&'static [u8]>,
     /// The last batch stopped at the output budget with requests left.
     more: bool,
+    parked: Option<Parked>,
 }
 
 impl RespSession {
@@ -25,6 +36,112 @@ impl RespSession {
             decoder,
             spare: Vec::new(),
             more: false,
+            parked: None,
+        }
+    }
+
+    /// Runs one request and applies CLIENT REPLY to its reply; then wakes
+    /// the clients blocked on keys it made ready.
+    /// (A function of the parts it needs, so the decoder that lent the
+    /// arguments can stay borrowed.)
+    fn run(
+        srv: &Server,
+        client: &mut Client,
+        argv: &[&[u8]],
+        now: u64,
+        out: &mut Vec<u8>,
+    ) -> Option<&'static CommandSpec> {
+        let mark = out.len();
+        let resp3 = client.resp3;
+        let mut ctx = Ctx {
+            srv,
+            client,
+            out: Reply::new(out, resp3),
+            now,
+        };
+        let spec = command::execute(&mut ctx, argv);
+        match client.reply {
+            ReplyMode::On => {}
+            ReplyMode::Off => out.truncate(mark),
+            ReplyMode::SkipThis => {
+                out.truncate(mark);
+                client.reply = ReplyMode::On;
+            }
+            ReplyMode::Skip => client.reply = ReplyMode::SkipThis,
+        }
+        srv.blocking.wake_ready(srv.store.ready_keys());
+        spec
+    }
+
+    /// Parks the client after `argv` asked to block on `on`.
+    fn park(srv: &Server, client_id: u64, parked: &mut Option<Parked>, on: BlockOn, argv: &[&[u8]]) {
+        let waiter = srv
+            .blocking
+            .register(srv.store.ready_keys(), client_id, on.db, &on.keys);
+        *parked = Some(Parked {
+            argv: argv.iter().map(|a| Box::from(*a)).collect(),
+            on,
+            waiter,
+            // The keys may have become lists between the command's look
+            // and the registration, with no one there to record it: look
+            // once more at once.
+            woke: Some(false),
+        });
+    }
+
+    fn unpark(&mut self, p: Parked) {
+        let srv = &*self.srv;
+        srv.blocking
+            .unregister(srv.store.ready_keys(), &p.waiter, p.on.db, &p.on.keys);
+    }
+
+    /// Runs the parked command again if its wait ended; true when the
+    /// client is no longer parked.
+    fn resume(&mut self, now: u64, out: &mut Vec<u8>) -> bool {
+        let Some(mut p) = self.parked.take() else { return true };
+        let Some(timed_out) = p.woke.take() else {
+            self.parked = Some(p);
+            return false;
+        };
+        let unblock = p.waiter.unblocked();
+        if unblock == Some(Unblock::Error) {
+            self.srv.stats.error_reply();
+            Reply::new(out, self.client.resp3).error(errors::UNBLOCKED);
+            self.unpark(p);
+            return true;
+        }
+        let timed_out = timed_out || unblock == Some(Unblock::Timeout);
+        let argv: Vec<&[u8]> = p.argv.iter().map(|a| &**a).collect();
+        self.client.timed_out = timed_out;
+        Self::run(&self.srv, &mut self.client, &argv, now, out);
+        self.client.timed_out = false;
+        match self.client.block.take() {
+            // Nothing yet: wait on, keeping the place in the queues and
+            // the first deadline.
+            Some(_) if !timed_out => {
+                self.parked = Some(p);
+                false
+            }
+            Some(_) => {
+                // A handler that blocks again after its deadline would park
+                // the client forever: answer for it.
+                Reply::new(out, self.client.resp3).null_array();
+                self.unpark(p);
+                true
+            }
+            None => {
+                self.unpark(p);
+                true
+            }
+        }
+    }
+}
+
+impl Drop for RespSession {
+    /// A client that disconnects while parked leaves the registry.
+    fn drop(&mut self) {
+        if let Some(p) = self.parked.take() {
+            self.unpark(p);
         }
     }
 }
@@ -38,10 +155,15 @@ fn recycle<'b>(mut v: Vec<&[u8]>) -> Vec<&'b [u8]> {
 
 impl Session for RespSession {
     fn process(&mut self, input: &[u8], out: &mut Vec<u8>) -> usize {
-        let srv = &*self.srv;
+        // A handle of its own, so the session can be borrowed whole by `run`.
+        let srv = self.srv.clone();
+        let srv = &*srv;
         let now = srv.clock.now_ms();
         // CONFIG SET proto-max-bulk-len reaches open connections too.
         self.decoder.set_max_bulk(srv.settings.proto_max_bulk_len());
+        if !self.resume(now, out) {
+            return 0;
+        }
         let mut spare = std::mem::take(&mut self.spare);
         let mut pos = 0;
         let mut commands = 0u64;
@@ -56,27 +178,16 @@ impl Session for RespSession {
                 Ok(Decoded::Request(n)) => {
                     let mut argv = recycle(std::mem::take(&mut spare));
                     self.decoder.args(&input[pos..], &mut argv);
-                    let mark = out.len();
-                    let resp3 = self.client.resp3;
-                    let mut ctx = Ctx {
-                        srv,
-                        client: &mut self.client,
-                        out: Reply::new(out, resp3),
-                        now,
-                    };
-                    last = command::execute(&mut ctx, &argv).or(last);
-                    spare = recycle(argv);
-                    match self.client.reply {
-                        ReplyMode::On => {}
-                        ReplyMode::Off => out.truncate(mark),
-                        ReplyMode::SkipThis => {
-                            out.truncate(mark);
-                            self.client.reply = ReplyMode::On;
-                        }
-                        ReplyMode::Skip => self.client.reply = ReplyMode::SkipThis,
+                    last = Self::run(srv, &mut self.client, &argv, now, out).or(last);
+                    if let Some(on) = self.client.block.take() {
+                        Self::park(srv, self.client.id, &mut self.parked, on, &argv);
                     }
+                    spare = recycle(argv);
                     commands += 1;
                     pos += n;
+                    if self.parked.is_some() && !self.resume(now, out) {
+                        break;
+                    }
                 }
                 Ok(Decoded::Skip(n)) => pos += n,
                 Ok(Decoded::Incomplete) => break,
@@ -115,5 +226,15 @@ impl Session for RespSession {
 
     fn has_more(&self) -> bool {
         self.more
+    }
+
+    fn parked(&self) -> Option<(Arc<Waiter>, u64)> {
+        self.parked.as_ref().map(|p| (p.waiter.clone(), p.on.deadline))
+    }
+
+    fn wake(&mut self, timed_out: bool) {
+        if let Some(p) = &mut self.parked {
+            p.woke = Some(timed_out);
+        }
     }
 }

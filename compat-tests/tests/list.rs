@@ -1,0 +1,430 @@
+//! Lists and their blocking pops through the `redis` crate against the
+//! real binary. Replies and error texts were checked against redis-server
+//! 7. Blocking tests wait for INFO's blocked_clients to show each client
+//! parked instead of sleeping, and assert order, never timing; reads have
+//! the harness's generous limit as a hang guard.
+
+use compat_tests::{Frame, Server, Wire, READ_LIMIT};
+use redis::{Connection, FromRedisValue, Value};
+use std::thread;
+use std::time::{Duration, Instant};
+
+fn cmd(args: &[&str]) -> redis::Cmd {
+    let mut c = redis::cmd(args[0]);
+    for a in &args[1..] {
+        c.arg(*a);
+    }
+    c
+}
+
+fn q<T: FromRedisValue>(con: &mut Connection, args: &[&str]) -> T {
+    cmd(args)
+        .query(con)
+        .unwrap_or_else(|e| panic!("{}: {e}", args.join(" ")))
+}
+
+/// The full error line the server replied, `CODE detail`.
+fn err(con: &mut Connection, args: &[&str]) -> String {
+    match cmd(args).query::<Value>(con) {
+        Ok(v) => panic!("{}: expected an error, got {v:?}", args.join(" ")),
+        Err(e) => format!("{} {}", e.code().unwrap_or("?"), e.detail().unwrap_or("")),
+    }
+}
+
+fn int(con: &mut Connection, args: &[&str]) -> i64 {
+    q(con, args)
+}
+
+fn strs(con: &mut Connection, args: &[&str]) -> Vec<String> {
+    q(con, args)
+}
+
+fn range(con: &mut Connection, key: &str) -> Vec<String> {
+    strs(con, &["LRANGE", key, "0", "-1"])
+}
+
+fn start() -> (Server, Connection) {
+    let s = Server::start(&[]);
+    let c = s.redis();
+    (s, c)
+}
+
+/// A connection whose reads give up after the harness's limit, so a
+/// blocking command that is never served fails the test instead of
+/// hanging it.
+fn guarded(s: &Server) -> Connection {
+    let c = s.redis();
+    c.set_read_timeout(Some(READ_LIMIT)).expect("read timeout");
+    c
+}
+
+fn info_field(con: &mut Connection, field: &str) -> i64 {
+    let info: String = q(con, &["INFO", "clients"]);
+    info.lines()
+        .find_map(|l| l.strip_prefix(&format!("{field}:")))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no {field} in {info}"))
+}
+
+/// Waits until INFO reports `n` blocked clients: a condition, not a clock.
+fn wait_blocked(con: &mut Connection, n: i64) {
+    let start = Instant::now();
+    while info_field(con, "blocked_clients") != n {
+        assert!(start.elapsed() < READ_LIMIT, "blocked_clients never reached {n}");
+        thread::sleep(Duration::from_millis(5));
+    }
+}
+
+const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
+
+#[test]
+fn push_and_pop_from_both_ends_with_counts() {
+    let (_s, mut c) = start();
+    assert_eq!(int(&mut c, &["RPUSH", "l", "a", "b", "c"]), 3);
+    assert_eq!(int(&mut c, &["LPUSH", "l", "y", "z"]), 5);
+    assert_eq!(range(&mut c, "l"), ["z", "y", "a", "b", "c"]);
+    assert_eq!(int(&mut c, &["LPUSHX", "nokey", "a"]), 0);
+    assert_eq!(int(&mut c, &["RPUSHX", "l", "d"]), 6);
+    assert_eq!(int(&mut c, &["LLEN", "l"]), 6);
+    assert_eq!(int(&mut c, &["LLEN", "nokey"]), 0);
+    let v: Option<String> = q(&mut c, &["LPOP", "l"]);
+    assert_eq!(v.as_deref(), Some("z"));
+    assert_eq!(strs(&mut c, &["RPOP", "l", "2"]), ["d", "c"]);
+    assert_eq!(strs(&mut c, &["LPOP", "l", "0"]), Vec::<String>::new());
+    assert_eq!(q::<Value>(&mut c, &["LPOP", "nokey", "2"]), Value::Nil);
+    assert_eq!(q::<Option<String>>(&mut c, &["RPOP", "nokey"]), None);
+    assert_eq!(
+        err(&mut c, &["LPOP", "l", "-1"]),
+        "ERR value is out of range, must be positive"
+    );
+    assert_eq!(strs(&mut c, &["LPOP", "l", "10"]), ["y", "a", "b"]);
+    assert_eq!(int(&mut c, &["EXISTS", "l"]), 0, "an emptied list is deleted");
+}
+
+#[test]
+fn lrange_and_lindex_resolve_negative_and_out_of_range_indexes() {
+    let (_s, mut c) = start();
+    int(&mut c, &["RPUSH", "l", "0", "1", "2", "3", "4"]);
+    assert_eq!(strs(&mut c, &["LRANGE", "l", "-2", "100"]), ["3", "4"]);
+    assert_eq!(strs(&mut c, &["LRANGE", "l", "-100", "1"]), ["0", "1"]);
+    assert!(strs(&mut c, &["LRANGE", "l", "3", "2"]).is_empty());
+    assert!(strs(&mut c, &["LRANGE", "nokey", "0", "-1"]).is_empty());
+    assert_eq!(
+        q::<Option<String>>(&mut c, &["LINDEX", "l", "-1"]).as_deref(),
+        Some("4")
+    );
+    assert_eq!(q::<Option<String>>(&mut c, &["LINDEX", "l", "5"]), None);
+    assert_eq!(
+        err(&mut c, &["LRANGE", "l", "x", "1"]),
+        "ERR value is not an integer or out of range"
+    );
+    assert_eq!(
+        err(&mut c, &["LINDEX", "l", "1.5"]),
+        "ERR value is not an integer or out of range"
+    );
+}
+
+#[test]
+fn lset_linsert_lrem_ltrim_change_the_list_in_place() {
+    let (_s, mut c) = start();
+    int(&mut c, &["RPUSH", "l", "a", "b", "a", "c", "a"]);
+    let _: () = q(&mut c, &["LSET", "l", "-4", "B"]);
+    assert_eq!(err(&mut c, &["LSET", "l", "9", "x"]), "ERR index out of range");
+    assert_eq!(err(&mut c, &["LSET", "nokey", "0", "x"]), "ERR no such key");
+    assert_eq!(int(&mut c, &["LINSERT", "l", "BEFORE", "c", "x"]), 6);
+    assert_eq!(int(&mut c, &["LINSERT", "l", "after", "nope", "x"]), -1);
+    assert_eq!(int(&mut c, &["LINSERT", "nokey", "AFTER", "a", "x"]), 0);
+    assert_eq!(err(&mut c, &["LINSERT", "l", "MIDDLE", "a", "x"]), "ERR syntax error");
+    assert_eq!(range(&mut c, "l"), ["a", "B", "a", "x", "c", "a"]);
+    assert_eq!(int(&mut c, &["LREM", "l", "-1", "a"]), 1);
+    assert_eq!(int(&mut c, &["LREM", "l", "0", "a"]), 2);
+    assert_eq!(range(&mut c, "l"), ["B", "x", "c"]);
+    let _: () = q(&mut c, &["LTRIM", "l", "1", "-1"]);
+    assert_eq!(range(&mut c, "l"), ["x", "c"]);
+    let _: () = q(&mut c, &["LTRIM", "l", "5", "9"]);
+    assert_eq!(int(&mut c, &["EXISTS", "l"]), 0);
+}
+
+#[test]
+fn lpos_finds_by_rank_count_and_maxlen() {
+    let (_s, mut c) = start();
+    int(&mut c, &["RPUSH", "l", "a", "b", "c", "1", "2", "3", "c", "c"]);
+    assert_eq!(int(&mut c, &["LPOS", "l", "c"]), 2);
+    assert_eq!(int(&mut c, &["LPOS", "l", "c", "RANK", "-1"]), 7);
+    let all: Vec<i64> = q(&mut c, &["LPOS", "l", "c", "COUNT", "0"]);
+    assert_eq!(all, [2, 6, 7]);
+    let some: Vec<i64> = q(&mut c, &["LPOS", "l", "c", "RANK", "2", "COUNT", "0", "MAXLEN", "7"]);
+    assert_eq!(some, [6]);
+    assert_eq!(q::<Option<i64>>(&mut c, &["LPOS", "l", "zz"]), None);
+    assert!(q::<Vec<i64>>(&mut c, &["LPOS", "nokey", "a", "COUNT", "1"]).is_empty());
+    assert_eq!(
+        err(&mut c, &["LPOS", "l", "c", "RANK", "0"]),
+        "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list"
+    );
+    assert_eq!(
+        err(&mut c, &["LPOS", "l", "c", "COUNT", "-1"]),
+        "ERR COUNT can't be negative"
+    );
+    assert_eq!(
+        err(&mut c, &["LPOS", "l", "c", "MAXLEN", "-1"]),
+        "ERR MAXLEN can't be negative"
+    );
+    assert_eq!(err(&mut c, &["LPOS", "l", "c", "FOO", "1"]), "ERR syntax error");
+}
+
+#[test]
+fn lmove_rpoplpush_and_lmpop() {
+    let (_s, mut c) = start();
+    int(&mut c, &["RPUSH", "s", "a", "b", "c"]);
+    assert_eq!(q::<String>(&mut c, &["LMOVE", "s", "d", "LEFT", "RIGHT"]), "a");
+    assert_eq!(q::<String>(&mut c, &["RPOPLPUSH", "s", "d"]), "c");
+    assert_eq!(range(&mut c, "d"), ["c", "a"]);
+    assert_eq!(q::<String>(&mut c, &["LMOVE", "d", "d", "RIGHT", "LEFT"]), "a");
+    assert_eq!(range(&mut c, "d"), ["a", "c"]);
+    assert_eq!(
+        q::<Option<String>>(&mut c, &["LMOVE", "nokey", "d", "LEFT", "LEFT"]),
+        None
+    );
+    assert_eq!(err(&mut c, &["LMOVE", "s", "d", "UP", "LEFT"]), "ERR syntax error");
+    let (k, v): (String, Vec<String>) = q(&mut c, &["LMPOP", "3", "nokey", "d", "s", "RIGHT", "COUNT", "5"]);
+    assert_eq!((k.as_str(), v), ("d", vec!["c".to_string(), "a".to_string()]));
+    assert_eq!(q::<Value>(&mut c, &["LMPOP", "1", "nokey", "LEFT"]), Value::Nil);
+    assert_eq!(
+        err(&mut c, &["LMPOP", "0", "s", "LEFT"]),
+        "ERR numkeys should be greater than 0"
+    );
+    assert_eq!(err(&mut c, &["LMPOP", "2", "s", "LEFT"]), "ERR syntax error");
+    assert_eq!(
+        err(&mut c, &["LMPOP", "1", "s", "LEFT", "COUNT", "0"]),
+        "ERR count should be greater than 0"
+    );
+}
+
+#[test]
+fn every_list_command_on_a_string_is_wrongtype() {
+    let (_s, mut c) = start();
+    let _: () = q(&mut c, &["SET", "str", "v"]);
+    int(&mut c, &["RPUSH", "l", "a"]);
+    for args in [
+        &["LPUSH", "str", "a"][..],
+        &["RPUSH", "str", "a"],
+        &["LPUSHX", "str", "a"],
+        &["RPUSHX", "str", "a"],
+        &["LPOP", "str"],
+        &["RPOP", "str", "2"],
+        &["LLEN", "str"],
+        &["LRANGE", "str", "0", "-1"],
+        &["LINDEX", "str", "0"],
+        &["LSET", "str", "0", "a"],
+        &["LINSERT", "str", "BEFORE", "a", "b"],
+        &["LREM", "str", "0", "a"],
+        &["LTRIM", "str", "0", "1"],
+        &["LPOS", "str", "a"],
+        &["LMOVE", "str", "l", "LEFT", "LEFT"],
+        &["LMOVE", "l", "str", "LEFT", "LEFT"],
+        &["RPOPLPUSH", "l", "str"],
+        &["LMPOP", "2", "str", "l", "LEFT"],
+        &["BLPOP", "str", "l", "0"],
+        &["BRPOP", "str", "0"],
+        &["BLMOVE", "str", "l", "LEFT", "LEFT", "0"],
+        &["BRPOPLPUSH", "l", "str", "0"],
+        &["BLMPOP", "0", "1", "str", "LEFT"],
+    ] {
+        assert_eq!(err(&mut c, args), WRONGTYPE, "{}", args.join(" "));
+    }
+    assert_eq!(range(&mut c, "l"), ["a"], "nothing moved onto the string");
+}
+
+#[test]
+fn object_encoding_is_listpack_until_large() {
+    let (_s, mut c) = start();
+    int(&mut c, &["RPUSH", "l", "a"]);
+    assert_eq!(q::<String>(&mut c, &["OBJECT", "ENCODING", "l"]), "listpack");
+    let big = "x".repeat(10_000);
+    int(&mut c, &["RPUSH", "l", &big]);
+    assert_eq!(q::<String>(&mut c, &["TYPE", "l"]), "list");
+    assert_eq!(q::<String>(&mut c, &["OBJECT", "ENCODING", "l"]), "quicklist");
+}
+
+#[test]
+fn blocking_timeouts_parse_as_redis() {
+    let (_s, mut c) = start();
+    assert_eq!(
+        err(&mut c, &["BLPOP", "k", "x"]),
+        "ERR timeout is not a float or out of range"
+    );
+    assert_eq!(err(&mut c, &["BRPOP", "k", "-1"]), "ERR timeout is negative");
+    assert_eq!(
+        err(&mut c, &["BLMPOP", "nan", "1", "k", "LEFT"]),
+        "ERR timeout is not a float or out of range"
+    );
+    assert_eq!(
+        err(&mut c, &["BLMOVE", "a", "b", "UP", "LEFT", "0"]),
+        "ERR syntax error"
+    );
+    assert_eq!(
+        err(&mut c, &["BLMPOP", "0", "0", "k", "LEFT"]),
+        "ERR numkeys should be greater than 0"
+    );
+}
+
+#[test]
+fn a_blocking_pop_on_a_non_empty_list_answers_at_once() {
+    let (_s, mut c) = start();
+    int(&mut c, &["RPUSH", "b", "1", "2"]);
+    let (k, v): (String, String) = q(&mut c, &["BLPOP", "a", "b", "0"]);
+    assert_eq!((k.as_str(), v.as_str()), ("b", "1"));
+    let (k, v): (String, String) = q(&mut c, &["BRPOP", "b", "0"]);
+    assert_eq!((k.as_str(), v.as_str()), ("b", "2"));
+}
+
+#[test]
+fn a_timeout_gives_a_nil_array_for_every_blocking_pop() {
+    let (_s, mut c) = start();
+    for args in [
+        &["BLPOP", "a", "b", "0.05"][..],
+        &["BRPOP", "a", "0.01"],
+        &["BLMOVE", "a", "b", "LEFT", "LEFT", "0.02"],
+        &["BRPOPLPUSH", "a", "b", "1e-2"],
+        &["BLMPOP", "0.001", "2", "a", "b", "RIGHT", "COUNT", "2"],
+    ] {
+        assert_eq!(q::<Value>(&mut c, args), Value::Nil, "{}", args.join(" "));
+    }
+    assert_eq!(info_field(&mut c, "blocked_clients"), 0);
+}
+
+#[test]
+fn blocked_clients_are_served_first_come_first_served() {
+    let s = Server::start(&[]);
+    let mut c = s.redis();
+    let mut waiters = Vec::new();
+    for i in 0..3 {
+        let mut w = guarded(&s);
+        waiters.push(thread::spawn(move || {
+            let r: (String, String) = q(&mut w, &["BLPOP", "q", "0"]);
+            (i, r.1)
+        }));
+        wait_blocked(&mut c, i + 1);
+    }
+    assert_eq!(int(&mut c, &["RPUSH", "q", "first", "second", "third"]), 3);
+    let mut got: Vec<(i64, String)> = waiters.into_iter().map(|t| t.join().expect("waiter")).collect();
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            (0, "first".to_string()),
+            (1, "second".to_string()),
+            (2, "third".to_string())
+        ]
+    );
+    assert_eq!(int(&mut c, &["EXISTS", "q"]), 0);
+}
+
+#[test]
+fn a_push_by_another_client_wakes_a_pop_blocked_on_several_keys() {
+    let s = Server::start(&[]);
+    let mut c = s.redis();
+    let mut w = guarded(&s);
+    let t = thread::spawn(move || q::<(String, String)>(&mut w, &["BRPOP", "a", "b", "c", "0"]));
+    wait_blocked(&mut c, 1);
+    assert_eq!(info_field(&mut c, "total_blocking_keys"), 3);
+    int(&mut c, &["LPUSH", "b", "x", "y"]);
+    assert_eq!(t.join().expect("waiter"), ("b".to_string(), "x".to_string()));
+    assert_eq!(range(&mut c, "b"), ["y"]);
+    assert_eq!(info_field(&mut c, "blocked_clients"), 0);
+}
+
+#[test]
+fn lmove_into_the_key_wakes_blmove_which_moves_on() {
+    let s = Server::start(&[]);
+    let mut c = s.redis();
+    let mut w = guarded(&s);
+    let t = thread::spawn(move || q::<String>(&mut w, &["BLMOVE", "src", "dst", "RIGHT", "LEFT", "0"]));
+    wait_blocked(&mut c, 1);
+    int(&mut c, &["RPUSH", "other", "v"]);
+    assert_eq!(q::<String>(&mut c, &["LMOVE", "other", "src", "LEFT", "LEFT"]), "v");
+    assert_eq!(t.join().expect("waiter"), "v");
+    assert_eq!(range(&mut c, "dst"), ["v"]);
+    assert_eq!(int(&mut c, &["EXISTS", "src", "other"]), 0);
+}
+
+#[test]
+fn rename_onto_the_key_wakes_blmpop() {
+    let s = Server::start(&[]);
+    let mut c = s.redis();
+    let mut w = guarded(&s);
+    let t = thread::spawn(move || q::<(String, Vec<String>)>(&mut w, &["BLMPOP", "0", "1", "k", "LEFT", "COUNT", "5"]));
+    wait_blocked(&mut c, 1);
+    int(&mut c, &["RPUSH", "tmp", "1", "2"]);
+    let _: () = q(&mut c, &["RENAME", "tmp", "k"]);
+    assert_eq!(
+        t.join().expect("waiter"),
+        ("k".to_string(), vec!["1".to_string(), "2".to_string()])
+    );
+}
+
+#[test]
+fn a_fractional_timeout_ends_the_wait_and_the_connection_goes_on() {
+    let s = Server::start(&[]);
+    let mut w = guarded(&s);
+    assert_eq!(q::<Value>(&mut w, &["BRPOPLPUSH", "a", "b", "0.25"]), Value::Nil);
+    assert_eq!(q::<String>(&mut w, &["PING"]), "PONG");
+}
+
+#[test]
+fn commands_pipelined_after_a_blocked_one_wait_for_it() {
+    let s = Server::start(&[]);
+    let mut c = s.redis();
+    let mut wire = s.wire();
+    wire.send(b"BLPOP q 0\r\nPING\r\nLLEN q\r\n");
+    wait_blocked(&mut c, 1);
+    int(&mut c, &["RPUSH", "q", "x", "y"]);
+    assert_eq!(
+        wire.read_frame(),
+        Frame::Array(vec![Frame::bulk("q"), Frame::bulk("x")])
+    );
+    assert_eq!(wire.read_frame(), Frame::simple("PONG"));
+    assert_eq!(wire.read_frame(), Frame::Integer(1));
+}
+
+#[test]
+fn a_client_that_disconnects_while_blocked_leaves_no_waiter_behind() {
+    let s = Server::start(&[]);
+    let mut c = s.redis();
+    {
+        let mut wire: Wire = s.wire();
+        wire.send(b"BLPOP gone 0\r\n");
+        wait_blocked(&mut c, 1);
+    }
+    wait_blocked(&mut c, 0);
+    assert_eq!(info_field(&mut c, "total_blocking_keys"), 0);
+    int(&mut c, &["RPUSH", "gone", "kept"]);
+    assert_eq!(range(&mut c, "gone"), ["kept"], "nobody took the element");
+    assert_eq!(q::<String>(&mut c, &["PING"]), "PONG");
+}
+
+#[test]
+fn client_unblock_ends_a_wait_as_a_timeout_or_an_error() {
+    let s = Server::start(&[]);
+    let mut c = s.redis();
+    for (how, want) in [
+        ("TIMEOUT", Frame::Null),
+        ("ERROR", Frame::error("UNBLOCKED client unblocked via CLIENT UNBLOCK")),
+    ] {
+        let mut wire = s.wire();
+        let id = match wire.cmd(&[b"CLIENT", b"ID"]) {
+            Frame::Integer(id) => id,
+            other => panic!("CLIENT ID: {other:?}"),
+        };
+        wire.send(b"BLPOP k 0\r\n");
+        wait_blocked(&mut c, 1);
+        assert_eq!(int(&mut c, &["CLIENT", "UNBLOCK", &id.to_string(), how]), 1);
+        assert_eq!(wire.read_frame(), want);
+        wait_blocked(&mut c, 0);
+    }
+    assert_eq!(int(&mut c, &["CLIENT", "UNBLOCK", "99999"]), 0);
+    assert_eq!(
+        err(&mut c, &["CLIENT", "UNBLOCK", "1", "MAYBE"]),
+        "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR"
+    );
+}

@@ -1,0 +1,1041 @@
+//! List commands, the blocking pops among them.
+//!
+//! A blocking pop (BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP) first tries
+//! what its non-blocking form does. When every key is missing it calls
+//! [`Ctx::block`] and writes nothing; the session parks the client (see
+//! `server::blocking`) and runs the same command again when one of the keys
+//! becomes a list, or when the deadline passes, and then
+//! [`Ctx::timed_out`] tells the handler to give the timeout reply.
+
+use super::args::{self, is};
+use super::flags::*;
+use super::{errors, spec, CommandSpec, Ctx};
+use crate::protocol::resp::Reply;
+use crate::server::Server;
+use crate::store::{List, Slot, WrongType};
+
+pub const COMMANDS: &[CommandSpec] = &[
+    spec("lpush", -3, WRITE | DENYOOM | FAST, "list", lpush)
+        .keys(1, 1, 1)
+        .doc(
+            "1.0.0",
+            "Prepends one or more elements to a list. Creates the key if it doesn't exist.",
+            "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.",
+            "key element [element ...]",
+        ),
+    spec("rpush", -3, WRITE | DENYOOM | FAST, "list", rpush)
+        .keys(1, 1, 1)
+        .doc(
+            "1.0.0",
+            "Appends one or more elements to a list. Creates the key if it doesn't exist.",
+            "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.",
+            "key element [element ...]",
+        ),
+    spec("lpushx", -3, WRITE | DENYOOM | FAST, "list", lpushx)
+        .keys(1, 1, 1)
+        .doc(
+            "2.2.0",
+            "Prepends one or more elements to a list only when the list exists.",
+            "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.",
+            "key element [element ...]",
+        ),
+    spec("rpushx", -3, WRITE | DENYOOM | FAST, "list", rpushx)
+        .keys(1, 1, 1)
+        .doc(
+            "2.2.0",
+            "Appends an element to a list only when the list exists.",
+            "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.",
+            "key element [element ...]",
+        ),
+    spec("lpop", -2, WRITE | FAST, "list", lpop).keys(1, 1, 1).doc(
+        "1.0.0",
+        "Returns the first elements in a list after removing it. Deletes the list if the last element was popped.",
+        "O(N) where N is the number of elements returned",
+        "key [count]",
+    ),
+    spec("rpop", -2, WRITE | FAST, "list", rpop).keys(1, 1, 1).doc(
+        "1.0.0",
+        "Returns and removes the last elements of a list. Deletes the list if the last element was popped.",
+        "O(N) where N is the number of elements returned",
+        "key [count]",
+    ),
+    spec("llen", 2, READONLY | FAST, "list", llen)
+        .keys(1, 1, 1)
+        .doc("1.0.0", "Returns the length of a list.", "O(1)", "key"),
+    spec("lrange", 4, READONLY, "list", lrange).keys(1, 1, 1).doc(
+        "1.0.0",
+        "Returns a range of elements from a list.",
+        "O(S+N) where S is the distance of start offset from HEAD for small lists, from nearest end (HEAD or TAIL) for large lists; and N is the number of elements in the specified range.",
+        "key start stop",
+    ),
+    spec("lindex", 3, READONLY, "list", lindex).keys(1, 1, 1).doc(
+        "1.0.0",
+        "Returns an element from a list by its index.",
+        "O(N) where N is the number of elements to traverse to get to the element at index. This makes asking for the first or the last element of the list O(1).",
+        "key index",
+    ),
+    spec("lset", 4, WRITE | DENYOOM, "list", lset).keys(1, 1, 1).doc(
+        "1.0.0",
+        "Sets the value of an element in a list by its index.",
+        "O(N) where N is the length of the list. Setting either the first or the last element of the list is O(1).",
+        "key index element",
+    ),
+    spec("linsert", 5, WRITE | DENYOOM, "list", linsert).keys(1, 1, 1).doc(
+        "2.2.0",
+        "Inserts an element before or after another element in a list.",
+        "O(N) where N is the number of elements to traverse before seeing the value pivot. This means that inserting somewhere on the left end on the list (head) can be considered O(1) and inserting somewhere on the right end (tail) is O(N).",
+        "key <BEFORE | AFTER> pivot element",
+    ),
+    spec("lrem", 4, WRITE, "list", lrem).keys(1, 1, 1).doc(
+        "1.0.0",
+        "Removes elements from a list. Deletes the list if the last element was removed.",
+        "O(N+M) where N is the length of the list and M is the number of elements removed.",
+        "key count element",
+    ),
+    spec("ltrim", 4, WRITE, "list", ltrim).keys(1, 1, 1).doc(
+        "1.0.0",
+        "Removes elements from both ends a list. Deletes the list if all elements were trimmed.",
+        "O(N) where N is the number of elements to be removed by the operation.",
+        "key start stop",
+    ),
+    spec("lpos", -3, READONLY, "list", lpos).keys(1, 1, 1).doc(
+        "6.0.6",
+        "Returns the index of matching elements in a list.",
+        "O(N) where N is the number of elements in the list, for the average case. When searching for elements near the head or the tail of the list, or when the MAXLEN option is provided, the command may run in constant time.",
+        "key element [RANK rank] [COUNT num-matches] [MAXLEN len]",
+    ),
+    spec("lmove", 5, WRITE | DENYOOM, "list", lmove).keys(1, 2, 1).doc(
+        "6.2.0",
+        "Returns an element after popping it from one list and pushing it to another. Deletes the list if the last element was moved.",
+        "O(1)",
+        "source destination <LEFT | RIGHT> <LEFT | RIGHT>",
+    ),
+    spec("rpoplpush", 3, WRITE | DENYOOM, "list", rpoplpush).keys(1, 2, 1).doc(
+        "1.2.0",
+        "Returns the last element of a list after removing and pushing it to another list. Deletes the list if the last element was popped.",
+        "O(1)",
+        "source destination",
+    ),
+    spec("lmpop", -4, WRITE | MOVABLEKEYS, "list", lmpop).doc(
+        "7.0.0",
+        "Returns multiple elements from a list after removing them. Deletes the list if the last element was popped.",
+        "O(N+M) where N is the number of provided keys and M is the number of elements returned.",
+        "numkeys key [key ...] <LEFT | RIGHT> [COUNT count]",
+    ),
+    spec("blpop", -3, WRITE | NOSCRIPT | BLOCKING, "list", blpop).keys(1, -2, 1).doc(
+        "2.0.0",
+        "Removes and returns the first element in a list. Blocks until an element is available otherwise. Deletes the list if the last element was popped.",
+        "O(N) where N is the number of provided keys.",
+        "key [key ...] timeout",
+    ),
+    spec("brpop", -3, WRITE | NOSCRIPT | BLOCKING, "list", brpop).keys(1, -2, 1).doc(
+        "2.0.0",
+        "Removes and returns the last element in a list. Blocks until an element is available otherwise. Deletes the list if the last element was popped.",
+        "O(N) where N is the number of provided keys.",
+        "key [key ...] timeout",
+    ),
+    spec("blmove", 6, WRITE | DENYOOM | NOSCRIPT | BLOCKING, "list", blmove).keys(1, 2, 1).doc(
+        "6.2.0",
+        "Pops an element from a list, pushes it to another list and returns it. Blocks until an element is available otherwise. Deletes the list if the last element was moved.",
+        "O(1)",
+        "source destination <LEFT | RIGHT> <LEFT | RIGHT> timeout",
+    ),
+    spec("brpoplpush", 4, WRITE | DENYOOM | NOSCRIPT | BLOCKING, "list", brpoplpush).keys(1, 2, 1).doc(
+        "2.2.0",
+        "Pops an element from a list, pushes it to another list and returns it. Block until an element is available otherwise. Deletes the list if the last element was popped.",
+        "O(1)",
+        "source destination timeout",
+    ),
+    spec("blmpop", -5, WRITE | BLOCKING | MOVABLEKEYS, "list", blmpop).doc(
+        "7.0.0",
+        "Pops the first element from one of multiple lists. Blocks until an element is available otherwise. Deletes the list if the last element was popped.",
+        "O(N+M) where N is the number of provided keys and M is the number of elements returned.",
+        "timeout numkeys key [key ...] <LEFT | RIGHT> [COUNT count]",
+    ),
+];
+
+/// A blocking command's timeout, in seconds with a fraction, as Redis reads
+/// it: milliseconds rounded up, 0 for none. Returns the deadline in Unix
+/// ms (0 = forever) from `now`.
+pub fn parse_timeout(arg: &[u8], now: u64) -> Result<u64, &'static str> {
+    let secs = args::float(arg).map_err(|_| errors::TIMEOUT_NOT_FLOAT)?;
+    let ms = secs * 1000.0;
+    if ms > i64::MAX as f64 {
+        return Err(errors::TIMEOUT_OUT_OF_RANGE);
+    }
+    if ms < 0.0 {
+        return Err(errors::TIMEOUT_NEGATIVE);
+    }
+    let ms = ms.ceil() as u64;
+    if ms == 0 {
+        return Ok(0);
+    }
+    now.checked_add(ms)
+        .filter(|&d| d <= i64::MAX as u64)
+        .ok_or(errors::TIMEOUT_OUT_OF_RANGE)
+}
+
+/// LEFT or RIGHT: true for LEFT (the head).
+fn parse_end(arg: &[u8]) -> Result<bool, &'static str> {
+    if is(arg, "left") {
+        Ok(true)
+    } else if is(arg, "right") {
+        Ok(false)
+    } else {
+        Err(errors::SYNTAX)
+    }
+}
+
+/// Resolves Redis's inclusive `start stop` (negative from the end) into a
+/// half-open range of a list of `len`, empty when they select nothing.
+fn resolve_range(start: i64, stop: i64, len: usize) -> (usize, usize) {
+    let len = len as i64;
+    let start = if start < 0 { (len + start).max(0) } else { start };
+    let stop = if stop < 0 { len + stop } else { stop };
+    if start > stop || start >= len {
+        return (0, 0);
+    }
+    (start as usize, (stop.min(len - 1) + 1) as usize)
+}
+
+/// The database a handler works in, copied out of its context so that the
+/// reply sink can be borrowed beside it.
+#[derive(Clone, Copy)]
+struct Db<'a> {
+    srv: &'a Server,
+    db: usize,
+    now: u64,
+}
+
+impl<'a> Db<'a> {
+    fn of(ctx: &Ctx<'a>) -> Db<'a> {
+        Db {
+            srv: ctx.srv,
+            db: ctx.client.db,
+            now: ctx.now,
+        }
+    }
+
+    /// Runs `f` on the slot of `key`, with its shard locked.
+    fn with<R>(self, key: &[u8], f: impl FnOnce(&mut Slot<'_>) -> R) -> R {
+        let store = &self.srv.store;
+        let kh = store.hash(key);
+        let mut l = store.lock(kh);
+        let mut slot = l.slot(self.db, key, kh, self.now);
+        f(&mut slot)
+    }
+}
+
+fn push(ctx: &mut Ctx<'_>, a: &[&[u8]], front: bool, create: bool) {
+    let r = Db::of(ctx).with(a[1], |s| {
+        s.write::<List, _>(create, |l| {
+            for v in &a[2..] {
+                if front {
+                    l.push_front(v);
+                } else {
+                    l.push_back(v);
+                }
+            }
+            (l.len(), true)
+        })
+    });
+    match r {
+        Ok(n) => ctx.out.int(n.unwrap_or(0) as i64),
+        Err(WrongType) => ctx.error(errors::WRONGTYPE),
+    }
+}
+
+/// ```text
+/// LPUSH key element [element ...]
+/// ```
+fn lpush(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
+    push(ctx, a, true, true)
+}
+
+/// ```text
+/// RPUSH key element [element ...]
+/// ```
+fn rpush(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
+    push(ctx, a, false, true)
+}
+
+/// ```text
+/// LPUSHX key element [element ...]
+/// ```
+fn lpushx(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
+    push(ctx, a, true, false)
+}
+
+/// ```text
+/// RPUSHX key element [element ...]
+/// ```
+fn rpushx(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
+    push(ctx, a, false, false)
+}
+
+/// Pops up to `n` elements from one end and writes them as bulks.
+fn pop_into(l: &mut List, out: &mut Reply<'_>, front: bool, n: usize) {
+    for _ in 0..n {
+        if let Some(v) = l.pop(front) {
+            out.bulk(&v);
+        }
+    }
+}
+
+/// ```text
+/// LPOP key [count]
+/// RPOP key [count]
+/// ```
+/// Without a count, one element or nil; with one, an array (empty for a
+/// count of 0), or a nil array when the key is missing.
+fn pop(ctx: &mut Ctx<'_>, a: &[&[u8]], front: bool) {
+    let count = match a.get(2).map(|c| args::uint(c)) {
+        None => None,
+        Some(Ok(n)) => Some(n),
+        Some(Err(_)) => return ctx.error(errors::NOT_POSITIVE_COUNT),
+    };
+    if a.len() > 3 {
+        return ctx.error(&errors::wrong_arity(if front { "lpop" } else { "rpop" }));
+    }
+    let db = Db::of(ctx);
+    let out = &mut ctx.out;
+    let r = db.with(a[1], |s| {
+        s.write::<List, _>(false, |l| {
+            let n = count.unwrap_or(1).min(l.len());
+            if count.is_some() {
+                out.array(n);
+            }
+            pop_into(l, out, front, n);
+            ((), n > 0)
+        })
+    });
+    match r {
+        Ok(Some(())) => {}
+        Ok(None) if count.is_some() => ctx.out.null_array(),
+        Ok(None) => ctx.out.null(),
+        Err(WrongType) => ctx.error(errors::WRONGTYPE),
+    }
+}
+
+fn lpop(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
+    pop(ctx, a, true)
+}
+
+fn rpop(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
+    pop(ctx, a, false)
+}
+
+/// ```text
+/// LLEN key
+/// ```
+fn llen(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
+    let r = Db::of(ctx).with(a[1], |s| s.view::<List>().map(|l| l.map_or(0, List::len)));
+    match r {
+        Ok(n) => ctx.out.int(n as i64),
+        Err(WrongType) => ctx.error(errors::WRONGTYPE),
+    }
+}
+
+/// ```text
+/// LRANGE key start stop
+/// ```
+/// Written straight from the list into the reply, under the shard lock.
+fn lrange(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
+    let (start, stop) = match (args::int(a[2]), args::int(a[3])) {
+        (Ok(s), Ok(e)) => (s, e),
+        _ => return ctx.error(errors::NOT_INTEGER),
+    };
+    let db = Db::of(ctx);
+    let out = &mut ctx.out;
+    let r = db.with(a[1], |s| {
+        let Some(l) = s.view::<List>()? else {
+            out.array(0);
+            return Ok(());
+        };
+        let (from, to) = resolve_range(start, stop, l.len());
+        out.array(to - from);
+        for v in l.range(from, to) {
+            out.bulk(v);
+        }
+        Ok(())
+    });
+    if let Err(WrongType) = r {
+        ctx.error(errors::WRONGTYPE);
+    }
+}
+
+/// A Redis index (negative from the end) into a list of `len`.
+fn resolve_index(i: i64, len: usize) -> Option<usize> {
+    let i = if i < 0 { len as i64 + i } else { i };
+    (i >= 0 && (i as u64) < len as u64).then_some(i as usize)
+}
+
+/// ```text
+/// LINDEX key index
+/// ```
+fn lindex(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
+    let i = match args::int(a[2]) {
+        Ok(i) => i,
+        Err(e) => return ctx.error(e),
+    };
+    let db = Db::of(ctx);
+    let out = &mut ctx.out;
+    let r = db.with(a[1], |s| {
+        match s
+            .view::<List>()?
+            .and_then(|l| resolve_index(i, l.len()).and_then(|i| l.get(i)))
+        {
+            Some(v) => out.bulk(v),
+            None => out.null(),
+        }
+        Ok(())
+    });
+    if let Err(WrongType) = r {
+        ctx.error(errors::WRONGTYPE);
+    }
+}
+
+/// ```text
+/// LSET key index element
+/// ```
+fn lset(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
+    let i = match args::int(a[2]) {
+        Ok(i) => i,
+        Err(e) => return ctx.error(e),
+    };
+    let r = Db::of(ctx).with(a[1], |s| {
+        s.write::<List, _>(false, |l| match resolve_index(i, l.len()) {
+            Some(i) => (l.set(i, a[3]), true),
+            None => (false, false),
+        })
+    });
+    match r {
+        Ok(Some(true)) => ctx.out.ok(),
+        Ok(Some(false)) => ctx.error(errors::INDEX_OUT_OF_RANGE),
+        Ok(None) => ctx.error(errors::NO_SUCH_KEY),
+        Err(WrongType) => ctx.error(errors::WRONGTYPE),
+    }
+}
+
+/// ```text
+/// LINSERT key <BEFORE | AFTER> pivot element
+/// ```
+/// The new length, -1 when the pivot is not there, 0 when the key is missing.
+fn linsert(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
+    let after = if is(a[2], "after") {
+        true
+    } else if is(a[2], "before") {
+        false
+    } else {
+        return ctx.error(errors::SYNTAX);
+    };
+    let r = Db::of(ctx).with(a[1], |s| {
+        s.write::<List, _>(false, |l| {
+            let at = l.iter().position(|v| v == a[3]);
+            match at {
+                Some(p) => {
+                    l.insert(p + after as usize, a[4]);
+                    (l.len() as i64, true)
+                }
+                None => (-1, false),
+            }
+        })
+    });
+    match r {
+        Ok(n) => ctx.out.int(n.unwrap_or(0)),
+        Err(WrongType) => ctx.error(errors::WRONGTYPE),
+    }
+}
+
+/// ```text
+/// LREM key count element
+/// ```
+fn lrem(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
+    let count = match args::int(a[2]) {
+        Ok(c) => c,
+        Err(e) => return ctx.error(e),
+    };
+    let r = Db::of(ctx).with(a[1], |s| {
+        s.write::<List, _>(false, |l| {
+            let n = l.remove_eq(a[3], count.unsigned_abs().try_into().unwrap_or(usize::MAX), count >= 0);
+            (n, n > 0)
+        })
+    });
+    match r {
+        Ok(n) => ctx.out.int(n.unwrap_or(0) as i64),
+        Err(WrongType) => ctx.error(errors::WRONGTYPE),
+    }
+}
+
+/// ```text
+/// LTRIM key start stop
+/// ```
+fn ltrim(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
+    let (start, stop) = match (args::int(a[2]), args::int(a[3])) {
+        (Ok(s), Ok(e)) => (s, e),
+        _ => return ctx.error(errors::NOT_INTEGER),
+    };
+    let r = Db::of(ctx).with(a[1], |s| {
+        s.write::<List, _>(false, |l| {
+            let len = l.len();
+            let (from, to) = resolve_range(start, stop, len);
+            l.keep(from, to);
+            ((), l.len() != len)
+        })
+    });
+    match r {
+        Ok(_) => ctx.out.ok(),
+        Err(WrongType) => ctx.error(errors::WRONGTYPE),
+    }
+}
+
+/// LPOS's options.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct LposArgs {
+    rank: i64,
+    /// COUNT, when given (0 = every match).
+    count: Option<usize>,
+    /// Elements compared at most (0 = all).
+    maxlen: usize,
+}
+
+fn parse_lpos(a: &[&[u8]]) -> Result<LposArgs, &'static str> {
+    let mut o = LposArgs {
+        rank: 1,
+        count: None,
+        maxlen: 0,
+    };
+    let mut i = 3;
+    while i < a.len() {
+        let more = i + 1 < a.len();
+        if is(a[i], "rank") && more {
+            o.rank = args::int(a[i + 1])?;
+            if o.rank == i64::MIN {
+                return Err(errors::NEGATABLE_RANGE);
+            }
+            if o.rank == 0 {
+                return Err(errors::RANK_ZERO);
+            }
+        } else if is(a[i], "count") && more {
+            o.count = Some(args::uint(a[i + 1]).map_err(|_| errors::COUNT_NEGATIVE)?);
+        } else if is(a[i], "maxlen") && more {
+            o.maxlen = args::uint(a[i + 1]).map_err(|_| errors::MAXLEN_NEGATIVE)?;
+        } else {
+            return Err(errors::SYNTAX);
+        }
+        i += 2;
+    }
+    Ok(o)
+}
+
+/// The indexes (from the head) of the matches LPOS asks for.
+fn lpos_matches(l: &List, elem: &[u8], o: LposArgs) -> Vec<usize> {
+    let want = match o.count {
+        Some(0) => usize::MAX,
+        Some(n) => n,
+        None => 1,
+    };
+    let scan = if o.maxlen == 0 { l.len() } else { o.maxlen.min(l.len()) };
+    let skip = (o.rank.unsigned_abs() - 1).try_into().unwrap_or(usize::MAX);
+    let hits = |(_, v): &(usize, &[u8])| *v == elem;
+    if o.rank > 0 {
+        l.iter()
+            .enumerate()
+            .take(scan)
+            .filter(hits)
+            .skip(skip)
+            .take(want)
+            .map(|(i, _)| i)
+            .collect()
+    } else {
+        l.iter()
+            .enumerate()
+            .rev()
+            .take(scan)
+            .filter(hits)
+            .skip(skip)
+            .take(want)
+            .map(|(i, _)| i)
+            .collect()
+    }
+}
+
+/// ```text
+/// LPOS key element [RANK rank] [COUNT num-matches] [MAXLEN len]
+/// ```
+fn lpos(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
+    let o = match parse_lpos(a) {
+        Ok(o) => o,
+        Err(e) => return ctx.error(e),
+    };
+    let r = Db::of(ctx).with(a[1], |s| Ok(s.view::<List>()?.map(|l| lpos_matches(l, a[2], o))));
+    match r {
+        Ok(found) => {
+            let found = found.unwrap_or_default();
+            if o.count.is_some() {
+                ctx.out.array(found.len());
+                for i in found {
+                    ctx.out.int(i as i64);
+                }
+            } else {
+                match found.first() {
+                    Some(&i) => ctx.out.int(i as i64),
+                    None => ctx.out.null(),
+                }
+            }
+        }
+        Err(WrongType) => ctx.error(errors::WRONGTYPE),
+    }
+}
+
+/// Pops one element from an end of `src` and pushes it on an end of
+/// `dst`, both shards locked together. `Ok(None)` when `src` is missing;
+/// a `dst` of another type fails before anything moves. A list moved
+/// onto itself rotates in place and keeps its expiry.
+fn move_one(
+    db: Db<'_>,
+    src: &[u8],
+    dst: &[u8],
+    from_front: bool,
+    to_front: bool,
+) -> Result<Option<Box<[u8]>>, WrongType> {
+    let store = &db.srv.store;
+    let (ks, kd) = (store.hash(src), store.hash(dst));
+    let mut m = store.lock_many(&[ks, kd]);
+    if src == dst {
+        let r = m.slot(db.db, src, ks, db.now).write::<List, _>(false, |l| {
+            let v = l.pop(from_front);
+            if let Some(v) = &v {
+                l.push_boxed(v.clone(), to_front);
+            }
+            (v, true)
+        })?;
+        return Ok(r.flatten());
+    }
+    if m.slot(db.db, src, ks, db.now).peek_as::<List>()?.is_none() {
+        return Ok(None);
+    }
+    m.slot(db.db, dst, kd, db.now).peek_as::<List>()?;
+    let v = m
+        .slot(db.db, src, ks, db.now)
+        .write::<List, _>(false, |l| {
+            let v = l.pop(from_front);
+            let changed = v.is_some();
+            (v, changed)
+        })?
+        .flatten();
+    let Some(v) = v else { return Ok(None) };
+    let reply = v.clone();
+    m.slot(db.db, dst, kd, db.now).write::<List, _>(true, |l| {
+        l.push_boxed(v, to_front);
+        ((), true)
+    })?;
+    Ok(Some(reply))
+}
+
+fn reply_moved(ctx: &mut Ctx<'_>, r: Result<Option<Box<[u8]>>, WrongType>) {
+    match r {
+        Ok(Some(v)) => ctx.out.bulk(&v),
+        Ok(None) => ctx.out.null(),
+        Err(WrongType) => ctx.error(errors::WRONGTYPE),
+    }
+}
+
+/// ```text
+/// LMOVE source destination <LEFT | RIGHT> <LEFT | RIGHT>
+/// ```
+fn lmove(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
+    let (from, to) = match (parse_end(a[3]), parse_end(a[4])) {
+        (Ok(f), Ok(t)) => (f, t),
+        _ => return ctx.error(errors::SYNTAX),
+    };
+    let r = move_one(Db::of(ctx), a[1], a[2], from, to);
+    reply_moved(ctx, r)
+}
+
+/// ```text
+/// RPOPLPUSH source destination
+/// ```
+fn rpoplpush(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
+    let r = move_one(Db::of(ctx), a[1], a[2], false, true);
+    reply_moved(ctx, r)
+}
+
+/// How a pop from several keys answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    /// BLPOP, BRPOP: `[key, element]`.
+    Pair,
+    /// LMPOP, BLMPOP: `[key, [element ...]]`.
+    Nested,
+}
+
+/// Pops up to `count` elements from the first of `keys` that holds a
+/// list, and writes the reply; false (and nothing written) when none does.
+/// A key of another type met on the way is WRONGTYPE, as Redis checks the
+/// keys in order.
+fn pop_first(
+    db: Db<'_>,
+    out: &mut Reply<'_>,
+    keys: &[&[u8]],
+    front: bool,
+    count: usize,
+    shape: Shape,
+) -> Result<bool, WrongType> {
+    for &key in keys {
+        let r = db.with(key, |s| {
+            s.write::<List, _>(false, |l| {
+                let n = count.min(l.len());
+                out.array(2);
+                out.bulk(key);
+                if shape == Shape::Nested {
+                    out.array(n);
+                }
+                pop_into(l, out, front, n);
+                ((), n > 0)
+            })
+        })?;
+        if r.is_some() {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// LMPOP's and BLMPOP's arguments from `numkeys` on.
+#[derive(Debug, PartialEq, Eq)]
+struct Mpop<'a> {
+    keys: &'a [&'a [u8]],
+    front: bool,
+    count: usize,
+}
+
+fn parse_mpop<'a>(a: &'a [&'a [u8]], at: usize) -> Result<Mpop<'a>, &'static str> {
+    let numkeys = match args::int(a[at]) {
+        Ok(n) if n >= 1 => n as u64,
+        _ => return Err(errors::NUMKEYS_POSITIVE),
+    };
+    let dir_at = at as u64 + numkeys + 1;
+    if dir_at >= a.len() as u64 {
+        return Err(errors::SYNTAX);
+    }
+    let dir_at = dir_at as usize;
+    let front = parse_end(a[dir_at])?;
+    let mut count = None;
+    let mut i = dir_at + 1;
+    while i < a.len() {
+        if count.is_none() && is(a[i], "count") && i + 1 < a.len() {
+            match args::int(a[i + 1]) {
+                Ok(n) if n >= 1 => count = Some(n as usize),
+                _ => return Err(errors::COUNT_POSITIVE),
+            }
+            i += 2;
+        } else {
+            return Err(errors::SYNTAX);
+        }
+    }
+    Ok(Mpop {
+        keys: &a[at + 1..dir_at],
+        front,
+        count: count.unwrap_or(1),
+    })
+}
+
+/// ```text
+/// LMPOP numkeys key [key ...] <LEFT | RIGHT> [COUNT count]
+/// ```
+fn lmpop(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
+    let m = match parse_mpop(a, 1) {
+        Ok(m) => m,
+        Err(e) => return ctx.error(e),
+    };
+    let db = Db::of(ctx);
+    match pop_first(db, &mut ctx.out, m.keys, m.front, m.count, Shape::Nested) {
+        Ok(true) => {}
+        Ok(false) => ctx.out.null_array(),
+        Err(WrongType) => ctx.error(errors::WRONGTYPE),
+    }
+}
+
+/// Blocks on `keys` until `deadline`, or gives the timeout reply when
+/// this run comes after it.
+fn block_or_time_out(ctx: &mut Ctx<'_>, keys: &[&[u8]], deadline: u64) {
+    if ctx.timed_out() {
+        ctx.out.null_array();
+    } else {
+        ctx.block(keys, deadline);
+    }
+}
+
+fn bpop(ctx: &mut Ctx<'_>, a: &[&[u8]], front: bool) {
+    let deadline = match parse_timeout(a[a.len() - 1], ctx.now) {
+        Ok(d) => d,
+        Err(e) => return ctx.error(e),
+    };
+    let keys = &a[1..a.len() - 1];
+    let db = Db::of(ctx);
+    match pop_first(db, &mut ctx.out, keys, front, 1, Shape::Pair) {
+        Ok(true) => {}
+        Ok(false) => block_or_time_out(ctx, keys, deadline),
+        Err(WrongType) => ctx.error(errors::WRONGTYPE),
+    }
+}
+
+/// ```text
+/// BLPOP key [key ...] timeout
+/// ```
+fn blpop(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
+    bpop(ctx, a, true)
+}
+
+/// ```text
+/// BRPOP key [key ...] timeout
+/// ```
+fn brpop(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
+    bpop(ctx, a, false)
+}
+
+fn bmove(ctx: &mut Ctx<'_>, a: &[&[u8]], from: bool, to: bool, timeout: &[u8]) {
+    let deadline = match parse_timeout(timeout, ctx.now) {
+        Ok(d) => d,
+        Err(e) => return ctx.error(e),
+    };
+    match move_one(Db::of(ctx), a[1], a[2], from, to) {
+        Ok(None) => block_or_time_out(ctx, &a[1..2], deadline),
+        r => reply_moved(ctx, r),
+    }
+}
+
+/// ```text
+/// BLMOVE source destination <LEFT | RIGHT> <LEFT | RIGHT> timeout
+/// ```
+fn blmove(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
+    match (parse_end(a[3]), parse_end(a[4])) {
+        (Ok(f), Ok(t)) => bmove(ctx, a, f, t, a[5]),
+        _ => ctx.error(errors::SYNTAX),
+    }
+}
+
+/// ```text
+/// BRPOPLPUSH source destination timeout
+/// ```
+fn brpoplpush(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
+    bmove(ctx, a, false, true, a[3])
+}
+
+/// ```text
+/// BLMPOP timeout numkeys key [key ...] <LEFT | RIGHT> [COUNT count]
+/// ```
+fn blmpop(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
+    let m = match parse_mpop(a, 2) {
+        Ok(m) => m,
+        Err(e) => return ctx.error(e),
+    };
+    let deadline = match parse_timeout(a[1], ctx.now) {
+        Ok(d) => d,
+        Err(e) => return ctx.error(e),
+    };
+    let db = Db::of(ctx);
+    match pop_first(db, &mut ctx.out, m.keys, m.front, m.count, Shape::Nested) {
+        Ok(true) => {}
+        Ok(false) => block_or_time_out(ctx, m.keys, deadline),
+        Err(WrongType) => ctx.error(errors::WRONGTYPE),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::Client;
+
+    struct Harness {
+        srv: Server,
+        client: Client,
+    }
+
+    impl Harness {
+        fn new() -> Harness {
+            let srv = Server::new(crate::config::Config::default());
+            let addr = "127.0.0.1:1".parse().expect("literal address");
+            let handle = srv
+                .clients
+                .register(crate::server::Proto::Resp, addr, addr, srv.start_ms, &srv.shutdown);
+            Harness {
+                client: Client::new(handle),
+                srv,
+            }
+        }
+
+        fn run(&mut self, line: &str) -> String {
+            let args: Vec<&[u8]> = line.split(' ').map(str::as_bytes).collect();
+            let mut buf = Vec::new();
+            let mut ctx = Ctx {
+                srv: &self.srv,
+                client: &mut self.client,
+                out: Reply::new(&mut buf, false),
+                now: self.srv.start_ms,
+            };
+            super::super::execute(&mut ctx, &args);
+            String::from_utf8_lossy(&buf).into_owned()
+        }
+    }
+
+    #[test]
+    fn push_pop_and_range_follow_redis() {
+        let mut h = Harness::new();
+        assert_eq!(h.run("RPUSH l a b c"), ":3\r\n");
+        assert_eq!(h.run("LPUSH l z"), ":4\r\n");
+        assert_eq!(
+            h.run("LRANGE l 0 -1"),
+            "*4\r\n$1\r\nz\r\n$1\r\na\r\n$1\r\nb\r\n$1\r\nc\r\n"
+        );
+        assert_eq!(h.run("LRANGE l -2 100"), "*2\r\n$1\r\nb\r\n$1\r\nc\r\n");
+        assert_eq!(h.run("LRANGE l 3 1"), "*0\r\n");
+        assert_eq!(h.run("LPOP l 0"), "*0\r\n");
+        assert_eq!(h.run("LPOP l 2"), "*2\r\n$1\r\nz\r\n$1\r\na\r\n");
+        assert_eq!(h.run("RPOP l"), "$1\r\nc\r\n");
+        assert_eq!(h.run("RPOP l 5"), "*1\r\n$1\r\nb\r\n");
+        assert_eq!(h.run("EXISTS l"), ":0\r\n", "the emptied list is deleted");
+        assert_eq!(h.run("LPOP l"), "$-1\r\n");
+        assert_eq!(h.run("LPOP l 1"), "*-1\r\n");
+        assert_eq!(h.run("LPOP l -1"), "-ERR value is out of range, must be positive\r\n");
+        assert_eq!(h.run("LPUSHX l a"), ":0\r\n");
+        assert_eq!(h.run("EXISTS l"), ":0\r\n");
+    }
+
+    #[test]
+    fn index_set_insert_rem_trim() {
+        let mut h = Harness::new();
+        h.run("RPUSH l a b a c a");
+        assert_eq!(h.run("LINDEX l -1"), "$1\r\na\r\n");
+        assert_eq!(h.run("LINDEX l 5"), "$-1\r\n");
+        assert_eq!(h.run("LSET l 1 B"), "+OK\r\n");
+        assert_eq!(h.run("LSET l 9 B"), "-ERR index out of range\r\n");
+        assert_eq!(h.run("LSET nokey 0 B"), "-ERR no such key\r\n");
+        assert_eq!(h.run("LINSERT l AFTER c d"), ":6\r\n");
+        assert_eq!(h.run("LINSERT l BEFORE zz d"), ":-1\r\n");
+        assert_eq!(h.run("LINSERT l MIDDLE c d"), "-ERR syntax error\r\n");
+        assert_eq!(h.run("LREM l -2 a"), ":2\r\n");
+        assert_eq!(
+            h.run("LRANGE l 0 -1"),
+            "*4\r\n$1\r\na\r\n$1\r\nB\r\n$1\r\nc\r\n$1\r\nd\r\n"
+        );
+        assert_eq!(h.run("LTRIM l 1 -2"), "+OK\r\n");
+        assert_eq!(h.run("LRANGE l 0 -1"), "*2\r\n$1\r\nB\r\n$1\r\nc\r\n");
+        assert_eq!(h.run("LTRIM l 5 10"), "+OK\r\n");
+        assert_eq!(h.run("EXISTS l"), ":0\r\n");
+    }
+
+    #[test]
+    fn lpos_ranks_counts_and_maxlen() {
+        let mut h = Harness::new();
+        h.run("RPUSH l a b c 1 2 3 c c");
+        assert_eq!(h.run("LPOS l c"), ":2\r\n");
+        assert_eq!(h.run("LPOS l c RANK 2"), ":6\r\n");
+        assert_eq!(h.run("LPOS l c RANK -1"), ":7\r\n");
+        assert_eq!(h.run("LPOS l c COUNT 0"), "*3\r\n:2\r\n:6\r\n:7\r\n");
+        assert_eq!(h.run("LPOS l c RANK -1 COUNT 2"), "*2\r\n:7\r\n:6\r\n");
+        assert_eq!(h.run("LPOS l c COUNT 0 MAXLEN 3"), "*1\r\n:2\r\n");
+        assert_eq!(h.run("LPOS l zz"), "$-1\r\n");
+        assert_eq!(h.run("LPOS nokey a COUNT 1"), "*0\r\n");
+        assert!(h.run("LPOS l c RANK 0").starts_with("-ERR RANK can't be zero"));
+        assert_eq!(
+            h.run("LPOS l c RANK -9223372036854775808"),
+            "-ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807\r\n"
+        );
+        assert_eq!(h.run("LPOS l c COUNT -1"), "-ERR COUNT can't be negative\r\n");
+        assert_eq!(h.run("LPOS l c MAXLEN x"), "-ERR MAXLEN can't be negative\r\n");
+        assert_eq!(h.run("LPOS l c RANK"), "-ERR syntax error\r\n");
+    }
+
+    #[test]
+    fn lmove_between_lists_and_onto_itself() {
+        let mut h = Harness::new();
+        h.run("RPUSH s a b c");
+        assert_eq!(h.run("LMOVE s d LEFT RIGHT"), "$1\r\na\r\n");
+        assert_eq!(h.run("RPOPLPUSH s d"), "$1\r\nc\r\n");
+        assert_eq!(h.run("LRANGE d 0 -1"), "*2\r\n$1\r\nc\r\n$1\r\na\r\n");
+        assert_eq!(h.run("LMOVE d d LEFT RIGHT"), "$1\r\nc\r\n");
+        assert_eq!(h.run("LRANGE d 0 -1"), "*2\r\n$1\r\na\r\n$1\r\nc\r\n");
+        assert_eq!(h.run("LMOVE nokey d LEFT RIGHT"), "$-1\r\n");
+        assert_eq!(h.run("LMOVE s d UP RIGHT"), "-ERR syntax error\r\n");
+        h.run("SET str v");
+        assert_eq!(h.run("LMOVE s str LEFT LEFT"), format!("-{}\r\n", errors::WRONGTYPE));
+        assert_eq!(h.run("LLEN s"), ":1\r\n", "nothing moved into a key of another type");
+        assert_eq!(h.run("LMOVE nokey str LEFT LEFT"), "$-1\r\n");
+    }
+
+    #[test]
+    fn lmpop_parses_as_redis_and_pops_from_the_first_list() {
+        let mut h = Harness::new();
+        h.run("RPUSH b 1 2 3");
+        assert_eq!(
+            h.run("LMPOP 2 a b RIGHT COUNT 2"),
+            "*2\r\n$1\r\nb\r\n*2\r\n$1\r\n3\r\n$1\r\n2\r\n"
+        );
+        assert_eq!(h.run("LMPOP 1 a LEFT"), "*-1\r\n");
+        assert_eq!(h.run("LMPOP 0 a LEFT"), "-ERR numkeys should be greater than 0\r\n");
+        assert_eq!(h.run("LMPOP 2 a LEFT"), "-ERR syntax error\r\n");
+        assert_eq!(
+            h.run("LMPOP 1 a LEFT COUNT 0"),
+            "-ERR count should be greater than 0\r\n"
+        );
+        assert_eq!(h.run("LMPOP 1 a LEFT COUNT 1 COUNT 1"), "-ERR syntax error\r\n");
+    }
+
+    #[test]
+    fn a_blocking_pop_with_nothing_blocks_then_times_out_with_a_nil_array() {
+        let mut h = Harness::new();
+        assert_eq!(h.run("BLPOP a b 1.5"), "");
+        let on = h.client.block.take().expect("blocked");
+        assert_eq!(on.keys, vec![Box::from(&b"a"[..]), Box::from(&b"b"[..])]);
+        assert_eq!(on.deadline, h.srv.start_ms + 1500);
+        h.client.timed_out = true;
+        assert_eq!(h.run("BLPOP a b 1.5"), "*-1\r\n");
+        assert!(h.client.block.is_none());
+        h.client.timed_out = false;
+        assert_eq!(h.run("BLMOVE a b LEFT LEFT 0"), "");
+        assert_eq!(h.client.block.take().map(|b| b.deadline), Some(0));
+        h.run("RPUSH b x");
+        assert_eq!(h.run("BRPOP a b 0"), "*2\r\n$1\r\nb\r\n$1\r\nx\r\n");
+        assert!(h.client.block.is_none());
+    }
+
+    #[test]
+    fn timeouts_parse_as_redis() {
+        assert_eq!(parse_timeout(b"0", 1000), Ok(0));
+        assert_eq!(parse_timeout(b"0.0001", 1000), Ok(1001), "rounded up, not to forever");
+        assert_eq!(parse_timeout(b"2", 1000), Ok(3000));
+        assert_eq!(parse_timeout(b"x", 0), Err(errors::TIMEOUT_NOT_FLOAT));
+        assert_eq!(parse_timeout(b"nan", 0), Err(errors::TIMEOUT_NOT_FLOAT));
+        assert_eq!(parse_timeout(b"-1", 0), Err(errors::TIMEOUT_NEGATIVE));
+        assert_eq!(parse_timeout(b"-inf", 0), Err(errors::TIMEOUT_NEGATIVE));
+        assert_eq!(parse_timeout(b"inf", 0), Err(errors::TIMEOUT_OUT_OF_RANGE));
+    }
+
+    #[test]
+    fn wrongtype_everywhere() {
+        let mut h = Harness::new();
+        h.run("SET s v");
+        let wt = format!("-{}\r\n", errors::WRONGTYPE);
+        for c in [
+            "LPUSH s a",
+            "RPUSHX s a",
+            "LPOP s",
+            "LLEN s",
+            "LRANGE s 0 1",
+            "LINDEX s 0",
+            "LSET s 0 a",
+            "LINSERT s BEFORE a b",
+            "LREM s 0 a",
+            "LTRIM s 0 1",
+            "LPOS s a",
+            "RPOPLPUSH s d",
+            "LMPOP 1 s LEFT",
+            "BLPOP s 0",
+            "BLMPOP 0 1 s LEFT",
+        ] {
+            assert_eq!(h.run(c), wt, "{c}");
+        }
+    }
+}
