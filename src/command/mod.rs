@@ -20,6 +20,7 @@ pub mod introspection;
 pub mod keys;
 pub mod server;
 pub mod string;
+pub mod zset;
 
 use crate::protocol::resp::Reply;
 use crate::server::{Client, Server};
@@ -198,6 +199,7 @@ pub fn all() -> impl Iterator<Item = &'static CommandSpec> {
         client::COMMANDS,
         introspection::COMMANDS,
         config_cmd::COMMANDS,
+        zset::COMMANDS,
     ]
     .into_iter()
     .flatten()
@@ -354,6 +356,12 @@ mod tests {
         "setex",
         "setnx",
         "setrange",
+        "zadd",
+        "zdiffstore",
+        "zincrby",
+        "zinterstore",
+        "zrangestore",
+        "zunionstore",
     ];
 
     #[test]
