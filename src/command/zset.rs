@@ -308,7 +308,9 @@ fn score_bound(b: &[u8]) -> Result<(f64, bool), &'static str> {
         Some(b'(') => (true, &b[1..]),
         _ => (false, b),
     };
-    args::float(rest).map(|v| (v, excl)).map_err(|_| errors::MIN_MAX_NOT_FLOAT)
+    args::float(rest)
+        .map(|v| (v, excl))
+        .map_err(|_| errors::MIN_MAX_NOT_FLOAT)
 }
 
 /// `min`/`max` of a lex range: `-`, `+`, `[member`, `(member`.
@@ -397,7 +399,11 @@ impl RangeReq<'_> {
         }
         let avail = end - start;
         let off = (off as u64).min(avail as u64) as usize;
-        let n = if count < 0 { avail - off } else { (count as u64).min((avail - off) as u64) as usize };
+        let n = if count < 0 {
+            avail - off
+        } else {
+            (count as u64).min((avail - off) as u64) as usize
+        };
         if self.rev {
             (end - off - n, end - off)
         } else {
@@ -408,7 +414,13 @@ impl RangeReq<'_> {
 
 /// Parses `min max [options]` from `a[at]`. `by` is None for ZRANGE and
 /// ZRANGESTORE, which take BYSCORE/BYLEX/REV; `store` refuses WITHSCORES.
-fn parse_range<'a>(a: &[&'a [u8]], at: usize, by: Option<By>, rev: bool, store: bool) -> Result<RangeReq<'a>, &'static str> {
+fn parse_range<'a>(
+    a: &[&'a [u8]],
+    at: usize,
+    by: Option<By>,
+    rev: bool,
+    store: bool,
+) -> Result<RangeReq<'a>, &'static str> {
     let (mut kind, mut rev, mut limit, mut withscores) = (by.unwrap_or(By::Rank), rev, None, false);
     let mut i = at + 2;
     while i < a.len() {
@@ -436,7 +448,11 @@ fn parse_range<'a>(a: &[&'a [u8]], at: usize, by: Option<By>, rev: bool, store: 
         return Err(errors::WITHSCORES_BYLEX);
     }
     // Reversed score and lex ranges are written max first.
-    let (lo, hi) = if rev && kind != By::Rank { (a[at + 1], a[at]) } else { (a[at], a[at + 1]) };
+    let (lo, hi) = if rev && kind != By::Rank {
+        (a[at + 1], a[at])
+    } else {
+        (a[at], a[at + 1])
+    };
     let range = match kind {
         By::Rank => Range::Rank(args::int(lo)?, args::int(hi)?),
         By::Score => Range::Score(score_bound(lo)?, score_bound(hi)?),
@@ -551,7 +567,14 @@ struct AddFlags {
 
 /// Adds or updates one member under ZADD's conditions: the new score,
 /// or None when a condition kept it out; counts into `added`/`updated`.
-fn add_one(z: &mut ZSet, f: AddFlags, m: &[u8], score: f64, added: &mut usize, updated: &mut usize) -> Result<Option<f64>, &'static str> {
+fn add_one(
+    z: &mut ZSet,
+    f: AddFlags,
+    m: &[u8],
+    score: f64,
+    added: &mut usize,
+    updated: &mut usize,
+) -> Result<Option<f64>, &'static str> {
     match z.score(m) {
         Some(cur) => {
             if f.nx {
@@ -601,13 +624,13 @@ fn zadd(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
         i += 1;
     }
     let pairs = &a[i..];
-    if pairs.is_empty() || pairs.len() % 2 != 0 {
+    if pairs.is_empty() || !pairs.len().is_multiple_of(2) {
         return ctx.error(errors::SYNTAX);
     }
     if f.nx && f.xx {
         return ctx.error(errors::ZADD_XX_NX);
     }
-    if (f.gt && f.nx) || (f.lt && f.nx) || (f.gt && f.lt) {
+    if (f.gt || f.lt) && (f.nx || (f.gt && f.lt)) {
         return ctx.error(errors::ZADD_GT_LT_NX);
     }
     if f.incr && pairs.len() > 2 {
@@ -1117,7 +1140,14 @@ struct SetOp<'a> {
 
 /// Parses `numkeys key [key ...] [options]` from `a[at]`. Which options
 /// apply depends on the command, as in Redis.
-fn parse_setop<'a>(a: &[&'a [u8]], at: usize, op: Op, store: bool, card: bool, name: &str) -> Result<SetOp<'a>, String> {
+fn parse_setop<'a>(
+    a: &[&'a [u8]],
+    at: usize,
+    op: Op,
+    store: bool,
+    card: bool,
+    name: &str,
+) -> Result<SetOp<'a>, String> {
     let n = args::int(a[at]).map_err(String::from)?;
     if n < 1 {
         return Err(errors::at_least_one_key(name));
@@ -1524,7 +1554,10 @@ mod tests {
         assert_eq!(h.run("ZADD z GT CH 4 a 6 b"), ":1\r\n");
         assert_eq!(h.run("ZADD z INCR 0.5 a"), "$3\r\n5.5\r\n");
         assert_eq!(h.run("ZADD z LT INCR 1 a"), "$-1\r\n");
-        assert_eq!(h.run("ZADD z NX XX 1 a"), "-ERR XX and NX options at the same time are not compatible\r\n");
+        assert_eq!(
+            h.run("ZADD z NX XX 1 a"),
+            "-ERR XX and NX options at the same time are not compatible\r\n"
+        );
         assert_eq!(
             h.run("ZADD z GT LT 1 a"),
             "-ERR GT, LT, and/or NX options at the same time are not compatible\r\n"
@@ -1537,7 +1570,10 @@ mod tests {
         assert_eq!(h.run("ZCARD z"), ":3\r\n", "a bad score adds nothing");
         assert_eq!(h.run("ZADD z 1 a 2"), "-ERR syntax error\r\n");
         assert_eq!(h.run("ZADD z inf a"), ":0\r\n");
-        assert_eq!(h.run("ZADD z INCR -inf a"), "-ERR resulting score is not a number (NaN)\r\n");
+        assert_eq!(
+            h.run("ZADD z INCR -inf a"),
+            "-ERR resulting score is not a number (NaN)\r\n"
+        );
         assert_eq!(h.run("ZADD nokey XX 1 a"), ":0\r\n");
         assert_eq!(h.run("EXISTS nokey"), ":0\r\n");
     }
@@ -1550,7 +1586,10 @@ mod tests {
         assert_eq!(h.run("ZRANGE z 0 0 REV WITHSCORES"), "*2\r\n$1\r\nd\r\n$1\r\n4\r\n");
         assert_eq!(h.run("ZRANGE z (1 3 BYSCORE"), "*2\r\n$1\r\nb\r\n$1\r\nc\r\n");
         assert_eq!(h.run("ZRANGE z 3 (1 BYSCORE REV LIMIT 1 5"), "*1\r\n$1\r\nb\r\n");
-        assert_eq!(h.run("ZREVRANGEBYSCORE z +inf -inf LIMIT 0 2"), "*2\r\n$1\r\nd\r\n$1\r\nc\r\n");
+        assert_eq!(
+            h.run("ZREVRANGEBYSCORE z +inf -inf LIMIT 0 2"),
+            "*2\r\n$1\r\nd\r\n$1\r\nc\r\n"
+        );
         assert_eq!(h.run("ZRANGEBYLEX z [b (d"), "*2\r\n$1\r\nb\r\n$1\r\nc\r\n");
         assert_eq!(h.run("ZREVRANGEBYLEX z + - LIMIT 1 1"), "*1\r\n$1\r\nc\r\n");
         assert_eq!(h.run("ZREVRANGE z 0 1"), "*2\r\n$1\r\nd\r\n$1\r\nc\r\n");
@@ -1558,7 +1597,10 @@ mod tests {
         assert_eq!(h.run("ZCOUNT z (1 3"), ":2\r\n");
         assert_eq!(h.run("ZLEXCOUNT z - +"), ":4\r\n");
         assert_eq!(h.run("ZRANGEBYSCORE z a 1"), "-ERR min or max is not a float\r\n");
-        assert_eq!(h.run("ZRANGEBYLEX z a b"), "-ERR min or max not valid string range item\r\n");
+        assert_eq!(
+            h.run("ZRANGEBYLEX z a b"),
+            "-ERR min or max not valid string range item\r\n"
+        );
         assert_eq!(
             h.run("ZRANGE z 0 1 LIMIT 0 1"),
             "-ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX\r\n"
@@ -1601,7 +1643,10 @@ mod tests {
         assert_eq!(h.run("ZPOPMIN z 1"), "*1\r\n*2\r\n$1\r\nb\r\n,2\r\n");
         assert_eq!(h.run("ZPOPMIN z"), "*2\r\n$1\r\nc\r\n,3\r\n");
         assert_eq!(h.run("ZPOPMIN z"), "*0\r\n");
-        assert_eq!(h.run("ZPOPMIN z -1"), "-ERR value is out of range, must be positive\r\n");
+        assert_eq!(
+            h.run("ZPOPMIN z -1"),
+            "-ERR value is out of range, must be positive\r\n"
+        );
     }
 
     #[test]
@@ -1614,7 +1659,10 @@ mod tests {
         );
         assert_eq!(h.run("ZMPOP 1 nokey MIN"), "*-1\r\n");
         assert_eq!(h.run("ZMPOP 0 z MIN"), "-ERR numkeys should be greater than 0\r\n");
-        assert_eq!(h.run("ZMPOP 1 z MIN COUNT 0"), "-ERR count should be greater than 0\r\n");
+        assert_eq!(
+            h.run("ZMPOP 1 z MIN COUNT 0"),
+            "-ERR count should be greater than 0\r\n"
+        );
         assert_eq!(h.run("BZPOPMIN nokey z 0"), "*3\r\n$1\r\nz\r\n$1\r\na\r\n$1\r\n1\r\n");
         assert_eq!(h.run("BZPOPMIN z x"), "-ERR timeout is not a float or out of range\r\n");
         assert_eq!(h.run("BZPOPMIN z -1"), "-ERR timeout is negative\r\n");
@@ -1656,7 +1704,10 @@ mod tests {
             h.run("ZUNION 2 a b WITHSCORES"),
             "*6\r\n$1\r\nx\r\n$1\r\n1\r\n$1\r\ny\r\n$2\r\n12\r\n$1\r\nz\r\n$2\r\n20\r\n"
         );
-        assert_eq!(h.run("ZINTER 2 a b AGGREGATE MAX WITHSCORES"), "*2\r\n$1\r\ny\r\n$2\r\n10\r\n");
+        assert_eq!(
+            h.run("ZINTER 2 a b AGGREGATE MAX WITHSCORES"),
+            "*2\r\n$1\r\ny\r\n$2\r\n10\r\n"
+        );
         assert_eq!(h.run("ZINTERSTORE d 2 b s WEIGHTS 1 5"), ":1\r\n");
         assert_eq!(h.run("ZSCORE d z"), "$2\r\n25\r\n");
         assert_eq!(h.run("ZDIFF 2 a b"), "*1\r\n$1\r\nx\r\n");

@@ -79,7 +79,9 @@ pub struct ZSet {
 
 impl std::fmt::Debug for ZSet {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_map().entries(self.iter().map(|(m, s)| (String::from_utf8_lossy(m), s))).finish()
+        f.debug_map()
+            .entries(self.iter().map(|(m, s)| (String::from_utf8_lossy(m), s)))
+            .finish()
     }
 }
 
@@ -170,9 +172,8 @@ impl ZSet {
         };
         self.link(i);
         let (nodes, hasher) = (&self.nodes, &self.hasher);
-        self.dict.insert_unique(hasher.hash_one(m), i, |&x| {
-            hasher.hash_one(&*nodes[x as usize].member)
-        });
+        self.dict
+            .insert_unique(hasher.hash_one(m), i, |&x| hasher.hash_one(&*nodes[x as usize].member));
         if self.len > LISTPACK_ENTRIES || m.len() > LISTPACK_VALUE {
             self.skiplist = true;
         }
@@ -280,8 +281,8 @@ impl ZSet {
                 span: rank[0] - rank[l] + 1,
             };
         }
-        for l in lvl..self.level {
-            self.nodes[update[l] as usize].levels[l].span += 1;
+        for (l, &u) in update.iter().enumerate().take(self.level).skip(lvl) {
+            self.nodes[u as usize].levels[l].span += 1;
         }
         let prev = if update[0] == HEAD { NIL } else { update[0] };
         self.nodes[i as usize].prev = prev;
