@@ -25,6 +25,7 @@ pub mod server;
 pub mod set;
 pub mod sort;
 pub mod string;
+pub mod zset;
 
 use crate::protocol::resp::Reply;
 use crate::server::{Client, Server};
@@ -208,6 +209,7 @@ pub fn all() -> impl Iterator<Item = &'static CommandSpec> {
         introspection::COMMANDS,
         config_cmd::COMMANDS,
         set::COMMANDS,
+        zset::COMMANDS,
     ]
     .into_iter()
     .flatten()
@@ -382,6 +384,12 @@ mod tests {
         "sinterstore",
         "sort",
         "sunionstore",
+        "zadd",
+        "zdiffstore",
+        "zincrby",
+        "zinterstore",
+        "zrangestore",
+        "zunionstore",
     ];
 
     #[test]

@@ -28,7 +28,7 @@ pub use ready::ReadyKeys;
 pub use scan::ScanPage;
 pub use shard::{EntryMut, ShardInner, Slot};
 pub use slab::{ClassCounters, ClassStats};
-pub use types::{member_hash, AggKind, Aggregate, Hash, List, Set, WrongType, ZSet};
+pub use types::{member_hash, AggKind, Aggregate, Hash, LexBound, List, Set, WrongType, ZSet};
 
 use hashbrown::DefaultHashBuilder;
 use std::hash::BuildHasher;

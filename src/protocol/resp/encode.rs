@@ -24,27 +24,91 @@ pub fn push_uint(out: &mut Vec<u8>, mut n: u64) {
     out.extend_from_slice(&tmp[i..]);
 }
 
-/// Formats a double as Redis 7.2 replies with it: the shortest text that
-/// reads back to the same value, `inf`/`-inf`, and `nan`.
-pub fn format_double(v: f64) -> String {
+/// Appends a double as Redis 7.2 replies with it (`d2string`): `inf`,
+/// `-inf`, `nan`, `-0`; an integer that fits in half the i64 range as
+/// digits; anything else as its shortest round-trip digits laid out by
+/// Redis's `fpconv_dtoa`: plain up to 7 trailing zeros or 6 decimals,
+/// exponent form (`1e+100`, `1.5e-07`) beyond. Redis 7.0 printed `%.17g`
+/// (0.1 as `0.10000000000000001`); 7.2 is the reference here.
+pub fn push_double(out: &mut Vec<u8>, v: f64) {
     if v.is_nan() {
-        "nan".into()
-    } else if v.is_infinite() {
-        if v > 0.0 { "inf" } else { "-inf" }.into()
-    } else if v == v.trunc() && v.abs() < 1e17 {
-        format!("{}", v as i64)
-    } else {
-        let s = format!("{v:e}");
-        // Use exponent form only where Redis does (very large or small).
-        let exp: i32 = s.split('e').nth(1).and_then(|e| e.parse().ok()).unwrap_or(0);
-        if (-5..17).contains(&exp) {
-            format!("{v}")
-        } else {
-            let (m, e) = s.split_once('e').unwrap_or((&s, "0"));
-            let e: i32 = e.parse().unwrap_or(0);
-            format!("{m}e{}{:02}", if e < 0 { '-' } else { '+' }, e.abs())
+        return out.extend_from_slice(b"nan");
+    }
+    if v.is_infinite() {
+        return out.extend_from_slice(if v > 0.0 { b"inf" } else { b"-inf" });
+    }
+    if v == 0.0 {
+        return out.extend_from_slice(if v.is_sign_negative() { b"-0" } else { b"0" });
+    }
+    const HALF: f64 = (i64::MAX / 2) as f64;
+    if (-HALF..=HALF).contains(&v) && v == v.trunc() {
+        return push_int(out, v as i64);
+    }
+    // Shortest digits and decimal exponent, from Rust's `{:e}` into a
+    // stack buffer: "d.ddddde-x".
+    use std::io::Write;
+    let mut buf = [0u8; 40];
+    let n = {
+        let mut w = &mut buf[..];
+        let _ = write!(w, "{:e}", v.abs());
+        40 - w.len()
+    };
+    let text = &buf[..n];
+    let epos = text.iter().position(|&c| c == b'e').unwrap_or(n);
+    let mut digits = [0u8; 24];
+    let mut nd = 0;
+    for &c in &text[..epos] {
+        if c.is_ascii_digit() && nd < digits.len() {
+            digits[nd] = c;
+            nd += 1;
         }
     }
+    let e10: i32 = std::str::from_utf8(&text[(epos + 1).min(n)..])
+        .ok()
+        .and_then(|e| e.parse().ok())
+        .unwrap_or(0);
+    let digits = &digits[..nd];
+    let nd = nd as i32;
+    // fpconv's terms: the value is digits x 10^k.
+    let k = e10 - nd + 1;
+    let exp = e10.abs();
+    if v < 0.0 {
+        out.push(b'-');
+    }
+    if k >= 0 && exp < nd + 7 {
+        out.extend_from_slice(digits);
+        out.extend(std::iter::repeat_n(b'0', k as usize));
+    } else if k < 0 && (k > -7 || exp < 4) {
+        let offset = nd + k;
+        if offset <= 0 {
+            out.extend_from_slice(b"0.");
+            out.extend(std::iter::repeat_n(b'0', (-offset) as usize));
+            out.extend_from_slice(digits);
+        } else {
+            out.extend_from_slice(&digits[..offset as usize]);
+            out.push(b'.');
+            out.extend_from_slice(&digits[offset as usize..]);
+        }
+    } else {
+        out.push(digits[0]);
+        if nd > 1 {
+            out.push(b'.');
+            out.extend_from_slice(&digits[1..]);
+        }
+        out.push(b'e');
+        out.push(if e10 < 0 { b'-' } else { b'+' });
+        if exp < 10 {
+            out.push(b'0');
+        }
+        push_uint(out, exp as u64);
+    }
+}
+
+/// [`push_double`] as a string.
+pub fn format_double(v: f64) -> String {
+    let mut out = Vec::with_capacity(24);
+    push_double(&mut out, v);
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// The reply sink of one connection.
@@ -150,12 +214,26 @@ impl<'a> Reply<'a> {
 
     /// A double: `,1.5` in RESP3, a bulk string in RESP2.
     pub fn double(&mut self, v: f64) {
-        let s = format_double(v);
         if self.resp3 {
-            self.line(b',', s.as_bytes());
+            self.buf.push(b',');
+            push_double(self.buf, v);
         } else {
-            self.bulk(s.as_bytes());
+            // Printed in place, then the short length header slid in
+            // front of it: no temporary string per score.
+            let start = self.buf.len();
+            push_double(self.buf, v);
+            let mut head = [0u8; 8];
+            head[0] = b'$';
+            let n = self.buf.len() - start;
+            let digits = if n >= 10 { 2 } else { 1 };
+            if digits == 2 {
+                head[1] = b'0' + (n / 10) as u8;
+            }
+            head[digits] = b'0' + (n % 10) as u8;
+            head[digits + 1..digits + 3].copy_from_slice(b"\r\n");
+            self.buf.splice(start..start, head[..digits + 3].iter().copied());
         }
+        self.buf.extend_from_slice(b"\r\n");
     }
 
     /// A boolean: `#t`/`#f` in RESP3, `:1`/`:0` in RESP2.
@@ -228,5 +306,31 @@ mod tests {
         assert_eq!(format_double(0.1 + 0.2), "0.30000000000000004");
         assert_eq!(format_double(1e100), "1e+100");
         assert_eq!(format_double(f64::NEG_INFINITY), "-inf");
+    }
+
+    /// Redis 7.2's d2string: integers as digits, fpconv_dtoa's layout
+    /// for the rest.
+    #[test]
+    fn doubles_follow_redis_7_2_d2string() {
+        for (v, s) in [
+            (0.1, "0.1"),
+            (1.5, "1.5"),
+            (-0.0, "-0"),
+            (1e17, "100000000000000000"),
+            (1e-5, "0.00001"),
+            (1e-7, "1e-07"),
+            (1.5e-7, "1.5e-07"),
+            (123456.7890123, "1.234567890123e+05"),
+            (1234.5, "1234.5"),
+            (1e300, "1e+300"),
+            (5e18, "5e+18"),
+            (-2.5e-10, "-2.5e-10"),
+            (f64::INFINITY, "inf"),
+        ] {
+            assert_eq!(format_double(v), s, "{v}");
+        }
+        let mut buf = Vec::new();
+        Reply::new(&mut buf, false).double(0.123456789012);
+        assert_eq!(buf, b"$14\r\n0.123456789012\r\n");
     }
 }

@@ -17,7 +17,7 @@ mod zset;
 pub use hash::Hash;
 pub use list::List;
 pub use set::{member_hash, Set};
-pub use zset::ZSet;
+pub use zset::{LexBound, ZSet};
 
 /// The key holds a value of another type: the WRONGTYPE error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
