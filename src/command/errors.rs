@@ -100,6 +100,17 @@ pub fn unrecognized_option(opt: &[u8]) -> String {
 // string
 pub const DECREMENT_OVERFLOW: &str = "ERR decrement would overflow";
 
+// hash
+pub const HASH_NOT_INTEGER: &str = "ERR hash value is not an integer";
+pub const HASH_NOT_FLOAT: &str = "ERR hash value is not a float";
+/// An increment argument that is itself infinite (HINCRBYFLOAT h f inf).
+pub const NAN_OR_INF: &str = "ERR value is NaN or Infinity";
+/// A count outside what Redis's `getRangeLongFromObjectOrReply(-LONG_MAX, LONG_MAX)` takes.
+pub const NOT_LONG_RANGE: &str =
+    "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807";
+/// HRANDFIELD ... WITHVALUES with a count whose reply length would overflow.
+pub const OUT_OF_RANGE: &str = "ERR value is out of range";
+
 #[cfg(test)]
 mod tests {
     use super::*;

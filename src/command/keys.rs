@@ -302,7 +302,7 @@ fn keys(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
 /// Reads a SCAN cursor the way Redis does, with C's `strtoul`: an optional
 /// sign (a minus wraps around), decimal digits, nothing else; the empty
 /// string is cursor 0. Leading space and overflow are refused.
-fn parse_cursor(b: &[u8]) -> Option<u64> {
+pub(crate) fn parse_cursor(b: &[u8]) -> Option<u64> {
     // The argument reaches Redis as a C string: it ends at the first NUL.
     let b = b.split(|&c| c == 0).next().unwrap_or_default();
     if b.is_empty() {

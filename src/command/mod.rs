@@ -15,6 +15,7 @@ pub mod client;
 pub mod config_cmd;
 pub mod errors;
 pub mod glob;
+pub mod hash;
 pub mod info;
 pub mod introspection;
 pub mod keys;
@@ -198,6 +199,7 @@ pub fn all() -> impl Iterator<Item = &'static CommandSpec> {
         client::COMMANDS,
         introspection::COMMANDS,
         config_cmd::COMMANDS,
+        hash::COMMANDS,
     ]
     .into_iter()
     .flatten()
@@ -344,6 +346,11 @@ mod tests {
         "decr",
         "decrby",
         "getset",
+        "hincrby",
+        "hincrbyfloat",
+        "hmset",
+        "hset",
+        "hsetnx",
         "incr",
         "incrby",
         "incrbyfloat",

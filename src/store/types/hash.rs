@@ -175,7 +175,7 @@ impl Hash {
     /// is visited exactly once whatever is added or removed between calls.
     /// A small hash (listpack in Redis) is visited whole in one step, as
     /// Redis does whatever the cursor.
-    pub fn scan(&self, cursor: u64, count: usize, mut f: impl FnMut(&[u8], &[u8])) -> u64 {
+    pub fn scan<'h>(&'h self, cursor: u64, count: usize, mut f: impl FnMut(&'h [u8], &'h [u8])) -> u64 {
         if !self.big {
             self.iter().for_each(|(k, v)| f(k, v));
             return 0;
