@@ -110,8 +110,8 @@ pub fn unrecognized_option(opt: &[u8]) -> String {
 // list
 pub const INDEX_OUT_OF_RANGE: &str = "ERR index out of range";
 pub const RANK_ZERO: &str = "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list";
-/// A rank or count whose negation must fit 64 bits: LPOS RANK and the
-/// SRANDMEMBER count (Redis 7.2).
+/// A rank or count whose negation must fit 64 bits: LPOS RANK, and the
+/// counts of SRANDMEMBER, HRANDFIELD and ZRANDMEMBER (Redis 7.2).
 pub const NEGATABLE_RANGE: &str =
     "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807";
 pub const COUNT_NEGATIVE: &str = "ERR COUNT can't be negative";
@@ -159,6 +159,13 @@ pub const WEIGHT_NOT_FLOAT: &str = "ERR weight value is not a float";
 pub fn at_least_one_key(cmd: &str) -> String {
     format!("ERR at least 1 input key is needed for '{cmd}' command")
 }
+// hash
+pub const HASH_NOT_INTEGER: &str = "ERR hash value is not an integer";
+pub const HASH_NOT_FLOAT: &str = "ERR hash value is not a float";
+/// An increment argument that is itself infinite (HINCRBYFLOAT h f inf).
+pub const NAN_OR_INF: &str = "ERR value is NaN or Infinity";
+/// HRANDFIELD ... WITHVALUES with a count whose reply length would overflow.
+pub const OUT_OF_RANGE: &str = "ERR value is out of range";
 
 #[cfg(test)]
 mod tests {

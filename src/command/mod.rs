@@ -16,6 +16,7 @@ pub mod client;
 pub mod config_cmd;
 pub mod errors;
 pub mod glob;
+pub mod hash;
 pub mod info;
 pub mod introspection;
 pub mod keys;
@@ -210,6 +211,7 @@ pub fn all() -> impl Iterator<Item = &'static CommandSpec> {
         config_cmd::COMMANDS,
         set::COMMANDS,
         zset::COMMANDS,
+        hash::COMMANDS,
     ]
     .into_iter()
     .flatten()
@@ -360,6 +362,11 @@ mod tests {
         "decr",
         "decrby",
         "getset",
+        "hincrby",
+        "hincrbyfloat",
+        "hmset",
+        "hset",
+        "hsetnx",
         "incr",
         "incrby",
         "incrbyfloat",
