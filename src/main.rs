@@ -12,8 +12,11 @@ fn main() {
     // Return freed pages to the kernel at once rather than 10 ms later:
     // hash tables that grow leave their old buckets behind, and threads
     // that go idle after a load would otherwise keep them resident.
-    // SAFETY: sets a process-wide option; no pointers are involved.
-    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0) };
+    // MIMALLOC_PURGE_DELAY in the environment still has the last word.
+    if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
+        // SAFETY: sets a process-wide option; no pointers are involved.
+        unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0) };
+    }
     let config = match Config::from_args(Args::parse()) {
         Ok(c) => c,
         Err(e) => {

@@ -97,6 +97,7 @@ pub async fn serve<S: Session>(srv: Arc<Server>, handle: Arc<ClientHandle>, mut 
             if input.capacity() - input.len() < room / 2 {
                 input.reserve(room);
             }
+            let space = input.capacity() - input.len();
             let n = tokio::select! {
                 biased;
                 r = stream.read_buf(&mut input) => match r {
@@ -105,6 +106,16 @@ pub async fn serve<S: Session>(srv: Arc<Server>, handle: Arc<ClientHandle>, mut 
                 },
                 _ = &mut cancelled => break,
             };
+            if n < space {
+                // A short read emptied the socket's queue: forget the
+                // readiness now, so the next read waits for the poller
+                // instead of first asking the kernel and hearing EAGAIN,
+                // a system call per request. Data that arrives meanwhile
+                // brings a new readiness event, which this does not clear.
+                let _ = stream.try_io(tokio::io::Interest::READABLE, || {
+                    Err::<(), _>(std::io::ErrorKind::WouldBlock.into())
+                });
+            }
             handle.counters.bump(Counter::NetIn, n as u64);
             handle.counters.bump(Counter::Reads, 1);
         }
