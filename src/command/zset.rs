@@ -1458,7 +1458,7 @@ fn rand_below(n: usize) -> usize {
 /// The cursor is a rank. A listpack-sized set comes back whole in one
 /// call with cursor 0, as Redis returns it.
 fn zscan(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
-    let Some(cursor) = std::str::from_utf8(a[2]).ok().and_then(|s| s.parse::<u64>().ok()) else {
+    let Some(cursor) = super::keys::parse_cursor(a[2]) else {
         return ctx.error(errors::INVALID_CURSOR);
     };
     let mut count = 10usize;
@@ -1485,20 +1485,24 @@ fn zscan(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
             out.bulk(b"0");
             return out.array(0);
         };
-        let (lo, hi) = if z.encoding() == "listpack" {
-            (0, z.len())
-        } else {
-            let lo = (cursor.min(z.len() as u64)) as usize;
-            (lo, lo.saturating_add(count).min(z.len()))
-        };
-        let next = if hi >= z.len() { 0 } else { hi };
-        let mut tmp = Vec::with_capacity(20);
-        crate::protocol::resp::encode::push_uint(&mut tmp, next as u64);
-        out.bulk(&tmp);
+        // A small set (listpack in Redis) comes back whole, as Redis returns it.
         let keep = |m: &[u8]| pattern.is_none_or(|p| super::glob::matches(p, m, false));
-        let n = z.range(lo, hi).filter(|(m, _)| keep(m)).count();
-        out.array(2 * n);
-        for (m, s) in z.range(lo, hi).filter(|(m, _)| keep(m)) {
+        let mut found = Vec::new();
+        let next = if z.encoding() == "listpack" {
+            found.extend(z.iter().filter(|(m, _)| keep(m)));
+            0
+        } else {
+            z.scan(cursor, count, |(m, s)| {
+                if keep(m) {
+                    found.push((m, s));
+                }
+            })
+        };
+        let mut tmp = Vec::with_capacity(20);
+        crate::protocol::resp::encode::push_uint(&mut tmp, next);
+        out.bulk(&tmp);
+        out.array(2 * found.len());
+        for (m, s) in found {
             out.bulk(m);
             bulk_score(out, s);
         }

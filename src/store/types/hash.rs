@@ -10,7 +10,6 @@
 //! exactly once (as the keyspace SCAN of [`crate::store`] does per shard).
 
 use hashbrown::{DefaultHashBuilder, HashTable};
-use std::collections::BinaryHeap;
 use std::hash::BuildHasher;
 use std::sync::OnceLock;
 
@@ -180,40 +179,8 @@ impl Hash {
             self.iter().for_each(|(k, v)| f(k, v));
             return 0;
         }
-        let count = count.max(1);
-        // The `count` smallest positions from the cursor on, in a bounded
-        // max-heap: O(n log count) time and O(count) memory per step. The
-        // largest of them is the last position this step covers.
-        let mut heap: BinaryHeap<u64> = BinaryHeap::with_capacity(count.min(self.len()));
-        for fl in &self.fields {
-            if fl.hash < cursor {
-                continue;
-            }
-            if heap.len() < count {
-                heap.push(fl.hash);
-            } else if heap.peek().is_some_and(|&top| fl.hash < top) {
-                heap.pop();
-                heap.push(fl.hash);
-            }
-        }
-        let edge = match heap.len() < count {
-            true => u64::MAX,
-            false => heap.peek().copied().unwrap_or(u64::MAX),
-        };
-        // Every field at the edge position is visited, so equal hashes
-        // never straddle two steps.
-        let mut more = false;
-        for fl in &self.fields {
-            if fl.hash >= cursor && fl.hash <= edge {
-                f(&fl.name, &fl.value);
-            } else if fl.hash > edge {
-                more = true;
-            }
-        }
-        match more {
-            true => edge.wrapping_add(1),
-            false => 0,
-        }
+        let fields = self.fields.iter().map(|fl| (fl.hash, fl));
+        super::scan_by_hash(fields, cursor, count, |fl| f(&fl.name, &fl.value))
     }
 
     pub(crate) fn mem_size(&self) -> usize {

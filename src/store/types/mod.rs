@@ -113,6 +113,52 @@ agg_kind!(List);
 agg_kind!(Set);
 agg_kind!(ZSet);
 
+/// One step of a scan in hash order (HSCAN, ZSCAN): calls `f` for the
+/// `count` or so elements of `items` (pairs of a hash and an element) whose
+/// hash is `cursor` or more, and returns the cursor to continue from (0
+/// when done). An element's hash never changes, so one present for the
+/// whole scan is visited exactly once whatever is added or removed between
+/// steps. Takes O(n log count) time and O(count) memory: the `count`
+/// smallest hashes from the cursor on are kept in a bounded max-heap, and
+/// every element at the largest of them is visited, so equal hashes never
+/// straddle two steps.
+pub(crate) fn scan_by_hash<T>(
+    items: impl Iterator<Item = (u64, T)> + Clone,
+    cursor: u64,
+    count: usize,
+    mut f: impl FnMut(T),
+) -> u64 {
+    let count = count.max(1);
+    let mut heap = std::collections::BinaryHeap::with_capacity(count);
+    for (h, _) in items.clone() {
+        if h < cursor {
+            continue;
+        }
+        if heap.len() < count {
+            heap.push(h);
+        } else if heap.peek().is_some_and(|&top| h < top) {
+            heap.pop();
+            heap.push(h);
+        }
+    }
+    let edge = match heap.len() < count {
+        true => u64::MAX,
+        false => heap.peek().copied().unwrap_or(u64::MAX),
+    };
+    let mut more = false;
+    for (h, t) in items {
+        if h >= cursor && h <= edge {
+            f(t);
+        } else if h > edge {
+            more = true;
+        }
+    }
+    match more {
+        true => edge.wrapping_add(1),
+        false => 0,
+    }
+}
+
 /// Heap bytes of a boxed byte string held in a container: its block plus
 /// the container's pointer and length.
 pub(crate) fn boxed_len(b: &[u8]) -> usize {

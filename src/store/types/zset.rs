@@ -439,6 +439,16 @@ impl ZSet {
         }
     }
 
+    /// One ZSCAN step: calls `f` for about `count` members from `cursor`
+    /// on in the order of their hashes, and returns the cursor to continue
+    /// from (0 when done). A member present for the whole scan is visited
+    /// exactly once, whatever is added, removed or rescored between steps
+    /// (a cursor in rank order would skip members when lower ones leave).
+    pub fn scan<'z>(&'z self, cursor: u64, count: usize, f: impl FnMut((&'z [u8], f64))) -> u64 {
+        let members = self.iter().map(|(m, s)| (self.hasher.hash_one(m), (m, s)));
+        super::scan_by_hash(members, cursor, count, f)
+    }
+
     /// Members with their scores, lowest score first.
     pub fn iter(&self) -> Iter<'_> {
         Iter {
@@ -499,6 +509,7 @@ impl ZSet {
 }
 
 /// Members in order, from either end.
+#[derive(Clone)]
 pub struct Iter<'a> {
     z: &'a ZSet,
     front: u32,
@@ -674,5 +685,34 @@ mod tests {
         z.insert(b"b", 0.0);
         assert_eq!(c.len(), 1);
         assert_eq!(z.rank(b"a"), Some(1));
+    }
+
+    #[test]
+    fn scan_visits_every_member_present_throughout_while_others_come_and_go() {
+        let mut z = ZSet::default();
+        for i in 0..2000 {
+            z.insert(format!("stay{i}").as_bytes(), i as f64);
+        }
+        let mut seen = std::collections::HashMap::<Vec<u8>, u32>::new();
+        let (mut cursor, mut step) = (0, 0);
+        loop {
+            cursor = z.scan(cursor, 50, |(m, _)| *seen.entry(m.to_vec()).or_default() += 1);
+            // Between steps, members of low rank leave and new ones come,
+            // and the members present throughout change score.
+            for j in 0..40 {
+                z.insert(format!("new{step}-{j}").as_bytes(), -1.0 - j as f64);
+            }
+            for j in 0..20 {
+                z.remove(format!("new{}-{j}", step.max(1) - 1).as_bytes());
+            }
+            z.insert(format!("stay{}", step % 2000).as_bytes(), 1e9 + step as f64);
+            step += 1;
+            if cursor == 0 {
+                break;
+            }
+        }
+        for i in 0..2000 {
+            assert_eq!(seen.get(format!("stay{i}").as_bytes()), Some(&1), "stay{i}");
+        }
     }
 }
