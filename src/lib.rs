@@ -16,17 +16,20 @@
 //!   the memcached text protocol ([`protocol::memcache`]: a resumable
 //!   parser and the reply lines). It never touches the store.
 //! - [`command`]: the common command set, one file per family (`string`,
-//!   `keys`, `list`, `server`, `client`, `info`, `config_cmd`,
-//!   `introspection`).
+//!   `bitmap`, `keys`, `hash`, `list`, `set`, `zset`, `sort`, `memory`,
+//!   `server`, `client`, `info`, `config_cmd`, `introspection`).
 //!   Each command is declared once (arity, flags, key positions, docs,
 //!   handler); that declaration drives arity errors and `COMMAND` output.
 //!   Wire error texts live in `errors`. memcached verbs run the same typed
 //!   operations as their Redis counterparts: `add` is a SET with
 //!   [`command::string::Cond::Nx`], `incr` an increment with
 //!   [`command::string::Step::Unsigned`].
-//! - [`store`]: databases of entries in lock-striped shards (one hashbrown
-//!   table per database in each shard), lazy and active expiry, SCAN. It
-//!   never knows which protocol asked, and never reads the clock.
+//! - [`store`]: databases of items in lock-striped shards (one hashbrown
+//!   table of chunk handles per database in each shard), slab memory,
+//!   eviction by priority and policy, lazy and active expiry, SCAN. Items
+//!   live in slab chunks (`item`, `slab`); hashes, lists, sets and sorted
+//!   sets are heap aggregates behind their chunk (`types`). It never knows
+//!   which protocol asked, and never reads the clock.
 //! - [`config`]: flags, the config file and the runtime settings table
 //!   behind CONFIG GET/SET.
 //!
