@@ -2,7 +2,7 @@
 //! Replies and error texts were checked against redis-server 7 (scores as
 //! 7.2 prints them: 0.1 stays "0.1").
 
-use compat_tests::Server;
+use compat_tests::{Server, READ_LIMIT};
 use redis::{Connection, FromRedisValue, Value};
 
 fn cmd(args: &[&str]) -> redis::Cmd {
@@ -304,4 +304,70 @@ fn every_sorted_set_command_refuses_another_type() {
     ] {
         assert_eq!(err(&mut c, args), wrong, "{args:?}");
     }
+}
+
+/// Waits until INFO reports `n` blocked clients: a condition, not a clock.
+fn wait_blocked(con: &mut Connection, n: i64) {
+    let start = std::time::Instant::now();
+    loop {
+        let info: String = q(con, &["INFO", "clients"]);
+        let blocked = info
+            .lines()
+            .find_map(|l| l.strip_prefix("blocked_clients:"))
+            .and_then(|v| v.trim().parse::<i64>().ok());
+        if blocked == Some(n) {
+            return;
+        }
+        assert!(start.elapsed() < READ_LIMIT, "blocked_clients never reached {n}");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}
+
+#[test]
+fn blocking_pops_wait_for_a_zadd_by_another_client_in_arrival_order() {
+    let s = Server::start(&[]);
+    let mut c = s.redis();
+    let mut waiters = Vec::new();
+    for (i, cmd) in ["BZPOPMIN", "BZPOPMAX"].into_iter().enumerate() {
+        let mut w = s.redis();
+        w.set_read_timeout(Some(READ_LIMIT)).expect("read timeout");
+        waiters.push(std::thread::spawn(move || {
+            q::<(String, String, String)>(&mut w, &[cmd, "other", "z", "0"])
+        }));
+        wait_blocked(&mut c, i as i64 + 1);
+    }
+    let mut w = s.redis();
+    w.set_read_timeout(Some(READ_LIMIT)).expect("read timeout");
+    let mpop = std::thread::spawn(move || strs_nested(&mut w));
+    wait_blocked(&mut c, 3);
+    // Three members at once: the first waiter takes the lowest, the
+    // second the highest, the third what is left.
+    assert_eq!(int(&mut c, &["ZADD", "z", "1", "a", "2", "b", "3", "c"]), 3);
+    let got: Vec<(String, String, String)> = waiters.into_iter().map(|t| t.join().expect("waiter")).collect();
+    assert_eq!(
+        got,
+        [
+            ("z".into(), "a".into(), "1".into()),
+            ("z".into(), "c".into(), "3".into())
+        ]
+    );
+    assert_eq!(
+        mpop.join().expect("bzmpop"),
+        ("z".to_string(), vec![("b".to_string(), 2.0)])
+    );
+    assert_eq!(int(&mut c, &["EXISTS", "z"]), 0);
+}
+
+fn strs_nested(con: &mut Connection) -> (String, Vec<(String, f64)>) {
+    q(con, &["BZMPOP", "0", "1", "z", "MIN"])
+}
+
+#[test]
+fn blocking_zset_pops_time_out_with_a_nil_reply() {
+    let (_s, mut c) = start();
+    let v: Value = q(&mut c, &["BZPOPMIN", "z", "0.01"]);
+    assert_eq!(v, Value::Nil);
+    let v: Value = q(&mut c, &["BZMPOP", "0.01", "1", "z", "MAX"]);
+    assert_eq!(v, Value::Nil);
+    assert_eq!(err(&mut c, &["BZPOPMIN", "z", "-1"]), "ERR timeout is negative");
 }
