@@ -71,6 +71,17 @@ impl EvictionPolicy {
     }
 }
 
+/// Asks the CPU to start loading the cache line at `p`.
+fn prefetch(p: *const u8) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch is a hint; it never faults, whatever the address.
+    unsafe {
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(p as *const i8)
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
+}
+
 /// Samples tried when the chosen items keep vanishing before their removal.
 const RACE_RETRIES: usize = 16;
 
@@ -80,21 +91,34 @@ enum Pick {
     Vanished,
 }
 
-/// The best candidate seen so far.
+/// The best candidate seen so far: where it is, so that it is removed
+/// without a second lookup by key.
 struct Candidate {
     rank: (Priority, u64),
+    shard: usize,
     db: usize,
-    key: Vec<u8>,
+    bucket: usize,
+    handle: u32,
 }
 
-/// Keeps `e` as the best candidate when it ranks lower than the one kept.
-fn consider(policy: EvictionPolicy, e: &Item<'_>, now_secs: u32, db: usize, best: &mut Option<Candidate>) {
+/// Keeps the item in `bucket` as the best candidate when it ranks lower
+/// than the one kept.
+fn consider(
+    policy: EvictionPolicy,
+    e: &Item<'_>,
+    now_secs: u32,
+    at: (usize, usize, usize, u32),
+    best: &mut Option<Candidate>,
+) {
     if let Some(rank) = policy.rank(e, now_secs) {
         if best.as_ref().is_none_or(|b| rank < b.rank) {
+            let (shard, db, bucket, handle) = at;
             *best = Some(Candidate {
                 rank,
+                shard,
                 db,
-                key: e.key().to_vec(),
+                bucket,
+                handle,
             });
         }
     }
@@ -130,6 +154,11 @@ impl Store {
         samples: usize,
         than: Priority,
     ) -> Option<Candidate> {
+        // The common case: the sample found normal items, and nothing is
+        // below normal.
+        if than <= Priority::Normal && !self.slabs.any_below_normal() {
+            return None;
+        }
         let totals = self.slabs.priority_totals();
         let start = rand_u64() as usize % SHARDS;
         for prio in Priority::ALL.into_iter().take_while(|&p| p < than) {
@@ -142,14 +171,21 @@ impl Store {
                 if seen >= samples {
                     break;
                 }
-                let guard = self.lock_index((start + step) % SHARDS);
+                let shard = (start + step) % SHARDS;
+                let guard = self.lock_index(shard);
                 for db in 0..self.databases {
-                    if guard.table(db).by_priority[prio as usize] == 0 {
+                    let t = guard.table(db);
+                    if t.by_priority[prio as usize] == 0 {
                         continue;
                     }
-                    for e in guard.items(&self.slabs, db).filter(|e| e.priority() == prio) {
-                        seen += 1;
-                        consider(policy, &e, now_secs, db, &mut best);
+                    for i in 0..t.map.num_buckets() {
+                        if let Some((h, e)) = guard
+                            .at_bucket(&self.slabs, db, i)
+                            .filter(|(_, e)| e.priority() == prio)
+                        {
+                            seen += 1;
+                            consider(policy, &e, now_secs, (shard, db, i, h), &mut best);
+                        }
                     }
                 }
             }
@@ -169,32 +205,48 @@ impl Store {
             if seen >= samples {
                 break;
             }
-            let guard = self.lock_index((start + step) % SHARDS);
+            let shard = (start + step) % SHARDS;
+            let guard = self.lock_index(shard);
             for db in 0..self.databases {
                 let t = guard.table(db);
                 if t.len() == 0 || seen >= samples {
                     continue;
                 }
                 let want = samples - seen;
+                let buckets = t.map.num_buckets();
                 if t.len() <= want {
-                    for e in guard.items(&self.slabs, db) {
-                        seen += 1;
-                        consider(policy, &e, now_secs, db, &mut best);
+                    for i in 0..buckets {
+                        if let Some((h, e)) = guard.at_bucket(&self.slabs, db, i) {
+                            seen += 1;
+                            consider(policy, &e, now_secs, (shard, db, i, h), &mut best);
+                        }
                     }
                 } else {
-                    // Random buckets; a table is at least 1/8 full, so a few
-                    // tries per sample find occupied ones.
-                    let buckets = t.map.num_buckets();
-                    for _ in 0..want * 8 {
-                        if seen >= samples {
+                    // Consecutive buckets from a random one, as Redis samples
+                    // with dictGetSomeKeys: a bucket's place comes from its
+                    // key's hash, not its age, so neighbours are as random a
+                    // sample as scattered buckets, and their control bytes
+                    // share cache lines. The chunks are fetched together
+                    // before any is ranked, so their cache misses overlap.
+                    let mut picked = [(0usize, 0u32); 16];
+                    let want = want.min(picked.len());
+                    let (mut n, mut i) = (0, rand_u64() as usize % buckets);
+                    for _ in 0..buckets {
+                        if n == want {
                             break;
                         }
-                        if let Some(&h) = t.map.get_bucket(rand_u64() as usize % buckets) {
-                            seen += 1;
-                            // SAFETY: a handle in a locked shard's table.
-                            let e = unsafe { Item::at(self.slabs.ptr(h)) };
-                            consider(policy, &e, now_secs, db, &mut best);
+                        if let Some(&h) = t.map.get_bucket(i) {
+                            prefetch(self.slabs.ptr(h));
+                            picked[n] = (i, h);
+                            n += 1;
                         }
+                        i = (i + 1) % buckets;
+                    }
+                    for &(i, h) in &picked[..n] {
+                        seen += 1;
+                        // SAFETY: a handle in this locked shard's table.
+                        let e = unsafe { Item::at(self.slabs.ptr(h)) };
+                        consider(policy, &e, now_secs, (shard, db, i, h), &mut best);
                     }
                 }
             }
@@ -207,10 +259,10 @@ impl Store {
             best = Some(lower);
         }
         let Some(best) = best else { return Pick::Nothing };
-        let kh = self.hash(&best.key);
-        let mut locked = self.lock(kh);
-        let mut slot = locked.slot(best.db, &best.key, kh, now);
-        match slot.evict() {
+        match self
+            .lock_index(best.shard)
+            .evict_at(&self.slabs, best.db, best.bucket, best.handle)
+        {
             Some(freed) => Pick::Evicted(freed),
             None => Pick::Vanished,
         }

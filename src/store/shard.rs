@@ -147,6 +147,36 @@ impl ShardInner {
         })
     }
 
+    /// The item in bucket `i` of database `db`'s table, with its handle.
+    pub(crate) fn at_bucket(&self, slabs: &Slabs, db: usize, i: usize) -> Option<(u32, Item<'_>)> {
+        let &h = self.tables[db].map.get_bucket(i)?;
+        // SAFETY: as in `items`.
+        Some((h, unsafe { Item::at(slabs.ptr(h)) }))
+    }
+
+    /// Evicts the item in bucket `i` of database `db`'s table if that is
+    /// still `h`, and returns the bytes freed. Eviction picks its victim by
+    /// bucket, so removing it needs no second lookup by key.
+    pub(crate) fn evict_at(&mut self, slabs: &Slabs, db: usize, i: usize, h: u32) -> Option<u64> {
+        let arena = self.arena();
+        let t = &mut self.tables[db];
+        match t.map.get_bucket_entry(i) {
+            Ok(e) if *e.get() == h => {
+                e.remove();
+            }
+            _ => return None,
+        }
+        // SAFETY: just unlinked from this locked shard's table, still allocated.
+        let it = unsafe { Item::at(slabs.ptr(h)) };
+        t.count_out(&it, slabs, arena);
+        let (freed, _) = free_item(&mut slabs.arena(arena), slabs, h, |it| FreeReason::Evicted {
+            fetched: it.fetched(),
+            had_expiry: it.expire_at().is_some(),
+        });
+        self.stats.evicted += 1;
+        Some(freed)
+    }
+
     pub(crate) fn slot<'a>(&'a mut self, store: &'a Store, db: usize, key: &'a [u8], hash: u64, now: u64) -> Slot<'a> {
         let arena = self.arena();
         Slot {
@@ -675,18 +705,6 @@ impl<'a> Slot<'a> {
         }
         self.store_bytes(ValueIn::Agg(Box::new(agg)), Expiry::None, 0);
         true
-    }
-
-    /// Evicts the item, if any: returns the bytes freed.
-    pub(crate) fn evict(&mut self) -> Option<u64> {
-        let h = self.find()?;
-        self.unlink(h);
-        let (freed, _) = self.free(h, |it| FreeReason::Evicted {
-            fetched: it.fetched(),
-            had_expiry: it.expire_at().is_some(),
-        });
-        self.stats.evicted += 1;
-        Some(freed)
     }
 }
 

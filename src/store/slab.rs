@@ -147,6 +147,8 @@ pub(crate) struct Slabs {
     /// The watermarks in bytes (0 for none), and where usage stands.
     low: AtomicU64,
     high: AtomicU64,
+    /// Items of priority low and belownormal, store-wide.
+    below_normal: [AtomicI64; 2],
     pressure: AtomicU8,
     /// Bytes of change after which an arena re-checks the total: small
     /// enough that sixteen arenas' unchecked change stays under 1/256 of
@@ -220,6 +222,7 @@ impl Slabs {
             arenas,
             low: AtomicU64::new(0),
             high: AtomicU64::new(0),
+            below_normal: Default::default(),
             pressure: AtomicU8::new(Pressure::None as u8),
             check_every: AtomicI64::new(CHECK_EVERY),
         }
@@ -264,6 +267,15 @@ impl Slabs {
     /// Counts `delta` items of priority index `p` in arena `i`.
     pub(crate) fn count_priority(&self, i: usize, p: usize, delta: i64) {
         self.arenas[i].priorities[p].fetch_add(delta, Ordering::Relaxed);
+        if let Some(c) = self.below_normal.get(p) {
+            c.fetch_add(delta, Ordering::Relaxed);
+        }
+    }
+
+    /// Whether any item has a priority below normal: two loads of a line
+    /// that only such rare items write, for eviction's common case.
+    pub(crate) fn any_below_normal(&self) -> bool {
+        self.below_normal.iter().any(|c| c.load(Ordering::Relaxed) > 0)
     }
 
     /// Items of each priority, store-wide.
