@@ -66,6 +66,7 @@ pub fn run(config: Config) -> io::Result<Running> {
                 }
             };
             let _ = tx.send(rt.handle().clone());
+            rt.spawn(collect_worker_heap(srv.clone()));
             rt.block_on(srv.shutdown.cancelled());
             // Let connections see the cancellation and close.
             rt.shutdown_timeout(Duration::from_secs(1));
@@ -205,6 +206,24 @@ async fn cron(srv: Arc<Server>) {
         give_back_memory();
     }
 }
+
+/// A worker's share of [`give_back_memory`]. mimalloc heaps are per
+/// thread: a block freed by another thread waits in its owner's list until
+/// the owner allocates from that size class again, which a worker may
+/// never do (the buckets a hash table left when it grew), so each worker
+/// collects its own heap now and then.
+async fn collect_worker_heap(srv: Arc<Server>) {
+    let mut tick = tokio::time::interval(WORKER_COLLECT_PERIOD);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = srv.shutdown.cancelled() => return,
+            _ = tick.tick() => give_back_memory(),
+        }
+    }
+}
+
+const WORKER_COLLECT_PERIOD: Duration = Duration::from_millis(250);
 
 /// Lets the allocator return freed memory to the system now. mimalloc
 /// purges freed segments only when the heap that owns them is used again,
