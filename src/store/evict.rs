@@ -87,9 +87,15 @@ const RACE_RETRIES: usize = 16;
 
 enum Pick {
     Nothing,
-    Evicted(u64),
+    /// Items evicted and the bytes they held.
+    Evicted(usize, u64),
     Vanished,
 }
+
+/// Victims one sampling pass may choose: a pass samples `samples` items per
+/// victim and evicts the lowest-ranked of them all, as Redis's eviction
+/// pool keeps the best of several samplings.
+pub(crate) const MAX_BATCH: usize = 8;
 
 /// The best candidate seen so far: where it is, so that it is removed
 /// without a second lookup by key.
@@ -124,6 +130,34 @@ fn consider(
     }
 }
 
+/// The lowest-ranked candidates seen so far, at most `k`, lowest first.
+struct Pool {
+    k: usize,
+    best: Vec<Candidate>,
+}
+
+impl Pool {
+    fn consider(&mut self, policy: EvictionPolicy, e: &Item<'_>, now_secs: u32, at: (usize, usize, usize, u32)) {
+        let Some(rank) = policy.rank(e, now_secs) else { return };
+        if self.best.len() == self.k && self.best.last().is_some_and(|w| rank >= w.rank) {
+            return;
+        }
+        let pos = self.best.partition_point(|c| c.rank <= rank);
+        let (shard, db, bucket, handle) = at;
+        self.best.insert(
+            pos,
+            Candidate {
+                rank,
+                shard,
+                db,
+                bucket,
+                handle,
+            },
+        );
+        self.best.truncate(self.k);
+    }
+}
+
 impl Store {
     /// Evicts one entry, the lowest in `policy`'s order among about
     /// `samples` entries drawn from the whole store (every database).
@@ -131,13 +165,21 @@ impl Store {
     /// policy is noeviction, or only notremovable entries, or for a
     /// volatile policy only entries without expiry, were found).
     pub fn evict_one(&self, policy: EvictionPolicy, now: u64, samples: usize) -> Option<u64> {
-        // The candidate is chosen under one lock and removed under another:
-        // a writer on another thread may delete or evict it in between.
-        // That is not "nothing to evict", so sample again.
+        self.evict_some(policy, now, samples, 1).map(|(_, freed)| freed)
+    }
+
+    /// Evicts up to `k` entries (at most [`MAX_BATCH`]) chosen from one
+    /// sampling of `samples` entries per victim, lowest in `policy`'s order
+    /// first. Returns how many went and the bytes they held, or None when
+    /// nothing may be evicted.
+    pub fn evict_some(&self, policy: EvictionPolicy, now: u64, samples: usize, k: usize) -> Option<(usize, u64)> {
+        // The candidates are chosen under one lock and removed under
+        // another: a writer on another thread may delete or evict them in
+        // between. That is not "nothing to evict", so sample again.
         for _ in 0..RACE_RETRIES {
-            match self.pick_victim(policy, now, samples) {
+            match self.pick_victims(policy, now, samples, k.clamp(1, MAX_BATCH)) {
                 Pick::Nothing => return None,
-                Pick::Evicted(freed) => return Some(freed),
+                Pick::Evicted(n, freed) => return Some((n, freed)),
                 Pick::Vanished => {}
             }
         }
@@ -196,9 +238,14 @@ impl Store {
         None
     }
 
-    fn pick_victim(&self, policy: EvictionPolicy, now: u64, samples: usize) -> Pick {
+    fn pick_victims(&self, policy: EvictionPolicy, now: u64, samples: usize, k: usize) -> Pick {
         let now_secs = self.clock_secs(now);
-        let mut best: Option<Candidate> = None;
+        let mut pool = Pool {
+            k,
+            best: Vec::with_capacity(k + 1),
+        };
+        let per_victim = samples.max(1);
+        let samples = per_victim * k;
         let mut seen = 0usize;
         let start = rand_u64() as usize % SHARDS;
         for step in 0..SHARDS {
@@ -218,7 +265,7 @@ impl Store {
                     for i in 0..buckets {
                         if let Some((h, e)) = guard.at_bucket(&self.slabs, db, i) {
                             seen += 1;
-                            consider(policy, &e, now_secs, (shard, db, i, h), &mut best);
+                            pool.consider(policy, &e, now_secs, (shard, db, i, h));
                         }
                     }
                 } else {
@@ -228,7 +275,7 @@ impl Store {
                     // sample as scattered buckets, and their control bytes
                     // share cache lines. The chunks are fetched together
                     // before any is ranked, so their cache misses overlap.
-                    let mut picked = [(0usize, 0u32); 16];
+                    let mut picked = [(0usize, 0u32); 64];
                     let want = want.min(picked.len());
                     let (mut n, mut i) = (0, rand_u64() as usize % buckets);
                     for _ in 0..buckets {
@@ -246,7 +293,7 @@ impl Store {
                         seen += 1;
                         // SAFETY: a handle in this locked shard's table.
                         let e = unsafe { Item::at(self.slabs.ptr(h)) };
-                        consider(policy, &e, now_secs, (shard, db, i, h), &mut best);
+                        pool.consider(policy, &e, now_secs, (shard, db, i, h));
                     }
                 }
             }
@@ -254,17 +301,30 @@ impl Store {
         // A sample sees the common priorities; a rarer, lower one is looked
         // for where the counts say it is, so eviction takes from the
         // lowest priority first however few items carry it.
-        let sampled = best.as_ref().map_or(Priority::NotRemovable, |b| b.rank.0);
-        if let Some(lower) = self.find_lower_priority(policy, now_secs, samples, sampled) {
-            best = Some(lower);
+        let sampled = pool.best.first().map_or(Priority::NotRemovable, |b| b.rank.0);
+        if let Some(lower) = self.find_lower_priority(policy, now_secs, per_victim, sampled) {
+            pool.best = vec![lower];
         }
-        let Some(best) = best else { return Pick::Nothing };
-        match self
-            .lock_index(best.shard)
-            .evict_at(&self.slabs, best.db, best.bucket, best.handle)
-        {
-            Some(freed) => Pick::Evicted(freed),
-            None => Pick::Vanished,
+        if pool.best.is_empty() {
+            return Pick::Nothing;
+        }
+        // The candidates of one pass mostly share a shard: lock each once.
+        pool.best.sort_by_key(|c| c.shard);
+        let (mut n, mut freed, mut i) = (0, 0, 0);
+        while i < pool.best.len() {
+            let shard = pool.best[i].shard;
+            let mut guard = self.lock_index(shard);
+            while let Some(c) = pool.best.get(i).filter(|c| c.shard == shard) {
+                if let Some(f) = guard.evict_at(&self.slabs, c.db, c.bucket, c.handle) {
+                    n += 1;
+                    freed += f;
+                }
+                i += 1;
+            }
+        }
+        match n {
+            0 => Pick::Vanished,
+            _ => Pick::Evicted(n, freed),
         }
     }
 }
@@ -363,6 +423,24 @@ mod tests {
         (0..n)
             .filter(|_| st.evict_one(EvictionPolicy::AllKeysLru, now, 5).is_some())
             .count()
+    }
+
+    #[test]
+    fn a_batch_evicts_the_least_recently_used_of_all_it_sampled() {
+        let st = Store::new(1, T0);
+        for i in 0..40u64 {
+            put(&st, &format!("k{i}"), T0 + i * 1000, Priority::Normal, Expiry::None);
+        }
+        // Eight victims at five samples each see all forty keys.
+        assert_eq!(
+            st.evict_some(EvictionPolicy::AllKeysLru, T0 + 50_000, 5, 8)
+                .map(|(n, _)| n),
+            Some(8)
+        );
+        for i in 0..40 {
+            assert_eq!(exists(&st, &format!("k{i}")), i >= 8, "k{i}");
+        }
+        assert_eq!(st.stats().evicted_keys, 8);
     }
 
     #[test]

@@ -175,12 +175,14 @@ impl Store {
         // the background with a few evictions and goes on.
         let mut extra = 0;
         while used > l.low_bytes() && (used > l.maxmemory || extra < INLINE_EVICTIONS) {
-            match self.evict_one(policy, now, l.samples) {
-                Some(freed) => used = used.saturating_sub(freed),
+            match self.evict_some(policy, now, l.samples, super::evict::MAX_BATCH) {
+                Some((n, freed)) => {
+                    used = used.saturating_sub(freed);
+                    if used <= l.maxmemory {
+                        extra += n;
+                    }
+                }
                 None => break,
-            }
-            if used <= l.maxmemory {
-                extra += 1;
             }
         }
         self.slabs.check();
@@ -208,8 +210,8 @@ impl Store {
         }
         if self.slabs.pressure() == Pressure::High {
             while used > l.low_bytes() {
-                match self.evict_one(l.policy, now, l.samples) {
-                    Some(freed) => used = used.saturating_sub(freed),
+                match self.evict_some(l.policy, now, l.samples, super::evict::MAX_BATCH) {
+                    Some((_, freed)) => used = used.saturating_sub(freed),
                     None => break,
                 }
             }
