@@ -533,47 +533,21 @@ fn hscan(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::command::{execute, lookup};
-    use crate::server::{Client, Server};
+    use crate::command::lookup;
 
-    struct Harness {
-        srv: Server,
-        client: Client,
+    use crate::command::testing::Harness;
+
+    /// This family's helpers on the shared harness.
+    trait Local {
+        fn run3(&mut self, line: &str) -> String;
     }
 
-    impl Harness {
-        fn new() -> Harness {
-            let srv = Server::new(crate::config::Config::default());
-            let addr = "127.0.0.1:1".parse().expect("literal address");
-            let handle = srv
-                .clients
-                .register(crate::server::Proto::Resp, addr, addr, srv.start_ms, &srv.shutdown);
-            Harness {
-                client: Client::new(handle),
-                srv,
-            }
-        }
-
-        fn run_args(&mut self, args: &[&[u8]], resp3: bool) -> String {
-            let mut buf = Vec::new();
-            let mut ctx = Ctx {
-                srv: &self.srv,
-                client: &mut self.client,
-                out: Reply::new(&mut buf, resp3),
-                now: self.srv.start_ms,
-            };
-            execute(&mut ctx, args);
-            String::from_utf8_lossy(&buf).into_owned()
-        }
-
-        fn run(&mut self, line: &str) -> String {
-            let args: Vec<&[u8]> = line.split(' ').map(str::as_bytes).collect();
-            self.run_args(&args, false)
-        }
-
+    impl Local for Harness {
         fn run3(&mut self, line: &str) -> String {
-            let args: Vec<&[u8]> = line.split(' ').map(str::as_bytes).collect();
-            self.run_args(&args, true)
+            self.client.resp3 = true;
+            let reply = self.run(line);
+            self.client.resp3 = false;
+            reply
         }
     }
 

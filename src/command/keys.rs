@@ -823,47 +823,7 @@ fn object_help(ctx: &mut Ctx<'_>, _a: &[&[u8]]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Config;
-    use crate::protocol::resp::Reply;
-    use crate::server::{Client, Proto, Server};
-
-    /// A server with no listeners, and one client, driven with a clock the
-    /// test sets for every command.
-    struct Harness {
-        srv: Server,
-        client: Client,
-        t0: u64,
-    }
-
-    impl Harness {
-        fn new() -> Harness {
-            let srv = Server::new(Config::default());
-            let addr = "127.0.0.1:1".parse().expect("literal address");
-            let handle = srv
-                .clients
-                .register(Proto::Resp, addr, addr, srv.start_ms, &srv.shutdown);
-            let t0 = srv.start_ms;
-            Harness {
-                client: Client::new(handle),
-                srv,
-                t0,
-            }
-        }
-
-        /// Runs one command `dt` ms after the start and returns the RESP2 reply.
-        fn at(&mut self, dt: u64, line: &str) -> String {
-            let args: Vec<&[u8]> = line.split(' ').map(str::as_bytes).collect();
-            let mut buf = Vec::new();
-            let mut ctx = Ctx {
-                srv: &self.srv,
-                client: &mut self.client,
-                out: Reply::new(&mut buf, false),
-                now: self.t0 + dt,
-            };
-            super::super::execute(&mut ctx, &args);
-            String::from_utf8_lossy(&buf).into_owned()
-        }
-    }
+    use crate::command::testing::Harness;
 
     #[test]
     fn ttl_rounds_to_the_nearest_second() {
@@ -904,7 +864,7 @@ mod tests {
     fn expire_to_exactly_now_deletes_the_key() {
         let mut h = Harness::new();
         h.at(0, "SET k v");
-        let now = h.t0 + 50;
+        let now = h.srv.start_ms + 50;
         assert_eq!(h.at(50, &format!("PEXPIREAT k {now}")), ":1\r\n");
         assert_eq!(h.at(50, "EXISTS k"), ":0\r\n");
     }

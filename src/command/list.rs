@@ -846,39 +846,8 @@ fn blmpop(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::server::Client;
 
-    struct Harness {
-        srv: Server,
-        client: Client,
-    }
-
-    impl Harness {
-        fn new() -> Harness {
-            let srv = Server::new(crate::config::Config::default());
-            let addr = "127.0.0.1:1".parse().expect("literal address");
-            let handle = srv
-                .clients
-                .register(crate::server::Proto::Resp, addr, addr, srv.start_ms, &srv.shutdown);
-            Harness {
-                client: Client::new(handle),
-                srv,
-            }
-        }
-
-        fn run(&mut self, line: &str) -> String {
-            let args: Vec<&[u8]> = line.split(' ').map(str::as_bytes).collect();
-            let mut buf = Vec::new();
-            let mut ctx = Ctx {
-                srv: &self.srv,
-                client: &mut self.client,
-                out: Reply::new(&mut buf, false),
-                now: self.srv.start_ms,
-            };
-            super::super::execute(&mut ctx, &args);
-            String::from_utf8_lossy(&buf).into_owned()
-        }
-    }
+    use crate::command::testing::Harness;
 
     #[test]
     fn push_pop_and_range_follow_redis() {

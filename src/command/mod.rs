@@ -327,6 +327,74 @@ pub fn dispatch_sub(ctx: &mut Ctx<'_>, args: &[&[u8]], parent: &CommandSpec) {
     (sub.handler)(ctx, args);
 }
 
+/// Handler tests' server: runs requests against one server with no
+/// listeners and gives the reply as RESP text.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::{execute, Ctx};
+    use crate::protocol::resp::Reply;
+    use crate::server::{Client, Proto, Server};
+    use crate::store::Aggregate;
+
+    pub(crate) struct Harness {
+        pub srv: Server,
+        pub client: Client,
+        /// The time requests run at: the server's start unless a test moves it.
+        pub now: u64,
+    }
+
+    impl Harness {
+        pub fn new() -> Harness {
+            let srv = Server::new(crate::config::Config::default());
+            let addr = "127.0.0.1:1".parse().expect("literal address");
+            let handle = srv
+                .clients
+                .register(Proto::Resp, addr, addr, srv.start_ms, &srv.shutdown);
+            Harness {
+                client: Client::new(handle),
+                now: srv.start_ms,
+                srv,
+            }
+        }
+
+        /// Runs one request; the reply in RESP3 when the client chose it.
+        pub fn run_args(&mut self, args: &[&[u8]]) -> String {
+            let mut buf = Vec::new();
+            let resp3 = self.client.resp3;
+            let mut ctx = Ctx {
+                srv: &self.srv,
+                client: &mut self.client,
+                out: Reply::new(&mut buf, resp3),
+                now: self.now,
+            };
+            execute(&mut ctx, args);
+            String::from_utf8_lossy(&buf).into_owned()
+        }
+
+        /// [`Harness::run_args`] of a line split at spaces.
+        pub fn run(&mut self, line: &str) -> String {
+            let args: Vec<&[u8]> = line.split(' ').map(str::as_bytes).collect();
+            self.run_args(&args)
+        }
+
+        /// Runs a line `dt` ms after the server's start.
+        pub fn at(&mut self, dt: u64, line: &str) -> String {
+            self.now = self.srv.start_ms + dt;
+            self.run(line)
+        }
+
+        /// Stores an aggregate under `key` in database 0.
+        pub fn put(&self, key: &[u8], agg: Aggregate) {
+            let kh = self.srv.store.hash(key);
+            self.srv
+                .store
+                .lock(kh)
+                .slot(0, key, kh, self.srv.start_ms)
+                .put_aggregate(agg);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -410,38 +478,7 @@ mod tests {
         assert_eq!(have, REDIS_DENYOOM);
     }
 
-    /// Runs RESP commands against one server with no listeners.
-    struct Harness {
-        srv: Server,
-        client: Client,
-    }
-
-    impl Harness {
-        fn new() -> Harness {
-            let srv = Server::new(crate::config::Config::default());
-            let addr = "127.0.0.1:1".parse().expect("literal address");
-            let handle = srv
-                .clients
-                .register(crate::server::Proto::Resp, addr, addr, srv.start_ms, &srv.shutdown);
-            Harness {
-                client: Client::new(handle),
-                srv,
-            }
-        }
-
-        fn run(&mut self, line: &str) -> String {
-            let args: Vec<&[u8]> = line.split(' ').map(str::as_bytes).collect();
-            let mut buf = Vec::new();
-            let mut ctx = Ctx {
-                srv: &self.srv,
-                client: &mut self.client,
-                out: Reply::new(&mut buf, false),
-                now: self.srv.start_ms,
-            };
-            execute(&mut ctx, &args);
-            String::from_utf8_lossy(&buf).into_owned()
-        }
-    }
+    use super::testing::Harness;
 
     const OOM_REPLY: &str = "-OOM command not allowed when used memory > 'maxmemory'.\r\n";
 

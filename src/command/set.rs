@@ -629,44 +629,15 @@ fn sscan(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-    use crate::protocol::resp::Reply;
-    use crate::server::{Client, Server};
 
-    /// Runs commands against one server with no listeners.
-    struct Harness {
-        srv: Server,
-        client: Client,
-        resp3: bool,
+    use crate::command::testing::Harness;
+
+    /// This family's helpers on the shared harness.
+    trait Local {
+        fn members(&mut self, line: &str) -> Vec<String>;
     }
 
-    impl Harness {
-        fn new() -> Harness {
-            let srv = Server::new(crate::config::Config::default());
-            let addr = "127.0.0.1:1".parse().expect("literal address");
-            let handle = srv
-                .clients
-                .register(crate::server::Proto::Resp, addr, addr, srv.start_ms, &srv.shutdown);
-            Harness {
-                client: Client::new(handle),
-                srv,
-                resp3: false,
-            }
-        }
-
-        fn run(&mut self, line: &str) -> String {
-            let args: Vec<&[u8]> = line.split(' ').map(str::as_bytes).collect();
-            let mut buf = Vec::new();
-            let mut ctx = Ctx {
-                srv: &self.srv,
-                client: &mut self.client,
-                out: Reply::new(&mut buf, self.resp3),
-                now: self.srv.start_ms,
-            };
-            super::super::execute(&mut ctx, &args);
-            String::from_utf8_lossy(&buf).into_owned()
-        }
-
+    impl Local for Harness {
         /// The bulk strings of an array or set reply, sorted.
         fn members(&mut self, line: &str) -> Vec<String> {
             let reply = self.run(line);
@@ -823,7 +794,7 @@ mod tests {
     #[test]
     fn resp3_clients_get_sets_where_redis_replies_with_sets() {
         let mut h = Harness::new();
-        h.resp3 = true;
+        h.client.resp3 = true;
         h.run("SADD s a");
         assert_eq!(h.run("SMEMBERS s"), "~1\r\n$1\r\na\r\n");
         assert_eq!(h.run("SINTER s"), "~1\r\n$1\r\na\r\n");

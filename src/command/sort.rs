@@ -439,93 +439,65 @@ mod tests {
         assert_eq!(pattern_key(b"nosort", b"x"), None);
     }
 
-    use crate::config::Config;
-    use crate::protocol::resp::Reply;
-    use crate::server::{Client, Proto};
+    use crate::command::testing::Harness;
     use crate::store::{Expiry, Hash, Set, ZSet};
 
-    struct Harness {
-        srv: Server,
-        client: Client,
-    }
-
-    impl Harness {
-        /// A server holding the list `l` = 3 1 2 10 -1.5, the set `s` =
-        /// {c a b}, the sorted set `z` = y:1 w:2 x:3, strings `w_*` and
-        /// hashes `h_*` with a field `f`, as the Redis transcripts these
-        /// tests compare with.
-        fn new() -> Harness {
-            let srv = Server::new(Config::default());
-            let addr = "127.0.0.1:1".parse().expect("literal address");
-            let handle = srv
-                .clients
-                .register(Proto::Resp, addr, addr, srv.start_ms, &srv.shutdown);
-            let h = Harness {
-                client: Client::new(handle),
-                srv,
-            };
-            let l: List = ["3", "1", "2", "10", "-1.5"]
-                .iter()
-                .map(|e| Box::from(e.as_bytes()))
-                .collect();
-            h.put(b"l", Aggregate::List(l));
-            let mut set = Set::default();
-            for m in ["c", "a", "b"] {
-                set.insert(m.as_bytes());
-            }
-            h.put(b"s", Aggregate::Set(set));
-            let mut z = ZSet::default();
-            for (m, sc) in [("x", 3.0), ("y", 1.0), ("w", 2.0)] {
-                z.insert(m.as_bytes(), sc);
-            }
-            h.put(b"z", Aggregate::ZSet(z));
-            for (k, v) in [
-                ("w_3", "30"),
-                ("w_1", "10"),
-                ("w_2", "20"),
-                ("w_10", "-5"),
-                ("w_x", "1"),
-                ("w_y", "2"),
-                ("w_w", "0"),
-                ("str", "v"),
-            ] {
-                let kh = h.srv.store.hash(k.as_bytes());
-                h.srv
-                    .store
-                    .lock(kh)
-                    .slot(0, k.as_bytes(), kh, h.srv.start_ms)
-                    .set_bytes(v.as_bytes(), Expiry::None, 0);
-            }
-            for (k, v) in [("h_3", "c3"), ("h_1", "c1"), ("h_10", "c10")] {
-                let mut hash = Hash::default();
-                hash.insert(b"f", v.as_bytes());
-                h.put(k.as_bytes(), Aggregate::Hash(hash));
-            }
-            h
+    /// A server holding the list `l` = 3 1 2 10 -1.5, the set `s` =
+    /// {c a b}, the sorted set `z` = y:1 w:2 x:3, strings `w_*` and
+    /// hashes `h_*` with a field `f`, as the Redis transcripts these
+    /// tests compare with.
+    fn sample() -> Harness {
+        let h = Harness::new();
+        let l: List = ["3", "1", "2", "10", "-1.5"]
+            .iter()
+            .map(|e| Box::from(e.as_bytes()))
+            .collect();
+        h.put(b"l", Aggregate::List(l));
+        let mut set = Set::default();
+        for m in ["c", "a", "b"] {
+            set.insert(m.as_bytes());
         }
-
-        fn put(&self, key: &[u8], agg: Aggregate) {
-            let kh = self.srv.store.hash(key);
-            self.srv
+        h.put(b"s", Aggregate::Set(set));
+        let mut z = ZSet::default();
+        for (m, sc) in [("x", 3.0), ("y", 1.0), ("w", 2.0)] {
+            z.insert(m.as_bytes(), sc);
+        }
+        h.put(b"z", Aggregate::ZSet(z));
+        for (k, v) in [
+            ("w_3", "30"),
+            ("w_1", "10"),
+            ("w_2", "20"),
+            ("w_10", "-5"),
+            ("w_x", "1"),
+            ("w_y", "2"),
+            ("w_w", "0"),
+            ("str", "v"),
+        ] {
+            let kh = h.srv.store.hash(k.as_bytes());
+            h.srv
                 .store
                 .lock(kh)
-                .slot(0, key, kh, self.srv.start_ms)
-                .put_aggregate(agg);
+                .slot(0, k.as_bytes(), kh, h.srv.start_ms)
+                .set_bytes(v.as_bytes(), Expiry::None, 0);
         }
+        for (k, v) in [("h_3", "c3"), ("h_1", "c1"), ("h_10", "c10")] {
+            let mut hash = Hash::default();
+            hash.insert(b"f", v.as_bytes());
+            h.put(k.as_bytes(), Aggregate::Hash(hash));
+        }
+        h
+    }
 
+    trait Flat {
+        fn flat(&mut self, line: &str) -> String;
+        fn list(&self, key: &[u8]) -> Option<Vec<String>>;
+    }
+
+    impl Flat for Harness {
         /// Runs one command; the reply flattened: bulks and integers
         /// separated by spaces, nil as `nil`, an error as its text.
-        fn run(&mut self, line: &str) -> String {
-            let args: Vec<&[u8]> = line.split(' ').map(str::as_bytes).collect();
-            let mut buf = Vec::new();
-            let mut ctx = Ctx {
-                srv: &self.srv,
-                client: &mut self.client,
-                out: Reply::new(&mut buf, false),
-                now: self.srv.start_ms,
-            };
-            crate::command::execute(&mut ctx, &args);
-            let text = String::from_utf8_lossy(&buf).into_owned();
+        fn flat(&mut self, line: &str) -> String {
+            let text = self.run(line);
             let mut out = Vec::new();
             let mut lines = text.split("\r\n");
             while let Some(l) = lines.next() {
@@ -551,98 +523,98 @@ mod tests {
 
     #[test]
     fn sort_numeric_alpha_desc_and_limit_as_redis_answers() {
-        let mut h = Harness::new();
-        assert_eq!(h.run("SORT l"), "-1.5 1 2 3 10");
-        assert_eq!(h.run("SORT l DESC"), "10 3 2 1 -1.5");
-        assert_eq!(h.run("SORT l LIMIT 1 2"), "1 2");
-        assert_eq!(h.run("SORT l ALPHA"), "-1.5 1 10 2 3");
-        assert_eq!(h.run("SORT l LIMIT -5 100"), "-1.5 1 2 3 10");
-        assert_eq!(h.run("SORT l LIMIT 2 -1"), "2 3 10");
-        assert_eq!(h.run("SORT l LIMIT 10 1"), "");
-        assert_eq!(h.run("SORT l LIMIT 1 0"), "");
-        assert_eq!(h.run("SORT s ALPHA DESC"), "c b a");
-        assert_eq!(h.run("SORT z ALPHA"), "w x y");
-        assert_eq!(h.run("SORT_RO l DESC LIMIT 0 2"), "10 3");
+        let mut h = sample();
+        assert_eq!(h.flat("SORT l"), "-1.5 1 2 3 10");
+        assert_eq!(h.flat("SORT l DESC"), "10 3 2 1 -1.5");
+        assert_eq!(h.flat("SORT l LIMIT 1 2"), "1 2");
+        assert_eq!(h.flat("SORT l ALPHA"), "-1.5 1 10 2 3");
+        assert_eq!(h.flat("SORT l LIMIT -5 100"), "-1.5 1 2 3 10");
+        assert_eq!(h.flat("SORT l LIMIT 2 -1"), "2 3 10");
+        assert_eq!(h.flat("SORT l LIMIT 10 1"), "");
+        assert_eq!(h.flat("SORT l LIMIT 1 0"), "");
+        assert_eq!(h.flat("SORT s ALPHA DESC"), "c b a");
+        assert_eq!(h.flat("SORT z ALPHA"), "w x y");
+        assert_eq!(h.flat("SORT_RO l DESC LIMIT 0 2"), "10 3");
     }
 
     #[test]
     fn sort_by_patterns_and_get_patterns_read_strings_and_hash_fields() {
-        let mut h = Harness::new();
-        assert_eq!(h.run("SORT l BY w_*"), "10 -1.5 1 2 3");
-        assert_eq!(h.run("SORT l BY w_* DESC"), "3 2 1 -1.5 10");
-        assert_eq!(h.run("SORT l BY w_* ALPHA"), "-1.5 10 1 2 3");
+        let mut h = sample();
+        assert_eq!(h.flat("SORT l BY w_*"), "10 -1.5 1 2 3");
+        assert_eq!(h.flat("SORT l BY w_* DESC"), "3 2 1 -1.5 10");
+        assert_eq!(h.flat("SORT l BY w_* ALPHA"), "-1.5 10 1 2 3");
         assert_eq!(
-            h.run("SORT l BY w_* GET # GET h_*->f"),
+            h.flat("SORT l BY w_* GET # GET h_*->f"),
             "10 c10 -1.5 nil 1 c1 2 nil 3 c3"
         );
-        assert_eq!(h.run("SORT z BY w_*"), "w x y");
-        assert_eq!(h.run("SORT l BY h_*->f ALPHA"), "2 -1.5 1 10 3");
-        assert_eq!(h.run("SORT l GET h_*->"), "nil nil nil nil nil");
-        assert_eq!(h.run("SORT l GET nostar"), "nil nil nil nil nil");
+        assert_eq!(h.flat("SORT z BY w_*"), "w x y");
+        assert_eq!(h.flat("SORT l BY h_*->f ALPHA"), "2 -1.5 1 10 3");
+        assert_eq!(h.flat("SORT l GET h_*->"), "nil nil nil nil nil");
+        assert_eq!(h.flat("SORT l GET nostar"), "nil nil nil nil nil");
     }
 
     #[test]
     fn sort_by_a_constant_keeps_the_source_order() {
-        let mut h = Harness::new();
-        assert_eq!(h.run("SORT l BY nosort DESC LIMIT 1 2"), "10 2");
-        assert_eq!(h.run("SORT l BY nosort LIMIT 1 2"), "1 2");
-        assert_eq!(h.run("SORT z BY nosort"), "y w x");
-        assert_eq!(h.run("SORT z BY nosort DESC LIMIT 0 2"), "x w");
+        let mut h = sample();
+        assert_eq!(h.flat("SORT l BY nosort DESC LIMIT 1 2"), "10 2");
+        assert_eq!(h.flat("SORT l BY nosort LIMIT 1 2"), "1 2");
+        assert_eq!(h.flat("SORT z BY nosort"), "y w x");
+        assert_eq!(h.flat("SORT z BY nosort DESC LIMIT 0 2"), "x w");
     }
 
     #[test]
     fn sort_store_writes_a_list_and_an_empty_result_deletes_the_destination() {
-        let mut h = Harness::new();
+        let mut h = sample();
         // A set stored unsorted is sorted ALPHA, so the list is the same
         // whatever the set's hashing.
-        assert_eq!(h.run("SORT s BY nosort STORE d"), "3");
+        assert_eq!(h.flat("SORT s BY nosort STORE d"), "3");
         assert_eq!(h.list(b"d"), Some(vec!["a".into(), "b".into(), "c".into()]));
-        assert_eq!(h.run("SORT l STORE d2 GET w_*"), "5");
+        assert_eq!(h.flat("SORT l STORE d2 GET w_*"), "5");
         let want: Vec<String> = ["", "10", "20", "30", "-5"].iter().map(|s| s.to_string()).collect();
         assert_eq!(h.list(b"d2"), Some(want));
-        assert_eq!(h.run("SORT missing STORE d"), "0");
+        assert_eq!(h.flat("SORT missing STORE d"), "0");
         assert_eq!(h.list(b"d"), None);
-        assert_eq!(h.run("EXISTS d"), "0");
-        assert_eq!(h.run("SORT l STORE str"), "5", "STORE replaces a key of any type");
-        assert_eq!(h.run("TYPE str"), "list");
+        assert_eq!(h.flat("EXISTS d"), "0");
+        assert_eq!(h.flat("SORT l STORE str"), "5", "STORE replaces a key of any type");
+        assert_eq!(h.flat("TYPE str"), "list");
     }
 
     #[test]
     fn sort_errors_as_redis() {
-        let mut h = Harness::new();
-        assert_eq!(h.run("SORT z"), errors::SORT_NOT_DOUBLE);
-        assert_eq!(h.run("SORT l BY h_*->f"), errors::SORT_NOT_DOUBLE);
-        assert_eq!(h.run("SORT str"), errors::WRONGTYPE);
-        assert_eq!(h.run("SORT h_1"), errors::WRONGTYPE);
-        assert_eq!(h.run("SORT_RO l STORE x"), errors::SYNTAX);
-        assert_eq!(h.run("SORT l LIMIT 1"), errors::SYNTAX);
-        assert_eq!(h.run("SORT l LIMIT a 1"), errors::NOT_INTEGER);
-        assert_eq!(h.run("SORT l foo"), errors::SYNTAX);
-        assert_eq!(h.run("SORT missing"), "");
-        assert_eq!(h.run("SORT z STORE d"), errors::SORT_NOT_DOUBLE);
-        assert_eq!(h.run("EXISTS d"), "0", "an error stores nothing");
+        let mut h = sample();
+        assert_eq!(h.flat("SORT z"), errors::SORT_NOT_DOUBLE);
+        assert_eq!(h.flat("SORT l BY h_*->f"), errors::SORT_NOT_DOUBLE);
+        assert_eq!(h.flat("SORT str"), errors::WRONGTYPE);
+        assert_eq!(h.flat("SORT h_1"), errors::WRONGTYPE);
+        assert_eq!(h.flat("SORT_RO l STORE x"), errors::SYNTAX);
+        assert_eq!(h.flat("SORT l LIMIT 1"), errors::SYNTAX);
+        assert_eq!(h.flat("SORT l LIMIT a 1"), errors::NOT_INTEGER);
+        assert_eq!(h.flat("SORT l foo"), errors::SYNTAX);
+        assert_eq!(h.flat("SORT missing"), "");
+        assert_eq!(h.flat("SORT z STORE d"), errors::SORT_NOT_DOUBLE);
+        assert_eq!(h.flat("EXISTS d"), "0", "an error stores nothing");
     }
 
     #[test]
     fn sort_store_makes_a_list_that_type_scan_and_object_encoding_see() {
-        let mut h = Harness::new();
-        assert_eq!(h.run("SORT l STORE small"), "5");
-        assert_eq!(h.run("TYPE small"), "list");
-        assert_eq!(h.run("OBJECT ENCODING small"), "listpack");
-        let scan = h.run("SCAN 0 TYPE list COUNT 1000");
+        let mut h = sample();
+        assert_eq!(h.flat("SORT l STORE small"), "5");
+        assert_eq!(h.flat("TYPE small"), "list");
+        assert_eq!(h.flat("OBJECT ENCODING small"), "listpack");
+        let scan = h.flat("SCAN 0 TYPE list COUNT 1000");
         assert!(scan.contains("small") && !scan.contains("str"), "{scan}");
         // Past 8 KB a list is a quicklist, as Redis 7.2 converts it.
         let big: List = (0..200).map(|i| Box::from(format!("{i:090}").as_bytes())).collect();
         h.put(b"src", Aggregate::List(big));
-        assert_eq!(h.run("SORT src STORE big"), "200");
-        assert_eq!(h.run("OBJECT ENCODING big"), "quicklist");
-        let top = h.run("SORT big LIMIT 0 2 DESC");
+        assert_eq!(h.flat("SORT src STORE big"), "200");
+        assert_eq!(h.flat("OBJECT ENCODING big"), "quicklist");
+        let top = h.flat("SORT big LIMIT 0 2 DESC");
         assert_eq!(top, format!("{:090} {:090}", 199, 198));
     }
 
     #[test]
     fn bitmap_commands_on_an_aggregate_are_wrongtype() {
-        let mut h = Harness::new();
+        let mut h = sample();
         for cmd in [
             "SETBIT l 0 1",
             "GETBIT l 0",
@@ -654,10 +626,10 @@ mod tests {
             "BITFIELD_RO l GET u8 0",
             "BITOP AND d str l",
         ] {
-            assert_eq!(h.run(cmd), errors::WRONGTYPE, "{cmd}");
+            assert_eq!(h.flat(cmd), errors::WRONGTYPE, "{cmd}");
         }
-        assert_eq!(h.run("EXISTS d"), "0");
-        assert_eq!(h.run("BITOP OR l str"), "1", "the destination may be of any type");
-        assert_eq!(h.run("TYPE l"), "string");
+        assert_eq!(h.flat("EXISTS d"), "0");
+        assert_eq!(h.flat("BITOP OR l str"), "1", "the destination may be of any type");
+        assert_eq!(h.flat("TYPE l"), "string");
     }
 }

@@ -1512,41 +1512,8 @@ fn zscan(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::command::execute;
-    use crate::server::{Client, Server};
 
-    struct H {
-        srv: Server,
-        client: Client,
-    }
-
-    impl H {
-        fn new() -> H {
-            let srv = Server::new(crate::config::Config::default());
-            let addr = "127.0.0.1:1".parse().expect("literal address");
-            let handle = srv
-                .clients
-                .register(crate::server::Proto::Resp, addr, addr, srv.start_ms, &srv.shutdown);
-            H {
-                client: Client::new(handle),
-                srv,
-            }
-        }
-
-        fn run(&mut self, line: &str) -> String {
-            let args: Vec<&[u8]> = line.split(' ').map(str::as_bytes).collect();
-            let mut buf = Vec::new();
-            let resp3 = self.client.resp3;
-            let mut ctx = Ctx {
-                srv: &self.srv,
-                client: &mut self.client,
-                out: Reply::new(&mut buf, resp3),
-                now: self.srv.start_ms,
-            };
-            execute(&mut ctx, &args);
-            String::from_utf8_lossy(&buf).into_owned()
-        }
-    }
+    use crate::command::testing::Harness as H;
 
     #[test]
     fn zadd_flags_and_their_errors() {
