@@ -9,7 +9,7 @@ use super::args::{self, is};
 use super::flags::*;
 use super::keys::parse_cursor;
 use super::string::{add_long_double, FloatError};
-use super::{errors, glob, spec, CommandSpec, Ctx};
+use super::{errors, spec, CommandSpec, Ctx};
 use crate::protocol::resp::encode::push_int;
 use crate::protocol::resp::Reply;
 use crate::store::{parse_i64_exact, rand_u64, Hash, WrongType};
@@ -492,37 +492,23 @@ fn hscan(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
     let h = match slot.view::<Hash>() {
         Err(WrongType) => return ctx.error(errors::WRONGTYPE),
         Ok(None) => {
-            ctx.out.array(2);
-            ctx.out.bulk(b"0");
+            super::keys::cursor_reply(&mut ctx.out, 0);
             return ctx.out.array(0);
         }
         Ok(Some(h)) => h,
     };
-    let mut count = 10usize;
-    let mut pattern: Option<&[u8]> = None;
-    for opt in a[3..].chunks(2) {
-        match opt {
-            [name, v] if is(name, "count") => match args::int(v) {
-                Err(e) => return ctx.error(e),
-                Ok(c) if c < 1 => return ctx.error(errors::SYNTAX),
-                Ok(c) => count = c as usize,
-            },
-            [name, v] if is(name, "match") => pattern = Some(v),
-            _ => return ctx.error(errors::SYNTAX),
-        }
-    }
-    let pattern = pattern.filter(|p| *p != b"*");
+    let opts = match super::keys::scan_options(&a[3..], false) {
+        Ok(o) => o,
+        Err(e) => return ctx.error(e),
+    };
     let mut page: Vec<(&[u8], &[u8])> = Vec::new();
-    let next = h.scan(cursor, count, |f, v| {
-        if pattern.is_none_or(|p| glob::matches(p, f, false)) {
+    let next = h.scan(cursor, opts.count, |f, v| {
+        if opts.matches(f) {
             page.push((f, v));
         }
     });
     let out = &mut ctx.out;
-    out.array(2);
-    let mut num = Vec::with_capacity(20);
-    crate::protocol::resp::encode::push_uint(&mut num, next);
-    out.bulk(&num);
+    super::keys::cursor_reply(out, next);
     out.array(page.len() * 2);
     for (f, v) in page {
         out.bulk(f);

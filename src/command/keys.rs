@@ -327,6 +327,50 @@ pub(crate) fn parse_cursor(b: &[u8]) -> Option<u64> {
 }
 
 /// ```text
+/// The options of SCAN, HSCAN, SSCAN and ZSCAN after the cursor.
+pub(crate) struct ScanOptions<'a> {
+    pub count: usize,
+    /// None for no pattern, or `*`, which matches everything.
+    pub pattern: Option<&'a [u8]>,
+    pub type_name: Option<&'a [u8]>,
+}
+
+impl ScanOptions<'_> {
+    pub fn matches(&self, name: &[u8]) -> bool {
+        self.pattern.is_none_or(|p| glob::matches(p, name, false))
+    }
+}
+
+/// Starts a SCAN-family reply: a two-element array, the next cursor first.
+pub(crate) fn cursor_reply(out: &mut crate::protocol::resp::Reply<'_>, next: u64) {
+    out.array(2);
+    let mut num = Vec::with_capacity(20);
+    crate::protocol::resp::encode::push_uint(&mut num, next);
+    out.bulk(&num);
+}
+
+/// Reads `[MATCH pattern] [COUNT count]` (and `[TYPE type]` when
+/// `with_type`) in any order, with Redis's errors.
+pub(crate) fn scan_options<'a>(opts: &[&'a [u8]], with_type: bool) -> Result<ScanOptions<'a>, &'static str> {
+    let mut o = ScanOptions {
+        count: 10,
+        pattern: None,
+        type_name: None,
+    };
+    for pair in opts.chunks(2) {
+        match *pair {
+            [name, v] if is(name, "count") => match args::int(v)? {
+                c if c < 1 => return Err(errors::SYNTAX),
+                c => o.count = c as usize,
+            },
+            [name, v] if is(name, "match") => o.pattern = Some(v).filter(|p| *p != b"*"),
+            [name, v] if with_type && is(name, "type") => o.type_name = Some(v),
+            _ => return Err(errors::SYNTAX),
+        }
+    }
+    Ok(o)
+}
+
 /// SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]
 /// ```
 /// The cursor is a position in the store's hash order, so a key present
@@ -337,34 +381,17 @@ fn scan(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
     let Some(cursor) = parse_cursor(a[1]) else {
         return ctx.error(errors::INVALID_CURSOR);
     };
-    let mut count = 10usize;
-    let mut pattern: Option<&[u8]> = None;
-    let mut type_name: Option<&[u8]> = None;
-    let mut i = 2;
-    while i < a.len() {
-        let has_value = a.len() - i >= 2;
-        if is(a[i], "count") && has_value {
-            match args::int(a[i + 1]) {
-                Err(e) => return ctx.error(e),
-                Ok(c) if c < 1 => return ctx.error(errors::SYNTAX),
-                Ok(c) => count = c as usize,
-            }
-        } else if is(a[i], "match") && has_value {
-            pattern = Some(a[i + 1]);
-        } else if is(a[i], "type") && has_value {
-            type_name = Some(a[i + 1]);
-        } else {
-            return ctx.error(errors::SYNTAX);
-        }
-        i += 2;
-    }
-    let pattern = pattern.filter(|p| *p != b"*");
-    let page = ctx.srv.store.scan(ctx.db(), cursor, count, ctx.now, |e| {
-        pattern.is_none_or(|p| glob::matches(p, e.key(), false))
-            && type_name.is_none_or(|t| t.eq_ignore_ascii_case(e.value().type_name().as_bytes()))
+    let opts = match scan_options(&a[2..], true) {
+        Ok(o) => o,
+        Err(e) => return ctx.error(e),
+    };
+    let page = ctx.srv.store.scan(ctx.db(), cursor, opts.count, ctx.now, |e| {
+        opts.matches(e.key())
+            && opts
+                .type_name
+                .is_none_or(|t| t.eq_ignore_ascii_case(e.value().type_name().as_bytes()))
     });
-    ctx.out.array(2);
-    ctx.out.bulk(page.cursor.to_string().as_bytes());
+    cursor_reply(&mut ctx.out, page.cursor);
     ctx.out.bulks(page.keys.iter());
 }
 

@@ -12,7 +12,7 @@
 
 use super::args::{self, is};
 use super::flags::*;
-use super::{errors, glob, spec, CommandSpec, Ctx};
+use super::{errors, spec, CommandSpec, Ctx};
 use crate::store::{rand_u64, Aggregate, KeyHash, Set, WrongType};
 
 pub const COMMANDS: &[CommandSpec] = &[
@@ -589,40 +589,20 @@ fn sscan(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
     };
     with_set(ctx, a[1], |ctx, s| {
         let Some(s) = s else {
-            ctx.out.array(2);
-            ctx.out.bulk(b"0");
-            ctx.out.array(0);
-            return;
+            super::keys::cursor_reply(&mut ctx.out, 0);
+            return ctx.out.array(0);
         };
-        let mut count = 10usize;
-        let mut pattern: Option<&[u8]> = None;
-        let mut i = 3;
-        while i < a.len() {
-            let has_value = i + 1 < a.len();
-            if is(a[i], "count") && has_value {
-                match args::int(a[i + 1]) {
-                    Err(e) => return ctx.error(e),
-                    Ok(c) if c < 1 => return ctx.error(errors::SYNTAX),
-                    Ok(c) => count = c as usize,
-                }
-            } else if is(a[i], "match") && has_value {
-                pattern = Some(a[i + 1]);
-            } else {
-                return ctx.error(errors::SYNTAX);
-            }
-            i += 2;
-        }
-        let pattern = pattern.filter(|p| *p != b"*");
+        let opts = match super::keys::scan_options(&a[3..], false) {
+            Ok(o) => o,
+            Err(e) => return ctx.error(e),
+        };
         let mut found: Vec<&[u8]> = Vec::new();
-        let next = s.scan(cursor, count, |m| {
-            if pattern.is_none_or(|p| glob::matches(p, m, false)) {
+        let next = s.scan(cursor, opts.count, |m| {
+            if opts.matches(m) {
                 found.push(m);
             }
         });
-        ctx.out.array(2);
-        let mut tmp = Vec::with_capacity(20);
-        crate::protocol::resp::encode::push_uint(&mut tmp, next);
-        ctx.out.bulk(&tmp);
+        super::keys::cursor_reply(&mut ctx.out, next);
         ctx.out.bulks(found.iter());
     });
 }

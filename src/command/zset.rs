@@ -1461,46 +1461,29 @@ fn zscan(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
     let Some(cursor) = super::keys::parse_cursor(a[2]) else {
         return ctx.error(errors::INVALID_CURSOR);
     };
-    let mut count = 10usize;
-    let mut pattern: Option<&[u8]> = None;
-    let mut i = 3;
-    while i < a.len() {
-        let has_value = a.len() - i >= 2;
-        if is(a[i], "count") && has_value {
-            match args::int(a[i + 1]) {
-                Err(e) => return ctx.error(e),
-                Ok(c) if c < 1 => return ctx.error(errors::SYNTAX),
-                Ok(c) => count = c as usize,
-            }
-        } else if is(a[i], "match") && has_value {
-            pattern = Some(a[i + 1]).filter(|p| *p != b"*");
-        } else {
-            return ctx.error(errors::SYNTAX);
-        }
-        i += 2;
-    }
+    let opts = match super::keys::scan_options(&a[3..], false) {
+        Ok(o) => o,
+        Err(e) => return ctx.error(e),
+    };
     read(ctx, a[1], |out, z| {
-        out.array(2);
         let Some(z) = z else {
-            out.bulk(b"0");
+            super::keys::cursor_reply(out, 0);
             return out.array(0);
         };
         // A small set (listpack in Redis) comes back whole, as Redis returns it.
-        let keep = |m: &[u8]| pattern.is_none_or(|p| super::glob::matches(p, m, false));
+        let keep = |m: &[u8]| opts.matches(m);
         let mut found = Vec::new();
         let next = if z.encoding() == "listpack" {
             found.extend(z.iter().filter(|(m, _)| keep(m)));
             0
         } else {
-            z.scan(cursor, count, |(m, s)| {
+            z.scan(cursor, opts.count, |(m, s)| {
                 if keep(m) {
                     found.push((m, s));
                 }
             })
         };
-        let mut tmp = Vec::with_capacity(20);
-        crate::protocol::resp::encode::push_uint(&mut tmp, next);
-        out.bulk(&tmp);
+        super::keys::cursor_reply(out, next);
         out.array(2 * found.len());
         for (m, s) in found {
             out.bulk(m);
