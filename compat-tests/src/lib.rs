@@ -616,3 +616,39 @@ impl Wire {
         &self.buf
     }
 }
+
+/// Requests through the `redis` crate, written as argument lists.
+pub mod query {
+    use redis::{Connection, FromRedisValue, Value};
+
+    /// A command from its arguments, the name first.
+    pub fn cmd(args: &[impl AsRef<[u8]>]) -> redis::Cmd {
+        let mut c = redis::Cmd::new();
+        for a in args {
+            c.arg(a.as_ref());
+        }
+        c
+    }
+
+    /// Runs a command that must succeed, converting its reply.
+    pub fn q<T: FromRedisValue>(con: &mut Connection, args: &[impl AsRef<[u8]> + std::fmt::Debug]) -> T {
+        cmd(args).query(con).unwrap_or_else(|e| panic!("{args:?}: {e}"))
+    }
+
+    /// Runs a command that must fail; the error line as the server wrote
+    /// it, `CODE detail`.
+    pub fn err(con: &mut Connection, args: &[impl AsRef<[u8]> + std::fmt::Debug]) -> String {
+        match cmd(args).query::<Value>(con) {
+            Ok(v) => panic!("{args:?}: expected an error, got {v:?}"),
+            Err(e) => format!("{} {}", e.code().unwrap_or("?"), e.detail().unwrap_or("")),
+        }
+    }
+
+    pub fn int(con: &mut Connection, args: &[impl AsRef<[u8]> + std::fmt::Debug]) -> i64 {
+        q(con, args)
+    }
+
+    pub fn strs(con: &mut Connection, args: &[impl AsRef<[u8]> + std::fmt::Debug]) -> Vec<String> {
+        q(con, args)
+    }
+}

@@ -1,27 +1,8 @@
 //! Bitmap commands (and string encodings) through the `redis` crate,
 //! against the real binary. Expected replies are those of Redis 7.
 
+use compat_tests::query::{err, q};
 use compat_tests::Server;
-use redis::Value;
-
-fn q<T: redis::FromRedisValue>(con: &mut redis::Connection, args: &[&str]) -> T {
-    let mut c = redis::cmd(args[0]);
-    for a in &args[1..] {
-        c.arg(*a);
-    }
-    c.query(con).unwrap_or_else(|e| panic!("{args:?}: {e}"))
-}
-
-fn err(con: &mut redis::Connection, args: &[&str]) -> String {
-    let mut c = redis::cmd(args[0]);
-    for a in &args[1..] {
-        c.arg(*a);
-    }
-    match c.query::<Value>(con) {
-        Err(e) => e.to_string(),
-        Ok(v) => panic!("{args:?} succeeded: {v:?}"),
-    }
-}
 
 #[test]
 fn setbit_and_getbit_grow_the_string_with_zero_bytes() {

@@ -4,40 +4,11 @@
 //! parked instead of sleeping, and assert order, never timing; reads have
 //! the harness's generous limit as a hang guard.
 
+use compat_tests::query::{err, int, q, strs};
 use compat_tests::{Frame, Server, Wire, READ_LIMIT};
-use redis::{Connection, FromRedisValue, Value};
+use redis::{Connection, Value};
 use std::thread;
 use std::time::{Duration, Instant};
-
-fn cmd(args: &[&str]) -> redis::Cmd {
-    let mut c = redis::cmd(args[0]);
-    for a in &args[1..] {
-        c.arg(*a);
-    }
-    c
-}
-
-fn q<T: FromRedisValue>(con: &mut Connection, args: &[&str]) -> T {
-    cmd(args)
-        .query(con)
-        .unwrap_or_else(|e| panic!("{}: {e}", args.join(" ")))
-}
-
-/// The full error line the server replied, `CODE detail`.
-fn err(con: &mut Connection, args: &[&str]) -> String {
-    match cmd(args).query::<Value>(con) {
-        Ok(v) => panic!("{}: expected an error, got {v:?}", args.join(" ")),
-        Err(e) => format!("{} {}", e.code().unwrap_or("?"), e.detail().unwrap_or("")),
-    }
-}
-
-fn int(con: &mut Connection, args: &[&str]) -> i64 {
-    q(con, args)
-}
-
-fn strs(con: &mut Connection, args: &[&str]) -> Vec<String> {
-    q(con, args)
-}
 
 fn range(con: &mut Connection, key: &str) -> Vec<String> {
     strs(con, &["LRANGE", key, "0", "-1"])

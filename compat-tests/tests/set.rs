@@ -4,39 +4,16 @@
 //! Members come back in no particular order, so replies are compared as
 //! sorted lists or sets.
 
+use compat_tests::query::{err, int, q};
 use compat_tests::Server;
-use redis::{Connection, FromRedisValue, Value};
+use redis::{Connection, Value};
 use std::collections::HashSet;
-
-fn cmd(args: &[&str]) -> redis::Cmd {
-    let mut c = redis::cmd(args[0]);
-    for a in &args[1..] {
-        c.arg(*a);
-    }
-    c
-}
-
-fn q<T: FromRedisValue>(con: &mut Connection, args: &[&str]) -> T {
-    cmd(args).query(con).unwrap_or_else(|e| panic!("{args:?}: {e}"))
-}
-
-fn int(con: &mut Connection, args: &[&str]) -> i64 {
-    q(con, args)
-}
 
 /// The members a command replied, sorted.
 fn sorted(con: &mut Connection, args: &[&str]) -> Vec<String> {
     let mut v: Vec<String> = q(con, args);
     v.sort();
     v
-}
-
-/// The full error line the server replied, `CODE detail`.
-fn err(con: &mut Connection, args: &[&str]) -> String {
-    match cmd(args).query::<Value>(con) {
-        Ok(v) => panic!("{args:?}: expected an error, got {v:?}"),
-        Err(e) => format!("{} {}", e.code().unwrap_or("?"), e.detail().unwrap_or("")),
-    }
 }
 
 const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";

@@ -3,27 +3,9 @@
 //! which build lists, sets and sorted sets in the store; here the wire
 //! behaviour that needs no aggregate to start from.
 
+use compat_tests::query::{err, q};
 use compat_tests::Server;
 use redis::Value;
-
-fn q<T: redis::FromRedisValue>(con: &mut redis::Connection, args: &[&str]) -> T {
-    let mut c = redis::cmd(args[0]);
-    for a in &args[1..] {
-        c.arg(*a);
-    }
-    c.query(con).unwrap_or_else(|e| panic!("{args:?}: {e}"))
-}
-
-fn err(con: &mut redis::Connection, args: &[&str]) -> String {
-    let mut c = redis::cmd(args[0]);
-    for a in &args[1..] {
-        c.arg(*a);
-    }
-    match c.query::<Value>(con) {
-        Err(e) => e.to_string(),
-        Ok(v) => panic!("{args:?} succeeded: {v:?}"),
-    }
-}
 
 #[test]
 fn sort_of_a_missing_key_is_empty_and_its_store_deletes_the_destination() {

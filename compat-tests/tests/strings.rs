@@ -1,31 +1,13 @@
 //! Redis string commands through the `redis` crate and raw RESP transcripts,
 //! against the real binary.
 
+use compat_tests::query::{err, q};
 use compat_tests::{multibulk, Server, Wire};
 
 /// Sends one command and checks the reply bytes.
 fn exchange(s: &mut Wire, args: &[&str], expect: &[u8]) {
     let args: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
     s.exchange(&multibulk(&args), expect);
-}
-
-fn q<T: redis::FromRedisValue>(con: &mut redis::Connection, args: &[&str]) -> T {
-    let mut c = redis::cmd(args[0]);
-    for a in &args[1..] {
-        c.arg(*a);
-    }
-    c.query(con).unwrap_or_else(|e| panic!("{args:?}: {e}"))
-}
-
-fn err(con: &mut redis::Connection, args: &[&str]) -> String {
-    let mut c = redis::cmd(args[0]);
-    for a in &args[1..] {
-        c.arg(*a);
-    }
-    match c.query::<redis::Value>(con) {
-        Err(e) => e.to_string(),
-        Ok(v) => panic!("{args:?} succeeded: {v:?}"),
-    }
 }
 
 #[test]

@@ -2,35 +2,9 @@
 //! Replies and error texts were checked against redis-server 7 (scores as
 //! 7.2 prints them: 0.1 stays "0.1").
 
+use compat_tests::query::{err, int, q, strs};
 use compat_tests::{Server, READ_LIMIT};
 use redis::{Connection, FromRedisValue, Value};
-
-fn cmd(args: &[&str]) -> redis::Cmd {
-    let mut c = redis::cmd(args[0]);
-    for a in &args[1..] {
-        c.arg(*a);
-    }
-    c
-}
-
-fn q<T: FromRedisValue>(con: &mut Connection, args: &[&str]) -> T {
-    cmd(args).query(con).unwrap_or_else(|e| panic!("{args:?}: {e}"))
-}
-
-fn err(con: &mut Connection, args: &[&str]) -> String {
-    match cmd(args).query::<Value>(con) {
-        Ok(v) => panic!("{args:?}: expected an error, got {v:?}"),
-        Err(e) => format!("{} {}", e.code().unwrap_or("?"), e.detail().unwrap_or("")),
-    }
-}
-
-fn strs(con: &mut Connection, args: &[&str]) -> Vec<String> {
-    q(con, args)
-}
-
-fn int(con: &mut Connection, args: &[&str]) -> i64 {
-    q(con, args)
-}
 
 fn start() -> (Server, Connection) {
     let s = Server::start(&[]);
