@@ -167,6 +167,18 @@ pub const NAN_OR_INF: &str = "ERR value is NaN or Infinity";
 /// HRANDFIELD ... WITHVALUES with a count whose reply length would overflow.
 pub const OUT_OF_RANGE: &str = "ERR value is out of range";
 
+// cache (ferrocache's CACHE.* commands: the first word is the error code
+// a client library maps to its own exception)
+pub const LOCKED: &str = "LOCKED the key is locked under another handle";
+pub const BADHANDLE: &str = "BADHANDLE the handle given does not hold the lock";
+pub const NOTLOCKED: &str = "NOTLOCKED the key is not locked";
+pub const NOKEY: &str = "NOKEY no such key (CREATE locks a missing key)";
+pub const EXISTS: &str = "EXISTS the key already exists";
+pub const BAD_PRIORITY: &str =
+    "ERR priority must be one of low, belownormal, normal, abovenormal, high, notremovable";
+/// TAGS is parsed but refused until tags are implemented.
+pub const TAGS_PENDING: &str = "ERR TAGS are not supported yet";
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,6 +12,7 @@
 
 pub mod args;
 pub mod bitmap;
+pub mod cache;
 pub mod client;
 pub mod config_cmd;
 pub mod errors;
@@ -212,6 +213,7 @@ pub fn all() -> impl Iterator<Item = &'static CommandSpec> {
         set::COMMANDS,
         zset::COMMANDS,
         hash::COMMANDS,
+        cache::COMMANDS,
     ]
     .into_iter()
     .flatten()
@@ -426,6 +428,10 @@ mod tests {
         "bitop",
         "blmove",
         "brpoplpush",
+        "cache.add",
+        "cache.lock",
+        "cache.put",
+        "cache.putunlock",
         "copy",
         "decr",
         "decrby",

@@ -210,6 +210,9 @@ const PARAMS: &[Param] = &[
     p("list-compress-depth", Int(0, INT_MAX), "0"),
     p("list-max-listpack-size", Int(i32::MIN as i128, INT_MAX), "-2").alias("list-max-ziplist-size"),
     p("locale-collate", STR, ""),
+    // ferrocache's: seconds a CACHE.LOCK holds when its lock-ms is 0
+    // (the default: 90 s).
+    p("lock-timeout", Int(1, INT_MAX), "90"),
     p("logfile", STR, "").immutable(),
     p(
         "loglevel",
@@ -375,6 +378,7 @@ pub struct Settings {
     query_buffer_limit: AtomicU64,
     maxmemory: AtomicU64,
     memcache_evictions: AtomicBool,
+    lock_timeout_ms: AtomicU64,
 }
 
 /// The parameters [`Settings::limits`] reads: a change to one of them
@@ -425,6 +429,7 @@ impl Settings {
             query_buffer_limit: AtomicU64::new(1024 * 1024 * 1024),
             maxmemory: AtomicU64::new(0),
             memcache_evictions: AtomicBool::new(true),
+            lock_timeout_ms: AtomicU64::new(90_000),
         };
         for (k, v) in &config.overrides {
             if let Err(e) = s.apply(&[(k.as_str(), v.as_str())], true) {
@@ -533,6 +538,7 @@ impl Settings {
                 "client-query-buffer-limit" => self.query_buffer_limit.store(num(), Ordering::Relaxed),
                 "maxmemory" => self.maxmemory.store(num(), Ordering::Relaxed),
                 "memcache-evictions" => self.memcache_evictions.store(v == "yes", Ordering::Relaxed),
+                "lock-timeout" => self.lock_timeout_ms.store(num().saturating_mul(1000), Ordering::Relaxed),
                 _ => {}
             }
             values.insert(p.name, v);
@@ -558,6 +564,12 @@ impl Settings {
     /// memory is full (`memcache-evictions no`, memcached's `-M`).
     pub fn memcache_evictions(&self) -> bool {
         self.memcache_evictions.load(Ordering::Relaxed)
+    }
+
+    /// How long a CACHE.LOCK that gives no time holds, in ms
+    /// (`lock-timeout`, in seconds).
+    pub fn lock_timeout_ms(&self) -> u64 {
+        self.lock_timeout_ms.load(Ordering::Relaxed)
     }
 
     pub fn proto_max_bulk_len(&self) -> usize {

@@ -26,13 +26,13 @@ pub use item::{Item, ValueRef};
 pub use memory::{Limits, MemoryReport, OutOfMemory, Pressure};
 pub use ready::ReadyKeys;
 pub use scan::ScanPage;
-pub use shard::{EntryMut, ShardInner, Slot};
+pub use shard::{EntryMut, Lock, LockError, ShardInner, Slot, UnlockError};
 pub use slab::{ClassCounters, ClassStats};
 pub use types::{member_hash, AggKind, Aggregate, Hash, LexBound, List, Set, WrongType, ZSet};
 
 use hashbrown::DefaultHashBuilder;
 use std::hash::BuildHasher;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 /// Number of lock stripes. A power of two; the shard index is taken from
@@ -88,6 +88,11 @@ pub struct Store {
     hasher: DefaultHashBuilder,
     databases: usize,
     version: AtomicU64,
+    /// The last lock handle handed out (CACHE.LOCK).
+    lock_handle: AtomicU64,
+    /// Set by the first CACHE.LOCK: from then on the cron looks for timed
+    /// out locks in every shard ([`Store::expire_locks`]).
+    locks_used: AtomicBool,
     /// Next shard the active expiry cycle visits.
     sweep_cursor: AtomicUsize,
     /// Unix seconds when the store was made; access times count from here.
@@ -110,6 +115,8 @@ impl Store {
             hasher: DefaultHashBuilder::default(),
             databases,
             version: AtomicU64::new(0),
+            lock_handle: AtomicU64::new(0),
+            locks_used: AtomicBool::new(false),
             sweep_cursor: AtomicUsize::new(0),
             epoch_secs: now / 1000,
             limits: memory::SharedLimits::new(),
@@ -118,7 +125,8 @@ impl Store {
         }
     }
 
-    /// Keys that became lists or sorted sets, for blocked clients.
+    /// Keys that became lists or sorted sets, or whose lock was released,
+    /// for blocked clients.
     pub fn ready_keys(&self) -> &ReadyKeys {
         &self.ready
     }
@@ -138,6 +146,15 @@ impl Store {
     /// A new version, strictly greater than every one handed out before.
     pub fn next_version(&self) -> u64 {
         self.version.fetch_add(1, Ordering::Relaxed) + 1
+    }
+
+    /// A new lock handle, strictly greater than every one handed out
+    /// before, so that a handle also serves as a fencing token.
+    pub fn next_lock_handle(&self) -> u64 {
+        if !self.locks_used.load(Ordering::Relaxed) {
+            self.locks_used.store(true, Ordering::Relaxed);
+        }
+        self.lock_handle.fetch_add(1, Ordering::Relaxed) + 1
     }
 
     /// Seconds on the store's access clock for a Unix time in milliseconds.
@@ -302,9 +319,22 @@ impl Store {
         let mut removed = 0;
         for _ in 0..max_shards.min(SHARDS) {
             let i = self.sweep_cursor.fetch_add(1, Ordering::Relaxed) % SHARDS;
-            removed += self.lock_index(i).sweep_expired(&self.slabs, now);
+            removed += self.lock_index(i).sweep_expired(&self.slabs, &self.ready, now);
         }
         removed
+    }
+
+    /// Releases the locks whose timeout passed, in every shard, so that
+    /// the clients waiting for them are served when they time out rather
+    /// than at the active expiry's next visit of their shard (a second).
+    /// Nothing to do on a server that never saw a lock.
+    pub fn expire_locks(&self, now: u64) {
+        if !self.locks_used.load(Ordering::Relaxed) {
+            return;
+        }
+        for i in 0..SHARDS {
+            self.lock_index(i).expire_locks(&self.ready, now);
+        }
     }
 
     /// A random live key of a database, or None when it is empty.

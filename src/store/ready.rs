@@ -1,8 +1,10 @@
-//! Keys that became lists or sorted sets while a client waits for one.
+//! Keys that became lists or sorted sets, or whose CACHE.LOCK lock was
+//! released, while a client waits for one.
 //!
-//! A blocking pop (BLPOP, BZPOPMIN ...) that finds nothing registers as a
-//! waiter; from then on every list or sorted set created under a key is
-//! recorded here, and the server drains the record after each command to
+//! A blocking pop (BLPOP, BZPOPMIN ...) that finds nothing, or a
+//! `CACHE.LOCK ... WAIT` that finds the key locked, registers as a waiter;
+//! from then on every list or sorted set created under a key, and every
+//! lock released, is recorded here, and the server drains the record after each command to
 //! wake the clients blocked on those keys. With no waiter, the cost of a
 //! creation is one relaxed load.
 
@@ -30,7 +32,8 @@ impl ReadyKeys {
         self.waiters.load(Ordering::Relaxed) > 0
     }
 
-    /// Records that `key` of `db` now holds a list or sorted set.
+    /// Records that `key` of `db` now holds a list or sorted set, or that
+    /// its lock was released.
     pub(crate) fn signal(&self, db: usize, key: &[u8]) {
         if self.has_waiters() {
             self.keys

@@ -11,8 +11,35 @@ use super::item::{take_heap, Item, ItemMut, Parts, Taken, ValueIn, ValueRef};
 use super::slab::{ArenaGuard, FreeReason, Slabs, ARENAS};
 use super::types::{AggKind, Aggregate, WrongType};
 use super::Store;
-use hashbrown::HashTable;
+use super::ReadyKeys;
+use hashbrown::{HashMap, HashTable};
 use std::hash::BuildHasher;
+
+/// A pessimistic lock on a key (CACHE.LOCK): its handle, and the Unix ms
+/// at which it is released by itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lock {
+    pub handle: u64,
+    pub until: u64,
+}
+
+/// Why a lock could not be taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LockError {
+    /// Another handle holds it.
+    Locked,
+    /// The key is missing and the caller did not ask to create it.
+    NoKey,
+}
+
+/// Why an unlock (or a put-and-unlock) was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnlockError {
+    /// The key is locked under another handle.
+    BadHandle,
+    /// The key is not locked (never was, released, or its lock timed out).
+    NotLocked,
+}
 
 #[derive(Debug, Default, Clone, Copy)]
 pub(crate) struct ShardStats {
@@ -32,6 +59,12 @@ pub(crate) struct Table {
     /// Remaining TTLs seen by the last sweep, for INFO's avg_ttl.
     pub ttl_sample_sum: u64,
     pub ttl_sample_n: u64,
+    /// The keys locked by CACHE.LOCK. Kept beside the items rather than in
+    /// them (a chunk's header has no spare bits), and in the table so that
+    /// FLUSHDB and SWAPDB take a database's locks with its items. Empty, it
+    /// costs every write one length check. A key locked while missing (a
+    /// placeholder) has an entry here and no item.
+    pub locks: HashMap<Box<[u8]>, Lock>,
 }
 
 impl Table {
@@ -160,6 +193,17 @@ impl ShardInner {
     pub(crate) fn evict_at(&mut self, slabs: &Slabs, db: usize, i: usize, h: u32) -> Option<u64> {
         let arena = self.arena();
         let t = &mut self.tables[db];
+        if !t.locks.is_empty() {
+            // A locked item is not evicted: its holder is about to write it.
+            // SAFETY: a handle of this locked shard's table is a live item.
+            let locked = t.map.get_bucket(i).filter(|&&x| x == h).is_some_and(|_| {
+                let key = unsafe { Item::at(slabs.ptr(h)) }.key();
+                t.locks.contains_key(key)
+            });
+            if locked {
+                return None;
+            }
+        }
         match t.map.get_bucket_entry(i) {
             Ok(e) if *e.get() == h => {
                 e.remove();
@@ -208,7 +252,11 @@ impl ShardInner {
         self.tables.swap(a, b);
     }
 
-    pub(crate) fn sweep_expired(&mut self, slabs: &Slabs, now: u64) -> u64 {
+    /// Removes the expired items of every database, and releases the locks
+    /// whose timeout passed (waking the clients waiting for them). A locked
+    /// item is kept however late its deadline.
+    pub(crate) fn sweep_expired(&mut self, slabs: &Slabs, ready: &ReadyKeys, now: u64) -> u64 {
+        self.expire_locks(ready, now);
         let arena = self.arena();
         let mut gone = Vec::new();
         for t in self.tables.iter_mut() {
@@ -219,17 +267,18 @@ impl ShardInner {
             }
             let (mut sum, mut n) = (0u64, 0u64);
             let mut by_priority = t.by_priority;
+            let locks = &t.locks;
             t.map.retain(|&mut h| {
                 // SAFETY: a live item of this locked shard.
                 let it = unsafe { Item::at(slabs.ptr(h)) };
                 match it.expire_at() {
-                    Some(_) if it.is_expired(now) => {
+                    Some(_) if it.is_expired(now) && (locks.is_empty() || !locks.contains_key(it.key())) => {
                         by_priority[it.priority() as usize] -= 1;
                         gone.push(h);
                         false
                     }
                     Some(at) => {
-                        sum = sum.saturating_add(at - now);
+                        sum = sum.saturating_add(at.saturating_sub(now));
                         n += 1;
                         true
                     }
@@ -254,6 +303,22 @@ impl ShardInner {
         }
         self.stats.expired += gone.len() as u64;
         gone.len() as u64
+    }
+
+    /// Releases the locks whose timeout passed, recording their keys as
+    /// ready for the clients waiting to take them.
+    pub(crate) fn expire_locks(&mut self, ready: &ReadyKeys, now: u64) {
+        for (db, t) in self.tables.iter_mut().enumerate() {
+            if !t.locks.is_empty() {
+                t.locks.retain(|k, l| {
+                    let keep = l.until > now;
+                    if !keep {
+                        ready.signal(db, k);
+                    }
+                    keep
+                });
+            }
+        }
     }
 
     pub(crate) fn random_key(&mut self, slabs: &Slabs, db: usize, now: u64, seed: u64) -> Option<Vec<u8>> {
@@ -332,7 +397,9 @@ impl<'a> Slot<'a> {
     /// way (lazy expiry) and counted as expired.
     fn lookup(&mut self) -> Option<u32> {
         let h = self.find()?;
-        if !self.item(h).is_expired(self.now) {
+        // A locked item never expires; the lock is looked up only for an
+        // item past its deadline.
+        if !self.item(h).is_expired(self.now) || self.held_lock().is_some() {
             return Some(h);
         }
         self.unlink(h);
@@ -405,6 +472,7 @@ impl<'a> Slot<'a> {
     }
 
     fn store_bytes(&mut self, value: ValueIn<'_>, expiry: Expiry, flags: u32) -> u64 {
+        self.release_lock();
         let (deadline, idle_ms) = match expiry {
             Expiry::None => (0, 0),
             Expiry::At(t) => (t, 0),
@@ -550,6 +618,7 @@ impl<'a> Slot<'a> {
     /// because a memcached `cas` against the old name must not succeed on
     /// the new one.
     pub fn adopt(&mut self, e: Entry) -> u64 {
+        self.release_lock();
         if let Some(h) = self.find() {
             self.unlink(h);
             self.free(h, |_| FreeReason::Removed);
@@ -572,6 +641,7 @@ impl<'a> Slot<'a> {
 
     /// Removes the live item, if any, and hands it over as an [`Entry`].
     pub fn remove(&mut self) -> Option<Entry> {
+        self.release_lock();
         let h = self.find()?;
         self.unlink(h);
         if self.item(h).is_expired(self.now) {
@@ -607,6 +677,7 @@ impl<'a> Slot<'a> {
 
     /// Removes the live item, if any, without handing it over.
     pub fn delete(&mut self) -> bool {
+        self.release_lock();
         let Some(h) = self.find() else { return false };
         self.unlink(h);
         if self.item(h).is_expired(self.now) {
@@ -681,6 +752,8 @@ impl<'a> Slot<'a> {
         if !changed {
             return Ok(Some(r));
         }
+        self.release_lock();
+        let mut m = self.item_mut(h);
         if m.aggregate_mut().is_some_and(|a| a.is_empty()) {
             self.unlink(h);
             self.free(h, |_| FreeReason::Removed);
@@ -704,6 +777,116 @@ impl<'a> Slot<'a> {
             return false;
         }
         self.store_bytes(ValueIn::Agg(Box::new(agg)), Expiry::None, 0);
+        true
+    }
+
+    /// Releases the key's lock, if any, and wakes the first client waiting
+    /// to take it. Every write and removal of the key calls this: a plain
+    /// write overwrites a locked item and its holder's handle goes stale.
+    fn release_lock(&mut self) -> Option<Lock> {
+        if self.table.locks.is_empty() {
+            return None;
+        }
+        let l = self.table.locks.remove(self.key)?;
+        self.store.ready.signal(self.db, self.key);
+        Some(l)
+    }
+
+    /// The key's lock if it is held now: a lock whose timeout passed is
+    /// released on the way (the sweeper releases the ones nobody asks about).
+    fn held_lock(&mut self) -> Option<Lock> {
+        if self.table.locks.is_empty() {
+            return None;
+        }
+        let l = *self.table.locks.get(self.key)?;
+        if l.until > self.now {
+            return Some(l);
+        }
+        self.release_lock();
+        None
+    }
+
+    /// The lock held on the key now, if any (CACHE.GET's `locked`).
+    pub fn lock_state(&mut self) -> Option<Lock> {
+        self.held_lock()
+    }
+
+    /// Locks the key for `lock_ms` under a new handle. A missing key fails
+    /// with [`LockError::NoKey`] unless `create`: then the key is locked as
+    /// a placeholder with no item, which reads see as missing. A key locked
+    /// by anyone fails with [`LockError::Locked`].
+    pub fn lock(&mut self, lock_ms: u64, create: bool) -> Result<Lock, LockError> {
+        if self.held_lock().is_some() {
+            return Err(LockError::Locked);
+        }
+        if self.lookup().is_none() && !create {
+            return Err(LockError::NoKey);
+        }
+        let l = Lock {
+            handle: self.store.next_lock_handle(),
+            until: self.now.saturating_add(lock_ms),
+        };
+        self.table.locks.insert(self.key.into(), l);
+        Ok(l)
+    }
+
+    fn check_handle(&mut self, handle: u64) -> Result<Lock, UnlockError> {
+        match self.held_lock() {
+            None => Err(UnlockError::NotLocked),
+            Some(l) if l.handle != handle => Err(UnlockError::BadHandle),
+            Some(l) => Ok(l),
+        }
+    }
+
+    /// Releases the lock `handle` holds. With `expiry`, the item takes it
+    /// as its new timeout (keeping its version); without, an item whose
+    /// deadline passed while it was locked is removed at once.
+    pub fn unlock(&mut self, handle: u64, expiry: Option<Expiry>) -> Result<(), UnlockError> {
+        self.check_handle(handle)?;
+        // Found while still locked, so an item past its deadline is found.
+        let h = self.lookup();
+        self.release_lock();
+        match (h, expiry) {
+            (Some(h), Some(e)) => EntryMut { slot: self, h }.retime_expiry(e),
+            // Lazy expiry removes it if its deadline passed.
+            _ => drop(self.lookup()),
+        }
+        Ok(())
+    }
+
+    /// Stores `value` under the key and releases the lock `handle` holds,
+    /// in one step; returns the new version. With `priority`, the item
+    /// takes it (else it keeps the one it had).
+    pub fn put_unlock(
+        &mut self,
+        handle: u64,
+        value: &[u8],
+        expiry: Expiry,
+        priority: Option<Priority>,
+    ) -> Result<u64, UnlockError> {
+        self.check_handle(handle)?;
+        let version = self.set_bytes(value, expiry, 0);
+        if let Some(p) = priority {
+            self.set_priority(p);
+        }
+        Ok(version)
+    }
+
+    /// Releases the lock whoever holds it; false when the key was not
+    /// locked. An item whose deadline passed while it was locked goes.
+    pub fn force_unlock(&mut self) -> bool {
+        if self.held_lock().is_none() {
+            return false;
+        }
+        self.release_lock();
+        self.lookup();
+        true
+    }
+
+    /// Sets the live item's eviction priority; false when it is missing.
+    pub fn set_priority(&mut self, p: Priority) -> bool {
+        let Some(h) = self.lookup() else { return false };
+        EntryMut { slot: self, h }.set_priority(p);
         true
     }
 }
@@ -747,6 +930,7 @@ impl EntryMut<'_, '_> {
     /// the heap is changed where it is, so repeated appends to a large value
     /// cost what they add.
     pub fn update_value(&mut self, f: impl FnOnce(&mut Vec<u8>)) -> u64 {
+        self.slot.release_lock();
         let version = self.slot.store.next_version();
         self.h = self.slot.rebuild(self.h, |p| {
             let mut v = match std::mem::replace(&mut p.value, ValueIn::Bytes(&[])) {
@@ -773,12 +957,15 @@ impl EntryMut<'_, '_> {
         let mut m = self.slot.item_mut(self.h);
         let Some(v) = m.value_in_place() else { return false };
         f(v);
+        self.slot.release_lock();
+        let mut m = self.slot.item_mut(self.h);
         m.set_version(version);
         true
     }
 
     /// Replaces the value and the flags, keeping the expiry.
     pub fn replace(&mut self, value: Value, flags: u32) -> u64 {
+        self.slot.release_lock();
         let version = self.slot.store.next_version();
         self.h = self.slot.rebuild(self.h, |p| {
             p.value = value_in(value);
@@ -790,6 +977,7 @@ impl EntryMut<'_, '_> {
 
     /// Sets the deadline (Unix ms, 0 for none): a write, with a new version.
     pub fn set_expire(&mut self, expire_at: u64) {
+        self.slot.release_lock();
         self.retime(expire_at);
         let version = self.slot.store.next_version();
         self.slot.item_mut(self.h).set_version(version);
@@ -819,12 +1007,30 @@ impl EntryMut<'_, '_> {
 
     /// Makes the expiry sliding, `idle_ms` from now: a write, with a new version.
     pub fn set_sliding(&mut self, idle_ms: u32) {
+        self.slot.release_lock();
         let version = self.slot.store.next_version();
         let now = self.slot.now;
         self.h = self.slot.rebuild(self.h, |p| {
             p.deadline = now + idle_ms as u64;
             p.idle_ms = idle_ms;
             p.version = version;
+        });
+    }
+
+    /// Gives the item a new timeout of any kind and keeps its version, as
+    /// [`EntryMut::retime`] does: CACHE.RESETTTL and CACHE.UNLOCK with a
+    /// timeout, which change when the item goes, not what it holds. A
+    /// sliding timeout starts from now.
+    pub fn retime_expiry(&mut self, expiry: Expiry) {
+        let now = self.slot.now;
+        let (deadline, idle_ms) = match expiry {
+            Expiry::None => (0, 0),
+            Expiry::At(t) => (t, 0),
+            Expiry::Sliding { idle_ms, .. } => (now.saturating_add(idle_ms as u64), idle_ms),
+        };
+        self.h = self.slot.rebuild(self.h, |p| {
+            p.deadline = deadline;
+            p.idle_ms = idle_ms;
         });
     }
 
