@@ -527,3 +527,356 @@ fn resetttl(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
     });
     ctx.out.int(done as i64);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::Client;
+
+    struct Harness {
+        srv: Server,
+        client: Client,
+        now: u64,
+    }
+
+    impl Harness {
+        fn new() -> Harness {
+            let srv = Server::new(crate::config::Config::default());
+            let addr = "127.0.0.1:1".parse().expect("literal address");
+            let handle = srv
+                .clients
+                .register(crate::server::Proto::Resp, addr, addr, srv.start_ms, &srv.shutdown);
+            Harness {
+                client: Client::new(handle),
+                now: srv.start_ms,
+                srv,
+            }
+        }
+
+        fn run(&mut self, line: &str) -> String {
+            let args: Vec<&[u8]> = line.split(' ').map(str::as_bytes).collect();
+            let mut buf = Vec::new();
+            let resp3 = self.client.resp3;
+            let mut ctx = Ctx {
+                srv: &self.srv,
+                client: &mut self.client,
+                out: Reply::new(&mut buf, resp3),
+                now: self.now,
+            };
+            super::super::execute(&mut ctx, &args);
+            String::from_utf8_lossy(&buf).into_owned()
+        }
+
+        /// An integer reply's value.
+        fn int(&mut self, line: &str) -> i64 {
+            let r = self.run(line);
+            r.strip_prefix(':')
+                .and_then(|r| r.trim_end().parse().ok())
+                .unwrap_or_else(|| panic!("{line}: {r}"))
+        }
+
+        /// The handle of a CACHE.LOCK reply.
+        fn lock(&mut self, line: &str) -> u64 {
+            let r = self.run(line);
+            r.strip_prefix("*3\r\n:")
+                .and_then(|r| r.split("\r\n").next())
+                .and_then(|h| h.parse().ok())
+                .unwrap_or_else(|| panic!("{line}: {r}"))
+        }
+    }
+
+    fn err(e: &str) -> String {
+        format!("-{e}\r\n")
+    }
+
+    #[test]
+    fn add_stores_a_missing_key_and_refuses_an_existing_or_reserved_one() {
+        let mut h = Harness::new();
+        let v = h.int("CACHE.ADD k v");
+        assert!(v > 0);
+        assert_eq!(h.run("CACHE.ADD k w"), err(errors::EXISTS));
+        assert_eq!(h.run("GET k"), "$1\r\nv\r\n");
+        h.lock("CACHE.LOCK r 1000 CREATE");
+        assert_eq!(
+            h.run("CACHE.ADD r w"),
+            err(errors::EXISTS),
+            "a placeholder reserves the key"
+        );
+    }
+
+    #[test]
+    fn every_write_gives_a_new_version_from_any_command() {
+        let mut h = Harness::new();
+        let v1 = h.int("CACHE.PUT k 1");
+        h.run("INCR k");
+        assert_eq!(
+            h.run(&format!("CACHE.PUT k 5 IFVERSION {v1}")),
+            "$-1\r\n",
+            "INCR changed it"
+        );
+        let r = h.run("CACHE.GETIFNEWER k 0");
+        let v3: i64 = r.rsplit(':').next().unwrap().trim_end().parse().unwrap();
+        assert!(v3 > v1, "INCR gave a new version");
+        let v4 = h.int(&format!("CACHE.PUT k 7 IFVERSION {v3}"));
+        assert!(v4 > v3);
+    }
+
+    #[test]
+    fn put_with_ifversion_answers_nil_when_the_version_differs_or_the_key_is_missing() {
+        let mut h = Harness::new();
+        assert_eq!(h.run("CACHE.PUT k v IFVERSION 1"), "$-1\r\n");
+        let v = h.int("CACHE.PUT k v");
+        assert_eq!(h.run(&format!("CACHE.PUT k w IFVERSION {}", v + 1)), "$-1\r\n");
+        assert_eq!(h.run("GET k"), "$1\r\nv\r\n");
+        assert!(h.int(&format!("CACHE.PUT k w IFVERSION {v}")) > v);
+    }
+
+    #[test]
+    fn put_overwrites_a_locked_item_and_the_old_handle_goes_stale() {
+        let mut h = Harness::new();
+        h.run("CACHE.PUT k v");
+        let l = h.lock("CACHE.LOCK k 10000");
+        h.int("CACHE.PUT k w");
+        assert_eq!(h.run(&format!("CACHE.PUTUNLOCK k x {l}")), err(errors::NOTLOCKED));
+        assert_eq!(h.run(&format!("CACHE.UNLOCK k {l}")), err(errors::NOTLOCKED));
+        assert_eq!(h.run("GET k"), "$1\r\nw\r\n");
+    }
+
+    #[test]
+    fn plain_set_and_del_release_the_lock() {
+        let mut h = Harness::new();
+        h.run("SET k v");
+        h.lock("CACHE.LOCK k 10000");
+        h.run("SET k w");
+        h.lock("CACHE.LOCK k 10000");
+        assert_eq!(h.run("DEL k"), ":1\r\n", "DEL removes a locked item");
+        assert_eq!(h.run("CACHE.FORCEUNLOCK k"), ":0\r\n");
+    }
+
+    #[test]
+    fn get_reports_value_version_timeout_priority_and_lock() {
+        let mut h = Harness::new();
+        assert_eq!(h.run("CACHE.GET k"), "$-1\r\n");
+        let v = h.int("CACHE.PUT k hello SLIDE 10 PRIORITY High");
+        h.lock("CACHE.LOCK k 1000");
+        assert_eq!(
+            h.run("CACHE.GET k"),
+            format!("*7\r\n$5\r\nhello\r\n:{v}\r\n:10000\r\n$7\r\nsliding\r\n$4\r\nhigh\r\n*0\r\n:1\r\n")
+        );
+        h.client.resp3 = true;
+        let r = h.run("CACHE.GET k");
+        assert!(
+            r.starts_with("%7\r\n$5\r\nvalue\r\n$5\r\nhello\r\n$7\r\nversion\r\n"),
+            "{r}"
+        );
+        assert!(r.ends_with("$6\r\nlocked\r\n:1\r\n"), "{r}");
+        h.client.resp3 = false;
+        h.int("CACHE.PUT a x EX 100");
+        assert!(h
+            .run("CACHE.GET a")
+            .contains(":100000\r\n$8\r\nabsolute\r\n$6\r\nnormal\r\n*0\r\n:0\r\n"));
+        h.int("CACHE.PUT n x");
+        assert!(h.run("CACHE.GET n").contains(":-1\r\n$4\r\nnone\r\n"));
+    }
+
+    #[test]
+    fn getifnewer_answers_nil_for_the_same_version_and_missing_keys() {
+        let mut h = Harness::new();
+        assert_eq!(h.run("CACHE.GETIFNEWER k 1"), "*-1\r\n");
+        let v = h.int("CACHE.PUT k v");
+        assert_eq!(h.run(&format!("CACHE.GETIFNEWER k {v}")), "*-1\r\n");
+        assert_eq!(
+            h.run(&format!("CACHE.GETIFNEWER k {}", v - 1)),
+            format!("*2\r\n$1\r\nv\r\n:{v}\r\n")
+        );
+        assert_eq!(h.run("CACHE.GETIFNEWER k x"), err(errors::NOT_INTEGER));
+    }
+
+    #[test]
+    fn remove_by_version_or_by_handle() {
+        let mut h = Harness::new();
+        let v = h.int("CACHE.PUT k v");
+        assert_eq!(h.run(&format!("CACHE.REMOVE k IFVERSION {}", v + 1)), ":0\r\n");
+        let l = h.lock("CACHE.LOCK k 1000");
+        assert_eq!(h.run(&format!("CACHE.REMOVE k HANDLE {}", l + 1)), ":0\r\n");
+        assert_eq!(h.run(&format!("CACHE.REMOVE k HANDLE {l}")), ":1\r\n");
+        assert_eq!(h.run("CACHE.REMOVE k"), ":0\r\n");
+        h.int("CACHE.PUT k v");
+        h.lock("CACHE.LOCK k 1000");
+        assert_eq!(h.run("CACHE.REMOVE k"), ":1\r\n", "a locked item too");
+        assert_eq!(h.run("CACHE.REMOVE k IFVERSION 1 HANDLE 1"), err(errors::SYNTAX));
+    }
+
+    #[test]
+    fn lock_returns_handle_value_and_version_and_refuses_a_second_locker() {
+        let mut h = Harness::new();
+        let v = h.int("CACHE.PUT k v");
+        let r = h.run("CACHE.LOCK k 1000");
+        let l = h.lock("CACHE.LOCK other 1000 CREATE");
+        assert_eq!(r, format!("*3\r\n:{}\r\n$1\r\nv\r\n:{v}\r\n", l - 1));
+        assert_eq!(h.run("CACHE.LOCK k 1000"), err(errors::LOCKED));
+        assert_eq!(h.run("CACHE.LOCK missing 1000"), err(errors::NOKEY));
+        assert_eq!(
+            h.run("CACHE.LOCK fresh 1000 CREATE"),
+            format!("*3\r\n:{}\r\n$-1\r\n:0\r\n", l + 1),
+            "a placeholder: no value"
+        );
+        assert_eq!(h.run("GET fresh"), "$-1\r\n");
+        h.run("HSET hash f v");
+        assert_eq!(h.run("CACHE.LOCK hash 1000"), err(errors::WRONGTYPE));
+        assert_eq!(h.run("CACHE.GET hash"), err(errors::WRONGTYPE));
+        assert_eq!(h.run("CACHE.GETIFNEWER hash 0"), err(errors::WRONGTYPE));
+        assert_eq!(h.run("CACHE.LOCK k -1"), err(&errors::invalid_expire("cache.lock")));
+        assert_eq!(h.run("CACHE.LOCK k x"), err(errors::NOT_INTEGER));
+        assert_eq!(h.run("CACHE.LOCK k 1 CREATE CREATE"), err(errors::SYNTAX));
+        assert_eq!(h.run("CACHE.LOCK k 1 WAIT"), err(errors::SYNTAX));
+        assert_eq!(h.run("CACHE.LOCK k 1 WAIT -1"), err(errors::TIMEOUT_NEGATIVE));
+    }
+
+    #[test]
+    fn lock_with_wait_blocks_on_the_key_then_answers_locked_at_its_deadline() {
+        let mut h = Harness::new();
+        h.lock("CACHE.LOCK k 10000 CREATE");
+        assert_eq!(h.run("CACHE.LOCK k 1000 WAIT 250"), "");
+        let on = h.client.block.take().expect("blocked");
+        assert_eq!(on.keys, vec![Box::from(&b"k"[..])]);
+        assert_eq!(on.deadline, h.now + 250);
+        h.client.timed_out = true;
+        assert_eq!(h.run("CACHE.LOCK k 1000 WAIT 250"), err(errors::LOCKED));
+        assert!(h.client.block.is_none());
+        h.client.timed_out = false;
+        h.run("CACHE.FORCEUNLOCK k");
+        h.lock("CACHE.LOCK k 1000 CREATE WAIT 250");
+        assert!(h.client.block.is_none(), "a free lock is taken at once");
+    }
+
+    #[test]
+    fn a_lock_without_a_time_holds_for_the_lock_timeout_setting() {
+        let mut h = Harness::new();
+        assert_eq!(h.srv.settings.get("lock-timeout").as_deref(), Some("90"));
+        h.srv.set_config(&[("lock-timeout", "5")]).expect("known setting");
+        let l = h.lock("CACHE.LOCK k 0 CREATE");
+        let t0 = h.now;
+        h.now = t0 + 4_999;
+        assert_eq!(h.run("CACHE.LOCK k 0"), err(errors::LOCKED));
+        h.now = t0 + 5_000;
+        assert!(h.lock("CACHE.LOCK k 0 CREATE") > l, "released by its timeout");
+        assert!(h.srv.set_config(&[("lock-timeout", "0")]).is_err());
+    }
+
+    #[test]
+    fn putunlock_and_unlock_check_the_handle() {
+        let mut h = Harness::new();
+        h.run("SET k v");
+        assert_eq!(h.run("CACHE.PUTUNLOCK k w 1"), err(errors::NOTLOCKED));
+        assert_eq!(h.run("CACHE.UNLOCK k 1"), err(errors::NOTLOCKED));
+        let l = h.lock("CACHE.LOCK k 1000");
+        assert_eq!(h.run(&format!("CACHE.PUTUNLOCK k w {}", l + 1)), err(errors::BADHANDLE));
+        assert_eq!(h.run(&format!("CACHE.UNLOCK k {}", l + 1)), err(errors::BADHANDLE));
+        assert!(h.int(&format!("CACHE.PUTUNLOCK k w {l} PX 5000 PRIORITY low")) > 0);
+        assert!(h
+            .run("CACHE.GET k")
+            .contains(":5000\r\n$8\r\nabsolute\r\n$3\r\nlow\r\n*0\r\n:0\r\n"));
+        let l = h.lock("CACHE.LOCK k 1000");
+        assert_eq!(h.run(&format!("CACHE.UNLOCK k {l} SLIDE 3")), "+OK\r\n");
+        assert!(h.run("CACHE.GET k").contains(":3000\r\n$7\r\nsliding\r\n"));
+        assert_eq!(h.run("CACHE.UNLOCK k x"), err(errors::NOT_INTEGER));
+    }
+
+    #[test]
+    fn unlock_after_the_deadline_removes_the_item_unless_given_a_timeout() {
+        let mut h = Harness::new();
+        let t0 = h.now;
+        h.run("CACHE.PUT a v PX 100");
+        h.run("CACHE.PUT b v PX 100");
+        let la = h.lock("CACHE.LOCK a 10000");
+        let lb = h.lock("CACHE.LOCK b 10000");
+        h.now = t0 + 1_000;
+        assert_eq!(h.run("GET a"), "$1\r\nv\r\n", "a locked item never expires");
+        assert_eq!(h.run(&format!("CACHE.UNLOCK a {la}")), "+OK\r\n");
+        assert_eq!(h.run("EXISTS a"), ":0\r\n");
+        assert_eq!(h.run(&format!("CACHE.UNLOCK b {lb} EX 10")), "+OK\r\n");
+        assert_eq!(h.run("EXISTS b"), ":1\r\n");
+    }
+
+    #[test]
+    fn forceunlock_releases_whoever_holds_the_lock() {
+        let mut h = Harness::new();
+        h.lock("CACHE.LOCK k 1000 CREATE");
+        assert_eq!(h.run("CACHE.FORCEUNLOCK k"), ":1\r\n");
+        assert_eq!(h.run("CACHE.FORCEUNLOCK k"), ":0\r\n");
+        h.lock("CACHE.LOCK k 1000 CREATE");
+    }
+
+    #[test]
+    fn resetttl_changes_the_timeout_and_keeps_version_and_lock() {
+        let mut h = Harness::new();
+        assert_eq!(h.run("CACHE.RESETTTL k EX 5"), ":0\r\n");
+        let v = h.int("CACHE.PUT k v EX 5");
+        h.lock("CACHE.LOCK k 1000");
+        assert_eq!(h.run("CACHE.RESETTTL k SLIDE 7"), ":1\r\n");
+        assert!(h.run("CACHE.GET k").contains(&format!(
+            ":{v}\r\n:7000\r\n$7\r\nsliding\r\n$6\r\nnormal\r\n*0\r\n:1\r\n"
+        )));
+        assert_eq!(h.run("CACHE.RESETTTL k PERSIST"), ":1\r\n");
+        assert_eq!(h.run("TTL k"), ":-1\r\n");
+        assert_eq!(
+            h.run("CACHE.RESETTTL k"),
+            "-ERR wrong number of arguments for 'cache.resetttl' command\r\n"
+        );
+        assert_eq!(h.run("CACHE.RESETTTL k EX 1 PERSIST"), err(errors::SYNTAX));
+        assert_eq!(h.run("CACHE.RESETTTL k KEEPTTL"), err(errors::SYNTAX));
+    }
+
+    #[test]
+    fn put_keepttl_keeps_the_timeout() {
+        let mut h = Harness::new();
+        h.run("CACHE.PUT k v EX 50");
+        h.run("CACHE.PUT k w KEEPTTL");
+        assert_eq!(h.run("PTTL k"), ":50000\r\n");
+        h.run("CACHE.PUT k x");
+        assert_eq!(h.run("PTTL k"), ":-1\r\n");
+    }
+
+    #[test]
+    fn options_are_checked_as_redis_checks_set_options() {
+        let mut h = Harness::new();
+        let invalid = err(&errors::invalid_expire("cache.put"));
+        assert_eq!(h.run("CACHE.PUT k v EX 0"), invalid);
+        assert_eq!(h.run("CACHE.PUT k v SLIDE 0"), invalid);
+        assert_eq!(h.run("CACHE.PUT k v SLIDE 4294968"), invalid, "more than u32 ms");
+        assert_eq!(h.run("CACHE.PUT k v EX x"), err(errors::NOT_INTEGER));
+        assert_eq!(h.run("CACHE.PUT k v EX 1 PX 1"), err(errors::SYNTAX));
+        assert_eq!(h.run("CACHE.PUT k v EX 1 KEEPTTL"), err(errors::SYNTAX));
+        assert_eq!(h.run("CACHE.ADD k v KEEPTTL"), err(errors::SYNTAX));
+        assert_eq!(h.run("CACHE.PUT k v PRIORITY urgent"), err(errors::BAD_PRIORITY));
+        assert_eq!(h.run("CACHE.PUT k v EX"), err(errors::SYNTAX));
+        assert_eq!(h.run("CACHE.PUT k v BOGUS"), err(errors::SYNTAX));
+        assert_eq!(h.run("CACHE.PUT k v TAGS 2 a b"), err(errors::TAGS_PENDING));
+        assert_eq!(h.run("CACHE.ADD k v TAGS 1 a"), err(errors::TAGS_PENDING));
+        assert_eq!(h.run("CACHE.PUT k v TAGS 2 a"), err(errors::SYNTAX));
+        assert_eq!(h.run("CACHE.PUT k v TAGS 0"), err(errors::SYNTAX));
+        assert_eq!(h.run("CACHE.PUT k v TAGS x a"), err(errors::NOT_INTEGER));
+        assert_eq!(h.run("EXISTS k"), ":0\r\n", "nothing refused was stored");
+        assert_eq!(
+            h.run("CACHE.PUT k"),
+            "-ERR wrong number of arguments for 'cache.put' command\r\n"
+        );
+    }
+
+    #[test]
+    fn commands_are_declared_with_their_flags_and_keys() {
+        let cmd = |n: &[u8]| super::super::lookup(n).expect("declared");
+        for n in ["cache.add", "cache.put", "cache.putunlock", "cache.lock"] {
+            assert!(cmd(n.as_bytes()).has(WRITE | DENYOOM), "{n}");
+        }
+        for n in ["cache.get", "cache.getifnewer"] {
+            let c = cmd(n.as_bytes());
+            assert!(c.has(READONLY) && !c.has(WRITE), "{n}");
+        }
+        assert!(cmd(b"CACHE.LOCK").has(BLOCKING));
+        for c in COMMANDS {
+            assert_eq!(c.key_positions(4), vec![1], "{}", c.name);
+        }
+    }
+}

@@ -174,8 +174,7 @@ pub const BADHANDLE: &str = "BADHANDLE the handle given does not hold the lock";
 pub const NOTLOCKED: &str = "NOTLOCKED the key is not locked";
 pub const NOKEY: &str = "NOKEY no such key (CREATE locks a missing key)";
 pub const EXISTS: &str = "EXISTS the key already exists";
-pub const BAD_PRIORITY: &str =
-    "ERR priority must be one of low, belownormal, normal, abovenormal, high, notremovable";
+pub const BAD_PRIORITY: &str = "ERR priority must be one of low, belownormal, normal, abovenormal, high, notremovable";
 /// TAGS is parsed but refused until tags are implemented.
 pub const TAGS_PENDING: &str = "ERR TAGS are not supported yet";
 

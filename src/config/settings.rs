@@ -538,7 +538,9 @@ impl Settings {
                 "client-query-buffer-limit" => self.query_buffer_limit.store(num(), Ordering::Relaxed),
                 "maxmemory" => self.maxmemory.store(num(), Ordering::Relaxed),
                 "memcache-evictions" => self.memcache_evictions.store(v == "yes", Ordering::Relaxed),
-                "lock-timeout" => self.lock_timeout_ms.store(num().saturating_mul(1000), Ordering::Relaxed),
+                "lock-timeout" => self
+                    .lock_timeout_ms
+                    .store(num().saturating_mul(1000), Ordering::Relaxed),
                 _ => {}
             }
             values.insert(p.name, v);
