@@ -17,7 +17,9 @@
 //!   parser and the reply lines). It never touches the store.
 //! - [`command`]: the common command set, one file per family (`string`,
 //!   `bitmap`, `keys`, `hash`, `list`, `set`, `zset`, `sort`, `memory`,
-//!   `server`, `client`, `info`, `config_cmd`, `introspection`).
+//!   `server`, `client`, `info`, `config_cmd`, `introspection`, and
+//!   `cache`: the CACHE.* item-version and lock commands of
+//!   `docs/commands.md`, whose locks the store keeps beside the items).
 //!   Each command is declared once (arity, flags, key positions, docs,
 //!   handler); that declaration drives arity errors and `COMMAND` output.
 //!   Wire error texts live in `errors`. memcached verbs run the same typed

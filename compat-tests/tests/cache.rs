@@ -452,3 +452,17 @@ fn concurrent_increments_stay_exact_when_lock_timeouts_expire_mid_run() {
     assert_eq!(n, accepted, "{refused} refused");
     assert!(refused > 0, "some locks timed out mid-run");
 }
+
+#[test]
+fn flushdb_drops_locks_and_serves_their_waiters() {
+    let (s, mut c) = start();
+    let (h, _, _) = lock(&mut c, &["CACHE.LOCK", "k", "60000", "CREATE"]);
+    let mut w = guarded(&s);
+    let t = thread::spawn(move || lock(&mut w, &["CACHE.LOCK", "k", "60000", "CREATE", "WAIT", "0"]));
+    wait_blocked(&mut c, 1);
+    let _: () = q(&mut c, &["FLUSHDB"]);
+    let (h2, value, _) = t.join().expect("waiter");
+    assert!(h2 > h);
+    assert_eq!(value, None);
+    assert_eq!(err(&mut c, &["CACHE.UNLOCK", "k", &h.to_string()]), BADHANDLE);
+}

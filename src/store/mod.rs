@@ -274,6 +274,7 @@ impl Store {
         let mut old = Vec::new();
         for i in 0..SHARDS {
             let mut g = self.lock_index(i);
+            g.signal_locks(&self.ready, db);
             old.push((g.arena(), g.take_table(&self.slabs, db)));
         }
         self.free_tables(old, lazy);
@@ -283,6 +284,7 @@ impl Store {
         let mut old = Vec::new();
         for mut g in self.lock_all() {
             for db in 0..self.databases {
+                g.signal_locks(&self.ready, db);
                 old.push((g.arena(), g.take_table(&self.slabs, db)));
             }
         }
@@ -307,6 +309,9 @@ impl Store {
     /// Swaps two databases atomically: every shard is locked first.
     pub fn swap_db(&self, a: usize, b: usize) {
         for mut g in self.lock_all() {
+            // A key locked in one database may be free in the other now.
+            g.signal_locks(&self.ready, a);
+            g.signal_locks(&self.ready, b);
             g.swap_tables(a, b);
         }
     }

@@ -305,6 +305,15 @@ impl ShardInner {
         gone.len() as u64
     }
 
+    /// Records every locked key of database `db` as ready: FLUSHDB drops
+    /// the locks and SWAPDB moves them, and the clients waiting for those
+    /// keys must look again.
+    pub(crate) fn signal_locks(&self, ready: &ReadyKeys, db: usize) {
+        for k in self.tables[db].locks.keys() {
+            ready.signal(db, k);
+        }
+    }
+
     /// Releases the locks whose timeout passed, recording their keys as
     /// ready for the clients waiting to take them.
     pub(crate) fn expire_locks(&mut self, ready: &ReadyKeys, now: u64) {
@@ -1303,11 +1312,17 @@ mod lock_tests {
         let st = store();
         let k = at(&st, b"k");
         let l = k.lock(T0, 1_000, true).unwrap();
+        st.ready_keys().add_waiter();
         st.swap_db(0, 1);
         assert_eq!(k.state(T0), None);
         assert_eq!(k.run(1, T0, |s| s.lock_state()), Some(l));
         st.flush_db(1, false);
         assert_eq!(k.run(1, T0, |s| s.lock_state()), None);
+        assert_eq!(
+            st.ready_keys().take(),
+            vec![(0, Box::from(&b"k"[..])), (1, Box::from(&b"k"[..]))],
+            "SWAPDB and FLUSHDB wake the waiters of locked keys"
+        );
     }
 
     #[test]
