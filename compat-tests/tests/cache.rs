@@ -3,37 +3,26 @@
 //! Waits are on conditions (INFO's blocked_clients), never on a clock;
 //! reads have the harness's generous limit as a hang guard.
 
-use compat_tests::{Server, READ_LIMIT};
+use compat_tests::{query, Server, READ_LIMIT};
+use query::cmd;
 use redis::{Connection, FromRedisValue, Value};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-fn cmd(args: &[&str]) -> redis::Cmd {
-    let mut c = redis::cmd(args[0]);
-    for a in &args[1..] {
-        c.arg(*a);
-    }
-    c
-}
-
+// The shared helpers, at `&[&str]` so that arguments built with
+// `to_string()` mix with literals.
 fn q<T: FromRedisValue>(con: &mut Connection, args: &[&str]) -> T {
-    cmd(args)
-        .query(con)
-        .unwrap_or_else(|e| panic!("{}: {e}", args.join(" ")))
+    query::q(con, args)
 }
 
 fn int(con: &mut Connection, args: &[&str]) -> i64 {
-    q(con, args)
+    query::int(con, args)
 }
 
-/// The full error line the server replied, `CODE detail`.
 fn err(con: &mut Connection, args: &[&str]) -> String {
-    match cmd(args).query::<Value>(con) {
-        Ok(v) => panic!("{}: expected an error, got {v:?}", args.join(" ")),
-        Err(e) => format!("{} {}", e.code().unwrap_or("?"), e.detail().unwrap_or("")),
-    }
+    query::err(con, args)
 }
 
 /// CACHE.LOCK's reply: handle, value, version.

@@ -531,58 +531,23 @@ fn resetttl(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::server::Client;
+    use crate::command::testing::Harness;
 
-    struct Harness {
-        srv: Server,
-        client: Client,
-        now: u64,
+    /// An integer reply's value.
+    fn int(h: &mut Harness, line: &str) -> i64 {
+        let r = h.run(line);
+        r.strip_prefix(':')
+            .and_then(|r| r.trim_end().parse().ok())
+            .unwrap_or_else(|| panic!("{line}: {r}"))
     }
 
-    impl Harness {
-        fn new() -> Harness {
-            let srv = Server::new(crate::config::Config::default());
-            let addr = "127.0.0.1:1".parse().expect("literal address");
-            let handle = srv
-                .clients
-                .register(crate::server::Proto::Resp, addr, addr, srv.start_ms, &srv.shutdown);
-            Harness {
-                client: Client::new(handle),
-                now: srv.start_ms,
-                srv,
-            }
-        }
-
-        fn run(&mut self, line: &str) -> String {
-            let args: Vec<&[u8]> = line.split(' ').map(str::as_bytes).collect();
-            let mut buf = Vec::new();
-            let resp3 = self.client.resp3;
-            let mut ctx = Ctx {
-                srv: &self.srv,
-                client: &mut self.client,
-                out: Reply::new(&mut buf, resp3),
-                now: self.now,
-            };
-            super::super::execute(&mut ctx, &args);
-            String::from_utf8_lossy(&buf).into_owned()
-        }
-
-        /// An integer reply's value.
-        fn int(&mut self, line: &str) -> i64 {
-            let r = self.run(line);
-            r.strip_prefix(':')
-                .and_then(|r| r.trim_end().parse().ok())
-                .unwrap_or_else(|| panic!("{line}: {r}"))
-        }
-
-        /// The handle of a CACHE.LOCK reply.
-        fn lock(&mut self, line: &str) -> u64 {
-            let r = self.run(line);
-            r.strip_prefix("*3\r\n:")
-                .and_then(|r| r.split("\r\n").next())
-                .and_then(|h| h.parse().ok())
-                .unwrap_or_else(|| panic!("{line}: {r}"))
-        }
+    /// The handle of a CACHE.LOCK reply.
+    fn lock(h: &mut Harness, line: &str) -> u64 {
+        let r = h.run(line);
+        r.strip_prefix("*3\r\n:")
+            .and_then(|r| r.split("\r\n").next())
+            .and_then(|h| h.parse().ok())
+            .unwrap_or_else(|| panic!("{line}: {r}"))
     }
 
     fn err(e: &str) -> String {
@@ -592,11 +557,11 @@ mod tests {
     #[test]
     fn add_stores_a_missing_key_and_refuses_an_existing_or_reserved_one() {
         let mut h = Harness::new();
-        let v = h.int("CACHE.ADD k v");
+        let v = int(&mut h, "CACHE.ADD k v");
         assert!(v > 0);
         assert_eq!(h.run("CACHE.ADD k w"), err(errors::EXISTS));
         assert_eq!(h.run("GET k"), "$1\r\nv\r\n");
-        h.lock("CACHE.LOCK r 1000 CREATE");
+        lock(&mut h, "CACHE.LOCK r 1000 CREATE");
         assert_eq!(
             h.run("CACHE.ADD r w"),
             err(errors::EXISTS),
@@ -607,7 +572,7 @@ mod tests {
     #[test]
     fn every_write_gives_a_new_version_from_any_command() {
         let mut h = Harness::new();
-        let v1 = h.int("CACHE.PUT k 1");
+        let v1 = int(&mut h, "CACHE.PUT k 1");
         h.run("INCR k");
         assert_eq!(
             h.run(&format!("CACHE.PUT k 5 IFVERSION {v1}")),
@@ -617,7 +582,7 @@ mod tests {
         let r = h.run("CACHE.GETIFNEWER k 0");
         let v3: i64 = r.rsplit(':').next().unwrap().trim_end().parse().unwrap();
         assert!(v3 > v1, "INCR gave a new version");
-        let v4 = h.int(&format!("CACHE.PUT k 7 IFVERSION {v3}"));
+        let v4 = int(&mut h, &format!("CACHE.PUT k 7 IFVERSION {v3}"));
         assert!(v4 > v3);
     }
 
@@ -625,18 +590,18 @@ mod tests {
     fn put_with_ifversion_answers_nil_when_the_version_differs_or_the_key_is_missing() {
         let mut h = Harness::new();
         assert_eq!(h.run("CACHE.PUT k v IFVERSION 1"), "$-1\r\n");
-        let v = h.int("CACHE.PUT k v");
+        let v = int(&mut h, "CACHE.PUT k v");
         assert_eq!(h.run(&format!("CACHE.PUT k w IFVERSION {}", v + 1)), "$-1\r\n");
         assert_eq!(h.run("GET k"), "$1\r\nv\r\n");
-        assert!(h.int(&format!("CACHE.PUT k w IFVERSION {v}")) > v);
+        assert!(int(&mut h, &format!("CACHE.PUT k w IFVERSION {v}")) > v);
     }
 
     #[test]
     fn put_overwrites_a_locked_item_and_the_old_handle_goes_stale() {
         let mut h = Harness::new();
         h.run("CACHE.PUT k v");
-        let l = h.lock("CACHE.LOCK k 10000");
-        h.int("CACHE.PUT k w");
+        let l = lock(&mut h, "CACHE.LOCK k 10000");
+        int(&mut h, "CACHE.PUT k w");
         assert_eq!(h.run(&format!("CACHE.PUTUNLOCK k x {l}")), err(errors::NOTLOCKED));
         assert_eq!(h.run(&format!("CACHE.UNLOCK k {l}")), err(errors::NOTLOCKED));
         assert_eq!(h.run("GET k"), "$1\r\nw\r\n");
@@ -646,9 +611,9 @@ mod tests {
     fn plain_set_and_del_release_the_lock() {
         let mut h = Harness::new();
         h.run("SET k v");
-        h.lock("CACHE.LOCK k 10000");
+        lock(&mut h, "CACHE.LOCK k 10000");
         h.run("SET k w");
-        h.lock("CACHE.LOCK k 10000");
+        lock(&mut h, "CACHE.LOCK k 10000");
         assert_eq!(h.run("DEL k"), ":1\r\n", "DEL removes a locked item");
         assert_eq!(h.run("CACHE.FORCEUNLOCK k"), ":0\r\n");
     }
@@ -657,8 +622,8 @@ mod tests {
     fn get_reports_value_version_timeout_priority_and_lock() {
         let mut h = Harness::new();
         assert_eq!(h.run("CACHE.GET k"), "$-1\r\n");
-        let v = h.int("CACHE.PUT k hello SLIDE 10 PRIORITY High");
-        h.lock("CACHE.LOCK k 1000");
+        let v = int(&mut h, "CACHE.PUT k hello SLIDE 10 PRIORITY High");
+        lock(&mut h, "CACHE.LOCK k 1000");
         assert_eq!(
             h.run("CACHE.GET k"),
             format!("*7\r\n$5\r\nhello\r\n:{v}\r\n:10000\r\n$7\r\nsliding\r\n$4\r\nhigh\r\n*0\r\n:1\r\n")
@@ -671,11 +636,11 @@ mod tests {
         );
         assert!(r.ends_with("$6\r\nlocked\r\n:1\r\n"), "{r}");
         h.client.resp3 = false;
-        h.int("CACHE.PUT a x EX 100");
+        int(&mut h, "CACHE.PUT a x EX 100");
         assert!(h
             .run("CACHE.GET a")
             .contains(":100000\r\n$8\r\nabsolute\r\n$6\r\nnormal\r\n*0\r\n:0\r\n"));
-        h.int("CACHE.PUT n x");
+        int(&mut h, "CACHE.PUT n x");
         assert!(h.run("CACHE.GET n").contains(":-1\r\n$4\r\nnone\r\n"));
     }
 
@@ -683,7 +648,7 @@ mod tests {
     fn getifnewer_answers_nil_for_the_same_version_and_missing_keys() {
         let mut h = Harness::new();
         assert_eq!(h.run("CACHE.GETIFNEWER k 1"), "*-1\r\n");
-        let v = h.int("CACHE.PUT k v");
+        let v = int(&mut h, "CACHE.PUT k v");
         assert_eq!(h.run(&format!("CACHE.GETIFNEWER k {v}")), "*-1\r\n");
         assert_eq!(
             h.run(&format!("CACHE.GETIFNEWER k {}", v - 1)),
@@ -695,14 +660,14 @@ mod tests {
     #[test]
     fn remove_by_version_or_by_handle() {
         let mut h = Harness::new();
-        let v = h.int("CACHE.PUT k v");
+        let v = int(&mut h, "CACHE.PUT k v");
         assert_eq!(h.run(&format!("CACHE.REMOVE k IFVERSION {}", v + 1)), ":0\r\n");
-        let l = h.lock("CACHE.LOCK k 1000");
+        let l = lock(&mut h, "CACHE.LOCK k 1000");
         assert_eq!(h.run(&format!("CACHE.REMOVE k HANDLE {}", l + 1)), ":0\r\n");
         assert_eq!(h.run(&format!("CACHE.REMOVE k HANDLE {l}")), ":1\r\n");
         assert_eq!(h.run("CACHE.REMOVE k"), ":0\r\n");
-        h.int("CACHE.PUT k v");
-        h.lock("CACHE.LOCK k 1000");
+        int(&mut h, "CACHE.PUT k v");
+        lock(&mut h, "CACHE.LOCK k 1000");
         assert_eq!(h.run("CACHE.REMOVE k"), ":1\r\n", "a locked item too");
         assert_eq!(h.run("CACHE.REMOVE k IFVERSION 1 HANDLE 1"), err(errors::SYNTAX));
     }
@@ -710,9 +675,9 @@ mod tests {
     #[test]
     fn lock_returns_handle_value_and_version_and_refuses_a_second_locker() {
         let mut h = Harness::new();
-        let v = h.int("CACHE.PUT k v");
+        let v = int(&mut h, "CACHE.PUT k v");
         let r = h.run("CACHE.LOCK k 1000");
-        let l = h.lock("CACHE.LOCK other 1000 CREATE");
+        let l = lock(&mut h, "CACHE.LOCK other 1000 CREATE");
         assert_eq!(r, format!("*3\r\n:{}\r\n$1\r\nv\r\n:{v}\r\n", l - 1));
         assert_eq!(h.run("CACHE.LOCK k 1000"), err(errors::LOCKED));
         assert_eq!(h.run("CACHE.LOCK missing 1000"), err(errors::NOKEY));
@@ -736,7 +701,7 @@ mod tests {
     #[test]
     fn lock_with_wait_blocks_on_the_key_then_answers_locked_at_its_deadline() {
         let mut h = Harness::new();
-        h.lock("CACHE.LOCK k 10000 CREATE");
+        lock(&mut h, "CACHE.LOCK k 10000 CREATE");
         assert_eq!(h.run("CACHE.LOCK k 1000 WAIT 250"), "");
         let on = h.client.block.take().expect("blocked");
         assert_eq!(on.keys, vec![Box::from(&b"k"[..])]);
@@ -746,7 +711,7 @@ mod tests {
         assert!(h.client.block.is_none());
         h.client.timed_out = false;
         h.run("CACHE.FORCEUNLOCK k");
-        h.lock("CACHE.LOCK k 1000 CREATE WAIT 250");
+        lock(&mut h, "CACHE.LOCK k 1000 CREATE WAIT 250");
         assert!(h.client.block.is_none(), "a free lock is taken at once");
     }
 
@@ -755,12 +720,12 @@ mod tests {
         let mut h = Harness::new();
         assert_eq!(h.srv.settings.get("lock-timeout").as_deref(), Some("90"));
         h.srv.set_config(&[("lock-timeout", "5")]).expect("known setting");
-        let l = h.lock("CACHE.LOCK k 0 CREATE");
+        let l = lock(&mut h, "CACHE.LOCK k 0 CREATE");
         let t0 = h.now;
         h.now = t0 + 4_999;
         assert_eq!(h.run("CACHE.LOCK k 0"), err(errors::LOCKED));
         h.now = t0 + 5_000;
-        assert!(h.lock("CACHE.LOCK k 0 CREATE") > l, "released by its timeout");
+        assert!(lock(&mut h, "CACHE.LOCK k 0 CREATE") > l, "released by its timeout");
         assert!(h.srv.set_config(&[("lock-timeout", "0")]).is_err());
     }
 
@@ -770,14 +735,14 @@ mod tests {
         h.run("SET k v");
         assert_eq!(h.run("CACHE.PUTUNLOCK k w 1"), err(errors::NOTLOCKED));
         assert_eq!(h.run("CACHE.UNLOCK k 1"), err(errors::NOTLOCKED));
-        let l = h.lock("CACHE.LOCK k 1000");
+        let l = lock(&mut h, "CACHE.LOCK k 1000");
         assert_eq!(h.run(&format!("CACHE.PUTUNLOCK k w {}", l + 1)), err(errors::BADHANDLE));
         assert_eq!(h.run(&format!("CACHE.UNLOCK k {}", l + 1)), err(errors::BADHANDLE));
-        assert!(h.int(&format!("CACHE.PUTUNLOCK k w {l} PX 5000 PRIORITY low")) > 0);
+        assert!(int(&mut h, &format!("CACHE.PUTUNLOCK k w {l} PX 5000 PRIORITY low")) > 0);
         assert!(h
             .run("CACHE.GET k")
             .contains(":5000\r\n$8\r\nabsolute\r\n$3\r\nlow\r\n*0\r\n:0\r\n"));
-        let l = h.lock("CACHE.LOCK k 1000");
+        let l = lock(&mut h, "CACHE.LOCK k 1000");
         assert_eq!(h.run(&format!("CACHE.UNLOCK k {l} SLIDE 3")), "+OK\r\n");
         assert!(h.run("CACHE.GET k").contains(":3000\r\n$7\r\nsliding\r\n"));
         assert_eq!(h.run("CACHE.UNLOCK k x"), err(errors::NOT_INTEGER));
@@ -789,8 +754,8 @@ mod tests {
         let t0 = h.now;
         h.run("CACHE.PUT a v PX 100");
         h.run("CACHE.PUT b v PX 100");
-        let la = h.lock("CACHE.LOCK a 10000");
-        let lb = h.lock("CACHE.LOCK b 10000");
+        let la = lock(&mut h, "CACHE.LOCK a 10000");
+        let lb = lock(&mut h, "CACHE.LOCK b 10000");
         h.now = t0 + 1_000;
         assert_eq!(h.run("GET a"), "$1\r\nv\r\n", "a locked item never expires");
         assert_eq!(h.run(&format!("CACHE.UNLOCK a {la}")), "+OK\r\n");
@@ -802,18 +767,18 @@ mod tests {
     #[test]
     fn forceunlock_releases_whoever_holds_the_lock() {
         let mut h = Harness::new();
-        h.lock("CACHE.LOCK k 1000 CREATE");
+        lock(&mut h, "CACHE.LOCK k 1000 CREATE");
         assert_eq!(h.run("CACHE.FORCEUNLOCK k"), ":1\r\n");
         assert_eq!(h.run("CACHE.FORCEUNLOCK k"), ":0\r\n");
-        h.lock("CACHE.LOCK k 1000 CREATE");
+        lock(&mut h, "CACHE.LOCK k 1000 CREATE");
     }
 
     #[test]
     fn resetttl_changes_the_timeout_and_keeps_version_and_lock() {
         let mut h = Harness::new();
         assert_eq!(h.run("CACHE.RESETTTL k EX 5"), ":0\r\n");
-        let v = h.int("CACHE.PUT k v EX 5");
-        h.lock("CACHE.LOCK k 1000");
+        let v = int(&mut h, "CACHE.PUT k v EX 5");
+        lock(&mut h, "CACHE.LOCK k 1000");
         assert_eq!(h.run("CACHE.RESETTTL k SLIDE 7"), ":1\r\n");
         assert!(h.run("CACHE.GET k").contains(&format!(
             ":{v}\r\n:7000\r\n$7\r\nsliding\r\n$6\r\nnormal\r\n*0\r\n:1\r\n"
