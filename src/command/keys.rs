@@ -371,6 +371,7 @@ pub(crate) fn scan_options<'a>(opts: &[&'a [u8]], with_type: bool) -> Result<Sca
     Ok(o)
 }
 
+/// ```text
 /// SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]
 /// ```
 /// The cursor is a position in the store's hash order, so a key present
