@@ -651,4 +651,32 @@ pub mod query {
     pub fn strs(con: &mut Connection, args: &[impl AsRef<[u8]> + std::fmt::Debug]) -> Vec<String> {
         q(con, args)
     }
+
+    /// A connection to `srv` whose reads give up after [`crate::READ_LIMIT`],
+    /// so a blocking command that is never served fails the test instead
+    /// of hanging it.
+    pub fn guarded(srv: &crate::Server) -> Connection {
+        let c = srv.redis();
+        c.set_read_timeout(Some(crate::READ_LIMIT)).expect("read timeout");
+        c
+    }
+
+    /// A number from INFO's clients section (blocked_clients ...).
+    pub fn clients_field(con: &mut Connection, field: &str) -> i64 {
+        let info: String = q(con, &["INFO", "clients"]);
+        info.lines()
+            .find_map(|l| l.strip_prefix(&format!("{field}:")))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no {field} in {info}"))
+    }
+
+    /// Waits until INFO reports `n` blocked clients: a condition, not a
+    /// clock, with [`crate::READ_LIMIT`] as the guard against a hang.
+    pub fn wait_blocked(con: &mut Connection, n: i64) {
+        let start = std::time::Instant::now();
+        while clients_field(con, "blocked_clients") != n {
+            assert!(start.elapsed() < crate::READ_LIMIT, "blocked_clients never reached {n}");
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+    }
 }

@@ -3,13 +3,13 @@
 //! Waits are on conditions (INFO's blocked_clients), never on a clock;
 //! reads have the harness's generous limit as a hang guard.
 
-use compat_tests::{query, Server, READ_LIMIT};
-use query::cmd;
+use compat_tests::{query, Server};
+use query::{clients_field, cmd, guarded, wait_blocked};
 use redis::{Connection, FromRedisValue, Value};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 // The shared helpers, at `&[&str]` so that arguments built with
 // `to_string()` mix with literals.
@@ -34,29 +34,6 @@ fn start() -> (Server, Connection) {
     let s = Server::start(&[]);
     let c = guarded(&s);
     (s, c)
-}
-
-fn guarded(s: &Server) -> Connection {
-    let c = s.redis();
-    c.set_read_timeout(Some(READ_LIMIT)).expect("read timeout");
-    c
-}
-
-fn info_field(con: &mut Connection, field: &str) -> i64 {
-    let info: String = q(con, &["INFO", "clients"]);
-    info.lines()
-        .find_map(|l| l.strip_prefix(&format!("{field}:")))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no {field} in {info}"))
-}
-
-/// Waits until INFO reports `n` blocked clients: a condition, not a clock.
-fn wait_blocked(con: &mut Connection, n: i64) {
-    let start = Instant::now();
-    while info_field(con, "blocked_clients") != n {
-        assert!(start.elapsed() < READ_LIMIT, "blocked_clients never reached {n}");
-        thread::sleep(Duration::from_millis(5));
-    }
 }
 
 const LOCKED: &str = "LOCKED the key is locked under another handle";
@@ -337,7 +314,7 @@ fn lock_with_wait_answers_locked_when_its_wait_ends_first() {
     let _ = lock(&mut c, &["CACHE.LOCK", "k", "60000", "CREATE"]);
     let mut w = guarded(&s);
     assert_eq!(err(&mut w, &["CACHE.LOCK", "k", "1000", "WAIT", "20"]), LOCKED);
-    assert_eq!(info_field(&mut c, "blocked_clients"), 0);
+    assert_eq!(clients_field(&mut c, "blocked_clients"), 0);
 }
 
 #[test]

@@ -4,11 +4,10 @@
 //! parked instead of sleeping, and assert order, never timing; reads have
 //! the harness's generous limit as a hang guard.
 
-use compat_tests::query::{err, int, q, strs};
-use compat_tests::{Frame, Server, Wire, READ_LIMIT};
+use compat_tests::query::{clients_field, err, guarded, int, q, strs, wait_blocked};
+use compat_tests::{Frame, Server, Wire};
 use redis::{Connection, Value};
 use std::thread;
-use std::time::{Duration, Instant};
 
 fn range(con: &mut Connection, key: &str) -> Vec<String> {
     strs(con, &["LRANGE", key, "0", "-1"])
@@ -18,32 +17,6 @@ fn start() -> (Server, Connection) {
     let s = Server::start(&[]);
     let c = s.redis();
     (s, c)
-}
-
-/// A connection whose reads give up after the harness's limit, so a
-/// blocking command that is never served fails the test instead of
-/// hanging it.
-fn guarded(s: &Server) -> Connection {
-    let c = s.redis();
-    c.set_read_timeout(Some(READ_LIMIT)).expect("read timeout");
-    c
-}
-
-fn info_field(con: &mut Connection, field: &str) -> i64 {
-    let info: String = q(con, &["INFO", "clients"]);
-    info.lines()
-        .find_map(|l| l.strip_prefix(&format!("{field}:")))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no {field} in {info}"))
-}
-
-/// Waits until INFO reports `n` blocked clients: a condition, not a clock.
-fn wait_blocked(con: &mut Connection, n: i64) {
-    let start = Instant::now();
-    while info_field(con, "blocked_clients") != n {
-        assert!(start.elapsed() < READ_LIMIT, "blocked_clients never reached {n}");
-        thread::sleep(Duration::from_millis(5));
-    }
 }
 
 const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
@@ -261,7 +234,7 @@ fn a_timeout_gives_a_nil_array_for_every_blocking_pop() {
     ] {
         assert_eq!(q::<Value>(&mut c, args), Value::Nil, "{}", args.join(" "));
     }
-    assert_eq!(info_field(&mut c, "blocked_clients"), 0);
+    assert_eq!(clients_field(&mut c, "blocked_clients"), 0);
 }
 
 #[test]
@@ -298,11 +271,11 @@ fn a_push_by_another_client_wakes_a_pop_blocked_on_several_keys() {
     let mut w = guarded(&s);
     let t = thread::spawn(move || q::<(String, String)>(&mut w, &["BRPOP", "a", "b", "c", "0"]));
     wait_blocked(&mut c, 1);
-    assert_eq!(info_field(&mut c, "total_blocking_keys"), 3);
+    assert_eq!(clients_field(&mut c, "total_blocking_keys"), 3);
     int(&mut c, &["LPUSH", "b", "x", "y"]);
     assert_eq!(t.join().expect("waiter"), ("b".to_string(), "x".to_string()));
     assert_eq!(range(&mut c, "b"), ["y"]);
-    assert_eq!(info_field(&mut c, "blocked_clients"), 0);
+    assert_eq!(clients_field(&mut c, "blocked_clients"), 0);
 }
 
 #[test]
@@ -368,7 +341,7 @@ fn a_client_that_disconnects_while_blocked_leaves_no_waiter_behind() {
         wait_blocked(&mut c, 1);
     }
     wait_blocked(&mut c, 0);
-    assert_eq!(info_field(&mut c, "total_blocking_keys"), 0);
+    assert_eq!(clients_field(&mut c, "total_blocking_keys"), 0);
     int(&mut c, &["RPUSH", "gone", "kept"]);
     assert_eq!(range(&mut c, "gone"), ["kept"], "nobody took the element");
     assert_eq!(q::<String>(&mut c, &["PING"]), "PONG");

@@ -2,8 +2,8 @@
 //! Replies and error texts were checked against redis-server 7 (scores as
 //! 7.2 prints them: 0.1 stays "0.1").
 
-use compat_tests::query::{err, int, q, strs};
-use compat_tests::{Server, READ_LIMIT};
+use compat_tests::query::{err, guarded, int, q, strs, wait_blocked};
+use compat_tests::Server;
 use redis::{Connection, FromRedisValue, Value};
 
 fn start() -> (Server, Connection) {
@@ -280,38 +280,19 @@ fn every_sorted_set_command_refuses_another_type() {
     }
 }
 
-/// Waits until INFO reports `n` blocked clients: a condition, not a clock.
-fn wait_blocked(con: &mut Connection, n: i64) {
-    let start = std::time::Instant::now();
-    loop {
-        let info: String = q(con, &["INFO", "clients"]);
-        let blocked = info
-            .lines()
-            .find_map(|l| l.strip_prefix("blocked_clients:"))
-            .and_then(|v| v.trim().parse::<i64>().ok());
-        if blocked == Some(n) {
-            return;
-        }
-        assert!(start.elapsed() < READ_LIMIT, "blocked_clients never reached {n}");
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
-}
-
 #[test]
 fn blocking_pops_wait_for_a_zadd_by_another_client_in_arrival_order() {
     let s = Server::start(&[]);
     let mut c = s.redis();
     let mut waiters = Vec::new();
     for (i, cmd) in ["BZPOPMIN", "BZPOPMAX"].into_iter().enumerate() {
-        let mut w = s.redis();
-        w.set_read_timeout(Some(READ_LIMIT)).expect("read timeout");
+        let mut w = guarded(&s);
         waiters.push(std::thread::spawn(move || {
             q::<(String, String, String)>(&mut w, &[cmd, "other", "z", "0"])
         }));
         wait_blocked(&mut c, i as i64 + 1);
     }
-    let mut w = s.redis();
-    w.set_read_timeout(Some(READ_LIMIT)).expect("read timeout");
+    let mut w = guarded(&s);
     let mpop = std::thread::spawn(move || strs_nested(&mut w));
     wait_blocked(&mut c, 3);
     // Three members at once: the first waiter takes the lowest, the
