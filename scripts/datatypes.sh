@@ -40,18 +40,11 @@ BIN=target/release/ferrocache
 run_list() {
     local name=$1
     shift
-    take_port
-    local port=$TAKEN args=() a
-    for a in "$@"; do args+=("${a//PORT/$port}"); done
-    "${args[@]}" >"$WORK/server.log" 2>&1 &
-    local pid=$!
-    PIDS+=("$pid")
-    wait_port "$port"
-    redis-benchmark -p "$port" -n "$N" -c "$CLIENTS" --csv >"$WORK/out.csv" 2>"$WORK/err.txt" || true
+    start_server "$@"
+    redis-benchmark -p "$PORT" -n "$N" -c "$CLIENTS" --csv >"$WORK/out.csv" 2>"$WORK/err.txt" || true
     grep -i "error" "$WORK/err.txt" "$WORK/out.csv" | sed "s/^/$name: /" >>"$WORK/errors" || true
     tail -n +2 "$WORK/out.csv" | awk -F'","' -v n="$name" '{ gsub(/"/, "", $1); print n "\t" $1 "\t" $2 }' >>"$WORK/results"
-    kill "$pid"
-    wait "$pid" 2>/dev/null || true
+    stop_server "$PID"
 }
 
 : >"$WORK/results"

@@ -42,5 +42,25 @@ wait_port() {
     die "nothing listens on port $1"
 }
 
+# Starts "$@" in the background with every PORT in its arguments replaced
+# by a free port, and waits until it listens; sets PORT and PID, and
+# registers the process to stop on exit. Its output goes to $WORK/server.log.
+start_server() {
+    take_port
+    PORT=$TAKEN
+    local args=() a
+    for a in "$@"; do args+=("${a//PORT/$PORT}"); done
+    "${args[@]}" >"$WORK/server.log" 2>&1 &
+    PID=$!
+    PIDS+=("$PID")
+    wait_port "$PORT"
+}
+
+# Stops a server start_server started.
+stop_server() {
+    kill "$1" 2>/dev/null || true
+    wait "$1" 2>/dev/null || true
+}
+
 # The median of the numbers on stdin, one a line.
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }'; }

@@ -31,22 +31,15 @@ done
 cargo build --release --quiet
 BIN=target/release/ferrocache
 
-# Starts "$@" (with PORT in its arguments replaced by a free port), waits
-# for the port, probes it with protocol $PROTO and stops it. Prints bytes per item.
+# Probes the server "$@" starts (PORT replaced by a free port) with
+# protocol $1, and stops it. Prints bytes per item.
 probe() {
     local proto=$1
     shift
-    take_port
-    local port=$TAKEN args=() a
-    for a in "$@"; do args+=("${a//PORT/$port}"); done
-    "${args[@]}" >"$WORK/server.log" 2>&1 &
-    local pid=$!
-    PIDS+=("$pid")
-    wait_port "$port"
-    python3 "$MEMPROBE" --proto "$proto" --port "$port" --pid "$pid" --n "$N" --size "$SIZE" |
+    start_server "$@"
+    python3 "$MEMPROBE" --proto "$proto" --port "$PORT" --pid "$PID" --n "$N" --size "$SIZE" |
         sed -n 's/^bytes_per_item=\([0-9.]*\).*/\1/p'
-    kill "$pid"
-    wait "$pid" 2>/dev/null || true
+    stop_server "$PID"
 }
 
 names=("ferrocache, RESP SET" "ferrocache, memcached set" "redis-server $(redis-server --version | sed 's/.*v=\([^ ]*\).*/\1/')" "memcached $(memcached -V | cut -d' ' -f2)")
