@@ -10,6 +10,9 @@
 #   N          requests per test (-n)                            [200000]
 #   CLIENTS    connections (-c)                                  [50]
 #   THREADS    ferrocache --threads                              [1]
+#   PIN        1: servers on the last core, redis-benchmark on the
+#              others (taskset), so the two never take each other's
+#              core; 0: let the scheduler place them   [1 with 2+ cores]
 #
 # redis-server executes commands on one thread, and redis-benchmark runs on
 # the same machine: ferrocache gets one worker thread by default too, so
@@ -24,6 +27,8 @@ RUNS=${RUNS:-3}
 N=${N:-200000}
 CLIENTS=${CLIENTS:-50}
 THREADS=${THREADS:-1}
+CORES=$(nproc)
+PIN=${PIN:-$((CORES > 1))}
 PORT_BASE=${PORT_BASE:-27700}
 OUT=${OUT:-target/bench/datatypes.md}
 source scripts/lib.sh
@@ -40,8 +45,13 @@ BIN=target/release/ferrocache
 run_list() {
     local name=$1
     shift
-    start_server "$@"
-    redis-benchmark -p "$PORT" -n "$N" -c "$CLIENTS" --csv >"$WORK/out.csv" 2>"$WORK/err.txt" || true
+    local server=() client=()
+    if [[ $PIN == 1 ]]; then
+        server=(taskset -c "$((CORES - 1))")
+        client=(taskset -c "0-$((CORES - 2))")
+    fi
+    start_server "${server[@]}" "$@"
+    "${client[@]}" redis-benchmark -p "$PORT" -n "$N" -c "$CLIENTS" --csv >"$WORK/out.csv" 2>"$WORK/err.txt" || true
     grep -i "error" "$WORK/err.txt" "$WORK/out.csv" | sed "s/^/$name: /" >>"$WORK/errors" || true
     tail -n +2 "$WORK/out.csv" | awk -F'","' -v n="$name" '{ gsub(/"/, "", $1); print n "\t" $1 "\t" $2 }' >>"$WORK/results"
     stop_server "$PID"
@@ -67,7 +77,7 @@ median_of() { awk -F'\t' -v n="$1" -v t="$2" '$1 == n && $2 == t { print $3 }' "
 mkdir -p "$(dirname "$OUT")"
 {
     echo "redis-benchmark -n $N -c $CLIENTS (default tests), median requests/s of $RUNS runs;"
-    echo "redis-server $(redis-server --version | sed 's/.*v=\([^ ]*\).*/\1/'), ferrocache --threads $THREADS, $(nproc) cores."
+    echo "redis-server $(redis-server --version | sed 's/.*v=\([^ ]*\).*/\1/'), ferrocache --threads $THREADS, $(nproc) cores, pinned: $PIN."
     echo
     echo "| test | ferrocache | redis-server | ratio |"
     echo "|---|---:|---:|---:|"
