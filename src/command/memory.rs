@@ -169,23 +169,8 @@ fn help(ctx: &mut Ctx<'_>, _a: &[&[u8]]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Config;
-    use crate::protocol::resp::Reply;
-    use crate::server::{Client, Proto, Server};
+    use crate::command::testing::Harness;
     use crate::store::{Aggregate, Hash};
-
-    fn run(srv: &Server, client: &mut Client, line: &str) -> String {
-        let args: Vec<&[u8]> = line.split(' ').map(str::as_bytes).collect();
-        let mut buf = Vec::new();
-        let mut ctx = Ctx {
-            srv,
-            client,
-            out: Reply::new(&mut buf, false),
-            now: srv.start_ms,
-        };
-        crate::command::execute(&mut ctx, &args);
-        String::from_utf8_lossy(&buf).into_owned()
-    }
 
     fn int(reply: &str) -> i64 {
         reply.trim_start_matches(':').trim_end().parse().unwrap_or(-1)
@@ -193,59 +178,45 @@ mod tests {
 
     #[test]
     fn memory_usage_counts_the_chunk_and_the_heap() {
-        let srv = Server::new(Config::default());
-        let addr = "127.0.0.1:1".parse().expect("literal address");
-        let handle = srv
-            .clients
-            .register(Proto::Resp, addr, addr, srv.start_ms, &srv.shutdown);
-        let mut c = Client::new(handle);
-        assert_eq!(run(&srv, &mut c, "MEMORY USAGE nokey"), "$-1\r\n");
-        run(&srv, &mut c, "SET small v");
-        let small = int(&run(&srv, &mut c, "MEMORY USAGE small"));
+        let mut h = Harness::new();
+        assert_eq!(h.run("MEMORY USAGE nokey"), "$-1\r\n");
+        h.run("SET small v");
+        let small = int(&h.run("MEMORY USAGE small"));
         assert!((24..=64).contains(&small), "{small}");
         let big = "x".repeat(2_000_000);
-        run(&srv, &mut c, &format!("SET big {big}"));
-        let used = int(&run(&srv, &mut c, "MEMORY USAGE big SAMPLES 0"));
+        h.run(&format!("SET big {big}"));
+        let used = int(&h.run("MEMORY USAGE big SAMPLES 0"));
         assert!((2_000_000..2_001_000).contains(&used), "{used}");
-        let mut h = Hash::default();
+        let mut hash = Hash::default();
         for i in 0..1000 {
-            h.insert(format!("field{i}").as_bytes(), &[b'v'; 100]);
+            hash.insert(format!("field{i}").as_bytes(), &[b'v'; 100]);
         }
-        let agg = Aggregate::Hash(h).mem_size() as i64;
-        let kh = srv.store.hash(b"h");
-        let mut h = Hash::default();
+        let agg = Aggregate::Hash(hash).mem_size() as i64;
+        let mut hash = Hash::default();
         for i in 0..1000 {
-            h.insert(format!("field{i}").as_bytes(), &[b'v'; 100]);
+            hash.insert(format!("field{i}").as_bytes(), &[b'v'; 100]);
         }
-        srv.store
-            .lock(kh)
-            .slot(0, b"h", kh, srv.start_ms)
-            .put_aggregate(Aggregate::Hash(h));
-        let used = int(&run(&srv, &mut c, "MEMORY USAGE h"));
+        h.put(b"h", Aggregate::Hash(hash));
+        let used = int(&h.run("MEMORY USAGE h"));
         assert!(used > agg && used < agg + 128, "{used} vs {agg}");
     }
 
     #[test]
     fn memory_usage_checks_samples_as_redis() {
-        let srv = Server::new(Config::default());
-        let addr = "127.0.0.1:1".parse().expect("literal address");
-        let handle = srv
-            .clients
-            .register(Proto::Resp, addr, addr, srv.start_ms, &srv.shutdown);
-        let mut c = Client::new(handle);
+        let mut h = Harness::new();
         let syntax = format!("-{}\r\n", errors::SYNTAX);
-        assert_eq!(run(&srv, &mut c, "MEMORY USAGE k SAMPLES"), syntax);
-        assert_eq!(run(&srv, &mut c, "MEMORY USAGE k SAMPLES -1"), syntax);
-        assert_eq!(run(&srv, &mut c, "MEMORY USAGE k FOO 1"), syntax);
+        assert_eq!(h.run("MEMORY USAGE k SAMPLES"), syntax);
+        assert_eq!(h.run("MEMORY USAGE k SAMPLES -1"), syntax);
+        assert_eq!(h.run("MEMORY USAGE k FOO 1"), syntax);
         assert_eq!(
-            run(&srv, &mut c, "MEMORY USAGE k SAMPLES x"),
+            h.run("MEMORY USAGE k SAMPLES x"),
             format!("-{}\r\n", errors::NOT_INTEGER)
         );
-        assert_eq!(run(&srv, &mut c, "MEMORY USAGE k SAMPLES 5"), "$-1\r\n");
-        assert!(run(&srv, &mut c, "MEMORY HELP").starts_with("*14\r\n+MEMORY <subcommand>"));
-        assert!(run(&srv, &mut c, "MEMORY STATS").starts_with("*16\r\n$14\r\npeak.allocated\r\n"));
+        assert_eq!(h.run("MEMORY USAGE k SAMPLES 5"), "$-1\r\n");
+        assert!(h.run("MEMORY HELP").starts_with("*14\r\n+MEMORY <subcommand>"));
+        assert!(h.run("MEMORY STATS").starts_with("*16\r\n$14\r\npeak.allocated\r\n"));
         assert_eq!(
-            run(&srv, &mut c, "MEMORY NOPE"),
+            h.run("MEMORY NOPE"),
             "-ERR unknown subcommand 'NOPE'. Try MEMORY HELP.\r\n"
         );
     }

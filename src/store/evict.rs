@@ -107,29 +107,6 @@ struct Candidate {
     handle: u32,
 }
 
-/// Keeps the item in `bucket` as the best candidate when it ranks lower
-/// than the one kept.
-fn consider(
-    policy: EvictionPolicy,
-    e: &Item<'_>,
-    now_secs: u32,
-    at: (usize, usize, usize, u32),
-    best: &mut Option<Candidate>,
-) {
-    if let Some(rank) = policy.rank(e, now_secs) {
-        if best.as_ref().is_none_or(|b| rank < b.rank) {
-            let (shard, db, bucket, handle) = at;
-            *best = Some(Candidate {
-                rank,
-                shard,
-                db,
-                bucket,
-                handle,
-            });
-        }
-    }
-}
-
 /// The lowest-ranked candidates seen so far, at most `k`, lowest first.
 struct Pool {
     k: usize,
@@ -207,7 +184,10 @@ impl Store {
             if totals[prio as usize] == 0 {
                 continue;
             }
-            let mut best = None;
+            let mut pool = Pool {
+                k: 1,
+                best: Vec::with_capacity(2),
+            };
             let mut seen = 0;
             for step in 0..SHARDS {
                 if seen >= samples {
@@ -226,13 +206,13 @@ impl Store {
                             .filter(|(_, e)| e.priority() == prio)
                         {
                             seen += 1;
-                            consider(policy, &e, now_secs, (shard, db, i, h), &mut best);
+                            pool.consider(policy, &e, now_secs, (shard, db, i, h));
                         }
                     }
                 }
             }
-            if best.is_some() {
-                return best;
+            if let Some(best) = pool.best.pop() {
+                return Some(best);
             }
         }
         None
