@@ -493,8 +493,10 @@ mod tests {
             touch(&st, "k", T0);
         }
         let hot = freq(T0);
-        // Logarithmic: ten thousand accesses are tens of steps, not thousands.
-        assert!(hot > start + 5 && hot < 60, "{hot}");
+        // Logarithmic: ten thousand accesses are tens of steps, not
+        // thousands. The steps are coin flips (about 45 expected), so the
+        // bound leaves room for the tail: 60 was seen once.
+        assert!(hot > start + 5 && hot < 100, "{hot}");
         // Ten idle minutes take ten steps off.
         assert_eq!(freq(T0 + 600_000), hot - 10);
     }
