@@ -41,6 +41,15 @@ pub fn unknown_command(args: &[&[u8]]) -> String {
     format!("ERR unknown command '{name}', with args beginning with: {preview}")
 }
 
+pub const DEBUG_NOT_ALLOWED: &str = "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.";
+
+/// DEBUG's words for a subcommand it does not know or got the wrong
+/// number of arguments for.
+pub fn debug_unknown_subcommand(sub: &[u8]) -> String {
+    let sub = String::from_utf8_lossy(&sub[..sub.len().min(128)]);
+    format!("ERR unknown subcommand or wrong number of arguments for '{sub}'. Try DEBUG HELP.")
+}
+
 pub fn unknown_subcommand(sub: &[u8], cmd: &str) -> String {
     let sub = String::from_utf8_lossy(&sub[..sub.len().min(128)]);
     format!("ERR unknown subcommand '{sub}'. Try {} HELP.", cmd.to_ascii_uppercase())

@@ -15,6 +15,7 @@ pub mod bitmap;
 pub mod cache;
 pub mod client;
 pub mod config_cmd;
+pub mod debug;
 pub mod errors;
 pub mod glob;
 pub mod hash;
@@ -214,6 +215,7 @@ pub fn all() -> impl Iterator<Item = &'static CommandSpec> {
         zset::COMMANDS,
         hash::COMMANDS,
         cache::COMMANDS,
+        debug::COMMANDS,
     ]
     .into_iter()
     .flatten()
@@ -347,7 +349,11 @@ pub(crate) mod testing {
 
     impl Harness {
         pub fn new() -> Harness {
-            let srv = Server::new(crate::config::Config::default());
+            Harness::with_config(crate::config::Config::default())
+        }
+
+        pub fn with_config(config: crate::config::Config) -> Harness {
+            let srv = Server::new(config);
             let addr = "127.0.0.1:1".parse().expect("literal address");
             let handle = srv
                 .clients

@@ -200,7 +200,9 @@ async fn cron(srv: Arc<Server>) {
             _ = tick.tick() => {}
         }
         let now = srv.clock.now_ms();
-        srv.store.expire_step(now, EXPIRE_SHARDS_PER_RUN);
+        if srv.active_expire.load(Ordering::Relaxed) {
+            srv.store.expire_step(now, EXPIRE_SHARDS_PER_RUN);
+        }
         srv.store.expire_locks(now);
         // Locks the sweep released by their timeout wake their waiters.
         srv.blocking.wake_ready(srv.store.ready_keys());

@@ -13,7 +13,7 @@ pub use listener::{run, Running};
 
 use crate::config::{Config, SetError, Settings};
 use crate::store::Store;
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use tokio_util::sync::CancellationToken;
@@ -120,6 +120,8 @@ pub struct Server {
     /// Clients parked by blocking commands.
     pub blocking: Blocking,
     pub clock: Clock,
+    /// The cron's sweep of expired keys runs (DEBUG SET-ACTIVE-EXPIRE).
+    pub active_expire: AtomicBool,
     pub shutdown: CancellationToken,
     pub started: Instant,
     /// Unix ms at start.
@@ -144,6 +146,7 @@ impl Server {
             clients: Clients::default(),
             blocking: Blocking::default(),
             clock,
+            active_expire: AtomicBool::new(true),
             shutdown: CancellationToken::new(),
             started: Instant::now(),
             start_ms: now,
