@@ -47,6 +47,9 @@ pub struct Args {
     /// memcached's -M: memcached writes answer SERVER_ERROR out of memory instead of evicting (memcache-evictions no)
     #[arg(short = 'M', long)]
     pub disable_evictions: bool,
+    /// Allow DEBUG (no, yes, or local: from loopback clients only) [default: no]
+    #[arg(long, value_name = "no|yes|local")]
+    pub enable_debug_command: Option<String>,
     /// Log level: error, warn, info, debug or trace [default: info]
     #[arg(long)]
     pub loglevel: Option<String>,
@@ -124,6 +127,11 @@ impl Config {
         }
         if args.disable_evictions {
             c.overrides.push(("memcache-evictions".into(), "no".into()));
+        }
+        if let Some(v) = args.enable_debug_command {
+            Settings::check_startup("enable-debug-command", &v)
+                .map_err(|why| format!("--enable-debug-command: {why}"))?;
+            c.overrides.push(("enable-debug-command".into(), v));
         }
         c.validate()?;
         Ok(c)
@@ -330,6 +338,13 @@ mod tests {
             assert_eq!(override_of(&c, "memcache-evictions"), Some("no"), "{flag}");
         }
         assert_eq!(override_of(&parse(&[]).unwrap(), "memcache-evictions"), None);
+    }
+
+    #[test]
+    fn enable_debug_command_flag_sets_the_setting() {
+        let c = parse(&["--enable-debug-command", "local"]).unwrap();
+        assert_eq!(override_of(&c, "enable-debug-command"), Some("local"));
+        assert!(parse(&["--enable-debug-command", "sometimes"]).is_err());
     }
 
     #[test]
