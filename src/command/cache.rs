@@ -10,15 +10,17 @@
 //! [`Ctx::block`] on the key; releasing a lock records the key as ready, so
 //! the first waiter runs its CACHE.LOCK again.
 //!
-//! Tags (`TAGS n tag ...`) are parsed and refused for now with
-//! [`errors::TAGS_PENDING`].
+//! Tags (`TAGS n tag ...`) and dependencies (CACHE.DEPEND) are indexes
+//! the store keeps exact through every removal (`crate::store` links):
+//! CACHE.TAGGED and CACHE.DELTAGGED read them, and a write or removal of a
+//! parent removes its dependants.
 
 use super::args::{self, is};
 use super::flags::*;
 use super::{errors, spec, CommandSpec, Ctx};
 use crate::protocol::resp::Reply;
 use crate::server::Server;
-use crate::store::{Expiry, Item, LockError, Priority, Slot, UnlockError, WrongType};
+use crate::store::{DependError, Expiry, Item, LockError, Priority, Slot, TagMatch, UnlockError, WrongType};
 
 pub const COMMANDS: &[CommandSpec] = &[
     spec("cache.add", -3, WRITE | DENYOOM, "cache", add)
@@ -96,6 +98,26 @@ pub const COMMANDS: &[CommandSpec] = &[
             "O(1)",
             "key <EX seconds | PX milliseconds | SLIDE seconds | PERSIST>",
         ),
+    spec("cache.tagged", -4, READONLY, "cache", tagged).doc(
+        "0.1.0",
+        "Returns the keys of the items carrying any or all of the tags given, optionally with their values.",
+        "O(N) where N is the number of items carrying the tags, plus the number of shards.",
+        "<ANY | ALL> numtags tag [tag ...] [WITHVALUES]",
+    ),
+    spec("cache.deltagged", -4, WRITE, "cache", deltagged).doc(
+        "0.1.0",
+        "Removes the items carrying any or all of the tags given.",
+        "O(N) where N is the number of items carrying the tags, plus the number of shards.",
+        "<ANY | ALL> numtags tag [tag ...]",
+    ),
+    spec("cache.depend", -3, WRITE | DENYOOM, "cache", depend)
+        .keys(1, -1, 1)
+        .doc(
+            "0.1.0",
+            "Makes an item depend on others: writing or removing any of them removes it.",
+            "O(N) where N is the number of parents, plus the size of the child's dependants when checking for cycles.",
+            "child parent [parent ...]",
+        ),
 ];
 
 /// Which options a command accepts.
@@ -111,13 +133,15 @@ mod allow {
 
 /// The options of a CACHE command, as given.
 #[derive(Debug, Default, PartialEq, Eq)]
-struct Opts {
+struct Opts<'a> {
     /// EX, PX, SLIDE or PERSIST (as [`Expiry::None`]).
     expiry: Option<Expiry>,
     keepttl: bool,
     priority: Option<Priority>,
     ifversion: Option<u64>,
     handle: Option<u64>,
+    /// TAGS: the item's tags replace the ones it had.
+    tags: Option<Vec<&'a [u8]>>,
 }
 
 /// A version or lock handle: a non-negative integer.
@@ -137,12 +161,20 @@ fn parse_slide(val: &[u8], cmd: &str) -> Result<Expiry, String> {
     }
 }
 
+/// `numtags tag [tag ...]` at the start of `a`: the tags, and the
+/// arguments they took. At least one tag, and no more than are given.
+fn parse_tags<'a>(a: &[&'a [u8]]) -> Result<(Vec<&'a [u8]>, usize), String> {
+    let n = args::uint(a.first().ok_or(errors::SYNTAX)?).map_err(String::from)?;
+    if n == 0 || a.len() - 1 < n {
+        return Err(errors::SYNTAX.into());
+    }
+    Ok((a[1..=n].to_vec(), n + 1))
+}
+
 /// Reads the options in `a`, accepting those in `accepted`. Timeouts are
-/// mutually exclusive, as are IFVERSION and HANDLE; TAGS is read whole and
-/// then refused, since tags are not supported yet.
-fn parse_opts(a: &[&[u8]], accepted: u8, now: u64, cmd: &str) -> Result<Opts, String> {
+/// mutually exclusive, as are IFVERSION and HANDLE.
+fn parse_opts<'a>(a: &[&'a [u8]], accepted: u8, now: u64, cmd: &str) -> Result<Opts<'a>, String> {
     let mut o = Opts::default();
-    let mut tags = false;
     let mut i = 0;
     let ok = |flag: u8| accepted & flag != 0;
     while i < a.len() {
@@ -166,13 +198,10 @@ fn parse_opts(a: &[&[u8]], accepted: u8, now: u64, cmd: &str) -> Result<Opts, St
             let v = next.ok_or(errors::SYNTAX)?;
             o.priority = Some(Priority::parse(v).ok_or(errors::BAD_PRIORITY)?);
             i += 2;
-        } else if is(w, "tags") && ok(allow::TAGS) && !tags {
-            let n = args::uint(next.ok_or(errors::SYNTAX)?).map_err(String::from)?;
-            if n == 0 || a.len() - (i + 2) < n {
-                return Err(errors::SYNTAX.into());
-            }
-            tags = true;
-            i += 2 + n;
+        } else if is(w, "tags") && ok(allow::TAGS) && o.tags.is_none() {
+            let (tags, used) = parse_tags(&a[i + 1..])?;
+            o.tags = Some(tags);
+            i += 1 + used;
         } else if is(w, "ifversion") && ok(allow::IFVERSION) && o.ifversion.is_none() && o.handle.is_none() {
             o.ifversion = Some(number(next.ok_or(errors::SYNTAX)?)?);
             i += 2;
@@ -182,9 +211,6 @@ fn parse_opts(a: &[&[u8]], accepted: u8, now: u64, cmd: &str) -> Result<Opts, St
         } else {
             return Err(errors::SYNTAX.into());
         }
-    }
-    if tags {
-        return Err(errors::TAGS_PENDING.into());
     }
     Ok(o)
 }
@@ -198,13 +224,22 @@ fn with_slot<R>(srv: &Server, db: usize, now: u64, key: &[u8], f: impl FnOnce(&m
 }
 
 /// Stores a string item the way ADD, PUT and PUTUNLOCK do: the priority,
-/// when given, replaces the one the item had.
-fn store(s: &mut Slot<'_>, value: &[u8], expiry: Expiry, priority: Option<Priority>) -> u64 {
+/// when given, replaces the one the item had; the item is a new one, with
+/// the tags given or none.
+fn store(s: &mut Slot<'_>, value: &[u8], expiry: Expiry, o: &Opts<'_>) -> u64 {
     let version = s.set_bytes(value, expiry, 0);
-    if let Some(p) = priority {
+    finish_store(s, o);
+    version
+}
+
+/// The PRIORITY and TAGS of a store, applied to the item just written.
+fn finish_store(s: &mut Slot<'_>, o: &Opts<'_>) {
+    if let Some(p) = o.priority {
         s.set_priority(p);
     }
-    version
+    if let Some(tags) = &o.tags {
+        s.set_tags(tags);
+    }
 }
 
 /// ```text
@@ -222,7 +257,7 @@ fn add(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
         if s.lock_state().is_some() || s.peek().is_some() {
             return None;
         }
-        Some(store(s, a[2], o.expiry.unwrap_or(Expiry::None), o.priority))
+        Some(store(s, a[2], o.expiry.unwrap_or(Expiry::None), &o))
     });
     match added {
         Some(v) => ctx.out.int(v as i64),
@@ -250,7 +285,7 @@ fn put(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
             (true, Some((_, e))) => e,
             _ => o.expiry.unwrap_or(Expiry::None),
         };
-        Some(store(s, a[2], expiry, o.priority))
+        Some(store(s, a[2], expiry, &o))
     });
     match stored {
         Some(v) => ctx.out.int(v as i64),
@@ -266,7 +301,7 @@ fn field(out: &mut Reply<'_>, name: &str) {
 }
 
 /// CACHE.GET's reply for a string item.
-fn write_item(out: &mut Reply<'_>, value: &[u8], it: &Item<'_>, now: u64, locked: bool) {
+fn write_item(out: &mut Reply<'_>, value: &[u8], it: &Item<'_>, now: u64, tags: &[Box<[u8]>], locked: bool) {
     if out.resp3 {
         out.map(7);
     } else {
@@ -287,7 +322,10 @@ fn write_item(out: &mut Reply<'_>, value: &[u8], it: &Item<'_>, now: u64, locked
     field(out, "priority");
     out.bulk(it.priority().name().as_bytes());
     field(out, "tags");
-    out.array(0);
+    out.array(tags.len());
+    for t in tags {
+        out.bulk(t);
+    }
     field(out, "locked");
     out.int(locked as i64);
 }
@@ -303,9 +341,10 @@ fn get(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
     let out = &mut ctx.out;
     let found = with_slot(srv, db, now, a[1], |s| {
         let locked = s.lock_state().is_some();
+        let tags = s.tags().to_vec();
         let Some(it) = s.read(true) else { return Ok(false) };
         let v = it.as_str().ok_or(WrongType)?;
-        write_item(out, v, &it, now, locked);
+        write_item(out, v, &it, now, &tags, locked);
         Ok(true)
     });
     match found {
@@ -471,7 +510,9 @@ fn putunlock(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
         Err(e) => return ctx.error(&e),
     };
     let r = with_slot(ctx.srv, ctx.db(), ctx.now, a[1], |s| {
-        s.put_unlock(handle, a[2], o.expiry.unwrap_or(Expiry::None), o.priority)
+        let version = s.put_unlock(handle, a[2], o.expiry.unwrap_or(Expiry::None))?;
+        finish_store(s, &o);
+        Ok(version)
     });
     match r {
         Ok(v) => ctx.out.int(v as i64),
@@ -526,6 +567,93 @@ fn resetttl(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
         None => false,
     });
     ctx.out.int(done as i64);
+}
+
+/// A tag query: how to match, the tags, and the arguments after them.
+type TagQuery<'a, 'b> = (TagMatch, Vec<&'a [u8]>, &'b [&'a [u8]]);
+
+/// `ANY | ALL numtags tag ...` of CACHE.TAGGED and CACHE.DELTAGGED.
+fn parse_tag_query<'a, 'b>(a: &'b [&'a [u8]]) -> Result<TagQuery<'a, 'b>, String> {
+    let how = if is(a[1], "any") {
+        TagMatch::Any
+    } else if is(a[1], "all") {
+        TagMatch::All
+    } else {
+        return Err(errors::SYNTAX.into());
+    };
+    let (tags, used) = parse_tags(&a[2..])?;
+    Ok((how, tags, &a[2 + used..]))
+}
+
+/// ```text
+/// CACHE.TAGGED (ANY | ALL) numtags tag [tag ...] [WITHVALUES]
+/// ```
+/// The keys of the items carrying any (or all) of the tags, in no set
+/// order. With WITHVALUES, key and value pairs (a map in RESP3), each item
+/// read as GET reads it.
+fn tagged(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
+    let (how, tags, rest) = match parse_tag_query(a) {
+        Ok(q) => q,
+        Err(e) => return ctx.error(&e),
+    };
+    let values = match rest {
+        [] => false,
+        [w] if is(w, "withvalues") => true,
+        _ => return ctx.error(errors::SYNTAX),
+    };
+    let mut found: Vec<(Vec<u8>, Option<Vec<u8>>)> = Vec::new();
+    ctx.srv.store.tagged(ctx.db(), &tags, how, values, ctx.now, |k, it| {
+        let v = values.then(|| it.as_str().map(<[u8]>::to_vec)).flatten();
+        found.push((k.to_vec(), v));
+    });
+    let out = &mut ctx.out;
+    if !values {
+        out.array(found.len());
+        for (k, _) in &found {
+            out.bulk(k);
+        }
+        return;
+    }
+    if out.resp3 {
+        out.map(found.len());
+    } else {
+        out.array(found.len() * 2);
+    }
+    for (k, v) in &found {
+        out.bulk(k);
+        match v {
+            Some(v) => out.bulk(v),
+            None => out.null(),
+        }
+    }
+}
+
+/// ```text
+/// CACHE.DELTAGGED (ANY | ALL) numtags tag [tag ...]
+/// ```
+/// The number of items removed.
+fn deltagged(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
+    let (how, tags) = match parse_tag_query(a) {
+        Ok((how, tags, [])) => (how, tags),
+        Ok(_) => return ctx.error(errors::SYNTAX),
+        Err(e) => return ctx.error(&e),
+    };
+    let n = ctx.srv.store.delete_tagged(ctx.db(), &tags, how, ctx.now);
+    ctx.out.int(n as i64);
+}
+
+/// ```text
+/// CACHE.DEPEND child parent [parent ...]
+/// ```
+/// OK: from now on a write or removal of any parent removes the child,
+/// and its own dependants in turn. -NOKEY when a key is missing, -CYCLE
+/// when a parent is the child or depends on it.
+fn depend(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
+    match ctx.srv.store.depend(ctx.db(), a[1], &a[2..], ctx.now) {
+        Ok(()) => ctx.out.ok(),
+        Err(DependError::NoKey) => ctx.error(errors::DEPEND_NOKEY),
+        Err(DependError::Cycle) => ctx.error(errors::CYCLE),
+    }
 }
 
 #[cfg(test)]
@@ -817,8 +945,7 @@ mod tests {
         assert_eq!(h.run("CACHE.PUT k v PRIORITY urgent"), err(errors::BAD_PRIORITY));
         assert_eq!(h.run("CACHE.PUT k v EX"), err(errors::SYNTAX));
         assert_eq!(h.run("CACHE.PUT k v BOGUS"), err(errors::SYNTAX));
-        assert_eq!(h.run("CACHE.PUT k v TAGS 2 a b"), err(errors::TAGS_PENDING));
-        assert_eq!(h.run("CACHE.ADD k v TAGS 1 a"), err(errors::TAGS_PENDING));
+        assert_eq!(h.run("CACHE.PUT k v TAGS 1 a TAGS 1 b"), err(errors::SYNTAX));
         assert_eq!(h.run("CACHE.PUT k v TAGS 2 a"), err(errors::SYNTAX));
         assert_eq!(h.run("CACHE.PUT k v TAGS 0"), err(errors::SYNTAX));
         assert_eq!(h.run("CACHE.PUT k v TAGS x a"), err(errors::NOT_INTEGER));
@@ -841,7 +968,152 @@ mod tests {
         }
         assert!(cmd(b"CACHE.LOCK").has(BLOCKING));
         for c in COMMANDS {
-            assert_eq!(c.key_positions(4), vec![1], "{}", c.name);
+            let keys = match c.name {
+                "cache.tagged" | "cache.deltagged" => vec![],
+                "cache.depend" => vec![1, 2, 3],
+                _ => vec![1],
+            };
+            assert_eq!(c.key_positions(4), keys, "{}", c.name);
         }
+        assert!(cmd(b"cache.tagged").has(READONLY));
+        assert!(cmd(b"cache.deltagged").has(WRITE) && cmd(b"cache.depend").has(WRITE | DENYOOM));
+    }
+
+    /// The sorted elements of a flat array reply of bulk strings.
+    fn sorted_bulks(r: &str) -> Vec<String> {
+        let mut v: Vec<String> = r.split("\r\n").skip(2).step_by(2).map(str::to_string).collect();
+        v.retain(|x| !x.is_empty());
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn tags_are_listed_by_get_and_replaced_by_the_next_put() {
+        let mut h = Harness::new();
+        int(&mut h, "CACHE.PUT k v TAGS 3 red blue red");
+        assert!(h.run("CACHE.GET k").contains("*2\r\n$3\r\nred\r\n$4\r\nblue\r\n"));
+        int(&mut h, "CACHE.PUT k w TAGS 1 green");
+        assert_eq!(h.run("CACHE.TAGGED ANY 1 red"), "*0\r\n");
+        assert_eq!(h.run("CACHE.TAGGED ANY 1 green"), "*1\r\n$1\r\nk\r\n");
+        int(&mut h, "CACHE.PUT k x");
+        assert!(
+            h.run("CACHE.GET k").contains("*0\r\n:0\r\n"),
+            "a put without TAGS leaves none"
+        );
+        assert_eq!(h.run("CACHE.TAGGED ANY 1 green"), "*0\r\n");
+    }
+
+    #[test]
+    fn tagged_any_and_all_with_and_without_values() {
+        let mut h = Harness::new();
+        int(&mut h, "CACHE.ADD a 1 TAGS 2 x y");
+        int(&mut h, "CACHE.ADD b 2 TAGS 1 x");
+        int(&mut h, "CACHE.ADD c 3 TAGS 1 y");
+        h.run("SET d 4");
+        assert_eq!(
+            sorted_bulks(&h.run("CACHE.TAGGED ANY 2 x y")),
+            ["a", "b", "c"],
+            "each key once"
+        );
+        assert_eq!(sorted_bulks(&h.run("CACHE.TAGGED ALL 2 x y")), ["a"]);
+        assert_eq!(sorted_bulks(&h.run("CACHE.TAGGED ALL 2 x z")), Vec::<String>::new());
+        assert_eq!(
+            h.run("CACHE.TAGGED ALL 1 x WITHVALUES").len(),
+            "*4\r\n$1\r\na\r\n$1\r\n1\r\n$1\r\nb\r\n$1\r\n2\r\n".len()
+        );
+        assert_eq!(
+            h.run("CACHE.TAGGED ALL 2 x y WITHVALUES"),
+            "*2\r\n$1\r\na\r\n$1\r\n1\r\n"
+        );
+        assert_eq!(h.run("CACHE.TAGGED SOME 1 x"), err(errors::SYNTAX));
+        assert_eq!(h.run("CACHE.TAGGED ANY 2 x"), err(errors::SYNTAX));
+        assert_eq!(h.run("CACHE.TAGGED ANY 1 x BOGUS"), err(errors::SYNTAX));
+        assert_eq!(h.run("CACHE.DELTAGGED ANY 1 x WITHVALUES"), err(errors::SYNTAX));
+    }
+
+    #[test]
+    fn deltagged_removes_the_matching_items_only() {
+        let mut h = Harness::new();
+        int(&mut h, "CACHE.ADD a 1 TAGS 2 x y");
+        int(&mut h, "CACHE.ADD b 2 TAGS 1 x");
+        int(&mut h, "CACHE.ADD c 3 TAGS 1 y");
+        assert_eq!(h.run("CACHE.DELTAGGED ALL 2 x y"), ":1\r\n");
+        assert_eq!(h.run("EXISTS a b c"), ":2\r\n");
+        assert_eq!(h.run("CACHE.DELTAGGED ANY 2 x y"), ":2\r\n");
+        assert_eq!(h.run("DBSIZE"), ":0\r\n");
+        assert_eq!(h.run("CACHE.DELTAGGED ANY 1 x"), ":0\r\n");
+    }
+
+    #[test]
+    fn tags_go_with_their_item_on_del_expiry_overwrite_and_flushdb() {
+        let mut h = Harness::new();
+        int(&mut h, "CACHE.ADD a 1 TAGS 1 t");
+        int(&mut h, "CACHE.ADD b 1 PX 100 TAGS 1 t");
+        int(&mut h, "CACHE.ADD c 1 TAGS 1 t");
+        int(&mut h, "CACHE.ADD d 1 TAGS 1 t");
+        h.run("DEL a");
+        h.run("SET c plain");
+        assert_eq!(h.at(200, "CACHE.TAGGED ANY 1 t"), "*1\r\n$1\r\nd\r\n");
+        h.run("FLUSHDB");
+        assert_eq!(h.run("CACHE.TAGGED ANY 1 t"), "*0\r\n");
+        int(&mut h, "CACHE.ADD d 1");
+        assert_eq!(
+            h.run("CACHE.TAGGED ANY 1 t"),
+            "*0\r\n",
+            "a new item under the key has no tags"
+        );
+    }
+
+    #[test]
+    fn a_write_or_removal_of_a_parent_removes_its_children_down_the_chain() {
+        let mut h = Harness::new();
+        for k in ["p", "c", "g", "other"] {
+            h.run(&format!("SET {k} v"));
+        }
+        assert_eq!(h.run("CACHE.DEPEND c p"), "+OK\r\n");
+        assert_eq!(h.run("CACHE.DEPEND g c"), "+OK\r\n");
+        h.run("APPEND p more");
+        assert_eq!(
+            h.run("EXISTS p c g other"),
+            ":2\r\n",
+            "c and g went with the write of p"
+        );
+        h.run("SET c v");
+        h.run("SET g v");
+        h.run("CACHE.DEPEND g c");
+        h.run("DEL c");
+        assert_eq!(h.run("EXISTS g"), ":0\r\n", "removal cascades too");
+    }
+
+    #[test]
+    fn a_removed_child_no_longer_depends_on_its_parent() {
+        let mut h = Harness::new();
+        h.run("SET p v");
+        h.run("SET c v");
+        h.run("CACHE.DEPEND c p");
+        h.run("DEL c");
+        h.run("SET c new");
+        h.run("SET p w");
+        assert_eq!(h.run("GET c"), "$3\r\nnew\r\n", "the new c was never made dependent");
+    }
+
+    #[test]
+    fn depend_refuses_missing_keys_and_cycles() {
+        let mut h = Harness::new();
+        h.run("SET a v");
+        h.run("SET b v");
+        h.run("SET c v");
+        assert_eq!(h.run("CACHE.DEPEND a nope"), err(errors::DEPEND_NOKEY));
+        assert_eq!(h.run("CACHE.DEPEND nope a"), err(errors::DEPEND_NOKEY));
+        assert_eq!(h.run("CACHE.DEPEND a a"), err(errors::CYCLE));
+        h.run("CACHE.DEPEND b a");
+        h.run("CACHE.DEPEND c b");
+        assert_eq!(h.run("CACHE.DEPEND a c"), err(errors::CYCLE));
+        assert_eq!(h.run("CACHE.DEPEND a b c"), err(errors::CYCLE));
+        assert_eq!(h.srv.store.dependencies(0), 2, "a refused dependency adds no edge");
+        assert_eq!(
+            h.run("CACHE.DEPEND a"),
+            "-ERR wrong number of arguments for 'cache.depend' command\r\n"
+        );
     }
 }

@@ -185,7 +185,8 @@ pub const NOKEY: &str = "NOKEY no such key (CREATE locks a missing key)";
 pub const EXISTS: &str = "EXISTS the key already exists";
 pub const BAD_PRIORITY: &str = "ERR priority must be one of low, belownormal, normal, abovenormal, high, notremovable";
 /// TAGS is parsed but refused until tags are implemented.
-pub const TAGS_PENDING: &str = "ERR TAGS are not supported yet";
+pub const DEPEND_NOKEY: &str = "NOKEY no such key (a dependency joins existing items)";
+pub const CYCLE: &str = "CYCLE the dependency would make a cycle";
 
 #[cfg(test)]
 mod tests {

@@ -435,6 +435,7 @@ mod tests {
         "blmove",
         "brpoplpush",
         "cache.add",
+        "cache.depend",
         "cache.lock",
         "cache.put",
         "cache.putunlock",

@@ -295,13 +295,15 @@ impl Store {
             let shard = pool.best[i].shard;
             let mut guard = self.lock_index(shard);
             while let Some(c) = pool.best.get(i).filter(|c| c.shard == shard) {
-                if let Some(f) = guard.evict_at(&self.slabs, c.db, c.bucket, c.handle) {
+                if let Some(f) = guard.evict_at(self, c.db, c.bucket, c.handle, now) {
                     n += 1;
                     freed += f;
                 }
                 i += 1;
             }
         }
+        // Children of evicted parents go now that no shard is locked.
+        self.cascade();
         match n {
             0 => Pick::Vanished,
             _ => Pick::Evicted(n, freed),

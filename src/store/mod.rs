@@ -12,6 +12,7 @@
 mod entry;
 mod evict;
 mod item;
+mod links;
 mod memory;
 mod ready;
 mod rebalance;
@@ -23,6 +24,7 @@ mod types;
 pub use entry::{parse_i64_exact, Entry, Expiry, Priority, Value, LFU_INIT};
 pub use evict::EvictionPolicy;
 pub use item::{Item, ValueRef};
+pub use links::{DependError, TagMatch};
 pub use memory::{Limits, MemoryReport, OutOfMemory, Pressure};
 pub use ready::ReadyKeys;
 pub use scan::ScanPage;
@@ -100,6 +102,8 @@ pub struct Store {
     limits: memory::SharedLimits,
     slabs: Arc<slab::Slabs>,
     ready: ReadyKeys,
+    /// Each database's dependency graph (CACHE.DEPEND).
+    graphs: links::Graphs,
 }
 
 impl Store {
@@ -122,6 +126,7 @@ impl Store {
             limits: memory::SharedLimits::new(),
             slabs: Arc::new(slab::Slabs::new()),
             ready: ReadyKeys::default(),
+            graphs: links::Graphs::new(databases),
         }
     }
 
@@ -164,10 +169,7 @@ impl Store {
 
     /// Locks the shard of one key.
     pub fn lock(&self, kh: KeyHash) -> Locked<'_> {
-        Locked {
-            store: self,
-            guard: self.lock_index(kh.shard),
-        }
+        Locked::new(self, kh.shard)
     }
 
     /// Locks the shards of several keys at once, in ascending order.
@@ -175,18 +177,7 @@ impl Store {
         let mut idx: Vec<usize> = khs.iter().map(|k| k.shard).collect();
         idx.sort_unstable();
         idx.dedup();
-        let guards = idx
-            .into_iter()
-            .map(|i| {
-                (
-                    i,
-                    Locked {
-                        store: self,
-                        guard: self.lock_index(i),
-                    },
-                )
-            })
-            .collect();
+        let guards = idx.into_iter().map(|i| (i, Locked::new(self, i))).collect();
         MultiLocked { guards }
     }
 
@@ -277,16 +268,21 @@ impl Store {
             g.signal_locks(&self.ready, db);
             old.push((g.arena(), g.take_table(&self.slabs, db)));
         }
+        self.graph(db).clear();
         self.free_tables(old, lazy);
     }
 
     pub fn flush_all(&self, lazy: bool) {
         let mut old = Vec::new();
-        for mut g in self.lock_all() {
+        let guards = self.lock_all();
+        for mut g in guards {
             for db in 0..self.databases {
                 g.signal_locks(&self.ready, db);
                 old.push((g.arena(), g.take_table(&self.slabs, db)));
             }
+        }
+        for db in 0..self.databases {
+            self.graph(db).clear();
         }
         self.free_tables(old, lazy);
     }
@@ -308,7 +304,14 @@ impl Store {
 
     /// Swaps two databases atomically: every shard is locked first.
     pub fn swap_db(&self, a: usize, b: usize) {
-        for mut g in self.lock_all() {
+        let guards = self.lock_all();
+        // The graphs move with the tables that mark their keys, while no
+        // shard can change either.
+        if a != b {
+            let (mut ga, mut gb) = (self.graph(a), self.graph(b));
+            std::mem::swap(&mut *ga, &mut *gb);
+        }
+        for mut g in guards {
             // A key locked in one database may be free in the other now.
             g.signal_locks(&self.ready, a);
             g.signal_locks(&self.ready, b);
@@ -324,8 +327,9 @@ impl Store {
         let mut removed = 0;
         for _ in 0..max_shards.min(SHARDS) {
             let i = self.sweep_cursor.fetch_add(1, Ordering::Relaxed) % SHARDS;
-            removed += self.lock_index(i).sweep_expired(&self.slabs, &self.ready, now);
+            removed += self.lock_index(i).sweep_expired(self, now);
         }
+        self.cascade();
         removed
     }
 
@@ -451,12 +455,30 @@ fn free_in_background(job: FreeJob) {
 }
 
 /// One locked shard, with the store at hand for hashing and versions.
+/// When the thread's last such guard is released, the children that its
+/// writes doomed are removed ([`Store::cascade`]).
 pub struct Locked<'s> {
     store: &'s Store,
-    guard: MutexGuard<'s, ShardInner>,
+    guard: std::mem::ManuallyDrop<MutexGuard<'s, ShardInner>>,
+}
+
+impl Drop for Locked<'_> {
+    fn drop(&mut self) {
+        // SAFETY: dropped once, here, and not used again.
+        unsafe { std::mem::ManuallyDrop::drop(&mut self.guard) };
+        if links::release() {
+            self.store.cascade();
+        }
+    }
 }
 
 impl<'s> Locked<'s> {
+    fn new(store: &'s Store, shard: usize) -> Locked<'s> {
+        let guard = std::mem::ManuallyDrop::new(store.lock_index(shard));
+        links::hold();
+        Locked { store, guard }
+    }
+
     /// The slot of `key` in database `db`; `kh` must be `store.hash(key)`.
     pub fn slot<'a>(&'a mut self, db: usize, key: &'a [u8], kh: KeyHash, now: u64) -> Slot<'a> {
         debug_assert_eq!(kh.shard, shard_of(kh.hash));

@@ -8,6 +8,7 @@
 
 use super::entry::{Entry, Expiry, Priority, Value, LFU_INIT};
 use super::item::{take_heap, Item, ItemMut, Parts, Taken, ValueIn, ValueRef};
+use super::links::{self, Change, Index};
 use super::slab::{ArenaGuard, FreeReason, Slabs, ARENAS};
 use super::types::{AggKind, Aggregate, WrongType};
 use super::ReadyKeys;
@@ -65,6 +66,9 @@ pub(crate) struct Table {
     /// costs every write one length check. A key locked while missing (a
     /// placeholder) has an entry here and no item.
     pub locks: HashMap<Box<[u8]>, Lock>,
+    /// Tags and dependency marks of this table's keys ([`super::links`]);
+    /// none until the first tag or dependency.
+    pub index: Option<Box<Index>>,
 }
 
 impl Table {
@@ -72,14 +76,28 @@ impl Table {
         self.map.len()
     }
 
-    /// Bytes the table's buckets take: a 4-byte handle and a control byte
-    /// each, and one extra group of control bytes.
+    /// Bytes the table's buckets take (a 4-byte handle and a control byte
+    /// each, and one extra group of control bytes), and its index's.
     pub(crate) fn bytes(&self) -> u64 {
+        let index = self.index.as_ref().map_or(0, |ix| ix.bytes()) as u64;
         // An empty table shares one static group and owns nothing.
         if self.map.capacity() == 0 {
-            return 0;
+            return index;
         }
-        (self.map.num_buckets() * 5 + 16) as u64
+        (self.map.num_buckets() * 5 + 16) as u64 + index
+    }
+
+    /// Keeps the tag and dependency index exact when the item under `key`
+    /// is written in place or goes (removed, or replaced by a new item).
+    fn changed(&mut self, store: &Store, arena: usize, db: usize, key: &[u8], change: Change, now: u64) {
+        let Some(ix) = self.index.as_deref_mut() else { return };
+        let delta = links::on_change(ix, store, db, key, change, now);
+        if ix.is_empty() {
+            self.index = None;
+        }
+        if delta != 0 {
+            store.slabs.arena(arena).add_overhead(delta);
+        }
     }
 
     fn count_in(&mut self, it: &Item<'_>, slabs: &Slabs, arena: usize) {
@@ -190,7 +208,8 @@ impl ShardInner {
     /// Evicts the item in bucket `i` of database `db`'s table if that is
     /// still `h`, and returns the bytes freed. Eviction picks its victim by
     /// bucket, so removing it needs no second lookup by key.
-    pub(crate) fn evict_at(&mut self, slabs: &Slabs, db: usize, i: usize, h: u32) -> Option<u64> {
+    pub(crate) fn evict_at(&mut self, store: &Store, db: usize, i: usize, h: u32, now: u64) -> Option<u64> {
+        let slabs = &*store.slabs;
         let arena = self.arena();
         let t = &mut self.tables[db];
         if !t.locks.is_empty() {
@@ -213,6 +232,9 @@ impl ShardInner {
         // SAFETY: just unlinked from this locked shard's table, still allocated.
         let it = unsafe { Item::at(slabs.ptr(h)) };
         t.count_out(&it, slabs, arena);
+        if t.index.is_some() {
+            t.changed(store, arena, db, it.key(), Change::Gone, now);
+        }
         let (freed, _) = free_item(&mut slabs.arena(arena), slabs, h, |it| FreeReason::Evicted {
             fetched: it.fetched(),
             had_expiry: it.expire_at().is_some(),
@@ -255,17 +277,19 @@ impl ShardInner {
     /// Removes the expired items of every database, and releases the locks
     /// whose timeout passed (waking the clients waiting for them). A locked
     /// item is kept however late its deadline.
-    pub(crate) fn sweep_expired(&mut self, slabs: &Slabs, ready: &ReadyKeys, now: u64) -> u64 {
-        self.expire_locks(ready, now);
+    pub(crate) fn sweep_expired(&mut self, store: &Store, now: u64) -> u64 {
+        let slabs = &*store.slabs;
+        self.expire_locks(&store.ready, now);
         let arena = self.arena();
         let mut gone = Vec::new();
-        for t in self.tables.iter_mut() {
+        for (db, t) in self.tables.iter_mut().enumerate() {
             if t.expires == 0 {
                 t.ttl_sample_sum = 0;
                 t.ttl_sample_n = 0;
                 continue;
             }
             let (mut sum, mut n) = (0u64, 0u64);
+            let removed = gone.len();
             let mut by_priority = t.by_priority;
             let locks = &t.locks;
             t.map.retain(|&mut h| {
@@ -294,6 +318,13 @@ impl ShardInner {
             t.expires = n as usize;
             t.ttl_sample_sum = sum;
             t.ttl_sample_n = n;
+            if t.index.is_some() {
+                for &h in &gone[removed..] {
+                    // SAFETY: unlinked above, freed below.
+                    let key = unsafe { Item::at(slabs.ptr(h)) }.key();
+                    t.changed(store, arena, db, key, Change::Gone, now);
+                }
+            }
         }
         if !gone.is_empty() {
             let mut a = slabs.arena(self.arena());
@@ -387,7 +418,8 @@ impl<'a> Slot<'a> {
             .copied()
     }
 
-    /// Takes `h` out of the table and its counts; the chunk stays.
+    /// Takes `h` out of the table, its counts and its index; the chunk
+    /// stays.
     fn unlink(&mut self, h: u32) {
         if let Ok(occ) = self.table.map.find_entry(self.hash, |&x| x == h) {
             occ.remove();
@@ -395,6 +427,23 @@ impl<'a> Slot<'a> {
         // SAFETY: as in `item`; the chunk is still allocated.
         let it = unsafe { Item::at(self.slabs().ptr(h)) };
         self.table.count_out(&it, self.store.slabs.as_ref(), self.arena);
+        self.changed(Change::Gone);
+    }
+
+    /// Keeps the index exact for a change of this slot's item.
+    fn changed(&mut self, change: Change) {
+        if self.table.index.is_some() {
+            self.table
+                .changed(self.store, self.arena, self.db, self.key, change, self.now);
+        }
+    }
+
+    /// A write of the live item: releases its lock, drops its dependants
+    /// and returns its new version.
+    fn written(&mut self) -> u64 {
+        self.release_lock();
+        self.changed(Change::Written);
+        self.store.next_version()
     }
 
     fn free(&mut self, h: u32, why: impl FnOnce(&Item<'_>) -> FreeReason) -> (u64, Taken) {
@@ -503,6 +552,7 @@ impl<'a> Slot<'a> {
         };
         match self.find() {
             Some(h) => {
+                self.changed(Change::Gone);
                 let old = self.item(h);
                 parts.priority = old.priority();
                 parts.lfu = super::entry::lfu_step(old.lfu(access), super::rand_unit());
@@ -761,14 +811,14 @@ impl<'a> Slot<'a> {
         if !changed {
             return Ok(Some(r));
         }
-        self.release_lock();
-        let mut m = self.item_mut(h);
-        if m.aggregate_mut().is_some_and(|a| a.is_empty()) {
+        if self.item_mut(h).aggregate_mut().is_some_and(|a| a.is_empty()) {
+            self.release_lock();
             self.unlink(h);
             self.free(h, |_| FreeReason::Removed);
             return Ok(Some(r));
         }
-        let version = self.store.next_version();
+        let version = self.written();
+        let mut m = self.item_mut(h);
         m.set_version(version);
         let delta = m.recount();
         if delta != 0 {
@@ -864,21 +914,10 @@ impl<'a> Slot<'a> {
     }
 
     /// Stores `value` under the key and releases the lock `handle` holds,
-    /// in one step; returns the new version. With `priority`, the item
-    /// takes it (else it keeps the one it had).
-    pub fn put_unlock(
-        &mut self,
-        handle: u64,
-        value: &[u8],
-        expiry: Expiry,
-        priority: Option<Priority>,
-    ) -> Result<u64, UnlockError> {
+    /// in one step; returns the new version.
+    pub fn put_unlock(&mut self, handle: u64, value: &[u8], expiry: Expiry) -> Result<u64, UnlockError> {
         self.check_handle(handle)?;
-        let version = self.set_bytes(value, expiry, 0);
-        if let Some(p) = priority {
-            self.set_priority(p);
-        }
-        Ok(version)
+        Ok(self.set_bytes(value, expiry, 0))
     }
 
     /// Releases the lock whoever holds it; false when the key was not
@@ -890,6 +929,40 @@ impl<'a> Slot<'a> {
         self.release_lock();
         self.lookup();
         true
+    }
+
+    /// Gives the live item these tags, replacing any it had (a write that
+    /// replaces an item has already dropped the old one's). False when the
+    /// item is missing.
+    pub fn set_tags(&mut self, tags: &[&[u8]]) -> bool {
+        if self.lookup().is_none() {
+            return false;
+        }
+        if tags.is_empty() && self.table.index.is_none() {
+            return true;
+        }
+        let ix = self.table.index.get_or_insert_with(Default::default);
+        let delta = ix.set_tags(self.key, tags);
+        if ix.is_empty() {
+            self.table.index = None;
+        }
+        self.slabs().arena(self.arena).add_overhead(delta);
+        true
+    }
+
+    /// The tags of the key's item, empty when it has none.
+    pub fn tags(&self) -> &[Box<[u8]>] {
+        self.table.index.as_ref().map_or(&[], |ix| ix.tags(self.key))
+    }
+
+    /// Marks the key as known to its database's dependency graph, so that
+    /// writes and removals of it look there.
+    pub(crate) fn link(&mut self) {
+        let ix = self.table.index.get_or_insert_with(Default::default);
+        let delta = ix.link(self.key);
+        if delta != 0 {
+            self.slabs().arena(self.arena).add_overhead(delta);
+        }
     }
 
     /// Sets the live item's eviction priority; false when it is missing.
@@ -939,8 +1012,7 @@ impl EntryMut<'_, '_> {
     /// the heap is changed where it is, so repeated appends to a large value
     /// cost what they add.
     pub fn update_value(&mut self, f: impl FnOnce(&mut Vec<u8>)) -> u64 {
-        self.slot.release_lock();
-        let version = self.slot.store.next_version();
+        let version = self.slot.written();
         self.h = self.slot.rebuild(self.h, |p| {
             let mut v = match std::mem::replace(&mut p.value, ValueIn::Bytes(&[])) {
                 ValueIn::Bytes(b) => b.to_vec(),
@@ -962,11 +1034,10 @@ impl EntryMut<'_, '_> {
     /// the item gets a new version. Returns false (and changes nothing)
     /// when the value is on the heap; use [`EntryMut::update_value`] then.
     pub fn patch_value(&mut self, f: impl FnOnce(&mut [u8])) -> bool {
-        let version = self.slot.store.next_version();
         let mut m = self.slot.item_mut(self.h);
         let Some(v) = m.value_in_place() else { return false };
         f(v);
-        self.slot.release_lock();
+        let version = self.slot.written();
         let mut m = self.slot.item_mut(self.h);
         m.set_version(version);
         true
@@ -974,8 +1045,7 @@ impl EntryMut<'_, '_> {
 
     /// Replaces the value and the flags, keeping the expiry.
     pub fn replace(&mut self, value: Value, flags: u32) -> u64 {
-        self.slot.release_lock();
-        let version = self.slot.store.next_version();
+        let version = self.slot.written();
         self.h = self.slot.rebuild(self.h, |p| {
             p.value = value_in(value);
             p.flags = flags;
@@ -986,9 +1056,8 @@ impl EntryMut<'_, '_> {
 
     /// Sets the deadline (Unix ms, 0 for none): a write, with a new version.
     pub fn set_expire(&mut self, expire_at: u64) {
-        self.slot.release_lock();
+        let version = self.slot.written();
         self.retime(expire_at);
-        let version = self.slot.store.next_version();
         self.slot.item_mut(self.h).set_version(version);
     }
 
@@ -1016,8 +1085,7 @@ impl EntryMut<'_, '_> {
 
     /// Makes the expiry sliding, `idle_ms` from now: a write, with a new version.
     pub fn set_sliding(&mut self, idle_ms: u32) {
-        self.slot.release_lock();
-        let version = self.slot.store.next_version();
+        let version = self.slot.written();
         let now = self.slot.now;
         self.h = self.slot.rebuild(self.h, |p| {
             p.deadline = now + idle_ms as u64;
@@ -1130,9 +1198,7 @@ mod lock_tests {
         assert_eq!(st.dbsize(0), 0, "nor an item");
         assert_eq!(k.state(T0), Some(l));
         assert_eq!(k.lock(T0, 1000, true), Err(LockError::Locked));
-        let v = k
-            .with(T0, |s| s.put_unlock(l.handle, b"filled", Expiry::None, None))
-            .unwrap();
+        let v = k.with(T0, |s| s.put_unlock(l.handle, b"filled", Expiry::None)).unwrap();
         assert_eq!(k.value(T0).as_deref(), Some(&b"filled"[..]));
         assert_eq!(k.with(T0, |s| s.peek().map(|i| i.version())), Some(v));
         assert_eq!(k.state(T0), None);
@@ -1158,7 +1224,7 @@ mod lock_tests {
         let st = store();
         let k = at(&st, b"k");
         let v0 = k.set(T0, b"v", Expiry::None);
-        let put = |h| k.with(T0, |s| s.put_unlock(h, b"w", Expiry::None, Some(Priority::High)));
+        let put = |h| k.with(T0, |s| s.put_unlock(h, b"w", Expiry::None));
         assert_eq!(put(1), Err(UnlockError::NotLocked));
         let l = k.lock(T0, 1000, false).unwrap();
         assert_eq!(put(l.handle + 1), Err(UnlockError::BadHandle));
@@ -1166,7 +1232,6 @@ mod lock_tests {
         let v1 = put(l.handle).unwrap();
         assert!(v1 > v0);
         assert_eq!(k.value(T0).as_deref(), Some(&b"w"[..]));
-        assert_eq!(k.with(T0, |s| s.peek().map(|i| i.priority())), Some(Priority::High));
         assert_eq!(k.state(T0), None);
         assert_eq!(put(l.handle), Err(UnlockError::NotLocked), "the handle is spent");
     }
