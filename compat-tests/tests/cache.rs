@@ -234,7 +234,10 @@ fn errors_and_wrongtype() {
     assert_eq!(err(&mut c, &["CACHE.GET", "h"]), WRONGTYPE);
     assert_eq!(err(&mut c, &["CACHE.GETIFNEWER", "h", "1"]), WRONGTYPE);
     assert_eq!(err(&mut c, &["CACHE.LOCK", "h", "1000"]), WRONGTYPE);
-    assert_eq!(err(&mut c, &["CACHE.PUT", "k", "v", "TAGS", "2", "t"]), "ERR syntax error");
+    assert_eq!(
+        err(&mut c, &["CACHE.PUT", "k", "v", "TAGS", "2", "t"]),
+        "ERR syntax error"
+    );
     assert_eq!(
         err(&mut c, &["CACHE.PUT", "k", "v", "PRIORITY", "urgent"]),
         "ERR priority must be one of low, belownormal, normal, abovenormal, high, notremovable"

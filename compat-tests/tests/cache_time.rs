@@ -112,3 +112,18 @@ fn lock_create(c: &mut Connection) {
     let (_, value, version): (u64, Option<String>, u64) = q(c, &["CACHE.LOCK", "k", "1000", "CREATE"]);
     assert_eq!((value, version), (None, 0));
 }
+
+#[test]
+fn a_locked_item_past_its_deadline_is_listed_and_deleted_like_a_live_one() {
+    let (_s, mut c) = start();
+    q::<()>(&mut c, &["DEBUG", "SET-ACTIVE-EXPIRE", "0"]);
+    int(&mut c, &["CACHE.PUT", "k", "v", "PX", "1000"]);
+    lock(&mut c, "k", "60000");
+    advance(&mut c, 5000);
+    assert_eq!(q::<Vec<String>>(&mut c, &["KEYS", "*"]), ["k"]);
+    let (cursor, keys): (String, Vec<String>) = q(&mut c, &["SCAN", "0"]);
+    assert_eq!((cursor.as_str(), keys), ("0", vec!["k".to_string()]));
+    assert_eq!(q::<Option<String>>(&mut c, &["RANDOMKEY"]).as_deref(), Some("k"));
+    assert_eq!(int(&mut c, &["DEL", "k"]), 1, "DEL removes what GET would show");
+    assert_eq!(q::<Vec<String>>(&mut c, &["KEYS", "*"]), Vec::<String>::new());
+}

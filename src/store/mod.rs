@@ -342,7 +342,7 @@ impl Store {
             return;
         }
         for i in 0..SHARDS {
-            self.lock_index(i).expire_locks(&self.ready, now);
+            self.lock_index(i).expire_locks(&self.slabs, &self.ready, now);
         }
     }
 
@@ -364,7 +364,7 @@ impl Store {
         for i in 0..SHARDS {
             let g = self.lock_index(i);
             for e in g.items(&self.slabs, db) {
-                if !e.is_expired(now) {
+                if g.alive(db, &e, now) {
                     f(&e);
                 }
             }

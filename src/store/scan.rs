@@ -48,7 +48,7 @@ impl Store {
             let guard = self.lock_index(shard);
             let mut cand: Vec<(u64, Item<'_>)> = guard
                 .items(&self.slabs, db)
-                .filter(|e| !e.is_expired(now))
+                .filter(|e| guard.alive(db, e, now))
                 .map(|e| (scan_pos(self.hasher_hash(e.key())), e))
                 .filter(|(p, _)| *p >= pos)
                 .collect();

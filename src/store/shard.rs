@@ -66,6 +66,8 @@ pub(crate) struct Table {
     /// costs every write one length check. A key locked while missing (a
     /// placeholder) has an entry here and no item.
     pub locks: HashMap<Box<[u8]>, Lock>,
+    /// Bytes the lock entries take, as counted in the store's overhead.
+    lock_bytes: usize,
     /// Tags and dependency marks of this table's keys ([`super::links`]);
     /// none until the first tag or dependency.
     pub index: Option<Box<Index>>,
@@ -77,14 +79,23 @@ impl Table {
     }
 
     /// Bytes the table's buckets take (a 4-byte handle and a control byte
-    /// each, and one extra group of control bytes), and its index's.
+    /// each, and one extra group of control bytes), its index's and its
+    /// locks'.
     pub(crate) fn bytes(&self) -> u64 {
-        let index = self.index.as_ref().map_or(0, |ix| ix.bytes()) as u64;
+        let index = (self.index.as_ref().map_or(0, |ix| ix.bytes()) + self.lock_bytes) as u64;
         // An empty table shares one static group and owns nothing.
         if self.map.capacity() == 0 {
             return index;
         }
         (self.map.num_buckets() * 5 + 16) as u64 + index
+    }
+
+    /// Counts a lock entry of `key` in or out of the table's bytes and the
+    /// arena's overhead.
+    fn count_lock(&mut self, key: &[u8], slabs: &Slabs, arena: usize, sign: i64) {
+        let bytes = lock_bytes(key);
+        self.lock_bytes = (self.lock_bytes as i64 + sign * bytes as i64) as usize;
+        slabs.arena(arena).add_overhead(sign * bytes as i64);
     }
 
     /// Keeps the tag and dependency index exact when the item under `key`
@@ -125,6 +136,13 @@ impl Table {
             slabs.count_priority(arena, p as usize, 1);
         }
     }
+}
+
+/// What a lock entry takes: its key, the [`Lock`], the boxed key's
+/// pointer and length, and the map's slot and control byte, rounded up for
+/// the allocator's size classes.
+fn lock_bytes(key: &[u8]) -> usize {
+    key.len() + 48
 }
 
 pub struct ShardInner {
@@ -187,6 +205,17 @@ impl ShardInner {
 
     pub(crate) fn tables_mut(&mut self) -> &mut [Table] {
         &mut self.tables
+    }
+
+    /// Whether an item of database `db` is live at `now`: before its
+    /// deadline, or locked (a locked item never expires). What KEYS, SCAN
+    /// and RANDOMKEY list, as reads find it.
+    pub(crate) fn alive(&self, db: usize, it: &Item<'_>, now: u64) -> bool {
+        if !it.is_expired(now) {
+            return true;
+        }
+        let locks = &self.tables[db].locks;
+        !locks.is_empty() && locks.get(it.key()).is_some_and(|l| l.until > now)
     }
 
     /// The live and expired items of one database, in table order.
@@ -279,7 +308,7 @@ impl ShardInner {
     /// item is kept however late its deadline.
     pub(crate) fn sweep_expired(&mut self, store: &Store, now: u64) -> u64 {
         let slabs = &*store.slabs;
-        self.expire_locks(&store.ready, now);
+        self.expire_locks(slabs, &store.ready, now);
         let arena = self.arena();
         let mut gone = Vec::new();
         for (db, t) in self.tables.iter_mut().enumerate() {
@@ -347,28 +376,35 @@ impl ShardInner {
 
     /// Releases the locks whose timeout passed, recording their keys as
     /// ready for the clients waiting to take them.
-    pub(crate) fn expire_locks(&mut self, ready: &ReadyKeys, now: u64) {
+    pub(crate) fn expire_locks(&mut self, slabs: &Slabs, ready: &ReadyKeys, now: u64) {
+        let mut freed = 0;
         for (db, t) in self.tables.iter_mut().enumerate() {
             if !t.locks.is_empty() {
+                let before = t.lock_bytes;
                 t.locks.retain(|k, l| {
                     let keep = l.until > now;
                     if !keep {
                         ready.signal(db, k);
+                        t.lock_bytes -= lock_bytes(k);
                     }
                     keep
                 });
+                freed += before - t.lock_bytes;
             }
+        }
+        if freed != 0 {
+            slabs.arena(self.arena()).add_overhead(-(freed as i64));
         }
     }
 
     pub(crate) fn random_key(&mut self, slabs: &Slabs, db: usize, now: u64, seed: u64) -> Option<Vec<u8>> {
-        let live = self.items(slabs, db).filter(|e| !e.is_expired(now)).count();
+        let live = self.items(slabs, db).filter(|e| self.alive(db, e, now)).count();
         if live == 0 {
             return None;
         }
         let pick = (seed as usize / 1024) % live;
         self.items(slabs, db)
-            .filter(|e| !e.is_expired(now))
+            .filter(|e| self.alive(db, e, now))
             .nth(pick)
             .map(|e| e.key().to_vec())
     }
@@ -700,10 +736,11 @@ impl<'a> Slot<'a> {
 
     /// Removes the live item, if any, and hands it over as an [`Entry`].
     pub fn remove(&mut self) -> Option<Entry> {
-        self.release_lock();
+        // A locked item past its deadline is live until this removal.
+        let locked = self.release_lock().is_some_and(|l| l.until > self.now);
         let h = self.find()?;
         self.unlink(h);
-        if self.item(h).is_expired(self.now) {
+        if !locked && self.item(h).is_expired(self.now) {
             self.free(h, expired_reason);
             self.stats.expired += 1;
             return None;
@@ -736,10 +773,10 @@ impl<'a> Slot<'a> {
 
     /// Removes the live item, if any, without handing it over.
     pub fn delete(&mut self) -> bool {
-        self.release_lock();
+        let locked = self.release_lock().is_some_and(|l| l.until > self.now);
         let Some(h) = self.find() else { return false };
         self.unlink(h);
-        if self.item(h).is_expired(self.now) {
+        if !locked && self.item(h).is_expired(self.now) {
             self.free(h, expired_reason);
             self.stats.expired += 1;
             return false;
@@ -847,6 +884,7 @@ impl<'a> Slot<'a> {
             return None;
         }
         let l = self.table.locks.remove(self.key)?;
+        self.table.count_lock(self.key, self.slabs(), self.arena, -1);
         self.store.ready.signal(self.db, self.key);
         Some(l)
     }
@@ -886,6 +924,7 @@ impl<'a> Slot<'a> {
             until: self.now.saturating_add(lock_ms),
         };
         self.table.locks.insert(self.key.into(), l);
+        self.table.count_lock(self.key, self.slabs(), self.arena, 1);
         Ok(l)
     }
 
@@ -1370,6 +1409,30 @@ mod lock_tests {
         assert_eq!(st.dbsize(0), 1);
         k.with(T0, |s| s.force_unlock());
         assert!(st.evict_one(EvictionPolicy::AllKeysLru, T0, 5).is_some());
+    }
+
+    #[test]
+    fn lock_entries_are_counted_in_memory_until_released() {
+        let st = store();
+        let empty = st.used_bytes();
+        let keys: Vec<Vec<u8>> = (0..50).map(|i| format!("lock:{i}").into_bytes()).collect();
+        for k in &keys {
+            let kh = st.hash(k);
+            st.lock(kh).slot(0, k, kh, T0).lock(1000, true).unwrap();
+        }
+        let held = st.used_bytes() - empty;
+        let expected: usize = keys.iter().map(|k| lock_bytes(k)).sum();
+        assert_eq!(held, expected as u64, "placeholders: no items, only lock entries");
+        for k in &keys[..25] {
+            let kh = st.hash(k);
+            assert!(st.lock(kh).slot(0, k, kh, T0).force_unlock());
+        }
+        st.expire_locks(T0 + 1000);
+        assert_eq!(
+            st.used_bytes(),
+            empty,
+            "released and timed out locks give their bytes back"
+        );
     }
 
     #[test]
