@@ -201,3 +201,40 @@ fn depend_refuses_missing_keys_and_cycles() {
         "the refused edge changed nothing"
     );
 }
+
+#[test]
+fn the_tag_and_dependency_commands_are_in_command_info() {
+    let (_s, mut c) = start();
+    let info: Vec<Value> = q(
+        &mut c,
+        &["COMMAND", "INFO", "CACHE.TAGGED", "CACHE.DELTAGGED", "CACHE.DEPEND"],
+    );
+    let head = |v: &Value| -> (String, i64, Vec<String>, i64, i64, i64) {
+        let Value::Array(f) = v else { panic!("{v:?}") };
+        let name: String = redis::FromRedisValue::from_redis_value(f[0].clone()).unwrap();
+        let flags: Vec<String> = redis::FromRedisValue::from_redis_value(f[2].clone()).unwrap();
+        let int = |i: usize| -> i64 { redis::FromRedisValue::from_redis_value(f[i].clone()).unwrap() };
+        (name, int(1), flags, int(3), int(4), int(5))
+    };
+    assert_eq!(
+        head(&info[0]),
+        ("cache.tagged".into(), -4, vec!["readonly".into()], 0, 0, 0)
+    );
+    assert_eq!(
+        head(&info[1]),
+        ("cache.deltagged".into(), -4, vec!["write".into()], 0, 0, 0)
+    );
+    assert_eq!(
+        head(&info[2]),
+        (
+            "cache.depend".into(),
+            -3,
+            vec!["write".into(), "denyoom".into()],
+            1,
+            -1,
+            1
+        )
+    );
+    let keys: Vec<String> = q(&mut c, &["COMMAND", "GETKEYS", "CACHE.DEPEND", "child", "p1", "p2"]);
+    assert_eq!(keys, ["child", "p1", "p2"]);
+}
