@@ -13,6 +13,7 @@ mod entry;
 mod evict;
 mod item;
 mod memory;
+mod policy;
 mod ready;
 mod rebalance;
 mod scan;
@@ -24,6 +25,7 @@ pub use entry::{parse_i64_exact, Entry, Expiry, Priority, Value, LFU_INIT};
 pub use evict::EvictionPolicy;
 pub use item::{Item, ValueRef};
 pub use memory::{Limits, MemoryReport, OutOfMemory, Pressure};
+pub use policy::{DbPolicy, PolicyChange, PolicyError};
 pub use ready::ReadyKeys;
 pub use scan::ScanPage;
 pub use shard::{EntryMut, Lock, LockError, ShardInner, Slot, UnlockError};
@@ -98,6 +100,8 @@ pub struct Store {
     /// Unix seconds when the store was made; access times count from here.
     epoch_secs: u64,
     limits: memory::SharedLimits,
+    /// Each database's CACHE.POLICY.
+    policies: policy::Policies,
     slabs: Arc<slab::Slabs>,
     ready: ReadyKeys,
 }
@@ -120,6 +124,7 @@ impl Store {
             sweep_cursor: AtomicUsize::new(0),
             epoch_secs: now / 1000,
             limits: memory::SharedLimits::new(),
+            policies: policy::Policies::new(databases),
             slabs: Arc::new(slab::Slabs::new()),
             ready: ReadyKeys::default(),
         }
@@ -275,7 +280,9 @@ impl Store {
         for i in 0..SHARDS {
             let mut g = self.lock_index(i);
             g.signal_locks(&self.ready, db);
-            old.push((g.arena(), g.take_table(&self.slabs, db)));
+            let t = g.take_table(&self.slabs, db);
+            self.count_flushed(db, t.used);
+            old.push((g.arena(), t));
         }
         self.free_tables(old, lazy);
     }
@@ -285,7 +292,9 @@ impl Store {
         for mut g in self.lock_all() {
             for db in 0..self.databases {
                 g.signal_locks(&self.ready, db);
-                old.push((g.arena(), g.take_table(&self.slabs, db)));
+                let t = g.take_table(&self.slabs, db);
+                self.count_flushed(db, t.used);
+                old.push((g.arena(), t));
             }
         }
         self.free_tables(old, lazy);
@@ -306,14 +315,17 @@ impl Store {
         }
     }
 
-    /// Swaps two databases atomically: every shard is locked first.
+    /// Swaps two databases atomically: every shard is locked first. The
+    /// items move; each number keeps its policy (CACHE.POLICY).
     pub fn swap_db(&self, a: usize, b: usize) {
-        for mut g in self.lock_all() {
+        let mut guards = self.lock_all();
+        for g in guards.iter_mut() {
             // A key locked in one database may be free in the other now.
             g.signal_locks(&self.ready, a);
             g.signal_locks(&self.ready, b);
             g.swap_tables(a, b);
         }
+        self.recount_swapped(&guards, a, b);
     }
 
     /// One step of active expiry: visits up to `max_shards` shards from where
@@ -324,7 +336,10 @@ impl Store {
         let mut removed = 0;
         for _ in 0..max_shards.min(SHARDS) {
             let i = self.sweep_cursor.fetch_add(1, Ordering::Relaxed) % SHARDS;
-            removed += self.lock_index(i).sweep_expired(&self.slabs, &self.ready, now);
+            let mut g = self.lock_index(i);
+            let before = self.bytes_before(&g);
+            removed += g.sweep_expired(&self.slabs, &self.ready, now);
+            self.settle_bytes(&g, before);
         }
         removed
     }
