@@ -368,3 +368,375 @@ impl super::EntryMut<'_, '_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{Hash, Priority, Value, SHARDS};
+
+    const T0: u64 = 1_700_000_000_000;
+
+    fn put(st: &Store, db: usize, key: &str, value: &[u8], now: u64) -> u64 {
+        let kh = st.hash(key.as_bytes());
+        st.lock(kh).slot(db, key.as_bytes(), kh, now).set_bytes(value, Expiry::None, 0)
+    }
+
+    fn expiry(st: &Store, db: usize, key: &str, now: u64) -> Option<Expiry> {
+        let kh = st.hash(key.as_bytes());
+        st.lock(kh).slot(db, key.as_bytes(), kh, now).peek().map(|i| i.expiry())
+    }
+
+    fn exists(st: &Store, db: usize, key: &str) -> bool {
+        expiry(st, db, key, T0).is_some()
+    }
+
+    fn set(st: &Store, db: usize, change: PolicyChange) {
+        st.set_policy(db, change).expect("valid policy");
+    }
+
+    fn limit(st: &Store, db: usize, maxmemory: u64, evict: bool) {
+        let change = PolicyChange {
+            maxmemory: Some(maxmemory),
+            evict: Some(evict),
+            ..Default::default()
+        };
+        set(st, db, change);
+    }
+
+    /// The sum over every table, counted afresh.
+    fn table_sum(st: &Store, db: usize) -> u64 {
+        (0..SHARDS).map(|i| st.lock_index(i).table(db).used).sum()
+    }
+
+    /// The running count of a limited database equals its tables' sum; with
+    /// `only`, that is also every byte of the store's dataset.
+    fn assert_exact(st: &Store, db: usize, only: bool, what: &str) {
+        assert!(st.policies.word(db).limited());
+        let running = st.db_used_bytes(db);
+        assert_eq!(running, table_sum(st, db), "{what}: running count against the tables");
+        if only {
+            assert_eq!(running, st.memory().dataset, "{what}: against the arenas");
+        }
+    }
+
+    #[test]
+    fn a_new_database_has_the_default_policy() {
+        let st = Store::new(2, T0);
+        assert_eq!(st.policy(1), DbPolicy::default());
+        assert_eq!(
+            DbPolicy::default(),
+            DbPolicy {
+                default_ttl: 0,
+                sliding: false,
+                evict: true,
+                maxmemory: 0
+            }
+        );
+        put(&st, 1, "k", b"v", T0);
+        assert_eq!(expiry(&st, 1, "k", T0), Some(Expiry::None));
+    }
+
+    #[test]
+    fn a_change_sets_the_fields_given_and_keeps_the_others() {
+        let st = Store::new(2, T0);
+        set(
+            &st,
+            1,
+            PolicyChange {
+                default_ttl: Some(30),
+                sliding: Some(true),
+                ..Default::default()
+            },
+        );
+        limit(&st, 1, 1000, false);
+        let p = st.policy(1);
+        assert_eq!(
+            p,
+            DbPolicy {
+                default_ttl: 30,
+                sliding: true,
+                evict: false,
+                maxmemory: 1000
+            }
+        );
+        assert_eq!(st.policy(0), DbPolicy::default(), "another database is untouched");
+        assert_eq!(st.set_policy(2, PolicyChange::default()), Err(PolicyError::DbIndex));
+    }
+
+    #[test]
+    fn a_sliding_default_longer_than_its_idle_time_can_hold_is_refused() {
+        let st = Store::new(1, T0);
+        let too_long = PolicyChange {
+            default_ttl: Some(4_294_968),
+            sliding: Some(true),
+            ..Default::default()
+        };
+        assert_eq!(st.set_policy(0, too_long), Err(PolicyError::DefaultTtl));
+        assert_eq!(st.policy(0), DbPolicy::default(), "nothing changed");
+        set(
+            &st,
+            0,
+            PolicyChange {
+                default_ttl: Some(4_294_968),
+                ..Default::default()
+            },
+        );
+        let slide = PolicyChange {
+            sliding: Some(true),
+            ..Default::default()
+        };
+        assert_eq!(st.set_policy(0, slide), Err(PolicyError::DefaultTtl));
+        let huge = PolicyChange {
+            default_ttl: Some(u32::MAX as u64 + 1),
+            ..Default::default()
+        };
+        assert_eq!(st.set_policy(0, huge), Err(PolicyError::DefaultTtl));
+    }
+
+    #[test]
+    fn writes_without_a_timeout_take_the_default_of_its_kind() {
+        let st = Store::new(3, T0);
+        let ttl = |s, sliding| PolicyChange {
+            default_ttl: Some(s),
+            sliding: Some(sliding),
+            ..Default::default()
+        };
+        set(&st, 1, ttl(10, false));
+        set(&st, 2, ttl(10, true));
+        put(&st, 1, "k", b"v", T0);
+        assert_eq!(expiry(&st, 1, "k", T0), Some(Expiry::At(T0 + 10_000)));
+        put(&st, 2, "k", b"v", T0);
+        assert_eq!(
+            expiry(&st, 2, "k", T0),
+            Some(Expiry::Sliding {
+                idle_ms: 10_000,
+                deadline: T0 + 10_000
+            })
+        );
+        put(&st, 0, "k", b"v", T0);
+        assert_eq!(expiry(&st, 0, "k", T0), Some(Expiry::None), "db 0 has no default");
+        // A timeout given is kept; the exact form keeps none.
+        let kh = st.hash(b"x");
+        st.lock(kh).slot(1, b"x", kh, T0).set_bytes(b"v", Expiry::At(T0 + 5), 0);
+        assert_eq!(expiry(&st, 1, "x", T0), Some(Expiry::At(T0 + 5)));
+        st.lock(kh).slot(1, b"x", kh, T0).set_bytes_exact(b"v", Expiry::None, 0);
+        assert_eq!(expiry(&st, 1, "x", T0), Some(Expiry::None));
+        // An aggregate created by a write, and one stored whole.
+        let kh = st.hash(b"h");
+        st.lock(kh)
+            .slot(1, b"h", kh, T0)
+            .write::<Hash, _>(true, |h| (h.insert(b"f", b"v"), true))
+            .unwrap();
+        assert_eq!(expiry(&st, 1, "h", T0), Some(Expiry::At(T0 + 10_000)));
+        let kh = st.hash(b"s");
+        let mut set_agg = crate::store::Set::default();
+        set_agg.insert(b"m");
+        st.lock(kh)
+            .slot(2, b"s", kh, T0)
+            .put_aggregate(crate::store::Aggregate::Set(set_agg));
+        assert!(matches!(expiry(&st, 2, "s", T0), Some(Expiry::Sliding { .. })));
+        // Clearing the default: later writes have none.
+        set(&st, 1, ttl(0, false));
+        put(&st, 1, "k", b"w", T0);
+        assert_eq!(expiry(&st, 1, "k", T0), Some(Expiry::None));
+    }
+
+    #[test]
+    fn plain_timeouts_become_sliding_of_the_same_length_in_a_sliding_database() {
+        let st = Store::new(2, T0);
+        set(
+            &st,
+            1,
+            PolicyChange {
+                sliding: Some(true),
+                ..Default::default()
+            },
+        );
+        let plain = |db: usize, deadline: u64| {
+            let kh = st.hash(b"k");
+            st.lock(kh).slot(db, b"k", kh, T0).plain_expiry(deadline)
+        };
+        assert_eq!(plain(0, T0 + 5_000), Expiry::At(T0 + 5_000));
+        assert_eq!(plain(1, T0 + 5_000), Expiry::sliding(5_000));
+        let long = T0 + u32::MAX as u64 + 1;
+        assert_eq!(plain(1, long), Expiry::At(long), "too long to slide: kept absolute");
+        assert_eq!(plain(1, T0), Expiry::At(T0), "a past deadline stays what it is");
+        assert_eq!(
+            PolicyWord::default().plain_expiry(T0 + 1, T0),
+            Expiry::At(T0 + 1)
+        );
+    }
+
+    #[test]
+    fn the_running_count_stays_exact_through_every_change() {
+        let st = Store::new(2, T0);
+        limit(&st, 0, 1 << 40, true);
+        assert_exact(&st, 0, true, "empty");
+        for i in 0..200 {
+            put(&st, 0, &format!("k{i}"), &vec![b'x'; i * 7], T0);
+        }
+        assert!(st.db_used_bytes(0) > 0);
+        assert_exact(&st, 0, true, "inserts");
+        for i in 0..200 {
+            put(&st, 0, &format!("k{i}"), &vec![b'y'; (200 - i) * 13], T0);
+        }
+        put(&st, 0, "k0", b"same", T0);
+        put(&st, 0, "k0", b"SAME", T0);
+        assert_exact(&st, 0, true, "overwrites");
+        let kh = st.hash(b"k1");
+        st.lock(kh)
+            .slot(0, b"k1", kh, T0)
+            .get_mut()
+            .unwrap()
+            .update_value(|v| v.extend_from_slice(&[b'z'; 5000]));
+        assert_exact(&st, 0, true, "append onto the heap");
+        let kh = st.hash(b"h");
+        for i in 0..300 {
+            st.lock(kh)
+                .slot(0, b"h", kh, T0)
+                .write::<Hash, _>(true, |h| (h.insert(format!("f{i}").as_bytes(), b"value"), true))
+                .unwrap();
+        }
+        assert_exact(&st, 0, true, "an aggregate grows");
+        for i in 0..50 {
+            let k = format!("k{i}");
+            let kh = st.hash(k.as_bytes());
+            st.lock(kh).slot(0, k.as_bytes(), kh, T0).delete();
+        }
+        let kh = st.hash(b"k60");
+        drop(st.lock(kh).slot(0, b"k60", kh, T0).remove());
+        assert_exact(&st, 0, true, "deletes");
+        // Rename (remove + adopt) and expiry, lazy and by the sweep.
+        let (ks, kd) = (st.hash(b"k70"), st.hash(b"renamed"));
+        let e = st.lock(ks).slot(0, b"k70", ks, T0).remove().unwrap();
+        st.lock(kd).slot(0, b"renamed", kd, T0).adopt(e);
+        for i in 100..150 {
+            let k = format!("k{i}");
+            let kh = st.hash(k.as_bytes());
+            st.lock(kh)
+                .slot(0, k.as_bytes(), kh, T0)
+                .get_mut()
+                .unwrap()
+                .set_expire(T0 + 10);
+        }
+        let kh = st.hash(b"k100");
+        assert!(st.lock(kh).slot(0, b"k100", kh, T0 + 11).peek().is_none());
+        st.expire_step(T0 + 11, SHARDS);
+        assert_exact(&st, 0, true, "expiry");
+        assert!(st.evict_one(EvictionPolicy::AllKeysLru, T0, 5).is_some());
+        assert_exact(&st, 0, true, "eviction");
+        st.flush_db(0, false);
+        assert_eq!(st.db_used_bytes(0), 0, "flushdb");
+        assert_exact(&st, 0, true, "flushdb");
+    }
+
+    #[test]
+    fn swapdb_moves_the_items_and_their_bytes_and_leaves_the_policies() {
+        let st = Store::new(2, T0);
+        limit(&st, 0, 1 << 40, false);
+        for i in 0..20 {
+            put(&st, 0, &format!("a{i}"), b"small", T0);
+            put(&st, 1, &format!("b{i}"), &[b'x'; 300], T0);
+        }
+        let (in0, in1) = (st.db_used_bytes(0), st.db_used_bytes(1));
+        assert!(in1 > in0);
+        st.swap_db(0, 1);
+        assert_eq!(st.db_used_bytes(0), in1, "db 0 counts what it holds now");
+        assert_eq!(st.db_used_bytes(1), in0);
+        assert_exact(&st, 0, false, "swapdb");
+        assert!(!st.policy(0).evict, "the policy stayed with the number");
+        assert!(st.policy(1).evict);
+        // Both limited: the counts swap too.
+        limit(&st, 1, 1 << 40, true);
+        st.swap_db(0, 1);
+        assert_eq!((st.db_used_bytes(0), st.db_used_bytes(1)), (in0, in1));
+        assert_exact(&st, 0, false, "swapdb again");
+        assert_exact(&st, 1, false, "swapdb again");
+    }
+
+    #[test]
+    fn a_limit_given_later_starts_from_what_the_database_holds_and_can_be_removed() {
+        let st = Store::new(2, T0);
+        for i in 0..100 {
+            put(&st, 1, &format!("k{i}"), b"value", T0);
+        }
+        let before = st.db_used_bytes(1);
+        assert_eq!(before, st.memory().dataset);
+        limit(&st, 1, 1 << 30, true);
+        assert_eq!(st.db_used_bytes(1), before);
+        put(&st, 1, "more", b"value", T0);
+        assert_exact(&st, 1, true, "after a write");
+        limit(&st, 1, 0, true);
+        assert!(!st.policies.word(1).limited());
+        assert_eq!(st.db_used_bytes(1), st.memory().dataset, "summed on demand again");
+        assert_eq!(st.policies.limited.load(Ordering::Relaxed), 0);
+    }
+
+    #[test]
+    fn a_database_over_its_limit_evicts_its_own_items_only() {
+        let st = Store::new(2, T0);
+        for i in 0..100 {
+            put(&st, 0, &format!("k{i}"), &[b'x'; 100], T0);
+        }
+        for i in 0..100 {
+            put(&st, 1, &format!("k{i}"), &[b'x'; 100], T0 + i as u64 * 1000);
+        }
+        let full = st.db_used_bytes(1);
+        limit(&st, 1, full / 2, true);
+        assert_eq!(st.make_room_in(1, T0 + 200_000, EvictionPolicy::NoEviction), Ok(()));
+        assert!(st.db_used_bytes(1) <= full / 2);
+        assert!(st.dbsize(1) < 100 && st.dbsize(1) >= 40, "{}", st.dbsize(1));
+        assert_eq!(st.dbsize(0), 100, "the other database lost nothing");
+        assert!(!exists(&st, 1, "k0"), "the least recently used went");
+        assert!(exists(&st, 1, "k99"));
+        assert_exact(&st, 1, false, "after evicting");
+        // Another database's writes do not look at this limit.
+        assert_eq!(st.make_room_in(0, T0, EvictionPolicy::NoEviction), Ok(()));
+    }
+
+    #[test]
+    fn a_database_over_its_limit_with_eviction_none_refuses() {
+        let st = Store::new(1, T0);
+        for i in 0..10 {
+            put(&st, 0, &format!("k{i}"), &[b'x'; 100], T0);
+        }
+        limit(&st, 0, 100, false);
+        assert_eq!(st.make_room_in(0, T0, EvictionPolicy::AllKeysLru), Err(OutOfMemory));
+        assert_eq!(st.dbsize(0), 10, "nothing evicted");
+        limit(&st, 0, 1 << 20, false);
+        assert_eq!(st.make_room_in(0, T0, EvictionPolicy::AllKeysLru), Ok(()));
+    }
+
+    #[test]
+    fn only_notremovable_items_over_the_limit_refuse_too() {
+        let st = Store::new(1, T0);
+        put(&st, 0, "k", &[b'x'; 100], T0);
+        let kh = st.hash(b"k");
+        st.lock(kh).slot(0, b"k", kh, T0).set_priority(Priority::NotRemovable);
+        limit(&st, 0, 10, true);
+        assert_eq!(st.make_room_in(0, T0, EvictionPolicy::AllKeysLru), Err(OutOfMemory));
+        assert!(exists(&st, 0, "k"));
+    }
+
+    #[test]
+    fn global_eviction_never_takes_the_items_of_a_database_with_eviction_none() {
+        let st = Store::new(2, T0);
+        set(
+            &st,
+            0,
+            PolicyChange {
+                evict: Some(false),
+                ..Default::default()
+            },
+        );
+        put(&st, 0, "kept", b"v", T0);
+        let kh = st.hash(b"low");
+        st.lock(kh).slot(0, b"low", kh, T0).set(Value::Str(b"v".to_vec()), 0, 0);
+        st.lock(kh).slot(0, b"low", kh, T0).set_priority(Priority::Low);
+        assert_eq!(st.evict_one(EvictionPolicy::AllKeysLru, T0, 64), None);
+        put(&st, 1, "other", b"v", T0);
+        assert!(st.evict_one(EvictionPolicy::AllKeysLru, T0, 64).is_some());
+        assert!(!exists(&st, 1, "other"));
+        assert!(exists(&st, 0, "kept") && exists(&st, 0, "low"));
+    }
+}
