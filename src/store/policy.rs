@@ -378,7 +378,9 @@ mod tests {
 
     fn put(st: &Store, db: usize, key: &str, value: &[u8], now: u64) -> u64 {
         let kh = st.hash(key.as_bytes());
-        st.lock(kh).slot(db, key.as_bytes(), kh, now).set_bytes(value, Expiry::None, 0)
+        st.lock(kh)
+            .slot(db, key.as_bytes(), kh, now)
+            .set_bytes(value, Expiry::None, 0)
     }
 
     fn expiry(st: &Store, db: usize, key: &str, now: u64) -> Option<Expiry> {
@@ -561,10 +563,7 @@ mod tests {
         let long = T0 + u32::MAX as u64 + 1;
         assert_eq!(plain(1, long), Expiry::At(long), "too long to slide: kept absolute");
         assert_eq!(plain(1, T0), Expiry::At(T0), "a past deadline stays what it is");
-        assert_eq!(
-            PolicyWord::default().plain_expiry(T0 + 1, T0),
-            Expiry::At(T0 + 1)
-        );
+        assert_eq!(PolicyWord::default().plain_expiry(T0 + 1, T0), Expiry::At(T0 + 1));
     }
 
     #[test]

@@ -8,8 +8,8 @@
 
 use super::entry::{Entry, Expiry, Priority, Value, LFU_INIT};
 use super::item::{take_heap, Item, ItemMut, Parts, Taken, ValueIn, ValueRef};
-use super::slab::{ArenaGuard, FreeReason, Slabs, ARENAS};
 use super::policy::PolicyWord;
+use super::slab::{ArenaGuard, FreeReason, Slabs, ARENAS};
 use super::types::{AggKind, Aggregate, WrongType};
 use super::ReadyKeys;
 use super::Store;
@@ -420,7 +420,9 @@ impl<'a> Slot<'a> {
     /// database's running count, when it has a memory limit.
     fn track(&self, before: u64) {
         if self.policy.limited() {
-            self.store.policies.count(self.db, self.table.used as i64 - before as i64);
+            self.store
+                .policies
+                .count(self.db, self.table.used as i64 - before as i64);
         }
     }
 
