@@ -588,7 +588,26 @@ mod tests {
             .get_mut()
             .unwrap()
             .update_value(|v| v.extend_from_slice(&[b'z'; 5000]));
-        assert_exact(&st, 0, true, "append onto the heap");
+        assert_exact(&st, 0, true, "append");
+        // Values too large for a chunk live on the heap; rewriting one
+        // moves its heap part into the new item.
+        put(&st, 0, "big", &vec![b'b'; 300_000], T0);
+        assert_exact(&st, 0, true, "a value on the heap");
+        let kh = st.hash(b"big");
+        st.lock(kh)
+            .slot(0, b"big", kh, T0)
+            .get_mut()
+            .unwrap()
+            .update_value(|v| v.extend_from_slice(&[b'z'; 5000]));
+        assert_exact(&st, 0, true, "append on the heap");
+        st.lock(kh)
+            .slot(0, b"big", kh, T0)
+            .get_mut()
+            .unwrap()
+            .set_expire(T0 + 1_000_000);
+        assert_exact(&st, 0, true, "retimed on the heap");
+        put(&st, 0, "big", b"small again", T0);
+        assert_exact(&st, 0, true, "from the heap back into a chunk");
         let kh = st.hash(b"h");
         for i in 0..300 {
             st.lock(kh)
@@ -597,6 +616,12 @@ mod tests {
                 .unwrap();
         }
         assert_exact(&st, 0, true, "an aggregate grows");
+        st.lock(kh)
+            .slot(0, b"h", kh, T0)
+            .get_mut()
+            .unwrap()
+            .set_sliding(1_000_000);
+        assert_exact(&st, 0, true, "an aggregate rebuilt with a new timeout");
         for i in 0..50 {
             let k = format!("k{i}");
             let kh = st.hash(k.as_bytes());

@@ -610,17 +610,18 @@ impl<'a> Slot<'a> {
         let slabs = self.slabs();
         let plan = parts.plan();
         let old = self.item(h);
-        let old_bytes = item_bytes(slabs, h, &old);
         let (old_size, old_heap) = (old.size(), old.heap());
         let (old_exp, old_prio) = (old.expire_at().is_some(), old.priority());
         let (new_exp, new_prio) = (parts.deadline != 0, parts.priority);
-        let nh = if reuse && old_size == plan.size && old_heap == 0 && !plan.heap() {
+        let (nh, delta) = if reuse && old_size == plan.size && old_heap == 0 && !plan.heap() {
             // SAFETY: same size, so the chunk has room; nothing of the old
             // item is on the heap, so overwriting it leaks nothing.
             let heap = unsafe { parts.write(slabs.ptr(h), plan) };
             debug_assert_eq!(heap, 0);
-            h
+            (h, 0)
         } else {
+            // The heap bytes moved out of `h` were its own too.
+            let old_bytes = slabs.chunk_size(slabs.class_of_handle(h)) + old_heap + moved_heap;
             let mut arena = slabs.arena(self.arena);
             let nh = alloc(&mut arena, plan.size);
             // SAFETY: the new chunk has room for `plan.size` bytes.
@@ -633,15 +634,16 @@ impl<'a> Slot<'a> {
             if let Some(x) = self.table.map.find_mut(self.hash, |&x| x == h) {
                 *x = nh;
             }
-            nh
+            (nh, item_bytes(slabs, nh, &self.item(nh)) as i64 - old_bytes as i64)
         };
-        let new_bytes = item_bytes(slabs, nh, &self.item(nh));
         let t = &mut *self.table;
-        let before = t.used;
-        t.used = t.used + new_bytes - old_bytes;
         t.expires = t.expires + new_exp as usize - old_exp as usize;
         t.shift_priority(Some(old_prio), Some(new_prio), slabs, self.arena);
-        self.track(before);
+        if delta != 0 {
+            let before = t.used;
+            t.used = (before as i64 + delta) as u64;
+            self.track(before);
+        }
         nh
     }
 
