@@ -225,9 +225,13 @@ fn with_slot<R>(srv: &Server, db: usize, now: u64, key: &[u8], f: impl FnOnce(&m
 
 /// Stores a string item the way ADD, PUT and PUTUNLOCK do: the priority,
 /// when given, replaces the one the item had; the item is a new one, with
-/// the tags given or none.
-fn store(s: &mut Slot<'_>, value: &[u8], expiry: Expiry, o: &Opts<'_>) -> u64 {
-    let version = s.set_bytes(value, expiry, 0);
+/// the tags given or none. With `keep`, the expiry is the item's own
+/// (KEEPTTL), never the database's default timeout.
+fn store(s: &mut Slot<'_>, value: &[u8], expiry: Expiry, o: &Opts<'_>, keep: bool) -> u64 {
+    let version = match keep {
+        true => s.set_bytes_exact(value, expiry, 0),
+        false => s.set_bytes(value, expiry, 0),
+    };
     finish_store(s, o);
     version
 }
@@ -257,7 +261,7 @@ fn add(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
         if s.lock_state().is_some() || s.peek().is_some() {
             return None;
         }
-        Some(store(s, a[2], o.expiry.unwrap_or(Expiry::None), &o))
+        Some(store(s, a[2], o.expiry.unwrap_or(Expiry::None), &o, false))
     });
     match added {
         Some(v) => ctx.out.int(v as i64),
@@ -281,11 +285,11 @@ fn put(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
         if o.ifversion.is_some() && o.ifversion != current.map(|c| c.0) {
             return None;
         }
-        let expiry = match (o.keepttl, current) {
-            (true, Some((_, e))) => e,
-            _ => o.expiry.unwrap_or(Expiry::None),
+        let (expiry, keep) = match (o.keepttl, current) {
+            (true, Some((_, e))) => (e, true),
+            _ => (o.expiry.unwrap_or(Expiry::None), false),
         };
-        Some(store(s, a[2], expiry, &o))
+        Some(store(s, a[2], expiry, &o, keep))
     });
     match stored {
         Some(v) => ctx.out.int(v as i64),

@@ -512,7 +512,8 @@ fn copy(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
         drop(m);
         return ctx.out.int(0);
     }
-    slot.set_expiry(value, expiry, flags);
+    // The copy keeps the source's expiry, none included, as MOVE does.
+    slot.set_expiry_exact(value, expiry, flags);
     drop(m);
     ctx.out.int(1);
 }
@@ -619,6 +620,7 @@ fn expire_generic(ctx: &mut Ctx<'_>, a: &[&[u8]], cmd: &str, unit_ms: i64, relat
     let kh = ctx.hash(a[1]);
     let mut l = ctx.srv.store.lock(kh);
     let mut slot = l.slot(ctx.db(), a[1], kh, ctx.now);
+    let expiry = slot.plain_expiry(when.max(0) as u64);
     // One lookup decides; Some(done), or None for "delete it".
     let decided = match slot.get_mut() {
         None => Some(false),
@@ -630,7 +632,7 @@ fn expire_generic(ctx: &mut Ctx<'_>, a: &[&[u8]], cmd: &str, unit_ms: i64, relat
                 // A deadline at or before now deletes the key at once.
                 None
             } else {
-                e.set_expire(when as u64);
+                e.set_timeout(expiry, true);
                 Some(true)
             }
         }

@@ -24,6 +24,7 @@ pub mod introspection;
 pub mod keys;
 pub mod list;
 pub mod memory;
+pub mod policy;
 pub mod server;
 pub mod set;
 pub mod sort;
@@ -215,6 +216,7 @@ pub fn all() -> impl Iterator<Item = &'static CommandSpec> {
         zset::COMMANDS,
         hash::COMMANDS,
         cache::COMMANDS,
+        policy::COMMANDS,
         debug::COMMANDS,
     ]
     .into_iter()
@@ -300,7 +302,7 @@ pub fn execute(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> Option<&'static CommandSpec
     // free or only read memory run whatever the usage.
     if spec.has(flags::DENYOOM) {
         let store = &ctx.srv.store;
-        if store.make_room(ctx.now, store.limits().policy).is_err() {
+        if store.make_room_in(ctx.db(), ctx.now, store.limits().policy).is_err() {
             ctx.error(errors::OOM);
             return Some(spec);
         }

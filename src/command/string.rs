@@ -240,7 +240,13 @@ pub fn set_value(srv: &Server, db: usize, now: u64, s: &SetArgs<'_>) -> SetOutco
         return SetOutcome::NotStored { old };
     }
     let expiry = match s.expire {
-        Expire::None => Expiry::None,
+        // An item that keeps its own expiry keeps having none, whatever the
+        // database's default.
+        Expire::Keep if exists => {
+            let version = slot.set_bytes_exact(s.value, old_expire, s.flags);
+            return SetOutcome::Stored { version, old };
+        }
+        Expire::None | Expire::Keep => Expiry::None,
         Expire::At(t) if t <= now => {
             // Already past: the write replaces the value with nothing.
             slot.remove();
@@ -249,9 +255,7 @@ pub fn set_value(srv: &Server, db: usize, now: u64, s: &SetArgs<'_>) -> SetOutco
                 old,
             };
         }
-        Expire::At(t) => Expiry::At(t),
-        // A sliding expiry stays sliding; the write restarts it.
-        Expire::Keep => old_expire,
+        Expire::At(t) => slot.plain_expiry(t),
     };
     let version = slot.set_bytes(s.value, expiry, s.flags);
     SetOutcome::Stored { version, old }
@@ -320,11 +324,9 @@ pub fn get_and_expire<R>(
             slot.remove();
         }
         ExpireChange::At(t) => {
+            let expiry = slot.plain_expiry(t);
             if let Some(mut e) = slot.get_mut() {
-                match new_version {
-                    true => e.set_expire(t),
-                    false => e.retime(t),
-                }
+                e.set_timeout(expiry, new_version);
             }
         }
         ExpireChange::Persist => {

@@ -204,7 +204,7 @@ impl MemcacheSession {
             } => {
                 noreply = nr;
                 c.set += 1;
-                let line = if srv.store.make_room(now, self.evict).is_err() {
+                let line = if srv.store.make_room_in(DB, now, self.evict).is_err() {
                     c.no_memory += 1;
                     // As memcached does: a failed set must not leave the old value readable.
                     if mode == StoreMode::Set {
@@ -283,7 +283,7 @@ impl MemcacheSession {
                 noreply = nr;
                 // decr never lengthens a number; incr needs room only when
                 // memory is short and it does.
-                if !decr && srv.store.make_room(now, self.evict).is_err() && incr_grows(srv, key, delta, now) {
+                if !decr && srv.store.make_room_in(DB, now, self.evict).is_err() && incr_grows(srv, key, delta, now) {
                     out.extend_from_slice(reply::NO_MEMORY);
                 } else {
                     arith(srv, c, key, delta, decr, now, out);

@@ -82,6 +82,25 @@ fn prefetch(p: *const u8) {
     let _ = p;
 }
 
+/// Where eviction may take items from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Scope {
+    /// Every database whose policy (CACHE.POLICY) allows eviction: the
+    /// store's own limit.
+    Store,
+    /// One database, over its own limit.
+    Db(usize),
+}
+
+impl Scope {
+    fn admits(self, store: &Store, db: usize) -> bool {
+        match self {
+            Scope::Store => store.db_evictable(db),
+            Scope::Db(d) => d == db,
+        }
+    }
+}
+
 /// Samples tried when the chosen items keep vanishing before their removal.
 const RACE_RETRIES: usize = 16;
 
@@ -150,11 +169,23 @@ impl Store {
     /// first. Returns how many went and the bytes they held, or None when
     /// nothing may be evicted.
     pub fn evict_some(&self, policy: EvictionPolicy, now: u64, samples: usize, k: usize) -> Option<(usize, u64)> {
+        self.evict_some_in(Scope::Store, policy, now, samples, k)
+    }
+
+    /// [`Store::evict_some`] among the items `scope` admits.
+    pub(crate) fn evict_some_in(
+        &self,
+        scope: Scope,
+        policy: EvictionPolicy,
+        now: u64,
+        samples: usize,
+        k: usize,
+    ) -> Option<(usize, u64)> {
         // The candidates are chosen under one lock and removed under
         // another: a writer on another thread may delete or evict them in
         // between. That is not "nothing to evict", so sample again.
         for _ in 0..RACE_RETRIES {
-            match self.pick_victims(policy, now, samples, k.clamp(1, MAX_BATCH)) {
+            match self.pick_victims(scope, policy, now, samples, k.clamp(1, MAX_BATCH)) {
                 Pick::Nothing => return None,
                 Pick::Evicted(n, freed) => return Some((n, freed)),
                 Pick::Vanished => {}
@@ -168,6 +199,7 @@ impl Store {
     /// tables count items of it; None when there is none.
     fn find_lower_priority(
         &self,
+        scope: Scope,
         policy: EvictionPolicy,
         now_secs: u32,
         samples: usize,
@@ -197,7 +229,7 @@ impl Store {
                 let guard = self.lock_index(shard);
                 for db in 0..self.databases {
                     let t = guard.table(db);
-                    if t.by_priority[prio as usize] == 0 {
+                    if t.by_priority[prio as usize] == 0 || !scope.admits(self, db) {
                         continue;
                     }
                     for i in 0..t.map.num_buckets() {
@@ -218,7 +250,7 @@ impl Store {
         None
     }
 
-    fn pick_victims(&self, policy: EvictionPolicy, now: u64, samples: usize, k: usize) -> Pick {
+    fn pick_victims(&self, scope: Scope, policy: EvictionPolicy, now: u64, samples: usize, k: usize) -> Pick {
         let now_secs = self.clock_secs(now);
         let mut pool = Pool {
             k,
@@ -236,7 +268,7 @@ impl Store {
             let guard = self.lock_index(shard);
             for db in 0..self.databases {
                 let t = guard.table(db);
-                if t.len() == 0 || seen >= samples {
+                if t.len() == 0 || seen >= samples || !scope.admits(self, db) {
                     continue;
                 }
                 let want = samples - seen;
@@ -282,7 +314,7 @@ impl Store {
         // for where the counts say it is, so eviction takes from the
         // lowest priority first however few items carry it.
         let sampled = pool.best.first().map_or(Priority::NotRemovable, |b| b.rank.0);
-        if let Some(lower) = self.find_lower_priority(policy, now_secs, per_victim, sampled) {
+        if let Some(lower) = self.find_lower_priority(scope, policy, now_secs, per_victim, sampled) {
             pool.best = vec![lower];
         }
         if pool.best.is_empty() {
@@ -296,6 +328,7 @@ impl Store {
             let mut guard = self.lock_index(shard);
             while let Some(c) = pool.best.get(i).filter(|c| c.shard == shard) {
                 if let Some(f) = guard.evict_at(self, c.db, c.bucket, c.handle, now) {
+                    self.count_evicted(c.db, f);
                     n += 1;
                     freed += f;
                 }

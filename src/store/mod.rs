@@ -14,6 +14,7 @@ mod evict;
 mod item;
 mod links;
 mod memory;
+mod policy;
 mod ready;
 mod rebalance;
 mod scan;
@@ -26,6 +27,7 @@ pub use evict::EvictionPolicy;
 pub use item::{Item, ValueRef};
 pub use links::{DependError, TagMatch};
 pub use memory::{Limits, MemoryReport, OutOfMemory, Pressure};
+pub use policy::{DbPolicy, PolicyChange, PolicyError};
 pub use ready::ReadyKeys;
 pub use scan::ScanPage;
 pub use shard::{EntryMut, Lock, LockError, ShardInner, Slot, UnlockError};
@@ -100,6 +102,8 @@ pub struct Store {
     /// Unix seconds when the store was made; access times count from here.
     epoch_secs: u64,
     limits: memory::SharedLimits,
+    /// Each database's CACHE.POLICY.
+    policies: policy::Policies,
     slabs: Arc<slab::Slabs>,
     ready: ReadyKeys,
     /// Each database's dependency graph (CACHE.DEPEND).
@@ -124,6 +128,7 @@ impl Store {
             sweep_cursor: AtomicUsize::new(0),
             epoch_secs: now / 1000,
             limits: memory::SharedLimits::new(),
+            policies: policy::Policies::new(databases),
             slabs: Arc::new(slab::Slabs::new()),
             ready: ReadyKeys::default(),
             graphs: links::Graphs::new(databases),
@@ -266,7 +271,9 @@ impl Store {
         for i in 0..SHARDS {
             let mut g = self.lock_index(i);
             g.signal_locks(&self.ready, db);
-            old.push((g.arena(), g.take_table(&self.slabs, db)));
+            let t = g.take_table(&self.slabs, db);
+            self.count_flushed(db, t.used);
+            old.push((g.arena(), t));
         }
         self.graph(db).clear();
         self.free_tables(old, lazy);
@@ -278,7 +285,9 @@ impl Store {
         for mut g in guards {
             for db in 0..self.databases {
                 g.signal_locks(&self.ready, db);
-                old.push((g.arena(), g.take_table(&self.slabs, db)));
+                let t = g.take_table(&self.slabs, db);
+                self.count_flushed(db, t.used);
+                old.push((g.arena(), t));
             }
         }
         for db in 0..self.databases {
@@ -302,21 +311,23 @@ impl Store {
         }
     }
 
-    /// Swaps two databases atomically: every shard is locked first.
+    /// Swaps two databases atomically: every shard is locked first. The
+    /// items move; each number keeps its policy (CACHE.POLICY).
     pub fn swap_db(&self, a: usize, b: usize) {
-        let guards = self.lock_all();
+        let mut guards = self.lock_all();
         // The graphs move with the tables that mark their keys, while no
         // shard can change either.
         if a != b {
             let (mut ga, mut gb) = (self.graph(a), self.graph(b));
             std::mem::swap(&mut *ga, &mut *gb);
         }
-        for mut g in guards {
+        for g in guards.iter_mut() {
             // A key locked in one database may be free in the other now.
             g.signal_locks(&self.ready, a);
             g.signal_locks(&self.ready, b);
             g.swap_tables(a, b);
         }
+        self.recount_swapped(&guards, a, b);
     }
 
     /// One step of active expiry: visits up to `max_shards` shards from where
@@ -327,7 +338,10 @@ impl Store {
         let mut removed = 0;
         for _ in 0..max_shards.min(SHARDS) {
             let i = self.sweep_cursor.fetch_add(1, Ordering::Relaxed) % SHARDS;
-            removed += self.lock_index(i).sweep_expired(self, now);
+            let mut g = self.lock_index(i);
+            let before = self.bytes_before(&g);
+            removed += g.sweep_expired(self, now);
+            self.settle_bytes(&g, before);
         }
         self.cascade();
         removed

@@ -9,6 +9,7 @@
 use super::entry::{Entry, Expiry, Priority, Value, LFU_INIT};
 use super::item::{take_heap, Item, ItemMut, Parts, Taken, ValueIn, ValueRef};
 use super::links::{self, Change, Index};
+use super::policy::PolicyWord;
 use super::slab::{ArenaGuard, FreeReason, Slabs, ARENAS};
 use super::types::{AggKind, Aggregate, WrongType};
 use super::ReadyKeys;
@@ -71,6 +72,9 @@ pub(crate) struct Table {
     /// Tags and dependency marks of this table's keys ([`super::links`]);
     /// none until the first tag or dependency.
     pub index: Option<Box<Index>>,
+    /// Bytes of the items (chunks and heap parts, as the arenas count
+    /// them): a database's usage for its own memory limit (CACHE.POLICY).
+    pub used: u64,
 }
 
 impl Table {
@@ -111,12 +115,14 @@ impl Table {
         }
     }
 
-    fn count_in(&mut self, it: &Item<'_>, slabs: &Slabs, arena: usize) {
+    fn count_in(&mut self, h: u32, it: &Item<'_>, slabs: &Slabs, arena: usize) {
+        self.used += item_bytes(slabs, h, it);
         self.expires += it.expire_at().is_some() as usize;
         self.shift_priority(None, Some(it.priority()), slabs, arena);
     }
 
-    fn count_out(&mut self, it: &Item<'_>, slabs: &Slabs, arena: usize) {
+    fn count_out(&mut self, h: u32, it: &Item<'_>, slabs: &Slabs, arena: usize) {
+        self.used -= item_bytes(slabs, h, it);
         self.expires -= it.expire_at().is_some() as usize;
         self.shift_priority(Some(it.priority()), None, slabs, arena);
     }
@@ -172,6 +178,11 @@ fn free_item(
     }
     arena.free(h, size, reason);
     ((chunk + heap) as u64, taken)
+}
+
+/// Bytes the item `h` takes: its chunk and what it owns on the heap.
+fn item_bytes(slabs: &Slabs, h: u32, it: &Item<'_>) -> u64 {
+    (slabs.chunk_size(slabs.class_of_handle(h)) + it.heap()) as u64
 }
 
 fn expired_reason(it: &Item<'_>) -> FreeReason {
@@ -260,7 +271,7 @@ impl ShardInner {
         }
         // SAFETY: just unlinked from this locked shard's table, still allocated.
         let it = unsafe { Item::at(slabs.ptr(h)) };
-        t.count_out(&it, slabs, arena);
+        t.count_out(h, &it, slabs, arena);
         if t.index.is_some() {
             t.changed(store, arena, db, it.key(), Change::Gone, now);
         }
@@ -277,6 +288,7 @@ impl ShardInner {
         Slot {
             table: &mut self.tables[db],
             stats: &mut self.stats,
+            policy: store.policies.word(db),
             store,
             arena,
             db,
@@ -320,6 +332,7 @@ impl ShardInner {
             let (mut sum, mut n) = (0u64, 0u64);
             let removed = gone.len();
             let mut by_priority = t.by_priority;
+            let mut used = t.used;
             let locks = &t.locks;
             t.map.retain(|&mut h| {
                 // SAFETY: a live item of this locked shard.
@@ -327,6 +340,7 @@ impl ShardInner {
                 match it.expire_at() {
                     Some(_) if it.is_expired(now) && (locks.is_empty() || !locks.contains_key(it.key())) => {
                         by_priority[it.priority() as usize] -= 1;
+                        used -= item_bytes(slabs, h, &it);
                         gone.push(h);
                         false
                     }
@@ -344,6 +358,7 @@ impl ShardInner {
                 }
             }
             t.by_priority = by_priority;
+            t.used = used;
             t.expires = n as usize;
             t.ttl_sample_sum = sum;
             t.ttl_sample_n = n;
@@ -414,6 +429,8 @@ impl ShardInner {
 pub struct Slot<'a> {
     table: &'a mut Table,
     stats: &'a mut ShardStats,
+    /// The database's policy, read once when the slot is opened.
+    policy: PolicyWord,
     store: &'a Store,
     arena: usize,
     db: usize,
@@ -462,7 +479,9 @@ impl<'a> Slot<'a> {
         }
         // SAFETY: as in `item`; the chunk is still allocated.
         let it = unsafe { Item::at(self.slabs().ptr(h)) };
-        self.table.count_out(&it, self.store.slabs.as_ref(), self.arena);
+        let before = self.table.used;
+        self.table.count_out(h, &it, self.store.slabs.as_ref(), self.arena);
+        self.track(before);
         self.changed(Change::Gone);
     }
 
@@ -480,6 +499,21 @@ impl<'a> Slot<'a> {
         self.release_lock();
         self.changed(Change::Written);
         self.store.next_version()
+    }
+
+    /// Adds the change of the table's bytes since `before` to the
+    /// database's running count, when it has a memory limit.
+    fn track(&self, before: u64) {
+        if self.policy.limited() {
+            self.store
+                .policies
+                .count(self.db, self.table.used as i64 - before as i64);
+        }
+    }
+
+    /// The database's policy as this slot read it.
+    pub(crate) fn policy(&self) -> PolicyWord {
+        self.policy
     }
 
     fn free(&mut self, h: u32, why: impl FnOnce(&Item<'_>) -> FreeReason) -> (u64, Taken) {
@@ -548,20 +582,36 @@ impl<'a> Slot<'a> {
     }
 
     /// Stores `value` under the key, replacing whatever was there, and
-    /// returns the new version. `expire_at` is Unix ms, 0 for none.
+    /// returns the new version. `expire_at` is Unix ms, 0 for none (the
+    /// database's default timeout, if its policy has one).
     pub fn set(&mut self, value: Value, expire_at: u64, flags: u32) -> u64 {
         self.set_expiry(value, Expiry::from_deadline(expire_at), flags)
     }
 
     /// Stores `value` with any kind of expiry; a sliding one starts from
     /// this write. An item replaced keeps its priority and access counter.
+    /// A write without one ([`Expiry::None`]) takes the database's default
+    /// timeout, if its policy has one.
     pub fn set_expiry(&mut self, value: Value, expiry: Expiry, flags: u32) -> u64 {
+        let expiry = self.or_default(expiry);
         self.store_bytes(value_in(value), expiry, flags)
     }
 
     /// [`Slot::set_expiry`] from borrowed bytes, copied straight into the
     /// chunk: the path of SET and memcached `set`.
     pub fn set_bytes(&mut self, value: &[u8], expiry: Expiry, flags: u32) -> u64 {
+        let expiry = self.or_default(expiry);
+        self.store_bytes(ValueIn::Bytes(value), expiry, flags)
+    }
+
+    /// [`Slot::set_expiry`] with the expiry exactly as given, never the
+    /// database's default: an item that keeps its own (KEEPTTL, COPY).
+    pub fn set_expiry_exact(&mut self, value: Value, expiry: Expiry, flags: u32) -> u64 {
+        self.store_bytes(value_in(value), expiry, flags)
+    }
+
+    /// [`Slot::set_bytes`] with the expiry exactly as given.
+    pub fn set_bytes_exact(&mut self, value: &[u8], expiry: Expiry, flags: u32) -> u64 {
         self.store_bytes(ValueIn::Bytes(value), expiry, flags)
     }
 
@@ -630,7 +680,9 @@ impl<'a> Slot<'a> {
         drop(arena);
         // SAFETY: the item just written.
         let it = unsafe { Item::at(slabs.ptr(h)) };
-        self.table.count_in(&it, slabs, self.arena);
+        let before = self.table.used;
+        self.table.count_in(h, &it, slabs, self.arena);
+        self.track(before);
         h
     }
 
@@ -647,13 +699,15 @@ impl<'a> Slot<'a> {
         let (old_size, old_heap) = (old.size(), old.heap());
         let (old_exp, old_prio) = (old.expire_at().is_some(), old.priority());
         let (new_exp, new_prio) = (parts.deadline != 0, parts.priority);
-        let nh = if reuse && old_size == plan.size && old_heap == 0 && !plan.heap() {
+        let (nh, delta) = if reuse && old_size == plan.size && old_heap == 0 && !plan.heap() {
             // SAFETY: same size, so the chunk has room; nothing of the old
             // item is on the heap, so overwriting it leaks nothing.
             let heap = unsafe { parts.write(slabs.ptr(h), plan) };
             debug_assert_eq!(heap, 0);
-            h
+            (h, 0)
         } else {
+            // The heap bytes moved out of `h` were its own too.
+            let old_bytes = slabs.chunk_size(slabs.class_of_handle(h)) + old_heap + moved_heap;
             let mut arena = slabs.arena(self.arena);
             let nh = alloc(&mut arena, plan.size);
             // SAFETY: the new chunk has room for `plan.size` bytes.
@@ -666,11 +720,16 @@ impl<'a> Slot<'a> {
             if let Some(x) = self.table.map.find_mut(self.hash, |&x| x == h) {
                 *x = nh;
             }
-            nh
+            (nh, item_bytes(slabs, nh, &self.item(nh)) as i64 - old_bytes as i64)
         };
         let t = &mut *self.table;
         t.expires = t.expires + new_exp as usize - old_exp as usize;
         t.shift_priority(Some(old_prio), Some(new_prio), slabs, self.arena);
+        if delta != 0 {
+            let before = t.used;
+            t.used = (before as i64 + delta) as u64;
+            self.track(before);
+        }
         nh
     }
 
@@ -833,7 +892,8 @@ impl<'a> Slot<'a> {
             let (r, _) = f(&mut t);
             let agg = t.wrap();
             if !agg.is_empty() {
-                self.store_bytes(ValueIn::Agg(Box::new(agg)), Expiry::None, 0);
+                let expiry = self.or_default(Expiry::None);
+                self.store_bytes(ValueIn::Agg(Box::new(agg)), expiry, 0);
             }
             return Ok(Some(r));
         };
@@ -860,6 +920,9 @@ impl<'a> Slot<'a> {
         let delta = m.recount();
         if delta != 0 {
             self.slabs().arena(self.arena).add_heap(delta);
+            let before = self.table.used;
+            self.table.used = (before as i64 + delta) as u64;
+            self.track(before);
         }
         Ok(Some(r))
     }
@@ -872,7 +935,8 @@ impl<'a> Slot<'a> {
             self.delete();
             return false;
         }
-        self.store_bytes(ValueIn::Agg(Box::new(agg)), Expiry::None, 0);
+        let expiry = self.or_default(Expiry::None);
+        self.store_bytes(ValueIn::Agg(Box::new(agg)), expiry, 0);
         true
     }
 
