@@ -18,6 +18,7 @@ mod policy;
 mod ready;
 mod rebalance;
 mod scan;
+mod scope;
 mod shard;
 mod slab;
 mod types;
@@ -30,6 +31,7 @@ pub use memory::{Limits, MemoryReport, OutOfMemory, Pressure};
 pub use policy::{DbPolicy, PolicyChange, PolicyError};
 pub use ready::ReadyKeys;
 pub use scan::ScanPage;
+pub(crate) use scope::ShardGuard;
 pub use shard::{EntryMut, Lock, LockError, ShardInner, Slot, UnlockError};
 pub use slab::{ClassCounters, ClassStats};
 pub use types::{member_hash, AggKind, Aggregate, Hash, LexBound, List, Set, WrongType, ZSet};
@@ -37,7 +39,7 @@ pub use types::{member_hash, AggKind, Aggregate, Hash, LexBound, List, Set, Wron
 use hashbrown::DefaultHashBuilder;
 use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
 
 /// Number of lock stripes. A power of two; the shard index is taken from
 /// bits 40.. of the hash, away from the low bits hashbrown uses for bucket
@@ -108,6 +110,9 @@ pub struct Store {
     ready: ReadyKeys,
     /// Each database's dependency graph (CACHE.DEPEND).
     graphs: links::Graphs,
+    /// Held shared by every holder of several shards at once, exclusively
+    /// by an atomic scope ([`scope`]).
+    multi: RwLock<()>,
 }
 
 impl Store {
@@ -132,6 +137,7 @@ impl Store {
             slabs: Arc::new(slab::Slabs::new()),
             ready: ReadyKeys::default(),
             graphs: links::Graphs::new(databases),
+            multi: RwLock::new(()),
         }
     }
 
@@ -182,20 +188,19 @@ impl Store {
         let mut idx: Vec<usize> = khs.iter().map(|k| k.shard).collect();
         idx.sort_unstable();
         idx.dedup();
+        let multi = if idx.len() > 1 { self.multi_shared() } else { None };
         let guards = idx.into_iter().map(|i| (i, Locked::new(self, i))).collect();
-        MultiLocked { guards }
+        MultiLocked { guards, _multi: multi }
     }
 
     /// Locks every shard, in order: for operations that must see or change
     /// all of the keyspace at one instant (SWAPDB, FLUSHALL).
-    pub fn lock_all(&self) -> Vec<MutexGuard<'_, ShardInner>> {
-        (0..SHARDS).map(|i| self.lock_index(i)).collect()
-    }
-
-    fn lock_index(&self, i: usize) -> MutexGuard<'_, ShardInner> {
-        // A panic while a shard was locked leaves the table consistent
-        // (mutations are single hashbrown calls), so poisoning is ignored.
-        self.shards[i].inner.lock().unwrap_or_else(|p| p.into_inner())
+    pub(crate) fn lock_all(&self) -> AllShards<'_> {
+        let multi = self.multi_shared();
+        AllShards {
+            guards: (0..SHARDS).map(|i| self.lock_index(i)).collect(),
+            _multi: multi,
+        }
     }
 
     /// Number of keys in a database, including expired keys not yet reclaimed.
@@ -281,8 +286,8 @@ impl Store {
 
     pub fn flush_all(&self, lazy: bool) {
         let mut old = Vec::new();
-        let guards = self.lock_all();
-        for mut g in guards {
+        let mut guards = self.lock_all();
+        for g in guards.iter_mut() {
             for db in 0..self.databases {
                 g.signal_locks(&self.ready, db);
                 let t = g.take_table(&self.slabs, db);
@@ -473,7 +478,7 @@ fn free_in_background(job: FreeJob) {
 /// writes doomed are removed ([`Store::cascade`]).
 pub struct Locked<'s> {
     store: &'s Store,
-    guard: std::mem::ManuallyDrop<MutexGuard<'s, ShardInner>>,
+    guard: std::mem::ManuallyDrop<ShardGuard<'s>>,
 }
 
 impl Drop for Locked<'_> {
@@ -504,6 +509,28 @@ impl<'s> Locked<'s> {
 /// Several shards locked together, for multi-key commands.
 pub struct MultiLocked<'s> {
     guards: Vec<(usize, Locked<'s>)>,
+    /// Dropped after the guards.
+    _multi: Option<RwLockReadGuard<'s, ()>>,
+}
+
+/// Every shard locked, in order (FLUSHALL, SWAPDB).
+pub(crate) struct AllShards<'s> {
+    guards: Vec<ShardGuard<'s>>,
+    /// Dropped after the guards.
+    _multi: Option<RwLockReadGuard<'s, ()>>,
+}
+
+impl<'s> std::ops::Deref for AllShards<'s> {
+    type Target = [ShardGuard<'s>];
+    fn deref(&self) -> &Self::Target {
+        &self.guards
+    }
+}
+
+impl std::ops::DerefMut for AllShards<'_> {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.guards
+    }
 }
 
 impl<'s> MultiLocked<'s> {

@@ -24,7 +24,7 @@ use super::memory::OutOfMemory;
 use super::shard::ShardInner;
 use super::{EvictionPolicy, Store};
 use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::Mutex;
 
 /// A database's policy, as CACHE.POLICY shows and sets it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -185,7 +185,7 @@ impl Policies {
 }
 
 /// Item bytes of database `db` in the shards given.
-fn table_bytes(guards: &[MutexGuard<'_, ShardInner>], db: usize) -> u64 {
+fn table_bytes(guards: &[super::ShardGuard<'_>], db: usize) -> u64 {
     guards.iter().map(|g| g.table(db).used).sum()
 }
 
@@ -326,7 +326,7 @@ impl Store {
 
     /// After SWAPDB, with every shard still locked: the limited databases
     /// among `a` and `b` count the items they hold now.
-    pub(crate) fn recount_swapped(&self, guards: &[MutexGuard<'_, ShardInner>], a: usize, b: usize) {
+    pub(crate) fn recount_swapped(&self, guards: &[super::ShardGuard<'_>], a: usize, b: usize) {
         for db in [a, b] {
             if self.policies.word(db).limited() {
                 let bytes = table_bytes(guards, db) as i64;

@@ -50,6 +50,7 @@ impl Store {
                 None => return false,
             }
         };
+        let _multi = self.multi_shared();
         let mut guards: Vec<_> = (arena..SHARDS).step_by(ARENAS).map(|i| self.lock_index(i)).collect();
         let mut a = slabs.arena(arena);
         // The page may have changed while no lock was held; re-check.
