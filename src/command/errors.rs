@@ -41,6 +41,12 @@ pub fn unknown_command(args: &[&[u8]]) -> String {
     format!("ERR unknown command '{name}', with args beginning with: {preview}")
 }
 
+pub const MULTI_NESTED: &str = "ERR MULTI calls can not be nested";
+pub const EXEC_WITHOUT_MULTI: &str = "ERR EXEC without MULTI";
+pub const DISCARD_WITHOUT_MULTI: &str = "ERR DISCARD without MULTI";
+pub const WATCH_IN_MULTI: &str = "ERR WATCH inside MULTI is not allowed";
+pub const EXECABORT: &str = "EXECABORT Transaction discarded because of previous errors.";
+pub const NOT_IN_MULTI: &str = "ERR Command not allowed inside a transaction";
 pub const DEBUG_NOT_ALLOWED: &str = "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.";
 
 /// DEBUG's words for a subcommand it does not know or got the wrong

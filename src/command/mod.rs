@@ -29,6 +29,7 @@ pub mod server;
 pub mod set;
 pub mod sort;
 pub mod string;
+pub mod transaction;
 pub mod zset;
 
 use crate::protocol::resp::Reply;
@@ -218,6 +219,7 @@ pub fn all() -> impl Iterator<Item = &'static CommandSpec> {
         cache::COMMANDS,
         policy::COMMANDS,
         debug::COMMANDS,
+        transaction::COMMANDS,
     ]
     .into_iter()
     .flatten()
@@ -291,21 +293,36 @@ impl Ctx<'_> {
 pub fn execute(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> Option<&'static CommandSpec> {
     let Some(spec) = lookup(args[0]) else {
         ctx.error(&errors::unknown_command(args));
+        transaction::abort(ctx.client);
         return None;
     };
     if !spec.arity_ok(args.len()) {
         ctx.error(&errors::wrong_arity(spec.name));
+        transaction::abort(ctx.client);
+        return Some(spec);
+    }
+    let queuing = ctx.client.multi.is_some() && !transaction::runs_in_multi(spec.name);
+    if queuing && spec.has(flags::NO_MULTI) {
+        ctx.error(errors::NOT_IN_MULTI);
+        transaction::abort(ctx.client);
         return Some(spec);
     }
     // As Redis does: a command that may add memory first makes room by the
-    // policy, and is refused when there is none to make. Commands that
-    // free or only read memory run whatever the usage.
-    if spec.has(flags::DENYOOM) {
+    // policy, and is refused when there is none to make; so is any command
+    // queued in a transaction, which takes memory to queue. Commands that
+    // free or only read memory run whatever the usage. Inside EXEC, EXEC
+    // made room once for all.
+    if (spec.has(flags::DENYOOM) || queuing) && !ctx.client.in_exec {
         let store = &ctx.srv.store;
         if store.make_room_in(ctx.db(), ctx.now, store.limits().policy).is_err() {
             ctx.error(errors::OOM);
+            transaction::abort(ctx.client);
             return Some(spec);
         }
+    }
+    if queuing {
+        transaction::queue(ctx, args, spec.has(flags::DENYOOM));
+        return Some(spec);
     }
     (spec.handler)(ctx, args);
     Some(spec)

@@ -219,6 +219,8 @@ fn reset(ctx: &mut Ctx<'_>, _a: &[&[u8]]) {
     c.set_db(0);
     c.reply = ReplyMode::On;
     c.no_touch = false;
+    c.multi = None;
+    c.watched.clear();
     c.handle.resp.store(2, Ordering::Relaxed);
     c.handle.no_touch.store(false, Ordering::Relaxed);
     c.handle.no_evict.store(false, Ordering::Relaxed);

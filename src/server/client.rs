@@ -196,6 +196,30 @@ pub struct Client {
     pub block: Option<BlockOn>,
     /// The command runs again because its block's deadline passed.
     pub timed_out: bool,
+    /// Between MULTI and EXEC: the commands queued so far.
+    pub multi: Option<Queued>,
+    /// Keys under WATCH, with what they were when watched.
+    pub watched: Vec<Watched>,
+    /// The command runs inside EXEC.
+    pub in_exec: bool,
+}
+
+/// A transaction being queued (MULTI).
+#[derive(Debug, Default)]
+pub struct Queued {
+    pub commands: Vec<Vec<Box<[u8]>>>,
+    /// A command was refused while queuing: EXEC answers -EXECABORT.
+    pub aborted: bool,
+    /// A queued command may add memory: EXEC makes room first.
+    pub denyoom: bool,
+}
+
+/// A key under WATCH: its version when watched, None when it was missing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Watched {
+    pub db: usize,
+    pub key: Box<[u8]>,
+    pub version: Option<u64>,
 }
 
 /// What a blocked client waits for: one of `keys` of database `db` to
@@ -220,6 +244,9 @@ impl Client {
             handle,
             block: None,
             timed_out: false,
+            multi: None,
+            watched: Vec::new(),
+            in_exec: false,
         }
     }
 

@@ -8,7 +8,9 @@ mod memcache_session;
 mod resp_session;
 
 pub use blocking::{Blocking, Unblock, Waiter};
-pub use client::{lock, BlockOn, Client, ClientHandle, Clients, ConnCounters, Counter, Proto, ReplyMode, Totals};
+pub use client::{
+    lock, BlockOn, Client, ClientHandle, Clients, ConnCounters, Counter, Proto, Queued, ReplyMode, Totals, Watched,
+};
 pub use listener::{run, Running};
 
 use crate::config::{Config, SetError, Settings};
