@@ -3,20 +3,8 @@
 //! the real binary. Time moves with DEBUG ADVANCE-CLOCK, never by sleeping.
 
 use compat_tests::{query, Server};
-use query::guarded;
+use query::{err, guarded, int, q};
 use redis::{Connection, FromRedisValue, Value};
-
-fn q<T: FromRedisValue>(con: &mut Connection, args: &[&str]) -> T {
-    query::q(con, args)
-}
-
-fn int(con: &mut Connection, args: &[&str]) -> i64 {
-    query::int(con, args)
-}
-
-fn err(con: &mut Connection, args: &[&str]) -> String {
-    query::err(con, args)
-}
 
 fn ok(con: &mut Connection, args: &[&str]) {
     let r: String = q(con, args);
