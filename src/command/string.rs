@@ -538,9 +538,35 @@ pub fn incr_value(srv: &Server, db: usize, now: u64, a: &IncrArgs<'_>) -> IncrOu
             }
         }
     };
-    let flags = e.entry().flags();
-    e.replace(Value::Str(new.to_string().into_bytes()), flags);
+    // The number is written over the old one when it has as many digits,
+    // as it has for all but one step in ten or more: no new chunk, no
+    // allocation.
+    let mut buf = [0u8; 40];
+    let digits = format_i128(new, &mut buf);
+    if digits.len() != cur.len() || !e.patch_value(|v| v.copy_from_slice(digits)) {
+        let flags = e.entry().flags();
+        e.replace(Value::Str(digits.to_vec()), flags);
+    }
     IncrOutcome::Done(new)
+}
+
+/// `v` in decimal, written at the end of `buf` (40 bytes hold any i128).
+fn format_i128(v: i128, buf: &mut [u8; 40]) -> &[u8] {
+    let mut i = buf.len();
+    let mut n = v.unsigned_abs();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    if v < 0 {
+        i -= 1;
+        buf[i] = b'-';
+    }
+    &buf[i..]
 }
 
 extern "C" {
@@ -1334,5 +1360,37 @@ mod tests {
             assert!(!c.doc.summary.is_empty() && !c.doc.syntax.is_empty(), "{name}");
         }
         assert_eq!(lookup(b"mset").unwrap().key_positions(5), vec![1, 3]);
+    }
+
+    #[test]
+    fn format_i128_writes_every_width_and_sign() {
+        let mut buf = [0u8; 40];
+        for v in [
+            0i128,
+            7,
+            -7,
+            10,
+            99,
+            -100,
+            i64::MAX as i128,
+            i64::MIN as i128,
+            u64::MAX as i128,
+            i128::MIN,
+        ] {
+            assert_eq!(super::format_i128(v, &mut buf), v.to_string().as_bytes());
+        }
+    }
+
+    #[test]
+    fn incr_in_place_and_across_a_digit_boundary_keeps_the_value_right() {
+        let mut h = crate::command::testing::Harness::new();
+        h.run("SET n 8");
+        assert_eq!(h.run("INCR n"), ":9\r\n");
+        assert_eq!(h.run("INCR n"), ":10\r\n");
+        assert_eq!(h.run("GET n"), "$2\r\n10\r\n");
+        assert_eq!(h.run("DECRBY n 20"), ":-10\r\n");
+        assert_eq!(h.run("GET n"), "$3\r\n-10\r\n");
+        assert_eq!(h.run("INCRBY n 1"), ":-9\r\n");
+        assert_eq!(h.run("GET n"), "$2\r\n-9\r\n");
     }
 }
