@@ -33,7 +33,7 @@ pub mod transaction;
 pub mod zset;
 
 use crate::protocol::resp::Reply;
-use crate::server::{Client, Server};
+use crate::server::{BusyKind, Client, Server};
 use crate::store::KeyHash;
 use hashbrown::HashMap;
 use std::sync::OnceLock;
@@ -301,6 +301,15 @@ pub fn execute(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> Option<&'static CommandSpec
         transaction::abort(ctx.client);
         return Some(spec);
     }
+    if let Some(kind) = ctx.srv.busy.current() {
+        if !spec.has(flags::ALLOW_BUSY) && !ctx.client.in_script {
+            ctx.error(match kind {
+                BusyKind::Script => errors::BUSY_SCRIPT,
+                BusyKind::Function => errors::BUSY_FUNCTION,
+            });
+            return Some(spec);
+        }
+    }
     let queuing = ctx.client.multi.is_some() && !transaction::runs_in_multi(spec.name);
     if queuing && spec.has(flags::NO_MULTI) {
         ctx.error(errors::NOT_IN_MULTI);
@@ -498,6 +507,28 @@ mod tests {
         "zrangestore",
         "zunionstore",
     ];
+
+    #[test]
+    fn a_busy_script_holds_back_every_command_but_allow_busy_ones_and_its_own() {
+        let mut h = Harness::new();
+        h.srv.busy.enter(crate::server::BusyKind::Script, false);
+        assert_eq!(h.run("GET k"), format!("-{}\r\n", errors::BUSY_SCRIPT));
+        assert_eq!(h.run("MULTI"), "+OK\r\n", "allow_busy");
+        h.client.in_script = true;
+        assert_eq!(h.run("SET k v"), "+QUEUED\r\n", "the script's own client goes on");
+        h.client.in_script = false;
+        h.srv.busy.enter(crate::server::BusyKind::Function, false);
+        assert_eq!(h.run("GET k"), format!("-{}\r\n", errors::BUSY_FUNCTION));
+        assert_eq!(h.srv.busy.request_kill(), Ok(()));
+        assert!(h.srv.busy.kill_requested());
+        h.srv.busy.wrote();
+        assert_eq!(h.srv.busy.request_kill(), Err(errors::UNKILLABLE));
+        h.srv.busy.leave();
+        assert_eq!(h.srv.busy.request_kill(), Err(errors::NOTBUSY));
+        assert!(!h.srv.busy.kill_requested());
+        assert_eq!(h.run("DISCARD"), "+OK\r\n");
+        assert_eq!(h.run("GET k"), "$-1\r\n");
+    }
 
     #[test]
     fn denyoom_flags_match_redis_7() {

@@ -202,6 +202,9 @@ pub struct Client {
     pub watched: Vec<Watched>,
     /// The command runs inside EXEC.
     pub in_exec: bool,
+    /// The client of a running script (its `redis.call`s): not held back
+    /// by the BUSY state its own script causes.
+    pub in_script: bool,
 }
 
 /// A transaction being queued (MULTI).
@@ -247,6 +250,7 @@ impl Client {
             multi: None,
             watched: Vec::new(),
             in_exec: false,
+            in_script: false,
         }
     }
 

@@ -45,6 +45,80 @@ impl Clock {
     }
 }
 
+/// Redis's BUSY state: a script (EVAL) or function (FCALL) that runs
+/// longer than `busy-reply-threshold` makes every other client's command
+/// answer -BUSY, except those flagged `allow_busy` (SCRIPT KILL, FUNCTION
+/// KILL, SHUTDOWN ...). The script's runner sets it from its instruction
+/// hook; one relaxed load per command reads it.
+#[derive(Debug, Default)]
+pub struct Busy {
+    /// 0: no busy script; 1: a script; 2: a function.
+    kind: std::sync::atomic::AtomicU8,
+    /// A KILL asked the busy script to stop.
+    kill: AtomicBool,
+    /// The busy script has written: it may not be killed.
+    wrote: AtomicBool,
+}
+
+/// What is busy, for the error texts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BusyKind {
+    Script,
+    Function,
+}
+
+impl Busy {
+    /// What runs past the threshold, if anything.
+    pub fn current(&self) -> Option<BusyKind> {
+        match self.kind.load(Ordering::Relaxed) {
+            0 => None,
+            1 => Some(BusyKind::Script),
+            _ => Some(BusyKind::Function),
+        }
+    }
+
+    /// The runner's script passed the threshold; `wrote` says whether it
+    /// has written yet.
+    pub fn enter(&self, kind: BusyKind, wrote: bool) {
+        self.wrote.store(wrote, Ordering::Relaxed);
+        self.kind.store(
+            match kind {
+                BusyKind::Script => 1,
+                BusyKind::Function => 2,
+            },
+            Ordering::Release,
+        );
+    }
+
+    /// The busy script wrote: from now on it cannot be killed.
+    pub fn wrote(&self) {
+        self.wrote.store(true, Ordering::Relaxed);
+    }
+
+    /// The script ended.
+    pub fn leave(&self) {
+        self.kind.store(0, Ordering::Release);
+        self.kill.store(false, Ordering::Relaxed);
+    }
+
+    /// Asks the busy script to stop; the error to answer when it cannot.
+    pub fn request_kill(&self) -> Result<(), &'static str> {
+        if self.current().is_none() {
+            return Err(crate::command::errors::NOTBUSY);
+        }
+        if self.wrote.load(Ordering::Relaxed) {
+            return Err(crate::command::errors::UNKILLABLE);
+        }
+        self.kill.store(true, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// The runner's hook asks whether to stop.
+    pub fn kill_requested(&self) -> bool {
+        self.kill.load(Ordering::Relaxed)
+    }
+}
+
 /// Server-wide counters. Connections add to them once per batch, not per
 /// command, to keep the cache lines quiet.
 #[derive(Debug, Default)]
@@ -124,6 +198,8 @@ pub struct Server {
     pub clock: Clock,
     /// The cron's sweep of expired keys runs (DEBUG SET-ACTIVE-EXPIRE).
     pub active_expire: AtomicBool,
+    /// A script running past `busy-reply-threshold`.
+    pub busy: Busy,
     pub shutdown: CancellationToken,
     pub started: Instant,
     /// Unix ms at start.
@@ -149,6 +225,7 @@ impl Server {
             blocking: Blocking::default(),
             clock,
             active_expire: AtomicBool::new(true),
+            busy: Busy::default(),
             shutdown: CancellationToken::new(),
             started: Instant::now(),
             start_ms: now,
