@@ -319,9 +319,10 @@ pub fn execute(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> Option<&'static CommandSpec
     // As Redis does: a command that may add memory first makes room by the
     // policy, and is refused when there is none to make; so is any command
     // queued in a transaction, which takes memory to queue. Commands that
-    // free or only read memory run whatever the usage. Inside EXEC, EXEC
-    // made room once for all.
-    if (spec.has(flags::DENYOOM) || queuing) && !ctx.client.in_exec {
+    // free or only read memory run whatever the usage. Inside EXEC or a
+    // script, EXEC or the script made room once for all: eviction inside
+    // their atomic scope would keep every shard it sampled locked.
+    if (spec.has(flags::DENYOOM) || queuing) && !ctx.client.in_exec && !ctx.client.in_script {
         let store = &ctx.srv.store;
         if store.make_room_in(ctx.db(), ctx.now, store.limits().policy).is_err() {
             ctx.error(errors::OOM);
