@@ -53,5 +53,6 @@
 pub mod command;
 pub mod config;
 pub mod protocol;
+pub mod script;
 pub mod server;
 pub mod store;

@@ -119,6 +119,8 @@ pub struct Server {
     pub clients: Clients,
     /// Clients parked by blocking commands.
     pub blocking: Blocking,
+    /// The Lua script cache and the function libraries.
+    pub scripts: crate::script::Scripts,
     pub clock: Clock,
     /// The cron's sweep of expired keys runs (DEBUG SET-ACTIVE-EXPIRE).
     pub active_expire: AtomicBool,
@@ -145,6 +147,7 @@ impl Server {
             stats: Stats::default(),
             clients: Clients::default(),
             blocking: Blocking::default(),
+            scripts: Default::default(),
             clock,
             active_expire: AtomicBool::new(true),
             shutdown: CancellationToken::new(),

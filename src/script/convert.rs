@@ -1,0 +1,547 @@
+//! Conversions between replies and Lua values, with Redis 7's rules.
+//!
+//! Reply -> Lua (what `redis.call` returns): integer -> number, bulk ->
+//! string, nil bulk or nil array -> false, array -> table, status ->
+//! `{ok=...}`, error -> `{err=...}`; under `redis.setresp(3)` also map ->
+//! `{map={...}}`, set -> `{set={member=true}}`, double -> `{double=n}`,
+//! null -> nil, boolean -> boolean, big number -> `{big_number="..."}`,
+//! verbatim -> `{verbatim_string={format=..., string=...}}`.
+//!
+//! Lua -> reply (a script's result): number -> integer (truncated),
+//! string -> bulk, true -> 1, false and nil -> null, a table with a string
+//! `err` -> error, with a string `ok` -> status, with `double`,
+//! `big_number`, `map`, `set` or `verbatim_string` -> that RESP3 type
+//! (RESP2 callers get its RESP2 form), any other table -> array up to its
+//! first nil.
+
+use crate::protocol::resp::Reply;
+use mlua::{Lua, Table, Value};
+
+/// Nesting at which a result is cut with an error, where Redis 7.0 stops
+/// at the Lua stack's limit (a table that contains itself would never
+/// end).
+const MAX_DEPTH: usize = 7995;
+
+/// Interned table keys, made once per Lua state so lookups skip hashing
+/// a new string.
+pub(crate) struct Keys {
+    err: mlua::LuaString,
+    ok: mlua::LuaString,
+    double: mlua::LuaString,
+    big_number: mlua::LuaString,
+    map: mlua::LuaString,
+    set: mlua::LuaString,
+    verbatim: mlua::LuaString,
+    format: mlua::LuaString,
+    string: mlua::LuaString,
+    source: mlua::LuaString,
+    line: mlua::LuaString,
+}
+
+impl Keys {
+    pub(crate) fn new(lua: &Lua) -> mlua::Result<Keys> {
+        Ok(Keys {
+            err: lua.create_string("err")?,
+            ok: lua.create_string("ok")?,
+            double: lua.create_string("double")?,
+            big_number: lua.create_string("big_number")?,
+            map: lua.create_string("map")?,
+            set: lua.create_string("set")?,
+            verbatim: lua.create_string("verbatim_string")?,
+            format: lua.create_string("format")?,
+            string: lua.create_string("string")?,
+            source: lua.create_string("source")?,
+            line: lua.create_string("line")?,
+        })
+    }
+
+    /// The error reply of a failed run: the error table's message, and
+    /// where in the script it happened: `<msg> script: <name>, on
+    /// @user_script:<line>.`
+    pub(crate) fn error_text(&self, v: &Value, name: &str) -> String {
+        let Value::Table(t) = v else {
+            return "ERR unknown error".into();
+        };
+        let msg = match t.raw_get::<Value>(&self.err) {
+            Ok(Value::String(s)) => s.to_string_lossy(),
+            _ => "ERR unknown error".into(),
+        };
+        let source = t.raw_get::<Option<mlua::LuaString>>(&self.source).ok().flatten();
+        let line = t.raw_get::<Option<i64>>(&self.line).ok().flatten();
+        match (source, line) {
+            (Some(s), Some(l)) => format!("{msg} script: {name}, on {}:{l}.", s.to_string_lossy()),
+            _ => msg,
+        }
+    }
+}
+
+/// `printf("%.<precision>g", v)`, as Lua and lua-cjson print numbers.
+pub fn format_g(v: f64, precision: usize) -> String {
+    let mut buf = [0u8; 64];
+    let fmt: &[u8] = if precision == 17 { b"%.17g\0" } else { b"%.14g\0" };
+    // SAFETY: the buffer's size is passed; the format takes one double.
+    let n = unsafe {
+        libc::snprintf(
+            buf.as_mut_ptr() as *mut libc::c_char,
+            buf.len(),
+            fmt.as_ptr() as *const libc::c_char,
+            v,
+        )
+    };
+    let n = (n.max(0) as usize).min(buf.len() - 1);
+    String::from_utf8_lossy(&buf[..n]).into_owned()
+}
+
+/// A Lua number as the integer reply Redis gives: truncated, and the
+/// C conversion's i64::MIN for what does not fit (inf, NaN, 1e20).
+fn lua_int(n: f64) -> i64 {
+    if (-9.223372036854776e18..9.223372036854776e18).contains(&n) {
+        n as i64
+    } else {
+        i64::MIN
+    }
+}
+
+/// Writes a script's result; true when the reply is an error.
+///
+/// Iterative, with a stack of values still to write: a result may nest
+/// thousands of tables deep (Redis stops near the Lua stack's limit), more
+/// than a worker thread's stack would hold with one Rust frame a level.
+pub(crate) fn write_value(k: &Keys, v: &Value, out: &mut Reply<'_>, depth: usize) -> bool {
+    let mut pending: Vec<(Value, usize)> = vec![(v.clone(), depth)];
+    let mut top_error = false;
+    let mut first = true;
+    while let Some((v, depth)) = pending.pop() {
+        let is_error = match &v {
+            Value::Nil => {
+                out.null();
+                false
+            }
+            Value::Boolean(true) => {
+                out.int(1);
+                false
+            }
+            Value::Boolean(false) => {
+                out.null();
+                false
+            }
+            Value::Integer(i) => {
+                out.int(*i);
+                false
+            }
+            Value::Number(n) => {
+                out.int(lua_int(*n));
+                false
+            }
+            Value::String(s) => {
+                out.bulk(&s.as_bytes());
+                false
+            }
+            Value::Table(t) => write_table(k, t, out, depth, &mut pending),
+            // Functions, userdata, threads: Redis answers them as nil.
+            _ => {
+                out.null();
+                false
+            }
+        };
+        if first {
+            top_error = is_error;
+            first = false;
+        }
+    }
+    top_error
+}
+
+/// Writes a table's header (or all of it, for the scalar forms) and
+/// queues its elements.
+fn write_table(k: &Keys, t: &Table, out: &mut Reply<'_>, depth: usize, pending: &mut Vec<(Value, usize)>) -> bool {
+    if depth >= MAX_DEPTH {
+        out.error("ERR reached lua stack limit");
+        return true;
+    }
+    if let Ok(Value::String(e)) = t.raw_get::<Value>(&k.err) {
+        out.error_bytes(&e.as_bytes());
+        return true;
+    }
+    if let Ok(Value::String(s)) = t.raw_get::<Value>(&k.ok) {
+        out.status_bytes(&s.as_bytes());
+        return false;
+    }
+    match t.raw_get::<Value>(&k.double) {
+        Ok(Value::Number(d)) => {
+            out.double(d);
+            return false;
+        }
+        Ok(Value::Integer(i)) => {
+            out.double(i as f64);
+            return false;
+        }
+        _ => {}
+    }
+    if let Ok(Value::String(s)) = t.raw_get::<Value>(&k.big_number) {
+        out.big_number(&s.as_bytes());
+        return false;
+    }
+    let start = pending.len();
+    if let Ok(Value::Table(m)) = t.raw_get::<Value>(&k.map) {
+        let mut n = 0;
+        for (key, val) in m.pairs::<Value, Value>().flatten() {
+            pending.push((key, depth + 1));
+            pending.push((val, depth + 1));
+            n += 1;
+        }
+        out.map(n);
+        pending[start..].reverse();
+        return false;
+    }
+    if let Ok(Value::Table(s)) = t.raw_get::<Value>(&k.set) {
+        for (m, _) in s.pairs::<Value, Value>().flatten() {
+            pending.push((m, depth + 1));
+        }
+        out.set(pending.len() - start);
+        pending[start..].reverse();
+        return false;
+    }
+    if let Ok(Value::Table(v)) = t.raw_get::<Value>(&k.verbatim) {
+        if let (Ok(Value::String(f)), Ok(Value::String(s))) =
+            (v.raw_get::<Value>(&k.format), v.raw_get::<Value>(&k.string))
+        {
+            out.verbatim_as(&f.as_bytes(), &s.as_bytes());
+            return false;
+        }
+    }
+    // An array, up to the first nil.
+    let mut i = 1;
+    loop {
+        match t.raw_get::<Value>(i) {
+            Ok(Value::Nil) | Err(_) => break,
+            Ok(v) => pending.push((v, depth + 1)),
+        }
+        i += 1;
+    }
+    out.array(pending.len() - start);
+    pending[start..].reverse();
+    false
+}
+
+/// The error table Redis builds from an error reply's text: a `-CODE
+/// msg` keeps its code, a text without a space gets `ERR`.
+fn error_message(text: &[u8]) -> Vec<u8> {
+    if text.contains(&b' ') {
+        text.to_vec()
+    } else {
+        [b"ERR ".as_slice(), text].concat()
+    }
+}
+
+/// A command's reply as the Lua value `redis.call` returns; true when the
+/// reply is an error (the value is then its error table).
+pub(crate) fn reply_to_lua(lua: &Lua, buf: &[u8]) -> mlua::Result<(Value, bool)> {
+    let mut p = Parser { lua, buf, pos: 0 };
+    if buf.first() == Some(&b'-') {
+        let line = p.line()?;
+        let t = lua.create_table_with_capacity(0, 1)?;
+        t.raw_set("err", lua.create_string(error_message(&line[1..]))?)?;
+        return Ok((Value::Table(t), true));
+    }
+    Ok((p.value()?, false))
+}
+
+struct Parser<'a> {
+    lua: &'a Lua,
+    buf: &'a [u8],
+    pos: usize,
+}
+
+fn malformed() -> mlua::Error {
+    mlua::Error::RuntimeError("malformed reply".into())
+}
+
+impl<'a> Parser<'a> {
+    /// The next line, without its CRLF.
+    fn line(&mut self) -> mlua::Result<&'a [u8]> {
+        let rest = &self.buf[self.pos..];
+        let end = memchr::memmem::find(rest, b"\r\n").ok_or_else(malformed)?;
+        self.pos += end + 2;
+        Ok(&rest[..end])
+    }
+
+    fn number(line: &[u8]) -> mlua::Result<i64> {
+        crate::store::parse_i64_exact(line).ok_or_else(malformed)
+    }
+
+    fn bytes(&mut self, n: usize) -> mlua::Result<&'a [u8]> {
+        let end = self
+            .pos
+            .checked_add(n)
+            .filter(|&e| e + 2 <= self.buf.len())
+            .ok_or_else(malformed)?;
+        let b = &self.buf[self.pos..end];
+        self.pos = end + 2;
+        Ok(b)
+    }
+
+    fn value(&mut self) -> mlua::Result<Value> {
+        let lua = self.lua;
+        let line = self.line()?;
+        let (&kind, body) = line.split_first().ok_or_else(malformed)?;
+        Ok(match kind {
+            b'+' => {
+                let t = lua.create_table_with_capacity(0, 1)?;
+                t.raw_set("ok", lua.create_string(body)?)?;
+                Value::Table(t)
+            }
+            b'-' => {
+                let t = lua.create_table_with_capacity(0, 1)?;
+                t.raw_set("err", lua.create_string(error_message(body))?)?;
+                Value::Table(t)
+            }
+            b':' => Value::Integer(Self::number(body)?),
+            b'$' => match Self::number(body)? {
+                n if n < 0 => Value::Boolean(false),
+                n => Value::String(lua.create_string(self.bytes(n as usize)?)?),
+            },
+            b'*' => match Self::number(body)? {
+                n if n < 0 => Value::Boolean(false),
+                n => {
+                    let t = lua.create_table_with_capacity(n as usize, 0)?;
+                    for i in 0..n as usize {
+                        t.raw_set(i + 1, self.value()?)?;
+                    }
+                    Value::Table(t)
+                }
+            },
+            b'_' => Value::Nil,
+            b'#' => Value::Boolean(body == b"t"),
+            b',' => {
+                let s = std::str::from_utf8(body).map_err(|_| malformed())?;
+                let d = match s {
+                    "inf" => f64::INFINITY,
+                    "-inf" => f64::NEG_INFINITY,
+                    "nan" | "-nan" => f64::NAN,
+                    _ => s.parse().map_err(|_| malformed())?,
+                };
+                let t = lua.create_table_with_capacity(0, 1)?;
+                t.raw_set("double", d)?;
+                Value::Table(t)
+            }
+            b'(' => {
+                let t = lua.create_table_with_capacity(0, 1)?;
+                t.raw_set("big_number", lua.create_string(body)?)?;
+                Value::Table(t)
+            }
+            b'=' => {
+                let n = Self::number(body)?;
+                let text = self.bytes(n.max(0) as usize)?;
+                let (format, s) = if text.len() >= 4 && text[3] == b':' {
+                    (&text[..3], &text[4..])
+                } else {
+                    (&b"txt"[..], text)
+                };
+                let v = lua.create_table_with_capacity(0, 2)?;
+                v.raw_set("format", lua.create_string(format)?)?;
+                v.raw_set("string", lua.create_string(s)?)?;
+                let t = lua.create_table_with_capacity(0, 1)?;
+                t.raw_set("verbatim_string", v)?;
+                Value::Table(t)
+            }
+            b'%' => {
+                let n = Self::number(body)?;
+                let m = lua.create_table_with_capacity(0, n.max(0) as usize)?;
+                for _ in 0..n {
+                    let k = self.value()?;
+                    let v = self.value()?;
+                    if !k.is_nil() {
+                        m.raw_set(k, v)?;
+                    }
+                }
+                let t = lua.create_table_with_capacity(0, 1)?;
+                t.raw_set("map", m)?;
+                Value::Table(t)
+            }
+            b'~' | b'>' => {
+                let n = Self::number(body)?;
+                let s = lua.create_table_with_capacity(0, n.max(0) as usize)?;
+                for _ in 0..n {
+                    let k = self.value()?;
+                    if !k.is_nil() {
+                        s.raw_set(k, true)?;
+                    }
+                }
+                let t = lua.create_table_with_capacity(0, 1)?;
+                t.raw_set("set", s)?;
+                Value::Table(t)
+            }
+            _ => return Err(malformed()),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lua_of(reply: &[u8]) -> (Lua, Value, bool) {
+        let lua = Lua::new();
+        let (v, e) = reply_to_lua(&lua, reply).unwrap();
+        (lua, v, e)
+    }
+
+    fn keys(lua: &Lua) -> Keys {
+        Keys::new(lua).unwrap()
+    }
+
+    fn encode(lua: &Lua, code: &str, resp3: bool) -> String {
+        let v: Value = lua.load(code).eval().unwrap();
+        let mut buf = Vec::new();
+        write_value(&keys(lua), &v, &mut Reply::new(&mut buf, resp3), 0);
+        String::from_utf8_lossy(&buf).into_owned()
+    }
+
+    #[test]
+    fn integers_bulks_and_nil_bulks_become_numbers_strings_and_false() {
+        let (_lua, v, e) = lua_of(b":42\r\n");
+        assert_eq!(v, Value::Integer(42));
+        assert!(!e);
+        let (_lua, v, _) = lua_of(b"$3\r\nabc\r\n");
+        assert_eq!(v.as_string().unwrap().as_bytes().as_ref(), b"abc");
+        let (_lua, v, _) = lua_of(b"$-1\r\n");
+        assert_eq!(v, Value::Boolean(false));
+        let (_lua, v, _) = lua_of(b"*-1\r\n");
+        assert_eq!(v, Value::Boolean(false));
+    }
+
+    #[test]
+    fn status_and_error_replies_become_ok_and_err_tables() {
+        let (_lua, v, e) = lua_of(b"+OK\r\n");
+        assert!(!e);
+        assert_eq!(v.as_table().unwrap().get::<String>("ok").unwrap(), "OK");
+        let (_lua, v, e) = lua_of(b"-WRONGTYPE Operation\r\n");
+        assert!(e);
+        assert_eq!(
+            v.as_table().unwrap().get::<String>("err").unwrap(),
+            "WRONGTYPE Operation"
+        );
+        let (_lua, v, _) = lua_of(b"-NOSPACE\r\n");
+        assert_eq!(v.as_table().unwrap().get::<String>("err").unwrap(), "ERR NOSPACE");
+    }
+
+    #[test]
+    fn arrays_nest_and_keep_false_holes() {
+        let (lua, v, _) = lua_of(b"*3\r\n:1\r\n$-1\r\n*1\r\n$1\r\nx\r\n");
+        lua.globals().set("v", v).unwrap();
+        let s: String = lua
+            .load("return tostring(v[1])..tostring(v[2])..v[3][1]")
+            .eval()
+            .unwrap();
+        assert_eq!(s, "1falsex");
+    }
+
+    #[test]
+    fn resp3_types_become_their_tables() {
+        let (lua, v, _) = lua_of(b"%1\r\n$1\r\na\r\n,1.5\r\n");
+        lua.globals().set("v", v).unwrap();
+        assert_eq!(lua.load("return v.map.a.double").eval::<f64>().unwrap(), 1.5);
+        let (lua, v, _) = lua_of(b"~2\r\n$1\r\na\r\n$1\r\nb\r\n");
+        lua.globals().set("v", v).unwrap();
+        assert!(lua.load("return v.set.a and v.set.b").eval::<bool>().unwrap());
+        let (_lua, v, _) = lua_of(b"_\r\n");
+        assert_eq!(v, Value::Nil);
+        let (_lua, v, _) = lua_of(b"#t\r\n");
+        assert_eq!(v, Value::Boolean(true));
+        let (lua, v, _) = lua_of(b"(123\r\n");
+        lua.globals().set("v", v).unwrap();
+        assert_eq!(lua.load("return v.big_number").eval::<String>().unwrap(), "123");
+        let (lua, v, _) = lua_of(b"=7\r\ntxt:abc\r\n");
+        lua.globals().set("v", v).unwrap();
+        let s: String = lua
+            .load("return v.verbatim_string.format .. v.verbatim_string.string")
+            .eval()
+            .unwrap();
+        assert_eq!(s, "txtabc");
+    }
+
+    #[test]
+    fn malformed_replies_are_errors_not_panics() {
+        let lua = Lua::new();
+        for bad in [&b"$5\r\nab\r\n"[..], b"*2\r\n:1\r\n", b"?\r\n", b":x\r\n", b""] {
+            assert!(reply_to_lua(&lua, bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn numbers_truncate_and_out_of_range_numbers_become_i64_min() {
+        let lua = Lua::new();
+        assert_eq!(encode(&lua, "return 3.99", false), ":3\r\n");
+        assert_eq!(encode(&lua, "return -3.99", false), ":-3\r\n");
+        assert_eq!(encode(&lua, "return 1e20", false), ":-9223372036854775808\r\n");
+        assert_eq!(encode(&lua, "return 0/0", false), ":-9223372036854775808\r\n");
+    }
+
+    #[test]
+    fn booleans_and_nil_encode_as_redis_does() {
+        let lua = Lua::new();
+        assert_eq!(encode(&lua, "return true", false), ":1\r\n");
+        assert_eq!(encode(&lua, "return true", true), ":1\r\n");
+        assert_eq!(encode(&lua, "return false", false), "$-1\r\n");
+        assert_eq!(encode(&lua, "return false", true), "_\r\n");
+        assert_eq!(encode(&lua, "return nil", false), "$-1\r\n");
+    }
+
+    #[test]
+    fn arrays_stop_at_the_first_nil_and_nest() {
+        let lua = Lua::new();
+        assert_eq!(
+            encode(&lua, "return {1, 'a', {2}, nil, 5}", false),
+            "*3\r\n:1\r\n$1\r\na\r\n*1\r\n:2\r\n"
+        );
+        assert_eq!(encode(&lua, "return {a=1}", false), "*0\r\n");
+    }
+
+    #[test]
+    fn ok_and_err_tables_become_status_and_error_replies() {
+        let lua = Lua::new();
+        assert_eq!(encode(&lua, "return {ok='fine'}", false), "+fine\r\n");
+        assert_eq!(encode(&lua, "return {err='BAD thing'}", false), "-BAD thing\r\n");
+        assert_eq!(encode(&lua, "return {ok='x', err='y'}", false), "-y\r\n");
+        assert_eq!(encode(&lua, "return {ok='a\\r\\nb'}", false), "+a  b\r\n");
+        assert_eq!(encode(&lua, "return {err=5}", false), "*0\r\n");
+    }
+
+    #[test]
+    fn resp3_tables_encode_for_each_protocol() {
+        let lua = Lua::new();
+        assert_eq!(encode(&lua, "return {double=1.5}", true), ",1.5\r\n");
+        assert_eq!(encode(&lua, "return {double=1.5}", false), "$3\r\n1.5\r\n");
+        assert_eq!(encode(&lua, "return {map={a=1}}", true), "%1\r\n$1\r\na\r\n:1\r\n");
+        assert_eq!(encode(&lua, "return {map={a=1}}", false), "*2\r\n$1\r\na\r\n:1\r\n");
+        assert_eq!(encode(&lua, "return {set={a=true}}", true), "~1\r\n$1\r\na\r\n");
+        assert_eq!(encode(&lua, "return {big_number='123'}", true), "(123\r\n");
+        assert_eq!(encode(&lua, "return {big_number='123'}", false), "$3\r\n123\r\n");
+        assert_eq!(
+            encode(&lua, "return {verbatim_string={format='txt', string='abc'}}", true),
+            "=7\r\ntxt:abc\r\n"
+        );
+        assert_eq!(encode(&lua, "return {double='x'}", true), "*0\r\n");
+    }
+
+    #[test]
+    fn a_table_that_contains_itself_is_cut_with_an_error() {
+        let lua = Lua::new();
+        let out = encode(&lua, "local t = {} t[1] = t return t", false);
+        assert!(
+            out.ends_with("-ERR reached lua stack limit\r\n"),
+            "{}",
+            &out[out.len() - 40..]
+        );
+    }
+
+    #[test]
+    fn format_g_prints_as_c_does() {
+        assert_eq!(format_g(0.1, 17), "0.10000000000000001");
+        assert_eq!(format_g(1e20, 17), "1e+20");
+        assert_eq!(format_g(3.0, 17), "3");
+        assert_eq!(format_g(0.1, 14), "0.1");
+        assert_eq!(format_g(-0.0, 17), "-0");
+    }
+}
