@@ -1,4 +1,6 @@
 //! Conversions between replies and Lua values, with Redis 7's rules.
+//! (Replies become Lua values on the raw stack, in `call.rs`; the rules
+//! are listed here.)
 //!
 //! Reply -> Lua (what `redis.call` returns): integer -> number, bulk ->
 //! string, nil bulk or nil array -> false, array -> table, status ->
@@ -224,166 +226,21 @@ fn write_table(k: &Keys, t: &Table, out: &mut Reply<'_>, depth: usize, pending: 
     false
 }
 
-/// The error table Redis builds from an error reply's text: a `-CODE
-/// msg` keeps its code, a text without a space gets `ERR`.
-fn error_message(text: &[u8]) -> Vec<u8> {
-    if text.contains(&b' ') {
-        text.to_vec()
-    } else {
-        [b"ERR ".as_slice(), text].concat()
-    }
-}
-
-/// A command's reply as the Lua value `redis.call` returns; true when the
-/// reply is an error (the value is then its error table).
-pub(crate) fn reply_to_lua(lua: &Lua, buf: &[u8]) -> mlua::Result<(Value, bool)> {
-    let mut p = Parser { lua, buf, pos: 0 };
-    if buf.first() == Some(&b'-') {
-        let line = p.line()?;
-        let t = lua.create_table_with_capacity(0, 1)?;
-        t.raw_set("err", lua.create_string(error_message(&line[1..]))?)?;
-        return Ok((Value::Table(t), true));
-    }
-    Ok((p.value()?, false))
-}
-
-struct Parser<'a> {
-    lua: &'a Lua,
-    buf: &'a [u8],
-    pos: usize,
-}
-
-fn malformed() -> mlua::Error {
-    mlua::Error::RuntimeError("malformed reply".into())
-}
-
-impl<'a> Parser<'a> {
-    /// The next line, without its CRLF.
-    fn line(&mut self) -> mlua::Result<&'a [u8]> {
-        let rest = &self.buf[self.pos..];
-        let end = memchr::memmem::find(rest, b"\r\n").ok_or_else(malformed)?;
-        self.pos += end + 2;
-        Ok(&rest[..end])
-    }
-
-    fn number(line: &[u8]) -> mlua::Result<i64> {
-        crate::store::parse_i64_exact(line).ok_or_else(malformed)
-    }
-
-    fn bytes(&mut self, n: usize) -> mlua::Result<&'a [u8]> {
-        let end = self
-            .pos
-            .checked_add(n)
-            .filter(|&e| e + 2 <= self.buf.len())
-            .ok_or_else(malformed)?;
-        let b = &self.buf[self.pos..end];
-        self.pos = end + 2;
-        Ok(b)
-    }
-
-    fn value(&mut self) -> mlua::Result<Value> {
-        let lua = self.lua;
-        let line = self.line()?;
-        let (&kind, body) = line.split_first().ok_or_else(malformed)?;
-        Ok(match kind {
-            b'+' => {
-                let t = lua.create_table_with_capacity(0, 1)?;
-                t.raw_set("ok", lua.create_string(body)?)?;
-                Value::Table(t)
-            }
-            b'-' => {
-                let t = lua.create_table_with_capacity(0, 1)?;
-                t.raw_set("err", lua.create_string(error_message(body))?)?;
-                Value::Table(t)
-            }
-            b':' => Value::Integer(Self::number(body)?),
-            b'$' => match Self::number(body)? {
-                n if n < 0 => Value::Boolean(false),
-                n => Value::String(lua.create_string(self.bytes(n as usize)?)?),
-            },
-            b'*' => match Self::number(body)? {
-                n if n < 0 => Value::Boolean(false),
-                n => {
-                    let t = lua.create_table_with_capacity(n as usize, 0)?;
-                    for i in 0..n as usize {
-                        t.raw_set(i + 1, self.value()?)?;
-                    }
-                    Value::Table(t)
-                }
-            },
-            b'_' => Value::Nil,
-            b'#' => Value::Boolean(body == b"t"),
-            b',' => {
-                let s = std::str::from_utf8(body).map_err(|_| malformed())?;
-                let d = match s {
-                    "inf" => f64::INFINITY,
-                    "-inf" => f64::NEG_INFINITY,
-                    "nan" | "-nan" => f64::NAN,
-                    _ => s.parse().map_err(|_| malformed())?,
-                };
-                let t = lua.create_table_with_capacity(0, 1)?;
-                t.raw_set("double", d)?;
-                Value::Table(t)
-            }
-            b'(' => {
-                let t = lua.create_table_with_capacity(0, 1)?;
-                t.raw_set("big_number", lua.create_string(body)?)?;
-                Value::Table(t)
-            }
-            b'=' => {
-                let n = Self::number(body)?;
-                let text = self.bytes(n.max(0) as usize)?;
-                let (format, s) = if text.len() >= 4 && text[3] == b':' {
-                    (&text[..3], &text[4..])
-                } else {
-                    (&b"txt"[..], text)
-                };
-                let v = lua.create_table_with_capacity(0, 2)?;
-                v.raw_set("format", lua.create_string(format)?)?;
-                v.raw_set("string", lua.create_string(s)?)?;
-                let t = lua.create_table_with_capacity(0, 1)?;
-                t.raw_set("verbatim_string", v)?;
-                Value::Table(t)
-            }
-            b'%' => {
-                let n = Self::number(body)?;
-                let m = lua.create_table_with_capacity(0, n.max(0) as usize)?;
-                for _ in 0..n {
-                    let k = self.value()?;
-                    let v = self.value()?;
-                    if !k.is_nil() {
-                        m.raw_set(k, v)?;
-                    }
-                }
-                let t = lua.create_table_with_capacity(0, 1)?;
-                t.raw_set("map", m)?;
-                Value::Table(t)
-            }
-            b'~' | b'>' => {
-                let n = Self::number(body)?;
-                let s = lua.create_table_with_capacity(0, n.max(0) as usize)?;
-                for _ in 0..n {
-                    let k = self.value()?;
-                    if !k.is_nil() {
-                        s.raw_set(k, true)?;
-                    }
-                }
-                let t = lua.create_table_with_capacity(0, 1)?;
-                t.raw_set("set", s)?;
-                Value::Table(t)
-            }
-            _ => return Err(malformed()),
-        })
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn lua_of(reply: &[u8]) -> (Lua, Value, bool) {
         let lua = Lua::new();
-        let (v, e) = reply_to_lua(&lua, reply).unwrap();
+        let reply = reply.to_vec();
+        // SAFETY: push_reply pushes two values' worth onto a checked stack.
+        let (v, e) = unsafe {
+            lua.exec_raw::<(Value, bool)>((), |l| {
+                let e = super::super::call::push_reply(l, &reply);
+                mlua::ffi::lua_pushboolean(l, e as _);
+            })
+        }
+        .unwrap();
         (lua, v, e)
     }
 
@@ -463,9 +320,13 @@ mod tests {
 
     #[test]
     fn malformed_replies_are_errors_not_panics() {
-        let lua = Lua::new();
         for bad in [&b"$5\r\nab\r\n"[..], b"*2\r\n:1\r\n", b"?\r\n", b":x\r\n", b""] {
-            assert!(reply_to_lua(&lua, bad).is_err(), "{bad:?}");
+            let (_lua, v, e) = lua_of(bad);
+            assert!(e, "{bad:?}");
+            assert_eq!(
+                v.as_table().unwrap().get::<String>("err").unwrap(),
+                "ERR malformed reply"
+            );
         }
     }
 

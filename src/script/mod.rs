@@ -15,13 +15,14 @@
 //!   replies (a script's result), with Redis's rules.
 
 mod bit;
+mod call;
 mod cjson;
 mod convert;
 mod msgpack;
 mod structlib;
 mod trampoline;
 
-use crate::command::{self, errors, flags, Ctx};
+use crate::command::{self, errors};
 use crate::protocol::resp::Reply;
 use crate::server::{Client, ClientHandle, ConnCounters, Proto, Server};
 use hashbrown::HashMap;
@@ -428,6 +429,10 @@ struct RunState {
     resp3: bool,
     /// The reply of the command `redis.call` runs.
     buf: Vec<u8>,
+    /// Number arguments of a `redis.call`, printed, NUL-separated.
+    numbers: Vec<u8>,
+    /// The argument vector's allocation, kept between calls.
+    spare: Vec<&'static [u8]>,
 }
 
 /// Sets [`CURRENT`] for the length of a run.
@@ -483,12 +488,11 @@ impl Vm {
         // chunk keeps it to itself.
         let lua = unsafe { Lua::unsafe_new_with(libs, LuaOptions::default()) };
         let host = lua.create_table()?;
-        let rcall_fn = lua.create_function(rcall)?;
-        host.set(
-            "call",
-            trampoline::wrap(&lua, rcall_fn.clone(), trampoline::RAISE_VALUE)?,
-        )?;
-        host.set("rcall", rcall_fn)?;
+        // SAFETY: the functions follow the Lua C API's protocol.
+        unsafe {
+            host.set("call", lua.create_c_function(call::redis_call)?)?;
+            host.set("pcall", lua.create_c_function(call::redis_pcall)?)?;
+        }
         for (name, f) in [
             ("sha1hex", lua.create_function(sha1hex)?),
             ("log", lua.create_function(log)?),
@@ -543,6 +547,8 @@ impl Vm {
                 read_only: false,
                 resp3: false,
                 buf: Vec::new(),
+                numbers: Vec::new(),
+                spare: Vec::new(),
             }),
         })
     }
@@ -780,68 +786,6 @@ fn current<'a>() -> Option<&'a mut RunState> {
     // state during that call; the callbacks run on this thread, one at a
     // time, within it.
     unsafe { p.as_mut() }
-}
-
-/// `redis.call` and `redis.pcall`: runs a command; (reply, false), or
-/// (error table, true) for the Lua side to raise or return.
-fn rcall(lua: &Lua, args: MultiValue) -> mlua::Result<(Value, bool)> {
-    let keys_err = |msg: &str| -> mlua::Result<(Value, bool)> {
-        let t = lua.create_table_with_capacity(0, 1)?;
-        t.raw_set("err", msg)?;
-        Ok((Value::Table(t), true))
-    };
-    let Some(st) = current() else {
-        return keys_err("ERR redis.call outside a script");
-    };
-    if args.is_empty() {
-        return keys_err(errors::SCRIPT_NO_ARGS);
-    }
-    let mut strings = Vec::with_capacity(args.len());
-    for a in args.iter() {
-        match a {
-            Value::String(s) => strings.push(s.clone()),
-            Value::Integer(i) => strings.push(lua.create_string(i.to_string())?),
-            Value::Number(n) => strings.push(lua.create_string(convert::format_g(*n, 17))?),
-            _ => return keys_err(errors::SCRIPT_ARG_TYPE),
-        }
-    }
-    let borrowed: Vec<_> = strings.iter().map(|s| s.as_bytes()).collect();
-    let argv: Vec<&[u8]> = borrowed.iter().map(|b| &**b).collect();
-    let Some(spec) = command::lookup(argv[0]) else {
-        return keys_err(errors::SCRIPT_UNKNOWN_COMMAND);
-    };
-    if !spec.arity_ok(argv.len()) {
-        return keys_err(errors::SCRIPT_ARITY);
-    }
-    let effective = match (spec.subcommands.is_empty(), argv.get(1)) {
-        (false, Some(sub)) => spec.subcommand(sub).unwrap_or(spec),
-        _ => spec,
-    };
-    if spec.has(flags::NOSCRIPT) || effective.has(flags::NOSCRIPT) {
-        return keys_err(errors::SCRIPT_NOT_ALLOWED);
-    }
-    if st.read_only && (spec.has(flags::WRITE) || effective.has(flags::WRITE)) {
-        return keys_err(errors::SCRIPT_WRITE_RO);
-    }
-    // SAFETY: `srv` is set by `try_run` from a reference that outlives the run.
-    let Some(srv) = (unsafe { st.srv.as_ref() }) else {
-        return keys_err("ERR redis.call outside a script");
-    };
-    st.buf.clear();
-    st.client.resp3 = st.resp3;
-    // Blocking commands inside a script never block: they run as if their
-    // timeout had passed, as Redis runs them.
-    st.client.timed_out = true;
-    let mut ctx = Ctx {
-        srv,
-        client: &mut st.client,
-        out: Reply::new(&mut st.buf, st.resp3),
-        now: st.now,
-    };
-    command::execute(&mut ctx, &argv);
-    st.client.block = None;
-    drop(borrowed);
-    convert::reply_to_lua(lua, &st.buf)
 }
 
 fn sha1hex(lua: &Lua, args: MultiValue) -> mlua::Result<(Value, Option<&'static str>)> {

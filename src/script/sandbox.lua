@@ -51,17 +51,13 @@ end
 host.error_table = error_table
 
 -- The `redis` table.
--- The functions that can raise an error are C closures made in Rust
--- (see `trampoline` in mod.rs), not Lua wrappers: a script's `return
+-- The functions that can raise an error are C functions made in Rust
+-- (see call.rs and trampoline.rs), not Lua wrappers: a script's `return
 -- redis.call(...)` would make a Lua wrapper a tail call, erasing the
 -- script's frame and with it the line its error names.
-local rcall = host.rcall
 local redis = {}
 redis.call = host.call
-redis.pcall = function(...)
-    local v = rcall(...)
-    return v
-end
+redis.pcall = host.pcall
 redis.sha1hex = host.sha1hex
 redis.error_reply = function(...)
     local e = ...
