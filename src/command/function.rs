@@ -262,3 +262,60 @@ const HELP: &[&str] = &[
 fn help(ctx: &mut Ctx<'_>, _a: &[&[u8]]) {
     help_reply(ctx, HELP);
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::command::testing::Harness;
+
+    const LIB: &[u8] = b"#!lua name=lib\nredis.register_function('f', function(keys, args) return redis.call('incr', keys[1]) end)\nredis.register_function{function_name='ro', callback=function() return 'ro' end, flags={'no-writes'}, description='reads'}";
+
+    #[test]
+    fn load_call_list_delete() {
+        let mut h = Harness::new();
+        assert_eq!(h.run_args(&[b"FUNCTION", b"LOAD", LIB]), "$3\r\nlib\r\n");
+        assert_eq!(h.run("FCALL f 1 n"), ":1\r\n");
+        assert_eq!(h.run("FCALL f 1 n"), ":2\r\n");
+        assert_eq!(h.run("FCALL_RO ro 0"), "$2\r\nro\r\n");
+        assert_eq!(
+            h.run("FCALL_RO f 1 n"),
+            "-ERR Can not execute a script with write flag using *_ro command.\r\n"
+        );
+        assert_eq!(
+            h.run("FUNCTION LIST LIBRARYNAME lib"),
+            "*1\r\n*6\r\n$12\r\nlibrary_name\r\n$3\r\nlib\r\n$6\r\nengine\r\n$3\r\nLUA\r\n$9\r\nfunctions\r\n*2\r\n\
+             *6\r\n$4\r\nname\r\n$1\r\nf\r\n$11\r\ndescription\r\n$-1\r\n$5\r\nflags\r\n*0\r\n\
+             *6\r\n$4\r\nname\r\n$2\r\nro\r\n$11\r\ndescription\r\n$5\r\nreads\r\n$5\r\nflags\r\n*1\r\n+no-writes\r\n"
+        );
+        assert_eq!(h.run("FUNCTION LIST LIBRARYNAME x*"), "*0\r\n");
+        assert_eq!(h.run("FUNCTION LIST BAD"), "-ERR Unknown argument BAD\r\n");
+        assert_eq!(h.run("FUNCTION DELETE lib"), "+OK\r\n");
+        assert_eq!(h.run("FUNCTION DELETE lib"), "-ERR Library not found\r\n");
+        assert_eq!(h.run("FCALL f 1 n"), "-ERR Function not found\r\n");
+    }
+
+    #[test]
+    fn a_function_name_is_owned_by_one_library() {
+        let mut h = Harness::new();
+        h.run_args(&[b"FUNCTION", b"LOAD", LIB]);
+        let other = b"#!lua name=other\nredis.register_function('f', function() return 1 end)";
+        assert_eq!(
+            h.run_args(&[b"FUNCTION", b"LOAD", other]),
+            "-ERR Function f already exists\r\n"
+        );
+        // REPLACE of the same library may keep its names.
+        assert_eq!(h.run_args(&[b"FUNCTION", b"LOAD", b"REPLACE", LIB]), "$3\r\nlib\r\n");
+        assert_eq!(h.run("FUNCTION FLUSH"), "+OK\r\n");
+        assert_eq!(h.run_args(&[b"FUNCTION", b"LOAD", other]), "$5\r\nother\r\n");
+    }
+
+    #[test]
+    fn stats_counts_libraries_and_functions() {
+        let mut h = Harness::new();
+        h.run_args(&[b"FUNCTION", b"LOAD", LIB]);
+        assert_eq!(
+            h.run("FUNCTION STATS"),
+            "*4\r\n$14\r\nrunning_script\r\n$-1\r\n$7\r\nengines\r\n*2\r\n$3\r\nLUA\r\n*4\r\n\
+             $15\r\nlibraries_count\r\n:1\r\n$15\r\nfunctions_count\r\n:2\r\n"
+        );
+    }
+}

@@ -215,4 +215,105 @@ fn help(ctx: &mut Ctx<'_>, _a: &[&[u8]]) {
 }
 
 #[cfg(test)]
-mod tests;
+mod tests {
+    use crate::command::testing::Harness;
+
+    #[test]
+    fn eval_passes_keys_and_args_and_checks_numkeys() {
+        let mut h = Harness::new();
+        assert_eq!(
+            h.run_args(&[b"EVAL", b"return {KEYS[1], ARGV[1]}", b"1", b"k", b"a"]),
+            "*2\r\n$1\r\nk\r\n$1\r\na\r\n"
+        );
+        assert_eq!(
+            h.run_args(&[b"EVAL", b"return 1", b"-1"]),
+            "-ERR Number of keys can't be negative\r\n"
+        );
+        assert_eq!(
+            h.run_args(&[b"EVAL", b"return 1", b"3", b"a"]),
+            "-ERR Number of keys can't be greater than number of args\r\n"
+        );
+        assert_eq!(
+            h.run_args(&[b"EVAL", b"return 1", b"1.5"]),
+            "-ERR value is not an integer or out of range\r\n"
+        );
+    }
+
+    #[test]
+    fn script_load_then_evalsha_and_exists_until_flush() {
+        let mut h = Harness::new();
+        let sha = "e0e1f9fabfc9d4800c877a703b823ac0578ff8db";
+        assert_eq!(
+            h.run_args(&[b"SCRIPT", b"LOAD", b"return 1"]),
+            format!("$40\r\n{sha}\r\n")
+        );
+        assert_eq!(h.run(&format!("EVALSHA {sha} 0")), ":1\r\n");
+        assert_eq!(h.run(&format!("SCRIPT EXISTS {sha} nosuch")), "*2\r\n:1\r\n:0\r\n");
+        assert_eq!(h.run("SCRIPT FLUSH SYNC"), "+OK\r\n");
+        assert_eq!(
+            h.run(&format!("EVALSHA {sha} 0")),
+            "-NOSCRIPT No matching script. Please use EVAL.\r\n"
+        );
+        assert_eq!(
+            h.run("SCRIPT FLUSH LATER"),
+            "-ERR SCRIPT FLUSH only support SYNC|ASYNC option\r\n"
+        );
+        assert_eq!(h.run("SCRIPT KILL"), "-NOTBUSY No scripts in execution right now.\r\n");
+    }
+
+    #[test]
+    fn eval_ro_refuses_writes_and_counts_the_error() {
+        let mut h = Harness::new();
+        let body = b"return redis.call('set', 'k', 'v')";
+        let r = h.run_args(&[b"EVAL_RO", body, b"0"]);
+        assert!(
+            r.starts_with("-ERR Write commands are not allowed from read-only scripts. script: "),
+            "{r}"
+        );
+        assert_eq!(h.run("GET k"), "$-1\r\n");
+        assert!(h.srv.stats.error_replies.load(std::sync::atomic::Ordering::Relaxed) >= 1);
+    }
+
+    #[test]
+    fn scripts_run_in_the_callers_database() {
+        let mut h = Harness::new();
+        h.run("SELECT 2");
+        h.run_args(&[b"EVAL", b"return redis.call('set', 'k', 'in2')", b"0"]);
+        assert_eq!(h.run("GET k"), "$3\r\nin2\r\n");
+        h.run("SELECT 0");
+        assert_eq!(h.run("GET k"), "$-1\r\n");
+    }
+
+    #[test]
+    fn info_memory_counts_cached_scripts() {
+        let mut h = Harness::new();
+        h.run_args(&[b"SCRIPT", b"LOAD", b"return 1"]);
+        h.run_args(&[b"EVAL", b"return 2", b"0"]);
+        let info = h.run("INFO memory");
+        assert!(info.contains("number_of_cached_scripts:2\r\n"), "{info}");
+        assert!(info.contains("used_memory_scripts_eval:16\r\n"), "{info}");
+    }
+
+    #[test]
+    fn getkeys_counts_keys_by_numkeys() {
+        let mut h = Harness::new();
+        assert_eq!(
+            h.run("COMMAND GETKEYS EVAL body 2 a b x"),
+            "*2\r\n$1\r\na\r\n$1\r\nb\r\n"
+        );
+        assert_eq!(h.run("COMMAND GETKEYS FCALL_RO f 1 a x"), "*1\r\n$1\r\na\r\n");
+        assert_eq!(h.run("COMMAND GETKEYS EVAL body 0 x"), "*0\r\n");
+    }
+
+    #[test]
+    fn wrongtype_from_redis_call_names_the_script() {
+        let mut h = Harness::new();
+        h.run("SET s abc");
+        let r = h.run_args(&[b"EVAL", b"return redis.call('lpush', 's', 'x')", b"0"]);
+        assert!(
+            r.starts_with("-WRONGTYPE Operation against a key holding the wrong kind of value script: "),
+            "{r}"
+        );
+        assert!(r.ends_with(", on @user_script:1.\r\n"), "{r}");
+    }
+}

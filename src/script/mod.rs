@@ -133,7 +133,8 @@ fn write<T>(l: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
     l.write().unwrap_or_else(|p| p.into_inner())
 }
 
-/// Lua memory of every thread's state, for INFO's `used_memory_lua`.
+/// Lua memory of every thread's state, for INFO's `used_memory_lua`: each
+/// state adds the change since its last report after every run.
 static LUA_MEMORY: AtomicUsize = AtomicUsize::new(0);
 
 impl Scripts {
@@ -273,21 +274,21 @@ pub struct Call<'a> {
 pub fn run(srv: &Server, src: Source<'_>, call: &Call<'_>, out: &mut Reply<'_>) -> bool {
     VM.with(|cell| {
         let Ok(mut slot) = cell.try_borrow_mut() else {
-            out.error(ERR_NESTED);
+            out.error(errors::SCRIPT_NESTED);
             return true;
         };
         if slot.is_none() {
             match Vm::new() {
                 Ok(vm) => *slot = Some(vm),
                 Err(e) => {
-                    out.error(&format!("ERR Lua state: {e}"));
+                    out.error(&errors::lua_state(&e));
                     return true;
                 }
             }
         }
         let Some(vm) = slot.as_mut() else { return true };
         let failed = vm.run(srv, src, call, out);
-        LUA_MEMORY.store(vm.lua.used_memory(), Ordering::Relaxed);
+        vm.report_memory();
         failed
     })
 }
@@ -306,17 +307,17 @@ pub fn load_script(srv: &Server, body: &[u8]) -> Result<Sha, String> {
 pub fn load_library(srv: &Server, code: &[u8], replace: bool) -> Result<String, String> {
     let name = library_name(code)?;
     if !replace && read(&srv.scripts.libs).libs.iter().any(|l| l.name == name) {
-        return Err(format!("ERR Library '{name}' already exists"));
+        return Err(errors::library_exists(&name));
     }
     let functions = with_vm(|vm| vm.load_library(code))?;
     if functions.is_empty() {
-        return Err(ERR_NO_FUNCTIONS.into());
+        return Err(errors::NO_FUNCTIONS.into());
     }
     let mut libs = write(&srv.scripts.libs);
     for f in &functions {
         if let Some((owner, _)) = libs.funcs.get(&f.name.to_ascii_lowercase()) {
             if owner.name != name {
-                return Err(format!("ERR Function {} already exists", f.name));
+                return Err(errors::function_exists(&f.name));
             }
         }
     }
@@ -340,48 +341,42 @@ pub fn load_library(srv: &Server, code: &[u8], replace: bool) -> Result<String, 
 
 fn with_vm<R>(f: impl FnOnce(&mut Vm) -> Result<R, String>) -> Result<R, String> {
     VM.with(|cell| {
-        let mut slot = cell.try_borrow_mut().map_err(|_| ERR_NESTED.to_string())?;
+        let mut slot = cell.try_borrow_mut().map_err(|_| errors::SCRIPT_NESTED.to_string())?;
         if slot.is_none() {
-            *slot = Some(Vm::new().map_err(|e| format!("ERR Lua state: {e}"))?);
+            *slot = Some(Vm::new().map_err(|e| errors::lua_state(&e))?);
         }
-        let vm = slot.as_mut().ok_or_else(|| ERR_NESTED.to_string())?;
+        let vm = slot.as_mut().ok_or_else(|| errors::SCRIPT_NESTED.to_string())?;
         f(vm)
     })
 }
 
-const ERR_NESTED: &str = "ERR scripts cannot run scripts";
-const ERR_NO_FUNCTIONS: &str = "ERR No functions registered";
-
 /// The library name of a `#!lua name=<name>` first line, with Redis's errors.
 fn library_name(code: &[u8]) -> Result<String, String> {
     if !code.starts_with(b"#!") {
-        return Err("ERR Missing library metadata".into());
+        return Err(errors::MISSING_LIBRARY_METADATA.into());
     }
     let Some(end) = code.iter().position(|&c| c == b'\n') else {
-        return Err("ERR Invalid library metadata".into());
+        return Err(errors::INVALID_LIBRARY_METADATA.into());
     };
     let line = String::from_utf8_lossy(&code[2..end]);
     let mut parts = line.split(' ').filter(|p| !p.is_empty());
     let engine = parts.next().unwrap_or("");
     if engine != "lua" {
-        return Err(format!("ERR Engine '{engine}' not found"));
+        return Err(errors::engine_not_found(engine));
     }
     let mut name = None;
     for p in parts {
         match p.strip_prefix("name=") {
             Some(n) => name = Some(n.to_string()),
-            None => return Err(format!("ERR Invalid metadata value given: {p}")),
+            None => return Err(errors::invalid_metadata_value(p)),
         }
     }
-    let name = name.ok_or_else(|| "ERR Library name was not given".to_string())?;
+    let name = name.ok_or_else(|| errors::LIBRARY_NAME_NOT_GIVEN.to_string())?;
     if name.is_empty() || !name.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_') {
-        return Err(format!("ERR {BAD_NAME}"));
+        return Err(errors::BAD_LIBRARY_NAME.into());
     }
     Ok(name)
 }
-
-const BAD_NAME: &str =
-    "Library names can only contain letters, numbers, or underscores(_) and must be at least one character long";
 
 /// The flags of an EVAL script's `#!lua [flags=a,b]` first line, and the
 /// body to compile (the shebang turned into a comment, so line numbers
@@ -395,16 +390,15 @@ fn shebang(body: &[u8]) -> Result<(u32, std::borrow::Cow<'_, [u8]>), String> {
     let mut parts = line.split(' ').filter(|p| !p.is_empty());
     let engine = parts.next().unwrap_or("");
     if engine != "#!lua" {
-        return Err(format!("ERR Unexpected engine in script shebang: {engine}"));
+        return Err(errors::shebang_engine(engine));
     }
     let mut fl = script_flags::DECLARED;
     for p in parts {
         let Some(list) = p.strip_prefix("flags=") else {
-            return Err(format!("ERR Unknown lua shebang option: {p}"));
+            return Err(errors::shebang_option(p));
         };
         for f in list.split(',').filter(|f| !f.is_empty()) {
-            fl |= script_flags::parse(f.as_bytes())
-                .ok_or_else(|| format!("ERR Unexpected flag in script shebang: {f}"))?;
+            fl |= script_flags::parse(f.as_bytes()).ok_or_else(|| errors::shebang_flag(f))?;
         }
     }
     let mut code = body.to_vec();
@@ -477,6 +471,14 @@ struct Vm {
     functions: HashMap<u64, HashMap<String, Function>>,
     lib_generation: u64,
     state: Box<RunState>,
+    /// This state's memory as last added to [`LUA_MEMORY`].
+    reported: usize,
+}
+
+impl Drop for Vm {
+    fn drop(&mut self) {
+        LUA_MEMORY.fetch_sub(self.reported, Ordering::Relaxed);
+    }
 }
 
 impl Vm {
@@ -550,6 +552,7 @@ impl Vm {
                 numbers: Vec::new(),
                 spare: Vec::new(),
             }),
+            reported: 0,
         })
     }
 
@@ -565,11 +568,22 @@ impl Vm {
                 .set_name("@user_script")
                 .set_environment(self.entry.env.clone())
                 .into_function()
-                .map_err(|e| format!("ERR Error compiling script (new function): {}", lua_message(&e)))?;
+                .map_err(|e| errors::script_compile(&lua_message(&e)))?;
             srv.scripts.insert(*sha, body);
             self.scripts.insert(*sha, Compiled { f, flags: fl });
         }
-        self.scripts.get(sha).ok_or_else(|| ERR_NESTED.to_string())
+        self.scripts.get(sha).ok_or_else(|| errors::SCRIPT_NESTED.to_string())
+    }
+
+    /// Brings this state's share of [`LUA_MEMORY`] up to date.
+    fn report_memory(&mut self) {
+        let now = self.lua.used_memory();
+        if now > self.reported {
+            LUA_MEMORY.fetch_add(now - self.reported, Ordering::Relaxed);
+        } else {
+            LUA_MEMORY.fetch_sub(self.reported - now, Ordering::Relaxed);
+        }
+        self.reported = now;
     }
 
     /// Drops compiled code the server no longer has.
@@ -624,7 +638,7 @@ impl Vm {
             .set_name("@user_function")
             .set_environment(env)
             .into_function()
-            .map_err(|e| format!("ERR Error compiling function: {}", lua_message(&e)))?;
+            .map_err(|e| errors::function_compile(&lua_message(&e)))?;
         let (ok, r): (bool, Table) = self
             .entry
             .load_library
@@ -632,7 +646,7 @@ impl Vm {
             .map_err(|e| format!("ERR {e}"))?;
         if !ok {
             let msg: String = r.get::<Option<String>>("err").ok().flatten().unwrap_or_default();
-            return Err(format!("ERR Error registering functions: {msg}"));
+            return Err(errors::function_register(&msg));
         }
         Ok((meta, r))
     }
@@ -654,7 +668,7 @@ impl Vm {
         let f = map
             .get(&key)
             .cloned()
-            .ok_or_else(|| "ERR Function not found".to_string())?;
+            .ok_or_else(|| errors::FUNCTION_NOT_FOUND.to_string())?;
         self.functions.insert(lib.id, map);
         Ok(f)
     }
