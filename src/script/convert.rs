@@ -110,6 +110,22 @@ fn lua_int(n: f64) -> i64 {
 /// thousands of tables deep (Redis stops near the Lua stack's limit), more
 /// than a worker thread's stack would hold with one Rust frame a level.
 pub(crate) fn write_value(k: &Keys, v: &Value, out: &mut Reply<'_>, depth: usize) -> bool {
+    // Most results are one value: no stack for them.
+    match v {
+        Value::String(s) => {
+            out.bulk(&s.as_bytes());
+            return false;
+        }
+        Value::Integer(i) => {
+            out.int(*i);
+            return false;
+        }
+        Value::Nil | Value::Boolean(false) => {
+            out.null();
+            return false;
+        }
+        _ => {}
+    }
     let mut pending: Vec<(Value, usize)> = vec![(v.clone(), depth)];
     let mut top_error = false;
     let mut first = true;

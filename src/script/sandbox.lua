@@ -143,7 +143,15 @@ end
 G.pairs = function(t)
     return G.next, t, nil
 end
+-- Stock Lua 5.1 loads precompiled bytecode, which can break out of any
+-- sandbox; Redis's Lua reads every chunk as text, so an ESC byte first is
+-- a syntax error there. Refused here with the same message.
+local sbyte, smatch = string.byte, string.match
 G.loadstring = function(s, name)
+    if type(s) == "string" and sbyte(s, 1) == 27 then
+        local shown = name or smatch(s, "^[^%z\n]*")
+        return nil, '[string "' .. shown .. "\"]:1: unexpected symbol near 'char(27)'"
+    end
     local f, e = loadstring(s, name)
     if f then
         setfenv(f, PG)

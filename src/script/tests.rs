@@ -267,3 +267,12 @@ fn functions_load_and_run_with_the_full_globals() {
         "ERR Error registering functions: ERR user_function:2: Script attempted to access nonexistent global variable 'math'"
     );
 }
+
+#[test]
+fn loadstring_refuses_bytecode() {
+    assert_eq!(
+        eval("local f, e = loadstring(string.dump(function() return 1 end)) return {tostring(f), e}"),
+        "*2\r\n$3\r\nnil\r\n$53\r\n[string \"\x1bLuaQ\"]:1: unexpected symbol near 'char(27)'\r\n"
+    );
+    assert_eq!(eval("return loadstring('return 7')()"), ":7\r\n");
+}
