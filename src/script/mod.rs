@@ -3,7 +3,7 @@
 //!
 //! - [`Scripts`], on the [`Server`]: the script cache (SHA1 -> body) and
 //!   the function libraries, shared by every worker thread.
-//! - One Lua state per thread ([`Vm`], created on the thread's first
+//! - One Lua state per thread (`Vm`, created on the thread's first
 //!   script), with the sandbox of `sandbox.lua`, the libraries (`cjson`,
 //!   `bit`, `struct`, `cmsgpack` in their own files) and the compiled
 //!   scripts and functions it has run, by SHA1 and by name. A state is
