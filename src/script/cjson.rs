@@ -11,6 +11,17 @@ use super::{bad_arg, format_g, lib_error, type_name, LibResult};
 use mlua::{LightUserData, Lua, MultiValue, Table, Value};
 
 const MAX_DEPTH: usize = 1000;
+
+/// The functions that answer several values (the settings).
+pub(crate) const MULTI: &[&str] = &[
+    "encode_sparse_array",
+    "encode_max_depth",
+    "decode_max_depth",
+    "encode_number_precision",
+    "encode_keep_buffer",
+    "encode_invalid_numbers",
+    "decode_invalid_numbers",
+];
 const SPARSE_RATIO: usize = 2;
 const SPARSE_SAFE: usize = 10;
 
@@ -50,14 +61,100 @@ pub(crate) fn module(lua: &Lua) -> mlua::Result<Table> {
             }
         })?,
     )?;
+    // lua-cjson's settings: accepted, and answered with the defaults this
+    // implementation keeps (they do not change its behaviour).
+    for (name, defaults) in [
+        ("encode_sparse_array", &[0.0, 2.0, 10.0][..]),
+        ("encode_max_depth", &[1000.0][..]),
+        ("decode_max_depth", &[1000.0][..]),
+        ("encode_number_precision", &[14.0][..]),
+        ("encode_keep_buffer", &[1.0][..]),
+        ("encode_invalid_numbers", &[0.0][..]),
+        ("decode_invalid_numbers", &[1.0][..]),
+    ] {
+        let values: Vec<f64> = defaults.to_vec();
+        t.set(
+            name,
+            lua.create_function(move |lua, _: MultiValue| -> LibResult {
+                let r = lua.create_table()?;
+                for (i, v) in values.iter().enumerate() {
+                    r.raw_set(i + 1, *v)?;
+                }
+                r.raw_set("n", values.len())?;
+                Ok((Value::Table(r), None))
+            })?,
+        )?;
+    }
     t.set("null", null())?;
     t.set("_NAME", "cjson")?;
     t.set("_VERSION", "2.1.0")?;
     Ok(t)
 }
 
+/// A table being written: its elements still to go.
+enum Open {
+    Array { t: Table, next: usize, len: usize },
+    Object { pairs: std::vec::IntoIter<(Value, Value)> },
+}
+
 /// Appends `v` as JSON.
+///
+/// Iterative, with a stack of open tables: lua-cjson nests up to 1000
+/// tables, deeper than a worker thread's stack would take with one Rust
+/// frame a level.
 pub(crate) fn encode(v: &Value, out: &mut Vec<u8>, depth: usize) -> Result<(), String> {
+    let mut open: Vec<Open> = Vec::new();
+    let mut next = Some(v.clone());
+    loop {
+        if let Some(v) = next.take() {
+            if let Some(o) = encode_one(&v, out, depth + open.len())? {
+                open.push(o);
+            }
+        }
+        // Move to the next element of the innermost open table.
+        let Some(top) = open.last_mut() else { return Ok(()) };
+        match top {
+            Open::Array { t, next: i, len } => {
+                if *i > *len {
+                    out.push(b']');
+                    open.pop();
+                    continue;
+                }
+                if *i > 1 {
+                    out.push(b',');
+                }
+                next = Some(t.raw_get(*i).unwrap_or(Value::Nil));
+                *i += 1;
+            }
+            Open::Object { pairs } => {
+                let Some((k, v)) = pairs.next() else {
+                    out.push(b'}');
+                    open.pop();
+                    continue;
+                };
+                if out.last() != Some(&b'{') {
+                    out.push(b',');
+                }
+                match &k {
+                    Value::String(s) => escape(&s.as_bytes(), out),
+                    Value::Integer(i) => escape(format_g(*i as f64, 14).as_bytes(), out),
+                    Value::Number(n) => escape(format_g(*n, 14).as_bytes(), out),
+                    other => {
+                        return Err(format!(
+                            "Cannot serialise {}: table key must be a number or string",
+                            type_name(Some(other))
+                        ))
+                    }
+                }
+                out.push(b':');
+                next = Some(v);
+            }
+        }
+    }
+}
+
+/// Writes a scalar, or opens a table (written by `encode`'s loop).
+fn encode_one(v: &Value, out: &mut Vec<u8>, depth: usize) -> Result<Option<Open>, String> {
     match v {
         Value::Nil => out.extend_from_slice(b"null"),
         Value::LightUserData(p) if p.0.is_null() => out.extend_from_slice(b"null"),
@@ -74,7 +171,23 @@ pub(crate) fn encode(v: &Value, out: &mut Vec<u8>, depth: usize) -> Result<(), S
             if depth + 1 > MAX_DEPTH {
                 return Err(format!("Cannot serialise, excessive nesting ({})", depth + 1));
             }
-            encode_table(t, out, depth + 1)?;
+            return Ok(Some(match array_length(t)? {
+                Some(len) if len > 0 => {
+                    out.push(b'[');
+                    Open::Array {
+                        t: t.clone(),
+                        next: 1,
+                        len,
+                    }
+                }
+                _ => {
+                    out.push(b'{');
+                    let pairs: Vec<(Value, Value)> = t.pairs::<Value, Value>().flatten().collect();
+                    Open::Object {
+                        pairs: pairs.into_iter(),
+                    }
+                }
+            }));
         }
         other => {
             return Err(format!(
@@ -83,7 +196,7 @@ pub(crate) fn encode(v: &Value, out: &mut Vec<u8>, depth: usize) -> Result<(), S
             ))
         }
     }
-    Ok(())
+    Ok(None)
 }
 
 /// lua-cjson's lua_array_length: the largest index when every key is a
@@ -105,48 +218,6 @@ fn array_length(t: &Table) -> Result<Option<usize>, String> {
         return Err("Cannot serialise table: excessively sparse array".into());
     }
     Ok(Some(max))
-}
-
-fn encode_table(t: &Table, out: &mut Vec<u8>, depth: usize) -> Result<(), String> {
-    match array_length(t)? {
-        Some(n) if n > 0 => {
-            out.push(b'[');
-            for i in 1..=n {
-                if i > 1 {
-                    out.push(b',');
-                }
-                let v: Value = t.raw_get(i).unwrap_or(Value::Nil);
-                encode(&v, out, depth)?;
-            }
-            out.push(b']');
-        }
-        _ => {
-            out.push(b'{');
-            let mut first = true;
-            for pair in t.pairs::<Value, Value>() {
-                let Ok((k, v)) = pair else { continue };
-                if !first {
-                    out.push(b',');
-                }
-                first = false;
-                match &k {
-                    Value::String(s) => escape(&s.as_bytes(), out),
-                    Value::Integer(i) => escape(format_g(*i as f64, 14).as_bytes(), out),
-                    Value::Number(n) => escape(format_g(*n, 14).as_bytes(), out),
-                    other => {
-                        return Err(format!(
-                            "Cannot serialise {}: table key must be a number or string",
-                            type_name(Some(other))
-                        ))
-                    }
-                }
-                out.push(b':');
-                encode(&v, out, depth)?;
-            }
-            out.push(b'}');
-        }
-    }
-    Ok(())
 }
 
 fn escape(s: &[u8], out: &mut Vec<u8>) {
@@ -235,7 +306,7 @@ impl<'a> Decoder<'a> {
 
     fn decode(mut self) -> Result<Value, DecodeError> {
         let t = self.next()?;
-        let v = self.value(t, 0)?;
+        let v = self.value(t)?;
         let t = self.next()?;
         if t.tok != Tok::End {
             return Err(expected("the end", &t));
@@ -279,22 +350,6 @@ impl<'a> Decoder<'a> {
                     value: v,
                 });
             }
-            b'-' | b'0'..=b'9' => {
-                let end = self.s[at..]
-                    .iter()
-                    .position(
-                        |c| !matches!(c, b'0'..=b'9' | b'a'..=b'f' | b'A'..=b'F' | b'x' | b'X' | b'.' | b'+' | b'-'),
-                    )
-                    .map_or(self.s.len(), |n| at + n);
-                let text = std::str::from_utf8(&self.s[at..end]).unwrap_or("");
-                let n = parse_number(text).ok_or_else(|| self.invalid("invalid number", at))?;
-                self.pos = end;
-                return Ok(Token {
-                    tok: Tok::Num,
-                    at: at + 1,
-                    value: Value::Number(n),
-                });
-            }
             _ if self.s[at..].starts_with(b"true") => {
                 self.pos = at + 4;
                 return Ok(Token {
@@ -314,6 +369,15 @@ impl<'a> Decoder<'a> {
             _ if self.s[at..].starts_with(b"null") => {
                 self.pos = at + 4;
                 return Ok(simple(Tok::Null));
+            }
+            _ if starts_number(&self.s[at..]) => {
+                let (n, used) = strtod(&self.s[at..]).ok_or_else(|| self.invalid("invalid number", at))?;
+                self.pos = at + used;
+                return Ok(Token {
+                    tok: Tok::Num,
+                    at: at + 1,
+                    value: Value::Number(n),
+                });
             }
             _ => return Err(self.invalid("invalid token", at)),
         };
@@ -390,72 +454,95 @@ impl<'a> Decoder<'a> {
         Some((hi, 6))
     }
 
-    fn value(&mut self, t: Token, depth: usize) -> Result<Value, DecodeError> {
-        match t.tok {
-            Tok::Str | Tok::Num | Tok::Bool => Ok(t.value),
-            Tok::Null => Ok(null()),
-            Tok::ObjBegin => self.object(t.at, depth + 1),
-            Tok::ArrBegin => self.array(t.at, depth + 1),
-            _ => Err(expected("value", &t)),
-        }
-    }
-
-    fn nesting(&self, depth: usize, at: usize) -> Result<(), DecodeError> {
-        if depth > MAX_DEPTH {
-            return Err(DecodeError::Json(format!(
-                "Found too many nested data structures ({depth}) at character {at}"
-            )));
-        }
-        Ok(())
-    }
-
-    fn object(&mut self, at: usize, depth: usize) -> Result<Value, DecodeError> {
-        self.nesting(depth, at)?;
-        let t = self.lua.create_table()?;
-        let mut tok = self.next()?;
-        if tok.tok == Tok::ObjEnd {
-            return Ok(Value::Table(t));
-        }
+    /// The value that starts with token `t`. Iterative, with a stack of
+    /// open containers, for the same reason as `encode`.
+    fn value(&mut self, t: Token) -> Result<Value, DecodeError> {
+        // Open containers: the table, whether it is an object, the next
+        // array index, and an object's key waiting for its value.
+        let mut open: Vec<(Table, bool, i64, Option<Value>)> = Vec::new();
+        let mut tok = t;
         loop {
-            if tok.tok != Tok::Str {
-                return Err(expected("object key string", &tok));
-            }
-            let key = tok.value;
-            let colon = self.next()?;
-            if colon.tok != Tok::Colon {
-                return Err(expected("colon", &colon));
-            }
-            let vt = self.next()?;
-            let v = self.value(vt, depth)?;
-            t.raw_set(key, v)?;
-            let sep = self.next()?;
-            match sep.tok {
-                Tok::ObjEnd => return Ok(Value::Table(t)),
-                Tok::Comma => tok = self.next()?,
-                _ => return Err(expected("comma or object end", &sep)),
+            // `tok` starts a value: a scalar, or a container to open.
+            let mut v = match tok.tok {
+                Tok::Str | Tok::Num | Tok::Bool => tok.value,
+                Tok::Null => null(),
+                Tok::ObjBegin | Tok::ArrBegin => {
+                    let depth = open.len() + 1;
+                    if depth > MAX_DEPTH {
+                        return Err(DecodeError::Json(format!(
+                            "Found too many nested data structures ({depth}) at character {}",
+                            tok.at
+                        )));
+                    }
+                    let is_object = tok.tok == Tok::ObjBegin;
+                    let t = self.lua.create_table()?;
+                    let first = self.next()?;
+                    let empty = if is_object { Tok::ObjEnd } else { Tok::ArrEnd };
+                    if first.tok == empty {
+                        Value::Table(t)
+                    } else if is_object {
+                        let (k, next) = self.key(first)?;
+                        open.push((t, true, 1, Some(k)));
+                        tok = next;
+                        continue;
+                    } else {
+                        open.push((t, false, 1, None));
+                        tok = first;
+                        continue;
+                    }
+                }
+                _ => return Err(expected("value", &tok)),
+            };
+            // Store `v` in the innermost container; close those that end.
+            loop {
+                let Some((t, is_object, index, key)) = open.last_mut() else {
+                    return Ok(v);
+                };
+                if *is_object {
+                    if let Some(k) = key.take() {
+                        t.raw_set(k, v)?;
+                    }
+                } else {
+                    t.raw_set(*index, v)?;
+                    *index += 1;
+                }
+                let sep = self.next()?;
+                let (end, what) = if *is_object {
+                    (Tok::ObjEnd, "comma or object end")
+                } else {
+                    (Tok::ArrEnd, "comma or array end")
+                };
+                if sep.tok == Tok::Comma {
+                    let next = self.next()?;
+                    tok = if *is_object {
+                        let (k, after) = self.key(next)?;
+                        *key = Some(k);
+                        after
+                    } else {
+                        next
+                    };
+                    break;
+                }
+                if sep.tok != end {
+                    return Err(expected(what, &sep));
+                }
+                let (t, ..) = open.pop().ok_or_else(|| DecodeError::Json(String::new()))?;
+                v = Value::Table(t);
             }
         }
     }
 
-    fn array(&mut self, at: usize, depth: usize) -> Result<Value, DecodeError> {
-        self.nesting(depth, at)?;
-        let t = self.lua.create_table()?;
-        let mut tok = self.next()?;
-        if tok.tok == Tok::ArrEnd {
-            return Ok(Value::Table(t));
+    /// An object's key token and its colon: the key, and the token of
+    /// the value after them.
+    fn key(&mut self, tok: Token) -> Result<(Value, Token), DecodeError> {
+        if tok.tok != Tok::Str {
+            return Err(expected("object key string", &tok));
         }
-        let mut i = 1;
-        loop {
-            let v = self.value(tok, depth)?;
-            t.raw_set(i, v)?;
-            i += 1;
-            let sep = self.next()?;
-            match sep.tok {
-                Tok::ArrEnd => return Ok(Value::Table(t)),
-                Tok::Comma => tok = self.next()?,
-                _ => return Err(expected("comma or array end", &sep)),
-            }
+        let colon = self.next()?;
+        if colon.tok != Tok::Colon {
+            return Err(expected("colon", &colon));
         }
+        Ok((tok.value, self.next()?))
     }
 }
 
@@ -467,21 +554,78 @@ fn expected(what: &str, t: &Token) -> DecodeError {
     ))
 }
 
-/// A number as strtod reads it: decimal, exponent, or hex with 0x.
-fn parse_number(text: &str) -> Option<f64> {
-    let (neg, digits) = match text.strip_prefix('-') {
-        Some(d) => (true, d),
-        None => (false, text),
-    };
-    let v = if let Some(h) = digits.strip_prefix("0x").or_else(|| digits.strip_prefix("0X")) {
-        u64::from_str_radix(h, 16).ok()? as f64
-    } else {
-        if digits.starts_with('+') || digits.starts_with('-') {
-            return None;
+/// Whether a number starts here: a sign or a digit, or (lua-cjson decodes
+/// "invalid numbers" by default) `inf`, `nan` in any case.
+fn starts_number(s: &[u8]) -> bool {
+    let lower = |n: usize| -> Vec<u8> { s.iter().take(n).map(u8::to_ascii_lowercase).collect() };
+    match s.first() {
+        Some(b'-' | b'+' | b'0'..=b'9') => true,
+        _ => lower(3) == b"inf" || lower(3) == b"nan",
+    }
+}
+
+/// C's strtod over the longest prefix it accepts: the value and the bytes
+/// used; None when it accepts none.
+fn strtod(s: &[u8]) -> Option<(f64, usize)> {
+    let mut i = 0;
+    let neg = match s.first() {
+        Some(b'-') => {
+            i = 1;
+            true
         }
-        digits.parse::<f64>().ok()?
+        Some(b'+') => {
+            i = 1;
+            false
+        }
+        _ => false,
     };
-    Some(if neg { -v } else { v })
+    let sign = |v: f64| if neg { -v } else { v };
+    let rest: Vec<u8> = s[i..].iter().take(8).map(u8::to_ascii_lowercase).collect();
+    if rest.starts_with(b"infinity") {
+        return Some((sign(f64::INFINITY), i + 8));
+    }
+    if rest.starts_with(b"inf") {
+        return Some((sign(f64::INFINITY), i + 3));
+    }
+    if rest.starts_with(b"nan") {
+        return Some((sign(f64::NAN), i + 3));
+    }
+    if rest.starts_with(b"0x") {
+        let digits = s[i + 2..].iter().take_while(|c| c.is_ascii_hexdigit()).count();
+        if digits > 0 {
+            let text = std::str::from_utf8(&s[i + 2..i + 2 + digits]).ok()?;
+            let v = text
+                .bytes()
+                .fold(0f64, |acc, c| acc * 16.0 + (c as char).to_digit(16).unwrap_or(0) as f64);
+            return Some((sign(v), i + 2 + digits));
+        }
+    }
+    let start = i;
+    let int_digits = s[i..].iter().take_while(|c| c.is_ascii_digit()).count();
+    i += int_digits;
+    let mut frac_digits = 0;
+    if s.get(i) == Some(&b'.') {
+        frac_digits = s[i + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
+        if int_digits + frac_digits > 0 {
+            i += 1 + frac_digits;
+        }
+    }
+    if int_digits + frac_digits == 0 {
+        return None;
+    }
+    if matches!(s.get(i), Some(b'e' | b'E')) {
+        let mut j = i + 1;
+        if matches!(s.get(j), Some(b'+' | b'-')) {
+            j += 1;
+        }
+        let exp_digits = s[j..].iter().take_while(|c| c.is_ascii_digit()).count();
+        if exp_digits > 0 {
+            i = j + exp_digits;
+        }
+    }
+    let text = std::str::from_utf8(&s[start..i]).ok()?;
+    let v: f64 = text.parse().ok()?;
+    Some((sign(v), i))
 }
 
 #[cfg(test)]
@@ -579,5 +723,34 @@ mod tests {
         assert_eq!(t.raw_get::<Value>(3).unwrap(), null());
         let s: String = t.raw_get(5).unwrap();
         assert_eq!(s, "é😀");
+    }
+
+    #[test]
+    fn nesting_past_1000_is_an_error_not_a_stack_overflow() {
+        let lua = Lua::new();
+        assert_eq!(
+            enc(&lua, "local t = {} t.x = t return t").unwrap_err(),
+            "Cannot serialise, excessive nesting (1001)"
+        );
+        let deep = "[".repeat(1001) + &"]".repeat(1001);
+        assert_eq!(
+            dec_err(&lua, &deep),
+            "Found too many nested data structures (1001) at character 1001"
+        );
+        let ok = "[".repeat(1000) + &"]".repeat(1000);
+        assert!(Decoder::new(&lua, ok.as_bytes()).decode().is_ok());
+    }
+
+    #[test]
+    fn numbers_decode_as_strtod_reads_them() {
+        assert_eq!(strtod(b"+1"), Some((1.0, 2)));
+        assert_eq!(strtod(b"0x10]"), Some((16.0, 4)));
+        assert_eq!(strtod(b"1.]"), Some((1.0, 2)));
+        assert_eq!(strtod(b"-2.5e3,"), Some((-2500.0, 6)));
+        assert_eq!(strtod(b"Infinity"), Some((f64::INFINITY, 8)));
+        assert!(strtod(b"NaN").is_some_and(|(v, n)| v.is_nan() && n == 3));
+        assert_eq!(strtod(b"-"), None);
+        assert!(!starts_number(b"null"));
+        assert!(starts_number(b"nan"));
     }
 }

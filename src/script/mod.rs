@@ -509,7 +509,10 @@ impl Vm {
         )?;
         host.set("version", VERSION)?;
         host.set("version_num", VERSION_NUM)?;
-        host.set("cjson", trampoline::wrap_module(&lua, cjson::module(&lua)?, &[])?)?;
+        host.set(
+            "cjson",
+            trampoline::wrap_module(&lua, cjson::module(&lua)?, cjson::MULTI)?,
+        )?;
         host.set("bit", trampoline::wrap_module(&lua, bit::module(&lua)?, &[])?)?;
         host.set(
             "struct",

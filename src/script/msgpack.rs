@@ -51,7 +51,7 @@ fn encode_number(n: f64, out: &mut Vec<u8>) {
                 out.extend_from_slice(&v.to_be_bytes());
             }
         }
-    } else if (n as f32) as f64 == n || n.is_nan() {
+    } else if (n as f32) as f64 == n {
         out.push(0xca);
         out.extend_from_slice(&(n as f32).to_be_bytes());
     } else {
@@ -183,15 +183,16 @@ impl Decoder<'_> {
             0xc0 => Value::Nil,
             0xc2 => Value::Boolean(false),
             0xc3 => Value::Boolean(true),
-            0xc4 | 0xd9 => {
+            // lua-cmsgpack 0.4 predates the bin types: 0xc4-0xc6 are bad data.
+            0xd9 => {
                 let n = self.uint(1)? as usize;
                 return self.string(n);
             }
-            0xc5 | 0xda => {
+            0xda => {
                 let n = self.uint(2)? as usize;
                 return self.string(n);
             }
-            0xc6 | 0xdb => {
+            0xdb => {
                 let n = self.uint(4)? as usize;
                 return self.string(n);
             }

@@ -93,7 +93,7 @@ impl<'a> Format<'a> {
                 b'L' | b'T' => Item::Int { size: 8, signed: false },
                 b'i' | b'I' => {
                     let size = self.number(4);
-                    if size == 0 || size > MAX_INT_SIZE {
+                    if size > MAX_INT_SIZE {
                         return Err(format!("integral size {size} is larger than limit of {MAX_INT_SIZE}"));
                     }
                     Item::Int {
@@ -152,7 +152,7 @@ fn get_int(b: &[u8], signed: bool, little: bool) -> f64 {
         x |= (byte as u64) << (8 * i);
     }
     let size = b.len().min(8);
-    if signed && size < 8 && x & (1 << (size * 8 - 1)) != 0 {
+    if signed && (1..8).contains(&size) && x & (1 << (size * 8 - 1)) != 0 {
         x |= u64::MAX << (size * 8);
     }
     if signed {
@@ -191,8 +191,9 @@ fn pack(args: &MultiValue) -> Result<Vec<u8>, String> {
             Item::Chars(n) => {
                 let s = check_bytes(args, arg, "pack")?;
                 let n = if n == 0 { s.len() } else { n };
+                // struct.c counts the argument after it took it.
                 if s.len() < n {
-                    return Err(bad_arg(arg + 1, "pack", "string too short"));
+                    return Err(bad_arg(arg + 2, "pack", "string too short"));
                 }
                 out.extend_from_slice(&s[..n]);
                 arg += 1;
@@ -316,9 +317,8 @@ fn size(args: &MultiValue) -> Result<f64, String> {
             Item::Int { size, .. } => size,
             Item::Float => 4,
             Item::Double => 8,
-            Item::Chars(0) | Item::Zstr => {
-                return Err(bad_arg(1, "size", "options 'c0' - 's' have undefined sizes"));
-            }
+            Item::Zstr => return Err(bad_arg(1, "size", "option 's' has no fixed size")),
+            Item::Chars(0) => return Err(bad_arg(1, "size", "option 'c0' has no fixed size")),
             Item::Chars(n) => n,
         };
     }
