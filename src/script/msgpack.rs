@@ -126,10 +126,37 @@ fn encode_table(t: &Table, out: &mut Vec<u8>, depth: usize) {
 const BAD: &str = "Bad data format in input.";
 const MISSING: &str = "Missing bytes in input.";
 
+/// Nesting at which decoding fails, where lua-cmsgpack runs out of Lua
+/// stack in Redis 7.0 (3999 levels decode, 4000 do not).
+const MAX_DECODE_DEPTH: usize = 3999;
+
+enum Item {
+    Value(Value),
+    Array(usize),
+    Map(usize),
+}
+
+#[derive(Clone, Copy)]
+enum Kind {
+    Scalar,
+    Array,
+    Map,
+}
+
+/// A table being filled: `left` more elements (map: pairs) to come.
+struct Open {
+    t: Table,
+    left: usize,
+    next: usize,
+    key: Option<Value>,
+    is_map: bool,
+}
+
 struct Decoder<'a> {
     lua: &'a Lua,
     s: &'a [u8],
     pos: usize,
+    item_kind: Kind,
 }
 
 impl Decoder<'_> {
@@ -152,49 +179,89 @@ impl Decoder<'_> {
         Ok(Value::String(self.lua.create_string(b).map_err(Self::lua_err)?))
     }
 
-    fn array(&mut self, n: usize) -> Result<Value, String> {
-        let t = self.lua.create_table().map_err(Self::lua_err)?;
-        for i in 1..=n {
-            let v = self.value()?;
-            t.raw_set(i, v).map_err(Self::lua_err)?;
-        }
-        Ok(Value::Table(t))
-    }
-
-    fn map(&mut self, n: usize) -> Result<Value, String> {
-        let t = self.lua.create_table().map_err(Self::lua_err)?;
-        for _ in 0..n {
-            let k = self.value()?;
-            let v = self.value()?;
-            if !k.is_nil() {
-                t.raw_set(k, v).map_err(Self::lua_err)?;
+    /// One value, nested tables and all. Iterative, with a stack of open
+    /// tables: input may nest thousands deep, where lua-cmsgpack stops at
+    /// the Lua stack's limit.
+    fn value(&mut self) -> Result<Value, String> {
+        let mut open: Vec<Open> = Vec::new();
+        loop {
+            let mut v = match self.item()? {
+                Item::Value(v) => v,
+                Item::Array(0) | Item::Map(0) => Value::Table(self.lua.create_table().map_err(Self::lua_err)?),
+                Item::Array(n) | Item::Map(n) => {
+                    if open.len() >= MAX_DECODE_DEPTH {
+                        let f = if matches!(self.item_kind, Kind::Map) {
+                            "hash"
+                        } else {
+                            "array"
+                        };
+                        return Err(format!("stack overflow (in function mp_decode_to_lua_{f})"));
+                    }
+                    let t = self.lua.create_table().map_err(Self::lua_err)?;
+                    let is_map = matches!(self.item_kind, Kind::Map);
+                    open.push(Open {
+                        t,
+                        left: n,
+                        next: 1,
+                        key: None,
+                        is_map,
+                    });
+                    continue;
+                }
+            };
+            // Put `v` in the innermost open table; close the full ones.
+            loop {
+                let Some(o) = open.last_mut() else { return Ok(v) };
+                if o.is_map {
+                    match o.key.take() {
+                        None => {
+                            o.key = Some(v);
+                            break;
+                        }
+                        Some(k) => {
+                            if !k.is_nil() {
+                                o.t.raw_set(k, v).map_err(Self::lua_err)?;
+                            }
+                        }
+                    }
+                } else {
+                    o.t.raw_set(o.next, v).map_err(Self::lua_err)?;
+                    o.next += 1;
+                }
+                o.left -= 1;
+                if o.left > 0 {
+                    break;
+                }
+                let done = open.pop().map(|o| o.t).ok_or(BAD)?;
+                v = Value::Table(done);
             }
         }
-        Ok(Value::Table(t))
     }
 
-    fn value(&mut self) -> Result<Value, String> {
+    /// The next item: a scalar, or the header of an array or a map.
+    fn item(&mut self) -> Result<Item, String> {
         let c = self.uint(1)? as u8;
-        Ok(match c {
+        self.item_kind = Kind::Scalar;
+        Ok(Item::Value(match c {
             0x00..=0x7f => Value::Number(c as f64),
-            0x80..=0x8f => return self.map((c & 0x0f) as usize),
-            0x90..=0x9f => return self.array((c & 0x0f) as usize),
-            0xa0..=0xbf => return self.string((c & 0x1f) as usize),
+            0x80..=0x8f => return Ok(self.map((c & 0x0f) as usize)),
+            0x90..=0x9f => return Ok(self.array((c & 0x0f) as usize)),
+            0xa0..=0xbf => return self.string((c & 0x1f) as usize).map(Item::Value),
             0xc0 => Value::Nil,
             0xc2 => Value::Boolean(false),
             0xc3 => Value::Boolean(true),
             // lua-cmsgpack 0.4 predates the bin types: 0xc4-0xc6 are bad data.
             0xd9 => {
                 let n = self.uint(1)? as usize;
-                return self.string(n);
+                return self.string(n).map(Item::Value);
             }
             0xda => {
                 let n = self.uint(2)? as usize;
-                return self.string(n);
+                return self.string(n).map(Item::Value);
             }
             0xdb => {
                 let n = self.uint(4)? as usize;
-                return self.string(n);
+                return self.string(n).map(Item::Value);
             }
             0xca => Value::Number(f32::from_bits(self.uint(4)? as u32) as f64),
             0xcb => Value::Number(f64::from_bits(self.uint(8)?)),
@@ -208,30 +275,45 @@ impl Decoder<'_> {
             0xd3 => Value::Number(self.uint(8)? as i64 as f64),
             0xdc => {
                 let n = self.uint(2)? as usize;
-                return self.array(n);
+                return Ok(self.array(n));
             }
             0xdd => {
                 let n = self.uint(4)? as usize;
-                return self.array(n);
+                return Ok(self.array(n));
             }
             0xde => {
                 let n = self.uint(2)? as usize;
-                return self.map(n);
+                return Ok(self.map(n));
             }
             0xdf => {
                 let n = self.uint(4)? as usize;
-                return self.map(n);
+                return Ok(self.map(n));
             }
             0xe0..=0xff => Value::Number(c as i8 as f64),
             _ => return Err(BAD.into()),
-        })
+        }))
+    }
+
+    fn array(&mut self, n: usize) -> Item {
+        self.item_kind = Kind::Array;
+        Item::Array(n)
+    }
+
+    fn map(&mut self, n: usize) -> Item {
+        self.item_kind = Kind::Map;
+        Item::Map(n)
     }
 }
 
 /// Decodes up to `limit` values (0: all) from `offset`; the values and
 /// the offset after them (-1 when the input is used up).
 fn unpack_some(lua: &Lua, s: &[u8], limit: usize, offset: usize) -> Result<(Vec<Value>, i64), String> {
-    let mut d = Decoder { lua, s, pos: offset };
+    let mut d = Decoder {
+        lua,
+        s,
+        pos: offset,
+        item_kind: Kind::Scalar,
+    };
     let mut values = Vec::new();
     while d.pos < s.len() && (limit == 0 || values.len() < limit) {
         values.push(d.value()?);
@@ -346,5 +428,19 @@ mod tests {
         assert_eq!((values.len(), next), (1, -1));
         assert_eq!(unpack_some(&lua, &[0xcd, 1], 0, 0).unwrap_err(), MISSING);
         assert_eq!(unpack_some(&lua, &[0xc1], 0, 0).unwrap_err(), BAD);
+    }
+
+    #[test]
+    fn deep_nesting_fails_where_redis_does_without_recursion() {
+        let lua = Lua::new();
+        let deep = |n: usize| [vec![0x91u8; n], vec![1]].concat();
+        assert!(unpack_some(&lua, &deep(3999), 0, 0).is_ok());
+        assert_eq!(
+            unpack_some(&lua, &deep(4000), 0, 0).unwrap_err(),
+            "stack overflow (in function mp_decode_to_lua_array)"
+        );
+        let (v, _) = unpack_some(&lua, &[0x82, 0xa1, b'a', 1, 0xa1, b'b', 0x91, 2], 0, 0).unwrap();
+        lua.globals().set("v", v[0].clone()).unwrap();
+        assert_eq!(lua.load("return v.a + v.b[1]").eval::<i64>().unwrap(), 3);
     }
 }
