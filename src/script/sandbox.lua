@@ -159,8 +159,25 @@ G.loadstring = function(s, name)
     return f, e
 end
 G.string = protect(string)
--- Methods on strings ("x"):upper() look up the same protected table.
-getmetatable("").__index = G.string
+-- Methods on strings ("x"):upper() look up the same protected table, and
+-- scripts see the strings' metatable read-only too.
+local string_mt = getmetatable("")
+string_mt.__index = G.string
+string_mt.__metatable = protect({ __index = G.string })
+-- The protected tables have no metatable, as far as scripts can tell.
+local getmetatable_ = getmetatable
+G.getmetatable = function(t)
+    if readonly[t] then
+        return nil
+    end
+    return getmetatable_(t)
+end
+G.setmetatable = host.wrap(function(t, mt)
+    if readonly[t] then
+        return nil, READONLY
+    end
+    return setmetatable(t, mt), nil
+end, 1)
 G.table = protect(table)
 G.math = protect(math)
 G.coroutine = protect(coroutine)

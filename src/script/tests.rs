@@ -276,3 +276,22 @@ fn loadstring_refuses_bytecode() {
     );
     assert_eq!(eval("return loadstring('return 7')()"), ":7\r\n");
 }
+
+#[test]
+fn metatables_of_shared_tables_are_read_only() {
+    assert_eq!(
+        error_line("getmetatable('').__index = {}"),
+        "-ERR user_script:1: Attempt to modify a readonly table"
+    );
+    assert_eq!(
+        error_line("setmetatable(string, {})"),
+        "-ERR Attempt to modify a readonly table"
+    );
+    assert_eq!(eval("return getmetatable('').__index == string"), ":1\r\n");
+    assert_eq!(eval("return ('a'):upper()"), "$1\r\nA\r\n");
+    assert_eq!(eval("return type(getmetatable(redis))"), "$3\r\nnil\r\n");
+    assert_eq!(
+        eval("local t = setmetatable({}, {__index = function() return 5 end}) return t.x"),
+        ":5\r\n"
+    );
+}
