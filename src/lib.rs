@@ -26,6 +26,13 @@
 //!   operations as their Redis counterparts: `add` is a SET with
 //!   [`command::string::Cond::Nx`], `incr` an increment with
 //!   [`command::string::Step::Unsigned`].
+//! - [`script`]: Lua 5.1 as Redis embeds it, behind EVAL, EVALSHA,
+//!   SCRIPT, FUNCTION and FCALL (`command::scripting`,
+//!   `command::function`): the script cache and function libraries shared
+//!   by all threads, one sandboxed Lua state per worker thread, the
+//!   libraries scripts see (`cjson`, `cmsgpack`, `bit`, `struct`), and the
+//!   conversions between replies and Lua values. `redis.call` runs a
+//!   command through [`command::execute`] as a client of its own.
 //! - [`store`]: databases of items in lock-striped shards (one hashbrown
 //!   table of chunk handles per database in each shard), slab memory,
 //!   eviction by priority and policy, lazy and active expiry, SCAN. Items
@@ -53,5 +60,6 @@
 pub mod command;
 pub mod config;
 pub mod protocol;
+pub mod script;
 pub mod server;
 pub mod store;

@@ -199,6 +199,87 @@ pub const BAD_PRIORITY: &str = "ERR priority must be one of low, belownormal, no
 pub const DEPEND_NOKEY: &str = "NOKEY no such key (a dependency joins existing items)";
 pub const CYCLE: &str = "CYCLE the dependency would make a cycle";
 
+// scripting
+pub const NOSCRIPT: &str = "NOSCRIPT No matching script. Please use EVAL.";
+pub const NUMKEYS_NEGATIVE: &str = "ERR Number of keys can't be negative";
+pub const SCRIPT_FLUSH_OPTION: &str = "ERR SCRIPT FLUSH only support SYNC|ASYNC option";
+pub const SCRIPT_WRITE_FLAG_RO: &str = "ERR Can not execute a script with write flag using *_ro command.";
+pub const FUNCTION_NOT_FOUND: &str = "ERR Function not found";
+pub const FUNCTION_FLUSH_OPTION: &str = "ERR FUNCTION FLUSH only supports SYNC|ASYNC option";
+pub const LIBRARY_NOT_FOUND: &str = "ERR Library not found";
+pub const LIBRARY_NAME_MISSING: &str = "ERR library name argument was not given";
+/// What `redis.call` raises (and `redis.pcall` returns) when it cannot run
+/// the command.
+pub const SCRIPT_NO_ARGS: &str = "ERR Please specify at least one argument for this redis lib call";
+pub const SCRIPT_ARG_TYPE: &str = "ERR Lua redis lib command arguments must be strings or integers";
+pub const SCRIPT_UNKNOWN_COMMAND: &str = "ERR Unknown Redis command called from script";
+pub const SCRIPT_ARITY: &str = "ERR Wrong number of args calling Redis command from script";
+pub const SCRIPT_NOT_ALLOWED: &str = "ERR This Redis command is not allowed from script";
+pub const SCRIPT_WRITE_RO: &str = "ERR Write commands are not allowed from read-only scripts.";
+
+pub const SCRIPT_NESTED: &str = "ERR scripts cannot run scripts";
+pub const NO_FUNCTIONS: &str = "ERR No functions registered";
+pub const MISSING_LIBRARY_METADATA: &str = "ERR Missing library metadata";
+pub const INVALID_LIBRARY_METADATA: &str = "ERR Invalid library metadata";
+pub const LIBRARY_NAME_NOT_GIVEN: &str = "ERR Library name was not given";
+/// Redis gives this text for bad function names too.
+pub const BAD_LIBRARY_NAME: &str =
+    "ERR Library names can only contain letters, numbers, or underscores(_) and must be at least one character long";
+
+pub fn lua_state(e: &dyn std::fmt::Display) -> String {
+    format!("ERR Lua state: {e}")
+}
+
+pub fn library_exists(name: &str) -> String {
+    format!("ERR Library '{name}' already exists")
+}
+
+pub fn function_exists(name: &str) -> String {
+    format!("ERR Function {name} already exists")
+}
+
+pub fn engine_not_found(engine: &str) -> String {
+    format!("ERR Engine '{engine}' not found")
+}
+
+pub fn invalid_metadata_value(part: &str) -> String {
+    format!("ERR Invalid metadata value given: {part}")
+}
+
+pub fn shebang_engine(engine: &str) -> String {
+    format!("ERR Unexpected engine in script shebang: {engine}")
+}
+
+pub fn shebang_option(option: &str) -> String {
+    format!("ERR Unknown lua shebang option: {option}")
+}
+
+pub fn shebang_flag(flag: &str) -> String {
+    format!("ERR Unexpected flag in script shebang: {flag}")
+}
+
+pub fn script_compile(lua_message: &str) -> String {
+    format!("ERR Error compiling script (new function): {lua_message}")
+}
+
+pub fn function_compile(lua_message: &str) -> String {
+    format!("ERR Error compiling function: {lua_message}")
+}
+
+/// A library's code failed while it ran; `err` is its error table's text.
+pub fn function_register(err: &str) -> String {
+    format!("ERR Error registering functions: {err}")
+}
+
+/// FUNCTION LOAD's refusal of an option before the code.
+pub fn unknown_option(arg: &[u8]) -> String {
+    format!("ERR Unknown option given: {}", String::from_utf8_lossy(arg))
+}
+
+pub fn unknown_argument(arg: &[u8]) -> String {
+    format!("ERR Unknown argument {}", String::from_utf8_lossy(arg))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

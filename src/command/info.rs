@@ -252,10 +252,28 @@ fn memory(srv: &Server, s: &mut Section<'_>) {
     s.field("used_memory_dataset_perc", format!("{:.2}%", perc(mem.dataset, used)));
     s.field("total_system_memory", total);
     s.field("total_system_memory_human", human_bytes(total));
-    s.field("used_memory_lua", 31744);
-    s.field("used_memory_lua_human", human_bytes(31744));
-    s.field("used_memory_scripts", 0);
-    s.field("used_memory_scripts_human", "0B");
+    // Lua memory: the states of the worker threads that have run a
+    // script (each thread's last report), or Redis's empty-state figure
+    // before any has.
+    let scripts = &srv.scripts;
+    let lua = match scripts.lua_memory() as u64 {
+        0 => 31744,
+        n => n,
+    };
+    let cached = scripts.cache_bytes() as u64;
+    s.field("used_memory_lua", lua);
+    s.field("used_memory_vm_eval", lua);
+    s.field("used_memory_lua_human", human_bytes(lua));
+    s.field("used_memory_scripts_eval", cached);
+    s.field("number_of_cached_scripts", scripts.count());
+    s.field("number_of_functions", scripts.function_count());
+    s.field("number_of_libraries", scripts.libraries().len());
+    s.field("used_memory_vm_functions", 0);
+    s.field("used_memory_vm_total", lua);
+    s.field("used_memory_vm_total_human", human_bytes(lua));
+    s.field("used_memory_functions", 0);
+    s.field("used_memory_scripts", cached);
+    s.field("used_memory_scripts_human", human_bytes(cached));
     s.field("maxmemory", limits.maxmemory);
     s.field("maxmemory_human", human_bytes(limits.maxmemory));
     s.field("maxmemory_policy", crate::config::policy_name(limits.policy));

@@ -552,8 +552,9 @@ fn keys_of(args: &[&[u8]]) -> Result<(&'static CommandSpec, Vec<usize>), &'stati
     if !c.arity_ok(args.len()) {
         return Err(errors::INVALID_COMMAND_ARGS);
     }
-    let keys = c.key_positions(args.len());
-    if keys.is_empty() {
+    let keys = c.keys_in(args);
+    // A numkeys command (EVAL ... 0) may have no keys; others must.
+    if keys.is_empty() && c.numkeys_at == 0 {
         return Err(errors::NO_KEY_ARGS);
     }
     Ok((c, keys))

@@ -17,6 +17,7 @@ pub mod client;
 pub mod config_cmd;
 pub mod debug;
 pub mod errors;
+pub mod function;
 pub mod glob;
 pub mod hash;
 pub mod info;
@@ -25,6 +26,7 @@ pub mod keys;
 pub mod list;
 pub mod memory;
 pub mod policy;
+pub mod scripting;
 pub mod server;
 pub mod set;
 pub mod sort;
@@ -112,6 +114,10 @@ pub struct CommandSpec {
     pub first_key: i32,
     pub last_key: i32,
     pub step: i32,
+    /// For commands whose keys are counted by an argument (EVAL script
+    /// numkeys key ...): that argument's index; the keys follow it. 0 when
+    /// the keys are declared by `first_key`..`last_key`.
+    pub numkeys_at: usize,
     /// Family, as `COMMAND DOCS` groups commands: "string", "generic", ...
     pub group: &'static str,
     pub doc: Doc,
@@ -128,6 +134,7 @@ pub const fn spec(name: &'static str, arity: i32, flags: u32, group: &'static st
         first_key: 0,
         last_key: 0,
         step: 0,
+        numkeys_at: 0,
         group,
         doc: NO_DOC,
         subcommands: &[],
@@ -141,6 +148,26 @@ impl CommandSpec {
         self.last_key = last;
         self.step = step;
         self
+    }
+
+    /// Keys counted by the argument at `at`, following it (EVAL, FCALL).
+    pub const fn numkeys(mut self, at: usize) -> CommandSpec {
+        self.numkeys_at = at;
+        self
+    }
+
+    /// The positions of the key arguments of this request: those counted
+    /// by its numkeys argument, or the declared ones.
+    pub fn keys_in(&self, args: &[&[u8]]) -> Vec<usize> {
+        if self.numkeys_at == 0 {
+            return self.key_positions(args.len());
+        }
+        let at = self.numkeys_at;
+        let n = args.get(at).and_then(|a| args::uint(a).ok()).unwrap_or(0);
+        if n > args.len().saturating_sub(at + 1) {
+            return Vec::new();
+        }
+        (at + 1..at + 1 + n).collect()
     }
 
     pub const fn doc(
@@ -220,6 +247,8 @@ pub fn all() -> impl Iterator<Item = &'static CommandSpec> {
         policy::COMMANDS,
         debug::COMMANDS,
         transaction::COMMANDS,
+        scripting::COMMANDS,
+        function::COMMANDS,
     ]
     .into_iter()
     .flatten()
@@ -471,6 +500,7 @@ mod tests {
         "copy",
         "decr",
         "decrby",
+        "function|load",
         "getset",
         "hincrby",
         "hincrbyfloat",

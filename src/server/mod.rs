@@ -195,6 +195,8 @@ pub struct Server {
     pub clients: Clients,
     /// Clients parked by blocking commands.
     pub blocking: Blocking,
+    /// The Lua script cache and the function libraries.
+    pub scripts: crate::script::Scripts,
     pub clock: Clock,
     /// The cron's sweep of expired keys runs (DEBUG SET-ACTIVE-EXPIRE).
     pub active_expire: AtomicBool,
@@ -223,6 +225,7 @@ impl Server {
             stats: Stats::default(),
             clients: Clients::default(),
             blocking: Blocking::default(),
+            scripts: Default::default(),
             clock,
             active_expire: AtomicBool::new(true),
             busy: Busy::default(),

@@ -153,6 +153,47 @@ impl<'a> Reply<'a> {
         self.buf.extend_from_slice(b"\r\n");
     }
 
+    /// An error reply from bytes (a script's `{err=...}`): `-` and the
+    /// text, line breaks replaced by spaces.
+    pub fn error_bytes(&mut self, msg: &[u8]) {
+        self.buf.push(b'-');
+        self.buf
+            .extend(msg.iter().map(|&c| if c == b'\r' || c == b'\n' { b' ' } else { c }));
+        self.buf.extend_from_slice(b"\r\n");
+    }
+
+    /// A status reply from bytes (a script's `{ok=...}`), line breaks
+    /// replaced by spaces.
+    pub fn status_bytes(&mut self, s: &[u8]) {
+        self.buf.push(b'+');
+        self.buf
+            .extend(s.iter().map(|&c| if c == b'\r' || c == b'\n' { b' ' } else { c }));
+        self.buf.extend_from_slice(b"\r\n");
+    }
+
+    /// A big number: `(digits` in RESP3, a bulk string in RESP2.
+    pub fn big_number(&mut self, digits: &[u8]) {
+        if self.resp3 {
+            self.line(b'(', digits);
+        } else {
+            self.bulk(digits);
+        }
+    }
+
+    /// Verbatim text with its three-letter format (`=` in RESP3, a bulk
+    /// of the text in RESP2).
+    pub fn verbatim_as(&mut self, format: &[u8], text: &[u8]) {
+        if self.resp3 {
+            self.header(b'=', text.len() + format.len() + 1);
+            self.buf.extend_from_slice(format);
+            self.buf.push(b':');
+            self.buf.extend_from_slice(text);
+            self.buf.extend_from_slice(b"\r\n");
+        } else {
+            self.bulk(text);
+        }
+    }
+
     pub fn int(&mut self, v: i64) {
         self.buf.push(b':');
         push_int(self.buf, v);

@@ -1,0 +1,321 @@
+//! Lua functions: FUNCTION LOAD, LIST, DELETE, FLUSH, STATS, KILL and
+//! HELP, and FCALL / FCALL_RO. Libraries live in
+//! [`crate::script::Scripts`]; each thread's Lua state compiles a library
+//! the first time it calls one of its functions.
+
+use super::flags::*;
+use super::{args, dispatch_sub, errors, help_reply, spec, CommandSpec, Ctx};
+use crate::script::{self, script_flags, Source};
+
+const FCALL_FLAGS: u32 = NOSCRIPT | STALE | SKIP_MONITOR | MOVABLEKEYS;
+
+pub const COMMANDS: &[CommandSpec] = &[
+    spec("fcall", -3, FCALL_FLAGS, "scripting", fcall).numkeys(2).doc(
+        "7.0.0",
+        "Invokes a function.",
+        "Depends on the function that is executed.",
+        "function numkeys [key [key ...]] [arg [arg ...]]",
+    ),
+    spec("fcall_ro", -3, READONLY | FCALL_FLAGS, "scripting", fcall_ro)
+        .numkeys(2)
+        .doc(
+            "7.0.0",
+            "Invokes a read-only function.",
+            "Depends on the function that is executed.",
+            "function numkeys [key [key ...]] [arg [arg ...]]",
+        ),
+    spec("function", -2, 0, "scripting", function_cmd)
+        .doc(
+            "7.0.0",
+            "A container for function commands.",
+            "Depends on subcommand.",
+            "",
+        )
+        .subs(SUBCOMMANDS),
+];
+
+const SUBCOMMANDS: &[CommandSpec] = &[
+    spec("function|load", -3, WRITE | DENYOOM | NOSCRIPT, "scripting", load).doc(
+        "7.0.0",
+        "Creates a library.",
+        "O(1) (considering compilation time is redundant)",
+        "[REPLACE] function-code",
+    ),
+    spec("function|list", -2, NOSCRIPT, "scripting", list).doc(
+        "7.0.0",
+        "Returns information about all libraries.",
+        "O(N) where N is the number of functions",
+        "[LIBRARYNAME library-name-pattern] [WITHCODE]",
+    ),
+    spec("function|delete", 3, WRITE | NOSCRIPT, "scripting", delete).doc(
+        "7.0.0",
+        "Deletes a library and its functions.",
+        "O(1)",
+        "library-name",
+    ),
+    spec("function|flush", -2, WRITE | NOSCRIPT, "scripting", flush).doc(
+        "7.0.0",
+        "Deletes all libraries and functions.",
+        "O(N) where N is the number of functions deleted",
+        "[ASYNC | SYNC]",
+    ),
+    spec("function|stats", 2, NOSCRIPT | ALLOW_BUSY, "scripting", stats).doc(
+        "7.0.0",
+        "Returns information about a function during execution.",
+        "O(1)",
+        "",
+    ),
+    spec("function|kill", 2, NOSCRIPT | ALLOW_BUSY, "scripting", kill).doc(
+        "7.0.0",
+        "Terminates a function during execution.",
+        "O(1)",
+        "",
+    ),
+    spec("function|help", 2, LOADING | STALE, "scripting", help).doc(
+        "7.0.0",
+        "Returns helpful text about the different subcommands.",
+        "O(1)",
+        "",
+    ),
+];
+
+/// ```text
+/// FCALL function numkeys [key [key ...]] [arg [arg ...]]
+/// ```
+fn fcall(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
+    super::scripting::run(ctx, a, Source::Function(a[1]), false)
+}
+
+/// ```text
+/// FCALL_RO function numkeys [key [key ...]] [arg [arg ...]]
+/// ```
+/// Only for functions flagged `no-writes`.
+fn fcall_ro(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
+    super::scripting::run(ctx, a, Source::Function(a[1]), true)
+}
+
+fn function_cmd(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
+    dispatch_sub(ctx, a, &COMMANDS[2]);
+}
+
+/// ```text
+/// FUNCTION LOAD [REPLACE] function-code
+/// ```
+fn load(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
+    let (replace, code) = match a.len() {
+        3 => (false, a[2]),
+        4 if args::is(a[2], "replace") => (true, a[3]),
+        _ => return ctx.error(&errors::unknown_option(a[2])),
+    };
+    match script::load_library(ctx.srv, code, replace) {
+        Ok(name) => ctx.out.bulk(name.as_bytes()),
+        Err(e) => ctx.error(&e),
+    }
+}
+
+/// ```text
+/// FUNCTION LIST [LIBRARYNAME library-name-pattern] [WITHCODE]
+/// ```
+fn list(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
+    let mut pattern = None;
+    let mut with_code = false;
+    let mut i = 2;
+    while i < a.len() {
+        if args::is(a[i], "withcode") {
+            with_code = true;
+        } else if args::is(a[i], "libraryname") {
+            let Some(p) = a.get(i + 1) else {
+                return ctx.error(errors::LIBRARY_NAME_MISSING);
+            };
+            pattern = Some(*p);
+            i += 1;
+        } else {
+            return ctx.error(&errors::unknown_argument(a[i]));
+        }
+        i += 1;
+    }
+    let libs = script::list_libraries(ctx.srv, pattern);
+    let out = &mut ctx.out;
+    out.array(libs.len());
+    for lib in &libs {
+        out.map(if with_code { 4 } else { 3 });
+        out.bulk(b"library_name");
+        out.bulk(lib.name.as_bytes());
+        out.bulk(b"engine");
+        out.bulk(b"LUA");
+        out.bulk(b"functions");
+        out.array(lib.functions.len());
+        for f in &lib.functions {
+            out.map(3);
+            out.bulk(b"name");
+            out.bulk(f.name.as_bytes());
+            out.bulk(b"description");
+            match &f.description {
+                Some(d) => out.bulk(d),
+                None => out.null(),
+            }
+            out.bulk(b"flags");
+            let names: Vec<&str> = script_flags::NAMES
+                .iter()
+                .filter(|(bit, _)| f.flags & bit != 0)
+                .map(|&(_, n)| n)
+                .collect();
+            out.set(names.len());
+            for n in names {
+                out.simple(n);
+            }
+        }
+        if with_code {
+            out.bulk(b"library_code");
+            out.bulk(&lib.code);
+        }
+    }
+}
+
+/// ```text
+/// FUNCTION DELETE library-name
+/// ```
+fn delete(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
+    if ctx.srv.scripts.delete_library(a[2]) {
+        ctx.out.ok();
+    } else {
+        ctx.error(errors::LIBRARY_NOT_FOUND);
+    }
+}
+
+/// ```text
+/// FUNCTION FLUSH [ASYNC | SYNC]
+/// ```
+fn flush(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
+    if a.len() > 3 || (a.len() == 3 && !args::is(a[2], "sync") && !args::is(a[2], "async")) {
+        return ctx.error(errors::FUNCTION_FLUSH_OPTION);
+    }
+    ctx.srv.scripts.flush_libraries();
+    ctx.out.ok();
+}
+
+/// ```text
+/// FUNCTION STATS
+/// ```
+/// No function is ever running when another command runs: running_script
+/// is always nil.
+fn stats(ctx: &mut Ctx<'_>, _a: &[&[u8]]) {
+    let libs = ctx.srv.scripts.libraries().len();
+    let funcs = ctx.srv.scripts.function_count();
+    let out = &mut ctx.out;
+    out.map(2);
+    out.bulk(b"running_script");
+    out.null();
+    out.bulk(b"engines");
+    out.map(1);
+    out.bulk(b"LUA");
+    out.map(2);
+    out.bulk(b"libraries_count");
+    out.int(libs as i64);
+    out.bulk(b"functions_count");
+    out.int(funcs as i64);
+}
+
+/// ```text
+/// FUNCTION KILL
+/// ```
+fn kill(ctx: &mut Ctx<'_>, _a: &[&[u8]]) {
+    ctx.error(errors::NOTBUSY);
+}
+
+const HELP: &[&str] = &[
+    "FUNCTION <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "LOAD [REPLACE] <FUNCTION CODE>",
+    "    Create a new library with the given library name and code.",
+    "DELETE <LIBRARY NAME>",
+    "    Delete the given library.",
+    "LIST [LIBRARYNAME PATTERN] [WITHCODE]",
+    "    Return general information on all the libraries:",
+    "    * Library name",
+    "    * The engine used to run the Library",
+    "    * Library description",
+    "    * Functions list",
+    "    * Library code (if WITHCODE is given)",
+    "    It also possible to get only function that matches a pattern using LIBRARYNAME argument.",
+    "STATS",
+    "    Return information about the current function running:",
+    "    * Function name",
+    "    * Command used to run the function",
+    "    * Duration in MS that the function is running",
+    "    If no function is running, return nil",
+    "    In addition, returns a list of available engines.",
+    "KILL",
+    "    Kill the current running function.",
+    "FLUSH [ASYNC|SYNC]",
+    "    Delete all the libraries.",
+    "    When called without the optional mode argument, the behavior is determined by the",
+    "    lazyfree-lazy-user-flush configuration directive. Valid modes are:",
+    "    * ASYNC: Asynchronously flush the libraries.",
+    "    * SYNC: Synchronously flush the libraries.",
+    "HELP",
+    "    Prints this help.",
+];
+
+/// ```text
+/// FUNCTION HELP
+/// ```
+fn help(ctx: &mut Ctx<'_>, _a: &[&[u8]]) {
+    help_reply(ctx, HELP);
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::command::testing::Harness;
+
+    const LIB: &[u8] = b"#!lua name=lib\nredis.register_function('f', function(keys, args) return redis.call('incr', keys[1]) end)\nredis.register_function{function_name='ro', callback=function() return 'ro' end, flags={'no-writes'}, description='reads'}";
+
+    #[test]
+    fn load_call_list_delete() {
+        let mut h = Harness::new();
+        assert_eq!(h.run_args(&[b"FUNCTION", b"LOAD", LIB]), "$3\r\nlib\r\n");
+        assert_eq!(h.run("FCALL f 1 n"), ":1\r\n");
+        assert_eq!(h.run("FCALL f 1 n"), ":2\r\n");
+        assert_eq!(h.run("FCALL_RO ro 0"), "$2\r\nro\r\n");
+        assert_eq!(
+            h.run("FCALL_RO f 1 n"),
+            "-ERR Can not execute a script with write flag using *_ro command.\r\n"
+        );
+        assert_eq!(
+            h.run("FUNCTION LIST LIBRARYNAME lib"),
+            "*1\r\n*6\r\n$12\r\nlibrary_name\r\n$3\r\nlib\r\n$6\r\nengine\r\n$3\r\nLUA\r\n$9\r\nfunctions\r\n*2\r\n\
+             *6\r\n$4\r\nname\r\n$1\r\nf\r\n$11\r\ndescription\r\n$-1\r\n$5\r\nflags\r\n*0\r\n\
+             *6\r\n$4\r\nname\r\n$2\r\nro\r\n$11\r\ndescription\r\n$5\r\nreads\r\n$5\r\nflags\r\n*1\r\n+no-writes\r\n"
+        );
+        assert_eq!(h.run("FUNCTION LIST LIBRARYNAME x*"), "*0\r\n");
+        assert_eq!(h.run("FUNCTION LIST BAD"), "-ERR Unknown argument BAD\r\n");
+        assert_eq!(h.run("FUNCTION DELETE lib"), "+OK\r\n");
+        assert_eq!(h.run("FUNCTION DELETE lib"), "-ERR Library not found\r\n");
+        assert_eq!(h.run("FCALL f 1 n"), "-ERR Function not found\r\n");
+    }
+
+    #[test]
+    fn a_function_name_is_owned_by_one_library() {
+        let mut h = Harness::new();
+        h.run_args(&[b"FUNCTION", b"LOAD", LIB]);
+        let other = b"#!lua name=other\nredis.register_function('f', function() return 1 end)";
+        assert_eq!(
+            h.run_args(&[b"FUNCTION", b"LOAD", other]),
+            "-ERR Function f already exists\r\n"
+        );
+        // REPLACE of the same library may keep its names.
+        assert_eq!(h.run_args(&[b"FUNCTION", b"LOAD", b"REPLACE", LIB]), "$3\r\nlib\r\n");
+        assert_eq!(h.run("FUNCTION FLUSH"), "+OK\r\n");
+        assert_eq!(h.run_args(&[b"FUNCTION", b"LOAD", other]), "$5\r\nother\r\n");
+    }
+
+    #[test]
+    fn stats_counts_libraries_and_functions() {
+        let mut h = Harness::new();
+        h.run_args(&[b"FUNCTION", b"LOAD", LIB]);
+        assert_eq!(
+            h.run("FUNCTION STATS"),
+            "*4\r\n$14\r\nrunning_script\r\n$-1\r\n$7\r\nengines\r\n*2\r\n$3\r\nLUA\r\n*4\r\n\
+             $15\r\nlibraries_count\r\n:1\r\n$15\r\nfunctions_count\r\n:2\r\n"
+        );
+    }
+}

@@ -1,0 +1,968 @@
+//! Lua scripting, as Redis 7 embeds Lua 5.1: EVAL scripts and FUNCTION
+//! libraries.
+//!
+//! - [`Scripts`], on the [`Server`]: the script cache (SHA1 -> body) and
+//!   the function libraries, shared by every worker thread.
+//! - One Lua state per thread (`Vm`, created on the thread's first
+//!   script), with the sandbox of `sandbox.lua`, the libraries (`cjson`,
+//!   `bit`, `struct`, `cmsgpack` in their own files) and the compiled
+//!   scripts and functions it has run, by SHA1 and by name. A state is
+//!   never shared, so nothing in it needs a lock.
+//! - [`run`] runs one script or function from plain values (database,
+//!   protocol, time, keys, arguments) and writes its reply: the step a
+//!   connection, a transaction or another thread calls.
+//! - `convert`: replies to Lua values (for `redis.call`) and Lua values to
+//!   replies (a script's result), with Redis's rules.
+
+mod bit;
+mod call;
+mod cjson;
+mod convert;
+mod msgpack;
+mod structlib;
+mod trampoline;
+
+use crate::command::{self, errors};
+use crate::protocol::resp::Reply;
+use crate::server::{Client, ClientHandle, ConnCounters, Proto, Server};
+use hashbrown::HashMap;
+use mlua::{Function, Lua, LuaOptions, MultiValue, StdLib, Table, Value};
+use std::cell::{Cell, RefCell};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+
+pub use convert::format_g;
+
+/// A script's SHA1 in lower-case hex, the script cache's key.
+pub type Sha = [u8; 40];
+
+/// The version scripts see as `redis.REDIS_VERSION`.
+const VERSION: &str = "7.2.0";
+const VERSION_NUM: i64 = 0x070200;
+
+/// Script flags, from a `#!lua flags=...` line or `register_function`.
+pub mod script_flags {
+    pub const NO_WRITES: u32 = 1;
+    pub const ALLOW_OOM: u32 = 2;
+    pub const ALLOW_STALE: u32 = 4;
+    pub const NO_CLUSTER: u32 = 8;
+    pub const ALLOW_CROSS_SLOT: u32 = 16;
+    /// The script declared its flags (a shebang): EVAL_RO then requires
+    /// `no-writes` instead of refusing writes one by one.
+    pub const DECLARED: u32 = 32;
+
+    pub const NAMES: &[(u32, &str)] = &[
+        (NO_WRITES, "no-writes"),
+        (ALLOW_OOM, "allow-oom"),
+        (ALLOW_STALE, "allow-stale"),
+        (NO_CLUSTER, "no-cluster"),
+        (ALLOW_CROSS_SLOT, "allow-cross-slot-keys"),
+    ];
+
+    pub fn parse(name: &[u8]) -> Option<u32> {
+        NAMES.iter().find(|(_, n)| n.as_bytes() == name).map(|&(f, _)| f)
+    }
+}
+
+/// A function a library registered.
+#[derive(Debug, Clone)]
+pub struct FunctionMeta {
+    pub name: String,
+    pub description: Option<Vec<u8>>,
+    pub flags: u32,
+}
+
+/// A loaded library: its code and what it registered.
+#[derive(Debug)]
+pub struct Library {
+    pub name: String,
+    pub code: Arc<[u8]>,
+    pub functions: Vec<FunctionMeta>,
+    /// Unique over the process's life: a thread's Lua state keeps the
+    /// library's compiled functions under it.
+    pub id: u64,
+}
+
+#[derive(Debug, Default)]
+struct Libraries {
+    /// By name, in the order loaded.
+    libs: Vec<Arc<Library>>,
+    /// Lower-case function name -> (library, index in its functions).
+    funcs: HashMap<String, (Arc<Library>, usize)>,
+}
+
+/// Process-wide source of cache generations: a generation names one
+/// state of one server's cache, so a Lua state that served another
+/// server (handler tests run several in one thread) never trusts a stale
+/// entry.
+static GENERATIONS: AtomicU64 = AtomicU64::new(1);
+
+fn next_generation() -> u64 {
+    GENERATIONS.fetch_add(1, Ordering::Relaxed)
+}
+
+/// The scripts and libraries of one server.
+#[derive(Debug)]
+pub struct Scripts {
+    cache: RwLock<HashMap<Sha, Arc<[u8]>>>,
+    /// Changes on SCRIPT FLUSH: Lua states drop their compiled scripts.
+    generation: AtomicU64,
+    libs: RwLock<Libraries>,
+    /// Changes whenever a library is loaded or deleted.
+    lib_generation: AtomicU64,
+    cache_bytes: AtomicUsize,
+}
+
+impl Default for Scripts {
+    fn default() -> Scripts {
+        Scripts {
+            cache: RwLock::default(),
+            generation: AtomicU64::new(next_generation()),
+            libs: RwLock::default(),
+            lib_generation: AtomicU64::new(next_generation()),
+            cache_bytes: AtomicUsize::new(0),
+        }
+    }
+}
+
+fn read<T>(l: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    l.read().unwrap_or_else(|p| p.into_inner())
+}
+
+fn write<T>(l: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
+    l.write().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Lua memory of every thread's state, for INFO's `used_memory_lua`: each
+/// state adds the change since its last report after every run.
+static LUA_MEMORY: AtomicUsize = AtomicUsize::new(0);
+
+impl Scripts {
+    pub fn contains(&self, sha: &Sha) -> bool {
+        read(&self.cache).contains_key(sha)
+    }
+
+    fn get(&self, sha: &Sha) -> Option<Arc<[u8]>> {
+        read(&self.cache).get(sha).cloned()
+    }
+
+    fn insert(&self, sha: Sha, body: &[u8]) {
+        let mut c = write(&self.cache);
+        if !c.contains_key(&sha) {
+            self.cache_bytes.fetch_add(body.len(), Ordering::Relaxed);
+            c.insert(sha, Arc::from(body));
+        }
+    }
+
+    /// SCRIPT FLUSH.
+    pub fn flush(&self) {
+        write(&self.cache).clear();
+        self.cache_bytes.store(0, Ordering::Relaxed);
+        self.generation.store(next_generation(), Ordering::Release);
+    }
+
+    /// How many scripts are cached (INFO's `number_of_cached_scripts`).
+    pub fn count(&self) -> usize {
+        read(&self.cache).len()
+    }
+
+    /// Bytes of cached script bodies (INFO's `used_memory_scripts_eval`).
+    pub fn cache_bytes(&self) -> usize {
+        self.cache_bytes.load(Ordering::Relaxed)
+    }
+
+    /// Memory of the Lua states, summed over threads as they last reported.
+    pub fn lua_memory(&self) -> usize {
+        LUA_MEMORY.load(Ordering::Relaxed)
+    }
+
+    /// The libraries, in load order.
+    pub fn libraries(&self) -> Vec<Arc<Library>> {
+        read(&self.libs).libs.clone()
+    }
+
+    pub fn function_count(&self) -> usize {
+        read(&self.libs).funcs.len()
+    }
+
+    /// FUNCTION DELETE: false when there is no such library.
+    pub fn delete_library(&self, name: &[u8]) -> bool {
+        let mut l = write(&self.libs);
+        let Some(i) = l.libs.iter().position(|x| x.name.as_bytes() == name) else {
+            return false;
+        };
+        let lib = l.libs.remove(i);
+        l.funcs.retain(|_, (owner, _)| owner.id != lib.id);
+        self.lib_generation.store(next_generation(), Ordering::Release);
+        true
+    }
+
+    /// FUNCTION FLUSH.
+    pub fn flush_libraries(&self) {
+        *write(&self.libs) = Libraries::default();
+        self.lib_generation.store(next_generation(), Ordering::Release);
+    }
+
+    fn function(&self, name: &[u8]) -> Option<(Arc<Library>, usize)> {
+        let name = std::str::from_utf8(name).ok()?.to_ascii_lowercase();
+        read(&self.libs).funcs.get(&name).cloned()
+    }
+}
+
+/// The lower-case hex SHA1 of `body`.
+pub fn sha1_hex(body: &[u8]) -> Sha {
+    let digest = sha1_smol::Sha1::from(body).digest().bytes();
+    let mut out = [0u8; 40];
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    for (i, b) in digest.iter().enumerate() {
+        out[2 * i] = HEX[(b >> 4) as usize];
+        out[2 * i + 1] = HEX[(b & 15) as usize];
+    }
+    out
+}
+
+/// A SHA1 argument as the cache's key: 40 characters, lower-cased.
+pub fn parse_sha(arg: &[u8]) -> Option<Sha> {
+    let mut sha = [0u8; 40];
+    if arg.len() != 40 {
+        return None;
+    }
+    for (d, s) in sha.iter_mut().zip(arg) {
+        *d = s.to_ascii_lowercase();
+    }
+    Some(sha)
+}
+
+/// What to run.
+#[derive(Debug, Clone, Copy)]
+pub enum Source<'a> {
+    /// EVAL: the body, cached by its SHA1 as it runs.
+    Body(&'a [u8]),
+    /// EVALSHA: a cached script.
+    Sha(&'a [u8]),
+    /// FCALL: a function of a loaded library.
+    Function(&'a [u8]),
+}
+
+/// The caller's side of a run: plain values, nothing of a connection.
+#[derive(Debug, Clone, Copy)]
+pub struct Call<'a> {
+    /// The caller's database: the script's client starts in it.
+    pub db: usize,
+    /// The caller speaks RESP3: the result may use RESP3 types.
+    pub resp3: bool,
+    /// Unix ms of the caller's batch.
+    pub now: u64,
+    /// Called as EVAL_RO, EVALSHA_RO or FCALL_RO.
+    pub read_only: bool,
+    pub keys: &'a [&'a [u8]],
+    pub args: &'a [&'a [u8]],
+}
+
+/// Runs a script or a function and writes its reply (a result or an
+/// error) to `out`; true when the reply is an error.
+///
+/// Each `redis.call` runs through [`command::execute`] as a client of its
+/// own (the caller's database; SELECT inside moves only it; RESP2 unless
+/// the script asks for RESP3) and locks its shards as any command does.
+///
+/// Not guaranteed yet: atomicity. Another client may run between two
+/// `redis.call`s of a script, on any key, declared or not; the script is
+/// not stopped after `busy-reply-threshold` and SCRIPT KILL does not
+/// reach it. A caller that needs atomicity must hold the shards of the
+/// script's keys around this call.
+pub fn run(srv: &Server, src: Source<'_>, call: &Call<'_>, out: &mut Reply<'_>) -> bool {
+    VM.with(|cell| {
+        let Ok(mut slot) = cell.try_borrow_mut() else {
+            out.error(errors::SCRIPT_NESTED);
+            return true;
+        };
+        if slot.is_none() {
+            match Vm::new() {
+                Ok(vm) => *slot = Some(vm),
+                Err(e) => {
+                    out.error(&errors::lua_state(&e));
+                    return true;
+                }
+            }
+        }
+        let Some(vm) = slot.as_mut() else { return true };
+        let failed = vm.run(srv, src, call, out);
+        vm.report_memory();
+        failed
+    })
+}
+
+/// SCRIPT LOAD: compiles `body` (so a syntax error is reported now) and
+/// caches it; its SHA1, or the error text.
+pub fn load_script(srv: &Server, body: &[u8]) -> Result<Sha, String> {
+    with_vm(|vm| {
+        let sha = sha1_hex(body);
+        vm.script(srv, &sha, body).map(|_| sha)
+    })
+}
+
+/// FUNCTION LOAD: runs the library's code to collect its functions and
+/// registers them; the library's name, or the error text.
+pub fn load_library(srv: &Server, code: &[u8], replace: bool) -> Result<String, String> {
+    let name = library_name(code)?;
+    if !replace && read(&srv.scripts.libs).libs.iter().any(|l| l.name == name) {
+        return Err(errors::library_exists(&name));
+    }
+    let functions = with_vm(|vm| vm.load_library(code))?;
+    if functions.is_empty() {
+        return Err(errors::NO_FUNCTIONS.into());
+    }
+    let mut libs = write(&srv.scripts.libs);
+    for f in &functions {
+        if let Some((owner, _)) = libs.funcs.get(&f.name.to_ascii_lowercase()) {
+            if owner.name != name {
+                return Err(errors::function_exists(&f.name));
+            }
+        }
+    }
+    if let Some(i) = libs.libs.iter().position(|l| l.name == name) {
+        let old = libs.libs.remove(i);
+        libs.funcs.retain(|_, (owner, _)| owner.id != old.id);
+    }
+    let lib = Arc::new(Library {
+        name: name.clone(),
+        code: Arc::from(code),
+        functions,
+        id: next_generation(),
+    });
+    for (i, f) in lib.functions.iter().enumerate() {
+        libs.funcs.insert(f.name.to_ascii_lowercase(), (lib.clone(), i));
+    }
+    libs.libs.push(lib);
+    srv.scripts.lib_generation.store(next_generation(), Ordering::Release);
+    Ok(name)
+}
+
+fn with_vm<R>(f: impl FnOnce(&mut Vm) -> Result<R, String>) -> Result<R, String> {
+    VM.with(|cell| {
+        let mut slot = cell.try_borrow_mut().map_err(|_| errors::SCRIPT_NESTED.to_string())?;
+        if slot.is_none() {
+            *slot = Some(Vm::new().map_err(|e| errors::lua_state(&e))?);
+        }
+        let vm = slot.as_mut().ok_or_else(|| errors::SCRIPT_NESTED.to_string())?;
+        f(vm)
+    })
+}
+
+/// The library name of a `#!lua name=<name>` first line, with Redis's errors.
+fn library_name(code: &[u8]) -> Result<String, String> {
+    if !code.starts_with(b"#!") {
+        return Err(errors::MISSING_LIBRARY_METADATA.into());
+    }
+    let Some(end) = code.iter().position(|&c| c == b'\n') else {
+        return Err(errors::INVALID_LIBRARY_METADATA.into());
+    };
+    let line = String::from_utf8_lossy(&code[2..end]);
+    let mut parts = line.split(' ').filter(|p| !p.is_empty());
+    let engine = parts.next().unwrap_or("");
+    if engine != "lua" {
+        return Err(errors::engine_not_found(engine));
+    }
+    let mut name = None;
+    for p in parts {
+        match p.strip_prefix("name=") {
+            Some(n) => name = Some(n.to_string()),
+            None => return Err(errors::invalid_metadata_value(p)),
+        }
+    }
+    let name = name.ok_or_else(|| errors::LIBRARY_NAME_NOT_GIVEN.to_string())?;
+    if name.is_empty() || !name.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_') {
+        return Err(errors::BAD_LIBRARY_NAME.into());
+    }
+    Ok(name)
+}
+
+/// The flags of an EVAL script's `#!lua [flags=a,b]` first line, and the
+/// body to compile (the shebang turned into a comment, so line numbers
+/// stay). A script without the line has no declared flags.
+fn shebang(body: &[u8]) -> Result<(u32, std::borrow::Cow<'_, [u8]>), String> {
+    if !body.starts_with(b"#!") {
+        return Ok((0, body.into()));
+    }
+    let end = body.iter().position(|&c| c == b'\n').unwrap_or(body.len());
+    let line = String::from_utf8_lossy(&body[..end]);
+    let mut parts = line.split(' ').filter(|p| !p.is_empty());
+    let engine = parts.next().unwrap_or("");
+    if engine != "#!lua" {
+        return Err(errors::shebang_engine(engine));
+    }
+    let mut fl = script_flags::DECLARED;
+    for p in parts {
+        let Some(list) = p.strip_prefix("flags=") else {
+            return Err(errors::shebang_option(p));
+        };
+        for f in list.split(',').filter(|f| !f.is_empty()) {
+            fl |= script_flags::parse(f.as_bytes()).ok_or_else(|| errors::shebang_flag(f))?;
+        }
+    }
+    let mut code = body.to_vec();
+    code[..2].copy_from_slice(b"--");
+    Ok((fl, code.into()))
+}
+
+thread_local! {
+    static VM: RefCell<Option<Vm>> = const { RefCell::new(None) };
+    /// The run in progress on this thread, for `redis.call` and friends.
+    static CURRENT: Cell<*mut RunState> = const { Cell::new(std::ptr::null_mut()) };
+}
+
+/// What the Lua callbacks need of the run in progress.
+struct RunState {
+    srv: *const Server,
+    client: Client,
+    now: u64,
+    /// Write commands are refused (EVAL_RO, `no-writes`).
+    read_only: bool,
+    /// `redis.setresp(3)` was called.
+    resp3: bool,
+    /// The reply of the command `redis.call` runs.
+    buf: Vec<u8>,
+    /// Number arguments of a `redis.call`, printed, NUL-separated.
+    numbers: Vec<u8>,
+    /// The argument vector's allocation, kept between calls.
+    spare: Vec<&'static [u8]>,
+}
+
+/// Sets [`CURRENT`] for the length of a run.
+struct Running;
+
+impl Running {
+    fn start(st: &mut RunState) -> Running {
+        CURRENT.with(|c| c.set(st as *mut RunState));
+        Running
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        CURRENT.with(|c| c.set(std::ptr::null_mut()));
+    }
+}
+
+/// Entry points of the sandbox chunk.
+struct Entry {
+    env: Table,
+    run_eval: Function,
+    run_function: Function,
+    library_env: Function,
+    load_library: Function,
+}
+
+/// A compiled script and its declared flags.
+struct Compiled {
+    f: Function,
+    flags: u32,
+}
+
+/// One thread's Lua state.
+struct Vm {
+    lua: Lua,
+    entry: Entry,
+    keys: convert::Keys,
+    scripts: HashMap<Sha, Compiled>,
+    generation: u64,
+    /// Library id -> its functions by lower-case name.
+    functions: HashMap<u64, HashMap<String, Function>>,
+    lib_generation: u64,
+    state: Box<RunState>,
+    /// This state's memory as last added to [`LUA_MEMORY`].
+    reported: usize,
+}
+
+impl Drop for Vm {
+    fn drop(&mut self) {
+        LUA_MEMORY.fetch_sub(self.reported, Ordering::Relaxed);
+    }
+}
+
+impl Vm {
+    fn new() -> mlua::Result<Vm> {
+        // The debug library is loaded for the sandbox's error handler,
+        // which keeps `debug.getinfo`; scripts never see `debug`.
+        let libs = StdLib::TABLE | StdLib::STRING | StdLib::MATH | StdLib::DEBUG;
+        // SAFETY: `debug` is needed for error positions; the sandbox
+        // chunk keeps it to itself.
+        let lua = unsafe { Lua::unsafe_new_with(libs, LuaOptions::default()) };
+        let host = lua.create_table()?;
+        // SAFETY: the functions follow the Lua C API's protocol.
+        unsafe {
+            host.set("call", lua.create_c_function(call::redis_call)?)?;
+            host.set("pcall", lua.create_c_function(call::redis_pcall)?)?;
+        }
+        for (name, f) in [
+            ("sha1hex", lua.create_function(sha1hex)?),
+            ("log", lua.create_function(log)?),
+            ("setresp", lua.create_function(setresp)?),
+            ("set_repl", lua.create_function(set_repl)?),
+        ] {
+            host.set(name, trampoline::wrap(&lua, f, trampoline::RAISE_BARE)?)?;
+        }
+        host.set(
+            "wrap",
+            lua.create_function(|lua, (f, mode): (Function, i64)| trampoline::wrap(lua, f, mode as _))?,
+        )?;
+        host.set("version", VERSION)?;
+        host.set("version_num", VERSION_NUM)?;
+        host.set(
+            "cjson",
+            trampoline::wrap_module(&lua, cjson::module(&lua)?, cjson::MULTI)?,
+        )?;
+        host.set("bit", trampoline::wrap_module(&lua, bit::module(&lua)?, &[])?)?;
+        host.set(
+            "struct",
+            trampoline::wrap_module(&lua, structlib::module(&lua)?, &["unpack"])?,
+        )?;
+        host.set(
+            "cmsgpack",
+            trampoline::wrap_module(&lua, msgpack::module(&lua)?, &["unpack", "unpack_one", "unpack_limit"])?,
+        )?;
+        let entry: Table = lua
+            .load(include_str!("sandbox.lua"))
+            .set_name("=sandbox")
+            .call(host.clone())?;
+        let globals: Table = entry.get("globals")?;
+        let env: Table = globals.raw_get("_G")?;
+        let keys = convert::Keys::new(&lua)?;
+        let entry = Entry {
+            env,
+            run_eval: entry.get("run_eval")?,
+            run_function: entry.get("run_function")?,
+            library_env: entry.get("library_env")?,
+            load_library: entry.get("load_library")?,
+        };
+        let handle = Arc::new(script_client_handle());
+        Ok(Vm {
+            lua,
+            entry,
+            keys,
+            scripts: HashMap::new(),
+            generation: 0,
+            functions: HashMap::new(),
+            lib_generation: 0,
+            state: Box::new(RunState {
+                srv: std::ptr::null(),
+                client: Client::new(handle),
+                now: 0,
+                read_only: false,
+                resp3: false,
+                buf: Vec::new(),
+                numbers: Vec::new(),
+                spare: Vec::new(),
+            }),
+            reported: 0,
+        })
+    }
+
+    /// The compiled script of `sha`, compiling `body` on a miss; caches
+    /// the body in the server's script cache.
+    fn script(&mut self, srv: &Server, sha: &Sha, body: &[u8]) -> Result<&Compiled, String> {
+        self.sync(srv);
+        if !self.scripts.contains_key(sha) {
+            let (fl, code) = shebang(body)?;
+            let f = self
+                .lua
+                .load(&*code)
+                .set_name("@user_script")
+                .set_environment(self.entry.env.clone())
+                .into_function()
+                .map_err(|e| errors::script_compile(&lua_message(&e)))?;
+            srv.scripts.insert(*sha, body);
+            self.scripts.insert(*sha, Compiled { f, flags: fl });
+        }
+        self.scripts.get(sha).ok_or_else(|| errors::SCRIPT_NESTED.to_string())
+    }
+
+    /// Brings this state's share of [`LUA_MEMORY`] up to date.
+    fn report_memory(&mut self) {
+        let now = self.lua.used_memory();
+        if now > self.reported {
+            LUA_MEMORY.fetch_add(now - self.reported, Ordering::Relaxed);
+        } else {
+            LUA_MEMORY.fetch_sub(self.reported - now, Ordering::Relaxed);
+        }
+        self.reported = now;
+    }
+
+    /// Drops compiled code the server no longer has.
+    fn sync(&mut self, srv: &Server) {
+        let g = srv.scripts.generation.load(Ordering::Acquire);
+        if g != self.generation {
+            self.scripts.clear();
+            self.generation = g;
+        }
+        let g = srv.scripts.lib_generation.load(Ordering::Acquire);
+        if g != self.lib_generation {
+            self.functions.clear();
+            self.lib_generation = g;
+        }
+    }
+
+    /// Compiles and runs a library's code; the functions it registered.
+    fn load_library(&mut self, code: &[u8]) -> Result<Vec<FunctionMeta>, String> {
+        let (_, list) = self.compile_library(code)?;
+        let mut out = Vec::new();
+        for item in list.sequence_values::<Table>() {
+            let item = item.map_err(|e| format!("ERR {e}"))?;
+            let name: String = item.get("name").map_err(|e| format!("ERR {e}"))?;
+            let description: Option<mlua::LuaString> = item.get("description").map_err(|e| format!("ERR {e}"))?;
+            let flag_list: Table = item.get("flags").map_err(|e| format!("ERR {e}"))?;
+            let mut fl = 0;
+            for f in flag_list.sequence_values::<mlua::LuaString>().flatten() {
+                fl |= script_flags::parse(&f.as_bytes()).unwrap_or(0);
+            }
+            out.push(FunctionMeta {
+                name,
+                description: description.map(|d| d.as_bytes().to_vec()),
+                flags: fl,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Runs a library's code in a fresh environment; the list of
+    /// `{name, callback, flags, description}` it registered.
+    fn compile_library(&mut self, code: &[u8]) -> Result<(Table, Table), String> {
+        let (env, meta): (Table, Table) = self.entry.library_env.call(()).map_err(|e| format!("ERR {e}"))?;
+        // The `#!lua` line becomes a comment, so line numbers count it as
+        // Redis's do.
+        let mut code = code.to_vec();
+        if code.starts_with(b"#!") {
+            code[..2].copy_from_slice(b"--");
+        }
+        let chunk = self
+            .lua
+            .load(&code)
+            .set_name("@user_function")
+            .set_environment(env)
+            .into_function()
+            .map_err(|e| errors::function_compile(&lua_message(&e)))?;
+        let (ok, r): (bool, Table) = self
+            .entry
+            .load_library
+            .call((chunk, meta.clone()))
+            .map_err(|e| format!("ERR {e}"))?;
+        if !ok {
+            let msg: String = r.get::<Option<String>>("err").ok().flatten().unwrap_or_default();
+            return Err(errors::function_register(&msg));
+        }
+        Ok((meta, r))
+    }
+
+    /// The compiled function `lib`'s `name` in this state, loading the
+    /// library's code on first use.
+    fn function(&mut self, lib: &Library, name: &str) -> Result<Function, String> {
+        let key = name.to_ascii_lowercase();
+        if let Some(f) = self.functions.get(&lib.id).and_then(|m| m.get(&key)) {
+            return Ok(f.clone());
+        }
+        let (_, list) = self.compile_library(&lib.code)?;
+        let mut map = HashMap::new();
+        for item in list.sequence_values::<Table>().flatten() {
+            let n: String = item.get("name").map_err(|e| format!("ERR {e}"))?;
+            let f: Function = item.get("callback").map_err(|e| format!("ERR {e}"))?;
+            map.insert(n.to_ascii_lowercase(), f);
+        }
+        let f = map
+            .get(&key)
+            .cloned()
+            .ok_or_else(|| errors::FUNCTION_NOT_FOUND.to_string())?;
+        self.functions.insert(lib.id, map);
+        Ok(f)
+    }
+
+    fn run(&mut self, srv: &Server, src: Source<'_>, call: &Call<'_>, out: &mut Reply<'_>) -> bool {
+        match self.try_run(srv, src, call, out) {
+            Ok(failed) => failed,
+            Err(e) => {
+                out.error(&e);
+                true
+            }
+        }
+    }
+
+    fn try_run(&mut self, srv: &Server, src: Source<'_>, call: &Call<'_>, out: &mut Reply<'_>) -> Result<bool, String> {
+        self.sync(srv);
+        let mut label = [0u8; 40];
+        let (f, fl, is_function, name_len) = match src {
+            Source::Body(body) => {
+                let sha = sha1_hex(body);
+                let c = self.script(srv, &sha, body)?;
+                label = sha;
+                (c.f.clone(), c.flags, false, 40)
+            }
+            Source::Sha(arg) => {
+                let sha = parse_sha(arg).ok_or(errors::NOSCRIPT)?;
+                let c = match self.scripts.contains_key(&sha) {
+                    true => self.scripts.get(&sha),
+                    false => {
+                        let body = srv.scripts.get(&sha).ok_or(errors::NOSCRIPT)?;
+                        Some(self.script(srv, &sha, &body)?)
+                    }
+                };
+                let c = c.ok_or(errors::NOSCRIPT)?;
+                label = sha;
+                (c.f.clone(), c.flags, false, 40)
+            }
+            Source::Function(name) => {
+                let (lib, i) = srv.scripts.function(name).ok_or(errors::FUNCTION_NOT_FOUND)?;
+                let meta = &lib.functions[i];
+                let f = self.function(&lib, &meta.name)?;
+                let n = meta.name.len().min(40);
+                label[..n].copy_from_slice(&meta.name.as_bytes()[..n]);
+                (f, meta.flags | script_flags::DECLARED, true, n)
+            }
+        };
+        let declared = fl & script_flags::DECLARED != 0;
+        if call.read_only && declared && fl & script_flags::NO_WRITES == 0 {
+            return Err(errors::SCRIPT_WRITE_FLAG_RO.into());
+        }
+        let lua = &self.lua;
+        let keys = string_table(lua, call.keys).map_err(|e| format!("ERR {e}"))?;
+        let args = string_table(lua, call.args).map_err(|e| format!("ERR {e}"))?;
+
+        let st = &mut *self.state;
+        st.srv = srv as *const Server;
+        st.now = call.now;
+        st.read_only = call.read_only || fl & script_flags::NO_WRITES != 0;
+        st.resp3 = false;
+        st.client.set_db(call.db);
+        st.client.resp3 = false;
+        let running = Running::start(st);
+        let result: mlua::Result<(bool, Value)> = if is_function {
+            self.entry.run_function.call((f, keys, args))
+        } else {
+            self.entry.run_eval.call((f, keys, args))
+        };
+        drop(running);
+        self.state.srv = std::ptr::null();
+        let (ok, v) = result.map_err(|e| format!("ERR {}", lua_message(&e)))?;
+        if ok {
+            return Ok(convert::write_value(&self.keys, &v, out, 0));
+        }
+        let name = String::from_utf8_lossy(&label[..name_len]);
+        out.error(&self.keys.error_text(&v, &name));
+        Ok(true)
+    }
+}
+
+fn string_table(lua: &Lua, items: &[&[u8]]) -> mlua::Result<Table> {
+    let t = lua.create_table_with_capacity(items.len(), 0)?;
+    for (i, s) in items.iter().enumerate() {
+        t.raw_set(i + 1, lua.create_string(s)?)?;
+    }
+    Ok(t)
+}
+
+/// A Lua error's message without mlua's decorations.
+fn lua_message(e: &mlua::Error) -> String {
+    match e {
+        mlua::Error::SyntaxError { message, .. } => message.clone(),
+        mlua::Error::RuntimeError(m) => m.clone(),
+        mlua::Error::CallbackError { cause, .. } => lua_message(cause),
+        mlua::Error::MemoryError(m) => m.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// The handle of the scripts' client: never registered, so CLIENT LIST
+/// does not show it, as Redis does not show its Lua client.
+fn script_client_handle() -> ClientHandle {
+    let addr: std::net::SocketAddr = ([127, 0, 0, 1], 0).into();
+    ClientHandle {
+        id: 0,
+        proto: Proto::Resp,
+        addr,
+        laddr: addr,
+        created: 0,
+        last_active: AtomicU64::new(0),
+        db: AtomicUsize::new(0),
+        name: Mutex::new(None),
+        lib_name: Mutex::new(None),
+        lib_ver: Mutex::new(None),
+        last_cmd: Mutex::new("NULL"),
+        resp: AtomicUsize::new(2),
+        no_evict: AtomicBool::new(false),
+        no_touch: AtomicBool::new(false),
+        cancel: tokio_util::sync::CancellationToken::new(),
+        fd: AtomicI64::new(-1),
+        counters: ConnCounters::default(),
+    }
+}
+
+/// The run in progress, for the callbacks; `None` outside a run.
+fn current<'a>() -> Option<&'a mut RunState> {
+    let p = CURRENT.with(|c| c.get());
+    // SAFETY: CURRENT points at the Vm's boxed RunState only while
+    // `try_run` is inside the Lua call, and `try_run` does not touch the
+    // state during that call; the callbacks run on this thread, one at a
+    // time, within it.
+    unsafe { p.as_mut() }
+}
+
+fn sha1hex(lua: &Lua, args: MultiValue) -> mlua::Result<(Value, Option<&'static str>)> {
+    if args.len() != 1 {
+        return Ok((Value::Nil, Some("wrong number of arguments")));
+    }
+    let s = match &args[0] {
+        Value::String(s) => s.as_bytes().to_vec(),
+        Value::Integer(i) => i.to_string().into_bytes(),
+        Value::Number(n) => convert::format_g(*n, 14).into_bytes(),
+        _ => Vec::new(),
+    };
+    let sha = sha1_hex(&s);
+    Ok((Value::String(lua.create_string(sha)?), None))
+}
+
+fn log(_: &Lua, args: MultiValue) -> mlua::Result<(Value, Option<&'static str>)> {
+    if args.len() < 2 {
+        return Ok((Value::Nil, Some("redis.log() requires two arguments or more.")));
+    }
+    let level = match &args[0] {
+        Value::Integer(i) => *i,
+        Value::Number(n) => *n as i64,
+        _ => return Ok((Value::Nil, Some("First argument must be a number (log level)."))),
+    };
+    if !(0..=3).contains(&level) {
+        return Ok((Value::Nil, Some("Invalid debug level.")));
+    }
+    let mut msg = String::new();
+    for (i, a) in args.iter().skip(1).enumerate() {
+        if i > 0 {
+            msg.push(' ');
+        }
+        match a {
+            Value::String(s) => msg.push_str(&s.to_string_lossy()),
+            Value::Integer(i) => msg.push_str(&i.to_string()),
+            Value::Number(n) => msg.push_str(&convert::format_g(*n, 14)),
+            _ => {}
+        }
+    }
+    match level {
+        0 => tracing::debug!(target: "script", "{msg}"),
+        1 | 2 => tracing::info!(target: "script", "{msg}"),
+        _ => tracing::warn!(target: "script", "{msg}"),
+    }
+    Ok((Value::Nil, None))
+}
+
+fn setresp(_: &Lua, args: MultiValue) -> mlua::Result<(Value, Option<&'static str>)> {
+    if args.len() != 1 {
+        return Ok((Value::Nil, Some("redis.setresp() requires one argument.")));
+    }
+    let v = match &args[0] {
+        Value::Integer(i) => *i,
+        Value::Number(n) => *n as i64,
+        _ => 0,
+    };
+    if v != 2 && v != 3 {
+        return Ok((Value::Nil, Some("RESP version must be 2 or 3.")));
+    }
+    if let Some(st) = current() {
+        st.resp3 = v == 3;
+    }
+    Ok((Value::Nil, None))
+}
+
+fn set_repl(_: &Lua, args: MultiValue) -> mlua::Result<(Value, Option<&'static str>)> {
+    if args.len() != 1 {
+        return Ok((Value::Nil, Some("redis.set_repl() requires one argument.")));
+    }
+    let v = match &args[0] {
+        Value::Integer(i) => *i,
+        Value::Number(n) => *n as i64,
+        _ => -1,
+    };
+    if !(0..=3).contains(&v) {
+        return Ok((
+            Value::Nil,
+            Some("Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE."),
+        ));
+    }
+    Ok((Value::Nil, None))
+}
+
+/// The libraries for FUNCTION LIST, filtered by a glob on their names.
+pub fn list_libraries(srv: &Server, pattern: Option<&[u8]>) -> Vec<Arc<Library>> {
+    srv.scripts
+        .libraries()
+        .into_iter()
+        .filter(|l| pattern.is_none_or(|p| command::glob::matches(p, l.name.as_bytes(), false)))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests;
+
+/// What the Rust-written libraries answer: a value, or the message the
+/// Lua side raises (see `wrap1` in `sandbox.lua`).
+pub(crate) type LibResult = mlua::Result<(Value, Option<String>)>;
+
+/// A library error, raised by the Lua side.
+pub(crate) fn lib_error(msg: impl Into<String>) -> LibResult {
+    Ok((Value::Nil, Some(msg.into())))
+}
+
+/// luaL_argerror's words.
+pub(crate) fn bad_arg(n: usize, func: &str, msg: &str) -> String {
+    format!("bad argument #{n} to '{func}' ({msg})")
+}
+
+/// The Lua type name luaL_typerror prints; "no value" past the arguments.
+pub(crate) fn type_name(v: Option<&Value>) -> &'static str {
+    match v {
+        None => "no value",
+        Some(Value::Nil) => "nil",
+        Some(Value::Boolean(_)) => "boolean",
+        Some(Value::Integer(_) | Value::Number(_)) => "number",
+        Some(Value::String(_)) => "string",
+        Some(Value::Table(_)) => "table",
+        Some(Value::Function(_)) => "function",
+        Some(Value::Thread(_)) => "thread",
+        Some(_) => "userdata",
+    }
+}
+
+/// A number argument as lua_tonumber reads it: numbers, and strings that
+/// hold one (decimal or hex, surrounding spaces allowed).
+pub(crate) fn to_number(v: Option<&Value>) -> Option<f64> {
+    match v? {
+        Value::Integer(i) => Some(*i as f64),
+        Value::Number(n) => Some(*n),
+        Value::String(s) => {
+            let b = s.as_bytes();
+            let t = std::str::from_utf8(&b).ok()?.trim();
+            let (neg, digits) = match t.strip_prefix('-') {
+                Some(d) => (true, d),
+                None => (false, t),
+            };
+            if let Some(hex) = digits.strip_prefix("0x").or_else(|| digits.strip_prefix("0X")) {
+                let v = u64::from_str_radix(hex, 16).ok()? as f64;
+                return Some(if neg { -v } else { v });
+            }
+            t.parse().ok()
+        }
+        _ => None,
+    }
+}
+
+/// luaL_checknumber: the number, or its argument error.
+pub(crate) fn check_number(args: &MultiValue, i: usize, func: &str) -> Result<f64, String> {
+    let v = args.get(i);
+    to_number(v).ok_or_else(|| bad_arg(i + 1, func, &format!("number expected, got {}", type_name(v))))
+}
+
+/// A string argument as luaL_checklstring reads it (numbers print as %.14g).
+pub(crate) fn check_bytes(args: &MultiValue, i: usize, func: &str) -> Result<Vec<u8>, String> {
+    match args.get(i) {
+        Some(Value::String(s)) => Ok(s.as_bytes().to_vec()),
+        Some(Value::Integer(n)) => Ok(n.to_string().into_bytes()),
+        Some(Value::Number(n)) => Ok(format_g(*n, 14).into_bytes()),
+        v => Err(bad_arg(i + 1, func, &format!("string expected, got {}", type_name(v)))),
+    }
+}

@@ -1,0 +1,366 @@
+-- The sandbox every script runs in, built once per Lua state.
+--
+-- Called with `host`, a table of Rust functions; returns a table of the
+-- entry points the Rust side keeps (runners, the globals table, the
+-- library loader). Everything here is local to this chunk: scripts see
+-- only the tables built below, never this chunk's environment.
+--
+-- Redis 7.0 makes the globals and every library table read-only (a flag
+-- in its patched Lua). Stock Lua 5.1 has no such flag, so each protected
+-- table is an empty proxy: reads fall through `__index` to the real
+-- table (a table, so the VM follows it without a call), writes reach
+-- `__newindex` and fail. `rawset` is wrapped to refuse proxies too.
+
+local host = ...
+
+local error, type, tostring, select, rawget, rawset, setmetatable, pairs, ipairs, unpack, pcall, xpcall, setfenv, loadstring =
+    error, type, tostring, select, rawget, rawset, setmetatable, pairs, ipairs, unpack, pcall, xpcall, setfenv, loadstring
+local getinfo = debug.getinfo
+local sformat, sfind, ssub = string.format, string.find, string.sub
+
+local READONLY = "Attempt to modify a readonly table"
+local readonly = setmetatable({}, { __mode = "k" })
+
+local function refuse()
+    error(READONLY, 2)
+end
+
+-- proxy -> the table it protects
+local function protect(t)
+    local p = setmetatable({}, { __index = t, __newindex = refuse, __metatable = false })
+    readonly[p] = t
+    return p
+end
+
+local function nonexistent(_, k)
+    error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
+end
+
+-- Redis's luaPushErrorBuff: "-CODE msg" keeps its code, anything else
+-- gets the generic ERR.
+local function error_table(e)
+    if ssub(e, 1, 1) == "-" then
+        local sp = sfind(e, " ", 1, true)
+        if sp then
+            return { err = ssub(e, 2) }
+        end
+        return { err = "ERR " .. ssub(e, 2) }
+    end
+    return { err = "ERR " .. e }
+end
+host.error_table = error_table
+
+-- The `redis` table.
+-- The functions that can raise an error are C functions made in Rust
+-- (see call.rs and trampoline.rs), not Lua wrappers: a script's `return
+-- redis.call(...)` would make a Lua wrapper a tail call, erasing the
+-- script's frame and with it the line its error names.
+local redis = {}
+redis.call = host.call
+redis.pcall = host.pcall
+redis.sha1hex = host.sha1hex
+redis.error_reply = function(...)
+    local e = ...
+    if select("#", ...) ~= 1 or type(e) ~= "string" then
+        return { err = "ERR wrong number or type of arguments" }
+    end
+    if ssub(e, 1, 1) ~= "-" then
+        e = "-" .. e
+    end
+    return error_table(e)
+end
+redis.status_reply = function(...)
+    local s = ...
+    if select("#", ...) ~= 1 or type(s) ~= "string" then
+        return { err = "ERR wrong number or type of arguments" }
+    end
+    return { ok = s }
+end
+redis.log = host.log
+redis.LOG_DEBUG = 0
+redis.LOG_VERBOSE = 1
+redis.LOG_NOTICE = 2
+redis.LOG_WARNING = 3
+redis.setresp = host.setresp
+redis.set_repl = host.set_repl
+redis.REPL_NONE = 0
+redis.REPL_AOF = 1
+redis.REPL_SLAVE = 2
+redis.REPL_REPLICA = 2
+redis.REPL_ALL = 3
+redis.replicate_commands = function()
+    return true
+end
+redis.breakpoint = function()
+    return false
+end
+redis.debug = function() end
+redis.REDIS_VERSION = host.version
+redis.REDIS_VERSION_NUM = host.version_num
+
+-- Libraries written in Rust.
+local cjson, bit, struct, cmsgpack = host.cjson, host.bit, host.struct, host.cmsgpack
+
+-- The globals a script sees.
+local G = {}
+local PG = protect(G)
+for _, name in ipairs({
+    "assert", "error", "ipairs", "next", "pairs", "rawequal", "rawget", "select", "tonumber", "tostring",
+    "type", "unpack", "xpcall", "gcinfo", "collectgarbage", "setmetatable", "getmetatable", "_VERSION",
+}) do
+    G[name] = _G[name]
+end
+-- Errors that scripts catch are the message, as Redis 7.0 gives them:
+-- an error table from redis.call reaches pcall's caller as its text.
+local function caught(ok, ...)
+    if not ok then
+        local e = ...
+        if type(e) == "table" and rawget(e, "err") ~= nil then
+            return false, e.err
+        end
+    end
+    return ok, ...
+end
+G.pcall = function(f, ...)
+    return caught(pcall(f, ...))
+end
+-- rawset is a C closure (host.wrap) so that its error names the
+-- script's line even from `return rawset(...)`.
+G.rawset = host.wrap(function(t, k, v)
+    if readonly[t] then
+        return nil, READONLY
+    end
+    return rawset(t, k, v), nil
+end, 1)
+-- Reads see through the proxies, as they see the tables in Redis.
+G.rawget = function(t, k)
+    return rawget(readonly[t] or t, k)
+end
+local next = next
+G.next = function(t, k)
+    return next(readonly[t] or t, k)
+end
+G.pairs = function(t)
+    return G.next, t, nil
+end
+-- Stock Lua 5.1 loads precompiled bytecode, which can break out of any
+-- sandbox; Redis's Lua reads every chunk as text, so an ESC byte first is
+-- a syntax error there. Refused here with the same message.
+local sbyte, smatch = string.byte, string.match
+G.loadstring = function(s, name)
+    if type(s) == "string" and sbyte(s, 1) == 27 then
+        local shown = name or smatch(s, "^[^%z\n]*")
+        return nil, '[string "' .. shown .. "\"]:1: unexpected symbol near 'char(27)'"
+    end
+    local f, e = loadstring(s, name)
+    if f then
+        setfenv(f, PG)
+    end
+    return f, e
+end
+G.string = protect(string)
+-- Methods on strings ("x"):upper() look up the same protected table, and
+-- scripts see the strings' metatable read-only too.
+local string_mt = getmetatable("")
+string_mt.__index = G.string
+string_mt.__metatable = protect({ __index = G.string })
+-- The protected tables have no metatable, as far as scripts can tell.
+local getmetatable_ = getmetatable
+G.getmetatable = function(t)
+    if readonly[t] then
+        return nil
+    end
+    return getmetatable_(t)
+end
+G.setmetatable = host.wrap(function(t, mt)
+    if readonly[t] then
+        return nil, READONLY
+    end
+    return setmetatable(t, mt), nil
+end, 1)
+G.table = protect(table)
+G.math = protect(math)
+G.coroutine = protect(coroutine)
+G.redis = protect(redis)
+G.cjson = protect(cjson)
+G.bit = protect(bit)
+G.struct = protect(struct)
+G.cmsgpack = protect(cmsgpack)
+G._G = PG
+setmetatable(G, { __index = nonexistent, __newindex = refuse, __metatable = false })
+
+-- Errors: the error handler records where in the user's code the error
+-- happened (the innermost frame of the script, skipping C functions and
+-- this chunk) and gives an error table, as Redis's handler does.
+local function handler(err)
+    local source, line
+    local level = 2
+    while true do
+        local i = getinfo(level, "Sl")
+        if not i then
+            break
+        end
+        if i.source == "@user_script" or i.source == "@user_function" then
+            source, line = i.source, i.currentline
+            break
+        end
+        level = level + 1
+    end
+    local msg
+    if type(err) == "table" then
+        msg = err.err
+        if msg ~= nil then
+            msg = tostring(msg)
+        else
+            msg = "ERR unknown error"
+        end
+    else
+        msg = "ERR " .. tostring(err)
+    end
+    return { err = msg, source = source, line = line }
+end
+
+-- xpcall in Lua 5.1 passes no arguments: the callee and its arguments
+-- wait in upvalues.
+local pf, pa, pb
+local function with_args()
+    return pf(pa, pb)
+end
+local function without_args()
+    return pf()
+end
+
+local entry = {}
+entry.globals = G
+
+-- Runs a script's chunk with KEYS and ARGV set; (true, result) or
+-- (false, error table).
+entry.run_eval = function(f, keys, argv)
+    rawset(G, "KEYS", keys)
+    rawset(G, "ARGV", argv)
+    pf = f
+    local ok, r = xpcall(without_args, handler)
+    pf = nil
+    return ok, r
+end
+
+-- Runs a function of a library with its keys and arguments.
+entry.run_function = function(f, keys, args)
+    pf, pa, pb = f, keys, args
+    local ok, r = xpcall(with_args, handler)
+    pf, pa, pb = nil, nil, nil
+    return ok, r
+end
+
+-- FUNCTION LOAD: while a library's code runs, it sees only a `redis`
+-- with register_function and log; its functions then run with the full
+-- globals. Each library has an environment of its own whose fallback is
+-- switched from the one to the other.
+local pending
+local FLAGS = { ["no-writes"] = true, ["allow-oom"] = true, ["allow-stale"] = true, ["no-cluster"] = true,
+    ["allow-cross-slot-keys"] = true }
+local BAD_NAME = "Library names can only contain letters, numbers, or underscores(_) and must be at least one character long"
+
+local function register(name, callback, flags, description)
+    if type(name) == "number" then
+        name = tostring(name)
+    end
+    if type(name) ~= "string" then
+        error(error_table("-ERR first argument to redis.register_function must be a string"))
+    end
+    if type(callback) ~= "function" then
+        error(error_table("-ERR second argument to redis.register_function must be a function"))
+    end
+    if name == "" or sfind(name, "[^%w_]") then
+        error(error_table("-ERR " .. BAD_NAME))
+    end
+    for _, f in ipairs(pending) do
+        if f.name == name then
+            error(error_table("-ERR Function already exists in the library"))
+        end
+    end
+    pending[#pending + 1] = { name = name, callback = callback, flags = flags or {}, description = description }
+end
+
+local ARGS = { function_name = true, callback = true, flags = true, description = true }
+
+local load_redis = {
+    register_function = function(...)
+        local n = select("#", ...)
+        local a, b = ...
+        if n == 1 and type(a) == "table" then
+            for k in pairs(a) do
+                if not ARGS[k] then
+                    error(error_table("-ERR unknown argument given to redis.register_function"))
+                end
+            end
+            local name, callback, flags, description = a.function_name, a.callback, a.flags, a.description
+            if name == nil then
+                error(error_table("-ERR redis.register_function must get a function name argument"))
+            end
+            if type(name) ~= "string" then
+                error(error_table("-ERR function_name argument given to redis.register_function must be a string"))
+            end
+            if callback == nil then
+                error(error_table("-ERR redis.register_function must get a callback argument"))
+            end
+            if type(callback) ~= "function" then
+                error(error_table("-ERR callback argument given to redis.register_function must be a function"))
+            end
+            local fl = {}
+            if flags ~= nil then
+                if type(flags) ~= "table" then
+                    error(error_table("-ERR flags argument to redis.register_function must be a table representing function flags"))
+                end
+                for _, f in ipairs(flags) do
+                    if type(f) ~= "string" or not FLAGS[f] then
+                        error(error_table("-ERR unknown flag given"))
+                    end
+                    fl[#fl + 1] = f
+                end
+            end
+            if description ~= nil and type(description) ~= "string" then
+                error(error_table("-ERR description argument given to redis.register_function must be a string"))
+            end
+            return register(name, callback, fl, description)
+        end
+        if n ~= 2 then
+            error(error_table("-ERR wrong number of arguments to redis.register_function"))
+        end
+        return register(a, b)
+    end,
+    log = redis.log,
+    LOG_DEBUG = 0,
+    LOG_VERBOSE = 1,
+    LOG_NOTICE = 2,
+    LOG_WARNING = 3,
+    REDIS_VERSION = host.version,
+    REDIS_VERSION_NUM = host.version_num,
+}
+setmetatable(load_redis, { __index = nonexistent })
+local LOADENV = setmetatable({ redis = protect(load_redis) }, { __index = nonexistent, __newindex = refuse })
+
+-- A fresh environment for a library's chunk: (environment, its metatable).
+entry.library_env = function()
+    local meta = { __index = LOADENV, __newindex = refuse, __metatable = false }
+    local env = setmetatable({}, meta)
+    readonly[env] = {}
+    return env, meta
+end
+
+-- Runs a library's chunk; (true, {registered functions}) or (false, error table).
+entry.load_library = function(chunk, meta)
+    pending = {}
+    pf = chunk
+    local ok, r = xpcall(without_args, handler)
+    pf = nil
+    local registered = pending
+    pending = nil
+    if not ok then
+        return false, r
+    end
+    meta.__index = G
+    return true, registered
+end
+
+return entry

@@ -1,0 +1,297 @@
+//! Engine tests: scripts run through `run` against a server with no
+//! listeners.
+
+use super::*;
+use crate::config::Config;
+
+fn eval_on(srv: &Server, body: &str, keys: &[&str], args: &[&str], resp3: bool) -> String {
+    let keys: Vec<&[u8]> = keys.iter().map(|k| k.as_bytes()).collect();
+    let args: Vec<&[u8]> = args.iter().map(|k| k.as_bytes()).collect();
+    let call = Call {
+        db: 0,
+        resp3,
+        now: srv.start_ms,
+        read_only: false,
+        keys: &keys,
+        args: &args,
+    };
+    let mut buf = Vec::new();
+    run(
+        srv,
+        Source::Body(body.as_bytes()),
+        &call,
+        &mut Reply::new(&mut buf, resp3),
+    );
+    String::from_utf8_lossy(&buf).into_owned()
+}
+
+fn eval(body: &str) -> String {
+    let srv = Server::new(Config::default());
+    eval_on(&srv, body, &[], &[], false)
+}
+
+/// The error text without its " script: <sha>, on @user_script:N." tail.
+fn error_line(body: &str) -> String {
+    let r = eval(body);
+    r.split(" script: ").next().unwrap_or("").trim_end().to_string()
+}
+
+#[test]
+fn library_errors_name_the_line_of_the_caller() {
+    let r = eval("return cjson.decode('x')");
+    assert!(
+        r.starts_with("-ERR user_script:1: Expected value but found invalid token at character 1 script: "),
+        "{r}"
+    );
+    assert!(r.ends_with(", on @user_script:1.\r\n"), "{r}");
+}
+
+#[test]
+fn redis_call_errors_name_the_line_even_in_a_tail_call() {
+    let srv = Server::new(Config::default());
+    eval_on(&srv, "return redis.call('set','s','abc')", &[], &[], false);
+    let r = eval_on(
+        &srv,
+        "local x = 1\nlocal y = 2\nreturn redis.call('incr','s')",
+        &[],
+        &[],
+        false,
+    );
+    assert!(
+        r.starts_with("-ERR value is not an integer or out of range script: "),
+        "{r}"
+    );
+    assert!(r.ends_with(", on @user_script:3.\r\n"), "{r}");
+}
+
+#[test]
+fn sandbox_refuses_new_globals_and_unknown_names() {
+    assert_eq!(
+        error_line("x = 1"),
+        "-ERR user_script:1: Attempt to modify a readonly table"
+    );
+    assert_eq!(
+        error_line("return os"),
+        "-ERR user_script:1: Script attempted to access nonexistent global variable 'os'"
+    );
+    for name in [
+        "io", "require", "dofile", "loadfile", "print", "setfenv", "getfenv", "debug", "newproxy",
+    ] {
+        assert!(
+            error_line(&format!("return {name}")).ends_with(&format!("nonexistent global variable '{name}'")),
+            "{name}"
+        );
+    }
+    assert_eq!(
+        error_line("redis.call = 1"),
+        "-ERR user_script:1: Attempt to modify a readonly table"
+    );
+    assert_eq!(
+        error_line("string.x = 1"),
+        "-ERR user_script:1: Attempt to modify a readonly table"
+    );
+    assert_eq!(
+        error_line("rawset(_G, 'x', 1)"),
+        "-ERR Attempt to modify a readonly table"
+    );
+    assert_eq!(eval("return type(loadstring)"), "$8\r\nfunction\r\n");
+    assert_eq!(eval("return loadstring('return KEYS')() ~= nil"), ":1\r\n");
+}
+
+#[test]
+fn a_script_cannot_leave_state_for_the_next() {
+    let srv = Server::new(Config::default());
+    eval_on(&srv, "pcall(function() x = 1 end) return 1", &[], &[], false);
+    let r = eval_on(&srv, "return x", &[], &[], false);
+    assert!(r.contains("nonexistent global variable 'x'"), "{r}");
+}
+
+#[test]
+fn keys_and_argv_are_tables_of_strings() {
+    let srv = Server::new(Config::default());
+    assert_eq!(
+        eval_on(
+            &srv,
+            "return {KEYS[1], ARGV[1], #KEYS, #ARGV}",
+            &["k"],
+            &["a", "b"],
+            false
+        ),
+        "*4\r\n$1\r\nk\r\n$1\r\na\r\n:1\r\n:2\r\n"
+    );
+}
+
+#[test]
+fn select_inside_a_script_moves_only_the_script_client() {
+    let srv = Server::new(Config::default());
+    let r = eval_on(
+        &srv,
+        "redis.call('select','1') redis.call('set','k','v') return 1",
+        &[],
+        &[],
+        false,
+    );
+    assert_eq!(r, ":1\r\n");
+    assert_eq!(
+        eval_on(&srv, "return redis.call('get','k')", &[], &[], false),
+        "$-1\r\n"
+    );
+}
+
+#[test]
+fn blocking_commands_answer_as_timed_out() {
+    let srv = Server::new(Config::default());
+    assert_eq!(
+        eval_on(&srv, "return redis.call('lpop','nolist')", &[], &[], false),
+        "$-1\r\n"
+    );
+}
+
+#[test]
+fn setresp_3_turns_replies_into_resp3_tables() {
+    let srv = Server::new(Config::default());
+    eval_on(&srv, "redis.call('hset','h','a','1')", &[], &[], false);
+    assert_eq!(
+        eval_on(
+            &srv,
+            "redis.setresp(3) return redis.call('hgetall','h')",
+            &[],
+            &[],
+            true
+        ),
+        "%1\r\n$1\r\na\r\n$1\r\n1\r\n"
+    );
+    assert_eq!(
+        eval_on(
+            &srv,
+            "redis.setresp(3) return redis.call('hgetall','h')",
+            &[],
+            &[],
+            false
+        ),
+        "*2\r\n$1\r\na\r\n$1\r\n1\r\n"
+    );
+    assert_eq!(
+        eval_on(
+            &srv,
+            "redis.setresp(3) return type(redis.call('get','nokey'))",
+            &[],
+            &[],
+            false
+        ),
+        "$3\r\nnil\r\n"
+    );
+    assert_eq!(
+        eval_on(&srv, "return type(redis.call('get','nokey'))", &[], &[], false),
+        "$7\r\nboolean\r\n"
+    );
+}
+
+#[test]
+fn evalsha_finds_what_eval_cached_until_flush() {
+    let srv = Server::new(Config::default());
+    eval_on(&srv, "return 1", &[], &[], false);
+    let sha = sha1_hex(b"return 1");
+    let call = Call {
+        db: 0,
+        resp3: false,
+        now: 0,
+        read_only: false,
+        keys: &[],
+        args: &[],
+    };
+    let mut buf = Vec::new();
+    run(&srv, Source::Sha(&sha), &call, &mut Reply::new(&mut buf, false));
+    assert_eq!(buf, b":1\r\n");
+    srv.scripts.flush();
+    buf.clear();
+    run(&srv, Source::Sha(&sha), &call, &mut Reply::new(&mut buf, false));
+    assert_eq!(
+        String::from_utf8_lossy(&buf),
+        "-NOSCRIPT No matching script. Please use EVAL.\r\n"
+    );
+}
+
+#[test]
+fn sha1_is_lower_case_hex() {
+    assert_eq!(&sha1_hex(b""), b"da39a3ee5e6b4b0d3255bfef95601890afd80709");
+    assert_eq!(
+        parse_sha(b"DA39A3EE5E6B4B0D3255BFEF95601890AFD80709"),
+        Some(sha1_hex(b""))
+    );
+    assert_eq!(parse_sha(b"abc"), None);
+}
+
+#[test]
+fn library_metadata_errors_as_redis_words_them() {
+    assert_eq!(library_name(b"return 1").unwrap_err(), "ERR Missing library metadata");
+    assert_eq!(
+        library_name(b"#!lua name=x").unwrap_err(),
+        "ERR Invalid library metadata"
+    );
+    assert_eq!(library_name(b"#!lua\n").unwrap_err(), "ERR Library name was not given");
+    assert_eq!(library_name(b"#!js name=x\n").unwrap_err(), "ERR Engine 'js' not found");
+    assert_eq!(
+        library_name(b"#!lua name=x foo=1\n").unwrap_err(),
+        "ERR Invalid metadata value given: foo=1"
+    );
+    assert!(library_name(b"#!lua name=a-b\n")
+        .unwrap_err()
+        .starts_with("ERR Library names can only"));
+    assert_eq!(library_name(b"#!lua  name=w3\n").unwrap(), "w3");
+}
+
+#[test]
+fn functions_load_and_run_with_the_full_globals() {
+    let srv = Server::new(Config::default());
+    let code = b"#!lua name=lib\nredis.register_function('f', function(keys, args) return math.max(1, #keys) end)";
+    assert_eq!(load_library(&srv, code, false).unwrap(), "lib");
+    assert_eq!(
+        load_library(&srv, code, false).unwrap_err(),
+        "ERR Library 'lib' already exists"
+    );
+    let call = Call {
+        db: 0,
+        resp3: false,
+        now: 0,
+        read_only: false,
+        keys: &[b"a", b"b"],
+        args: &[],
+    };
+    let mut buf = Vec::new();
+    run(&srv, Source::Function(b"F"), &call, &mut Reply::new(&mut buf, false));
+    assert_eq!(buf, b":2\r\n");
+    let err = load_library(&srv, b"#!lua name=l2\nlocal x = math.max(1, 2)", false).unwrap_err();
+    assert_eq!(
+        err,
+        "ERR Error registering functions: ERR user_function:2: Script attempted to access nonexistent global variable 'math'"
+    );
+}
+
+#[test]
+fn loadstring_refuses_bytecode() {
+    assert_eq!(
+        eval("local f, e = loadstring(string.dump(function() return 1 end)) return {tostring(f), e}"),
+        "*2\r\n$3\r\nnil\r\n$53\r\n[string \"\x1bLuaQ\"]:1: unexpected symbol near 'char(27)'\r\n"
+    );
+    assert_eq!(eval("return loadstring('return 7')()"), ":7\r\n");
+}
+
+#[test]
+fn metatables_of_shared_tables_are_read_only() {
+    assert_eq!(
+        error_line("getmetatable('').__index = {}"),
+        "-ERR user_script:1: Attempt to modify a readonly table"
+    );
+    assert_eq!(
+        error_line("setmetatable(string, {})"),
+        "-ERR Attempt to modify a readonly table"
+    );
+    assert_eq!(eval("return getmetatable('').__index == string"), ":1\r\n");
+    assert_eq!(eval("return ('a'):upper()"), "$1\r\nA\r\n");
+    assert_eq!(eval("return type(getmetatable(redis))"), "$3\r\nnil\r\n");
+    assert_eq!(
+        eval("local t = setmetatable({}, {__index = function() return 5 end}) return t.x"),
+        ":5\r\n"
+    );
+}
