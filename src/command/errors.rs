@@ -46,6 +46,14 @@ pub const BUSY_FUNCTION: &str =
     "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.";
 pub const NOTBUSY: &str = "NOTBUSY No scripts in execution right now.";
 pub const UNKILLABLE: &str = "UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.";
+/// The error a script stopped by SCRIPT KILL or FUNCTION KILL ends with.
+pub fn script_killed(kind: crate::server::BusyKind) -> &'static str {
+    match kind {
+        crate::server::BusyKind::Script => "ERR Script killed by user with SCRIPT KILL...",
+        crate::server::BusyKind::Function => "ERR Script killed by user with FUNCTION KILL...",
+    }
+}
+
 pub const MULTI_NESTED: &str = "ERR MULTI calls can not be nested";
 pub const EXEC_WITHOUT_MULTI: &str = "ERR EXEC without MULTI";
 pub const DISCARD_WITHOUT_MULTI: &str = "ERR DISCARD without MULTI";

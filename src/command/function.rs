@@ -220,7 +220,10 @@ fn stats(ctx: &mut Ctx<'_>, _a: &[&[u8]]) {
 /// FUNCTION KILL
 /// ```
 fn kill(ctx: &mut Ctx<'_>, _a: &[&[u8]]) {
-    ctx.error(errors::NOTBUSY);
+    match ctx.srv.busy.request_kill(crate::server::BusyKind::Function) {
+        Ok(()) => ctx.out.ok(),
+        Err(e) => ctx.error(e),
+    }
 }
 
 const HELP: &[&str] = &[

@@ -331,7 +331,13 @@ pub fn execute(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> Option<&'static CommandSpec
         return Some(spec);
     }
     if let Some(kind) = ctx.srv.busy.current() {
-        if !spec.has(flags::ALLOW_BUSY) && !ctx.client.in_script {
+        // The flag may be a subcommand's (SCRIPT KILL, FUNCTION KILL).
+        let sub = args.get(1).filter(|_| !spec.subcommands.is_empty());
+        let allowed = spec.has(flags::ALLOW_BUSY)
+            || sub
+                .and_then(|s| spec.subcommand(s))
+                .is_some_and(|c| c.has(flags::ALLOW_BUSY));
+        if !allowed && !ctx.client.in_script {
             ctx.error(match kind {
                 BusyKind::Script => errors::BUSY_SCRIPT,
                 BusyKind::Function => errors::BUSY_FUNCTION,
@@ -550,12 +556,22 @@ mod tests {
         h.client.in_script = false;
         h.srv.busy.enter(crate::server::BusyKind::Function, false);
         assert_eq!(h.run("GET k"), format!("-{}\r\n", errors::BUSY_FUNCTION));
-        assert_eq!(h.srv.busy.request_kill(), Ok(()));
+        assert_eq!(
+            h.srv.busy.request_kill(crate::server::BusyKind::Script),
+            Err(errors::BUSY_FUNCTION)
+        );
+        assert_eq!(h.srv.busy.request_kill(crate::server::BusyKind::Function), Ok(()));
         assert!(h.srv.busy.kill_requested());
         h.srv.busy.wrote();
-        assert_eq!(h.srv.busy.request_kill(), Err(errors::UNKILLABLE));
+        assert_eq!(
+            h.srv.busy.request_kill(crate::server::BusyKind::Function),
+            Err(errors::UNKILLABLE)
+        );
         h.srv.busy.leave();
-        assert_eq!(h.srv.busy.request_kill(), Err(errors::NOTBUSY));
+        assert_eq!(
+            h.srv.busy.request_kill(crate::server::BusyKind::Script),
+            Err(errors::NOTBUSY)
+        );
         assert!(!h.srv.busy.kill_requested());
         assert_eq!(h.run("DISCARD"), "+OK\r\n");
         assert_eq!(h.run("GET k"), "$-1\r\n");

@@ -186,7 +186,10 @@ fn flush(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
 /// No script runs while another client's command does (scripts run
 /// within their caller's command), so there is never one to kill.
 fn kill(ctx: &mut Ctx<'_>, _a: &[&[u8]]) {
-    ctx.error(errors::NOTBUSY);
+    match ctx.srv.busy.request_kill(crate::server::BusyKind::Script) {
+        Ok(()) => ctx.out.ok(),
+        Err(e) => ctx.error(e),
+    }
 }
 
 const HELP: &[&str] = &[

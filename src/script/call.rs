@@ -124,11 +124,21 @@ fn run(st: &mut RunState, argv: &[&[u8]]) -> Option<&'static str> {
     if spec.has(flags::NOSCRIPT) || effective.has(flags::NOSCRIPT) {
         return Some(errors::SCRIPT_NOT_ALLOWED);
     }
-    if st.read_only && (spec.has(flags::WRITE) || effective.has(flags::WRITE)) {
+    let writes = spec.has(flags::WRITE) || effective.has(flags::WRITE);
+    if st.read_only && writes {
         return Some(errors::SCRIPT_WRITE_RO);
+    }
+    if st.oom && (spec.has(flags::DENYOOM) || effective.has(flags::DENYOOM)) {
+        return Some(errors::OOM);
     }
     // SAFETY: `srv` is set by `try_run` from a reference that outlives the run.
     let srv = unsafe { st.srv.as_ref() }?;
+    if writes && !st.wrote {
+        st.wrote = true;
+        if st.busy {
+            srv.busy.wrote();
+        }
+    }
     st.buf.clear();
     st.client.resp3 = st.resp3;
     // Blocking commands inside a script never block: they run as if their

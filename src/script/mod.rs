@@ -24,6 +24,7 @@ mod trampoline;
 
 use crate::command::{self, errors};
 use crate::protocol::resp::Reply;
+use crate::server::BusyKind;
 use crate::server::{Client, ClientHandle, ConnCounters, Proto, Server};
 use hashbrown::HashMap;
 use mlua::{Function, Lua, LuaOptions, MultiValue, StdLib, Table, Value};
@@ -266,12 +267,23 @@ pub struct Call<'a> {
 /// own (the caller's database; SELECT inside moves only it; RESP2 unless
 /// the script asks for RESP3) and locks its shards as any command does.
 ///
-/// Not guaranteed yet: atomicity. Another client may run between two
-/// `redis.call`s of a script, on any key, declared or not; the script is
-/// not stopped after `busy-reply-threshold` and SCRIPT KILL does not
-/// reach it. A caller that needs atomicity must hold the shards of the
-/// script's keys around this call.
+/// The run is atomic: it is one [`crate::store::Store::atomically`] scope,
+/// so no other client sees the keys it touches (declared in KEYS or not)
+/// between two of its `redis.call`s. Memory is made once before the scope
+/// for a script that may write: eviction inside would keep every shard it
+/// sampled. Past `busy-reply-threshold` the script makes other clients'
+/// commands answer -BUSY ([`crate::server::Busy`]), and SCRIPT KILL or
+/// FUNCTION KILL stops it if it has not written.
 pub fn run(srv: &Server, src: Source<'_>, call: &Call<'_>, out: &mut Reply<'_>) -> bool {
+    // Inside EXEC, EXEC made room for its commands already.
+    let oom = !call.read_only && !srv.store.in_scope() && {
+        let store = &srv.store;
+        store.make_room_in(call.db, call.now, store.limits().policy).is_err()
+    };
+    srv.store.atomically(|| run_vm(srv, src, call, out, oom))
+}
+
+fn run_vm(srv: &Server, src: Source<'_>, call: &Call<'_>, out: &mut Reply<'_>, oom: bool) -> bool {
     VM.with(|cell| {
         let Ok(mut slot) = cell.try_borrow_mut() else {
             out.error(errors::SCRIPT_NESTED);
@@ -287,6 +299,7 @@ pub fn run(srv: &Server, src: Source<'_>, call: &Call<'_>, out: &mut Reply<'_>) 
             }
         }
         let Some(vm) = slot.as_mut() else { return true };
+        vm.state.oom = oom;
         let failed = vm.run(srv, src, call, out);
         vm.report_memory();
         failed
@@ -427,6 +440,46 @@ struct RunState {
     numbers: Vec<u8>,
     /// The argument vector's allocation, kept between calls.
     spare: Vec<&'static [u8]>,
+    /// When the run started, for `busy-reply-threshold`.
+    started: std::time::Instant,
+    /// The threshold in force, ms (0: never busy).
+    busy_after_ms: u64,
+    /// The run is past the threshold and has put the server in BUSY.
+    busy: bool,
+    /// The run has written: it can no longer be killed.
+    wrote: bool,
+    /// The run is a function (FCALL), not a script: FUNCTION KILL stops it.
+    function: bool,
+    /// Memory was over the limit when the run started: write commands
+    /// that may add memory are refused, as Redis refuses them then.
+    oom: bool,
+}
+
+/// The instruction hook: puts the server in BUSY once the run passes
+/// `busy-reply-threshold`, and stops it when a KILL asks.
+fn busy_hook() -> mlua::Result<mlua::VmState> {
+    let p = CURRENT.with(|c| c.get());
+    // SAFETY: CURRENT points at the running state, or is null.
+    let Some(st) = (unsafe { p.as_mut() }) else {
+        return Ok(mlua::VmState::Continue);
+    };
+    // SAFETY: set by `try_run` from a reference that outlives the run.
+    let Some(srv) = (unsafe { st.srv.as_ref() }) else {
+        return Ok(mlua::VmState::Continue);
+    };
+    let kind = match st.function {
+        true => BusyKind::Function,
+        false => BusyKind::Script,
+    };
+    if !st.busy && st.busy_after_ms > 0 && st.started.elapsed().as_millis() as u64 >= st.busy_after_ms {
+        st.busy = true;
+        tracing::warn!("a script has run for {} ms: the server answers BUSY", st.busy_after_ms);
+        srv.busy.enter(kind, st.wrote);
+    }
+    if st.busy && srv.busy.kill_requested() {
+        return Err(mlua::Error::RuntimeError(errors::script_killed(kind).into()));
+    }
+    Ok(mlua::VmState::Continue)
 }
 
 /// Sets [`CURRENT`] for the length of a run.
@@ -489,6 +542,11 @@ impl Vm {
         // SAFETY: `debug` is needed for error positions; the sandbox
         // chunk keeps it to itself.
         let lua = unsafe { Lua::unsafe_new_with(libs, LuaOptions::default()) };
+        // Every 100,000 instructions, as Redis checks: the BUSY state and
+        // SCRIPT KILL.
+        lua.set_hook(mlua::HookTriggers::new().every_nth_instruction(100_000), |_, _| {
+            busy_hook()
+        })?;
         let host = lua.create_table()?;
         // SAFETY: the functions follow the Lua C API's protocol.
         unsafe {
@@ -554,6 +612,12 @@ impl Vm {
                 buf: Vec::new(),
                 numbers: Vec::new(),
                 spare: Vec::new(),
+                started: std::time::Instant::now(),
+                busy_after_ms: 0,
+                busy: false,
+                wrote: false,
+                function: false,
+                oom: false,
             }),
             reported: 0,
         })
@@ -722,6 +786,14 @@ impl Vm {
         if call.read_only && declared && fl & script_flags::NO_WRITES == 0 {
             return Err(errors::SCRIPT_WRITE_FLAG_RO.into());
         }
+        // A script that declared it may write (a shebang without
+        // allow-oom) is refused whole when memory is over the limit; one
+        // without flags runs, and only its writes that add memory fail.
+        let may_write = !call.read_only && fl & script_flags::NO_WRITES == 0;
+        if self.state.oom && may_write && declared && fl & script_flags::ALLOW_OOM == 0 {
+            return Err(errors::OOM.into());
+        }
+        self.state.oom &= fl & script_flags::ALLOW_OOM == 0;
         let lua = &self.lua;
         let keys = string_table(lua, call.keys).map_err(|e| format!("ERR {e}"))?;
         let args = string_table(lua, call.args).map_err(|e| format!("ERR {e}"))?;
@@ -733,6 +805,12 @@ impl Vm {
         st.resp3 = false;
         st.client.set_db(call.db);
         st.client.resp3 = false;
+        st.client.in_script = true;
+        st.started = std::time::Instant::now();
+        st.busy_after_ms = srv.settings.int("busy-reply-threshold").unwrap_or(5000).max(0) as u64;
+        st.busy = false;
+        st.wrote = false;
+        st.function = is_function;
         let running = Running::start(st);
         let result: mlua::Result<(bool, Value)> = if is_function {
             self.entry.run_function.call((f, keys, args))
@@ -740,6 +818,9 @@ impl Vm {
             self.entry.run_eval.call((f, keys, args))
         };
         drop(running);
+        if self.state.busy {
+            srv.busy.leave();
+        }
         self.state.srv = std::ptr::null();
         let (ok, v) = result.map_err(|e| format!("ERR {}", lua_message(&e)))?;
         if ok {

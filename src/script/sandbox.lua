@@ -215,7 +215,10 @@ local function handler(err)
             msg = "ERR unknown error"
         end
     else
-        msg = "ERR " .. tostring(err)
+        msg = tostring(err)
+        -- An error the host raised from its hook (SCRIPT KILL) carries its
+        -- own code after the binding's prefix.
+        msg = type(err) == "userdata" and msg:match("^runtime error: (ERR .*)$") or ("ERR " .. msg)
     end
     return { err = msg, source = source, line = line }
 end

@@ -101,13 +101,21 @@ impl Busy {
         self.kill.store(false, Ordering::Relaxed);
     }
 
-    /// Asks the busy script to stop; the error to answer when it cannot.
-    pub fn request_kill(&self) -> Result<(), &'static str> {
-        if self.current().is_none() {
-            return Err(crate::command::errors::NOTBUSY);
-        }
+    /// Asks the busy script to stop (SCRIPT KILL for a script, FUNCTION
+    /// KILL for a function); the error to answer when it cannot, checked
+    /// in Redis's order.
+    pub fn request_kill(&self, by: BusyKind) -> Result<(), &'static str> {
+        use crate::command::errors;
+        let Some(kind) = self.current() else {
+            return Err(errors::NOTBUSY);
+        };
         if self.wrote.load(Ordering::Relaxed) {
-            return Err(crate::command::errors::UNKILLABLE);
+            return Err(errors::UNKILLABLE);
+        }
+        match (by, kind) {
+            (BusyKind::Script, BusyKind::Function) => return Err(errors::BUSY_FUNCTION),
+            (BusyKind::Function, BusyKind::Script) => return Err(errors::BUSY_SCRIPT),
+            _ => {}
         }
         self.kill.store(true, Ordering::Relaxed);
         Ok(())

@@ -1,0 +1,176 @@
+//! Scripts as Redis runs them, against the real binary: atomic with
+//! respect to every other client (declared keys or not), exact under
+//! concurrency alongside transactions, and the BUSY state with SCRIPT KILL.
+//! Waits are on conditions, never on a clock.
+
+use compat_tests::{query, Server};
+use query::{guarded, int, q};
+use redis::{Connection, Value};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread;
+
+/// Increments every key of KEYS, and as many undeclared `pair:N` keys as
+/// ARGV[1] says: other clients must see all of them move at once.
+const INCR_ALL: &str = r#"
+for _, k in ipairs(KEYS) do redis.call('INCR', k) end
+for i = 0, tonumber(ARGV[1]) - 1 do redis.call('INCR', 'undeclared:' .. i) end
+return 1
+"#;
+
+#[test]
+fn no_client_sees_a_script_half_done_declared_keys_or_not() {
+    let s = Server::start(&[]);
+    let mut c = guarded(&s);
+    let keys: Vec<String> = (0..4).map(|i| format!("declared:{i}")).collect();
+    let mut all: Vec<String> = keys.clone();
+    all.extend((0..4).map(|i| format!("undeclared:{i}")));
+    let stop = Arc::new(AtomicBool::new(false));
+    let reader = {
+        let (mut r, all, stop) = (guarded(&s), all.clone(), stop.clone());
+        thread::spawn(move || {
+            let mut reads = 0;
+            while !stop.load(Ordering::Relaxed) {
+                let mut args = vec!["MGET"];
+                args.extend(all.iter().map(String::as_str));
+                let vals: Vec<Option<i64>> = q(&mut r, &args);
+                assert!(vals.iter().all(|v| *v == vals[0]), "half done: {vals:?}");
+                reads += 1;
+            }
+            reads
+        })
+    };
+    let script = redis::Script::new(INCR_ALL);
+    for _ in 0..200 {
+        let mut inv = script.prepare_invoke();
+        for k in &keys {
+            inv.key(k);
+        }
+        inv.arg(4).invoke::<i64>(&mut c).unwrap();
+    }
+    stop.store(true, Ordering::Relaxed);
+    assert!(reader.join().unwrap() > 0);
+    assert_eq!(int(&mut c, &["GET", "undeclared:3"]), 200);
+}
+
+#[test]
+fn scripts_and_optimistic_transactions_together_lose_no_increment() {
+    let s = Server::start(&[]);
+    let (clients, rounds) = (6, 100);
+    let threads: Vec<_> = (0..clients)
+        .map(|t| {
+            let mut con = guarded(&s);
+            thread::spawn(move || {
+                let script = redis::Script::new(
+                    "local v = tonumber(redis.call('GET', KEYS[1]) or '0') redis.call('SET', KEYS[1], v + 1) return v + 1",
+                );
+                for i in 0..rounds {
+                    let key = format!("n:{}", i % 2);
+                    if t % 2 == 0 {
+                        script.key(&key).invoke::<i64>(&mut con).unwrap();
+                        continue;
+                    }
+                    loop {
+                        q::<()>(&mut con, &["WATCH", &key]);
+                        let v: Option<i64> = q(&mut con, &["GET", &key]);
+                        q::<()>(&mut con, &["MULTI"]);
+                        q::<()>(&mut con, &["SET", &key, &(v.unwrap_or(0) + 1).to_string()]);
+                        if q::<Value>(&mut con, &["EXEC"]) != Value::Nil {
+                            break;
+                        }
+                    }
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    let mut c = guarded(&s);
+    assert_eq!(
+        int(&mut c, &["GET", "n:0"]) + int(&mut c, &["GET", "n:1"]),
+        (clients * rounds) as i64
+    );
+}
+
+#[test]
+fn a_script_runs_inside_exec_and_sees_the_transaction() {
+    let s = Server::start(&[]);
+    let mut c = guarded(&s);
+    let (set, got): (String, String) = redis::pipe()
+        .atomic()
+        .cmd("SET")
+        .arg("k")
+        .arg("before")
+        .cmd("EVAL")
+        .arg("return redis.call('GET', KEYS[1])")
+        .arg(1)
+        .arg("k")
+        .query(&mut c)
+        .unwrap();
+    assert_eq!((set.as_str(), got.as_str()), ("OK", "before"));
+}
+
+/// Sends PING on `c` until the server answers BUSY; returns the error.
+fn wait_busy(c: &mut Connection) -> String {
+    loop {
+        match redis::cmd("PING").query::<String>(c) {
+            Ok(_) => thread::yield_now(),
+            Err(e) => return format!("{} {}", e.code().unwrap_or("?"), e.detail().unwrap_or("")),
+        }
+    }
+}
+
+#[test]
+fn a_long_script_makes_others_busy_and_script_kill_stops_it() {
+    // Two workers: connections go to them in turn, so the second client is
+    // served while the first one's worker runs the script.
+    let s = Server::start(&["--threads", "2"]);
+    let mut runner = guarded(&s);
+    let mut other = guarded(&s);
+    q::<()>(&mut other, &["CONFIG", "SET", "busy-reply-threshold", "50"]);
+    assert_eq!(
+        query::err(&mut other, &["SCRIPT", "KILL"]),
+        "NOTBUSY No scripts in execution right now."
+    );
+    let running = thread::spawn(move || {
+        let r: redis::RedisResult<Value> = redis::cmd("EVAL")
+            .arg("local i=0 while true do i=i+1 end")
+            .arg(0)
+            .query(&mut runner);
+        r.unwrap_err()
+    });
+    assert_eq!(
+        wait_busy(&mut other),
+        "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
+    );
+    assert_eq!(
+        query::err(&mut other, &["FUNCTION", "KILL"]),
+        "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
+    );
+    assert_eq!(q::<String>(&mut other, &["SCRIPT", "KILL"]), "OK");
+    let e = running.join().unwrap();
+    assert_eq!(
+        format!("{} {}", e.code().unwrap_or("?"), e.detail().unwrap_or("")),
+        "ERR Script killed by user with SCRIPT KILL... script: 653db1ceb7ef061910af88dc7ebf80737358169d, on @user_script:1."
+    );
+    assert_eq!(q::<String>(&mut other, &["PING"]), "PONG", "the server is back");
+}
+
+#[test]
+fn a_busy_script_that_wrote_cannot_be_killed() {
+    let s = Server::start(&["--threads", "2"]);
+    let mut runner = guarded(&s);
+    let mut other = guarded(&s);
+    q::<()>(&mut other, &["CONFIG", "SET", "busy-reply-threshold", "50"]);
+    thread::spawn(move || {
+        let _: redis::RedisResult<Value> = redis::cmd("EVAL")
+            .arg("redis.call('SET', 'x', '1') while true do end")
+            .arg(0)
+            .query(&mut runner);
+    });
+    wait_busy(&mut other);
+    assert!(query::err(&mut other, &["SCRIPT", "KILL"])
+        .starts_with("UNKILLABLE Sorry the script already executed write commands"));
+    // The harness kills the server when `s` drops.
+}
