@@ -197,8 +197,7 @@ fn flush(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
 /// ```text
 /// FUNCTION STATS
 /// ```
-/// No function is ever running when another command runs: running_script
-/// is always nil.
+/// running_script is always nil: the busy function is not described.
 fn stats(ctx: &mut Ctx<'_>, _a: &[&[u8]]) {
     let libs = ctx.srv.scripts.libraries().len();
     let funcs = ctx.srv.scripts.function_count();

@@ -183,8 +183,8 @@ fn flush(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
 /// ```text
 /// SCRIPT KILL
 /// ```
-/// No script runs while another client's command does (scripts run
-/// within their caller's command), so there is never one to kill.
+/// Stops a script past `busy-reply-threshold` that has not written
+/// (-UNKILLABLE when it has, -NOTBUSY when none is busy).
 fn kill(ctx: &mut Ctx<'_>, _a: &[&[u8]]) {
     match ctx.srv.busy.request_kill(crate::server::BusyKind::Script) {
         Ok(()) => ctx.out.ok(),
