@@ -17,9 +17,11 @@
 //!   parser and the reply lines). It never touches the store.
 //! - [`command`]: the common command set, one file per family (`string`,
 //!   `bitmap`, `keys`, `hash`, `list`, `set`, `zset`, `sort`, `memory`,
-//!   `server`, `client`, `info`, `config_cmd`, `introspection`, and
-//!   `cache`: the CACHE.* item-version and lock commands of
-//!   `docs/commands.md`, whose locks the store keeps beside the items).
+//!   `server`, `client`, `info`, `config_cmd`, `introspection`, `debug`,
+//!   `transaction` (MULTI/EXEC/WATCH: EXEC runs the queue in one atomic
+//!   scope of the store), `cache` and `policy`: the CACHE.* commands of
+//!   `docs/commands.md`, whose locks, tags and dependencies the store keeps
+//!   beside the items).
 //!   Each command is declared once (arity, flags, key positions, docs,
 //!   handler); that declaration drives arity errors and `COMMAND` output.
 //!   Wire error texts live in `errors`. memcached verbs run the same typed
@@ -37,8 +39,11 @@
 //!   table of chunk handles per database in each shard), slab memory,
 //!   eviction by priority and policy, lazy and active expiry, SCAN. Items
 //!   live in slab chunks (`item`, `slab`); hashes, lists, sets and sorted
-//!   sets are heap aggregates behind their chunk (`types`). It never knows
-//!   which protocol asked, and never reads the clock.
+//!   sets are heap aggregates behind their chunk (`types`). Tags and
+//!   dependencies are indexes kept exact through every removal (`links`);
+//!   per-database defaults and limits are `policy`; `scope` makes a
+//!   transaction or a script one atomic step. It never knows which
+//!   protocol asked, and never reads the clock.
 //! - [`config`]: flags, the config file and the runtime settings table
 //!   behind CONFIG GET/SET.
 //!
