@@ -12,7 +12,9 @@
 //! atomic scope, compares them again and answers nil when one moved: a
 //! write, a removal, an expiry, an eviction, FLUSHDB or SWAPDB of a key
 //! that existed. (A key missing at WATCH that is created and removed again
-//! before EXEC reads as unchanged.)
+//! before EXEC is caught by its table's count of created keys, which
+//! may also abort EXEC for another key created in the same shard: a
+//! spurious abort the client retries, never a missed one.)
 
 use super::flags::*;
 use super::{errors, spec, CommandSpec, Ctx};
@@ -83,12 +85,22 @@ pub fn runs_in_multi(name: &str) -> bool {
     matches!(name, "exec" | "discard" | "multi" | "watch" | "quit" | "reset")
 }
 
-/// The version of `key` in database `db` now, or None when it is missing.
-fn version_of(ctx: &Ctx<'_>, db: usize, key: &[u8]) -> Option<u64> {
+/// What WATCH notes of `key` in database `db` now: its version, or None
+/// and its table's count of created keys when it is missing.
+fn watch_token(ctx: &Ctx<'_>, db: usize, key: &[u8]) -> (Option<u64>, u64) {
     let kh = ctx.hash(key);
     let mut l = ctx.srv.store.lock(kh);
-    let v = l.slot(db, key, kh, ctx.now).peek().map(|it| it.version());
-    v
+    let t = l.slot(db, key, kh, ctx.now).watch_token();
+    t
+}
+
+/// Whether a watched key moved since WATCH: another version, or, missing
+/// then and now, keys created in its table meanwhile.
+fn moved(ctx: &Ctx<'_>, w: &crate::server::Watched) -> bool {
+    match (w.version, watch_token(ctx, w.db, &w.key)) {
+        (None, (None, created)) => created != w.created,
+        (then, (now, _)) => then != now,
+    }
 }
 
 /// ```text
@@ -125,11 +137,12 @@ fn watch(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
         if ctx.client.watched.iter().any(|w| w.db == db && *w.key == *key) {
             continue;
         }
-        let version = version_of(ctx, db, key);
+        let (version, created) = watch_token(ctx, db, key);
         ctx.client.watched.push(crate::server::Watched {
             db,
             key: key.into(),
             version,
+            created,
         });
     }
     ctx.out.ok();
@@ -166,7 +179,7 @@ fn exec(ctx: &mut Ctx<'_>, _a: &[&[u8]]) {
     }
     let srv = ctx.srv;
     srv.store.atomically(|| {
-        if watched.iter().any(|w| version_of(ctx, w.db, &w.key) != w.version) {
+        if watched.iter().any(|w| moved(ctx, w)) {
             ctx.out.null_array();
             return;
         }
@@ -284,6 +297,13 @@ mod tests {
         h.run("MULTI");
         h.run("SET c 1");
         assert_eq!(h.run("EXEC"), "*1\r\n+OK\r\n", "nothing moved");
+        h.run("WATCH ghost");
+        h.run("SET ghost 1");
+        h.run("DEL ghost");
+        h.run("MULTI");
+        h.run("SET c 2");
+        assert_eq!(h.run("EXEC"), "*-1\r\n", "created and removed again counts");
+        assert_eq!(h.run("GET c"), "$1\r\n1\r\n");
     }
 
     #[test]

@@ -217,12 +217,14 @@ pub struct Queued {
     pub denyoom: bool,
 }
 
-/// A key under WATCH: its version when watched, None when it was missing.
+/// A key under WATCH: its version when watched, None when it was missing
+/// (then its table's count of created keys tells whether it came and went).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Watched {
     pub db: usize,
     pub key: Box<[u8]>,
     pub version: Option<u64>,
+    pub created: u64,
 }
 
 /// What a blocked client waits for: one of `keys` of database `db` to

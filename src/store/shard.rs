@@ -75,6 +75,10 @@ pub(crate) struct Table {
     /// Bytes of the items (chunks and heap parts, as the arenas count
     /// them): a database's usage for its own memory limit (CACHE.POLICY).
     pub used: u64,
+    /// Keys created in this table so far (it goes on across FLUSHDB): WATCH
+    /// of a missing key notes it, and EXEC aborts if it moved, since the
+    /// key may have been created and removed again in between.
+    pub created: u64,
 }
 
 impl Table {
@@ -116,6 +120,7 @@ impl Table {
     }
 
     fn count_in(&mut self, h: u32, it: &Item<'_>, slabs: &Slabs, arena: usize) {
+        self.created = self.created.wrapping_add(1);
         self.used += item_bytes(slabs, h, it);
         self.expires += it.expire_at().is_some() as usize;
         self.shift_priority(None, Some(it.priority()), slabs, arena);
@@ -302,6 +307,7 @@ impl ShardInner {
     /// items are freed by [`free_table`].
     pub(crate) fn take_table(&mut self, slabs: &Slabs, db: usize) -> Table {
         let t = std::mem::take(&mut self.tables[db]);
+        self.tables[db].created = t.created;
         slabs.arena(self.arena()).add_overhead(-(t.bytes() as i64));
         for (p, &n) in t.by_priority.iter().enumerate() {
             if n != 0 {
@@ -965,6 +971,13 @@ impl<'a> Slot<'a> {
         }
         self.release_lock();
         None
+    }
+
+    /// What WATCH notes of the key: its live item's version, or, when it
+    /// is missing, how many keys its table has created so far.
+    pub fn watch_token(&mut self) -> (Option<u64>, u64) {
+        let version = self.peek().map(|it| it.version());
+        (version, self.table.created)
     }
 
     /// The lock held on the key now, if any (CACHE.GET's `locked`).
