@@ -32,6 +32,18 @@ pub fn float(b: &[u8]) -> Result<f64, &'static str> {
     Ok(v)
 }
 
+/// `[ASYNC | SYNC]` after the command word `a[0]` (FLUSHDB, FLUSHALL;
+/// SCRIPT FLUSH and FUNCTION FLUSH pass their subcommand as `a[0]`):
+/// whether to free lazily, None on a syntax error.
+pub fn flush_mode(a: &[&[u8]]) -> Option<bool> {
+    match a.len() {
+        1 => Some(false),
+        2 if is(a[1], "async") => Some(true),
+        2 if is(a[1], "sync") => Some(false),
+        _ => None,
+    }
+}
+
 /// Case-insensitive comparison with an option name.
 pub fn is(arg: &[u8], name: &str) -> bool {
     arg.eq_ignore_ascii_case(name.as_bytes())

@@ -187,7 +187,7 @@ fn delete(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
 /// FUNCTION FLUSH [ASYNC | SYNC]
 /// ```
 fn flush(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
-    if a.len() > 3 || (a.len() == 3 && !args::is(a[2], "sync") && !args::is(a[2], "async")) {
+    if args::flush_mode(&a[1..]).is_none() {
         return ctx.error(errors::FUNCTION_FLUSH_OPTION);
     }
     ctx.srv.scripts.flush_libraries();

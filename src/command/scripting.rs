@@ -173,7 +173,7 @@ fn exists(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
 /// SCRIPT FLUSH [ASYNC | SYNC]
 /// ```
 fn flush(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
-    if a.len() > 3 || (a.len() == 3 && !args::is(a[2], "sync") && !args::is(a[2], "async")) {
+    if args::flush_mode(&a[1..]).is_none() {
         return ctx.error(errors::SCRIPT_FLUSH_OPTION);
     }
     ctx.srv.scripts.flush();

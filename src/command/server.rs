@@ -297,21 +297,11 @@ fn dbsize(ctx: &mut Ctx<'_>, _a: &[&[u8]]) {
     ctx.out.int(n as i64);
 }
 
-/// `[ASYNC | SYNC]` of FLUSHDB and FLUSHALL; None on a syntax error.
-fn flush_mode(a: &[&[u8]]) -> Option<bool> {
-    match a.len() {
-        1 => Some(false),
-        2 if args::is(a[1], "async") => Some(true),
-        2 if args::is(a[1], "sync") => Some(false),
-        _ => None,
-    }
-}
-
 /// ```text
 /// FLUSHDB [ASYNC | SYNC]
 /// ```
 fn flushdb(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
-    let Some(lazy) = flush_mode(a) else {
+    let Some(lazy) = args::flush_mode(a) else {
         return ctx.error(errors::SYNTAX);
     };
     ctx.srv.store.flush_db(ctx.client.db, lazy);
@@ -322,7 +312,7 @@ fn flushdb(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
 /// FLUSHALL [ASYNC | SYNC]
 /// ```
 fn flushall(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
-    let Some(lazy) = flush_mode(a) else {
+    let Some(lazy) = args::flush_mode(a) else {
         return ctx.error(errors::SYNTAX);
     };
     ctx.srv.store.flush_all(lazy);

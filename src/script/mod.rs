@@ -25,12 +25,12 @@ mod trampoline;
 use crate::command::{self, errors};
 use crate::protocol::resp::Reply;
 use crate::server::BusyKind;
-use crate::server::{Client, ClientHandle, ConnCounters, Proto, Server};
+use crate::server::{Client, ClientHandle, Proto, Server};
 use hashbrown::HashMap;
 use mlua::{Function, Lua, LuaOptions, MultiValue, StdLib, Table, Value};
 use std::cell::{Cell, RefCell};
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, RwLock};
 
 pub use convert::format_g;
 
@@ -855,25 +855,14 @@ fn lua_message(e: &mlua::Error) -> String {
 /// does not show it, as Redis does not show its Lua client.
 fn script_client_handle() -> ClientHandle {
     let addr: std::net::SocketAddr = ([127, 0, 0, 1], 0).into();
-    ClientHandle {
-        id: 0,
-        proto: Proto::Resp,
+    ClientHandle::new(
+        0,
+        Proto::Resp,
         addr,
-        laddr: addr,
-        created: 0,
-        last_active: AtomicU64::new(0),
-        db: AtomicUsize::new(0),
-        name: Mutex::new(None),
-        lib_name: Mutex::new(None),
-        lib_ver: Mutex::new(None),
-        last_cmd: Mutex::new("NULL"),
-        resp: AtomicUsize::new(2),
-        no_evict: AtomicBool::new(false),
-        no_touch: AtomicBool::new(false),
-        cancel: tokio_util::sync::CancellationToken::new(),
-        fd: AtomicI64::new(-1),
-        counters: ConnCounters::default(),
-    }
+        addr,
+        0,
+        tokio_util::sync::CancellationToken::new(),
+    )
 }
 
 /// The run in progress, for the callbacks; `None` outside a run.

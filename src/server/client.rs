@@ -52,6 +52,38 @@ pub struct ClientHandle {
     pub counters: ConnCounters,
 }
 
+impl ClientHandle {
+    /// A fresh client's handle: database 0, RESP2, no name, nothing counted.
+    pub fn new(
+        id: u64,
+        proto: Proto,
+        addr: SocketAddr,
+        laddr: SocketAddr,
+        now: u64,
+        cancel: CancellationToken,
+    ) -> ClientHandle {
+        ClientHandle {
+            id,
+            proto,
+            addr,
+            laddr,
+            created: now,
+            last_active: AtomicU64::new(now),
+            db: AtomicUsize::new(0),
+            name: Mutex::new(None),
+            lib_name: Mutex::new(None),
+            lib_ver: Mutex::new(None),
+            last_cmd: Mutex::new("NULL"),
+            resp: AtomicUsize::new(2),
+            no_evict: AtomicBool::new(false),
+            no_touch: AtomicBool::new(false),
+            cancel,
+            fd: AtomicI64::new(-1),
+            counters: ConnCounters::default(),
+        }
+    }
+}
+
 /// What a connection counts as it works.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Counter {
@@ -288,25 +320,7 @@ impl Clients {
         shutdown: &CancellationToken,
     ) -> Arc<ClientHandle> {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
-        let h = Arc::new(ClientHandle {
-            id,
-            proto,
-            addr,
-            laddr,
-            created: now,
-            last_active: AtomicU64::new(now),
-            db: AtomicUsize::new(0),
-            name: Mutex::new(None),
-            lib_name: Mutex::new(None),
-            lib_ver: Mutex::new(None),
-            last_cmd: Mutex::new("NULL"),
-            resp: AtomicUsize::new(2),
-            no_evict: AtomicBool::new(false),
-            no_touch: AtomicBool::new(false),
-            cancel: shutdown.child_token(),
-            fd: AtomicI64::new(-1),
-            counters: ConnCounters::default(),
-        });
+        let h = Arc::new(ClientHandle::new(id, proto, addr, laddr, now, shutdown.child_token()));
         lock(&self.map).live.insert(id, h.clone());
         h
     }

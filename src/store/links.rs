@@ -21,7 +21,7 @@
 //! A table without tags or dependencies has no index: the hooks on the
 //! write and removal paths cost one pointer check.
 
-use super::{Item, KeyHash, Store};
+use super::{Item, KeyHash, Slot, Store};
 use hashbrown::{HashMap, HashSet};
 use std::cell::{Cell, RefCell};
 use std::hash::BuildHasher;
@@ -347,44 +347,39 @@ impl Store {
         now: u64,
         mut f: impl FnMut(&[u8], &Item<'_>),
     ) {
-        let mut tags = tags.to_vec();
-        tags.sort_unstable();
-        tags.dedup();
-        for i in 0..super::SHARDS {
-            let mut g = self.lock_index(i);
-            let Some(ix) = g.table(db).index.as_deref() else {
-                continue;
-            };
-            for key in ix.matching(&tags, how) {
-                let mut slot = g.slot(self, db, &key, self.hasher.hash_one(&key[..]), now);
-                let it = if read { slot.read(true) } else { slot.peek() };
-                if let Some(it) = it {
-                    f(&key, &it);
-                }
+        self.each_tagged(db, tags, how, now, |key, slot| {
+            let it = if read { slot.read(true) } else { slot.peek() };
+            if let Some(it) = it {
+                f(key, &it);
             }
-        }
-        // A lazily expired parent dooms its children.
-        self.cascade();
+        });
     }
 
     /// Removes every item of database `db` whose tags match; returns how
     /// many went.
     pub fn delete_tagged(&self, db: usize, tags: &[&[u8]], how: TagMatch, now: u64) -> u64 {
+        let mut n = 0;
+        self.each_tagged(db, tags, how, now, |_, slot| n += slot.delete() as u64);
+        n
+    }
+
+    /// Calls `f` with the slot of every key of database `db` whose tags
+    /// match, one shard locked at a time; then removes the children that
+    /// removals on the way doomed (a lazily expired parent among them).
+    fn each_tagged(&self, db: usize, tags: &[&[u8]], how: TagMatch, now: u64, mut f: impl FnMut(&[u8], &mut Slot<'_>)) {
         let mut tags = tags.to_vec();
         tags.sort_unstable();
         tags.dedup();
-        let mut n = 0;
         for i in 0..super::SHARDS {
             let mut g = self.lock_index(i);
             let Some(ix) = g.table(db).index.as_deref() else {
                 continue;
             };
             for key in ix.matching(&tags, how) {
-                n += g.slot(self, db, &key, self.hasher.hash_one(&key[..]), now).delete() as u64;
+                f(&key, &mut g.slot(self, db, &key, self.hasher.hash_one(&key[..]), now));
             }
         }
         self.cascade();
-        n
     }
 
     /// Makes `child` depend on each of `parents`: when a parent is written
