@@ -101,6 +101,16 @@ mod tests {
     }
 
     #[test]
+    fn an_absurd_clock_move_saturates_instead_of_overflowing() {
+        let mut h = enabled();
+        assert_eq!(h.run("DEBUG ADVANCE-CLOCK -9223372036854775808"), "+OK\r\n");
+        assert_eq!(h.srv.clock.now_ms(), 0);
+        assert_eq!(h.run("DEBUG ADVANCE-CLOCK 9223372036854775807"), "+OK\r\n");
+        assert_eq!(h.run("DEBUG ADVANCE-CLOCK 9223372036854775807"), "+OK\r\n");
+        assert!(h.srv.clock.now_ms() > 0);
+    }
+
+    #[test]
     fn set_active_expire_switches_the_sweeper() {
         let mut h = enabled();
         assert_eq!(h.run("DEBUG SET-ACTIVE-EXPIRE 0"), "+OK\r\n");

@@ -32,7 +32,7 @@ impl Clock {
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_micros() as u64)
             .unwrap_or(0);
-        sys.saturating_add_signed(self.offset_ms.load(Ordering::Relaxed) * 1000)
+        sys.saturating_add_signed(self.offset_ms.load(Ordering::Relaxed).saturating_mul(1000))
     }
 
     /// Unix time in milliseconds.
@@ -40,8 +40,12 @@ impl Clock {
         self.now_us() / 1000
     }
 
+    /// Moves the clock by `ms` (DEBUG ADVANCE-CLOCK), saturating rather
+    /// than wrapping on absurd offsets.
     pub fn advance(&self, ms: i64) {
-        self.offset_ms.fetch_add(ms, Ordering::Relaxed);
+        let _ = self
+            .offset_ms
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |o| Some(o.saturating_add(ms)));
     }
 }
 
