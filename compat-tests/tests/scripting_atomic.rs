@@ -123,9 +123,9 @@ fn wait_busy(c: &mut Connection) -> String {
 
 #[test]
 fn a_long_script_makes_others_busy_and_script_kill_stops_it() {
-    // Two workers: connections go to them in turn, so the second client is
-    // served while the first one's worker runs the script.
-    let s = Server::start(&["--threads", "2"]);
+    // One worker, so the two clients share it: the script runs on the Lua
+    // thread, and the worker goes on serving the other client.
+    let s = Server::start(&["--threads", "1"]);
     let mut runner = guarded(&s);
     let mut other = guarded(&s);
     q::<()>(&mut other, &["CONFIG", "SET", "busy-reply-threshold", "50"]);
@@ -159,7 +159,7 @@ fn a_long_script_makes_others_busy_and_script_kill_stops_it() {
 
 #[test]
 fn a_busy_script_that_wrote_cannot_be_killed() {
-    let s = Server::start(&["--threads", "2"]);
+    let s = Server::start(&["--threads", "1"]);
     let mut runner = guarded(&s);
     let mut other = guarded(&s);
     q::<()>(&mut other, &["CONFIG", "SET", "busy-reply-threshold", "50"]);
@@ -173,4 +173,80 @@ fn a_busy_script_that_wrote_cannot_be_killed() {
     assert!(query::err(&mut other, &["SCRIPT", "KILL"])
         .starts_with("UNKILLABLE Sorry the script already executed write commands"));
     // The harness kills the server when `s` drops.
+}
+
+#[test]
+fn a_library_that_loops_at_load_is_stopped_by_the_load_timeout() {
+    let s = Server::start(&["--threads", "1"]);
+    let mut c = guarded(&s);
+    let lib = "#!lua name=spin\nredis.register_function('f', function() return 1 end)\nwhile true do end";
+    assert_eq!(
+        query::err(&mut c, &["FUNCTION", "LOAD", lib]),
+        "ERR Error registering functions: ERR FUNCTION LOAD timeout"
+    );
+    // Nothing was registered, and scripts run again.
+    assert_eq!(query::err(&mut c, &["FCALL", "f", "0"]), "ERR Function not found");
+    assert_eq!(int(&mut c, &["EVAL", "return 7", "0"]), 7);
+}
+
+#[test]
+fn client_reply_skip_and_off_cover_script_replies() {
+    let s = Server::start(&[]);
+    let mut w = s.wire();
+    let mut batch = Vec::new();
+    batch.extend(compat_tests::multibulk(&[b"CLIENT", b"REPLY", b"SKIP"]));
+    batch.extend(compat_tests::multibulk(&[
+        b"EVAL",
+        b"return redis.call('INCR', 'n')",
+        b"0",
+    ]));
+    batch.extend(compat_tests::multibulk(&[
+        b"EVAL",
+        b"return redis.call('INCR', 'n')",
+        b"0",
+    ]));
+    batch.extend(compat_tests::multibulk(&[b"CLIENT", b"REPLY", b"OFF"]));
+    batch.extend(compat_tests::multibulk(&[
+        b"EVAL",
+        b"return redis.call('INCR', 'n')",
+        b"0",
+    ]));
+    batch.extend(compat_tests::multibulk(&[b"CLIENT", b"REPLY", b"ON"]));
+    batch.extend(compat_tests::multibulk(&[b"GET", b"n"]));
+    // The skipped EVAL and the one under OFF ran, and only their replies went.
+    assert_eq!(
+        w.transcript(&batch, 3),
+        [
+            compat_tests::Frame::Integer(2),
+            compat_tests::Frame::ok(),
+            compat_tests::Frame::bulk("3")
+        ]
+    );
+}
+
+#[test]
+fn a_client_that_leaves_while_its_script_runs_leaves_the_server_serving() {
+    let s = Server::start(&["--threads", "1"]);
+    let mut c = guarded(&s);
+    {
+        let mut w = s.wire();
+        w.send(&compat_tests::multibulk(&[
+            b"EVAL",
+            b"for i = 1, 300000 do redis.call('INCR', 'spun') end return redis.call('SET', 'done', '1')",
+            b"0",
+        ]));
+        // The connection closes here, before the script's reply.
+    }
+    // The script is atomic: a read sees nothing of it or all of it.
+    loop {
+        let (done, spun): (Option<String>, Option<i64>) = q(&mut c, &["MGET", "done", "spun"]);
+        match done {
+            Some(_) => {
+                assert_eq!(spun, Some(300000));
+                break;
+            }
+            None => assert_eq!(spun, None, "a script seen half done"),
+        }
+    }
+    assert_eq!(int(&mut c, &["EVAL", "return redis.call('INCR', 'spun')", "0"]), 300001);
 }

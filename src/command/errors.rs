@@ -274,6 +274,9 @@ pub fn function_compile(lua_message: &str) -> String {
     format!("ERR Error compiling function: {lua_message}")
 }
 
+/// A library's code ran past the load timeout (wrapped by `function_register`).
+pub const FUNCTION_LOAD_TIMEOUT: &str = "ERR FUNCTION LOAD timeout";
+
 /// A library's code failed while it ran; `err` is its error table's text.
 pub fn function_register(err: &str) -> String {
     format!("ERR Error registering functions: {err}")

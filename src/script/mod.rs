@@ -2,9 +2,10 @@
 //! libraries.
 //!
 //! - [`Scripts`], on the [`Server`]: the script cache (SHA1 -> body) and
-//!   the function libraries, shared by every worker thread.
+//!   the function libraries, shared by every thread.
 //! - One Lua state per thread (`Vm`, created on the thread's first
-//!   script), with the sandbox of `sandbox.lua`, the libraries (`cjson`,
+//!   script; in a running server only the Lua thread of
+//!   [`crate::server::LuaThread`] runs Lua), with the sandbox of `sandbox.lua`, the libraries (`cjson`,
 //!   `bit`, `struct`, `cmsgpack` in their own files) and the compiled
 //!   scripts and functions it has run, by SHA1 and by name. A state is
 //!   never shared, so nothing in it needs a lock.
@@ -423,7 +424,13 @@ thread_local! {
     static VM: RefCell<Option<Vm>> = const { RefCell::new(None) };
     /// The run in progress on this thread, for `redis.call` and friends.
     static CURRENT: Cell<*mut RunState> = const { Cell::new(std::ptr::null_mut()) };
+    /// While FUNCTION LOAD runs a library's code: when it is stopped.
+    static LOAD_DEADLINE: Cell<Option<std::time::Instant>> = const { Cell::new(None) };
 }
+
+/// How long a library's code may run at FUNCTION LOAD, as in Redis: it
+/// should only register functions, and nothing can stop it otherwise.
+const LOAD_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(500);
 
 /// What the Lua callbacks need of the run in progress.
 struct RunState {
@@ -461,6 +468,12 @@ fn busy_hook() -> mlua::Result<mlua::VmState> {
     let p = CURRENT.with(|c| c.get());
     // SAFETY: CURRENT points at the running state, or is null.
     let Some(st) = (unsafe { p.as_mut() }) else {
+        if LOAD_DEADLINE
+            .with(|d| d.get())
+            .is_some_and(|d| std::time::Instant::now() >= d)
+        {
+            return Err(mlua::Error::RuntimeError(errors::FUNCTION_LOAD_TIMEOUT.into()));
+        }
         return Ok(mlua::VmState::Continue);
     };
     // SAFETY: set by `try_run` from a reference that outlives the run.
@@ -706,11 +719,10 @@ impl Vm {
             .set_environment(env)
             .into_function()
             .map_err(|e| errors::function_compile(&lua_message(&e)))?;
-        let (ok, r): (bool, Table) = self
-            .entry
-            .load_library
-            .call((chunk, meta.clone()))
-            .map_err(|e| format!("ERR {e}"))?;
+        LOAD_DEADLINE.with(|d| d.set(Some(std::time::Instant::now() + LOAD_TIMEOUT)));
+        let loaded: mlua::Result<(bool, Table)> = self.entry.load_library.call((chunk, meta.clone()));
+        LOAD_DEADLINE.with(|d| d.set(None));
+        let (ok, r) = loaded.map_err(|e| format!("ERR {e}"))?;
         if !ok {
             let msg: String = r.get::<Option<String>>("err").ok().flatten().unwrap_or_default();
             return Err(errors::function_register(&msg));

@@ -51,6 +51,7 @@ impl Running {
 /// server accepts connections.
 pub fn run(config: Config) -> io::Result<Running> {
     let server = Arc::new(Server::new(config));
+    let _ = server.lua.set(super::LuaThread::start(server.clone())?);
     let cfg = &server.config;
     let mut threads = Vec::new();
     let mut workers = Vec::new();
