@@ -3,17 +3,14 @@
 //! # The map
 //!
 //! - [`server`]: listeners, worker threads, connections and shutdown.
-//!   `listener` runs one current-thread runtime per worker and deals
-//!   accepted sockets out to them; `connection` is the loop both protocols
+//!   `listener` runs the connections on one multi-thread runtime of
+//!   `--threads` workers; `connection` is the loop both protocols
 //!   share (read a batch, let the session decode and execute every complete
 //!   request, write all replies at once); `resp_session` and
 //!   `memcache_session` are the two protocols' halves; `client` holds the
 //!   per-connection state and the registry CLIENT LIST and INFO read;
 //!   `blocking` parks clients of blocking commands (BLPOP ...) in FIFO
-//!   queues per key and wakes them when a key becomes ready; `lua_thread`
-//!   runs the commands that run Lua (EVAL, FCALL, EXEC of a queue holding
-//!   one ...) off the workers, so a long script leaves them free to answer
-//!   -BUSY and SCRIPT KILL.
+//!   queues per key and wakes them when a key becomes ready.
 //! - [`protocol`]: bytes to requests and replies to bytes, for RESP2/RESP3
 //!   ([`protocol::resp`]: a resumable decoder and the reply encoder) and
 //!   the memcached text protocol ([`protocol::memcache`]: a resumable
@@ -34,7 +31,7 @@
 //! - [`script`]: Lua 5.1 as Redis embeds it, behind EVAL, EVALSHA,
 //!   SCRIPT, FUNCTION and FCALL (`command::scripting`,
 //!   `command::function`): the script cache and function libraries shared
-//!   by all threads, the sandboxed Lua state of the Lua thread, the
+//!   by all threads, one sandboxed Lua state per worker thread, the
 //!   libraries scripts see (`cjson`, `cmsgpack`, `bit`, `struct`), and the
 //!   conversions between replies and Lua values. `redis.call` runs a
 //!   command through [`command::execute`] as a client of its own.

@@ -136,8 +136,8 @@ impl Fixture {
                     self.baseline_kb
                 );
             }
-            // A little traffic on fresh connections, which the server
-            // hands to its workers in turn.
+            // A little traffic on fresh connections, which wakes the
+            // workers: each collects its heap when it goes idle again.
             for _ in 0..2 {
                 let mut w = self.srv.wire();
                 assert_eq!(w.cmd(&[b"SET", b"tick", &[b't'; MB]]), Frame::ok());

@@ -748,8 +748,7 @@ fn function_list_delete_flush_and_stats() {
 
 #[test]
 fn functions_run_from_connections_on_every_worker() {
-    // Connections go to the two workers in turn; each hands FCALL to the
-    // Lua thread.
+    // Each worker thread compiles the library on first use.
     let srv = Server::start(&["--threads", "2"]);
     let mut con = srv.redis();
     let _: String = q(&mut con, &["FUNCTION", "LOAD", LIB]);

@@ -123,8 +123,8 @@ fn wait_busy(c: &mut Connection) -> String {
 
 #[test]
 fn a_long_script_makes_others_busy_and_script_kill_stops_it() {
-    // One worker, so the two clients share it: the script runs on the Lua
-    // thread, and the worker goes on serving the other client.
+    // One worker, so the two clients share it: once the script is busy,
+    // the worker's other connections move to another thread.
     let s = Server::start(&["--threads", "1"]);
     let mut runner = guarded(&s);
     let mut other = guarded(&s);

@@ -1,13 +1,13 @@
 //! Lua functions: FUNCTION LOAD, LIST, DELETE, FLUSH, STATS, KILL and
 //! HELP, and FCALL / FCALL_RO. Libraries live in
-//! [`crate::script::Scripts`]; the Lua state compiles a library the first
-//! time it calls one of its functions.
+//! [`crate::script::Scripts`]; each thread's Lua state compiles a library
+//! the first time it calls one of its functions.
 
 use super::flags::*;
 use super::{args, dispatch_sub, errors, help_reply, spec, CommandSpec, Ctx};
 use crate::script::{self, script_flags, Source};
 
-const FCALL_FLAGS: u32 = NOSCRIPT | STALE | SKIP_MONITOR | MOVABLEKEYS | RUNS_LUA;
+const FCALL_FLAGS: u32 = NOSCRIPT | STALE | SKIP_MONITOR | MOVABLEKEYS;
 
 pub const COMMANDS: &[CommandSpec] = &[
     spec("fcall", -3, FCALL_FLAGS, "scripting", fcall).numkeys(2).doc(
@@ -35,14 +35,7 @@ pub const COMMANDS: &[CommandSpec] = &[
 ];
 
 const SUBCOMMANDS: &[CommandSpec] = &[
-    spec(
-        "function|load",
-        -3,
-        WRITE | DENYOOM | NOSCRIPT | RUNS_LUA,
-        "scripting",
-        load,
-    )
-    .doc(
+    spec("function|load", -3, WRITE | DENYOOM | NOSCRIPT, "scripting", load).doc(
         "7.0.0",
         "Creates a library.",
         "O(1) (considering compilation time is redundant)",

@@ -59,9 +59,6 @@ pub mod flags {
     pub const NO_MULTI: u32 = 1 << 14;
     pub const MOVABLEKEYS: u32 = 1 << 15;
     pub const ALLOW_BUSY: u32 = 1 << 16;
-    /// Ours, not Redis's, so never listed: the command runs Lua code and
-    /// runs on the Lua thread ([`crate::server::LuaThread`]).
-    pub const RUNS_LUA: u32 = 1 << 24;
 
     /// Flag names in the order Redis lists them.
     pub const NAMES: &[(u32, &str)] = &[
@@ -146,17 +143,6 @@ pub const fn spec(name: &'static str, arity: i32, flags: u32, group: &'static st
 }
 
 impl CommandSpec {
-    /// The command has `flag`, or, for a container (SCRIPT, FUNCTION ...),
-    /// the subcommand `args` names has it.
-    pub fn has_here(&self, args: &[&[u8]], flag: u32) -> bool {
-        self.has(flag)
-            || (!self.subcommands.is_empty()
-                && args
-                    .get(1)
-                    .and_then(|s| self.subcommand(s))
-                    .is_some_and(|c| c.has(flag)))
-    }
-
     pub const fn keys(mut self, first: i32, last: i32, step: i32) -> CommandSpec {
         self.first_key = first;
         self.last_key = last;
@@ -345,7 +331,13 @@ pub fn execute(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> Option<&'static CommandSpec
         return Some(spec);
     }
     if let Some(kind) = ctx.srv.busy.current() {
-        if !spec.has_here(args, flags::ALLOW_BUSY) && !ctx.client.in_script {
+        // The flag may be a subcommand's (SCRIPT KILL, FUNCTION KILL).
+        let sub = args.get(1).filter(|_| !spec.subcommands.is_empty());
+        let allowed = spec.has(flags::ALLOW_BUSY)
+            || sub
+                .and_then(|s| spec.subcommand(s))
+                .is_some_and(|c| c.has(flags::ALLOW_BUSY));
+        if !allowed && !ctx.client.in_script {
             ctx.error(match kind {
                 BusyKind::Script => errors::BUSY_SCRIPT,
                 BusyKind::Function => errors::BUSY_FUNCTION,
@@ -373,14 +365,8 @@ pub fn execute(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> Option<&'static CommandSpec
             return Some(spec);
         }
     }
-    let lua = spec.has_here(args, flags::RUNS_LUA);
     if queuing {
-        transaction::queue(ctx, args, spec.has(flags::DENYOOM), lua);
-        return Some(spec);
-    }
-    let lua = lua || (spec.name == "exec" && ctx.client.multi.as_ref().is_some_and(|q| q.lua));
-    if lua && ctx.srv.lua.get().is_some() && !crate::server::on_lua_thread() {
-        ctx.client.offload = true;
+        transaction::queue(ctx, args, spec.has(flags::DENYOOM));
         return Some(spec);
     }
     (spec.handler)(ctx, args);

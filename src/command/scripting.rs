@@ -6,7 +6,7 @@ use super::flags::*;
 use super::{args, dispatch_sub, errors, help_reply, spec, CommandSpec, Ctx};
 use crate::script::{self, Call, Source};
 
-const EVAL_FLAGS: u32 = NOSCRIPT | STALE | SKIP_MONITOR | MOVABLEKEYS | RUNS_LUA;
+const EVAL_FLAGS: u32 = NOSCRIPT | STALE | SKIP_MONITOR | MOVABLEKEYS;
 
 pub const COMMANDS: &[CommandSpec] = &[
     spec("eval", -3, EVAL_FLAGS, "scripting", eval).numkeys(2).doc(
@@ -48,7 +48,7 @@ pub const COMMANDS: &[CommandSpec] = &[
 ];
 
 const SCRIPT_SUBCOMMANDS: &[CommandSpec] = &[
-    spec("script|load", 3, NOSCRIPT | STALE | RUNS_LUA, "scripting", load).doc(
+    spec("script|load", 3, NOSCRIPT | STALE, "scripting", load).doc(
         "2.6.0",
         "Loads a server-side Lua script to the script cache.",
         "O(N) with N being the length in bytes of the script body.",

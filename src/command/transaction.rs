@@ -205,11 +205,10 @@ fn run_queued(ctx: &mut Ctx<'_>, commands: &[Vec<Box<[u8]>>]) {
 
 /// Queues a command between MULTI and EXEC (after [`super::execute`]'s
 /// checks), answering +QUEUED.
-pub fn queue(ctx: &mut Ctx<'_>, args: &[&[u8]], denyoom: bool, lua: bool) {
+pub fn queue(ctx: &mut Ctx<'_>, args: &[&[u8]], denyoom: bool) {
     if let Some(q) = ctx.client.multi.as_mut() {
         q.commands.push(args.iter().map(|a| Box::from(*a)).collect());
         q.denyoom |= denyoom;
-        q.lua |= lua;
         ctx.out.simple("QUEUED");
     }
 }

@@ -100,7 +100,7 @@ enum Open {
 /// Appends `v` as JSON.
 ///
 /// Iterative, with a stack of open tables: lua-cjson nests up to 1000
-/// tables, deeper than the Lua thread's stack would take with one Rust
+/// tables, deeper than a worker thread's stack would take with one Rust
 /// frame a level.
 pub(crate) fn encode(v: &Value, out: &mut Vec<u8>, depth: usize) -> Result<(), String> {
     let mut open: Vec<Open> = Vec::new();

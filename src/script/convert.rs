@@ -108,7 +108,7 @@ fn lua_int(n: f64) -> i64 {
 ///
 /// Iterative, with a stack of values still to write: a result may nest
 /// thousands of tables deep (Redis stops near the Lua stack's limit), more
-/// than the Lua thread's stack would hold with one Rust frame a level.
+/// than a worker thread's stack would hold with one Rust frame a level.
 pub(crate) fn write_value(k: &Keys, v: &Value, out: &mut Reply<'_>, depth: usize) -> bool {
     // Most results are one value: no stack for them.
     match v {

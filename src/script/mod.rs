@@ -2,10 +2,9 @@
 //! libraries.
 //!
 //! - [`Scripts`], on the [`Server`]: the script cache (SHA1 -> body) and
-//!   the function libraries, shared by every thread.
+//!   the function libraries, shared by every worker thread.
 //! - One Lua state per thread (`Vm`, created on the thread's first
-//!   script; in a running server only the Lua thread of
-//!   [`crate::server::LuaThread`] runs Lua), with the sandbox of `sandbox.lua`, the libraries (`cjson`,
+//!   script), with the sandbox of `sandbox.lua`, the libraries (`cjson`,
 //!   `bit`, `struct`, `cmsgpack` in their own files) and the compiled
 //!   scripts and functions it has run, by SHA1 and by name. A state is
 //!   never shared, so nothing in it needs a lock.
@@ -488,6 +487,9 @@ fn busy_hook() -> mlua::Result<mlua::VmState> {
         st.busy = true;
         tracing::warn!("a script has run for {} ms: the server answers BUSY", st.busy_after_ms);
         srv.busy.enter(kind, st.wrote);
+        // The run keeps this thread: the other connections of its worker
+        // go to another one, to be answered -BUSY meanwhile.
+        crate::server::leave_worker();
     }
     if st.busy && srv.busy.kill_requested() {
         return Err(mlua::Error::RuntimeError(errors::script_killed(kind).into()));

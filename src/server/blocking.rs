@@ -53,20 +53,6 @@ pub struct Waiter {
 }
 
 impl Waiter {
-    /// A waiter in no key's queue: the Lua thread's reply to a session.
-    pub fn standalone(client_id: u64) -> Waiter {
-        Waiter {
-            client_id,
-            notify: Notify::new(),
-            unblock: AtomicU8::new(0),
-        }
-    }
-
-    /// Wakes the session that awaits this waiter (or the next one to).
-    pub fn notify(&self) {
-        self.notify.notify_one();
-    }
-
     /// Resolves once the waiter is notified (at once when a notification
     /// came while nobody awaited).
     pub async fn notified(&self) {
@@ -114,7 +100,11 @@ impl Blocking {
     /// Queues a new waiter for `client_id` at the back of each key's queue,
     /// and tells the store to record keys that become ready from now on.
     pub fn register(&self, ready: &ReadyKeys, client_id: u64, db: usize, keys: &[Box<[u8]>]) -> Arc<Waiter> {
-        let w = Arc::new(Waiter::standalone(client_id));
+        let w = Arc::new(Waiter {
+            client_id,
+            notify: Notify::new(),
+            unblock: AtomicU8::new(0),
+        });
         let mut g = self.inner();
         let per_db = g.queues.entry(db).or_default();
         for (i, k) in keys.iter().enumerate() {

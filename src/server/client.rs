@@ -237,18 +237,12 @@ pub struct Client {
     /// The client of a running script (its `redis.call`s): not held back
     /// by the BUSY state its own script causes.
     pub in_script: bool,
-    /// Set by a command that runs on the Lua thread instead (see
-    /// [`crate::server::LuaThread`]): it did nothing yet, and the session
-    /// hands it there.
-    pub offload: bool,
 }
 
 /// A transaction being queued (MULTI).
 #[derive(Debug, Default)]
 pub struct Queued {
     pub commands: Vec<Vec<Box<[u8]>>>,
-    /// A queued command runs Lua: EXEC runs on the Lua thread.
-    pub lua: bool,
     /// A command was refused while queuing: EXEC answers -EXECABORT.
     pub aborted: bool,
     /// A queued command may add memory: EXEC makes room first.
@@ -291,7 +285,6 @@ impl Client {
             watched: Vec::new(),
             in_exec: false,
             in_script: false,
-            offload: false,
         }
     }
 

@@ -45,6 +45,59 @@ pub trait Session: Send {
     fn wake(&mut self, _timed_out: bool) {}
 }
 
+/// Reads what the socket holds into `buf`'s spare room (at least one
+/// byte; 0 at end of stream).
+///
+/// A short read means the socket's queue is empty: the read then tells
+/// tokio the socket is drained, so the next one waits for the poller
+/// instead of first asking the kernel and hearing EAGAIN, a system call per
+/// request. It does so inside `try_io`, which forgets only the readiness
+/// seen before the read: data that arrives meanwhile, noticed by the
+/// poller on another worker, keeps its new readiness. (Clearing readiness
+/// after the read instead could drop that event and leave the connection
+/// waiting for good.)
+async fn read_some(stream: &TcpStream, buf: &mut BytesMut) -> std::io::Result<usize> {
+    use std::io::ErrorKind::{Interrupted, WouldBlock};
+    use std::os::fd::AsRawFd;
+    let fd = stream.as_raw_fd();
+    loop {
+        stream.readable().await?;
+        let spare = buf.spare_capacity_mut();
+        let space = spare.len();
+        let mut got = None;
+        let r = stream.try_io(tokio::io::Interest::READABLE, || {
+            // SAFETY: recv writes at most `space` bytes into the spare
+            // capacity, which is that long.
+            let n = unsafe { libc::recv(fd, spare.as_mut_ptr().cast(), space, 0) };
+            if n < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            got = Some(n as usize);
+            match (n as usize) < space && n > 0 {
+                true => Err(WouldBlock.into()),
+                false => Ok(()),
+            }
+        });
+        match (r, got) {
+            (Ok(()), Some(n)) => {
+                // SAFETY: recv initialised these `n` bytes.
+                unsafe { buf.set_len(buf.len() + n) };
+                return Ok(n);
+            }
+            (Err(e), Some(n)) if e.kind() == WouldBlock => {
+                // SAFETY: as above.
+                unsafe { buf.set_len(buf.len() + n) };
+                return Ok(n);
+            }
+            // Stale readiness (the kernel said EAGAIN, or tokio knew it
+            // before asking), or a signal: wait or try again.
+            (Err(e), _) if e.kind() == WouldBlock || e.kind() == Interrupted => continue,
+            (Err(e), _) => return Err(e),
+            (Ok(()), None) => continue,
+        }
+    }
+}
+
 pub async fn serve<S: Session>(srv: Arc<Server>, handle: Arc<ClientHandle>, mut stream: TcpStream, mut session: S) {
     let mut input = BytesMut::with_capacity(READ_CHUNK);
     let mut out: Vec<u8> = Vec::with_capacity(READ_CHUNK);
@@ -97,25 +150,14 @@ pub async fn serve<S: Session>(srv: Arc<Server>, handle: Arc<ClientHandle>, mut 
             if input.capacity() - input.len() < room / 2 {
                 input.reserve(room);
             }
-            let space = input.capacity() - input.len();
             let n = tokio::select! {
                 biased;
-                r = stream.read_buf(&mut input) => match r {
+                r = read_some(&stream, &mut input) => match r {
                     Ok(0) | Err(_) => break,
                     Ok(n) => n,
                 },
                 _ = &mut cancelled => break,
             };
-            if n < space {
-                // A short read emptied the socket's queue: forget the
-                // readiness now, so the next read waits for the poller
-                // instead of first asking the kernel and hearing EAGAIN,
-                // a system call per request. Data that arrives meanwhile
-                // brings a new readiness event, which this does not clear.
-                let _ = stream.try_io(tokio::io::Interest::READABLE, || {
-                    Err::<(), _>(std::io::ErrorKind::WouldBlock.into())
-                });
-            }
             handle.counters.bump(Counter::NetIn, n as u64);
             handle.counters.bump(Counter::Reads, 1);
         }

@@ -1,11 +1,17 @@
 //! Threads, runtimes and listeners.
 //!
-//! Each worker thread runs its own current-thread tokio runtime; an accept
-//! loop hands each new connection to the next worker in turn, and the
-//! connection stays on that thread for its life. Compared with tokio's
-//! work-stealing scheduler this keeps a connection's buffers in one core's
-//! cache and spares the scheduler's cross-thread wake-ups; the store's
-//! lock striping is what lets the workers share data.
+//! The connections run on one multi-thread tokio runtime of `--threads`
+//! workers; the accept loops, the cron and the signal handlers on a small
+//! runtime of their own. The store's lock striping is what lets the
+//! workers share data.
+//!
+//! Per-worker current-thread runtimes, each keeping its connections for
+//! life, were the other way, and cost the same per request in our
+//! measurements; but a worker that runs a long script holds every
+//! connection it has, so clients that shared the script's worker could
+//! neither get -BUSY nor send SCRIPT KILL. With work stealing, a script
+//! past `busy-reply-threshold` gives its worker's other connections to
+//! another thread ([`leave_worker`]) and keeps its own.
 
 use super::client::Proto;
 use super::connection::serve;
@@ -15,10 +21,10 @@ use super::{Bound, Client, Server};
 use crate::config::Config;
 use std::io;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::runtime::{Builder, Handle};
 
@@ -51,29 +57,33 @@ impl Running {
 /// server accepts connections.
 pub fn run(config: Config) -> io::Result<Running> {
     let server = Arc::new(Server::new(config));
-    let _ = server.lua.set(super::LuaThread::start(server.clone())?);
     let cfg = &server.config;
     let mut threads = Vec::new();
-    let mut workers = Vec::new();
-    for i in 0..cfg.threads.max(1) {
-        let (tx, rx) = std::sync::mpsc::channel();
-        let srv = server.clone();
-        threads.push(std::thread::Builder::new().name(format!("worker-{i}")).spawn(move || {
-            let rt = match Builder::new_current_thread().enable_all().build() {
-                Ok(rt) => rt,
-                Err(e) => {
-                    tracing::error!("worker runtime: {e}");
-                    return;
-                }
-            };
-            let _ = tx.send(rt.handle().clone());
-            rt.spawn(collect_worker_heap(srv.clone()));
-            rt.block_on(srv.shutdown.cancelled());
-            // Let connections see the cancellation and close.
-            rt.shutdown_timeout(Duration::from_secs(1));
-        })?);
-        workers.push(rx.recv().map_err(|_| io::Error::other("worker failed to start"))?);
-    }
+    let (tx, rx) = std::sync::mpsc::channel();
+    let srv = server.clone();
+    let workers = cfg.threads.max(1);
+    threads.push(std::thread::Builder::new().name("runtime".into()).spawn(move || {
+        let rt = match Builder::new_multi_thread()
+            .worker_threads(workers)
+            .thread_name("worker")
+            .on_thread_park(collect_heap_now_and_then)
+            .enable_all()
+            .build()
+        {
+            Ok(rt) => rt,
+            Err(e) => {
+                tracing::error!("worker runtime: {e}");
+                return;
+            }
+        };
+        let _ = tx.send(rt.handle().clone());
+        rt.block_on(srv.shutdown.cancelled());
+        // Let connections see the cancellation and close.
+        rt.shutdown_timeout(Duration::from_secs(1));
+    })?);
+    let workers = rx
+        .recv()
+        .map_err(|_| io::Error::other("worker runtime failed to start"))?;
 
     let main_rt = Builder::new_current_thread().enable_all().build()?;
     let signals = {
@@ -101,19 +111,11 @@ pub fn run(config: Config) -> io::Result<Running> {
     let srv = server.clone();
     threads.push(std::thread::Builder::new().name("acceptor".into()).spawn(move || {
         main_rt.block_on(async move {
-            let next = Arc::new(AtomicUsize::new(0));
-            let workers = Arc::new(workers);
             if let Some(l) = resp {
-                tokio::spawn(accept_loop(srv.clone(), l, Proto::Resp, workers.clone(), next.clone()));
+                tokio::spawn(accept_loop(srv.clone(), l, Proto::Resp, workers.clone()));
             }
             if let Some(l) = memcache {
-                tokio::spawn(accept_loop(
-                    srv.clone(),
-                    l,
-                    Proto::Memcache,
-                    workers.clone(),
-                    next.clone(),
-                ));
+                tokio::spawn(accept_loop(srv.clone(), l, Proto::Memcache, workers.clone()));
             }
             tokio::spawn(cron(srv.clone()));
             tokio::spawn(signals.run(srv.clone()));
@@ -138,13 +140,7 @@ async fn bind(host: &str, port: u16) -> io::Result<Option<TcpListener>> {
     Ok(Some(l))
 }
 
-async fn accept_loop(
-    srv: Arc<Server>,
-    l: TcpListener,
-    proto: Proto,
-    workers: Arc<Vec<Handle>>,
-    next: Arc<AtomicUsize>,
-) {
+async fn accept_loop(srv: Arc<Server>, l: TcpListener, proto: Proto, workers: Handle) {
     loop {
         let (stream, addr) = tokio::select! {
             _ = srv.shutdown.cancelled() => return,
@@ -160,9 +156,8 @@ async fn accept_loop(
         };
         let _ = stream.set_nodelay(true);
         let Ok(std_stream) = stream.into_std() else { continue };
-        let worker = &workers[next.fetch_add(1, Ordering::Relaxed) % workers.len()];
         let srv = srv.clone();
-        worker.spawn(async move {
+        workers.spawn(async move {
             let Ok(stream) = TcpStream::from_std(std_stream) else {
                 return;
             };
@@ -213,23 +208,48 @@ async fn cron(srv: Arc<Server>) {
     }
 }
 
-/// A worker's share of [`give_back_memory`]. mimalloc heaps are per
+/// A worker's share of [`give_back_memory`], when it goes idle and has
+/// not collected for [`WORKER_COLLECT_PERIOD`]. mimalloc heaps are per
 /// thread: a block freed by another thread waits in its owner's list until
 /// the owner allocates from that size class again, which a worker may
 /// never do (the buckets a hash table left when it grew), so each worker
 /// collects its own heap now and then.
-async fn collect_worker_heap(srv: Arc<Server>) {
-    let mut tick = tokio::time::interval(WORKER_COLLECT_PERIOD);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            _ = srv.shutdown.cancelled() => return,
-            _ = tick.tick() => give_back_memory(),
-        }
+fn collect_heap_now_and_then() {
+    thread_local! {
+        static LAST: std::cell::Cell<Option<Instant>> = const { std::cell::Cell::new(None) };
+    }
+    let now = Instant::now();
+    if LAST
+        .with(|l| l.get())
+        .is_none_or(|t| now.duration_since(t) >= WORKER_COLLECT_PERIOD)
+    {
+        LAST.with(|l| l.set(Some(now)));
+        give_back_memory();
     }
 }
 
 const WORKER_COLLECT_PERIOD: Duration = Duration::from_millis(250);
+
+/// Called by a command that will keep its thread for long (a script past
+/// `busy-reply-threshold`): the worker's other connections move to another
+/// thread, so they are answered meanwhile (-BUSY, SCRIPT KILL), and this
+/// thread leaves the runtime once the command returns. Does nothing outside
+/// a multi-thread runtime (the handler tests), or when the thread has
+/// left already.
+pub fn leave_worker() {
+    use tokio::runtime::RuntimeFlavor;
+    if !Handle::try_current().is_ok_and(|h| h.runtime_flavor() == RuntimeFlavor::MultiThread) {
+        return;
+    }
+    // block_in_place hands the worker's queue to a new thread and takes it
+    // back when its closure returns, if that thread has not taken it yet:
+    // the pause lets it start. A thread that left already has no queue to
+    // hand over, and just pauses once more.
+    tokio::task::block_in_place(|| std::thread::sleep(HAND_OVER_WAIT));
+}
+
+/// How long [`leave_worker`] waits for the new thread to take the queue.
+const HAND_OVER_WAIT: Duration = Duration::from_millis(50);
 
 /// Lets the allocator return freed memory to the system now. mimalloc
 /// purges freed segments only when the heap that owns them is used again,

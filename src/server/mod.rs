@@ -4,7 +4,6 @@ mod blocking;
 mod client;
 mod connection;
 mod listener;
-mod lua_thread;
 mod memcache_session;
 mod resp_session;
 
@@ -12,8 +11,7 @@ pub use blocking::{Blocking, Unblock, Waiter};
 pub use client::{
     lock, BlockOn, Client, ClientHandle, Clients, ConnCounters, Counter, Proto, Queued, ReplyMode, Totals, Watched,
 };
-pub use listener::{run, Running};
-pub use lua_thread::{on_lua_thread, Finished, LuaJob, LuaThread};
+pub use listener::{leave_worker, run, Running};
 
 use crate::config::{Config, SetError, Settings};
 use crate::store::Store;
@@ -216,9 +214,6 @@ pub struct Server {
     pub active_expire: AtomicBool,
     /// A script running past `busy-reply-threshold`.
     pub busy: Busy,
-    /// Where commands that run Lua go; unset (they run inline) in a server
-    /// with no listeners, as the handler tests build.
-    pub lua: std::sync::OnceLock<LuaThread>,
     pub shutdown: CancellationToken,
     pub started: Instant,
     /// Unix ms at start.
@@ -246,7 +241,6 @@ impl Server {
             clock,
             active_expire: AtomicBool::new(true),
             busy: Busy::default(),
-            lua: std::sync::OnceLock::new(),
             shutdown: CancellationToken::new(),
             started: Instant::now(),
             start_ms: now,

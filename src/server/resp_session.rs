@@ -1,7 +1,7 @@
 //! The RESP side of a connection: decode, execute, encode.
 
 use super::connection::{Session, OUT_BUDGET};
-use super::{BlockOn, Client, Counter, Finished, LuaJob, ReplyMode, Server, Unblock, Waiter};
+use super::{BlockOn, Client, Counter, ReplyMode, Server, Unblock, Waiter};
 use crate::command::{self, errors, CommandSpec, Ctx};
 use crate::protocol::resp::{Decoded, Reply, RespDecoder};
 use std::sync::Arc;
@@ -25,9 +25,6 @@ pub struct RespSession {
     /// The last batch stopped at the output budget with requests left.
     more: bool,
     parked: Option<Parked>,
-    /// A request running on the Lua thread, with this session's client;
-    /// `client` is a stand-in meanwhile.
-    lua: Option<Arc<LuaJob>>,
 }
 
 impl RespSession {
@@ -40,7 +37,6 @@ impl RespSession {
             spare: Vec::new(),
             more: false,
             parked: None,
-            lua: None,
         }
     }
 
@@ -64,15 +60,6 @@ impl RespSession {
             now,
         };
         let spec = command::execute(&mut ctx, argv);
-        if !client.offload {
-            Self::finish(srv, client, out, mark);
-        }
-        spec
-    }
-
-    /// Applies CLIENT REPLY to the reply written from `mark` on, and wakes
-    /// the clients blocked on keys the command made ready.
-    fn finish(srv: &Server, client: &mut Client, out: &mut Vec<u8>, mark: usize) {
         match client.reply {
             ReplyMode::On => {}
             ReplyMode::Off => out.truncate(mark),
@@ -83,34 +70,7 @@ impl RespSession {
             ReplyMode::Skip => client.reply = ReplyMode::SkipThis,
         }
         srv.blocking.wake_ready(srv.store.ready_keys());
-    }
-
-    /// Hands the request `execute` marked for the Lua thread there, with
-    /// the client; a stand-in holds its place until it comes back.
-    /// (A function of the parts it needs, as `run` is.)
-    fn offload(srv: &Server, client: &mut Client, lua: &mut Option<Arc<LuaJob>>, argv: &[&[u8]]) {
-        client.offload = false;
-        *lua = srv.lua.get().and_then(|thread| thread.submit(client, argv));
-        // No thread: the server is shutting down.
-        client.close |= lua.is_none();
-    }
-
-    /// Takes the Lua thread's reply if it came; true when no request is
-    /// out there any more.
-    fn collect(&mut self, out: &mut Vec<u8>) -> bool {
-        let Some(job) = &self.lua else { return true };
-        let Some(done) = job.finished() else { return false };
-        self.lua = None;
-        match done {
-            Finished::Ran { client, out: reply } => {
-                self.client = client;
-                let mark = out.len();
-                out.extend_from_slice(&reply);
-                Self::finish(&self.srv, &mut self.client, out, mark);
-            }
-            Finished::Failed => self.client.close = true,
-        }
-        true
+        spec
     }
 
     /// Parks the client after `argv` asked to block on `on`.
@@ -201,7 +161,7 @@ impl Session for RespSession {
         let now = srv.clock.now_ms();
         // CONFIG SET proto-max-bulk-len reaches open connections too.
         self.decoder.set_max_bulk(srv.settings.proto_max_bulk_len());
-        if !self.collect(out) || !self.resume(now, out) {
+        if !self.resume(now, out) {
             return 0;
         }
         let mut spare = std::mem::take(&mut self.spare);
@@ -219,13 +179,6 @@ impl Session for RespSession {
                     let mut argv = recycle(std::mem::take(&mut spare));
                     self.decoder.args(&input[pos..], &mut argv);
                     last = Self::run(srv, &mut self.client, &argv, now, out).or(last);
-                    if self.client.offload {
-                        Self::offload(srv, &mut self.client, &mut self.lua, &argv);
-                        spare = recycle(argv);
-                        commands += 1;
-                        pos += n;
-                        break;
-                    }
                     if let Some(on) = self.client.block.take() {
                         Self::park(srv, self.client.id, &mut self.parked, on, &argv);
                     }
@@ -276,9 +229,6 @@ impl Session for RespSession {
     }
 
     fn parked(&self) -> Option<(Arc<Waiter>, u64)> {
-        if let Some(job) = &self.lua {
-            return Some((job.waiter.clone(), 0));
-        }
         self.parked.as_ref().map(|p| (p.waiter.clone(), p.on.deadline))
     }
 
