@@ -9,7 +9,7 @@
 
 use super::entry::Priority;
 use super::item::Item;
-use super::{rand_u64, Store, SHARDS};
+use super::{rand_u64, ShardInner, Store, SHARDS};
 
 /// The `maxmemory-policy` values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -260,12 +260,19 @@ impl Store {
         let samples = per_victim * k;
         let mut seen = 0usize;
         let start = rand_u64() as usize % SHARDS;
+        // The last shard that gave samples stays locked: when the whole
+        // sample came from it, as it does in all but a small store, its
+        // victims go under the same lock instead of a second one. Only one
+        // shard is held at a time, so the next is locked after letting go.
+        let mut held = None;
         for step in 0..SHARDS {
             if seen >= samples {
                 break;
             }
             let shard = (start + step) % SHARDS;
+            held = None;
             let guard = self.lock_index(shard);
+            let before = seen;
             for db in 0..self.databases {
                 let t = guard.table(db);
                 if t.len() == 0 || seen >= samples || !scope.admits(self, db) {
@@ -289,7 +296,10 @@ impl Store {
                     // before any is ranked, so their cache misses overlap.
                     let mut picked = [(0usize, 0u32); 64];
                     let want = want.min(picked.len());
-                    let (mut n, mut i) = (0, rand_u64() as usize % buckets);
+                    // hashbrown's bucket counts are powers of two: a mask
+                    // steps around the table without a division per bucket.
+                    let mask = buckets.next_power_of_two() - 1;
+                    let (mut n, mut i) = (0, rand_u64() as usize & mask);
                     for _ in 0..buckets {
                         if n == want {
                             break;
@@ -299,7 +309,7 @@ impl Store {
                             picked[n] = (i, h);
                             n += 1;
                         }
-                        i = (i + 1) % buckets;
+                        i = (i + 1) & mask;
                     }
                     for &(i, h) in &picked[..n] {
                         seen += 1;
@@ -309,30 +319,40 @@ impl Store {
                     }
                 }
             }
+            if seen > before {
+                held = Some((shard, guard));
+            }
         }
         // A sample sees the common priorities; a rarer, lower one is looked
         // for where the counts say it is, so eviction takes from the
-        // lowest priority first however few items carry it.
+        // lowest priority first however few items carry it. The counts
+        // usually say there is none, and that costs no lock.
         let sampled = pool.best.first().map_or(Priority::NotRemovable, |b| b.rank.0);
-        if let Some(lower) = self.find_lower_priority(scope, policy, now_secs, per_victim, sampled) {
-            pool.best = vec![lower];
-        }
-        if pool.best.is_empty() {
-            return Pick::Nothing;
-        }
-        // The candidates of one pass mostly share a shard: lock each once.
-        pool.best.sort_by_key(|c| c.shard);
-        let (mut n, mut freed, mut i) = (0, 0, 0);
-        while i < pool.best.len() {
-            let shard = pool.best[i].shard;
-            let mut guard = self.lock_index(shard);
-            while let Some(c) = pool.best.get(i).filter(|c| c.shard == shard) {
-                if let Some(f) = guard.evict_at(self, c.db, c.bucket, c.handle, now) {
-                    self.count_evicted(c.db, f);
-                    n += 1;
-                    freed += f;
+        let lower_may_exist = sampled > Priority::Normal || self.slabs.any_below_normal();
+        let (mut n, mut freed) = (0, 0);
+        match held {
+            Some((shard, mut guard))
+                if !lower_may_exist && !pool.best.is_empty() && pool.best.iter().all(|c| c.shard == shard) =>
+            {
+                (n, freed) = self.evict_in(&mut guard, &pool.best, now);
+            }
+            _ => {
+                drop(held);
+                if lower_may_exist {
+                    if let Some(lower) = self.find_lower_priority(scope, policy, now_secs, per_victim, sampled) {
+                        pool.best = vec![lower];
+                    }
                 }
-                i += 1;
+                if pool.best.is_empty() {
+                    return Pick::Nothing;
+                }
+                // The candidates of one pass mostly share a shard: lock each once.
+                pool.best.sort_by_key(|c| c.shard);
+                for group in pool.best.chunk_by(|a, b| a.shard == b.shard) {
+                    let (gn, gf) = self.evict_in(&mut self.lock_index(group[0].shard), group, now);
+                    n += gn;
+                    freed += gf;
+                }
             }
         }
         // Children of evicted parents go now that no shard is locked.
@@ -341,6 +361,12 @@ impl Store {
             0 => Pick::Vanished,
             _ => Pick::Evicted(n, freed),
         }
+    }
+
+    /// Evicts the candidates of one shard, with that shard locked.
+    fn evict_in(&self, guard: &mut ShardInner, group: &[Candidate], now: u64) -> (usize, u64) {
+        let victims = group.iter().map(|c| (c.db, c.bucket, c.handle));
+        guard.evict_batch(self, victims, now, |db, f| self.count_evicted(db, f))
     }
 }
 
