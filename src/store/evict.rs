@@ -9,6 +9,7 @@
 
 use super::entry::Priority;
 use super::item::Item;
+use super::slab::prefetch;
 use super::{rand_u64, ShardInner, Store, SHARDS};
 
 /// The `maxmemory-policy` values.
@@ -69,17 +70,6 @@ impl EvictionPolicy {
         };
         Some((prio, score))
     }
-}
-
-/// Asks the CPU to start loading the cache line at `p`.
-fn prefetch(p: *const u8) {
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: a prefetch is a hint; it never faults, whatever the address.
-    unsafe {
-        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(p as *const i8)
-    };
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = p;
 }
 
 /// Where eviction may take items from.
