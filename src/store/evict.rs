@@ -264,8 +264,14 @@ impl Store {
             let guard = self.lock_index(shard);
             let before = seen;
             for db in 0..self.databases {
+                // Checked before the table: the sample is usually complete
+                // after the first database, and reading the headers of the
+                // empty others would cost a cache miss each.
+                if seen >= samples {
+                    break;
+                }
                 let t = guard.table(db);
-                if t.len() == 0 || seen >= samples || !scope.admits(self, db) {
+                if t.len() == 0 || !scope.admits(self, db) {
                     continue;
                 }
                 let want = samples - seen;
