@@ -489,6 +489,77 @@ mod tests {
     }
 
     #[test]
+    fn a_full_pass_evicts_the_sixteen_least_recently_used_of_its_eighty_samples() {
+        let st = Store::new(1, T0);
+        for i in 0..80u64 {
+            put(&st, &format!("k{i}"), T0 + i * 1000, Priority::Normal, Expiry::None);
+        }
+        let freed = st.evict_some(EvictionPolicy::AllKeysLru, T0 + 90_000, 5, MAX_BATCH);
+        assert_eq!(freed.map(|(n, _)| n), Some(16));
+        for i in 0..80 {
+            assert_eq!(exists(&st, &format!("k{i}")), i >= 16, "k{i}");
+        }
+        assert_eq!(st.stats().evicted_keys, 16);
+        assert_eq!(st.dbsize(0), 64);
+    }
+
+    #[test]
+    fn a_batch_passes_over_a_locked_item_and_takes_the_others() {
+        let st = Store::new(1, T0);
+        for i in 0..10u64 {
+            put(&st, &format!("k{i}"), T0 + i * 1000, Priority::Normal, Expiry::None);
+        }
+        let kh = st.hash(b"k0");
+        st.lock(kh).slot(0, b"k0", kh, T0).lock(60_000, false).unwrap();
+        // The four oldest are chosen; the locked one of them stays.
+        let freed = st.evict_some(EvictionPolicy::AllKeysLru, T0 + 20_000, ALL, 4);
+        assert_eq!(freed.map(|(n, _)| n), Some(3));
+        assert!(exists(&st, "k0"), "locked");
+        for i in 1..10 {
+            assert_eq!(exists(&st, &format!("k{i}")), i >= 4, "k{i}");
+        }
+    }
+
+    #[test]
+    fn batched_eviction_keeps_the_priority_counts_and_bytes_exact() {
+        let st = Store::new(1, T0);
+        let prios = [Priority::Normal, Priority::AboveNormal, Priority::High];
+        for i in 0..40_000usize {
+            put(&st, &format!("k{i}"), T0, prios[i % 3], Expiry::None);
+        }
+        // One sample per victim: a pass of sixteen takes all it samples,
+        // whatever their priority, from consecutive buckets of one shard
+        // (or, when all sixteen were above normal, the one normal item the
+        // search for a lower priority finds).
+        let mut evicted = 0;
+        while evicted < 3200 {
+            let (n, _) = st.evict_some(EvictionPolicy::AllKeysLru, T0, 1, MAX_BATCH).unwrap();
+            assert!(n == MAX_BATCH || n == 1, "{n}");
+            evicted += n;
+        }
+        let (mut by_table, mut used, mut len) = ([0u64; 6], 0, 0);
+        for shard in 0..SHARDS {
+            let g = st.lock_index(shard);
+            let t = g.table(0);
+            for (a, b) in by_table.iter_mut().zip(t.by_priority) {
+                *a += b;
+            }
+            used += t.used;
+            len += t.len();
+            let mut counted = [0u64; 6];
+            for it in g.items(&st.slabs, 0) {
+                counted[it.priority() as usize] += 1;
+            }
+            assert_eq!(counted, t.by_priority, "shard {shard}");
+        }
+        assert_eq!(len, 40_000 - evicted);
+        assert_eq!(st.dbsize(0), len as u64);
+        assert_eq!(st.priority_counts(), by_table);
+        assert_eq!(st.stats().evicted_keys, evicted as u64);
+        assert_eq!(used, st.memory().dataset, "the table's bytes are the arenas' dataset");
+    }
+
+    #[test]
     fn only_notremovable_left_means_nothing_to_evict() {
         let st = Store::new(1, T0);
         put(&st, "p1", T0, Priority::NotRemovable, Expiry::None);
