@@ -33,16 +33,10 @@ impl Store {
         let slabs = &self.slabs;
         // A quick look with the arena alone: which class, which page.
         let (class, page) = {
-            let mut a = slabs.arena(arena);
-            // A class whose writes took a page's worth of free chunks since
-            // the last step is using its slack faster than compaction would
-            // hand it back (one page a step): the free chunks are eviction's
-            // or a burst of deletes' leftovers about to be refilled, and
-            // moving items out of their way only to carve the pages again
-            // is pure cost, with a sixteenth of the stripes locked.
+            let a = slabs.arena(arena);
             let Some(class) = (0..slabs.classes()).find(|&c| {
                 let (free, per_page) = a.free_chunks(c);
-                free >= SLACK_PAGES * per_page && a.reused_since(c) < per_page as u64
+                free >= SLACK_PAGES * per_page
             }) else {
                 return false;
             };
@@ -95,8 +89,6 @@ impl Store {
                 break;
             }
         }
-        // The moves took free chunks too; they are not writes.
-        a.reused_since(class);
         true
     }
 }
@@ -174,28 +166,5 @@ mod tests {
             })
             .sum();
         assert_eq!(st.memory().dataset, items);
-    }
-
-    #[test]
-    fn free_chunks_that_writes_keep_taking_are_not_compacted_until_the_writes_stop() {
-        let st = Store::new(1, T0);
-        let v = vec![b'v'; 100];
-        let n = 100_000;
-        for i in 0..n {
-            put(&st, &format!("k{i}"), &v);
-        }
-        // Nine in ten go, as eviction leaves them: scattered free chunks.
-        for i in (0..n).filter(|i| i % 10 != 0) {
-            let k = format!("k{i}");
-            let kh = st.hash(k.as_bytes());
-            assert!(st.lock(kh).slot(0, k.as_bytes(), kh, T0).delete());
-        }
-        // Writes of the same size take back a few pages' worth of them in
-        // every arena, as writes after an eviction run do.
-        for i in 0..30_000 {
-            put(&st, &format!("new{i}"), &v);
-        }
-        assert_eq!(st.rebalance_step(), 0, "the slack is being refilled");
-        assert!(st.rebalance_step() > 0, "no writes since: compacted");
     }
 }

@@ -121,10 +121,6 @@ struct ClassState {
     /// Bytes the live items asked for (before rounding to the chunk size).
     requested: u64,
     counters: ClassCounters,
-    /// Chunks taken from `free` so far, and the count the rebalancer last
-    /// saw: see [`ArenaGuard::reused_since`].
-    reused: u64,
-    reused_seen: u64,
 }
 
 struct Arena {
@@ -485,7 +481,6 @@ impl ArenaGuard<'_> {
             // writing into cold reused chunks cost about as much as
             // choosing the victims, where a freshly carved page is warm
             // from being zeroed.
-            st.reused = st.reused.wrapping_add(1);
             if let Some(&next) = st.free.last() {
                 let p = self.slabs.ptr(next) as usize;
                 let end = p + (chunk as usize).min(PREFETCH_AHEAD);
@@ -597,14 +592,6 @@ impl ArenaGuard<'_> {
         let st = &self.a.classes[class];
         let per_page = PAGE_SIZE / self.slabs.sizes[class] as usize;
         (st.free.len(), per_page)
-    }
-
-    /// Chunks of a class taken from its free list since the last call.
-    pub(crate) fn reused_since(&mut self, class: usize) -> u64 {
-        let st = &mut self.a.classes[class];
-        let n = st.reused.wrapping_sub(st.reused_seen);
-        st.reused_seen = st.reused;
-        n
     }
 
     /// Takes `page` out of service for the rebalancer: its free chunks leave
