@@ -9,7 +9,8 @@
 
 use super::entry::Priority;
 use super::item::Item;
-use super::{rand_u64, Store, SHARDS};
+use super::slab::prefetch;
+use super::{rand_u64, ShardInner, Store, SHARDS};
 
 /// The `maxmemory-policy` values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,17 +72,6 @@ impl EvictionPolicy {
     }
 }
 
-/// Asks the CPU to start loading the cache line at `p`.
-fn prefetch(p: *const u8) {
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: a prefetch is a hint; it never faults, whatever the address.
-    unsafe {
-        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(p as *const i8)
-    };
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = p;
-}
-
 /// Where eviction may take items from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Scope {
@@ -113,8 +103,16 @@ enum Pick {
 
 /// Victims one sampling pass may choose: a pass samples `samples` items per
 /// victim and evicts the lowest-ranked of them all, as Redis's eviction
-/// pool keeps the best of several samplings.
-pub(crate) const MAX_BATCH: usize = 8;
+/// pool keeps the best of several samplings. The best 16 of 80 are as
+/// old, in expectation, as the best 8 of 40; a larger pass spreads its
+/// fixed costs (a shard lock, the table's header and control bytes, the
+/// arena lock) over more victims.
+pub(crate) const MAX_BATCH: usize = 16;
+
+/// Buckets one pass samples from one shard at most: a default pass
+/// (five samples per victim, [`MAX_BATCH`] victims) fits, so it locks a
+/// single shard.
+const SAMPLE_SPAN: usize = 128;
 
 /// The best candidate seen so far: where it is, so that it is removed
 /// without a second lookup by key.
@@ -260,15 +258,28 @@ impl Store {
         let samples = per_victim * k;
         let mut seen = 0usize;
         let start = rand_u64() as usize % SHARDS;
+        // The last shard that gave samples stays locked: when the whole
+        // sample came from it, as it does in all but a small store, its
+        // victims go under the same lock instead of a second one. Only one
+        // shard is held at a time, so the next is locked after letting go.
+        let mut held = None;
         for step in 0..SHARDS {
             if seen >= samples {
                 break;
             }
             let shard = (start + step) % SHARDS;
+            held = None;
             let guard = self.lock_index(shard);
+            let before = seen;
             for db in 0..self.databases {
+                // Checked before the table: the sample is usually complete
+                // after the first database, and reading the headers of the
+                // empty others would cost a cache miss each.
+                if seen >= samples {
+                    break;
+                }
                 let t = guard.table(db);
-                if t.len() == 0 || seen >= samples || !scope.admits(self, db) {
+                if t.len() == 0 || !scope.admits(self, db) {
                     continue;
                 }
                 let want = samples - seen;
@@ -287,9 +298,12 @@ impl Store {
                     // sample as scattered buckets, and their control bytes
                     // share cache lines. The chunks are fetched together
                     // before any is ranked, so their cache misses overlap.
-                    let mut picked = [(0usize, 0u32); 64];
+                    let mut picked = [(0usize, 0u32); SAMPLE_SPAN];
                     let want = want.min(picked.len());
-                    let (mut n, mut i) = (0, rand_u64() as usize % buckets);
+                    // hashbrown's bucket counts are powers of two: a mask
+                    // steps around the table without a division per bucket.
+                    let mask = buckets.next_power_of_two() - 1;
+                    let (mut n, mut i) = (0, rand_u64() as usize & mask);
                     for _ in 0..buckets {
                         if n == want {
                             break;
@@ -299,7 +313,7 @@ impl Store {
                             picked[n] = (i, h);
                             n += 1;
                         }
-                        i = (i + 1) % buckets;
+                        i = (i + 1) & mask;
                     }
                     for &(i, h) in &picked[..n] {
                         seen += 1;
@@ -309,30 +323,40 @@ impl Store {
                     }
                 }
             }
+            if seen > before {
+                held = Some((shard, guard));
+            }
         }
         // A sample sees the common priorities; a rarer, lower one is looked
         // for where the counts say it is, so eviction takes from the
-        // lowest priority first however few items carry it.
+        // lowest priority first however few items carry it. The counts
+        // usually say there is none, and that costs no lock.
         let sampled = pool.best.first().map_or(Priority::NotRemovable, |b| b.rank.0);
-        if let Some(lower) = self.find_lower_priority(scope, policy, now_secs, per_victim, sampled) {
-            pool.best = vec![lower];
-        }
-        if pool.best.is_empty() {
-            return Pick::Nothing;
-        }
-        // The candidates of one pass mostly share a shard: lock each once.
-        pool.best.sort_by_key(|c| c.shard);
-        let (mut n, mut freed, mut i) = (0, 0, 0);
-        while i < pool.best.len() {
-            let shard = pool.best[i].shard;
-            let mut guard = self.lock_index(shard);
-            while let Some(c) = pool.best.get(i).filter(|c| c.shard == shard) {
-                if let Some(f) = guard.evict_at(self, c.db, c.bucket, c.handle, now) {
-                    self.count_evicted(c.db, f);
-                    n += 1;
-                    freed += f;
+        let lower_may_exist = sampled > Priority::Normal || self.slabs.any_below_normal();
+        let (mut n, mut freed) = (0, 0);
+        match held {
+            Some((shard, mut guard))
+                if !lower_may_exist && !pool.best.is_empty() && pool.best.iter().all(|c| c.shard == shard) =>
+            {
+                (n, freed) = self.evict_in(&mut guard, &pool.best, now);
+            }
+            _ => {
+                drop(held);
+                if lower_may_exist {
+                    if let Some(lower) = self.find_lower_priority(scope, policy, now_secs, per_victim, sampled) {
+                        pool.best = vec![lower];
+                    }
                 }
-                i += 1;
+                if pool.best.is_empty() {
+                    return Pick::Nothing;
+                }
+                // The candidates of one pass mostly share a shard: lock each once.
+                pool.best.sort_by_key(|c| c.shard);
+                for group in pool.best.chunk_by(|a, b| a.shard == b.shard) {
+                    let (gn, gf) = self.evict_in(&mut self.lock_index(group[0].shard), group, now);
+                    n += gn;
+                    freed += gf;
+                }
             }
         }
         // Children of evicted parents go now that no shard is locked.
@@ -341,6 +365,12 @@ impl Store {
             0 => Pick::Vanished,
             _ => Pick::Evicted(n, freed),
         }
+    }
+
+    /// Evicts the candidates of one shard, with that shard locked.
+    fn evict_in(&self, guard: &mut ShardInner, group: &[Candidate], now: u64) -> (usize, u64) {
+        let victims = group.iter().map(|c| (c.db, c.bucket, c.handle));
+        guard.evict_batch(self, victims, now, |db, f| self.count_evicted(db, f))
     }
 }
 
@@ -456,6 +486,77 @@ mod tests {
             assert_eq!(exists(&st, &format!("k{i}")), i >= 8, "k{i}");
         }
         assert_eq!(st.stats().evicted_keys, 8);
+    }
+
+    #[test]
+    fn a_full_pass_evicts_the_sixteen_least_recently_used_of_its_eighty_samples() {
+        let st = Store::new(1, T0);
+        for i in 0..80u64 {
+            put(&st, &format!("k{i}"), T0 + i * 1000, Priority::Normal, Expiry::None);
+        }
+        let freed = st.evict_some(EvictionPolicy::AllKeysLru, T0 + 90_000, 5, MAX_BATCH);
+        assert_eq!(freed.map(|(n, _)| n), Some(16));
+        for i in 0..80 {
+            assert_eq!(exists(&st, &format!("k{i}")), i >= 16, "k{i}");
+        }
+        assert_eq!(st.stats().evicted_keys, 16);
+        assert_eq!(st.dbsize(0), 64);
+    }
+
+    #[test]
+    fn a_batch_passes_over_a_locked_item_and_takes_the_others() {
+        let st = Store::new(1, T0);
+        for i in 0..10u64 {
+            put(&st, &format!("k{i}"), T0 + i * 1000, Priority::Normal, Expiry::None);
+        }
+        let kh = st.hash(b"k0");
+        st.lock(kh).slot(0, b"k0", kh, T0).lock(60_000, false).unwrap();
+        // The four oldest are chosen; the locked one of them stays.
+        let freed = st.evict_some(EvictionPolicy::AllKeysLru, T0 + 20_000, ALL, 4);
+        assert_eq!(freed.map(|(n, _)| n), Some(3));
+        assert!(exists(&st, "k0"), "locked");
+        for i in 1..10 {
+            assert_eq!(exists(&st, &format!("k{i}")), i >= 4, "k{i}");
+        }
+    }
+
+    #[test]
+    fn batched_eviction_keeps_the_priority_counts_and_bytes_exact() {
+        let st = Store::new(1, T0);
+        let prios = [Priority::Normal, Priority::AboveNormal, Priority::High];
+        for i in 0..40_000usize {
+            put(&st, &format!("k{i}"), T0, prios[i % 3], Expiry::None);
+        }
+        // One sample per victim: a pass of sixteen takes all it samples,
+        // whatever their priority, from consecutive buckets of one shard
+        // (or, when all sixteen were above normal, the one normal item the
+        // search for a lower priority finds).
+        let mut evicted = 0;
+        while evicted < 3200 {
+            let (n, _) = st.evict_some(EvictionPolicy::AllKeysLru, T0, 1, MAX_BATCH).unwrap();
+            assert!(n == MAX_BATCH || n == 1, "{n}");
+            evicted += n;
+        }
+        let (mut by_table, mut used, mut len) = ([0u64; 6], 0, 0);
+        for shard in 0..SHARDS {
+            let g = st.lock_index(shard);
+            let t = g.table(0);
+            for (a, b) in by_table.iter_mut().zip(t.by_priority) {
+                *a += b;
+            }
+            used += t.used;
+            len += t.len();
+            let mut counted = [0u64; 6];
+            for it in g.items(&st.slabs, 0) {
+                counted[it.priority() as usize] += 1;
+            }
+            assert_eq!(counted, t.by_priority, "shard {shard}");
+        }
+        assert_eq!(len, 40_000 - evicted);
+        assert_eq!(st.dbsize(0), len as u64);
+        assert_eq!(st.priority_counts(), by_table);
+        assert_eq!(st.stats().evicted_keys, evicted as u64);
+        assert_eq!(used, st.memory().dataset, "the table's bytes are the arenas' dataset");
     }
 
     #[test]

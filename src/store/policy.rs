@@ -256,6 +256,11 @@ impl Store {
         (0..super::SHARDS).map(|i| self.lock_index(i).table(db).used).sum()
     }
 
+    /// Victims of one pass under a database's own limit. That limit has no
+    /// low watermark to evict down to, so a pass stays smaller than the
+    /// store's [`super::evict::MAX_BATCH`]: it overshoots by fewer items.
+    const DB_LIMIT_BATCH: usize = 8;
+
     /// Makes room before a write into database `db` that may add memory:
     /// first under the store's limit ([`Store::make_room`]), then under the
     /// database's own. Over its own, a database whose policy evicts loses
@@ -276,7 +281,7 @@ impl Store {
             }
             let scope = super::evict::Scope::Db(db);
             if self
-                .evict_some_in(scope, EvictionPolicy::AllKeysLru, now, samples, super::evict::MAX_BATCH)
+                .evict_some_in(scope, EvictionPolicy::AllKeysLru, now, samples, Self::DB_LIMIT_BATCH)
                 .is_none()
             {
                 return Err(OutOfMemory);

@@ -127,9 +127,18 @@ impl Table {
     }
 
     fn count_out(&mut self, h: u32, it: &Item<'_>, slabs: &Slabs, arena: usize) {
+        let p = self.uncount(h, it, slabs);
+        slabs.count_priority(arena, p as usize, -1);
+    }
+
+    /// [`Table::count_out`] in this table only, returning the priority the
+    /// arena's counts must lose: a batch moves those once for all its items.
+    fn uncount(&mut self, h: u32, it: &Item<'_>, slabs: &Slabs) -> Priority {
         self.used -= item_bytes(slabs, h, it);
         self.expires -= it.expire_at().is_some() as usize;
-        self.shift_priority(Some(it.priority()), None, slabs, arena);
+        let p = it.priority();
+        self.by_priority[p as usize] -= 1;
+        p
     }
 
     /// An item leaves priority `from` and joins `to` (None: leaves or joins
@@ -250,42 +259,75 @@ impl ShardInner {
         Some((h, unsafe { Item::at(slabs.ptr(h)) }))
     }
 
-    /// Evicts the item in bucket `i` of database `db`'s table if that is
-    /// still `h`, and returns the bytes freed. Eviction picks its victim by
-    /// bucket, so removing it needs no second lookup by key.
-    pub(crate) fn evict_at(&mut self, store: &Store, db: usize, i: usize, h: u32, now: u64) -> Option<u64> {
+    /// Evicts the items `victims` name, (database, bucket, handle), each
+    /// only if its bucket still holds that handle and its key is not
+    /// locked, and returns how many went and the bytes each database lost.
+    /// Eviction picks its victims by bucket, so removing them needs no
+    /// second lookup by key; and a batch takes the arena's lock and moves
+    /// the shared priority counters once, not once per item: those are the
+    /// cache lines every worker writes.
+    pub(crate) fn evict_batch(
+        &mut self,
+        store: &Store,
+        victims: impl Iterator<Item = (usize, usize, u32)>,
+        now: u64,
+        mut freed_in: impl FnMut(usize, u64),
+    ) -> (usize, u64) {
         let slabs = &*store.slabs;
         let arena = self.arena();
-        let t = &mut self.tables[db];
-        if !t.locks.is_empty() {
-            // A locked item is not evicted: its holder is about to write it.
-            // SAFETY: a handle of this locked shard's table is a live item.
-            let locked = t.map.get_bucket(i).filter(|&&x| x == h).is_some_and(|_| {
-                let key = unsafe { Item::at(slabs.ptr(h)) }.key();
-                t.locks.contains_key(key)
-            });
-            if locked {
-                return None;
+        let mut gone = [(0usize, 0u32); super::evict::MAX_BATCH];
+        let mut n = 0;
+        let mut by_priority = [0i64; 6];
+        for (db, i, h) in victims {
+            if n == gone.len() {
+                break;
+            }
+            let t = &mut self.tables[db];
+            if !t.locks.is_empty() {
+                // A locked item is not evicted: its holder is about to write it.
+                // SAFETY: a handle of this locked shard's table is a live item.
+                let locked = t.map.get_bucket(i).filter(|&&x| x == h).is_some_and(|_| {
+                    let key = unsafe { Item::at(slabs.ptr(h)) }.key();
+                    t.locks.contains_key(key)
+                });
+                if locked {
+                    continue;
+                }
+            }
+            match t.map.get_bucket_entry(i) {
+                Ok(e) if *e.get() == h => {
+                    e.remove();
+                }
+                _ => continue,
+            }
+            // SAFETY: just unlinked from this locked shard's table, still allocated.
+            let it = unsafe { Item::at(slabs.ptr(h)) };
+            by_priority[t.uncount(h, &it, slabs) as usize] -= 1;
+            if t.index.is_some() {
+                t.changed(store, arena, db, it.key(), Change::Gone, now);
+            }
+            gone[n] = (db, h);
+            n += 1;
+        }
+        for (p, &d) in by_priority.iter().enumerate() {
+            if d != 0 {
+                slabs.count_priority(arena, p, d);
             }
         }
-        match t.map.get_bucket_entry(i) {
-            Ok(e) if *e.get() == h => {
-                e.remove();
+        let mut total = 0;
+        if n > 0 {
+            let mut a = slabs.arena(arena);
+            for &(db, h) in &gone[..n] {
+                let (freed, _) = free_item(&mut a, slabs, h, |it| FreeReason::Evicted {
+                    fetched: it.fetched(),
+                    had_expiry: it.expire_at().is_some(),
+                });
+                freed_in(db, freed);
+                total += freed;
             }
-            _ => return None,
         }
-        // SAFETY: just unlinked from this locked shard's table, still allocated.
-        let it = unsafe { Item::at(slabs.ptr(h)) };
-        t.count_out(h, &it, slabs, arena);
-        if t.index.is_some() {
-            t.changed(store, arena, db, it.key(), Change::Gone, now);
-        }
-        let (freed, _) = free_item(&mut slabs.arena(arena), slabs, h, |it| FreeReason::Evicted {
-            fetched: it.fetched(),
-            had_expiry: it.expire_at().is_some(),
-        });
-        self.stats.evicted += 1;
-        Some(freed)
+        self.stats.evicted += n as u64;
+        (n, total)
     }
 
     pub(crate) fn slot<'a>(&'a mut self, store: &'a Store, db: usize, key: &'a [u8], hash: u64, now: u64) -> Slot<'a> {
