@@ -20,14 +20,25 @@ use super::{ShardInner, Store, SHARDS};
 use std::cell::RefCell;
 use std::sync::MutexGuard;
 
-/// The shards a scope holds, by index.
+/// The shards a scope holds. Kept on the thread between scopes, emptied,
+/// so that a scope allocates nothing and releases only what it locked.
 struct Held {
+    /// The store of the scope in progress; null between scopes.
     store: *const Store,
+    /// By shard index: the guard, once the scope locked the shard.
     guards: Vec<Option<MutexGuard<'static, ShardInner>>>,
+    /// The indices locked in this scope.
+    locked: Vec<usize>,
 }
 
 thread_local! {
-    static SCOPE: RefCell<Option<Held>> = const { RefCell::new(None) };
+    static SCOPE: RefCell<Held> = const {
+        RefCell::new(Held {
+            store: std::ptr::null(),
+            guards: Vec::new(),
+            locked: Vec::new(),
+        })
+    };
 }
 
 /// A shard locked by this thread: its own guard, or one a scope holds.
@@ -60,8 +71,14 @@ struct Exit;
 
 impl Drop for Exit {
     fn drop(&mut self) {
-        let held = SCOPE.with(|s| s.borrow_mut().take());
-        drop(held);
+        SCOPE.with(|s| {
+            let mut held = s.borrow_mut();
+            let Held { store, guards, locked } = &mut *held;
+            for i in locked.drain(..) {
+                guards[i] = None;
+            }
+            *store = std::ptr::null();
+        });
     }
 }
 
@@ -74,10 +91,11 @@ impl Store {
         }
         let exclusive = self.multi.write().unwrap_or_else(|p| p.into_inner());
         SCOPE.with(|s| {
-            *s.borrow_mut() = Some(Held {
-                store: self,
-                guards: (0..SHARDS).map(|_| None).collect(),
-            })
+            let mut held = s.borrow_mut();
+            if held.guards.is_empty() {
+                held.guards = (0..SHARDS).map(|_| None).collect();
+            }
+            held.store = self;
         });
         // Children doomed inside the scope are removed after it.
         super::links::hold();
@@ -94,7 +112,7 @@ impl Store {
 
     /// True inside a scope of this store on this thread.
     pub(crate) fn in_scope(&self) -> bool {
-        SCOPE.with(|s| s.borrow().as_ref().is_some_and(|h| std::ptr::eq(h.store, self)))
+        SCOPE.with(|s| std::ptr::eq(s.borrow().store, self))
     }
 
     /// Locks shard `i`: inside a scope, the held guard (locked now if it
@@ -102,8 +120,12 @@ impl Store {
     pub(crate) fn lock_index(&self, i: usize) -> ShardGuard<'_> {
         let scoped = SCOPE.with(|s| {
             let mut s = s.borrow_mut();
-            let held = s.as_mut().filter(|h| std::ptr::eq(h.store, self))?;
-            let g = held.guards[i].get_or_insert_with(|| {
+            if !std::ptr::eq(s.store, self) {
+                return None;
+            }
+            let Held { guards, locked, .. } = &mut *s;
+            let g = guards[i].get_or_insert_with(|| {
+                locked.push(i);
                 let g = self.shards[i].inner.lock().unwrap_or_else(|p| p.into_inner());
                 // SAFETY: the guard is dropped when the scope ends, inside
                 // `atomically`, while `self` is still borrowed there.
