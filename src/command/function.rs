@@ -219,10 +219,7 @@ fn stats(ctx: &mut Ctx<'_>, _a: &[&[u8]]) {
 /// FUNCTION KILL
 /// ```
 fn kill(ctx: &mut Ctx<'_>, _a: &[&[u8]]) {
-    match ctx.srv.busy.request_kill(crate::server::BusyKind::Function) {
-        Ok(()) => ctx.out.ok(),
-        Err(e) => ctx.error(e),
-    }
+    super::scripting::kill_busy(ctx, crate::server::BusyKind::Function);
 }
 
 const HELP: &[&str] = &[

@@ -186,7 +186,13 @@ fn flush(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
 /// Stops a script past `busy-reply-threshold` that has not written
 /// (-UNKILLABLE when it has, -NOTBUSY when none is busy).
 fn kill(ctx: &mut Ctx<'_>, _a: &[&[u8]]) {
-    match ctx.srv.busy.request_kill(crate::server::BusyKind::Script) {
+    kill_busy(ctx, crate::server::BusyKind::Script);
+}
+
+/// SCRIPT KILL and FUNCTION KILL: stops the busy run if it is of kind
+/// `by`, or answers why not.
+pub(super) fn kill_busy(ctx: &mut Ctx<'_>, by: crate::server::BusyKind) {
+    match ctx.srv.busy.request_kill(by) {
         Ok(()) => ctx.out.ok(),
         Err(e) => ctx.error(e),
     }

@@ -26,8 +26,12 @@ fn eval_on(srv: &Server, body: &str, keys: &[&str], args: &[&str], resp3: bool) 
 }
 
 fn eval(body: &str) -> String {
-    let srv = Server::new(Config::default());
-    eval_on(&srv, body, &[], &[], false)
+    eval_in(&Server::new(Config::default()), body)
+}
+
+/// `body` with no keys or arguments, for a RESP2 caller.
+fn eval_in(srv: &Server, body: &str) -> String {
+    eval_on(srv, body, &[], &[], false)
 }
 
 /// The error text without its " script: <sha>, on @user_script:N." tail.
@@ -49,7 +53,7 @@ fn library_errors_name_the_line_of_the_caller() {
 #[test]
 fn redis_call_errors_name_the_line_even_in_a_tail_call() {
     let srv = Server::new(Config::default());
-    eval_on(&srv, "return redis.call('set','s','abc')", &[], &[], false);
+    eval_in(&srv, "return redis.call('set','s','abc')");
     let r = eval_on(
         &srv,
         "local x = 1\nlocal y = 2\nreturn redis.call('incr','s')",
@@ -101,8 +105,8 @@ fn sandbox_refuses_new_globals_and_unknown_names() {
 #[test]
 fn a_script_cannot_leave_state_for_the_next() {
     let srv = Server::new(Config::default());
-    eval_on(&srv, "pcall(function() x = 1 end) return 1", &[], &[], false);
-    let r = eval_on(&srv, "return x", &[], &[], false);
+    eval_in(&srv, "pcall(function() x = 1 end) return 1");
+    let r = eval_in(&srv, "return x");
     assert!(r.contains("nonexistent global variable 'x'"), "{r}");
 }
 
@@ -132,25 +136,19 @@ fn select_inside_a_script_moves_only_the_script_client() {
         false,
     );
     assert_eq!(r, ":1\r\n");
-    assert_eq!(
-        eval_on(&srv, "return redis.call('get','k')", &[], &[], false),
-        "$-1\r\n"
-    );
+    assert_eq!(eval_in(&srv, "return redis.call('get','k')"), "$-1\r\n");
 }
 
 #[test]
 fn blocking_commands_answer_as_timed_out() {
     let srv = Server::new(Config::default());
-    assert_eq!(
-        eval_on(&srv, "return redis.call('lpop','nolist')", &[], &[], false),
-        "$-1\r\n"
-    );
+    assert_eq!(eval_in(&srv, "return redis.call('lpop','nolist')"), "$-1\r\n");
 }
 
 #[test]
 fn setresp_3_turns_replies_into_resp3_tables() {
     let srv = Server::new(Config::default());
-    eval_on(&srv, "redis.call('hset','h','a','1')", &[], &[], false);
+    eval_in(&srv, "redis.call('hset','h','a','1')");
     assert_eq!(
         eval_on(
             &srv,
@@ -162,27 +160,15 @@ fn setresp_3_turns_replies_into_resp3_tables() {
         "%1\r\n$1\r\na\r\n$1\r\n1\r\n"
     );
     assert_eq!(
-        eval_on(
-            &srv,
-            "redis.setresp(3) return redis.call('hgetall','h')",
-            &[],
-            &[],
-            false
-        ),
+        eval_in(&srv, "redis.setresp(3) return redis.call('hgetall','h')"),
         "*2\r\n$1\r\na\r\n$1\r\n1\r\n"
     );
     assert_eq!(
-        eval_on(
-            &srv,
-            "redis.setresp(3) return type(redis.call('get','nokey'))",
-            &[],
-            &[],
-            false
-        ),
+        eval_in(&srv, "redis.setresp(3) return type(redis.call('get','nokey'))"),
         "$3\r\nnil\r\n"
     );
     assert_eq!(
-        eval_on(&srv, "return type(redis.call('get','nokey'))", &[], &[], false),
+        eval_in(&srv, "return type(redis.call('get','nokey'))"),
         "$7\r\nboolean\r\n"
     );
 }
@@ -190,7 +176,7 @@ fn setresp_3_turns_replies_into_resp3_tables() {
 #[test]
 fn evalsha_finds_what_eval_cached_until_flush() {
     let srv = Server::new(Config::default());
-    eval_on(&srv, "return 1", &[], &[], false);
+    eval_in(&srv, "return 1");
     let sha = sha1_hex(b"return 1");
     let call = Call {
         db: 0,
