@@ -1,24 +1,41 @@
 #!/usr/bin/env bash
-# redis-benchmark's default test list (no -t) against ferrocache and
-# redis-server, side by side: requests/s of every test, the ratio, and any
-# error reply.
+# redis-benchmark's default test list against ferrocache and redis-server,
+# side by side: requests/s of every test, the ratio, and any error reply.
 #
-#   scripts/datatypes.sh             # three runs; the table shows medians
+#   scripts/datatypes.sh             # three rounds; the table shows medians
+#
+# First the whole default list (no -t) runs once against ferrocache: every
+# test must complete with no error reply, and its test names are the list
+# the rounds must cover.
+#
+# Then each round starts fresh servers and walks the same list a step at a
+# time (-t ping_inline, -t ping_mbulk, ... -t lrange, -t mset), running each
+# step against every server before the next step, the first server of each
+# step taking turns. Each server so receives exactly the commands of the
+# default list, in its order (redis-benchmark opens new connections for
+# every test anyway), while the two runs of one test lie seconds apart
+# instead of a minute: on a shared machine whose speed drifts by tens of
+# percent over a minute, that is what makes the ratio mean something.
+#
+# The ratio column is the median over rounds of each round's ratio.
 #
 # Environment:
-#   RUNS       runs of the whole list against each server        [3]
+#   RUNS       rounds                                            [3]
 #   N          requests per test (-n)                            [200000]
 #   CLIENTS    connections (-c)                                  [50]
 #   THREADS    ferrocache --threads                              [1]
 #   PIN        1: servers on the last core, redis-benchmark on the
 #              others (taskset), so the two never take each other's
 #              core; 0: let the scheduler place them   [1 with 2+ cores]
+#   CONTROL    1: also run every step against a second redis-server, and
+#              show its ratio to the first: the noise floor      [0]
+#   PORT_BASE  first port tried for the servers                  [27700]
+#   OUT        where the markdown table is saved                 [target/bench/datatypes.md]
+#              (every run's rate and CPU time go beside it, in .tsv files)
 #
 # redis-server executes commands on one thread, and redis-benchmark runs on
 # the same machine: ferrocache gets one worker thread by default too, so
 # that neither server takes the cores the client needs.
-#   PORT_BASE  first port tried for the servers                  [27700]
-#   OUT        where the markdown table is saved                 [target/bench/datatypes.md]
 
 set -euo pipefail
 SCRIPT=datatypes.sh
@@ -29,9 +46,13 @@ CLIENTS=${CLIENTS:-50}
 THREADS=${THREADS:-1}
 CORES=$(nproc)
 PIN=${PIN:-$((CORES > 1))}
+CONTROL=${CONTROL:-0}
 PORT_BASE=${PORT_BASE:-27700}
 OUT=${OUT:-target/bench/datatypes.md}
 source scripts/lib.sh
+
+# redis-benchmark's default list, as the -t selections that make it up.
+STEPS=(ping_inline ping_mbulk set get incr lpush rpush lpop rpop sadd hset spop zadd zpopmin lrange mset)
 
 for tool in redis-server redis-benchmark; do
     command -v "$tool" >/dev/null || die "$tool is not installed"
@@ -39,54 +60,131 @@ done
 cargo build --release --quiet
 BIN=target/release/ferrocache
 
-# Runs the list against a fresh server started by "$@" (PORT replaced);
-# appends "name,test,rps" lines to $WORK/results, and the error lines to
-# $WORK/errors.
-run_list() {
+SERVER_PIN=() CLIENT_PIN=()
+if [[ $PIN == 1 ]]; then
+    SERVER_PIN=(taskset -c "$((CORES - 1))")
+    CLIENT_PIN=(taskset -c "0-$((CORES - 2))")
+fi
+
+NAMES=(ferrocache redis)
+[[ $CONTROL == 1 ]] && NAMES+=(control)
+declare -A PORT_OF PID_OF
+
+# Starts the server called $1 and records its port and pid.
+start_named() {
+    case $1 in
+    ferrocache) start_server "${SERVER_PIN[@]}" "$BIN" --port PORT --memcache-port 0 --threads "$THREADS" ;;
+    *) start_server "${SERVER_PIN[@]}" redis-server --port PORT --save '' --appendonly no ;;
+    esac
+    PORT_OF[$1]=$PORT
+    PID_OF[$1]=$PID
+}
+
+# Runs redis-benchmark against server $1 with the options that follow;
+# appends "name<TAB>test<TAB>rps" lines to $WORK/results (or the file in
+# $RESULTS), and error lines to $WORK/errors.
+# Also appends "name<TAB>round<TAB>step<TAB>µs" to $WORK/cpu: the server's
+# CPU time (user and system, from /proc) per request of the step.
+bench() {
     local name=$1
     shift
-    local server=() client=()
-    if [[ $PIN == 1 ]]; then
-        server=(taskset -c "$((CORES - 1))")
-        client=(taskset -c "0-$((CORES - 2))")
+    local before after tests
+    before=$(cpu_ticks "${PID_OF[$name]}")
+    "${CLIENT_PIN[@]}" redis-benchmark -p "${PORT_OF[$name]}" -n "$N" -c "$CLIENTS" --csv "$@" \
+        >"$WORK/out.csv" 2>"$WORK/err.txt" || true
+    after=$(cpu_ticks "${PID_OF[$name]}")
+    tests=$(($(wc -l <"$WORK/out.csv") - 1))
+    if ((tests > 0)); then
+        awk -v n="$name" -v r="${ROUND:-0}" -v s="${*: -1}" -v t=$((after - before)) -v hz="$(getconf CLK_TCK)" -v q=$((N * tests)) \
+            'BEGIN { printf "%s\t%s\t%s\t%.2f\n", n, r, s, t * 1e6 / hz / q }' >>"$WORK/cpu"
     fi
-    start_server "${server[@]}" "$@"
-    "${client[@]}" redis-benchmark -p "$PORT" -n "$N" -c "$CLIENTS" --csv >"$WORK/out.csv" 2>"$WORK/err.txt" || true
     grep -i "error" "$WORK/err.txt" "$WORK/out.csv" | sed "s/^/$name: /" >>"$WORK/errors" || true
-    tail -n +2 "$WORK/out.csv" | awk -F'","' -v n="$name" '{ gsub(/"/, "", $1); print n "\t" $1 "\t" $2 }' >>"$WORK/results"
-    stop_server "$PID"
+    tail -n +2 "$WORK/out.csv" |
+        awk -F'","' -v n="$name" -v r="${ROUND:-0}" '{ gsub(/"/, "", $1); print n "\t" r "\t" $1 "\t" $2 }' \
+            >>"${RESULTS:-$WORK/results}"
 }
 
 : >"$WORK/results"
 : >"$WORK/errors"
-for run in $(seq "$RUNS"); do
-    # Alternate which server goes first, so drift in the machine's load
-    # falls on both.
-    if ((run % 2)); then
-        run_list ferrocache "$BIN" --port PORT --memcache-port 0 --threads "$THREADS"
-        run_list redis redis-server --port PORT --save '' --appendonly no
-    else
-        run_list redis redis-server --port PORT --save '' --appendonly no
-        run_list ferrocache "$BIN" --port PORT --memcache-port 0 --threads "$THREADS"
-    fi
-    log "run $run of $RUNS done"
+: >"$WORK/cpu"
+# utime + stime of process $1, in clock ticks.
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+
+# The whole default list, once, against ferrocache.
+start_named ferrocache
+RESULTS=$WORK/whole bench ferrocache
+stop_server "${PID_OF[ferrocache]}"
+cut -f3 "$WORK/whole" >"$WORK/whole.tests"
+[[ -s $WORK/whole.tests ]] || die "the default list printed no results"
+log "default list: $(wc -l <"$WORK/whole.tests") tests completed"
+
+for ROUND in $(seq "$RUNS"); do
+    for name in "${NAMES[@]}"; do start_named "$name"; done
+    k=${#NAMES[@]}
+    for s in "${!STEPS[@]}"; do
+        for i in $(seq 0 $((k - 1))); do
+            bench "${NAMES[$(((i + s + ROUND) % k))]}" -t "${STEPS[$s]}"
+        done
+    done
+    for name in "${NAMES[@]}"; do stop_server "${PID_OF[$name]}"; done
+    log "round $ROUND of $RUNS done"
 done
 
-median_of() { awk -F'\t' -v n="$1" -v t="$2" '$1 == n && $2 == t { print $3 }' "$WORK/results" | median; }
+# The steps must have covered the default list, test for test.
+awk -F'\t' '$1 == "ferrocache" && $2 == 1 { print $3 }' "$WORK/results" >"$WORK/steps.tests"
+cmp -s "$WORK/whole.tests" "$WORK/steps.tests" ||
+    die "the -t steps ran other tests than the default list: $(diff "$WORK/whole.tests" "$WORK/steps.tests" | tr '\n' ' ')"
+
+median_of() { awk -F'\t' -v n="$1" -v t="$2" '$1 == n && $3 == t { print $4 }' "$WORK/results" | median; }
+# The median over rounds of server $1's rate over server $2's, for test $3.
+ratio_of() {
+    awk -F'\t' -v a="$1" -v b="$2" -v t="$3" '
+        $3 == t && $1 == a { x[$2] = $4 }
+        $3 == t && $1 == b { y[$2] = $4 }
+        END { for (r in x) if (y[r] > 0) printf "%.4f\n", x[r] / y[r] }' "$WORK/results" |
+        median | awk '{ printf "%.2f", $1 }'
+}
 
 mkdir -p "$(dirname "$OUT")"
 {
-    echo "redis-benchmark -n $N -c $CLIENTS (default tests), median requests/s of $RUNS runs;"
-    echo "redis-server $(redis-server --version | sed 's/.*v=\([^ ]*\).*/\1/'), ferrocache --threads $THREADS, $(nproc) cores, pinned: $PIN."
+    printf 'server\tround\ttest\trps\n'
+    cat "$WORK/results"
+} >"${OUT%.md}.tsv"
+{
+    printf 'server\tround\tstep\tcpu_us_per_request\n'
+    cat "$WORK/cpu"
+} >"${OUT%.md}.cpu.tsv"
+{
+    echo "redis-benchmark -n $N -c $CLIENTS, its default tests run a step at a time against each server in turn;"
+    echo "median requests/s of $RUNS rounds, and the median of the rounds' ratios."
+    echo "redis-server $(redis-server --version | sed 's/.*v=\([^ ]*\).*/\1/'), ferrocache --threads $THREADS, $CORES cores, pinned: $PIN."
     echo
-    echo "| test | ferrocache | redis-server | ratio |"
+    if [[ $CONTROL == 1 ]]; then
+        echo "| test | ferrocache | redis-server | ratio | second redis-server | its ratio |"
+        echo "|---|---:|---:|---:|---:|---:|"
+    else
+        echo "| test | ferrocache | redis-server | ratio |"
+        echo "|---|---:|---:|---:|"
+    fi
+    while IFS= read -r t; do
+        row="| $t | $(median_of ferrocache "$t") | $(median_of redis "$t") | $(ratio_of ferrocache redis "$t") |"
+        if [[ $CONTROL == 1 ]]; then
+            row="$row $(median_of control "$t") | $(ratio_of control redis "$t") |"
+        fi
+        echo "$row"
+    done <"$WORK/whole.tests"
+    echo
+    echo "Server CPU time (user and system) per request, µs, median of the rounds, by step:"
+    echo
+    echo "| step | ferrocache | redis-server | ratio |"
     echo "|---|---:|---:|---:|"
-    awk -F'\t' '$1 == "ferrocache" && !seen[$2]++ { print $2 }' "$WORK/results" | while IFS= read -r t; do
-        f=$(median_of ferrocache "$t")
-        r=$(median_of redis "$t")
-        echo "| $t | $f | $r | $(awk -v f="$f" -v r="$r" 'BEGIN { printf "%.2f", (r > 0 ? f / r : 0) }') |"
+    for step in "${STEPS[@]}"; do
+        f=$(awk -F'\t' -v s="$step" '$1 == "ferrocache" && $2 > 0 && $3 == s { print $4 }' "$WORK/cpu" | median)
+        r=$(awk -F'\t' -v s="$step" '$1 == "redis" && $2 > 0 && $3 == s { print $4 }' "$WORK/cpu" | median)
+        echo "| -t $step | $f | $r | $(awk -v f="$f" -v r="$r" 'BEGIN { printf "%.2f", (r > 0 ? f / r : 0) }') |"
     done
     echo
+    echo "The default list (no -t) against ferrocache: $(wc -l <"$WORK/whole.tests") tests completed."
     if [[ -s $WORK/errors ]]; then
         echo "Error replies:"
         sed 's/^/    /' "$WORK/errors"
