@@ -84,7 +84,7 @@ start_named() {
 # appends "name<TAB>test<TAB>rps" lines to $WORK/results (or the file in
 # $RESULTS), and error lines to $WORK/errors.
 # Also appends "name<TAB>round<TAB>step<TAB>µs" to $WORK/cpu: the server's
-# CPU time (user and system, from /proc) per request of the step.
+# CPU time (user and system, from /proc) per request of $STEP.
 bench() {
     local name=$1
     shift
@@ -95,7 +95,7 @@ bench() {
     after=$(cpu_ticks "${PID_OF[$name]}")
     tests=$(($(wc -l <"$WORK/out.csv") - 1))
     if ((tests > 0)); then
-        awk -v n="$name" -v r="${ROUND:-0}" -v s="${*: -1}" -v t=$((after - before)) -v hz="$(getconf CLK_TCK)" -v q=$((N * tests)) \
+        awk -v n="$name" -v r="${ROUND:-0}" -v s="${STEP:-default}" -v t=$((after - before)) -v hz="$(getconf CLK_TCK)" -v q=$((N * tests)) \
             'BEGIN { printf "%s\t%s\t%s\t%.2f\n", n, r, s, t * 1e6 / hz / q }' >>"$WORK/cpu"
     fi
     grep -i "error" "$WORK/err.txt" "$WORK/out.csv" | sed "s/^/$name: /" >>"$WORK/errors" || true
@@ -123,7 +123,7 @@ for ROUND in $(seq "$RUNS"); do
     k=${#NAMES[@]}
     for s in "${!STEPS[@]}"; do
         for i in $(seq 0 $((k - 1))); do
-            bench "${NAMES[$(((i + s + ROUND) % k))]}" -t "${STEPS[$s]}"
+            STEP=${STEPS[$s]} bench "${NAMES[$(((i + s + ROUND) % k))]}" -t "${STEPS[$s]}"
         done
     done
     for name in "${NAMES[@]}"; do stop_server "${PID_OF[$name]}"; done
