@@ -80,22 +80,21 @@ start_named() {
     PID_OF[$1]=$PID
 }
 
-# Runs redis-benchmark against server $1 with the options that follow;
-# appends "name<TAB>test<TAB>rps" lines to $WORK/results (or the file in
-# $RESULTS), and error lines to $WORK/errors.
-# Also appends "name<TAB>round<TAB>step<TAB>µs" to $WORK/cpu: the server's
-# CPU time (user and system, from /proc) per request of $STEP.
+# Runs redis-benchmark against server $1: the step $2 (its -t selection),
+# or with no $2 the whole default list. Appends "name<TAB>round<TAB>test
+# <TAB>rps" lines to $WORK/results (or the file in $RESULTS), error lines
+# to $WORK/errors, and "name<TAB>round<TAB>step<TAB>µs" to $WORK/cpu: the
+# server's CPU time (user and system, from /proc) per request.
 bench() {
-    local name=$1
-    shift
-    local before after tests
+    local name=$1 step=${2:-default} select=() before after tests
+    [[ $# -gt 1 ]] && select=(-t "$2")
     before=$(cpu_ticks "${PID_OF[$name]}")
-    "${CLIENT_PIN[@]}" redis-benchmark -p "${PORT_OF[$name]}" -n "$N" -c "$CLIENTS" --csv "$@" \
+    "${CLIENT_PIN[@]}" redis-benchmark -p "${PORT_OF[$name]}" -n "$N" -c "$CLIENTS" --csv "${select[@]}" \
         >"$WORK/out.csv" 2>"$WORK/err.txt" || true
     after=$(cpu_ticks "${PID_OF[$name]}")
     tests=$(($(wc -l <"$WORK/out.csv") - 1))
     if ((tests > 0)); then
-        awk -v n="$name" -v r="${ROUND:-0}" -v s="${STEP:-default}" -v t=$((after - before)) -v hz="$(getconf CLK_TCK)" -v q=$((N * tests)) \
+        awk -v n="$name" -v r="${ROUND:-0}" -v s="$step" -v t=$((after - before)) -v hz="$(getconf CLK_TCK)" -v q=$((N * tests)) \
             'BEGIN { printf "%s\t%s\t%s\t%.2f\n", n, r, s, t * 1e6 / hz / q }' >>"$WORK/cpu"
     fi
     grep -i "error" "$WORK/err.txt" "$WORK/out.csv" | sed "s/^/$name: /" >>"$WORK/errors" || true
@@ -123,7 +122,7 @@ for ROUND in $(seq "$RUNS"); do
     k=${#NAMES[@]}
     for s in "${!STEPS[@]}"; do
         for i in $(seq 0 $((k - 1))); do
-            STEP=${STEPS[$s]} bench "${NAMES[$(((i + s + ROUND) % k))]}" -t "${STEPS[$s]}"
+            bench "${NAMES[$(((i + s + ROUND) % k))]}" "${STEPS[$s]}"
         done
     done
     for name in "${NAMES[@]}"; do stop_server "${PID_OF[$name]}"; done
