@@ -263,8 +263,6 @@ summary() {
         "$(cut -d' ' -f3 "$f" | median) $(cut -d' ' -f4 "$f" | median)"
 }
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
-
 mkdir -p "$(dirname "$OUT")"
 {
     echo "# ferrocache side-by-side benchmark"

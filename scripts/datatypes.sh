@@ -134,7 +134,9 @@ awk -F'\t' '$1 == "ferrocache" && $2 == 1 { print $3 }' "$WORK/results" >"$WORK/
 cmp -s "$WORK/whole.tests" "$WORK/steps.tests" ||
     die "the -t steps ran other tests than the default list: $(diff "$WORK/whole.tests" "$WORK/steps.tests" | tr '\n' ' ')"
 
-median_of() { awk -F'\t' -v n="$1" -v t="$2" '$1 == n && $3 == t { print $4 }' "$WORK/results" | median; }
+# The median over rounds of server $2's numbers for test (or step) $3 in
+# file $1: $WORK/results or $WORK/cpu, both "name round test number".
+median_of() { awk -F'\t' -v n="$2" -v t="$3" '$1 == n && $2 > 0 && $3 == t { print $4 }' "$1" | median; }
 # The median over rounds of server $1's rate over server $2's, for test $3.
 ratio_of() {
     awk -F'\t' -v a="$1" -v b="$2" -v t="$3" '
@@ -166,9 +168,9 @@ mkdir -p "$(dirname "$OUT")"
         echo "|---|---:|---:|---:|"
     fi
     while IFS= read -r t; do
-        row="| $t | $(median_of ferrocache "$t") | $(median_of redis "$t") | $(ratio_of ferrocache redis "$t") |"
+        row="| $t | $(median_of "$WORK/results" ferrocache "$t") | $(median_of "$WORK/results" redis "$t") | $(ratio_of ferrocache redis "$t") |"
         if [[ $CONTROL == 1 ]]; then
-            row="$row $(median_of control "$t") | $(ratio_of control redis "$t") |"
+            row="$row $(median_of "$WORK/results" control "$t") | $(ratio_of control redis "$t") |"
         fi
         echo "$row"
     done <"$WORK/whole.tests"
@@ -178,9 +180,9 @@ mkdir -p "$(dirname "$OUT")"
     echo "| step | ferrocache | redis-server | ratio |"
     echo "|---|---:|---:|---:|"
     for step in "${STEPS[@]}"; do
-        f=$(awk -F'\t' -v s="$step" '$1 == "ferrocache" && $2 > 0 && $3 == s { print $4 }' "$WORK/cpu" | median)
-        r=$(awk -F'\t' -v s="$step" '$1 == "redis" && $2 > 0 && $3 == s { print $4 }' "$WORK/cpu" | median)
-        echo "| -t $step | $f | $r | $(awk -v f="$f" -v r="$r" 'BEGIN { printf "%.2f", (r > 0 ? f / r : 0) }') |"
+        f=$(median_of "$WORK/cpu" ferrocache "$step")
+        r=$(median_of "$WORK/cpu" redis "$step")
+        echo "| -t $step | $f | $r | $(ratio "$f" "$r") |"
     done
     echo
     echo "The default list (no -t) against ferrocache: $(wc -l <"$WORK/whole.tests") tests completed."
