@@ -67,4 +67,6 @@ pub mod config;
 pub mod protocol;
 pub mod script;
 pub mod server;
+pub(crate) mod state;
 pub mod store;
+pub(crate) mod util;

@@ -1,7 +1,7 @@
 //! Argument parsing shared by handlers, with Redis's acceptance rules.
 
 use super::errors;
-use crate::store::parse_i64_exact;
+use crate::util::number::parse_i64_exact;
 
 /// A signed 64-bit integer in canonical form, or Redis's "not an integer" error.
 pub fn int(b: &[u8]) -> Result<i64, &'static str> {

@@ -19,7 +19,7 @@ use super::args::{self, is};
 use super::flags::*;
 use super::{errors, spec, CommandSpec, Ctx};
 use crate::protocol::resp::Reply;
-use crate::server::Server;
+use crate::state::Server;
 use crate::store::{DependError, Expiry, Item, LockError, Priority, Slot, TagMatch, UnlockError, WrongType};
 
 pub const COMMANDS: &[CommandSpec] = &[

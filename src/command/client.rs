@@ -3,7 +3,8 @@
 use super::args::{self, is};
 use super::flags::*;
 use super::{dispatch_sub, errors, spec, CommandSpec, Ctx};
-use crate::server::{lock, ClientHandle, ReplyMode, Unblock};
+use crate::state::{ClientHandle, ReplyMode, Unblock};
+use crate::util::sync::lock;
 use std::sync::atomic::Ordering;
 
 const CONN: u32 = NOSCRIPT | LOADING | STALE;
@@ -522,7 +523,7 @@ mod tests {
         let laddr: SocketAddr = "127.0.0.1:6379".parse().unwrap();
         ClientHandle {
             id: 7,
-            proto: crate::server::Proto::Resp,
+            proto: crate::state::Proto::Resp,
             addr,
             laddr,
             created: 10_000,

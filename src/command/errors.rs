@@ -1,6 +1,8 @@
 //! Wire-visible error texts, worded byte for byte as Redis words them.
 //! Handlers reply with these; nothing else spells an error.
 
+use crate::state::{BusyKind, KillRefused};
+
 pub const SYNTAX: &str = "ERR syntax error";
 pub const NOT_INTEGER: &str = "ERR value is not an integer or out of range";
 pub const NOT_FLOAT: &str = "ERR value is not a valid float";
@@ -46,11 +48,21 @@ pub const BUSY_FUNCTION: &str =
     "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.";
 pub const NOTBUSY: &str = "NOTBUSY No scripts in execution right now.";
 pub const UNKILLABLE: &str = "UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.";
+/// Why SCRIPT KILL or FUNCTION KILL could not stop the busy run.
+pub fn kill_refused(why: KillRefused) -> &'static str {
+    match why {
+        KillRefused::NotBusy => NOTBUSY,
+        KillRefused::Unkillable => UNKILLABLE,
+        KillRefused::OtherKind(BusyKind::Function) => BUSY_FUNCTION,
+        KillRefused::OtherKind(BusyKind::Script) => BUSY_SCRIPT,
+    }
+}
+
 /// The error a script stopped by SCRIPT KILL or FUNCTION KILL ends with.
-pub fn script_killed(kind: crate::server::BusyKind) -> &'static str {
+pub fn script_killed(kind: BusyKind) -> &'static str {
     match kind {
-        crate::server::BusyKind::Script => "ERR Script killed by user with SCRIPT KILL...",
-        crate::server::BusyKind::Function => "ERR Script killed by user with FUNCTION KILL...",
+        BusyKind::Script => "ERR Script killed by user with SCRIPT KILL...",
+        BusyKind::Function => "ERR Script killed by user with FUNCTION KILL...",
     }
 }
 

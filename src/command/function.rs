@@ -1,11 +1,12 @@
 //! Lua functions: FUNCTION LOAD, LIST, DELETE, FLUSH, STATS, KILL and
 //! HELP, and FCALL / FCALL_RO. Libraries live in
-//! [`crate::script::Scripts`]; each thread's Lua state compiles a library
+//! [`crate::state::Scripts`]; each thread's Lua state compiles a library
 //! the first time it calls one of its functions.
 
 use super::flags::*;
 use super::{args, dispatch_sub, errors, help_reply, spec, CommandSpec, Ctx};
-use crate::script::{self, script_flags, Source};
+use crate::script::{self, Source};
+use crate::state::script_flags;
 
 const FCALL_FLAGS: u32 = NOSCRIPT | STALE | SKIP_MONITOR | MOVABLEKEYS;
 
@@ -219,7 +220,7 @@ fn stats(ctx: &mut Ctx<'_>, _a: &[&[u8]]) {
 /// FUNCTION KILL
 /// ```
 fn kill(ctx: &mut Ctx<'_>, _a: &[&[u8]]) {
-    super::scripting::kill_busy(ctx, crate::server::BusyKind::Function);
+    super::scripting::kill_busy(ctx, crate::state::BusyKind::Function);
 }
 
 const HELP: &[&str] = &[

@@ -10,9 +10,10 @@ use super::flags::*;
 use super::keys::parse_cursor;
 use super::string::{add_long_double, FloatError};
 use super::{errors, spec, CommandSpec, Ctx};
-use crate::protocol::resp::encode::push_int;
 use crate::protocol::resp::Reply;
-use crate::store::{parse_i64_exact, rand_u64, Hash, WrongType};
+use crate::store::{Hash, WrongType};
+use crate::util::number::{parse_i64_exact, push_int};
+use crate::util::rand::rand_below;
 
 pub const COMMANDS: &[CommandSpec] = &[
     spec("hset", -4, WRITE | DENYOOM | FAST, "hash", hset)
@@ -370,11 +371,6 @@ fn hincrbyfloat(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
         Ok(None) => unreachable!("a write that creates always runs"),
         Err(WrongType) => ctx.error(errors::WRONGTYPE),
     }
-}
-
-/// A uniform index below `n` (n > 0).
-fn rand_below(n: usize) -> usize {
-    ((rand_u64() as u128 * n as u128) >> 64) as usize
 }
 
 /// Writes one HRANDFIELD pick: the field, or with values the field and its

@@ -8,7 +8,7 @@
 use super::flags::*;
 use super::server::REDIS_VERSION;
 use super::{spec, CommandSpec, Ctx};
-use crate::server::{Counter, Server};
+use crate::state::{Counter, Server};
 use std::fmt::Write;
 use std::sync::atomic::Ordering;
 
@@ -142,7 +142,7 @@ fn uname() -> String {
 }
 
 fn server(srv: &Server, s: &mut Section<'_>, now: u64) {
-    let port = crate::server::lock(&srv.bound)
+    let port = crate::util::sync::lock(&srv.bound)
         .resp
         .map(|a| a.port())
         .unwrap_or(srv.config.port);
@@ -342,7 +342,7 @@ fn stats(srv: &Server, s: &mut Section<'_>) {
     s.field("total_connections_received", get(&st.total_connections));
     let totals = srv.clients.totals();
     let (ops, kbps_in, kbps_out) = {
-        let r = crate::server::lock(&st.rates);
+        let r = crate::util::sync::lock(&st.rates);
         (
             r.ops.per_sec(),
             r.net_in.per_sec() / 1024.0,

@@ -7,8 +7,9 @@
 
 use super::args::is;
 use super::flags::{self, *};
-use super::{all, dispatch_sub, errors, glob, lookup, spec, CommandSpec, Ctx};
+use super::{all, dispatch_sub, errors, lookup, spec, CommandSpec, Ctx};
 use crate::protocol::resp::Reply;
+use crate::util::glob;
 
 const SUBCOMMANDS: &[CommandSpec] = &[
     spec("command|count", 2, LOADING | STALE, "server", count).doc(

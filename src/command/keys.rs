@@ -7,8 +7,9 @@
 
 use super::args::{self, is};
 use super::flags::*;
-use super::{dispatch_sub, errors, glob, spec, CommandSpec, Ctx};
+use super::{dispatch_sub, errors, spec, CommandSpec, Ctx};
 use crate::store::{Entry, Item, KeyHash, ValueRef};
+use crate::util::glob;
 
 pub const COMMANDS: &[CommandSpec] = &[
     spec("del", -2, WRITE, "generic", del).keys(1, -1, 1).doc(
@@ -345,7 +346,7 @@ impl ScanOptions<'_> {
 pub(crate) fn cursor_reply(out: &mut crate::protocol::resp::Reply<'_>, next: u64) {
     out.array(2);
     let mut num = Vec::with_capacity(20);
-    crate::protocol::resp::encode::push_uint(&mut num, next);
+    crate::util::number::push_uint(&mut num, next);
     out.bulk(&num);
 }
 
@@ -400,7 +401,11 @@ fn scan(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
 /// RANDOMKEY
 /// ```
 fn randomkey(ctx: &mut Ctx<'_>, _a: &[&[u8]]) {
-    match ctx.srv.store.random_key(ctx.db(), ctx.now, crate::store::rand_u64()) {
+    match ctx
+        .srv
+        .store
+        .random_key(ctx.db(), ctx.now, crate::util::rand::rand_u64())
+    {
         Some(k) => ctx.out.bulk(&k),
         None => ctx.out.null(),
     }

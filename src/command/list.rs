@@ -11,7 +11,7 @@ use super::args::{self, is};
 use super::flags::*;
 use super::{errors, spec, CommandSpec, Ctx};
 use crate::protocol::resp::Reply;
-use crate::server::Server;
+use crate::state::Server;
 use crate::store::{List, Slot, WrongType};
 
 pub const COMMANDS: &[CommandSpec] = &[

@@ -18,7 +18,6 @@ pub mod config_cmd;
 pub mod debug;
 pub mod errors;
 pub mod function;
-pub mod glob;
 pub mod hash;
 pub mod info;
 pub mod introspection;
@@ -35,7 +34,7 @@ pub mod transaction;
 pub mod zset;
 
 use crate::protocol::resp::Reply;
-use crate::server::{BusyKind, Client, Server};
+use crate::state::{BusyKind, Client, Server};
 use crate::store::KeyHash;
 use hashbrown::HashMap;
 use std::sync::OnceLock;
@@ -303,7 +302,7 @@ impl Ctx<'_> {
     /// arguments; after the deadline, [`Ctx::timed_out`] is true and it
     /// gives its timeout reply instead of blocking again.
     pub fn block(&mut self, keys: &[&[u8]], deadline: u64) {
-        self.client.block = Some(crate::server::BlockOn {
+        self.client.block = Some(crate::state::BlockOn {
             db: self.client.db,
             keys: keys.iter().map(|k| Box::from(*k)).collect(),
             deadline,
@@ -401,7 +400,7 @@ pub fn dispatch_sub(ctx: &mut Ctx<'_>, args: &[&[u8]], parent: &CommandSpec) {
 pub(crate) mod testing {
     use super::{execute, Ctx};
     use crate::protocol::resp::Reply;
-    use crate::server::{Client, Proto, Server};
+    use crate::state::{Client, Proto, Server};
     use crate::store::Aggregate;
 
     pub(crate) struct Harness {
@@ -548,28 +547,31 @@ mod tests {
     #[test]
     fn a_busy_script_holds_back_every_command_but_allow_busy_ones_and_its_own() {
         let mut h = Harness::new();
-        h.srv.busy.enter(crate::server::BusyKind::Script, false);
+        h.srv.busy.enter(BusyKind::Script, false);
         assert_eq!(h.run("GET k"), format!("-{}\r\n", errors::BUSY_SCRIPT));
         assert_eq!(h.run("MULTI"), "+OK\r\n", "allow_busy");
         h.client.in_script = true;
         assert_eq!(h.run("SET k v"), "+QUEUED\r\n", "the script's own client goes on");
         h.client.in_script = false;
-        h.srv.busy.enter(crate::server::BusyKind::Function, false);
+        h.srv.busy.enter(BusyKind::Function, false);
         assert_eq!(h.run("GET k"), format!("-{}\r\n", errors::BUSY_FUNCTION));
         assert_eq!(
-            h.srv.busy.request_kill(crate::server::BusyKind::Script),
+            h.srv.busy.request_kill(BusyKind::Script).map_err(errors::kill_refused),
             Err(errors::BUSY_FUNCTION)
         );
-        assert_eq!(h.srv.busy.request_kill(crate::server::BusyKind::Function), Ok(()));
+        assert_eq!(h.srv.busy.request_kill(BusyKind::Function), Ok(()));
         assert!(h.srv.busy.kill_requested());
         h.srv.busy.wrote();
         assert_eq!(
-            h.srv.busy.request_kill(crate::server::BusyKind::Function),
+            h.srv
+                .busy
+                .request_kill(BusyKind::Function)
+                .map_err(errors::kill_refused),
             Err(errors::UNKILLABLE)
         );
         h.srv.busy.leave();
         assert_eq!(
-            h.srv.busy.request_kill(crate::server::BusyKind::Script),
+            h.srv.busy.request_kill(BusyKind::Script).map_err(errors::kill_refused),
             Err(errors::NOTBUSY)
         );
         assert!(!h.srv.busy.kill_requested());

@@ -164,7 +164,7 @@ fn load(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
 fn exists(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
     ctx.out.array(a.len() - 2);
     for sha in &a[2..] {
-        let found = script::parse_sha(sha).is_some_and(|s| ctx.srv.scripts.contains(&s));
+        let found = crate::state::parse_sha(sha).is_some_and(|s| ctx.srv.scripts.contains(&s));
         ctx.out.int(found as i64);
     }
 }
@@ -186,15 +186,15 @@ fn flush(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
 /// Stops a script past `busy-reply-threshold` that has not written
 /// (-UNKILLABLE when it has, -NOTBUSY when none is busy).
 fn kill(ctx: &mut Ctx<'_>, _a: &[&[u8]]) {
-    kill_busy(ctx, crate::server::BusyKind::Script);
+    kill_busy(ctx, crate::state::BusyKind::Script);
 }
 
 /// SCRIPT KILL and FUNCTION KILL: stops the busy run if it is of kind
 /// `by`, or answers why not.
-pub(super) fn kill_busy(ctx: &mut Ctx<'_>, by: crate::server::BusyKind) {
+pub(super) fn kill_busy(ctx: &mut Ctx<'_>, by: crate::state::BusyKind) {
     match ctx.srv.busy.request_kill(by) {
         Ok(()) => ctx.out.ok(),
-        Err(e) => ctx.error(e),
+        Err(e) => ctx.error(errors::kill_refused(e)),
     }
 }
 

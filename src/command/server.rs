@@ -3,7 +3,8 @@
 use super::args;
 use super::flags::*;
 use super::{errors, spec, CommandSpec, Ctx};
-use crate::server::{lock, ReplyMode};
+use crate::state::ReplyMode;
+use crate::util::sync::lock;
 use std::sync::atomic::Ordering;
 
 /// The Redis version ferrocache answers as, in HELLO and INFO.

@@ -13,7 +13,8 @@
 use super::args::{self, is};
 use super::flags::*;
 use super::{errors, spec, CommandSpec, Ctx};
-use crate::store::{rand_u64, Aggregate, KeyHash, Set, WrongType};
+use crate::store::{Aggregate, KeyHash, Set, WrongType};
+use crate::util::rand::rand_u64;
 
 pub const COMMANDS: &[CommandSpec] = &[
     spec("sadd", -3, WRITE | DENYOOM | FAST, "set", sadd).keys(1, 1, 1).doc(
@@ -281,7 +282,7 @@ fn spop(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
     }
     let count = match a.get(2) {
         None => None,
-        Some(c) => match crate::store::parse_i64_exact(c) {
+        Some(c) => match crate::util::number::parse_i64_exact(c) {
             Some(n) if n >= 0 => Some(n as u64),
             _ => return ctx.error(errors::NOT_POSITIVE_COUNT),
         },
@@ -515,7 +516,7 @@ fn sinter(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
 /// SINTERCARD numkeys key [key ...] [LIMIT limit]
 /// ```
 fn sintercard(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
-    let numkeys = match crate::store::parse_i64_exact(a[1]) {
+    let numkeys = match crate::util::number::parse_i64_exact(a[1]) {
         Some(n) if n > 0 => n as usize,
         _ => return ctx.error(errors::NUMKEYS_POSITIVE),
     };
@@ -526,7 +527,7 @@ fn sintercard(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
     let mut i = 2 + numkeys;
     while i < a.len() {
         if is(a[i], "limit") && i + 1 < a.len() {
-            match crate::store::parse_i64_exact(a[i + 1]) {
+            match crate::util::number::parse_i64_exact(a[i + 1]) {
                 Some(n) if n >= 0 => limit = n as usize,
                 _ => return ctx.error(errors::LIMIT_NEGATIVE),
             }

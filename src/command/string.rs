@@ -8,8 +8,9 @@
 use super::args::{self, is};
 use super::flags::*;
 use super::{errors, spec, CommandSpec, Ctx};
-use crate::server::Server;
-use crate::store::{parse_i64_exact, Expiry, Item, KeyHash, Value};
+use crate::state::Server;
+use crate::store::{Expiry, Item, KeyHash, Value};
+use crate::util::number::parse_i64_exact;
 
 pub const COMMANDS: &[CommandSpec] = &[
     spec("get", 2, READONLY | FAST, "string", get)

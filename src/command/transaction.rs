@@ -18,7 +18,7 @@
 
 use super::flags::*;
 use super::{errors, spec, CommandSpec, Ctx};
-use crate::server::{Client, Queued};
+use crate::state::{Client, Queued};
 
 pub const COMMANDS: &[CommandSpec] = &[
     spec(
@@ -96,7 +96,7 @@ fn watch_token(ctx: &Ctx<'_>, db: usize, key: &[u8]) -> (Option<u64>, u64) {
 
 /// Whether a watched key moved since WATCH: another version, or, missing
 /// then and now, keys created in its table meanwhile.
-fn moved(ctx: &Ctx<'_>, w: &crate::server::Watched) -> bool {
+fn moved(ctx: &Ctx<'_>, w: &crate::state::Watched) -> bool {
     match (w.version, watch_token(ctx, w.db, &w.key)) {
         (None, (None, created)) => created != w.created,
         (then, (now, _)) => then != now,
@@ -138,7 +138,7 @@ fn watch(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
             continue;
         }
         let (version, created) = watch_token(ctx, db, key);
-        ctx.client.watched.push(crate::server::Watched {
+        ctx.client.watched.push(crate::state::Watched {
             db,
             key: key.into(),
             version,

@@ -4,15 +4,16 @@
 //! [`ZSet`] (score and lex bounds become positions in O(log n)), applies
 //! REV and LIMIT to the window, and writes the members straight into the
 //! reply. Scores print as Redis 7.2's `d2string` (see
-//! [`crate::protocol::resp::encode::push_double`]). Arguments are parsed
+//! [`crate::util::number::push_double`]). Arguments are parsed
 //! and refused before the key is looked up, as Redis does.
 
 use super::args::{self, is};
 use super::flags::*;
 use super::{errors, spec, CommandSpec, Ctx};
-use crate::protocol::resp::encode::push_double;
 use crate::protocol::resp::Reply;
 use crate::store::{Aggregate, KeyHash, LexBound, Set, WrongType, ZSet};
+use crate::util::number::push_double;
+use crate::util::rand::rand_below;
 use hashbrown::HashMap;
 
 const G: &str = "sorted-set";
@@ -1446,10 +1447,6 @@ fn zrandmember(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
             }
         }
     });
-}
-
-fn rand_below(n: usize) -> usize {
-    (crate::store::rand_u64() % n.max(1) as u64) as usize
 }
 
 /// ```text

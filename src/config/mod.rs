@@ -222,7 +222,7 @@ impl Config {
 fn split_line(line: &str) -> Option<Vec<String>> {
     let mut out = Vec::new();
     let mut args = Vec::new();
-    if !crate::protocol::resp::decode::split_args(line.as_bytes(), &mut out, &mut args) {
+    if !crate::util::split::split_args(line.as_bytes(), &mut out, &mut args) {
         return None;
     }
     Some(

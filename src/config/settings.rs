@@ -477,7 +477,7 @@ impl Settings {
         let mut out = Vec::new();
         for p in PARAMS {
             for name in [p.name, p.alias] {
-                if !name.is_empty() && crate::command::glob::matches(pattern.as_bytes(), name.as_bytes(), true) {
+                if !name.is_empty() && crate::util::glob::matches(pattern.as_bytes(), name.as_bytes(), true) {
                     out.push((name.to_string(), v.get(p.name).cloned().unwrap_or_default()));
                 }
             }
@@ -716,8 +716,8 @@ fn check(p: &Param, value: &str, current: &str) -> Result<String, String> {
             _ => Err("argument must be 'yes' or 'no'".into()),
         },
         Int(lo, hi) => {
-            let v =
-                crate::store::parse_i64_exact(value.as_bytes()).ok_or("argument couldn't be parsed into an integer")?;
+            let v = crate::util::number::parse_i64_exact(value.as_bytes())
+                .ok_or("argument couldn't be parsed into an integer")?;
             let v = range(v as i128, lo, hi)?;
             // Redis clamps hz to what its timer can serve.
             let v = if p.name == "hz" { v.clamp(1, 500) } else { v };
@@ -813,7 +813,7 @@ fn check_special(name: &str, value: &str, current: &str) -> Result<String, Strin
                 if !(0.0..=100.0).contains(&v) {
                     return Err("latency-tracking-info-percentiles parameters should sit between [0.0,100.0]".into());
                 }
-                out.push(crate::protocol::resp::encode::format_double(v));
+                out.push(crate::util::number::format_double(v));
             }
             Ok(out.join(" "))
         }
@@ -898,7 +898,7 @@ fn merge_cobl(words: &[&str], current: &str) -> Result<String, String> {
         };
         let hard = parse_memory_value(g[1]);
         let soft = parse_memory_value(g[2]);
-        let secs = crate::store::parse_i64_exact(g[3].as_bytes()).filter(|&s| s >= 0);
+        let secs = crate::util::number::parse_i64_exact(g[3].as_bytes()).filter(|&s| s >= 0);
         let (Some(hard), Some(soft), Some(secs)) = (hard, soft, secs) else {
             return Err("Error in hard, soft or soft_seconds setting in buffer limit configuration.".into());
         };

@@ -218,7 +218,7 @@ unsafe fn push_value(l: *mut ffi::lua_State, buf: &[u8], pos: &mut usize, depth:
     }
     let ln = line(buf, pos)?;
     let (&kind, body) = ln.split_first()?;
-    let int = |b: &[u8]| crate::store::parse_i64_exact(b);
+    let int = |b: &[u8]| crate::util::number::parse_i64_exact(b);
     match kind {
         b'+' => {
             push_bytes(l, body);

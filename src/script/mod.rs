@@ -1,7 +1,7 @@
 //! Lua scripting, as Redis 7 embeds Lua 5.1: EVAL scripts and FUNCTION
 //! libraries.
 //!
-//! - [`Scripts`], on the [`Server`]: the script cache (SHA1 -> body) and
+//! - [`crate::state::Scripts`], on the server's state: the script cache (SHA1 -> body) and
 //!   the function libraries, shared by every worker thread.
 //! - One Lua state per thread (`Vm`, created on the thread's first
 //!   script), with the sandbox of `sandbox.lua`, the libraries (`cjson`,
@@ -22,217 +22,22 @@ mod msgpack;
 mod structlib;
 mod trampoline;
 
-use crate::command::{self, errors};
+use crate::command::errors;
 use crate::protocol::resp::Reply;
-use crate::server::BusyKind;
-use crate::server::{Client, ClientHandle, Proto, Server};
+use crate::state::{
+    leave_worker, lua_memory_changed, parse_sha, script_flags, sha1_hex, BusyKind, Client, ClientHandle, FunctionMeta,
+    Library, LibraryConflict, Proto, Server, Sha,
+};
 use hashbrown::HashMap;
 use mlua::{Function, Lua, LuaOptions, MultiValue, StdLib, Table, Value};
 use std::cell::{Cell, RefCell};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 pub use convert::format_g;
-
-/// A script's SHA1 in lower-case hex, the script cache's key.
-pub type Sha = [u8; 40];
 
 /// The version scripts see as `redis.REDIS_VERSION`.
 const VERSION: &str = "7.2.0";
 const VERSION_NUM: i64 = 0x070200;
-
-/// Script flags, from a `#!lua flags=...` line or `register_function`.
-pub mod script_flags {
-    pub const NO_WRITES: u32 = 1;
-    pub const ALLOW_OOM: u32 = 2;
-    pub const ALLOW_STALE: u32 = 4;
-    pub const NO_CLUSTER: u32 = 8;
-    pub const ALLOW_CROSS_SLOT: u32 = 16;
-    /// The script declared its flags (a shebang): EVAL_RO then requires
-    /// `no-writes` instead of refusing writes one by one.
-    pub const DECLARED: u32 = 32;
-
-    pub const NAMES: &[(u32, &str)] = &[
-        (NO_WRITES, "no-writes"),
-        (ALLOW_OOM, "allow-oom"),
-        (ALLOW_STALE, "allow-stale"),
-        (NO_CLUSTER, "no-cluster"),
-        (ALLOW_CROSS_SLOT, "allow-cross-slot-keys"),
-    ];
-
-    pub fn parse(name: &[u8]) -> Option<u32> {
-        NAMES.iter().find(|(_, n)| n.as_bytes() == name).map(|&(f, _)| f)
-    }
-}
-
-/// A function a library registered.
-#[derive(Debug, Clone)]
-pub struct FunctionMeta {
-    pub name: String,
-    pub description: Option<Vec<u8>>,
-    pub flags: u32,
-}
-
-/// A loaded library: its code and what it registered.
-#[derive(Debug)]
-pub struct Library {
-    pub name: String,
-    pub code: Arc<[u8]>,
-    pub functions: Vec<FunctionMeta>,
-    /// Unique over the process's life: a thread's Lua state keeps the
-    /// library's compiled functions under it.
-    pub id: u64,
-}
-
-#[derive(Debug, Default)]
-struct Libraries {
-    /// By name, in the order loaded.
-    libs: Vec<Arc<Library>>,
-    /// Lower-case function name -> (library, index in its functions).
-    funcs: HashMap<String, (Arc<Library>, usize)>,
-}
-
-/// Process-wide source of cache generations: a generation names one
-/// state of one server's cache, so a Lua state that served another
-/// server (handler tests run several in one thread) never trusts a stale
-/// entry.
-static GENERATIONS: AtomicU64 = AtomicU64::new(1);
-
-fn next_generation() -> u64 {
-    GENERATIONS.fetch_add(1, Ordering::Relaxed)
-}
-
-/// The scripts and libraries of one server.
-#[derive(Debug)]
-pub struct Scripts {
-    cache: RwLock<HashMap<Sha, Arc<[u8]>>>,
-    /// Changes on SCRIPT FLUSH: Lua states drop their compiled scripts.
-    generation: AtomicU64,
-    libs: RwLock<Libraries>,
-    /// Changes whenever a library is loaded or deleted.
-    lib_generation: AtomicU64,
-    cache_bytes: AtomicUsize,
-}
-
-impl Default for Scripts {
-    fn default() -> Scripts {
-        Scripts {
-            cache: RwLock::default(),
-            generation: AtomicU64::new(next_generation()),
-            libs: RwLock::default(),
-            lib_generation: AtomicU64::new(next_generation()),
-            cache_bytes: AtomicUsize::new(0),
-        }
-    }
-}
-
-fn read<T>(l: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
-    l.read().unwrap_or_else(|p| p.into_inner())
-}
-
-fn write<T>(l: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
-    l.write().unwrap_or_else(|p| p.into_inner())
-}
-
-/// Lua memory of every thread's state, for INFO's `used_memory_lua`: each
-/// state adds the change since its last report after every run.
-static LUA_MEMORY: AtomicUsize = AtomicUsize::new(0);
-
-impl Scripts {
-    pub fn contains(&self, sha: &Sha) -> bool {
-        read(&self.cache).contains_key(sha)
-    }
-
-    fn get(&self, sha: &Sha) -> Option<Arc<[u8]>> {
-        read(&self.cache).get(sha).cloned()
-    }
-
-    fn insert(&self, sha: Sha, body: &[u8]) {
-        let mut c = write(&self.cache);
-        if !c.contains_key(&sha) {
-            self.cache_bytes.fetch_add(body.len(), Ordering::Relaxed);
-            c.insert(sha, Arc::from(body));
-        }
-    }
-
-    /// SCRIPT FLUSH.
-    pub fn flush(&self) {
-        write(&self.cache).clear();
-        self.cache_bytes.store(0, Ordering::Relaxed);
-        self.generation.store(next_generation(), Ordering::Release);
-    }
-
-    /// How many scripts are cached (INFO's `number_of_cached_scripts`).
-    pub fn count(&self) -> usize {
-        read(&self.cache).len()
-    }
-
-    /// Bytes of cached script bodies (INFO's `used_memory_scripts_eval`).
-    pub fn cache_bytes(&self) -> usize {
-        self.cache_bytes.load(Ordering::Relaxed)
-    }
-
-    /// Memory of the Lua states, summed over threads as they last reported.
-    pub fn lua_memory(&self) -> usize {
-        LUA_MEMORY.load(Ordering::Relaxed)
-    }
-
-    /// The libraries, in load order.
-    pub fn libraries(&self) -> Vec<Arc<Library>> {
-        read(&self.libs).libs.clone()
-    }
-
-    pub fn function_count(&self) -> usize {
-        read(&self.libs).funcs.len()
-    }
-
-    /// FUNCTION DELETE: false when there is no such library.
-    pub fn delete_library(&self, name: &[u8]) -> bool {
-        let mut l = write(&self.libs);
-        let Some(i) = l.libs.iter().position(|x| x.name.as_bytes() == name) else {
-            return false;
-        };
-        let lib = l.libs.remove(i);
-        l.funcs.retain(|_, (owner, _)| owner.id != lib.id);
-        self.lib_generation.store(next_generation(), Ordering::Release);
-        true
-    }
-
-    /// FUNCTION FLUSH.
-    pub fn flush_libraries(&self) {
-        *write(&self.libs) = Libraries::default();
-        self.lib_generation.store(next_generation(), Ordering::Release);
-    }
-
-    fn function(&self, name: &[u8]) -> Option<(Arc<Library>, usize)> {
-        let name = std::str::from_utf8(name).ok()?.to_ascii_lowercase();
-        read(&self.libs).funcs.get(&name).cloned()
-    }
-}
-
-/// The lower-case hex SHA1 of `body`.
-pub fn sha1_hex(body: &[u8]) -> Sha {
-    let digest = sha1_smol::Sha1::from(body).digest().bytes();
-    let mut out = [0u8; 40];
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    for (i, b) in digest.iter().enumerate() {
-        out[2 * i] = HEX[(b >> 4) as usize];
-        out[2 * i + 1] = HEX[(b & 15) as usize];
-    }
-    out
-}
-
-/// A SHA1 argument as the cache's key: 40 characters, lower-cased.
-pub fn parse_sha(arg: &[u8]) -> Option<Sha> {
-    let mut sha = [0u8; 40];
-    if arg.len() != 40 {
-        return None;
-    }
-    for (d, s) in sha.iter_mut().zip(arg) {
-        *d = s.to_ascii_lowercase();
-    }
-    Some(sha)
-}
 
 /// What to run.
 #[derive(Debug, Clone, Copy)]
@@ -263,7 +68,7 @@ pub struct Call<'a> {
 /// Runs a script or a function and writes its reply (a result or an
 /// error) to `out`; true when the reply is an error.
 ///
-/// Each `redis.call` runs through [`command::execute`] as a client of its
+/// Each `redis.call` runs through [`crate::command::execute`] as a client of its
 /// own (the caller's database; SELECT inside moves only it; RESP2 unless
 /// the script asks for RESP3) and locks its shards as any command does.
 ///
@@ -272,7 +77,7 @@ pub struct Call<'a> {
 /// between two of its `redis.call`s. Memory is made once before the scope
 /// for a script that may write: eviction inside would keep every shard it
 /// sampled. Past `busy-reply-threshold` the script makes other clients'
-/// commands answer -BUSY ([`crate::server::Busy`]), and SCRIPT KILL or
+/// commands answer -BUSY ([`crate::state::Busy`]), and SCRIPT KILL or
 /// FUNCTION KILL stops it if it has not written.
 pub fn run(srv: &Server, src: Source<'_>, call: &Call<'_>, out: &mut Reply<'_>) -> bool {
     // Inside EXEC, EXEC made room for its commands already.
@@ -319,37 +124,18 @@ pub fn load_script(srv: &Server, body: &[u8]) -> Result<Sha, String> {
 /// registers them; the library's name, or the error text.
 pub fn load_library(srv: &Server, code: &[u8], replace: bool) -> Result<String, String> {
     let name = library_name(code)?;
-    if !replace && read(&srv.scripts.libs).libs.iter().any(|l| l.name == name) {
+    if !replace && srv.scripts.has_library(&name) {
         return Err(errors::library_exists(&name));
     }
     let functions = with_vm(|vm| vm.load_library(code))?;
     if functions.is_empty() {
         return Err(errors::NO_FUNCTIONS.into());
     }
-    let mut libs = write(&srv.scripts.libs);
-    for f in &functions {
-        if let Some((owner, _)) = libs.funcs.get(&f.name.to_ascii_lowercase()) {
-            if owner.name != name {
-                return Err(errors::function_exists(&f.name));
-            }
-        }
+    match srv.scripts.add_library(&name, code, functions, replace) {
+        Ok(()) => Ok(name),
+        Err(LibraryConflict::LibraryExists) => Err(errors::library_exists(&name)),
+        Err(LibraryConflict::FunctionExists(f)) => Err(errors::function_exists(&f)),
     }
-    if let Some(i) = libs.libs.iter().position(|l| l.name == name) {
-        let old = libs.libs.remove(i);
-        libs.funcs.retain(|_, (owner, _)| owner.id != old.id);
-    }
-    let lib = Arc::new(Library {
-        name: name.clone(),
-        code: Arc::from(code),
-        functions,
-        id: next_generation(),
-    });
-    for (i, f) in lib.functions.iter().enumerate() {
-        libs.funcs.insert(f.name.to_ascii_lowercase(), (lib.clone(), i));
-    }
-    libs.libs.push(lib);
-    srv.scripts.lib_generation.store(next_generation(), Ordering::Release);
-    Ok(name)
 }
 
 fn with_vm<R>(f: impl FnOnce(&mut Vm) -> Result<R, String>) -> Result<R, String> {
@@ -489,7 +275,7 @@ fn busy_hook() -> mlua::Result<mlua::VmState> {
         srv.busy.enter(kind, st.wrote);
         // The run keeps this thread: the other connections of its worker
         // go to another one, to be answered -BUSY meanwhile.
-        crate::server::leave_worker();
+        leave_worker();
     }
     if st.busy && srv.busy.kill_requested() {
         return Err(mlua::Error::RuntimeError(errors::script_killed(kind).into()));
@@ -539,13 +325,13 @@ struct Vm {
     functions: HashMap<u64, HashMap<String, Function>>,
     lib_generation: u64,
     state: Box<RunState>,
-    /// This state's memory as last added to [`LUA_MEMORY`].
+    /// This state's memory as last reported to [`lua_memory_changed`].
     reported: usize,
 }
 
 impl Drop for Vm {
     fn drop(&mut self) {
-        LUA_MEMORY.fetch_sub(self.reported, Ordering::Relaxed);
+        lua_memory_changed(self.reported, 0);
     }
 }
 
@@ -657,25 +443,21 @@ impl Vm {
         self.scripts.get(sha).ok_or_else(|| errors::SCRIPT_NESTED.to_string())
     }
 
-    /// Brings this state's share of [`LUA_MEMORY`] up to date.
+    /// Brings this state's share of the Lua memory total up to date.
     fn report_memory(&mut self) {
         let now = self.lua.used_memory();
-        if now > self.reported {
-            LUA_MEMORY.fetch_add(now - self.reported, Ordering::Relaxed);
-        } else {
-            LUA_MEMORY.fetch_sub(self.reported - now, Ordering::Relaxed);
-        }
+        lua_memory_changed(self.reported, now);
         self.reported = now;
     }
 
     /// Drops compiled code the server no longer has.
     fn sync(&mut self, srv: &Server) {
-        let g = srv.scripts.generation.load(Ordering::Acquire);
+        let g = srv.scripts.generation();
         if g != self.generation {
             self.scripts.clear();
             self.generation = g;
         }
-        let g = srv.scripts.lib_generation.load(Ordering::Acquire);
+        let g = srv.scripts.lib_generation();
         if g != self.lib_generation {
             self.functions.clear();
             self.lib_generation = g;
@@ -976,7 +758,7 @@ pub fn list_libraries(srv: &Server, pattern: Option<&[u8]>) -> Vec<Arc<Library>>
     srv.scripts
         .libraries()
         .into_iter()
-        .filter(|l| pattern.is_none_or(|p| command::glob::matches(p, l.name.as_bytes(), false)))
+        .filter(|l| pattern.is_none_or(|p| crate::util::glob::matches(p, l.name.as_bytes(), false)))
         .collect()
 }
 

@@ -2,7 +2,7 @@
 //! session decode and execute every complete request in it, write all the
 //! replies at once.
 
-use super::{ClientHandle, Counter, Server, Waiter};
+use crate::state::{ClientHandle, Counter, Server, Waiter};
 use bytes::{Buf, BytesMut};
 use std::sync::Arc;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};

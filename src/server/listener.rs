@@ -11,14 +11,14 @@
 //! connection it has, so clients that shared the script's worker could
 //! neither get -BUSY nor send SCRIPT KILL. With work stealing, a script
 //! past `busy-reply-threshold` gives its worker's other connections to
-//! another thread ([`leave_worker`]) and keeps its own.
+//! another thread ([`crate::state::leave_worker`]) and keeps its own.
 
-use super::client::Proto;
 use super::connection::serve;
 use super::memcache_session::MemcacheSession;
 use super::resp_session::RespSession;
-use super::{Bound, Client, Server};
 use crate::config::Config;
+use crate::state::{Bound, Client, Proto, Server};
+use crate::util::sync::lock;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
@@ -97,7 +97,7 @@ pub fn run(config: Config) -> io::Result<Running> {
     })?;
     let resp_addr = resp.as_ref().map(|l| l.local_addr()).transpose()?;
     let mc_addr = memcache.as_ref().map(|l| l.local_addr()).transpose()?;
-    *super::lock(&server.bound) = Bound {
+    *lock(&server.bound) = Bound {
         resp: resp_addr,
         memcache: mc_addr,
     };
@@ -229,27 +229,6 @@ fn collect_heap_now_and_then() {
 }
 
 const WORKER_COLLECT_PERIOD: Duration = Duration::from_millis(250);
-
-/// Called by a command that will keep its thread for long (a script past
-/// `busy-reply-threshold`): the worker's other connections move to another
-/// thread, so they are answered meanwhile (-BUSY, SCRIPT KILL), and this
-/// thread leaves the runtime once the command returns. Does nothing outside
-/// a multi-thread runtime (the handler tests), or when the thread has
-/// left already.
-pub fn leave_worker() {
-    use tokio::runtime::RuntimeFlavor;
-    if !Handle::try_current().is_ok_and(|h| h.runtime_flavor() == RuntimeFlavor::MultiThread) {
-        return;
-    }
-    // block_in_place hands the worker's queue to a new thread and takes it
-    // back when its closure returns, if that thread has not taken it yet:
-    // the pause lets it start. A thread that left already has no queue to
-    // hand over, and just pauses once more.
-    tokio::task::block_in_place(|| std::thread::sleep(HAND_OVER_WAIT));
-}
-
-/// How long [`leave_worker`] waits for the new thread to take the queue.
-const HAND_OVER_WAIT: Duration = Duration::from_millis(50);
 
 /// Lets the allocator return freed memory to the system now. mimalloc
 /// purges freed segments only when the heap that owns them is used again,

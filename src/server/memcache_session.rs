@@ -13,15 +13,15 @@
 //! `SERVER_ERROR out of memory storing object` instead.
 
 use super::connection::Session;
-use super::{Client, ConnCounters, Counter, Proto, Server};
 use crate::command::info;
 use crate::command::string::{
     append_value, get_and_expire, get_value, incr_value, parse_u64_memcached, remove_key, set_value, AppendArgs,
     AppendOutcome, Cond, Expire, ExpireChange, IncrArgs, IncrOutcome, SetArgs, SetOutcome, Step,
 };
 use crate::protocol::memcache::{reply, Parsed, Parser, Request, StoreMode, MAX_GET_LINE, MAX_LINE};
-use crate::protocol::resp::encode::push_uint;
+use crate::state::{Client, ConnCounters, Counter, Proto, Server};
 use crate::store::{EvictionPolicy, Item};
+use crate::util::number::push_uint;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;

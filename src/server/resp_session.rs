@@ -1,9 +1,10 @@
 //! The RESP side of a connection: decode, execute, encode.
 
 use super::connection::{Session, OUT_BUDGET};
-use super::{BlockOn, Client, Counter, ReplyMode, Server, Unblock, Waiter};
 use crate::command::{self, errors, CommandSpec, Ctx};
 use crate::protocol::resp::{Decoded, Reply, RespDecoder};
+use crate::state::{BlockOn, Client, Counter, ReplyMode, Server, Unblock, Waiter};
+use crate::util::sync::lock;
 use std::sync::Arc;
 
 /// A client parked by a blocking command: the command to run again, what
@@ -203,7 +204,7 @@ impl Session for RespSession {
         self.spare = spare;
         self.client.handle.counters.bump(Counter::Commands, commands);
         if let Some(spec) = last {
-            *super::lock(&self.client.handle.last_cmd) = spec.name;
+            *lock(&self.client.handle.last_cmd) = spec.name;
             self.client
                 .handle
                 .last_active

@@ -20,34 +20,6 @@ impl Value {
     }
 }
 
-/// Parses a canonical signed 64-bit decimal: no leading `+`, no leading
-/// zeros, no spaces. This is the form Redis accepts for integers.
-pub fn parse_i64_exact(b: &[u8]) -> Option<i64> {
-    if b.is_empty() || b.len() > 20 {
-        return None;
-    }
-    let (neg, digits) = match b[0] {
-        b'-' => (true, &b[1..]),
-        _ => (false, b),
-    };
-    if digits.is_empty() || (digits[0] == b'0' && (digits.len() > 1 || neg)) {
-        return None;
-    }
-    let mut v: i64 = 0;
-    for &c in digits {
-        if !c.is_ascii_digit() {
-            return None;
-        }
-        let d = (c - b'0') as i64;
-        v = if neg {
-            v.checked_mul(10)?.checked_sub(d)?
-        } else {
-            v.checked_mul(10)?.checked_add(d)?
-        };
-    }
-    Some(v)
-}
-
 /// When an entry expires.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Expiry {
@@ -241,23 +213,6 @@ impl Entry {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-
-    #[test]
-    fn parse_i64_exact_accepts_canonical_forms_only() {
-        assert_eq!(parse_i64_exact(b"0"), Some(0));
-        assert_eq!(parse_i64_exact(b"-12"), Some(-12));
-        assert_eq!(parse_i64_exact(b"9223372036854775807"), Some(i64::MAX));
-        assert_eq!(parse_i64_exact(b"-9223372036854775808"), Some(i64::MIN));
-        assert_eq!(parse_i64_exact(b"9223372036854775808"), None);
-        assert_eq!(parse_i64_exact(b"012"), None);
-        assert_eq!(parse_i64_exact(b"-0"), None);
-        assert_eq!(parse_i64_exact(b"+1"), None);
-        assert_eq!(parse_i64_exact(b" 1"), None);
-        assert_eq!(parse_i64_exact(b""), None);
-        assert_eq!(parse_i64_exact(b"-"), None);
-    }
-
     #[test]
     fn encoding_follows_content() {
         use crate::store::ValueRef;

@@ -10,7 +10,8 @@
 use super::entry::Priority;
 use super::item::Item;
 use super::slab::prefetch;
-use super::{rand_u64, ShardInner, Store, SHARDS};
+use super::{ShardInner, Store, SHARDS};
+use crate::util::rand::rand_u64;
 
 /// The `maxmemory-policy` values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

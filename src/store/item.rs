@@ -123,7 +123,7 @@ impl<'a> ValueRef<'a> {
     pub fn encoding(&self) -> &'static str {
         match self {
             ValueRef::Str(s) => {
-                if s.len() <= 20 && super::parse_i64_exact(s).is_some() {
+                if s.len() <= 20 && crate::util::number::parse_i64_exact(s).is_some() {
                     "int"
                 } else if s.len() <= 44 {
                     "embstr"

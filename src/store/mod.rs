@@ -23,7 +23,7 @@ mod shard;
 mod slab;
 mod types;
 
-pub use entry::{parse_i64_exact, Entry, Expiry, Priority, Value, LFU_INIT};
+pub use entry::{Entry, Expiry, Priority, Value, LFU_INIT};
 pub use evict::EvictionPolicy;
 pub use item::{Item, ValueRef};
 pub use links::{DependError, TagMatch};
@@ -389,29 +389,6 @@ impl Store {
             }
         }
     }
-}
-
-/// A uniform number in [0, 1) from a per-thread xorshift generator: cheap,
-/// lock-free, and good enough for the LFU counter's coin flips and eviction
-/// sampling.
-pub(crate) fn rand_u64() -> u64 {
-    use std::cell::Cell;
-    thread_local! {
-        // Seeded per thread from the hasher's random keys.
-        static STATE: Cell<u64> = Cell::new(DefaultHashBuilder::default().hash_one(0u64) | 1);
-    }
-    STATE.with(|s| {
-        let mut x = s.get() | 1;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        s.set(x);
-        x
-    })
-}
-
-pub(crate) fn rand_unit() -> f64 {
-    (rand_u64() >> 11) as f64 / (1u64 << 53) as f64
 }
 
 fn shard_of(hash: u64) -> usize {

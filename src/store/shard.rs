@@ -599,7 +599,7 @@ impl<'a> Slot<'a> {
                 let (secs, now) = (self.store.clock_secs(self.now), self.now);
                 let mut m = self.item_mut(h);
                 if touch {
-                    m.count_access(secs, super::rand_unit(), true);
+                    m.count_access(secs, crate::util::rand::rand_unit(), true);
                 }
                 m.slide(now);
                 Some(self.item(h))
@@ -624,7 +624,7 @@ impl<'a> Slot<'a> {
         let h = self.lookup()?;
         let (secs, now) = (self.store.clock_secs(self.now), self.now);
         let mut m = self.item_mut(h);
-        m.count_access(secs, super::rand_unit(), false);
+        m.count_access(secs, crate::util::rand::rand_unit(), false);
         m.slide(now);
         Some(EntryMut { slot: self, h })
     }
@@ -689,7 +689,7 @@ impl<'a> Slot<'a> {
                 self.changed(Change::Gone);
                 let old = self.item(h);
                 parts.priority = old.priority();
-                parts.lfu = super::entry::lfu_step(old.lfu(access), super::rand_unit());
+                parts.lfu = super::entry::lfu_step(old.lfu(access), crate::util::rand::rand_unit());
                 self.replace_item(h, parts, true, 0);
             }
             None => {
@@ -951,7 +951,7 @@ impl<'a> Slot<'a> {
             return Err(WrongType);
         };
         let (r, changed) = f(t);
-        m.count_access(secs, super::rand_unit(), false);
+        m.count_access(secs, crate::util::rand::rand_unit(), false);
         m.slide(now);
         if !changed {
             return Ok(Some(r));

@@ -34,7 +34,7 @@ pub struct List {
 /// Bytes one element takes in a listpack: the encoding byte(s), the data,
 /// and the back-length that lets a listpack be walked backwards.
 fn packed_len(v: &[u8]) -> usize {
-    let enc_data = match crate::store::parse_i64_exact(v) {
+    let enc_data = match crate::util::number::parse_i64_exact(v) {
         Some(n) if (0..128).contains(&n) => 1,
         Some(n) if (-4096..4096).contains(&n) => 2,
         Some(n) if i16::try_from(n).is_ok() => 3,

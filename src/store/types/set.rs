@@ -326,7 +326,7 @@ impl Set {
     /// overflow its encoding.
     pub fn expect(&mut self, first: &[u8], n: usize) {
         if self.is_empty() {
-            self.enc = if crate::store::parse_i64_exact(first).is_some() && n <= MAX_INTSET_ENTRIES {
+            self.enc = if crate::util::number::parse_i64_exact(first).is_some() && n <= MAX_INTSET_ENTRIES {
                 Enc::Intset
             } else if n <= MAX_LISTPACK_ENTRIES {
                 Enc::Listpack
@@ -344,7 +344,7 @@ impl Set {
     fn note_new_member(&mut self, m: &[u8]) {
         match self.enc {
             Enc::Intset => {
-                if crate::store::parse_i64_exact(m).is_some() {
+                if crate::util::number::parse_i64_exact(m).is_some() {
                     if self.len + 1 > MAX_INTSET_ENTRIES {
                         self.enc = Enc::Hashtable;
                     }

@@ -1,7 +1,7 @@
 //! Clients parked by blocking commands (BLPOP, BLMOVE, BZPOPMIN ...), and
 //! the server-wide registry that wakes them.
 //!
-//! A blocking command that finds nothing calls [`crate::command::Ctx::block`];
+//! A blocking command that finds nothing calls `Ctx::block` (in `command`);
 //! the session then registers a [`Waiter`] here under each of the keys, in
 //! one FIFO queue per (database, key), and the connection task sleeps until
 //! the waiter is notified or the deadline passes. The command runs again
@@ -28,6 +28,7 @@
 //! before the blocked client runs. The order among blocked clients holds.
 
 use crate::store::ReadyKeys;
+use crate::util::sync::lock;
 use hashbrown::HashMap;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU8, Ordering};
@@ -94,7 +95,7 @@ pub struct Blocking {
 
 impl Blocking {
     fn inner(&self) -> std::sync::MutexGuard<'_, Inner> {
-        super::lock(&self.inner)
+        lock(&self.inner)
     }
 
     /// Queues a new waiter for `client_id` at the back of each key's queue,

@@ -1,6 +1,7 @@
 //! Per-connection state, and the registry that CLIENT LIST, CLIENT KILL and
 //! INFO clients read.
 
+use crate::util::sync::lock;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -223,8 +224,8 @@ pub struct Client {
     pub close: bool,
     pub no_touch: bool,
     pub handle: Arc<ClientHandle>,
-    /// Set by a blocking command that found nothing to pop (see
-    /// [`crate::command::Ctx::block`]); the session parks the client.
+    /// Set by a blocking command that found nothing to pop; the session
+    /// parks the client.
     pub block: Option<BlockOn>,
     /// The command runs again because its block's deadline passed.
     pub timed_out: bool,
@@ -362,7 +363,27 @@ impl Clients {
     }
 }
 
-/// Locks a mutex whose data stays valid even if a holder panicked.
-pub fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn totals_keep_closed_connections_and_honour_reset() {
+        let clients = Clients::default();
+        let token = CancellationToken::new();
+        let addr: std::net::SocketAddr = "127.0.0.1:1".parse().unwrap();
+        let a = clients.register(Proto::Resp, addr, addr, 0, &token);
+        let b = clients.register(Proto::Memcache, addr, addr, 0, &token);
+        a.counters.bump(Counter::Commands, 3);
+        b.counters.bump(Counter::Commands, 4);
+        b.counters.bump(Counter::McGet, 2);
+        assert_eq!(clients.totals().get(Counter::Commands), 7);
+        clients.unregister(a.id);
+        assert_eq!(clients.totals().get(Counter::Commands), 7);
+        clients.reset_totals(Counter::RESP);
+        assert_eq!(clients.totals().get(Counter::Commands), 0);
+        assert_eq!(clients.totals().get(Counter::McGet), 2);
+        b.counters.bump(Counter::Commands, 1);
+        assert_eq!(clients.totals().get(Counter::Commands), 1);
+    }
 }

@@ -2,7 +2,7 @@
 //! GET, PSUBSCRIBE): `*`, `?`, `[abc]`, `[^a-z]`, and `\` to escape.
 
 /// True when `s` matches `pattern`; `nocase` folds ASCII letter case.
-pub fn matches(pattern: &[u8], s: &[u8], nocase: bool) -> bool {
+pub(crate) fn matches(pattern: &[u8], s: &[u8], nocase: bool) -> bool {
     // Iterative with one backtrack point for the last `*`: linear in
     // practice, where naive recursion is exponential on patterns like
     // `a*a*a*a*b` (a known Redis denial-of-service shape).

@@ -1,0 +1,175 @@
+//! What commands read and change besides the store: the state shared by
+//! every connection ([`Server`]), each connection's own ([`Client`], and
+//! the [`ClientHandle`] others may see), the registry of clients parked by
+//! blocking commands, the BUSY state of a long script, the script cache and
+//! function libraries, the counters, and the clock.
+//!
+//! It sits below the commands and above the store: `command/` and
+//! `script/` read and change it, `server/` creates it and hands it to the
+//! connections, and nothing here knows a socket or spells a wire reply.
+
+mod blocking;
+mod busy;
+mod client;
+mod clock;
+mod scripts;
+mod stats;
+
+pub use blocking::{Blocking, Unblock, Waiter};
+pub use busy::{leave_worker, Busy, BusyKind, KillRefused};
+pub use client::{BlockOn, Client, ClientHandle, Clients, ConnCounters, Counter, Proto, Queued, ReplyMode, Watched};
+pub use clock::Clock;
+pub use scripts::{
+    lua_memory_changed, parse_sha, script_flags, sha1_hex, FunctionMeta, Library, LibraryConflict, Scripts, Sha,
+};
+pub use stats::Stats;
+
+use crate::config::{Config, SetError, Settings};
+use crate::store::Store;
+use crate::util::sync::lock;
+use std::sync::atomic::AtomicBool;
+use std::sync::Mutex;
+use std::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+/// What the listeners actually bound, for INFO and tests.
+#[derive(Debug, Default, Clone)]
+pub struct Bound {
+    pub resp: Option<std::net::SocketAddr>,
+    pub memcache: Option<std::net::SocketAddr>,
+}
+
+/// State shared by every connection.
+pub struct Server {
+    pub store: Store,
+    pub config: Config,
+    pub settings: Settings,
+    pub stats: Stats,
+    pub clients: Clients,
+    /// Clients parked by blocking commands.
+    pub blocking: Blocking,
+    /// The Lua script cache and the function libraries.
+    pub scripts: Scripts,
+    pub clock: Clock,
+    /// The cron's sweep of expired keys runs (DEBUG SET-ACTIVE-EXPIRE).
+    pub active_expire: AtomicBool,
+    /// A script running past `busy-reply-threshold`.
+    pub busy: Busy,
+    pub shutdown: CancellationToken,
+    pub started: Instant,
+    /// Unix ms at start.
+    pub start_ms: u64,
+    pub bound: std::sync::Mutex<Bound>,
+    pub run_id: String,
+    /// Held while the limits are read from the settings and pushed to the
+    /// store, so two CONFIG SETs push in the order they read.
+    limits_push: Mutex<()>,
+}
+
+impl Server {
+    pub fn new(config: Config) -> Server {
+        let clock = Clock::default();
+        let now = clock.now_ms();
+        let settings = Settings::new(&config);
+        let srv = Server {
+            store: Store::new(config.databases, now),
+            settings,
+            config,
+            stats: Stats::default(),
+            clients: Clients::default(),
+            blocking: Blocking::default(),
+            scripts: Default::default(),
+            clock,
+            active_expire: AtomicBool::new(true),
+            busy: Busy::default(),
+            shutdown: CancellationToken::new(),
+            started: Instant::now(),
+            start_ms: now,
+            bound: Default::default(),
+            run_id: run_id(now),
+            limits_push: Mutex::new(()),
+        };
+        // The file's and the flags' values are in the settings now.
+        srv.push_limits();
+        srv
+    }
+
+    /// Changes settings at run time (CONFIG SET): all of `pairs` or none,
+    /// and a change to the memory limit reaches the store before this
+    /// returns. The one way settings change after start-up.
+    pub fn set_config(&self, pairs: &[(&str, &str)]) -> Result<(), SetError> {
+        self.settings.set_many(pairs)?;
+        if pairs.iter().any(|(name, _)| Settings::affects_limits(name)) {
+            self.push_limits();
+        }
+        Ok(())
+    }
+
+    /// Hands the memory limit in the settings to the store.
+    fn push_limits(&self) {
+        let _order = lock(&self.limits_push);
+        self.store.set_limits(self.settings.limits());
+    }
+
+    /// Samples the counters behind INFO's instantaneous_* fields.
+    pub fn sample_rates(&self) {
+        let t = self.clients.totals();
+        let now = self.clock.now_ms();
+        let mut r = lock(&self.stats.rates);
+        r.ops.sample(t.get(Counter::Commands), now);
+        r.net_in.sample(t.get(Counter::NetIn), now);
+        r.net_out.sample(t.get(Counter::NetOut), now);
+    }
+
+    pub fn uptime_secs(&self) -> u64 {
+        self.started.elapsed().as_secs()
+    }
+}
+
+/// 40 hex characters that differ from run to run.
+fn run_id(now: u64) -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let mut out = String::new();
+    for i in 0..3u64 {
+        let mut h = hashbrown::DefaultHashBuilder::default().build_hasher();
+        h.write_u64(now ^ (std::process::id() as u64) << 32 ^ i);
+        out.push_str(&format!("{:016x}", h.finish()));
+    }
+    out.truncate(40);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn start_up_settings_reach_the_store_limits() {
+        let config = Config {
+            overrides: vec![
+                ("maxmemory".into(), "1mb".into()),
+                ("maxmemory-policy".into(), "allkeys-lru".into()),
+            ],
+            ..Config::default()
+        };
+        let srv = Server::new(config);
+        let l = srv.store.limits();
+        assert_eq!(l.maxmemory, 1 << 20);
+        assert_eq!(l.policy, crate::store::EvictionPolicy::AllKeysLru);
+    }
+
+    #[test]
+    fn set_config_pushes_limit_changes_to_the_store() {
+        let srv = Server::new(Config::default());
+        srv.set_config(&[("maxmemory", "2mb"), ("maxmemory-low-watermark", "80")])
+            .unwrap();
+        srv.set_config(&[("MAXMEMORY-SAMPLES", "9"), ("maxmemory-policy", "volatile-ttl")])
+            .unwrap();
+        let l = srv.store.limits();
+        assert_eq!((l.maxmemory, l.low_watermark, l.samples), (2 << 20, 80, 9));
+        assert_eq!(l.policy, crate::store::EvictionPolicy::VolatileTtl);
+        // A refused change leaves the store as it was.
+        assert!(srv.set_config(&[("maxmemory", "1mb"), ("hz", "x")]).is_err());
+        assert_eq!(srv.store.limits().maxmemory, 2 << 20);
+    }
+}

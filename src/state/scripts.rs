@@ -1,0 +1,282 @@
+//! The script cache (SHA1 -> body) and the function libraries, shared by
+//! every worker thread. The Lua states that compile and run them are
+//! `script`'s; this is the data they agree on.
+
+use hashbrown::HashMap;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, RwLock};
+
+/// A script's SHA1 in lower-case hex, the script cache's key.
+pub type Sha = [u8; 40];
+
+/// Script flags, from a `#!lua flags=...` line or `register_function`.
+pub mod script_flags {
+    pub const NO_WRITES: u32 = 1;
+    pub const ALLOW_OOM: u32 = 2;
+    pub const ALLOW_STALE: u32 = 4;
+    pub const NO_CLUSTER: u32 = 8;
+    pub const ALLOW_CROSS_SLOT: u32 = 16;
+    /// The script declared its flags (a shebang): EVAL_RO then requires
+    /// `no-writes` instead of refusing writes one by one.
+    pub const DECLARED: u32 = 32;
+
+    pub const NAMES: &[(u32, &str)] = &[
+        (NO_WRITES, "no-writes"),
+        (ALLOW_OOM, "allow-oom"),
+        (ALLOW_STALE, "allow-stale"),
+        (NO_CLUSTER, "no-cluster"),
+        (ALLOW_CROSS_SLOT, "allow-cross-slot-keys"),
+    ];
+
+    pub fn parse(name: &[u8]) -> Option<u32> {
+        NAMES.iter().find(|(_, n)| n.as_bytes() == name).map(|&(f, _)| f)
+    }
+}
+
+/// A function a library registered.
+#[derive(Debug, Clone)]
+pub struct FunctionMeta {
+    pub name: String,
+    pub description: Option<Vec<u8>>,
+    pub flags: u32,
+}
+
+/// A loaded library: its code and what it registered.
+#[derive(Debug)]
+pub struct Library {
+    pub name: String,
+    pub code: Arc<[u8]>,
+    pub functions: Vec<FunctionMeta>,
+    /// Unique over the process's life: a thread's Lua state keeps the
+    /// library's compiled functions under it.
+    pub id: u64,
+}
+
+#[derive(Debug, Default)]
+struct Libraries {
+    /// By name, in the order loaded.
+    libs: Vec<Arc<Library>>,
+    /// Lower-case function name -> (library, index in its functions).
+    funcs: HashMap<String, (Arc<Library>, usize)>,
+}
+
+/// Process-wide source of cache generations: a generation names one
+/// state of one server's cache, so a Lua state that served another
+/// server (handler tests run several in one thread) never trusts a stale
+/// entry.
+static GENERATIONS: AtomicU64 = AtomicU64::new(1);
+
+fn next_generation() -> u64 {
+    GENERATIONS.fetch_add(1, Ordering::Relaxed)
+}
+
+/// The scripts and libraries of one server.
+#[derive(Debug)]
+pub struct Scripts {
+    cache: RwLock<HashMap<Sha, Arc<[u8]>>>,
+    /// Changes on SCRIPT FLUSH: Lua states drop their compiled scripts.
+    generation: AtomicU64,
+    libs: RwLock<Libraries>,
+    /// Changes whenever a library is loaded or deleted.
+    lib_generation: AtomicU64,
+    cache_bytes: AtomicUsize,
+}
+
+impl Default for Scripts {
+    fn default() -> Scripts {
+        Scripts {
+            cache: RwLock::default(),
+            generation: AtomicU64::new(next_generation()),
+            libs: RwLock::default(),
+            lib_generation: AtomicU64::new(next_generation()),
+            cache_bytes: AtomicUsize::new(0),
+        }
+    }
+}
+
+fn read<T>(l: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    l.read().unwrap_or_else(|p| p.into_inner())
+}
+
+fn write<T>(l: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
+    l.write().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Lua memory of every thread's state, for INFO's `used_memory_lua`: each
+/// state adds the change since its last report after every run.
+static LUA_MEMORY: AtomicUsize = AtomicUsize::new(0);
+
+impl Scripts {
+    pub fn contains(&self, sha: &Sha) -> bool {
+        read(&self.cache).contains_key(sha)
+    }
+
+    /// A cached script's body.
+    pub fn get(&self, sha: &Sha) -> Option<Arc<[u8]>> {
+        read(&self.cache).get(sha).cloned()
+    }
+
+    /// Caches a script's body under its SHA1.
+    pub fn insert(&self, sha: Sha, body: &[u8]) {
+        let mut c = write(&self.cache);
+        if !c.contains_key(&sha) {
+            self.cache_bytes.fetch_add(body.len(), Ordering::Relaxed);
+            c.insert(sha, Arc::from(body));
+        }
+    }
+
+    /// SCRIPT FLUSH.
+    pub fn flush(&self) {
+        write(&self.cache).clear();
+        self.cache_bytes.store(0, Ordering::Relaxed);
+        self.generation.store(next_generation(), Ordering::Release);
+    }
+
+    /// How many scripts are cached (INFO's `number_of_cached_scripts`).
+    pub fn count(&self) -> usize {
+        read(&self.cache).len()
+    }
+
+    /// Bytes of cached script bodies (INFO's `used_memory_scripts_eval`).
+    pub fn cache_bytes(&self) -> usize {
+        self.cache_bytes.load(Ordering::Relaxed)
+    }
+
+    /// Memory of the Lua states, summed over threads as they last reported.
+    pub fn lua_memory(&self) -> usize {
+        LUA_MEMORY.load(Ordering::Relaxed)
+    }
+
+    /// The libraries, in load order.
+    pub fn libraries(&self) -> Vec<Arc<Library>> {
+        read(&self.libs).libs.clone()
+    }
+
+    pub fn function_count(&self) -> usize {
+        read(&self.libs).funcs.len()
+    }
+
+    /// FUNCTION DELETE: false when there is no such library.
+    pub fn delete_library(&self, name: &[u8]) -> bool {
+        let mut l = write(&self.libs);
+        let Some(i) = l.libs.iter().position(|x| x.name.as_bytes() == name) else {
+            return false;
+        };
+        let lib = l.libs.remove(i);
+        l.funcs.retain(|_, (owner, _)| owner.id != lib.id);
+        self.lib_generation.store(next_generation(), Ordering::Release);
+        true
+    }
+
+    /// FUNCTION FLUSH.
+    pub fn flush_libraries(&self) {
+        *write(&self.libs) = Libraries::default();
+        self.lib_generation.store(next_generation(), Ordering::Release);
+    }
+
+    /// The library that registered function `name` (any letter case),
+    /// and the function's index in it.
+    pub fn function(&self, name: &[u8]) -> Option<(Arc<Library>, usize)> {
+        let name = std::str::from_utf8(name).ok()?.to_ascii_lowercase();
+        read(&self.libs).funcs.get(&name).cloned()
+    }
+    /// Changes on SCRIPT FLUSH: a Lua state that compiled scripts under
+    /// another generation drops them.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    /// Changes whenever a library is loaded or deleted.
+    pub fn lib_generation(&self) -> u64 {
+        self.lib_generation.load(Ordering::Acquire)
+    }
+
+    /// True when a library of that name is loaded.
+    pub fn has_library(&self, name: &str) -> bool {
+        read(&self.libs).libs.iter().any(|l| l.name == name)
+    }
+
+    /// Registers a library and its functions (FUNCTION LOAD), in place of
+    /// the library of the same name when `replace` allows it. Refused when
+    /// the name is taken without `replace`, or when another library has
+    /// one of its function names.
+    pub fn add_library(
+        &self,
+        name: &str,
+        code: &[u8],
+        functions: Vec<FunctionMeta>,
+        replace: bool,
+    ) -> Result<(), LibraryConflict> {
+        let mut libs = write(&self.libs);
+        let old = libs.libs.iter().position(|l| l.name == name);
+        if old.is_some() && !replace {
+            return Err(LibraryConflict::LibraryExists);
+        }
+        for f in &functions {
+            if let Some((owner, _)) = libs.funcs.get(&f.name.to_ascii_lowercase()) {
+                if owner.name != name {
+                    return Err(LibraryConflict::FunctionExists(f.name.clone()));
+                }
+            }
+        }
+        if let Some(i) = old {
+            let old = libs.libs.remove(i);
+            libs.funcs.retain(|_, (owner, _)| owner.id != old.id);
+        }
+        let lib = Arc::new(Library {
+            name: name.to_string(),
+            code: Arc::from(code),
+            functions,
+            id: next_generation(),
+        });
+        for (i, f) in lib.functions.iter().enumerate() {
+            libs.funcs.insert(f.name.to_ascii_lowercase(), (lib.clone(), i));
+        }
+        libs.libs.push(lib);
+        self.lib_generation.store(next_generation(), Ordering::Release);
+        Ok(())
+    }
+}
+
+/// Why [`Scripts::add_library`] refused a library.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LibraryConflict {
+    /// A library of that name is loaded, and REPLACE was not given.
+    LibraryExists,
+    /// Another library registered a function of this name.
+    FunctionExists(String),
+}
+
+/// Records a change in one Lua state's memory, from `before` to `after`
+/// bytes, in the total [`Scripts::lua_memory`] reports.
+pub fn lua_memory_changed(before: usize, after: usize) {
+    if after >= before {
+        LUA_MEMORY.fetch_add(after - before, Ordering::Relaxed);
+    } else {
+        LUA_MEMORY.fetch_sub(before - after, Ordering::Relaxed);
+    }
+}
+
+/// The lower-case hex SHA1 of `body`.
+pub fn sha1_hex(body: &[u8]) -> Sha {
+    let digest = sha1_smol::Sha1::from(body).digest().bytes();
+    let mut out = [0u8; 40];
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    for (i, b) in digest.iter().enumerate() {
+        out[2 * i] = HEX[(b >> 4) as usize];
+        out[2 * i + 1] = HEX[(b & 15) as usize];
+    }
+    out
+}
+
+/// A SHA1 argument as the cache's key: 40 characters, lower-cased.
+pub fn parse_sha(arg: &[u8]) -> Option<Sha> {
+    let mut sha = [0u8; 40];
+    if arg.len() != 40 {
+        return None;
+    }
+    for (d, s) in sha.iter_mut().zip(arg) {
+        *d = s.to_ascii_lowercase();
+    }
+    Some(sha)
+}

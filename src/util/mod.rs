@@ -1,0 +1,9 @@
+//! Leaf helpers that every room may use and that use nothing of the
+//! crate: exact number parsing and formatting, glob matching, argument
+//! splitting, cheap random numbers, locking.
+
+pub(crate) mod glob;
+pub(crate) mod number;
+pub(crate) mod rand;
+pub(crate) mod split;
+pub(crate) mod sync;
