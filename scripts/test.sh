@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole suite on a fresh machine: installs the reference clients when
-# missing, builds, runs every cargo test, then scripts/compat.sh.
+# missing, checks formatting (rustfmt) and lints (clippy, warnings as
+# errors), builds, runs every cargo test, then scripts/compat.sh.
 # Exits non-zero when anything failed; everything runs either way, so one
 # failure does not hide another.
 set -euo pipefail
@@ -29,9 +30,29 @@ if [[ ${#packages[@]} -gt 0 ]]; then
     "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${packages[@]}"
 fi
 
-cargo build --workspace
+# rustfmt and clippy are rustup components; add them where the toolchain
+# came without them.
+for tool in rustfmt clippy; do
+    if ! cargo "${tool/rustfmt/fmt}" --version >/dev/null 2>&1; then
+        echo "test.sh: adding the $tool component"
+        rustup component add "$tool"
+    fi
+done
 
 status=0
+echo "test.sh: cargo fmt --all -- --check"
+if ! cargo fmt --all -- --check; then
+    echo "test.sh: rustfmt FAILED (run cargo fmt --all)"
+    status=1
+fi
+echo "test.sh: cargo clippy --workspace --all-targets -- -D warnings"
+if ! cargo clippy --workspace --all-targets -- -D warnings; then
+    echo "test.sh: clippy FAILED"
+    status=1
+fi
+
+cargo build --workspace
+
 echo "test.sh: cargo test --workspace"
 if ! cargo test --workspace --no-fail-fast; then
     echo "test.sh: cargo test FAILED"
