@@ -44,6 +44,29 @@ pub fn flush_mode(a: &[&[u8]]) -> Option<bool> {
     }
 }
 
+/// A blocking command's timeout, in seconds with a fraction, as a deadline
+/// in Unix ms from `now` (0: block forever), with Redis's refusals. As
+/// Redis does, the milliseconds are rounded up before the sign is checked:
+/// 0.0001 waits 1 ms rather than forever, and a negative timeout above
+/// -0.001 rounds to 0, forever, where -0.001 and below are refused.
+pub fn parse_timeout(arg: &[u8], now: u64) -> Result<u64, &'static str> {
+    let secs = float(arg).map_err(|_| errors::TIMEOUT_NOT_FLOAT)?;
+    let ms = (secs * 1000.0).ceil();
+    if ms > i64::MAX as f64 {
+        return Err(errors::TIMEOUT_OUT_OF_RANGE);
+    }
+    if ms < 0.0 {
+        return Err(errors::TIMEOUT_NEGATIVE);
+    }
+    if ms == 0.0 {
+        return Ok(0);
+    }
+    (ms as u64)
+        .checked_add(now)
+        .filter(|&d| d <= i64::MAX as u64)
+        .ok_or(errors::TIMEOUT_OUT_OF_RANGE)
+}
+
 /// Case-insensitive comparison with an option name.
 pub fn is(arg: &[u8], name: &str) -> bool {
     arg.eq_ignore_ascii_case(name.as_bytes())
@@ -62,5 +85,23 @@ mod tests {
         assert!(float(b" 1").is_err());
         assert!(float(b"").is_err());
         assert!(float(b"1x").is_err());
+    }
+
+    #[test]
+    fn timeouts_parse_as_redis() {
+        assert_eq!(parse_timeout(b"0", 1000), Ok(0));
+        assert_eq!(parse_timeout(b"0.0001", 1000), Ok(1001), "rounded up, not to forever");
+        assert_eq!(parse_timeout(b"2", 1000), Ok(3000));
+        assert_eq!(parse_timeout(b"x", 0), Err(errors::TIMEOUT_NOT_FLOAT));
+        assert_eq!(parse_timeout(b"nan", 0), Err(errors::TIMEOUT_NOT_FLOAT));
+        assert_eq!(parse_timeout(b"-1", 0), Err(errors::TIMEOUT_NEGATIVE));
+        assert_eq!(parse_timeout(b"-inf", 0), Err(errors::TIMEOUT_NEGATIVE));
+        assert_eq!(parse_timeout(b"inf", 0), Err(errors::TIMEOUT_OUT_OF_RANGE));
+    }
+
+    #[test]
+    fn a_tiny_negative_timeout_rounds_up_to_forever_as_in_redis() {
+        assert_eq!(parse_timeout(b"-0.0001", 1000), Ok(0));
+        assert_eq!(parse_timeout(b"-0.001", 1000), Err(errors::TIMEOUT_NEGATIVE));
     }
 }

@@ -154,27 +154,6 @@ pub const COMMANDS: &[CommandSpec] = &[
     ),
 ];
 
-/// A blocking command's timeout, in seconds with a fraction, as Redis reads
-/// it: milliseconds rounded up, 0 for none. Returns the deadline in Unix
-/// ms (0 = forever) from `now`.
-pub fn parse_timeout(arg: &[u8], now: u64) -> Result<u64, &'static str> {
-    let secs = args::float(arg).map_err(|_| errors::TIMEOUT_NOT_FLOAT)?;
-    let ms = secs * 1000.0;
-    if ms > i64::MAX as f64 {
-        return Err(errors::TIMEOUT_OUT_OF_RANGE);
-    }
-    if ms < 0.0 {
-        return Err(errors::TIMEOUT_NEGATIVE);
-    }
-    let ms = ms.ceil() as u64;
-    if ms == 0 {
-        return Ok(0);
-    }
-    now.checked_add(ms)
-        .filter(|&d| d <= i64::MAX as u64)
-        .ok_or(errors::TIMEOUT_OUT_OF_RANGE)
-}
-
 /// LEFT or RIGHT: true for LEFT (the head).
 fn parse_end(arg: &[u8]) -> Result<bool, &'static str> {
     if is(arg, "left") {
@@ -768,7 +747,7 @@ fn block_or_time_out(ctx: &mut Ctx<'_>, keys: &[&[u8]], deadline: u64) {
 }
 
 fn bpop(ctx: &mut Ctx<'_>, a: &[&[u8]], front: bool) {
-    let deadline = match parse_timeout(a[a.len() - 1], ctx.now) {
+    let deadline = match args::parse_timeout(a[a.len() - 1], ctx.now) {
         Ok(d) => d,
         Err(e) => return ctx.error(e),
     };
@@ -796,7 +775,7 @@ fn brpop(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
 }
 
 fn bmove(ctx: &mut Ctx<'_>, a: &[&[u8]], from: bool, to: bool, timeout: &[u8]) {
-    let deadline = match parse_timeout(timeout, ctx.now) {
+    let deadline = match args::parse_timeout(timeout, ctx.now) {
         Ok(d) => d,
         Err(e) => return ctx.error(e),
     };
@@ -831,7 +810,7 @@ fn blmpop(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
         Ok(m) => m,
         Err(e) => return ctx.error(e),
     };
-    let deadline = match parse_timeout(a[1], ctx.now) {
+    let deadline = match args::parse_timeout(a[1], ctx.now) {
         Ok(d) => d,
         Err(e) => return ctx.error(e),
     };
@@ -968,18 +947,6 @@ mod tests {
         h.run("RPUSH b x");
         assert_eq!(h.run("BRPOP a b 0"), "*2\r\n$1\r\nb\r\n$1\r\nx\r\n");
         assert!(h.client.block.is_none());
-    }
-
-    #[test]
-    fn timeouts_parse_as_redis() {
-        assert_eq!(parse_timeout(b"0", 1000), Ok(0));
-        assert_eq!(parse_timeout(b"0.0001", 1000), Ok(1001), "rounded up, not to forever");
-        assert_eq!(parse_timeout(b"2", 1000), Ok(3000));
-        assert_eq!(parse_timeout(b"x", 0), Err(errors::TIMEOUT_NOT_FLOAT));
-        assert_eq!(parse_timeout(b"nan", 0), Err(errors::TIMEOUT_NOT_FLOAT));
-        assert_eq!(parse_timeout(b"-1", 0), Err(errors::TIMEOUT_NEGATIVE));
-        assert_eq!(parse_timeout(b"-inf", 0), Err(errors::TIMEOUT_NEGATIVE));
-        assert_eq!(parse_timeout(b"inf", 0), Err(errors::TIMEOUT_OUT_OF_RANGE));
     }
 
     #[test]

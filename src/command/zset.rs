@@ -993,28 +993,8 @@ fn zmpop(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
     }
 }
 
-/// A blocking command's timeout in seconds as a deadline in Unix ms (0:
-/// none), with Redis's refusals.
-fn parse_timeout(b: &[u8], now: u64) -> Result<u64, &'static str> {
-    let secs = args::float(b).map_err(|_| errors::TIMEOUT_NOT_FLOAT)?;
-    let ms = (secs * 1000.0).ceil();
-    if ms > i64::MAX as f64 {
-        return Err(errors::TIMEOUT_OUT_OF_RANGE);
-    }
-    if ms < 0.0 {
-        return Err(errors::TIMEOUT_NEGATIVE);
-    }
-    if ms == 0.0 {
-        return Ok(0);
-    }
-    (ms as u64)
-        .checked_add(now)
-        .filter(|&d| d <= i64::MAX as u64)
-        .ok_or(errors::TIMEOUT_OUT_OF_RANGE)
-}
-
 fn bpop_generic(ctx: &mut Ctx<'_>, a: &[&[u8]], max: bool) {
-    let deadline = match parse_timeout(a[a.len() - 1], ctx.now) {
+    let deadline = match args::parse_timeout(a[a.len() - 1], ctx.now) {
         Ok(d) => d,
         Err(e) => return ctx.error(e),
     };
@@ -1056,7 +1036,7 @@ fn bzpopmax(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
 /// BZMPOP timeout numkeys key [key ...] MIN | MAX [COUNT count]
 /// ```
 fn bzmpop(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
-    let deadline = match parse_timeout(a[1], ctx.now) {
+    let deadline = match args::parse_timeout(a[1], ctx.now) {
         Ok(d) => d,
         Err(e) => return ctx.error(e),
     };
