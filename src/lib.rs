@@ -26,8 +26,8 @@
 //!   handler); that declaration drives arity errors and `COMMAND` output.
 //!   Wire error texts live in `errors`. memcached verbs run the same typed
 //!   operations as their Redis counterparts: `add` is a SET with
-//!   [`command::string::Cond::Nx`], `incr` an increment with
-//!   [`command::string::Step::Unsigned`].
+//!   [`command::string_ops::Cond::Nx`], `incr` an increment with
+//!   [`command::string_ops::Step::Unsigned`].
 //! - [`script`]: Lua 5.1 as Redis embeds it, behind EVAL, EVALSHA,
 //!   SCRIPT, FUNCTION and FCALL (`command::scripting`,
 //!   `command::function`): the script cache and function libraries shared
@@ -59,7 +59,7 @@
 //! run, the connection writes the output buffer with one call.
 //!
 //! `get k` on the memcached port takes the same way through the memcached
-//! session, which calls the string operation [`command::string::get_value`]
+//! session, which calls the string operation [`command::string_ops::get_value`]
 //! and writes `VALUE k <flags> <bytes>` lines instead.
 
 pub mod command;

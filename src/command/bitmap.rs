@@ -3,14 +3,14 @@
 //!
 //! A bitmap is a string value. Bit 0 is the most significant bit of the
 //! first byte, as Redis numbers them. Reads go through
-//! [`super::string::get_value`]; writes that stay within the value change
+//! [`super::string_ops::get_value`]; writes that stay within the value change
 //! its bytes in place ([`crate::store::EntryMut::patch_value`]), others
 //! grow it with zero bytes ([`crate::store::EntryMut::update_value`]), as
 //! SETRANGE does.
 
 use super::args::{self, is};
 use super::flags::*;
-use super::string::get_value;
+use super::string_ops::get_value;
 use super::{errors, spec, CommandSpec, Ctx};
 use crate::store::{Slot, Value, WrongType};
 
@@ -218,29 +218,27 @@ fn setbit(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
         Ok(1) => true,
         _ => return ctx.error(errors::BIT_VALUE),
     };
-    let (key, kh) = (a[1], ctx.hash(a[1]));
-    let mut l = ctx.srv.store.lock(kh);
-    let mut slot = l.slot(ctx.db(), key, kh, ctx.now);
-    // Setting a bit to what it is changes nothing, as in Redis: no new
-    // version, so a WATCH or a CAS on the key still holds.
-    if let Some(old) = slot.peek().and_then(|it| {
-        it.as_str()
-            .filter(|v| (off >> 3) < v.len() as u64)
-            .map(|v| bit_at(v, off))
-    }) {
-        if (old == 1) == on {
-            drop(l);
-            return ctx.out.int(old as i64);
+    let r = ctx.srv.store.with_slot(ctx.db(), a[1], ctx.now, |slot| {
+        // Setting a bit to what it is changes nothing, as in Redis: no new
+        // version, so a WATCH or a CAS on the key still holds.
+        if let Some(old) = slot.peek().and_then(|it| {
+            it.as_str()
+                .filter(|v| (off >> 3) < v.len() as u64)
+                .map(|v| bit_at(v, off))
+        }) {
+            if (old == 1) == on {
+                return Ok(old);
+            }
         }
-    }
-    let mut old = 0;
-    let r = write_bits(&mut slot, (off >> 3) as usize + 1, |v| {
-        old = bit_at(v, off);
-        set_bit(v, off, on);
+        let mut old = 0;
+        write_bits(slot, (off >> 3) as usize + 1, |v| {
+            old = bit_at(v, off);
+            set_bit(v, off, on);
+        })
+        .map(|()| old)
     });
-    drop(l);
     match r {
-        Ok(()) => ctx.out.int(old as i64),
+        Ok(old) => ctx.out.int(old as i64),
         Err(WrongType) => ctx.error(errors::WRONGTYPE),
     }
 }
@@ -690,14 +688,12 @@ fn bitfield_generic(ctx: &mut Ctx<'_>, a: &[&[u8]], read_only: bool) {
     if read_only {
         return ctx.error(errors::BITFIELD_RO_WRITE);
     }
-    let (key, kh) = (a[1], ctx.hash(a[1]));
-    let mut l = ctx.srv.store.lock(kh);
-    let mut slot = l.slot(ctx.db(), key, kh, ctx.now);
     let mut replies = Vec::with_capacity(ops.len());
-    let r = write_bits(&mut slot, (end >> 3) as usize + 1, |v| {
-        replies.extend(ops.iter().map(|f| apply(f, v)));
+    let r = ctx.srv.store.with_slot(ctx.db(), a[1], ctx.now, |slot| {
+        write_bits(slot, (end >> 3) as usize + 1, |v| {
+            replies.extend(ops.iter().map(|f| apply(f, v)));
+        })
     });
-    drop(l);
     match r {
         Ok(()) => reply_fields(ctx, &replies),
         Err(WrongType) => ctx.error(errors::WRONGTYPE),

@@ -19,7 +19,6 @@ use super::args::{self, is};
 use super::flags::*;
 use super::{errors, spec, CommandSpec, Ctx};
 use crate::protocol::resp::Reply;
-use crate::state::Server;
 use crate::store::{DependError, Expiry, Item, LockError, Priority, Slot, TagMatch, UnlockError, WrongType};
 
 pub const COMMANDS: &[CommandSpec] = &[
@@ -215,14 +214,6 @@ fn parse_opts<'a>(a: &[&'a [u8]], accepted: u8, now: u64, cmd: &str) -> Result<O
     Ok(o)
 }
 
-/// Runs `f` on the slot of `key`, with its shard locked.
-fn with_slot<R>(srv: &Server, db: usize, now: u64, key: &[u8], f: impl FnOnce(&mut Slot<'_>) -> R) -> R {
-    let kh = srv.store.hash(key);
-    let mut l = srv.store.lock(kh);
-    let mut slot = l.slot(db, key, kh, now);
-    f(&mut slot)
-}
-
 /// Stores a string item the way ADD, PUT and PUTUNLOCK do: the priority,
 /// when given, replaces the one the item had; the item is a new one, with
 /// the tags given or none. With `keep`, the expiry is the item's own
@@ -257,7 +248,7 @@ fn add(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
         Ok(o) => o,
         Err(e) => return ctx.error(&e),
     };
-    let added = with_slot(ctx.srv, ctx.db(), ctx.now, a[1], |s| {
+    let added = ctx.srv.store.with_slot(ctx.db(), a[1], ctx.now, |s| {
         if s.lock_state().is_some() || s.peek().is_some() {
             return None;
         }
@@ -280,7 +271,7 @@ fn put(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
         Ok(o) => o,
         Err(e) => return ctx.error(&e),
     };
-    let stored = with_slot(ctx.srv, ctx.db(), ctx.now, a[1], |s| {
+    let stored = ctx.srv.store.with_slot(ctx.db(), a[1], ctx.now, |s| {
         let current = s.peek().map(|e| (e.version(), e.expiry()));
         if o.ifversion.is_some() && o.ifversion != current.map(|c| c.0) {
             return None;
@@ -343,7 +334,7 @@ fn write_item(out: &mut Reply<'_>, value: &[u8], it: &Item<'_>, now: u64, tags: 
 fn get(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
     let (srv, db, now) = (ctx.srv, ctx.db(), ctx.now);
     let out = &mut ctx.out;
-    let found = with_slot(srv, db, now, a[1], |s| {
+    let found = srv.store.with_slot(db, a[1], now, |s| {
         let locked = s.lock_state().is_some();
         let tags = s.tags().to_vec();
         let Some(it) = s.read(true) else { return Ok(false) };
@@ -369,7 +360,7 @@ fn getifnewer(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
     };
     let (srv, db, now) = (ctx.srv, ctx.db(), ctx.now);
     let out = &mut ctx.out;
-    let found = with_slot(srv, db, now, a[1], |s| {
+    let found = srv.store.with_slot(db, a[1], now, |s| {
         let Some(it) = s.read(true) else { return Ok(false) };
         let v = it.as_str().ok_or(WrongType)?;
         if it.version() == have {
@@ -397,7 +388,7 @@ fn remove(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
         Ok(o) => o,
         Err(e) => return ctx.error(&e),
     };
-    let removed = with_slot(ctx.srv, ctx.db(), ctx.now, a[1], |s| {
+    let removed = ctx.srv.store.with_slot(ctx.db(), a[1], ctx.now, |s| {
         if o.handle.is_some() && s.lock_state().map(|l| l.handle) != o.handle {
             return false;
         }
@@ -455,7 +446,7 @@ fn lock(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
     }
     let (srv, db, now) = (ctx.srv, ctx.db(), ctx.now);
     let out = &mut ctx.out;
-    let r = with_slot(srv, db, now, a[1], |s| {
+    let r = srv.store.with_slot(db, a[1], now, |s| {
         if s.peek().is_some_and(|e| e.as_str().is_none()) {
             return Locking::WrongType;
         }
@@ -513,7 +504,7 @@ fn putunlock(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
         Ok(o) => o,
         Err(e) => return ctx.error(&e),
     };
-    let r = with_slot(ctx.srv, ctx.db(), ctx.now, a[1], |s| {
+    let r = ctx.srv.store.with_slot(ctx.db(), a[1], ctx.now, |s| {
         let version = s.put_unlock(handle, a[2], o.expiry.unwrap_or(Expiry::None))?;
         finish_store(s, &o);
         Ok(version)
@@ -538,7 +529,11 @@ fn unlock(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
         Ok(o) => o,
         Err(e) => return ctx.error(&e),
     };
-    match with_slot(ctx.srv, ctx.db(), ctx.now, a[1], |s| s.unlock(handle, o.expiry)) {
+    match ctx
+        .srv
+        .store
+        .with_slot(ctx.db(), a[1], ctx.now, |s| s.unlock(handle, o.expiry))
+    {
         Ok(()) => ctx.out.ok(),
         Err(e) => unlock_error(ctx, e),
     }
@@ -549,7 +544,7 @@ fn unlock(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
 /// ```
 /// 1 when a lock was released, else 0.
 fn forceunlock(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
-    let released = with_slot(ctx.srv, ctx.db(), ctx.now, a[1], |s| s.force_unlock());
+    let released = ctx.srv.store.with_slot(ctx.db(), a[1], ctx.now, |s| s.force_unlock());
     ctx.out.int(released as i64);
 }
 
@@ -563,7 +558,7 @@ fn resetttl(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
         Ok(_) => return ctx.error(errors::SYNTAX),
         Err(e) => return ctx.error(&e),
     };
-    let done = with_slot(ctx.srv, ctx.db(), ctx.now, a[1], |s| match s.get_mut() {
+    let done = ctx.srv.store.with_slot(ctx.db(), a[1], ctx.now, |s| match s.get_mut() {
         Some(mut e) => {
             e.retime_expiry(expiry);
             true

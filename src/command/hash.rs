@@ -8,7 +8,7 @@
 use super::args::{self, is};
 use super::flags::*;
 use super::keys::parse_cursor;
-use super::string::{add_long_double, FloatError};
+use super::string_ops::{add_long_double, FloatError};
 use super::{errors, spec, CommandSpec, Ctx};
 use crate::protocol::resp::Reply;
 use crate::store::{Hash, WrongType};
@@ -130,14 +130,11 @@ pub const COMMANDS: &[CommandSpec] = &[
 /// its shard locked, replying WRONGTYPE for a key of another type. The read
 /// counts a keyspace hit or miss.
 fn read(ctx: &mut Ctx<'_>, key: &[u8], f: impl FnOnce(&mut Reply<'_>, Option<&Hash>)) {
-    let srv = ctx.srv;
-    let kh = srv.store.hash(key);
-    let mut locked = srv.store.lock(kh);
-    let mut slot = locked.slot(ctx.client.db, key, kh, ctx.now);
-    match slot.view::<Hash>() {
+    let (srv, db, now) = (ctx.srv, ctx.db(), ctx.now);
+    srv.store.with_slot(db, key, now, |slot| match slot.view::<Hash>() {
         Ok(h) => f(&mut ctx.out, h),
         Err(WrongType) => ctx.error(errors::WRONGTYPE),
-    }
+    })
 }
 
 /// Changes the hash under `key` with `f` (see `Slot::write`), the shard
@@ -148,10 +145,9 @@ fn write<R>(
     create: bool,
     f: impl FnOnce(&mut Hash) -> (R, bool),
 ) -> Result<Option<R>, WrongType> {
-    let kh = ctx.srv.store.hash(key);
-    let mut locked = ctx.srv.store.lock(kh);
-    let r = locked.slot(ctx.client.db, key, kh, ctx.now).write::<Hash, R>(create, f);
-    r
+    ctx.srv
+        .store
+        .with_slot(ctx.db(), key, ctx.now, |slot| slot.write::<Hash, R>(create, f))
 }
 
 /// HSET and HMSET: sets every pair, returns how many fields are new. The
@@ -481,35 +477,34 @@ fn hscan(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
     let Some(cursor) = parse_cursor(a[2]) else {
         return ctx.error(errors::INVALID_CURSOR);
     };
-    let srv = ctx.srv;
-    let kh = srv.store.hash(a[1]);
-    let mut locked = srv.store.lock(kh);
-    let mut slot = locked.slot(ctx.client.db, a[1], kh, ctx.now);
-    let h = match slot.view::<Hash>() {
-        Err(WrongType) => return ctx.error(errors::WRONGTYPE),
-        Ok(None) => {
-            super::keys::cursor_reply(&mut ctx.out, 0);
-            return ctx.out.array(0);
+    let (srv, db, now) = (ctx.srv, ctx.db(), ctx.now);
+    srv.store.with_slot(db, a[1], now, |slot| {
+        let h = match slot.view::<Hash>() {
+            Err(WrongType) => return ctx.error(errors::WRONGTYPE),
+            Ok(None) => {
+                super::keys::cursor_reply(&mut ctx.out, 0);
+                return ctx.out.array(0);
+            }
+            Ok(Some(h)) => h,
+        };
+        let opts = match super::keys::scan_options(&a[3..], false) {
+            Ok(o) => o,
+            Err(e) => return ctx.error(e),
+        };
+        let mut page: Vec<(&[u8], &[u8])> = Vec::new();
+        let next = h.scan(cursor, opts.count, |f, v| {
+            if opts.matches(f) {
+                page.push((f, v));
+            }
+        });
+        let out = &mut ctx.out;
+        super::keys::cursor_reply(out, next);
+        out.array(page.len() * 2);
+        for (f, v) in page {
+            out.bulk(f);
+            out.bulk(v);
         }
-        Ok(Some(h)) => h,
-    };
-    let opts = match super::keys::scan_options(&a[3..], false) {
-        Ok(o) => o,
-        Err(e) => return ctx.error(e),
-    };
-    let mut page: Vec<(&[u8], &[u8])> = Vec::new();
-    let next = h.scan(cursor, opts.count, |f, v| {
-        if opts.matches(f) {
-            page.push((f, v));
-        }
-    });
-    let out = &mut ctx.out;
-    super::keys::cursor_reply(out, next);
-    out.array(page.len() * 2);
-    for (f, v) in page {
-        out.bulk(f);
-        out.bulk(v);
-    }
+    })
 }
 
 #[cfg(test)]

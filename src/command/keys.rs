@@ -271,10 +271,9 @@ fn touch(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
 /// Runs `f` on the live entry of `key` in the client's database, looked up
 /// as a read that counts a hit or miss but does not touch.
 fn inspect<T>(ctx: &Ctx<'_>, key: &[u8], f: impl FnOnce(&Item<'_>) -> T) -> Option<T> {
-    let kh = ctx.hash(key);
-    let mut l = ctx.srv.store.lock(kh);
-    let mut slot = l.slot(ctx.db(), key, kh, ctx.now);
-    slot.read(false).map(|e| f(&e))
+    ctx.srv
+        .store
+        .with_slot(ctx.db(), key, ctx.now, |slot| slot.read(false).map(|e| f(&e)))
 }
 
 /// ```text
@@ -622,28 +621,27 @@ fn expire_generic(ctx: &mut Ctx<'_>, a: &[&[u8]], cmd: &str, unit_ms: i64, relat
         Ok(w) => w,
         Err(e) => return ctx.error(&e),
     };
-    let kh = ctx.hash(a[1]);
-    let mut l = ctx.srv.store.lock(kh);
-    let mut slot = l.slot(ctx.db(), a[1], kh, ctx.now);
-    let expiry = slot.plain_expiry(when.max(0) as u64);
-    // One lookup decides; Some(done), or None for "delete it".
-    let decided = match slot.get_mut() {
-        None => Some(false),
-        Some(mut e) => {
-            let current = e.entry().expire_at().map(|t| t as i64);
-            if !cond.allows(current, when) {
-                Some(false)
-            } else if when <= ctx.now as i64 {
-                // A deadline at or before now deletes the key at once.
-                None
-            } else {
-                e.set_timeout(expiry, true);
-                Some(true)
+    let now = ctx.now;
+    let done = ctx.srv.store.with_slot(ctx.db(), a[1], now, |slot| {
+        let expiry = slot.plain_expiry(when.max(0) as u64);
+        // One lookup decides; Some(done), or None for "delete it".
+        let decided = match slot.get_mut() {
+            None => Some(false),
+            Some(mut e) => {
+                let current = e.entry().expire_at().map(|t| t as i64);
+                if !cond.allows(current, when) {
+                    Some(false)
+                } else if when <= now as i64 {
+                    // A deadline at or before now deletes the key at once.
+                    None
+                } else {
+                    e.set_timeout(expiry, true);
+                    Some(true)
+                }
             }
-        }
-    };
-    let done = decided.unwrap_or_else(|| slot.remove().is_some());
-    drop(l);
+        };
+        decided.unwrap_or_else(|| slot.remove().is_some())
+    });
     ctx.out.int(done as i64);
 }
 
@@ -679,17 +677,16 @@ fn pexpireat(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
 /// PERSIST key
 /// ```
 fn persist(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
-    let kh = ctx.hash(a[1]);
-    let mut l = ctx.srv.store.lock(kh);
-    let mut slot = l.slot(ctx.db(), a[1], kh, ctx.now);
-    let done = match slot.get_mut() {
-        Some(mut e) if e.entry().expire_at().is_some() => {
-            e.set_expire(0);
-            true
-        }
-        _ => false,
-    };
-    drop(l);
+    let done = ctx
+        .srv
+        .store
+        .with_slot(ctx.db(), a[1], ctx.now, |slot| match slot.get_mut() {
+            Some(mut e) if e.entry().expire_at().is_some() => {
+                e.set_expire(0);
+                true
+            }
+            _ => false,
+        });
     ctx.out.int(done as i64);
 }
 

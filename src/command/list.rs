@@ -197,11 +197,7 @@ impl<'a> Db<'a> {
 
     /// Runs `f` on the slot of `key`, with its shard locked.
     fn with<R>(self, key: &[u8], f: impl FnOnce(&mut Slot<'_>) -> R) -> R {
-        let store = &self.srv.store;
-        let kh = store.hash(key);
-        let mut l = store.lock(kh);
-        let mut slot = l.slot(self.db, key, kh, self.now);
-        f(&mut slot)
+        self.srv.store.with_slot(self.db, key, self.now, f)
     }
 }
 

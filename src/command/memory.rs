@@ -72,8 +72,10 @@ fn usage(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
         }
         j += 2;
     }
-    let (key, kh) = (a[2], ctx.hash(a[2]));
-    let bytes = ctx.srv.store.lock(kh).slot(ctx.db(), key, kh, ctx.now).mem_usage();
+    let bytes = ctx
+        .srv
+        .store
+        .with_slot(ctx.db(), a[2], ctx.now, |slot| slot.mem_usage());
     match bytes {
         Some(n) => ctx.out.int(n as i64),
         None => ctx.out.null(),

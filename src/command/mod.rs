@@ -30,6 +30,7 @@ pub mod server;
 pub mod set;
 pub mod sort;
 pub mod string;
+pub mod string_ops;
 pub mod transaction;
 pub mod zset;
 
@@ -456,12 +457,9 @@ pub(crate) mod testing {
 
         /// Stores an aggregate under `key` in database 0.
         pub fn put(&self, key: &[u8], agg: Aggregate) {
-            let kh = self.srv.store.hash(key);
             self.srv
                 .store
-                .lock(kh)
-                .slot(0, key, kh, self.srv.start_ms)
-                .put_aggregate(agg);
+                .with_slot(0, key, self.srv.start_ms, |slot| slot.put_aggregate(agg));
         }
     }
 }

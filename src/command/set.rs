@@ -186,13 +186,12 @@ fn reply_set<'m>(ctx: &mut Ctx<'_>, n: usize, members: impl Iterator<Item = &'m 
 /// ```
 fn sadd(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
     let (key, members) = (a[1], &a[2..]);
-    let srv = ctx.srv;
-    let kh = ctx.hash(key);
-    let mut l = srv.store.lock(kh);
-    let r = l.slot(ctx.db(), key, kh, ctx.now).write::<Set, _>(true, |s| {
-        s.expect(members[0], members.len());
-        let added = members.iter().filter(|m| s.insert(m)).count();
-        (added, added > 0)
+    let r = ctx.srv.store.with_slot(ctx.db(), key, ctx.now, |slot| {
+        slot.write::<Set, _>(true, |s| {
+            s.expect(members[0], members.len());
+            let added = members.iter().filter(|m| s.insert(m)).count();
+            (added, added > 0)
+        })
     });
     match r {
         Ok(n) => ctx.out.int(n.unwrap_or(0) as i64),
@@ -205,12 +204,11 @@ fn sadd(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
 /// ```
 fn srem(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
     let (key, members) = (a[1], &a[2..]);
-    let srv = ctx.srv;
-    let kh = ctx.hash(key);
-    let mut l = srv.store.lock(kh);
-    let r = l.slot(ctx.db(), key, kh, ctx.now).write::<Set, _>(false, |s| {
-        let removed = members.iter().filter(|m| s.remove(m)).count();
-        (removed, removed > 0)
+    let r = ctx.srv.store.with_slot(ctx.db(), key, ctx.now, |slot| {
+        slot.write::<Set, _>(false, |s| {
+            let removed = members.iter().filter(|m| s.remove(m)).count();
+            (removed, removed > 0)
+        })
     });
     match r {
         Ok(n) => ctx.out.int(n.unwrap_or(0) as i64),
@@ -220,17 +218,14 @@ fn srem(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
 
 /// Runs `f` on the set under `key` as a read (a keyspace hit or miss).
 fn with_set<R>(ctx: &mut Ctx<'_>, key: &[u8], f: impl FnOnce(&mut Ctx<'_>, Option<&Set>) -> R) -> Option<R> {
-    let srv = ctx.srv;
-    let kh = ctx.hash(key);
-    let mut l = srv.store.lock(kh);
-    let mut slot = l.slot(ctx.db(), key, kh, ctx.now);
-    match slot.view::<Set>() {
+    let (srv, db, now) = (ctx.srv, ctx.db(), ctx.now);
+    srv.store.with_slot(db, key, now, |slot| match slot.view::<Set>() {
         Ok(s) => Some(f(ctx, s)),
         Err(WrongType) => {
             ctx.error(errors::WRONGTYPE);
             None
         }
-    }
+    })
 }
 
 /// ```text
@@ -287,35 +282,34 @@ fn spop(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
             _ => return ctx.error(errors::NOT_POSITIVE_COUNT),
         },
     };
-    let srv = ctx.srv;
-    let kh = ctx.hash(a[1]);
-    let mut l = srv.store.lock(kh);
-    let mut slot = l.slot(ctx.db(), a[1], kh, ctx.now);
-    let mut rng = rand_u64;
-    let Some(count) = count else {
-        match slot.write::<Set, _>(false, |s| (s.pop_random(&mut rng), true)) {
-            Ok(Some(Some(m))) => ctx.out.bulk(&m),
-            Ok(_) => ctx.out.null(),
+    let (srv, db, now) = (ctx.srv, ctx.db(), ctx.now);
+    srv.store.with_slot(db, a[1], now, |slot| {
+        let mut rng = rand_u64;
+        let Some(count) = count else {
+            match slot.write::<Set, _>(false, |s| (s.pop_random(&mut rng), true)) {
+                Ok(Some(Some(m))) => ctx.out.bulk(&m),
+                Ok(_) => ctx.out.null(),
+                Err(WrongType) => ctx.error(errors::WRONGTYPE),
+            }
+            return;
+        };
+        let popped = slot.write::<Set, _>(false, |s| {
+            if count == 0 {
+                return (Vec::new(), false);
+            }
+            if count as usize >= s.len() {
+                let all = std::mem::take(s);
+                return (all.iter().map(Box::<[u8]>::from).collect(), true);
+            }
+            let out: Vec<Box<[u8]>> = (0..count).map_while(|_| s.pop_random(&mut rng)).collect();
+            (out, true)
+        });
+        match popped {
+            Ok(Some(ms)) => reply_set(ctx, ms.len(), ms.iter().map(|m| &**m)),
+            Ok(None) => ctx.out.set(0),
             Err(WrongType) => ctx.error(errors::WRONGTYPE),
         }
-        return;
-    };
-    let popped = slot.write::<Set, _>(false, |s| {
-        if count == 0 {
-            return (Vec::new(), false);
-        }
-        if count as usize >= s.len() {
-            let all = std::mem::take(s);
-            return (all.iter().map(Box::<[u8]>::from).collect(), true);
-        }
-        let out: Vec<Box<[u8]>> = (0..count).map_while(|_| s.pop_random(&mut rng)).collect();
-        (out, true)
-    });
-    match popped {
-        Ok(Some(ms)) => reply_set(ctx, ms.len(), ms.iter().map(|m| &**m)),
-        Ok(None) => ctx.out.set(0),
-        Err(WrongType) => ctx.error(errors::WRONGTYPE),
-    }
+    })
 }
 
 /// ```text

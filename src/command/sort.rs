@@ -161,16 +161,15 @@ fn with_pattern<R>(
     let Some((key, field)) = pattern_key(pattern, elem) else {
         return f(None);
     };
-    let kh = srv.store.hash(&key);
-    let mut l = srv.store.lock(kh);
-    let mut slot = l.slot(db, &key, kh, now);
-    let v = slot.read(true).map(|it| it.value());
-    let found = match (v, field) {
-        (Some(ValueRef::Str(s)), None) => Some(s),
-        (Some(ValueRef::Hash(h)), Some(i)) => h.get(&pattern[i..]),
-        _ => None,
-    };
-    f(found)
+    srv.store.with_slot(db, &key, now, |slot| {
+        let v = slot.read(true).map(|it| it.value());
+        let found = match (v, field) {
+            (Some(ValueRef::Str(s)), None) => Some(s),
+            (Some(ValueRef::Hash(h)), Some(i)) => h.get(&pattern[i..]),
+            _ => None,
+        };
+        f(found)
+    })
 }
 
 type Elems = Vec<Box<[u8]>>;
@@ -201,39 +200,38 @@ fn read_source(
     desc: bool,
     window: impl Fn(usize) -> (usize, usize),
 ) -> Option<Source> {
-    let kh = ctx.hash(key);
-    let mut l = ctx.srv.store.lock(kh);
-    let mut slot = l.slot(ctx.db(), key, kh, ctx.now);
-    let Some(it) = slot.read(true) else {
-        return Some(Source::Missing);
-    };
-    let v = it.value();
-    let len = match v {
-        ValueRef::List(list) => list.len(),
-        ValueRef::ZSet(z) => z.len(),
-        _ => 0,
-    };
-    let (w, cut) = match keep_order {
-        true => (window(len), true),
-        false => ((0, usize::MAX), false),
-    };
-    Some(match v {
-        ValueRef::List(list) => Source::Ordered {
-            elems: match desc && cut {
-                true => copy(list.iter().rev(), w),
-                false => copy(list.iter(), w),
+    ctx.srv.store.with_slot(ctx.db(), key, ctx.now, |slot| {
+        let Some(it) = slot.read(true) else {
+            return Some(Source::Missing);
+        };
+        let v = it.value();
+        let len = match v {
+            ValueRef::List(list) => list.len(),
+            ValueRef::ZSet(z) => z.len(),
+            _ => 0,
+        };
+        let (w, cut) = match keep_order {
+            true => (window(len), true),
+            false => ((0, usize::MAX), false),
+        };
+        Some(match v {
+            ValueRef::List(list) => Source::Ordered {
+                elems: match desc && cut {
+                    true => copy(list.iter().rev(), w),
+                    false => copy(list.iter(), w),
+                },
+                cut,
             },
-            cut,
-        },
-        ValueRef::ZSet(z) => Source::Ordered {
-            elems: match desc && cut {
-                true => copy(z.iter().rev().map(|(m, _)| m), w),
-                false => copy(z.iter().map(|(m, _)| m), w),
+            ValueRef::ZSet(z) => Source::Ordered {
+                elems: match desc && cut {
+                    true => copy(z.iter().rev().map(|(m, _)| m), w),
+                    false => copy(z.iter().map(|(m, _)| m), w),
+                },
+                cut,
             },
-            cut,
-        },
-        ValueRef::Set(set) => Source::Set(set.iter().map(Box::from).collect()),
-        ValueRef::Str(_) | ValueRef::Hash(_) => return None,
+            ValueRef::Set(set) => Source::Set(set.iter().map(Box::from).collect()),
+            ValueRef::Str(_) | ValueRef::Hash(_) => return None,
+        })
     })
 }
 
@@ -374,12 +372,9 @@ fn sort_generic(ctx: &mut Ctx<'_>, a: &[&[u8]], read_only: bool) {
                     .collect()
             };
             let len = list.len();
-            let kh = ctx.hash(dest);
             ctx.srv
                 .store
-                .lock(kh)
-                .slot(db, dest, kh, now)
-                .put_aggregate(Aggregate::List(list));
+                .with_slot(db, dest, now, |slot| slot.put_aggregate(Aggregate::List(list)));
             ctx.out.int(len as i64);
         }
     }

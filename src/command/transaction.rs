@@ -88,10 +88,7 @@ pub fn runs_in_multi(name: &str) -> bool {
 /// What WATCH notes of `key` in database `db` now: its version, or None
 /// and its table's count of created keys when it is missing.
 fn watch_token(ctx: &Ctx<'_>, db: usize, key: &[u8]) -> (Option<u64>, u64) {
-    let kh = ctx.hash(key);
-    let mut l = ctx.srv.store.lock(kh);
-    let t = l.slot(db, key, kh, ctx.now).watch_token();
-    t
+    ctx.srv.store.with_slot(db, key, ctx.now, |slot| slot.watch_token())
 }
 
 /// Whether a watched key moved since WATCH: another version, or, missing

@@ -236,17 +236,14 @@ pub const COMMANDS: &[CommandSpec] = &[
 /// Runs `f` on the sorted set under `key` (None when missing), counting a
 /// keyspace hit or miss; replies WRONGTYPE itself and returns None then.
 fn read<R>(ctx: &mut Ctx<'_>, key: &[u8], f: impl FnOnce(&mut Reply<'_>, Option<&ZSet>) -> R) -> Option<R> {
-    let srv = ctx.srv;
-    let kh = srv.store.hash(key);
-    let mut l = srv.store.lock(kh);
-    let mut slot = l.slot(ctx.client.db, key, kh, ctx.now);
-    match slot.view::<ZSet>() {
+    let (srv, db, now) = (ctx.srv, ctx.db(), ctx.now);
+    srv.store.with_slot(db, key, now, |slot| match slot.view::<ZSet>() {
         Ok(z) => Some(f(&mut ctx.out, z)),
         Err(WrongType) => {
             ctx.error(errors::WRONGTYPE);
             None
         }
-    }
+    })
 }
 
 /// Runs `f` on the sorted set under `key`, created empty when missing and
@@ -254,11 +251,11 @@ fn read<R>(ctx: &mut Ctx<'_>, key: &[u8], f: impl FnOnce(&mut Reply<'_>, Option<
 /// Replies WRONGTYPE itself and returns None then; `Some(None)` is a
 /// missing key without `create`.
 fn write<R>(ctx: &mut Ctx<'_>, key: &[u8], create: bool, f: impl FnOnce(&mut ZSet) -> (R, bool)) -> Option<Option<R>> {
-    let srv = ctx.srv;
-    let kh = srv.store.hash(key);
-    let mut l = srv.store.lock(kh);
-    let mut slot = l.slot(ctx.client.db, key, kh, ctx.now);
-    match slot.write::<ZSet, R>(create, f) {
+    match ctx
+        .srv
+        .store
+        .with_slot(ctx.db(), key, ctx.now, |slot| slot.write::<ZSet, R>(create, f))
+    {
         Ok(r) => Some(r),
         Err(WrongType) => {
             ctx.error(errors::WRONGTYPE);
@@ -865,26 +862,25 @@ fn pop_generic(ctx: &mut Ctx<'_>, a: &[&[u8]], max: bool) {
         _ => return ctx.error(errors::SYNTAX),
     };
     let resp3 = ctx.out.resp3;
+    let (srv, db, now) = (ctx.srv, ctx.db(), ctx.now);
     let out_buf = &mut ctx.out;
-    let srv = ctx.srv;
-    let kh = srv.store.hash(a[1]);
-    let mut l = srv.store.lock(kh);
-    let mut slot = l.slot(ctx.client.db, a[1], kh, ctx.now);
-    let r = slot.write::<ZSet, ()>(false, |z| {
-        let n = count.unwrap_or(1).min(z.len());
-        // Without a count the reply is one flat pair in both protocols.
-        let nested = count.is_some() && resp3;
-        out_buf.array(if nested { n } else { 2 * n });
-        for _ in 0..n {
-            if let Some((m, s)) = z.pop(max) {
-                if nested {
-                    out_buf.array(2);
+    let r = srv.store.with_slot(db, a[1], now, |slot| {
+        slot.write::<ZSet, ()>(false, |z| {
+            let n = count.unwrap_or(1).min(z.len());
+            // Without a count the reply is one flat pair in both protocols.
+            let nested = count.is_some() && resp3;
+            out_buf.array(if nested { n } else { 2 * n });
+            for _ in 0..n {
+                if let Some((m, s)) = z.pop(max) {
+                    if nested {
+                        out_buf.array(2);
+                    }
+                    out_buf.bulk(&m);
+                    out_buf.double(s);
                 }
-                out_buf.bulk(&m);
-                out_buf.double(s);
             }
-        }
-        ((), n > 0)
+            ((), n > 0)
+        })
     });
     match r {
         Ok(Some(())) => {}
@@ -910,15 +906,14 @@ fn zpopmax(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
 /// Pops from the first of `keys` holding a sorted set and replies, as
 /// `reply(out, key, popped)`; false when all were empty (nothing written).
 fn pop_first_of(ctx: &mut Ctx<'_>, keys: &[&[u8]], mut reply: impl FnMut(&mut Reply<'_>, &[u8], &mut ZSet)) -> bool {
-    let srv = ctx.srv;
+    let (srv, db, now) = (ctx.srv, ctx.db(), ctx.now);
     for key in keys {
-        let kh = srv.store.hash(key);
-        let mut l = srv.store.lock(kh);
-        let mut slot = l.slot(ctx.client.db, key, kh, ctx.now);
         let out = &mut ctx.out;
-        let r = slot.write::<ZSet, ()>(false, |z| {
-            reply(out, key, z);
-            ((), true)
+        let r = srv.store.with_slot(db, key, now, |slot| {
+            slot.write::<ZSet, ()>(false, |z| {
+                reply(out, key, z);
+                ((), true)
+            })
         });
         match r {
             Ok(Some(())) => return true,

@@ -14,7 +14,7 @@
 
 use super::connection::Session;
 use crate::command::info;
-use crate::command::string::{
+use crate::command::string_ops::{
     append_value, get_and_expire, get_value, incr_value, parse_u64_memcached, remove_key, set_value, AppendArgs,
     AppendOutcome, Cond, Expire, ExpireChange, IncrArgs, IncrOutcome, SetArgs, SetOutcome, Step,
 };

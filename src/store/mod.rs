@@ -183,6 +183,17 @@ impl Store {
         Locked::new(self, kh.shard)
     }
 
+    /// Runs `f` on the slot of `key` in database `db`, with the key's
+    /// shard locked for the length of the call: the opening of every
+    /// single-key operation (hash the key once, lock its shard, find it).
+    #[inline]
+    pub fn with_slot<R>(&self, db: usize, key: &[u8], now: u64, f: impl FnOnce(&mut Slot<'_>) -> R) -> R {
+        let kh = self.hash(key);
+        let mut locked = self.lock(kh);
+        let mut slot = locked.slot(db, key, kh, now);
+        f(&mut slot)
+    }
+
     /// Locks the shards of several keys at once, in ascending order.
     pub fn lock_many(&self, khs: &[KeyHash]) -> MultiLocked<'_> {
         let mut idx: Vec<usize> = khs.iter().map(|k| k.shard).collect();

@@ -2,7 +2,7 @@
 //! reply lines memcached 1.6 sends, worded byte for byte.
 //!
 //! Like the RESP side, this module never touches the store: the session
-//! turns a request into the string operations of [`crate::command::string`].
+//! turns a request into the string operations of [`crate::command::string_ops`].
 
 mod parse;
 
