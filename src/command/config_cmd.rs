@@ -95,7 +95,7 @@ fn set(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
     let pairs: Vec<(&str, &str)> = owned.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
     match ctx.srv.set_config(&pairs) {
         Ok(()) => ctx.out.ok(),
-        Err(e) => ctx.error(&e.message()),
+        Err(e) => ctx.error(&errors::config_set(&e)),
     }
 }
 

@@ -1,6 +1,7 @@
 //! Wire-visible error texts, worded byte for byte as Redis words them.
 //! Handlers reply with these; nothing else spells an error.
 
+use crate::config::SetError;
 use crate::state::{BusyKind, KillRefused};
 
 pub const SYNTAX: &str = "ERR syntax error";
@@ -63,6 +64,16 @@ pub fn script_killed(kind: BusyKind) -> &'static str {
     match kind {
         BusyKind::Script => "ERR Script killed by user with SCRIPT KILL...",
         BusyKind::Function => "ERR Script killed by user with FUNCTION KILL...",
+    }
+}
+
+/// CONFIG SET's refusal of a parameter or its value.
+pub fn config_set(e: &SetError) -> String {
+    match e {
+        SetError::Unknown(name) => format!("ERR Unknown option or number of arguments for CONFIG SET - '{name}'"),
+        SetError::Failed { name, reason } => {
+            format!("ERR CONFIG SET failed (possibly related to argument '{name}') - {reason}")
+        }
     }
 }
 

@@ -354,21 +354,14 @@ pub enum SetError {
     Failed { name: String, reason: String },
 }
 
-impl SetError {
-    /// The error reply text, without the leading `-`.
-    pub fn message(&self) -> String {
-        match self {
-            SetError::Unknown(name) => format!("ERR Unknown option or number of arguments for CONFIG SET - '{name}'"),
-            SetError::Failed { name, reason } => {
-                format!("ERR CONFIG SET failed (possibly related to argument '{name}') - {reason}")
-            }
-        }
-    }
-}
-
+/// For logs (a config file's line refused at start-up); CONFIG SET
+/// replies in Redis's words, which `command::errors` spells.
 impl std::fmt::Display for SetError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.message())
+        match self {
+            SetError::Unknown(name) => write!(f, "unknown parameter '{name}'"),
+            SetError::Failed { name, reason } => write!(f, "'{name}': {reason}"),
+        }
     }
 }
 
@@ -486,8 +479,8 @@ impl Settings {
     }
 
     /// Sets one parameter, as `CONFIG SET name value`.
-    pub fn set(&self, name: &str, value: &str) -> Result<(), String> {
-        self.set_many(&[(name, value)]).map_err(|e| e.message())
+    pub fn set(&self, name: &str, value: &str) -> Result<(), SetError> {
+        self.set_many(&[(name, value)])
     }
 
     /// Sets several parameters at once: either all take their new values
@@ -918,7 +911,7 @@ mod tests {
     }
 
     fn err(s: &Settings, pairs: &[(&str, &str)]) -> String {
-        s.set_many(pairs).unwrap_err().message()
+        crate::command::errors::config_set(&s.set_many(pairs).unwrap_err())
     }
 
     #[test]
@@ -1026,6 +1019,7 @@ mod tests {
         assert!(s
             .set("port", "7002")
             .unwrap_err()
+            .to_string()
             .ends_with("can't set immutable config"));
     }
 
