@@ -5,6 +5,7 @@
 #   scripts/bench.sh                 # full run
 #   QUICK=1 scripts/bench.sh         # smoke run: few requests, one run
 #   THREADS="1 2" scripts/bench.sh   # one ferrocache per --threads value
+#   BASELINE=/tmp/ferrocache-old scripts/bench.sh  # also an older build, side by side
 #
 # Environment:
 #   RUNS      runs of every load; the table shows the median   [3; QUICK: 1]
@@ -19,6 +20,9 @@
 #   LOADS     which loads: "resp mc" or one of them            [resp mc]
 #   PORT_BASE first port tried for the servers                 [27400]
 #   OUT       where the markdown table is saved               [target/bench/results.md]
+#   BASELINE  another ferrocache binary (say, a build of an earlier commit),
+#             run beside this tree's with the same flags as
+#             "ferrocache-base-tN", for before/after numbers in one run [none]
 #
 # RESP loads run redis-benchmark; memcached loads run examples/mcload.rs
 # (memaslap keeps one request in flight per connection and reports no
@@ -85,6 +89,10 @@ memcached_version=$(memcached -V | awk '{print $2}')
 log "building ferrocache and mcload (release)"
 cargo build --release --quiet --bin ferrocache --example mcload
 FERRO=$ROOT/target/release/ferrocache
+BASELINE=${BASELINE:-}
+if [[ -n $BASELINE ]]; then
+    [[ -x $BASELINE ]] || die "BASELINE $BASELINE is not an executable"
+fi
 MCLOAD=$ROOT/target/release/examples/mcload
 
 # ---------------------------------------------------------------- servers
@@ -103,12 +111,16 @@ start() { # name command...
 }
 
 for t in $THREADS; do
-    name="ferrocache-t$t"
-    take_port; rp=$TAKEN
-    take_port; mp=$TAKEN
-    start "$name" "$FERRO" --port "$rp" --memcache-port "$mp" --threads "$t" --loglevel warning
-    RPORT[$name]=$rp
-    MPORT[$name]=$mp
+    builds=("ferrocache-t$t|$FERRO")
+    [[ -n $BASELINE ]] && builds+=("ferrocache-base-t$t|$BASELINE")
+    for b in "${builds[@]}"; do
+        IFS='|' read -r name bin <<<"$b"
+        take_port; rp=$TAKEN
+        take_port; mp=$TAKEN
+        start "$name" "$bin" --port "$rp" --memcache-port "$mp" --threads "$t" --loglevel warning
+        RPORT[$name]=$rp
+        MPORT[$name]=$mp
+    done
 done
 take_port; rp=$TAKEN
 start redis-server redis-server --port "$rp" --bind 127.0.0.1 --save '' --appendonly no \
@@ -269,6 +281,7 @@ mkdir -p "$(dirname "$OUT")"
     echo
     echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, ferrocache $(git rev-parse --short HEAD 2>/dev/null || echo '?')," \
         "redis-server $redis_version, memcached $memcached_version (-t $MEMCACHED_THREADS)."
+    [[ -n $BASELINE ]] && echo "ferrocache-base-*: $BASELINE, run with the same flags."
     echo "$CLIENTS connections, ${DATA}-byte values, $KEYSPACE random keys; $N requests per -P 1 load," \
         "$NP per -P $PIPELINE load; median of $RUNS run(s). CPU is the server's user+system" \
         "seconds per million requests. Ratios are ferrocache / reference (redis-server for RESP," \
