@@ -13,11 +13,11 @@
 //! `SERVER_ERROR out of memory storing object` instead.
 
 use super::connection::Session;
-use crate::command::info;
 use crate::command::string::{
     append_value, get_and_expire, get_value, incr_value, parse_u64_memcached, remove_key, set_value, AppendArgs,
     AppendOutcome, Cond, Expire, ExpireChange, IncrArgs, IncrOutcome, SetArgs, SetOutcome, Step,
 };
+use crate::command::{self, info};
 use crate::protocol::memcache::{reply, Parsed, Parser, Request, StoreMode, MAX_GET_LINE, MAX_LINE};
 use crate::state::{Client, ConnCounters, Counter, Proto, Server};
 use crate::store::{EvictionPolicy, Item};
@@ -204,7 +204,7 @@ impl MemcacheSession {
             } => {
                 noreply = nr;
                 c.set += 1;
-                let line = if srv.store.make_room_in(DB, now, self.evict).is_err() {
+                let line = if command::make_room(srv, DB, now, self.evict).is_err() {
                     c.no_memory += 1;
                     // As memcached does: a failed set must not leave the old value readable.
                     if mode == StoreMode::Set {
@@ -283,7 +283,7 @@ impl MemcacheSession {
                 noreply = nr;
                 // decr never lengthens a number; incr needs room only when
                 // memory is short and it does.
-                if !decr && srv.store.make_room_in(DB, now, self.evict).is_err() && incr_grows(srv, key, delta, now) {
+                if !decr && command::make_room(srv, DB, now, self.evict).is_err() && incr_grows(srv, key, delta, now) {
                     out.extend_from_slice(reply::NO_MEMORY);
                 } else {
                     arith(srv, c, key, delta, decr, now, out);
