@@ -18,23 +18,16 @@ use crate::command::string::{
     AppendOutcome, Cond, Expire, ExpireChange, IncrArgs, IncrOutcome, SetArgs, SetOutcome, Step,
 };
 use crate::command::{self, info};
-use crate::protocol::memcache::{reply, Parsed, Parser, Request, StoreMode, MAX_GET_LINE, MAX_LINE};
+use crate::protocol::memcache::reply::{self, stat};
+use crate::protocol::memcache::{Parsed, Parser, Request, StoreMode, MAX_GET_LINE, MAX_LINE, VERSION};
 use crate::state::{Client, ConnCounters, Counter, Proto, Server};
 use crate::store::{EvictionPolicy, Item};
-use crate::util::number::push_uint;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 /// memcached's items live in database 0.
 const DB: usize = 0;
-
-/// The version `version` and `stats` report: the memcached release whose
-/// text protocol this one follows, then ours. Clients and tools choose
-/// behaviour by the leading memcached version (memccapable expects errors
-/// for unknown `version` arguments from servers that are not 1.6-like), so
-/// it comes first.
-const VERSION: &str = concat!("1.6.18-ferrocache-", env!("CARGO_PKG_VERSION"));
 
 /// An exptime up to this many seconds is relative; above it, a Unix time.
 const REALTIME_MAXDELTA: i64 = 60 * 60 * 24 * 30;
@@ -175,7 +168,7 @@ impl MemcacheSession {
             Request::Get { keys, cas, touch } => {
                 for key in keys.iter() {
                     c.get += 1;
-                    let write = |v: &[u8], e: &Item<'_>| write_value(out, key, v, e, cas);
+                    let write = |v: &[u8], e: &Item<'_>| reply::value(out, key, e.flags(), v, cas.then(|| e.version()));
                     let found = match touch {
                         None => get_value(srv, DB, key, now, true, write),
                         Some(t) => {
@@ -323,11 +316,7 @@ impl MemcacheSession {
                 flush_all(&self.srv, delay, now);
                 out.extend_from_slice(reply::OK);
             }
-            Request::Version => {
-                out.extend_from_slice(b"VERSION ");
-                out.extend_from_slice(VERSION.as_bytes());
-                out.extend_from_slice(b"\r\n");
-            }
+            Request::Version => reply::version(out),
             Request::Verbosity { noreply: nr } => {
                 noreply = nr;
                 out.extend_from_slice(reply::OK);
@@ -365,8 +354,7 @@ fn arith(srv: &Server, c: &mut Counts, key: &[u8], delta: u64, decr: bool, now: 
     match outcome {
         IncrOutcome::Done(v) => {
             *hits += 1;
-            push_uint(out, v as u64);
-            out.extend_from_slice(b"\r\n");
+            reply::number(out, v as u64);
         }
         IncrOutcome::NotFound => {
             *misses += 1;
@@ -376,23 +364,6 @@ fn arith(srv: &Server, c: &mut Counts, key: &[u8], delta: u64, decr: bool, now: 
             out.extend_from_slice(reply::NON_NUMERIC)
         }
     }
-}
-
-/// `VALUE <key> <flags> <bytes>[ <cas unique>]\r\n<data>\r\n`
-fn write_value(out: &mut Vec<u8>, key: &[u8], v: &[u8], e: &Item<'_>, cas: bool) {
-    out.extend_from_slice(b"VALUE ");
-    out.extend_from_slice(key);
-    out.push(b' ');
-    push_uint(out, e.flags() as u64);
-    out.push(b' ');
-    push_uint(out, v.len() as u64);
-    if cas {
-        out.push(b' ');
-        push_uint(out, e.version());
-    }
-    out.extend_from_slice(b"\r\n");
-    out.extend_from_slice(v);
-    out.extend_from_slice(b"\r\n");
 }
 
 /// Empties database 0 now, or once `delay` (an exptime) has come.
@@ -414,11 +385,6 @@ fn flush_all(srv: &Arc<Server>, delay: i64, now: u64) {
     if let Ok(rt) = tokio::runtime::Handle::try_current() {
         rt.spawn(task);
     }
-}
-
-fn stat(out: &mut Vec<u8>, name: &str, value: impl std::fmt::Display) {
-    use std::io::Write;
-    let _ = write!(out, "STAT {name} {value}\r\n");
 }
 
 fn load(c: &AtomicU64) -> u64 {
