@@ -23,6 +23,7 @@ pub mod info;
 pub mod introspection;
 pub mod keys;
 pub mod list;
+pub(crate) mod memcache;
 pub mod memory;
 pub mod policy;
 pub mod scripting;
@@ -379,8 +380,8 @@ pub fn execute(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> Option<&'static CommandSpec
 /// Every such write passes here before it runs, whichever protocol sent
 /// it, so that what watches memory sees one path: [`execute`] for
 /// `denyoom` commands and anything queued in MULTI, EXEC and scripts once
-/// for all they run, and memcached's storage verbs and lengthening `incr`.
-/// Redis commands pass `maxmemory-policy`; memcached passes
+/// for all they run, and memcached's storage verbs and lengthening `incr`
+/// ([`memcache`]). Redis commands pass `maxmemory-policy`; memcached passes
 /// its own, which evicts even when the Redis side says `noeviction`. The
 /// caller refuses the write in its own protocol's words:
 ///

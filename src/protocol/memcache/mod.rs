@@ -1,8 +1,10 @@
 //! The memcached text protocol: bytes to [`Request`]s ([`Parser`]) and the
 //! reply lines memcached 1.6 sends, worded byte for byte ([`reply`]).
 //!
-//! Like the RESP side, this module never touches the store: the session
-//! turns a request into the string operations of [`crate::command::string`].
+//! Like the RESP side, this module never touches the store: the memcached
+//! session parses with it, and the command layer's memcached verbs
+//! (`command::memcache`) run each request through the typed string
+//! operations and write the replies with [`reply`]'s lines and writers.
 
 mod parse;
 pub mod reply;
