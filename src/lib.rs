@@ -66,7 +66,8 @@
 //! to the memcached verbs of the command layer (`command::memcache`), which
 //! call the string operation [`command::string::get_value`] and write
 //! `VALUE k <flags> <bytes>` lines ([`protocol::memcache::reply`]) into the
-//! same output buffer.
+//! same output buffer. Both sessions stop decoding once a batch's replies
+//! reach 4 MB with requests left, let the connection write them, and go on.
 
 pub mod command;
 pub mod config;
