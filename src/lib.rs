@@ -24,10 +24,13 @@
 //!   beside the items).
 //!   Each command is declared once (arity, flags, key positions, docs,
 //!   handler); that declaration drives arity errors and `COMMAND` output.
-//!   Wire error texts live in `errors`. memcached verbs run the same typed
+//!   Wire error texts live in `errors`. memcached's verbs, its `stats` and
+//!   `flush_all` are commands too (`memcache`), run through the same typed
 //!   operations as their Redis counterparts: `add` is a SET with
 //!   [`command::string_ops::Cond::Nx`], `incr` an increment with
-//!   [`command::string_ops::Step::Unsigned`].
+//!   [`command::string_ops::Step::Unsigned`]. A write that may add memory,
+//!   from either protocol, first makes room through one `make_room`, each
+//!   protocol passing its own eviction policy.
 //! - [`script`]: Lua 5.1 as Redis embeds it, behind EVAL, EVALSHA,
 //!   SCRIPT, FUNCTION and FCALL (`command::scripting`,
 //!   `command::function`): the script cache and function libraries shared
@@ -59,8 +62,12 @@
 //! run, the connection writes the output buffer with one call.
 //!
 //! `get k` on the memcached port takes the same way through the memcached
-//! session, which calls the string operation [`command::string_ops::get_value`]
-//! and writes `VALUE k <flags> <bytes>` lines instead.
+//! session: its parser finds the request in place, and the session hands it
+//! to the memcached verbs of the command layer (`command::memcache`), which
+//! call the string operation [`command::string_ops::get_value`] and write
+//! `VALUE k <flags> <bytes>` lines ([`protocol::memcache::reply`]) into the
+//! same output buffer. Both sessions stop decoding once a batch's replies
+//! reach 4 MB with requests left, let the connection write them, and go on.
 
 pub mod command;
 pub mod config;

@@ -23,6 +23,7 @@ pub mod info;
 pub mod introspection;
 pub mod keys;
 pub mod list;
+pub(crate) mod memcache;
 pub mod memory;
 pub mod policy;
 pub mod scripting;
@@ -36,7 +37,7 @@ pub mod zset;
 
 use crate::protocol::resp::Reply;
 use crate::state::{BusyKind, Client, Server};
-use crate::store::KeyHash;
+use crate::store::{EvictionPolicy, KeyHash, OutOfMemory};
 use hashbrown::HashMap;
 use std::sync::OnceLock;
 
@@ -358,8 +359,8 @@ pub fn execute(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> Option<&'static CommandSpec
     // script, EXEC or the script made room once for all: eviction inside
     // their atomic scope would keep every shard it sampled locked.
     if (spec.has(flags::DENYOOM) || queuing) && !ctx.client.in_exec && !ctx.client.in_script {
-        let store = &ctx.srv.store;
-        if store.make_room_in(ctx.db(), ctx.now, store.limits().policy).is_err() {
+        let policy = ctx.srv.store.limits().policy;
+        if make_room(ctx.srv, ctx.db(), ctx.now, policy).is_err() {
             ctx.error(errors::OOM);
             transaction::abort(ctx.client);
             return Some(spec);
@@ -371,6 +372,26 @@ pub fn execute(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> Option<&'static CommandSpec
     }
     (spec.handler)(ctx, args);
     Some(spec)
+}
+
+/// Makes room in database `db` for a write that may add memory, evicting
+/// by `policy` while the store or the database is over its limit; `Err`
+/// when it is over and nothing may go.
+///
+/// Every such write passes here before it runs, whichever protocol sent
+/// it, so that what watches memory sees one path: [`execute`] for
+/// `denyoom` commands and anything queued in MULTI, EXEC and scripts once
+/// for all they run, and memcached's storage verbs and lengthening `incr`
+/// ([`memcache`]). Redis commands pass `maxmemory-policy`; memcached passes
+/// its own, which evicts even when the Redis side says `noeviction`. The
+/// caller refuses the write in its own protocol's words:
+///
+/// ```text
+/// -OOM command not allowed when used memory > 'maxmemory'.
+/// SERVER_ERROR out of memory storing object
+/// ```
+pub(crate) fn make_room(srv: &Server, db: usize, now: u64, policy: EvictionPolicy) -> Result<(), OutOfMemory> {
+    srv.store.make_room_in(db, now, policy)
 }
 
 /// Replies to `<COMMAND> HELP`: one status line per help line, as Redis

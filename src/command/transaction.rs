@@ -17,7 +17,7 @@
 //! spurious abort the client retries, never a missed one.)
 
 use super::flags::*;
-use super::{errors, spec, CommandSpec, Ctx};
+use super::{errors, make_room, spec, CommandSpec, Ctx};
 use crate::state::{Client, Queued};
 
 pub const COMMANDS: &[CommandSpec] = &[
@@ -169,8 +169,8 @@ fn exec(ctx: &mut Ctx<'_>, _a: &[&[u8]]) {
     // Memory is made before the scope, as Redis checks it before EXEC
     // runs: eviction inside would hold every shard it sampled.
     if queued.denyoom {
-        let store = &ctx.srv.store;
-        if store.make_room_in(ctx.db(), ctx.now, store.limits().policy).is_err() {
+        let policy = ctx.srv.store.limits().policy;
+        if make_room(ctx.srv, ctx.db(), ctx.now, policy).is_err() {
             return ctx.error(errors::OOM);
         }
     }

@@ -22,7 +22,7 @@ mod msgpack;
 mod structlib;
 mod trampoline;
 
-use crate::command::errors;
+use crate::command::{errors, make_room};
 use crate::protocol::resp::Reply;
 use crate::state::{
     leave_worker, lua_memory_changed, parse_sha, script_flags, sha1_hex, BusyKind, Client, ClientHandle, FunctionMeta,
@@ -81,10 +81,9 @@ pub struct Call<'a> {
 /// FUNCTION KILL stops it if it has not written.
 pub fn run(srv: &Server, src: Source<'_>, call: &Call<'_>, out: &mut Reply<'_>) -> bool {
     // Inside EXEC, EXEC made room for its commands already.
-    let oom = !call.read_only && !srv.store.in_scope() && {
-        let store = &srv.store;
-        store.make_room_in(call.db, call.now, store.limits().policy).is_err()
-    };
+    let oom = !call.read_only
+        && !srv.store.in_scope()
+        && make_room(srv, call.db, call.now, srv.store.limits().policy).is_err();
     srv.store.atomically(|| run_vm(srv, src, call, out, oom))
 }
 

@@ -1,10 +1,13 @@
 //! The memcached text protocol: bytes to [`Request`]s ([`Parser`]) and the
-//! reply lines memcached 1.6 sends, worded byte for byte.
+//! reply lines memcached 1.6 sends, worded byte for byte ([`reply`]).
 //!
-//! Like the RESP side, this module never touches the store: the session
-//! turns a request into the string operations of [`crate::command::string_ops`].
+//! Like the RESP side, this module never touches the store: the memcached
+//! session parses with it, and the command layer's memcached verbs
+//! (`command::memcache`) run each request through the typed string
+//! operations and write the replies with [`reply`]'s lines and writers.
 
 mod parse;
+pub mod reply;
 
 pub use parse::{Parsed, Parser};
 
@@ -19,31 +22,12 @@ pub const MAX_LINE: usize = 2048;
 /// a client from making the server hold an endless line in memory.
 pub const MAX_GET_LINE: usize = 1024 * 1024;
 
-/// Reply lines, as memcached 1.6 words them.
-pub mod reply {
-    pub const ERROR: &[u8] = b"ERROR\r\n";
-    pub const BAD_FORMAT: &[u8] = b"CLIENT_ERROR bad command line format\r\n";
-    pub const BAD_CHUNK: &[u8] = b"CLIENT_ERROR bad data chunk\r\n";
-    pub const BAD_EXPTIME: &[u8] = b"CLIENT_ERROR invalid exptime argument\r\n";
-    pub const BAD_DELTA: &[u8] = b"CLIENT_ERROR invalid numeric delta argument\r\n";
-    pub const NON_NUMERIC: &[u8] = b"CLIENT_ERROR cannot increment or decrement non-numeric value\r\n";
-    pub const DELETE_USAGE: &[u8] = b"CLIENT_ERROR bad command line format.  Usage: delete <key> [noreply]\r\n";
-    pub const TOO_LARGE: &[u8] = b"SERVER_ERROR object too large for cache\r\n";
-    /// A storage command when memory is full and nothing may be evicted.
-    pub const NO_MEMORY_STORING: &[u8] = b"SERVER_ERROR out of memory storing object\r\n";
-    /// `incr` that needs a longer item when memory is full (memcached's
-    /// arithmetic words it without "storing object").
-    pub const NO_MEMORY: &[u8] = b"SERVER_ERROR out of memory\r\n";
-    pub const STORED: &[u8] = b"STORED\r\n";
-    pub const NOT_STORED: &[u8] = b"NOT_STORED\r\n";
-    pub const EXISTS: &[u8] = b"EXISTS\r\n";
-    pub const NOT_FOUND: &[u8] = b"NOT_FOUND\r\n";
-    pub const DELETED: &[u8] = b"DELETED\r\n";
-    pub const TOUCHED: &[u8] = b"TOUCHED\r\n";
-    pub const OK: &[u8] = b"OK\r\n";
-    pub const RESET: &[u8] = b"RESET\r\n";
-    pub const END: &[u8] = b"END\r\n";
-}
+/// The version `version` and `stats` report: the memcached release whose
+/// text protocol this one follows, then ours. Clients and tools choose
+/// behaviour by the leading memcached version (memccapable expects errors
+/// for unknown `version` arguments from servers that are not 1.6-like), so
+/// it comes first.
+pub const VERSION: &str = concat!("1.6.18-ferrocache-", env!("CARGO_PKG_VERSION"));
 
 /// The storage verbs; each is a SET-family or APPEND-family write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
