@@ -12,6 +12,7 @@
 mod entry;
 mod evict;
 mod item;
+mod key_locks;
 mod links;
 mod memory;
 mod policy;
@@ -26,13 +27,14 @@ mod types;
 pub use entry::{Entry, Expiry, Priority, Value, LFU_INIT};
 pub use evict::EvictionPolicy;
 pub use item::{Item, ValueRef};
+pub use key_locks::Lock;
 pub use links::{DependError, TagMatch};
 pub use memory::{Limits, MemoryReport, OutOfMemory};
 pub use policy::{DbPolicy, PolicyChange, PolicyError};
 pub use ready::ReadyKeys;
 pub use scan::ScanPage;
 pub(crate) use scope::ShardGuard;
-pub use shard::{EntryMut, Lock, LockError, ShardInner, Slot, UnlockError};
+pub use shard::{EntryMut, LockError, ShardInner, Slot, UnlockError};
 pub use slab::{ClassCounters, ClassStats, Pressure};
 pub use types::{member_hash, AggKind, Aggregate, Hash, LexBound, List, Set, WrongType, ZSet};
 

@@ -8,22 +8,15 @@
 
 use super::entry::{Entry, Expiry, Priority, Value, LFU_INIT};
 use super::item::{take_heap, Item, ItemMut, Parts, Taken, ValueIn, ValueRef};
+use super::key_locks::{KeyLocks, Lock};
 use super::links::{self, Change, Index};
 use super::policy::PolicyWord;
 use super::slab::{ArenaGuard, FreeReason, Slabs, ARENAS};
 use super::types::{AggKind, Aggregate, WrongType};
 use super::ReadyKeys;
 use super::Store;
-use hashbrown::{HashMap, HashTable};
+use hashbrown::HashTable;
 use std::hash::BuildHasher;
-
-/// A pessimistic lock on a key (CACHE.LOCK): its handle, and the Unix ms
-/// at which it is released by itself.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Lock {
-    pub handle: u64,
-    pub until: u64,
-}
 
 /// Why a lock could not be taken.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,14 +54,9 @@ pub(crate) struct Table {
     /// Remaining TTLs seen by the last sweep, for INFO's avg_ttl.
     pub ttl_sample_sum: u64,
     pub ttl_sample_n: u64,
-    /// The keys locked by CACHE.LOCK. Kept beside the items rather than in
-    /// them (a chunk's header has no spare bits), and in the table so that
-    /// FLUSHDB and SWAPDB take a database's locks with its items. Empty, it
-    /// costs every write one length check. A key locked while missing (a
-    /// placeholder) has an entry here and no item.
-    pub locks: HashMap<Box<[u8]>, Lock>,
-    /// Bytes the lock entries take, as counted in the store's overhead.
-    lock_bytes: usize,
+    /// The keys locked by CACHE.LOCK ([`super::key_locks`]), here so that
+    /// FLUSHDB and SWAPDB take a database's locks with its items.
+    pub locks: KeyLocks,
     /// Tags and dependency marks of this table's keys ([`super::links`]);
     /// none until the first tag or dependency.
     pub index: Option<Box<Index>>,
@@ -90,20 +78,12 @@ impl Table {
     /// each, and one extra group of control bytes), its index's and its
     /// locks'.
     pub(crate) fn bytes(&self) -> u64 {
-        let index = (self.index.as_ref().map_or(0, |ix| ix.bytes()) + self.lock_bytes) as u64;
+        let index = (self.index.as_ref().map_or(0, |ix| ix.bytes()) + self.locks.bytes()) as u64;
         // An empty table shares one static group and owns nothing.
         if self.map.capacity() == 0 {
             return index;
         }
         (self.map.num_buckets() * 5 + 16) as u64 + index
-    }
-
-    /// Counts a lock entry of `key` in or out of the table's bytes and the
-    /// arena's overhead.
-    fn count_lock(&mut self, key: &[u8], slabs: &Slabs, arena: usize, sign: i64) {
-        let bytes = lock_bytes(key);
-        self.lock_bytes = (self.lock_bytes as i64 + sign * bytes as i64) as usize;
-        slabs.arena(arena).add_overhead(sign * bytes as i64);
     }
 
     /// Keeps the tag and dependency index exact when the item under `key`
@@ -156,13 +136,6 @@ impl Table {
             slabs.count_priority(arena, p as usize, 1);
         }
     }
-}
-
-/// What a lock entry takes: its key, the [`Lock`], the boxed key's
-/// pointer and length, and the map's slot and control byte, rounded up for
-/// the allocator's size classes.
-fn lock_bytes(key: &[u8]) -> usize {
-    key.len() + 48
 }
 
 pub struct ShardInner {
@@ -288,7 +261,7 @@ impl ShardInner {
                 // SAFETY: a handle of this locked shard's table is a live item.
                 let locked = t.map.get_bucket(i).filter(|&&x| x == h).is_some_and(|_| {
                     let key = unsafe { Item::at(slabs.ptr(h)) }.key();
-                    t.locks.contains_key(key)
+                    t.locks.contains(key)
                 });
                 if locked {
                     continue;
@@ -386,7 +359,7 @@ impl ShardInner {
                 // SAFETY: a live item of this locked shard.
                 let it = unsafe { Item::at(slabs.ptr(h)) };
                 match it.expire_at() {
-                    Some(_) if it.is_expired(now) && (locks.is_empty() || !locks.contains_key(it.key())) => {
+                    Some(_) if it.is_expired(now) && (locks.is_empty() || !locks.contains(it.key())) => {
                         by_priority[it.priority() as usize] -= 1;
                         used -= item_bytes(slabs, h, &it);
                         gone.push(h);
@@ -432,9 +405,7 @@ impl ShardInner {
     /// the locks and SWAPDB moves them, and the clients waiting for those
     /// keys must look again.
     pub(crate) fn signal_locks(&self, ready: &ReadyKeys, db: usize) {
-        for k in self.tables[db].locks.keys() {
-            ready.signal(db, k);
-        }
+        self.tables[db].locks.signal_all(ready, db);
     }
 
     /// Releases the locks whose timeout passed, recording their keys as
@@ -443,16 +414,7 @@ impl ShardInner {
         let mut freed = 0;
         for (db, t) in self.tables.iter_mut().enumerate() {
             if !t.locks.is_empty() {
-                let before = t.lock_bytes;
-                t.locks.retain(|k, l| {
-                    let keep = l.until > now;
-                    if !keep {
-                        ready.signal(db, k);
-                        t.lock_bytes -= lock_bytes(k);
-                    }
-                    keep
-                });
-                freed += before - t.lock_bytes;
+                freed += t.locks.expire(ready, db, now);
             }
         }
         if freed != 0 {
@@ -995,8 +957,7 @@ impl<'a> Slot<'a> {
         if self.table.locks.is_empty() {
             return None;
         }
-        let l = self.table.locks.remove(self.key)?;
-        self.table.count_lock(self.key, self.slabs(), self.arena, -1);
+        let l = self.table.locks.remove(self.key, self.slabs(), self.arena)?;
         self.store.ready.signal(self.db, self.key);
         Some(l)
     }
@@ -1007,7 +968,7 @@ impl<'a> Slot<'a> {
         if self.table.locks.is_empty() {
             return None;
         }
-        let l = *self.table.locks.get(self.key)?;
+        let l = self.table.locks.get(self.key)?;
         if l.until > self.now {
             return Some(l);
         }
@@ -1042,8 +1003,7 @@ impl<'a> Slot<'a> {
             handle: self.store.next_lock_handle(),
             until: self.now.saturating_add(lock_ms),
         };
-        self.table.locks.insert(self.key.into(), l);
-        self.table.count_lock(self.key, self.slabs(), self.arena, 1);
+        self.table.locks.insert(self.key, l, self.slabs(), self.arena);
         Ok(l)
     }
 
@@ -1279,6 +1239,7 @@ impl EntryMut<'_, '_> {
 #[cfg(test)]
 mod lock_tests {
     use super::*;
+    use crate::store::key_locks::lock_bytes;
     use crate::store::{EvictionPolicy, Hash, KeyHash};
 
     const T0: u64 = 1_700_000_000_000;
