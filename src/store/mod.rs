@@ -9,6 +9,7 @@
 //! The store never reads the clock: every operation takes `now` (Unix
 //! milliseconds), so tests drive time by hand.
 
+mod cache_item;
 mod entry;
 mod evict;
 mod item;
@@ -24,6 +25,7 @@ mod shard;
 mod slab;
 mod types;
 
+pub use cache_item::{LockError, UnlockError};
 pub use entry::{Entry, Expiry, Priority, Value, LFU_INIT};
 pub use evict::EvictionPolicy;
 pub use item::{Item, ValueRef};
@@ -34,7 +36,7 @@ pub use policy::{DbPolicy, PolicyChange, PolicyError};
 pub use ready::ReadyKeys;
 pub use scan::ScanPage;
 pub(crate) use scope::ShardGuard;
-pub use shard::{EntryMut, LockError, ShardInner, Slot, UnlockError};
+pub use shard::{EntryMut, ShardInner, Slot};
 pub use slab::{ClassCounters, ClassStats, Pressure};
 pub use types::{member_hash, AggKind, Aggregate, Hash, LexBound, List, Set, WrongType, ZSet};
 
