@@ -10,8 +10,8 @@
 //!
 //! This file keeps the entries and their accounting. Taking, checking and
 //! releasing a lock on behalf of a command is the slot's work
-//! ([`super::Slot::lock`] and its kin); the sweep releases the locks that
-//! timed out ([`super::ShardInner::expire_locks`]).
+//! ([`super::cache_item`]); the locks that timed out are released by
+//! active expiry ([`super::expire`]).
 
 use super::ready::ReadyKeys;
 use super::slab::Slabs;

@@ -79,7 +79,7 @@ impl Table {
 
     /// Keeps the tag and dependency index exact when the item under `key`
     /// is written in place or goes (removed, or replaced by a new item).
-    fn changed(&mut self, store: &Store, arena: usize, db: usize, key: &[u8], change: Change, now: u64) {
+    pub(super) fn changed(&mut self, store: &Store, arena: usize, db: usize, key: &[u8], change: Change, now: u64) {
         let Some(ix) = self.index.as_deref_mut() else { return };
         let delta = links::on_change(ix, store, db, key, change, now);
         if ix.is_empty() {
@@ -131,13 +131,13 @@ impl Table {
 
 pub struct ShardInner {
     index: usize,
-    tables: Box<[Table]>,
+    pub(super) tables: Box<[Table]>,
     pub(crate) stats: ShardStats,
 }
 
 /// Frees an item's chunk, counting why, and hands over its heap parts
 /// (dropping them frees them). Returns the bytes freed as well.
-fn free_item(
+pub(super) fn free_item(
     arena: &mut ArenaGuard<'_>,
     slabs: &Slabs,
     h: u32,
@@ -159,11 +159,11 @@ fn free_item(
 }
 
 /// Bytes the item `h` takes: its chunk and what it owns on the heap.
-fn item_bytes(slabs: &Slabs, h: u32, it: &Item<'_>) -> u64 {
+pub(super) fn item_bytes(slabs: &Slabs, h: u32, it: &Item<'_>) -> u64 {
     (slabs.chunk_size(slabs.class_of_handle(h)) + it.heap()) as u64
 }
 
-fn expired_reason(it: &Item<'_>) -> FreeReason {
+pub(super) fn expired_reason(it: &Item<'_>) -> FreeReason {
     FreeReason::Expired { fetched: it.fetched() }
 }
 
@@ -327,90 +327,11 @@ impl ShardInner {
         self.tables.swap(a, b);
     }
 
-    /// Removes the expired items of every database, and releases the locks
-    /// whose timeout passed (waking the clients waiting for them). A locked
-    /// item is kept however late its deadline.
-    pub(crate) fn sweep_expired(&mut self, store: &Store, now: u64) -> u64 {
-        let slabs = &*store.slabs;
-        self.expire_locks(slabs, &store.ready, now);
-        let arena = self.arena();
-        let mut gone = Vec::new();
-        for (db, t) in self.tables.iter_mut().enumerate() {
-            if t.expires == 0 {
-                t.ttl_sample_sum = 0;
-                t.ttl_sample_n = 0;
-                continue;
-            }
-            let (mut sum, mut n) = (0u64, 0u64);
-            let removed = gone.len();
-            let mut by_priority = t.by_priority;
-            let mut used = t.used;
-            let locks = &t.locks;
-            t.map.retain(|&mut h| {
-                // SAFETY: a live item of this locked shard.
-                let it = unsafe { Item::at(slabs.ptr(h)) };
-                match it.expire_at() {
-                    Some(_) if it.is_expired(now) && (locks.is_empty() || !locks.contains(it.key())) => {
-                        by_priority[it.priority() as usize] -= 1;
-                        used -= item_bytes(slabs, h, &it);
-                        gone.push(h);
-                        false
-                    }
-                    Some(at) => {
-                        sum = sum.saturating_add(at.saturating_sub(now));
-                        n += 1;
-                        true
-                    }
-                    None => true,
-                }
-            });
-            for (p, (&before, &after)) in t.by_priority.iter().zip(&by_priority).enumerate() {
-                if before != after {
-                    slabs.count_priority(arena, p, after as i64 - before as i64);
-                }
-            }
-            t.by_priority = by_priority;
-            t.used = used;
-            t.expires = n as usize;
-            t.ttl_sample_sum = sum;
-            t.ttl_sample_n = n;
-            if t.index.is_some() {
-                for &h in &gone[removed..] {
-                    // SAFETY: unlinked above, freed below.
-                    let key = unsafe { Item::at(slabs.ptr(h)) }.key();
-                    t.changed(store, arena, db, key, Change::Gone, now);
-                }
-            }
-        }
-        if !gone.is_empty() {
-            let mut a = slabs.arena(self.arena());
-            for &h in &gone {
-                free_item(&mut a, slabs, h, expired_reason);
-            }
-        }
-        self.stats.expired += gone.len() as u64;
-        gone.len() as u64
-    }
-
     /// Records every locked key of database `db` as ready: FLUSHDB drops
     /// the locks and SWAPDB moves them, and the clients waiting for those
     /// keys must look again.
     pub(crate) fn signal_locks(&self, ready: &ReadyKeys, db: usize) {
         self.tables[db].locks.signal_all(ready, db);
-    }
-
-    /// Releases the locks whose timeout passed, recording their keys as
-    /// ready for the clients waiting to take them.
-    pub(crate) fn expire_locks(&mut self, slabs: &Slabs, ready: &ReadyKeys, now: u64) {
-        let mut freed = 0;
-        for (db, t) in self.tables.iter_mut().enumerate() {
-            if !t.locks.is_empty() {
-                freed += t.locks.expire(ready, db, now);
-            }
-        }
-        if freed != 0 {
-            slabs.arena(self.arena()).add_overhead(-(freed as i64));
-        }
     }
 
     pub(crate) fn random_key(&mut self, slabs: &Slabs, db: usize, now: u64, seed: u64) -> Option<Vec<u8>> {
