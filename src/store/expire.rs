@@ -15,10 +15,10 @@
 //! shard each cron tick, so that a waiting client is served when the lock
 //! times out rather than at the sweep's next visit of its shard.
 
-use super::item::Item;
+use super::item::{expired_reason, free_item, item_bytes, Item};
 use super::links::Change;
 use super::ready::ReadyKeys;
-use super::shard::{expired_reason, free_item, item_bytes, ShardInner};
+use super::shard::ShardInner;
 use super::slab::Slabs;
 use super::{Store, SHARDS};
 use std::sync::atomic::Ordering;

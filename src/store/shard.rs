@@ -16,7 +16,7 @@
 //! [`super::cache_item`].
 
 use super::entry::{Entry, Expiry, Priority, Value, LFU_INIT};
-use super::item::{take_heap, Item, ItemMut, Parts, Taken, ValueIn, ValueRef};
+use super::item::{expired_reason, free_item, item_bytes, take_heap, Item, ItemMut, Parts, Taken, ValueIn, ValueRef};
 use super::key_locks::{KeyLocks, Lock};
 use super::links::{self, Change, Index};
 use super::policy::PolicyWord;
@@ -133,38 +133,6 @@ pub struct ShardInner {
     index: usize,
     pub(super) tables: Box<[Table]>,
     pub(crate) stats: ShardStats,
-}
-
-/// Frees an item's chunk, counting why, and hands over its heap parts
-/// (dropping them frees them). Returns the bytes freed as well.
-pub(super) fn free_item(
-    arena: &mut ArenaGuard<'_>,
-    slabs: &Slabs,
-    h: u32,
-    why: impl FnOnce(&Item<'_>) -> FreeReason,
-) -> (u64, Taken) {
-    let p = slabs.ptr(h);
-    // SAFETY: `h` is a live item of a table whose shard lock is held, or
-    // one just taken out of such a table.
-    let it = unsafe { Item::at(p) };
-    let (size, heap, reason) = (it.size(), it.heap(), why(&it));
-    let chunk = slabs.chunk_size(slabs.class_of_handle(h));
-    // SAFETY: the chunk is not read again.
-    let taken = unsafe { take_heap(p) };
-    if heap > 0 {
-        arena.add_heap(-(heap as i64));
-    }
-    arena.free(h, size, reason);
-    ((chunk + heap) as u64, taken)
-}
-
-/// Bytes the item `h` takes: its chunk and what it owns on the heap.
-pub(super) fn item_bytes(slabs: &Slabs, h: u32, it: &Item<'_>) -> u64 {
-    (slabs.chunk_size(slabs.class_of_handle(h)) + it.heap()) as u64
-}
-
-pub(super) fn expired_reason(it: &Item<'_>) -> FreeReason {
-    FreeReason::Expired { fetched: it.fetched() }
 }
 
 /// Frees every item of a table taken out of its shard (FLUSHDB).
