@@ -59,7 +59,7 @@ impl ShardInner {
     /// Removes the expired items of every database, and releases the locks
     /// whose timeout passed (waking the clients waiting for them). A locked
     /// item is kept however late its deadline.
-    pub(crate) fn sweep_expired(&mut self, store: &Store, now: u64) -> u64 {
+    fn sweep_expired(&mut self, store: &Store, now: u64) -> u64 {
         let slabs = &*store.slabs;
         self.expire_locks(slabs, &store.ready, now);
         let arena = self.arena();
@@ -123,7 +123,7 @@ impl ShardInner {
 
     /// Releases the locks whose timeout passed, recording their keys as
     /// ready for the clients waiting to take them.
-    pub(crate) fn expire_locks(&mut self, slabs: &Slabs, ready: &ReadyKeys, now: u64) {
+    fn expire_locks(&mut self, slabs: &Slabs, ready: &ReadyKeys, now: u64) {
         let mut freed = 0;
         for (db, t) in self.tables.iter_mut().enumerate() {
             if !t.locks.is_empty() {

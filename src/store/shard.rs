@@ -104,7 +104,7 @@ impl Table {
 
     /// [`Table::count_out`] in this table only, returning the priority the
     /// arena's counts must lose: a batch moves those once for all its items.
-    fn uncount(&mut self, h: u32, it: &Item<'_>, slabs: &Slabs) -> Priority {
+    pub(super) fn uncount(&mut self, h: u32, it: &Item<'_>, slabs: &Slabs) -> Priority {
         self.used -= item_bytes(slabs, h, it);
         self.expires -= it.expire_at().is_some() as usize;
         let p = it.priority();
@@ -189,77 +189,6 @@ impl ShardInner {
         let &h = self.tables[db].map.get_bucket(i)?;
         // SAFETY: as in `items`.
         Some((h, unsafe { Item::at(slabs.ptr(h)) }))
-    }
-
-    /// Evicts the items `victims` name, (database, bucket, handle), each
-    /// only if its bucket still holds that handle and its key is not
-    /// locked, and returns how many went and the bytes each database lost.
-    /// Eviction picks its victims by bucket, so removing them needs no
-    /// second lookup by key; and a batch takes the arena's lock and moves
-    /// the shared priority counters once, not once per item: those are the
-    /// cache lines every worker writes.
-    pub(crate) fn evict_batch(
-        &mut self,
-        store: &Store,
-        victims: impl Iterator<Item = (usize, usize, u32)>,
-        now: u64,
-        mut freed_in: impl FnMut(usize, u64),
-    ) -> (usize, u64) {
-        let slabs = &*store.slabs;
-        let arena = self.arena();
-        let mut gone = [(0usize, 0u32); super::evict::MAX_BATCH];
-        let mut n = 0;
-        let mut by_priority = [0i64; 6];
-        for (db, i, h) in victims {
-            if n == gone.len() {
-                break;
-            }
-            let t = &mut self.tables[db];
-            if !t.locks.is_empty() {
-                // A locked item is not evicted: its holder is about to write it.
-                // SAFETY: a handle of this locked shard's table is a live item.
-                let locked = t.map.get_bucket(i).filter(|&&x| x == h).is_some_and(|_| {
-                    let key = unsafe { Item::at(slabs.ptr(h)) }.key();
-                    t.locks.contains(key)
-                });
-                if locked {
-                    continue;
-                }
-            }
-            match t.map.get_bucket_entry(i) {
-                Ok(e) if *e.get() == h => {
-                    e.remove();
-                }
-                _ => continue,
-            }
-            // SAFETY: just unlinked from this locked shard's table, still allocated.
-            let it = unsafe { Item::at(slabs.ptr(h)) };
-            by_priority[t.uncount(h, &it, slabs) as usize] -= 1;
-            if t.index.is_some() {
-                t.changed(store, arena, db, it.key(), Change::Gone, now);
-            }
-            gone[n] = (db, h);
-            n += 1;
-        }
-        for (p, &d) in by_priority.iter().enumerate() {
-            if d != 0 {
-                slabs.count_priority(arena, p, d);
-            }
-        }
-        let mut total = 0;
-        if n > 0 {
-            let mut a = slabs.arena(arena);
-            for &(db, h) in &gone[..n] {
-                let (freed, _) = free_item(&mut a, slabs, h, |it| FreeReason::Evicted {
-                    fetched: it.fetched(),
-                    had_expiry: it.expire_at().is_some(),
-                });
-                freed_in(db, freed);
-                total += freed;
-            }
-        }
-        self.stats.evicted += n as u64;
-        (n, total)
     }
 
     pub(crate) fn slot<'a>(&'a mut self, store: &'a Store, db: usize, key: &'a [u8], hash: u64, now: u64) -> Slot<'a> {
