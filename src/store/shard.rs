@@ -1,5 +1,6 @@
-//! A shard: one hash table per database, guarded by the shard's lock.
-//! Everything here runs with that lock held.
+//! A shard: one hash table per database, guarded by the shard's lock, and
+//! the [`Slot`] through which a command reads and writes one key of one
+//! table. Everything here runs with that lock held.
 //!
 //! The tables hold 4-byte chunk handles; the items live in slab chunks
 //! (see [`super::slab`] and [`super::item`]). A key is compared by reading
@@ -14,6 +15,10 @@
 //! costs one check while the table has no lock or no index. The methods
 //! only the CACHE.* commands call are the slot's too, in
 //! [`super::cache_item`].
+//!
+//! The passes over whole tables that no key asked for have files of their
+//! own, as further `impl ShardInner` blocks: the expiry sweep
+//! ([`super::expire`]) and the eviction batch ([`super::evict`]).
 
 use super::entry::{Entry, Expiry, Priority, Value, LFU_INIT};
 use super::item::{expired_reason, free_item, item_bytes, take_heap, Item, ItemMut, Parts, Taken, ValueIn, ValueRef};
@@ -129,6 +134,8 @@ impl Table {
     }
 }
 
+/// One shard's tables and counters; the store keeps it behind the
+/// shard's mutex.
 pub struct ShardInner {
     index: usize,
     pub(super) tables: Box<[Table]>,
