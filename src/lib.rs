@@ -39,14 +39,18 @@
 //!   conversions between replies and Lua values. `redis.call` runs a
 //!   command through [`command::execute`] as a client of its own.
 //! - [`store`]: databases of items in lock-striped shards (one hashbrown
-//!   table of chunk handles per database in each shard), slab memory,
-//!   eviction by priority and policy, lazy and active expiry, SCAN. Items
+//!   table of chunk handles per database in each shard, and the slot that
+//!   reads and writes one key: `shard`), slab memory, eviction by priority
+//!   and policy (`evict`), lazy and active expiry (`expire`), SCAN. Items
 //!   live in slab chunks (`item`, `slab`); hashes, lists, sets and sorted
-//!   sets are heap aggregates behind their chunk (`types`). Tags and
-//!   dependencies are indexes kept exact through every removal (`links`);
-//!   per-database defaults and limits are `policy`; `scope` makes a
-//!   transaction or a script one atomic step. It never knows which
-//!   protocol asked, and never reads the clock.
+//!   sets are heap aggregates behind their chunk (`types`). What the
+//!   CACHE.* commands do to one item (lock it, tag it, link it, give it a
+//!   priority) is the slot's in `cache_item`; each table keeps its locked
+//!   keys (`key_locks`) and its tags and dependency marks, indexes kept
+//!   exact through every removal (`links`). Per-database defaults and
+//!   limits are `policy`; `scope` makes a transaction or a script one
+//!   atomic step. It never knows which protocol asked, and never reads the
+//!   clock.
 //! - [`config`]: flags, the config file and the runtime settings table
 //!   behind CONFIG GET/SET.
 //!

@@ -1,5 +1,6 @@
-//! Choosing what to evict: the maxmemory policies over a sample of entries,
-//! lowest priority first.
+//! Choosing what to evict and evicting it: the maxmemory policies over a
+//! sample of entries, lowest priority first, and the batch that takes the
+//! chosen entries out of their shard ([`ShardInner::evict_batch`]).
 //!
 //! Recency and frequency are read from each entry (its access clock and
 //! LFU counter) rather than kept in per-priority lists: sampling costs a
@@ -8,8 +9,9 @@
 //! entry of a small store, so there the order is exact.
 
 use super::entry::Priority;
-use super::item::Item;
-use super::slab::prefetch;
+use super::item::{free_item, Item};
+use super::links::Change;
+use super::slab::{prefetch, FreeReason};
 use super::{ShardInner, Store, SHARDS};
 use crate::util::rand::rand_u64;
 
@@ -372,6 +374,79 @@ impl Store {
     fn evict_in(&self, guard: &mut ShardInner, group: &[Candidate], now: u64) -> (usize, u64) {
         let victims = group.iter().map(|c| (c.db, c.bucket, c.handle));
         guard.evict_batch(self, victims, now, |db, f| self.count_evicted(db, f))
+    }
+}
+
+impl ShardInner {
+    /// Evicts the items `victims` name, (database, bucket, handle), each
+    /// only if its bucket still holds that handle and its key is not
+    /// locked, and returns how many went and the bytes each database lost.
+    /// Eviction picks its victims by bucket, so removing them needs no
+    /// second lookup by key; and a batch takes the arena's lock and moves
+    /// the shared priority counters once, not once per item: those are the
+    /// cache lines every worker writes.
+    fn evict_batch(
+        &mut self,
+        store: &Store,
+        victims: impl Iterator<Item = (usize, usize, u32)>,
+        now: u64,
+        mut freed_in: impl FnMut(usize, u64),
+    ) -> (usize, u64) {
+        let slabs = &*store.slabs;
+        let arena = self.arena();
+        let mut gone = [(0usize, 0u32); MAX_BATCH];
+        let mut n = 0;
+        let mut by_priority = [0i64; 6];
+        for (db, i, h) in victims {
+            if n == gone.len() {
+                break;
+            }
+            let t = &mut self.tables[db];
+            if !t.locks.is_empty() {
+                // A locked item is not evicted: its holder is about to write it.
+                // SAFETY: a handle of this locked shard's table is a live item.
+                let locked = t.map.get_bucket(i).filter(|&&x| x == h).is_some_and(|_| {
+                    let key = unsafe { Item::at(slabs.ptr(h)) }.key();
+                    t.locks.contains(key)
+                });
+                if locked {
+                    continue;
+                }
+            }
+            match t.map.get_bucket_entry(i) {
+                Ok(e) if *e.get() == h => {
+                    e.remove();
+                }
+                _ => continue,
+            }
+            // SAFETY: just unlinked from this locked shard's table, still allocated.
+            let it = unsafe { Item::at(slabs.ptr(h)) };
+            by_priority[t.uncount(h, &it, slabs) as usize] -= 1;
+            if t.index.is_some() {
+                t.changed(store, arena, db, it.key(), Change::Gone, now);
+            }
+            gone[n] = (db, h);
+            n += 1;
+        }
+        for (p, &d) in by_priority.iter().enumerate() {
+            if d != 0 {
+                slabs.count_priority(arena, p, d);
+            }
+        }
+        let mut total = 0;
+        if n > 0 {
+            let mut a = slabs.arena(arena);
+            for &(db, h) in &gone[..n] {
+                let (freed, _) = free_item(&mut a, slabs, h, |it| FreeReason::Evicted {
+                    fetched: it.fetched(),
+                    had_expiry: it.expire_at().is_some(),
+                });
+                freed_in(db, freed);
+                total += freed;
+            }
+        }
+        self.stats.evicted += n as u64;
+        (n, total)
     }
 }
 

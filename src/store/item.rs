@@ -31,9 +31,14 @@
 //! clock does: idle times are taken modulo that, so an item idle for longer
 //! looks recent again. Three bytes instead of four keep the header at 16.
 //! Fields are read and written unaligned: chunks start on 4 bytes.
+//!
+//! An item leaves memory through [`free_item`]: its heap parts are taken
+//! out of the chunk and handed to the caller, and the chunk goes back to
+//! its arena, counted by why it went (memcached's per-class counters). The
+//! hash tables, the expiry sweep and eviction all free items this way.
 
 use super::entry::{idle_since, Expiry, Priority, Value, ACCESS_MASK};
-use super::slab::MAX_CHUNK;
+use super::slab::{ArenaGuard, FreeReason, Slabs, MAX_CHUNK};
 use super::types::{Aggregate, Hash, List, Set, ZSet};
 use std::marker::PhantomData;
 use std::ptr::{read_unaligned as rd, write_unaligned as wr};
@@ -692,6 +697,41 @@ pub(crate) unsafe fn take_heap(p: *mut u8) -> Taken {
         wr(p.add(VLEN) as *mut u16, HEAP_STR);
     }
     t
+}
+
+/// Frees an item's chunk, counting why, and hands over its heap parts
+/// (dropping them frees them). Returns the bytes freed as well.
+pub(crate) fn free_item(
+    arena: &mut ArenaGuard<'_>,
+    slabs: &Slabs,
+    h: u32,
+    why: impl FnOnce(&Item<'_>) -> FreeReason,
+) -> (u64, Taken) {
+    let p = slabs.ptr(h);
+    // SAFETY: `h` is a live item of a table whose shard lock is held, or
+    // one just taken out of such a table.
+    let it = unsafe { Item::at(p) };
+    let (size, heap, reason) = (it.size(), it.heap(), why(&it));
+    let chunk = slabs.chunk_size(slabs.class_of_handle(h));
+    // SAFETY: the chunk is not read again.
+    let taken = unsafe { take_heap(p) };
+    if heap > 0 {
+        arena.add_heap(-(heap as i64));
+    }
+    arena.free(h, size, reason);
+    ((chunk + heap) as u64, taken)
+}
+
+/// Bytes the item `h` takes: its chunk and what it owns on the heap.
+#[inline]
+pub(crate) fn item_bytes(slabs: &Slabs, h: u32, it: &Item<'_>) -> u64 {
+    (slabs.chunk_size(slabs.class_of_handle(h)) + it.heap()) as u64
+}
+
+/// Why an item past its deadline is freed, as [`free_item`] takes it.
+#[inline]
+pub(crate) fn expired_reason(it: &Item<'_>) -> FreeReason {
+    FreeReason::Expired { fetched: it.fetched() }
 }
 
 /// Makes a chunk whose bytes were copied elsewhere inert: the heap parts

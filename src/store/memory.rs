@@ -4,8 +4,10 @@
 //! Above the low watermark the sweeper purges expired items ahead of their
 //! turn; above the high watermark eviction runs, inline on writes and in the
 //! background, until usage is back under the low watermark. Both are
-//! percentages of `maxmemory`.
+//! percentages of `maxmemory`. The slabs keep the watermarks in bytes and
+//! tell where usage stands ([`Pressure`]), since they count the bytes.
 
+use super::slab::Pressure;
 use super::{EvictionPolicy, Store};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -105,18 +107,6 @@ pub struct MemoryReport {
     pub dataset: u64,
     /// Bytes of the structures that find items (hash tables).
     pub overhead: u64,
-}
-
-/// How far usage is into the limit.
-#[repr(u8)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Pressure {
-    /// Below the low watermark, or no limit.
-    None,
-    /// Above the low watermark: purge expired items early.
-    Low,
-    /// Above the high watermark: evict.
-    High,
 }
 
 /// Evictions one write performs at most before going on: the rest is left

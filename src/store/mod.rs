@@ -9,9 +9,12 @@
 //! The store never reads the clock: every operation takes `now` (Unix
 //! milliseconds), so tests drive time by hand.
 
+mod cache_item;
 mod entry;
 mod evict;
+mod expire;
 mod item;
+mod key_locks;
 mod links;
 mod memory;
 mod policy;
@@ -23,17 +26,19 @@ mod shard;
 mod slab;
 mod types;
 
+pub use cache_item::{LockError, UnlockError};
 pub use entry::{Entry, Expiry, Priority, Value, LFU_INIT};
 pub use evict::EvictionPolicy;
 pub use item::{Item, ValueRef};
+pub use key_locks::Lock;
 pub use links::{DependError, TagMatch};
-pub use memory::{Limits, MemoryReport, OutOfMemory, Pressure};
+pub use memory::{Limits, MemoryReport, OutOfMemory};
 pub use policy::{DbPolicy, PolicyChange, PolicyError};
 pub use ready::ReadyKeys;
 pub use scan::ScanPage;
 pub(crate) use scope::ShardGuard;
-pub use shard::{EntryMut, Lock, LockError, ShardInner, Slot, UnlockError};
-pub use slab::{ClassCounters, ClassStats};
+pub use shard::{EntryMut, ShardInner, Slot};
+pub use slab::{ClassCounters, ClassStats, Pressure};
 pub use types::{member_hash, AggKind, Aggregate, Hash, LexBound, List, Set, WrongType, ZSet};
 
 use hashbrown::DefaultHashBuilder;
@@ -344,36 +349,6 @@ impl Store {
             g.swap_tables(a, b);
         }
         self.recount_swapped(&guards, a, b);
-    }
-
-    /// One step of active expiry: visits up to `max_shards` shards from where
-    /// the previous step stopped and removes their expired entries. Each
-    /// shard is locked on its own, so no client waits on more than one
-    /// shard's sweep. Returns the number of entries removed.
-    pub fn expire_step(&self, now: u64, max_shards: usize) -> u64 {
-        let mut removed = 0;
-        for _ in 0..max_shards.min(SHARDS) {
-            let i = self.sweep_cursor.fetch_add(1, Ordering::Relaxed) % SHARDS;
-            let mut g = self.lock_index(i);
-            let before = self.bytes_before(&g);
-            removed += g.sweep_expired(self, now);
-            self.settle_bytes(&g, before);
-        }
-        self.cascade();
-        removed
-    }
-
-    /// Releases the locks whose timeout passed, in every shard, so that
-    /// the clients waiting for them are served when they time out rather
-    /// than at the active expiry's next visit of their shard (a second).
-    /// Nothing to do on a server that never saw a lock.
-    pub fn expire_locks(&self, now: u64) {
-        if !self.locks_used.load(Ordering::Relaxed) {
-            return;
-        }
-        for i in 0..SHARDS {
-            self.lock_index(i).expire_locks(&self.slabs, &self.ready, now);
-        }
     }
 
     /// A random live key of a database, or None when it is empty.

@@ -1,47 +1,36 @@
-//! A shard: one hash table per database, guarded by the shard's lock.
-//! Everything here runs with that lock held.
+//! A shard: one hash table per database, guarded by the shard's lock, and
+//! the [`Slot`] through which a command reads and writes one key of one
+//! table. Everything here runs with that lock held.
 //!
 //! The tables hold 4-byte chunk handles; the items live in slab chunks
 //! (see [`super::slab`] and [`super::item`]). A key is compared by reading
 //! it from the chunk, and a table that grows rehashes its keys from their
 //! chunks, so the table stores no hash.
+//!
+//! Beside its items a table keeps what the CACHE.* commands add to them:
+//! the locked keys ([`super::key_locks`]) and the tag and dependency index
+//! ([`super::links`]). The general path here does what every command must
+//! about them: a write or removal releases the key's lock and keeps the
+//! index exact, and a lookup lets a locked item outlive its deadline. Each
+//! costs one check while the table has no lock or no index. The methods
+//! only the CACHE.* commands call are the slot's too, in
+//! [`super::cache_item`].
+//!
+//! The passes over whole tables that no key asked for have files of their
+//! own, as further `impl ShardInner` blocks: the expiry sweep
+//! ([`super::expire`]) and the eviction batch ([`super::evict`]).
 
 use super::entry::{Entry, Expiry, Priority, Value, LFU_INIT};
-use super::item::{take_heap, Item, ItemMut, Parts, Taken, ValueIn, ValueRef};
+use super::item::{expired_reason, free_item, item_bytes, take_heap, Item, ItemMut, Parts, Taken, ValueIn, ValueRef};
+use super::key_locks::{KeyLocks, Lock};
 use super::links::{self, Change, Index};
 use super::policy::PolicyWord;
 use super::slab::{ArenaGuard, FreeReason, Slabs, ARENAS};
 use super::types::{AggKind, Aggregate, WrongType};
 use super::ReadyKeys;
 use super::Store;
-use hashbrown::{HashMap, HashTable};
+use hashbrown::HashTable;
 use std::hash::BuildHasher;
-
-/// A pessimistic lock on a key (CACHE.LOCK): its handle, and the Unix ms
-/// at which it is released by itself.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Lock {
-    pub handle: u64,
-    pub until: u64,
-}
-
-/// Why a lock could not be taken.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LockError {
-    /// Another handle holds it.
-    Locked,
-    /// The key is missing and the caller did not ask to create it.
-    NoKey,
-}
-
-/// Why an unlock (or a put-and-unlock) was refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum UnlockError {
-    /// The key is locked under another handle.
-    BadHandle,
-    /// The key is not locked (never was, released, or its lock timed out).
-    NotLocked,
-}
 
 #[derive(Debug, Default, Clone, Copy)]
 pub(crate) struct ShardStats {
@@ -61,14 +50,9 @@ pub(crate) struct Table {
     /// Remaining TTLs seen by the last sweep, for INFO's avg_ttl.
     pub ttl_sample_sum: u64,
     pub ttl_sample_n: u64,
-    /// The keys locked by CACHE.LOCK. Kept beside the items rather than in
-    /// them (a chunk's header has no spare bits), and in the table so that
-    /// FLUSHDB and SWAPDB take a database's locks with its items. Empty, it
-    /// costs every write one length check. A key locked while missing (a
-    /// placeholder) has an entry here and no item.
-    pub locks: HashMap<Box<[u8]>, Lock>,
-    /// Bytes the lock entries take, as counted in the store's overhead.
-    lock_bytes: usize,
+    /// The keys locked by CACHE.LOCK ([`super::key_locks`]), here so that
+    /// FLUSHDB and SWAPDB take a database's locks with its items.
+    pub locks: KeyLocks,
     /// Tags and dependency marks of this table's keys ([`super::links`]);
     /// none until the first tag or dependency.
     pub index: Option<Box<Index>>,
@@ -90,7 +74,7 @@ impl Table {
     /// each, and one extra group of control bytes), its index's and its
     /// locks'.
     pub(crate) fn bytes(&self) -> u64 {
-        let index = (self.index.as_ref().map_or(0, |ix| ix.bytes()) + self.lock_bytes) as u64;
+        let index = (self.index.as_ref().map_or(0, |ix| ix.bytes()) + self.locks.bytes()) as u64;
         // An empty table shares one static group and owns nothing.
         if self.map.capacity() == 0 {
             return index;
@@ -98,17 +82,9 @@ impl Table {
         (self.map.num_buckets() * 5 + 16) as u64 + index
     }
 
-    /// Counts a lock entry of `key` in or out of the table's bytes and the
-    /// arena's overhead.
-    fn count_lock(&mut self, key: &[u8], slabs: &Slabs, arena: usize, sign: i64) {
-        let bytes = lock_bytes(key);
-        self.lock_bytes = (self.lock_bytes as i64 + sign * bytes as i64) as usize;
-        slabs.arena(arena).add_overhead(sign * bytes as i64);
-    }
-
     /// Keeps the tag and dependency index exact when the item under `key`
     /// is written in place or goes (removed, or replaced by a new item).
-    fn changed(&mut self, store: &Store, arena: usize, db: usize, key: &[u8], change: Change, now: u64) {
+    pub(super) fn changed(&mut self, store: &Store, arena: usize, db: usize, key: &[u8], change: Change, now: u64) {
         let Some(ix) = self.index.as_deref_mut() else { return };
         let delta = links::on_change(ix, store, db, key, change, now);
         if ix.is_empty() {
@@ -133,7 +109,7 @@ impl Table {
 
     /// [`Table::count_out`] in this table only, returning the priority the
     /// arena's counts must lose: a batch moves those once for all its items.
-    fn uncount(&mut self, h: u32, it: &Item<'_>, slabs: &Slabs) -> Priority {
+    pub(super) fn uncount(&mut self, h: u32, it: &Item<'_>, slabs: &Slabs) -> Priority {
         self.used -= item_bytes(slabs, h, it);
         self.expires -= it.expire_at().is_some() as usize;
         let p = it.priority();
@@ -143,7 +119,7 @@ impl Table {
 
     /// An item leaves priority `from` and joins `to` (None: leaves or joins
     /// the table), in this table's counts and the arena's.
-    fn shift_priority(&mut self, from: Option<Priority>, to: Option<Priority>, slabs: &Slabs, arena: usize) {
+    pub(super) fn shift_priority(&mut self, from: Option<Priority>, to: Option<Priority>, slabs: &Slabs, arena: usize) {
         if from == to {
             return;
         }
@@ -158,49 +134,12 @@ impl Table {
     }
 }
 
-/// What a lock entry takes: its key, the [`Lock`], the boxed key's
-/// pointer and length, and the map's slot and control byte, rounded up for
-/// the allocator's size classes.
-fn lock_bytes(key: &[u8]) -> usize {
-    key.len() + 48
-}
-
+/// One shard's tables and counters; the store keeps it behind the
+/// shard's mutex.
 pub struct ShardInner {
     index: usize,
-    tables: Box<[Table]>,
+    pub(super) tables: Box<[Table]>,
     pub(crate) stats: ShardStats,
-}
-
-/// Frees an item's chunk, counting why, and hands over its heap parts
-/// (dropping them frees them). Returns the bytes freed as well.
-fn free_item(
-    arena: &mut ArenaGuard<'_>,
-    slabs: &Slabs,
-    h: u32,
-    why: impl FnOnce(&Item<'_>) -> FreeReason,
-) -> (u64, Taken) {
-    let p = slabs.ptr(h);
-    // SAFETY: `h` is a live item of a table whose shard lock is held, or
-    // one just taken out of such a table.
-    let it = unsafe { Item::at(p) };
-    let (size, heap, reason) = (it.size(), it.heap(), why(&it));
-    let chunk = slabs.chunk_size(slabs.class_of_handle(h));
-    // SAFETY: the chunk is not read again.
-    let taken = unsafe { take_heap(p) };
-    if heap > 0 {
-        arena.add_heap(-(heap as i64));
-    }
-    arena.free(h, size, reason);
-    ((chunk + heap) as u64, taken)
-}
-
-/// Bytes the item `h` takes: its chunk and what it owns on the heap.
-fn item_bytes(slabs: &Slabs, h: u32, it: &Item<'_>) -> u64 {
-    (slabs.chunk_size(slabs.class_of_handle(h)) + it.heap()) as u64
-}
-
-fn expired_reason(it: &Item<'_>) -> FreeReason {
-    FreeReason::Expired { fetched: it.fetched() }
 }
 
 /// Frees every item of a table taken out of its shard (FLUSHDB).
@@ -259,77 +198,6 @@ impl ShardInner {
         Some((h, unsafe { Item::at(slabs.ptr(h)) }))
     }
 
-    /// Evicts the items `victims` name, (database, bucket, handle), each
-    /// only if its bucket still holds that handle and its key is not
-    /// locked, and returns how many went and the bytes each database lost.
-    /// Eviction picks its victims by bucket, so removing them needs no
-    /// second lookup by key; and a batch takes the arena's lock and moves
-    /// the shared priority counters once, not once per item: those are the
-    /// cache lines every worker writes.
-    pub(crate) fn evict_batch(
-        &mut self,
-        store: &Store,
-        victims: impl Iterator<Item = (usize, usize, u32)>,
-        now: u64,
-        mut freed_in: impl FnMut(usize, u64),
-    ) -> (usize, u64) {
-        let slabs = &*store.slabs;
-        let arena = self.arena();
-        let mut gone = [(0usize, 0u32); super::evict::MAX_BATCH];
-        let mut n = 0;
-        let mut by_priority = [0i64; 6];
-        for (db, i, h) in victims {
-            if n == gone.len() {
-                break;
-            }
-            let t = &mut self.tables[db];
-            if !t.locks.is_empty() {
-                // A locked item is not evicted: its holder is about to write it.
-                // SAFETY: a handle of this locked shard's table is a live item.
-                let locked = t.map.get_bucket(i).filter(|&&x| x == h).is_some_and(|_| {
-                    let key = unsafe { Item::at(slabs.ptr(h)) }.key();
-                    t.locks.contains_key(key)
-                });
-                if locked {
-                    continue;
-                }
-            }
-            match t.map.get_bucket_entry(i) {
-                Ok(e) if *e.get() == h => {
-                    e.remove();
-                }
-                _ => continue,
-            }
-            // SAFETY: just unlinked from this locked shard's table, still allocated.
-            let it = unsafe { Item::at(slabs.ptr(h)) };
-            by_priority[t.uncount(h, &it, slabs) as usize] -= 1;
-            if t.index.is_some() {
-                t.changed(store, arena, db, it.key(), Change::Gone, now);
-            }
-            gone[n] = (db, h);
-            n += 1;
-        }
-        for (p, &d) in by_priority.iter().enumerate() {
-            if d != 0 {
-                slabs.count_priority(arena, p, d);
-            }
-        }
-        let mut total = 0;
-        if n > 0 {
-            let mut a = slabs.arena(arena);
-            for &(db, h) in &gone[..n] {
-                let (freed, _) = free_item(&mut a, slabs, h, |it| FreeReason::Evicted {
-                    fetched: it.fetched(),
-                    had_expiry: it.expire_at().is_some(),
-                });
-                freed_in(db, freed);
-                total += freed;
-            }
-        }
-        self.stats.evicted += n as u64;
-        (n, total)
-    }
-
     pub(crate) fn slot<'a>(&'a mut self, store: &'a Store, db: usize, key: &'a [u8], hash: u64, now: u64) -> Slot<'a> {
         let arena = self.arena();
         Slot {
@@ -363,101 +231,11 @@ impl ShardInner {
         self.tables.swap(a, b);
     }
 
-    /// Removes the expired items of every database, and releases the locks
-    /// whose timeout passed (waking the clients waiting for them). A locked
-    /// item is kept however late its deadline.
-    pub(crate) fn sweep_expired(&mut self, store: &Store, now: u64) -> u64 {
-        let slabs = &*store.slabs;
-        self.expire_locks(slabs, &store.ready, now);
-        let arena = self.arena();
-        let mut gone = Vec::new();
-        for (db, t) in self.tables.iter_mut().enumerate() {
-            if t.expires == 0 {
-                t.ttl_sample_sum = 0;
-                t.ttl_sample_n = 0;
-                continue;
-            }
-            let (mut sum, mut n) = (0u64, 0u64);
-            let removed = gone.len();
-            let mut by_priority = t.by_priority;
-            let mut used = t.used;
-            let locks = &t.locks;
-            t.map.retain(|&mut h| {
-                // SAFETY: a live item of this locked shard.
-                let it = unsafe { Item::at(slabs.ptr(h)) };
-                match it.expire_at() {
-                    Some(_) if it.is_expired(now) && (locks.is_empty() || !locks.contains_key(it.key())) => {
-                        by_priority[it.priority() as usize] -= 1;
-                        used -= item_bytes(slabs, h, &it);
-                        gone.push(h);
-                        false
-                    }
-                    Some(at) => {
-                        sum = sum.saturating_add(at.saturating_sub(now));
-                        n += 1;
-                        true
-                    }
-                    None => true,
-                }
-            });
-            for (p, (&before, &after)) in t.by_priority.iter().zip(&by_priority).enumerate() {
-                if before != after {
-                    slabs.count_priority(arena, p, after as i64 - before as i64);
-                }
-            }
-            t.by_priority = by_priority;
-            t.used = used;
-            t.expires = n as usize;
-            t.ttl_sample_sum = sum;
-            t.ttl_sample_n = n;
-            if t.index.is_some() {
-                for &h in &gone[removed..] {
-                    // SAFETY: unlinked above, freed below.
-                    let key = unsafe { Item::at(slabs.ptr(h)) }.key();
-                    t.changed(store, arena, db, key, Change::Gone, now);
-                }
-            }
-        }
-        if !gone.is_empty() {
-            let mut a = slabs.arena(self.arena());
-            for &h in &gone {
-                free_item(&mut a, slabs, h, expired_reason);
-            }
-        }
-        self.stats.expired += gone.len() as u64;
-        gone.len() as u64
-    }
-
     /// Records every locked key of database `db` as ready: FLUSHDB drops
     /// the locks and SWAPDB moves them, and the clients waiting for those
     /// keys must look again.
     pub(crate) fn signal_locks(&self, ready: &ReadyKeys, db: usize) {
-        for k in self.tables[db].locks.keys() {
-            ready.signal(db, k);
-        }
-    }
-
-    /// Releases the locks whose timeout passed, recording their keys as
-    /// ready for the clients waiting to take them.
-    pub(crate) fn expire_locks(&mut self, slabs: &Slabs, ready: &ReadyKeys, now: u64) {
-        let mut freed = 0;
-        for (db, t) in self.tables.iter_mut().enumerate() {
-            if !t.locks.is_empty() {
-                let before = t.lock_bytes;
-                t.locks.retain(|k, l| {
-                    let keep = l.until > now;
-                    if !keep {
-                        ready.signal(db, k);
-                        t.lock_bytes -= lock_bytes(k);
-                    }
-                    keep
-                });
-                freed += before - t.lock_bytes;
-            }
-        }
-        if freed != 0 {
-            slabs.arena(self.arena()).add_overhead(-(freed as i64));
-        }
+        self.tables[db].locks.signal_all(ready, db);
     }
 
     pub(crate) fn random_key(&mut self, slabs: &Slabs, db: usize, now: u64, seed: u64) -> Option<Vec<u8>> {
@@ -475,16 +253,16 @@ impl ShardInner {
 
 /// The place of one key in one database, with its shard locked.
 pub struct Slot<'a> {
-    table: &'a mut Table,
+    pub(super) table: &'a mut Table,
     stats: &'a mut ShardStats,
     /// The database's policy, read once when the slot is opened.
     policy: PolicyWord,
-    store: &'a Store,
-    arena: usize,
+    pub(super) store: &'a Store,
+    pub(super) arena: usize,
     db: usize,
-    key: &'a [u8],
+    pub(super) key: &'a [u8],
     hash: u64,
-    now: u64,
+    pub(super) now: u64,
 }
 
 impl<'a> Slot<'a> {
@@ -496,7 +274,7 @@ impl<'a> Slot<'a> {
         self.key
     }
 
-    fn slabs(&self) -> &'a Slabs {
+    pub(super) fn slabs(&self) -> &'a Slabs {
         &self.store.slabs
     }
 
@@ -571,7 +349,7 @@ impl<'a> Slot<'a> {
 
     /// The live item's handle: an item past its deadline is removed on the
     /// way (lazy expiry) and counted as expired.
-    fn lookup(&mut self) -> Option<u32> {
+    pub(super) fn lookup(&mut self) -> Option<u32> {
         let h = self.find()?;
         // A locked item never expires; the lock is looked up only for an
         // item past its deadline.
@@ -584,7 +362,7 @@ impl<'a> Slot<'a> {
         None
     }
 
-    fn item_mut(&mut self, h: u32) -> ItemMut {
+    pub(super) fn item_mut(&mut self, h: u32) -> ItemMut {
         // SAFETY: as in `item`, and `&mut self` makes the access exclusive.
         unsafe { ItemMut::at(self.slabs().ptr(h)) }
     }
@@ -991,23 +769,25 @@ impl<'a> Slot<'a> {
     /// Releases the key's lock, if any, and wakes the first client waiting
     /// to take it. Every write and removal of the key calls this: a plain
     /// write overwrites a locked item and its holder's handle goes stale.
-    fn release_lock(&mut self) -> Option<Lock> {
+    pub(super) fn release_lock(&mut self) -> Option<Lock> {
+        // The length check is all a write pays in a table without locks;
+        // it stays here, beside the writes, rather than with the lock
+        // commands in cache_item.rs.
         if self.table.locks.is_empty() {
             return None;
         }
-        let l = self.table.locks.remove(self.key)?;
-        self.table.count_lock(self.key, self.slabs(), self.arena, -1);
+        let l = self.table.locks.remove(self.key, self.slabs(), self.arena)?;
         self.store.ready.signal(self.db, self.key);
         Some(l)
     }
 
     /// The key's lock if it is held now: a lock whose timeout passed is
     /// released on the way (the sweeper releases the ones nobody asks about).
-    fn held_lock(&mut self) -> Option<Lock> {
+    pub(super) fn held_lock(&mut self) -> Option<Lock> {
         if self.table.locks.is_empty() {
             return None;
         }
-        let l = *self.table.locks.get(self.key)?;
+        let l = self.table.locks.get(self.key)?;
         if l.until > self.now {
             return Some(l);
         }
@@ -1020,114 +800,6 @@ impl<'a> Slot<'a> {
     pub fn watch_token(&mut self) -> (Option<u64>, u64) {
         let version = self.peek().map(|it| it.version());
         (version, self.table.created)
-    }
-
-    /// The lock held on the key now, if any (CACHE.GET's `locked`).
-    pub fn lock_state(&mut self) -> Option<Lock> {
-        self.held_lock()
-    }
-
-    /// Locks the key for `lock_ms` under a new handle. A missing key fails
-    /// with [`LockError::NoKey`] unless `create`: then the key is locked as
-    /// a placeholder with no item, which reads see as missing. A key locked
-    /// by anyone fails with [`LockError::Locked`].
-    pub fn lock(&mut self, lock_ms: u64, create: bool) -> Result<Lock, LockError> {
-        if self.held_lock().is_some() {
-            return Err(LockError::Locked);
-        }
-        if self.lookup().is_none() && !create {
-            return Err(LockError::NoKey);
-        }
-        let l = Lock {
-            handle: self.store.next_lock_handle(),
-            until: self.now.saturating_add(lock_ms),
-        };
-        self.table.locks.insert(self.key.into(), l);
-        self.table.count_lock(self.key, self.slabs(), self.arena, 1);
-        Ok(l)
-    }
-
-    fn check_handle(&mut self, handle: u64) -> Result<Lock, UnlockError> {
-        match self.held_lock() {
-            None => Err(UnlockError::NotLocked),
-            Some(l) if l.handle != handle => Err(UnlockError::BadHandle),
-            Some(l) => Ok(l),
-        }
-    }
-
-    /// Releases the lock `handle` holds. With `expiry`, the item takes it
-    /// as its new timeout (keeping its version); without, an item whose
-    /// deadline passed while it was locked is removed at once.
-    pub fn unlock(&mut self, handle: u64, expiry: Option<Expiry>) -> Result<(), UnlockError> {
-        self.check_handle(handle)?;
-        // Found while still locked, so an item past its deadline is found.
-        let h = self.lookup();
-        self.release_lock();
-        match (h, expiry) {
-            (Some(h), Some(e)) => EntryMut { slot: self, h }.retime_expiry(e),
-            // Lazy expiry removes it if its deadline passed.
-            _ => drop(self.lookup()),
-        }
-        Ok(())
-    }
-
-    /// Stores `value` under the key and releases the lock `handle` holds,
-    /// in one step; returns the new version.
-    pub fn put_unlock(&mut self, handle: u64, value: &[u8], expiry: Expiry) -> Result<u64, UnlockError> {
-        self.check_handle(handle)?;
-        Ok(self.set_bytes(value, expiry, 0))
-    }
-
-    /// Releases the lock whoever holds it; false when the key was not
-    /// locked. An item whose deadline passed while it was locked goes.
-    pub fn force_unlock(&mut self) -> bool {
-        if self.held_lock().is_none() {
-            return false;
-        }
-        self.release_lock();
-        self.lookup();
-        true
-    }
-
-    /// Gives the live item these tags, replacing any it had (a write that
-    /// replaces an item has already dropped the old one's). False when the
-    /// item is missing.
-    pub fn set_tags(&mut self, tags: &[&[u8]]) -> bool {
-        if self.lookup().is_none() {
-            return false;
-        }
-        if tags.is_empty() && self.table.index.is_none() {
-            return true;
-        }
-        let ix = self.table.index.get_or_insert_with(Default::default);
-        let delta = ix.set_tags(self.key, tags);
-        if ix.is_empty() {
-            self.table.index = None;
-        }
-        self.slabs().arena(self.arena).add_overhead(delta);
-        true
-    }
-
-    /// The tags of the key's item, empty when it has none.
-    pub fn tags(&self) -> &[Box<[u8]>] {
-        self.table.index.as_ref().map_or(&[], |ix| ix.tags(self.key))
-    }
-
-    /// Marks the key as known to its database's dependency graph, so that
-    /// writes and removals of it look there.
-    pub(crate) fn link(&mut self) {
-        let ix = self.table.index.get_or_insert_with(Default::default);
-        let delta = ix.link(self.key);
-        if delta != 0 {
-            self.slabs().arena(self.arena).add_overhead(delta);
-        }
-    }
-
-    /// Sets the live item's eviction priority; false when it is missing.
-    pub fn set_priority(&mut self, p: Priority) -> bool {
-        let Some(h) = self.lookup() else { return false };
-        EntryMut { slot: self, h }.set_priority(p);
-        true
     }
 }
 
@@ -1153,8 +825,8 @@ fn alloc(arena: &mut ArenaGuard<'_>, size: usize) -> u32 {
 
 /// A live item opened for writing.
 pub struct EntryMut<'s, 'a> {
-    slot: &'s mut Slot<'a>,
-    h: u32,
+    pub(super) slot: &'s mut Slot<'a>,
+    pub(super) h: u32,
 }
 
 impl EntryMut<'_, '_> {
@@ -1232,15 +904,6 @@ impl EntryMut<'_, '_> {
         });
     }
 
-    /// Sets the eviction priority. Not a change of the item's data, so the
-    /// version stays.
-    pub fn set_priority(&mut self, prio: Priority) {
-        let old = self.entry().priority();
-        self.slot.item_mut(self.h).set_priority(prio);
-        let (slabs, arena) = (self.slot.slabs(), self.slot.arena);
-        self.slot.table.shift_priority(Some(old), Some(prio), slabs, arena);
-    }
-
     /// Makes the expiry sliding, `idle_ms` from now: a write, with a new version.
     pub fn set_sliding(&mut self, idle_ms: u32) {
         let version = self.slot.written();
@@ -1271,318 +934,5 @@ impl EntryMut<'_, '_> {
 
     pub fn now(&self) -> u64 {
         self.slot.now
-    }
-}
-
-/// Locks (CACHE.LOCK and friends) at the level of the store, with a manual
-/// clock: every test sets `now` by hand, none sleeps.
-#[cfg(test)]
-mod lock_tests {
-    use super::*;
-    use crate::store::{EvictionPolicy, Hash, KeyHash};
-
-    const T0: u64 = 1_700_000_000_000;
-
-    struct At<'s> {
-        st: &'s Store,
-        key: &'static [u8],
-        kh: KeyHash,
-    }
-
-    fn at<'s>(st: &'s Store, key: &'static [u8]) -> At<'s> {
-        At {
-            st,
-            key,
-            kh: st.hash(key),
-        }
-    }
-
-    impl At<'_> {
-        fn run<R>(&self, db: usize, now: u64, f: impl FnOnce(&mut Slot<'_>) -> R) -> R {
-            let mut l = self.st.lock(self.kh);
-            let mut s = l.slot(db, self.key, self.kh, now);
-            f(&mut s)
-        }
-        fn with<R>(&self, now: u64, f: impl FnOnce(&mut Slot<'_>) -> R) -> R {
-            self.run(0, now, f)
-        }
-        fn set(&self, now: u64, v: &[u8], e: Expiry) -> u64 {
-            self.with(now, |s| s.set_bytes(v, e, 0))
-        }
-        fn value(&self, now: u64) -> Option<Vec<u8>> {
-            self.with(now, |s| s.read(true).and_then(|i| i.as_str().map(<[u8]>::to_vec)))
-        }
-        fn lock(&self, now: u64, ms: u64, create: bool) -> Result<Lock, LockError> {
-            self.with(now, |s| s.lock(ms, create))
-        }
-        fn state(&self, now: u64) -> Option<Lock> {
-            self.with(now, |s| s.lock_state())
-        }
-    }
-
-    fn store() -> Store {
-        Store::new(2, T0)
-    }
-
-    #[test]
-    fn a_second_lock_fails_while_the_first_is_held() {
-        let st = store();
-        let k = at(&st, b"k");
-        k.set(T0, b"v", Expiry::None);
-        let l = k.lock(T0, 1000, false).unwrap();
-        assert_eq!(l.until, T0 + 1000);
-        assert_eq!(k.lock(T0 + 1, 1000, false), Err(LockError::Locked));
-        assert_eq!(k.lock(T0 + 1, 1000, true), Err(LockError::Locked));
-        assert_eq!(k.state(T0 + 999), Some(l));
-    }
-
-    #[test]
-    fn lock_handles_strictly_increase_across_keys() {
-        let st = store();
-        let (a, b) = (at(&st, b"a"), at(&st, b"b"));
-        let h1 = a.lock(T0, 10, true).unwrap().handle;
-        let h2 = b.lock(T0, 10, true).unwrap().handle;
-        let h3 = a.lock(T0 + 10, 10, true).unwrap().handle;
-        assert!(h1 < h2 && h2 < h3, "{h1} {h2} {h3}");
-    }
-
-    #[test]
-    fn locking_a_missing_key_needs_create_and_makes_a_placeholder_reads_do_not_see() {
-        let st = store();
-        let k = at(&st, b"k");
-        assert_eq!(k.lock(T0, 1000, false), Err(LockError::NoKey));
-        let l = k.lock(T0, 1000, true).unwrap();
-        assert_eq!(k.value(T0), None, "a placeholder has no value");
-        assert_eq!(st.dbsize(0), 0, "nor an item");
-        assert_eq!(k.state(T0), Some(l));
-        assert_eq!(k.lock(T0, 1000, true), Err(LockError::Locked));
-        let v = k.with(T0, |s| s.put_unlock(l.handle, b"filled", Expiry::None)).unwrap();
-        assert_eq!(k.value(T0).as_deref(), Some(&b"filled"[..]));
-        assert_eq!(k.with(T0, |s| s.peek().map(|i| i.version())), Some(v));
-        assert_eq!(k.state(T0), None);
-    }
-
-    #[test]
-    fn a_lock_is_released_by_itself_when_its_timeout_passes() {
-        let st = store();
-        let k = at(&st, b"k");
-        k.set(T0, b"v", Expiry::None);
-        let l = k.lock(T0, 500, false).unwrap();
-        assert_eq!(k.state(T0 + 499), Some(l));
-        assert_eq!(k.state(T0 + 500), None);
-        assert_eq!(
-            k.with(T0 + 500, |s| s.unlock(l.handle, None)),
-            Err(UnlockError::NotLocked)
-        );
-        assert!(k.lock(T0 + 500, 500, false).is_ok());
-    }
-
-    #[test]
-    fn put_unlock_checks_the_handle_then_stores_a_new_version_and_releases() {
-        let st = store();
-        let k = at(&st, b"k");
-        let v0 = k.set(T0, b"v", Expiry::None);
-        let put = |h| k.with(T0, |s| s.put_unlock(h, b"w", Expiry::None));
-        assert_eq!(put(1), Err(UnlockError::NotLocked));
-        let l = k.lock(T0, 1000, false).unwrap();
-        assert_eq!(put(l.handle + 1), Err(UnlockError::BadHandle));
-        assert_eq!(k.value(T0).as_deref(), Some(&b"v"[..]), "nothing stored");
-        let v1 = put(l.handle).unwrap();
-        assert!(v1 > v0);
-        assert_eq!(k.value(T0).as_deref(), Some(&b"w"[..]));
-        assert_eq!(k.state(T0), None);
-        assert_eq!(put(l.handle), Err(UnlockError::NotLocked), "the handle is spent");
-    }
-
-    #[test]
-    fn unlock_and_force_unlock_release_and_check_the_handle() {
-        let st = store();
-        let k = at(&st, b"k");
-        k.set(T0, b"v", Expiry::None);
-        let l = k.lock(T0, 1000, false).unwrap();
-        assert_eq!(
-            k.with(T0, |s| s.unlock(l.handle + 1, None)),
-            Err(UnlockError::BadHandle)
-        );
-        assert_eq!(k.with(T0, |s| s.unlock(l.handle, None)), Ok(()));
-        assert_eq!(k.state(T0), None);
-        assert_eq!(k.value(T0).as_deref(), Some(&b"v"[..]));
-        assert!(!k.with(T0, |s| s.force_unlock()));
-        k.lock(T0, 1000, false).unwrap();
-        assert!(k.with(T0, |s| s.force_unlock()));
-        assert_eq!(k.state(T0), None);
-    }
-
-    #[test]
-    fn plain_writes_and_removals_release_the_lock() {
-        let st = store();
-        let k = at(&st, b"k");
-        let relock = || {
-            k.with(T0, |s| s.force_unlock());
-            k.lock(T0, 1000, true).unwrap()
-        };
-        let l = relock();
-        k.set(T0, b"x", Expiry::None);
-        assert_eq!(k.state(T0), None, "SET");
-        relock();
-        k.with(T0, |s| s.get_mut().unwrap().update_value(|v| v.push(b'y')));
-        assert_eq!(k.state(T0), None, "APPEND");
-        relock();
-        k.with(T0, |s| s.get_mut().unwrap().patch_value(|v| v[0] = b'z'));
-        assert_eq!(k.state(T0), None, "SETRANGE in place");
-        relock();
-        k.with(T0, |s| s.get_mut().unwrap().set_expire(T0 + 50_000));
-        assert_eq!(k.state(T0), None, "EXPIRE");
-        relock();
-        assert!(k.with(T0, |s| s.delete()));
-        assert_eq!(k.state(T0), None, "DEL");
-        relock();
-        assert!(!k.with(T0, |s| s.delete()), "a placeholder has no item to delete");
-        assert_eq!(k.state(T0), None, "DEL of a placeholder");
-        let h = at(&st, b"h");
-        h.with(T0, |s| s.write::<Hash, _>(true, |x| (x.insert(b"f", b"1"), true)))
-            .unwrap();
-        h.lock(T0, 1000, false).unwrap();
-        h.with(T0, |s| s.write::<Hash, _>(false, |x| (x.insert(b"g", b"2"), true)))
-            .unwrap();
-        assert_eq!(h.state(T0), None, "HSET");
-        assert!(l.handle > 0);
-    }
-
-    #[test]
-    fn a_locked_item_never_expires_and_goes_when_unlocked_after_its_deadline() {
-        let st = store();
-        let k = at(&st, b"k");
-        k.set(T0, b"v", Expiry::At(T0 + 100));
-        let l = k.lock(T0, 10_000, false).unwrap();
-        assert_eq!(k.value(T0 + 5_000).as_deref(), Some(&b"v"[..]));
-        assert_eq!(st.expire_step(T0 + 5_000, crate::store::SHARDS), 0);
-        assert_eq!(st.dbsize(0), 1, "the sweep keeps a locked item");
-        k.with(T0 + 5_000, |s| s.unlock(l.handle, None)).unwrap();
-        assert_eq!(st.dbsize(0), 0, "removed at once on unlock");
-        assert_eq!(k.value(T0 + 5_000), None);
-    }
-
-    #[test]
-    fn an_unlock_with_a_timeout_keeps_an_item_past_its_deadline_and_its_version() {
-        let st = store();
-        let k = at(&st, b"k");
-        let v = k.set(T0, b"v", Expiry::At(T0 + 100));
-        let l = k.lock(T0, 10_000, false).unwrap();
-        k.with(T0 + 5_000, |s| s.unlock(l.handle, Some(Expiry::sliding(1_000))))
-            .unwrap();
-        let got = k.with(T0 + 5_000, |s| s.peek().map(|i| (i.version(), i.expiry())));
-        assert_eq!(
-            got,
-            Some((
-                v,
-                Expiry::Sliding {
-                    idle_ms: 1_000,
-                    deadline: T0 + 6_000
-                }
-            ))
-        );
-    }
-
-    #[test]
-    fn an_item_whose_lock_timed_out_expires_as_usual() {
-        let st = store();
-        let k = at(&st, b"k");
-        k.set(T0, b"v", Expiry::At(T0 + 100));
-        k.lock(T0, 1_000, false).unwrap();
-        assert!(k.value(T0 + 999).is_some(), "locked past its deadline");
-        assert_eq!(k.value(T0 + 1_000), None, "the lock timed out: the item goes");
-    }
-
-    #[test]
-    fn the_sweep_releases_timed_out_locks_and_records_them_for_waiters() {
-        let st = store();
-        let k = at(&st, b"k");
-        k.lock(T0, 100, true).unwrap();
-        st.ready_keys().add_waiter();
-        st.expire_locks(T0 + 99);
-        assert!(st.ready_keys().take().is_empty());
-        st.expire_locks(T0 + 100);
-        assert_eq!(st.ready_keys().take(), vec![(0, Box::from(&b"k"[..]))]);
-        assert_eq!(k.state(T0), None, "released, even for a clock read earlier");
-    }
-
-    #[test]
-    fn releasing_a_lock_records_the_key_for_waiters() {
-        let st = store();
-        let k = at(&st, b"k");
-        st.ready_keys().add_waiter();
-        let l = k.lock(T0, 100, true).unwrap();
-        assert!(st.ready_keys().take().is_empty(), "taking a lock wakes nobody");
-        k.with(T0, |s| s.unlock(l.handle, None)).unwrap();
-        assert_eq!(st.ready_keys().take(), vec![(0, Box::from(&b"k"[..]))]);
-    }
-
-    #[test]
-    fn eviction_passes_over_a_locked_item() {
-        let st = Store::new(1, T0);
-        let k = at(&st, b"k");
-        k.set(T0, b"v", Expiry::None);
-        k.lock(T0, 1_000, false).unwrap();
-        assert_eq!(st.evict_one(EvictionPolicy::AllKeysLru, T0, 5), None);
-        assert_eq!(st.dbsize(0), 1);
-        k.with(T0, |s| s.force_unlock());
-        assert!(st.evict_one(EvictionPolicy::AllKeysLru, T0, 5).is_some());
-    }
-
-    #[test]
-    fn lock_entries_are_counted_in_memory_until_released() {
-        let st = store();
-        let empty = st.used_bytes();
-        let keys: Vec<Vec<u8>> = (0..50).map(|i| format!("lock:{i}").into_bytes()).collect();
-        for k in &keys {
-            let kh = st.hash(k);
-            st.lock(kh).slot(0, k, kh, T0).lock(1000, true).unwrap();
-        }
-        let held = st.used_bytes() - empty;
-        let expected: usize = keys.iter().map(|k| lock_bytes(k)).sum();
-        assert_eq!(held, expected as u64, "placeholders: no items, only lock entries");
-        for k in &keys[..25] {
-            let kh = st.hash(k);
-            assert!(st.lock(kh).slot(0, k, kh, T0).force_unlock());
-        }
-        st.expire_locks(T0 + 1000);
-        assert_eq!(
-            st.used_bytes(),
-            empty,
-            "released and timed out locks give their bytes back"
-        );
-    }
-
-    #[test]
-    fn locks_follow_their_database_through_flushdb_and_swapdb() {
-        let st = store();
-        let k = at(&st, b"k");
-        let l = k.lock(T0, 1_000, true).unwrap();
-        st.ready_keys().add_waiter();
-        st.swap_db(0, 1);
-        assert_eq!(k.state(T0), None);
-        assert_eq!(k.run(1, T0, |s| s.lock_state()), Some(l));
-        st.flush_db(1, false);
-        assert_eq!(k.run(1, T0, |s| s.lock_state()), None);
-        assert_eq!(
-            st.ready_keys().take(),
-            vec![(0, Box::from(&b"k"[..])), (1, Box::from(&b"k"[..]))],
-            "SWAPDB and FLUSHDB wake the waiters of locked keys"
-        );
-    }
-
-    #[test]
-    fn a_sliding_timeout_restarts_on_reads_and_an_absolute_one_does_not() {
-        let st = store();
-        let (s, a) = (at(&st, b"s"), at(&st, b"a"));
-        s.set(T0, b"v", Expiry::sliding(1_000));
-        a.set(T0, b"v", Expiry::At(T0 + 1_000));
-        for t in [900, 1_800, 2_700] {
-            assert!(s.value(T0 + t).is_some(), "read at +{t}");
-        }
-        assert!(a.value(T0 + 1_000).is_some(), "gone strictly after its deadline");
-        assert_eq!(a.value(T0 + 1_001), None);
-        assert_eq!(s.value(T0 + 3_701), None, "a second without a read");
     }
 }

@@ -21,10 +21,10 @@
 //! - **Accounting.** Each arena counts the bytes of its live chunks and of
 //!   the heap blocks items own (values too large for a page); the sum is
 //!   the store's dataset size. Every 64 KB of change an arena re-checks the
-//!   total against the watermarks, so a write learns whether to evict from
-//!   one atomic load.
+//!   total against the watermarks and publishes where it stands
+//!   ([`Pressure`]), so a write learns whether to evict from one atomic
+//!   load.
 
-use super::memory::Pressure;
 use std::sync::atomic::{AtomicI64, AtomicU32, AtomicU64, AtomicU8, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
@@ -149,6 +149,19 @@ struct Pool {
     next: u32,
     /// Pages given back, ready for any class.
     free: Vec<u32>,
+}
+
+/// How far usage is into the limit: the watermarks are kept here, and
+/// the arenas publish the result as they count (see [`Slabs::check`]).
+#[repr(u8)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Pressure {
+    /// Below the low watermark, or no limit.
+    None,
+    /// Above the low watermark: purge expired items early.
+    Low,
+    /// Above the high watermark: evict.
+    High,
 }
 
 pub(crate) struct Slabs {
