@@ -8,7 +8,7 @@
 mod common;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use ferrocache::protocol::resp::{Decoded, Reply, RespDecoder};
+use ferrocache::{Decoded, Reply, RespDecoder};
 use std::hint::black_box;
 
 const MAX_BULK: usize = 512 * 1024 * 1024;

@@ -7,7 +7,7 @@
 mod common;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use ferrocache::store::{EvictionPolicy, Expiry, Limits, Store};
+use ferrocache::{EvictionPolicy, Expiry, Limits, Store};
 use std::hint::black_box;
 use std::io::Write;
 use std::sync::Arc;
@@ -43,19 +43,16 @@ fn filled(value_size: usize) -> Store {
 /// SET as the string command runs it: the value is copied out of the
 /// request buffer into the item's chunk.
 fn set(store: &Store, key: &[u8], value: &[u8], expire_at: u64) -> u64 {
-    let kh = store.hash(key);
-    let mut shard = store.lock(kh);
-    shard
-        .slot(0, key, kh, NOW)
-        .set_bytes(value, Expiry::from_deadline(expire_at), 0)
+    store.with_slot(0, key, NOW, |slot| {
+        slot.set_bytes(value, Expiry::from_deadline(expire_at), 0)
+    })
 }
 
 /// GET: the value's length stands for encoding it into the reply.
 fn get(store: &Store, key: &[u8]) -> Option<usize> {
-    let kh = store.hash(key);
-    let mut shard = store.lock(kh);
-    let mut slot = shard.slot(0, key, kh, NOW);
-    slot.read(true).and_then(|e| e.as_str()).map(|v| v.len())
+    store.with_slot(0, key, NOW, |slot| {
+        slot.read(true).and_then(|e| e.as_str()).map(|v| v.len())
+    })
 }
 
 /// Keys cycled through by the single-threaded benches, so each iteration

@@ -1,5 +1,5 @@
 use clap::Parser;
-use ferrocache::config::{Args, Config};
+use ferrocache::{Args, Config};
 use tracing_subscriber::EnvFilter;
 
 #[global_allocator]
@@ -30,7 +30,7 @@ fn main() {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
-    match ferrocache::server::run(config) {
+    match ferrocache::run(config) {
         Ok(running) => running.wait(),
         Err(e) => {
             tracing::error!("cannot start: {e}");

@@ -4,12 +4,12 @@ use super::errors;
 use crate::util::number::parse_i64_exact;
 
 /// A signed 64-bit integer in canonical form, or Redis's "not an integer" error.
-pub fn int(b: &[u8]) -> Result<i64, &'static str> {
+pub(crate) fn int(b: &[u8]) -> Result<i64, &'static str> {
     parse_i64_exact(b).ok_or(errors::NOT_INTEGER)
 }
 
 /// A non-negative integer that fits `usize`.
-pub fn uint(b: &[u8]) -> Result<usize, &'static str> {
+pub(crate) fn uint(b: &[u8]) -> Result<usize, &'static str> {
     match parse_i64_exact(b) {
         Some(v) if v >= 0 => Ok(v as usize),
         _ => Err(errors::NOT_INTEGER),
@@ -18,7 +18,7 @@ pub fn uint(b: &[u8]) -> Result<usize, &'static str> {
 
 /// A double as Redis reads one (strtod over the whole argument): decimal
 /// and exponent forms, `inf`, `+inf`, `-inf`; never NaN, never spaces.
-pub fn float(b: &[u8]) -> Result<f64, &'static str> {
+pub(crate) fn float(b: &[u8]) -> Result<f64, &'static str> {
     let s = std::str::from_utf8(b).map_err(|_| errors::NOT_FLOAT)?;
     if s.is_empty() || s.starts_with(char::is_whitespace) || s.ends_with(char::is_whitespace) {
         return Err(errors::NOT_FLOAT);
@@ -35,7 +35,7 @@ pub fn float(b: &[u8]) -> Result<f64, &'static str> {
 /// `[ASYNC | SYNC]` after the command word `a[0]` (FLUSHDB, FLUSHALL;
 /// SCRIPT FLUSH and FUNCTION FLUSH pass their subcommand as `a[0]`):
 /// whether to free lazily, None on a syntax error.
-pub fn flush_mode(a: &[&[u8]]) -> Option<bool> {
+pub(crate) fn flush_mode(a: &[&[u8]]) -> Option<bool> {
     match a.len() {
         1 => Some(false),
         2 if is(a[1], "async") => Some(true),
@@ -49,7 +49,7 @@ pub fn flush_mode(a: &[&[u8]]) -> Option<bool> {
 /// Redis does, the milliseconds are rounded up before the sign is checked:
 /// 0.0001 waits 1 ms rather than forever, and a negative timeout above
 /// -0.001 rounds to 0, forever, where -0.001 and below are refused.
-pub fn parse_timeout(arg: &[u8], now: u64) -> Result<u64, &'static str> {
+pub(crate) fn parse_timeout(arg: &[u8], now: u64) -> Result<u64, &'static str> {
     let secs = float(arg).map_err(|_| errors::TIMEOUT_NOT_FLOAT)?;
     let ms = (secs * 1000.0).ceil();
     if ms > i64::MAX as f64 {
@@ -68,7 +68,7 @@ pub fn parse_timeout(arg: &[u8], now: u64) -> Result<u64, &'static str> {
 }
 
 /// Case-insensitive comparison with an option name.
-pub fn is(arg: &[u8], name: &str) -> bool {
+pub(crate) fn is(arg: &[u8], name: &str) -> bool {
     arg.eq_ignore_ascii_case(name.as_bytes())
 }
 

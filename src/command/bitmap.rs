@@ -14,7 +14,7 @@ use super::string_ops::get_value;
 use super::{errors, spec, CommandSpec, Ctx};
 use crate::store::{Slot, Value, WrongType};
 
-pub const COMMANDS: &[CommandSpec] = &[
+pub(crate) const COMMANDS: &[CommandSpec] = &[
     spec("setbit", 4, WRITE | DENYOOM, "bitmap", setbit)
         .keys(1, 1, 1)
         .doc(

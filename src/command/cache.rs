@@ -4,7 +4,7 @@
 //! `docs/commands.md` for the migration table).
 //!
 //! Versions are the store's item versions (what memcached `gets` shows);
-//! locks live in the store beside the items ([`crate::store::Lock`]): a
+//! locks live in the store beside the items (`store::key_locks`): a
 //! plain write or removal from any command or protocol releases them. A
 //! `CACHE.LOCK ... WAIT ms` that finds the key locked parks the client with
 //! [`Ctx::block`] on the key; releasing a lock records the key as ready, so
@@ -21,7 +21,7 @@ use super::{errors, spec, CommandSpec, Ctx};
 use crate::protocol::resp::Reply;
 use crate::store::{DependError, Expiry, Item, LockError, Priority, Slot, TagMatch, UnlockError, WrongType};
 
-pub const COMMANDS: &[CommandSpec] = &[
+pub(crate) const COMMANDS: &[CommandSpec] = &[
     spec("cache.add", -3, WRITE | DENYOOM, "cache", add)
         .keys(1, 1, 1)
         .doc(
@@ -121,13 +121,13 @@ pub const COMMANDS: &[CommandSpec] = &[
 
 /// Which options a command accepts.
 mod allow {
-    pub const TTL: u8 = 1;
-    pub const KEEPTTL: u8 = 2;
-    pub const PERSIST: u8 = 4;
-    pub const PRIORITY: u8 = 8;
-    pub const TAGS: u8 = 16;
-    pub const IFVERSION: u8 = 32;
-    pub const HANDLE: u8 = 64;
+    pub(crate) const TTL: u8 = 1;
+    pub(crate) const KEEPTTL: u8 = 2;
+    pub(crate) const PERSIST: u8 = 4;
+    pub(crate) const PRIORITY: u8 = 8;
+    pub(crate) const TAGS: u8 = 16;
+    pub(crate) const IFVERSION: u8 = 32;
+    pub(crate) const HANDLE: u8 = 64;
 }
 
 /// The options of a CACHE command, as given.

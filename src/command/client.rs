@@ -79,7 +79,7 @@ const SUBCOMMANDS: &[CommandSpec] = &[
     ),
 ];
 
-pub const COMMANDS: &[CommandSpec] = &[spec("client", -2, 0, "connection", client)
+pub(crate) const COMMANDS: &[CommandSpec] = &[spec("client", -2, 0, "connection", client)
     .doc(
         "2.4.0",
         "Container of the connection commands.",
@@ -94,7 +94,7 @@ fn client(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
 
 /// True when `name` may name a connection: printable ASCII without spaces,
 /// so that CLIENT LIST lines always split on spaces.
-pub fn valid_name(name: &[u8]) -> bool {
+pub(crate) fn valid_name(name: &[u8]) -> bool {
     name.iter().all(|&c| (b'!'..=b'~').contains(&c))
 }
 

@@ -40,7 +40,7 @@ const SUBCOMMANDS: &[CommandSpec] = &[
     spec("config|help", 2, LOADING | STALE, "server", help).doc("5.0.0", "Lists the CONFIG subcommands.", "O(1)", ""),
 ];
 
-pub const COMMANDS: &[CommandSpec] = &[spec("config", -2, 0, "server", config)
+pub(crate) const COMMANDS: &[CommandSpec] = &[spec("config", -2, 0, "server", config)
     .doc(
         "2.0.0",
         "Container of the runtime configuration commands.",

@@ -10,14 +10,13 @@ use super::flags::*;
 use super::{errors, spec, CommandSpec, Ctx};
 use std::sync::atomic::Ordering;
 
-pub const COMMANDS: &[CommandSpec] = &[
-    spec("debug", -2, ADMIN | NOSCRIPT | LOADING | STALE, "server", debug).doc(
+pub(crate) const COMMANDS: &[CommandSpec] = &[spec("debug", -2, ADMIN | NOSCRIPT | LOADING | STALE, "server", debug)
+    .doc(
         "1.0.0",
         "A container for debugging commands.",
         "Depends on subcommand.",
         "subcommand [arg ...]",
-    ),
-];
+    )];
 
 const HELP: &[&str] = &[
     "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",

@@ -4,31 +4,30 @@
 use crate::config::SetError;
 use crate::state::{BusyKind, KillRefused};
 
-pub const SYNTAX: &str = "ERR syntax error";
-pub const NOT_INTEGER: &str = "ERR value is not an integer or out of range";
-pub const NOT_FLOAT: &str = "ERR value is not a valid float";
-pub const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
-pub const OVERFLOW: &str = "ERR increment or decrement would overflow";
-pub const INCR_NAN_OR_INF: &str = "ERR increment would produce NaN or Infinity";
-pub const NO_SUCH_KEY: &str = "ERR no such key";
-pub const DB_INDEX: &str = "ERR DB index is out of range";
-pub const INVALID_DB_INDEX: &str = "ERR invalid DB index";
-pub const STRING_TOO_LONG: &str = "ERR string exceeds maximum allowed size (proto-max-bulk-len)";
-pub const OFFSET_OUT_OF_RANGE: &str = "ERR offset is out of range";
-pub const INVALID_CURSOR: &str = "ERR invalid cursor";
-pub const SAME_OBJECT: &str = "ERR source and destination objects are the same";
-pub const NOT_POSITIVE_COUNT: &str = "ERR value is out of range, must be positive";
+pub(crate) const SYNTAX: &str = "ERR syntax error";
+pub(crate) const NOT_INTEGER: &str = "ERR value is not an integer or out of range";
+pub(crate) const NOT_FLOAT: &str = "ERR value is not a valid float";
+pub(crate) const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
+pub(crate) const OVERFLOW: &str = "ERR increment or decrement would overflow";
+pub(crate) const INCR_NAN_OR_INF: &str = "ERR increment would produce NaN or Infinity";
+pub(crate) const NO_SUCH_KEY: &str = "ERR no such key";
+pub(crate) const DB_INDEX: &str = "ERR DB index is out of range";
+pub(crate) const STRING_TOO_LONG: &str = "ERR string exceeds maximum allowed size (proto-max-bulk-len)";
+pub(crate) const OFFSET_OUT_OF_RANGE: &str = "ERR offset is out of range";
+pub(crate) const INVALID_CURSOR: &str = "ERR invalid cursor";
+pub(crate) const SAME_OBJECT: &str = "ERR source and destination objects are the same";
+pub(crate) const NOT_POSITIVE_COUNT: &str = "ERR value is out of range, must be positive";
 /// A `denyoom` command while memory is over `maxmemory` and the policy
 /// cannot free any.
-pub const OOM: &str = "OOM command not allowed when used memory > 'maxmemory'.";
+pub(crate) const OOM: &str = "OOM command not allowed when used memory > 'maxmemory'.";
 
-pub fn wrong_arity(fullname: &str) -> String {
+pub(crate) fn wrong_arity(fullname: &str) -> String {
     format!("ERR wrong number of arguments for '{fullname}' command")
 }
 
 /// `ERR unknown command 'x', with args beginning with: 'a' 'b' `: the
 /// preview stops once it reaches 128 bytes, each argument cut to what is left.
-pub fn unknown_command(args: &[&[u8]]) -> String {
+pub(crate) fn unknown_command(args: &[&[u8]]) -> String {
     let name = String::from_utf8_lossy(&args[0][..args[0].len().min(128)]);
     let mut preview = String::new();
     for a in &args[1..] {
@@ -44,13 +43,14 @@ pub fn unknown_command(args: &[&[u8]]) -> String {
     format!("ERR unknown command '{name}', with args beginning with: {preview}")
 }
 
-pub const BUSY_SCRIPT: &str = "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.";
-pub const BUSY_FUNCTION: &str =
+pub(crate) const BUSY_SCRIPT: &str =
+    "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.";
+pub(crate) const BUSY_FUNCTION: &str =
     "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.";
-pub const NOTBUSY: &str = "NOTBUSY No scripts in execution right now.";
-pub const UNKILLABLE: &str = "UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.";
+pub(crate) const NOTBUSY: &str = "NOTBUSY No scripts in execution right now.";
+pub(crate) const UNKILLABLE: &str = "UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.";
 /// Why SCRIPT KILL or FUNCTION KILL could not stop the busy run.
-pub fn kill_refused(why: KillRefused) -> &'static str {
+pub(crate) fn kill_refused(why: KillRefused) -> &'static str {
     match why {
         KillRefused::NotBusy => NOTBUSY,
         KillRefused::Unkillable => UNKILLABLE,
@@ -60,7 +60,7 @@ pub fn kill_refused(why: KillRefused) -> &'static str {
 }
 
 /// The error a script stopped by SCRIPT KILL or FUNCTION KILL ends with.
-pub fn script_killed(kind: BusyKind) -> &'static str {
+pub(crate) fn script_killed(kind: BusyKind) -> &'static str {
     match kind {
         BusyKind::Script => "ERR Script killed by user with SCRIPT KILL...",
         BusyKind::Function => "ERR Script killed by user with FUNCTION KILL...",
@@ -68,7 +68,7 @@ pub fn script_killed(kind: BusyKind) -> &'static str {
 }
 
 /// CONFIG SET's refusal of a parameter or its value.
-pub fn config_set(e: &SetError) -> String {
+pub(crate) fn config_set(e: &SetError) -> String {
     match e {
         SetError::Unknown(name) => format!("ERR Unknown option or number of arguments for CONFIG SET - '{name}'"),
         SetError::Failed { name, reason } => {
@@ -77,240 +77,241 @@ pub fn config_set(e: &SetError) -> String {
     }
 }
 
-pub const MULTI_NESTED: &str = "ERR MULTI calls can not be nested";
-pub const EXEC_WITHOUT_MULTI: &str = "ERR EXEC without MULTI";
-pub const DISCARD_WITHOUT_MULTI: &str = "ERR DISCARD without MULTI";
-pub const WATCH_IN_MULTI: &str = "ERR WATCH inside MULTI is not allowed";
-pub const EXECABORT: &str = "EXECABORT Transaction discarded because of previous errors.";
-pub const NOT_IN_MULTI: &str = "ERR Command not allowed inside a transaction";
-pub const DEBUG_NOT_ALLOWED: &str = "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.";
+pub(crate) const MULTI_NESTED: &str = "ERR MULTI calls can not be nested";
+pub(crate) const EXEC_WITHOUT_MULTI: &str = "ERR EXEC without MULTI";
+pub(crate) const DISCARD_WITHOUT_MULTI: &str = "ERR DISCARD without MULTI";
+pub(crate) const WATCH_IN_MULTI: &str = "ERR WATCH inside MULTI is not allowed";
+pub(crate) const EXECABORT: &str = "EXECABORT Transaction discarded because of previous errors.";
+pub(crate) const NOT_IN_MULTI: &str = "ERR Command not allowed inside a transaction";
+pub(crate) const DEBUG_NOT_ALLOWED: &str = "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.";
 
 /// DEBUG's words for a subcommand it does not know or got the wrong
 /// number of arguments for.
-pub fn debug_unknown_subcommand(sub: &[u8]) -> String {
+pub(crate) fn debug_unknown_subcommand(sub: &[u8]) -> String {
     let sub = String::from_utf8_lossy(&sub[..sub.len().min(128)]);
     format!("ERR unknown subcommand or wrong number of arguments for '{sub}'. Try DEBUG HELP.")
 }
 
-pub fn unknown_subcommand(sub: &[u8], cmd: &str) -> String {
+pub(crate) fn unknown_subcommand(sub: &[u8], cmd: &str) -> String {
     let sub = String::from_utf8_lossy(&sub[..sub.len().min(128)]);
     format!("ERR unknown subcommand '{sub}'. Try {} HELP.", cmd.to_ascii_uppercase())
 }
 
-pub fn invalid_expire(cmd: &str) -> String {
+pub(crate) fn invalid_expire(cmd: &str) -> String {
     format!("ERR invalid expire time in '{cmd}' command")
 }
 
 // keys
-pub const EXPIRE_NX_AND_OTHERS: &str = "ERR NX and XX, GT or LT options at the same time are not compatible";
-pub const EXPIRE_GT_AND_LT: &str = "ERR GT and LT options at the same time are not compatible";
-pub const NOT_INT32: &str = "ERR value is out of range, value must between -2147483648 and 2147483647";
-pub const LFU_NOT_SELECTED: &str = "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.";
-pub const LFU_SELECTED: &str = "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.";
+pub(crate) const EXPIRE_NX_AND_OTHERS: &str = "ERR NX and XX, GT or LT options at the same time are not compatible";
+pub(crate) const EXPIRE_GT_AND_LT: &str = "ERR GT and LT options at the same time are not compatible";
+pub(crate) const NOT_INT32: &str = "ERR value is out of range, value must between -2147483648 and 2147483647";
+pub(crate) const LFU_NOT_SELECTED: &str = "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.";
+pub(crate) const LFU_SELECTED: &str = "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.";
 
 /// `ERR Unsupported option x` for an unknown EXPIRE-family option; Redis
 /// prints the option as a C string, so it stops at the first NUL byte.
-pub fn unsupported_option(opt: &[u8]) -> String {
+pub(crate) fn unsupported_option(opt: &[u8]) -> String {
     let opt = opt.split(|&c| c == 0).next().unwrap_or_default();
     format!("ERR Unsupported option {}", String::from_utf8_lossy(opt))
 }
 
 // server
-pub const NOPROTO: &str = "NOPROTO unsupported protocol version";
-pub const PROTO_NOT_INTEGER: &str = "ERR Protocol version is not an integer or out of range";
-pub const AUTH_NO_PASSWORD: &str = "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?";
-pub const WRONGPASS: &str = "WRONGPASS invalid username-password pair or user is disabled.";
-pub const INVALID_FIRST_DB: &str = "ERR invalid first DB index";
-pub const INVALID_SECOND_DB: &str = "ERR invalid second DB index";
-pub const CLIENT_NAME: &str = "ERR Client names cannot contain spaces, newlines or special characters.";
-pub const NO_SUCH_CLIENT: &str = "ERR No such client";
-pub const INVALID_CLIENT_ID: &str = "ERR Invalid client ID";
-pub const CLIENT_ID_POSITIVE: &str = "ERR client-id should be greater than 0";
-pub const NO_CONFIG_FILE: &str = "ERR The server is running without a config file";
-pub const INVALID_COMMAND: &str = "ERR Invalid command specified";
-pub const INVALID_COMMAND_ARGS: &str = "ERR Invalid number of arguments specified for command";
-pub const NO_KEY_ARGS: &str = "ERR The command has no key arguments";
+pub(crate) const NOPROTO: &str = "NOPROTO unsupported protocol version";
+pub(crate) const PROTO_NOT_INTEGER: &str = "ERR Protocol version is not an integer or out of range";
+pub(crate) const AUTH_NO_PASSWORD: &str = "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?";
+pub(crate) const WRONGPASS: &str = "WRONGPASS invalid username-password pair or user is disabled.";
+pub(crate) const INVALID_FIRST_DB: &str = "ERR invalid first DB index";
+pub(crate) const INVALID_SECOND_DB: &str = "ERR invalid second DB index";
+pub(crate) const CLIENT_NAME: &str = "ERR Client names cannot contain spaces, newlines or special characters.";
+pub(crate) const NO_SUCH_CLIENT: &str = "ERR No such client";
+pub(crate) const INVALID_CLIENT_ID: &str = "ERR Invalid client ID";
+pub(crate) const CLIENT_ID_POSITIVE: &str = "ERR client-id should be greater than 0";
+pub(crate) const NO_CONFIG_FILE: &str = "ERR The server is running without a config file";
+pub(crate) const INVALID_COMMAND: &str = "ERR Invalid command specified";
+pub(crate) const INVALID_COMMAND_ARGS: &str = "ERR Invalid number of arguments specified for command";
+pub(crate) const NO_KEY_ARGS: &str = "ERR The command has no key arguments";
 
-pub const UNBLOCK_REASON: &str = "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR";
+pub(crate) const UNBLOCK_REASON: &str = "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR";
 
 /// A subcommand that checks its own argument count, in Redis's words.
-pub fn subcommand_syntax(sub: &str, cmd: &str) -> String {
+pub(crate) fn subcommand_syntax(sub: &str, cmd: &str) -> String {
     format!(
         "ERR unknown subcommand or wrong number of arguments for '{sub}'. Try {} HELP.",
         cmd.to_ascii_uppercase()
     )
 }
 
-pub fn hello_option(opt: &[u8]) -> String {
+pub(crate) fn hello_option(opt: &[u8]) -> String {
     format!("ERR Syntax error in HELLO option '{}'", String::from_utf8_lossy(opt))
 }
 
-pub fn unknown_client_type(t: &[u8]) -> String {
+pub(crate) fn unknown_client_type(t: &[u8]) -> String {
     format!("ERR Unknown client type '{}'", String::from_utf8_lossy(t))
 }
 
 /// CLIENT SETINFO's refusal of a name or version with spaces or newlines.
-pub fn client_info_chars(attr: &str) -> String {
+pub(crate) fn client_info_chars(attr: &str) -> String {
     format!("ERR {attr} cannot contain spaces, newlines or special characters.")
 }
 
-pub fn unrecognized_option(opt: &[u8]) -> String {
+pub(crate) fn unrecognized_option(opt: &[u8]) -> String {
     format!("ERR Unrecognized option '{}'", String::from_utf8_lossy(opt))
 }
 
 // list
-pub const INDEX_OUT_OF_RANGE: &str = "ERR index out of range";
-pub const RANK_ZERO: &str = "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list";
+pub(crate) const INDEX_OUT_OF_RANGE: &str = "ERR index out of range";
+pub(crate) const RANK_ZERO: &str = "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list";
 /// A rank or count whose negation must fit 64 bits: LPOS RANK, and the
 /// counts of SRANDMEMBER, HRANDFIELD and ZRANDMEMBER (Redis 7.2).
-pub const NEGATABLE_RANGE: &str =
+pub(crate) const NEGATABLE_RANGE: &str =
     "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807";
-pub const COUNT_NEGATIVE: &str = "ERR COUNT can't be negative";
-pub const MAXLEN_NEGATIVE: &str = "ERR MAXLEN can't be negative";
-pub const NUMKEYS_POSITIVE: &str = "ERR numkeys should be greater than 0";
-pub const COUNT_POSITIVE: &str = "ERR count should be greater than 0";
-pub const TIMEOUT_NOT_FLOAT: &str = "ERR timeout is not a float or out of range";
-pub const TIMEOUT_NEGATIVE: &str = "ERR timeout is negative";
+pub(crate) const COUNT_NEGATIVE: &str = "ERR COUNT can't be negative";
+pub(crate) const MAXLEN_NEGATIVE: &str = "ERR MAXLEN can't be negative";
+pub(crate) const NUMKEYS_POSITIVE: &str = "ERR numkeys should be greater than 0";
+pub(crate) const COUNT_POSITIVE: &str = "ERR count should be greater than 0";
+pub(crate) const TIMEOUT_NOT_FLOAT: &str = "ERR timeout is not a float or out of range";
+pub(crate) const TIMEOUT_NEGATIVE: &str = "ERR timeout is negative";
 /// A blocked client ended by CLIENT UNBLOCK ... ERROR.
-pub const UNBLOCKED: &str = "UNBLOCKED client unblocked via CLIENT UNBLOCK";
-pub const TIMEOUT_OUT_OF_RANGE: &str = "ERR timeout is out of range";
+pub(crate) const UNBLOCKED: &str = "UNBLOCKED client unblocked via CLIENT UNBLOCK";
+pub(crate) const TIMEOUT_OUT_OF_RANGE: &str = "ERR timeout is out of range";
 
 // string
-pub const DECREMENT_OVERFLOW: &str = "ERR decrement would overflow";
+pub(crate) const DECREMENT_OVERFLOW: &str = "ERR decrement would overflow";
 
 // bitmap
-pub const BIT_OFFSET: &str = "ERR bit offset is not an integer or out of range";
-pub const BIT_VALUE: &str = "ERR bit is not an integer or out of range";
-pub const BIT_ARGUMENT: &str = "ERR The bit argument must be 1 or 0.";
-pub const BITOP_NOT: &str = "ERR BITOP NOT must be called with a single source key.";
-pub const BITFIELD_TYPE: &str =
+pub(crate) const BIT_OFFSET: &str = "ERR bit offset is not an integer or out of range";
+pub(crate) const BIT_VALUE: &str = "ERR bit is not an integer or out of range";
+pub(crate) const BIT_ARGUMENT: &str = "ERR The bit argument must be 1 or 0.";
+pub(crate) const BITOP_NOT: &str = "ERR BITOP NOT must be called with a single source key.";
+pub(crate) const BITFIELD_TYPE: &str =
     "ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but i64 is.";
-pub const BITFIELD_OVERFLOW: &str = "ERR Invalid OVERFLOW type specified";
-pub const BITFIELD_RO_WRITE: &str = "ERR BITFIELD_RO only supports the GET subcommand";
+pub(crate) const BITFIELD_OVERFLOW: &str = "ERR Invalid OVERFLOW type specified";
+pub(crate) const BITFIELD_RO_WRITE: &str = "ERR BITFIELD_RO only supports the GET subcommand";
 
 // sort
-pub const SORT_NOT_DOUBLE: &str = "ERR One or more scores can't be converted into double";
+pub(crate) const SORT_NOT_DOUBLE: &str = "ERR One or more scores can't be converted into double";
 
 // set
-pub const NUMKEYS_TOO_MANY: &str = "ERR Number of keys can't be greater than number of args";
-pub const LIMIT_NEGATIVE: &str = "ERR LIMIT can't be negative";
+pub(crate) const NUMKEYS_TOO_MANY: &str = "ERR Number of keys can't be greater than number of args";
+pub(crate) const LIMIT_NEGATIVE: &str = "ERR LIMIT can't be negative";
 
 // sorted sets
-pub const ZADD_XX_NX: &str = "ERR XX and NX options at the same time are not compatible";
-pub const ZADD_GT_LT_NX: &str = "ERR GT, LT, and/or NX options at the same time are not compatible";
-pub const ZADD_INCR_PAIR: &str = "ERR INCR option supports a single increment-element pair";
-pub const SCORE_NAN: &str = "ERR resulting score is not a number (NaN)";
-pub const MIN_MAX_NOT_FLOAT: &str = "ERR min or max is not a float";
-pub const MIN_MAX_NOT_LEX: &str = "ERR min or max not valid string range item";
-pub const LIMIT_NEEDS_BY: &str =
+pub(crate) const ZADD_XX_NX: &str = "ERR XX and NX options at the same time are not compatible";
+pub(crate) const ZADD_GT_LT_NX: &str = "ERR GT, LT, and/or NX options at the same time are not compatible";
+pub(crate) const ZADD_INCR_PAIR: &str = "ERR INCR option supports a single increment-element pair";
+pub(crate) const SCORE_NAN: &str = "ERR resulting score is not a number (NaN)";
+pub(crate) const MIN_MAX_NOT_FLOAT: &str = "ERR min or max is not a float";
+pub(crate) const MIN_MAX_NOT_LEX: &str = "ERR min or max not valid string range item";
+pub(crate) const LIMIT_NEEDS_BY: &str =
     "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX";
-pub const WITHSCORES_BYLEX: &str = "ERR syntax error, WITHSCORES not supported in combination with BYLEX";
-pub const WEIGHT_NOT_FLOAT: &str = "ERR weight value is not a float";
+pub(crate) const WITHSCORES_BYLEX: &str = "ERR syntax error, WITHSCORES not supported in combination with BYLEX";
+pub(crate) const WEIGHT_NOT_FLOAT: &str = "ERR weight value is not a float";
 
-pub fn at_least_one_key(cmd: &str) -> String {
+pub(crate) fn at_least_one_key(cmd: &str) -> String {
     format!("ERR at least 1 input key is needed for '{cmd}' command")
 }
 // hash
-pub const HASH_NOT_INTEGER: &str = "ERR hash value is not an integer";
-pub const HASH_NOT_FLOAT: &str = "ERR hash value is not a float";
+pub(crate) const HASH_NOT_INTEGER: &str = "ERR hash value is not an integer";
+pub(crate) const HASH_NOT_FLOAT: &str = "ERR hash value is not a float";
 /// An increment argument that is itself infinite (HINCRBYFLOAT h f inf).
-pub const NAN_OR_INF: &str = "ERR value is NaN or Infinity";
+pub(crate) const NAN_OR_INF: &str = "ERR value is NaN or Infinity";
 /// HRANDFIELD ... WITHVALUES with a count whose reply length would overflow.
-pub const OUT_OF_RANGE: &str = "ERR value is out of range";
+pub(crate) const OUT_OF_RANGE: &str = "ERR value is out of range";
 
 // cache (ferrocache's CACHE.* commands: the first word is the error code
 // a client library maps to its own exception)
-pub const LOCKED: &str = "LOCKED the key is locked under another handle";
-pub const BADHANDLE: &str = "BADHANDLE the handle given does not hold the lock";
-pub const NOTLOCKED: &str = "NOTLOCKED the key is not locked";
-pub const NOKEY: &str = "NOKEY no such key (CREATE locks a missing key)";
-pub const EXISTS: &str = "EXISTS the key already exists";
-pub const BAD_PRIORITY: &str = "ERR priority must be one of low, belownormal, normal, abovenormal, high, notremovable";
+pub(crate) const LOCKED: &str = "LOCKED the key is locked under another handle";
+pub(crate) const BADHANDLE: &str = "BADHANDLE the handle given does not hold the lock";
+pub(crate) const NOTLOCKED: &str = "NOTLOCKED the key is not locked";
+pub(crate) const NOKEY: &str = "NOKEY no such key (CREATE locks a missing key)";
+pub(crate) const EXISTS: &str = "EXISTS the key already exists";
+pub(crate) const BAD_PRIORITY: &str =
+    "ERR priority must be one of low, belownormal, normal, abovenormal, high, notremovable";
 /// TAGS is parsed but refused until tags are implemented.
-pub const DEPEND_NOKEY: &str = "NOKEY no such key (a dependency joins existing items)";
-pub const CYCLE: &str = "CYCLE the dependency would make a cycle";
+pub(crate) const DEPEND_NOKEY: &str = "NOKEY no such key (a dependency joins existing items)";
+pub(crate) const CYCLE: &str = "CYCLE the dependency would make a cycle";
 
 // scripting
-pub const NOSCRIPT: &str = "NOSCRIPT No matching script. Please use EVAL.";
-pub const NUMKEYS_NEGATIVE: &str = "ERR Number of keys can't be negative";
-pub const SCRIPT_FLUSH_OPTION: &str = "ERR SCRIPT FLUSH only support SYNC|ASYNC option";
-pub const SCRIPT_WRITE_FLAG_RO: &str = "ERR Can not execute a script with write flag using *_ro command.";
-pub const FUNCTION_NOT_FOUND: &str = "ERR Function not found";
-pub const FUNCTION_FLUSH_OPTION: &str = "ERR FUNCTION FLUSH only supports SYNC|ASYNC option";
-pub const LIBRARY_NOT_FOUND: &str = "ERR Library not found";
-pub const LIBRARY_NAME_MISSING: &str = "ERR library name argument was not given";
+pub(crate) const NOSCRIPT: &str = "NOSCRIPT No matching script. Please use EVAL.";
+pub(crate) const NUMKEYS_NEGATIVE: &str = "ERR Number of keys can't be negative";
+pub(crate) const SCRIPT_FLUSH_OPTION: &str = "ERR SCRIPT FLUSH only support SYNC|ASYNC option";
+pub(crate) const SCRIPT_WRITE_FLAG_RO: &str = "ERR Can not execute a script with write flag using *_ro command.";
+pub(crate) const FUNCTION_NOT_FOUND: &str = "ERR Function not found";
+pub(crate) const FUNCTION_FLUSH_OPTION: &str = "ERR FUNCTION FLUSH only supports SYNC|ASYNC option";
+pub(crate) const LIBRARY_NOT_FOUND: &str = "ERR Library not found";
+pub(crate) const LIBRARY_NAME_MISSING: &str = "ERR library name argument was not given";
 /// What `redis.call` raises (and `redis.pcall` returns) when it cannot run
 /// the command.
-pub const SCRIPT_NO_ARGS: &str = "ERR Please specify at least one argument for this redis lib call";
-pub const SCRIPT_ARG_TYPE: &str = "ERR Lua redis lib command arguments must be strings or integers";
-pub const SCRIPT_UNKNOWN_COMMAND: &str = "ERR Unknown Redis command called from script";
-pub const SCRIPT_ARITY: &str = "ERR Wrong number of args calling Redis command from script";
-pub const SCRIPT_NOT_ALLOWED: &str = "ERR This Redis command is not allowed from script";
-pub const SCRIPT_WRITE_RO: &str = "ERR Write commands are not allowed from read-only scripts.";
+pub(crate) const SCRIPT_NO_ARGS: &str = "ERR Please specify at least one argument for this redis lib call";
+pub(crate) const SCRIPT_ARG_TYPE: &str = "ERR Lua redis lib command arguments must be strings or integers";
+pub(crate) const SCRIPT_UNKNOWN_COMMAND: &str = "ERR Unknown Redis command called from script";
+pub(crate) const SCRIPT_ARITY: &str = "ERR Wrong number of args calling Redis command from script";
+pub(crate) const SCRIPT_NOT_ALLOWED: &str = "ERR This Redis command is not allowed from script";
+pub(crate) const SCRIPT_WRITE_RO: &str = "ERR Write commands are not allowed from read-only scripts.";
 
-pub const SCRIPT_NESTED: &str = "ERR scripts cannot run scripts";
-pub const NO_FUNCTIONS: &str = "ERR No functions registered";
-pub const MISSING_LIBRARY_METADATA: &str = "ERR Missing library metadata";
-pub const INVALID_LIBRARY_METADATA: &str = "ERR Invalid library metadata";
-pub const LIBRARY_NAME_NOT_GIVEN: &str = "ERR Library name was not given";
+pub(crate) const SCRIPT_NESTED: &str = "ERR scripts cannot run scripts";
+pub(crate) const NO_FUNCTIONS: &str = "ERR No functions registered";
+pub(crate) const MISSING_LIBRARY_METADATA: &str = "ERR Missing library metadata";
+pub(crate) const INVALID_LIBRARY_METADATA: &str = "ERR Invalid library metadata";
+pub(crate) const LIBRARY_NAME_NOT_GIVEN: &str = "ERR Library name was not given";
 /// Redis gives this text for bad function names too.
-pub const BAD_LIBRARY_NAME: &str =
+pub(crate) const BAD_LIBRARY_NAME: &str =
     "ERR Library names can only contain letters, numbers, or underscores(_) and must be at least one character long";
 
-pub fn lua_state(e: &dyn std::fmt::Display) -> String {
+pub(crate) fn lua_state(e: &dyn std::fmt::Display) -> String {
     format!("ERR Lua state: {e}")
 }
 
-pub fn library_exists(name: &str) -> String {
+pub(crate) fn library_exists(name: &str) -> String {
     format!("ERR Library '{name}' already exists")
 }
 
-pub fn function_exists(name: &str) -> String {
+pub(crate) fn function_exists(name: &str) -> String {
     format!("ERR Function {name} already exists")
 }
 
-pub fn engine_not_found(engine: &str) -> String {
+pub(crate) fn engine_not_found(engine: &str) -> String {
     format!("ERR Engine '{engine}' not found")
 }
 
-pub fn invalid_metadata_value(part: &str) -> String {
+pub(crate) fn invalid_metadata_value(part: &str) -> String {
     format!("ERR Invalid metadata value given: {part}")
 }
 
-pub fn shebang_engine(engine: &str) -> String {
+pub(crate) fn shebang_engine(engine: &str) -> String {
     format!("ERR Unexpected engine in script shebang: {engine}")
 }
 
-pub fn shebang_option(option: &str) -> String {
+pub(crate) fn shebang_option(option: &str) -> String {
     format!("ERR Unknown lua shebang option: {option}")
 }
 
-pub fn shebang_flag(flag: &str) -> String {
+pub(crate) fn shebang_flag(flag: &str) -> String {
     format!("ERR Unexpected flag in script shebang: {flag}")
 }
 
-pub fn script_compile(lua_message: &str) -> String {
+pub(crate) fn script_compile(lua_message: &str) -> String {
     format!("ERR Error compiling script (new function): {lua_message}")
 }
 
-pub fn function_compile(lua_message: &str) -> String {
+pub(crate) fn function_compile(lua_message: &str) -> String {
     format!("ERR Error compiling function: {lua_message}")
 }
 
 /// A library's code ran past the load timeout (wrapped by `function_register`).
-pub const FUNCTION_LOAD_TIMEOUT: &str = "ERR FUNCTION LOAD timeout";
+pub(crate) const FUNCTION_LOAD_TIMEOUT: &str = "ERR FUNCTION LOAD timeout";
 
 /// A library's code failed while it ran; `err` is its error table's text.
-pub fn function_register(err: &str) -> String {
+pub(crate) fn function_register(err: &str) -> String {
     format!("ERR Error registering functions: {err}")
 }
 
 /// FUNCTION LOAD's refusal of an option before the code.
-pub fn unknown_option(arg: &[u8]) -> String {
+pub(crate) fn unknown_option(arg: &[u8]) -> String {
     format!("ERR Unknown option given: {}", String::from_utf8_lossy(arg))
 }
 
-pub fn unknown_argument(arg: &[u8]) -> String {
+pub(crate) fn unknown_argument(arg: &[u8]) -> String {
     format!("ERR Unknown argument {}", String::from_utf8_lossy(arg))
 }
 

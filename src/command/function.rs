@@ -10,7 +10,7 @@ use crate::state::script_flags;
 
 const FCALL_FLAGS: u32 = NOSCRIPT | STALE | SKIP_MONITOR | MOVABLEKEYS;
 
-pub const COMMANDS: &[CommandSpec] = &[
+pub(crate) const COMMANDS: &[CommandSpec] = &[
     spec("fcall", -3, FCALL_FLAGS, "scripting", fcall).numkeys(2).doc(
         "7.0.0",
         "Invokes a function.",

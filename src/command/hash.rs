@@ -15,7 +15,7 @@ use crate::store::{Hash, WrongType};
 use crate::util::number::{parse_i64_exact, push_int};
 use crate::util::rand::rand_below;
 
-pub const COMMANDS: &[CommandSpec] = &[
+pub(crate) const COMMANDS: &[CommandSpec] = &[
     spec("hset", -4, WRITE | DENYOOM | FAST, "hash", hset)
         .keys(1, 1, 1)
         .doc(

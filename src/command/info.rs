@@ -12,7 +12,7 @@ use crate::state::{Counter, Server};
 use std::fmt::Write;
 use std::sync::atomic::Ordering;
 
-pub const COMMANDS: &[CommandSpec] = &[spec("info", -1, LOADING | STALE, "server", info).doc(
+pub(crate) const COMMANDS: &[CommandSpec] = &[spec("info", -1, LOADING | STALE, "server", info).doc(
     "1.0.0",
     "Reports the server's state and counters, by section.",
     "O(1)",
@@ -65,7 +65,7 @@ fn selected(asked: &[String]) -> Vec<&'static str> {
 }
 
 /// The INFO text for the sections `asked` selects, `\r\n` line ends.
-pub fn render(srv: &Server, asked: &[String], now: u64) -> String {
+pub(crate) fn render(srv: &Server, asked: &[String], now: u64) -> String {
     let mut out = String::new();
     for (i, section) in selected(asked).into_iter().enumerate() {
         if i > 0 {
@@ -116,7 +116,7 @@ impl Section<'_> {
 }
 
 /// A byte count as Redis prints it beside the raw number: `1.50M`.
-pub fn human_bytes(n: u64) -> String {
+pub(crate) fn human_bytes(n: u64) -> String {
     const UNITS: &[&str] = &["K", "M", "G", "T", "P", "E"];
     if n < 1024 {
         return format!("{n}B");

@@ -58,7 +58,7 @@ const SUBCOMMANDS: &[CommandSpec] = &[
     spec("command|help", 2, LOADING | STALE, "server", help).doc("5.0.0", "Lists the COMMAND subcommands.", "O(1)", ""),
 ];
 
-pub const COMMANDS: &[CommandSpec] = &[spec("command", -1, LOADING | STALE, "server", command)
+pub(crate) const COMMANDS: &[CommandSpec] = &[spec("command", -1, LOADING | STALE, "server", command)
     .doc(
         "2.8.13",
         "Describes every command the server knows.",
@@ -320,14 +320,14 @@ fn write_args(out: &mut Reply<'_>, args: &[Arg]) {
 
 /// One argument of a command, in the shape COMMAND DOCS gives it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Arg {
-    pub name: String,
+pub(crate) struct Arg {
+    pub(crate) name: String,
     /// string, integer, double, key, pattern, unix-time, pure-token, oneof, block.
-    pub kind: &'static str,
-    pub token: Option<String>,
-    pub optional: bool,
-    pub multiple: bool,
-    pub children: Vec<Arg>,
+    pub(crate) kind: &'static str,
+    pub(crate) token: Option<String>,
+    pub(crate) optional: bool,
+    pub(crate) multiple: bool,
+    pub(crate) children: Vec<Arg>,
 }
 
 impl Arg {
@@ -384,7 +384,7 @@ fn is_token(w: &str) -> bool {
 /// into Redis's argument structure: tokens, values, optional and repeated
 /// parts, alternatives (`oneof`) and groups (`block`). Anything it cannot
 /// read ends the list rather than failing.
-pub fn parse_syntax(syntax: &str) -> Vec<Arg> {
+pub(crate) fn parse_syntax(syntax: &str) -> Vec<Arg> {
     let mut toks: Vec<String> = Vec::new();
     for w in syntax.split_whitespace() {
         let mut rest = w;

@@ -11,7 +11,7 @@ use super::{dispatch_sub, errors, spec, CommandSpec, Ctx};
 use crate::store::{Entry, Item, KeyHash, ValueRef};
 use crate::util::glob;
 
-pub const COMMANDS: &[CommandSpec] = &[
+pub(crate) const COMMANDS: &[CommandSpec] = &[
     spec("del", -2, WRITE, "generic", del).keys(1, -1, 1).doc(
         "1.0.0",
         "Deletes one or more keys.",
@@ -206,7 +206,7 @@ fn hashes(ctx: &Ctx<'_>, keys: &[&[u8]]) -> Vec<KeyHash> {
 /// their shards locked together; returns the number removed. The removed
 /// entries are handed back so the caller frees them after the locks are
 /// released, keeping a large value's free out of every other client's way.
-pub fn delete_keys(ctx: &Ctx<'_>, db: usize, keys: &[&[u8]]) -> (i64, Vec<Entry>) {
+pub(crate) fn delete_keys(ctx: &Ctx<'_>, db: usize, keys: &[&[u8]]) -> (i64, Vec<Entry>) {
     let khs = hashes(ctx, keys);
     let mut m = ctx.srv.store.lock_many(&khs);
     let removed: Vec<Entry> = keys
@@ -329,14 +329,14 @@ pub(crate) fn parse_cursor(b: &[u8]) -> Option<u64> {
 /// ```text
 /// The options of SCAN, HSCAN, SSCAN and ZSCAN after the cursor.
 pub(crate) struct ScanOptions<'a> {
-    pub count: usize,
+    pub(crate) count: usize,
     /// None for no pattern, or `*`, which matches everything.
-    pub pattern: Option<&'a [u8]>,
-    pub type_name: Option<&'a [u8]>,
+    pub(crate) pattern: Option<&'a [u8]>,
+    pub(crate) type_name: Option<&'a [u8]>,
 }
 
 impl ScanOptions<'_> {
-    pub fn matches(&self, name: &[u8]) -> bool {
+    pub(crate) fn matches(&self, name: &[u8]) -> bool {
         self.pattern.is_none_or(|p| glob::matches(p, name, false))
     }
 }

@@ -14,7 +14,7 @@ use crate::protocol::resp::Reply;
 use crate::state::Server;
 use crate::store::{List, Slot, WrongType};
 
-pub const COMMANDS: &[CommandSpec] = &[
+pub(crate) const COMMANDS: &[CommandSpec] = &[
     spec("lpush", -3, WRITE | DENYOOM | FAST, "list", lpush)
         .keys(1, 1, 1)
         .doc(

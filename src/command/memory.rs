@@ -11,7 +11,7 @@ use super::flags::*;
 use super::{dispatch_sub, errors, help_reply, spec, CommandSpec, Ctx};
 use std::sync::atomic::Ordering;
 
-pub const COMMANDS: &[CommandSpec] = &[MEMORY];
+pub(crate) const COMMANDS: &[CommandSpec] = &[MEMORY];
 
 const MEMORY: CommandSpec = spec("memory", -2, 0, "server", memory)
     .doc(

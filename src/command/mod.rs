@@ -10,30 +10,30 @@
 //! passes `argv`) and write their reply through [`Ctx::out`], so a reply is
 //! encoded straight into the connection's output buffer.
 
-pub mod args;
-pub mod bitmap;
-pub mod cache;
-pub mod client;
-pub mod config_cmd;
-pub mod debug;
-pub mod errors;
-pub mod function;
-pub mod hash;
-pub mod info;
-pub mod introspection;
-pub mod keys;
-pub mod list;
+pub(crate) mod args;
+pub(crate) mod bitmap;
+pub(crate) mod cache;
+pub(crate) mod client;
+pub(crate) mod config_cmd;
+pub(crate) mod debug;
+pub(crate) mod errors;
+pub(crate) mod function;
+pub(crate) mod hash;
+pub(crate) mod info;
+pub(crate) mod introspection;
+pub(crate) mod keys;
+pub(crate) mod list;
 pub(crate) mod memcache;
-pub mod memory;
-pub mod policy;
-pub mod scripting;
-pub mod server;
-pub mod set;
-pub mod sort;
-pub mod string;
-pub mod string_ops;
-pub mod transaction;
-pub mod zset;
+pub(crate) mod memory;
+pub(crate) mod policy;
+pub(crate) mod scripting;
+pub(crate) mod server;
+pub(crate) mod set;
+pub(crate) mod sort;
+pub(crate) mod string;
+pub(crate) mod string_ops;
+pub(crate) mod transaction;
+pub(crate) mod zset;
 
 use crate::protocol::resp::Reply;
 use crate::state::{BusyKind, Client, Server};
@@ -42,27 +42,27 @@ use hashbrown::HashMap;
 use std::sync::OnceLock;
 
 /// Command flags, as `COMMAND INFO` names them.
-pub mod flags {
-    pub const WRITE: u32 = 1 << 0;
-    pub const READONLY: u32 = 1 << 1;
-    pub const DENYOOM: u32 = 1 << 2;
-    pub const ADMIN: u32 = 1 << 3;
-    pub const PUBSUB: u32 = 1 << 4;
-    pub const NOSCRIPT: u32 = 1 << 5;
-    pub const BLOCKING: u32 = 1 << 6;
-    pub const LOADING: u32 = 1 << 7;
-    pub const STALE: u32 = 1 << 8;
-    pub const SKIP_MONITOR: u32 = 1 << 9;
-    pub const SKIP_SLOWLOG: u32 = 1 << 10;
-    pub const FAST: u32 = 1 << 11;
-    pub const NO_AUTH: u32 = 1 << 12;
-    pub const MAY_REPLICATE: u32 = 1 << 13;
-    pub const NO_MULTI: u32 = 1 << 14;
-    pub const MOVABLEKEYS: u32 = 1 << 15;
-    pub const ALLOW_BUSY: u32 = 1 << 16;
+pub(crate) mod flags {
+    pub(crate) const WRITE: u32 = 1 << 0;
+    pub(crate) const READONLY: u32 = 1 << 1;
+    pub(crate) const DENYOOM: u32 = 1 << 2;
+    pub(crate) const ADMIN: u32 = 1 << 3;
+    pub(crate) const PUBSUB: u32 = 1 << 4;
+    pub(crate) const NOSCRIPT: u32 = 1 << 5;
+    pub(crate) const BLOCKING: u32 = 1 << 6;
+    pub(crate) const LOADING: u32 = 1 << 7;
+    pub(crate) const STALE: u32 = 1 << 8;
+    pub(crate) const SKIP_MONITOR: u32 = 1 << 9;
+    pub(crate) const SKIP_SLOWLOG: u32 = 1 << 10;
+    pub(crate) const FAST: u32 = 1 << 11;
+    pub(crate) const NO_AUTH: u32 = 1 << 12;
+    pub(crate) const MAY_REPLICATE: u32 = 1 << 13;
+    pub(crate) const NO_MULTI: u32 = 1 << 14;
+    pub(crate) const MOVABLEKEYS: u32 = 1 << 15;
+    pub(crate) const ALLOW_BUSY: u32 = 1 << 16;
 
     /// Flag names in the order Redis lists them.
-    pub const NAMES: &[(u32, &str)] = &[
+    pub(crate) const NAMES: &[(u32, &str)] = &[
         (WRITE, "write"),
         (READONLY, "readonly"),
         (DENYOOM, "denyoom"),
@@ -85,49 +85,55 @@ pub mod flags {
 
 /// A command's documentation, for `COMMAND DOCS`.
 #[derive(Debug, Clone, Copy)]
-pub struct Doc {
-    pub summary: &'static str,
-    pub since: &'static str,
-    pub complexity: &'static str,
+pub(crate) struct Doc {
+    pub(crate) summary: &'static str,
+    pub(crate) since: &'static str,
+    pub(crate) complexity: &'static str,
     /// The argument syntax after the name, as in the command reference.
-    pub syntax: &'static str,
+    pub(crate) syntax: &'static str,
 }
 
-pub const NO_DOC: Doc = Doc {
+pub(crate) const NO_DOC: Doc = Doc {
     summary: "",
     since: "1.0.0",
     complexity: "",
     syntax: "",
 };
 
-pub type Handler = fn(&mut Ctx<'_>, &[&[u8]]);
+pub(crate) type Handler = fn(&mut Ctx<'_>, &[&[u8]]);
 
 /// One command's declaration.
 #[derive(Debug, Clone, Copy)]
-pub struct CommandSpec {
+pub(crate) struct CommandSpec {
     /// Lower-case name; `parent|sub` for subcommands.
-    pub name: &'static str,
+    pub(crate) name: &'static str,
     /// Redis arity: exact count when positive, minimum when negative,
     /// counting the name (and, for subcommands, the subcommand).
-    pub arity: i32,
-    pub flags: u32,
+    pub(crate) arity: i32,
+    pub(crate) flags: u32,
     /// First key, last key (negative counts from the end) and step.
-    pub first_key: i32,
-    pub last_key: i32,
-    pub step: i32,
+    pub(crate) first_key: i32,
+    pub(crate) last_key: i32,
+    pub(crate) step: i32,
     /// For commands whose keys are counted by an argument (EVAL script
     /// numkeys key ...): that argument's index; the keys follow it. 0 when
     /// the keys are declared by `first_key`..`last_key`.
-    pub numkeys_at: usize,
+    pub(crate) numkeys_at: usize,
     /// Family, as `COMMAND DOCS` groups commands: "string", "generic", ...
-    pub group: &'static str,
-    pub doc: Doc,
-    pub subcommands: &'static [CommandSpec],
-    pub handler: Handler,
+    pub(crate) group: &'static str,
+    pub(crate) doc: Doc,
+    pub(crate) subcommands: &'static [CommandSpec],
+    pub(crate) handler: Handler,
 }
 
 /// A declaration with no keys and no docs; fill the rest with `..`.
-pub const fn spec(name: &'static str, arity: i32, flags: u32, group: &'static str, handler: Handler) -> CommandSpec {
+pub(crate) const fn spec(
+    name: &'static str,
+    arity: i32,
+    flags: u32,
+    group: &'static str,
+    handler: Handler,
+) -> CommandSpec {
     CommandSpec {
         name,
         arity,
@@ -144,7 +150,7 @@ pub const fn spec(name: &'static str, arity: i32, flags: u32, group: &'static st
 }
 
 impl CommandSpec {
-    pub const fn keys(mut self, first: i32, last: i32, step: i32) -> CommandSpec {
+    pub(crate) const fn keys(mut self, first: i32, last: i32, step: i32) -> CommandSpec {
         self.first_key = first;
         self.last_key = last;
         self.step = step;
@@ -152,14 +158,14 @@ impl CommandSpec {
     }
 
     /// Keys counted by the argument at `at`, following it (EVAL, FCALL).
-    pub const fn numkeys(mut self, at: usize) -> CommandSpec {
+    pub(crate) const fn numkeys(mut self, at: usize) -> CommandSpec {
         self.numkeys_at = at;
         self
     }
 
     /// The positions of the key arguments of this request: those counted
     /// by its numkeys argument, or the declared ones.
-    pub fn keys_in(&self, args: &[&[u8]]) -> Vec<usize> {
+    pub(crate) fn keys_in(&self, args: &[&[u8]]) -> Vec<usize> {
         if self.numkeys_at == 0 {
             return self.key_positions(args.len());
         }
@@ -171,7 +177,7 @@ impl CommandSpec {
         (at + 1..at + 1 + n).collect()
     }
 
-    pub const fn doc(
+    pub(crate) const fn doc(
         mut self,
         since: &'static str,
         summary: &'static str,
@@ -187,22 +193,22 @@ impl CommandSpec {
         self
     }
 
-    pub const fn subs(mut self, subcommands: &'static [CommandSpec]) -> CommandSpec {
+    pub(crate) const fn subs(mut self, subcommands: &'static [CommandSpec]) -> CommandSpec {
         self.subcommands = subcommands;
         self
     }
 
-    pub fn arity_ok(&self, argc: usize) -> bool {
+    pub(crate) fn arity_ok(&self, argc: usize) -> bool {
         let a = self.arity;
         (a >= 0 && argc == a as usize) || (a < 0 && argc >= (-a) as usize)
     }
 
-    pub fn has(&self, flag: u32) -> bool {
+    pub(crate) fn has(&self, flag: u32) -> bool {
         self.flags & flag != 0
     }
 
     /// The positions of the key arguments in `args` (empty when none).
-    pub fn key_positions(&self, argc: usize) -> Vec<usize> {
+    pub(crate) fn key_positions(&self, argc: usize) -> Vec<usize> {
         if self.first_key <= 0 || argc <= self.first_key as usize {
             return Vec::new();
         }
@@ -219,7 +225,7 @@ impl CommandSpec {
     }
 
     /// The subcommand named by `args[1]`, if this is a container command.
-    pub fn subcommand(&self, name: &[u8]) -> Option<&'static CommandSpec> {
+    pub(crate) fn subcommand(&self, name: &[u8]) -> Option<&'static CommandSpec> {
         let sub_start = self.name.len() + 1;
         self.subcommands
             .iter()
@@ -228,7 +234,7 @@ impl CommandSpec {
 }
 
 /// Every top-level command, from every family's table.
-pub fn all() -> impl Iterator<Item = &'static CommandSpec> {
+pub(crate) fn all() -> impl Iterator<Item = &'static CommandSpec> {
     [
         string::COMMANDS,
         bitmap::COMMANDS,
@@ -261,7 +267,7 @@ fn table() -> &'static HashMap<&'static str, &'static CommandSpec> {
 }
 
 /// Finds a command by name, in any letter case.
-pub fn lookup(name: &[u8]) -> Option<&'static CommandSpec> {
+pub(crate) fn lookup(name: &[u8]) -> Option<&'static CommandSpec> {
     let mut lower = [0u8; 32];
     if name.len() > lower.len() {
         return None;
@@ -275,24 +281,24 @@ pub fn lookup(name: &[u8]) -> Option<&'static CommandSpec> {
 
 /// What a handler sees: the server, its connection's state, the reply sink
 /// and the time of the batch being executed.
-pub struct Ctx<'a> {
-    pub srv: &'a Server,
-    pub client: &'a mut Client,
-    pub out: Reply<'a>,
+pub(crate) struct Ctx<'a> {
+    pub(crate) srv: &'a Server,
+    pub(crate) client: &'a mut Client,
+    pub(crate) out: Reply<'a>,
     /// Unix time in milliseconds, read once per batch.
-    pub now: u64,
+    pub(crate) now: u64,
 }
 
 impl Ctx<'_> {
-    pub fn db(&self) -> usize {
+    pub(crate) fn db(&self) -> usize {
         self.client.db
     }
 
-    pub fn hash(&self, key: &[u8]) -> KeyHash {
+    pub(crate) fn hash(&self, key: &[u8]) -> KeyHash {
         self.srv.store.hash(key)
     }
 
-    pub fn error(&mut self, msg: &str) {
+    pub(crate) fn error(&mut self, msg: &str) {
         self.srv.stats.error_reply();
         self.out.error(msg);
     }
@@ -303,7 +309,7 @@ impl Ctx<'_> {
     /// ms; 0 = forever). The command then runs again with the same
     /// arguments; after the deadline, [`Ctx::timed_out`] is true and it
     /// gives its timeout reply instead of blocking again.
-    pub fn block(&mut self, keys: &[&[u8]], deadline: u64) {
+    pub(crate) fn block(&mut self, keys: &[&[u8]], deadline: u64) {
         self.client.block = Some(crate::state::BlockOn {
             db: self.client.db,
             keys: keys.iter().map(|k| Box::from(*k)).collect(),
@@ -312,7 +318,7 @@ impl Ctx<'_> {
     }
 
     /// This run of a blocking command comes after its deadline passed.
-    pub fn timed_out(&self) -> bool {
+    pub(crate) fn timed_out(&self) -> bool {
         self.client.timed_out
     }
 }
@@ -320,7 +326,7 @@ impl Ctx<'_> {
 /// Looks up and runs one request. Unknown commands, arity errors and
 /// `denyoom` commands refused for memory are answered here, in Redis's
 /// words.
-pub fn execute(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> Option<&'static CommandSpec> {
+pub(crate) fn execute(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> Option<&'static CommandSpec> {
     let Some(spec) = lookup(args[0]) else {
         ctx.error(&errors::unknown_command(args));
         transaction::abort(ctx.client);
@@ -396,7 +402,7 @@ pub(crate) fn make_room(srv: &Server, db: usize, now: u64, policy: EvictionPolic
 
 /// Replies to `<COMMAND> HELP`: one status line per help line, as Redis
 /// answers it.
-pub fn help_reply(ctx: &mut Ctx<'_>, lines: &[&str]) {
+pub(crate) fn help_reply(ctx: &mut Ctx<'_>, lines: &[&str]) {
     ctx.out.array(lines.len());
     for line in lines {
         ctx.out.simple(line);
@@ -404,7 +410,7 @@ pub fn help_reply(ctx: &mut Ctx<'_>, lines: &[&str]) {
 }
 
 /// Runs the subcommand of a container command (CONFIG GET, CLIENT LIST ...).
-pub fn dispatch_sub(ctx: &mut Ctx<'_>, args: &[&[u8]], parent: &CommandSpec) {
+pub(crate) fn dispatch_sub(ctx: &mut Ctx<'_>, args: &[&[u8]], parent: &CommandSpec) {
     let Some(sub) = parent.subcommand(args[1]) else {
         ctx.error(&errors::unknown_subcommand(args[1], parent.name));
         return;
@@ -426,18 +432,18 @@ pub(crate) mod testing {
     use crate::store::Aggregate;
 
     pub(crate) struct Harness {
-        pub srv: Server,
-        pub client: Client,
+        pub(crate) srv: Server,
+        pub(crate) client: Client,
         /// The time requests run at: the server's start unless a test moves it.
-        pub now: u64,
+        pub(crate) now: u64,
     }
 
     impl Harness {
-        pub fn new() -> Harness {
+        pub(crate) fn new() -> Harness {
             Harness::with_config(crate::config::Config::default())
         }
 
-        pub fn with_config(config: crate::config::Config) -> Harness {
+        pub(crate) fn with_config(config: crate::config::Config) -> Harness {
             let srv = Server::new(config);
             let addr = "127.0.0.1:1".parse().expect("literal address");
             let handle = srv
@@ -451,7 +457,7 @@ pub(crate) mod testing {
         }
 
         /// Runs one request; the reply in RESP3 when the client chose it.
-        pub fn run_args(&mut self, args: &[&[u8]]) -> String {
+        pub(crate) fn run_args(&mut self, args: &[&[u8]]) -> String {
             let mut buf = Vec::new();
             let resp3 = self.client.resp3;
             let mut ctx = Ctx {
@@ -465,19 +471,19 @@ pub(crate) mod testing {
         }
 
         /// [`Harness::run_args`] of a line split at spaces.
-        pub fn run(&mut self, line: &str) -> String {
+        pub(crate) fn run(&mut self, line: &str) -> String {
             let args: Vec<&[u8]> = line.split(' ').map(str::as_bytes).collect();
             self.run_args(&args)
         }
 
         /// Runs a line `dt` ms after the server's start.
-        pub fn at(&mut self, dt: u64, line: &str) -> String {
+        pub(crate) fn at(&mut self, dt: u64, line: &str) -> String {
             self.now = self.srv.start_ms + dt;
             self.run(line)
         }
 
         /// Stores an aggregate under `key` in database 0.
-        pub fn put(&self, key: &[u8], agg: Aggregate) {
+        pub(crate) fn put(&self, key: &[u8], agg: Aggregate) {
             self.srv
                 .store
                 .with_slot(0, key, self.srv.start_ms, |slot| slot.put_aggregate(agg));

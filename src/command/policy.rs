@@ -15,7 +15,7 @@ use super::flags::*;
 use super::{errors, spec, CommandSpec, Ctx};
 use crate::store::{DbPolicy, PolicyChange, PolicyError};
 
-pub const COMMANDS: &[CommandSpec] = &[spec(
+pub(crate) const COMMANDS: &[CommandSpec] = &[spec(
     "cache.policy",
     -2,
     ADMIN | NOSCRIPT | LOADING | STALE,

@@ -8,7 +8,7 @@ use crate::script::{self, Call, Source};
 
 const EVAL_FLAGS: u32 = NOSCRIPT | STALE | SKIP_MONITOR | MOVABLEKEYS;
 
-pub const COMMANDS: &[CommandSpec] = &[
+pub(crate) const COMMANDS: &[CommandSpec] = &[
     spec("eval", -3, EVAL_FLAGS, "scripting", eval).numkeys(2).doc(
         "2.6.0",
         "Executes a server-side Lua script.",
@@ -104,7 +104,6 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, a: &[&[u8]], src: Source<'_>, read_only: bo
     };
     let call = Call {
         db: ctx.client.db,
-        resp3: ctx.client.resp3,
         now: ctx.now,
         read_only,
         keys,

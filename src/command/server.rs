@@ -8,9 +8,9 @@ use crate::util::sync::lock;
 use std::sync::atomic::Ordering;
 
 /// The Redis version ferrocache answers as, in HELLO and INFO.
-pub const REDIS_VERSION: &str = "7.2.4";
+pub(crate) const REDIS_VERSION: &str = "7.2.4";
 
-pub const COMMANDS: &[CommandSpec] = &[
+pub(crate) const COMMANDS: &[CommandSpec] = &[
     spec("ping", -1, FAST, "connection", ping).doc(
         "1.0.0",
         "Returns the server's liveliness response.",

@@ -8,7 +8,7 @@
 //! so an intersection or difference copies the members of its first set
 //! into one flat buffer ([`Members`]) and filters that against each other
 //! set in turn; member hashes are computed once and reused for every
-//! lookup (every set hashes alike, see [`crate::store::member_hash`]).
+//! lookup (every set hashes alike, see `member_hash` in `store::types`).
 
 use super::args::{self, is};
 use super::flags::*;
@@ -16,7 +16,7 @@ use super::{errors, spec, CommandSpec, Ctx};
 use crate::store::{Aggregate, KeyHash, Set, WrongType};
 use crate::util::rand::rand_u64;
 
-pub const COMMANDS: &[CommandSpec] = &[
+pub(crate) const COMMANDS: &[CommandSpec] = &[
     spec("sadd", -3, WRITE | DENYOOM | FAST, "set", sadd).keys(1, 1, 1).doc(
         "1.0.0",
         "Adds one or more members to a set. Creates the key if it doesn't exist.",

@@ -15,7 +15,7 @@ use crate::state::Server;
 use crate::store::{Aggregate, List, ValueRef};
 use std::cmp::Ordering;
 
-pub const COMMANDS: &[CommandSpec] = &[
+pub(crate) const COMMANDS: &[CommandSpec] = &[
     spec("sort", -2, WRITE | DENYOOM | MOVABLEKEYS, "generic", sort)
         .keys(1, 1, 1)
         .doc(

@@ -11,7 +11,7 @@ use super::string_ops::{
 use super::{errors, spec, CommandSpec, Ctx};
 use crate::store::{KeyHash, Value};
 
-pub const COMMANDS: &[CommandSpec] = &[
+pub(crate) const COMMANDS: &[CommandSpec] = &[
     spec("get", 2, READONLY | FAST, "string", get)
         .keys(1, 1, 1)
         .doc("1.0.0", "Returns the string value of a key.", "O(1)", "key"),
@@ -140,7 +140,7 @@ pub const COMMANDS: &[CommandSpec] = &[
 /// Reads `EX s | PX ms | EXAT ts | PXAT ts` at `a[i]` (the unit word) and
 /// `a[i+1]`, turning it into a Unix deadline in milliseconds. Rejects zero,
 /// negative and overflowing times with Redis's "invalid expire time" error.
-pub fn parse_expire(unit: &[u8], val: &[u8], now: u64, cmd: &str) -> Result<u64, String> {
+pub(crate) fn parse_expire(unit: &[u8], val: &[u8], now: u64, cmd: &str) -> Result<u64, String> {
     let v = args::int(val).map_err(String::from)?;
     if v <= 0 {
         return Err(errors::invalid_expire(cmd));

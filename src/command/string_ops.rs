@@ -12,11 +12,11 @@ use crate::state::Server;
 use crate::store::{Expiry, Item, Slot, Store, Value};
 use crate::util::number::parse_i64_exact;
 
-pub use crate::store::WrongType;
+pub(crate) use crate::store::WrongType;
 
 /// When a SET-family write takes effect.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Cond {
+pub(crate) enum Cond {
     Always,
     /// Only if the key does not exist (NX, memcached `add`).
     Nx,
@@ -28,7 +28,7 @@ pub enum Cond {
 
 /// The expiry a write leaves on the key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Expire {
+pub(crate) enum Expire {
     /// No expiry.
     None,
     /// Expire at this Unix time in milliseconds. A deadline not after the
@@ -41,19 +41,19 @@ pub enum Expire {
 /// A SET-family write, from `SET`, `SETNX`, `SETEX`, memcached `set`,
 /// `add`, `replace` and `cas` alike.
 #[derive(Debug, Clone, Copy)]
-pub struct SetArgs<'a> {
-    pub key: &'a [u8],
-    pub value: &'a [u8],
-    pub cond: Cond,
-    pub expire: Expire,
-    pub flags: u32,
+pub(crate) struct SetArgs<'a> {
+    pub(crate) key: &'a [u8],
+    pub(crate) value: &'a [u8],
+    pub(crate) cond: Cond,
+    pub(crate) expire: Expire,
+    pub(crate) flags: u32,
     /// Return the old value (SET ... GET).
-    pub get: bool,
+    pub(crate) get: bool,
 }
 
 impl<'a> SetArgs<'a> {
     /// An unconditional write with no expiry and flags 0.
-    pub fn new(key: &'a [u8], value: &'a [u8]) -> SetArgs<'a> {
+    pub(crate) fn new(key: &'a [u8], value: &'a [u8]) -> SetArgs<'a> {
         SetArgs {
             key,
             value,
@@ -67,7 +67,7 @@ impl<'a> SetArgs<'a> {
 
 /// What a SET-family write did.
 #[derive(Debug, PartialEq, Eq)]
-pub enum SetOutcome {
+pub(crate) enum SetOutcome {
     /// Stored, with the new version and, when asked, the old value.
     Stored { version: u64, old: Option<Vec<u8>> },
     /// The condition failed (NX on an existing key, XX on a missing one).
@@ -81,7 +81,7 @@ pub enum SetOutcome {
 }
 
 /// Executes a SET-family write.
-pub fn set_value(srv: &Server, db: usize, now: u64, s: &SetArgs<'_>) -> SetOutcome {
+pub(crate) fn set_value(srv: &Server, db: usize, now: u64, s: &SetArgs<'_>) -> SetOutcome {
     srv.store.with_slot(db, s.key, now, |slot| set_in(&srv.store, slot, s))
 }
 
@@ -141,7 +141,7 @@ fn set_in(store: &Store, slot: &mut Slot<'_>, s: &SetArgs<'_>) -> SetOutcome {
 /// Reads a string value: `f` sees the value and its entry (flags, version)
 /// while the shard is locked, so a reply can be encoded without a copy.
 /// Counts a keyspace hit or miss.
-pub fn get_value<R>(
+pub(crate) fn get_value<R>(
     srv: &Server,
     db: usize,
     key: &[u8],
@@ -160,7 +160,7 @@ pub fn get_value<R>(
 
 /// How GETEX, memcached `gat` and `touch` change a key's expiry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ExpireChange {
+pub(crate) enum ExpireChange {
     /// Leave it (GETEX without options).
     Keep,
     /// Remove it (PERSIST, memcached exptime 0).
@@ -173,7 +173,7 @@ pub enum ExpireChange {
 /// value as it was read. With `new_version` the change counts as a write
 /// (GETEX); without, the version stays (memcached `touch` and `gat`, which
 /// keep the CAS unique).
-pub fn get_and_expire<R>(
+pub(crate) fn get_and_expire<R>(
     srv: &Server,
     db: usize,
     key: &[u8],
@@ -228,7 +228,7 @@ fn expire_in<R>(
 
 /// Removes a string key and returns its value (GETDEL). A key of another
 /// type is left in place.
-pub fn take_value(srv: &Server, db: usize, key: &[u8], now: u64) -> Result<Option<Vec<u8>>, WrongType> {
+pub(crate) fn take_value(srv: &Server, db: usize, key: &[u8], now: u64) -> Result<Option<Vec<u8>>, WrongType> {
     srv.store.with_slot(db, key, now, |slot| {
         match slot.read(true).map(|e| e.as_str().is_some()) {
             None => Ok(None),
@@ -239,26 +239,26 @@ pub fn take_value(srv: &Server, db: usize, key: &[u8], now: u64) -> Result<Optio
 }
 
 /// Removes a key of any type (memcached `delete`); true when it existed.
-pub fn remove_key(srv: &Server, db: usize, key: &[u8], now: u64) -> bool {
+pub(crate) fn remove_key(srv: &Server, db: usize, key: &[u8], now: u64) -> bool {
     srv.store.with_slot(db, key, now, |slot| slot.remove().is_some())
 }
 
 /// An APPEND-family write: Redis `APPEND`, memcached `append` and `prepend`.
 #[derive(Debug, Clone, Copy)]
-pub struct AppendArgs<'a> {
-    pub key: &'a [u8],
-    pub data: &'a [u8],
+pub(crate) struct AppendArgs<'a> {
+    pub(crate) key: &'a [u8],
+    pub(crate) data: &'a [u8],
     /// Put the data before the value (memcached `prepend`).
-    pub front: bool,
+    pub(crate) front: bool,
     /// Store the data as a new value when the key is absent (Redis), or
     /// refuse (memcached).
-    pub create_missing: bool,
+    pub(crate) create_missing: bool,
     /// Longest value the result may be.
-    pub max_len: usize,
+    pub(crate) max_len: usize,
 }
 
 #[derive(Debug, PartialEq, Eq)]
-pub enum AppendOutcome {
+pub(crate) enum AppendOutcome {
     /// Stored; the new length and version.
     Done {
         len: usize,
@@ -271,7 +271,7 @@ pub enum AppendOutcome {
 }
 
 /// Executes an APPEND-family write. The value keeps its flags and expiry.
-pub fn append_value(srv: &Server, db: usize, now: u64, a: &AppendArgs<'_>) -> AppendOutcome {
+pub(crate) fn append_value(srv: &Server, db: usize, now: u64, a: &AppendArgs<'_>) -> AppendOutcome {
     srv.store.with_slot(db, a.key, now, |slot| append_in(slot, a))
 }
 
@@ -308,7 +308,7 @@ fn append_in(slot: &mut Slot<'_>, a: &AppendArgs<'_>) -> AppendOutcome {
 
 /// The arithmetic of an INCR-family write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Step {
+pub(crate) enum Step {
     /// Redis: signed 64-bit; a result out of range is an error.
     Signed(i64),
     /// memcached: unsigned 64-bit; `incr` wraps around, `decr` stops at 0.
@@ -316,15 +316,15 @@ pub enum Step {
 }
 
 #[derive(Debug, Clone, Copy)]
-pub struct IncrArgs<'a> {
-    pub key: &'a [u8],
-    pub step: Step,
+pub(crate) struct IncrArgs<'a> {
+    pub(crate) key: &'a [u8],
+    pub(crate) step: Step,
     /// Start an absent key from 0 (Redis), or report it missing (memcached).
-    pub create_missing: bool,
+    pub(crate) create_missing: bool,
 }
 
 #[derive(Debug, PartialEq, Eq)]
-pub enum IncrOutcome {
+pub(crate) enum IncrOutcome {
     /// The new value: an `i64` for `Step::Signed`, a `u64` for `Step::Unsigned`.
     Done(i128),
     NotFound,
@@ -372,7 +372,7 @@ pub(crate) fn parse_u64_memcached(b: &[u8]) -> Option<u64> {
 }
 
 /// Executes an INCR-family write. The value keeps its flags and expiry.
-pub fn incr_value(srv: &Server, db: usize, now: u64, a: &IncrArgs<'_>) -> IncrOutcome {
+pub(crate) fn incr_value(srv: &Server, db: usize, now: u64, a: &IncrArgs<'_>) -> IncrOutcome {
     srv.store.with_slot(db, a.key, now, |slot| incr_in(slot, a))
 }
 
@@ -462,7 +462,7 @@ extern "C" {
 
 /// Why a float increment failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FloatError {
+pub(crate) enum FloatError {
     NotFloat,
     NanOrInf,
     WrongType,
@@ -475,7 +475,7 @@ const LONG_DOUBLE_CHARS: usize = 5 * 1024;
 /// Adds `incr` (the argument's text) to the number held as text in `cur`
 /// (absent: 0), in C's `long double` as Redis does, and returns the sum as
 /// Redis prints it.
-pub fn add_long_double(cur: Option<&[u8]>, incr: &[u8]) -> Result<Vec<u8>, FloatError> {
+pub(crate) fn add_long_double(cur: Option<&[u8]>, incr: &[u8]) -> Result<Vec<u8>, FloatError> {
     let mut out = vec![0u8; LONG_DOUBLE_CHARS + 1];
     let (cp, cl) = match cur {
         Some(c) => (c.as_ptr(), c.len()),
@@ -495,7 +495,13 @@ pub fn add_long_double(cur: Option<&[u8]>, incr: &[u8]) -> Result<Vec<u8>, Float
 }
 
 /// INCRBYFLOAT's operation: the sum is stored as text, keeping the expiry.
-pub fn incr_float_value(srv: &Server, db: usize, now: u64, key: &[u8], incr: &[u8]) -> Result<Vec<u8>, FloatError> {
+pub(crate) fn incr_float_value(
+    srv: &Server,
+    db: usize,
+    now: u64,
+    key: &[u8],
+    incr: &[u8],
+) -> Result<Vec<u8>, FloatError> {
     srv.store.with_slot(db, key, now, |slot| incr_float_in(slot, incr))
 }
 

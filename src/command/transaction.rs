@@ -20,7 +20,7 @@ use super::flags::*;
 use super::{errors, make_room, spec, CommandSpec, Ctx};
 use crate::state::{Client, Queued};
 
-pub const COMMANDS: &[CommandSpec] = &[
+pub(crate) const COMMANDS: &[CommandSpec] = &[
     spec(
         "multi",
         1,
@@ -81,7 +81,7 @@ pub const COMMANDS: &[CommandSpec] = &[
 
 /// The commands that run at once between MULTI and EXEC instead of
 /// being queued, as in Redis.
-pub fn runs_in_multi(name: &str) -> bool {
+pub(crate) fn runs_in_multi(name: &str) -> bool {
     matches!(name, "exec" | "discard" | "multi" | "watch" | "quit" | "reset")
 }
 
@@ -202,7 +202,7 @@ fn run_queued(ctx: &mut Ctx<'_>, commands: &[Vec<Box<[u8]>>]) {
 
 /// Queues a command between MULTI and EXEC (after [`super::execute`]'s
 /// checks), answering +QUEUED.
-pub fn queue(ctx: &mut Ctx<'_>, args: &[&[u8]], denyoom: bool) {
+pub(crate) fn queue(ctx: &mut Ctx<'_>, args: &[&[u8]], denyoom: bool) {
     if let Some(q) = ctx.client.multi.as_mut() {
         q.commands.push(args.iter().map(|a| Box::from(*a)).collect());
         q.denyoom |= denyoom;
@@ -211,7 +211,7 @@ pub fn queue(ctx: &mut Ctx<'_>, args: &[&[u8]], denyoom: bool) {
 }
 
 /// Marks the open transaction, if any, as refused at EXEC.
-pub fn abort(client: &mut Client) {
+pub(crate) fn abort(client: &mut Client) {
     if let Some(q) = client.multi.as_mut() {
         q.aborted = true;
     }

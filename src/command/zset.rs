@@ -18,7 +18,7 @@ use hashbrown::HashMap;
 
 const G: &str = "sorted-set";
 
-pub const COMMANDS: &[CommandSpec] = &[
+pub(crate) const COMMANDS: &[CommandSpec] = &[
     spec("zadd", -4, WRITE | DENYOOM | FAST, G, zadd).keys(1, 1, 1).doc(
         "1.2.0",
         "Adds members to a sorted set, or updates their scores. Creates the key if it doesn't exist.",

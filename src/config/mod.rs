@@ -4,7 +4,7 @@
 
 mod settings;
 
-pub use settings::{policy_name, SetError, Settings};
+pub(crate) use settings::{policy_name, SetError, Settings};
 
 use clap::Parser;
 use std::path::PathBuf;
@@ -22,56 +22,56 @@ use std::path::PathBuf;
 pub struct Args {
     /// RESP (Redis protocol) port; 0 disables it [default: 6379]
     #[arg(long)]
-    pub port: Option<u16>,
+    pub(crate) port: Option<u16>,
     /// memcached protocol port; 0 disables it [default: 11211]
     #[arg(long)]
-    pub memcache_port: Option<u16>,
+    pub(crate) memcache_port: Option<u16>,
     /// Address to listen on [default: 127.0.0.1]
     #[arg(long)]
-    pub bind: Option<String>,
+    pub(crate) bind: Option<String>,
     /// Worker threads [default: the number of cores]
     #[arg(long)]
-    pub threads: Option<usize>,
+    pub(crate) threads: Option<usize>,
     /// Number of databases [default: 16]
     #[arg(long)]
-    pub databases: Option<usize>,
+    pub(crate) databases: Option<usize>,
     /// Largest value a memcached client may store, with a unit (1mb, 512kb) or in bytes [default: 1mb]
     #[arg(long, value_parser = parse_memory_arg)]
-    pub max_item_size: Option<u64>,
+    pub(crate) max_item_size: Option<u64>,
     /// Memory limit, with a unit (100mb, 1gb) or in bytes; 0 for none [default: 0]
     #[arg(long, value_parser = parse_memory_arg, value_name = "BYTES", conflicts_with = "memory_mb")]
-    pub maxmemory: Option<u64>,
+    pub(crate) maxmemory: Option<u64>,
     /// memcached's -m: the memory limit in megabytes (-m 64 is 64 MB); sets maxmemory
     #[arg(short = 'm', value_parser = parse_megabytes, value_name = "MEGABYTES")]
-    pub memory_mb: Option<u64>,
+    pub(crate) memory_mb: Option<u64>,
     /// memcached's -M: memcached writes answer SERVER_ERROR out of memory instead of evicting (memcache-evictions no)
     #[arg(short = 'M', long)]
-    pub disable_evictions: bool,
+    pub(crate) disable_evictions: bool,
     /// Allow DEBUG (no, yes, or local: from loopback clients only) [default: no]
     #[arg(long, value_name = "no|yes|local")]
-    pub enable_debug_command: Option<String>,
+    pub(crate) enable_debug_command: Option<String>,
     /// Log level: error, warn, info, debug or trace [default: info]
     #[arg(long)]
-    pub loglevel: Option<String>,
+    pub(crate) loglevel: Option<String>,
     /// Read settings from this file
     #[arg(long)]
-    pub config: Option<PathBuf>,
+    pub(crate) config: Option<PathBuf>,
 }
 
 /// The resolved configuration the server starts with.
 #[derive(Debug, Clone)]
 pub struct Config {
-    pub port: u16,
-    pub memcache_port: u16,
-    pub bind: String,
-    pub threads: usize,
-    pub databases: usize,
-    pub max_item_size: u64,
+    pub(crate) port: u16,
+    pub(crate) memcache_port: u16,
+    pub(crate) bind: String,
+    pub(crate) threads: usize,
+    pub(crate) databases: usize,
+    pub(crate) max_item_size: u64,
     pub loglevel: String,
-    pub config_file: Option<PathBuf>,
+    pub(crate) config_file: Option<PathBuf>,
     /// Other settings from the file (`maxmemory 100mb`), applied to the
     /// runtime settings table at start.
-    pub overrides: Vec<(String, String)>,
+    pub(crate) overrides: Vec<(String, String)>,
 }
 
 impl Default for Config {
@@ -163,7 +163,7 @@ impl Config {
 
     /// Applies the lines of a config file. Errors name the line, as
     /// redis-server's do.
-    pub fn apply_file(&mut self, text: &str) -> Result<(), String> {
+    pub(crate) fn apply_file(&mut self, text: &str) -> Result<(), String> {
         for (n, raw) in text.lines().enumerate() {
             let line = raw.trim();
             if line.is_empty() || line.starts_with('#') {
@@ -234,7 +234,7 @@ fn split_line(line: &str) -> Option<Vec<String>> {
 
 /// Reads a memory size as redis.conf does: `1024`, `1k` (1000), `1kb`
 /// (1024), `1m`, `1mb`, `1g`, `1gb`, in any letter case.
-pub fn parse_memory(s: &str) -> Option<u64> {
+pub(crate) fn parse_memory(s: &str) -> Option<u64> {
     let s = s.trim().to_ascii_lowercase();
     let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
     let (num, unit) = s.split_at(split);

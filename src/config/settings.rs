@@ -100,7 +100,7 @@ const POLICIES: &[&str] = &[
     "noeviction",
 ];
 /// The `maxmemory-policy` word for a policy, as CONFIG GET and INFO spell it.
-pub fn policy_name(policy: EvictionPolicy) -> &'static str {
+pub(crate) fn policy_name(policy: EvictionPolicy) -> &'static str {
     match policy {
         EvictionPolicy::NoEviction => "noeviction",
         EvictionPolicy::AllKeysLru => "allkeys-lru",
@@ -347,7 +347,7 @@ const DEFAULT_COBL: &str = "normal 0 0 0 slave 268435456 67108864 60 pubsub 3355
 
 /// Why a CONFIG SET was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SetError {
+pub(crate) enum SetError {
     /// No such parameter (or an odd argument count): Redis's own wording.
     Unknown(String),
     /// The named parameter refused its value, for `reason`.
@@ -365,7 +365,7 @@ impl std::fmt::Display for SetError {
     }
 }
 
-pub struct Settings {
+pub(crate) struct Settings {
     values: RwLock<BTreeMap<&'static str, String>>,
     proto_max_bulk_len: AtomicU64,
     query_buffer_limit: AtomicU64,
@@ -387,7 +387,7 @@ const LIMIT_PARAMS: &[&str] = &[
 /// Refuses a low watermark above the high one: eviction would stop above
 /// where it starts. The reason is in the words of CONFIG SET's other
 /// refusals.
-pub fn check_watermarks(low: i64, high: i64) -> Result<(), String> {
+pub(crate) fn check_watermarks(low: i64, high: i64) -> Result<(), String> {
     if low > high {
         Err(format!(
             "maxmemory-low-watermark ({low}) can't be greater than maxmemory-high-watermark ({high})"
@@ -404,7 +404,7 @@ fn find(name: &str) -> Option<&'static Param> {
 }
 
 impl Settings {
-    pub fn new(config: &Config) -> Settings {
+    pub(crate) fn new(config: &Config) -> Settings {
         let mut values: BTreeMap<&'static str, String> =
             PARAMS.iter().map(|p| (p.name, p.default.to_string())).collect();
         values.insert("port", config.port.to_string());
@@ -434,23 +434,23 @@ impl Settings {
 
     /// Checks a value given for `name` at start-up (config file), with the
     /// reason in CONFIG SET's words when it is refused.
-    pub fn check_startup(name: &str, value: &str) -> Result<(), String> {
+    pub(crate) fn check_startup(name: &str, value: &str) -> Result<(), String> {
         let p = find(name).ok_or_else(|| "Bad directive or wrong number of arguments".to_string())?;
         check(p, value, p.default).map(|_| ())
     }
 
     /// True for every parameter name (or alias) the table knows.
-    pub fn knows(name: &str) -> bool {
+    pub(crate) fn knows(name: &str) -> bool {
         find(name).is_some()
     }
 
     /// True when `name` is one of the parameters behind [`Settings::limits`].
-    pub fn affects_limits(name: &str) -> bool {
+    pub(crate) fn affects_limits(name: &str) -> bool {
         find(name).is_some_and(|p| LIMIT_PARAMS.contains(&p.name))
     }
 
     /// The value of one parameter, by name or alias in any letter case.
-    pub fn get(&self, name: &str) -> Option<String> {
+    pub(crate) fn get(&self, name: &str) -> Option<String> {
         let p = find(name)?;
         let v = self.values.read().unwrap_or_else(|p| p.into_inner());
         v.get(p.name).cloned()
@@ -459,7 +459,7 @@ impl Settings {
     /// The parameters a CONFIG GET pattern selects, as (name, value). A
     /// pattern without glob characters names one parameter and is echoed
     /// as given, as Redis does; a glob matches names and aliases alike.
-    pub fn matching(&self, pattern: &str) -> Vec<(String, String)> {
+    pub(crate) fn matching(&self, pattern: &str) -> Vec<(String, String)> {
         let v = self.values.read().unwrap_or_else(|p| p.into_inner());
         if !pattern.contains(['*', '?', '[']) {
             return find(pattern)
@@ -478,14 +478,15 @@ impl Settings {
         out
     }
 
+    #[cfg(test)]
     /// Sets one parameter, as `CONFIG SET name value`.
-    pub fn set(&self, name: &str, value: &str) -> Result<(), SetError> {
+    pub(crate) fn set(&self, name: &str, value: &str) -> Result<(), SetError> {
         self.set_many(&[(name, value)])
     }
 
     /// Sets several parameters at once: either all take their new values
     /// or, when one is refused, none changes.
-    pub fn set_many(&self, pairs: &[(&str, &str)]) -> Result<(), SetError> {
+    pub(crate) fn set_many(&self, pairs: &[(&str, &str)]) -> Result<(), SetError> {
         self.apply(pairs, false)
     }
 
@@ -543,7 +544,7 @@ impl Settings {
 
     /// The memory limit the store enforces, from `maxmemory`,
     /// `maxmemory-policy`, `maxmemory-samples` and the two watermarks.
-    pub fn limits(&self) -> Limits {
+    pub(crate) fn limits(&self) -> Limits {
         let d = Limits::default();
         let int = |name: &str, default: i64| self.int(name).unwrap_or(default);
         Limits {
@@ -557,36 +558,36 @@ impl Settings {
 
     /// False when memcached writes must fail rather than evict when
     /// memory is full (`memcache-evictions no`, memcached's `-M`).
-    pub fn memcache_evictions(&self) -> bool {
+    pub(crate) fn memcache_evictions(&self) -> bool {
         self.memcache_evictions.load(Ordering::Relaxed)
     }
 
     /// How long a CACHE.LOCK that gives no time holds, in ms
     /// (`lock-timeout`, in seconds).
-    pub fn lock_timeout_ms(&self) -> u64 {
+    pub(crate) fn lock_timeout_ms(&self) -> u64 {
         self.lock_timeout_ms.load(Ordering::Relaxed)
     }
 
-    pub fn proto_max_bulk_len(&self) -> usize {
+    pub(crate) fn proto_max_bulk_len(&self) -> usize {
         self.proto_max_bulk_len.load(Ordering::Relaxed) as usize
     }
 
-    pub fn client_query_buffer_limit(&self) -> usize {
+    pub(crate) fn client_query_buffer_limit(&self) -> usize {
         self.query_buffer_limit.load(Ordering::Relaxed) as usize
     }
 
     /// Bytes of data the server may hold; 0 for no limit.
-    pub fn maxmemory(&self) -> u64 {
+    pub(crate) fn maxmemory(&self) -> u64 {
         self.maxmemory.load(Ordering::Relaxed)
     }
 
     /// The eviction policy's name (`noeviction`, `allkeys-lru` ...).
-    pub fn maxmemory_policy(&self) -> String {
+    pub(crate) fn maxmemory_policy(&self) -> String {
         self.get("maxmemory-policy").unwrap_or_else(|| "noeviction".into())
     }
 
     /// An integer parameter's value (bool as 0/1); None for other kinds.
-    pub fn int(&self, name: &str) -> Option<i64> {
+    pub(crate) fn int(&self, name: &str) -> Option<i64> {
         let v = self.get(name)?;
         match v.as_str() {
             "yes" => Some(1),
@@ -599,7 +600,7 @@ impl Settings {
     /// that set a known parameter take its value (once; repeats are
     /// dropped), comments and unknown lines stay, and parameters that
     /// differ from their defaults but were absent are appended.
-    pub fn rewrite(&self, old: &str) -> String {
+    pub(crate) fn rewrite(&self, old: &str) -> String {
         let mut out = String::new();
         let mut written: Vec<&'static str> = Vec::new();
         for line in old.lines() {

@@ -1,5 +1,5 @@
 //! Wire protocols: bytes to requests and replies to bytes. Nothing here
 //! touches the store.
 
-pub mod memcache;
-pub mod resp;
+pub(crate) mod memcache;
+pub(crate) mod resp;

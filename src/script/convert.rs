@@ -78,7 +78,7 @@ impl Keys {
 }
 
 /// `printf("%.<precision>g", v)`, as Lua and lua-cjson print numbers.
-pub fn format_g(v: f64, precision: usize) -> String {
+pub(crate) fn format_g(v: f64, precision: usize) -> String {
     let mut buf = [0u8; 64];
     let fmt: &[u8] = if precision == 17 { b"%.17g\0" } else { b"%.14g\0" };
     // SAFETY: the buffer's size is passed; the format takes one double.

@@ -33,7 +33,7 @@ use mlua::{Function, Lua, LuaOptions, MultiValue, StdLib, Table, Value};
 use std::cell::{Cell, RefCell};
 use std::sync::Arc;
 
-pub use convert::format_g;
+pub(crate) use convert::format_g;
 
 /// The version scripts see as `redis.REDIS_VERSION`.
 const VERSION: &str = "7.2.0";
@@ -41,7 +41,7 @@ const VERSION_NUM: i64 = 0x070200;
 
 /// What to run.
 #[derive(Debug, Clone, Copy)]
-pub enum Source<'a> {
+pub(crate) enum Source<'a> {
     /// EVAL: the body, cached by its SHA1 as it runs.
     Body(&'a [u8]),
     /// EVALSHA: a cached script.
@@ -52,17 +52,15 @@ pub enum Source<'a> {
 
 /// The caller's side of a run: plain values, nothing of a connection.
 #[derive(Debug, Clone, Copy)]
-pub struct Call<'a> {
+pub(crate) struct Call<'a> {
     /// The caller's database: the script's client starts in it.
-    pub db: usize,
-    /// The caller speaks RESP3: the result may use RESP3 types.
-    pub resp3: bool,
+    pub(crate) db: usize,
     /// Unix ms of the caller's batch.
-    pub now: u64,
+    pub(crate) now: u64,
     /// Called as EVAL_RO, EVALSHA_RO or FCALL_RO.
-    pub read_only: bool,
-    pub keys: &'a [&'a [u8]],
-    pub args: &'a [&'a [u8]],
+    pub(crate) read_only: bool,
+    pub(crate) keys: &'a [&'a [u8]],
+    pub(crate) args: &'a [&'a [u8]],
 }
 
 /// Runs a script or a function and writes its reply (a result or an
@@ -79,7 +77,7 @@ pub struct Call<'a> {
 /// sampled. Past `busy-reply-threshold` the script makes other clients'
 /// commands answer -BUSY ([`crate::state::Busy`]), and SCRIPT KILL or
 /// FUNCTION KILL stops it if it has not written.
-pub fn run(srv: &Server, src: Source<'_>, call: &Call<'_>, out: &mut Reply<'_>) -> bool {
+pub(crate) fn run(srv: &Server, src: Source<'_>, call: &Call<'_>, out: &mut Reply<'_>) -> bool {
     // Inside EXEC, EXEC made room for its commands already.
     let oom = !call.read_only
         && !srv.store.in_scope()
@@ -112,7 +110,7 @@ fn run_vm(srv: &Server, src: Source<'_>, call: &Call<'_>, out: &mut Reply<'_>, o
 
 /// SCRIPT LOAD: compiles `body` (so a syntax error is reported now) and
 /// caches it; its SHA1, or the error text.
-pub fn load_script(srv: &Server, body: &[u8]) -> Result<Sha, String> {
+pub(crate) fn load_script(srv: &Server, body: &[u8]) -> Result<Sha, String> {
     with_vm(|vm| {
         let sha = sha1_hex(body);
         vm.script(srv, &sha, body).map(|_| sha)
@@ -121,7 +119,7 @@ pub fn load_script(srv: &Server, body: &[u8]) -> Result<Sha, String> {
 
 /// FUNCTION LOAD: runs the library's code to collect its functions and
 /// registers them; the library's name, or the error text.
-pub fn load_library(srv: &Server, code: &[u8], replace: bool) -> Result<String, String> {
+pub(crate) fn load_library(srv: &Server, code: &[u8], replace: bool) -> Result<String, String> {
     let name = library_name(code)?;
     if !replace && srv.scripts.has_library(&name) {
         return Err(errors::library_exists(&name));
@@ -753,7 +751,7 @@ fn set_repl(_: &Lua, args: MultiValue) -> mlua::Result<(Value, Option<&'static s
 }
 
 /// The libraries for FUNCTION LIST, filtered by a glob on their names.
-pub fn list_libraries(srv: &Server, pattern: Option<&[u8]>) -> Vec<Arc<Library>> {
+pub(crate) fn list_libraries(srv: &Server, pattern: Option<&[u8]>) -> Vec<Arc<Library>> {
     srv.scripts
         .libraries()
         .into_iter()

@@ -9,7 +9,6 @@ fn eval_on(srv: &Server, body: &str, keys: &[&str], args: &[&str], resp3: bool) 
     let args: Vec<&[u8]> = args.iter().map(|k| k.as_bytes()).collect();
     let call = Call {
         db: 0,
-        resp3,
         now: srv.start_ms,
         read_only: false,
         keys: &keys,
@@ -180,7 +179,6 @@ fn evalsha_finds_what_eval_cached_until_flush() {
     let sha = sha1_hex(b"return 1");
     let call = Call {
         db: 0,
-        resp3: false,
         now: 0,
         read_only: false,
         keys: &[],
@@ -238,7 +236,6 @@ fn functions_load_and_run_with_the_full_globals() {
     );
     let call = Call {
         db: 0,
-        resp3: false,
         now: 0,
         read_only: false,
         keys: &[b"a", b"b"],

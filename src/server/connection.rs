@@ -16,10 +16,10 @@ const KEEP_MAX: usize = 1024 * 1024;
 /// Replies a session may encode before it stops to let them be written.
 /// Small requests can ask for large replies (many GETs of big values); the
 /// rest of the input waits in the buffer until this much has been sent.
-pub const OUT_BUDGET: usize = 4 * 1024 * 1024;
+pub(crate) const OUT_BUDGET: usize = 4 * 1024 * 1024;
 
 /// One protocol's half of a connection.
-pub trait Session: Send {
+pub(crate) trait Session: Send {
     /// Decodes and executes every complete request at the front of
     /// `input`, appending the replies to `out`; returns the bytes used.
     fn process(&mut self, input: &[u8], out: &mut Vec<u8>) -> usize;
@@ -98,7 +98,12 @@ async fn read_some(stream: &TcpStream, buf: &mut BytesMut) -> std::io::Result<us
     }
 }
 
-pub async fn serve<S: Session>(srv: Arc<Server>, handle: Arc<ClientHandle>, mut stream: TcpStream, mut session: S) {
+pub(crate) async fn serve<S: Session>(
+    srv: Arc<Server>,
+    handle: Arc<ClientHandle>,
+    mut stream: TcpStream,
+    mut session: S,
+) {
     let mut input = BytesMut::with_capacity(READ_CHUNK);
     let mut out: Vec<u8> = Vec::with_capacity(READ_CHUNK);
     {

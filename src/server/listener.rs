@@ -20,7 +20,6 @@ use crate::config::Config;
 use crate::state::{Bound, Client, Proto, Server};
 use crate::util::sync::lock;
 use std::io;
-use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -34,9 +33,6 @@ const EXPIRE_SHARDS_PER_RUN: usize = 128;
 
 /// A started server.
 pub struct Running {
-    pub server: Arc<Server>,
-    pub resp: Option<SocketAddr>,
-    pub memcache: Option<SocketAddr>,
     threads: Vec<JoinHandle<()>>,
 }
 
@@ -46,10 +42,6 @@ impl Running {
         for t in self.threads {
             let _ = t.join();
         }
-    }
-
-    pub fn stop(&self) {
-        self.server.shutdown.cancel();
     }
 }
 
@@ -97,10 +89,7 @@ pub fn run(config: Config) -> io::Result<Running> {
     })?;
     let resp_addr = resp.as_ref().map(|l| l.local_addr()).transpose()?;
     let mc_addr = memcache.as_ref().map(|l| l.local_addr()).transpose()?;
-    *lock(&server.bound) = Bound {
-        resp: resp_addr,
-        memcache: mc_addr,
-    };
+    *lock(&server.bound) = Bound { resp: resp_addr };
     if let Some(a) = resp_addr {
         tracing::info!("RESP listening on {a}");
     }
@@ -124,12 +113,7 @@ pub fn run(config: Config) -> io::Result<Running> {
         });
     })?);
 
-    Ok(Running {
-        server,
-        resp: resp_addr,
-        memcache: mc_addr,
-        threads,
-    })
+    Ok(Running { threads })
 }
 
 async fn bind(host: &str, port: u16) -> io::Result<Option<TcpListener>> {

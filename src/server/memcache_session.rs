@@ -15,7 +15,7 @@ use crate::state::{Client, Counter, Server};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-pub struct MemcacheSession {
+pub(crate) struct MemcacheSession {
     srv: Arc<Server>,
     client: Client,
     parser: Parser,
@@ -26,7 +26,7 @@ pub struct MemcacheSession {
 }
 
 impl MemcacheSession {
-    pub fn new(srv: Arc<Server>, client: Client) -> MemcacheSession {
+    pub(crate) fn new(srv: Arc<Server>, client: Client) -> MemcacheSession {
         srv.stats.mc_total_connections.fetch_add(1, Ordering::Relaxed);
         let parser = Parser::new(srv.config.max_item_size as usize);
         MemcacheSession {

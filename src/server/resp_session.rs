@@ -17,7 +17,7 @@ struct Parked {
     woke: Option<bool>,
 }
 
-pub struct RespSession {
+pub(crate) struct RespSession {
     srv: Arc<Server>,
     client: Client,
     decoder: RespDecoder,
@@ -29,7 +29,7 @@ pub struct RespSession {
 }
 
 impl RespSession {
-    pub fn new(srv: Arc<Server>, client: Client) -> RespSession {
+    pub(crate) fn new(srv: Arc<Server>, client: Client) -> RespSession {
         let decoder = RespDecoder::new(srv.settings.proto_max_bulk_len());
         RespSession {
             srv,

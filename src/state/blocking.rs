@@ -37,7 +37,7 @@ use tokio::sync::Notify;
 
 /// How CLIENT UNBLOCK ends a wait.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Unblock {
+pub(crate) enum Unblock {
     /// As if the timeout had passed.
     Timeout,
     /// With the UNBLOCKED error.
@@ -46,8 +46,8 @@ pub enum Unblock {
 
 /// One parked client.
 #[derive(Debug)]
-pub struct Waiter {
-    pub client_id: u64,
+pub(crate) struct Waiter {
+    pub(crate) client_id: u64,
     notify: Notify,
     /// CLIENT UNBLOCK's request: 0 none, 1 timeout, 2 error.
     unblock: AtomicU8,
@@ -56,12 +56,12 @@ pub struct Waiter {
 impl Waiter {
     /// Resolves once the waiter is notified (at once when a notification
     /// came while nobody awaited).
-    pub async fn notified(&self) {
+    pub(crate) async fn notified(&self) {
         self.notify.notified().await
     }
 
     /// What CLIENT UNBLOCK asked for, if it did.
-    pub fn unblocked(&self) -> Option<Unblock> {
+    pub(crate) fn unblocked(&self) -> Option<Unblock> {
         match self.unblock.load(Ordering::Acquire) {
             1 => Some(Unblock::Timeout),
             2 => Some(Unblock::Error),
@@ -89,7 +89,7 @@ impl Inner {
 
 /// The server-wide registry of parked clients.
 #[derive(Debug, Default)]
-pub struct Blocking {
+pub(crate) struct Blocking {
     inner: Mutex<Inner>,
 }
 
@@ -100,7 +100,7 @@ impl Blocking {
 
     /// Queues a new waiter for `client_id` at the back of each key's queue,
     /// and tells the store to record keys that become ready from now on.
-    pub fn register(&self, ready: &ReadyKeys, client_id: u64, db: usize, keys: &[Box<[u8]>]) -> Arc<Waiter> {
+    pub(crate) fn register(&self, ready: &ReadyKeys, client_id: u64, db: usize, keys: &[Box<[u8]>]) -> Arc<Waiter> {
         let w = Arc::new(Waiter {
             client_id,
             notify: Notify::new(),
@@ -124,7 +124,7 @@ impl Blocking {
 
     /// Takes a waiter out of its queues and hands the turn to the next
     /// waiter of each key (see the module docs).
-    pub fn unregister(&self, ready: &ReadyKeys, w: &Arc<Waiter>, db: usize, keys: &[Box<[u8]>]) {
+    pub(crate) fn unregister(&self, ready: &ReadyKeys, w: &Arc<Waiter>, db: usize, keys: &[Box<[u8]>]) {
         let mut g = self.inner();
         if let Some(per_db) = g.queues.get_mut(&db) {
             for k in keys {
@@ -150,7 +150,7 @@ impl Blocking {
 
     /// Notifies the first waiter of every key that became ready. Cheap
     /// when nobody waits: one relaxed load in [`ReadyKeys::take`].
-    pub fn wake_ready(&self, ready: &ReadyKeys) {
+    pub(crate) fn wake_ready(&self, ready: &ReadyKeys) {
         let keys = ready.take();
         if keys.is_empty() {
             return;
@@ -163,7 +163,7 @@ impl Blocking {
 
     /// CLIENT UNBLOCK: ends the wait of `client_id`; false when it is not
     /// blocked.
-    pub fn unblock(&self, client_id: u64, how: Unblock) -> bool {
+    pub(crate) fn unblock(&self, client_id: u64, how: Unblock) -> bool {
         let g = self.inner();
         let Some(w) = g.by_client.get(&client_id) else {
             return false;
@@ -180,17 +180,18 @@ impl Blocking {
     }
 
     /// Clients blocked now (INFO's blocked_clients).
-    pub fn blocked_clients(&self) -> usize {
+    pub(crate) fn blocked_clients(&self) -> usize {
         self.inner().by_client.len()
     }
 
     /// Distinct keys someone is blocked on (INFO's total_blocking_keys).
-    pub fn blocking_keys(&self) -> usize {
+    pub(crate) fn blocking_keys(&self) -> usize {
         self.inner().queues.values().map(HashMap::len).sum()
     }
 
+    #[cfg(test)]
     /// True when `client_id` is blocked (CLIENT LIST's `b` flag).
-    pub fn is_blocked(&self, client_id: u64) -> bool {
+    pub(crate) fn is_blocked(&self, client_id: u64) -> bool {
         self.inner().by_client.contains_key(&client_id)
     }
 }

@@ -10,7 +10,7 @@ use std::time::Duration;
 /// KILL, SHUTDOWN ...). The script's runner sets it from its instruction
 /// hook; one relaxed load per command reads it.
 #[derive(Debug, Default)]
-pub struct Busy {
+pub(crate) struct Busy {
     /// 0: no busy script; 1: a script; 2: a function.
     kind: AtomicU8,
     /// A KILL asked the busy script to stop.
@@ -21,14 +21,14 @@ pub struct Busy {
 
 /// What is busy, for the error texts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BusyKind {
+pub(crate) enum BusyKind {
     Script,
     Function,
 }
 
 /// Why [`Busy::request_kill`] could not stop the busy run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum KillRefused {
+pub(crate) enum KillRefused {
     /// Nothing is busy.
     NotBusy,
     /// The busy run has written.
@@ -40,7 +40,7 @@ pub enum KillRefused {
 
 impl Busy {
     /// What runs past the threshold, if anything.
-    pub fn current(&self) -> Option<BusyKind> {
+    pub(crate) fn current(&self) -> Option<BusyKind> {
         match self.kind.load(Ordering::Relaxed) {
             0 => None,
             1 => Some(BusyKind::Script),
@@ -50,7 +50,7 @@ impl Busy {
 
     /// The runner's script passed the threshold; `wrote` says whether it
     /// has written yet.
-    pub fn enter(&self, kind: BusyKind, wrote: bool) {
+    pub(crate) fn enter(&self, kind: BusyKind, wrote: bool) {
         self.wrote.store(wrote, Ordering::Relaxed);
         self.kind.store(
             match kind {
@@ -62,19 +62,19 @@ impl Busy {
     }
 
     /// The busy script wrote: from now on it cannot be killed.
-    pub fn wrote(&self) {
+    pub(crate) fn wrote(&self) {
         self.wrote.store(true, Ordering::Relaxed);
     }
 
     /// The script ended.
-    pub fn leave(&self) {
+    pub(crate) fn leave(&self) {
         self.kind.store(0, Ordering::Release);
         self.kill.store(false, Ordering::Relaxed);
     }
 
     /// Asks the busy script to stop (SCRIPT KILL for a script, FUNCTION
     /// KILL for a function); why it cannot, checked in Redis's order.
-    pub fn request_kill(&self, by: BusyKind) -> Result<(), KillRefused> {
+    pub(crate) fn request_kill(&self, by: BusyKind) -> Result<(), KillRefused> {
         let Some(kind) = self.current() else {
             return Err(KillRefused::NotBusy);
         };
@@ -89,7 +89,7 @@ impl Busy {
     }
 
     /// The runner's hook asks whether to stop.
-    pub fn kill_requested(&self) -> bool {
+    pub(crate) fn kill_requested(&self) -> bool {
         self.kill.load(Ordering::Relaxed)
     }
 }
@@ -100,7 +100,7 @@ impl Busy {
 /// thread leaves the runtime once the command returns. Does nothing outside
 /// a multi-thread runtime (the handler tests), or when the thread has
 /// left already.
-pub fn leave_worker() {
+pub(crate) fn leave_worker() {
     use tokio::runtime::{Handle, RuntimeFlavor};
     if !Handle::try_current().is_ok_and(|h| h.runtime_flavor() == RuntimeFlavor::MultiThread) {
         return;

@@ -9,14 +9,14 @@ use tokio_util::sync::CancellationToken;
 
 /// Which port a connection came in on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Proto {
+pub(crate) enum Proto {
     Resp,
     Memcache,
 }
 
 /// CLIENT REPLY mode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ReplyMode {
+pub(crate) enum ReplyMode {
     On,
     Off,
     /// Skip the reply of the next command only.
@@ -28,34 +28,34 @@ pub enum ReplyMode {
 /// The part of a connection's state that other connections may read
 /// (CLIENT LIST) or act on (CLIENT KILL).
 #[derive(Debug)]
-pub struct ClientHandle {
-    pub id: u64,
-    pub proto: Proto,
-    pub addr: SocketAddr,
-    pub laddr: SocketAddr,
+pub(crate) struct ClientHandle {
+    pub(crate) id: u64,
+    pub(crate) proto: Proto,
+    pub(crate) addr: SocketAddr,
+    pub(crate) laddr: SocketAddr,
     /// Unix ms when the connection was accepted.
-    pub created: u64,
+    pub(crate) created: u64,
     /// Unix ms of the last request batch.
-    pub last_active: AtomicU64,
-    pub db: AtomicUsize,
-    pub name: Mutex<Option<Vec<u8>>>,
-    pub lib_name: Mutex<Option<Vec<u8>>>,
-    pub lib_ver: Mutex<Option<Vec<u8>>>,
-    pub last_cmd: Mutex<&'static str>,
-    pub resp: AtomicUsize,
-    pub no_evict: AtomicBool,
-    pub no_touch: AtomicBool,
+    pub(crate) last_active: AtomicU64,
+    pub(crate) db: AtomicUsize,
+    pub(crate) name: Mutex<Option<Vec<u8>>>,
+    pub(crate) lib_name: Mutex<Option<Vec<u8>>>,
+    pub(crate) lib_ver: Mutex<Option<Vec<u8>>>,
+    pub(crate) last_cmd: Mutex<&'static str>,
+    pub(crate) resp: AtomicUsize,
+    pub(crate) no_evict: AtomicBool,
+    pub(crate) no_touch: AtomicBool,
     /// Cancelled by CLIENT KILL and by server shutdown (a child token).
-    pub cancel: CancellationToken,
+    pub(crate) cancel: CancellationToken,
     /// The socket's file descriptor, for CLIENT LIST; -1 until the
     /// connection records it with [`ClientHandle::set_fd`].
-    pub fd: AtomicI64,
-    pub counters: ConnCounters,
+    pub(crate) fd: AtomicI64,
+    pub(crate) counters: ConnCounters,
 }
 
 impl ClientHandle {
     /// A fresh client's handle: database 0, RESP2, no name, nothing counted.
-    pub fn new(
+    pub(crate) fn new(
         id: u64,
         proto: Proto,
         addr: SocketAddr,
@@ -87,7 +87,7 @@ impl ClientHandle {
 
 /// What a connection counts as it works.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Counter {
+pub(crate) enum Counter {
     Commands,
     NetIn,
     NetOut,
@@ -121,7 +121,7 @@ const COUNTERS: usize = Counter::McBytesWritten as usize + 1;
 
 impl Counter {
     /// The counters memcached's `stats reset` clears.
-    pub const MEMCACHE: &'static [Counter] = &[
+    pub(crate) const MEMCACHE: &'static [Counter] = &[
         Counter::McGet,
         Counter::McSet,
         Counter::McGetHits,
@@ -146,7 +146,7 @@ impl Counter {
         Counter::McBytesWritten,
     ];
     /// The counters CONFIG RESETSTAT clears.
-    pub const RESP: &'static [Counter] = &[
+    pub(crate) const RESP: &'static [Counter] = &[
         Counter::Commands,
         Counter::NetIn,
         Counter::NetOut,
@@ -159,17 +159,13 @@ impl Counter {
 /// thread writes them, with a plain load and store, so worker cores never
 /// contend for a shared cache line; readers sum them (see [`Clients::totals`]).
 #[derive(Debug, Default)]
-pub struct ConnCounters([AtomicU64; COUNTERS]);
+pub(crate) struct ConnCounters([AtomicU64; COUNTERS]);
 
 impl ConnCounters {
     /// Adds `n`; only the owning connection may call this.
-    pub fn bump(&self, c: Counter, n: u64) {
+    pub(crate) fn bump(&self, c: Counter, n: u64) {
         let a = &self.0[c as usize];
         a.store(a.load(Ordering::Relaxed) + n, Ordering::Relaxed);
-    }
-
-    pub fn get(&self, c: Counter) -> u64 {
-        self.0[c as usize].load(Ordering::Relaxed)
     }
 
     fn totals(&self) -> Totals {
@@ -179,10 +175,10 @@ impl ConnCounters {
 
 /// Sums of [`ConnCounters`] over connections.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct Totals([u64; COUNTERS]);
+pub(crate) struct Totals([u64; COUNTERS]);
 
 impl Totals {
-    pub fn get(&self, c: Counter) -> u64 {
+    pub(crate) fn get(&self, c: Counter) -> u64 {
         self.0[c as usize]
     }
 }
@@ -196,82 +192,82 @@ impl std::ops::Add for Totals {
 
 impl ClientHandle {
     /// Asks the connection to close; it does so after the batch it is in.
-    pub fn kill(&self) {
+    pub(crate) fn kill(&self) {
         self.cancel.cancel();
     }
 
-    pub fn is_killed(&self) -> bool {
+    pub(crate) fn is_killed(&self) -> bool {
         self.cancel.is_cancelled()
     }
 
-    pub fn set_fd(&self, fd: i64) {
+    pub(crate) fn set_fd(&self, fd: i64) {
         self.fd.store(fd, Ordering::Relaxed);
     }
 
-    pub fn fd(&self) -> i64 {
+    pub(crate) fn fd(&self) -> i64 {
         self.fd.load(Ordering::Relaxed)
     }
 }
 
 /// State owned by the connection task.
 #[derive(Debug)]
-pub struct Client {
-    pub id: u64,
-    pub db: usize,
-    pub resp3: bool,
-    pub reply: ReplyMode,
+pub(crate) struct Client {
+    pub(crate) id: u64,
+    pub(crate) db: usize,
+    pub(crate) resp3: bool,
+    pub(crate) reply: ReplyMode,
     /// Close once the replies of this batch are written.
-    pub close: bool,
-    pub no_touch: bool,
-    pub handle: Arc<ClientHandle>,
+    pub(crate) close: bool,
+    pub(crate) no_touch: bool,
+    pub(crate) handle: Arc<ClientHandle>,
     /// Set by a blocking command that found nothing to pop; the session
     /// parks the client.
-    pub block: Option<BlockOn>,
+    pub(crate) block: Option<BlockOn>,
     /// The command runs again because its block's deadline passed.
-    pub timed_out: bool,
+    pub(crate) timed_out: bool,
     /// Between MULTI and EXEC: the commands queued so far.
-    pub multi: Option<Queued>,
+    pub(crate) multi: Option<Queued>,
     /// Keys under WATCH, with what they were when watched.
-    pub watched: Vec<Watched>,
+    pub(crate) watched: Vec<Watched>,
     /// The command runs inside EXEC.
-    pub in_exec: bool,
+    pub(crate) in_exec: bool,
     /// The client of a running script (its `redis.call`s): not held back
     /// by the BUSY state its own script causes.
-    pub in_script: bool,
+    pub(crate) in_script: bool,
 }
 
 /// A transaction being queued (MULTI).
 #[derive(Debug, Default)]
-pub struct Queued {
-    pub commands: Vec<Vec<Box<[u8]>>>,
+pub(crate) struct Queued {
+    pub(crate) commands: Vec<Vec<Box<[u8]>>>,
     /// A command was refused while queuing: EXEC answers -EXECABORT.
-    pub aborted: bool,
+    pub(crate) aborted: bool,
     /// A queued command may add memory: EXEC makes room first.
-    pub denyoom: bool,
+    pub(crate) denyoom: bool,
 }
 
 /// A key under WATCH: its version when watched, None when it was missing
 /// (then its table's count of created keys tells whether it came and went).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Watched {
-    pub db: usize,
-    pub key: Box<[u8]>,
-    pub version: Option<u64>,
-    pub created: u64,
+pub(crate) struct Watched {
+    pub(crate) db: usize,
+    pub(crate) key: Box<[u8]>,
+    pub(crate) version: Option<u64>,
+    pub(crate) created: u64,
 }
 
 /// What a blocked client waits for: one of `keys` of database `db` to
 /// become a list or sorted set, until `deadline` (Unix ms; 0 = forever).
 /// The session runs the same command again when that happens.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BlockOn {
-    pub db: usize,
-    pub keys: Vec<Box<[u8]>>,
-    pub deadline: u64,
+pub(crate) struct BlockOn {
+    pub(crate) db: usize,
+    pub(crate) keys: Vec<Box<[u8]>>,
+    pub(crate) deadline: u64,
 }
 
 impl Client {
-    pub fn new(handle: Arc<ClientHandle>) -> Client {
+    pub(crate) fn new(handle: Arc<ClientHandle>) -> Client {
         Client {
             id: handle.id,
             db: 0,
@@ -289,7 +285,7 @@ impl Client {
         }
     }
 
-    pub fn set_db(&mut self, db: usize) {
+    pub(crate) fn set_db(&mut self, db: usize) {
         self.db = db;
         self.handle.db.store(db, Ordering::Relaxed);
     }
@@ -297,7 +293,7 @@ impl Client {
 
 /// Every open connection, by id.
 #[derive(Debug, Default)]
-pub struct Clients {
+pub(crate) struct Clients {
     next_id: AtomicU64,
     map: Mutex<ClientMap>,
 }
@@ -312,7 +308,7 @@ struct ClientMap {
 }
 
 impl Clients {
-    pub fn register(
+    pub(crate) fn register(
         &self,
         proto: Proto,
         addr: SocketAddr,
@@ -326,7 +322,7 @@ impl Clients {
         h
     }
 
-    pub fn unregister(&self, id: u64) {
+    pub(crate) fn unregister(&self, id: u64) {
         let mut m = lock(&self.map);
         if let Some(h) = m.live.remove(&id) {
             m.closed = m.closed + h.counters.totals();
@@ -335,7 +331,7 @@ impl Clients {
 
     /// Counters summed over every connection, open or closed, since start
     /// or the last [`Clients::reset_totals`].
-    pub fn totals(&self) -> Totals {
+    pub(crate) fn totals(&self) -> Totals {
         let m = lock(&self.map);
         let live = m.live.values().fold(Totals::default(), |t, h| t + h.counters.totals());
         let sum = m.closed + live;
@@ -344,7 +340,7 @@ impl Clients {
 
     /// Starts the given counters again from zero (CONFIG RESETSTAT, memcached
     /// `stats reset`): what they count so far becomes the baseline.
-    pub fn reset_totals(&self, which: &[Counter]) {
+    pub(crate) fn reset_totals(&self, which: &[Counter]) {
         let mut m = lock(&self.map);
         let live = m.live.values().fold(Totals::default(), |t, h| t + h.counters.totals());
         let sum = m.closed + live;
@@ -354,11 +350,11 @@ impl Clients {
     }
 
     /// A snapshot of the open connections, in id order.
-    pub fn list(&self) -> Vec<Arc<ClientHandle>> {
+    pub(crate) fn list(&self) -> Vec<Arc<ClientHandle>> {
         lock(&self.map).live.values().cloned().collect()
     }
 
-    pub fn count(&self) -> usize {
+    pub(crate) fn count(&self) -> usize {
         lock(&self.map).live.len()
     }
 }

@@ -5,12 +5,12 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 /// The server's clock: the system's, plus an offset that tests can move.
 #[derive(Debug, Default)]
-pub struct Clock {
+pub(crate) struct Clock {
     offset_ms: AtomicI64,
 }
 
 impl Clock {
-    pub fn now_us(&self) -> u64 {
+    pub(crate) fn now_us(&self) -> u64 {
         let sys = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_micros() as u64)
@@ -19,13 +19,13 @@ impl Clock {
     }
 
     /// Unix time in milliseconds.
-    pub fn now_ms(&self) -> u64 {
+    pub(crate) fn now_ms(&self) -> u64 {
         self.now_us() / 1000
     }
 
     /// Moves the clock by `ms` (DEBUG ADVANCE-CLOCK), saturating rather
     /// than wrapping on absurd offsets.
-    pub fn advance(&self, ms: i64) {
+    pub(crate) fn advance(&self, ms: i64) {
         let _ = self
             .offset_ms
             .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |o| Some(o.saturating_add(ms)));

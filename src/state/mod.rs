@@ -15,14 +15,16 @@ mod clock;
 mod scripts;
 mod stats;
 
-pub use blocking::{Blocking, Unblock, Waiter};
-pub use busy::{leave_worker, Busy, BusyKind, KillRefused};
-pub use client::{BlockOn, Client, ClientHandle, Clients, ConnCounters, Counter, Proto, Queued, ReplyMode, Watched};
-pub use clock::Clock;
-pub use scripts::{
+pub(crate) use blocking::{Blocking, Unblock, Waiter};
+pub(crate) use busy::{leave_worker, Busy, BusyKind, KillRefused};
+pub(crate) use client::{
+    BlockOn, Client, ClientHandle, Clients, ConnCounters, Counter, Proto, Queued, ReplyMode, Watched,
+};
+pub(crate) use clock::Clock;
+pub(crate) use scripts::{
     lua_memory_changed, parse_sha, script_flags, sha1_hex, FunctionMeta, Library, LibraryConflict, Scripts, Sha,
 };
-pub use stats::Stats;
+pub(crate) use stats::Stats;
 
 use crate::config::{Config, SetError, Settings};
 use crate::store::Store;
@@ -34,40 +36,39 @@ use tokio_util::sync::CancellationToken;
 
 /// What the listeners actually bound, for INFO and tests.
 #[derive(Debug, Default, Clone)]
-pub struct Bound {
-    pub resp: Option<std::net::SocketAddr>,
-    pub memcache: Option<std::net::SocketAddr>,
+pub(crate) struct Bound {
+    pub(crate) resp: Option<std::net::SocketAddr>,
 }
 
 /// State shared by every connection.
-pub struct Server {
-    pub store: Store,
-    pub config: Config,
-    pub settings: Settings,
-    pub stats: Stats,
-    pub clients: Clients,
+pub(crate) struct Server {
+    pub(crate) store: Store,
+    pub(crate) config: Config,
+    pub(crate) settings: Settings,
+    pub(crate) stats: Stats,
+    pub(crate) clients: Clients,
     /// Clients parked by blocking commands.
-    pub blocking: Blocking,
+    pub(crate) blocking: Blocking,
     /// The Lua script cache and the function libraries.
-    pub scripts: Scripts,
-    pub clock: Clock,
+    pub(crate) scripts: Scripts,
+    pub(crate) clock: Clock,
     /// The cron's sweep of expired keys runs (DEBUG SET-ACTIVE-EXPIRE).
-    pub active_expire: AtomicBool,
+    pub(crate) active_expire: AtomicBool,
     /// A script running past `busy-reply-threshold`.
-    pub busy: Busy,
-    pub shutdown: CancellationToken,
-    pub started: Instant,
+    pub(crate) busy: Busy,
+    pub(crate) shutdown: CancellationToken,
+    pub(crate) started: Instant,
     /// Unix ms at start.
-    pub start_ms: u64,
-    pub bound: std::sync::Mutex<Bound>,
-    pub run_id: String,
+    pub(crate) start_ms: u64,
+    pub(crate) bound: std::sync::Mutex<Bound>,
+    pub(crate) run_id: String,
     /// Held while the limits are read from the settings and pushed to the
     /// store, so two CONFIG SETs push in the order they read.
     limits_push: Mutex<()>,
 }
 
 impl Server {
-    pub fn new(config: Config) -> Server {
+    pub(crate) fn new(config: Config) -> Server {
         let clock = Clock::default();
         let now = clock.now_ms();
         let settings = Settings::new(&config);
@@ -97,7 +98,7 @@ impl Server {
     /// Changes settings at run time (CONFIG SET): all of `pairs` or none,
     /// and a change to the memory limit reaches the store before this
     /// returns. The one way settings change after start-up.
-    pub fn set_config(&self, pairs: &[(&str, &str)]) -> Result<(), SetError> {
+    pub(crate) fn set_config(&self, pairs: &[(&str, &str)]) -> Result<(), SetError> {
         self.settings.set_many(pairs)?;
         if pairs.iter().any(|(name, _)| Settings::affects_limits(name)) {
             self.push_limits();
@@ -112,7 +113,7 @@ impl Server {
     }
 
     /// Samples the counters behind INFO's instantaneous_* fields.
-    pub fn sample_rates(&self) {
+    pub(crate) fn sample_rates(&self) {
         let t = self.clients.totals();
         let now = self.clock.now_ms();
         let mut r = lock(&self.stats.rates);
@@ -121,7 +122,7 @@ impl Server {
         r.net_out.sample(t.get(Counter::NetOut), now);
     }
 
-    pub fn uptime_secs(&self) -> u64 {
+    pub(crate) fn uptime_secs(&self) -> u64 {
         self.started.elapsed().as_secs()
     }
 }

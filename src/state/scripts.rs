@@ -7,20 +7,20 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
 
 /// A script's SHA1 in lower-case hex, the script cache's key.
-pub type Sha = [u8; 40];
+pub(crate) type Sha = [u8; 40];
 
 /// Script flags, from a `#!lua flags=...` line or `register_function`.
-pub mod script_flags {
-    pub const NO_WRITES: u32 = 1;
-    pub const ALLOW_OOM: u32 = 2;
-    pub const ALLOW_STALE: u32 = 4;
-    pub const NO_CLUSTER: u32 = 8;
-    pub const ALLOW_CROSS_SLOT: u32 = 16;
+pub(crate) mod script_flags {
+    pub(crate) const NO_WRITES: u32 = 1;
+    pub(crate) const ALLOW_OOM: u32 = 2;
+    pub(crate) const ALLOW_STALE: u32 = 4;
+    pub(crate) const NO_CLUSTER: u32 = 8;
+    pub(crate) const ALLOW_CROSS_SLOT: u32 = 16;
     /// The script declared its flags (a shebang): EVAL_RO then requires
     /// `no-writes` instead of refusing writes one by one.
-    pub const DECLARED: u32 = 32;
+    pub(crate) const DECLARED: u32 = 32;
 
-    pub const NAMES: &[(u32, &str)] = &[
+    pub(crate) const NAMES: &[(u32, &str)] = &[
         (NO_WRITES, "no-writes"),
         (ALLOW_OOM, "allow-oom"),
         (ALLOW_STALE, "allow-stale"),
@@ -28,28 +28,28 @@ pub mod script_flags {
         (ALLOW_CROSS_SLOT, "allow-cross-slot-keys"),
     ];
 
-    pub fn parse(name: &[u8]) -> Option<u32> {
+    pub(crate) fn parse(name: &[u8]) -> Option<u32> {
         NAMES.iter().find(|(_, n)| n.as_bytes() == name).map(|&(f, _)| f)
     }
 }
 
 /// A function a library registered.
 #[derive(Debug, Clone)]
-pub struct FunctionMeta {
-    pub name: String,
-    pub description: Option<Vec<u8>>,
-    pub flags: u32,
+pub(crate) struct FunctionMeta {
+    pub(crate) name: String,
+    pub(crate) description: Option<Vec<u8>>,
+    pub(crate) flags: u32,
 }
 
 /// A loaded library: its code and what it registered.
 #[derive(Debug)]
-pub struct Library {
-    pub name: String,
-    pub code: Arc<[u8]>,
-    pub functions: Vec<FunctionMeta>,
+pub(crate) struct Library {
+    pub(crate) name: String,
+    pub(crate) code: Arc<[u8]>,
+    pub(crate) functions: Vec<FunctionMeta>,
     /// Unique over the process's life: a thread's Lua state keeps the
     /// library's compiled functions under it.
-    pub id: u64,
+    pub(crate) id: u64,
 }
 
 #[derive(Debug, Default)]
@@ -72,7 +72,7 @@ fn next_generation() -> u64 {
 
 /// The scripts and libraries of one server.
 #[derive(Debug)]
-pub struct Scripts {
+pub(crate) struct Scripts {
     cache: RwLock<HashMap<Sha, Arc<[u8]>>>,
     /// Changes on SCRIPT FLUSH: Lua states drop their compiled scripts.
     generation: AtomicU64,
@@ -107,17 +107,17 @@ fn write<T>(l: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
 static LUA_MEMORY: AtomicUsize = AtomicUsize::new(0);
 
 impl Scripts {
-    pub fn contains(&self, sha: &Sha) -> bool {
+    pub(crate) fn contains(&self, sha: &Sha) -> bool {
         read(&self.cache).contains_key(sha)
     }
 
     /// A cached script's body.
-    pub fn get(&self, sha: &Sha) -> Option<Arc<[u8]>> {
+    pub(crate) fn get(&self, sha: &Sha) -> Option<Arc<[u8]>> {
         read(&self.cache).get(sha).cloned()
     }
 
     /// Caches a script's body under its SHA1.
-    pub fn insert(&self, sha: Sha, body: &[u8]) {
+    pub(crate) fn insert(&self, sha: Sha, body: &[u8]) {
         let mut c = write(&self.cache);
         if !c.contains_key(&sha) {
             self.cache_bytes.fetch_add(body.len(), Ordering::Relaxed);
@@ -126,38 +126,38 @@ impl Scripts {
     }
 
     /// SCRIPT FLUSH.
-    pub fn flush(&self) {
+    pub(crate) fn flush(&self) {
         write(&self.cache).clear();
         self.cache_bytes.store(0, Ordering::Relaxed);
         self.generation.store(next_generation(), Ordering::Release);
     }
 
     /// How many scripts are cached (INFO's `number_of_cached_scripts`).
-    pub fn count(&self) -> usize {
+    pub(crate) fn count(&self) -> usize {
         read(&self.cache).len()
     }
 
     /// Bytes of cached script bodies (INFO's `used_memory_scripts_eval`).
-    pub fn cache_bytes(&self) -> usize {
+    pub(crate) fn cache_bytes(&self) -> usize {
         self.cache_bytes.load(Ordering::Relaxed)
     }
 
     /// Memory of the Lua states, summed over threads as they last reported.
-    pub fn lua_memory(&self) -> usize {
+    pub(crate) fn lua_memory(&self) -> usize {
         LUA_MEMORY.load(Ordering::Relaxed)
     }
 
     /// The libraries, in load order.
-    pub fn libraries(&self) -> Vec<Arc<Library>> {
+    pub(crate) fn libraries(&self) -> Vec<Arc<Library>> {
         read(&self.libs).libs.clone()
     }
 
-    pub fn function_count(&self) -> usize {
+    pub(crate) fn function_count(&self) -> usize {
         read(&self.libs).funcs.len()
     }
 
     /// FUNCTION DELETE: false when there is no such library.
-    pub fn delete_library(&self, name: &[u8]) -> bool {
+    pub(crate) fn delete_library(&self, name: &[u8]) -> bool {
         let mut l = write(&self.libs);
         let Some(i) = l.libs.iter().position(|x| x.name.as_bytes() == name) else {
             return false;
@@ -169,30 +169,30 @@ impl Scripts {
     }
 
     /// FUNCTION FLUSH.
-    pub fn flush_libraries(&self) {
+    pub(crate) fn flush_libraries(&self) {
         *write(&self.libs) = Libraries::default();
         self.lib_generation.store(next_generation(), Ordering::Release);
     }
 
     /// The library that registered function `name` (any letter case),
     /// and the function's index in it.
-    pub fn function(&self, name: &[u8]) -> Option<(Arc<Library>, usize)> {
+    pub(crate) fn function(&self, name: &[u8]) -> Option<(Arc<Library>, usize)> {
         let name = std::str::from_utf8(name).ok()?.to_ascii_lowercase();
         read(&self.libs).funcs.get(&name).cloned()
     }
     /// Changes on SCRIPT FLUSH: a Lua state that compiled scripts under
     /// another generation drops them.
-    pub fn generation(&self) -> u64 {
+    pub(crate) fn generation(&self) -> u64 {
         self.generation.load(Ordering::Acquire)
     }
 
     /// Changes whenever a library is loaded or deleted.
-    pub fn lib_generation(&self) -> u64 {
+    pub(crate) fn lib_generation(&self) -> u64 {
         self.lib_generation.load(Ordering::Acquire)
     }
 
     /// True when a library of that name is loaded.
-    pub fn has_library(&self, name: &str) -> bool {
+    pub(crate) fn has_library(&self, name: &str) -> bool {
         read(&self.libs).libs.iter().any(|l| l.name == name)
     }
 
@@ -200,7 +200,7 @@ impl Scripts {
     /// the library of the same name when `replace` allows it. Refused when
     /// the name is taken without `replace`, or when another library has
     /// one of its function names.
-    pub fn add_library(
+    pub(crate) fn add_library(
         &self,
         name: &str,
         code: &[u8],
@@ -240,7 +240,7 @@ impl Scripts {
 
 /// Why [`Scripts::add_library`] refused a library.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LibraryConflict {
+pub(crate) enum LibraryConflict {
     /// A library of that name is loaded, and REPLACE was not given.
     LibraryExists,
     /// Another library registered a function of this name.
@@ -249,7 +249,7 @@ pub enum LibraryConflict {
 
 /// Records a change in one Lua state's memory, from `before` to `after`
 /// bytes, in the total [`Scripts::lua_memory`] reports.
-pub fn lua_memory_changed(before: usize, after: usize) {
+pub(crate) fn lua_memory_changed(before: usize, after: usize) {
     if after >= before {
         LUA_MEMORY.fetch_add(after - before, Ordering::Relaxed);
     } else {
@@ -258,7 +258,7 @@ pub fn lua_memory_changed(before: usize, after: usize) {
 }
 
 /// The lower-case hex SHA1 of `body`.
-pub fn sha1_hex(body: &[u8]) -> Sha {
+pub(crate) fn sha1_hex(body: &[u8]) -> Sha {
     let digest = sha1_smol::Sha1::from(body).digest().bytes();
     let mut out = [0u8; 40];
     const HEX: &[u8; 16] = b"0123456789abcdef";
@@ -270,7 +270,7 @@ pub fn sha1_hex(body: &[u8]) -> Sha {
 }
 
 /// A SHA1 argument as the cache's key: 40 characters, lower-cased.
-pub fn parse_sha(arg: &[u8]) -> Option<Sha> {
+pub(crate) fn parse_sha(arg: &[u8]) -> Option<Sha> {
     let mut sha = [0u8; 40];
     if arg.len() != 40 {
         return None;

@@ -6,24 +6,24 @@ use std::sync::Mutex;
 /// Server-wide counters. Connections add to them once per batch, not per
 /// command, to keep the cache lines quiet.
 #[derive(Debug, Default)]
-pub struct Stats {
+pub(crate) struct Stats {
     /// Highest `used_memory` INFO has reported.
-    pub used_memory_peak: AtomicU64,
-    pub total_connections: AtomicU64,
-    pub rejected_connections: AtomicU64,
-    pub error_replies: AtomicU64,
+    pub(crate) used_memory_peak: AtomicU64,
+    pub(crate) total_connections: AtomicU64,
+    pub(crate) rejected_connections: AtomicU64,
+    pub(crate) error_replies: AtomicU64,
     /// Rates sampled by the server's 100 ms cron, for INFO's instantaneous_* fields.
-    pub rates: Mutex<Rates>,
+    pub(crate) rates: Mutex<Rates>,
     /// memcached protocol counters.
-    pub mc_total_connections: AtomicU64,
+    pub(crate) mc_total_connections: AtomicU64,
 }
 
 impl Stats {
-    pub fn error_reply(&self) {
+    pub(crate) fn error_reply(&self) {
         self.error_replies.fetch_add(1, Ordering::Relaxed);
     }
 
-    pub fn reset(&self) {
+    pub(crate) fn reset(&self) {
         for c in [&self.total_connections, &self.rejected_connections, &self.error_replies] {
             c.store(0, Ordering::Relaxed);
         }
@@ -33,7 +33,7 @@ impl Stats {
 /// Samples of a growing counter, turned into a per-second rate averaged
 /// over the last 16 samples (1.6 s at the cron's 100 ms), as Redis does.
 #[derive(Debug, Default)]
-pub struct Rate {
+pub(crate) struct Rate {
     samples: [f64; 16],
     next: usize,
     last_value: u64,
@@ -41,7 +41,7 @@ pub struct Rate {
 }
 
 impl Rate {
-    pub fn sample(&mut self, value: u64, now_ms: u64) {
+    pub(crate) fn sample(&mut self, value: u64, now_ms: u64) {
         if self.last_ms != 0 && now_ms > self.last_ms {
             let per_sec = value.saturating_sub(self.last_value) as f64 * 1000.0 / (now_ms - self.last_ms) as f64;
             self.samples[self.next] = per_sec;
@@ -51,16 +51,16 @@ impl Rate {
         self.last_ms = now_ms;
     }
 
-    pub fn per_sec(&self) -> f64 {
+    pub(crate) fn per_sec(&self) -> f64 {
         self.samples.iter().sum::<f64>() / self.samples.len() as f64
     }
 }
 
 #[derive(Debug, Default)]
-pub struct Rates {
-    pub ops: Rate,
-    pub net_in: Rate,
-    pub net_out: Rate,
+pub(crate) struct Rates {
+    pub(crate) ops: Rate,
+    pub(crate) net_in: Rate,
+    pub(crate) net_out: Rate,
 }
 
 #[cfg(test)]

@@ -20,7 +20,7 @@ use super::shard::{EntryMut, Slot};
 
 /// Why a lock could not be taken.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LockError {
+pub(crate) enum LockError {
     /// Another handle holds it.
     Locked,
     /// The key is missing and the caller did not ask to create it.
@@ -29,7 +29,7 @@ pub enum LockError {
 
 /// Why an unlock (or a put-and-unlock) was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum UnlockError {
+pub(crate) enum UnlockError {
     /// The key is locked under another handle.
     BadHandle,
     /// The key is not locked (never was, released, or its lock timed out).
@@ -38,7 +38,7 @@ pub enum UnlockError {
 
 impl Slot<'_> {
     /// The lock held on the key now, if any (CACHE.GET's `locked`).
-    pub fn lock_state(&mut self) -> Option<Lock> {
+    pub(crate) fn lock_state(&mut self) -> Option<Lock> {
         self.held_lock()
     }
 
@@ -46,7 +46,7 @@ impl Slot<'_> {
     /// with [`LockError::NoKey`] unless `create`: then the key is locked as
     /// a placeholder with no item, which reads see as missing. A key locked
     /// by anyone fails with [`LockError::Locked`].
-    pub fn lock(&mut self, lock_ms: u64, create: bool) -> Result<Lock, LockError> {
+    pub(crate) fn lock(&mut self, lock_ms: u64, create: bool) -> Result<Lock, LockError> {
         if self.held_lock().is_some() {
             return Err(LockError::Locked);
         }
@@ -72,7 +72,7 @@ impl Slot<'_> {
     /// Releases the lock `handle` holds. With `expiry`, the item takes it
     /// as its new timeout (keeping its version); without, an item whose
     /// deadline passed while it was locked is removed at once.
-    pub fn unlock(&mut self, handle: u64, expiry: Option<Expiry>) -> Result<(), UnlockError> {
+    pub(crate) fn unlock(&mut self, handle: u64, expiry: Option<Expiry>) -> Result<(), UnlockError> {
         self.check_handle(handle)?;
         // Found while still locked, so an item past its deadline is found.
         let h = self.lookup();
@@ -87,14 +87,14 @@ impl Slot<'_> {
 
     /// Stores `value` under the key and releases the lock `handle` holds,
     /// in one step; returns the new version.
-    pub fn put_unlock(&mut self, handle: u64, value: &[u8], expiry: Expiry) -> Result<u64, UnlockError> {
+    pub(crate) fn put_unlock(&mut self, handle: u64, value: &[u8], expiry: Expiry) -> Result<u64, UnlockError> {
         self.check_handle(handle)?;
         Ok(self.set_bytes(value, expiry, 0))
     }
 
     /// Releases the lock whoever holds it; false when the key was not
     /// locked. An item whose deadline passed while it was locked goes.
-    pub fn force_unlock(&mut self) -> bool {
+    pub(crate) fn force_unlock(&mut self) -> bool {
         if self.held_lock().is_none() {
             return false;
         }
@@ -106,7 +106,7 @@ impl Slot<'_> {
     /// Gives the live item these tags, replacing any it had (a write that
     /// replaces an item has already dropped the old one's). False when the
     /// item is missing.
-    pub fn set_tags(&mut self, tags: &[&[u8]]) -> bool {
+    pub(crate) fn set_tags(&mut self, tags: &[&[u8]]) -> bool {
         if self.lookup().is_none() {
             return false;
         }
@@ -123,7 +123,7 @@ impl Slot<'_> {
     }
 
     /// The tags of the key's item, empty when it has none.
-    pub fn tags(&self) -> &[Box<[u8]>] {
+    pub(crate) fn tags(&self) -> &[Box<[u8]>] {
         self.table.index.as_ref().map_or(&[], |ix| ix.tags(self.key))
     }
 
@@ -138,7 +138,7 @@ impl Slot<'_> {
     }
 
     /// Sets the live item's eviction priority; false when it is missing.
-    pub fn set_priority(&mut self, p: Priority) -> bool {
+    pub(crate) fn set_priority(&mut self, p: Priority) -> bool {
         let Some(h) = self.lookup() else { return false };
         EntryMut { slot: self, h }.set_priority(p);
         true
@@ -148,7 +148,7 @@ impl Slot<'_> {
 impl EntryMut<'_, '_> {
     /// Sets the eviction priority. Not a change of the item's data, so the
     /// version stays.
-    pub fn set_priority(&mut self, prio: Priority) {
+    pub(crate) fn set_priority(&mut self, prio: Priority) {
         let old = self.entry().priority();
         self.slot.item_mut(self.h).set_priority(prio);
         let (slabs, arena) = (self.slot.slabs(), self.slot.arena);

@@ -5,14 +5,14 @@ use super::types::Aggregate;
 /// A value taken out of the store, or to be put in: a string, or one of
 /// the aggregate types.
 #[derive(Debug, Clone)]
-pub enum Value {
+pub(crate) enum Value {
     Str(Vec<u8>),
     Agg(Box<Aggregate>),
 }
 
 impl Value {
     /// Bytes the value owns on the heap, for memory accounting.
-    pub fn heap_size(&self) -> usize {
+    pub(crate) fn heap_size(&self) -> usize {
         match self {
             Value::Str(s) => s.capacity(),
             Value::Agg(a) => a.mem_size(),
@@ -44,7 +44,7 @@ impl Expiry {
     }
 
     /// A sliding expiry of `idle_ms`, to be stored.
-    pub fn sliding(idle_ms: u32) -> Expiry {
+    pub(crate) fn sliding(idle_ms: u32) -> Expiry {
         Expiry::Sliding { idle_ms, deadline: 0 }
     }
 }
@@ -53,7 +53,7 @@ impl Expiry {
 /// The names are NCache's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 #[repr(u8)]
-pub enum Priority {
+pub(crate) enum Priority {
     Low,
     BelowNormal,
     #[default]
@@ -64,7 +64,7 @@ pub enum Priority {
 }
 
 impl Priority {
-    pub const ALL: [Priority; 6] = [
+    pub(crate) const ALL: [Priority; 6] = [
         Priority::Low,
         Priority::BelowNormal,
         Priority::Normal,
@@ -73,7 +73,7 @@ impl Priority {
         Priority::NotRemovable,
     ];
 
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Priority::Low => "low",
             Priority::BelowNormal => "belownormal",
@@ -90,7 +90,7 @@ impl Priority {
     }
 
     /// Reads a priority name in any letter case.
-    pub fn parse(name: &[u8]) -> Option<Priority> {
+    pub(crate) fn parse(name: &[u8]) -> Option<Priority> {
         Priority::ALL
             .into_iter()
             .find(|p| p.name().as_bytes().eq_ignore_ascii_case(name))
@@ -99,7 +99,7 @@ impl Priority {
 
 /// The access-frequency counter a new entry starts with, as Redis's LFU
 /// starts it, so a new key is not the first evicted.
-pub const LFU_INIT: u8 = 5;
+pub(crate) const LFU_INIT: u8 = 5;
 /// How much harder each step of the counter is to reach (Redis's
 /// lfu-log-factor default).
 const LFU_LOG_FACTOR: f64 = 10.0;
@@ -135,13 +135,11 @@ pub(crate) fn lfu_step(c: u8, r: f64) -> u8 {
 /// An item taken out of the store (RENAME, MOVE, UNLINK): it owns its key
 /// and value, ready to be stored again under another name or freed.
 #[derive(Debug)]
-pub struct Entry {
+pub(crate) struct Entry {
     pub(crate) key: Box<[u8]>,
     pub(crate) value: Value,
     /// Unix time in milliseconds after which the entry is gone; 0 = never.
     pub(crate) expire_at: u64,
-    /// Bumped on every write; memcached shows it as the CAS unique.
-    pub(crate) version: u64,
     /// memcached client flags; Redis writes store 0.
     pub(crate) flags: u32,
     /// Sliding expiry's idle time in ms; 0 when the expiry (if any) is
@@ -157,53 +155,16 @@ pub struct Entry {
 }
 
 impl Entry {
-    pub fn key(&self) -> &[u8] {
-        &self.key
-    }
-    pub fn value(&self) -> &Value {
+    #[cfg(test)]
+    pub(crate) fn value(&self) -> &Value {
         &self.value
     }
-    /// The deadline, absolute or the current sliding one.
-    pub fn expire_at(&self) -> Option<u64> {
-        (self.expire_at != 0).then_some(self.expire_at)
-    }
 
-    pub fn expiry(&self) -> Expiry {
-        match (self.expire_at, self.idle_ms) {
-            (0, _) => Expiry::None,
-            (t, 0) => Expiry::At(t),
-            (t, idle_ms) => Expiry::Sliding { idle_ms, deadline: t },
-        }
-    }
-
-    pub fn priority(&self) -> Priority {
-        self.priority
-    }
-
-    /// The access-frequency counter as of `now_secs` (store clock), decayed
-    /// by the idle minutes since the last access; what OBJECT FREQ reports.
-    pub fn lfu(&self, now_secs: u32) -> u8 {
-        lfu_decayed(self.lfu, self.idle_secs(now_secs))
-    }
-    pub fn version(&self) -> u64 {
-        self.version
-    }
-    pub fn flags(&self) -> u32 {
-        self.flags
-    }
-    /// Milliseconds left, or None when the entry does not expire.
-    pub fn ttl_ms(&self, now: u64) -> Option<u64> {
-        self.expire_at().map(|at| at.saturating_sub(now))
-    }
-    /// Seconds since the last access, given the store's clock in seconds.
-    pub fn idle_secs(&self, now_secs: u32) -> u32 {
-        idle_since(self.access, now_secs)
-    }
     /// Bytes this entry holds: the entry itself, the key and the value.
-    pub fn mem_size(&self) -> usize {
+    pub(crate) fn mem_size(&self) -> usize {
         std::mem::size_of::<Entry>() + self.key.len() + self.value.heap_size()
     }
-    pub fn as_str(&self) -> Option<&[u8]> {
+    pub(crate) fn as_str(&self) -> Option<&[u8]> {
         match &self.value {
             Value::Str(s) => Some(s),
             Value::Agg(_) => None,

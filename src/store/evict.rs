@@ -29,7 +29,7 @@ pub enum EvictionPolicy {
 }
 
 impl EvictionPolicy {
-    pub fn parse(name: &str) -> Option<EvictionPolicy> {
+    pub(crate) fn parse(name: &str) -> Option<EvictionPolicy> {
         Some(match name.to_ascii_lowercase().as_str() {
             "noeviction" => EvictionPolicy::NoEviction,
             "allkeys-lru" => EvictionPolicy::AllKeysLru,
@@ -156,12 +156,13 @@ impl Pool {
 }
 
 impl Store {
+    #[cfg(test)]
     /// Evicts one entry, the lowest in `policy`'s order among about
     /// `samples` entries drawn from the whole store (every database).
     /// Returns the bytes it held, or None when nothing may be evicted (the
     /// policy is noeviction, or only notremovable entries, or for a
     /// volatile policy only entries without expiry, were found).
-    pub fn evict_one(&self, policy: EvictionPolicy, now: u64, samples: usize) -> Option<u64> {
+    pub(crate) fn evict_one(&self, policy: EvictionPolicy, now: u64, samples: usize) -> Option<u64> {
         self.evict_some(policy, now, samples, 1).map(|(_, freed)| freed)
     }
 
@@ -169,7 +170,13 @@ impl Store {
     /// sampling of `samples` entries per victim, lowest in `policy`'s order
     /// first. Returns how many went and the bytes they held, or None when
     /// nothing may be evicted.
-    pub fn evict_some(&self, policy: EvictionPolicy, now: u64, samples: usize, k: usize) -> Option<(usize, u64)> {
+    pub(crate) fn evict_some(
+        &self,
+        policy: EvictionPolicy,
+        now: u64,
+        samples: usize,
+        k: usize,
+    ) -> Option<(usize, u64)> {
         self.evict_some_in(Scope::Store, policy, now, samples, k)
     }
 
@@ -698,7 +705,7 @@ mod tests {
         // A new key starts at LFU_INIT; `put` already made one access.
         let start = freq(T0);
         assert!(
-            (crate::store::LFU_INIT..=crate::store::LFU_INIT + 1).contains(&start),
+            (crate::store::entry::LFU_INIT..=crate::store::entry::LFU_INIT + 1).contains(&start),
             "{start}"
         );
         for _ in 0..10_000 {

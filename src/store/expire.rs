@@ -28,7 +28,7 @@ impl Store {
     /// the previous step stopped and removes their expired entries. Each
     /// shard is locked on its own, so no client waits on more than one
     /// shard's sweep. Returns the number of entries removed.
-    pub fn expire_step(&self, now: u64, max_shards: usize) -> u64 {
+    pub(crate) fn expire_step(&self, now: u64, max_shards: usize) -> u64 {
         let mut removed = 0;
         for _ in 0..max_shards.min(SHARDS) {
             let i = self.sweep_cursor.fetch_add(1, Ordering::Relaxed) % SHARDS;
@@ -45,7 +45,7 @@ impl Store {
     /// the clients waiting for them are served when they time out rather
     /// than at the active expiry's next visit of their shard (a second).
     /// Nothing to do on a server that never saw a lock.
-    pub fn expire_locks(&self, now: u64) {
+    pub(crate) fn expire_locks(&self, now: u64) {
         if !self.locks_used.load(Ordering::Relaxed) {
             return;
         }

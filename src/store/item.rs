@@ -84,7 +84,7 @@ pub struct Item<'a> {
 
 /// A value as stored, borrowed.
 #[derive(Debug, Clone, Copy)]
-pub enum ValueRef<'a> {
+pub(crate) enum ValueRef<'a> {
     Str(&'a [u8]),
     Hash(&'a Hash),
     List(&'a List),
@@ -113,7 +113,7 @@ impl<'a> ValueRef<'a> {
         })
     }
 
-    pub fn type_name(&self) -> &'static str {
+    pub(crate) fn type_name(&self) -> &'static str {
         match self {
             ValueRef::Str(_) => "string",
             ValueRef::Hash(_) => "hash",
@@ -125,7 +125,7 @@ impl<'a> ValueRef<'a> {
 
     /// The encoding `OBJECT ENCODING` reports, derived from the content the
     /// way Redis chooses it for a freshly written value.
-    pub fn encoding(&self) -> &'static str {
+    pub(crate) fn encoding(&self) -> &'static str {
         match self {
             ValueRef::Str(s) => {
                 if s.len() <= 20 && crate::util::number::parse_i64_exact(s).is_some() {
@@ -144,7 +144,7 @@ impl<'a> ValueRef<'a> {
     }
 
     /// An owned copy (COPY, and the moves of RENAME and MOVE).
-    pub fn to_value(self) -> Value {
+    pub(crate) fn to_value(self) -> Value {
         match self {
             ValueRef::Str(s) => Value::Str(s.to_vec()),
             v => Value::Agg(Box::new(v.to_aggregate().unwrap_or(Aggregate::Hash(Hash::default())))),
@@ -205,7 +205,7 @@ impl<'a> Item<'a> {
             }
     }
 
-    pub fn key(&self) -> &'a [u8] {
+    pub(crate) fn key(&self) -> &'a [u8] {
         let off = self.key_off();
         // SAFETY: an inline key follows the optional parts; a heap key is a
         // (pointer, length) pair made by `write`.
@@ -238,7 +238,7 @@ impl<'a> Item<'a> {
     }
 
     /// The aggregate, when the value is one.
-    pub fn aggregate(&self) -> Option<&'a Aggregate> {
+    pub(crate) fn aggregate(&self) -> Option<&'a Aggregate> {
         if self.layout() & AGG == 0 {
             return None;
         }
@@ -247,18 +247,18 @@ impl<'a> Item<'a> {
         Some(unsafe { &*rd(self.p.add(self.value_off()) as *const *const Aggregate) })
     }
 
-    pub fn value(&self) -> ValueRef<'a> {
+    pub(crate) fn value(&self) -> ValueRef<'a> {
         match self.aggregate() {
             Some(a) => ValueRef::of(a),
             None => ValueRef::Str(self.as_str().unwrap_or_default()),
         }
     }
 
-    pub fn version(&self) -> u64 {
+    pub(crate) fn version(&self) -> u64 {
         self.u64_at(VERSION)
     }
 
-    pub fn flags(&self) -> u32 {
+    pub(crate) fn flags(&self) -> u32 {
         let l = self.layout();
         if l & FLAGS == 0 {
             return 0;
@@ -285,14 +285,14 @@ impl<'a> Item<'a> {
     }
 
     /// The deadline, absolute or the current sliding one.
-    pub fn expire_at(&self) -> Option<u64> {
+    pub(crate) fn expire_at(&self) -> Option<u64> {
         match self.deadline() {
             0 => None,
             t => Some(t),
         }
     }
 
-    pub fn expiry(&self) -> Expiry {
+    pub(crate) fn expiry(&self) -> Expiry {
         match (self.deadline(), self.idle_ms()) {
             (0, _) => Expiry::None,
             (t, 0) => Expiry::At(t),
@@ -300,12 +300,12 @@ impl<'a> Item<'a> {
         }
     }
 
-    pub fn priority(&self) -> Priority {
+    pub(crate) fn priority(&self) -> Priority {
         Priority::from_index(self.u8_at(STATE) & PRIORITY_MASK)
     }
 
     /// Read since it was last written.
-    pub fn fetched(&self) -> bool {
+    pub(crate) fn fetched(&self) -> bool {
         self.u8_at(STATE) & FETCHED != 0
     }
 
@@ -320,7 +320,7 @@ impl<'a> Item<'a> {
 
     /// The access-frequency counter as of `now_secs` (store clock), decayed
     /// by the idle minutes since the last access; what OBJECT FREQ reports.
-    pub fn lfu(&self, now_secs: u32) -> u8 {
+    pub(crate) fn lfu(&self, now_secs: u32) -> u8 {
         super::entry::lfu_decayed(self.u8_at(LFU), self.idle_secs(now_secs))
     }
 
@@ -331,12 +331,12 @@ impl<'a> Item<'a> {
     }
 
     /// Milliseconds left, or None when the item does not expire.
-    pub fn ttl_ms(&self, now: u64) -> Option<u64> {
+    pub(crate) fn ttl_ms(&self, now: u64) -> Option<u64> {
         self.expire_at().map(|at| at.saturating_sub(now))
     }
 
     /// Seconds since the last access, given the store's clock in seconds.
-    pub fn idle_secs(&self, now_secs: u32) -> u32 {
+    pub(crate) fn idle_secs(&self, now_secs: u32) -> u32 {
         idle_since(self.access(), now_secs)
     }
 
@@ -388,18 +388,18 @@ impl ValueIn<'_> {
 
 /// Everything a new item is made of.
 pub(crate) struct Parts<'a> {
-    pub key: &'a [u8],
-    pub value: ValueIn<'a>,
-    pub version: u64,
-    pub access: u32,
-    pub lfu: u8,
-    pub priority: Priority,
-    pub fetched: bool,
+    pub(crate) key: &'a [u8],
+    pub(crate) value: ValueIn<'a>,
+    pub(crate) version: u64,
+    pub(crate) access: u32,
+    pub(crate) lfu: u8,
+    pub(crate) priority: Priority,
+    pub(crate) fetched: bool,
     /// Unix ms; 0 for none.
-    pub deadline: u64,
+    pub(crate) deadline: u64,
     /// Sliding idle time; 0 when the deadline (if any) is absolute.
-    pub idle_ms: u32,
-    pub flags: u32,
+    pub(crate) idle_ms: u32,
+    pub(crate) flags: u32,
 }
 
 /// The layout and size a set of parts takes.
@@ -407,7 +407,7 @@ pub(crate) struct Parts<'a> {
 pub(crate) struct Plan {
     layout: u8,
     /// Bytes in the chunk.
-    pub size: usize,
+    pub(crate) size: usize,
 }
 
 impl Plan {
@@ -630,9 +630,9 @@ impl ItemMut {
 
 /// The heap parts of an item, taken out of its chunk.
 pub(crate) struct Taken {
-    pub key: Option<Box<[u8]>>,
-    pub value: Option<Vec<u8>>,
-    pub agg: Option<Box<Aggregate>>,
+    pub(crate) key: Option<Box<[u8]>>,
+    pub(crate) value: Option<Vec<u8>>,
+    pub(crate) agg: Option<Box<Aggregate>>,
 }
 
 impl Taken {

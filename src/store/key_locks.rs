@@ -20,9 +20,9 @@ use hashbrown::HashMap;
 /// A pessimistic lock on a key (CACHE.LOCK): its handle, and the Unix ms
 /// at which it is released by itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Lock {
-    pub handle: u64,
-    pub until: u64,
+pub(crate) struct Lock {
+    pub(crate) handle: u64,
+    pub(crate) until: u64,
 }
 
 /// The keys of one table locked by CACHE.LOCK. Every entry's bytes are

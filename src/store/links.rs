@@ -227,6 +227,7 @@ impl Graph {
         v
     }
 
+    #[cfg(test)]
     pub(crate) fn edges(&self) -> usize {
         self.children.values().map(HashSet::len).sum()
     }
@@ -281,7 +282,7 @@ pub(crate) fn release() -> bool {
 
 /// Why CACHE.DEPEND refused a dependency.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DependError {
+pub(crate) enum DependError {
     /// The child or a parent is missing.
     NoKey,
     /// A parent is the child or depends on it already.
@@ -290,7 +291,7 @@ pub enum DependError {
 
 /// Which tags a tag query asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TagMatch {
+pub(crate) enum TagMatch {
     /// Items carrying at least one of the tags.
     Any,
     /// Items carrying every one of the tags.
@@ -338,7 +339,7 @@ impl Store {
     /// shard by shard (one shard locked at a time, as SCAN visits them).
     /// With `read`, each is read as GET reads it (a hit, and a sliding
     /// timeout restarts); without, only looked at.
-    pub fn tagged(
+    pub(crate) fn tagged(
         &self,
         db: usize,
         tags: &[&[u8]],
@@ -357,7 +358,7 @@ impl Store {
 
     /// Removes every item of database `db` whose tags match; returns how
     /// many went.
-    pub fn delete_tagged(&self, db: usize, tags: &[&[u8]], how: TagMatch, now: u64) -> u64 {
+    pub(crate) fn delete_tagged(&self, db: usize, tags: &[&[u8]], how: TagMatch, now: u64) -> u64 {
         let mut n = 0;
         self.each_tagged(db, tags, how, now, |_, slot| n += slot.delete() as u64);
         n
@@ -386,7 +387,7 @@ impl Store {
     /// or removed, the child is removed. Every key must hold an item, and
     /// no parent may be the child or depend on it (a cycle). Dependencies
     /// add up over calls.
-    pub fn depend(&self, db: usize, child: &[u8], parents: &[&[u8]], now: u64) -> Result<(), DependError> {
+    pub(crate) fn depend(&self, db: usize, child: &[u8], parents: &[&[u8]], now: u64) -> Result<(), DependError> {
         let keys: Vec<&[u8]> = std::iter::once(child).chain(parents.iter().copied()).collect();
         let khs: Vec<KeyHash> = keys.iter().map(|k| self.hash(k)).collect();
         let mut locked = self.lock_many(&khs);
@@ -410,8 +411,9 @@ impl Store {
         Ok(())
     }
 
+    #[cfg(test)]
     /// Dependency edges of database `db` (INFO keyspace-like counts, tests).
-    pub fn dependencies(&self, db: usize) -> usize {
+    pub(crate) fn dependencies(&self, db: usize) -> usize {
         self.graph(db).edges()
     }
 

@@ -100,13 +100,13 @@ pub struct OutOfMemory;
 
 /// Where the bytes are, for INFO memory and memcached `stats`.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct MemoryReport {
+pub(crate) struct MemoryReport {
     /// Everything the store accounts: `dataset` plus `overhead`.
-    pub used: u64,
+    pub(crate) used: u64,
     /// Bytes of the items themselves (their chunks and heap parts).
-    pub dataset: u64,
+    pub(crate) dataset: u64,
     /// Bytes of the structures that find items (hash tables).
-    pub overhead: u64,
+    pub(crate) overhead: u64,
 }
 
 /// Evictions one write performs at most before going on: the rest is left
@@ -121,14 +121,14 @@ impl Store {
     }
 
     /// The limits in force; two relaxed loads, cheap enough for every write.
-    pub fn limits(&self) -> Limits {
+    pub(crate) fn limits(&self) -> Limits {
         unpack(
             self.limits.maxmemory.load(Ordering::Relaxed),
             self.limits.packed.load(Ordering::Relaxed),
         )
     }
 
-    pub fn memory(&self) -> MemoryReport {
+    pub(crate) fn memory(&self) -> MemoryReport {
         let (dataset, overhead) = self.slabs.totals();
         MemoryReport {
             used: dataset + overhead,
@@ -137,16 +137,9 @@ impl Store {
         }
     }
 
-    /// Where usage stands against the watermarks, as last checked: the
-    /// arenas re-check every 64 KB of change, and [`Store::maintain`] on
-    /// every run.
-    pub fn pressure(&self) -> Pressure {
-        self.slabs.pressure()
-    }
-
     /// Makes room before a write that may add memory: above the high
     /// watermark it evicts by `policy` (a few items inline, the rest left to
-    /// [`Store::maintain`]). Fails when usage is over `maxmemory` and
+    /// `Store::maintain`). Fails when usage is over `maxmemory` and
     /// nothing may be evicted: the policy is noeviction, or only
     /// notremovable items (or, for a volatile policy, items without expiry)
     /// are left.
@@ -187,7 +180,7 @@ impl Store {
     /// the low watermark expired items are purged; above the high one items
     /// are evicted by the configured policy until usage is under the low
     /// watermark.
-    pub fn maintain(&self, now: u64) {
+    pub(crate) fn maintain(&self, now: u64) {
         self.rebalance_step();
         let l = self.limits();
         if l.maxmemory == 0 {

@@ -26,20 +26,20 @@ mod shard;
 mod slab;
 mod types;
 
-pub use cache_item::{LockError, UnlockError};
-pub use entry::{Entry, Expiry, Priority, Value, LFU_INIT};
+pub(crate) use cache_item::{LockError, UnlockError};
+pub use entry::Expiry;
+pub(crate) use entry::{Entry, Priority, Value};
 pub use evict::EvictionPolicy;
-pub use item::{Item, ValueRef};
-pub use key_locks::Lock;
-pub use links::{DependError, TagMatch};
-pub use memory::{Limits, MemoryReport, OutOfMemory};
-pub use policy::{DbPolicy, PolicyChange, PolicyError};
-pub use ready::ReadyKeys;
-pub use scan::ScanPage;
+pub(crate) use item::{Item, ValueRef};
+pub(crate) use links::{DependError, TagMatch};
+pub use memory::Limits;
+pub(crate) use memory::OutOfMemory;
+pub(crate) use policy::{DbPolicy, PolicyChange, PolicyError};
+pub(crate) use ready::ReadyKeys;
 pub(crate) use scope::ShardGuard;
-pub use shard::{EntryMut, ShardInner, Slot};
-pub use slab::{ClassCounters, ClassStats, Pressure};
-pub use types::{member_hash, AggKind, Aggregate, Hash, LexBound, List, Set, WrongType, ZSet};
+pub(crate) use shard::{EntryMut, ShardInner, Slot};
+pub(crate) use slab::{ClassCounters, ClassStats};
+pub(crate) use types::{Aggregate, Hash, LexBound, List, Set, WrongType, ZSet};
 
 use hashbrown::DefaultHashBuilder;
 use std::hash::BuildHasher;
@@ -55,9 +55,9 @@ const SHARD_SHIFT: u32 = 40;
 
 /// A key's hash and the shard it lives in, computed once per key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct KeyHash {
-    pub hash: u64,
-    pub shard: usize,
+pub(crate) struct KeyHash {
+    pub(crate) hash: u64,
+    pub(crate) shard: usize,
 }
 
 /// Counters summed over all shards.
@@ -71,22 +71,20 @@ pub struct StoreStats {
 
 /// The slab classes and pages.
 #[derive(Debug, Default, Clone)]
-pub struct SlabReport {
+pub(crate) struct SlabReport {
     /// (class number from 0, figures) for the classes that hold pages.
-    pub classes: Vec<(usize, ClassStats)>,
-    pub page_size: u64,
+    pub(crate) classes: Vec<(usize, ClassStats)>,
+    pub(crate) page_size: u64,
     /// Pages holding chunks now.
-    pub pages_in_use: u64,
-    /// Pages ever handed out (the most held at once).
-    pub pages_touched: u64,
+    pub(crate) pages_in_use: u64,
 }
 
 /// Per-database key counts, as INFO keyspace reports them.
 #[derive(Debug, Default, Clone, Copy)]
-pub struct DbInfo {
-    pub keys: u64,
-    pub expires: u64,
-    pub avg_ttl: u64,
+pub(crate) struct DbInfo {
+    pub(crate) keys: u64,
+    pub(crate) expires: u64,
+    pub(crate) avg_ttl: u64,
 }
 
 #[repr(align(128))]
@@ -148,15 +146,15 @@ impl Store {
 
     /// Keys that became lists or sorted sets, or whose lock was released,
     /// for blocked clients.
-    pub fn ready_keys(&self) -> &ReadyKeys {
+    pub(crate) fn ready_keys(&self) -> &ReadyKeys {
         &self.ready
     }
 
-    pub fn databases(&self) -> usize {
+    pub(crate) fn databases(&self) -> usize {
         self.databases
     }
 
-    pub fn hash(&self, key: &[u8]) -> KeyHash {
+    pub(crate) fn hash(&self, key: &[u8]) -> KeyHash {
         let hash = self.hasher.hash_one(key);
         KeyHash {
             hash,
@@ -165,13 +163,13 @@ impl Store {
     }
 
     /// A new version, strictly greater than every one handed out before.
-    pub fn next_version(&self) -> u64 {
+    pub(crate) fn next_version(&self) -> u64 {
         self.version.fetch_add(1, Ordering::Relaxed) + 1
     }
 
     /// A new lock handle, strictly greater than every one handed out
     /// before, so that a handle also serves as a fencing token.
-    pub fn next_lock_handle(&self) -> u64 {
+    pub(crate) fn next_lock_handle(&self) -> u64 {
         if !self.locks_used.load(Ordering::Relaxed) {
             self.locks_used.store(true, Ordering::Relaxed);
         }
@@ -179,12 +177,12 @@ impl Store {
     }
 
     /// Seconds on the store's access clock for a Unix time in milliseconds.
-    pub fn clock_secs(&self, now: u64) -> u32 {
+    pub(crate) fn clock_secs(&self, now: u64) -> u32 {
         (now / 1000).saturating_sub(self.epoch_secs) as u32
     }
 
     /// Locks the shard of one key.
-    pub fn lock(&self, kh: KeyHash) -> Locked<'_> {
+    pub(crate) fn lock(&self, kh: KeyHash) -> Locked<'_> {
         Locked::new(self, kh.shard)
     }
 
@@ -200,7 +198,7 @@ impl Store {
     }
 
     /// Locks the shards of several keys at once, in ascending order.
-    pub fn lock_many(&self, khs: &[KeyHash]) -> MultiLocked<'_> {
+    pub(crate) fn lock_many(&self, khs: &[KeyHash]) -> MultiLocked<'_> {
         let mut idx: Vec<usize> = khs.iter().map(|k| k.shard).collect();
         idx.sort_unstable();
         idx.dedup();
@@ -220,11 +218,11 @@ impl Store {
     }
 
     /// Number of keys in a database, including expired keys not yet reclaimed.
-    pub fn dbsize(&self, db: usize) -> u64 {
+    pub(crate) fn dbsize(&self, db: usize) -> u64 {
         (0..SHARDS).map(|i| self.lock_index(i).table(db).len() as u64).sum()
     }
 
-    pub fn db_info(&self, db: usize) -> DbInfo {
+    pub(crate) fn db_info(&self, db: usize) -> DbInfo {
         let mut info = DbInfo::default();
         let mut ttl_sum = 0u128;
         let mut ttl_n = 0u64;
@@ -254,7 +252,7 @@ impl Store {
         s
     }
 
-    pub fn reset_stats(&self) {
+    pub(crate) fn reset_stats(&self) {
         for i in 0..SHARDS {
             self.lock_index(i).stats = Default::default();
         }
@@ -262,25 +260,25 @@ impl Store {
     }
 
     /// Items of each priority in every database, lowest priority first.
-    pub fn priority_counts(&self) -> [u64; 6] {
+    pub(crate) fn priority_counts(&self) -> [u64; 6] {
         self.slabs.priority_totals()
     }
 
     /// The slab classes in use and the page pool, for `stats slabs` and
     /// `stats items`.
-    pub fn slab_report(&self) -> SlabReport {
-        let (pages_in_use, pages_touched) = self.slabs.page_counts();
+    pub(crate) fn slab_report(&self) -> SlabReport {
+        let (pages_in_use, _) = self.slabs.page_counts();
         SlabReport {
             classes: self.slabs.class_stats(),
             page_size: slab::PAGE_SIZE as u64,
             pages_in_use: pages_in_use as u64,
-            pages_touched: pages_touched as u64,
         }
     }
 
+    #[cfg(test)]
     /// Bytes the store accounts: item chunks, the heap blocks items own and
     /// the hash tables.
-    pub fn used_bytes(&self) -> u64 {
+    pub(crate) fn used_bytes(&self) -> u64 {
         let (dataset, overhead) = self.slabs.totals();
         dataset + overhead
     }
@@ -300,7 +298,7 @@ impl Store {
         self.free_tables(old, lazy);
     }
 
-    pub fn flush_all(&self, lazy: bool) {
+    pub(crate) fn flush_all(&self, lazy: bool) {
         let mut old = Vec::new();
         let mut guards = self.lock_all();
         for g in guards.iter_mut() {
@@ -334,7 +332,7 @@ impl Store {
 
     /// Swaps two databases atomically: every shard is locked first. The
     /// items move; each number keeps its policy (CACHE.POLICY).
-    pub fn swap_db(&self, a: usize, b: usize) {
+    pub(crate) fn swap_db(&self, a: usize, b: usize) {
         let mut guards = self.lock_all();
         // The graphs move with the tables that mark their keys, while no
         // shard can change either.
@@ -352,7 +350,7 @@ impl Store {
     }
 
     /// A random live key of a database, or None when it is empty.
-    pub fn random_key(&self, db: usize, now: u64, seed: u64) -> Option<Vec<u8>> {
+    pub(crate) fn random_key(&self, db: usize, now: u64, seed: u64) -> Option<Vec<u8>> {
         let start = (seed as usize) % SHARDS;
         for step in 0..SHARDS {
             let i = (start + step) % SHARDS;
@@ -365,7 +363,7 @@ impl Store {
     }
 
     /// Calls `f` for every live key of a database, shard by shard.
-    pub fn for_each_key(&self, db: usize, now: u64, mut f: impl FnMut(&Item<'_>)) {
+    pub(crate) fn for_each_key(&self, db: usize, now: u64, mut f: impl FnMut(&Item<'_>)) {
         for i in 0..SHARDS {
             let g = self.lock_index(i);
             for e in g.items(&self.slabs, db) {
@@ -403,7 +401,7 @@ const LAZY_FREE_MIN: usize = 64 * 1024;
 
 /// Frees removed entries (UNLINK): large ones on the background thread,
 /// small ones at once.
-pub fn release(entries: Vec<Entry>) {
+pub(crate) fn release(entries: Vec<Entry>) {
     let bytes: usize = entries.iter().map(Entry::mem_size).sum();
     drop_maybe_lazily(entries, bytes >= LAZY_FREE_MIN);
 }
@@ -439,7 +437,7 @@ fn free_in_background(job: FreeJob) {
 /// One locked shard, with the store at hand for hashing and versions.
 /// When the thread's last such guard is released, the children that its
 /// writes doomed are removed ([`Store::cascade`]).
-pub struct Locked<'s> {
+pub(crate) struct Locked<'s> {
     store: &'s Store,
     guard: std::mem::ManuallyDrop<ShardGuard<'s>>,
 }
@@ -462,7 +460,7 @@ impl<'s> Locked<'s> {
     }
 
     /// The slot of `key` in database `db`; `kh` must be `store.hash(key)`.
-    pub fn slot<'a>(&'a mut self, db: usize, key: &'a [u8], kh: KeyHash, now: u64) -> Slot<'a> {
+    pub(crate) fn slot<'a>(&'a mut self, db: usize, key: &'a [u8], kh: KeyHash, now: u64) -> Slot<'a> {
         debug_assert_eq!(kh.shard, shard_of(kh.hash));
         let store = self.store;
         self.guard.slot(store, db, key, kh.hash, now)
@@ -470,7 +468,7 @@ impl<'s> Locked<'s> {
 }
 
 /// Several shards locked together, for multi-key commands.
-pub struct MultiLocked<'s> {
+pub(crate) struct MultiLocked<'s> {
     guards: Vec<(usize, Locked<'s>)>,
     /// Dropped after the guards.
     _multi: Option<RwLockReadGuard<'s, ()>>,
@@ -498,7 +496,7 @@ impl std::ops::DerefMut for AllShards<'_> {
 
 impl<'s> MultiLocked<'s> {
     /// The slot of `key`; its shard must be among those locked.
-    pub fn slot<'a>(&'a mut self, db: usize, key: &'a [u8], kh: KeyHash, now: u64) -> Slot<'a> {
+    pub(crate) fn slot<'a>(&'a mut self, db: usize, key: &'a [u8], kh: KeyHash, now: u64) -> Slot<'a> {
         let pos = self
             .guards
             .binary_search_by_key(&kh.shard, |(i, _)| *i)

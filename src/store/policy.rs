@@ -28,15 +28,15 @@ use std::sync::Mutex;
 
 /// A database's policy, as CACHE.POLICY shows and sets it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DbPolicy {
+pub(crate) struct DbPolicy {
     /// Seconds a write without a timeout is given; 0 for none.
-    pub default_ttl: u64,
+    pub(crate) default_ttl: u64,
     /// Timeouts of plain writes (and the default one) slide.
-    pub sliding: bool,
+    pub(crate) sliding: bool,
     /// Items may be evicted (`lru`); false for `none`.
-    pub evict: bool,
+    pub(crate) evict: bool,
     /// Bytes the database's items may take; 0 for no limit of its own.
-    pub maxmemory: u64,
+    pub(crate) maxmemory: u64,
 }
 
 impl Default for DbPolicy {
@@ -52,16 +52,16 @@ impl Default for DbPolicy {
 
 /// A change to a policy: the fields given, the others kept.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct PolicyChange {
-    pub default_ttl: Option<u64>,
-    pub sliding: Option<bool>,
-    pub evict: Option<bool>,
-    pub maxmemory: Option<u64>,
+pub(crate) struct PolicyChange {
+    pub(crate) default_ttl: Option<u64>,
+    pub(crate) sliding: Option<bool>,
+    pub(crate) evict: Option<bool>,
+    pub(crate) maxmemory: Option<u64>,
 }
 
 /// Why a policy change was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PolicyError {
+pub(crate) enum PolicyError {
     /// No such database.
     DbIndex,
     /// A default timeout too long for its kind: a sliding one is kept in
@@ -191,7 +191,7 @@ fn table_bytes(guards: &[super::ShardGuard<'_>], db: usize) -> u64 {
 
 impl Store {
     /// Database `db`'s policy.
-    pub fn policy(&self, db: usize) -> DbPolicy {
+    pub(crate) fn policy(&self, db: usize) -> DbPolicy {
         let d = &self.policies.dbs[db];
         let w = PolicyWord(d.word.load(Ordering::Relaxed));
         DbPolicy {
@@ -205,7 +205,7 @@ impl Store {
     /// Changes database `db`'s policy: the fields given, the others kept.
     /// Giving or taking away a memory limit locks every shard once, to
     /// start or drop the database's running byte count.
-    pub fn set_policy(&self, db: usize, change: PolicyChange) -> Result<DbPolicy, PolicyError> {
+    pub(crate) fn set_policy(&self, db: usize, change: PolicyChange) -> Result<DbPolicy, PolicyError> {
         if db >= self.databases {
             return Err(PolicyError::DbIndex);
         }
@@ -249,7 +249,7 @@ impl Store {
     /// Bytes database `db`'s items take (chunks and heap parts, as the
     /// store counts them): one load for a limited database, a visit of
     /// every shard for another.
-    pub fn db_used_bytes(&self, db: usize) -> u64 {
+    pub(crate) fn db_used_bytes(&self, db: usize) -> u64 {
         if self.policies.word(db).limited() {
             return self.policies.dbs[db].used.load(Ordering::Relaxed).max(0) as u64;
         }
@@ -266,7 +266,7 @@ impl Store {
     /// database's own. Over its own, a database whose policy evicts loses
     /// its own items (lowest priority, then least recently used, as the
     /// store evicts); one whose policy is `none` refuses the write.
-    pub fn make_room_in(&self, db: usize, now: u64, policy: EvictionPolicy) -> Result<(), OutOfMemory> {
+    pub(crate) fn make_room_in(&self, db: usize, now: u64, policy: EvictionPolicy) -> Result<(), OutOfMemory> {
         self.make_room(now, policy)?;
         let w = self.policies.word(db);
         if !w.limited() {
@@ -354,7 +354,7 @@ impl super::Slot<'_> {
     /// database: the deadline (Unix ms) as given, or in a database whose
     /// policy says sliding, a sliding timeout of the same length. The
     /// CACHE.* commands say which kind they want and do not come here.
-    pub fn plain_expiry(&self, deadline: u64) -> Expiry {
+    pub(crate) fn plain_expiry(&self, deadline: u64) -> Expiry {
         self.policy().plain_expiry(deadline, self.now())
     }
 }
@@ -363,7 +363,7 @@ impl super::EntryMut<'_, '_> {
     /// Gives the item a plain command's timeout, as
     /// [`super::Slot::plain_expiry`] made it: as a write with a new version
     /// (EXPIRE, GETEX), or keeping the version (memcached `touch`, `gat`).
-    pub fn set_timeout(&mut self, expiry: Expiry, new_version: bool) {
+    pub(crate) fn set_timeout(&mut self, expiry: Expiry, new_version: bool) {
         match (expiry, new_version) {
             (Expiry::None, true) => self.set_expire(0),
             (Expiry::At(t), true) => self.set_expire(t),

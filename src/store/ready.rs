@@ -12,23 +12,23 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 #[derive(Default)]
-pub struct ReadyKeys {
+pub(crate) struct ReadyKeys {
     waiters: AtomicUsize,
     keys: Mutex<Vec<(usize, Box<[u8]>)>>,
 }
 
 impl ReadyKeys {
     /// A client starts waiting for keys.
-    pub fn add_waiter(&self) {
+    pub(crate) fn add_waiter(&self) {
         self.waiters.fetch_add(1, Ordering::SeqCst);
     }
 
     /// A client stops waiting.
-    pub fn remove_waiter(&self) {
+    pub(crate) fn remove_waiter(&self) {
         self.waiters.fetch_sub(1, Ordering::SeqCst);
     }
 
-    pub fn has_waiters(&self) -> bool {
+    pub(crate) fn has_waiters(&self) -> bool {
         self.waiters.load(Ordering::Relaxed) > 0
     }
 
@@ -44,7 +44,7 @@ impl ReadyKeys {
     }
 
     /// The keys recorded since the last call, oldest first.
-    pub fn take(&self) -> Vec<(usize, Box<[u8]>)> {
+    pub(crate) fn take(&self) -> Vec<(usize, Box<[u8]>)> {
         if !self.has_waiters() {
             return Vec::new();
         }

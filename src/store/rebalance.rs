@@ -25,7 +25,7 @@ const SLACK_PAGES: usize = 2;
 
 impl Store {
     /// Compacts at most one page in each arena; returns the pages freed.
-    pub fn rebalance_step(&self) -> usize {
+    pub(crate) fn rebalance_step(&self) -> usize {
         (0..ARENAS).filter(|&a| self.compact_one(a)).count()
     }
 

@@ -85,7 +85,7 @@ impl Drop for Exit {
 impl Store {
     /// Runs `f` as one atomic step: every shard it locks stays locked until
     /// it returns. Inside a scope of the same store, `f` just runs.
-    pub fn atomically<R>(&self, f: impl FnOnce() -> R) -> R {
+    pub(crate) fn atomically<R>(&self, f: impl FnOnce() -> R) -> R {
         if self.in_scope() {
             return f();
         }

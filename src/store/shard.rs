@@ -21,7 +21,7 @@
 //! ([`super::expire`]) and the eviction batch ([`super::evict`]).
 
 use super::entry::{Entry, Expiry, Priority, Value, LFU_INIT};
-use super::item::{expired_reason, free_item, item_bytes, take_heap, Item, ItemMut, Parts, Taken, ValueIn, ValueRef};
+use super::item::{expired_reason, free_item, item_bytes, take_heap, Item, ItemMut, Parts, Taken, ValueIn};
 use super::key_locks::{KeyLocks, Lock};
 use super::links::{self, Change, Index};
 use super::policy::PolicyWord;
@@ -34,39 +34,39 @@ use std::hash::BuildHasher;
 
 #[derive(Debug, Default, Clone, Copy)]
 pub(crate) struct ShardStats {
-    pub hits: u64,
-    pub misses: u64,
-    pub expired: u64,
-    pub evicted: u64,
+    pub(crate) hits: u64,
+    pub(crate) misses: u64,
+    pub(crate) expired: u64,
+    pub(crate) evicted: u64,
 }
 
 #[derive(Default)]
 pub(crate) struct Table {
-    pub map: HashTable<u32>,
+    pub(crate) map: HashTable<u32>,
     /// Items that carry an expiry.
-    pub expires: usize,
+    pub(crate) expires: usize,
     /// Items of each priority.
-    pub by_priority: [u64; 6],
+    pub(crate) by_priority: [u64; 6],
     /// Remaining TTLs seen by the last sweep, for INFO's avg_ttl.
-    pub ttl_sample_sum: u64,
-    pub ttl_sample_n: u64,
+    pub(crate) ttl_sample_sum: u64,
+    pub(crate) ttl_sample_n: u64,
     /// The keys locked by CACHE.LOCK ([`super::key_locks`]), here so that
     /// FLUSHDB and SWAPDB take a database's locks with its items.
-    pub locks: KeyLocks,
+    pub(crate) locks: KeyLocks,
     /// Tags and dependency marks of this table's keys ([`super::links`]);
     /// none until the first tag or dependency.
-    pub index: Option<Box<Index>>,
+    pub(crate) index: Option<Box<Index>>,
     /// Bytes of the items (chunks and heap parts, as the arenas count
     /// them): a database's usage for its own memory limit (CACHE.POLICY).
-    pub used: u64,
+    pub(crate) used: u64,
     /// Keys created in this table so far (it goes on across FLUSHDB): WATCH
     /// of a missing key notes it, and EXEC aborts if it moved, since the
     /// key may have been created and removed again in between.
-    pub created: u64,
+    pub(crate) created: u64,
 }
 
 impl Table {
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.map.len()
     }
 
@@ -136,7 +136,7 @@ impl Table {
 
 /// One shard's tables and counters; the store keeps it behind the
 /// shard's mutex.
-pub struct ShardInner {
+pub(crate) struct ShardInner {
     index: usize,
     pub(super) tables: Box<[Table]>,
     pub(crate) stats: ShardStats,
@@ -266,12 +266,8 @@ pub struct Slot<'a> {
 }
 
 impl<'a> Slot<'a> {
-    pub fn now(&self) -> u64 {
+    pub(crate) fn now(&self) -> u64 {
         self.now
-    }
-
-    pub fn key(&self) -> &[u8] {
-        self.key
     }
 
     pub(super) fn slabs(&self) -> &'a Slabs {
@@ -390,7 +386,7 @@ impl<'a> Slot<'a> {
     }
 
     /// A lookup that neither counts nor touches (EXISTS, TYPE, TTL ...).
-    pub fn peek(&mut self) -> Option<Item<'_>> {
+    pub(crate) fn peek(&mut self) -> Option<Item<'_>> {
         let h = self.lookup()?;
         Some(self.item(h))
     }
@@ -398,7 +394,7 @@ impl<'a> Slot<'a> {
     /// A write lookup. Changes through the returned handle give the item a
     /// new version (except where a method says otherwise) and keep the
     /// accounting exact.
-    pub fn get_mut(&mut self) -> Option<EntryMut<'_, 'a>> {
+    pub(crate) fn get_mut(&mut self) -> Option<EntryMut<'_, 'a>> {
         let h = self.lookup()?;
         let (secs, now) = (self.store.clock_secs(self.now), self.now);
         let mut m = self.item_mut(h);
@@ -410,7 +406,7 @@ impl<'a> Slot<'a> {
     /// Stores `value` under the key, replacing whatever was there, and
     /// returns the new version. `expire_at` is Unix ms, 0 for none (the
     /// database's default timeout, if its policy has one).
-    pub fn set(&mut self, value: Value, expire_at: u64, flags: u32) -> u64 {
+    pub(crate) fn set(&mut self, value: Value, expire_at: u64, flags: u32) -> u64 {
         self.set_expiry(value, Expiry::from_deadline(expire_at), flags)
     }
 
@@ -418,7 +414,7 @@ impl<'a> Slot<'a> {
     /// this write. An item replaced keeps its priority and access counter.
     /// A write without one ([`Expiry::None`]) takes the database's default
     /// timeout, if its policy has one.
-    pub fn set_expiry(&mut self, value: Value, expiry: Expiry, flags: u32) -> u64 {
+    pub(crate) fn set_expiry(&mut self, value: Value, expiry: Expiry, flags: u32) -> u64 {
         let expiry = self.or_default(expiry);
         self.store_bytes(value_in(value), expiry, flags)
     }
@@ -432,12 +428,12 @@ impl<'a> Slot<'a> {
 
     /// [`Slot::set_expiry`] with the expiry exactly as given, never the
     /// database's default: an item that keeps its own (KEEPTTL, COPY).
-    pub fn set_expiry_exact(&mut self, value: Value, expiry: Expiry, flags: u32) -> u64 {
+    pub(crate) fn set_expiry_exact(&mut self, value: Value, expiry: Expiry, flags: u32) -> u64 {
         self.store_bytes(value_in(value), expiry, flags)
     }
 
     /// [`Slot::set_bytes`] with the expiry exactly as given.
-    pub fn set_bytes_exact(&mut self, value: &[u8], expiry: Expiry, flags: u32) -> u64 {
+    pub(crate) fn set_bytes_exact(&mut self, value: &[u8], expiry: Expiry, flags: u32) -> u64 {
         self.store_bytes(ValueIn::Bytes(value), expiry, flags)
     }
 
@@ -597,7 +593,7 @@ impl<'a> Slot<'a> {
     /// object itself and so keeps its idle time; only the version is new,
     /// because a memcached `cas` against the old name must not succeed on
     /// the new one.
-    pub fn adopt(&mut self, e: Entry) -> u64 {
+    pub(crate) fn adopt(&mut self, e: Entry) -> u64 {
         self.release_lock();
         if let Some(h) = self.find() {
             self.unlink(h);
@@ -620,7 +616,7 @@ impl<'a> Slot<'a> {
     }
 
     /// Removes the live item, if any, and hands it over as an [`Entry`].
-    pub fn remove(&mut self) -> Option<Entry> {
+    pub(crate) fn remove(&mut self) -> Option<Entry> {
         // A locked item past its deadline is live until this removal.
         let locked = self.release_lock().is_some_and(|l| l.until > self.now);
         let h = self.find()?;
@@ -637,7 +633,6 @@ impl<'a> Slot<'a> {
             key: self.key.into(),
             value: Value::Str(Vec::new()),
             expire_at: it.expire_at().unwrap_or(0),
-            version: it.version(),
             flags: it.flags(),
             idle_ms: it.idle_ms(),
             access: it.access(),
@@ -657,7 +652,7 @@ impl<'a> Slot<'a> {
     }
 
     /// Removes the live item, if any, without handing it over.
-    pub fn delete(&mut self) -> bool {
+    pub(crate) fn delete(&mut self) -> bool {
         let locked = self.release_lock().is_some_and(|l| l.until > self.now);
         let Some(h) = self.find() else { return false };
         self.unlink(h);
@@ -673,7 +668,7 @@ impl<'a> Slot<'a> {
     /// The aggregate of type `T` under the key, read: a keyspace hit or
     /// miss, an access that slides a sliding expiry. `Ok(None)` when the
     /// key is missing, [`WrongType`] when it holds another type.
-    pub fn view<T: AggKind>(&mut self) -> Result<Option<&T>, WrongType> {
+    pub(crate) fn view<T: AggKind>(&mut self) -> Result<Option<&T>, WrongType> {
         match self.read(true) {
             None => Ok(None),
             Some(it) => it.aggregate().and_then(T::of).map(Some).ok_or(WrongType),
@@ -683,7 +678,7 @@ impl<'a> Slot<'a> {
     /// As [`Slot::view`], without counting a hit or touching the item
     /// (the sources of SINTER, SORT, ZUNIONSTORE ... read this way too in
     /// Redis when they only inspect).
-    pub fn peek_as<T: AggKind>(&mut self) -> Result<Option<&T>, WrongType> {
+    pub(crate) fn peek_as<T: AggKind>(&mut self) -> Result<Option<&T>, WrongType> {
         match self.peek() {
             None => Ok(None),
             Some(it) => it.aggregate().and_then(T::of).map(Some).ok_or(WrongType),
@@ -693,7 +688,7 @@ impl<'a> Slot<'a> {
     /// Bytes the live item takes, as the store counts them: its chunk,
     /// plus what it owns on the heap (a long key or value, an aggregate at
     /// the size it was last counted at). What MEMORY USAGE answers.
-    pub fn mem_usage(&mut self) -> Option<usize> {
+    pub(crate) fn mem_usage(&mut self) -> Option<usize> {
         let h = self.lookup()?;
         let slabs = self.slabs();
         Some(slabs.chunk_size(slabs.class_of_handle(h)) + self.item(h).heap())
@@ -705,7 +700,7 @@ impl<'a> Slot<'a> {
     /// it empty); without, a missing key gives `Ok(None)` and `f` does not
     /// run. A change gives the item a new version and re-counts its bytes;
     /// an aggregate left empty is deleted, as Redis deletes empty ones.
-    pub fn write<T: AggKind, R>(
+    pub(crate) fn write<T: AggKind, R>(
         &mut self,
         create: bool,
         f: impl FnOnce(&mut T) -> (R, bool),
@@ -756,7 +751,7 @@ impl<'a> Slot<'a> {
     /// Stores an aggregate under the key, replacing whatever was there
     /// (the STORE forms: SINTERSTORE, ZUNIONSTORE, SORT ... STORE). An
     /// empty one deletes the key instead. Returns whether a value is stored.
-    pub fn put_aggregate(&mut self, agg: Aggregate) -> bool {
+    pub(crate) fn put_aggregate(&mut self, agg: Aggregate) -> bool {
         if agg.is_empty() {
             self.delete();
             return false;
@@ -797,7 +792,7 @@ impl<'a> Slot<'a> {
 
     /// What WATCH notes of the key: its live item's version, or, when it
     /// is missing, how many keys its table has created so far.
-    pub fn watch_token(&mut self) -> (Option<u64>, u64) {
+    pub(crate) fn watch_token(&mut self) -> (Option<u64>, u64) {
         let version = self.peek().map(|it| it.version());
         (version, self.table.created)
     }
@@ -824,24 +819,20 @@ fn alloc(arena: &mut ArenaGuard<'_>, size: usize) -> u32 {
 }
 
 /// A live item opened for writing.
-pub struct EntryMut<'s, 'a> {
+pub(crate) struct EntryMut<'s, 'a> {
     pub(super) slot: &'s mut Slot<'a>,
     pub(super) h: u32,
 }
 
 impl EntryMut<'_, '_> {
-    pub fn entry(&self) -> Item<'_> {
+    pub(crate) fn entry(&self) -> Item<'_> {
         self.slot.item(self.h)
-    }
-
-    pub fn value(&self) -> ValueRef<'_> {
-        self.entry().value()
     }
 
     /// Changes the value with `f`: the item gets a new version. A value on
     /// the heap is changed where it is, so repeated appends to a large value
     /// cost what they add.
-    pub fn update_value(&mut self, f: impl FnOnce(&mut Vec<u8>)) -> u64 {
+    pub(crate) fn update_value(&mut self, f: impl FnOnce(&mut Vec<u8>)) -> u64 {
         let version = self.slot.written();
         self.h = self.slot.rebuild(self.h, |p| {
             let mut v = match std::mem::replace(&mut p.value, ValueIn::Bytes(&[])) {
@@ -863,7 +854,7 @@ impl EntryMut<'_, '_> {
     /// Overwrites bytes of the value in place when `f` keeps its length:
     /// the item gets a new version. Returns false (and changes nothing)
     /// when the value is on the heap; use [`EntryMut::update_value`] then.
-    pub fn patch_value(&mut self, f: impl FnOnce(&mut [u8])) -> bool {
+    pub(crate) fn patch_value(&mut self, f: impl FnOnce(&mut [u8])) -> bool {
         let mut m = self.slot.item_mut(self.h);
         let Some(v) = m.value_in_place() else { return false };
         f(v);
@@ -874,7 +865,7 @@ impl EntryMut<'_, '_> {
     }
 
     /// Replaces the value and the flags, keeping the expiry.
-    pub fn replace(&mut self, value: Value, flags: u32) -> u64 {
+    pub(crate) fn replace(&mut self, value: Value, flags: u32) -> u64 {
         let version = self.slot.written();
         self.h = self.slot.rebuild(self.h, |p| {
             p.value = value_in(value);
@@ -885,7 +876,7 @@ impl EntryMut<'_, '_> {
     }
 
     /// Sets the deadline (Unix ms, 0 for none): a write, with a new version.
-    pub fn set_expire(&mut self, expire_at: u64) {
+    pub(crate) fn set_expire(&mut self, expire_at: u64) {
         let version = self.slot.written();
         self.retime(expire_at);
         self.slot.item_mut(self.h).set_version(version);
@@ -893,7 +884,7 @@ impl EntryMut<'_, '_> {
 
     /// Sets the deadline and keeps the version: memcached's `touch` and
     /// `gat` leave an item's CAS unique as it was.
-    pub fn retime(&mut self, expire_at: u64) {
+    pub(crate) fn retime(&mut self, expire_at: u64) {
         if matches!(self.entry().expiry(), Expiry::At(_)) && self.slot.item_mut(self.h).set_deadline_in_place(expire_at)
         {
             return;
@@ -905,7 +896,7 @@ impl EntryMut<'_, '_> {
     }
 
     /// Makes the expiry sliding, `idle_ms` from now: a write, with a new version.
-    pub fn set_sliding(&mut self, idle_ms: u32) {
+    pub(crate) fn set_sliding(&mut self, idle_ms: u32) {
         let version = self.slot.written();
         let now = self.slot.now;
         self.h = self.slot.rebuild(self.h, |p| {
@@ -919,7 +910,7 @@ impl EntryMut<'_, '_> {
     /// [`EntryMut::retime`] does: CACHE.RESETTTL and CACHE.UNLOCK with a
     /// timeout, which change when the item goes, not what it holds. A
     /// sliding timeout starts from now.
-    pub fn retime_expiry(&mut self, expiry: Expiry) {
+    pub(crate) fn retime_expiry(&mut self, expiry: Expiry) {
         let now = self.slot.now;
         let (deadline, idle_ms) = match expiry {
             Expiry::None => (0, 0),
@@ -930,9 +921,5 @@ impl EntryMut<'_, '_> {
             p.deadline = deadline;
             p.idle_ms = idle_ms;
         });
-    }
-
-    pub fn now(&self) -> u64 {
-        self.slot.now
     }
 }

@@ -97,13 +97,13 @@ pub(crate) enum FreeReason {
 
 /// Per-class counters, as `stats items` and `stats slabs` report them.
 #[derive(Debug, Default, Clone, Copy)]
-pub struct ClassCounters {
-    pub evicted: u64,
-    pub evicted_nonzero: u64,
-    pub evicted_unfetched: u64,
-    pub reclaimed: u64,
-    pub expired_unfetched: u64,
-    pub outofmemory: u64,
+pub(crate) struct ClassCounters {
+    pub(crate) evicted: u64,
+    pub(crate) evicted_nonzero: u64,
+    pub(crate) evicted_unfetched: u64,
+    pub(crate) reclaimed: u64,
+    pub(crate) expired_unfetched: u64,
+    pub(crate) outofmemory: u64,
 }
 
 /// One class's state in one arena.
@@ -155,7 +155,7 @@ struct Pool {
 /// the arenas publish the result as they count (see [`Slabs::check`]).
 #[repr(u8)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Pressure {
+pub(crate) enum Pressure {
     /// Below the low watermark, or no limit.
     None,
     /// Above the low watermark: purge expired items early.
@@ -413,16 +413,16 @@ impl Slabs {
 
 /// Per-class figures summed over the arenas, for `stats slabs` and `stats items`.
 #[derive(Debug, Default, Clone, Copy)]
-pub struct ClassStats {
-    pub chunk_size: u32,
-    pub chunks_per_page: u32,
-    pub pages: u64,
-    pub used_chunks: u64,
-    pub free_chunks: u64,
+pub(crate) struct ClassStats {
+    pub(crate) chunk_size: u32,
+    pub(crate) chunks_per_page: u32,
+    pub(crate) pages: u64,
+    pub(crate) used_chunks: u64,
+    pub(crate) free_chunks: u64,
     /// Chunks of the newest pages never carved yet.
-    pub free_chunks_end: u64,
-    pub requested: u64,
-    pub counters: ClassCounters,
+    pub(crate) free_chunks_end: u64,
+    pub(crate) requested: u64,
+    pub(crate) counters: ClassCounters,
 }
 
 impl Slabs {

@@ -379,7 +379,7 @@ mod testing {
     use std::sync::Arc;
 
     pub(super) struct Mc {
-        pub srv: Arc<Server>,
+        pub(crate) srv: Arc<Server>,
         client: Client,
         parser: Parser,
         batch: Batch,
@@ -387,7 +387,7 @@ mod testing {
 
     impl Mc {
         /// A client of a server with a 1mb limit and `settings`.
-        pub fn limited(settings: &[(&str, &str)]) -> Mc {
+        pub(crate) fn limited(settings: &[(&str, &str)]) -> Mc {
             let srv = Arc::new(Server::new(crate::config::Config::default()));
             srv.set_config(&[("maxmemory", "1mb")]).expect("known setting");
             srv.set_config(settings).expect("known settings");
@@ -405,7 +405,7 @@ mod testing {
 
         /// Runs every request of `input`, which must all be complete, as
         /// one batch; returns the replies.
-        pub fn send(&mut self, input: &str) -> String {
+        pub(crate) fn send(&mut self, input: &str) -> String {
             let input = input.as_bytes();
             let mut out = Vec::new();
             self.batch.start(&self.srv, self.srv.clock.now_ms());

@@ -7,31 +7,31 @@
 //! operations and write the replies with [`reply`]'s lines and writers.
 
 mod parse;
-pub mod reply;
+pub(crate) mod reply;
 
-pub use parse::{Parsed, Parser};
+pub(crate) use parse::{Parsed, Parser};
 
 /// Longest key memcached accepts.
-pub const MAX_KEY_LEN: usize = 250;
+pub(crate) const MAX_KEY_LEN: usize = 250;
 
 /// A command line longer than this without a newline closes the
 /// connection, unless it is a `get`/`gets` (memcached's rule).
-pub const MAX_LINE: usize = 2048;
+pub(crate) const MAX_LINE: usize = 2048;
 
 /// Longest `get`/`gets` line we buffer. memcached has no bound; one keeps
 /// a client from making the server hold an endless line in memory.
-pub const MAX_GET_LINE: usize = 1024 * 1024;
+pub(crate) const MAX_GET_LINE: usize = 1024 * 1024;
 
 /// The version `version` and `stats` report: the memcached release whose
 /// text protocol this one follows, then ours. Clients and tools choose
 /// behaviour by the leading memcached version (memccapable expects errors
 /// for unknown `version` arguments from servers that are not 1.6-like), so
 /// it comes first.
-pub const VERSION: &str = concat!("1.6.18-ferrocache-", env!("CARGO_PKG_VERSION"));
+pub(crate) const VERSION: &str = concat!("1.6.18-ferrocache-", env!("CARGO_PKG_VERSION"));
 
 /// The storage verbs; each is a SET-family or APPEND-family write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StoreMode {
+pub(crate) enum StoreMode {
     Set,
     Add,
     Replace,
@@ -43,17 +43,17 @@ pub enum StoreMode {
 
 /// The keys of a retrieval line: space-separated, already checked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Keys<'a>(&'a [u8]);
+pub(crate) struct Keys<'a>(&'a [u8]);
 
 impl<'a> Keys<'a> {
-    pub fn iter(&self) -> impl Iterator<Item = &'a [u8]> {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &'a [u8]> {
         self.0.split(|&c| c == b' ').filter(|k| !k.is_empty())
     }
 }
 
 /// One parsed request.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Request<'a> {
+pub(crate) enum Request<'a> {
     /// `get`/`gets`, and `gat`/`gats` when `touch` carries an exptime.
     Get {
         keys: Keys<'a>,

@@ -10,7 +10,7 @@ use super::{reply, Keys, Request, StoreMode, MAX_GET_LINE, MAX_KEY_LEN, MAX_LINE
 
 /// The outcome of one parse step.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Parsed<'a> {
+pub(crate) enum Parsed<'a> {
     /// A request, and the bytes it used.
     Request(Request<'a>, usize),
     /// Bytes consumed with nothing to answer: part of a swallowed block.
@@ -46,7 +46,7 @@ enum State {
 }
 
 #[derive(Debug)]
-pub struct Parser {
+pub(crate) struct Parser {
     max_item: usize,
     state: State,
 }
@@ -57,7 +57,7 @@ const MAX_WORDS: usize = 8;
 
 impl Parser {
     /// A parser refusing data blocks longer than `max_item` bytes.
-    pub fn new(max_item: usize) -> Parser {
+    pub(crate) fn new(max_item: usize) -> Parser {
         Parser {
             max_item,
             state: State::Line { scanned: 0 },
@@ -66,7 +66,7 @@ impl Parser {
 
     /// Bytes the pending request needs in all, counted from the start of
     /// the unconsumed input; 0 when unknown.
-    pub fn needed(&self) -> usize {
+    pub(crate) fn needed(&self) -> usize {
         match self.state {
             State::Data(p) => p.line_len + p.data_len + 2,
             _ => 0,
@@ -75,7 +75,7 @@ impl Parser {
 
     /// Parses the request at the start of `input`. After `Incomplete`, the
     /// next call must get the same input with more bytes after it.
-    pub fn parse<'a>(&mut self, input: &'a [u8]) -> Parsed<'a> {
+    pub(crate) fn parse<'a>(&mut self, input: &'a [u8]) -> Parsed<'a> {
         match self.state {
             State::Swallow(left) => {
                 if input.is_empty() {

@@ -8,28 +8,28 @@
 use super::VERSION;
 use crate::util::number::push_uint;
 
-pub const ERROR: &[u8] = b"ERROR\r\n";
-pub const BAD_FORMAT: &[u8] = b"CLIENT_ERROR bad command line format\r\n";
-pub const BAD_CHUNK: &[u8] = b"CLIENT_ERROR bad data chunk\r\n";
-pub const BAD_EXPTIME: &[u8] = b"CLIENT_ERROR invalid exptime argument\r\n";
-pub const BAD_DELTA: &[u8] = b"CLIENT_ERROR invalid numeric delta argument\r\n";
-pub const NON_NUMERIC: &[u8] = b"CLIENT_ERROR cannot increment or decrement non-numeric value\r\n";
-pub const DELETE_USAGE: &[u8] = b"CLIENT_ERROR bad command line format.  Usage: delete <key> [noreply]\r\n";
-pub const TOO_LARGE: &[u8] = b"SERVER_ERROR object too large for cache\r\n";
+pub(crate) const ERROR: &[u8] = b"ERROR\r\n";
+pub(crate) const BAD_FORMAT: &[u8] = b"CLIENT_ERROR bad command line format\r\n";
+pub(crate) const BAD_CHUNK: &[u8] = b"CLIENT_ERROR bad data chunk\r\n";
+pub(crate) const BAD_EXPTIME: &[u8] = b"CLIENT_ERROR invalid exptime argument\r\n";
+pub(crate) const BAD_DELTA: &[u8] = b"CLIENT_ERROR invalid numeric delta argument\r\n";
+pub(crate) const NON_NUMERIC: &[u8] = b"CLIENT_ERROR cannot increment or decrement non-numeric value\r\n";
+pub(crate) const DELETE_USAGE: &[u8] = b"CLIENT_ERROR bad command line format.  Usage: delete <key> [noreply]\r\n";
+pub(crate) const TOO_LARGE: &[u8] = b"SERVER_ERROR object too large for cache\r\n";
 /// A storage command when memory is full and nothing may be evicted.
-pub const NO_MEMORY_STORING: &[u8] = b"SERVER_ERROR out of memory storing object\r\n";
+pub(crate) const NO_MEMORY_STORING: &[u8] = b"SERVER_ERROR out of memory storing object\r\n";
 /// `incr` that needs a longer item when memory is full (memcached's
 /// arithmetic words it without "storing object").
-pub const NO_MEMORY: &[u8] = b"SERVER_ERROR out of memory\r\n";
-pub const STORED: &[u8] = b"STORED\r\n";
-pub const NOT_STORED: &[u8] = b"NOT_STORED\r\n";
-pub const EXISTS: &[u8] = b"EXISTS\r\n";
-pub const NOT_FOUND: &[u8] = b"NOT_FOUND\r\n";
-pub const DELETED: &[u8] = b"DELETED\r\n";
-pub const TOUCHED: &[u8] = b"TOUCHED\r\n";
-pub const OK: &[u8] = b"OK\r\n";
-pub const RESET: &[u8] = b"RESET\r\n";
-pub const END: &[u8] = b"END\r\n";
+pub(crate) const NO_MEMORY: &[u8] = b"SERVER_ERROR out of memory\r\n";
+pub(crate) const STORED: &[u8] = b"STORED\r\n";
+pub(crate) const NOT_STORED: &[u8] = b"NOT_STORED\r\n";
+pub(crate) const EXISTS: &[u8] = b"EXISTS\r\n";
+pub(crate) const NOT_FOUND: &[u8] = b"NOT_FOUND\r\n";
+pub(crate) const DELETED: &[u8] = b"DELETED\r\n";
+pub(crate) const TOUCHED: &[u8] = b"TOUCHED\r\n";
+pub(crate) const OK: &[u8] = b"OK\r\n";
+pub(crate) const RESET: &[u8] = b"RESET\r\n";
+pub(crate) const END: &[u8] = b"END\r\n";
 
 /// One item of a retrieval reply; the CAS unique only for `gets`/`gats`.
 ///

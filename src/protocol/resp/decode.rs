@@ -12,7 +12,7 @@ use crate::util::split::split_args;
 use memchr::memchr;
 
 /// Longest inline request, or multibulk header line, without a newline.
-pub const INLINE_MAX: usize = 64 * 1024;
+pub(crate) const INLINE_MAX: usize = 64 * 1024;
 /// Arguments reserved up front at most, whatever the declared count.
 const PREALLOC_ARGS: usize = 1024;
 

@@ -6,8 +6,8 @@ use crate::util::number::{push_double, push_int, push_uint};
 
 /// The reply sink of one connection.
 pub struct Reply<'a> {
-    pub buf: &'a mut Vec<u8>,
-    pub resp3: bool,
+    pub(crate) buf: &'a mut Vec<u8>,
+    pub(crate) resp3: bool,
 }
 
 impl<'a> Reply<'a> {

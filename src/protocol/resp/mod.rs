@@ -1,7 +1,7 @@
 //! RESP2 and RESP3: request decoding and reply encoding.
 
-pub mod decode;
-pub mod encode;
+pub(crate) mod decode;
+pub(crate) mod encode;
 
-pub use decode::{Decoded, ProtocolError, RespDecoder};
+pub use decode::{Decoded, RespDecoder};
 pub use encode::Reply;

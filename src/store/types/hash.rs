@@ -34,7 +34,7 @@ struct Field {
 }
 
 #[derive(Debug, Default)]
-pub struct Hash {
+pub(crate) struct Hash {
     fields: Vec<Field>,
     /// Positions in `fields`, found by the field's hash.
     index: HashTable<u32>,
@@ -65,11 +65,12 @@ impl Clone for Hash {
 }
 
 impl Hash {
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.fields.len()
     }
 
-    pub fn is_empty(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn is_empty(&self) -> bool {
         self.fields.is_empty()
     }
 
@@ -80,17 +81,17 @@ impl Hash {
             .map(|&i| i as usize)
     }
 
-    pub fn get(&self, field: &[u8]) -> Option<&[u8]> {
+    pub(crate) fn get(&self, field: &[u8]) -> Option<&[u8]> {
         let i = self.position(field_hash(field), field)?;
         Some(&self.fields[i].value)
     }
 
-    pub fn contains(&self, field: &[u8]) -> bool {
+    pub(crate) fn contains(&self, field: &[u8]) -> bool {
         self.get(field).is_some()
     }
 
     /// Sets a field; true when it is new.
-    pub fn insert(&mut self, field: &[u8], value: &[u8]) -> bool {
+    pub(crate) fn insert(&mut self, field: &[u8], value: &[u8]) -> bool {
         let hash = field_hash(field);
         if field.len() > LISTPACK_MAX_VALUE || value.len() > LISTPACK_MAX_VALUE {
             self.big = true;
@@ -123,7 +124,7 @@ impl Hash {
     }
 
     /// Removes a field; true when it was there.
-    pub fn remove(&mut self, field: &[u8]) -> bool {
+    pub(crate) fn remove(&mut self, field: &[u8]) -> bool {
         let hash = field_hash(field);
         let fields = &self.fields;
         let Ok(found) = self.index.find_entry(hash, |&i| *fields[i as usize].name == *field) else {
@@ -157,13 +158,13 @@ impl Hash {
     }
 
     /// Fields and values, in no particular order.
-    pub fn iter(&self) -> impl ExactSizeIterator<Item = (&[u8], &[u8])> + DoubleEndedIterator {
+    pub(crate) fn iter(&self) -> impl ExactSizeIterator<Item = (&[u8], &[u8])> + DoubleEndedIterator {
         self.fields.iter().map(|f| (&*f.name, &*f.value))
     }
 
     /// The field at position `i` of [`Hash::iter`]'s order, for random
     /// picks: `i` below [`Hash::len`].
-    pub fn at(&self, i: usize) -> (&[u8], &[u8]) {
+    pub(crate) fn at(&self, i: usize) -> (&[u8], &[u8]) {
         let f = &self.fields[i];
         (&f.name, &f.value)
     }
@@ -174,7 +175,7 @@ impl Hash {
     /// is visited exactly once whatever is added or removed between calls.
     /// A small hash (listpack in Redis) is visited whole in one step, as
     /// Redis does whatever the cursor.
-    pub fn scan<'h>(&'h self, cursor: u64, count: usize, mut f: impl FnMut(&'h [u8], &'h [u8])) -> u64 {
+    pub(crate) fn scan<'h>(&'h self, cursor: u64, count: usize, mut f: impl FnMut(&'h [u8], &'h [u8])) -> u64 {
         if !self.big {
             self.iter().for_each(|(k, v)| f(k, v));
             return 0;

@@ -21,7 +21,7 @@ const LISTPACK_MAX_BYTES: usize = 8192;
 const LISTPACK_OVERHEAD: usize = 7;
 
 #[derive(Debug, Clone, Default)]
-pub struct List {
+pub(crate) struct List {
     items: VecDeque<Box<[u8]>>,
     /// Heap bytes of the elements.
     bytes: usize,
@@ -56,11 +56,12 @@ fn packed_len(v: &[u8]) -> usize {
 }
 
 impl List {
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.items.len()
     }
 
-    pub fn is_empty(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn is_empty(&self) -> bool {
         self.items.is_empty()
     }
 
@@ -80,18 +81,18 @@ impl List {
         }
     }
 
-    pub fn push_front(&mut self, v: &[u8]) {
+    pub(crate) fn push_front(&mut self, v: &[u8]) {
         self.added(v);
         self.items.push_front(v.into());
     }
 
-    pub fn push_back(&mut self, v: &[u8]) {
+    pub(crate) fn push_back(&mut self, v: &[u8]) {
         self.added(v);
         self.items.push_back(v.into());
     }
 
     /// Pushes an element already boxed (LMOVE's element moves, not copies).
-    pub fn push_boxed(&mut self, v: Box<[u8]>, front: bool) {
+    pub(crate) fn push_boxed(&mut self, v: Box<[u8]>, front: bool) {
         self.added(&v);
         if front {
             self.items.push_front(v);
@@ -100,20 +101,20 @@ impl List {
         }
     }
 
-    pub fn pop_front(&mut self) -> Option<Box<[u8]>> {
+    pub(crate) fn pop_front(&mut self) -> Option<Box<[u8]>> {
         let v = self.items.pop_front()?;
         self.removed(&v);
         Some(v)
     }
 
-    pub fn pop_back(&mut self) -> Option<Box<[u8]>> {
+    pub(crate) fn pop_back(&mut self) -> Option<Box<[u8]>> {
         let v = self.items.pop_back()?;
         self.removed(&v);
         Some(v)
     }
 
     /// Pops from the front (`front`) or the back.
-    pub fn pop(&mut self, front: bool) -> Option<Box<[u8]>> {
+    pub(crate) fn pop(&mut self, front: bool) -> Option<Box<[u8]>> {
         if front {
             self.pop_front()
         } else {
@@ -121,12 +122,12 @@ impl List {
         }
     }
 
-    pub fn get(&self, i: usize) -> Option<&[u8]> {
+    pub(crate) fn get(&self, i: usize) -> Option<&[u8]> {
         self.items.get(i).map(|v| &**v)
     }
 
     /// Replaces element `i`; false when there is none.
-    pub fn set(&mut self, i: usize, v: &[u8]) -> bool {
+    pub(crate) fn set(&mut self, i: usize, v: &[u8]) -> bool {
         let Some(old) = self.items.get(i) else { return false };
         let (old_bytes, old_packed) = (boxed_len(old), packed_len(old));
         self.bytes -= old_bytes;
@@ -142,14 +143,14 @@ impl List {
     }
 
     /// Inserts `v` so that it becomes element `i` (`i <= len`).
-    pub fn insert(&mut self, i: usize, v: &[u8]) {
+    pub(crate) fn insert(&mut self, i: usize, v: &[u8]) {
         self.added(v);
         self.items.insert(i, v.into());
     }
 
     /// Removes up to `count` elements equal to `v` (all when 0), from the
     /// front when `from_front`, else from the back; returns how many.
-    pub fn remove_eq(&mut self, v: &[u8], count: usize, from_front: bool) -> usize {
+    pub(crate) fn remove_eq(&mut self, v: &[u8], count: usize, from_front: bool) -> usize {
         let limit = if count == 0 { usize::MAX } else { count };
         let mut removed = 0;
         let mut bytes = 0;
@@ -193,7 +194,7 @@ impl List {
     }
 
     /// Keeps elements `start..end` only (`start <= end <= len`).
-    pub fn keep(&mut self, start: usize, end: usize) {
+    pub(crate) fn keep(&mut self, start: usize, end: usize) {
         let end = end.min(self.items.len());
         let start = start.min(end);
         let (mut bytes, mut packed) = (0, 0);
@@ -214,11 +215,11 @@ impl List {
     }
 
     /// Elements `start..end`, front to back (`start <= end <= len`).
-    pub fn range(&self, start: usize, end: usize) -> impl DoubleEndedIterator<Item = &[u8]> + ExactSizeIterator {
+    pub(crate) fn range(&self, start: usize, end: usize) -> impl DoubleEndedIterator<Item = &[u8]> + ExactSizeIterator {
         self.items.range(start..end).map(|v| &**v)
     }
 
-    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &[u8]> + ExactSizeIterator {
+    pub(crate) fn iter(&self) -> impl DoubleEndedIterator<Item = &[u8]> + ExactSizeIterator {
         self.items.iter().map(|v| &**v)
     }
 

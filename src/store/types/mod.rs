@@ -14,18 +14,18 @@ mod list;
 mod set;
 mod zset;
 
-pub use hash::Hash;
-pub use list::List;
-pub use set::{member_hash, Set};
-pub use zset::{LexBound, ZSet};
+pub(crate) use hash::Hash;
+pub(crate) use list::List;
+pub(crate) use set::Set;
+pub(crate) use zset::{LexBound, ZSet};
 
 /// The key holds a value of another type: the WRONGTYPE error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct WrongType;
+pub(crate) struct WrongType;
 
 /// A value that is not a string.
 #[derive(Debug, Clone)]
-pub enum Aggregate {
+pub(crate) enum Aggregate {
     Hash(Hash),
     List(List),
     Set(Set),
@@ -34,7 +34,7 @@ pub enum Aggregate {
 
 impl Aggregate {
     /// Bytes the aggregate holds on the heap, itself included. O(1).
-    pub fn mem_size(&self) -> usize {
+    pub(crate) fn mem_size(&self) -> usize {
         std::mem::size_of::<Aggregate>()
             + match self {
                 Aggregate::Hash(h) => h.mem_size(),
@@ -44,7 +44,7 @@ impl Aggregate {
             }
     }
 
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         match self {
             Aggregate::Hash(h) => h.len(),
             Aggregate::List(l) => l.len(),
@@ -53,12 +53,13 @@ impl Aggregate {
         }
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
+    #[cfg(test)]
     /// The name TYPE answers.
-    pub fn type_name(&self) -> &'static str {
+    pub(crate) fn type_name(&self) -> &'static str {
         match self {
             Aggregate::Hash(_) => "hash",
             Aggregate::List(_) => "list",
@@ -66,22 +67,11 @@ impl Aggregate {
             Aggregate::ZSet(_) => "zset",
         }
     }
-
-    /// The encoding OBJECT ENCODING answers: the one Redis would use for
-    /// the same content under its default thresholds.
-    pub fn encoding(&self) -> &'static str {
-        match self {
-            Aggregate::Hash(h) => h.encoding(),
-            Aggregate::List(l) => l.encoding(),
-            Aggregate::Set(s) => s.encoding(),
-            Aggregate::ZSet(z) => z.encoding(),
-        }
-    }
 }
 
 /// One aggregate type, as commands name it in `slot.write::<T, _>` and
 /// `slot.view::<T>`.
-pub trait AggKind: Sized + Default {
+pub(crate) trait AggKind: Sized + Default {
     fn of(a: &Aggregate) -> Option<&Self>;
     fn of_mut(a: &mut Aggregate) -> Option<&mut Self>;
     fn wrap(self) -> Aggregate;

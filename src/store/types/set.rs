@@ -35,7 +35,7 @@ const MAX_LISTPACK_VALUE: usize = 64;
 const MIN_BITS: u32 = 2;
 
 /// The hash of a member, the same for every set in the process.
-pub fn member_hash(m: &[u8]) -> u64 {
+pub(crate) fn member_hash(m: &[u8]) -> u64 {
     static HASHER: OnceLock<DefaultHashBuilder> = OnceLock::new();
     HASHER.get_or_init(DefaultHashBuilder::default).hash_one(m)
 }
@@ -57,7 +57,7 @@ struct Entry {
 }
 
 #[derive(Debug, Clone, Default)]
-pub struct Set {
+pub(crate) struct Set {
     /// `1 << bits` home slots, then the overflow tail; empty when nothing
     /// was ever stored.
     slots: Vec<Option<Entry>>,
@@ -69,11 +69,11 @@ pub struct Set {
 }
 
 impl Set {
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.len
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.len == 0
     }
 
@@ -108,22 +108,22 @@ impl Set {
         None
     }
 
-    pub fn contains(&self, m: &[u8]) -> bool {
+    pub(crate) fn contains(&self, m: &[u8]) -> bool {
         self.contains_hashed(member_hash(m), m)
     }
 
     /// As [`Set::contains`], with the hash from [`member_hash`] or
     /// [`Set::iter_hashed`].
-    pub fn contains_hashed(&self, hash: u64, m: &[u8]) -> bool {
+    pub(crate) fn contains_hashed(&self, hash: u64, m: &[u8]) -> bool {
         self.len > 0 && self.find(hash, m).is_some()
     }
 
     /// Adds a member; true when it is new.
-    pub fn insert(&mut self, m: &[u8]) -> bool {
+    pub(crate) fn insert(&mut self, m: &[u8]) -> bool {
         self.insert_hashed(member_hash(m), m)
     }
 
-    pub fn insert_hashed(&mut self, hash: u64, m: &[u8]) -> bool {
+    pub(crate) fn insert_hashed(&mut self, hash: u64, m: &[u8]) -> bool {
         if self.contains_hashed(hash, m) {
             return false;
         }
@@ -154,11 +154,11 @@ impl Set {
     }
 
     /// Removes a member; true when it was there.
-    pub fn remove(&mut self, m: &[u8]) -> bool {
+    pub(crate) fn remove(&mut self, m: &[u8]) -> bool {
         self.remove_hashed(member_hash(m), m)
     }
 
-    pub fn remove_hashed(&mut self, hash: u64, m: &[u8]) -> bool {
+    pub(crate) fn remove_hashed(&mut self, hash: u64, m: &[u8]) -> bool {
         if self.len == 0 {
             return false;
         }
@@ -223,13 +223,13 @@ impl Set {
     }
 
     /// The members, in hash order.
-    pub fn iter(&self) -> impl Iterator<Item = &[u8]> {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &[u8]> {
         self.slots.iter().flatten().map(|e| &*e.member)
     }
 
     /// The members with their hashes, for set operations that look them up
     /// in other sets.
-    pub fn iter_hashed(&self) -> impl Iterator<Item = (u64, &[u8])> {
+    pub(crate) fn iter_hashed(&self) -> impl Iterator<Item = (u64, &[u8])> {
         self.slots.iter().flatten().map(|e| (e.hash, &*e.member))
     }
 
@@ -254,13 +254,13 @@ impl Set {
     }
 
     /// A member chosen at random.
-    pub fn random(&self, rng: &mut impl FnMut() -> u64) -> Option<&[u8]> {
+    pub(crate) fn random(&self, rng: &mut impl FnMut() -> u64) -> Option<&[u8]> {
         let i = self.random_slot(rng)?;
         self.slots[i].as_ref().map(|e| &*e.member)
     }
 
     /// Removes and returns a member chosen at random.
-    pub fn pop_random(&mut self, rng: &mut impl FnMut() -> u64) -> Option<Box<[u8]>> {
+    pub(crate) fn pop_random(&mut self, rng: &mut impl FnMut() -> u64) -> Option<Box<[u8]>> {
         let i = self.random_slot(rng)?;
         Some(self.take_at(i))
     }
@@ -268,7 +268,7 @@ impl Set {
     /// `count` distinct members chosen at random (all of them when the set
     /// has no more). O(count) when count is small next to the set, by
     /// probing; otherwise a partial shuffle of every member.
-    pub fn sample_distinct(&self, count: usize, rng: &mut impl FnMut() -> u64) -> Vec<&[u8]> {
+    pub(crate) fn sample_distinct(&self, count: usize, rng: &mut impl FnMut() -> u64) -> Vec<&[u8]> {
         if count >= self.len {
             return self.iter().collect();
         }
@@ -298,7 +298,7 @@ impl Set {
     /// (0 when done). Members sharing a hash are never split across calls.
     /// A set Redis would keep as an intset or listpack is returned whole,
     /// with cursor 0, as Redis does.
-    pub fn scan<'s>(&'s self, cursor: u64, count: usize, mut f: impl FnMut(&'s [u8])) -> u64 {
+    pub(crate) fn scan<'s>(&'s self, cursor: u64, count: usize, mut f: impl FnMut(&'s [u8])) -> u64 {
         if self.enc != Enc::Hashtable {
             self.iter().for_each(f);
             return 0;
@@ -324,7 +324,7 @@ impl Set {
     /// of them: a new set starts as Redis's `setTypeCreate` would choose,
     /// an existing one goes straight to hashtable when `n` alone would
     /// overflow its encoding.
-    pub fn expect(&mut self, first: &[u8], n: usize) {
+    pub(crate) fn expect(&mut self, first: &[u8], n: usize) {
         if self.is_empty() {
             self.enc = if crate::util::number::parse_i64_exact(first).is_some() && n <= MAX_INTSET_ENTRIES {
                 Enc::Intset

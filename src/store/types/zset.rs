@@ -51,7 +51,7 @@ impl Node {
 
 /// One end of a lex range, as ZRANGEBYLEX reads it: `-`, `+`, `[a`, `(a`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LexBound<'a> {
+pub(crate) enum LexBound<'a> {
     NegInf,
     PosInf,
     Incl(&'a [u8]),
@@ -59,7 +59,7 @@ pub enum LexBound<'a> {
 }
 
 #[derive(Clone)]
-pub struct ZSet {
+pub(crate) struct ZSet {
     /// `nodes[0]` is the head, with every level.
     nodes: Vec<Node>,
     /// Indices of removed nodes, for reuse.
@@ -119,11 +119,11 @@ impl<'a> FromIterator<(&'a [u8], f64)> for ZSet {
 }
 
 impl ZSet {
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.len
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.len == 0
     }
 
@@ -138,14 +138,14 @@ impl ZSet {
             .copied()
     }
 
-    pub fn score(&self, m: &[u8]) -> Option<f64> {
+    pub(crate) fn score(&self, m: &[u8]) -> Option<f64> {
         self.find(m).map(|i| self.node(i).score)
     }
 
     /// Sets a member's score; true when the member is new. Scores must
     /// not be NaN; -0 is kept as 0, so ties order by member as Redis's
     /// comparisons do.
-    pub fn insert(&mut self, m: &[u8], score: f64) -> bool {
+    pub(crate) fn insert(&mut self, m: &[u8], score: f64) -> bool {
         debug_assert!(!score.is_nan());
         let score = score + 0.0;
         if let Some(i) = self.find(m) {
@@ -181,7 +181,7 @@ impl ZSet {
     }
 
     /// Removes a member; true when it was there.
-    pub fn remove(&mut self, m: &[u8]) -> bool {
+    pub(crate) fn remove(&mut self, m: &[u8]) -> bool {
         match self.find(m) {
             Some(i) => {
                 self.drop_node(i);
@@ -333,7 +333,7 @@ impl ZSet {
     }
 
     /// The 0-based rank of a member, lowest score first.
-    pub fn rank(&self, m: &[u8]) -> Option<usize> {
+    pub(crate) fn rank(&self, m: &[u8]) -> Option<usize> {
         let i = self.find(m)?;
         let n = self.node(i);
         Some(self.position(|x| x.before(n.score, &n.member)))
@@ -387,7 +387,7 @@ impl ZSet {
     /// it): a range's start for its min, its end for its max with
     /// `upper`, so `score_pos(min, minex, false)..score_pos(max, maxex,
     /// true)` are the ranks in `[min, max]`.
-    pub fn score_pos(&self, v: f64, excl: bool, upper: bool) -> usize {
+    pub(crate) fn score_pos(&self, v: f64, excl: bool, upper: bool) -> usize {
         // A range's start skips scores < min (<= min when exclusive); its
         // end counts scores <= max (< max when exclusive).
         if excl != upper {
@@ -399,7 +399,7 @@ impl ZSet {
 
     /// As [`ZSet::score_pos`], for a lex bound (all scores assumed equal,
     /// as Redis assumes).
-    pub fn lex_pos(&self, b: LexBound<'_>, upper: bool) -> usize {
+    pub(crate) fn lex_pos(&self, b: LexBound<'_>, upper: bool) -> usize {
         match b {
             LexBound::NegInf => 0,
             LexBound::PosInf => self.len,
@@ -411,7 +411,7 @@ impl ZSet {
     }
 
     /// The member at 0-based rank `r`.
-    pub fn nth(&self, r: usize) -> Option<(&[u8], f64)> {
+    pub(crate) fn nth(&self, r: usize) -> Option<(&[u8], f64)> {
         match self.at(r) {
             NIL => None,
             i => Some((&self.node(i).member, self.node(i).score)),
@@ -419,7 +419,7 @@ impl ZSet {
     }
 
     /// Members at ranks `start..end`, from either end.
-    pub fn range(&self, start: usize, end: usize) -> Iter<'_> {
+    pub(crate) fn range(&self, start: usize, end: usize) -> Iter<'_> {
         let end = end.min(self.len);
         if start >= end {
             return Iter {
@@ -444,13 +444,13 @@ impl ZSet {
     /// from (0 when done). A member present for the whole scan is visited
     /// exactly once, whatever is added, removed or rescored between steps
     /// (a cursor in rank order would skip members when lower ones leave).
-    pub fn scan<'z>(&'z self, cursor: u64, count: usize, f: impl FnMut((&'z [u8], f64))) -> u64 {
+    pub(crate) fn scan<'z>(&'z self, cursor: u64, count: usize, f: impl FnMut((&'z [u8], f64))) -> u64 {
         let members = self.iter().map(|(m, s)| (self.hasher.hash_one(m), (m, s)));
         super::scan_by_hash(members, cursor, count, f)
     }
 
     /// Members with their scores, lowest score first.
-    pub fn iter(&self) -> Iter<'_> {
+    pub(crate) fn iter(&self) -> Iter<'_> {
         Iter {
             z: self,
             front: self.node(HEAD).levels[0].next,
@@ -461,7 +461,7 @@ impl ZSet {
 
     /// Removes and returns the member with the lowest score (`max`: the
     /// highest).
-    pub fn pop(&mut self, max: bool) -> Option<(Box<[u8]>, f64)> {
+    pub(crate) fn pop(&mut self, max: bool) -> Option<(Box<[u8]>, f64)> {
         let i = if max { self.tail } else { self.node(HEAD).levels[0].next };
         if i == NIL {
             return None;
@@ -470,7 +470,7 @@ impl ZSet {
     }
 
     /// Removes the members at ranks `start..end`; returns how many.
-    pub fn remove_range(&mut self, start: usize, end: usize) -> usize {
+    pub(crate) fn remove_range(&mut self, start: usize, end: usize) -> usize {
         let end = end.min(self.len);
         if start >= end {
             return 0;
@@ -510,7 +510,7 @@ impl ZSet {
 
 /// Members in order, from either end.
 #[derive(Clone)]
-pub struct Iter<'a> {
+pub(crate) struct Iter<'a> {
     z: &'a ZSet,
     front: u32,
     back: u32,
