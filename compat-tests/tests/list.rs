@@ -372,3 +372,36 @@ fn client_unblock_ends_a_wait_as_a_timeout_or_an_error() {
         "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR"
     );
 }
+
+#[test]
+fn client_list_flags_a_client_parked_in_blpop_with_b() {
+    let s = Server::start(&[]);
+    let mut c = s.redis();
+    let mut w = guarded(&s);
+    let id = int(&mut w, &["CLIENT", "ID"]);
+    // The waiter hands its connection back, so the client is still listed
+    // once served.
+    let t = thread::spawn(move || {
+        let popped = q::<(String, String)>(&mut w, &["BLPOP", "q", "0"]);
+        (popped, w)
+    });
+    wait_blocked(&mut c, 1);
+    let flags_of = |c: &mut Connection, id: i64| -> String {
+        let list: String = q(c, &["CLIENT", "LIST"]);
+        let line = list
+            .lines()
+            .find(|l| l.starts_with(&format!("id={id} ")))
+            .unwrap_or_else(|| panic!("no client {id} in {list}"))
+            .to_string();
+        line.split(' ')
+            .find_map(|kv| kv.strip_prefix("flags="))
+            .unwrap_or_else(|| panic!("no flags in {line}"))
+            .to_string()
+    };
+    assert_eq!(flags_of(&mut c, id), "b");
+    int(&mut c, &["RPUSH", "q", "x"]);
+    let (popped, _w) = t.join().expect("waiter");
+    assert_eq!(popped, ("q".to_string(), "x".to_string()));
+    wait_blocked(&mut c, 0);
+    assert_eq!(flags_of(&mut c, id), "N");
+}

@@ -148,13 +148,17 @@ fn client_type(t: &[u8]) -> Option<ClientType> {
 }
 
 /// One CLIENT LIST line, fields in Redis 7.2's order. `cmd` names the
-/// command the connection runs (for the caller itself) or ran last.
-/// Buffer sizes are not tracked per connection and read as zero.
-fn line(h: &ClientHandle, now: u64, cmd: &str) -> String {
+/// command the connection runs (for the caller itself) or ran last;
+/// `blocked` says it waits in a blocking command (flag `b`). Buffer sizes
+/// are not tracked per connection and read as zero.
+fn line(h: &ClientHandle, blocked: bool, now: u64, cmd: &str) -> String {
     let name = lock(&h.name).clone().unwrap_or_default();
     let lib_name = lock(&h.lib_name).clone().unwrap_or_default();
     let lib_ver = lock(&h.lib_ver).clone().unwrap_or_default();
     let mut flags = String::new();
+    if blocked {
+        flags.push('b');
+    }
     if h.no_evict.load(Ordering::Relaxed) {
         flags.push('e');
     }
@@ -190,11 +194,12 @@ fn running(a: &[&[u8]]) -> String {
 }
 
 fn line_for(ctx: &Ctx<'_>, h: &ClientHandle, a: &[&[u8]]) -> String {
+    let blocked = ctx.srv.blocking.is_blocked(h.id);
     if h.id == ctx.client.id {
-        line(h, ctx.now, &running(a))
+        line(h, blocked, ctx.now, &running(a))
     } else {
         let last = *lock(&h.last_cmd);
-        line(h, ctx.now, last)
+        line(h, blocked, ctx.now, last)
     }
 }
 
@@ -546,7 +551,7 @@ mod tests {
     fn list_line_has_redis_7_2_fields_in_order() {
         let h = handle();
         h.set_fd(9);
-        let l = line(&h, 15_500, "get");
+        let l = line(&h, false, 15_500, "get");
         let keys: Vec<&str> = l
             .trim_end()
             .split(' ')
@@ -619,5 +624,26 @@ mod tests {
         };
         assert!(!f.matches(&h, 1, 20_000));
         assert!(f.matches(&h, 1, 30_000));
+    }
+
+    #[test]
+    fn a_client_parked_by_a_blocking_command_shows_flag_b_in_client_list() {
+        let mut h = crate::command::testing::Harness::new();
+        let flags = |h: &mut crate::command::testing::Harness| {
+            let list = h.run("CLIENT LIST");
+            list.split(' ')
+                .find_map(|kv| kv.strip_prefix("flags="))
+                .map(str::to_owned)
+        };
+        assert_eq!(flags(&mut h).as_deref(), Some("N"));
+        let (srv, id) = (&h.srv, h.client.id);
+        let w = srv
+            .blocking
+            .register(srv.store.ready_keys(), id, 0, &[Box::from(&b"q"[..])]);
+        assert_eq!(flags(&mut h).as_deref(), Some("b"));
+        let srv = &h.srv;
+        srv.blocking
+            .unregister(srv.store.ready_keys(), &w, 0, &[Box::from(&b"q"[..])]);
+        assert_eq!(flags(&mut h).as_deref(), Some("N"));
     }
 }

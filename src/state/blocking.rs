@@ -189,7 +189,6 @@ impl Blocking {
         self.inner().queues.values().map(HashMap::len).sum()
     }
 
-    #[cfg(test)]
     /// True when `client_id` is blocked (CLIENT LIST's `b` flag).
     pub(crate) fn is_blocked(&self, client_id: u64) -> bool {
         self.inner().by_client.contains_key(&client_id)
