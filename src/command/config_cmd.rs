@@ -153,3 +153,29 @@ const HELP: &[&str] = &[
 fn help(ctx: &mut Ctx<'_>, _a: &[&[u8]]) {
     super::help_reply(ctx, HELP);
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::command::testing::Harness;
+
+    #[test]
+    fn config_set_errors_use_redis_wording() {
+        let mut h = Harness::new();
+        assert_eq!(
+            h.run("CONFIG SET maxmemory abc"),
+            "-ERR CONFIG SET failed (possibly related to argument 'maxmemory') - argument must be a memory value\r\n"
+        );
+        assert_eq!(
+            h.run("CONFIG SET nosuch 1"),
+            "-ERR Unknown option or number of arguments for CONFIG SET - 'nosuch'\r\n"
+        );
+        assert_eq!(
+            h.run("CONFIG SET maxmemory-low-watermark 100 maxmemory-high-watermark 90"),
+            "-ERR CONFIG SET failed (possibly related to argument 'maxmemory-low-watermark') - \
+             maxmemory-low-watermark (100) can't be greater than maxmemory-high-watermark (90)\r\n"
+        );
+        assert!(h
+            .run("CONFIG SET MAXMEMORY-HIGH-WATERMARK 94")
+            .starts_with("-ERR CONFIG SET failed (possibly related to argument 'MAXMEMORY-HIGH-WATERMARK') - "));
+    }
+}
