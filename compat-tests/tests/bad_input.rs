@@ -502,3 +502,132 @@ fn memcached_huge_negative_and_cut_lengths() {
     send_and_drain(&mut w, &long);
     f.check("memcached lengths");
 }
+
+/// Counts, offsets and indexes at the ends of the 64-bit range, each in
+/// a command that takes one: every one is answered (an error in Redis's
+/// words, or a reply no larger than the data), and nothing else changes.
+#[test]
+fn extreme_counts_and_offsets_are_answered() {
+    let mut f = Fixture::new();
+    let max = "9223372036854775807";
+    let min = "-9223372036854775808";
+    let mut w = f.srv.wire();
+    let setup: &[&str] = &[
+        "ZADD z 1 a 2 b",
+        "HSET h a 1 b 2",
+        "SADD s a b",
+        "RPUSH l a b c",
+        "SET str hello",
+    ];
+    for line in setup {
+        let args: Vec<&[u8]> = line.split(' ').map(str::as_bytes).collect();
+        assert!(!matches!(w.cmd(&args), Frame::Error(_)), "{line}");
+    }
+    let out_of_range = "ERR value is out of range";
+    let cases: Vec<(String, Option<&str>)> = vec![
+        (
+            "ZRANDMEMBER z -9223372036854770000 WITHSCORES".to_string(),
+            Some(out_of_range),
+        ),
+        (format!("ZRANDMEMBER z {min} WITHSCORES"), Some(out_of_range)),
+        (format!("ZRANDMEMBER z {min}"), Some(out_of_range)),
+        (
+            "HRANDFIELD h -9223372036854770000 WITHVALUES".to_string(),
+            Some(out_of_range),
+        ),
+        (format!("HRANDFIELD h {min}"), Some(out_of_range)),
+        (format!("SRANDMEMBER s {min}"), Some(out_of_range)),
+        (format!("ZRANDMEMBER z {max} WITHSCORES"), Some(out_of_range)),
+        (format!("SRANDMEMBER s {max}"), None),
+        (format!("SSCAN s 0 COUNT {max}"), None),
+        (format!("HSCAN h 0 COUNT {max}"), None),
+        (format!("ZSCAN z 0 COUNT {max}"), None),
+        (format!("SCAN 0 COUNT {max}"), None),
+        (format!("LPOS l a COUNT {max} MAXLEN {max}"), None),
+        (format!("LRANGE l {min} {max}"), None),
+        (format!("GETRANGE str {min} {max}"), None),
+        (
+            format!("SETRANGE str {max} x"),
+            Some("ERR string exceeds maximum allowed size"),
+        ),
+        (
+            format!("SETBIT str {max} 1"),
+            Some("ERR bit offset is not an integer or out of range"),
+        ),
+        (
+            format!("BITFIELD str SET u8 #{max} 1"),
+            Some("ERR bit offset is not an integer or out of range"),
+        ),
+        (format!("BITCOUNT str {min} {max} BIT"), None),
+        (format!("BITPOS str 1 {min} {max}"), None),
+        (format!("ZRANGE z 0 -1 BYSCORE LIMIT {max} {max}"), None),
+        (format!("ZRANGESTORE d z 0 {max}"), None),
+        (format!("SORT l ALPHA LIMIT {max} {max}"), None),
+        (format!("ZUNIONSTORE d {max} z"), Some("ERR")),
+        (format!("SINTERCARD {max} s"), Some("ERR")),
+        (format!("LMPOP {max} l LEFT"), Some("ERR")),
+        (format!("EVAL x {max}"), Some("ERR")),
+        (
+            format!("EXPIRE str {max}"),
+            Some("ERR invalid expire time in 'expire' command"),
+        ),
+        (
+            format!("SET k v PX {max}"),
+            Some("ERR invalid expire time in 'set' command"),
+        ),
+        (format!("LPOP l {max}"), None),
+        (format!("SPOP s {max}"), None),
+        (format!("ZPOPMIN z {max}"), None),
+    ];
+    for (line, want) in &cases {
+        let args: Vec<&[u8]> = line.split(' ').map(str::as_bytes).collect();
+        let got = w.cmd(&args);
+        match (want, &got) {
+            (Some(prefix), Frame::Error(e)) => assert!(e.starts_with(prefix), "{line}: {e}"),
+            (Some(_), other) => panic!("{line}: wanted an error, got {other:?}"),
+            (None, Frame::Error(e)) => panic!("{line}: {e}"),
+            (None, _) => {}
+        }
+    }
+    f.check("extreme counts and offsets");
+}
+
+/// A negative count asks for that many random picks, repeats allowed: a
+/// reply as long as the client likes from a one-member key. The reply is
+/// cut at the output limit (`proto-max-bulk-len`, here 1 MB) and that
+/// client alone is closed; the server's memory stays bounded.
+#[test]
+fn huge_negative_random_counts_close_only_their_client() {
+    let mut f = Fixture::new();
+    assert_eq!(
+        f.good.cmd(&[b"CONFIG", b"SET", b"proto-max-bulk-len", b"1mb"]),
+        Frame::ok()
+    );
+    for line in ["ZADD rz 1 a", "HSET rh a 1", "SADD rs a"] {
+        let args: Vec<&[u8]> = line.split(' ').map(str::as_bytes).collect();
+        assert_eq!(f.good.cmd(&args), Frame::Integer(1), "{line}");
+    }
+    let cases = [
+        "SRANDMEMBER rs -9223372036854775807",
+        "HRANDFIELD rh -9223372036854775807",
+        "ZRANDMEMBER rz -9223372036854775807",
+        "HRANDFIELD rh -4611686018427387903 WITHVALUES",
+        "ZRANDMEMBER rz -4611686018427387903 WITHSCORES",
+    ];
+    for line in cases {
+        let args: Vec<&[u8]> = line.split(' ').map(str::as_bytes).collect();
+        let mut w = f.srv.wire();
+        w.send(&multibulk(&args));
+        let (got, _) = w.read_to_close();
+        assert!(got.starts_with(b"*922337203685477580"), "{line}: {}", show(&got));
+        assert!((MB..2 * MB).contains(&got.len()), "{line}: {} bytes", got.len());
+    }
+    // Counts the limit allows are served whole, on a connection that stays.
+    let got = f.good.cmd(&[b"SRANDMEMBER", b"rs", b"-1000"]);
+    assert!(matches!(&got, Frame::Array(a) if a.len() == 1000), "{got:?}");
+    assert_eq!(
+        f.good.cmd(&[b"CONFIG", b"SET", b"proto-max-bulk-len", b"512mb"]),
+        Frame::ok()
+    );
+    f.check("huge negative random counts");
+}

@@ -413,6 +413,8 @@ fn hrandfield(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
     if withvalues && !(-(i64::MAX / 2)..=i64::MAX / 2).contains(&l) {
         return ctx.error(errors::OUT_OF_RANGE);
     }
+    let ceiling = ctx.picks_ceiling();
+    let mut complete = true;
     read(ctx, a[1], |out, h| {
         let Some(h) = h else {
             return out.array(0);
@@ -423,9 +425,9 @@ fn hrandfield(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
         }
         if l < 0 || count == 1 {
             rand_header(out, count, withvalues);
-            for _ in 0..count {
-                rand_pick(out, h.at(rand_below(h.len())), withvalues);
-            }
+            complete = super::picks_within(out, count as u64, ceiling, |out| {
+                rand_pick(out, h.at(rand_below(h.len())), withvalues)
+            });
         } else if count >= h.len() {
             rand_header(out, h.len(), withvalues);
             for p in h.iter() {
@@ -438,6 +440,9 @@ fn hrandfield(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
             }
         }
     });
+    if !complete {
+        ctx.close_over_limit("HRANDFIELD");
+    }
 }
 
 /// `count` distinct indexes below `n` (count < n), in random order.

@@ -317,6 +317,23 @@ impl Ctx<'_> {
         });
     }
 
+    /// The most output a reply whose length the client picks (random
+    /// picks that may repeat) may reach: the longest value a client may
+    /// send, `proto-max-bulk-len`.
+    pub(crate) fn picks_ceiling(&self) -> usize {
+        self.srv.settings.proto_max_bulk_len()
+    }
+
+    /// Closes this client after a reply cut short at [`Ctx::picks_ceiling`],
+    /// as Redis closes a client over its output limit.
+    pub(crate) fn close_over_limit(&mut self, command: &str) {
+        tracing::warn!(
+            client = self.client.id,
+            "closing client whose {command} reply passed the output limit"
+        );
+        self.client.close = true;
+    }
+
     /// This run of a blocking command comes after its deadline passed.
     pub(crate) fn timed_out(&self) -> bool {
         self.client.timed_out
@@ -398,6 +415,21 @@ pub(crate) fn execute(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> Option<&'static Comm
 /// ```
 pub(crate) fn make_room(srv: &Server, db: usize, now: u64, policy: EvictionPolicy) -> Result<(), OutOfMemory> {
     srv.store.make_room_in(db, now, policy)
+}
+
+/// Writes `n` picks with `pick`, for a reply whose length the client
+/// chose: stops, and returns false, once the output passes `ceiling`
+/// bytes, so that one request cannot grow the server's memory without
+/// bound. The reply is then incomplete and the caller closes the client
+/// ([`Ctx::close_over_limit`]).
+pub(crate) fn picks_within(out: &mut Reply<'_>, n: u64, ceiling: usize, mut pick: impl FnMut(&mut Reply<'_>)) -> bool {
+    for i in 0..n {
+        if i % 1024 == 0 && out.written() > ceiling {
+            return false;
+        }
+        pick(out);
+    }
+    true
 }
 
 /// Replies to `<COMMAND> HELP`: one status line per help line, as Redis

@@ -330,6 +330,8 @@ fn srandmember(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
         },
     };
     let mut rng = rand_u64;
+    let ceiling = ctx.picks_ceiling();
+    let mut complete = true;
     with_set(ctx, a[1], |ctx, s| match (s, count) {
         (None, None) => ctx.out.null(),
         (None, Some(_)) | (Some(_), Some(0)) => ctx.out.array(0),
@@ -340,17 +342,20 @@ fn srandmember(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
         (Some(s), Some(n)) if n < 0 => {
             let n = n.unsigned_abs();
             ctx.out.array(n as usize);
-            for _ in 0..n {
+            complete = super::picks_within(&mut ctx.out, n, ceiling, |out| {
                 if let Some(m) = s.random(&mut rng) {
-                    ctx.out.bulk(m);
+                    out.bulk(m);
                 }
-            }
+            });
         }
         (Some(s), Some(n)) => {
             let picked = s.sample_distinct(n as usize, &mut rng);
             ctx.out.bulks(picked.iter());
         }
     });
+    if !complete {
+        ctx.close_over_limit("SRANDMEMBER");
+    }
 }
 
 /// ```text

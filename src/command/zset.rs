@@ -1378,12 +1378,18 @@ fn zrandmember(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
             }
             match args::int(a[2]) {
                 Ok(i64::MIN) => return ctx.error(errors::NEGATABLE_RANGE),
+                // Redis's guard against a reply length that would overflow.
+                Ok(c) if a.len() == 4 && !(-(i64::MAX / 2)..=i64::MAX / 2).contains(&c) => {
+                    return ctx.error(errors::OUT_OF_RANGE)
+                }
                 Ok(c) => (Some(c), a.len() == 4),
                 Err(e) => return ctx.error(e),
             }
         }
         _ => return ctx.error(errors::SYNTAX),
     };
+    let ceiling = ctx.picks_ceiling();
+    let mut complete = true;
     read(ctx, a[1], |out, z| {
         let Some(c) = count else {
             match z.filter(|z| !z.is_empty()) {
@@ -1396,13 +1402,13 @@ fn zrandmember(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
             return out.array(0);
         };
         if c < 0 {
-            let n = c.unsigned_abs() as usize;
-            pairs_header(out, n, withscores);
-            for _ in 0..n {
+            let n = c.unsigned_abs();
+            pairs_header(out, n as usize, withscores);
+            complete = super::picks_within(out, n, ceiling, |out| {
                 if let Some((m, s)) = z.nth(rand_below(z.len())) {
                     pair(out, m, s, withscores);
                 }
-            }
+            });
             return;
         }
         let n = c as usize;
@@ -1422,6 +1428,9 @@ fn zrandmember(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
             }
         }
     });
+    if !complete {
+        ctx.close_over_limit("ZRANDMEMBER");
+    }
 }
 
 /// ```text

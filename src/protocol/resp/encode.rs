@@ -15,6 +15,12 @@ impl<'a> Reply<'a> {
         Reply { buf, resp3 }
     }
 
+    /// Bytes in the output buffer so far, this reply and those before it
+    /// in the batch.
+    pub fn written(&self) -> usize {
+        self.buf.len()
+    }
+
     fn line(&mut self, prefix: u8, body: &[u8]) {
         self.buf.push(prefix);
         self.buf.extend_from_slice(body);

@@ -119,7 +119,9 @@ pub(crate) fn scan_by_hash<T>(
     mut f: impl FnMut(T),
 ) -> u64 {
     let count = count.max(1);
-    let mut heap = std::collections::BinaryHeap::with_capacity(count);
+    // The client picks `count`: the heap grows with what it holds, never
+    // to a size it asked for up front.
+    let mut heap = std::collections::BinaryHeap::with_capacity(count.min(1024));
     for (h, _) in items.clone() {
         if h < cursor {
             continue;
