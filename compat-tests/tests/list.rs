@@ -405,3 +405,83 @@ fn client_list_flags_a_client_parked_in_blpop_with_b() {
     wait_blocked(&mut c, 0);
     assert_eq!(flags_of(&mut c, id), "N");
 }
+
+/// A transaction or script that makes the awaited key a list and then
+/// something else wakes no one: Redis serves blocked clients only after
+/// the whole command, from a key of the type they wait for, and the
+/// client waits on. Each blocking pop, then a later push that serves it.
+#[test]
+fn blocked_clients_are_not_woken_by_a_key_that_changed_type_in_a_transaction() {
+    let s = Server::start(&[]);
+    let mut c = s.redis();
+    let cases: &[(&[&str], &str, &str)] = &[
+        (&["BLPOP", "k", "0"], "RPUSH", "*2\r\n$1\r\nk\r\n$1\r\nb\r\n"),
+        (&["BRPOP", "k", "0"], "RPUSH", "*2\r\n$1\r\nk\r\n$1\r\nb\r\n"),
+        (
+            &["BLMPOP", "0", "1", "k", "LEFT"],
+            "RPUSH",
+            "*2\r\n$1\r\nk\r\n*1\r\n$1\r\nb\r\n",
+        ),
+        (&["BLMOVE", "k", "dst", "LEFT", "LEFT", "0"], "RPUSH", "$1\r\nb\r\n"),
+        (&["BRPOPLPUSH", "k", "dst", "0"], "RPUSH", "$1\r\nb\r\n"),
+        (
+            &["BZPOPMIN", "k", "0"],
+            "ZADD",
+            "*3\r\n$1\r\nk\r\n$1\r\nb\r\n$1\r\n1\r\n",
+        ),
+        (
+            &["BZPOPMAX", "k", "0"],
+            "ZADD",
+            "*3\r\n$1\r\nk\r\n$1\r\nb\r\n$1\r\n1\r\n",
+        ),
+        (
+            &["BZMPOP", "0", "1", "k", "MIN"],
+            "ZADD",
+            "*2\r\n$1\r\nk\r\n*1\r\n*2\r\n$1\r\nb\r\n$1\r\n1\r\n",
+        ),
+    ];
+    for (by_script, (cmd, push, want)) in [false, true]
+        .into_iter()
+        .flat_map(|b| cases.iter().map(move |c| (b, c)))
+    {
+        let _: () = q(&mut c, &["DEL", "k", "dst"]);
+        let args: Vec<&[u8]> = cmd.iter().map(|a| a.as_bytes()).collect();
+        let mut w = s.wire();
+        w.send_cmd(&args);
+        wait_blocked(&mut c, 1);
+        let add: &[&str] = if *push == "ZADD" {
+            &["ZADD", "k", "1", "a"]
+        } else {
+            &["RPUSH", "k", "a"]
+        };
+        if by_script {
+            let script = format!(
+                "redis.call('{}', KEYS[1], {}) redis.call('DEL', KEYS[1]) redis.call('SET', KEYS[1], 'x')",
+                add[0],
+                add[2..].iter().map(|a| format!("'{a}'")).collect::<Vec<_>>().join(", ")
+            );
+            let _: Value = q(&mut c, &["EVAL", &script, "1", "k"]);
+        } else {
+            let mut pipe = redis::pipe();
+            pipe.atomic();
+            pipe.cmd(add[0]).arg(&add[1..]);
+            pipe.cmd("DEL").arg("k");
+            pipe.cmd("SET").arg("k").arg("x");
+            let _: Value = pipe.query(&mut c).expect("transaction");
+        }
+        // Still waiting, on a key that is now a string.
+        assert_eq!(
+            clients_field(&mut c, "blocked_clients"),
+            1,
+            "{cmd:?} script={by_script}"
+        );
+        let _: () = q(&mut c, &["DEL", "k"]);
+        let again: &[&str] = if *push == "ZADD" {
+            &["ZADD", "k", "1", "b"]
+        } else {
+            &["RPUSH", "k", "b"]
+        };
+        let _: i64 = q(&mut c, again);
+        w.exchange(b"", want.as_bytes());
+    }
+}

@@ -648,7 +648,8 @@ enum Shape {
 /// Pops up to `count` elements from the first of `keys` that holds a
 /// list, and writes the reply; false (and nothing written) when none does.
 /// A key of another type met on the way is WRONGTYPE, as Redis checks the
-/// keys in order.
+/// keys in order, unless `pass_other_types` (a blocked client's later
+/// run, [`Ctx::resumed`]).
 fn pop_first(
     db: Db<'_>,
     out: &mut Reply<'_>,
@@ -656,6 +657,7 @@ fn pop_first(
     front: bool,
     count: usize,
     shape: Shape,
+    pass_other_types: bool,
 ) -> Result<bool, WrongType> {
     for &key in keys {
         let r = db.with(key, |s| {
@@ -669,9 +671,12 @@ fn pop_first(
                 pop_into(l, out, front, n);
                 ((), n > 0)
             })
-        })?;
-        if r.is_some() {
-            return Ok(true);
+        });
+        match r {
+            Ok(Some(())) => return Ok(true),
+            Ok(None) => {}
+            Err(WrongType) if pass_other_types => {}
+            Err(e) => return Err(e),
         }
     }
     Ok(false)
@@ -725,7 +730,7 @@ fn lmpop(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
         Err(e) => return ctx.error(e),
     };
     let db = Db::of(ctx);
-    match pop_first(db, &mut ctx.out, m.keys, m.front, m.count, Shape::Nested) {
+    match pop_first(db, &mut ctx.out, m.keys, m.front, m.count, Shape::Nested, false) {
         Ok(true) => {}
         Ok(false) => ctx.out.null_array(),
         Err(WrongType) => ctx.error(errors::WRONGTYPE),
@@ -748,8 +753,8 @@ fn bpop(ctx: &mut Ctx<'_>, a: &[&[u8]], front: bool) {
         Err(e) => return ctx.error(e),
     };
     let keys = &a[1..a.len() - 1];
-    let db = Db::of(ctx);
-    match pop_first(db, &mut ctx.out, keys, front, 1, Shape::Pair) {
+    let (db, resumed) = (Db::of(ctx), ctx.resumed());
+    match pop_first(db, &mut ctx.out, keys, front, 1, Shape::Pair, resumed) {
         Ok(true) => {}
         Ok(false) => block_or_time_out(ctx, keys, deadline),
         Err(WrongType) => ctx.error(errors::WRONGTYPE),
@@ -770,6 +775,11 @@ fn brpop(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
     bpop(ctx, a, false)
 }
 
+/// Whether `key` holds a value that is not a list.
+fn holds_other_type(ctx: &Ctx<'_>, key: &[u8]) -> bool {
+    Db::of(ctx).with(key, |s| s.peek_as::<List>().is_err())
+}
+
 fn bmove(ctx: &mut Ctx<'_>, a: &[&[u8]], from: bool, to: bool, timeout: &[u8]) {
     let deadline = match args::parse_timeout(timeout, ctx.now) {
         Ok(d) => d,
@@ -777,6 +787,8 @@ fn bmove(ctx: &mut Ctx<'_>, a: &[&[u8]], from: bool, to: bool, timeout: &[u8]) {
     };
     match move_one(Db::of(ctx), a[1], a[2], from, to) {
         Ok(None) => block_or_time_out(ctx, &a[1..2], deadline),
+        // The source became another type while the client waited: it waits on.
+        Err(WrongType) if ctx.resumed() && holds_other_type(ctx, a[1]) => block_or_time_out(ctx, &a[1..2], deadline),
         r => reply_moved(ctx, r),
     }
 }
@@ -810,8 +822,8 @@ fn blmpop(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
         Ok(d) => d,
         Err(e) => return ctx.error(e),
     };
-    let db = Db::of(ctx);
-    match pop_first(db, &mut ctx.out, m.keys, m.front, m.count, Shape::Nested) {
+    let (db, resumed) = (Db::of(ctx), ctx.resumed());
+    match pop_first(db, &mut ctx.out, m.keys, m.front, m.count, Shape::Nested, resumed) {
         Ok(true) => {}
         Ok(false) => block_or_time_out(ctx, m.keys, deadline),
         Err(WrongType) => ctx.error(errors::WRONGTYPE),

@@ -334,6 +334,15 @@ impl Ctx<'_> {
         self.client.close = true;
     }
 
+    /// This run of a blocking command comes after its wait ended. Redis
+    /// serves a blocked client only from a key that holds the type it
+    /// waits for: a key that became another type meanwhile (a list pushed,
+    /// deleted and set to a string in one transaction) is passed over, and
+    /// the client waits on, where its first run answers WRONGTYPE.
+    pub(crate) fn resumed(&self) -> bool {
+        self.client.resumed
+    }
+
     /// This run of a blocking command comes after its deadline passed.
     pub(crate) fn timed_out(&self) -> bool {
         self.client.timed_out

@@ -918,6 +918,9 @@ fn pop_first_of(ctx: &mut Ctx<'_>, keys: &[&[u8]], mut reply: impl FnMut(&mut Re
         match r {
             Ok(Some(())) => return true,
             Ok(None) => {}
+            // A blocked client's later run passes over keys that became
+            // another type while it waited ([`Ctx::resumed`]).
+            Err(WrongType) if ctx.resumed() => {}
             Err(WrongType) => {
                 ctx.error(errors::WRONGTYPE);
                 return true;

@@ -114,8 +114,10 @@ impl RespSession {
         let timed_out = timed_out || unblock == Some(Unblock::Timeout);
         let argv: Vec<&[u8]> = p.argv.iter().map(|a| &**a).collect();
         self.client.timed_out = timed_out;
+        self.client.resumed = true;
         Self::run(&self.srv, &mut self.client, &argv, now, out);
         self.client.timed_out = false;
+        self.client.resumed = false;
         match self.client.block.take() {
             // Nothing yet: wait on, keeping the place in the queues and
             // the first deadline.

@@ -225,6 +225,8 @@ pub(crate) struct Client {
     pub(crate) block: Option<BlockOn>,
     /// The command runs again because its block's deadline passed.
     pub(crate) timed_out: bool,
+    /// The command runs again because its wait ended (woken or timed out).
+    pub(crate) resumed: bool,
     /// Between MULTI and EXEC: the commands queued so far.
     pub(crate) multi: Option<Queued>,
     /// Keys under WATCH, with what they were when watched.
@@ -278,6 +280,7 @@ impl Client {
             handle,
             block: None,
             timed_out: false,
+            resumed: false,
             multi: None,
             watched: Vec::new(),
             in_exec: false,
