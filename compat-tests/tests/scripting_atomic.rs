@@ -157,6 +157,59 @@ fn a_long_script_makes_others_busy_and_script_kill_stops_it() {
     assert_eq!(q::<String>(&mut other, &["PING"]), "PONG", "the server is back");
 }
 
+/// A script that catches errors (`pcall`, `xpcall`, nested) around a loop
+/// cannot catch the kill: SCRIPT KILL and FUNCTION KILL still stop it, and
+/// every other client is served again.
+#[test]
+fn a_script_cannot_catch_script_kill_with_pcall() {
+    let s = Server::start(&["--threads", "1"]);
+    let mut other = guarded(&s);
+    q::<()>(&mut other, &["CONFIG", "SET", "lua-time-limit", "50"]);
+    let spin = "local f = function() while true do end end ";
+    let scripts = [
+        format!("{spin} while true do pcall(f) end"),
+        format!("{spin} while true do xpcall(f, function(e) return e end) end"),
+        format!("{spin} while true do pcall(pcall, f) end"),
+    ];
+    for script in scripts {
+        let mut runner = guarded(&s);
+        let running = thread::spawn(move || {
+            let r: redis::RedisResult<Value> = redis::cmd("EVAL").arg(&script).arg(0).query(&mut runner);
+            r.unwrap_err()
+        });
+        wait_busy(&mut other);
+        assert_eq!(q::<String>(&mut other, &["SCRIPT", "KILL"]), "OK");
+        let e = running.join().unwrap();
+        assert_eq!(e.code(), Some("ERR"));
+        assert!(
+            e.detail()
+                .unwrap_or("")
+                .starts_with("Script killed by user with SCRIPT KILL..."),
+            "{e}"
+        );
+        assert_eq!(q::<String>(&mut other, &["PING"]), "PONG", "the server is back");
+    }
+    // A function too, stopped by FUNCTION KILL.
+    let lib = "#!lua name=spinlib\nredis.register_function{function_name='spin', callback=function() \
+               local f = function() while true do end end while true do pcall(f) end end, flags={'no-writes'}}";
+    q::<String>(&mut other, &["FUNCTION", "LOAD", lib]);
+    let mut runner = guarded(&s);
+    let running = thread::spawn(move || {
+        let r: redis::RedisResult<Value> = redis::cmd("FCALL").arg("spin").arg(0).query(&mut runner);
+        r.unwrap_err()
+    });
+    wait_busy(&mut other);
+    assert_eq!(q::<String>(&mut other, &["FUNCTION", "KILL"]), "OK");
+    let e = running.join().unwrap();
+    assert!(
+        e.detail()
+            .unwrap_or("")
+            .starts_with("Script killed by user with FUNCTION KILL..."),
+        "{e}"
+    );
+    assert_eq!(q::<String>(&mut other, &["PING"]), "PONG");
+}
+
 #[test]
 fn a_busy_script_that_wrote_cannot_be_killed() {
     let s = Server::start(&["--threads", "1"]);

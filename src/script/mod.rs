@@ -280,6 +280,30 @@ fn busy_hook() -> mlua::Result<mlua::VmState> {
     Ok(mlua::VmState::Continue)
 }
 
+/// `host.killed`, called by the sandbox's `pcall` and `xpcall` after
+/// they caught an error: the KILL error's text when a kill was asked, for
+/// the sandbox to raise again, so that a script cannot catch it (`while
+/// true do pcall(f) end` would otherwise swallow every kill the hook
+/// raises inside `f`); nil otherwise.
+fn killed(_: &Lua, _: ()) -> mlua::Result<Option<&'static str>> {
+    let p = CURRENT.with(|c| c.get());
+    // SAFETY: CURRENT points at the running state, or is null.
+    let Some(st) = (unsafe { p.as_ref() }) else {
+        return Ok(None);
+    };
+    // SAFETY: set by `try_run` from a reference that outlives the run.
+    let Some(srv) = (unsafe { st.srv.as_ref() }) else {
+        return Ok(None);
+    };
+    if !(st.busy && srv.busy.kill_requested()) {
+        return Ok(None);
+    }
+    Ok(Some(errors::script_killed(match st.function {
+        true => BusyKind::Function,
+        false => BusyKind::Script,
+    })))
+}
+
 /// Sets [`CURRENT`] for the length of a run.
 struct Running;
 
@@ -363,6 +387,7 @@ impl Vm {
             "wrap",
             lua.create_function(|lua, (f, mode): (Function, i64)| trampoline::wrap(lua, f, mode as _))?,
         )?;
+        host.set("killed", lua.create_function(killed)?)?;
         host.set("version", VERSION)?;
         host.set("version_num", VERSION_NUM)?;
         host.set(

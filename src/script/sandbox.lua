@@ -106,14 +106,24 @@ local G = {}
 local PG = protect(G)
 for _, name in ipairs({
     "assert", "error", "ipairs", "next", "pairs", "rawequal", "rawget", "select", "tonumber", "tostring",
-    "type", "unpack", "xpcall", "gcinfo", "collectgarbage", "setmetatable", "getmetatable", "_VERSION",
+    "type", "unpack", "gcinfo", "collectgarbage", "setmetatable", "getmetatable", "_VERSION",
 }) do
     G[name] = _G[name]
 end
 -- Errors that scripts catch are the message, as Redis 7.0 gives them:
 -- an error table from redis.call reaches pcall's caller as its text.
+-- A kill is never caught: once host.killed gives its text, every pcall
+-- and xpcall that catches an error raises the kill again.
+local killed = host.killed
+local function check_kill()
+    local k = killed()
+    if k then
+        error({ err = k })
+    end
+end
 local function caught(ok, ...)
     if not ok then
+        check_kill()
         local e = ...
         if type(e) == "table" and rawget(e, "err") ~= nil then
             return false, e.err
@@ -123,6 +133,15 @@ local function caught(ok, ...)
 end
 G.pcall = function(f, ...)
     return caught(pcall(f, ...))
+end
+local function uncaught_kill(ok, ...)
+    if not ok then
+        check_kill()
+    end
+    return ok, ...
+end
+G.xpcall = function(f, h)
+    return uncaught_kill(xpcall(f, h))
 end
 -- rawset is a C closure (host.wrap) so that its error names the
 -- script's line even from `return rawset(...)`.
