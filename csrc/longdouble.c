@@ -11,13 +11,14 @@
 /* Longest text Redis reads as a long double (MAX_LONG_DOUBLE_CHARS). */
 #define LD_MAX_CHARS 5120
 
-/* Redis's string2ld: the whole text must be a number; overflow, underflow
- * to zero and NaN are refused, "inf" is accepted. */
+/* Redis's string2ld: the whole text must be a number (a NUL inside it
+ * ends strtold's reading early, so it is refused too); overflow,
+ * underflow to zero and NaN are refused, "inf" is accepted. */
 static int parse_ld(const char *s, size_t len, long double *out) {
     char buf[LD_MAX_CHARS];
     char *end;
     long double v;
-    if (len == 0 || len >= sizeof(buf)) return 0;
+    if (len == 0 || len >= sizeof(buf) || memchr(s, '\0', len) != NULL) return 0;
     memcpy(buf, s, len);
     buf[len] = '\0';
     errno = 0;

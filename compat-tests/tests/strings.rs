@@ -182,3 +182,29 @@ fn append_beyond_proto_max_bulk_len_is_refused() {
     assert_eq!(q::<i64>(&mut con, &["STRLEN", "k"]), 600 * 1024);
     let _ = std::fs::remove_file(conf);
 }
+
+/// A stored number with a NUL byte inside is not a number, for
+/// INCRBYFLOAT and HINCRBYFLOAT alike: C's strtold would stop at the NUL.
+#[test]
+fn float_increments_refuse_a_stored_value_with_a_nul_inside() {
+    let s = compat_tests::Server::start(&[]);
+    let mut w = s.wire();
+    assert_eq!(w.cmd(&[b"SET", b"foo", b"1"]), compat_tests::Frame::ok());
+    assert_eq!(
+        w.cmd(&[b"SETRANGE", b"foo", b"2", b"2"]),
+        compat_tests::Frame::Integer(3)
+    );
+    assert_eq!(
+        w.cmd(&[b"INCRBYFLOAT", b"foo", b"1"]),
+        compat_tests::Frame::error("ERR value is not a valid float")
+    );
+    assert_eq!(
+        w.cmd(&[b"HSET", b"h", b"f", b"1\x002"]),
+        compat_tests::Frame::Integer(1)
+    );
+    assert_eq!(
+        w.cmd(&[b"HINCRBYFLOAT", b"h", b"f", b"1"]),
+        compat_tests::Frame::error("ERR hash value is not a float")
+    );
+    assert_eq!(w.cmd(&[b"GET", b"foo"]), compat_tests::Frame::bulk(b"1\x002"));
+}

@@ -731,6 +731,8 @@ mod tests {
         assert_eq!(add(Some(b"x"), b"1"), Err(FloatError::NotFloat));
         assert_eq!(add(Some(b"1"), b"1e5000"), Err(FloatError::NotFloat));
         assert_eq!(add(Some(b"1"), b""), Err(FloatError::NotFloat));
+        assert_eq!(add(Some(b"1\x002"), b"1"), Err(FloatError::NotFloat));
+        assert_eq!(add(Some(b"1"), b"1\x00"), Err(FloatError::NotFloat));
         let big = add(Some(b"10.5"), b"1e400").unwrap();
         assert_eq!(big.len(), 401);
         assert!(big.starts_with("1000000000000000000028188"));

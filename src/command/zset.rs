@@ -3,7 +3,7 @@
 //! Every range command turns its arguments into a window of ranks on the
 //! [`ZSet`] (score and lex bounds become positions in O(log n)), applies
 //! REV and LIMIT to the window, and writes the members straight into the
-//! reply. Scores print as Redis 7.2's `d2string` (see
+//! reply. Scores print as Redis 7.0's replies print them, `%.17g` (see
 //! [`crate::util::number::push_double`]). Arguments are parsed
 //! and refused before the key is looked up, as Redis does.
 
@@ -1562,7 +1562,7 @@ mod tests {
         assert_eq!(h.run("ZRANK z x WITHSCORE"), "*-1\r\n");
         assert_eq!(h.run("ZRANK z x"), "$-1\r\n");
         assert_eq!(h.run("ZMSCORE z a x"), "*2\r\n$1\r\n1\r\n$-1\r\n");
-        assert_eq!(h.run("ZINCRBY z 0.1 a"), "$3\r\n1.1\r\n");
+        assert_eq!(h.run("ZINCRBY z 0.1 a"), "$18\r\n1.1000000000000001\r\n");
         assert_eq!(h.run("ZREM z a x"), ":1\r\n");
         assert_eq!(h.run("ZREMRANGEBYSCORE z 3 3"), ":1\r\n");
         assert_eq!(h.run("ZREMRANGEBYRANK z 0 -1"), ":1\r\n");

@@ -807,7 +807,7 @@ fn check_special(name: &str, value: &str, current: &str) -> Result<String, Strin
                 if !(0.0..=100.0).contains(&v) {
                     return Err("latency-tracking-info-percentiles parameters should sit between [0.0,100.0]".into());
                 }
-                out.push(crate::util::number::format_double(v));
+                out.push(v.to_string());
             }
             Ok(out.join(" "))
         }

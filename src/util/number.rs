@@ -50,12 +50,10 @@ pub(crate) fn push_uint(out: &mut Vec<u8>, mut n: u64) {
     out.extend_from_slice(&tmp[i..]);
 }
 
-/// Appends a double as Redis 7.2 replies with it (`d2string`): `inf`,
-/// `-inf`, `nan`, `-0`; an integer that fits in half the i64 range as
-/// digits; anything else as its shortest round-trip digits laid out by
-/// Redis's `fpconv_dtoa`: plain up to 7 trailing zeros or 6 decimals,
-/// exponent form (`1e+100`, `1.5e-07`) beyond. Redis 7.0 printed `%.17g`
-/// (0.1 as `0.10000000000000001`); 7.2 is the reference here.
+/// Appends a double as Redis 7.0 replies with it (`addReplyDouble`):
+/// `inf`, `-inf`, `nan`, and anything else as C's `%.17g`, 17 significant
+/// digits with trailing zeros dropped: `0.10000000000000001`, `2.5`,
+/// `100`, `1e+17`, `1.4999999999999999e-07`.
 pub(crate) fn push_double(out: &mut Vec<u8>, v: f64) {
     if v.is_nan() {
         return out.extend_from_slice(b"nan");
@@ -66,22 +64,18 @@ pub(crate) fn push_double(out: &mut Vec<u8>, v: f64) {
     if v == 0.0 {
         return out.extend_from_slice(if v.is_sign_negative() { b"-0" } else { b"0" });
     }
-    const HALF: f64 = (i64::MAX / 2) as f64;
-    if (-HALF..=HALF).contains(&v) && v == v.trunc() {
-        return push_int(out, v as i64);
-    }
-    // Shortest digits and decimal exponent, from Rust's `{:e}` into a
-    // stack buffer: "d.ddddde-x".
+    // 17 correctly rounded significant digits and the decimal exponent,
+    // from Rust's `{:.16e}` into a stack buffer: "d.dddddddddddddddde-x".
     use std::io::Write;
     let mut buf = [0u8; 40];
     let n = {
         let mut w = &mut buf[..];
-        let _ = write!(w, "{:e}", v.abs());
+        let _ = write!(w, "{:.16e}", v.abs());
         40 - w.len()
     };
     let text = &buf[..n];
     let epos = text.iter().position(|&c| c == b'e').unwrap_or(n);
-    let mut digits = [0u8; 24];
+    let mut digits = [0u8; 17];
     let mut nd = 0;
     for &c in &text[..epos] {
         if c.is_ascii_digit() && nd < digits.len() {
@@ -89,31 +83,33 @@ pub(crate) fn push_double(out: &mut Vec<u8>, v: f64) {
             nd += 1;
         }
     }
+    // %g drops trailing zeros.
+    while nd > 1 && digits[nd - 1] == b'0' {
+        nd -= 1;
+    }
+    let digits = &digits[..nd];
     let e10: i32 = std::str::from_utf8(&text[(epos + 1).min(n)..])
         .ok()
         .and_then(|e| e.parse().ok())
         .unwrap_or(0);
-    let digits = &digits[..nd];
-    let nd = nd as i32;
-    // fpconv's terms: the value is digits x 10^k.
-    let k = e10 - nd + 1;
-    let exp = e10.abs();
     if v < 0.0 {
         out.push(b'-');
     }
-    if k >= 0 && exp < nd + 7 {
-        out.extend_from_slice(digits);
-        out.extend(std::iter::repeat_n(b'0', k as usize));
-    } else if k < 0 && (k > -7 || exp < 4) {
-        let offset = nd + k;
-        if offset <= 0 {
-            out.extend_from_slice(b"0.");
-            out.extend(std::iter::repeat_n(b'0', (-offset) as usize));
-            out.extend_from_slice(digits);
+    if (-4..17).contains(&e10) {
+        if e10 >= 0 {
+            let int_len = e10 as usize + 1;
+            if nd <= int_len {
+                out.extend_from_slice(digits);
+                out.extend(std::iter::repeat_n(b'0', int_len - nd));
+            } else {
+                out.extend_from_slice(&digits[..int_len]);
+                out.push(b'.');
+                out.extend_from_slice(&digits[int_len..]);
+            }
         } else {
-            out.extend_from_slice(&digits[..offset as usize]);
-            out.push(b'.');
-            out.extend_from_slice(&digits[offset as usize..]);
+            out.extend_from_slice(b"0.");
+            out.extend(std::iter::repeat_n(b'0', (-e10 - 1) as usize));
+            out.extend_from_slice(digits);
         }
     } else {
         out.push(digits[0]);
@@ -123,6 +119,7 @@ pub(crate) fn push_double(out: &mut Vec<u8>, v: f64) {
         }
         out.push(b'e');
         out.push(if e10 < 0 { b'-' } else { b'+' });
+        let exp = e10.unsigned_abs();
         if exp < 10 {
             out.push(b'0');
         }
@@ -130,16 +127,15 @@ pub(crate) fn push_double(out: &mut Vec<u8>, v: f64) {
     }
 }
 
-/// [`push_double`] as a string.
-pub(crate) fn format_double(v: f64) -> String {
-    let mut out = Vec::with_capacity(24);
-    push_double(&mut out, v);
-    String::from_utf8(out).unwrap_or_default()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn format_double(v: f64) -> String {
+        let mut out = Vec::new();
+        push_double(&mut out, v);
+        String::from_utf8(out).expect("ASCII")
+    }
 
     #[test]
     fn parse_i64_exact_accepts_canonical_forms_only() {
@@ -156,12 +152,31 @@ mod tests {
         assert_eq!(parse_i64_exact(b"-"), None);
     }
 
+    /// Each expected text is what `printf("%.17g")` prints.
     #[test]
-    fn doubles_use_the_shortest_form() {
-        assert_eq!(format_double(3.0), "3");
-        assert_eq!(format_double(-0.5), "-0.5");
-        assert_eq!(format_double(0.1 + 0.2), "0.30000000000000004");
-        assert_eq!(format_double(1e100), "1e+100");
-        assert_eq!(format_double(f64::NEG_INFINITY), "-inf");
+    fn doubles_print_as_c_percent_17g() {
+        for (v, s) in [
+            (3.0, "3"),
+            (-0.5, "-0.5"),
+            (0.1, "0.10000000000000001"),
+            (0.1 + 0.2, "0.30000000000000004"),
+            (0.6608369297631257, "0.66083692976312569"),
+            (1e100, "1e+100"),
+            (1e300, "1.0000000000000001e+300"),
+            (1e17, "1e+17"),
+            (1e16, "10000000000000000"),
+            (123456789012345678.0, "1.2345678901234568e+17"),
+            (1.5e-7, "1.4999999999999999e-07"),
+            (1e-4, "0.0001"),
+            (1.5e-5, "1.5e-05"),
+            (100.0, "100"),
+            (2.5, "2.5"),
+            (-0.0, "-0"),
+            (f64::NEG_INFINITY, "-inf"),
+            (f64::MAX, "1.7976931348623157e+308"),
+            (5e-324, "4.9406564584124654e-324"),
+        ] {
+            assert_eq!(format_double(v), s, "{v:e}");
+        }
     }
 }
