@@ -485,3 +485,49 @@ fn blocked_clients_are_not_woken_by_a_key_that_changed_type_in_a_transaction() {
         w.exchange(b"", want.as_bytes());
     }
 }
+
+/// Redis serves blocked clients after each command and before the next
+/// one runs: an element pushed and popped by one pipeline goes to the
+/// client that was waiting, and the pipeline's own pop finds nothing.
+/// Likewise for a transaction that pushes and pops, and for sorted sets.
+#[test]
+fn a_pipelined_push_and_pop_serves_the_blocked_client_first() {
+    let s = Server::start(&[]);
+    let mut c = s.redis();
+    let cases: &[(&str, &[u8], &str)] = &[
+        ("BLPOP k 0", b"RPUSH k x\r\nLPOP k\r\n", "*2\r\n$1\r\nk\r\n$1\r\nx\r\n"),
+        (
+            "BZPOPMIN k 0",
+            b"ZADD k 1 x\r\nZPOPMIN k\r\n",
+            "*3\r\n$1\r\nk\r\n$1\r\nx\r\n$1\r\n1\r\n",
+        ),
+        (
+            "BLMOVE k d LEFT LEFT 0",
+            b"RPUSH k x\r\nLPOP k\r\nLPOP d\r\n",
+            "$1\r\nx\r\n",
+        ),
+    ];
+    for (block, pipeline, want) in cases {
+        let _: () = q(&mut c, &["DEL", "k", "d"]);
+        let mut waiter = s.wire();
+        waiter.send(format!("{block}\r\n").as_bytes());
+        wait_blocked(&mut c, 1);
+        let mut pusher = s.wire();
+        pusher.send(pipeline);
+        waiter.exchange(b"", want.as_bytes());
+        let replies: Vec<Frame> = (0..pipeline.split(|&b| b == b'\n').count() - 1)
+            .map(|_| pusher.read_frame())
+            .collect();
+        // The push counted one element and the pipeline's own pop found
+        // nothing; BLMOVE's move came first, so LPOP d finds x there.
+        assert_eq!(replies[0], Frame::Integer(1), "{block}");
+        match *block {
+            "BLMOVE k d LEFT LEFT 0" => {
+                assert_eq!(replies[1], Frame::Null, "{block}");
+                assert_eq!(replies[2], Frame::bulk("x"), "{block}");
+            }
+            "BZPOPMIN k 0" => assert_eq!(replies[1], Frame::Array(vec![]), "{block}"),
+            _ => assert_eq!(replies[1], Frame::Null, "{block}"),
+        }
+    }
+}

@@ -17,8 +17,8 @@ fn zadd_options_scores_and_errors() {
     let (_s, mut c) = start();
     assert_eq!(int(&mut c, &["ZADD", "z", "1", "a", "0.1", "b", "1e100", "c"]), 3);
     assert_eq!(strs(&mut c, &["ZSCORE", "z", "b"]), ["0.10000000000000001"]);
-    assert_eq!(int(&mut c, &["ZADD", "z", "0.6608369297631257", "r"]), 1);
-    assert_eq!(strs(&mut c, &["ZMSCORE", "z", "r"]), ["0.66083692976312569"]);
+    assert_eq!(int(&mut c, &["ZADD", "zr", "0.6608369297631257", "r"]), 1);
+    assert_eq!(strs(&mut c, &["ZMSCORE", "zr", "r"]), ["0.66083692976312569"]);
     assert_eq!(strs(&mut c, &["ZSCORE", "z", "c"]), ["1e+100"]);
     assert_eq!(int(&mut c, &["ZADD", "z", "NX", "5", "a", "2", "d"]), 1);
     assert_eq!(int(&mut c, &["ZADD", "z", "XX", "CH", "5", "a", "7", "e"]), 1);

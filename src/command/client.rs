@@ -637,13 +637,13 @@ mod tests {
         };
         assert_eq!(flags(&mut h).as_deref(), Some("N"));
         let (srv, id) = (&h.srv, h.client.id);
-        let w = srv
-            .blocking
-            .register(srv.store.ready_keys(), id, 0, &[Box::from(&b"q"[..])]);
+        let w = srv.blocking.register(
+            srv.store.ready_keys(),
+            crate::state::blocking::tests::job(id, 0, &["q"]),
+        );
         assert_eq!(flags(&mut h).as_deref(), Some("b"));
         let srv = &h.srv;
-        srv.blocking
-            .unregister(srv.store.ready_keys(), &w, 0, &[Box::from(&b"q"[..])]);
+        srv.blocking.unregister(srv.store.ready_keys(), &w);
         assert_eq!(flags(&mut h).as_deref(), Some("N"));
     }
 }

@@ -185,7 +185,7 @@ async fn cron(srv: Arc<Server>) {
         }
         srv.store.expire_locks(now);
         // Locks the sweep released by their timeout wake their waiters.
-        srv.blocking.wake_ready(srv.store.ready_keys());
+        super::blocked::serve_ready(&srv, now);
         srv.store.maintain(now);
         srv.sample_rates();
         give_back_memory();

@@ -55,7 +55,7 @@ impl Session for MemcacheSession {
             match self.parser.parse(&input[pos..]) {
                 Parsed::Request(req, n) => {
                     self.batch.execute(&self.srv, &mut self.client, req, out);
-                    self.srv.blocking.wake_ready(self.srv.store.ready_keys());
+                    super::blocked::serve_ready(&self.srv, now);
                     commands += 1;
                     pos += n;
                 }

@@ -2,6 +2,7 @@
 //! state ([`crate::state::Server`]) and hands each connection to the
 //! session of its protocol; nothing but `main` imports it.
 
+mod blocked;
 mod connection;
 mod listener;
 mod memcache_session;

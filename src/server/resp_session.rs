@@ -1,19 +1,19 @@
 //! The RESP side of a connection: decode, execute, encode.
 
+use super::blocked::serve_ready;
 use super::connection::{Session, OUT_BUDGET};
 use crate::command::{self, errors, CommandSpec, Ctx};
 use crate::protocol::resp::{Decoded, Reply, RespDecoder};
-use crate::state::{BlockOn, Client, Counter, ReplyMode, Server, Unblock, Waiter};
+use crate::state::{BlockOn, Client, Counter, Job, Leave, ReplyMode, Server, Unblock, Waiter};
 use crate::util::sync::lock;
 use std::sync::Arc;
 
-/// A client parked by a blocking command: the command to run again, what
-/// it waits for, and its place in the server's registry.
+/// A client parked by a blocking command: what it waits for, and its
+/// place in the server's registry (which holds the command to run again).
 struct Parked {
-    argv: Vec<Box<[u8]>>,
-    on: BlockOn,
+    deadline: u64,
     waiter: Arc<Waiter>,
-    /// Set when the wait ended: whether by the deadline.
+    /// Set when the wait may have ended: whether by the deadline.
     woke: Option<bool>,
 }
 
@@ -41,8 +41,9 @@ impl RespSession {
         }
     }
 
-    /// Runs one request and applies CLIENT REPLY to its reply; then wakes
-    /// the clients blocked on keys it made ready.
+    /// Runs one request and applies CLIENT REPLY to its reply; then serves
+    /// the clients blocked on keys it made ready, before anything else runs
+    /// on this connection.
     /// (A function of the parts it needs, so the decoder that lent the
     /// arguments can stay borrowed.)
     fn run(
@@ -61,42 +62,40 @@ impl RespSession {
             now,
         };
         let spec = command::execute(&mut ctx, argv);
-        match client.reply {
-            ReplyMode::On => {}
-            ReplyMode::Off => out.truncate(mark),
-            ReplyMode::SkipThis => {
-                out.truncate(mark);
-                client.reply = ReplyMode::On;
-            }
-            ReplyMode::Skip => client.reply = ReplyMode::SkipThis,
-        }
-        srv.blocking.wake_ready(srv.store.ready_keys());
+        apply_reply_mode(client, out, mark);
+        serve_ready(srv, now);
         spec
     }
 
     /// Parks the client after `argv` asked to block on `on`.
-    fn park(srv: &Server, client_id: u64, parked: &mut Option<Parked>, on: BlockOn, argv: &[&[u8]]) {
-        let waiter = srv
-            .blocking
-            .register(srv.store.ready_keys(), client_id, on.db, &on.keys);
-        *parked = Some(Parked {
+    fn park(srv: &Server, client: &Client, parked: &mut Option<Parked>, on: BlockOn, argv: &[&[u8]], now: u64) {
+        let job = Job {
+            handle: client.handle.clone(),
+            db: on.db,
+            resp3: client.resp3,
             argv: argv.iter().map(|a| Box::from(*a)).collect(),
-            on,
+            keys: on.keys,
+        };
+        let ready = srv.store.ready_keys();
+        let waiter = srv.blocking.register(ready, job);
+        // The keys may have become ready between the command's look and
+        // the registration, with no one there to record it: look once more.
+        for k in &waiter.job.keys {
+            ready.signal(waiter.job.db, k);
+        }
+        serve_ready(srv, now);
+        *parked = Some(Parked {
+            deadline: on.deadline,
             waiter,
-            // The keys may have become lists between the command's look
-            // and the registration, with no one there to record it: look
-            // once more at once.
             woke: Some(false),
         });
     }
 
     fn unpark(&mut self, p: Parked) {
-        let srv = &*self.srv;
-        srv.blocking
-            .unregister(srv.store.ready_keys(), &p.waiter, p.on.db, &p.on.keys);
+        self.srv.blocking.unregister(self.srv.store.ready_keys(), &p.waiter);
     }
 
-    /// Runs the parked command again if its wait ended; true when the
+    /// Writes the parked client's reply if its wait ended; true when the
     /// client is no longer parked.
     fn resume(&mut self, now: u64, out: &mut Vec<u8>) -> bool {
         let Some(mut p) = self.parked.take() else { return true };
@@ -105,38 +104,65 @@ impl RespSession {
             return false;
         };
         let unblock = p.waiter.unblocked();
-        if unblock == Some(Unblock::Error) {
-            self.srv.stats.error_reply();
-            Reply::new(out, self.client.resp3).error(errors::UNBLOCKED);
-            self.unpark(p);
-            return true;
+        let mut served = p.waiter.take_served();
+        if !timed_out && unblock.is_none() && served.is_none() {
+            // Notified for nothing yet (its reply is delivered with a
+            // notification of its own).
+            self.parked = Some(p);
+            return false;
         }
-        let timed_out = timed_out || unblock == Some(Unblock::Timeout);
-        let argv: Vec<&[u8]> = p.argv.iter().map(|a| &**a).collect();
-        self.client.timed_out = timed_out;
-        self.client.resumed = true;
-        Self::run(&self.srv, &mut self.client, &argv, now, out);
-        self.client.timed_out = false;
-        self.client.resumed = false;
-        match self.client.block.take() {
-            // Nothing yet: wait on, keeping the place in the queues and
-            // the first deadline.
-            Some(_) if !timed_out => {
+        let leave = match served {
+            Some(_) => Leave::Served,
+            None => p.waiter.leave(),
+        };
+        match leave {
+            Leave::Busy => {
+                // A worker runs the command for it now; its notification follows.
                 self.parked = Some(p);
-                false
+                return false;
             }
-            Some(_) => {
-                // A handler that blocks again after its deadline would park
-                // the client forever: answer for it.
-                Reply::new(out, self.client.resp3).null_array();
-                self.unpark(p);
-                true
+            Leave::Served => {
+                let mark = out.len();
+                let reply = served.take().or_else(|| p.waiter.take_served()).unwrap_or_default();
+                out.extend_from_slice(&reply);
+                apply_reply_mode(&mut self.client, out, mark);
             }
-            None => {
-                self.unpark(p);
-                true
+            Leave::Left if unblock == Some(Unblock::Error) => {
+                self.srv.stats.error_reply();
+                Reply::new(out, self.client.resp3).error(errors::UNBLOCKED);
+            }
+            Leave::Left => {
+                // The deadline passed (or CLIENT UNBLOCK said so): the
+                // command runs once more and gives its timeout reply.
+                let argv: Vec<&[u8]> = p.waiter.job.argv.iter().map(|a| &**a).collect();
+                self.client.timed_out = true;
+                self.client.resumed = true;
+                Self::run(&self.srv, &mut self.client, &argv, now, out);
+                self.client.timed_out = false;
+                self.client.resumed = false;
+                if self.client.block.take().is_some() {
+                    // A handler that blocks again after its deadline would
+                    // park the client forever: answer for it.
+                    Reply::new(out, self.client.resp3).null_array();
+                }
             }
         }
+        self.unpark(p);
+        true
+    }
+}
+
+/// CLIENT REPLY: drops the reply written from `mark` on when replies are
+/// off or this one is skipped.
+fn apply_reply_mode(client: &mut Client, out: &mut Vec<u8>, mark: usize) {
+    match client.reply {
+        ReplyMode::On => {}
+        ReplyMode::Off => out.truncate(mark),
+        ReplyMode::SkipThis => {
+            out.truncate(mark);
+            client.reply = ReplyMode::On;
+        }
+        ReplyMode::Skip => client.reply = ReplyMode::SkipThis,
     }
 }
 
@@ -183,7 +209,7 @@ impl Session for RespSession {
                     self.decoder.args(&input[pos..], &mut argv);
                     last = Self::run(srv, &mut self.client, &argv, now, out).or(last);
                     if let Some(on) = self.client.block.take() {
-                        Self::park(srv, self.client.id, &mut self.parked, on, &argv);
+                        Self::park(srv, &self.client, &mut self.parked, on, &argv, now);
                     }
                     spare = recycle(argv);
                     commands += 1;
@@ -232,7 +258,7 @@ impl Session for RespSession {
     }
 
     fn parked(&self) -> Option<(Arc<Waiter>, u64)> {
-        self.parked.as_ref().map(|p| (p.waiter.clone(), p.on.deadline))
+        self.parked.as_ref().map(|p| (p.waiter.clone(), p.deadline))
     }
 
     fn wake(&mut self, timed_out: bool) {

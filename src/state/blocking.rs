@@ -1,32 +1,29 @@
 //! Clients parked by blocking commands (BLPOP, BLMOVE, BZPOPMIN ...), and
-//! the server-wide registry that wakes them.
+//! the server-wide registry that serves them.
 //!
 //! A blocking command that finds nothing calls `Ctx::block` (in `command`);
 //! the session then registers a [`Waiter`] here under each of the keys, in
-//! one FIFO queue per (database, key), and the connection task sleeps until
-//! the waiter is notified or the deadline passes. The command runs again
-//! either way, with the same arguments.
+//! one FIFO queue per (database, key), carrying what it takes to run the
+//! command again: its arguments, database and protocol. The connection
+//! task sleeps until the waiter is notified or the deadline passes.
 //!
-//! Wake-ups: the store records keys that became lists or sorted sets while
-//! anyone waits ([`crate::store::ReadyKeys`]); after every command, the
-//! session that ran it calls [`Blocking::wake_ready`], which notifies the
-//! first waiter of each such key. Clients are served in the order they
-//! blocked, as Redis serves them:
+//! Serving: the store records keys that became lists or sorted sets (or
+//! released locks) while anyone waits ([`crate::store::ReadyKeys`]). After
+//! every command, transaction or script, before its client's next command,
+//! the session that ran it serves the waiters of those keys in the order
+//! they blocked, as Redis does: it runs each waiter's command for it
+//! ([`Waiter::claim`]), and hands the reply over ([`Waiter::deliver`]);
+//! the parked connection writes it when it wakes. A command that finds
+//! nothing again leaves its client waiting, in its place. So a pipelined
+//! `LPUSH k x` + `LPOP k` never takes the element from a client blocked on
+//! `k`, and a key that held a list only in the middle of a transaction
+//! serves no one.
 //!
-//! - a woken client whose command finds nothing (another client was faster)
-//!   blocks again without leaving its queues, so it keeps its place;
-//! - a client that leaves (served, timed out, unblocked, disconnected)
-//!   notifies the new first waiter of each of its keys, since the key may
-//!   hold more (RPUSH of three elements for three BLPOPs creates the list
-//!   once). A waiter woken for nothing runs its command once more and
-//!   blocks again; that spare run is the price of not tracking how much
-//!   each key holds.
-//!
-//! Unlike Redis, which serves blocked clients before the next command of
-//! any client runs, a woken client here races the other connections: a
-//! pipelined `LPUSH k x` + `LPOP k` from one client may take the element
-//! before the blocked client runs. The order among blocked clients holds.
+//! A waiter leaves by being served, or by its own session (timeout,
+//! CLIENT UNBLOCK, disconnect); the two never both happen: the waiter's
+//! state is claimed by one side at a time.
 
+use super::client::ClientHandle;
 use crate::store::ReadyKeys;
 use crate::util::sync::lock;
 use hashbrown::HashMap;
@@ -44,13 +41,53 @@ pub(crate) enum Unblock {
     Error,
 }
 
+/// A waiter's state: who may run its command.
+mod st {
+    /// Parked; the waker may claim it, its session may leave.
+    pub(super) const WAITING: u8 = 0;
+    /// A waker runs its command now.
+    pub(super) const SERVING: u8 = 1;
+    /// As SERVING, and its session wants to leave once the waker is done.
+    pub(super) const SERVING_LEAVE: u8 = 2;
+    /// Served: its reply waits in `served`.
+    pub(super) const SERVED: u8 = 3;
+    /// Its session took it back (timeout, unblock, disconnect).
+    pub(super) const LEFT: u8 = 4;
+}
+
+/// What [`Waiter::leave`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Leave {
+    /// The session has it back and runs the command itself.
+    Left,
+    /// A waker is running its command: wait for the notification.
+    Busy,
+    /// Already served: take the reply.
+    Served,
+}
+
+/// The command a parked client waits to run again.
+#[derive(Debug)]
+pub(crate) struct Job {
+    pub(crate) handle: Arc<ClientHandle>,
+    pub(crate) db: usize,
+    pub(crate) resp3: bool,
+    pub(crate) argv: Vec<Box<[u8]>>,
+    /// The distinct keys it waits on.
+    pub(crate) keys: Vec<Box<[u8]>>,
+}
+
 /// One parked client.
 #[derive(Debug)]
 pub(crate) struct Waiter {
     pub(crate) client_id: u64,
+    pub(crate) job: Job,
     notify: Notify,
     /// CLIENT UNBLOCK's request: 0 none, 1 timeout, 2 error.
     unblock: AtomicU8,
+    state: AtomicU8,
+    /// The reply of the run that served it.
+    served: Mutex<Vec<u8>>,
 }
 
 impl Waiter {
@@ -68,6 +105,57 @@ impl Waiter {
             _ => None,
         }
     }
+
+    /// For a waker: takes the right to run this waiter's command; false
+    /// when it is not waiting.
+    pub(crate) fn claim(&self) -> bool {
+        self.state
+            .compare_exchange(st::WAITING, st::SERVING, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+    }
+
+    /// For a waker that claimed it: the command answered; hands over the
+    /// reply and wakes the session.
+    pub(crate) fn deliver(&self, reply: Vec<u8>) {
+        *lock(&self.served) = reply;
+        self.state.store(st::SERVED, Ordering::Release);
+        self.notify.notify_one();
+    }
+
+    /// For a waker that claimed it: the command found nothing; the client
+    /// waits on. Wakes the session if it asked to leave meanwhile.
+    pub(crate) fn release(&self) {
+        if self.state.swap(st::WAITING, Ordering::AcqRel) == st::SERVING_LEAVE {
+            self.notify.notify_one();
+        }
+    }
+
+    /// For its session: takes the waiter back (see [`Leave`]).
+    pub(crate) fn leave(&self) -> Leave {
+        let mut cur = self.state.load(Ordering::Acquire);
+        loop {
+            let next = match cur {
+                st::WAITING => st::LEFT,
+                st::SERVING => st::SERVING_LEAVE,
+                st::SERVING_LEAVE => return Leave::Busy,
+                st::SERVED => return Leave::Served,
+                _ => return Leave::Left,
+            };
+            match self
+                .state
+                .compare_exchange(cur, next, Ordering::AcqRel, Ordering::Acquire)
+            {
+                Ok(_) if next == st::LEFT => return Leave::Left,
+                Ok(_) => return Leave::Busy,
+                Err(now) => cur = now,
+            }
+        }
+    }
+
+    /// The reply a waker delivered, once it has.
+    pub(crate) fn take_served(&self) -> Option<Vec<u8>> {
+        (self.state.load(Ordering::Acquire) == st::SERVED).then(|| std::mem::take(&mut *lock(&self.served)))
+    }
 }
 
 type Queue = VecDeque<Arc<Waiter>>;
@@ -77,14 +165,6 @@ struct Inner {
     /// Per database, per key: the waiters in the order they blocked.
     queues: HashMap<usize, HashMap<Box<[u8]>, Queue>>,
     by_client: HashMap<u64, Arc<Waiter>>,
-}
-
-impl Inner {
-    fn notify_first(&self, db: usize, key: &[u8]) {
-        if let Some(w) = self.queues.get(&db).and_then(|d| d.get(key)).and_then(|q| q.front()) {
-            w.notify.notify_one();
-        }
-    }
 }
 
 /// The server-wide registry of parked clients.
@@ -98,43 +178,48 @@ impl Blocking {
         lock(&self.inner)
     }
 
-    /// Queues a new waiter for `client_id` at the back of each key's queue,
-    /// and tells the store to record keys that become ready from now on.
-    pub(crate) fn register(&self, ready: &ReadyKeys, client_id: u64, db: usize, keys: &[Box<[u8]>]) -> Arc<Waiter> {
+    /// Queues a new waiter for `job` at the back of each of its keys'
+    /// queues, and tells the store to record keys that become ready from
+    /// now on.
+    pub(crate) fn register(&self, ready: &ReadyKeys, mut job: Job) -> Arc<Waiter> {
+        // BLPOP k k 0 waits once on k.
+        let mut keys: Vec<Box<[u8]>> = Vec::with_capacity(job.keys.len());
+        for k in job.keys.drain(..) {
+            if !keys.contains(&k) {
+                keys.push(k);
+            }
+        }
+        job.keys = keys;
         let w = Arc::new(Waiter {
-            client_id,
+            client_id: job.handle.id,
+            job,
             notify: Notify::new(),
             unblock: AtomicU8::new(0),
+            state: AtomicU8::new(st::WAITING),
+            served: Mutex::new(Vec::new()),
         });
         let mut g = self.inner();
-        let per_db = g.queues.entry(db).or_default();
-        for (i, k) in keys.iter().enumerate() {
-            // BLPOP k k 0 waits once on k.
-            if keys[..i].contains(k) {
-                continue;
-            }
+        let per_db = g.queues.entry(w.job.db).or_default();
+        for k in &w.job.keys {
             per_db.entry(k.clone()).or_default().push_back(w.clone());
         }
-        g.by_client.insert(client_id, w.clone());
+        g.by_client.insert(w.client_id, w.clone());
         // Under the registry's lock, so a key made ready after this is
         // recorded and finds the queues above.
         ready.add_waiter();
         w
     }
 
-    /// Takes a waiter out of its queues and hands the turn to the next
-    /// waiter of each key (see the module docs).
-    pub(crate) fn unregister(&self, ready: &ReadyKeys, w: &Arc<Waiter>, db: usize, keys: &[Box<[u8]>]) {
+    /// Takes a waiter out of its queues; doing it twice is harmless.
+    pub(crate) fn unregister(&self, ready: &ReadyKeys, w: &Arc<Waiter>) {
         let mut g = self.inner();
+        let db = w.job.db;
         if let Some(per_db) = g.queues.get_mut(&db) {
-            for k in keys {
+            for k in &w.job.keys {
                 if let Some(q) = per_db.get_mut(&**k) {
                     q.retain(|x| !Arc::ptr_eq(x, w));
-                    match q.front() {
-                        Some(next) => next.notify.notify_one(),
-                        None => {
-                            per_db.remove(&**k);
-                        }
+                    if q.is_empty() {
+                        per_db.remove(&**k);
                     }
                 }
             }
@@ -148,17 +233,14 @@ impl Blocking {
         }
     }
 
-    /// Notifies the first waiter of every key that became ready. Cheap
-    /// when nobody waits: one relaxed load in [`ReadyKeys::take`].
-    pub(crate) fn wake_ready(&self, ready: &ReadyKeys) {
-        let keys = ready.take();
-        if keys.is_empty() {
-            return;
-        }
+    /// The waiters of `key` in database `db`, in the order they blocked.
+    pub(crate) fn queue(&self, db: usize, key: &[u8]) -> Vec<Arc<Waiter>> {
         let g = self.inner();
-        for (db, key) in keys {
-            g.notify_first(db, &key);
-        }
+        g.queues
+            .get(&db)
+            .and_then(|d| d.get(key))
+            .map(|q| q.iter().cloned().collect())
+            .unwrap_or_default()
     }
 
     /// CLIENT UNBLOCK: ends the wait of `client_id`; false when it is not
@@ -196,7 +278,7 @@ impl Blocking {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use std::future::Future;
     use std::pin::pin;
@@ -204,6 +286,26 @@ mod tests {
 
     fn k(s: &str) -> Box<[u8]> {
         s.as_bytes().into()
+    }
+
+    /// A job for client `id`, waiting in `db` on `keys`.
+    pub(crate) fn job(id: u64, db: usize, keys: &[&str]) -> Job {
+        let addr = "127.0.0.1:1".parse().expect("literal address");
+        let handle = ClientHandle::new(
+            id,
+            crate::state::Proto::Resp,
+            addr,
+            addr,
+            0,
+            tokio_util::sync::CancellationToken::new(),
+        );
+        Job {
+            handle: Arc::new(handle),
+            db,
+            resp3: false,
+            argv: vec![k("BLPOP"), k("q"), k("0")],
+            keys: keys.iter().map(|s| k(s)).collect(),
+        }
     }
 
     /// Whether a notification is pending, consuming it.
@@ -215,52 +317,70 @@ mod tests {
         )
     }
 
-    #[test]
-    fn a_ready_key_wakes_only_its_first_waiter() {
-        let (b, ready) = (Blocking::default(), ReadyKeys::default());
-        let w1 = b.register(&ready, 1, 0, &[k("q")]);
-        let w2 = b.register(&ready, 2, 0, &[k("q")]);
-        let other = b.register(&ready, 3, 1, &[k("q")]);
-        ready.signal(0, b"q");
-        b.wake_ready(&ready);
-        assert!(was_notified(&w1));
-        assert!(!was_notified(&w2));
-        assert!(!was_notified(&other), "another database");
-        assert_eq!(b.blocked_clients(), 3);
-        assert_eq!(b.blocking_keys(), 2);
+    fn ids(q: Vec<Arc<Waiter>>) -> Vec<u64> {
+        q.iter().map(|w| w.client_id).collect()
     }
 
     #[test]
-    fn leaving_passes_the_turn_to_the_next_waiter_in_order() {
+    fn queues_hold_waiters_in_the_order_they_blocked_per_database() {
         let (b, ready) = (Blocking::default(), ReadyKeys::default());
-        let keys = [k("a"), k("b")];
-        let w1 = b.register(&ready, 1, 0, &keys);
-        let w2 = b.register(&ready, 2, 0, &[k("b")]);
-        let w3 = b.register(&ready, 3, 0, &[k("b")]);
-        b.unregister(&ready, &w1, 0, &keys);
-        assert!(was_notified(&w2));
-        assert!(!was_notified(&w3));
-        b.unregister(&ready, &w2, 0, &[k("b")]);
-        assert!(was_notified(&w3));
-        b.unregister(&ready, &w3, 0, &[k("b")]);
-        assert_eq!(b.blocked_clients(), 0);
-        assert_eq!(b.blocking_keys(), 0, "no empty queue is left behind");
-        assert!(!ready.has_waiters());
+        let w1 = b.register(&ready, job(1, 0, &["a", "q"]));
+        b.register(&ready, job(2, 0, &["q"]));
+        b.register(&ready, job(3, 1, &["q"]));
+        assert_eq!(ids(b.queue(0, b"q")), [1, 2]);
+        assert_eq!(ids(b.queue(1, b"q")), [3]);
+        assert_eq!(ids(b.queue(0, b"a")), [1]);
+        assert_eq!((b.blocked_clients(), b.blocking_keys()), (3, 3));
+        b.unregister(&ready, &w1);
+        b.unregister(&ready, &w1);
+        assert_eq!(ids(b.queue(0, b"q")), [2]);
+        assert!(b.queue(0, b"a").is_empty(), "no empty queue is left behind");
+        assert_eq!((b.blocked_clients(), b.blocking_keys()), (2, 2));
+        assert!(ready.has_waiters());
     }
 
     #[test]
     fn a_key_named_twice_is_waited_on_once() {
         let (b, ready) = (Blocking::default(), ReadyKeys::default());
-        let keys = [k("a"), k("a")];
-        let w = b.register(&ready, 1, 0, &keys);
-        b.unregister(&ready, &w, 0, &keys);
+        let w = b.register(&ready, job(1, 0, &["a", "a"]));
+        assert_eq!(ids(b.queue(0, b"a")), [1]);
+        b.unregister(&ready, &w);
         assert_eq!(b.blocking_keys(), 0);
+        assert!(!ready.has_waiters());
+    }
+
+    #[test]
+    fn a_waiter_is_served_or_taken_back_never_both() {
+        let (b, ready) = (Blocking::default(), ReadyKeys::default());
+        let w = b.register(&ready, job(1, 0, &["q"]));
+        // A waker finds nothing for it: it waits on, unnotified.
+        assert!(w.claim());
+        assert!(!w.claim(), "one waker at a time");
+        w.release();
+        assert!(!was_notified(&w));
+        // Its session wants it back while a waker runs it: it waits for
+        // the waker, which wakes it when done.
+        assert!(w.claim());
+        assert_eq!(w.leave(), Leave::Busy);
+        assert_eq!(w.leave(), Leave::Busy);
+        w.release();
+        assert!(was_notified(&w));
+        assert_eq!(w.leave(), Leave::Left);
+        assert!(!w.claim(), "taken back: no waker runs it");
+        // Served: the reply waits for the session.
+        let w = b.register(&ready, job(2, 0, &["q"]));
+        assert!(w.claim());
+        assert_eq!(w.take_served(), None);
+        w.deliver(b"+x\r\n".to_vec());
+        assert!(was_notified(&w));
+        assert_eq!(w.leave(), Leave::Served);
+        assert_eq!(w.take_served().as_deref(), Some(&b"+x\r\n"[..]));
     }
 
     #[test]
     fn unblock_notifies_and_says_how() {
         let (b, ready) = (Blocking::default(), ReadyKeys::default());
-        let w = b.register(&ready, 7, 0, &[k("a")]);
+        let w = b.register(&ready, job(7, 0, &["a"]));
         assert!(!b.unblock(8, Unblock::Error));
         assert!(b.unblock(7, Unblock::Error));
         assert!(was_notified(&w));

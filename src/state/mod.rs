@@ -8,14 +8,14 @@
 //! `script/` read and change it, `server/` creates it and hands it to the
 //! connections, and nothing here knows a socket or spells a wire reply.
 
-mod blocking;
+pub(crate) mod blocking;
 mod busy;
 mod client;
 mod clock;
 mod scripts;
 mod stats;
 
-pub(crate) use blocking::{Blocking, Unblock, Waiter};
+pub(crate) use blocking::{Blocking, Job, Leave, Unblock, Waiter};
 pub(crate) use busy::{leave_worker, Busy, BusyKind, KillRefused};
 pub(crate) use client::{
     BlockOn, Client, ClientHandle, Clients, ConnCounters, Counter, Proto, Queued, ReplyMode, Watched,
