@@ -289,6 +289,11 @@ impl Store {
         let mut old = Vec::new();
         for i in 0..SHARDS {
             let mut g = self.lock_index(i);
+            // Tables never used since the last flush are left as they are:
+            // a flush of a nearly empty server stays cheap.
+            if g.table_is_pristine(db) {
+                continue;
+            }
             g.signal_locks(&self.ready, db);
             let t = g.take_table(&self.slabs, db);
             self.count_flushed(db, t.used);
@@ -303,6 +308,9 @@ impl Store {
         let mut guards = self.lock_all();
         for g in guards.iter_mut() {
             for db in 0..self.databases {
+                if g.table_is_pristine(db) {
+                    continue;
+                }
                 g.signal_locks(&self.ready, db);
                 let t = g.take_table(&self.slabs, db);
                 self.count_flushed(db, t.used);

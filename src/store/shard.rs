@@ -70,6 +70,12 @@ impl Table {
         self.map.len()
     }
 
+    /// Never used since it was made or last flushed: no buckets, no locks,
+    /// no index. Flushing it would change nothing.
+    pub(crate) fn is_pristine(&self) -> bool {
+        self.map.capacity() == 0 && self.index.is_none() && self.locks.is_empty()
+    }
+
     /// Bytes the table's buckets take (a 4-byte handle and a control byte
     /// each, and one extra group of control bytes), its index's and its
     /// locks'.
@@ -215,6 +221,11 @@ impl ShardInner {
 
     /// Takes a database's table out; its bytes leave the accounting, its
     /// items are freed by [`free_table`].
+    /// Whether database `db`'s table here is pristine ([`Table::is_pristine`]).
+    pub(crate) fn table_is_pristine(&self, db: usize) -> bool {
+        self.tables[db].is_pristine()
+    }
+
     pub(crate) fn take_table(&mut self, slabs: &Slabs, db: usize) -> Table {
         let t = std::mem::take(&mut self.tables[db]);
         self.tables[db].created = t.created;
