@@ -372,6 +372,8 @@ pub(crate) struct Settings {
     maxmemory: AtomicU64,
     memcache_evictions: AtomicBool,
     lock_timeout_ms: AtomicU64,
+    /// `requirepass` is not empty.
+    auth_required: AtomicBool,
 }
 
 /// The parameters [`Settings::limits`] reads: a change to one of them
@@ -423,6 +425,7 @@ impl Settings {
             maxmemory: AtomicU64::new(0),
             memcache_evictions: AtomicBool::new(true),
             lock_timeout_ms: AtomicU64::new(90_000),
+            auth_required: AtomicBool::new(false),
         };
         for (k, v) in &config.overrides {
             if let Err(e) = s.apply(&[(k.as_str(), v.as_str())], true) {
@@ -532,6 +535,7 @@ impl Settings {
                 "client-query-buffer-limit" => self.query_buffer_limit.store(num(), Ordering::Relaxed),
                 "maxmemory" => self.maxmemory.store(num(), Ordering::Relaxed),
                 "memcache-evictions" => self.memcache_evictions.store(v == "yes", Ordering::Relaxed),
+                "requirepass" => self.auth_required.store(!v.is_empty(), Ordering::Relaxed),
                 "lock-timeout" => self
                     .lock_timeout_ms
                     .store(num().saturating_mul(1000), Ordering::Relaxed),
@@ -566,6 +570,22 @@ impl Settings {
     /// (`lock-timeout`, in seconds).
     pub(crate) fn lock_timeout_ms(&self) -> u64 {
         self.lock_timeout_ms.load(Ordering::Relaxed)
+    }
+
+    /// True while `requirepass` is set: a RESP client must authenticate
+    /// before anything but AUTH, HELLO and the other `no_auth` commands.
+    pub(crate) fn auth_required(&self) -> bool {
+        self.auth_required.load(Ordering::Relaxed)
+    }
+
+    /// True when `pass` is the default user's password, `requirepass`
+    /// (compared byte for byte; with none set the user takes any, as
+    /// Redis's `nopass` does).
+    pub(crate) fn password_matches(&self, pass: &[u8]) -> bool {
+        match self.get("requirepass") {
+            Some(p) if !p.is_empty() => p.as_bytes() == pass,
+            _ => true,
+        }
     }
 
     pub(crate) fn proto_max_bulk_len(&self) -> usize {

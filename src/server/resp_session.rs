@@ -29,8 +29,11 @@ pub(crate) struct RespSession {
 }
 
 impl RespSession {
-    pub(crate) fn new(srv: Arc<Server>, client: Client) -> RespSession {
+    pub(crate) fn new(srv: Arc<Server>, mut client: Client) -> RespSession {
         let decoder = RespDecoder::new(srv.settings.proto_max_bulk_len());
+        // As in Redis, a client that connects while no password is set
+        // stays logged in if one is set later.
+        client.authenticated = !srv.settings.auth_required();
         RespSession {
             srv,
             client,
@@ -175,6 +178,9 @@ impl Session for RespSession {
                 self.more = true;
                 break;
             }
+            // Per request: an AUTH earlier in the batch lifts the limits.
+            self.decoder
+                .set_unauthenticated(!self.client.authenticated && srv.settings.auth_required());
             match self.decoder.decode(&input[pos..]) {
                 Ok(Decoded::Request(n)) => {
                     let mut argv = recycle(std::mem::take(&mut spare));

@@ -234,6 +234,9 @@ pub(crate) struct Client {
     /// The client of a running script (its `redis.call`s): not held back
     /// by the BUSY state its own script causes.
     pub(crate) in_script: bool,
+    /// Logged in as the default user (AUTH, HELLO AUTH), or connected while
+    /// no password was set. Only consulted while `requirepass` is set.
+    pub(crate) authenticated: bool,
 }
 
 /// A transaction being queued (MULTI).
@@ -282,6 +285,7 @@ impl Client {
             watched: Vec::new(),
             in_exec: false,
             in_script: false,
+            authenticated: true,
         }
     }
 
