@@ -199,7 +199,9 @@ fn clients(srv: &Server, s: &mut Section<'_>) {
     s.field("connected_clients", srv.clients.count());
     s.field("cluster_connections", 0);
     s.field("maxclients", srv.settings.get("maxclients").unwrap_or_default());
-    s.zeros(&["client_recent_max_input_buffer", "client_recent_max_output_buffer"]);
+    let (max_in, max_out) = srv.clients.max_buffers();
+    s.field("client_recent_max_input_buffer", max_in);
+    s.field("client_recent_max_output_buffer", max_out);
     s.field("blocked_clients", srv.blocking.blocked_clients());
     s.zeros(&[
         "tracking_clients",

@@ -4,7 +4,7 @@
 
 mod settings;
 
-pub(crate) use settings::{policy_name, SetError, Settings};
+pub(crate) use settings::{policy_name, OutputLimit, SetError, Settings};
 
 use clap::Parser;
 use std::path::PathBuf;

@@ -169,12 +169,13 @@ impl Session for RespSession {
             return 0;
         }
         let mut spare = std::mem::take(&mut self.spare);
+        let out_start = out.len();
         let mut pos = 0;
         let mut commands = 0u64;
         let mut last = None;
         self.more = false;
         while pos < input.len() && !self.client.close {
-            if out.len() >= OUT_BUDGET {
+            if out.len() - out_start >= OUT_BUDGET {
                 self.more = true;
                 break;
             }
@@ -243,5 +244,9 @@ impl Session for RespSession {
         if let Some(p) = &mut self.parked {
             p.woke = Some(timed_out);
         }
+    }
+
+    fn argv_mem(&self) -> usize {
+        self.parked.as_ref().map_or(0, |p| p.argv.iter().map(|a| a.len()).sum())
     }
 }

@@ -51,6 +51,34 @@ pub(crate) struct ClientHandle {
     /// connection records it with [`ClientHandle::set_fd`].
     pub(crate) fd: AtomicI64,
     pub(crate) counters: ConnCounters,
+    pub(crate) buffers: BufferStats,
+}
+
+/// What a connection's buffers hold, as the connection last published
+/// them (once per batch), for CLIENT LIST and INFO clients.
+#[derive(Debug, Default)]
+pub(crate) struct BufferStats {
+    /// Bytes received and not yet executed, and the room after them.
+    pub(crate) qbuf: AtomicUsize,
+    pub(crate) qbuf_free: AtomicUsize,
+    /// Bytes of the arguments the connection holds between batches (a
+    /// blocked command's).
+    pub(crate) argv_mem: AtomicUsize,
+    /// Bytes of replies the socket has not taken yet: what
+    /// `client-output-buffer-limit` is compared with.
+    pub(crate) omem: AtomicUsize,
+    /// The output buffer's allocation.
+    pub(crate) out_cap: AtomicUsize,
+}
+
+impl BufferStats {
+    pub(crate) fn publish(&self, qbuf: usize, qbuf_free: usize, argv_mem: usize, omem: usize, out_cap: usize) {
+        self.qbuf.store(qbuf, Ordering::Relaxed);
+        self.qbuf_free.store(qbuf_free, Ordering::Relaxed);
+        self.argv_mem.store(argv_mem, Ordering::Relaxed);
+        self.omem.store(omem, Ordering::Relaxed);
+        self.out_cap.store(out_cap, Ordering::Relaxed);
+    }
 }
 
 impl ClientHandle {
@@ -81,6 +109,7 @@ impl ClientHandle {
             cancel,
             fd: AtomicI64::new(-1),
             counters: ConnCounters::default(),
+            buffers: BufferStats::default(),
         }
     }
 }
@@ -360,6 +389,17 @@ impl Clients {
 
     pub(crate) fn count(&self) -> usize {
         lock(&self.map).live.len()
+    }
+
+    /// The largest query buffer and the most unsent output among open
+    /// connections (INFO's `client_recent_max_input_buffer` and
+    /// `client_recent_max_output_buffer`).
+    pub(crate) fn max_buffers(&self) -> (usize, usize) {
+        lock(&self.map).live.values().fold((0, 0), |(i, o), h| {
+            let b = &h.buffers;
+            let qbuf = b.qbuf.load(Ordering::Relaxed) + b.qbuf_free.load(Ordering::Relaxed);
+            (i.max(qbuf), o.max(b.omem.load(Ordering::Relaxed)))
+        })
     }
 }
 

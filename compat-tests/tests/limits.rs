@@ -1,0 +1,148 @@
+//! Limits that keep one client from hurting the rest, against the real
+//! binary: client-output-buffer-limit, and the buffer fields of CLIENT
+//! LIST that show it.
+
+use compat_tests::{multibulk, Frame, Server, Wire, READ_LIMIT};
+use std::time::Instant;
+
+/// The value of `field` in an INFO section, read through a fresh connection.
+fn info_field(srv: &Server, section: &str, field: &str) -> String {
+    let mut w = srv.wire();
+    let Frame::Bulk(text) = w.cmd(&[b"INFO", section.as_bytes()]) else {
+        panic!("INFO is a bulk string")
+    };
+    let text = String::from_utf8(text).unwrap();
+    let prefix = format!("{field}:");
+    text.lines()
+        .find_map(|l| l.strip_prefix(&prefix))
+        .unwrap_or_else(|| panic!("no {field} in INFO {section}:\n{text}"))
+        .to_string()
+}
+
+/// Polls until `done` holds; panics after the harness's read limit. A
+/// guard against a hang, not a speed requirement.
+fn eventually(what: &str, mut done: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !done() {
+        assert!(start.elapsed() < READ_LIMIT, "never happened: {what}");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+/// A field of the CLIENT LIST line of client `id`.
+fn client_field(w: &mut Wire, id: i64, field: &str) -> Option<u64> {
+    let Frame::Bulk(text) = w.cmd(&[b"CLIENT", b"LIST", b"ID", id.to_string().as_bytes()]) else {
+        panic!("CLIENT LIST is a bulk string")
+    };
+    let text = String::from_utf8(text).unwrap();
+    let prefix = format!("{field}=");
+    text.split_whitespace()
+        .find_map(|kv| kv.strip_prefix(&prefix))
+        .map(|v| v.parse().unwrap())
+}
+
+fn client_id(w: &mut Wire) -> i64 {
+    match w.cmd(&[b"CLIENT", b"ID"]) {
+        Frame::Integer(id) => id,
+        other => panic!("{other:?}"),
+    }
+}
+
+/// Stores a value of `len` bytes under `big` and pipelines `n` GETs of it
+/// on `w` without reading a reply.
+fn ask_without_reading(srv: &Server, w: &mut Wire, len: usize, n: usize) {
+    let mut admin = srv.wire();
+    assert_eq!(admin.cmd(&[b"SET", b"big", &vec![b'v'; len]]), Frame::ok());
+    let get = multibulk(&[b"GET", b"big"]);
+    w.send(&get.repeat(n));
+}
+
+#[test]
+fn client_that_never_reads_is_closed_at_output_limit() {
+    let srv = Server::start(&["--client-output-buffer-limit", "normal 1mb 0 0"]);
+    let mut w = srv.wire();
+    // 100 MB of replies asked for, far more than the sockets' buffers hold.
+    ask_without_reading(&srv, &mut w, 256 * 1024, 400);
+    eventually("the client is closed", || {
+        info_field(&srv, "stats", "client_output_buffer_limit_disconnections") == "1"
+    });
+    let (got, _) = w.read_to_close();
+    assert!(got.len() < 100 * 1024 * 1024, "{} bytes", got.len());
+    // The others are served on.
+    let mut other = srv.wire();
+    assert_eq!(other.cmd(&[b"PING"]), Frame::simple("PONG"));
+}
+
+#[test]
+fn client_over_the_soft_output_limit_is_closed_after_its_seconds() {
+    let srv = Server::start(&["--client-output-buffer-limit", "normal 0 1mb 1"]);
+    let mut w = srv.wire();
+    ask_without_reading(&srv, &mut w, 256 * 1024, 400);
+    eventually("the client is closed", || {
+        info_field(&srv, "stats", "client_output_buffer_limit_disconnections") == "1"
+    });
+    let (got, _) = w.read_to_close();
+    assert!(got.len() < 100 * 1024 * 1024, "{} bytes", got.len());
+}
+
+/// With Redis's default (no limit for normal clients) a client that does
+/// not read is not closed, and the server stops executing its requests
+/// once a few MB of replies wait: its memory stays bounded. When the
+/// client reads at last, every reply arrives, in order.
+#[test]
+fn client_that_never_reads_holds_server_memory_bounded() {
+    let srv = Server::start(&[]);
+    let len = 256 * 1024;
+    let n = 400;
+    let mut w = srv.wire();
+    let id = client_id(&mut w);
+    let mut admin = srv.wire();
+    assert_eq!(admin.cmd(&[b"SET", b"big", &vec![b'v'; len]]), Frame::ok());
+    let before = srv.rss_kb();
+    w.send(&multibulk(&[b"GET", b"big"]).repeat(n));
+    // The server stops with unsent replies and unexecuted requests.
+    eventually("replies wait and requests are left", || {
+        client_field(&mut admin, id, "omem").unwrap() > 0 && client_field(&mut admin, id, "qbuf").unwrap() > 0
+    });
+    let grown_kb = srv.rss_kb().saturating_sub(before);
+    assert!(grown_kb < 40 * 1024, "RSS grew by {grown_kb} KB for 100 MB of replies");
+    assert_eq!(
+        info_field(&srv, "stats", "client_output_buffer_limit_disconnections"),
+        "0"
+    );
+    assert!(
+        info_field(&srv, "clients", "client_recent_max_output_buffer")
+            .parse::<u64>()
+            .unwrap()
+            > 0
+    );
+    for i in 0..n {
+        match w.read_frame() {
+            Frame::Bulk(v) => assert_eq!(v.len(), len, "reply {i}"),
+            other => panic!("reply {i}: {other:?}"),
+        }
+    }
+    assert_eq!(w.cmd(&[b"PING"]), Frame::simple("PONG"));
+}
+
+#[test]
+fn client_list_shows_real_buffer_sizes() {
+    let srv = Server::start(&[]);
+    let mut blocked = srv.wire();
+    let id = client_id(&mut blocked);
+    let key = vec![b'k'; 1000];
+    blocked.send_cmd(&[b"BLPOP", &key, b"0"]);
+    let mut w = srv.wire();
+    // A parked command keeps its arguments: BLPOP, the key and the timeout.
+    eventually("the client is parked", || {
+        client_field(&mut w, id, "argv-mem") == Some(1006)
+    });
+    assert!(client_field(&mut w, id, "qbuf-free").unwrap() > 0);
+    assert!(client_field(&mut w, id, "tot-mem").unwrap() >= 1006);
+    let Frame::Bulk(me) = w.cmd(&[b"CLIENT", b"INFO"]) else {
+        panic!()
+    };
+    let me = String::from_utf8(me).unwrap();
+    assert!(me.contains(" argv-mem=10 "), "{me}");
+    assert!(me.contains(" obl=0 oll=0 omem=0 "), "{me}");
+}
