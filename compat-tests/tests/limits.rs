@@ -1,6 +1,6 @@
 //! Limits that keep one client from hurting the rest, against the real
-//! binary: client-output-buffer-limit, and the buffer fields of CLIENT
-//! LIST that show it.
+//! binary: client-output-buffer-limit, maxclients, timeout, and the
+//! buffer fields of CLIENT LIST.
 
 use compat_tests::{multibulk, Frame, Server, Wire, READ_LIMIT};
 use std::time::Instant;
@@ -123,6 +123,60 @@ fn client_that_never_reads_holds_server_memory_bounded() {
         }
     }
     assert_eq!(w.cmd(&[b"PING"]), Frame::simple("PONG"));
+}
+
+#[test]
+fn maxclients_refuses_extra_connections_with_redis_error() {
+    let srv = Server::start(&["--maxclients", "2"]);
+    let mut a = srv.wire();
+    let mut b = srv.wire();
+    assert_eq!(a.cmd(&[b"PING"]), Frame::simple("PONG"));
+    assert_eq!(b.cmd(&[b"PING"]), Frame::simple("PONG"));
+    let mut c = srv.wire();
+    let (got, _) = c.read_to_close();
+    assert_eq!(got, b"-ERR max number of clients reached\r\n");
+    // memcached connections count too, and are told in memcached's words.
+    let mut mc = srv.mc_wire();
+    let (got, _) = mc.read_to_close();
+    assert_eq!(got, b"ERROR Too many open connections\r\n");
+    let Frame::Bulk(info) = a.cmd(&[b"INFO"]) else { panic!() };
+    let info = String::from_utf8(info).unwrap();
+    assert!(info.contains("\r\nrejected_connections:2\r\n"), "{info}");
+    assert!(info.contains("\r\nmaxclients:2\r\n"), "{info}");
+    assert!(info.contains("\r\ntotal_connections_received:2\r\n"), "{info}");
+    // Raised at run time, the limit lets the next one in.
+    assert_eq!(a.cmd(&[b"CONFIG", b"SET", b"maxclients", b"3"]), Frame::ok());
+    let mut d = srv.wire();
+    assert_eq!(d.cmd(&[b"PING"]), Frame::simple("PONG"));
+    drop(b);
+    eventually("a closed connection frees its place", || {
+        let mut e = srv.wire();
+        e.try_send(&multibulk(&[b"PING"])).is_ok() && e.read_frame() == Frame::simple("PONG")
+    });
+}
+
+#[test]
+fn idle_client_is_closed_after_timeout_but_not_a_blocked_one() {
+    let srv = Server::start(&["--timeout", "1"]);
+    let mut idle = srv.wire();
+    assert_eq!(idle.cmd(&[b"PING"]), Frame::simple("PONG"));
+    let mut blocked = srv.wire();
+    blocked.send_cmd(&[b"BLPOP", b"queue", b"0"]);
+    let (got, _) = idle.read_to_close();
+    assert!(got.is_empty(), "{got:?}");
+    // The blocked client, as idle as the other, is still there.
+    let mut pusher = srv.wire();
+    assert_eq!(pusher.cmd(&[b"LPUSH", b"queue", b"job"]), Frame::Integer(1));
+    assert_eq!(
+        blocked.read_frame(),
+        Frame::Array(vec![Frame::bulk("queue"), Frame::bulk("job")])
+    );
+    // timeout 0 turns it off again.
+    assert_eq!(pusher.cmd(&[b"CONFIG", b"SET", b"timeout", b"0"]), Frame::ok());
+    assert_eq!(
+        pusher.cmd(&[b"CONFIG", b"GET", b"timeout"]),
+        Frame::Array(vec![Frame::bulk("timeout"), Frame::bulk("0")])
+    );
 }
 
 #[test]
