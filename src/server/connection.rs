@@ -330,6 +330,9 @@ pub(crate) async fn serve<S: Session>(
             };
             handle.counters.bump(Counter::NetIn, n as u64);
             handle.counters.bump(Counter::Reads, 1);
+            // Any read is interaction (Redis's lastinteraction): a client
+            // sending a large value slowly is not idle for `timeout`.
+            handle.last_active.store(srv.clock.now_ms(), Ordering::Relaxed);
         }
         // Checked after every read, before anything is executed: a client
         // killed (or a server shut down) while its next request arrived must
