@@ -200,3 +200,37 @@ fn client_list_shows_real_buffer_sizes() {
     assert!(me.contains(" argv-mem=10 "), "{me}");
     assert!(me.contains(" obl=0 oll=0 omem=0 "), "{me}");
 }
+
+/// Redis's obuf-limits unit: "No response for single command if client
+/// output buffer hard limit is enforced", and the same for a pipeline.
+#[test]
+fn reply_over_the_hard_limit_is_not_sent_at_all() {
+    let srv = Server::start(&["--client-output-buffer-limit", "normal 100000 0 0"]);
+    let mut admin = srv.wire();
+    let item = vec![b'x'; 1000];
+    for _ in 0..150 {
+        admin.cmd(&[b"LPUSH", b"mylist", &item]);
+    }
+    let mut w = srv.wire();
+    w.send_cmd(&[b"LRANGE", b"mylist", b"0", b"-1"]);
+    let (got, _) = w.read_to_close();
+    assert!(got.is_empty(), "{} bytes sent", got.len());
+    let mut w = srv.wire();
+    let get = multibulk(&[b"LINDEX", b"mylist", b"0"]);
+    w.send(&get.repeat(200));
+    let (got, _) = w.read_to_close();
+    assert!(got.is_empty(), "{} bytes sent", got.len());
+    // A transaction runs whole even when its replies close the client.
+    let mut w = srv.wire();
+    let mut tx = multibulk(&[b"MULTI"]);
+    tx.extend(multibulk(&[b"LRANGE", b"mylist", b"0", b"-1"]));
+    tx.extend(multibulk(&[b"SET", b"after", b"1"]));
+    tx.extend(multibulk(&[b"EXEC"]));
+    w.send(&tx);
+    let _ = w.read_to_close();
+    assert_eq!(admin.cmd(&[b"GET", b"after"]), Frame::bulk("1"));
+    assert_eq!(
+        info_field(&srv, "stats", "client_output_buffer_limit_disconnections"),
+        "3"
+    );
+}

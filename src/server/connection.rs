@@ -344,11 +344,14 @@ pub(crate) async fn serve<S: Session>(
         out.compact();
         let used = session.process(&input, &mut out.buf);
         input.advance(used);
-        if !out.flush(&stream, &handle) {
+        // Before writing, as Redis checks as replies are added: a batch
+        // whose replies break the limit closes the client with none of
+        // them sent, and the batch's writes have all been applied.
+        if limit != OutputLimit::default() && out.over_limit(limit, srv.clock.now_ms()) {
+            output_limit_reached(&srv, &handle, out.pending());
             break;
         }
-        if out.pending() > 0 && out.over_limit(limit, srv.clock.now_ms()) {
-            output_limit_reached(&srv, &handle, out.pending());
+        if !out.flush(&stream, &handle) {
             break;
         }
         if session.closing() {
