@@ -53,7 +53,7 @@ pub struct Args {
     /// Allow DEBUG (no, yes, or local: from loopback clients only) [default: no]
     #[arg(long, value_name = "no|yes|local")]
     pub(crate) enable_debug_command: Option<String>,
-    /// Log level: error, warn, info, debug or trace [default: info]
+    /// Log level: error, warn, info, debug or trace, or redis-server's nothing, warning, notice, verbose [default: info]
     #[arg(long)]
     pub(crate) loglevel: Option<String>,
     /// Read settings from this file
@@ -224,7 +224,7 @@ impl Config {
             c.max_item_size = v;
         }
         if let Some(v) = args.loglevel {
-            c.loglevel = v;
+            c.loglevel = tracing_level(&v);
         }
         // Settings flags go after the file's lines, so they win.
         if let Some(bytes) = args.maxmemory.or(args.memory_mb) {
@@ -329,7 +329,7 @@ impl Config {
                 self.max_item_size =
                     parse_memory(one()?).ok_or_else(|| "argument must be a memory value".to_string())?
             }
-            "loglevel" => self.loglevel = one()?.to_string(),
+            "loglevel" => self.loglevel = tracing_level(one()?),
             _ if Settings::knows(name) => {
                 let value = vals.join(" ");
                 Settings::check_startup(name, &value)?;
@@ -338,6 +338,19 @@ impl Config {
             _ => return Err(BAD.to_string()),
         }
         Ok(())
+    }
+}
+
+/// The log filter for a `loglevel`: tracing's own names pass as they are,
+/// redis-server's are mapped to the nearest (`notice` is `info`), so a
+/// redis.conf or a redis-server command line keeps the log it asks for.
+fn tracing_level(level: &str) -> String {
+    match level.to_ascii_lowercase().as_str() {
+        "nothing" => "off".into(),
+        "warning" => "warn".into(),
+        "notice" => "info".into(),
+        "verbose" => "debug".into(),
+        _ => level.to_string(),
     }
 }
 
@@ -534,6 +547,16 @@ mod tests {
         // The word after a name is its value even when it looks like a flag.
         let c = parse(&["--requirepass", "--secret--"]).unwrap();
         assert_eq!(override_of(&c, "requirepass"), Some("--secret--"));
+    }
+
+    #[test]
+    fn redis_log_levels_map_to_tracing_levels() {
+        assert_eq!(parse(&["--loglevel", "warning"]).unwrap().loglevel, "warn");
+        assert_eq!(parse(&["--loglevel", "notice"]).unwrap().loglevel, "info");
+        assert_eq!(parse(&["--loglevel", "debug"]).unwrap().loglevel, "debug");
+        let mut c = Config::default();
+        c.apply_file("loglevel nothing\n").unwrap();
+        assert_eq!(c.loglevel, "off");
     }
 
     #[test]
