@@ -319,7 +319,9 @@ pub(crate) async fn serve<S: Session>(
                     handle.last_active.store(srv.clock.now_ms(), Ordering::Relaxed);
                     continue;
                 }
-                _ = tokio::time::sleep_until(soft_at.unwrap_or_else(tokio::time::Instant::now)), if soft_at.is_some() => {
+                // An async block, so no timer is made while there is no
+                // soft deadline (a disabled branch's future is still built).
+                _ = async { if let Some(at) = soft_at { tokio::time::sleep_until(at).await } }, if soft_at.is_some() => {
                     if out.over_limit(limit, srv.clock.now_ms()) {
                         output_limit_reached(&srv, &handle, out.pending());
                         break;
