@@ -248,6 +248,7 @@ pub(crate) async fn serve<S: Session>(
         use std::os::fd::AsRawFd;
         handle.set_fd(stream.as_raw_fd() as i64);
     }
+    handle.buffers.publish(0, input.capacity(), 0, 0, out.buf.capacity());
     let cancel = handle.cancel.clone();
     // One cancellation future for the connection's life: making a new one
     // per read would register and drop a waiter on every batch.
@@ -344,6 +345,12 @@ pub(crate) async fn serve<S: Session>(
             break;
         }
         out.compact();
+        // What the batch's commands see of their own connection (CLIENT
+        // INFO): the requests being run are still in the query buffer, as
+        // in Redis.
+        handle
+            .buffers
+            .publish_query(input.len(), input.capacity() - input.len());
         let used = session.process(&input, &mut out.buf);
         input.advance(used);
         // Before writing, as Redis checks as replies are added: a batch
@@ -377,6 +384,11 @@ pub(crate) async fn serve<S: Session>(
         }
         if input.is_empty() && input.capacity() > KEEP_MAX {
             input = BytesMut::with_capacity(READ_CHUNK);
+        } else if input.is_empty() && input.capacity() < READ_CHUNK {
+            // Takes back the room the consumed requests left at the front,
+            // without allocating: the next read has it, and CLIENT LIST's
+            // qbuf-free shows the buffer's true size.
+            input.reserve(READ_CHUNK);
         }
         handle.buffers.publish(
             input.len(),

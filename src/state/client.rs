@@ -72,6 +72,11 @@ pub(crate) struct BufferStats {
 }
 
 impl BufferStats {
+    pub(crate) fn publish_query(&self, qbuf: usize, qbuf_free: usize) {
+        self.qbuf.store(qbuf, Ordering::Relaxed);
+        self.qbuf_free.store(qbuf_free, Ordering::Relaxed);
+    }
+
     pub(crate) fn publish(&self, qbuf: usize, qbuf_free: usize, argv_mem: usize, omem: usize, out_cap: usize) {
         self.qbuf.store(qbuf, Ordering::Relaxed);
         self.qbuf_free.store(qbuf_free, Ordering::Relaxed);
@@ -437,8 +442,10 @@ impl Clients {
         lock(&self.map).live.values().cloned().collect()
     }
 
+    /// Open connections, not counting those killed and still closing
+    /// (CLIENT KILL answers before they are gone; Redis frees them at once).
     pub(crate) fn count(&self) -> usize {
-        lock(&self.map).live.len()
+        lock(&self.map).live.values().filter(|h| !h.is_killed()).count()
     }
 
     /// The largest query buffer and the most unsent output among open
@@ -503,6 +510,7 @@ mod tests {
         assert_eq!(clients.close_idle(11_000, 10_000, |_| false), 0);
         assert_eq!(clients.close_idle(11_001, 10_000, |id| id == blocked.id), 1);
         assert!(idle.is_killed());
+        assert_eq!(clients.count(), 3, "a killed client is no longer counted");
         assert!(!blocked.is_killed() && !active.is_killed() && !mc.is_killed());
     }
 }
