@@ -137,7 +137,14 @@ fn split_settings(argv: Vec<std::ffi::OsString>) -> (Vec<std::ffi::OsString>, Ve
         };
         let mut parts = body.split_whitespace();
         let name = parts.next().unwrap_or("").to_string();
-        if name.is_empty() || declared(&name) || !Settings::knows(&name) {
+        if !name.is_empty() && declared(&name) {
+            // One word holding a declared flag and its value ("--port 7000")
+            // becomes two for clap.
+            rest.push(format!("--{name}").into());
+            rest.extend(parts.map(Into::into));
+            continue;
+        }
+        if !Settings::knows(&name) {
             rest.push(word);
             continue;
         }
@@ -533,7 +540,16 @@ mod tests {
         .unwrap();
         assert_eq!(override_of(&c, "client-output-buffer-limit"), Some("normal 1mb 0 0"));
         assert_eq!(override_of(&c, "timeout"), Some("5"));
-        let c = parse(&["--client-output-buffer-limit", "pubsub 1mb 0 0", "--timeout 7"]).unwrap();
+        let c = parse(&[
+            "--client-output-buffer-limit",
+            "pubsub 1mb 0 0",
+            "--timeout 7",
+            "--port 7000",
+        ])
+        .unwrap();
+        assert_eq!(c.port, 7000);
+        assert_eq!(parse(&["--threads 3", "--port=7001"]).unwrap().threads, 3);
+        assert_eq!(parse(&["--port=7001"]).unwrap().port, 7001);
         assert_eq!(override_of(&c, "client-output-buffer-limit"), Some("pubsub 1mb 0 0"));
         assert_eq!(override_of(&c, "timeout"), Some("7"));
         let s = Settings::new(&c);
