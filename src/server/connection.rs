@@ -333,9 +333,6 @@ pub(crate) async fn serve<S: Session>(
             };
             handle.counters.bump(Counter::NetIn, n as u64);
             handle.counters.bump(Counter::Reads, 1);
-            // Any read is interaction (Redis's lastinteraction): a client
-            // sending a large value slowly is not idle for `timeout`.
-            handle.last_active.store(srv.clock.now_ms(), Ordering::Relaxed);
         }
         // Checked after every read, before anything is executed: a client
         // killed (or a server shut down) while its next request arrived must
@@ -353,6 +350,12 @@ pub(crate) async fn serve<S: Session>(
             .publish_query(input.len(), input.capacity() - input.len());
         let used = session.process(&input, &mut out.buf);
         input.advance(used);
+        if used == 0 && !input.is_empty() {
+            // Any read is interaction (Redis's lastinteraction): a client
+            // sending a large value slowly is not idle for `timeout`. (A
+            // batch that ran commands has recorded its time already.)
+            handle.last_active.store(srv.clock.now_ms(), Ordering::Relaxed);
+        }
         // Before writing, as Redis checks as replies are added: a batch
         // whose replies break the limit closes the client with none of
         // them sent, and the batch's writes have all been applied.
