@@ -12,9 +12,10 @@
 //!   `listener` runs the connections on one multi-thread runtime of
 //!   `--threads` workers; `connection` is the loop both protocols share
 //!   (read a batch, let the session decode and execute every complete
-//!   request, write all replies at once); `resp_session` and
-//!   `memcache_session` are the two protocols' halves: decoding, parking
-//!   clients of blocking commands, the output budget per pass.
+//!   request, write all replies at once, keep what the socket does not
+//!   take and read on, up to `client-output-buffer-limit`); `resp_session`
+//!   and `memcache_session` are the two protocols' halves: decoding,
+//!   parking clients of blocking commands, the output budget per pass.
 //! - `script`: Lua 5.1 as Redis embeds it, behind EVAL, EVALSHA, SCRIPT,
 //!   FUNCTION and FCALL (`command::scripting`, `command::function`): one
 //!   sandboxed Lua state per worker thread, the libraries scripts see
@@ -83,8 +84,11 @@
 //! to the memcached verbs of the command layer (`command::memcache`), which
 //! call the same `string_ops::get_value` and write `VALUE k <flags> <bytes>`
 //! lines (`protocol::memcache::reply`) into the same output buffer. Both
-//! sessions stop decoding once a batch's replies reach 4 MB with requests
-//! left, let the connection write them, and go on.
+//! sessions stop decoding once a pass's replies reach 4 MB with requests
+//! left, let the connection write them, and go on. What the socket does
+//! not take waits in the output buffer while the connection reads and
+//! executes on: up to 4 MB with no `client-output-buffer-limit` (then it
+//! waits for the client to read), or until the limit closes the client.
 //!
 //! # What the crate exports
 //!

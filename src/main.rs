@@ -1,4 +1,3 @@
-use clap::Parser;
 use ferrocache::{Args, Config};
 use tracing_subscriber::EnvFilter;
 
@@ -17,7 +16,7 @@ fn main() {
         // SAFETY: sets a process-wide option; no pointers are involved.
         unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0) };
     }
-    let config = match Config::from_args(Args::parse()) {
+    let config = match Config::from_args(Args::from_env()) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("{e}");

@@ -121,6 +121,8 @@ pub struct Server {
     /// The memcached port; 0 when memcached is off.
     pub mc_port: u16,
     stderr: mpsc::Receiver<String>,
+    /// Lines logged up to the readiness line, for [`Server::log_lines`].
+    early: std::sync::Mutex<Vec<String>>,
     config_path: Option<PathBuf>,
 }
 
@@ -176,14 +178,18 @@ impl Server {
             } else {
                 format!("memcached listening on 127.0.0.1:{mc_port}")
             };
+            let mut early = Vec::new();
             loop {
                 match rx.recv_timeout(READ_LIMIT) {
                     Ok(line) if line.contains(&want) => {
+                        early.push(line);
                         // With both ports on, the memcached line follows.
                         if port != 0 && mc_port != 0 {
                             let mc = format!("memcached listening on 127.0.0.1:{mc_port}");
                             while let Ok(l) = rx.recv_timeout(READ_LIMIT) {
-                                if l.contains(&mc) {
+                                let done = l.contains(&mc);
+                                early.push(l);
+                                if done {
                                     break;
                                 }
                             }
@@ -193,10 +199,14 @@ impl Server {
                             port,
                             mc_port,
                             stderr: rx,
+                            early: std::sync::Mutex::new(early),
                             config_path,
                         };
                     }
-                    Ok(line) => last_err = line,
+                    Ok(line) => {
+                        early.push(line.clone());
+                        last_err = line
+                    }
                     Err(_) => {
                         let _ = child.kill();
                         let _ = child.wait();
@@ -260,9 +270,12 @@ impl Server {
         self.config_path.as_deref()
     }
 
-    /// Lines the server has written to stderr since the last call.
+    /// Lines the server has written to stderr since the last call (the
+    /// first call includes those up to the readiness line).
     pub fn log_lines(&self) -> Vec<String> {
-        self.stderr.try_iter().collect()
+        let mut lines = std::mem::take(&mut *self.early.lock().unwrap_or_else(|p| p.into_inner()));
+        lines.extend(self.stderr.try_iter());
+        lines
     }
 
     /// True while the process runs.

@@ -71,6 +71,7 @@ fn version_and_help_flags() {
     ] {
         assert!(text.contains(flag), "--help lacks {flag}:\n{text}");
     }
+    assert!(text.contains("Any configuration parameter"), "{text}");
 }
 
 #[test]
@@ -90,4 +91,50 @@ fn unknown_flag_is_refused() {
     let out = run_command(binary().to_str().unwrap(), &["--no-such-flag"], b"");
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--no-such-flag"));
+}
+
+#[test]
+fn redis_style_flags_start_the_server() {
+    let srv = Server::start(&[
+        "--maxmemory",
+        "100mb",
+        "--maxmemory-policy",
+        "allkeys-lru",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--client-output-buffer-limit",
+        "normal 64mb 16mb 60",
+        "--hz",
+        "20",
+    ]);
+    let mut w = srv.wire();
+    let get = |w: &mut compat_tests::Wire, name: &str| w.cmd(&[b"CONFIG", b"GET", name.as_bytes()]);
+    use compat_tests::Frame;
+    let pair = |k: &str, v: &str| Frame::Array(vec![Frame::bulk(k), Frame::bulk(v)]);
+    assert_eq!(get(&mut w, "maxmemory"), pair("maxmemory", "104857600"));
+    assert_eq!(get(&mut w, "maxmemory-policy"), pair("maxmemory-policy", "allkeys-lru"));
+    assert_eq!(get(&mut w, "save"), pair("save", ""));
+    assert_eq!(get(&mut w, "hz"), pair("hz", "20"));
+    assert_eq!(
+        get(&mut w, "client-output-buffer-limit"),
+        pair(
+            "client-output-buffer-limit",
+            "normal 67108864 16777216 60 slave 268435456 67108864 60 pubsub 33554432 8388608 60"
+        )
+    );
+}
+
+#[test]
+fn parameter_flag_with_a_bad_value_stops_the_start() {
+    let out = run_command(
+        binary().to_str().unwrap(),
+        &["--port", "0", "--memcache-port", "0", "--maxmemory-policy", "sometimes"],
+        b"",
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--maxmemory-policy sometimes"), "{err}");
+    assert!(err.contains("must be one of the following"), "{err}");
 }

@@ -147,11 +147,53 @@ fn client_type(t: &[u8]) -> Option<ClientType> {
     }
 }
 
+/// Redis's fixed reply buffer, and the size of its reply list's blocks:
+/// the unit `obl` and `oll` are reported in.
+const REPLY_CHUNK: usize = 16 * 1024;
+
+/// A connection's buffers as CLIENT LIST reports them.
+struct Buffers {
+    qbuf: usize,
+    qbuf_free: usize,
+    argv_mem: usize,
+    obl: usize,
+    oll: usize,
+    omem: usize,
+    rbs: usize,
+    tot_mem: usize,
+}
+
+/// What the connection last published of its buffers; `argv_mem`, when
+/// given, is the running command's (the caller's own line). The unsent
+/// replies are one buffer here: `obl` counts their first 16 KB, `oll`
+/// the 16 KB blocks after that, as Redis's fixed buffer and reply list
+/// would hold them, and `omem` all of them, the bytes
+/// `client-output-buffer-limit` is compared with.
+fn buffers(h: &ClientHandle, argv_mem: Option<usize>) -> Buffers {
+    let b = &h.buffers;
+    let qbuf = b.qbuf.load(Ordering::Relaxed);
+    let qbuf_free = b.qbuf_free.load(Ordering::Relaxed);
+    let argv_mem = argv_mem.unwrap_or_else(|| b.argv_mem.load(Ordering::Relaxed));
+    let omem = b.omem.load(Ordering::Relaxed);
+    let obl = omem.min(REPLY_CHUNK);
+    let oll = (omem - obl).div_ceil(REPLY_CHUNK);
+    let rbs = b.out_cap.load(Ordering::Relaxed);
+    Buffers {
+        qbuf,
+        qbuf_free,
+        argv_mem,
+        obl,
+        oll,
+        omem,
+        rbs,
+        tot_mem: qbuf + qbuf_free + argv_mem + rbs.max(omem),
+    }
+}
+
 /// One CLIENT LIST line, fields in Redis 7.2's order. `cmd` names the
 /// command the connection runs (for the caller itself) or ran last;
-/// `blocked` says it waits in a blocking command (flag `b`). Buffer sizes
-/// are not tracked per connection and read as zero.
-fn line(h: &ClientHandle, blocked: bool, now: u64, cmd: &str) -> String {
+/// `blocked` says it waits in a blocking command (flag `b`).
+fn line(h: &ClientHandle, blocked: bool, now: u64, cmd: &str, b: &Buffers) -> String {
     let name = lock(&h.name).clone().unwrap_or_default();
     let lib_name = lock(&h.lib_name).clone().unwrap_or_default();
     let lib_ver = lock(&h.lib_ver).clone().unwrap_or_default();
@@ -172,7 +214,7 @@ fn line(h: &ClientHandle, blocked: bool, now: u64, cmd: &str) -> String {
     let idle = now.saturating_sub(h.last_active.load(Ordering::Relaxed)) / 1000;
     format!(
         "id={} addr={} laddr={} fd={} name={} age={age} idle={idle} flags={flags} db={} sub=0 psub=0 ssub=0 multi=-1 \
-         qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem=0 tot-mem=16384 events=r \
+         qbuf={} qbuf-free={} argv-mem={} multi-mem=0 rbs={} rbp=0 obl={} oll={} omem={} tot-mem={} events={} \
          cmd={cmd} user=default redir=-1 resp={} lib-name={} lib-ver={}\n",
         h.id,
         h.addr,
@@ -180,6 +222,15 @@ fn line(h: &ClientHandle, blocked: bool, now: u64, cmd: &str) -> String {
         h.fd(),
         String::from_utf8_lossy(&name),
         h.db.load(Ordering::Relaxed),
+        b.qbuf,
+        b.qbuf_free,
+        b.argv_mem,
+        b.rbs,
+        b.obl,
+        b.oll,
+        b.omem,
+        b.tot_mem,
+        if b.omem > 0 { "rw" } else { "r" },
         h.resp.load(Ordering::Relaxed),
         String::from_utf8_lossy(&lib_name),
         String::from_utf8_lossy(&lib_ver),
@@ -196,10 +247,11 @@ fn running(a: &[&[u8]]) -> String {
 fn line_for(ctx: &Ctx<'_>, h: &ClientHandle, a: &[&[u8]]) -> String {
     let blocked = ctx.srv.blocking.is_blocked(h.id);
     if h.id == ctx.client.id {
-        line(h, blocked, ctx.now, &running(a))
+        let argv_mem = a.iter().map(|x| x.len()).sum();
+        line(h, blocked, ctx.now, &running(a), &buffers(h, Some(argv_mem)))
     } else {
         let last = *lock(&h.last_cmd);
-        line(h, blocked, ctx.now, last)
+        line(h, blocked, ctx.now, last, &buffers(h, None))
     }
 }
 
@@ -544,6 +596,7 @@ mod tests {
             cancel: Default::default(),
             fd: Default::default(),
             counters: Default::default(),
+            buffers: Default::default(),
         }
     }
 
@@ -551,7 +604,7 @@ mod tests {
     fn list_line_has_redis_7_2_fields_in_order() {
         let h = handle();
         h.set_fd(9);
-        let l = line(&h, false, 15_500, "get");
+        let l = line(&h, false, 15_500, "get", &buffers(&h, None));
         let keys: Vec<&str> = l
             .trim_end()
             .split(' ')
@@ -596,6 +649,23 @@ mod tests {
             l.starts_with("id=7 addr=127.0.0.1:5000 laddr=127.0.0.1:6379 fd=9 name=worker age=5 idle=3 flags=e db=3 ")
         );
         assert!(l.ends_with(" resp=3 lib-name=redis-rs lib-ver=\n"));
+    }
+
+    #[test]
+    fn buffer_fields_come_from_what_the_connection_published() {
+        let h = handle();
+        h.buffers.publish(26, 16_358, 0, 40_000, 65_536);
+        let l = line(&h, false, 15_500, "get", &buffers(&h, Some(30)));
+        assert!(
+            l.contains(
+                " qbuf=26 qbuf-free=16358 argv-mem=30 multi-mem=0 rbs=65536 rbp=0 obl=16384 oll=2 omem=40000 tot-mem=81950 events=rw "
+            ),
+            "{l}"
+        );
+        h.buffers.publish(0, 16_384, 12, 0, 16_384);
+        let l = line(&h, false, 15_500, "get", &buffers(&h, None));
+        assert!(l.contains(" argv-mem=12 "), "{l}");
+        assert!(l.contains(" obl=0 oll=0 omem=0 "), "{l}");
     }
 
     #[test]

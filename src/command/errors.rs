@@ -120,6 +120,9 @@ pub(crate) const NOPROTO: &str = "NOPROTO unsupported protocol version";
 pub(crate) const PROTO_NOT_INTEGER: &str = "ERR Protocol version is not an integer or out of range";
 pub(crate) const AUTH_NO_PASSWORD: &str = "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?";
 pub(crate) const WRONGPASS: &str = "WRONGPASS invalid username-password pair or user is disabled.";
+pub(crate) const NOAUTH: &str = "NOAUTH Authentication required.";
+/// Redis 7.2's wording (7.0 lacks the `<proto>`).
+pub(crate) const NOAUTH_HELLO: &str = "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time";
 pub(crate) const INVALID_FIRST_DB: &str = "ERR invalid first DB index";
 pub(crate) const INVALID_SECOND_DB: &str = "ERR invalid second DB index";
 pub(crate) const CLIENT_NAME: &str = "ERR Client names cannot contain spaces, newlines or special characters.";
@@ -139,6 +142,11 @@ pub(crate) fn subcommand_syntax(sub: &str, cmd: &str) -> String {
         "ERR unknown subcommand or wrong number of arguments for '{sub}'. Try {} HELP.",
         cmd.to_ascii_uppercase()
     )
+}
+
+/// EXEC refused before it runs (`reason` without its `-`).
+pub(crate) fn exec_refused(reason: &str) -> String {
+    format!("EXECABORT Transaction discarded because of: {reason}")
 }
 
 pub(crate) fn hello_option(opt: &[u8]) -> String {

@@ -199,7 +199,9 @@ fn clients(srv: &Server, s: &mut Section<'_>) {
     s.field("connected_clients", srv.clients.count());
     s.field("cluster_connections", 0);
     s.field("maxclients", srv.settings.get("maxclients").unwrap_or_default());
-    s.zeros(&["client_recent_max_input_buffer", "client_recent_max_output_buffer"]);
+    let (max_in, max_out) = srv.clients.max_buffers();
+    s.field("client_recent_max_input_buffer", max_in);
+    s.field("client_recent_max_output_buffer", max_out);
     s.field("blocked_clients", srv.blocking.blocked_clients());
     s.zeros(&[
         "tracking_clients",
@@ -400,14 +402,19 @@ fn stats(srv: &Server, s: &mut Section<'_>) {
     s.zeros(&["dump_payload_sanitizations"]);
     s.field("total_reads_processed", totals.get(Counter::Reads));
     s.field("total_writes_processed", totals.get(Counter::Writes));
-    s.zeros(&[
-        "io_threaded_reads_processed",
-        "io_threaded_writes_processed",
+    s.zeros(&["io_threaded_reads_processed", "io_threaded_writes_processed"]);
+    // Redis 7.4's names (7.2 has neither field).
+    s.field(
         "client_query_buffer_limit_disconnections",
+        get(&st.qbuf_limit_disconnections),
+    );
+    s.field(
         "client_output_buffer_limit_disconnections",
-        "reply_buffer_shrinks",
-        "reply_buffer_expands",
-        "acl_access_denied_auth",
+        get(&st.obuf_limit_disconnections),
+    );
+    s.zeros(&["reply_buffer_shrinks", "reply_buffer_expands"]);
+    s.field("acl_access_denied_auth", get(&st.acl_denied_auth));
+    s.zeros(&[
         "acl_access_denied_cmd",
         "acl_access_denied_key",
         "acl_access_denied_channel",

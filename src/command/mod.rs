@@ -363,6 +363,17 @@ pub(crate) fn execute(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> Option<&'static Comm
         transaction::abort(ctx.client);
         return Some(spec);
     }
+    // After the name and arity checks, before everything else, as Redis
+    // orders them: an unknown command is named even to a stranger.
+    if !ctx.client.authenticated && !spec.has(flags::NO_AUTH) && ctx.srv.settings.auth_required() {
+        // Redis words a refused EXEC as the transaction's end.
+        match spec.name {
+            "exec" => ctx.error(&errors::exec_refused(errors::NOAUTH)),
+            _ => ctx.error(errors::NOAUTH),
+        }
+        transaction::abort(ctx.client);
+        return Some(spec);
+    }
     if let Some(kind) = ctx.srv.busy.current() {
         // The flag may be a subcommand's (SCRIPT KILL, FUNCTION KILL).
         let sub = args.get(1).filter(|_| !spec.subcommands.is_empty());

@@ -109,16 +109,18 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
     ),
 ];
 
-/// Checks a user name and password. With no `requirepass`, the default
-/// user has no password and accepts any (as Redis's `nopass` user does);
-/// there are no other users.
-fn check_password(ctx: &Ctx<'_>, user: &[u8], pass: &[u8]) -> bool {
-    if !args::is(user, "default") {
-        return false;
-    }
-    match ctx.srv.settings.get("requirepass") {
-        Some(p) if !p.is_empty() => p.as_bytes() == pass,
-        _ => true,
+/// Logs the connection in as `user`: true when the password is the
+/// default user's (`requirepass`; with none set the default user takes
+/// any, as Redis's `nopass` user does). There are no other users. A
+/// failure counts in INFO's `acl_access_denied_auth` and leaves the
+/// connection as it was.
+fn authenticate(ctx: &mut Ctx<'_>, user: &[u8], pass: &[u8]) -> bool {
+    if args::is(user, "default") && ctx.srv.settings.password_matches(pass) {
+        ctx.client.authenticated = true;
+        true
+    } else {
+        ctx.srv.stats.acl_denied_auth.fetch_add(1, Ordering::Relaxed);
+        false
     }
 }
 
@@ -154,9 +156,12 @@ fn hello(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
         }
     }
     if let Some((user, pass)) = auth {
-        if !check_password(ctx, user, pass) {
+        if !authenticate(ctx, user, pass) {
             return ctx.error(errors::WRONGPASS);
         }
+    }
+    if !ctx.client.authenticated && ctx.srv.settings.auth_required() {
+        return ctx.error(errors::NOAUTH_HELLO);
     }
     if let Some(n) = name {
         if !super::client::valid_name(n) {
@@ -198,11 +203,10 @@ fn auth(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
         3 => (a[1], a[2]),
         _ => return ctx.error(errors::SYNTAX),
     };
-    let no_password = ctx.srv.settings.get("requirepass").is_none_or(|p| p.is_empty());
-    if a.len() == 2 && no_password {
+    if a.len() == 2 && !ctx.srv.settings.auth_required() {
         return ctx.error(errors::AUTH_NO_PASSWORD);
     }
-    if check_password(ctx, user, pass) {
+    if authenticate(ctx, user, pass) {
         ctx.out.ok();
     } else {
         ctx.error(errors::WRONGPASS);
@@ -213,9 +217,12 @@ fn auth(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
 /// RESET
 /// ```
 /// Puts the connection back as it was when it connected: RESP2, database
-/// 0, no name, replies on, NO-EVICT and NO-TOUCH off.
+/// 0, no name, replies on, NO-EVICT and NO-TOUCH off, and logged out when
+/// a password is set.
 fn reset(ctx: &mut Ctx<'_>, _a: &[&[u8]]) {
+    let auth_required = ctx.srv.settings.auth_required();
     let c = &mut *ctx.client;
+    c.authenticated = !auth_required;
     c.resp3 = false;
     c.set_db(0);
     c.reply = ReplyMode::On;
@@ -350,4 +357,85 @@ fn shutdown(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
     tracing::info!("SHUTDOWN asked by client {}; stopping", ctx.client.id);
     ctx.srv.shutdown.cancel();
     ctx.client.close = true;
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::command::testing::Harness;
+
+    /// A harness whose client connected after `requirepass secret`.
+    fn passworded() -> Harness {
+        let mut h = Harness::new();
+        h.srv.set_config(&[("requirepass", "secret")]).unwrap();
+        h.client.authenticated = false;
+        h
+    }
+
+    #[test]
+    fn requirepass_is_enforced_before_auth() {
+        let mut h = passworded();
+        assert_eq!(h.run("GET k"), "-NOAUTH Authentication required.\r\n");
+        assert_eq!(
+            h.run("EXEC"),
+            "-EXECABORT Transaction discarded because of: NOAUTH Authentication required.\r\n"
+        );
+        // Name and arity come first, as in Redis.
+        assert!(h.run("NOSUCH").starts_with("-ERR unknown command"));
+        assert!(h.run("GET").starts_with("-ERR wrong number of arguments"));
+        assert_eq!(h.run("QUIT"), "+OK\r\n");
+        assert_eq!(
+            h.run("AUTH wrong"),
+            "-WRONGPASS invalid username-password pair or user is disabled.\r\n"
+        );
+        assert_eq!(h.run("AUTH nobody secret"), h.run("AUTH wrong"));
+        assert_eq!(h.run("GET k"), "-NOAUTH Authentication required.\r\n");
+        assert_eq!(h.run("AUTH secret"), "+OK\r\n");
+        assert_eq!(h.run("GET k"), "$-1\r\n");
+        // RESET logs out.
+        assert_eq!(h.run("RESET"), "+RESET\r\n");
+        assert_eq!(h.run("GET k"), "-NOAUTH Authentication required.\r\n");
+        assert_eq!(h.run("AUTH default secret"), "+OK\r\n");
+        assert_eq!(h.run("GET k"), "$-1\r\n");
+    }
+
+    #[test]
+    fn hello_needs_auth_or_authenticates() {
+        let mut h = passworded();
+        assert!(h
+            .run("HELLO 3")
+            .starts_with("-NOAUTH HELLO must be called with the client already authenticated"));
+        assert!(h.run("HELLO 3 AUTH default wrong").starts_with("-WRONGPASS"));
+        assert!(!h.client.resp3);
+        assert!(h.run("HELLO 3 AUTH default secret SETNAME me").starts_with("%7\r\n"));
+        assert!(h.client.authenticated);
+        assert_eq!(h.run("CLIENT GETNAME"), "$2\r\nme\r\n");
+    }
+
+    #[test]
+    fn auth_without_a_password_set() {
+        let mut h = Harness::new();
+        assert_eq!(
+            h.run("AUTH x"),
+            "-ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?\r\n"
+        );
+        assert_eq!(h.run("AUTH default anything"), "+OK\r\n");
+        assert_eq!(h.run("AUTH a b c"), "-ERR syntax error\r\n");
+    }
+
+    #[test]
+    fn empty_requirepass_turns_auth_off() {
+        let mut h = passworded();
+        h.srv.set_config(&[("requirepass", "")]).unwrap();
+        assert_eq!(h.run("GET k"), "$-1\r\n");
+        assert!(h.run("AUTH x").starts_with("-ERR AUTH <password> called without"));
+    }
+
+    #[test]
+    fn failed_auth_is_counted_in_info() {
+        let mut h = passworded();
+        h.run("AUTH wrong");
+        h.run("HELLO 2 AUTH default wrong");
+        h.run("AUTH secret");
+        assert!(h.run("INFO stats").contains("acl_access_denied_auth:2\r\n"));
+    }
 }

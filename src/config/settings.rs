@@ -372,6 +372,23 @@ pub(crate) struct Settings {
     maxmemory: AtomicU64,
     memcache_evictions: AtomicBool,
     lock_timeout_ms: AtomicU64,
+    /// `requirepass` is not empty.
+    auth_required: AtomicBool,
+    /// `client-output-buffer-limit` of the normal and pubsub classes:
+    /// hard bytes, soft bytes, soft seconds.
+    normal_output_limit: [AtomicU64; 3],
+    pubsub_output_limit: [AtomicU64; 3],
+}
+
+/// One class's `client-output-buffer-limit`: a client whose unsent
+/// output reaches `hard` bytes is closed at once, one that stays at or
+/// above `soft` bytes for more than `soft_secs` seconds too; 0 turns a
+/// limit off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct OutputLimit {
+    pub(crate) hard: u64,
+    pub(crate) soft: u64,
+    pub(crate) soft_secs: u64,
 }
 
 /// The parameters [`Settings::limits`] reads: a change to one of them
@@ -423,7 +440,11 @@ impl Settings {
             maxmemory: AtomicU64::new(0),
             memcache_evictions: AtomicBool::new(true),
             lock_timeout_ms: AtomicU64::new(90_000),
+            auth_required: AtomicBool::new(false),
+            normal_output_limit: Default::default(),
+            pubsub_output_limit: Default::default(),
         };
+        s.store_output_limits(DEFAULT_COBL);
         for (k, v) in &config.overrides {
             if let Err(e) = s.apply(&[(k.as_str(), v.as_str())], true) {
                 tracing::warn!("config file: {e}");
@@ -532,6 +553,8 @@ impl Settings {
                 "client-query-buffer-limit" => self.query_buffer_limit.store(num(), Ordering::Relaxed),
                 "maxmemory" => self.maxmemory.store(num(), Ordering::Relaxed),
                 "memcache-evictions" => self.memcache_evictions.store(v == "yes", Ordering::Relaxed),
+                "requirepass" => self.auth_required.store(!v.is_empty(), Ordering::Relaxed),
+                "client-output-buffer-limit" => self.store_output_limits(&v),
                 "lock-timeout" => self
                     .lock_timeout_ms
                     .store(num().saturating_mul(1000), Ordering::Relaxed),
@@ -566,6 +589,52 @@ impl Settings {
     /// (`lock-timeout`, in seconds).
     pub(crate) fn lock_timeout_ms(&self) -> u64 {
         self.lock_timeout_ms.load(Ordering::Relaxed)
+    }
+
+    /// Keeps the normal and pubsub classes of a canonical
+    /// `client-output-buffer-limit` value where connections read them.
+    fn store_output_limits(&self, v: &str) {
+        let words: Vec<&str> = v.split(' ').collect();
+        for g in words.chunks(4).filter(|g| g.len() == 4) {
+            let slot = match g[0] {
+                "normal" => &self.normal_output_limit,
+                "pubsub" => &self.pubsub_output_limit,
+                _ => continue,
+            };
+            for (a, w) in slot.iter().zip(&g[1..]) {
+                a.store(w.parse().unwrap_or(0), Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// The output limit of normal clients (`pubsub` false) or of clients
+    /// subscribed to channels.
+    pub(crate) fn output_limit(&self, pubsub: bool) -> OutputLimit {
+        let a = match pubsub {
+            false => &self.normal_output_limit,
+            true => &self.pubsub_output_limit,
+        };
+        OutputLimit {
+            hard: a[0].load(Ordering::Relaxed),
+            soft: a[1].load(Ordering::Relaxed),
+            soft_secs: a[2].load(Ordering::Relaxed),
+        }
+    }
+
+    /// True while `requirepass` is set: a RESP client must authenticate
+    /// before anything but AUTH, HELLO and the other `no_auth` commands.
+    pub(crate) fn auth_required(&self) -> bool {
+        self.auth_required.load(Ordering::Relaxed)
+    }
+
+    /// True when `pass` is the default user's password, `requirepass`
+    /// (compared byte for byte; with none set the user takes any, as
+    /// Redis's `nopass` does).
+    pub(crate) fn password_matches(&self, pass: &[u8]) -> bool {
+        match self.get("requirepass") {
+            Some(p) if !p.is_empty() => p.as_bytes() == pass,
+            _ => true,
+        }
     }
 
     pub(crate) fn proto_max_bulk_len(&self) -> usize {
@@ -1079,6 +1148,33 @@ mod tests {
         s.set_many(&[("maxmemory-high-watermark", "60"), ("maxmemory-low-watermark", "40")])
             .unwrap();
         s.set("maxmemory-low-watermark", "60").unwrap();
+    }
+
+    #[test]
+    fn output_limits_are_kept_per_class_for_connections() {
+        let s = settings();
+        assert_eq!(s.output_limit(false), OutputLimit::default());
+        assert_eq!(
+            s.output_limit(true),
+            OutputLimit {
+                hard: 32 << 20,
+                soft: 8 << 20,
+                soft_secs: 60
+            }
+        );
+        s.set("client-output-buffer-limit", "normal 1mb 512kb 10 replica 0 0 0")
+            .unwrap();
+        assert_eq!(
+            s.output_limit(false),
+            OutputLimit {
+                hard: 1 << 20,
+                soft: 512 << 10,
+                soft_secs: 10
+            }
+        );
+        assert_eq!(s.output_limit(true).hard, 32 << 20);
+        assert!(s.set("client-output-buffer-limit", "normal 1mb").is_err());
+        assert_eq!(s.output_limit(false).hard, 1 << 20);
     }
 
     #[test]

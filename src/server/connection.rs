@@ -2,10 +2,12 @@
 //! session decode and execute every complete request in it, write all the
 //! replies at once.
 
+use crate::config::OutputLimit;
 use crate::state::{ClientHandle, Counter, Server, Waiter};
 use bytes::{Buf, BytesMut};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
 /// Read buffers start at this size and are given back when a burst made
@@ -21,7 +23,9 @@ pub(crate) const OUT_BUDGET: usize = 4 * 1024 * 1024;
 /// One protocol's half of a connection.
 pub(crate) trait Session: Send {
     /// Decodes and executes every complete request at the front of
-    /// `input`, appending the replies to `out`; returns the bytes used.
+    /// `input`, appending the replies to `out` (which may hold replies
+    /// not yet sent; the [`OUT_BUDGET`] counts from its length on entry);
+    /// returns the bytes used.
     fn process(&mut self, input: &[u8], out: &mut Vec<u8>) -> usize;
     /// True when the connection should close once `out` is written.
     fn closing(&self) -> bool;
@@ -43,6 +47,11 @@ pub(crate) trait Session: Send {
     /// The parked client's wait ended, by a notification or (`timed_out`)
     /// by its deadline; the next `process` runs the command again first.
     fn wake(&mut self, _timed_out: bool) {}
+    /// Bytes of request arguments the session holds between batches
+    /// (a parked command's), for CLIENT LIST's `argv-mem`.
+    fn argv_mem(&self) -> usize {
+        0
+    }
 }
 
 /// Reads what the socket holds into `buf`'s spare room (at least one
@@ -98,6 +107,135 @@ async fn read_some(stream: &TcpStream, buf: &mut BytesMut) -> std::io::Result<us
     }
 }
 
+/// A connection's replies, and how much of them the socket has taken.
+///
+/// Replies are written without waiting: what the socket does not take
+/// stays here while the connection goes on reading and executing, as
+/// Redis keeps a client's reply list, up to [`Outbox::read_cap`]. That is
+/// where `client-output-buffer-limit` applies: a client whose unsent
+/// replies reach the hard limit, or stay over the soft one for its
+/// seconds, is closed.
+#[derive(Debug, Default)]
+struct Outbox {
+    buf: Vec<u8>,
+    sent: usize,
+    /// Unix ms when the unsent replies were first seen over the soft
+    /// limit, while they stay there.
+    soft_since: Option<u64>,
+}
+
+impl Outbox {
+    fn with_capacity(n: usize) -> Outbox {
+        Outbox {
+            buf: Vec::with_capacity(n),
+            ..Outbox::default()
+        }
+    }
+
+    /// Bytes of replies the socket has not taken yet.
+    fn pending(&self) -> usize {
+        self.buf.len() - self.sent
+    }
+
+    /// Moves the unsent bytes to the front, so the session appends after
+    /// them.
+    fn compact(&mut self) {
+        if self.sent > 0 {
+            self.buf.drain(..self.sent);
+            self.sent = 0;
+        }
+    }
+
+    /// How many unsent bytes the connection lets wait before it stops
+    /// taking requests. With a hard limit, none: the limit closes the
+    /// client first. With a soft limit only, the soft limit, which then
+    /// closes the client after its seconds. With neither (Redis's default
+    /// for normal clients) [`OUT_BUDGET`]: a client that does not read is
+    /// held there, with the server's memory, rather than closed.
+    fn read_cap(limit: OutputLimit) -> usize {
+        match (limit.hard, limit.soft) {
+            (0, 0) => OUT_BUDGET,
+            (0, soft) => usize::try_from(soft).unwrap_or(usize::MAX),
+            _ => usize::MAX,
+        }
+    }
+
+    /// True when the unsent replies break `limit` at `now` (Unix ms), as
+    /// Redis's checkClientOutputBufferLimits decides: at or over the hard
+    /// limit, or at or over the soft one for more than its seconds.
+    fn over_limit(&mut self, limit: OutputLimit, now: u64) -> bool {
+        let used = self.pending() as u64;
+        let hard = limit.hard > 0 && used >= limit.hard;
+        let mut soft = limit.soft > 0 && used >= limit.soft;
+        if soft {
+            match self.soft_since {
+                None => {
+                    self.soft_since = Some(now);
+                    soft = false;
+                }
+                Some(t) => soft = now.saturating_sub(t) / 1000 > limit.soft_secs,
+            }
+        } else {
+            self.soft_since = None;
+        }
+        hard || soft
+    }
+
+    /// When the soft limit, if it holds on, will have been broken long
+    /// enough (Unix ms).
+    fn soft_deadline(&self, limit: OutputLimit) -> Option<u64> {
+        self.soft_since
+            .map(|t| t.saturating_add(limit.soft_secs.saturating_add(1).saturating_mul(1000)))
+    }
+
+    /// Writes what the socket takes now, without waiting; false when the
+    /// connection is gone.
+    fn flush(&mut self, stream: &TcpStream, handle: &ClientHandle) -> bool {
+        while self.sent < self.buf.len() {
+            match stream.try_write(&self.buf[self.sent..]) {
+                Ok(0) => return false,
+                Ok(n) => {
+                    self.sent += n;
+                    handle.counters.bump(Counter::NetOut, n as u64);
+                    handle.counters.bump(Counter::Writes, 1);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(_) => return false,
+            }
+        }
+        if self.sent == self.buf.len() {
+            self.buf.clear();
+            self.sent = 0;
+            self.soft_since = None;
+            if self.buf.capacity() > KEEP_MAX {
+                self.buf = Vec::with_capacity(READ_CHUNK);
+            }
+        }
+        true
+    }
+}
+
+/// Closes the connection for its output: counted in INFO and logged as
+/// Redis logs it.
+fn output_limit_reached(srv: &Server, handle: &ClientHandle, pending: usize) {
+    srv.stats.obuf_limit_disconnections.fetch_add(1, Ordering::Relaxed);
+    tracing::warn!(
+        client = handle.id,
+        addr = %handle.addr,
+        omem = pending,
+        "client closed for overcoming of output buffer limits"
+    );
+}
+
+fn query_limit_reached(srv: &Server, handle: &ClientHandle) {
+    srv.stats.qbuf_limit_disconnections.fetch_add(1, Ordering::Relaxed);
+    tracing::warn!(
+        client = handle.id,
+        "closing client that reached max query buffer length"
+    );
+}
+
 pub(crate) async fn serve<S: Session>(
     srv: Arc<Server>,
     handle: Arc<ClientHandle>,
@@ -105,17 +243,28 @@ pub(crate) async fn serve<S: Session>(
     mut session: S,
 ) {
     let mut input = BytesMut::with_capacity(READ_CHUNK);
-    let mut out: Vec<u8> = Vec::with_capacity(READ_CHUNK);
+    let mut out = Outbox::with_capacity(READ_CHUNK);
     {
         use std::os::fd::AsRawFd;
         handle.set_fd(stream.as_raw_fd() as i64);
     }
+    handle.buffers.publish(0, input.capacity(), 0, 0, out.buf.capacity());
     let cancel = handle.cancel.clone();
     // One cancellation future for the connection's life: making a new one
     // per read would register and drop a waiter on every batch.
     let cancelled = cancel.cancelled();
     tokio::pin!(cancelled);
     loop {
+        // Pub/sub is not served yet: every client is of the normal class.
+        let limit = srv.settings.output_limit(false);
+        let may_read = out.pending() < Outbox::read_cap(limit);
+        let flushing = out.pending() > 0;
+        // The moment the soft limit would close the client if nothing
+        // moves: checked then even if the client sends nothing more.
+        let soft_at = out.soft_deadline(limit).map(|ms| {
+            let wait = ms.saturating_sub(srv.clock.now_ms());
+            tokio::time::Instant::now() + std::time::Duration::from_millis(wait)
+        });
         if let Some((waiter, deadline)) = session.parked() {
             // Parked: wait for a wake-up or the deadline, reading on so a
             // client that leaves is noticed (and its registration dropped
@@ -130,16 +279,19 @@ pub(crate) async fn serve<S: Session>(
                 _ = &mut cancelled => break,
                 _ = waiter.notified() => false,
                 _ = tokio::time::sleep_until(at), if deadline != 0 => true,
-                r = stream.read_buf(&mut input) => match r {
+                r = stream.writable(), if flushing => {
+                    if r.is_err() || !out.flush(&stream, &handle) {
+                        break;
+                    }
+                    continue;
+                }
+                r = read_some(&stream, &mut input), if may_read => match r {
                     Ok(0) | Err(_) => break,
                     Ok(n) => {
                         handle.counters.bump(Counter::NetIn, n as u64);
                         handle.counters.bump(Counter::Reads, 1);
                         if input.len() > session.max_pending() {
-                            tracing::warn!(
-                                client = handle.id,
-                                "closing client that reached max query buffer length"
-                            );
+                            query_limit_reached(&srv, &handle);
                             break;
                         }
                         continue;
@@ -147,20 +299,36 @@ pub(crate) async fn serve<S: Session>(
                 },
             };
             session.wake(timed_out);
-        } else if !session.has_more() {
+        } else if !(session.has_more() && may_read) {
             // Grow towards what a pending large value needs, doubling at
             // most, so a value arriving in pieces is copied O(1) times on average.
             let want = session.needed().saturating_sub(input.len());
             let room = want.clamp(READ_CHUNK, input.capacity().max(READ_CHUNK));
-            if input.capacity() - input.len() < room / 2 {
+            if may_read && input.capacity() - input.len() < room / 2 {
                 input.reserve(room);
             }
             let n = tokio::select! {
                 biased;
-                r = read_some(&stream, &mut input) => match r {
+                r = read_some(&stream, &mut input), if may_read => match r {
                     Ok(0) | Err(_) => break,
                     Ok(n) => n,
                 },
+                r = stream.writable(), if flushing => {
+                    if r.is_err() || !out.flush(&stream, &handle) {
+                        break;
+                    }
+                    handle.last_active.store(srv.clock.now_ms(), Ordering::Relaxed);
+                    continue;
+                }
+                // An async block, so no timer is made while there is no
+                // soft deadline (a disabled branch's future is still built).
+                _ = async { if let Some(at) = soft_at { tokio::time::sleep_until(at).await } }, if soft_at.is_some() => {
+                    if out.over_limit(limit, srv.clock.now_ms()) {
+                        output_limit_reached(&srv, &handle, out.pending());
+                        break;
+                    }
+                    continue;
+                }
                 _ = &mut cancelled => break,
             };
             handle.counters.bump(Counter::NetIn, n as u64);
@@ -173,38 +341,125 @@ pub(crate) async fn serve<S: Session>(
         if cancel.is_cancelled() {
             break;
         }
-        let used = session.process(&input, &mut out);
+        out.compact();
+        // What the batch's commands see of their own connection (CLIENT
+        // INFO): the requests being run are still in the query buffer, as
+        // in Redis.
+        handle
+            .buffers
+            .publish_query(input.len(), input.capacity() - input.len());
+        let used = session.process(&input, &mut out.buf);
         input.advance(used);
-        if !out.is_empty() {
-            let written = tokio::select! {
-                biased;
-                r = stream.write_all(&out) => r.is_ok(),
-                _ = &mut cancelled => false,
-            };
-            if !written {
-                break;
-            }
-            handle.counters.bump(Counter::NetOut, out.len() as u64);
-            handle.counters.bump(Counter::Writes, 1);
-            out.clear();
-            if out.capacity() > KEEP_MAX {
-                out = Vec::with_capacity(READ_CHUNK);
-            }
+        if used == 0 && !input.is_empty() {
+            // Any read is interaction (Redis's lastinteraction): a client
+            // sending a large value slowly is not idle for `timeout`. (A
+            // batch that ran commands has recorded its time already.)
+            handle.last_active.store(srv.clock.now_ms(), Ordering::Relaxed);
+        }
+        // Before writing, as Redis checks as replies are added: a batch
+        // whose replies break the limit closes the client with none of
+        // them sent, and the batch's writes have all been applied.
+        if limit != OutputLimit::default() && out.over_limit(limit, srv.clock.now_ms()) {
+            output_limit_reached(&srv, &handle, out.pending());
+            break;
+        }
+        if !out.flush(&stream, &handle) {
+            break;
         }
         if session.closing() {
+            // The replies of this batch (QUIT's +OK, a protocol error) go
+            // out before the connection closes.
+            while out.pending() > 0 {
+                let alive = tokio::select! {
+                    biased;
+                    r = stream.writable() => r.is_ok() && out.flush(&stream, &handle),
+                    _ = &mut cancelled => false,
+                };
+                if !alive {
+                    break;
+                }
+            }
             break;
         }
         if input.len() > session.max_pending() {
-            tracing::warn!(
-                client = handle.id,
-                "closing client that reached max query buffer length"
-            );
+            query_limit_reached(&srv, &handle);
             break;
         }
         if input.is_empty() && input.capacity() > KEEP_MAX {
             input = BytesMut::with_capacity(READ_CHUNK);
+        } else if input.is_empty() && input.capacity() < READ_CHUNK {
+            // Takes back the room the consumed requests left at the front,
+            // without allocating: the next read has it, and CLIENT LIST's
+            // qbuf-free shows the buffer's true size.
+            input.reserve(READ_CHUNK);
         }
+        handle.buffers.publish(
+            input.len(),
+            input.capacity() - input.len(),
+            session.argv_mem(),
+            out.pending(),
+            out.buf.capacity(),
+        );
     }
     let _ = stream.shutdown().await;
     srv.clients.unregister(handle.id);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limit(hard: u64, soft: u64, soft_secs: u64) -> OutputLimit {
+        OutputLimit { hard, soft, soft_secs }
+    }
+
+    fn outbox(pending: usize) -> Outbox {
+        Outbox {
+            buf: vec![0; pending],
+            ..Outbox::default()
+        }
+    }
+
+    #[test]
+    fn hard_limit_closes_at_once() {
+        let mut o = outbox(1000);
+        assert!(!o.over_limit(limit(1001, 0, 0), 0));
+        assert!(o.over_limit(limit(1000, 0, 0), 0));
+        assert!(!o.over_limit(limit(0, 0, 0), 0), "0 is no limit");
+    }
+
+    #[test]
+    fn soft_limit_closes_only_when_held_past_its_seconds() {
+        let l = limit(0, 1000, 2);
+        let mut o = outbox(1000);
+        assert!(!o.over_limit(l, 10_000), "first seen");
+        assert_eq!(o.soft_deadline(l), Some(13_000));
+        assert!(!o.over_limit(l, 12_999));
+        assert!(o.over_limit(l, 13_000));
+        // Falling under the soft limit starts the count again.
+        let mut o = outbox(1000);
+        assert!(!o.over_limit(l, 10_000));
+        o.sent = 1;
+        assert!(!o.over_limit(l, 20_000));
+        assert_eq!(o.soft_since, None);
+    }
+
+    #[test]
+    fn unlimited_clients_stop_reading_at_the_output_budget() {
+        assert_eq!(Outbox::read_cap(limit(0, 0, 0)), OUT_BUDGET);
+        assert_eq!(Outbox::read_cap(limit(0, 5000, 10)), 5000);
+        assert_eq!(Outbox::read_cap(limit(1 << 20, 5000, 10)), usize::MAX);
+    }
+
+    #[test]
+    fn compact_keeps_the_unsent_bytes_in_order() {
+        let mut o = Outbox {
+            buf: b"abcdef".to_vec(),
+            sent: 2,
+            soft_since: None,
+        };
+        o.compact();
+        assert_eq!(o.buf, b"cdef");
+        assert_eq!(o.pending(), 4);
+    }
 }

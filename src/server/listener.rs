@@ -90,6 +90,14 @@ pub fn run(config: Config) -> io::Result<Running> {
     let resp_addr = resp.as_ref().map(|l| l.local_addr()).transpose()?;
     let mc_addr = memcache.as_ref().map(|l| l.local_addr()).transpose()?;
     *lock(&server.bound) = Bound { resp: resp_addr };
+    if let (Some(a), true) = (mc_addr, server.settings.auth_required()) {
+        // Logged before the readiness lines, so whoever waits for them
+        // has seen this.
+        tracing::warn!(
+            "requirepass is set, but the memcached port has no authentication: \
+             any client that reaches {a} reads and writes the data without a password"
+        );
+    }
     if let Some(a) = resp_addr {
         tracing::info!("RESP listening on {a}");
     }
@@ -147,8 +155,12 @@ async fn accept_loop(srv: Arc<Server>, l: TcpListener, proto: Proto, workers: Ha
             };
             let laddr = stream.local_addr().unwrap_or(addr);
             let now = srv.clock.now_ms();
+            let max = srv.settings.int("maxclients").unwrap_or(10_000).max(1) as usize;
+            let Some(handle) = srv.clients.try_register(proto, addr, laddr, now, &srv.shutdown, max) else {
+                refuse(&srv, stream, proto);
+                return;
+            };
             srv.stats.total_connections.fetch_add(1, Ordering::Relaxed);
-            let handle = srv.clients.register(proto, addr, laddr, now, &srv.shutdown);
             let client = Client::new(handle.clone());
             match proto {
                 Proto::Resp => {
@@ -164,16 +176,33 @@ async fn accept_loop(srv: Arc<Server>, l: TcpListener, proto: Proto, workers: Ha
     }
 }
 
+/// Turns a connection away past `maxclients`, in its protocol's words
+/// (redis-server's and memcached's), counted in INFO's
+/// `rejected_connections`. The reply is best effort: one write that
+/// does not wait.
+fn refuse(srv: &Server, stream: TcpStream, proto: Proto) {
+    srv.stats.rejected_connections.fetch_add(1, Ordering::Relaxed);
+    let msg: &[u8] = match proto {
+        Proto::Resp => b"-ERR max number of clients reached\r\n",
+        Proto::Memcache => b"ERROR Too many open connections\r\n",
+    };
+    if let Ok(std) = stream.into_std() {
+        use std::io::Write;
+        let _ = (&std).write(msg);
+    }
+}
+
 /// The server's cron, every 100 ms. Active expiry: a slice of the shards
 /// every period, so the whole keyspace is swept about once a second with no
 /// pause longer than one shard's sweep; the memory limit's background half
 /// ([`crate::store::Store::maintain`]: early purging above the low
 /// watermark, eviction above the high one), so usage falls back even when
 /// no write comes to evict inline; and the samples behind INFO's
-/// instantaneous rates.
+/// instantaneous rates. Once a second, `timeout`: idle clients are closed.
 async fn cron(srv: Arc<Server>) {
     let mut tick = tokio::time::interval(EXPIRE_PERIOD);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut ticks = 0u64;
     loop {
         tokio::select! {
             _ = srv.shutdown.cancelled() => return,
@@ -188,7 +217,21 @@ async fn cron(srv: Arc<Server>) {
         super::blocked::serve_ready(&srv, now);
         srv.store.maintain(now);
         srv.sample_rates();
+        ticks += 1;
+        if ticks.is_multiple_of(10) {
+            close_idle_clients(&srv, now);
+        }
         give_back_memory();
+    }
+}
+
+/// Redis's `timeout`: closes clients idle for more than that many
+/// seconds (0: never), except those blocked in BLPOP and the like.
+fn close_idle_clients(srv: &Server, now: u64) {
+    let secs = srv.settings.int("timeout").unwrap_or(0);
+    if secs > 0 {
+        let ms = (secs as u64).saturating_mul(1000);
+        srv.clients.close_idle(now, ms, |id| srv.blocking.is_blocked(id));
     }
 }
 

@@ -48,7 +48,7 @@ impl Session for MemcacheSession {
         let mut commands = 0;
         self.more = false;
         while pos < input.len() && !self.client.close {
-            if out.len() >= OUT_BUDGET {
+            if out.len() - out_start >= OUT_BUDGET {
                 self.more = true;
                 break;
             }

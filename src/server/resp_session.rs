@@ -29,8 +29,11 @@ pub(crate) struct RespSession {
 }
 
 impl RespSession {
-    pub(crate) fn new(srv: Arc<Server>, client: Client) -> RespSession {
+    pub(crate) fn new(srv: Arc<Server>, mut client: Client) -> RespSession {
         let decoder = RespDecoder::new(srv.settings.proto_max_bulk_len());
+        // As in Redis, a client that connects while no password is set
+        // stays logged in if one is set later.
+        client.authenticated = !srv.settings.auth_required();
         RespSession {
             srv,
             client,
@@ -194,15 +197,19 @@ impl Session for RespSession {
             return 0;
         }
         let mut spare = std::mem::take(&mut self.spare);
+        let out_start = out.len();
         let mut pos = 0;
         let mut commands = 0u64;
         let mut last = None;
         self.more = false;
         while pos < input.len() && !self.client.close {
-            if out.len() >= OUT_BUDGET {
+            if out.len() - out_start >= OUT_BUDGET {
                 self.more = true;
                 break;
             }
+            // Per request: an AUTH earlier in the batch lifts the limits.
+            self.decoder
+                .set_unauthenticated(!self.client.authenticated && srv.settings.auth_required());
             match self.decoder.decode(&input[pos..]) {
                 Ok(Decoded::Request(n)) => {
                     let mut argv = recycle(std::mem::take(&mut spare));
@@ -265,5 +272,9 @@ impl Session for RespSession {
         if let Some(p) = &mut self.parked {
             p.woke = Some(timed_out);
         }
+    }
+
+    fn argv_mem(&self) -> usize {
+        self.parked.as_ref().map_or(0, |p| p.waiter.job.argv.iter().map(|a| a.len()).sum())
     }
 }

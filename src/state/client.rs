@@ -51,6 +51,39 @@ pub(crate) struct ClientHandle {
     /// connection records it with [`ClientHandle::set_fd`].
     pub(crate) fd: AtomicI64,
     pub(crate) counters: ConnCounters,
+    pub(crate) buffers: BufferStats,
+}
+
+/// What a connection's buffers hold, as the connection last published
+/// them (once per batch), for CLIENT LIST and INFO clients.
+#[derive(Debug, Default)]
+pub(crate) struct BufferStats {
+    /// Bytes received and not yet executed, and the room after them.
+    pub(crate) qbuf: AtomicUsize,
+    pub(crate) qbuf_free: AtomicUsize,
+    /// Bytes of the arguments the connection holds between batches (a
+    /// blocked command's).
+    pub(crate) argv_mem: AtomicUsize,
+    /// Bytes of replies the socket has not taken yet: what
+    /// `client-output-buffer-limit` is compared with.
+    pub(crate) omem: AtomicUsize,
+    /// The output buffer's allocation.
+    pub(crate) out_cap: AtomicUsize,
+}
+
+impl BufferStats {
+    pub(crate) fn publish_query(&self, qbuf: usize, qbuf_free: usize) {
+        self.qbuf.store(qbuf, Ordering::Relaxed);
+        self.qbuf_free.store(qbuf_free, Ordering::Relaxed);
+    }
+
+    pub(crate) fn publish(&self, qbuf: usize, qbuf_free: usize, argv_mem: usize, omem: usize, out_cap: usize) {
+        self.qbuf.store(qbuf, Ordering::Relaxed);
+        self.qbuf_free.store(qbuf_free, Ordering::Relaxed);
+        self.argv_mem.store(argv_mem, Ordering::Relaxed);
+        self.omem.store(omem, Ordering::Relaxed);
+        self.out_cap.store(out_cap, Ordering::Relaxed);
+    }
 }
 
 impl ClientHandle {
@@ -81,6 +114,7 @@ impl ClientHandle {
             cancel,
             fd: AtomicI64::new(-1),
             counters: ConnCounters::default(),
+            buffers: BufferStats::default(),
         }
     }
 }
@@ -236,6 +270,9 @@ pub(crate) struct Client {
     /// The client of a running script (its `redis.call`s): not held back
     /// by the BUSY state its own script causes.
     pub(crate) in_script: bool,
+    /// Logged in as the default user (AUTH, HELLO AUTH), or connected while
+    /// no password was set. Only consulted while `requirepass` is set.
+    pub(crate) authenticated: bool,
 }
 
 /// A transaction being queued (MULTI).
@@ -285,6 +322,7 @@ impl Client {
             watched: Vec::new(),
             in_exec: false,
             in_script: false,
+            authenticated: true,
         }
     }
 
@@ -311,6 +349,9 @@ struct ClientMap {
 }
 
 impl Clients {
+    /// Registers a connection with no limit (tests and the command layer's
+    /// own clients).
+    #[cfg(test)]
     pub(crate) fn register(
         &self,
         proto: Proto,
@@ -319,10 +360,57 @@ impl Clients {
         now: u64,
         shutdown: &CancellationToken,
     ) -> Arc<ClientHandle> {
+        self.try_register(proto, addr, laddr, now, shutdown, usize::MAX)
+            .unwrap_or_else(|| unreachable!("no limit"))
+    }
+
+    /// Registers a new connection unless `max` are open already
+    /// (`maxclients`, counting both protocols); None when it is refused.
+    /// Counted and checked under one lock, so connections accepted at once
+    /// on several threads cannot together pass the limit.
+    pub(crate) fn try_register(
+        &self,
+        proto: Proto,
+        addr: SocketAddr,
+        laddr: SocketAddr,
+        now: u64,
+        shutdown: &CancellationToken,
+        max: usize,
+    ) -> Option<Arc<ClientHandle>> {
+        let mut m = lock(&self.map);
+        if m.live.len() >= max {
+            return None;
+        }
         let id = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
         let h = Arc::new(ClientHandle::new(id, proto, addr, laddr, now, shutdown.child_token()));
-        lock(&self.map).live.insert(id, h.clone());
-        h
+        m.live.insert(id, h.clone());
+        Some(h)
+    }
+
+    /// Closes the RESP clients that have neither sent nor been sent
+    /// anything for more than `max_idle_ms`, except those `exempt` says
+    /// to spare (clients blocked in BLPOP and the like, which have their
+    /// own timeout): Redis's `timeout`. memcached clients are left alone,
+    /// as memcached's own idle timeout is off by default. Returns how many
+    /// were closed.
+    pub(crate) fn close_idle(&self, now: u64, max_idle_ms: u64, exempt: impl Fn(u64) -> bool) -> usize {
+        let idle: Vec<Arc<ClientHandle>> = lock(&self.map)
+            .live
+            .values()
+            .filter(|h| {
+                h.proto == Proto::Resp
+                    && !h.is_killed()
+                    && now.saturating_sub(h.last_active.load(Ordering::Relaxed)) > max_idle_ms
+            })
+            .cloned()
+            .collect();
+        let mut closed = 0;
+        for h in idle.iter().filter(|h| !exempt(h.id)) {
+            tracing::debug!(client = h.id, "closing idle client");
+            h.kill();
+            closed += 1;
+        }
+        closed
     }
 
     pub(crate) fn unregister(&self, id: u64) {
@@ -357,8 +445,21 @@ impl Clients {
         lock(&self.map).live.values().cloned().collect()
     }
 
+    /// Open connections, not counting those killed and still closing
+    /// (CLIENT KILL answers before they are gone; Redis frees them at once).
     pub(crate) fn count(&self) -> usize {
-        lock(&self.map).live.len()
+        lock(&self.map).live.values().filter(|h| !h.is_killed()).count()
+    }
+
+    /// The largest query buffer and the most unsent output among open
+    /// connections (INFO's `client_recent_max_input_buffer` and
+    /// `client_recent_max_output_buffer`).
+    pub(crate) fn max_buffers(&self) -> (usize, usize) {
+        lock(&self.map).live.values().fold((0, 0), |(i, o), h| {
+            let b = &h.buffers;
+            let qbuf = b.qbuf.load(Ordering::Relaxed) + b.qbuf_free.load(Ordering::Relaxed);
+            (i.max(qbuf), o.max(b.omem.load(Ordering::Relaxed)))
+        })
     }
 }
 
@@ -384,5 +485,35 @@ mod tests {
         assert_eq!(clients.totals().get(Counter::McGet), 2);
         b.counters.bump(Counter::Commands, 1);
         assert_eq!(clients.totals().get(Counter::Commands), 1);
+    }
+
+    #[test]
+    fn try_register_refuses_past_the_limit_counting_both_protocols() {
+        let clients = Clients::default();
+        let token = CancellationToken::new();
+        let addr: std::net::SocketAddr = "127.0.0.1:1".parse().unwrap();
+        let a = clients.try_register(Proto::Resp, addr, addr, 0, &token, 2).unwrap();
+        clients.try_register(Proto::Memcache, addr, addr, 0, &token, 2).unwrap();
+        assert!(clients.try_register(Proto::Resp, addr, addr, 0, &token, 2).is_none());
+        clients.unregister(a.id);
+        assert!(clients.try_register(Proto::Resp, addr, addr, 0, &token, 2).is_some());
+    }
+
+    #[test]
+    fn close_idle_spares_active_exempt_and_memcached_clients() {
+        let clients = Clients::default();
+        let token = CancellationToken::new();
+        let addr: std::net::SocketAddr = "127.0.0.1:1".parse().unwrap();
+        let idle = clients.register(Proto::Resp, addr, addr, 1_000, &token);
+        let blocked = clients.register(Proto::Resp, addr, addr, 1_000, &token);
+        let active = clients.register(Proto::Resp, addr, addr, 1_000, &token);
+        let mc = clients.register(Proto::Memcache, addr, addr, 1_000, &token);
+        active.last_active.store(9_000, Ordering::Relaxed);
+        // Idle 10 s against a 10 s timeout: not yet (Redis closes past it).
+        assert_eq!(clients.close_idle(11_000, 10_000, |_| false), 0);
+        assert_eq!(clients.close_idle(11_001, 10_000, |id| id == blocked.id), 1);
+        assert!(idle.is_killed());
+        assert_eq!(clients.count(), 3, "a killed client is no longer counted");
+        assert!(!blocked.is_killed() && !active.is_killed() && !mc.is_killed());
     }
 }

@@ -103,6 +103,10 @@ impl Server {
         if pairs.iter().any(|(name, _)| Settings::affects_limits(name)) {
             self.push_limits();
         }
+        let password = pairs.iter().any(|(name, _)| name.eq_ignore_ascii_case("requirepass"));
+        if password && self.settings.auth_required() && self.config.memcache_port != 0 {
+            tracing::warn!("requirepass is set, but the memcached port has no authentication");
+        }
         Ok(())
     }
 

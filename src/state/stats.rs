@@ -12,6 +12,12 @@ pub(crate) struct Stats {
     pub(crate) total_connections: AtomicU64,
     pub(crate) rejected_connections: AtomicU64,
     pub(crate) error_replies: AtomicU64,
+    /// AUTH and HELLO AUTH refused (INFO `acl_access_denied_auth`).
+    pub(crate) acl_denied_auth: AtomicU64,
+    /// Clients closed for a query buffer over `client-query-buffer-limit`.
+    pub(crate) qbuf_limit_disconnections: AtomicU64,
+    /// Clients closed for output over `client-output-buffer-limit`.
+    pub(crate) obuf_limit_disconnections: AtomicU64,
     /// Rates sampled by the server's 100 ms cron, for INFO's instantaneous_* fields.
     pub(crate) rates: Mutex<Rates>,
     /// memcached protocol counters.
@@ -24,7 +30,14 @@ impl Stats {
     }
 
     pub(crate) fn reset(&self) {
-        for c in [&self.total_connections, &self.rejected_connections, &self.error_replies] {
+        for c in [
+            &self.total_connections,
+            &self.rejected_connections,
+            &self.error_replies,
+            &self.acl_denied_auth,
+            &self.qbuf_limit_disconnections,
+            &self.obuf_limit_disconnections,
+        ] {
             c.store(0, Ordering::Relaxed);
         }
     }

@@ -42,7 +42,16 @@ pub struct RespDecoder {
     inline: Vec<u8>,
     is_inline: bool,
     max_bulk: usize,
+    /// The client has yet to authenticate: requests are held to
+    /// [`UNAUTH_MAX_ARGS`] arguments of [`UNAUTH_MAX_BULK`] bytes.
+    unauthenticated: bool,
 }
+
+/// What a client that has not authenticated may send in one request, as
+/// Redis limits it: enough for AUTH and HELLO, too little to make the
+/// server allocate much for a stranger.
+pub const UNAUTH_MAX_ARGS: i64 = 10;
+pub const UNAUTH_MAX_BULK: i64 = 16 * 1024;
 
 /// The outcome of one decode call.
 #[derive(Debug, PartialEq, Eq)]
@@ -65,6 +74,12 @@ impl RespDecoder {
 
     pub fn set_max_bulk(&mut self, max_bulk: usize) {
         self.max_bulk = max_bulk;
+    }
+
+    /// Holds requests to the limits of a client that has not
+    /// authenticated (`true`), or lifts them.
+    pub fn set_unauthenticated(&mut self, unauthenticated: bool) {
+        self.unauthenticated = unauthenticated;
     }
 
     /// Bytes the pending request needs in all, when known: lets the
@@ -119,6 +134,9 @@ impl RespDecoder {
             let n = parse_len(&buf[1..nl])
                 .filter(|&n| n <= i32::MAX as i64)
                 .ok_or_else(|| ProtocolError::new("invalid multibulk length"))?;
+            if self.unauthenticated && n > UNAUTH_MAX_ARGS {
+                return Err(ProtocolError::new("unauthenticated multibulk length"));
+            }
             self.pos = nl + 2;
             if n <= 0 {
                 self.in_multibulk = false;
@@ -148,8 +166,11 @@ impl RespDecoder {
                     }
                     let len = parse_len(&buf[self.pos + 1..nl])
                         .filter(|&n| n >= 0 && n as u64 <= self.max_bulk as u64)
-                        .ok_or_else(|| ProtocolError::new("invalid bulk length"))?
-                        as usize;
+                        .ok_or_else(|| ProtocolError::new("invalid bulk length"))?;
+                    if self.unauthenticated && len > UNAUTH_MAX_BULK {
+                        return Err(ProtocolError::new("unauthenticated bulk length"));
+                    }
+                    let len = len as usize;
                     self.pos = nl + 2;
                     self.bulk = Some(len);
                     len
@@ -259,6 +280,25 @@ mod tests {
         req.extend(std::iter::repeat_n(b'x', 1_000_000));
         req.extend(b"\r\n");
         assert_eq!(d.decode(&req).unwrap(), Decoded::Request(req.len()));
+    }
+
+    #[test]
+    fn unauthenticated_requests_are_held_to_small_limits() {
+        let mut d = RespDecoder::new(MAX);
+        d.set_unauthenticated(true);
+        let e = d.decode(b"*11\r\n").unwrap_err().0;
+        assert_eq!(e, "ERR Protocol error: unauthenticated multibulk length");
+        let mut d = RespDecoder::new(MAX);
+        d.set_unauthenticated(true);
+        let e = d.decode(b"*1\r\n$16385\r\n").unwrap_err().0;
+        assert_eq!(e, "ERR Protocol error: unauthenticated bulk length");
+        // An error closes the connection; a new one starts afresh.
+        let mut d = RespDecoder::new(MAX);
+        d.set_unauthenticated(true);
+        let auth = b"*3\r\n$4\r\nAUTH\r\n$7\r\ndefault\r\n$6\r\nsecret\r\n";
+        assert_eq!(d.decode(auth).unwrap(), Decoded::Request(auth.len()));
+        d.set_unauthenticated(false);
+        assert_eq!(d.decode(b"*11\r\n").unwrap(), Decoded::Incomplete);
     }
 
     #[test]
