@@ -319,14 +319,23 @@ impl Ctx<'_> {
 
     /// The most output a reply whose length the client picks (random
     /// picks that may repeat) may reach: the longest value a client may
-    /// send, `proto-max-bulk-len`.
+    /// send, `proto-max-bulk-len`, or the client's hard output limit when
+    /// that is lower.
     pub(crate) fn picks_ceiling(&self) -> usize {
-        self.srv.settings.proto_max_bulk_len()
+        let hard = self.srv.settings.output_limit(false).hard as usize;
+        match hard {
+            0 => self.srv.settings.proto_max_bulk_len(),
+            h => h.min(self.srv.settings.proto_max_bulk_len()),
+        }
     }
 
     /// Closes this client after a reply cut short at [`Ctx::picks_ceiling`],
     /// as Redis closes a client over its output limit.
     pub(crate) fn close_over_limit(&mut self, command: &str) {
+        self.srv
+            .stats
+            .obuf_limit_disconnections
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         tracing::warn!(
             client = self.client.id,
             "closing client whose {command} reply passed the output limit"
