@@ -625,12 +625,18 @@ fn huge_negative_random_counts_close_only_their_client() {
     // Counts the limit allows are served whole, on a connection that stays.
     let got = f.good.cmd(&[b"SRANDMEMBER", b"rs", b"-1000"]);
     assert!(matches!(&got, Frame::Array(a) if a.len() == 1000), "{got:?}");
-    let Frame::Bulk(info) = f.good.cmd(&[b"INFO", b"stats"]) else { panic!("INFO") };
+    let Frame::Bulk(info) = f.good.cmd(&[b"INFO", b"stats"]) else {
+        panic!("INFO")
+    };
     let info = String::from_utf8_lossy(&info).into_owned();
-    assert!(info.contains("client_output_buffer_limit_disconnections:5\r\n"), "{info}");
+    assert!(
+        info.contains("client_output_buffer_limit_disconnections:5\r\n"),
+        "{info}"
+    );
     // A client's hard output limit below proto-max-bulk-len cuts sooner.
     assert_eq!(
-        f.good.cmd(&[b"CONFIG", b"SET", b"client-output-buffer-limit", b"normal 64kb 0 0"]),
+        f.good
+            .cmd(&[b"CONFIG", b"SET", b"client-output-buffer-limit", b"normal 64kb 0 0"]),
         Frame::ok()
     );
     let mut w = f.srv.wire();
@@ -638,7 +644,8 @@ fn huge_negative_random_counts_close_only_their_client() {
     let (got, _) = w.read_to_close();
     assert!(got.len() < MB, "{} bytes", got.len());
     assert_eq!(
-        f.good.cmd(&[b"CONFIG", b"SET", b"client-output-buffer-limit", b"normal 0 0 0"]),
+        f.good
+            .cmd(&[b"CONFIG", b"SET", b"client-output-buffer-limit", b"normal 0 0 0"]),
         Frame::ok()
     );
     assert_eq!(

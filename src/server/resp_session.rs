@@ -275,6 +275,8 @@ impl Session for RespSession {
     }
 
     fn argv_mem(&self) -> usize {
-        self.parked.as_ref().map_or(0, |p| p.waiter.job.argv.iter().map(|a| a.len()).sum())
+        self.parked
+            .as_ref()
+            .map_or(0, |p| p.waiter.job.argv.iter().map(|a| a.len()).sum())
     }
 }
