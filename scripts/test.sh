@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole suite on a fresh machine: installs the reference clients when
 # missing, checks formatting (rustfmt) and lints (clippy, warnings as
-# errors), builds, runs every cargo test, then scripts/compat.sh.
+# errors), builds, runs every cargo test, then scripts/compat.sh, then a
+# short run of each fuzz target (scripts/fuzz.sh).
 # Exits non-zero when anything failed; everything runs either way, so one
 # failure does not hide another.
 set -euo pipefail
@@ -45,9 +46,19 @@ if ! cargo fmt --all -- --check; then
     echo "test.sh: rustfmt FAILED (run cargo fmt --all)"
     status=1
 fi
+echo "test.sh: cargo fmt --manifest-path fuzz/Cargo.toml -- --check"
+if ! cargo fmt --manifest-path fuzz/Cargo.toml -- --check; then
+    echo "test.sh: rustfmt of fuzz/ FAILED"
+    status=1
+fi
 echo "test.sh: cargo clippy --workspace --all-targets -- -D warnings"
 if ! cargo clippy --workspace --all-targets -- -D warnings; then
     echo "test.sh: clippy FAILED"
+    status=1
+fi
+echo "test.sh: cargo clippy --features fuzzing -- -D warnings"
+if ! cargo clippy --features fuzzing -- -D warnings; then
+    echo "test.sh: clippy (fuzzing) FAILED"
     status=1
 fi
 
@@ -61,6 +72,11 @@ fi
 echo "test.sh: scripts/compat.sh"
 if ! scripts/compat.sh; then
     echo "test.sh: compat.sh FAILED"
+    status=1
+fi
+echo "test.sh: scripts/fuzz.sh 20000"
+if ! scripts/fuzz.sh 20000; then
+    echo "test.sh: fuzz.sh FAILED"
     status=1
 fi
 if [[ $status -eq 0 ]]; then

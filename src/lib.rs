@@ -108,5 +108,8 @@ mod util;
 
 pub use config::{Args, Config};
 pub use protocol::resp::{Decoded, Reply, RespDecoder};
+/// Entry points of the fuzz targets in `fuzz/`.
+#[cfg(feature = "fuzzing")]
+pub use server::fuzzing;
 pub use server::{run, Running};
 pub use store::{EvictionPolicy, Expiry, Limits, Store};

@@ -4,6 +4,8 @@
 
 mod blocked;
 mod connection;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 mod listener;
 mod memcache_session;
 mod resp_session;

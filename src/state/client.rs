@@ -349,9 +349,8 @@ struct ClientMap {
 }
 
 impl Clients {
-    /// Registers a connection with no limit (tests and the command layer's
-    /// own clients).
-    #[cfg(test)]
+    /// Registers a connection with no limit (tests and the fuzz targets).
+    #[cfg(any(test, feature = "fuzzing"))]
     pub(crate) fn register(
         &self,
         proto: Proto,
