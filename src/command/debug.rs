@@ -58,6 +58,17 @@ fn debug(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
             }
             Err(e) => ctx.error(e),
         },
+        3 if sub.eq_ignore_ascii_case(b"sleep") => {
+            // Redis reads the seconds with strtod and sleeps the whole
+            // server; here the calling connection's worker thread sleeps,
+            // which stalls the clients that share that worker, and the
+            // command's time counts in the slow log and latency monitor.
+            let secs = args::float(a[2]).unwrap_or(0.0);
+            if secs > 0.0 && secs.is_finite() {
+                std::thread::sleep(std::time::Duration::from_secs_f64(secs.min(1e9)));
+            }
+            ctx.out.ok();
+        }
         3 if sub.eq_ignore_ascii_case(b"set-active-expire") => {
             // Redis reads the flag with atoi: anything but a non-zero
             // number turns active expiry off.

@@ -2,7 +2,7 @@
 //! session decode and execute every complete request in it, write all the
 //! replies at once.
 
-use crate::state::{ClientHandle, Counter, Server, Waiter};
+use crate::state::{ClientHandle, Counter, MonitorFeed, Server, Waiter};
 use bytes::{Buf, BytesMut};
 use std::sync::Arc;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -43,6 +43,28 @@ pub(crate) trait Session: Send {
     /// The parked client's wait ended, by a notification or (`timed_out`)
     /// by its deadline; the next `process` runs the command again first.
     fn wake(&mut self, _timed_out: bool) {}
+    /// While CLIENT PAUSE holds back the next request: the pause's end
+    /// (Unix ms). The request stays at the front of the input.
+    fn paused(&self) -> Option<u64> {
+        None
+    }
+    /// The pause ended (or may have): the next `process` tries again.
+    fn unpause(&mut self) {}
+    /// The lines a MONITOR client receives, once it ran MONITOR.
+    fn monitor(&mut self) -> Option<&mut MonitorFeed> {
+        None
+    }
+}
+
+/// The next monitor line, or never when the client does not monitor.
+async fn monitor_line(feed: Option<&mut MonitorFeed>) -> bytes::Bytes {
+    match feed {
+        Some(f) => match f.next().await {
+            Some(line) => line,
+            None => std::future::pending().await,
+        },
+        None => std::future::pending().await,
+    }
 }
 
 /// Reads what the socket holds into `buf`'s spare room (at least one
@@ -116,7 +138,25 @@ pub(crate) async fn serve<S: Session>(
     let cancelled = cancel.cancelled();
     tokio::pin!(cancelled);
     loop {
-        if let Some((waiter, deadline)) = session.parked() {
+        let mut run = true;
+        if let Some(until) = session.paused() {
+            // Held back by CLIENT PAUSE: wait for its end or an UNPAUSE,
+            // then run the held request again (it may be held again).
+            let ended = srv.pause.ended();
+            tokio::pin!(ended);
+            ended.as_mut().enable();
+            let now = srv.clock.now_ms();
+            if srv.pause.current(now).is_some() {
+                let at = tokio::time::Instant::now() + std::time::Duration::from_millis(until.saturating_sub(now));
+                tokio::select! {
+                    biased;
+                    _ = &mut cancelled => break,
+                    _ = &mut ended => {}
+                    _ = tokio::time::sleep_until(at) => {}
+                }
+            }
+            session.unpause();
+        } else if let Some((waiter, deadline)) = session.parked() {
             // Parked: wait for a wake-up or the deadline, reading on so a
             // client that leaves is noticed (and its registration dropped
             // with the session) and what it pipelines stays buffered.
@@ -161,10 +201,17 @@ pub(crate) async fn serve<S: Session>(
                     Ok(0) | Err(_) => break,
                     Ok(n) => n,
                 },
+                line = monitor_line(session.monitor()) => {
+                    out.extend_from_slice(&line);
+                    run = false;
+                    0
+                }
                 _ = &mut cancelled => break,
             };
-            handle.counters.bump(Counter::NetIn, n as u64);
-            handle.counters.bump(Counter::Reads, 1);
+            if n > 0 {
+                handle.counters.bump(Counter::NetIn, n as u64);
+                handle.counters.bump(Counter::Reads, 1);
+            }
         }
         // Checked after every read, before anything is executed: a client
         // killed (or a server shut down) while its next request arrived must
@@ -173,8 +220,13 @@ pub(crate) async fn serve<S: Session>(
         if cancel.is_cancelled() {
             break;
         }
-        let used = session.process(&input, &mut out);
-        input.advance(used);
+        if run {
+            let used = session.process(&input, &mut out);
+            input.advance(used);
+        }
+        if let Some(feed) = session.monitor() {
+            feed.drain_into(&mut out);
+        }
         if !out.is_empty() {
             let written = tokio::select! {
                 biased;

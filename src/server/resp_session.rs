@@ -3,7 +3,7 @@
 use super::connection::{Session, OUT_BUDGET};
 use crate::command::{self, errors, CommandSpec, Ctx};
 use crate::protocol::resp::{Decoded, Reply, RespDecoder};
-use crate::state::{BlockOn, Client, Counter, ReplyMode, Server, Unblock, Waiter};
+use crate::state::{BlockOn, Client, Counter, MonitorFeed, ReplyMode, Server, Unblock, Waiter};
 use crate::util::sync::lock;
 use std::sync::Arc;
 
@@ -61,6 +61,10 @@ impl RespSession {
             now,
         };
         let spec = command::execute(&mut ctx, argv);
+        if client.paused_until.is_some() {
+            // Not run: no reply, and CLIENT REPLY SKIP still waits for it.
+            return None;
+        }
         match client.reply {
             ReplyMode::On => {}
             ReplyMode::Off => out.truncate(mark),
@@ -106,7 +110,7 @@ impl RespSession {
         };
         let unblock = p.waiter.unblocked();
         if unblock == Some(Unblock::Error) {
-            self.srv.stats.error_reply();
+            self.srv.stats.error_reply(errors::UNBLOCKED.as_bytes());
             Reply::new(out, self.client.resp3).error(errors::UNBLOCKED);
             self.unpark(p);
             return true;
@@ -114,7 +118,9 @@ impl RespSession {
         let timed_out = timed_out || unblock == Some(Unblock::Timeout);
         let argv: Vec<&[u8]> = p.argv.iter().map(|a| &**a).collect();
         self.client.timed_out = timed_out;
+        self.client.resumed = true;
         Self::run(&self.srv, &mut self.client, &argv, now, out);
+        self.client.resumed = false;
         self.client.timed_out = false;
         match self.client.block.take() {
             // Nothing yet: wait on, keeping the place in the queues and
@@ -143,6 +149,9 @@ impl Drop for RespSession {
     fn drop(&mut self) {
         if let Some(p) = self.parked.take() {
             self.unpark(p);
+        }
+        if self.client.monitor.is_some() {
+            self.srv.monitors.remove(self.client.id);
         }
     }
 }
@@ -179,7 +188,14 @@ impl Session for RespSession {
                 Ok(Decoded::Request(n)) => {
                     let mut argv = recycle(std::mem::take(&mut spare));
                     self.decoder.args(&input[pos..], &mut argv);
-                    last = Self::run(srv, &mut self.client, &argv, now, out).or(last);
+                    let ran = Self::run(srv, &mut self.client, &argv, now, out);
+                    if self.client.paused_until.is_some() {
+                        // Held back by CLIENT PAUSE: the request stays in
+                        // the input and runs again when the pause ends.
+                        spare = recycle(argv);
+                        break;
+                    }
+                    last = ran.or(last);
                     if let Some(on) = self.client.block.take() {
                         Self::park(srv, self.client.id, &mut self.parked, on, &argv);
                     }
@@ -193,7 +209,7 @@ impl Session for RespSession {
                 Ok(Decoded::Skip(n)) => pos += n,
                 Ok(Decoded::Incomplete) => break,
                 Err(e) => {
-                    srv.stats.error_reply();
+                    srv.stats.error_reply(e.0.as_bytes());
                     Reply::new(out, self.client.resp3).error(&e.0);
                     tracing::debug!(client = self.client.id, "protocol error: {}", e.0);
                     self.client.close = true;
@@ -231,6 +247,18 @@ impl Session for RespSession {
 
     fn parked(&self) -> Option<(Arc<Waiter>, u64)> {
         self.parked.as_ref().map(|p| (p.waiter.clone(), p.on.deadline))
+    }
+
+    fn paused(&self) -> Option<u64> {
+        self.client.paused_until
+    }
+
+    fn unpause(&mut self) {
+        self.client.paused_until = None;
+    }
+
+    fn monitor(&mut self) -> Option<&mut MonitorFeed> {
+        self.client.monitor.as_mut()
     }
 
     fn wake(&mut self, timed_out: bool) {

@@ -234,6 +234,16 @@ pub(crate) struct Client {
     /// The client of a running script (its `redis.call`s): not held back
     /// by the BUSY state its own script causes.
     pub(crate) in_script: bool,
+    /// Error replies this client was given; a command failed when it grew.
+    pub(crate) errors: u64,
+    /// The command runs again after its client was parked: its call was
+    /// counted and shown to monitors when it first ran.
+    pub(crate) resumed: bool,
+    /// Set by a command held back by CLIENT PAUSE, with the pause's end
+    /// (Unix ms): the session runs it again once the pause is over.
+    pub(crate) paused_until: Option<u64>,
+    /// The lines of other clients' commands, once this client ran MONITOR.
+    pub(crate) monitor: Option<super::MonitorFeed>,
 }
 
 /// A transaction being queued (MULTI).
@@ -244,6 +254,8 @@ pub(crate) struct Queued {
     pub(crate) aborted: bool,
     /// A queued command may add memory: EXEC makes room first.
     pub(crate) denyoom: bool,
+    /// A queued command may write: CLIENT PAUSE WRITE holds EXEC back.
+    pub(crate) may_write: bool,
 }
 
 /// A key under WATCH: its version when watched, None when it was missing
@@ -282,6 +294,10 @@ impl Client {
             watched: Vec::new(),
             in_exec: false,
             in_script: false,
+            errors: 0,
+            resumed: false,
+            paused_until: None,
+            monitor: None,
         }
     }
 
