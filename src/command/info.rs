@@ -200,7 +200,8 @@ fn clients(srv: &Server, s: &mut Section<'_>) {
     s.field("cluster_connections", 0);
     s.field("maxclients", srv.settings.get("maxclients").unwrap_or_default());
     s.zeros(&["client_recent_max_input_buffer", "client_recent_max_output_buffer"]);
-    s.field("blocked_clients", srv.blocking.blocked_clients());
+    // Clients held back by CLIENT PAUSE count as blocked, as in Redis 7.0.
+    s.field("blocked_clients", srv.blocking.blocked_clients() + srv.pause.waiting());
     s.zeros(&[
         "tracking_clients",
         "pubsub_clients",

@@ -420,6 +420,13 @@ pub(crate) fn execute(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> Option<&'static Comm
         transaction::abort(ctx.client);
         return Some(spec);
     }
+    // A MONITOR client is a replica to Redis: it may not touch keys.
+    if ctx.client.monitor.is_some() && real.has(flags::WRITE | flags::READONLY | flags::MAY_REPLICATE) {
+        ctx.error(errors::REPLICA_KEYSPACE);
+        ctx.srv.cmdstats.rejected(row);
+        transaction::abort(ctx.client);
+        return Some(spec);
+    }
     if let Some(kind) = ctx.srv.busy.current() {
         if !real.has(flags::ALLOW_BUSY) && !spec.has(flags::ALLOW_BUSY) && !ctx.client.in_script {
             ctx.error(match kind {
@@ -453,18 +460,27 @@ pub(crate) fn execute(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> Option<&'static Comm
             return Some(spec);
         }
     }
-    let may_write = real.has(flags::WRITE | flags::MAY_REPLICATE);
-    if !nested && !ctx.client.resumed {
-        let exec_writes = spec.name == "exec" && ctx.client.multi.as_ref().is_some_and(|q| q.may_write);
-        if let Some(until) = ctx.srv.pause.holds(may_write || exec_writes, ctx.now) {
+    // Scripts (EVAL, EVALSHA, FCALL) may write unless they declared
+    // `no-writes`; read only when a pause or a transaction asks.
+    let may_write = || {
+        if real.has(flags::MAY_REPLICATE) && real.numkeys_at != 0 {
+            scripting::may_write(ctx.srv, args)
+        } else {
+            real.has(flags::WRITE | flags::MAY_REPLICATE)
+                || (spec.name == "exec" && ctx.client.multi.as_ref().is_some_and(|q| q.may_write))
+        }
+    };
+    if !nested && !ctx.client.resumed && ctx.srv.pause.holds(true, ctx.now).is_some() {
+        if let Some(until) = ctx.srv.pause.holds(may_write(), ctx.now) {
             ctx.client.paused_until = Some(until);
             return Some(spec);
         }
     }
     if queuing {
+        let writes = may_write();
         transaction::queue(ctx, args, spec.has(flags::DENYOOM));
         if let Some(q) = ctx.client.multi.as_mut() {
-            q.may_write |= may_write;
+            q.may_write |= writes;
         }
         return Some(spec);
     }

@@ -112,9 +112,16 @@ mod tests {
         let mut h = Harness::new();
         assert_eq!(h.run("MONITOR"), "+OK\r\n");
         assert_eq!(h.run("MONITOR"), "", "a second MONITOR is ignored");
+        assert_eq!(
+            h.run("get k"),
+            "-ERR Replica can't interact with the keyspace\r\n",
+            "a monitor is a replica to Redis"
+        );
+        let feed = h.client.monitor.take();
         h.run("set k v");
         h.run("CONFIG GET hz");
         h.run("get k");
+        h.client.monitor = feed;
         let mut feed = h.client.monitor.take().expect("monitoring");
         let mut out = Vec::new();
         feed.drain_into(&mut out);

@@ -125,6 +125,20 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, a: &[&[u8]], src: Source<'_>, read_only: bo
     }
 }
 
+/// Whether EVAL, EVALSHA or FCALL (`args`) may write, for CLIENT PAUSE
+/// WRITE: a script that declared its flags writes unless it declared
+/// `no-writes`; one that declared none may write.
+pub(crate) fn may_write(srv: &crate::state::Server, args: &[&[u8]]) -> bool {
+    let src = if args[0].eq_ignore_ascii_case(b"fcall") {
+        Source::Function(args[1])
+    } else if args[0].eq_ignore_ascii_case(b"evalsha") {
+        Source::Sha(args[1])
+    } else {
+        Source::Body(args[1])
+    };
+    script::declared_flags(srv, src).is_none_or(|f| f & crate::state::script_flags::NO_WRITES == 0)
+}
+
 /// ```text
 /// EVAL script numkeys [key [key ...]] [arg [arg ...]]
 /// ```

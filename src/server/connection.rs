@@ -148,11 +148,16 @@ pub(crate) async fn serve<S: Session>(
             let now = srv.clock.now_ms();
             if srv.pause.current(now).is_some() {
                 let at = tokio::time::Instant::now() + std::time::Duration::from_millis(until.saturating_sub(now));
-                tokio::select! {
+                srv.pause.wait(true);
+                let killed = tokio::select! {
                     biased;
-                    _ = &mut cancelled => break,
-                    _ = &mut ended => {}
-                    _ = tokio::time::sleep_until(at) => {}
+                    _ = &mut cancelled => true,
+                    _ = &mut ended => false,
+                    _ = tokio::time::sleep_until(at) => false,
+                };
+                srv.pause.wait(false);
+                if killed {
+                    break;
                 }
             }
             session.unpause();

@@ -4,7 +4,7 @@
 //!
 //! The check before every command is one relaxed load while no pause is on.
 
-use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 const OFF: u8 = 0;
@@ -27,6 +27,9 @@ pub(crate) struct Pause {
     change: Mutex<()>,
     /// Woken when a pause ends early (CLIENT UNPAUSE).
     ended: tokio::sync::Notify,
+    /// Clients waiting for the pause to end; INFO counts them among the
+    /// blocked clients, as Redis does.
+    waiting: AtomicUsize,
 }
 
 impl Pause {
@@ -76,6 +79,20 @@ impl Pause {
             return None;
         }
         (k == ALL || may_write).then_some(until)
+    }
+
+    /// A client starts or stops waiting for the pause to end.
+    pub(crate) fn wait(&self, on: bool) {
+        if on {
+            self.waiting.fetch_add(1, Ordering::Relaxed);
+        } else {
+            self.waiting.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Clients waiting for the pause to end.
+    pub(crate) fn waiting(&self) -> usize {
+        self.waiting.load(Ordering::Relaxed)
     }
 
     /// The pause on now, if any: (kind, end in Unix ms).
