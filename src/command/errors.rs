@@ -5,6 +5,12 @@ use crate::config::SetError;
 use crate::state::{BusyKind, KillRefused};
 
 pub(crate) const SYNTAX: &str = "ERR syntax error";
+pub(crate) const LCS_NOT_STRINGS: &str = "ERR The specified keys must contain string values";
+pub(crate) const LCS_LEN_AND_IDX: &str = "ERR If you want both the length and indexes, please just use IDX.";
+pub(crate) const LCS_TOO_LONG: &str = "ERR String too long for LCS";
+pub(crate) const LCS_OVER_BULK_LEN: &str =
+    "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len";
+pub(crate) const LCS_NO_MEMORY: &str = "ERR Insufficient memory, failed allocating transient memory for LCS";
 pub(crate) const NOT_INTEGER: &str = "ERR value is not an integer or out of range";
 pub(crate) const NOT_FLOAT: &str = "ERR value is not a valid float";
 pub(crate) const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
