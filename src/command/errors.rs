@@ -5,6 +5,12 @@ use crate::config::SetError;
 use crate::state::{BusyKind, KillRefused};
 
 pub(crate) const SYNTAX: &str = "ERR syntax error";
+pub(crate) const NOT_LISTPACK: &str = "ERR Not a listpack encoded object.";
+pub(crate) const NOT_QUICKLIST: &str = "ERR Not a quicklist encoded object.";
+pub(crate) const PACKED_THRESHOLD: &str = "ERR argument must be a memory value bigger than 1 and smaller than 4gb";
+pub(crate) const RELOAD_OPTIONS: &str = "ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.";
+pub(crate) const RESP2_UNSUPPORTED: &str = "ERR RESP2 is not supported by this command";
+pub(crate) const PROTOCOL_TYPE: &str = "ERR Wrong protocol type name. Please use one of the following: string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false";
 pub(crate) const LCS_NOT_STRINGS: &str = "ERR The specified keys must contain string values";
 pub(crate) const LCS_LEN_AND_IDX: &str = "ERR If you want both the length and indexes, please just use IDX.";
 pub(crate) const LCS_TOO_LONG: &str = "ERR String too long for LCS";
