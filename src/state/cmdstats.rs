@@ -3,12 +3,12 @@
 //!
 //! Commands are counted in a table indexed by the command's place in the
 //! command table (`command::lookup_indexed`), one cache-line-sized row per
-//! command or subcommand: a call adds to its own row with relaxed atomic
-//! adds, so workers running different commands never share a line and no
-//! lock is taken. A row's latency histogram is allocated on its first
-//! call.
+//! command or subcommand, and one copy of the table per worker thread: a
+//! call adds to its own thread's row with relaxed atomic adds, so no lock
+//! is taken and no cache line moves between cores. INFO sums the copies.
+//! A row's latency histogram is allocated on its first call.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::OnceLock;
 
 /// Rows in the table; the command table asserts it has no more entries
@@ -139,23 +139,47 @@ pub(crate) struct CommandCounts {
     pub(crate) failed: u64,
 }
 
+/// Copies of the table, one per worker thread (modulo): a thread adds to
+/// its own copy, so two workers running the same command never pass a
+/// cache line back and forth. Readers sum the copies.
+const SHARDS: usize = 8;
+
+/// This thread's copy of the table.
+fn shard() -> usize {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    thread_local! {
+        static MINE: usize = NEXT.fetch_add(1, Ordering::Relaxed) % SHARDS;
+    }
+    MINE.with(|s| *s)
+}
+
 /// The per-command table.
 #[derive(Debug)]
 pub(crate) struct CommandStats {
+    /// `SHARDS` copies of `MAX_COMMANDS` rows, copy after copy.
     rows: Box<[Row]>,
 }
 
 impl Default for CommandStats {
     fn default() -> CommandStats {
         CommandStats {
-            rows: (0..MAX_COMMANDS).map(|_| Row::default()).collect(),
+            rows: (0..SHARDS * MAX_COMMANDS).map(|_| Row::default()).collect(),
         }
     }
 }
 
 impl CommandStats {
+    /// Row `idx` of this thread's copy.
     fn row(&self, idx: usize) -> Option<&Row> {
-        self.rows.get(idx)
+        if idx >= MAX_COMMANDS {
+            return None;
+        }
+        self.rows.get(shard() * MAX_COMMANDS + idx)
+    }
+
+    /// Row `idx` of every copy.
+    fn copies(&self, idx: usize) -> impl Iterator<Item = &Row> {
+        (0..SHARDS).filter_map(move |s| self.rows.get(s * MAX_COMMANDS + idx).filter(|_| idx < MAX_COMMANDS))
     }
 
     /// A call of command `idx` that ran for `ns` nanoseconds; `failed`
@@ -180,21 +204,25 @@ impl CommandStats {
     }
 
     pub(crate) fn counts(&self, idx: usize) -> CommandCounts {
-        let Some(r) = self.row(idx) else {
-            return CommandCounts::default();
-        };
-        CommandCounts {
-            calls: r.calls.load(Ordering::Relaxed),
-            usec: r.usec.load(Ordering::Relaxed),
-            rejected: r.rejected.load(Ordering::Relaxed),
-            failed: r.failed.load(Ordering::Relaxed),
+        let mut n = CommandCounts::default();
+        for r in self.copies(idx) {
+            n.calls += r.calls.load(Ordering::Relaxed);
+            n.usec += r.usec.load(Ordering::Relaxed);
+            n.rejected += r.rejected.load(Ordering::Relaxed);
+            n.failed += r.failed.load(Ordering::Relaxed);
         }
+        n
     }
 
     /// Command `idx`'s latencies, when it has any.
     pub(crate) fn latencies(&self, idx: usize) -> Option<Latencies> {
-        let h = self.row(idx)?.latency.get()?;
-        let l = Latencies { counts: h.counts() };
+        let mut counts = vec![0u64; BUCKETS];
+        for h in self.copies(idx).filter_map(|r| r.latency.get()) {
+            for (sum, n) in counts.iter_mut().zip(h.counts()) {
+                *sum += n;
+            }
+        }
+        let l = Latencies { counts };
         (l.total() > 0).then_some(l)
     }
 
