@@ -315,3 +315,40 @@ fn debug_protocol_and_object_through_a_resp3_connection() {
     assert_eq!(line.split(' ').nth(1), again.split(' ').nth(1));
     assert_eq!(err(&mut c, &["DEBUG", "OBJECT", "nokey"]), "ERR no such key");
 }
+
+#[test]
+fn a_blocked_command_is_counted_once_and_logged_when_served() {
+    let srv = Server::start(&[]);
+    let mut c = guarded(&srv);
+    let _: () = q(&mut c, &["CONFIG", "SET", "slowlog-log-slower-than", "0"]);
+    let _: () = q(&mut c, &["CONFIG", "RESETSTAT"]);
+    let mut w = srv.wire();
+    w.send_cmd(&[b"BLPOP", b"l", b"0"]);
+    wait_blocked(&mut c, 1);
+    let _: () = q(&mut c, &["SLOWLOG", "RESET"]);
+    let _: i64 = q(&mut c, &["LPUSH", "l", "a"]);
+    assert_eq!(w.read_frame(), Frame::Array(vec![Frame::bulk("l"), Frame::bulk("a")]));
+    let entries: Vec<Value> = q(&mut c, &["SLOWLOG", "GET", "-1"]);
+    let logged: Vec<String> = entries
+        .iter()
+        .filter_map(|e| match e {
+            Value::Array(f) => match &f[3] {
+                Value::Array(a) => Some(
+                    a.iter()
+                        .map(|x| match x {
+                            Value::BulkString(b) => String::from_utf8_lossy(b).into_owned(),
+                            _ => String::new(),
+                        })
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                ),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect();
+    assert!(logged.contains(&"BLPOP l 0".to_string()), "{logged:?}");
+    let rows = info_lines(&mut c, "commandstats", "cmdstat_blpop:");
+    assert_eq!(rows.len(), 1);
+    assert!(rows[0].starts_with("cmdstat_blpop:calls=1,"), "{rows:?}");
+}

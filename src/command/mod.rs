@@ -496,8 +496,8 @@ pub(crate) fn execute(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> Option<&'static Comm
 
 /// What Redis's `call()` does after a command ran for `ns`: count it,
 /// log it when slow, sample it for the latency monitor, show it to
-/// monitors. A command that parked its client is counted and shown now,
-/// and logged when it completes; its later runs only log.
+/// monitors. A command that parked its client is counted and shown now;
+/// the run that serves it adds its time and outcome and is logged.
 fn after_call(ctx: &mut Ctx<'_>, args: &[&[u8]], real: &CommandSpec, row: usize, ns: u64, failed: bool) {
     let srv = ctx.srv;
     let parked = ctx.client.block.is_some();
@@ -519,10 +519,15 @@ fn after_call(ctx: &mut Ctx<'_>, args: &[&[u8]], real: &CommandSpec, row: usize,
             });
         }
     }
+    let track = !parked && srv.latency_tracking.load(std::sync::atomic::Ordering::Relaxed);
     if ctx.client.resumed {
+        // Served after waiting: its time and outcome, not a second call,
+        // as Redis's updateStatsOnUnblock counts it.
+        if !parked {
+            srv.cmdstats.unblocked(row, usec * 1000, failed, track);
+        }
         return;
     }
-    let track = !parked && srv.latency_tracking.load(std::sync::atomic::Ordering::Relaxed);
     // Redis times in whole microseconds.
     srv.cmdstats.called(row, usec * 1000, failed, track);
     if srv.monitors.any() && !real.has(flags::SKIP_MONITOR | flags::ADMIN) {

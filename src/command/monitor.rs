@@ -132,4 +132,15 @@ mod tests {
         assert!(lines[0].ends_with("[0 127.0.0.1:1] \"set\" \"k\" \"v\""), "{text}");
         assert!(lines[1].ends_with("\"get\" \"k\""), "{text}");
     }
+
+    #[test]
+    fn reset_ends_monitoring() {
+        let mut h = Harness::new();
+        assert_eq!(h.run("MONITOR"), "+OK\r\n");
+        assert!(h.srv.monitors.any());
+        assert_eq!(h.run("RESET"), "+RESET\r\n");
+        assert!(!h.srv.monitors.any());
+        assert!(h.client.monitor.is_none());
+        assert_eq!(h.run("GET k"), "$-1\r\n", "keys may be read again");
+    }
 }

@@ -238,6 +238,10 @@ fn reset(ctx: &mut Ctx<'_>, _a: &[&[u8]]) {
     c.handle.no_touch.store(false, Ordering::Relaxed);
     c.handle.no_evict.store(false, Ordering::Relaxed);
     *lock(&c.handle.name) = None;
+    // A monitor stops monitoring, as in Redis.
+    if c.monitor.take().is_some() {
+        ctx.srv.monitors.remove(c.id);
+    }
     ctx.out.resp3 = false;
     ctx.out.simple("RESET");
 }

@@ -196,6 +196,19 @@ impl CommandStats {
         }
     }
 
+    /// The run that served a command whose client waited (BLPOP ...): its
+    /// time and outcome count, the call was counted when it blocked.
+    pub(crate) fn unblocked(&self, idx: usize, ns: u64, failed: bool, track: bool) {
+        let Some(r) = self.row(idx) else { return };
+        r.usec.fetch_add(ns / 1000, Ordering::Relaxed);
+        if failed {
+            r.failed.fetch_add(1, Ordering::Relaxed);
+        }
+        if track {
+            r.latency.get_or_init(|| Box::new(Histogram::new())).record(ns);
+        }
+    }
+
     /// Command `idx` was refused before it ran (arity, OOM, BUSY ...).
     pub(crate) fn rejected(&self, idx: usize) {
         if let Some(r) = self.row(idx) {
