@@ -291,8 +291,9 @@ fn sparkline(out: &mut String, points: &[(u64, String)], min: u64, max: u64) {
 /// ```text
 /// LATENCY DOCTOR
 /// ```
-/// A report in Redis's words: the monitor is off, nothing was seen, or
-/// one line per event with its spikes, and advice on the slow log.
+/// Redis's report, for the events recorded here: the monitor is off,
+/// nothing was seen, or one line per event and the advice Redis gives for
+/// it (the slow log, CPU time, `hz`, large objects).
 fn doctor(ctx: &mut Ctx<'_>, _a: &[&[u8]]) {
     let text = report(ctx.srv, ctx.now / 1000);
     ctx.out.verbatim(text.as_bytes());
@@ -305,12 +306,15 @@ fn report(srv: &Server, now: u64) -> String {
         return "I'm sorry, Dave, I can't do that. Latency monitoring is disabled in this Redis instance. You may use \"CONFIG SET latency-monitor-threshold <milliseconds>.\" in order to enable it. If we weren't in a deep space mission I'd suggest to take a look at https://redis.io/topics/latency-monitor.\n".into();
     }
     if events.is_empty() {
-        return "Dave, no latency spike was observed during the lifetime of this Redis instance, not in the slightest bit. I honestly think you ought to sleep tonight.\n".into();
+        return "Dave, no latency spike was observed during the lifetime of this Redis instance, not in the slightest bit. I honestly think you ought to sit down calmly, take a stress pill, and think things over.\n".into();
     }
+    let slower_than = srv.settings.int("slowlog-log-slower-than").unwrap_or(10_000);
+    let hz = srv.settings.int("hz").unwrap_or(10);
+    let (mut slowlog_enable, mut slowlog_tune, mut slowlog_inspect) = (false, false, false);
+    let (mut scheduler, mut raise_hz, mut large_objects) = (false, false, false);
     let mut out = String::from(
         "Dave, I have observed latency spikes in this Redis instance. You don't mind talking about it, do you Dave?\n\n",
     );
-    let mut commands = false;
     for (i, (name, s)) in events.iter().enumerate() {
         let samples = s.samples();
         let n = samples.len().max(1) as u64;
@@ -319,32 +323,49 @@ fn report(srv: &Server, now: u64) -> String {
         let first = samples.iter().map(|x| x.0).min().unwrap_or(now);
         let period = now.saturating_sub(first).max(1);
         out.push_str(&format!(
-            "{}. {name}: {} latency spikes (average {avg}ms, mean deviation {mad}ms, period {:.2} sec). Worst all time event {}ms.",
+            "{}. {name}: {} latency spikes (average {avg}ms, mean deviation {mad}ms, period {:.2} sec). Worst all time event {}ms.\n",
             i + 1,
             samples.len(),
             period as f64 / n as f64,
             s.max
         ));
-        if name == "command" || name == "fast-command" {
-            commands = true;
-            out.push_str(if name == "fast-command" {
-                " Fast commands running slowly usually mean the process is not getting CPU time: check the load on the system."
-            } else {
-                " Check your Slow Log to understand what are the commands you are running which are too slow to execute."
-            });
+        match name.as_str() {
+            "command" => {
+                if slower_than < 0 {
+                    slowlog_enable = true;
+                } else if (slower_than / 1000) as u64 > threshold {
+                    slowlog_tune = true;
+                }
+                slowlog_inspect = true;
+                large_objects = true;
+            }
+            "fast-command" => scheduler = true,
+            "expire-cycle" => {
+                raise_hz = true;
+                large_objects = true;
+            }
+            _ => {}
         }
-        out.push('\n');
     }
-    out.push_str("\nI have a few advices for you:\n\n");
-    let slower_than = srv.settings.int("slowlog-log-slower-than").unwrap_or(10_000);
     let wanted = threshold.saturating_mul(1000);
-    if commands && slower_than < 0 {
+    out.push_str("\nI have a few advices for you:\n\n");
+    if slowlog_enable {
         out.push_str(&format!("- There are latency issues with potentially slow commands you are using. Try to enable the Slow Log Redis feature using the command 'CONFIG SET slowlog-log-slower-than {wanted}'. If the Slow log is disabled Redis is not able to log slow commands execution for you.\n"));
-    } else if commands && slower_than as u64 > wanted {
+    }
+    if slowlog_tune {
         out.push_str(&format!("- Your current Slow Log configuration only logs events that are slower than your configured latency monitor threshold. Please use 'CONFIG SET slowlog-log-slower-than {wanted}'.\n"));
     }
-    if commands {
+    if slowlog_inspect {
         out.push_str("- Check your Slow Log to understand what are the commands you are running which are too slow to execute. Please check https://redis.io/commands/slowlog for more information.\n");
+    }
+    if scheduler {
+        out.push_str("- The system is slow to execute Redis code paths not containing system calls. This usually means the system does not provide Redis CPU time to run for long periods. You should try to:\n  1) Lower the system load.\n  2) Use a computer / VM just for Redis if you are running other software in the same system.\n  3) Check if you have a \"noisy neighbour\" problem.\n  4) Check with 'redis-cli --intrinsic-latency 100' what is the intrinsic latency in your system.\n  5) Check if the problem is allocator-related by recompiling Redis with MALLOC=libc, if you are using Jemalloc. However this may create fragmentation problems.\n");
+    }
+    if raise_hz && hz < 100 {
+        out.push_str("- In order to make the Redis keys expiring process more incremental, try to set the 'hz' configuration parameter to 100 using 'CONFIG SET hz 100'.\n");
+    }
+    if large_objects {
+        out.push_str("- Deleting, expiring or evicting (because of maxmemory policy) large objects is a blocking operation. If you have very large objects that are often deleted, expired, or evicted, try to fragment those objects into multiple smaller objects.\n");
     }
     out
 }
