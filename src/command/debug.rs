@@ -53,6 +53,8 @@ const HELP: &[&str] = &[
     "SET-ACTIVE-EXPIRE <0|1>",
     "    Setting it to 0 disables the active expiry of keys by the sweeper;",
     "    expired keys are then removed only when accessed.",
+    "SET-DISABLE-DENY-SCRIPTS <0|1>",
+    "    Setting it to 1 lets scripts call commands flagged noscript.",
     "SLEEP <seconds>",
     "    Sleep <seconds> (decimals allowed) in the calling connection's worker",
     "    thread, stalling the clients that share it (Redis stops the whole",
@@ -141,6 +143,12 @@ fn debug(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
         2 if sub.eq_ignore_ascii_case(b"stringmatch-test") => {
             stringmatch_test();
             ctx.out.simple("Apparently Redis did not crash: test passed");
+        }
+        3 if sub.eq_ignore_ascii_case(b"set-disable-deny-scripts") => {
+            // atoi, as Redis reads it.
+            let on = args::int(a[2]).is_ok_and(|v| v != 0);
+            ctx.srv.scripts_may_call_noscript.store(on, Ordering::Relaxed);
+            ctx.out.ok();
         }
         3 if sub.eq_ignore_ascii_case(b"set-active-expire") => {
             // Redis reads the flag with atoi: anything but a non-zero
@@ -340,7 +348,7 @@ mod tests {
             h.run("DEBUG FOO"),
             "-ERR unknown subcommand or wrong number of arguments for 'FOO'. Try DEBUG HELP.\r\n"
         );
-        assert!(h.run("DEBUG HELP").starts_with("*41\r\n+DEBUG <subcommand>"));
+        assert!(h.run("DEBUG HELP").starts_with("*43\r\n+DEBUG <subcommand>"));
     }
 
     #[test]
@@ -419,5 +427,11 @@ mod tests {
         assert_eq!(h.run_args(&[b"DEBUG", b"ERROR", b"BOOM oops"]), "-BOOM oops\r\n");
         assert!(h.run("DEBUG STRINGMATCH-TEST").starts_with("+Apparently"));
         assert_eq!(h.run("DEBUG SLEEP 0"), "+OK\r\n");
+        let list = "return redis.call('client','id')";
+        assert!(h
+            .run_args(&[b"EVAL", list.as_bytes(), b"0"])
+            .starts_with("-ERR This Redis command is not allowed from script"));
+        assert_eq!(h.run("DEBUG SET-DISABLE-DENY-SCRIPTS 1"), "+OK\r\n");
+        assert!(h.run_args(&[b"EVAL", list.as_bytes(), b"0"]).starts_with(':'));
     }
 }

@@ -72,6 +72,9 @@ pub(crate) struct Server {
     pub(crate) clock: Clock,
     /// The cron's sweep of expired keys runs (DEBUG SET-ACTIVE-EXPIRE).
     pub(crate) active_expire: AtomicBool,
+    /// Scripts may call commands flagged `noscript` (DEBUG
+    /// SET-DISABLE-DENY-SCRIPTS, for Redis's tests).
+    pub(crate) scripts_may_call_noscript: AtomicBool,
     /// A script running past `busy-reply-threshold`.
     pub(crate) busy: Busy,
     pub(crate) shutdown: CancellationToken,
@@ -106,6 +109,7 @@ impl Server {
             scripts: Default::default(),
             clock,
             active_expire: AtomicBool::new(true),
+            scripts_may_call_noscript: AtomicBool::new(false),
             busy: Busy::default(),
             shutdown: CancellationToken::new(),
             started: Instant::now(),
