@@ -203,6 +203,10 @@ fn monitor_streams_other_clients_commands_with_redis_quoting() {
         "CONFIG is not shown: {lines:?}"
     );
     assert_eq!(tail(&lines[3]), "[3 lua] \"get\" \"k\"");
+    // Passwords are redacted, as Redis redacts them.
+    let _ = c.cmd(&[b"AUTH", b"not-real"]);
+    let line = String::from_utf8(m.read_line()).expect("text");
+    assert!(line.trim_end().ends_with("] \"AUTH\" \"(redacted)\""), "{line}");
     // A monitor is a replica to Redis: it may not touch keys.
     assert_eq!(
         m.cmd(&[b"GET", b"k"]),

@@ -511,7 +511,7 @@ fn after_call(ctx: &mut Ctx<'_>, args: &[&[u8]], real: &CommandSpec, row: usize,
         srv.latency.sample_if_needed(event, usec / 1000, ctx.now);
         if !real.has(flags::SKIP_SLOWLOG) && srv.slowlog.wants(usec) {
             srv.slowlog.push(crate::state::SlowCall {
-                argv: args,
+                argv: &redacted(real, args),
                 usec,
                 now_ms: ctx.now,
                 peer: &ctx.client.handle.addr,
@@ -531,8 +531,50 @@ fn after_call(ctx: &mut Ctx<'_>, args: &[&[u8]], real: &CommandSpec, row: usize,
     // Redis times in whole microseconds.
     srv.cmdstats.called(row, usec * 1000, failed, track);
     if srv.monitors.any() && !real.has(flags::SKIP_MONITOR | flags::ADMIN) {
-        monitor::feed(ctx, args);
+        monitor::feed(ctx, &redacted(real, args));
     }
+}
+
+/// What the slow log and monitors see of `args`: passwords replaced by
+/// `(redacted)`, as Redis redacts them. AUTH's password (and user), the
+/// user and password after HELLO's AUTH, and the values CONFIG SET gives
+/// `masteruser`, `masterauth` and `requirepass`.
+fn redacted<'a>(real: &CommandSpec, args: &'a [&'a [u8]]) -> std::borrow::Cow<'a, [&'a [u8]]> {
+    const REDACTED: &[u8] = b"(redacted)";
+    let hide: Vec<usize> = match real.name {
+        "auth" if args.len() <= 3 => (1..args.len()).collect(),
+        "hello" => {
+            let mut hide = Vec::new();
+            let mut j = 2;
+            while j < args.len() {
+                let more = args.len() - 1 - j;
+                if args[j].eq_ignore_ascii_case(b"auth") && more >= 2 {
+                    hide.extend([j + 1, j + 2]);
+                    j += 2;
+                } else if args[j].eq_ignore_ascii_case(b"setname") && more >= 1 {
+                    j += 1;
+                }
+                j += 1;
+            }
+            hide
+        }
+        "config|set" => (2..args.len())
+            .step_by(2)
+            .filter(|&i| {
+                ["masteruser", "masterauth", "requirepass"]
+                    .iter()
+                    .any(|n| args[i].eq_ignore_ascii_case(n.as_bytes()))
+            })
+            .map(|i| i + 1)
+            .filter(|&i| i < args.len())
+            .collect(),
+        _ => return std::borrow::Cow::Borrowed(args),
+    };
+    let mut shown = args.to_vec();
+    for i in hide {
+        shown[i] = REDACTED;
+    }
+    std::borrow::Cow::Owned(shown)
 }
 
 /// Makes room in database `db` for a write that may add memory, evicting

@@ -169,6 +169,27 @@ mod tests {
     }
 
     #[test]
+    fn passwords_are_redacted_as_redis_redacts_them() {
+        let mut h = Harness::new();
+        h.run("CONFIG SET slowlog-log-slower-than 0");
+        h.run("SLOWLOG RESET");
+        h.run("AUTH secret");
+        h.run("HELLO 2 AUTH default secret SETNAME x");
+        h.run("CONFIG SET masterauth secret hz 10");
+        let r = h.run("SLOWLOG GET 3");
+        assert!(!r.contains("secret"), "{r}");
+        assert!(r.contains("*2\r\n$4\r\nAUTH\r\n$10\r\n(redacted)\r\n"), "{r}");
+        assert!(
+            r.contains("$4\r\nAUTH\r\n$10\r\n(redacted)\r\n$10\r\n(redacted)\r\n$7\r\nSETNAME\r\n$1\r\nx\r\n"),
+            "{r}"
+        );
+        assert!(
+            r.contains("$10\r\nmasterauth\r\n$10\r\n(redacted)\r\n$2\r\nhz\r\n$2\r\n10\r\n"),
+            "{r}"
+        );
+    }
+
+    #[test]
     fn exec_is_not_logged_but_what_it_ran_is() {
         let mut h = Harness::new();
         h.run("CONFIG SET slowlog-log-slower-than 0");
