@@ -25,7 +25,8 @@
 //! - `command`: the common command set, Redis commands and memcached verbs
 //!   alike, one file per family (`string`, `bitmap`, `keys`, `hash`,
 //!   `list`, `set`, `zset`, `sort`, `memory`, `server`, `client`, `info`,
-//!   `config_cmd`, `introspection`, `debug`, `transaction` (MULTI/EXEC/WATCH:
+//!   `config_cmd`, `introspection`, `slowlog`, `latency`, `monitor`,
+//!   `debug`, `transaction` (MULTI/EXEC/WATCH:
 //!   EXEC runs the queue in one atomic scope of the store), `cache` and
 //!   `policy`: the CACHE.* commands of `docs/commands.md`; `memcache`:
 //!   memcached's verbs, `stats` and `flush_all`). Each Redis command is
@@ -36,11 +37,17 @@
 //!   write that may add memory, from either protocol, first makes room
 //!   through one `make_room`, each protocol passing its own eviction
 //!   policy. Redis's wire error texts live in `errors`, argument parsing in
-//!   `args`.
+//!   `args`. Around every handler, `execute` does what Redis's `call()`
+//!   does: it counts the command in its row of the per-command counters,
+//!   logs it when slow, samples the latency monitor, shows it to MONITOR
+//!   clients, and holds it back during CLIENT PAUSE; each of these costs
+//!   one relaxed atomic load while it is off.
 //! - `state`: what commands read and change besides the store: the state
 //!   every connection shares (`Server`: store, settings, stats, the client
 //!   registry, the blocked-client registry, the BUSY state of a long
-//!   script, the script cache and function libraries, the clock) and each
+//!   script, the script cache and function libraries, the per-command
+//!   counters, the slow log, the latency monitor, the MONITOR clients, the
+//!   CLIENT PAUSE state, the clock) and each
 //!   connection's own (`Client`, and the `ClientHandle` that CLIENT LIST
 //!   and CLIENT KILL reach). It knows no socket and spells no wire reply.
 //! - `config`: flags, the config file and the runtime settings table

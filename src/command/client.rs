@@ -3,7 +3,7 @@
 use super::args::{self, is};
 use super::flags::*;
 use super::{dispatch_sub, errors, spec, CommandSpec, Ctx};
-use crate::state::{ClientHandle, ReplyMode, Unblock};
+use crate::state::{ClientHandle, PauseKind, ReplyMode, Unblock};
 use crate::util::sync::lock;
 use std::sync::atomic::Ordering;
 
@@ -64,6 +64,18 @@ const SUBCOMMANDS: &[CommandSpec] = &[
         "Turns the server's replies to this connection on, off, or off for one command.",
         "O(1)",
         "<ON | OFF | SKIP>",
+    ),
+    spec("client|pause", -3, ADMIN | NOSCRIPT | LOADING | STALE, "connection", pause).doc(
+        "3.0.0",
+        "Suspends commands processing.",
+        "O(1)",
+        "timeout [WRITE | ALL]",
+    ),
+    spec("client|unpause", 2, ADMIN | NOSCRIPT | LOADING | STALE, "connection", unpause).doc(
+        "6.2.0",
+        "Resumes processing commands from paused clients.",
+        "O(N) Where N is the number of paused clients",
+        "",
     ),
     spec("client|unblock", -3, ADMIN | NOSCRIPT | LOADING | STALE, "connection", unblock).doc(
         "5.0.0",
@@ -485,7 +497,7 @@ fn no_touch(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
 /// default), or with the UNBLOCKED error. 1 when the client was blocked.
 fn unblock(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
     if a.len() > 4 {
-        return ctx.error(&errors::subcommand_syntax("unblock", "client"));
+        return ctx.error(&errors::subcommand_syntax(b"unblock", b"client"));
     }
     let id = match args::int(a[2]) {
         Ok(id) => id,
@@ -549,6 +561,8 @@ const HELP: &[&str] = &[
     "    Exempt this connection from client eviction, or not.",
     "NO-TOUCH (ON|OFF)",
     "    Read keys without updating their access time, or not.",
+    "PAUSE <timeout> [WRITE|ALL]",
+    "    Suspend all, or just write, clients for <timeout> milliseconds.",
     "REPLY (ON|OFF|SKIP)",
     "    Answer commands, stop answering, or skip the next answer.",
     "SETINFO <LIB-NAME|LIB-VER> <value>",
@@ -557,9 +571,47 @@ const HELP: &[&str] = &[
     "    Name this connection.",
     "UNBLOCK <clientid> [TIMEOUT|ERROR]",
     "    Unblock the specified blocked client.",
+    "UNPAUSE",
+    "    Stop the current client pause, resuming traffic.",
     "HELP",
     "    Print this help.",
 ];
+
+/// ```text
+/// CLIENT PAUSE timeout-ms [WRITE|ALL]
+/// ```
+/// Holds back every client's commands (ALL, the default), or those that
+/// may write (WRITE: write commands, EVAL, EVALSHA, FCALL, EXEC of a
+/// transaction that writes ...), until `timeout` ms from now. Held-back
+/// clients wait, the pausing one too; a second pause only lengthens or
+/// widens the first.
+fn pause(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
+    if a.len() > 4 {
+        return ctx.error(&errors::subcommand_syntax(a[1], a[0]));
+    }
+    let kind = match a.get(3) {
+        None => PauseKind::All,
+        Some(m) if m.eq_ignore_ascii_case(b"write") => PauseKind::Write,
+        Some(m) if m.eq_ignore_ascii_case(b"all") => PauseKind::All,
+        Some(_) => return ctx.error(errors::PAUSE_MODE),
+    };
+    let ms = match args::int(a[2]) {
+        Ok(ms) if ms < 0 => return ctx.error(errors::TIMEOUT_NEGATIVE),
+        Ok(ms) => ms as u64,
+        Err(_) => return ctx.error(errors::TIMEOUT_NOT_INTEGER),
+    };
+    let until = if ms == 0 { 0 } else { ctx.now.saturating_add(ms) };
+    ctx.srv.pause.pause(kind, until);
+    ctx.out.ok();
+}
+
+/// ```text
+/// CLIENT UNPAUSE
+/// ```
+fn unpause(ctx: &mut Ctx<'_>, _a: &[&[u8]]) {
+    ctx.srv.pause.unpause();
+    ctx.out.ok();
+}
 
 /// ```text
 /// CLIENT HELP
@@ -715,5 +767,45 @@ mod tests {
         let srv = &h.srv;
         srv.blocking.unregister(srv.store.ready_keys(), &w);
         assert_eq!(flags(&mut h).as_deref(), Some("N"));
+    }
+
+    #[test]
+    fn a_write_pause_holds_back_writes_and_lets_reads_run() {
+        let mut h = crate::command::testing::Harness::new();
+        assert_eq!(h.run("CLIENT PAUSE 100000 WRITE"), "+OK\r\n");
+        assert_eq!(h.run("GET k"), "$-1\r\n");
+        assert_eq!(h.run("SET k v"), "", "held back, not answered");
+        assert!(h.client.paused_until.take().is_some());
+        assert_eq!(h.run("EVAL return 1 0"), "", "EVAL may write");
+        h.client.paused_until = None;
+        assert_eq!(h.run("CLIENT UNPAUSE"), "+OK\r\n");
+        assert_eq!(h.run("SET k v"), "+OK\r\n");
+    }
+
+    #[test]
+    fn a_pause_of_all_holds_back_reads_too_and_ends_at_its_deadline() {
+        let mut h = crate::command::testing::Harness::new();
+        assert_eq!(h.run("CLIENT PAUSE 1000"), "+OK\r\n");
+        assert_eq!(h.run("PING"), "");
+        h.client.paused_until = None;
+        assert_eq!(h.at(1000, "PING"), "+PONG\r\n");
+    }
+
+    #[test]
+    fn client_pause_errors_use_redis_wording() {
+        let mut h = crate::command::testing::Harness::new();
+        assert_eq!(
+            h.run("CLIENT PAUSE 10 SOME"),
+            "-ERR CLIENT PAUSE mode must be WRITE or ALL\r\n"
+        );
+        assert_eq!(
+            h.run("CLIENT PAUSE x"),
+            "-ERR timeout is not an integer or out of range\r\n"
+        );
+        assert_eq!(h.run("CLIENT PAUSE -1"), "-ERR timeout is negative\r\n");
+        assert_eq!(
+            h.run("CLIENT PAUSE 1 ALL x"),
+            "-ERR unknown subcommand or wrong number of arguments for 'PAUSE'. Try CLIENT HELP.\r\n"
+        );
     }
 }

@@ -105,6 +105,7 @@ fn set(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
 /// Zeroes the counters INFO stats reports.
 fn resetstat(ctx: &mut Ctx<'_>, _a: &[&[u8]]) {
     ctx.srv.stats.reset();
+    ctx.srv.cmdstats.reset();
     ctx.srv.clients.reset_totals(crate::state::Counter::RESP);
     ctx.srv.store.reset_stats();
     ctx.out.ok();

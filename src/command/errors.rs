@@ -5,6 +5,18 @@ use crate::config::SetError;
 use crate::state::{BusyKind, KillRefused};
 
 pub(crate) const SYNTAX: &str = "ERR syntax error";
+pub(crate) const NOT_LISTPACK: &str = "ERR Not a listpack encoded object.";
+pub(crate) const NOT_QUICKLIST: &str = "ERR Not a quicklist encoded object.";
+pub(crate) const PACKED_THRESHOLD: &str = "ERR argument must be a memory value bigger than 1 and smaller than 4gb";
+pub(crate) const RELOAD_OPTIONS: &str = "ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.";
+pub(crate) const RESP2_UNSUPPORTED: &str = "ERR RESP2 is not supported by this command";
+pub(crate) const PROTOCOL_TYPE: &str = "ERR Wrong protocol type name. Please use one of the following: string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false";
+pub(crate) const LCS_NOT_STRINGS: &str = "ERR The specified keys must contain string values";
+pub(crate) const LCS_LEN_AND_IDX: &str = "ERR If you want both the length and indexes, please just use IDX.";
+pub(crate) const LCS_TOO_LONG: &str = "ERR String too long for LCS";
+pub(crate) const LCS_OVER_BULK_LEN: &str =
+    "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len";
+pub(crate) const LCS_NO_MEMORY: &str = "ERR Insufficient memory, failed allocating transient memory for LCS";
 pub(crate) const NOT_INTEGER: &str = "ERR value is not an integer or out of range";
 pub(crate) const NOT_FLOAT: &str = "ERR value is not a valid float";
 pub(crate) const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
@@ -82,6 +94,8 @@ pub(crate) const EXEC_WITHOUT_MULTI: &str = "ERR EXEC without MULTI";
 pub(crate) const DISCARD_WITHOUT_MULTI: &str = "ERR DISCARD without MULTI";
 pub(crate) const WATCH_IN_MULTI: &str = "ERR WATCH inside MULTI is not allowed";
 pub(crate) const EXECABORT: &str = "EXECABORT Transaction discarded because of previous errors.";
+pub(crate) const REPLICA_KEYSPACE: &str = "ERR Replica can't interact with the keyspace";
+pub(crate) const MONITOR_DENY_BLOCKING: &str = "ERR MONITOR isn't allowed for DENY BLOCKING client";
 pub(crate) const NOT_IN_MULTI: &str = "ERR Command not allowed inside a transaction";
 pub(crate) const DEBUG_NOT_ALLOWED: &str = "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.";
 
@@ -90,6 +104,23 @@ pub(crate) const DEBUG_NOT_ALLOWED: &str = "ERR DEBUG command not allowed. If th
 pub(crate) fn debug_unknown_subcommand(sub: &[u8]) -> String {
     let sub = String::from_utf8_lossy(&sub[..sub.len().min(128)]);
     format!("ERR unknown subcommand or wrong number of arguments for '{sub}'. Try DEBUG HELP.")
+}
+
+/// A subcommand that checks its own argument count, in Redis's words
+/// (`addReplySubcommandSyntaxError`): `cmd` as the client sent it.
+pub(crate) fn subcommand_syntax(sub: &[u8], cmd: &[u8]) -> String {
+    let sub = String::from_utf8_lossy(&sub[..sub.len().min(128)]);
+    let cmd = String::from_utf8_lossy(cmd).to_ascii_uppercase();
+    format!("ERR unknown subcommand or wrong number of arguments for '{sub}'. Try {cmd} HELP.")
+}
+
+pub(crate) const SLOWLOG_COUNT: &str = "ERR count should be greater than or equal to -1";
+
+pub(crate) fn latency_no_samples(event: &[u8]) -> String {
+    format!(
+        "ERR No samples available for event '{}'",
+        String::from_utf8_lossy(event)
+    )
 }
 
 pub(crate) fn unknown_subcommand(sub: &[u8], cmd: &str) -> String {
@@ -136,14 +167,6 @@ pub(crate) const NO_KEY_ARGS: &str = "ERR The command has no key arguments";
 
 pub(crate) const UNBLOCK_REASON: &str = "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR";
 
-/// A subcommand that checks its own argument count, in Redis's words.
-pub(crate) fn subcommand_syntax(sub: &str, cmd: &str) -> String {
-    format!(
-        "ERR unknown subcommand or wrong number of arguments for '{sub}'. Try {} HELP.",
-        cmd.to_ascii_uppercase()
-    )
-}
-
 /// EXEC refused before it runs (`reason` without its `-`).
 pub(crate) fn exec_refused(reason: &str) -> String {
     format!("EXECABORT Transaction discarded because of: {reason}")
@@ -179,6 +202,8 @@ pub(crate) const NUMKEYS_POSITIVE: &str = "ERR numkeys should be greater than 0"
 pub(crate) const COUNT_POSITIVE: &str = "ERR count should be greater than 0";
 pub(crate) const TIMEOUT_NOT_FLOAT: &str = "ERR timeout is not a float or out of range";
 pub(crate) const TIMEOUT_NEGATIVE: &str = "ERR timeout is negative";
+pub(crate) const TIMEOUT_NOT_INTEGER: &str = "ERR timeout is not an integer or out of range";
+pub(crate) const PAUSE_MODE: &str = "ERR CLIENT PAUSE mode must be WRITE or ALL";
 /// A blocked client ended by CLIENT UNBLOCK ... ERROR.
 pub(crate) const UNBLOCKED: &str = "UNBLOCKED client unblocked via CLIENT UNBLOCK";
 pub(crate) const TIMEOUT_OUT_OF_RANGE: &str = "ERR timeout is out of range";

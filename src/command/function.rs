@@ -11,12 +11,14 @@ use crate::state::script_flags;
 const FCALL_FLAGS: u32 = NOSCRIPT | STALE | SKIP_MONITOR | MOVABLEKEYS;
 
 pub(crate) const COMMANDS: &[CommandSpec] = &[
-    spec("fcall", -3, FCALL_FLAGS, "scripting", fcall).numkeys(2).doc(
-        "7.0.0",
-        "Invokes a function.",
-        "Depends on the function that is executed.",
-        "function numkeys [key [key ...]] [arg [arg ...]]",
-    ),
+    spec("fcall", -3, FCALL_FLAGS | MAY_REPLICATE, "scripting", fcall)
+        .numkeys(2)
+        .doc(
+            "7.0.0",
+            "Invokes a function.",
+            "Depends on the function that is executed.",
+            "function numkeys [key [key ...]] [arg [arg ...]]",
+        ),
     spec("fcall_ro", -3, READONLY | FCALL_FLAGS, "scripting", fcall_ro)
         .numkeys(2)
         .doc(

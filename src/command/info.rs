@@ -81,9 +81,9 @@ pub(crate) fn render(srv: &Server, asked: &[String], now: u64) -> String {
             "replication" => replication(srv, &mut s),
             "cpu" => cpu(&mut s),
             "modules" => s.title("Modules"),
-            "commandstats" => s.title("Commandstats"),
-            "errorstats" => s.title("Errorstats"),
-            "latencystats" => s.title("Latencystats"),
+            "commandstats" => commandstats(srv, &mut s),
+            "errorstats" => errorstats(srv, &mut s),
+            "latencystats" => latencystats(srv, &mut s),
             "cluster" => {
                 s.title("Cluster");
                 s.field("cluster_enabled", 0);
@@ -202,7 +202,8 @@ fn clients(srv: &Server, s: &mut Section<'_>) {
     let (max_in, max_out) = srv.clients.max_buffers();
     s.field("client_recent_max_input_buffer", max_in);
     s.field("client_recent_max_output_buffer", max_out);
-    s.field("blocked_clients", srv.blocking.blocked_clients());
+    // Clients held back by CLIENT PAUSE count as blocked, as in Redis 7.0.
+    s.field("blocked_clients", srv.blocking.blocked_clients() + srv.pause.waiting());
     s.zeros(&[
         "tracking_clients",
         "pubsub_clients",
@@ -419,6 +420,60 @@ fn stats(srv: &Server, s: &mut Section<'_>) {
         "acl_access_denied_key",
         "acl_access_denied_channel",
     ]);
+}
+
+/// One line per command or subcommand called, refused or failed since
+/// start or CONFIG RESETSTAT: `cmdstat_get:calls=..,usec=..,usec_per_call=..,rejected_calls=..,failed_calls=..`.
+fn commandstats(srv: &Server, s: &mut Section<'_>) {
+    s.title("Commandstats");
+    for (row, c) in super::rows() {
+        let n = srv.cmdstats.counts(row);
+        if n.calls == 0 && n.rejected == 0 && n.failed == 0 {
+            continue;
+        }
+        let per_call = if n.calls == 0 {
+            0.0
+        } else {
+            n.usec as f64 / n.calls as f64
+        };
+        s.field(
+            &format!("cmdstat_{}", c.name),
+            format_args!(
+                "calls={},usec={},usec_per_call={per_call:.2},rejected_calls={},failed_calls={}",
+                n.calls, n.usec, n.rejected, n.failed
+            ),
+        );
+    }
+}
+
+/// One line per error code answered: `errorstat_ERR:count=..`.
+fn errorstats(srv: &Server, s: &mut Section<'_>) {
+    s.title("Errorstats");
+    for (code, n) in srv.stats.errors() {
+        s.field(&format!("errorstat_{code}"), format_args!("count={n}"));
+    }
+}
+
+/// Latency percentiles of each command called, at the percentiles of
+/// `latency-tracking-info-percentiles`:
+/// `latency_percentiles_usec_get:p50=1.003,p99=2.007,p99.9=3.007`.
+fn latencystats(srv: &Server, s: &mut Section<'_>) {
+    s.title("Latencystats");
+    let percentiles: Vec<f64> = srv
+        .settings
+        .get("latency-tracking-info-percentiles")
+        .unwrap_or_default()
+        .split(' ')
+        .filter_map(|w| w.parse().ok())
+        .collect();
+    for (row, c) in super::rows() {
+        let Some(l) = srv.cmdstats.latencies(row) else { continue };
+        let values: Vec<String> = percentiles
+            .iter()
+            .map(|p| format!("p{p}={:.3}", l.percentile_usec(*p)))
+            .collect();
+        s.field(&format!("latency_percentiles_usec_{}", c.name), values.join(","));
+    }
 }
 
 fn replication(srv: &Server, s: &mut Section<'_>) {

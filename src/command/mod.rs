@@ -22,13 +22,16 @@ pub(crate) mod hash;
 pub(crate) mod info;
 pub(crate) mod introspection;
 pub(crate) mod keys;
+pub(crate) mod latency;
 pub(crate) mod list;
 pub(crate) mod memcache;
 pub(crate) mod memory;
+pub(crate) mod monitor;
 pub(crate) mod policy;
 pub(crate) mod scripting;
 pub(crate) mod server;
 pub(crate) mod set;
+pub(crate) mod slowlog;
 pub(crate) mod sort;
 pub(crate) mod string;
 pub(crate) mod string_ops;
@@ -226,10 +229,15 @@ impl CommandSpec {
 
     /// The subcommand named by `args[1]`, if this is a container command.
     pub(crate) fn subcommand(&self, name: &[u8]) -> Option<&'static CommandSpec> {
+        self.subcommand_index(name).map(|i| &self.subcommands[i])
+    }
+
+    /// The place of the subcommand `name` in [`CommandSpec::subcommands`].
+    pub(crate) fn subcommand_index(&self, name: &[u8]) -> Option<usize> {
         let sub_start = self.name.len() + 1;
         self.subcommands
             .iter()
-            .find(|s| s.name.len() > sub_start && s.name.as_bytes()[sub_start..].eq_ignore_ascii_case(name))
+            .position(|s| s.name.len() > sub_start && s.name.as_bytes()[sub_start..].eq_ignore_ascii_case(name))
     }
 }
 
@@ -253,6 +261,9 @@ pub(crate) fn all() -> impl Iterator<Item = &'static CommandSpec> {
         cache::COMMANDS,
         policy::COMMANDS,
         debug::COMMANDS,
+        monitor::COMMANDS,
+        latency::COMMANDS,
+        slowlog::COMMANDS,
         transaction::COMMANDS,
         scripting::COMMANDS,
         function::COMMANDS,
@@ -261,13 +272,40 @@ pub(crate) fn all() -> impl Iterator<Item = &'static CommandSpec> {
     .flatten()
 }
 
-fn table() -> &'static HashMap<&'static str, &'static CommandSpec> {
-    static TABLE: OnceLock<HashMap<&'static str, &'static CommandSpec>> = OnceLock::new();
-    TABLE.get_or_init(|| all().map(|c| (c.name, c)).collect())
+/// The command table: every command and subcommand by name, each with
+/// its row in the server's per-command counters.
+struct Table {
+    by_name: HashMap<&'static str, (&'static CommandSpec, usize)>,
+    /// Every command then its subcommands, in row order.
+    rows: Vec<&'static CommandSpec>,
+}
+
+fn table() -> &'static Table {
+    static TABLE: OnceLock<Table> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut rows = Vec::new();
+        let mut by_name = HashMap::new();
+        for c in all() {
+            by_name.insert(c.name, (c, rows.len()));
+            rows.push(c);
+            rows.extend(c.subcommands.iter());
+        }
+        assert!(
+            rows.len() <= crate::state::MAX_COMMANDS,
+            "too many commands for the stats table"
+        );
+        Table { by_name, rows }
+    })
 }
 
 /// Finds a command by name, in any letter case.
 pub(crate) fn lookup(name: &[u8]) -> Option<&'static CommandSpec> {
+    lookup_indexed(name).map(|(c, _)| c)
+}
+
+/// Finds a command by name, with its row in the per-command counters;
+/// its subcommands' rows follow it, in their table's order.
+pub(crate) fn lookup_indexed(name: &[u8]) -> Option<(&'static CommandSpec, usize)> {
     let mut lower = [0u8; 32];
     if name.len() > lower.len() {
         return None;
@@ -276,7 +314,23 @@ pub(crate) fn lookup(name: &[u8]) -> Option<&'static CommandSpec> {
         *d = s.to_ascii_lowercase();
     }
     let name = std::str::from_utf8(&lower[..name.len()]).ok()?;
-    table().get(name).copied()
+    table().by_name.get(name).copied()
+}
+
+/// Finds a command or a subcommand (`config|get`) by its full name, with
+/// its row in the per-command counters.
+pub(crate) fn lookup_full(name: &[u8]) -> Option<(&'static CommandSpec, usize)> {
+    let Some(bar) = name.iter().position(|&b| b == b'|') else {
+        return lookup_indexed(name);
+    };
+    let (parent, row) = lookup_indexed(&name[..bar])?;
+    let i = parent.subcommand_index(&name[bar + 1..])?;
+    Some((&parent.subcommands[i], row + 1 + i))
+}
+
+/// Every command and subcommand with its row, in row order.
+pub(crate) fn rows() -> impl Iterator<Item = (usize, &'static CommandSpec)> {
+    table().rows.iter().copied().enumerate()
 }
 
 /// What a handler sees: the server, its connection's state, the reply sink
@@ -299,8 +353,15 @@ impl Ctx<'_> {
     }
 
     pub(crate) fn error(&mut self, msg: &str) {
-        self.srv.stats.error_reply();
+        self.count_error(msg.as_bytes());
         self.out.error(msg);
+    }
+
+    /// Counts an error reply written some other way (a script's error):
+    /// in the server's counters and as this command's failure.
+    pub(crate) fn count_error(&mut self, msg: &[u8]) {
+        self.srv.stats.error_reply(msg);
+        self.client.errors += 1;
     }
 
     /// For a blocking command that found nothing: writes no reply and asks
@@ -358,17 +419,46 @@ impl Ctx<'_> {
     }
 }
 
-/// Looks up and runs one request. Unknown commands, arity errors and
-/// `denyoom` commands refused for memory are answered here, in Redis's
-/// words.
+/// Looks up and runs one request. Unknown commands, arity errors,
+/// `denyoom` commands refused for memory and commands held back by a BUSY
+/// script are answered here, in Redis's words; a command held back by
+/// CLIENT PAUSE is not run and sets [`Client::paused_until`].
+///
+/// Around the handler, as Redis's `call()` does: the per-command
+/// counters, the slow log, the latency monitor and the MONITOR feed. Each
+/// costs one relaxed load when it is off.
+///
+/// [`Client::paused_until`]: crate::state::Client::paused_until
 pub(crate) fn execute(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> Option<&'static CommandSpec> {
-    let Some(spec) = lookup(args[0]) else {
+    let Some((spec, row)) = lookup_indexed(args[0]) else {
         ctx.error(&errors::unknown_command(args));
         transaction::abort(ctx.client);
         return None;
     };
     if !spec.arity_ok(args.len()) {
         ctx.error(&errors::wrong_arity(spec.name));
+        ctx.srv.cmdstats.rejected(row);
+        transaction::abort(ctx.client);
+        return Some(spec);
+    }
+    // The counters are a subcommand's own (CONFIG GET, CLIENT LIST ...).
+    let (real, row) = match args.get(1).filter(|_| !spec.subcommands.is_empty()) {
+        Some(sub) => match spec.subcommand_index(sub) {
+            Some(i) => (&spec.subcommands[i], row + 1 + i),
+            None => (spec, usize::MAX),
+        },
+        None => (spec, row),
+    };
+    if !std::ptr::eq(real, spec) && !real.arity_ok(args.len()) {
+        ctx.error(&errors::wrong_arity(real.name));
+        ctx.srv.cmdstats.rejected(row);
+        transaction::abort(ctx.client);
+        return Some(spec);
+    }
+    // A MONITOR client is a replica to Redis: it may not touch keys.
+    if ctx.client.monitor.is_some() && real.has(flags::WRITE | flags::READONLY | flags::MAY_REPLICATE) {
+        ctx.error(errors::REPLICA_KEYSPACE);
+        ctx.srv.cmdstats.rejected(row);
         transaction::abort(ctx.client);
         return Some(spec);
     }
@@ -384,23 +474,19 @@ pub(crate) fn execute(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> Option<&'static Comm
         return Some(spec);
     }
     if let Some(kind) = ctx.srv.busy.current() {
-        // The flag may be a subcommand's (SCRIPT KILL, FUNCTION KILL).
-        let sub = args.get(1).filter(|_| !spec.subcommands.is_empty());
-        let allowed = spec.has(flags::ALLOW_BUSY)
-            || sub
-                .and_then(|s| spec.subcommand(s))
-                .is_some_and(|c| c.has(flags::ALLOW_BUSY));
-        if !allowed && !ctx.client.in_script {
+        if !real.has(flags::ALLOW_BUSY) && !spec.has(flags::ALLOW_BUSY) && !ctx.client.in_script {
             ctx.error(match kind {
                 BusyKind::Script => errors::BUSY_SCRIPT,
                 BusyKind::Function => errors::BUSY_FUNCTION,
             });
+            ctx.srv.cmdstats.rejected(row);
             return Some(spec);
         }
     }
     let queuing = ctx.client.multi.is_some() && !transaction::runs_in_multi(spec.name);
     if queuing && spec.has(flags::NO_MULTI) {
         ctx.error(errors::NOT_IN_MULTI);
+        ctx.srv.cmdstats.rejected(row);
         transaction::abort(ctx.client);
         return Some(spec);
     }
@@ -410,20 +496,131 @@ pub(crate) fn execute(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> Option<&'static Comm
     // free or only read memory run whatever the usage. Inside EXEC or a
     // script, EXEC or the script made room once for all: eviction inside
     // their atomic scope would keep every shard it sampled locked.
-    if (spec.has(flags::DENYOOM) || queuing) && !ctx.client.in_exec && !ctx.client.in_script {
+    let nested = ctx.client.in_exec || ctx.client.in_script;
+    if (spec.has(flags::DENYOOM) || queuing) && !nested {
         let policy = ctx.srv.store.limits().policy;
         if make_room(ctx.srv, ctx.db(), ctx.now, policy).is_err() {
             ctx.error(errors::OOM);
+            ctx.srv.cmdstats.rejected(row);
             transaction::abort(ctx.client);
             return Some(spec);
         }
     }
+    // Scripts (EVAL, EVALSHA, FCALL) may write unless they declared
+    // `no-writes`; read only when a pause or a transaction asks.
+    let may_write = || {
+        if real.has(flags::MAY_REPLICATE) && real.numkeys_at != 0 {
+            scripting::may_write(ctx.srv, args)
+        } else {
+            real.has(flags::WRITE | flags::MAY_REPLICATE)
+                || (spec.name == "exec" && ctx.client.multi.as_ref().is_some_and(|q| q.may_write))
+        }
+    };
+    if !nested && !ctx.client.resumed && ctx.srv.pause.holds(true, ctx.now).is_some() {
+        if let Some(until) = ctx.srv.pause.holds(may_write(), ctx.now) {
+            ctx.client.paused_until = Some(until);
+            return Some(spec);
+        }
+    }
     if queuing {
+        let writes = may_write();
         transaction::queue(ctx, args, spec.has(flags::DENYOOM));
+        if let Some(q) = ctx.client.multi.as_mut() {
+            q.may_write |= writes;
+        }
         return Some(spec);
     }
+    let errors_before = ctx.client.errors;
+    let start = std::time::Instant::now();
     (spec.handler)(ctx, args);
+    let ns = start.elapsed().as_nanos() as u64;
+    if row != usize::MAX {
+        after_call(ctx, args, real, row, ns, ctx.client.errors != errors_before);
+    }
     Some(spec)
+}
+
+/// What Redis's `call()` does after a command ran for `ns`: count it,
+/// log it when slow, sample it for the latency monitor, show it to
+/// monitors. A command that parked its client is counted and shown now;
+/// the run that serves it adds its time and outcome and is logged.
+fn after_call(ctx: &mut Ctx<'_>, args: &[&[u8]], real: &CommandSpec, row: usize, ns: u64, failed: bool) {
+    let srv = ctx.srv;
+    let parked = ctx.client.block.is_some();
+    let usec = ns / 1000;
+    if !parked {
+        let event = if real.has(flags::FAST) {
+            "fast-command"
+        } else {
+            "command"
+        };
+        srv.latency.sample_if_needed(event, usec / 1000, ctx.now);
+        if !real.has(flags::SKIP_SLOWLOG) && srv.slowlog.wants(usec) {
+            srv.slowlog.push(crate::state::SlowCall {
+                argv: &redacted(real, args),
+                usec,
+                now_ms: ctx.now,
+                peer: &ctx.client.handle.addr,
+                name: crate::util::sync::lock(&ctx.client.handle.name).clone(),
+            });
+        }
+    }
+    let track = !parked && srv.latency_tracking.load(std::sync::atomic::Ordering::Relaxed);
+    if ctx.client.resumed {
+        // Served after waiting: its time and outcome, not a second call,
+        // as Redis's updateStatsOnUnblock counts it.
+        if !parked {
+            srv.cmdstats.unblocked(row, usec * 1000, failed, track);
+        }
+        return;
+    }
+    // Redis times in whole microseconds.
+    srv.cmdstats.called(row, usec * 1000, failed, track);
+    if srv.monitors.any() && !real.has(flags::SKIP_MONITOR | flags::ADMIN) {
+        monitor::feed(ctx, &redacted(real, args));
+    }
+}
+
+/// What the slow log and monitors see of `args`: passwords replaced by
+/// `(redacted)`, as Redis redacts them. AUTH's password (and user), the
+/// user and password after HELLO's AUTH, and the values CONFIG SET gives
+/// `masteruser`, `masterauth` and `requirepass`.
+fn redacted<'a>(real: &CommandSpec, args: &'a [&'a [u8]]) -> std::borrow::Cow<'a, [&'a [u8]]> {
+    const REDACTED: &[u8] = b"(redacted)";
+    let hide: Vec<usize> = match real.name {
+        "auth" if args.len() <= 3 => (1..args.len()).collect(),
+        "hello" => {
+            let mut hide = Vec::new();
+            let mut j = 2;
+            while j < args.len() {
+                let more = args.len() - 1 - j;
+                if args[j].eq_ignore_ascii_case(b"auth") && more >= 2 {
+                    hide.extend([j + 1, j + 2]);
+                    j += 2;
+                } else if args[j].eq_ignore_ascii_case(b"setname") && more >= 1 {
+                    j += 1;
+                }
+                j += 1;
+            }
+            hide
+        }
+        "config|set" => (2..args.len())
+            .step_by(2)
+            .filter(|&i| {
+                ["masteruser", "masterauth", "requirepass"]
+                    .iter()
+                    .any(|n| args[i].eq_ignore_ascii_case(n.as_bytes()))
+            })
+            .map(|i| i + 1)
+            .filter(|&i| i < args.len())
+            .collect(),
+        _ => return std::borrow::Cow::Borrowed(args),
+    };
+    let mut shown = args.to_vec();
+    for i in hide {
+        shown[i] = REDACTED;
+    }
+    std::borrow::Cow::Owned(shown)
 }
 
 /// Makes room in database `db` for a write that may add memory, evicting

@@ -9,18 +9,22 @@ use crate::script::{self, Call, Source};
 const EVAL_FLAGS: u32 = NOSCRIPT | STALE | SKIP_MONITOR | MOVABLEKEYS;
 
 pub(crate) const COMMANDS: &[CommandSpec] = &[
-    spec("eval", -3, EVAL_FLAGS, "scripting", eval).numkeys(2).doc(
-        "2.6.0",
-        "Executes a server-side Lua script.",
-        "Depends on the script that is executed.",
-        "script numkeys [key [key ...]] [arg [arg ...]]",
-    ),
-    spec("evalsha", -3, EVAL_FLAGS, "scripting", evalsha).numkeys(2).doc(
-        "2.6.0",
-        "Executes a server-side Lua script by SHA1 digest.",
-        "Depends on the script that is executed.",
-        "sha1 numkeys [key [key ...]] [arg [arg ...]]",
-    ),
+    spec("eval", -3, EVAL_FLAGS | MAY_REPLICATE, "scripting", eval)
+        .numkeys(2)
+        .doc(
+            "2.6.0",
+            "Executes a server-side Lua script.",
+            "Depends on the script that is executed.",
+            "script numkeys [key [key ...]] [arg [arg ...]]",
+        ),
+    spec("evalsha", -3, EVAL_FLAGS | MAY_REPLICATE, "scripting", evalsha)
+        .numkeys(2)
+        .doc(
+            "2.6.0",
+            "Executes a server-side Lua script by SHA1 digest.",
+            "Depends on the script that is executed.",
+            "sha1 numkeys [key [key ...]] [arg [arg ...]]",
+        ),
     spec("eval_ro", -3, READONLY | EVAL_FLAGS, "scripting", eval_ro)
         .numkeys(2)
         .doc(
@@ -98,6 +102,8 @@ pub(crate) fn split_keys<'a>(a: Args<'a>) -> Result<(Args<'a>, Args<'a>), &'stat
 /// Runs a script or function for a handler: the reply goes straight to
 /// the connection's output.
 pub(crate) fn run(ctx: &mut Ctx<'_>, a: &[&[u8]], src: Source<'_>, read_only: bool) {
+    // Shown to monitors before the commands the script runs.
+    super::monitor::feed_now(ctx, a);
     let (keys, argv) = match split_keys(a) {
         Ok(k) => k,
         Err(e) => return ctx.error(e),
@@ -109,9 +115,28 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, a: &[&[u8]], src: Source<'_>, read_only: bo
         keys,
         args: argv,
     };
+    let mark = ctx.out.buf.len();
     if script::run(ctx.srv, src, &call, &mut ctx.out) {
-        ctx.srv.stats.error_reply();
+        // The error the script answered, without its `-` and line end.
+        let reply = &ctx.out.buf[mark..];
+        let end = reply.iter().position(|&b| b == b'\r').unwrap_or(reply.len());
+        let msg = reply.get(1..end).unwrap_or_default().to_vec();
+        ctx.count_error(&msg);
     }
+}
+
+/// Whether EVAL, EVALSHA or FCALL (`args`) may write, for CLIENT PAUSE
+/// WRITE: a script that declared its flags writes unless it declared
+/// `no-writes`; one that declared none may write.
+pub(crate) fn may_write(srv: &crate::state::Server, args: &[&[u8]]) -> bool {
+    let src = if args[0].eq_ignore_ascii_case(b"fcall") {
+        Source::Function(args[1])
+    } else if args[0].eq_ignore_ascii_case(b"evalsha") {
+        Source::Sha(args[1])
+    } else {
+        Source::Body(args[1])
+    };
+    script::declared_flags(srv, src).is_none_or(|f| f & crate::state::script_flags::NO_WRITES == 0)
 }
 
 /// ```text

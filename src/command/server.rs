@@ -18,6 +18,18 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
         "[message]",
     ),
     spec("echo", 2, FAST, "connection", echo).doc("1.0.0", "Returns the given string.", "O(1)", "message"),
+    spec("lolwut", -1, READONLY | FAST, "server", lolwut).doc(
+        "5.0.0",
+        "Displays computer art and the server version.",
+        "",
+        "[VERSION version]",
+    ),
+    spec("role", 1, NOSCRIPT | LOADING | STALE | FAST, "server", role).doc(
+        "2.8.12",
+        "Returns the replication role.",
+        "O(1)",
+        "",
+    ),
     spec("quit", -1, ALLOW_BUSY | NO_AUTH | FAST, "connection", quit).doc(
         "1.0.0",
         "Closes the connection.",
@@ -233,6 +245,10 @@ fn reset(ctx: &mut Ctx<'_>, _a: &[&[u8]]) {
     c.handle.no_touch.store(false, Ordering::Relaxed);
     c.handle.no_evict.store(false, Ordering::Relaxed);
     *lock(&c.handle.name) = None;
+    // A monitor stops monitoring, as in Redis.
+    if c.monitor.take().is_some() {
+        ctx.srv.monitors.remove(c.id);
+    }
     ctx.out.resp3 = false;
     ctx.out.simple("RESET");
 }
@@ -275,6 +291,33 @@ fn ping(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
 /// ```
 fn echo(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
     ctx.out.bulk(a[1]);
+}
+
+/// ```text
+/// LOLWUT [VERSION version] [arg ...]
+/// ```
+/// The version line Redis 7 prints for its own versions, with
+/// ferrocache's name and version: `ferrocache ver. 0.1.0`. Redis draws
+/// art for VERSION 5 and 6; every version gets the line here.
+fn lolwut(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
+    if a.len() >= 3 && a[1].eq_ignore_ascii_case(b"version") {
+        if let Err(e) = args::int(a[2]) {
+            return ctx.error(e);
+        }
+    }
+    let line = format!("ferrocache ver. {}\n", env!("CARGO_PKG_VERSION"));
+    ctx.out.verbatim(line.as_bytes());
+}
+
+/// ```text
+/// ROLE
+/// ```
+/// A primary with no replicas: `[master, 0, []]`.
+fn role(ctx: &mut Ctx<'_>, _a: &[&[u8]]) {
+    ctx.out.array(3);
+    ctx.out.bulk(b"master");
+    ctx.out.int(0);
+    ctx.out.array(0);
 }
 
 /// ```text
@@ -437,5 +480,18 @@ mod tests {
         h.run("HELLO 2 AUTH default wrong");
         h.run("AUTH secret");
         assert!(h.run("INFO stats").contains("acl_access_denied_auth:2\r\n"));
+    }
+
+    #[test]
+    fn lolwut_prints_the_version_line_and_role_a_lone_primary() {
+        let mut h = crate::command::testing::Harness::new();
+        let line = format!("ferrocache ver. {}\n", env!("CARGO_PKG_VERSION"));
+        assert_eq!(h.run("LOLWUT"), format!("${}\r\n{line}\r\n", line.len()));
+        assert_eq!(h.run("LOLWUT VERSION 5 1 1"), format!("${}\r\n{line}\r\n", line.len()));
+        assert_eq!(
+            h.run("LOLWUT VERSION x"),
+            "-ERR value is not an integer or out of range\r\n"
+        );
+        assert_eq!(h.run("ROLE"), "*3\r\n$6\r\nmaster\r\n:0\r\n*0\r\n");
     }
 }

@@ -111,6 +111,12 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
             "O(1)",
             "key increment",
         ),
+    spec("lcs", -3, READONLY, "string", lcs).keys(1, 2, 1).doc(
+        "7.0.0",
+        "Finds the longest common substring.",
+        "O(N*M) where N and M are the lengths of s1 and s2, respectively",
+        "key1 key2 [LEN] [IDX] [MINMATCHLEN min-match-len] [WITHMATCHLEN]",
+    ),
     spec("getrange", 4, READONLY, "string", getrange)
         .keys(1, 1, 1)
         .doc(
@@ -520,6 +526,138 @@ fn getrange(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
 }
 
 /// ```text
+/// LCS key1 key2 [LEN] [IDX] [MINMATCHLEN n] [WITHMATCHLEN]
+/// ```
+/// The longest common subsequence of two strings (a missing key reads as
+/// empty): the string itself, its length (LEN), or (IDX) the matching
+/// ranges, last first, as `{matches => [[[a0, a1], [b0, b1], len?] ...],
+/// len => n}`. The dynamic programming table takes 4 bytes per pair of
+/// positions: a table over `proto-max-bulk-len` is refused, as in Redis.
+fn lcs(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
+    // As Redis: the types first, then the options.
+    let mut values: [Vec<u8>; 2] = [Vec::new(), Vec::new()];
+    for (k, v) in values.iter_mut().enumerate() {
+        match get_value(ctx.srv, ctx.client.db, a[1 + k], ctx.now, true, |s, _| s.to_vec()) {
+            Ok(Some(s)) => *v = s,
+            Ok(None) => {}
+            Err(WrongType) => return ctx.error(errors::LCS_NOT_STRINGS),
+        }
+    }
+    let (mut len_only, mut idx, mut with_len, mut min_len) = (false, false, false, 0u64);
+    let mut i = 3;
+    while i < a.len() {
+        let opt = a[i];
+        if opt.eq_ignore_ascii_case(b"idx") {
+            idx = true;
+        } else if opt.eq_ignore_ascii_case(b"len") {
+            len_only = true;
+        } else if opt.eq_ignore_ascii_case(b"withmatchlen") {
+            with_len = true;
+        } else if opt.eq_ignore_ascii_case(b"minmatchlen") && i + 1 < a.len() {
+            match args::int(a[i + 1]) {
+                Ok(n) => min_len = n.max(0) as u64,
+                Err(e) => return ctx.error(e),
+            }
+            i += 1;
+        } else {
+            return ctx.error(errors::SYNTAX);
+        }
+        i += 1;
+    }
+    if len_only && idx {
+        return ctx.error(errors::LCS_LEN_AND_IDX);
+    }
+    let [x, y] = &values;
+    if x.len() >= u32::MAX as usize - 1 || y.len() >= u32::MAX as usize - 1 {
+        return ctx.error(errors::LCS_TOO_LONG);
+    }
+    let cells = (x.len() as u128 + 1) * (y.len() as u128 + 1);
+    if cells * 4 > ctx.srv.settings.proto_max_bulk_len() as u128 {
+        return ctx.error(errors::LCS_OVER_BULK_LEN);
+    }
+    let mut table: Vec<u32> = Vec::new();
+    if table.try_reserve_exact(cells as usize).is_err() {
+        return ctx.error(errors::LCS_NO_MEMORY);
+    }
+    let w = y.len() + 1;
+    table.resize(cells as usize, 0);
+    for i in 1..=x.len() {
+        for j in 1..=y.len() {
+            table[i * w + j] = if x[i - 1] == y[j - 1] {
+                table[(i - 1) * w + j - 1] + 1
+            } else {
+                table[(i - 1) * w + j].max(table[i * w + j - 1])
+            };
+        }
+    }
+    let total = table[x.len() * w + y.len()];
+    if len_only {
+        return ctx.out.int(total as i64);
+    }
+    // Walk back from the end: the common bytes, and the ranges of
+    // consecutive matches, last range first.
+    let mut common = vec![0u8; total as usize];
+    let mut ranges: Vec<[u64; 5]> = Vec::new();
+    let mut open: Option<[usize; 4]> = None; // a_start, a_end, b_start, b_end
+    let (mut i, mut j, mut k) = (x.len(), y.len(), total as usize);
+    while i > 0 && j > 0 {
+        let mut emit = false;
+        if x[i - 1] == y[j - 1] {
+            common[k - 1] = x[i - 1];
+            match &mut open {
+                None => open = Some([i - 1, i - 1, j - 1, j - 1]),
+                Some(r) if r[0] == i && r[2] == j => {
+                    r[0] -= 1;
+                    r[2] -= 1;
+                }
+                Some(_) => emit = true,
+            }
+            if open.is_some_and(|r| r[0] == 0 || r[2] == 0) {
+                emit = true;
+            }
+            k -= 1;
+            i -= 1;
+            j -= 1;
+        } else {
+            if table[(i - 1) * w + j] > table[i * w + j - 1] {
+                i -= 1;
+            } else {
+                j -= 1;
+            }
+            emit = open.is_some();
+        }
+        if emit {
+            if let Some(r) = open.take() {
+                let n = (r[1] - r[0] + 1) as u64;
+                if min_len == 0 || n >= min_len {
+                    ranges.push([r[0] as u64, r[1] as u64, r[2] as u64, r[3] as u64, n]);
+                }
+            }
+        }
+    }
+    if !idx {
+        return ctx.out.bulk(&common);
+    }
+    ctx.out.map(2);
+    ctx.out.bulk(b"matches");
+    ctx.out.array(ranges.len());
+    for r in &ranges {
+        ctx.out.array(2 + with_len as usize);
+        ctx.out.array(2);
+        ctx.out.int(r[0] as i64);
+        ctx.out.int(r[1] as i64);
+        ctx.out.array(2);
+        ctx.out.int(r[2] as i64);
+        ctx.out.int(r[3] as i64);
+        if with_len {
+            ctx.out.int(r[4] as i64);
+        }
+    }
+    ctx.out.bulk(b"len");
+    ctx.out.int(total as i64);
+}
+
+/// ```text
 /// SETRANGE key offset value
 /// ```
 /// Pads with zero bytes up to `offset`; replies with the new length. An
@@ -579,6 +717,46 @@ fn setrange(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lcs_replies_as_redis_in_each_shape() {
+        let mut h = crate::command::testing::Harness::new();
+        h.run("MSET k1 ohmytext k2 mynewtext");
+        assert_eq!(h.run("LCS k1 k2"), "$6\r\nmytext\r\n");
+        assert_eq!(h.run("LCS k1 k2 LEN"), ":6\r\n");
+        assert_eq!(
+            h.run("LCS k1 k2 IDX MINMATCHLEN 4 WITHMATCHLEN"),
+            "*4\r\n$7\r\nmatches\r\n*1\r\n*3\r\n*2\r\n:4\r\n:7\r\n*2\r\n:5\r\n:8\r\n:4\r\n$3\r\nlen\r\n:6\r\n"
+        );
+        h.client.resp3 = true;
+        assert_eq!(
+            h.run("LCS k1 k2 IDX"),
+            "%2\r\n$7\r\nmatches\r\n*2\r\n*2\r\n*2\r\n:4\r\n:7\r\n*2\r\n:5\r\n:8\r\n*2\r\n*2\r\n:2\r\n:3\r\n*2\r\n:0\r\n:1\r\n$3\r\nlen\r\n:6\r\n"
+        );
+        assert_eq!(h.run("LCS k1 nokey"), "$0\r\n\r\n");
+    }
+
+    #[test]
+    fn lcs_refuses_a_table_over_proto_max_bulk_len_and_bad_options() {
+        let mut h = crate::command::testing::Harness::new();
+        h.run("CONFIG SET proto-max-bulk-len 1mb");
+        h.run("SETRANGE big 999 x");
+        assert_eq!(
+            h.run("LCS big big"),
+            "-ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len\r\n"
+        );
+        assert_eq!(
+            h.run("LCS big big LEN IDX"),
+            "-ERR If you want both the length and indexes, please just use IDX.\r\n"
+        );
+        assert_eq!(h.run("LCS a b FOO"), "-ERR syntax error\r\n");
+        assert_eq!(h.run("LCS a b MINMATCHLEN"), "-ERR syntax error\r\n");
+        h.run("RPUSH l x");
+        assert_eq!(
+            h.run("LCS l b FOO"),
+            "-ERR The specified keys must contain string values\r\n"
+        );
+    }
 
     #[test]
     fn byte_range_follows_redis_offsets() {

@@ -401,6 +401,15 @@ const LIMIT_PARAMS: &[&str] = &[
     "maxmemory-high-watermark",
 ];
 
+/// The parameters the command path mirrors in atomics
+/// (`Server::push_observability`).
+const OBSERVABILITY_PARAMS: &[&str] = &[
+    "slowlog-log-slower-than",
+    "slowlog-max-len",
+    "latency-monitor-threshold",
+    "latency-tracking",
+];
+
 /// Refuses a low watermark above the high one: eviction would stop above
 /// where it starts. The reason is in the words of CONFIG SET's other
 /// refusals.
@@ -468,6 +477,12 @@ impl Settings {
     /// True when `name` is one of the parameters behind [`Settings::limits`].
     pub(crate) fn affects_limits(name: &str) -> bool {
         find(name).is_some_and(|p| LIMIT_PARAMS.contains(&p.name))
+    }
+
+    /// True when `name` is one of the slow log's, the latency monitor's or
+    /// latency tracking's parameters.
+    pub(crate) fn affects_observability(name: &str) -> bool {
+        find(name).is_some_and(|p| OBSERVABILITY_PARAMS.contains(&p.name))
     }
 
     /// The value of one parameter, by name or alias in any letter case.

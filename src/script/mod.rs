@@ -174,6 +174,20 @@ fn library_name(code: &[u8]) -> Result<String, String> {
     Ok(name)
 }
 
+/// The flags a script declared (a shebang's, or a function's at
+/// registration); None when it declared none, is unknown or malformed.
+pub(crate) fn declared_flags(srv: &Server, src: Source<'_>) -> Option<u32> {
+    let from_body = |body: &[u8]| shebang(body).ok().map(|(f, _)| f).filter(|f| *f != 0);
+    match src {
+        Source::Body(body) => from_body(body),
+        Source::Sha(sha) => from_body(&srv.scripts.get(&parse_sha(sha)?)?),
+        Source::Function(name) => {
+            let (lib, i) = srv.scripts.function(name)?;
+            Some(lib.functions.get(i)?.flags | script_flags::DECLARED)
+        }
+    }
+}
+
 /// The flags of an EVAL script's `#!lua [flags=a,b]` first line, and the
 /// body to compile (the shebang turned into a comment, so line numbers
 /// stay). A script without the line has no declared flags.

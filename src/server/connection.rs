@@ -3,7 +3,7 @@
 //! replies at once.
 
 use crate::config::OutputLimit;
-use crate::state::{ClientHandle, Counter, Server, Waiter};
+use crate::state::{ClientHandle, Counter, MonitorFeed, Server, Waiter};
 use bytes::{Buf, BytesMut};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -51,6 +51,28 @@ pub(crate) trait Session: Send {
     /// (a parked command's), for CLIENT LIST's `argv-mem`.
     fn argv_mem(&self) -> usize {
         0
+    }
+    /// While CLIENT PAUSE holds back the next request: the pause's end
+    /// (Unix ms). The request stays at the front of the input.
+    fn paused(&self) -> Option<u64> {
+        None
+    }
+    /// The pause ended (or may have): the next `process` tries again.
+    fn unpause(&mut self) {}
+    /// The lines a MONITOR client receives, once it ran MONITOR.
+    fn monitor(&mut self) -> Option<&mut MonitorFeed> {
+        None
+    }
+}
+
+/// The next monitor line, or never when the client does not monitor.
+async fn monitor_line(feed: Option<&mut MonitorFeed>) -> bytes::Bytes {
+    match feed {
+        Some(f) => match f.next().await {
+            Some(line) => line,
+            None => std::future::pending().await,
+        },
+        None => std::future::pending().await,
     }
 }
 
@@ -265,7 +287,30 @@ pub(crate) async fn serve<S: Session>(
             let wait = ms.saturating_sub(srv.clock.now_ms());
             tokio::time::Instant::now() + std::time::Duration::from_millis(wait)
         });
-        if let Some((waiter, deadline)) = session.parked() {
+        let mut run = true;
+        if let Some(until) = session.paused() {
+            // Held back by CLIENT PAUSE: wait for its end or an UNPAUSE,
+            // then run the held request again (it may be held again).
+            let ended = srv.pause.ended();
+            tokio::pin!(ended);
+            ended.as_mut().enable();
+            let now = srv.clock.now_ms();
+            if srv.pause.current(now).is_some() {
+                let at = tokio::time::Instant::now() + std::time::Duration::from_millis(until.saturating_sub(now));
+                srv.pause.wait(true);
+                let killed = tokio::select! {
+                    biased;
+                    _ = &mut cancelled => true,
+                    _ = &mut ended => false,
+                    _ = tokio::time::sleep_until(at) => false,
+                };
+                srv.pause.wait(false);
+                if killed {
+                    break;
+                }
+            }
+            session.unpause();
+        } else if let Some((waiter, deadline)) = session.parked() {
             // Parked: wait for a wake-up or the deadline, reading on so a
             // client that leaves is noticed (and its registration dropped
             // with the session) and what it pipelines stays buffered.
@@ -329,10 +374,17 @@ pub(crate) async fn serve<S: Session>(
                     }
                     continue;
                 }
+                line = monitor_line(session.monitor()) => {
+                    out.buf.extend_from_slice(&line);
+                    run = false;
+                    0
+                }
                 _ = &mut cancelled => break,
             };
-            handle.counters.bump(Counter::NetIn, n as u64);
-            handle.counters.bump(Counter::Reads, 1);
+            if n > 0 {
+                handle.counters.bump(Counter::NetIn, n as u64);
+                handle.counters.bump(Counter::Reads, 1);
+            }
         }
         // Checked after every read, before anything is executed: a client
         // killed (or a server shut down) while its next request arrived must
@@ -348,13 +400,18 @@ pub(crate) async fn serve<S: Session>(
         handle
             .buffers
             .publish_query(input.len(), input.capacity() - input.len());
-        let used = session.process(&input, &mut out.buf);
-        input.advance(used);
-        if used == 0 && !input.is_empty() {
-            // Any read is interaction (Redis's lastinteraction): a client
-            // sending a large value slowly is not idle for `timeout`. (A
-            // batch that ran commands has recorded its time already.)
-            handle.last_active.store(srv.clock.now_ms(), Ordering::Relaxed);
+        if run {
+            let used = session.process(&input, &mut out.buf);
+            input.advance(used);
+            if used == 0 && !input.is_empty() {
+                // Any read is interaction (Redis's lastinteraction): a client
+                // sending a large value slowly is not idle for `timeout`. (A
+                // batch that ran commands has recorded its time already.)
+                handle.last_active.store(srv.clock.now_ms(), Ordering::Relaxed);
+            }
+        }
+        if let Some(feed) = session.monitor() {
+            feed.drain_into(&mut out.buf);
         }
         // Before writing, as Redis checks as replies are added: a batch
         // whose replies break the limit closes the client with none of

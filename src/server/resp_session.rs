@@ -4,7 +4,7 @@ use super::blocked::serve_ready;
 use super::connection::{Session, OUT_BUDGET};
 use crate::command::{self, errors, CommandSpec, Ctx};
 use crate::protocol::resp::{Decoded, Reply, RespDecoder};
-use crate::state::{BlockOn, Client, Counter, Job, Leave, ReplyMode, Server, Unblock, Waiter};
+use crate::state::{BlockOn, Client, Counter, Job, Leave, MonitorFeed, ReplyMode, Server, Unblock, Waiter};
 use crate::util::sync::lock;
 use std::sync::Arc;
 
@@ -65,6 +65,10 @@ impl RespSession {
             now,
         };
         let spec = command::execute(&mut ctx, argv);
+        if client.paused_until.is_some() {
+            // Not run: no reply, and CLIENT REPLY SKIP still waits for it.
+            return None;
+        }
         apply_reply_mode(client, out, mark);
         serve_ready(srv, now);
         spec
@@ -131,7 +135,7 @@ impl RespSession {
                 apply_reply_mode(&mut self.client, out, mark);
             }
             Leave::Left if unblock == Some(Unblock::Error) => {
-                self.srv.stats.error_reply();
+                self.srv.stats.error_reply(errors::UNBLOCKED.as_bytes());
                 Reply::new(out, self.client.resp3).error(errors::UNBLOCKED);
             }
             Leave::Left => {
@@ -175,6 +179,9 @@ impl Drop for RespSession {
         if let Some(p) = self.parked.take() {
             self.unpark(p);
         }
+        if self.client.monitor.is_some() {
+            self.srv.monitors.remove(self.client.id);
+        }
     }
 }
 
@@ -214,7 +221,14 @@ impl Session for RespSession {
                 Ok(Decoded::Request(n)) => {
                     let mut argv = recycle(std::mem::take(&mut spare));
                     self.decoder.args(&input[pos..], &mut argv);
-                    last = Self::run(srv, &mut self.client, &argv, now, out).or(last);
+                    let ran = Self::run(srv, &mut self.client, &argv, now, out);
+                    if self.client.paused_until.is_some() {
+                        // Held back by CLIENT PAUSE: the request stays in
+                        // the input and runs again when the pause ends.
+                        spare = recycle(argv);
+                        break;
+                    }
+                    last = ran.or(last);
                     if let Some(on) = self.client.block.take() {
                         Self::park(srv, &self.client, &mut self.parked, on, &argv, now);
                     }
@@ -228,7 +242,7 @@ impl Session for RespSession {
                 Ok(Decoded::Skip(n)) => pos += n,
                 Ok(Decoded::Incomplete) => break,
                 Err(e) => {
-                    srv.stats.error_reply();
+                    srv.stats.error_reply(e.0.as_bytes());
                     Reply::new(out, self.client.resp3).error(&e.0);
                     tracing::debug!(client = self.client.id, "protocol error: {}", e.0);
                     self.client.close = true;
@@ -266,6 +280,18 @@ impl Session for RespSession {
 
     fn parked(&self) -> Option<(Arc<Waiter>, u64)> {
         self.parked.as_ref().map(|p| (p.waiter.clone(), p.deadline))
+    }
+
+    fn paused(&self) -> Option<u64> {
+        self.client.paused_until
+    }
+
+    fn unpause(&mut self) {
+        self.client.paused_until = None;
+    }
+
+    fn monitor(&mut self) -> Option<&mut MonitorFeed> {
+        self.client.monitor.as_mut()
     }
 
     fn wake(&mut self, timed_out: bool) {

@@ -273,6 +273,13 @@ pub(crate) struct Client {
     /// Logged in as the default user (AUTH, HELLO AUTH), or connected while
     /// no password was set. Only consulted while `requirepass` is set.
     pub(crate) authenticated: bool,
+    /// Error replies this client was given; a command failed when it grew.
+    pub(crate) errors: u64,
+    /// Set by a command held back by CLIENT PAUSE, with the pause's end
+    /// (Unix ms): the session runs it again once the pause is over.
+    pub(crate) paused_until: Option<u64>,
+    /// The lines of other clients' commands, once this client ran MONITOR.
+    pub(crate) monitor: Option<super::MonitorFeed>,
 }
 
 /// A transaction being queued (MULTI).
@@ -283,6 +290,8 @@ pub(crate) struct Queued {
     pub(crate) aborted: bool,
     /// A queued command may add memory: EXEC makes room first.
     pub(crate) denyoom: bool,
+    /// A queued command may write: CLIENT PAUSE WRITE holds EXEC back.
+    pub(crate) may_write: bool,
 }
 
 /// A key under WATCH: its version when watched, None when it was missing
@@ -323,6 +332,9 @@ impl Client {
             in_exec: false,
             in_script: false,
             authenticated: true,
+            errors: 0,
+            paused_until: None,
+            monitor: None,
         }
     }
 

@@ -12,7 +12,12 @@ pub(crate) mod blocking;
 mod busy;
 mod client;
 mod clock;
+mod cmdstats;
+mod latency;
+mod monitor;
+mod pause;
 mod scripts;
+mod slowlog;
 mod stats;
 
 pub(crate) use blocking::{Blocking, Job, Leave, Unblock, Waiter};
@@ -21,9 +26,14 @@ pub(crate) use client::{
     BlockOn, Client, ClientHandle, Clients, ConnCounters, Counter, Proto, Queued, ReplyMode, Watched,
 };
 pub(crate) use clock::Clock;
+pub(crate) use cmdstats::{CommandStats, Latencies, MAX_COMMANDS};
+pub(crate) use latency::LatencyMonitor;
+pub(crate) use monitor::{MonitorFeed, Monitors};
+pub(crate) use pause::{Pause, PauseKind};
 pub(crate) use scripts::{
     lua_memory_changed, parse_sha, script_flags, sha1_hex, FunctionMeta, Library, LibraryConflict, Scripts, Sha,
 };
+pub(crate) use slowlog::{SlowCall, SlowLog};
 pub(crate) use stats::Stats;
 
 use crate::config::{Config, SetError, Settings};
@@ -46,6 +56,14 @@ pub(crate) struct Server {
     pub(crate) config: Config,
     pub(crate) settings: Settings,
     pub(crate) stats: Stats,
+    /// INFO commandstats, errorstats and latencystats; LATENCY HISTOGRAM.
+    pub(crate) cmdstats: CommandStats,
+    /// Per-command latency histograms are kept (`latency-tracking`).
+    pub(crate) latency_tracking: AtomicBool,
+    pub(crate) slowlog: SlowLog,
+    pub(crate) latency: LatencyMonitor,
+    pub(crate) monitors: Monitors,
+    pub(crate) pause: Pause,
     pub(crate) clients: Clients,
     /// Clients parked by blocking commands.
     pub(crate) blocking: Blocking,
@@ -54,6 +72,9 @@ pub(crate) struct Server {
     pub(crate) clock: Clock,
     /// The cron's sweep of expired keys runs (DEBUG SET-ACTIVE-EXPIRE).
     pub(crate) active_expire: AtomicBool,
+    /// Scripts may call commands flagged `noscript` (DEBUG
+    /// SET-DISABLE-DENY-SCRIPTS, for Redis's tests).
+    pub(crate) scripts_may_call_noscript: AtomicBool,
     /// A script running past `busy-reply-threshold`.
     pub(crate) busy: Busy,
     pub(crate) shutdown: CancellationToken,
@@ -77,11 +98,18 @@ impl Server {
             settings,
             config,
             stats: Stats::default(),
+            cmdstats: CommandStats::default(),
+            latency_tracking: AtomicBool::new(true),
+            slowlog: SlowLog::default(),
+            latency: LatencyMonitor::default(),
+            monitors: Monitors::default(),
+            pause: Pause::default(),
             clients: Clients::default(),
             blocking: Blocking::default(),
             scripts: Default::default(),
             clock,
             active_expire: AtomicBool::new(true),
+            scripts_may_call_noscript: AtomicBool::new(false),
             busy: Busy::default(),
             shutdown: CancellationToken::new(),
             started: Instant::now(),
@@ -92,6 +120,7 @@ impl Server {
         };
         // The file's and the flags' values are in the settings now.
         srv.push_limits();
+        srv.push_observability();
         srv
     }
 
@@ -107,7 +136,24 @@ impl Server {
         if password && self.settings.auth_required() && self.config.memcache_port != 0 {
             tracing::warn!("requirepass is set, but the memcached port has no authentication");
         }
+        if pairs.iter().any(|(name, _)| Settings::affects_observability(name)) {
+            self.push_observability();
+        }
         Ok(())
+    }
+
+    /// Hands the slow log's, the latency monitor's and latency tracking's
+    /// parameters to the atomics the command path reads.
+    fn push_observability(&self) {
+        let int = |name: &str, default: i64| self.settings.int(name).unwrap_or(default);
+        self.slowlog.configure(
+            int("slowlog-log-slower-than", 10_000),
+            int("slowlog-max-len", 128).max(0) as u64,
+        );
+        self.latency
+            .set_threshold(int("latency-monitor-threshold", 0).max(0) as u64);
+        self.latency_tracking
+            .store(int("latency-tracking", 1) != 0, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Hands the memory limit in the settings to the store.

@@ -1,7 +1,12 @@
 //! Server-wide counters, and the rates INFO derives from them.
 
+use crate::util::sync::lock;
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
+
+/// Error codes counted before new ones are left out, as Redis caps them.
+const MAX_ERROR_CODES: usize = 128;
 
 /// Server-wide counters. Connections add to them once per batch, not per
 /// command, to keep the cache lines quiet.
@@ -18,6 +23,8 @@ pub(crate) struct Stats {
     pub(crate) qbuf_limit_disconnections: AtomicU64,
     /// Clients closed for output over `client-output-buffer-limit`.
     pub(crate) obuf_limit_disconnections: AtomicU64,
+    /// Error replies by code, the error's first word (INFO errorstats).
+    errors: Mutex<BTreeMap<String, u64>>,
     /// Rates sampled by the server's 100 ms cron, for INFO's instantaneous_* fields.
     pub(crate) rates: Mutex<Rates>,
     /// memcached protocol counters.
@@ -25,8 +32,22 @@ pub(crate) struct Stats {
 }
 
 impl Stats {
-    pub(crate) fn error_reply(&self) {
+    /// Counts one error reply, `msg` being its text without the `-`.
+    pub(crate) fn error_reply(&self, msg: &[u8]) {
         self.error_replies.fetch_add(1, Ordering::Relaxed);
+        let code = msg.split(|&b| b == b' ').next().unwrap_or_default();
+        let code = String::from_utf8_lossy(code);
+        let mut m = lock(&self.errors);
+        if let Some(n) = m.get_mut(code.as_ref()) {
+            *n += 1;
+        } else if m.len() < MAX_ERROR_CODES {
+            m.insert(code.into_owned(), 1);
+        }
+    }
+
+    /// Error codes and their counts, sorted by code.
+    pub(crate) fn errors(&self) -> Vec<(String, u64)> {
+        lock(&self.errors).iter().map(|(k, v)| (k.clone(), *v)).collect()
     }
 
     pub(crate) fn reset(&self) {
@@ -40,6 +61,7 @@ impl Stats {
         ] {
             c.store(0, Ordering::Relaxed);
         }
+        lock(&self.errors).clear();
     }
 }
 
@@ -79,6 +101,18 @@ pub(crate) struct Rates {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn errors_count_by_their_first_word() {
+        let s = Stats::default();
+        s.error_reply(b"ERR wrong");
+        s.error_reply(b"ERR other");
+        s.error_reply(b"WRONGTYPE x");
+        assert_eq!(s.errors(), vec![("ERR".into(), 2), ("WRONGTYPE".into(), 1)]);
+        assert_eq!(s.error_replies.load(Ordering::Relaxed), 3);
+        s.reset();
+        assert!(s.errors().is_empty());
+    }
 
     #[test]
     fn rate_averages_per_second_over_samples() {
