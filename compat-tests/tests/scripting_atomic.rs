@@ -210,6 +210,62 @@ fn a_script_cannot_catch_script_kill_with_pcall() {
     assert_eq!(q::<String>(&mut other, &["PING"]), "PONG");
 }
 
+/// Commands refused BUSY while a transaction is queued abort it at EXEC,
+/// and an EXEC refused BUSY ends the transaction with EXECABORT: nothing
+/// of a half-queued transaction runs (Redis's "MULTI and script timeout"
+/// and "EXEC and script timeout").
+#[test]
+fn a_transaction_that_meets_a_busy_script_runs_nothing() {
+    let s = Server::start(&["--threads", "1"]);
+    let mut other = guarded(&s);
+    q::<()>(&mut other, &["CONFIG", "SET", "lua-time-limit", "10"]);
+    q::<()>(&mut other, &["SET", "xx", "1"]);
+    for exec_while_busy in [false, true] {
+        let mut tx = s.wire();
+        if exec_while_busy {
+            assert_eq!(tx.cmd(&[b"MULTI"]), compat_tests::Frame::ok());
+            assert_eq!(tx.cmd(&[b"INCR", b"xx"]), compat_tests::Frame::simple("QUEUED"));
+        }
+        let mut runner = guarded(&s);
+        let running = thread::spawn(move || {
+            let _: redis::RedisResult<Value> = redis::cmd("EVAL").arg("while true do end").arg(0).query(&mut runner);
+        });
+        wait_busy(&mut other);
+        if exec_while_busy {
+            let compat_tests::Frame::Error(e) = tx.cmd(&[b"EXEC"]) else {
+                panic!("EXEC answered")
+            };
+            assert!(e.starts_with("EXECABORT Transaction discarded because of: BUSY"), "{e}");
+        } else {
+            assert_eq!(
+                tx.cmd(&[b"MULTI"]),
+                compat_tests::Frame::ok(),
+                "MULTI is allowed while busy"
+            );
+            assert!(matches!(tx.cmd(&[b"INCR", b"xx"]), compat_tests::Frame::Error(e) if e.starts_with("BUSY")));
+        }
+        assert_eq!(q::<String>(&mut other, &["SCRIPT", "KILL"]), "OK");
+        running.join().unwrap();
+        if exec_while_busy {
+            assert_eq!(tx.cmd(&[b"EXEC"]), compat_tests::Frame::error("ERR EXEC without MULTI"));
+        } else {
+            assert_eq!(tx.cmd(&[b"INCR", b"xx"]), compat_tests::Frame::simple("QUEUED"));
+            let compat_tests::Frame::Error(e) = tx.cmd(&[b"EXEC"]) else {
+                panic!("EXEC ran")
+            };
+            assert!(
+                e.starts_with("EXECABORT Transaction discarded because of previous errors"),
+                "{e}"
+            );
+        }
+        assert_eq!(
+            q::<String>(&mut other, &["GET", "xx"]),
+            "1",
+            "nothing of the transaction ran"
+        );
+    }
+}
+
 #[test]
 fn a_busy_script_that_wrote_cannot_be_killed() {
     let s = Server::start(&["--threads", "1"]);

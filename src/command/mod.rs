@@ -436,9 +436,8 @@ pub(crate) fn execute(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> Option<&'static Comm
         return None;
     };
     if !spec.arity_ok(args.len()) {
-        ctx.error(&errors::wrong_arity(spec.name));
+        transaction::reject(ctx, spec.name, &errors::wrong_arity(spec.name));
         ctx.srv.cmdstats.rejected(row);
-        transaction::abort(ctx.client);
         return Some(spec);
     }
     // The counters are a subcommand's own (CONFIG GET, CLIENT LIST ...).
@@ -465,20 +464,16 @@ pub(crate) fn execute(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> Option<&'static Comm
     // After the name and arity checks, before everything else, as Redis
     // orders them: an unknown command is named even to a stranger.
     if !ctx.client.authenticated && !spec.has(flags::NO_AUTH) && ctx.srv.settings.auth_required() {
-        // Redis words a refused EXEC as the transaction's end.
-        match spec.name {
-            "exec" => ctx.error(&errors::exec_refused(errors::NOAUTH)),
-            _ => ctx.error(errors::NOAUTH),
-        }
-        transaction::abort(ctx.client);
+        transaction::reject(ctx, spec.name, errors::NOAUTH);
         return Some(spec);
     }
     if let Some(kind) = ctx.srv.busy.current() {
         if !real.has(flags::ALLOW_BUSY) && !spec.has(flags::ALLOW_BUSY) && !ctx.client.in_script {
-            ctx.error(match kind {
+            let msg = match kind {
                 BusyKind::Script => errors::BUSY_SCRIPT,
                 BusyKind::Function => errors::BUSY_FUNCTION,
-            });
+            };
+            transaction::reject(ctx, spec.name, msg);
             ctx.srv.cmdstats.rejected(row);
             return Some(spec);
         }

@@ -211,6 +211,22 @@ pub(crate) fn queue(ctx: &mut Ctx<'_>, args: &[&[u8]], denyoom: bool) {
 }
 
 /// Marks the open transaction, if any, as refused at EXEC.
+/// Refuses a request before it runs, as Redis's `rejectCommand` does: a
+/// transaction being queued is marked to abort at EXEC, and a refused EXEC
+/// ends its transaction at once, answering EXECABORT with the reason
+/// (`msg` without an `ERR ` prefix, as Redis words it there).
+pub(crate) fn reject(ctx: &mut Ctx<'_>, name: &str, msg: &str) {
+    if name == "exec" {
+        ctx.client.multi = None;
+        ctx.client.watched.clear();
+        let reason = msg.strip_prefix("ERR ").unwrap_or(msg);
+        ctx.error(&errors::exec_refused(reason));
+    } else {
+        abort(ctx.client);
+        ctx.error(msg);
+    }
+}
+
 pub(crate) fn abort(client: &mut Client) {
     if let Some(q) = client.multi.as_mut() {
         q.aborted = true;
@@ -261,6 +277,21 @@ mod tests {
         assert_eq!(h.run("WATCH a"), "-ERR WATCH inside MULTI is not allowed\r\n");
         h.run("SET a 1");
         assert_eq!(h.run("EXEC"), "*1\r\n+OK\r\n");
+    }
+
+    /// A refused EXEC ends its transaction with EXECABORT, as Redis's
+    /// rejectCommand answers it.
+    #[test]
+    fn a_refused_exec_ends_the_transaction() {
+        let mut h = Harness::new();
+        assert_eq!(h.run("MULTI"), "+OK\r\n");
+        assert_eq!(h.run("SET a 1"), "+QUEUED\r\n");
+        assert_eq!(
+            h.run("EXEC x"),
+            "-EXECABORT Transaction discarded because of: wrong number of arguments for 'exec' command\r\n"
+        );
+        assert_eq!(h.run("EXEC"), "-ERR EXEC without MULTI\r\n");
+        assert_eq!(h.run("GET a"), "$-1\r\n");
     }
 
     #[test]
