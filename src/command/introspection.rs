@@ -39,7 +39,7 @@ const SUBCOMMANDS: &[CommandSpec] = &[
         "O(N) where N is the total number of Redis commands",
         "[FILTERBY <MODULE module-name | ACLCAT category | PATTERN pattern>]",
     ),
-    spec("command|getkeys", -3, LOADING | STALE, "server", getkeys).doc(
+    spec("command|getkeys", -4, LOADING | STALE, "server", getkeys).doc(
         "2.8.13",
         "Extracts the key names from a full command.",
         "O(N) where N is the number of arguments to the command",
@@ -47,7 +47,7 @@ const SUBCOMMANDS: &[CommandSpec] = &[
     ),
     spec(
         "command|getkeysandflags",
-        -3,
+        -4,
         LOADING | STALE,
         "server",
         getkeysandflags,
@@ -287,7 +287,7 @@ fn docs(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
 
 fn write_doc(out: &mut Reply<'_>, c: &CommandSpec) {
     let mut args = parse_syntax(c.doc.syntax);
-    number_key_args(&mut args, &mut 0, c.key_specs.len());
+    number_key_args(&mut args, &mut 0, c.key_specs);
     let n = 4 + usize::from(!args.is_empty()) + usize::from(!c.subcommands.is_empty());
     out.map(n);
     out.bulk(b"summary");
@@ -400,16 +400,26 @@ impl Arg {
     }
 }
 
-/// Gives the key arguments of a syntax, in order, the key specs of a
-/// command with `specs` of them: the n-th key argument is found by the
-/// n-th spec (LMOVE source destination; ZUNIONSTORE destination numkeys
-/// key), and a command with fewer specs than key arguments finds the rest
-/// with its last spec.
-fn number_key_args(args: &mut [Arg], next: &mut usize, specs: usize) {
+/// Gives the key arguments of a syntax, in order, the key specs that find
+/// them: the n-th key argument is found by the n-th spec (LMOVE source
+/// destination; ZUNIONSTORE destination numkeys key), a command with fewer
+/// specs than key arguments finds the rest with its last spec, and the
+/// patterns of a command whose keys come from data (SORT's BY and GET)
+/// belong to its first spec of unknown place, which key arguments pass
+/// over.
+fn number_key_args(args: &mut [Arg], next: &mut usize, specs: &[KeySpec]) {
+    let from_data = specs.iter().position(|s| s.begin == Begin::Unknown);
     for a in args {
-        if a.kind == "key" && specs > 0 {
-            a.key_spec = Some((*next).min(specs - 1));
-            *next += 1;
+        if a.kind == "key" && !specs.is_empty() {
+            let mut i = *next;
+            if Some(i) == from_data {
+                i += 1;
+            }
+            let i = i.min(specs.len() - 1);
+            a.key_spec = Some(i);
+            *next = i + 1;
+        } else if a.kind == "pattern" {
+            a.key_spec = from_data;
         }
         number_key_args(&mut a.children, next, specs);
     }
@@ -418,7 +428,7 @@ fn number_key_args(args: &mut [Arg], next: &mut usize, specs: usize) {
 /// The type a value argument's name suggests.
 fn value_type(name: &str) -> &'static str {
     match name {
-        "key" | "source" | "destination" | "newkey" => "key",
+        "key" | "source" | "destination" | "newkey" | "src" | "dst" => "key",
         "pattern" => "pattern",
         "increment" | "score" | "min" | "max" => "double",
         n if n.starts_with("unix-time") => "unix-time",
@@ -787,9 +797,15 @@ mod tests {
 
     #[test]
     fn docs_number_key_arguments_by_spec() {
+        let zunionstore = lookup(b"zunionstore").unwrap();
         let mut args = parse_syntax("destination numkeys key [key ...] [WEIGHTS weight [weight ...]]");
-        number_key_args(&mut args, &mut 0, 2);
+        number_key_args(&mut args, &mut 0, zunionstore.key_specs);
         let idx: Vec<Option<usize>> = args.iter().map(|a| a.key_spec).collect();
         assert_eq!(idx, [Some(0), None, Some(1), None]);
+        let sort = lookup(b"sort").unwrap();
+        let mut args = parse_syntax("key [BY pattern] [GET pattern [GET pattern ...]] [STORE destination]");
+        number_key_args(&mut args, &mut 0, sort.key_specs);
+        let idx: Vec<Option<usize>> = args.iter().map(|a| a.key_spec).collect();
+        assert_eq!(idx, [Some(0), Some(1), Some(1), Some(2)]);
     }
 }
