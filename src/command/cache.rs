@@ -24,7 +24,7 @@ use crate::store::{DependError, Expiry, Item, LockError, Priority, Slot, TagMatc
 
 pub(crate) const COMMANDS: &[CommandSpec] = &[
     spec("cache.add", -3, WRITE | DENYOOM, "cache", add)
-.key_specs(&[key(1, OW | INSERT)])
+        .key_specs(&[key(1, OW | INSERT)])
         .doc(
             "0.1.0",
             "Stores an item only when the key is missing; returns its version.",
@@ -32,7 +32,7 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
             "key value [EX seconds | PX milliseconds | SLIDE seconds] [PRIORITY priority] [TAGS numtags tag [tag ...]]",
         ),
     spec("cache.put", -3, WRITE | DENYOOM, "cache", put)
-.key_specs(&[key(1, OW | UPDATE)])
+        .key_specs(&[key(1, OW | UPDATE)])
         .doc(
             "0.1.0",
             "Stores an item, releasing any lock on it; returns its new version.",
@@ -40,7 +40,7 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
             "key value [EX seconds | PX milliseconds | SLIDE seconds | KEEPTTL] [PRIORITY priority] [TAGS numtags tag [tag ...]] [IFVERSION version]",
         ),
     spec("cache.get", 2, READONLY | FAST, "cache", get)
-.key_specs(&[key(1, RO | ACCESS)])
+        .key_specs(&[key(1, RO | ACCESS)])
         .doc(
             "0.1.0",
             "Returns an item with its version, timeout, priority and lock state.",
@@ -48,7 +48,7 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
             "key",
         ),
     spec("cache.getifnewer", 3, READONLY | FAST, "cache", getifnewer)
-.key_specs(&[key(1, RO | ACCESS)])
+        .key_specs(&[key(1, RO | ACCESS)])
         .doc(
             "0.1.0",
             "Returns an item and its version unless its version is the one given.",
@@ -56,7 +56,7 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
             "key version",
         ),
     spec("cache.remove", -2, WRITE | FAST, "cache", remove)
-.key_specs(&[key(1, RM | DELETE)])
+        .key_specs(&[key(1, RM | DELETE)])
         .doc(
             "0.1.0",
             "Removes an item, locked or not, optionally only at a version or by its lock's holder.",
@@ -64,7 +64,7 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
             "key [IFVERSION version | HANDLE handle]",
         ),
     spec("cache.lock", -3, WRITE | DENYOOM | BLOCKING, "cache", lock)
-.key_specs(&[key(1, RW | ACCESS | UPDATE)])
+        .key_specs(&[key(1, RW | ACCESS | UPDATE)])
         .doc(
             "0.1.0",
             "Locks an item and returns a new handle with its value and version, waiting for the lock when asked.",
@@ -72,7 +72,7 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
             "key lock-milliseconds [CREATE] [WAIT milliseconds]",
         ),
     spec("cache.putunlock", -4, WRITE | DENYOOM, "cache", putunlock)
-.key_specs(&[key(1, OW | UPDATE)])
+        .key_specs(&[key(1, OW | UPDATE)])
         .doc(
             "0.1.0",
             "Stores an item locked under the handle given and releases the lock.",
@@ -80,7 +80,7 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
             "key value handle [EX seconds | PX milliseconds | SLIDE seconds] [PRIORITY priority] [TAGS numtags tag [tag ...]]",
         ),
     spec("cache.unlock", -3, WRITE | FAST, "cache", unlock)
-.key_specs(&[key(1, RW | UPDATE)])
+        .key_specs(&[key(1, RW | UPDATE)])
         .doc(
             "0.1.0",
             "Releases the lock held under the handle given, optionally with a new timeout.",
@@ -88,10 +88,10 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
             "key handle [EX seconds | PX milliseconds | SLIDE seconds]",
         ),
     spec("cache.forceunlock", 2, WRITE | FAST, "cache", forceunlock)
-.key_specs(&[key(1, RW | UPDATE)])
+        .key_specs(&[key(1, RW | UPDATE)])
         .doc("0.1.0", "Releases a key's lock whoever holds it.", "O(1)", "key"),
     spec("cache.resetttl", -3, WRITE | FAST, "cache", resetttl)
-.key_specs(&[key(1, RW | UPDATE)])
+        .key_specs(&[key(1, RW | UPDATE)])
         .doc(
             "0.1.0",
             "Gives an item a new timeout, keeping its version and lock.",
@@ -111,7 +111,10 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
         "<ANY | ALL> numtags tag [tag ...]",
     ),
     spec("cache.depend", -3, WRITE | DENYOOM, "cache", depend)
-.key_specs(&[key(1, RW | UPDATE), key(2, RO).range(-1, 1, 0).notes("Parents are only checked to exist; a write to one later removes the child")])
+        .key_specs(&[
+            key(1, RW | UPDATE),
+            key(2, RO).range(-1, 1, 0).notes("Parents are only checked to exist; a write to one later removes the child"),
+        ])
         .doc(
             "0.1.0",
             "Makes an item depend on others: writing or removing any of them removes it.",

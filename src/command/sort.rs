@@ -18,8 +18,12 @@ use std::cmp::Ordering;
 
 pub(crate) const COMMANDS: &[CommandSpec] = &[
     spec("sort", -2, WRITE | DENYOOM, "generic", sort)
-.key_specs(&[key(1, RO | ACCESS), unknown(RO | ACCESS).notes("Keys named by BY and GET patterns come from the sorted values, so no argument locates them"), unknown(OW | UPDATE).notes("STORE may come after any option, so no fixed place or keyword search locates it")])
-.key_finder(finders::sort)
+        .key_specs(&[
+            key(1, RO | ACCESS),
+            unknown(RO | ACCESS).notes("Keys named by BY and GET patterns come from the sorted values, so no argument locates them"),
+            unknown(OW | UPDATE).notes("STORE may come after any option, so no fixed place or keyword search locates it"),
+        ])
+        .key_finder(finders::sort)
         .doc(
             "1.0.0",
             "Sorts the elements in a list, a set, or a sorted set, optionally storing the result.",
@@ -27,8 +31,11 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
             "key [BY pattern] [LIMIT offset count] [GET pattern [GET pattern ...]] [ASC | DESC] [ALPHA] [STORE destination]",
         ),
     spec("sort_ro", -2, READONLY, "generic", sort_ro)
-.key_specs(&[key(1, RO | ACCESS), unknown(RO | ACCESS).notes("Keys named by BY and GET patterns come from the sorted values, so no argument locates them")])
-.key_finder(finders::sort_ro)
+        .key_specs(&[
+            key(1, RO | ACCESS),
+            unknown(RO | ACCESS).notes("Keys named by BY and GET patterns come from the sorted values, so no argument locates them"),
+        ])
+        .key_finder(finders::sort_ro)
         .doc(
             "7.0.0",
             "Returns the sorted elements of a list, a set, or a sorted set.",

@@ -14,11 +14,13 @@ use crate::store::{KeyHash, Value};
 
 pub(crate) const COMMANDS: &[CommandSpec] = &[
     spec("get", 2, READONLY | FAST, "string", get)
-.key_specs(&[key(1, RO | ACCESS)])
+        .key_specs(&[key(1, RO | ACCESS)])
         .doc("1.0.0", "Returns the string value of a key.", "O(1)", "key"),
     spec("set", -3, WRITE | DENYOOM, "string", set)
-.key_specs(&[key(1, RW | ACCESS | UPDATE | VARIABLE_FLAGS).notes("GET reads the old value; without it the key is only overwritten, as its finder reports")])
-.key_finder(finders::set)
+        .key_specs(&[
+            key(1, RW | ACCESS | UPDATE | VARIABLE_FLAGS).notes("GET reads the old value; without it the key is only overwritten, as its finder reports"),
+        ])
+        .key_finder(finders::set)
         .doc(
             "1.0.0",
             "Sets the string value of a key, ignoring its type. The key is created if it doesn't exist.",
@@ -26,13 +28,13 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
             "key value [NX | XX] [GET] [EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT unix-time-milliseconds | KEEPTTL]",
         ),
     spec("setnx", 3, WRITE | DENYOOM | FAST, "string", setnx)
-.key_specs(&[key(1, OW | INSERT)])
+        .key_specs(&[key(1, OW | INSERT)])
         .doc("1.0.0", "Stores a value only when the key is absent.", "O(1)", "key value"),
     spec("setex", 4, WRITE | DENYOOM, "string", setex)
-.key_specs(&[key(1, OW | UPDATE)])
+        .key_specs(&[key(1, OW | UPDATE)])
         .doc("2.0.0", "Stores a value with a time to live in seconds.", "O(1)", "key seconds value"),
     spec("psetex", 4, WRITE | DENYOOM, "string", psetex)
-.key_specs(&[key(1, OW | UPDATE)])
+        .key_specs(&[key(1, OW | UPDATE)])
         .doc(
             "2.6.0",
             "Stores a value with a time to live in milliseconds.",
@@ -40,13 +42,15 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
             "key milliseconds value",
         ),
     spec("getset", 3, WRITE | DENYOOM | FAST, "string", getset)
-.key_specs(&[key(1, RW | ACCESS | UPDATE)])
+        .key_specs(&[key(1, RW | ACCESS | UPDATE)])
         .doc("1.0.0", "Stores a value and returns the one it replaced.", "O(1)", "key value"),
     spec("getdel", 2, WRITE | FAST, "string", getdel)
-.key_specs(&[key(1, RW | ACCESS | DELETE)])
+        .key_specs(&[key(1, RW | ACCESS | DELETE)])
         .doc("6.2.0", "Returns a string value and deletes its key.", "O(1)", "key"),
     spec("getex", -2, WRITE | FAST, "string", getex)
-.key_specs(&[key(1, RW | ACCESS | UPDATE).notes("Changing the timeout is an update, so the key is read and written")])
+        .key_specs(&[
+            key(1, RW | ACCESS | UPDATE).notes("Changing the timeout is an update, so the key is read and written"),
+        ])
         .doc(
             "6.2.0",
             "Returns a string value and sets or clears its expiry.",
@@ -54,7 +58,7 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
             "key [EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT unix-time-milliseconds | PERSIST]",
         ),
     spec("mget", -2, READONLY | FAST, "string", mget)
-.key_specs(&[key(1, RO | ACCESS).range(-1, 1, 0)])
+        .key_specs(&[key(1, RO | ACCESS).range(-1, 1, 0)])
         .doc(
             "1.0.0",
             "Returns the values of several keys at one instant.",
@@ -62,7 +66,7 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
             "key [key ...]",
         ),
     spec("mset", -3, WRITE | DENYOOM, "string", mset)
-.key_specs(&[key(1, OW | UPDATE).range(-1, 2, 0)])
+        .key_specs(&[key(1, OW | UPDATE).range(-1, 2, 0)])
         .doc(
             "1.0.1",
             "Stores several key-value pairs at one instant.",
@@ -70,7 +74,7 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
             "key value [key value ...]",
         ),
     spec("msetnx", -3, WRITE | DENYOOM, "string", msetnx)
-.key_specs(&[key(1, OW | INSERT).range(-1, 2, 0)])
+        .key_specs(&[key(1, OW | INSERT).range(-1, 2, 0)])
         .doc(
             "1.0.1",
             "Stores several key-value pairs only when none of the keys exists.",
@@ -78,7 +82,7 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
             "key value [key value ...]",
         ),
     spec("append", 3, WRITE | DENYOOM | FAST, "string", append)
-.key_specs(&[key(1, RW | INSERT)])
+        .key_specs(&[key(1, RW | INSERT)])
         .doc(
             "2.0.0",
             "Adds bytes to the end of a string, creating it when absent.",
@@ -86,19 +90,19 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
             "key value",
         ),
     spec("strlen", 2, READONLY | FAST, "string", strlen)
-.key_specs(&[key(1, RO)])
+        .key_specs(&[key(1, RO)])
         .doc("2.2.0", "Returns the length of a string value.", "O(1)", "key"),
     spec("incr", 2, WRITE | DENYOOM | FAST, "string", incr)
-.key_specs(&[key(1, RW | ACCESS | UPDATE)])
+        .key_specs(&[key(1, RW | ACCESS | UPDATE)])
         .doc("1.0.0", "Adds one to the integer held in a string.", "O(1)", "key"),
     spec("decr", 2, WRITE | DENYOOM | FAST, "string", decr)
-.key_specs(&[key(1, RW | ACCESS | UPDATE)])
+        .key_specs(&[key(1, RW | ACCESS | UPDATE)])
         .doc("1.0.0", "Subtracts one from the integer held in a string.", "O(1)", "key"),
     spec("incrby", 3, WRITE | DENYOOM | FAST, "string", incrby)
-.key_specs(&[key(1, RW | ACCESS | UPDATE)])
+        .key_specs(&[key(1, RW | ACCESS | UPDATE)])
         .doc("1.0.0", "Adds an amount to the integer held in a string.", "O(1)", "key increment"),
     spec("decrby", 3, WRITE | DENYOOM | FAST, "string", decrby)
-.key_specs(&[key(1, RW | ACCESS | UPDATE)])
+        .key_specs(&[key(1, RW | ACCESS | UPDATE)])
         .doc(
             "1.0.0",
             "Subtracts an amount from the integer held in a string.",
@@ -106,7 +110,7 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
             "key decrement",
         ),
     spec("incrbyfloat", 3, WRITE | DENYOOM | FAST, "string", incrbyfloat)
-.key_specs(&[key(1, RW | ACCESS | UPDATE)])
+        .key_specs(&[key(1, RW | ACCESS | UPDATE)])
         .doc(
             "2.6.0",
             "Adds a decimal amount to the number held in a string.",
@@ -114,7 +118,7 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
             "key increment",
         ),
     spec("getrange", 4, READONLY, "string", getrange)
-.key_specs(&[key(1, RO | ACCESS)])
+        .key_specs(&[key(1, RO | ACCESS)])
         .doc(
             "2.4.0",
             "Returns the bytes of a string between two offsets, both included.",
@@ -122,7 +126,7 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
             "key start end",
         ),
     spec("setrange", 4, WRITE | DENYOOM, "string", setrange)
-.key_specs(&[key(1, RW | UPDATE)])
+        .key_specs(&[key(1, RW | UPDATE)])
         .doc(
             "2.2.0",
             "Overwrites part of a string from an offset, padding with zero bytes.",
@@ -130,7 +134,7 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
             "key offset value",
         ),
     spec("substr", 4, READONLY, "string", getrange)
-.key_specs(&[key(1, RO | ACCESS)])
+        .key_specs(&[key(1, RO | ACCESS)])
         .doc(
             "1.0.0",
             "Returns the bytes of a string between two offsets (the old name of GETRANGE).",
