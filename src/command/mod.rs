@@ -1,8 +1,9 @@
 //! The common command set.
 //!
 //! Every command is declared once, as a [`CommandSpec`]: name, arity,
-//! flags, key positions, documentation and handler. That one declaration
-//! drives arity errors, `COMMAND` output and key extraction. Each family
+//! flags, key specifications ([`key_spec`]), documentation and handler.
+//! That one declaration drives arity errors, `COMMAND` output and key
+//! extraction. Each family
 //! lives in its own file with its parsing beside its execution, and lists
 //! its commands in a `COMMANDS` table; [`lookup`] joins the tables.
 //!
