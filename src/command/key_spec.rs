@@ -271,7 +271,11 @@ pub(crate) fn find(specs: &[KeySpec], finder: Option<KeyFinder>, args: &[&[u8]])
             return keys;
         }
     }
-    finder.map(|f| f(args)).unwrap_or_default()
+    // Finders read the arguments as a request that passed its arity
+    // check; one that did not may name a key past its end, which is none.
+    let mut keys = finder.map(|f| f(args)).unwrap_or_default();
+    keys.retain(|k| k.pos < args.len());
+    keys
 }
 
 /// Whether a command may have keys at all (COMMAND GETKEYS answers "no key

@@ -745,6 +745,41 @@ mod tests {
         assert_eq!(get.key_positions(&[b"get", b"k"]), vec![1]);
     }
 
+    /// Key extraction will route requests in a cluster: whatever the
+    /// arguments, it must not panic and must name only arguments after the
+    /// command's name (and subcommand).
+    #[test]
+    fn keys_of_any_arguments_are_within_the_request() {
+        const WORDS: &[&[u8]] = &[
+            b"0",
+            b"1",
+            b"2",
+            b"3",
+            b"-1",
+            b"2x",
+            b"99999999999999999999",
+            b"STORE",
+            b"GET",
+            b"LIMIT",
+            b"BY",
+            b"k",
+        ];
+        let mut seed = 7u64;
+        for c in all().flat_map(|c| std::iter::once(c).chain(c.subcommands)) {
+            let words: Vec<&[u8]> = c.name.split('|').map(str::as_bytes).collect();
+            for n in 0..200 {
+                let mut args = words.clone();
+                for _ in 0..n % 9 {
+                    seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                    args.push(WORDS[(seed >> 33) as usize % WORDS.len()]);
+                }
+                for k in c.keys(&args) {
+                    assert!(k.pos >= words.len() && k.pos < args.len(), "{} {:?}", c.name, args);
+                }
+            }
+        }
+    }
+
     #[test]
     fn movablekeys_is_never_declared_by_hand() {
         for c in all().flat_map(|c| std::iter::once(c).chain(c.subcommands)) {
