@@ -68,20 +68,25 @@ fn render_spec(f: &Frame) -> String {
     )
 }
 
-/// The key-related parts of one COMMAND INFO entry.
-fn info_of(w: &mut Wire, name: &str) -> Info {
+/// The key-related parts of one COMMAND INFO entry, as an [`Info`] row.
+fn info_of(w: &mut Wire, name: &str) -> (String, i64, i64, i64, bool, String) {
     let reply = w.cmd(&[b"COMMAND", b"INFO", name.as_bytes()]);
     let entry = &items(&reply)[0];
     let e = items(entry);
     let movable = items(&e[2]).iter().any(|f| text(f) == "movablekeys");
     let specs: Vec<String> = items(&e[8]).iter().map(render_spec).collect();
-    let leaked: &'static str = Box::leak(specs.join(" | ").into_boxed_str());
-    let name: &'static str = Box::leak(text(&e[0]).into_boxed_str());
     let int = |f: &Frame| match f {
         Frame::Integer(i) => *i,
         other => panic!("expected an integer, got {other:?}"),
     };
-    (name, int(&e[3]), int(&e[4]), int(&e[5]), movable, leaked)
+    (
+        text(&e[0]),
+        int(&e[3]),
+        int(&e[4]),
+        int(&e[5]),
+        movable,
+        specs.join(" | "),
+    )
 }
 
 /// GETKEYSANDFLAGS of a request written with spaces, rendered as
@@ -117,9 +122,10 @@ fn command_info_key_specs_match_redis_7_for_every_command() {
     let server = Server::start(&[]);
     let mut w = server.wire();
     let mut wrong = Vec::new();
-    for expected in REDIS_INFO.iter().chain(OWN_INFO) {
-        let got = info_of(&mut w, expected.0);
-        if got != *expected {
+    for &(name, first, last, step, movable, specs) in REDIS_INFO.iter().chain(OWN_INFO) {
+        let got = info_of(&mut w, name);
+        let expected = (name.to_string(), first, last, step, movable, specs.to_string());
+        if got != expected {
             wrong.push(format!("expected {expected:?}\n     got {got:?}"));
         }
     }
