@@ -157,7 +157,9 @@ fn write_info(out: &mut Reply<'_>, c: &CommandSpec) {
     }
     // Tips (request and response policies) are not declared here.
     out.set(0);
-    out.array(c.key_specs.len());
+    // A set, as Redis replies it, though the specs' order matters (COMMAND
+    // DOCS's key_spec_index counts in it).
+    out.set(c.key_specs.len());
     for ks in c.key_specs {
         write_key_spec(out, ks);
     }
@@ -752,6 +754,18 @@ mod tests {
             "{text}"
         );
         assert!(text.ends_with("$5\r\nlimit\r\n:0\r\n*0\r\n"), "{text}");
+    }
+
+    #[test]
+    fn resp3_info_gives_key_specs_as_a_set_of_maps_with_flag_sets() {
+        let get = lookup(b"get").unwrap();
+        let mut buf = Vec::new();
+        write_info(&mut Reply::new(&mut buf, true), get);
+        let text = String::from_utf8(buf).unwrap();
+        assert!(
+            text.contains("~0\r\n~1\r\n%3\r\n$5\r\nflags\r\n~2\r\n+RO\r\n+access\r\n$12\r\nbegin_search\r\n"),
+            "{text}"
+        );
     }
 
     fn getkeysandflags(line: &str) -> Result<Vec<(usize, Vec<&'static str>)>, &'static str> {
