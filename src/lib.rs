@@ -30,8 +30,10 @@
 //!   EXEC runs the queue in one atomic scope of the store), `cache` and
 //!   `policy`: the CACHE.* commands of `docs/commands.md`; `memcache`:
 //!   memcached's verbs, `stats` and `flush_all`). Each Redis command is
-//!   declared once (arity, flags, key positions, docs, handler); that
-//!   declaration drives arity errors and `COMMAND` output. The typed string
+//!   declared once (arity, flags, key specifications, docs, handler); that
+//!   declaration drives arity errors, `COMMAND` output and the keys of a
+//!   request (`key_spec`: where keys sit and how each is used, as Redis 7
+//!   declares them). The typed string
 //!   operations both protocols run are `string_ops`: memcached `add` is a
 //!   SET with `Cond::Nx`, `incr` an increment with `Step::Unsigned`. A
 //!   write that may add memory, from either protocol, first makes room

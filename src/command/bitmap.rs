@@ -10,13 +10,14 @@
 
 use super::args::{self, is};
 use super::flags::*;
+use super::key_spec::{finders, flags::*, key};
 use super::string_ops::get_value;
 use super::{errors, spec, CommandSpec, Ctx};
 use crate::store::{Slot, Value, WrongType};
 
 pub(crate) const COMMANDS: &[CommandSpec] = &[
     spec("setbit", 4, WRITE | DENYOOM, "bitmap", setbit)
-        .keys(1, 1, 1)
+        .key_specs(&[key(1, RW | ACCESS | UPDATE)])
         .doc(
             "2.2.0",
             "Sets or clears the bit at offset of the string value. Creates the key if it doesn't exist.",
@@ -24,10 +25,10 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
             "key offset value",
         ),
     spec("getbit", 3, READONLY | FAST, "bitmap", getbit)
-        .keys(1, 1, 1)
+        .key_specs(&[key(1, RO | ACCESS)])
         .doc("2.2.0", "Returns a bit value by offset.", "O(1)", "key offset"),
     spec("bitcount", -2, READONLY, "bitmap", bitcount)
-        .keys(1, 1, 1)
+        .key_specs(&[key(1, RO | ACCESS)])
         .doc(
             "2.6.0",
             "Counts the number of set bits (population counting) in a string.",
@@ -35,7 +36,7 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
             "key [start end [BYTE | BIT]]",
         ),
     spec("bitpos", -3, READONLY, "bitmap", bitpos)
-        .keys(1, 1, 1)
+        .key_specs(&[key(1, RO | ACCESS)])
         .doc(
             "2.8.7",
             "Finds the first set (1) or clear (0) bit in a string.",
@@ -43,7 +44,7 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
             "key bit [start [end [BYTE | BIT]]]",
         ),
     spec("bitop", -4, WRITE | DENYOOM, "bitmap", bitop)
-        .keys(2, -1, 1)
+        .key_specs(&[key(2, OW | UPDATE), key(3, RO | ACCESS).range(-1, 1, 0)])
         .doc(
             "2.6.0",
             "Performs bitwise operations on multiple strings, and stores the result.",
@@ -51,7 +52,10 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
             "<AND | OR | XOR | NOT> destkey key [key ...]",
         ),
     spec("bitfield", -2, WRITE | DENYOOM, "bitmap", bitfield)
-        .keys(1, 1, 1)
+        .key_specs(&[
+            key(1, RW | ACCESS | UPDATE | VARIABLE_FLAGS).notes("Reads and may write the key; a request of GETs alone only reads it, as its finder reports"),
+        ])
+        .key_finder(finders::bitfield)
         .doc(
             "3.2.0",
             "Performs arbitrary bitfield integer operations on strings.",
@@ -59,7 +63,7 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
             "key [GET encoding offset | [OVERFLOW <WRAP | SAT | FAIL>] <SET encoding offset value | INCRBY encoding offset increment> [GET encoding offset | [OVERFLOW <WRAP | SAT | FAIL>] <SET encoding offset value | INCRBY encoding offset increment> ...]]",
         ),
     spec("bitfield_ro", -2, READONLY | FAST, "bitmap", bitfield_ro)
-        .keys(1, 1, 1)
+        .key_specs(&[key(1, RO | ACCESS)])
         .doc(
             "6.0.0",
             "Performs arbitrary read-only bitfield integer operations on strings.",

@@ -17,13 +17,14 @@
 
 use super::args::{self, is};
 use super::flags::*;
+use super::key_spec::{flags::*, key};
 use super::{errors, spec, CommandSpec, Ctx};
 use crate::protocol::resp::Reply;
 use crate::store::{DependError, Expiry, Item, LockError, Priority, Slot, TagMatch, UnlockError, WrongType};
 
 pub(crate) const COMMANDS: &[CommandSpec] = &[
     spec("cache.add", -3, WRITE | DENYOOM, "cache", add)
-        .keys(1, 1, 1)
+        .key_specs(&[key(1, OW | INSERT)])
         .doc(
             "0.1.0",
             "Stores an item only when the key is missing; returns its version.",
@@ -31,7 +32,7 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
             "key value [EX seconds | PX milliseconds | SLIDE seconds] [PRIORITY priority] [TAGS numtags tag [tag ...]]",
         ),
     spec("cache.put", -3, WRITE | DENYOOM, "cache", put)
-        .keys(1, 1, 1)
+        .key_specs(&[key(1, OW | UPDATE)])
         .doc(
             "0.1.0",
             "Stores an item, releasing any lock on it; returns its new version.",
@@ -39,7 +40,7 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
             "key value [EX seconds | PX milliseconds | SLIDE seconds | KEEPTTL] [PRIORITY priority] [TAGS numtags tag [tag ...]] [IFVERSION version]",
         ),
     spec("cache.get", 2, READONLY | FAST, "cache", get)
-        .keys(1, 1, 1)
+        .key_specs(&[key(1, RO | ACCESS)])
         .doc(
             "0.1.0",
             "Returns an item with its version, timeout, priority and lock state.",
@@ -47,7 +48,7 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
             "key",
         ),
     spec("cache.getifnewer", 3, READONLY | FAST, "cache", getifnewer)
-        .keys(1, 1, 1)
+        .key_specs(&[key(1, RO | ACCESS)])
         .doc(
             "0.1.0",
             "Returns an item and its version unless its version is the one given.",
@@ -55,7 +56,7 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
             "key version",
         ),
     spec("cache.remove", -2, WRITE | FAST, "cache", remove)
-        .keys(1, 1, 1)
+        .key_specs(&[key(1, RM | DELETE)])
         .doc(
             "0.1.0",
             "Removes an item, locked or not, optionally only at a version or by its lock's holder.",
@@ -63,7 +64,7 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
             "key [IFVERSION version | HANDLE handle]",
         ),
     spec("cache.lock", -3, WRITE | DENYOOM | BLOCKING, "cache", lock)
-        .keys(1, 1, 1)
+        .key_specs(&[key(1, RW | ACCESS | UPDATE)])
         .doc(
             "0.1.0",
             "Locks an item and returns a new handle with its value and version, waiting for the lock when asked.",
@@ -71,7 +72,7 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
             "key lock-milliseconds [CREATE] [WAIT milliseconds]",
         ),
     spec("cache.putunlock", -4, WRITE | DENYOOM, "cache", putunlock)
-        .keys(1, 1, 1)
+        .key_specs(&[key(1, OW | UPDATE)])
         .doc(
             "0.1.0",
             "Stores an item locked under the handle given and releases the lock.",
@@ -79,7 +80,7 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
             "key value handle [EX seconds | PX milliseconds | SLIDE seconds] [PRIORITY priority] [TAGS numtags tag [tag ...]]",
         ),
     spec("cache.unlock", -3, WRITE | FAST, "cache", unlock)
-        .keys(1, 1, 1)
+        .key_specs(&[key(1, RW | UPDATE)])
         .doc(
             "0.1.0",
             "Releases the lock held under the handle given, optionally with a new timeout.",
@@ -87,10 +88,10 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
             "key handle [EX seconds | PX milliseconds | SLIDE seconds]",
         ),
     spec("cache.forceunlock", 2, WRITE | FAST, "cache", forceunlock)
-        .keys(1, 1, 1)
+        .key_specs(&[key(1, RW | UPDATE)])
         .doc("0.1.0", "Releases a key's lock whoever holds it.", "O(1)", "key"),
     spec("cache.resetttl", -3, WRITE | FAST, "cache", resetttl)
-        .keys(1, 1, 1)
+        .key_specs(&[key(1, RW | UPDATE)])
         .doc(
             "0.1.0",
             "Gives an item a new timeout, keeping its version and lock.",
@@ -110,7 +111,10 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
         "<ANY | ALL> numtags tag [tag ...]",
     ),
     spec("cache.depend", -3, WRITE | DENYOOM, "cache", depend)
-        .keys(1, -1, 1)
+        .key_specs(&[
+            key(1, RW | UPDATE),
+            key(2, RO).range(-1, 1, 0).notes("Parents are only checked to exist; a write to one later removes the child"),
+        ])
         .doc(
             "0.1.0",
             "Makes an item depend on others: writing or removing any of them removes it.",
@@ -972,7 +976,12 @@ mod tests {
                 "cache.depend" => vec![1, 2, 3],
                 _ => vec![1],
             };
-            assert_eq!(c.key_positions(4), keys, "{}", c.name);
+            assert_eq!(
+                c.key_positions(&[c.name.as_bytes(), b"a", b"b", b"c"]),
+                keys,
+                "{}",
+                c.name
+            );
         }
         assert!(cmd(b"cache.tagged").has(READONLY));
         assert!(cmd(b"cache.deltagged").has(WRITE) && cmd(b"cache.depend").has(WRITE | DENYOOM));

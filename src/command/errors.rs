@@ -164,6 +164,7 @@ pub(crate) const NO_CONFIG_FILE: &str = "ERR The server is running without a con
 pub(crate) const INVALID_COMMAND: &str = "ERR Invalid command specified";
 pub(crate) const INVALID_COMMAND_ARGS: &str = "ERR Invalid number of arguments specified for command";
 pub(crate) const NO_KEY_ARGS: &str = "ERR The command has no key arguments";
+pub(crate) const INVALID_KEY_ARGS: &str = "ERR Invalid arguments specified for command";
 
 pub(crate) const UNBLOCK_REASON: &str = "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR";
 

@@ -4,15 +4,19 @@
 //! the first time it calls one of its functions.
 
 use super::flags::*;
+use super::key_spec::{finders, flags::*, key};
 use super::{args, dispatch_sub, errors, help_reply, spec, CommandSpec, Ctx};
 use crate::script::{self, Source};
 use crate::state::script_flags;
 
-const FCALL_FLAGS: u32 = NOSCRIPT | STALE | SKIP_MONITOR | MOVABLEKEYS;
+const FCALL_FLAGS: u32 = NOSCRIPT | STALE | SKIP_MONITOR | NO_MANDATORY_KEYS;
 
 pub(crate) const COMMANDS: &[CommandSpec] = &[
     spec("fcall", -3, FCALL_FLAGS | MAY_REPLICATE, "scripting", fcall)
-        .numkeys(2)
+        .key_specs(&[key(2, RW | ACCESS | UPDATE).keynum(0, 1, 1).notes(
+            "A function's use of its keys is unknown, so the most a function may do is assumed: read and update",
+        )])
+        .key_finder(finders::numkeys_at_2)
         .doc(
             "7.0.0",
             "Invokes a function.",
@@ -20,7 +24,10 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
             "function numkeys [key [key ...]] [arg [arg ...]]",
         ),
     spec("fcall_ro", -3, READONLY | FCALL_FLAGS, "scripting", fcall_ro)
-        .numkeys(2)
+        .key_specs(&[key(2, RO | ACCESS)
+            .keynum(0, 1, 1)
+            .notes("A read-only function may only read its keys")])
+        .key_finder(finders::numkeys_at_2)
         .doc(
             "7.0.0",
             "Invokes a read-only function.",

@@ -7,6 +7,7 @@
 
 use super::args::{self, is};
 use super::flags::*;
+use super::key_spec::{flags::*, key};
 use super::keys::parse_cursor;
 use super::string_ops::{add_long_double, FloatError};
 use super::{errors, spec, CommandSpec, Ctx};
@@ -17,7 +18,7 @@ use crate::util::rand::rand_below;
 
 pub(crate) const COMMANDS: &[CommandSpec] = &[
     spec("hset", -4, WRITE | DENYOOM | FAST, "hash", hset)
-        .keys(1, 1, 1)
+        .key_specs(&[key(1, RW | UPDATE)])
         .doc(
             "2.0.0",
             "Creates or modifies the value of a field in a hash.",
@@ -25,7 +26,7 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
             "key field value [field value ...]",
         ),
     spec("hsetnx", 4, WRITE | DENYOOM | FAST, "hash", hsetnx)
-        .keys(1, 1, 1)
+        .key_specs(&[key(1, RW | INSERT)])
         .doc(
             "2.0.0",
             "Sets the value of a field in a hash only when the field doesn't exist.",
@@ -33,7 +34,7 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
             "key field value",
         ),
     spec("hmset", -4, WRITE | DENYOOM | FAST, "hash", hmset)
-        .keys(1, 1, 1)
+        .key_specs(&[key(1, RW | UPDATE)])
         .doc(
             "2.0.0",
             "Sets the values of multiple fields.",
@@ -41,10 +42,10 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
             "key field value [field value ...]",
         ),
     spec("hget", 3, READONLY | FAST, "hash", hget)
-        .keys(1, 1, 1)
+        .key_specs(&[key(1, RO | ACCESS)])
         .doc("2.0.0", "Returns the value of a field in a hash.", "O(1)", "key field"),
     spec("hmget", -3, READONLY | FAST, "hash", hmget)
-        .keys(1, 1, 1)
+        .key_specs(&[key(1, RO | ACCESS)])
         .doc(
             "2.0.0",
             "Returns the values of all fields in a hash.",
@@ -52,7 +53,7 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
             "key field [field ...]",
         ),
     spec("hgetall", 2, READONLY, "hash", hgetall)
-        .keys(1, 1, 1)
+        .key_specs(&[key(1, RO | ACCESS)])
         .doc(
             "2.0.0",
             "Returns all fields and values in a hash.",
@@ -60,7 +61,7 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
             "key",
         ),
     spec("hkeys", 2, READONLY, "hash", hkeys)
-        .keys(1, 1, 1)
+        .key_specs(&[key(1, RO | ACCESS)])
         .doc(
             "2.0.0",
             "Returns all fields in a hash.",
@@ -68,7 +69,7 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
             "key",
         ),
     spec("hvals", 2, READONLY, "hash", hvals)
-        .keys(1, 1, 1)
+        .key_specs(&[key(1, RO | ACCESS)])
         .doc(
             "2.0.0",
             "Returns all values in a hash.",
@@ -76,7 +77,7 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
             "key",
         ),
     spec("hdel", -3, WRITE | FAST, "hash", hdel)
-        .keys(1, 1, 1)
+        .key_specs(&[key(1, RW | DELETE)])
         .doc(
             "2.0.0",
             "Deletes one or more fields and their values from a hash. Deletes the hash if no fields remain.",
@@ -84,16 +85,16 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
             "key field [field ...]",
         ),
     spec("hexists", 3, READONLY | FAST, "hash", hexists)
-        .keys(1, 1, 1)
+        .key_specs(&[key(1, RO)])
         .doc("2.0.0", "Determines whether a field exists in a hash.", "O(1)", "key field"),
     spec("hlen", 2, READONLY | FAST, "hash", hlen)
-        .keys(1, 1, 1)
+        .key_specs(&[key(1, RO)])
         .doc("2.0.0", "Returns the number of fields in a hash.", "O(1)", "key"),
     spec("hstrlen", 3, READONLY | FAST, "hash", hstrlen)
-        .keys(1, 1, 1)
+        .key_specs(&[key(1, RO)])
         .doc("3.2.0", "Returns the length of the value of a field.", "O(1)", "key field"),
     spec("hincrby", 4, WRITE | DENYOOM | FAST, "hash", hincrby)
-        .keys(1, 1, 1)
+        .key_specs(&[key(1, RW | ACCESS | UPDATE)])
         .doc(
             "2.0.0",
             "Increments the integer value of a field in a hash by a number. Uses 0 as initial value if the field doesn't exist.",
@@ -101,7 +102,7 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
             "key field increment",
         ),
     spec("hincrbyfloat", 4, WRITE | DENYOOM | FAST, "hash", hincrbyfloat)
-        .keys(1, 1, 1)
+        .key_specs(&[key(1, RW | ACCESS | UPDATE)])
         .doc(
             "2.6.0",
             "Increments the floating point value of a field by a number. Uses 0 as initial value if the field doesn't exist.",
@@ -109,7 +110,7 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
             "key field increment",
         ),
     spec("hrandfield", -2, READONLY, "hash", hrandfield)
-        .keys(1, 1, 1)
+        .key_specs(&[key(1, RO | ACCESS)])
         .doc(
             "6.2.0",
             "Returns one or more random fields from a hash.",
@@ -117,7 +118,7 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
             "key [count [WITHVALUES]]",
         ),
     spec("hscan", -3, READONLY, "hash", hscan)
-        .keys(1, 1, 1)
+        .key_specs(&[key(1, RO | ACCESS)])
         .doc(
             "2.8.0",
             "Iterates over fields and values of a hash.",
@@ -561,7 +562,7 @@ mod tests {
         for &(name, arity, flags) in table {
             let c = lookup(name.as_bytes()).unwrap_or_else(|| panic!("{name} missing"));
             assert_eq!((c.arity, c.flags), (arity, flags), "{name}");
-            assert_eq!((c.first_key, c.last_key, c.step), (1, 1, 1), "{name}");
+            assert_eq!(c.legacy_keys(), (1, 1, 1), "{name}");
             assert_eq!(c.group, "hash");
             assert!(!c.doc.summary.is_empty() && !c.doc.syntax.is_empty(), "{name}");
         }

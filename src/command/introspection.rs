@@ -2,11 +2,14 @@
 //! cluster clients' key lookup, documentation browsers).
 //!
 //! Everything here is derived from the [`CommandSpec`] declarations: ACL
-//! categories from flags and group, key specs from first/last/step, and the
-//! argument structure of COMMAND DOCS from each spec's syntax string.
+//! categories from flags and group; the key specs as declared, and from
+//! them the legacy first/last/step, `movablekeys` and the keys of a
+//! request; the argument structure of COMMAND DOCS from each spec's syntax
+//! string.
 
 use super::args::is;
 use super::flags::{self, *};
+use super::key_spec::{self, Begin, Find, KeySpec};
 use super::{all, dispatch_sub, errors, lookup, spec, CommandSpec, Ctx};
 use crate::protocol::resp::Reply;
 use crate::util::glob;
@@ -36,7 +39,7 @@ const SUBCOMMANDS: &[CommandSpec] = &[
         "O(N) where N is the total number of Redis commands",
         "[FILTERBY <MODULE module-name | ACLCAT category | PATTERN pattern>]",
     ),
-    spec("command|getkeys", -3, LOADING | STALE, "server", getkeys).doc(
+    spec("command|getkeys", -4, LOADING | STALE, "server", getkeys).doc(
         "2.8.13",
         "Extracts the key names from a full command.",
         "O(N) where N is the number of arguments to the command",
@@ -44,7 +47,7 @@ const SUBCOMMANDS: &[CommandSpec] = &[
     ),
     spec(
         "command|getkeysandflags",
-        -3,
+        -4,
         LOADING | STALE,
         "server",
         getkeysandflags,
@@ -128,34 +131,25 @@ fn categories(c: &CommandSpec) -> Vec<&'static str> {
     CATEGORIES.iter().filter(|(_, t)| t(c)).map(|(n, _)| *n).collect()
 }
 
-/// Key-spec access flags, from the command's read/write flags.
-fn key_flags(c: &CommandSpec) -> &'static [&'static str] {
-    if c.has(WRITE) && c.group == "generic" && c.name == "del" {
-        &["RM", "delete"]
-    } else if c.has(WRITE) {
-        &["RW", "update"]
-    } else {
-        &["RO", "access"]
-    }
-}
-
 /// The 10-element COMMAND INFO entry.
 fn write_info(out: &mut Reply<'_>, c: &CommandSpec) {
     out.array(10);
     out.bulk(c.name.as_bytes());
     out.int(c.arity as i64);
+    let bits = c.flags | if c.movable_keys() { MOVABLEKEYS } else { 0 };
     let fl: Vec<&str> = flags::NAMES
         .iter()
-        .filter(|(bit, _)| c.flags & bit != 0)
+        .filter(|(bit, _)| bits & bit != 0)
         .map(|(_, n)| *n)
         .collect();
     out.set(fl.len());
     for f in fl {
         out.simple(f);
     }
-    out.int(c.first_key as i64);
-    out.int(c.last_key as i64);
-    out.int(c.step as i64);
+    let (first, last, step) = c.legacy_keys();
+    out.int(first as i64);
+    out.int(last as i64);
+    out.int(step as i64);
     let cats = categories(c);
     out.set(cats.len());
     for cat in cats {
@@ -163,11 +157,11 @@ fn write_info(out: &mut Reply<'_>, c: &CommandSpec) {
     }
     // Tips (request and response policies) are not declared here.
     out.set(0);
-    if c.first_key > 0 {
-        out.set(1);
-        write_key_spec(out, c);
-    } else {
-        out.set(0);
+    // A set, as Redis replies it, though the specs' order matters (COMMAND
+    // DOCS's key_spec_index counts in it).
+    out.set(c.key_specs.len());
+    for ks in c.key_specs {
+        write_key_spec(out, ks);
     }
     out.set(c.subcommands.len());
     for s in c.subcommands {
@@ -175,40 +169,83 @@ fn write_info(out: &mut Reply<'_>, c: &CommandSpec) {
     }
 }
 
-/// A key spec equivalent to first/last/step: the first key at an index,
-/// then a range.
-fn write_key_spec(out: &mut Reply<'_>, c: &CommandSpec) {
-    out.map(3);
-    out.bulk(b"flags");
-    let kf = key_flags(c);
-    out.set(kf.len());
-    for f in kf {
-        out.simple(f);
+/// Key-spec flags as a set of status words.
+fn write_key_flags(out: &mut Reply<'_>, bits: u32) {
+    let names: Vec<&str> = key_spec::flags::names(bits).collect();
+    out.set(names.len());
+    for n in names {
+        out.simple(n);
     }
+}
+
+/// One key spec, in the map COMMAND INFO gives it: notes when there are
+/// any, flags, where the search begins and how the keys are found.
+fn write_key_spec(out: &mut Reply<'_>, ks: &KeySpec) {
+    out.map(3 + usize::from(!ks.notes.is_empty()));
+    if !ks.notes.is_empty() {
+        out.bulk(b"notes");
+        out.bulk(ks.notes.as_bytes());
+    }
+    out.bulk(b"flags");
+    write_key_flags(out, ks.flags);
     out.bulk(b"begin_search");
     out.map(2);
     out.bulk(b"type");
-    out.bulk(b"index");
-    out.bulk(b"spec");
-    out.map(1);
-    out.bulk(b"index");
-    out.int(c.first_key as i64);
+    match ks.begin {
+        Begin::Index(i) => {
+            out.bulk(b"index");
+            out.bulk(b"spec");
+            out.map(1);
+            out.bulk(b"index");
+            out.int(i as i64);
+        }
+        Begin::Keyword { keyword, start_from } => {
+            out.bulk(b"keyword");
+            out.bulk(b"spec");
+            out.map(2);
+            out.bulk(b"keyword");
+            out.bulk(keyword.as_bytes());
+            out.bulk(b"startfrom");
+            out.int(start_from as i64);
+        }
+        Begin::Unknown => {
+            out.bulk(b"unknown");
+            out.bulk(b"spec");
+            out.map(0);
+        }
+    }
     out.bulk(b"find_keys");
     out.map(2);
     out.bulk(b"type");
-    out.bulk(b"range");
-    out.bulk(b"spec");
-    out.map(3);
-    out.bulk(b"lastkey");
-    out.int(if c.last_key < 0 {
-        c.last_key as i64
-    } else {
-        (c.last_key - c.first_key) as i64
-    });
-    out.bulk(b"keystep");
-    out.int(c.step as i64);
-    out.bulk(b"limit");
-    out.int(0);
+    match ks.find {
+        Find::Range { last, step, limit } => {
+            out.bulk(b"range");
+            out.bulk(b"spec");
+            out.map(3);
+            out.bulk(b"lastkey");
+            out.int(last as i64);
+            out.bulk(b"keystep");
+            out.int(step as i64);
+            out.bulk(b"limit");
+            out.int(limit as i64);
+        }
+        Find::Keynum { index, first, step } => {
+            out.bulk(b"keynum");
+            out.bulk(b"spec");
+            out.map(3);
+            out.bulk(b"keynumidx");
+            out.int(index as i64);
+            out.bulk(b"firstkey");
+            out.int(first as i64);
+            out.bulk(b"keystep");
+            out.int(step as i64);
+        }
+        Find::Unknown => {
+            out.bulk(b"unknown");
+            out.bulk(b"spec");
+            out.map(0);
+        }
+    }
 }
 
 /// ```text
@@ -251,7 +288,8 @@ fn docs(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
 }
 
 fn write_doc(out: &mut Reply<'_>, c: &CommandSpec) {
-    let args = parse_syntax(c.doc.syntax);
+    let mut args = parse_syntax(c.doc.syntax);
+    number_key_args(&mut args, &mut 0, c.key_specs);
     let n = 4 + usize::from(!args.is_empty()) + usize::from(!c.subcommands.is_empty());
     out.map(n);
     out.bulk(b"summary");
@@ -287,7 +325,7 @@ fn write_args(out: &mut Reply<'_>, args: &[Arg]) {
             flags.push("multiple");
         }
         let n = 2
-            + usize::from(arg.kind == "key")
+            + usize::from(arg.key_spec.is_some())
             + usize::from(arg.token.is_some())
             + usize::from(!flags.is_empty())
             + usize::from(!arg.children.is_empty());
@@ -296,9 +334,9 @@ fn write_args(out: &mut Reply<'_>, args: &[Arg]) {
         out.bulk(arg.name.as_bytes());
         out.bulk(b"type");
         out.bulk(arg.kind.as_bytes());
-        if arg.kind == "key" {
+        if let Some(i) = arg.key_spec {
             out.bulk(b"key_spec_index");
-            out.int(0);
+            out.int(i as i64);
         }
         if let Some(t) = &arg.token {
             out.bulk(b"token");
@@ -328,6 +366,8 @@ pub(crate) struct Arg {
     pub(crate) optional: bool,
     pub(crate) multiple: bool,
     pub(crate) children: Vec<Arg>,
+    /// For a key argument, the index of the key spec that finds it.
+    pub(crate) key_spec: Option<usize>,
 }
 
 impl Arg {
@@ -339,6 +379,7 @@ impl Arg {
             optional: false,
             multiple: false,
             children: Vec::new(),
+            key_spec: None,
         }
     }
 
@@ -351,6 +392,7 @@ impl Arg {
             optional: false,
             multiple: false,
             children,
+            key_spec: None,
         }
     }
 
@@ -360,10 +402,35 @@ impl Arg {
     }
 }
 
+/// Gives the key arguments of a syntax, in order, the key specs that find
+/// them: the n-th key argument is found by the n-th spec (LMOVE source
+/// destination; ZUNIONSTORE destination numkeys key), a command with fewer
+/// specs than key arguments finds the rest with its last spec, and the
+/// patterns of a command whose keys come from data (SORT's BY and GET)
+/// belong to its first spec of unknown place, which key arguments pass
+/// over.
+fn number_key_args(args: &mut [Arg], next: &mut usize, specs: &[KeySpec]) {
+    let from_data = specs.iter().position(|s| s.begin == Begin::Unknown);
+    for a in args {
+        if a.kind == "key" && !specs.is_empty() {
+            let mut i = *next;
+            if Some(i) == from_data {
+                i += 1;
+            }
+            let i = i.min(specs.len() - 1);
+            a.key_spec = Some(i);
+            *next = i + 1;
+        } else if a.kind == "pattern" {
+            a.key_spec = from_data;
+        }
+        number_key_args(&mut a.children, next, specs);
+    }
+}
+
 /// The type a value argument's name suggests.
 fn value_type(name: &str) -> &'static str {
     match name {
-        "key" | "source" | "destination" | "newkey" => "key",
+        "key" | "source" | "destination" | "newkey" | "src" | "dst" => "key",
         "pattern" => "pattern",
         "increment" | "score" | "min" | "max" => "double",
         n if n.starts_with("unix-time") => "unix-time",
@@ -541,24 +608,25 @@ fn list(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
     ctx.out.bulks(picked.iter());
 }
 
-/// The command `args` would run and its key positions, or the error
-/// COMMAND GETKEYS answers.
-fn keys_of(args: &[&[u8]]) -> Result<(&'static CommandSpec, Vec<usize>), &'static str> {
+/// The keys of the request `args` (the name first), or the error COMMAND
+/// GETKEYS answers, checked in Redis's order: the command, whether it has
+/// keys at all, its arity, then keys in these arguments.
+fn keys_of(args: &[&[u8]]) -> Result<Vec<key_spec::KeyRef>, &'static str> {
     let mut c = lookup(args[0]).ok_or(errors::INVALID_COMMAND)?;
     if !c.subcommands.is_empty() && args.len() > 1 {
-        if let Some(s) = c.subcommand(args[1]) {
-            c = s;
-        }
+        c = c.subcommand(args[1]).ok_or(errors::INVALID_COMMAND)?;
+    }
+    if !key_spec::may_have_keys(c.key_specs, c.key_finder) {
+        return Err(errors::NO_KEY_ARGS);
     }
     if !c.arity_ok(args.len()) {
         return Err(errors::INVALID_COMMAND_ARGS);
     }
-    let keys = c.keys_in(args);
-    // A numkeys command (EVAL ... 0) may have no keys; others must.
-    if keys.is_empty() && c.numkeys_at == 0 {
-        return Err(errors::NO_KEY_ARGS);
+    let keys = c.keys(args);
+    if keys.is_empty() && !c.has(NO_MANDATORY_KEYS) {
+        return Err(errors::INVALID_KEY_ARGS);
     }
-    Ok((c, keys))
+    Ok(keys)
 }
 
 /// ```text
@@ -566,7 +634,7 @@ fn keys_of(args: &[&[u8]]) -> Result<(&'static CommandSpec, Vec<usize>), &'stati
 /// ```
 fn getkeys(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
     match keys_of(&a[2..]) {
-        Ok((_, keys)) => ctx.out.bulks(keys.iter().map(|&i| a[2 + i])),
+        Ok(keys) => ctx.out.bulks(keys.iter().map(|k| a[2 + k.pos])),
         Err(e) => ctx.error(e),
     }
 }
@@ -574,18 +642,16 @@ fn getkeys(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
 /// ```text
 /// COMMAND GETKEYSANDFLAGS command [arg [arg ...]]
 /// ```
+/// Each key with its key-spec flags (none for keys found by a command's
+/// own finder that does not tell them).
 fn getkeysandflags(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
     match keys_of(&a[2..]) {
-        Ok((c, keys)) => {
-            let kf = key_flags(c);
+        Ok(keys) => {
             ctx.out.array(keys.len());
-            for i in keys {
+            for k in keys {
                 ctx.out.array(2);
-                ctx.out.bulk(a[2 + i]);
-                ctx.out.set(kf.len());
-                for f in kf {
-                    ctx.out.simple(f);
-                }
+                ctx.out.bulk(a[2 + k.pos]);
+                write_key_flags(&mut ctx.out, k.flags);
             }
         }
         Err(e) => ctx.error(e),
@@ -691,14 +757,69 @@ mod tests {
     }
 
     #[test]
-    fn getkeys_follows_the_declaration() {
-        let a: Vec<&[u8]> = vec![b"del", b"a", b"b"];
-        assert_eq!(keys_of(&a).unwrap().1, vec![1, 2]);
-        let a: Vec<&[u8]> = vec![b"ping", b"x"];
-        assert_eq!(keys_of(&a).unwrap_err(), errors::NO_KEY_ARGS);
-        let a: Vec<&[u8]> = vec![b"get"];
-        assert_eq!(keys_of(&a).unwrap_err(), errors::INVALID_COMMAND_ARGS);
-        let a: Vec<&[u8]> = vec![b"nosuch", b"x"];
-        assert_eq!(keys_of(&a).unwrap_err(), errors::INVALID_COMMAND);
+    fn resp3_info_gives_key_specs_as_a_set_of_maps_with_flag_sets() {
+        let get = lookup(b"get").unwrap();
+        let mut buf = Vec::new();
+        write_info(&mut Reply::new(&mut buf, true), get);
+        let text = String::from_utf8(buf).unwrap();
+        assert!(
+            text.contains("~0\r\n~1\r\n%3\r\n$5\r\nflags\r\n~2\r\n+RO\r\n+access\r\n$12\r\nbegin_search\r\n"),
+            "{text}"
+        );
+    }
+
+    fn getkeysandflags(line: &str) -> Result<Vec<(usize, Vec<&'static str>)>, &'static str> {
+        let a: Vec<&[u8]> = line.split(' ').map(str::as_bytes).collect();
+        let keys = keys_of(&a)?;
+        Ok(keys
+            .into_iter()
+            .map(|k| (k.pos, key_spec::flags::names(k.flags).collect()))
+            .collect())
+    }
+
+    #[test]
+    fn getkeys_errors_come_in_redis_order() {
+        assert_eq!(getkeysandflags("nosuch x"), Err(errors::INVALID_COMMAND));
+        assert_eq!(getkeysandflags("config nosuch"), Err(errors::INVALID_COMMAND));
+        assert_eq!(
+            getkeysandflags("ping"),
+            Err(errors::NO_KEY_ARGS),
+            "before the arity check"
+        );
+        assert_eq!(getkeysandflags("get"), Err(errors::INVALID_COMMAND_ARGS));
+        assert_eq!(getkeysandflags("zunionstore d 3 a b"), Err(errors::INVALID_KEY_ARGS));
+        assert_eq!(getkeysandflags("eval s 0"), Ok(vec![]), "no_mandatory_keys");
+    }
+
+    #[test]
+    fn getkeysandflags_gives_each_key_its_spec_flags() {
+        assert_eq!(getkeysandflags("set k1 v1"), Ok(vec![(1, vec!["OW", "update"])]));
+        assert_eq!(
+            getkeysandflags("mset k1 v1 k2 v2"),
+            Ok(vec![(1, vec!["OW", "update"]), (3, vec!["OW", "update"])])
+        );
+        assert_eq!(
+            getkeysandflags("lmove k1 k2 left right"),
+            Ok(vec![(1, vec!["RW", "access", "delete"]), (2, vec!["RW", "insert"])])
+        );
+        assert_eq!(
+            getkeysandflags("sort k1 STORE k2"),
+            Ok(vec![(1, vec!["RO", "access"]), (3, vec!["OW", "update"])])
+        );
+        assert_eq!(getkeysandflags("del a b").map(|k| k.len()), Ok(2));
+    }
+
+    #[test]
+    fn docs_number_key_arguments_by_spec() {
+        let zunionstore = lookup(b"zunionstore").unwrap();
+        let mut args = parse_syntax("destination numkeys key [key ...] [WEIGHTS weight [weight ...]]");
+        number_key_args(&mut args, &mut 0, zunionstore.key_specs);
+        let idx: Vec<Option<usize>> = args.iter().map(|a| a.key_spec).collect();
+        assert_eq!(idx, [Some(0), None, Some(1), None]);
+        let sort = lookup(b"sort").unwrap();
+        let mut args = parse_syntax("key [BY pattern] [GET pattern [GET pattern ...]] [STORE destination]");
+        number_key_args(&mut args, &mut 0, sort.key_specs);
+        let idx: Vec<Option<usize>> = args.iter().map(|a| a.key_spec).collect();
+        assert_eq!(idx, [Some(0), Some(1), Some(1), Some(2)]);
     }
 }

@@ -7,37 +7,44 @@
 
 use super::args::{self, is};
 use super::flags::*;
+use super::key_spec::{flags::*, key};
 use super::{dispatch_sub, errors, spec, CommandSpec, Ctx};
 use crate::store::{Entry, Item, KeyHash, ValueRef};
 use crate::util::glob;
 
 pub(crate) const COMMANDS: &[CommandSpec] = &[
-    spec("del", -2, WRITE, "generic", del).keys(1, -1, 1).doc(
-        "1.0.0",
-        "Deletes one or more keys.",
-        "O(N) where N is the number of keys that will be removed.",
-        "key [key ...]",
-    ),
-    spec("unlink", -2, WRITE | FAST, "generic", unlink).keys(1, -1, 1).doc(
-        "4.0.0",
-        "Deletes one or more keys, releasing their memory after the reply.",
-        "O(1) for each key removed regardless of its size; the memory is reclaimed later.",
-        "key [key ...]",
-    ),
+    spec("del", -2, WRITE, "generic", del)
+        .key_specs(&[key(1, RM | DELETE).range(-1, 1, 0)])
+        .doc(
+            "1.0.0",
+            "Deletes one or more keys.",
+            "O(N) where N is the number of keys that will be removed.",
+            "key [key ...]",
+        ),
+    spec("unlink", -2, WRITE | FAST, "generic", unlink)
+        .key_specs(&[key(1, RM | DELETE).range(-1, 1, 0)])
+        .doc(
+            "4.0.0",
+            "Deletes one or more keys, releasing their memory after the reply.",
+            "O(1) for each key removed regardless of its size; the memory is reclaimed later.",
+            "key [key ...]",
+        ),
     spec("exists", -2, READONLY | FAST, "generic", exists)
-        .keys(1, -1, 1)
+        .key_specs(&[key(1, RO).range(-1, 1, 0)])
         .doc(
             "3.0.3",
             "Counts how many of the given keys exist; a key named twice counts twice.",
             "O(N) where N is the number of keys to check.",
             "key [key ...]",
         ),
-    spec("type", 2, READONLY | FAST, "generic", type_cmd).keys(1, 1, 1).doc(
-        "1.0.0",
-        "Names the type of the value stored at a key, or none.",
-        "O(1)",
-        "key",
-    ),
+    spec("type", 2, READONLY | FAST, "generic", type_cmd)
+        .key_specs(&[key(1, RO)])
+        .doc(
+            "1.0.0",
+            "Names the type of the value stored at a key, or none.",
+            "O(1)",
+            "key",
+        ),
     spec("keys", 2, READONLY, "generic", keys).doc(
         "1.0.0",
         "Lists every key that matches a glob-style pattern.",
@@ -56,52 +63,64 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
         "O(1)",
         "",
     ),
-    spec("rename", 3, WRITE, "generic", rename).keys(1, 2, 1).doc(
-        "1.0.0",
-        "Gives a key a new name, overwriting any key already holding that name.",
-        "O(1)",
-        "key newkey",
-    ),
+    spec("rename", 3, WRITE, "generic", rename)
+        .key_specs(&[key(1, RW | ACCESS | DELETE), key(2, OW | UPDATE)])
+        .doc(
+            "1.0.0",
+            "Gives a key a new name, overwriting any key already holding that name.",
+            "O(1)",
+            "key newkey",
+        ),
     spec("renamenx", 3, WRITE | FAST, "generic", renamenx)
-        .keys(1, 2, 1)
+        .key_specs(&[key(1, RW | ACCESS | DELETE), key(2, OW | INSERT)])
         .doc(
             "1.0.0",
             "Gives a key a new name only when no key holds that name yet.",
             "O(1)",
             "key newkey",
         ),
-    spec("copy", -3, WRITE | DENYOOM, "generic", copy).keys(1, 2, 1).doc(
-        "6.2.0",
-        "Duplicates a key's value and expiry under another name, possibly in another database.",
-        "O(N) worst case for collections, where N is the number of nested items. O(1) for string values.",
-        "source destination [DB destination-db] [REPLACE]",
-    ),
-    spec("move", 3, WRITE | FAST, "generic", move_cmd).keys(1, 1, 1).doc(
-        "1.0.0",
-        "Moves a key to another database when the name is free there.",
-        "O(1)",
-        "key db",
-    ),
-    spec("touch", -2, READONLY | FAST, "generic", touch).keys(1, -1, 1).doc(
-        "3.2.1",
-        "Refreshes the last access time of keys and counts those that exist.",
-        "O(N) where N is the number of keys that will be touched.",
-        "key [key ...]",
-    ),
-    spec("expire", -3, WRITE | FAST, "generic", expire).keys(1, 1, 1).doc(
-        "1.0.0",
-        "Sets a key's time to live in seconds.",
-        "O(1)",
-        "key seconds [NX | XX | GT | LT]",
-    ),
-    spec("pexpire", -3, WRITE | FAST, "generic", pexpire).keys(1, 1, 1).doc(
-        "2.6.0",
-        "Sets a key's time to live in milliseconds.",
-        "O(1)",
-        "key milliseconds [NX | XX | GT | LT]",
-    ),
+    spec("copy", -3, WRITE | DENYOOM, "generic", copy)
+        .key_specs(&[key(1, RO | ACCESS), key(2, OW | UPDATE)])
+        .doc(
+            "6.2.0",
+            "Duplicates a key's value and expiry under another name, possibly in another database.",
+            "O(N) worst case for collections, where N is the number of nested items. O(1) for string values.",
+            "source destination [DB destination-db] [REPLACE]",
+        ),
+    spec("move", 3, WRITE | FAST, "generic", move_cmd)
+        .key_specs(&[key(1, RW | ACCESS | UPDATE)])
+        .doc(
+            "1.0.0",
+            "Moves a key to another database when the name is free there.",
+            "O(1)",
+            "key db",
+        ),
+    spec("touch", -2, READONLY | FAST, "generic", touch)
+        .key_specs(&[key(1, RO).range(-1, 1, 0)])
+        .doc(
+            "3.2.1",
+            "Refreshes the last access time of keys and counts those that exist.",
+            "O(N) where N is the number of keys that will be touched.",
+            "key [key ...]",
+        ),
+    spec("expire", -3, WRITE | FAST, "generic", expire)
+        .key_specs(&[key(1, RW | UPDATE)])
+        .doc(
+            "1.0.0",
+            "Sets a key's time to live in seconds.",
+            "O(1)",
+            "key seconds [NX | XX | GT | LT]",
+        ),
+    spec("pexpire", -3, WRITE | FAST, "generic", pexpire)
+        .key_specs(&[key(1, RW | UPDATE)])
+        .doc(
+            "2.6.0",
+            "Sets a key's time to live in milliseconds.",
+            "O(1)",
+            "key milliseconds [NX | XX | GT | LT]",
+        ),
     spec("expireat", -3, WRITE | FAST, "generic", expireat)
-        .keys(1, 1, 1)
+        .key_specs(&[key(1, RW | UPDATE)])
         .doc(
             "1.2.0",
             "Sets a key's expiry to a Unix time in seconds.",
@@ -109,33 +128,39 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
             "key unix-time-seconds [NX | XX | GT | LT]",
         ),
     spec("pexpireat", -3, WRITE | FAST, "generic", pexpireat)
-        .keys(1, 1, 1)
+        .key_specs(&[key(1, RW | UPDATE)])
         .doc(
             "2.6.0",
             "Sets a key's expiry to a Unix time in milliseconds.",
             "O(1)",
             "key unix-time-milliseconds [NX | XX | GT | LT]",
         ),
-    spec("persist", 2, WRITE | FAST, "generic", persist).keys(1, 1, 1).doc(
-        "2.2.0",
-        "Removes a key's expiry, so it lives until deleted.",
-        "O(1)",
-        "key",
-    ),
-    spec("ttl", 2, READONLY | FAST, "generic", ttl).keys(1, 1, 1).doc(
-        "1.0.0",
-        "Returns a key's remaining time to live in seconds.",
-        "O(1)",
-        "key",
-    ),
-    spec("pttl", 2, READONLY | FAST, "generic", pttl).keys(1, 1, 1).doc(
-        "2.6.0",
-        "Returns a key's remaining time to live in milliseconds.",
-        "O(1)",
-        "key",
-    ),
+    spec("persist", 2, WRITE | FAST, "generic", persist)
+        .key_specs(&[key(1, RW | UPDATE)])
+        .doc(
+            "2.2.0",
+            "Removes a key's expiry, so it lives until deleted.",
+            "O(1)",
+            "key",
+        ),
+    spec("ttl", 2, READONLY | FAST, "generic", ttl)
+        .key_specs(&[key(1, RO | ACCESS)])
+        .doc(
+            "1.0.0",
+            "Returns a key's remaining time to live in seconds.",
+            "O(1)",
+            "key",
+        ),
+    spec("pttl", 2, READONLY | FAST, "generic", pttl)
+        .key_specs(&[key(1, RO | ACCESS)])
+        .doc(
+            "2.6.0",
+            "Returns a key's remaining time to live in milliseconds.",
+            "O(1)",
+            "key",
+        ),
     spec("expiretime", 2, READONLY | FAST, "generic", expiretime)
-        .keys(1, 1, 1)
+        .key_specs(&[key(1, RO | ACCESS)])
         .doc(
             "7.0.0",
             "Returns the Unix time in seconds at which a key expires.",
@@ -143,7 +168,7 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
             "key",
         ),
     spec("pexpiretime", 2, READONLY | FAST, "generic", pexpiretime)
-        .keys(1, 1, 1)
+        .key_specs(&[key(1, RO | ACCESS)])
         .doc(
             "7.0.0",
             "Returns the Unix time in milliseconds at which a key expires.",
@@ -164,7 +189,7 @@ const OBJECT: CommandSpec = spec("object", -2, 0, "generic", object)
 
 const OBJECT_SUBS: &[CommandSpec] = &[
     spec("object|encoding", 3, READONLY, "generic", object_encoding)
-        .keys(2, 2, 1)
+        .key_specs(&[key(2, RO)])
         .doc(
             "2.2.3",
             "Names the internal representation of a key's value.",
@@ -172,7 +197,7 @@ const OBJECT_SUBS: &[CommandSpec] = &[
             "key",
         ),
     spec("object|freq", 3, READONLY, "generic", object_freq)
-        .keys(2, 2, 1)
+        .key_specs(&[key(2, RO)])
         .doc(
             "4.0.0",
             "Returns the logarithmic access frequency counter of a key (LFU policies only).",
@@ -180,7 +205,7 @@ const OBJECT_SUBS: &[CommandSpec] = &[
             "key",
         ),
     spec("object|idletime", 3, READONLY, "generic", object_idletime)
-        .keys(2, 2, 1)
+        .key_specs(&[key(2, RO)])
         .doc(
             "2.2.3",
             "Returns the seconds since a key was last accessed.",
@@ -188,7 +213,7 @@ const OBJECT_SUBS: &[CommandSpec] = &[
             "key",
         ),
     spec("object|refcount", 3, READONLY, "generic", object_refcount)
-        .keys(2, 2, 1)
+        .key_specs(&[key(2, RO)])
         .doc("2.2.3", "Returns the reference count of a key's value.", "O(1)", "key"),
     spec("object|help", 2, LOADING | STALE, "generic", object_help).doc(
         "6.2.0",
@@ -1058,9 +1083,12 @@ mod tests {
     fn object_is_a_container_with_keyed_subcommands() {
         let o = super::super::lookup(b"OBJECT").expect("object is declared");
         let enc = o.subcommand(b"Encoding").expect("encoding");
-        assert_eq!(enc.key_positions(3), vec![2]);
+        assert_eq!(enc.key_positions(&[b"object", b"encoding", b"k"]), vec![2]);
         assert!(o.subcommand(b"help").is_some());
         let copy = super::super::lookup(b"copy").expect("copy is declared");
-        assert_eq!(copy.key_positions(6), vec![1, 2]);
+        assert_eq!(
+            copy.key_positions(&[b"copy", b"a", b"b", b"DB", b"1", b"REPLACE"]),
+            vec![1, 2]
+        );
     }
 }

@@ -9,6 +9,7 @@
 
 use super::args::{self, is};
 use super::flags::*;
+use super::key_spec::{finders, flags::*, key};
 use super::{errors, spec, CommandSpec, Ctx};
 use crate::protocol::resp::Reply;
 use crate::state::Server;
@@ -16,7 +17,7 @@ use crate::store::{List, Slot, WrongType};
 
 pub(crate) const COMMANDS: &[CommandSpec] = &[
     spec("lpush", -3, WRITE | DENYOOM | FAST, "list", lpush)
-        .keys(1, 1, 1)
+        .key_specs(&[key(1, RW | INSERT)])
         .doc(
             "1.0.0",
             "Prepends one or more elements to a list. Creates the key if it doesn't exist.",
@@ -24,7 +25,7 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
             "key element [element ...]",
         ),
     spec("rpush", -3, WRITE | DENYOOM | FAST, "list", rpush)
-        .keys(1, 1, 1)
+        .key_specs(&[key(1, RW | INSERT)])
         .doc(
             "1.0.0",
             "Appends one or more elements to a list. Creates the key if it doesn't exist.",
@@ -32,7 +33,7 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
             "key element [element ...]",
         ),
     spec("lpushx", -3, WRITE | DENYOOM | FAST, "list", lpushx)
-        .keys(1, 1, 1)
+        .key_specs(&[key(1, RW | INSERT)])
         .doc(
             "2.2.0",
             "Prepends one or more elements to a list only when the list exists.",
@@ -40,118 +41,154 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
             "key element [element ...]",
         ),
     spec("rpushx", -3, WRITE | DENYOOM | FAST, "list", rpushx)
-        .keys(1, 1, 1)
+        .key_specs(&[key(1, RW | INSERT)])
         .doc(
             "2.2.0",
             "Appends an element to a list only when the list exists.",
             "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.",
             "key element [element ...]",
         ),
-    spec("lpop", -2, WRITE | FAST, "list", lpop).keys(1, 1, 1).doc(
-        "1.0.0",
-        "Returns the first elements in a list after removing it. Deletes the list if the last element was popped.",
-        "O(N) where N is the number of elements returned",
-        "key [count]",
-    ),
-    spec("rpop", -2, WRITE | FAST, "list", rpop).keys(1, 1, 1).doc(
-        "1.0.0",
-        "Returns and removes the last elements of a list. Deletes the list if the last element was popped.",
-        "O(N) where N is the number of elements returned",
-        "key [count]",
-    ),
+    spec("lpop", -2, WRITE | FAST, "list", lpop)
+        .key_specs(&[key(1, RW | ACCESS | DELETE)])
+        .doc(
+            "1.0.0",
+            "Returns the first elements in a list after removing it. Deletes the list if the last element was popped.",
+            "O(N) where N is the number of elements returned",
+            "key [count]",
+        ),
+    spec("rpop", -2, WRITE | FAST, "list", rpop)
+        .key_specs(&[key(1, RW | ACCESS | DELETE)])
+        .doc(
+            "1.0.0",
+            "Returns and removes the last elements of a list. Deletes the list if the last element was popped.",
+            "O(N) where N is the number of elements returned",
+            "key [count]",
+        ),
     spec("llen", 2, READONLY | FAST, "list", llen)
-        .keys(1, 1, 1)
+        .key_specs(&[key(1, RO)])
         .doc("1.0.0", "Returns the length of a list.", "O(1)", "key"),
-    spec("lrange", 4, READONLY, "list", lrange).keys(1, 1, 1).doc(
-        "1.0.0",
-        "Returns a range of elements from a list.",
-        "O(S+N) where S is the distance of start offset from HEAD for small lists, from nearest end (HEAD or TAIL) for large lists; and N is the number of elements in the specified range.",
-        "key start stop",
-    ),
-    spec("lindex", 3, READONLY, "list", lindex).keys(1, 1, 1).doc(
-        "1.0.0",
-        "Returns an element from a list by its index.",
-        "O(N) where N is the number of elements to traverse to get to the element at index. This makes asking for the first or the last element of the list O(1).",
-        "key index",
-    ),
-    spec("lset", 4, WRITE | DENYOOM, "list", lset).keys(1, 1, 1).doc(
-        "1.0.0",
-        "Sets the value of an element in a list by its index.",
-        "O(N) where N is the length of the list. Setting either the first or the last element of the list is O(1).",
-        "key index element",
-    ),
-    spec("linsert", 5, WRITE | DENYOOM, "list", linsert).keys(1, 1, 1).doc(
-        "2.2.0",
-        "Inserts an element before or after another element in a list.",
-        "O(N) where N is the number of elements to traverse before seeing the value pivot. This means that inserting somewhere on the left end on the list (head) can be considered O(1) and inserting somewhere on the right end (tail) is O(N).",
-        "key <BEFORE | AFTER> pivot element",
-    ),
-    spec("lrem", 4, WRITE, "list", lrem).keys(1, 1, 1).doc(
-        "1.0.0",
-        "Removes elements from a list. Deletes the list if the last element was removed.",
-        "O(N+M) where N is the length of the list and M is the number of elements removed.",
-        "key count element",
-    ),
-    spec("ltrim", 4, WRITE, "list", ltrim).keys(1, 1, 1).doc(
-        "1.0.0",
-        "Removes elements from both ends a list. Deletes the list if all elements were trimmed.",
-        "O(N) where N is the number of elements to be removed by the operation.",
-        "key start stop",
-    ),
-    spec("lpos", -3, READONLY, "list", lpos).keys(1, 1, 1).doc(
-        "6.0.6",
-        "Returns the index of matching elements in a list.",
-        "O(N) where N is the number of elements in the list, for the average case. When searching for elements near the head or the tail of the list, or when the MAXLEN option is provided, the command may run in constant time.",
-        "key element [RANK rank] [COUNT num-matches] [MAXLEN len]",
-    ),
-    spec("lmove", 5, WRITE | DENYOOM, "list", lmove).keys(1, 2, 1).doc(
-        "6.2.0",
-        "Returns an element after popping it from one list and pushing it to another. Deletes the list if the last element was moved.",
-        "O(1)",
-        "source destination <LEFT | RIGHT> <LEFT | RIGHT>",
-    ),
-    spec("rpoplpush", 3, WRITE | DENYOOM, "list", rpoplpush).keys(1, 2, 1).doc(
-        "1.2.0",
-        "Returns the last element of a list after removing and pushing it to another list. Deletes the list if the last element was popped.",
-        "O(1)",
-        "source destination",
-    ),
-    spec("lmpop", -4, WRITE | MOVABLEKEYS, "list", lmpop).doc(
-        "7.0.0",
-        "Returns multiple elements from a list after removing them. Deletes the list if the last element was popped.",
-        "O(N+M) where N is the number of provided keys and M is the number of elements returned.",
-        "numkeys key [key ...] <LEFT | RIGHT> [COUNT count]",
-    ),
-    spec("blpop", -3, WRITE | NOSCRIPT | BLOCKING, "list", blpop).keys(1, -2, 1).doc(
-        "2.0.0",
-        "Removes and returns the first element in a list. Blocks until an element is available otherwise. Deletes the list if the last element was popped.",
-        "O(N) where N is the number of provided keys.",
-        "key [key ...] timeout",
-    ),
-    spec("brpop", -3, WRITE | NOSCRIPT | BLOCKING, "list", brpop).keys(1, -2, 1).doc(
-        "2.0.0",
-        "Removes and returns the last element in a list. Blocks until an element is available otherwise. Deletes the list if the last element was popped.",
-        "O(N) where N is the number of provided keys.",
-        "key [key ...] timeout",
-    ),
-    spec("blmove", 6, WRITE | DENYOOM | NOSCRIPT | BLOCKING, "list", blmove).keys(1, 2, 1).doc(
-        "6.2.0",
-        "Pops an element from a list, pushes it to another list and returns it. Blocks until an element is available otherwise. Deletes the list if the last element was moved.",
-        "O(1)",
-        "source destination <LEFT | RIGHT> <LEFT | RIGHT> timeout",
-    ),
-    spec("brpoplpush", 4, WRITE | DENYOOM | NOSCRIPT | BLOCKING, "list", brpoplpush).keys(1, 2, 1).doc(
-        "2.2.0",
-        "Pops an element from a list, pushes it to another list and returns it. Block until an element is available otherwise. Deletes the list if the last element was popped.",
-        "O(1)",
-        "source destination timeout",
-    ),
-    spec("blmpop", -5, WRITE | BLOCKING | MOVABLEKEYS, "list", blmpop).doc(
-        "7.0.0",
-        "Pops the first element from one of multiple lists. Blocks until an element is available otherwise. Deletes the list if the last element was popped.",
-        "O(N+M) where N is the number of provided keys and M is the number of elements returned.",
-        "timeout numkeys key [key ...] <LEFT | RIGHT> [COUNT count]",
-    ),
+    spec("lrange", 4, READONLY, "list", lrange)
+        .key_specs(&[key(1, RO | ACCESS)])
+        .doc(
+            "1.0.0",
+            "Returns a range of elements from a list.",
+            "O(S+N) where S is the distance of start offset from HEAD for small lists, from nearest end (HEAD or TAIL) for large lists; and N is the number of elements in the specified range.",
+            "key start stop",
+        ),
+    spec("lindex", 3, READONLY, "list", lindex)
+        .key_specs(&[key(1, RO | ACCESS)])
+        .doc(
+            "1.0.0",
+            "Returns an element from a list by its index.",
+            "O(N) where N is the number of elements to traverse to get to the element at index. This makes asking for the first or the last element of the list O(1).",
+            "key index",
+        ),
+    spec("lset", 4, WRITE | DENYOOM, "list", lset)
+        .key_specs(&[key(1, RW | UPDATE)])
+        .doc(
+            "1.0.0",
+            "Sets the value of an element in a list by its index.",
+            "O(N) where N is the length of the list. Setting either the first or the last element of the list is O(1).",
+            "key index element",
+        ),
+    spec("linsert", 5, WRITE | DENYOOM, "list", linsert)
+        .key_specs(&[key(1, RW | INSERT)])
+        .doc(
+            "2.2.0",
+            "Inserts an element before or after another element in a list.",
+            "O(N) where N is the number of elements to traverse before seeing the value pivot. This means that inserting somewhere on the left end on the list (head) can be considered O(1) and inserting somewhere on the right end (tail) is O(N).",
+            "key <BEFORE | AFTER> pivot element",
+        ),
+    spec("lrem", 4, WRITE, "list", lrem)
+        .key_specs(&[key(1, RW | DELETE)])
+        .doc(
+            "1.0.0",
+            "Removes elements from a list. Deletes the list if the last element was removed.",
+            "O(N+M) where N is the length of the list and M is the number of elements removed.",
+            "key count element",
+        ),
+    spec("ltrim", 4, WRITE, "list", ltrim)
+        .key_specs(&[key(1, RW | DELETE)])
+        .doc(
+            "1.0.0",
+            "Removes elements from both ends a list. Deletes the list if all elements were trimmed.",
+            "O(N) where N is the number of elements to be removed by the operation.",
+            "key start stop",
+        ),
+    spec("lpos", -3, READONLY, "list", lpos)
+        .key_specs(&[key(1, RO | ACCESS)])
+        .doc(
+            "6.0.6",
+            "Returns the index of matching elements in a list.",
+            "O(N) where N is the number of elements in the list, for the average case. When searching for elements near the head or the tail of the list, or when the MAXLEN option is provided, the command may run in constant time.",
+            "key element [RANK rank] [COUNT num-matches] [MAXLEN len]",
+        ),
+    spec("lmove", 5, WRITE | DENYOOM, "list", lmove)
+        .key_specs(&[key(1, RW | ACCESS | DELETE), key(2, RW | INSERT)])
+        .doc(
+            "6.2.0",
+            "Returns an element after popping it from one list and pushing it to another. Deletes the list if the last element was moved.",
+            "O(1)",
+            "source destination <LEFT | RIGHT> <LEFT | RIGHT>",
+        ),
+    spec("rpoplpush", 3, WRITE | DENYOOM, "list", rpoplpush)
+        .key_specs(&[key(1, RW | ACCESS | DELETE), key(2, RW | INSERT)])
+        .doc(
+            "1.2.0",
+            "Returns the last element of a list after removing and pushing it to another list. Deletes the list if the last element was popped.",
+            "O(1)",
+            "source destination",
+        ),
+    spec("lmpop", -4, WRITE, "list", lmpop)
+        .key_specs(&[key(1, RW | ACCESS | DELETE).keynum(0, 1, 1)])
+        .key_finder(finders::numkeys_at_1)
+        .doc(
+            "7.0.0",
+            "Returns multiple elements from a list after removing them. Deletes the list if the last element was popped.",
+            "O(N+M) where N is the number of provided keys and M is the number of elements returned.",
+            "numkeys key [key ...] <LEFT | RIGHT> [COUNT count]",
+        ),
+    spec("blpop", -3, WRITE | NOSCRIPT | BLOCKING, "list", blpop)
+        .key_specs(&[key(1, RW | ACCESS | DELETE).range(-2, 1, 0)])
+        .doc(
+            "2.0.0",
+            "Removes and returns the first element in a list. Blocks until an element is available otherwise. Deletes the list if the last element was popped.",
+            "O(N) where N is the number of provided keys.",
+            "key [key ...] timeout",
+        ),
+    spec("brpop", -3, WRITE | NOSCRIPT | BLOCKING, "list", brpop)
+        .key_specs(&[key(1, RW | ACCESS | DELETE).range(-2, 1, 0)])
+        .doc(
+            "2.0.0",
+            "Removes and returns the last element in a list. Blocks until an element is available otherwise. Deletes the list if the last element was popped.",
+            "O(N) where N is the number of provided keys.",
+            "key [key ...] timeout",
+        ),
+    spec("blmove", 6, WRITE | DENYOOM | NOSCRIPT | BLOCKING, "list", blmove)
+        .key_specs(&[key(1, RW | ACCESS | DELETE), key(2, RW | INSERT)])
+        .doc(
+            "6.2.0",
+            "Pops an element from a list, pushes it to another list and returns it. Blocks until an element is available otherwise. Deletes the list if the last element was moved.",
+            "O(1)",
+            "source destination <LEFT | RIGHT> <LEFT | RIGHT> timeout",
+        ),
+    spec("brpoplpush", 4, WRITE | DENYOOM | NOSCRIPT | BLOCKING, "list", brpoplpush)
+        .key_specs(&[key(1, RW | ACCESS | DELETE), key(2, RW | INSERT)])
+        .doc(
+            "2.2.0",
+            "Pops an element from a list, pushes it to another list and returns it. Block until an element is available otherwise. Deletes the list if the last element was popped.",
+            "O(1)",
+            "source destination timeout",
+        ),
+    spec("blmpop", -5, WRITE | BLOCKING, "list", blmpop)
+        .key_specs(&[key(2, RW | ACCESS | DELETE).keynum(0, 1, 1)])
+        .key_finder(finders::numkeys_at_2)
+        .doc(
+            "7.0.0",
+            "Pops the first element from one of multiple lists. Blocks until an element is available otherwise. Deletes the list if the last element was popped.",
+            "O(N+M) where N is the number of provided keys and M is the number of elements returned.",
+            "timeout numkeys key [key ...] <LEFT | RIGHT> [COUNT count]",
+        ),
 ];
 
 /// LEFT or RIGHT: true for LEFT (the head).

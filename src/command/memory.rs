@@ -8,6 +8,7 @@
 
 use super::args::{self, is};
 use super::flags::*;
+use super::key_spec::{flags::*, key};
 use super::{dispatch_sub, errors, help_reply, spec, CommandSpec, Ctx};
 use std::sync::atomic::Ordering;
 
@@ -23,12 +24,14 @@ const MEMORY: CommandSpec = spec("memory", -2, 0, "server", memory)
     .subs(MEMORY_SUBS);
 
 const MEMORY_SUBS: &[CommandSpec] = &[
-    spec("memory|usage", -3, READONLY, "server", usage).keys(2, 2, 1).doc(
-        "4.0.0",
-        "Estimates the memory usage of a key.",
-        "O(N) where N is the number of samples.",
-        "key [SAMPLES count]",
-    ),
+    spec("memory|usage", -3, READONLY, "server", usage)
+        .key_specs(&[key(2, RO)])
+        .doc(
+            "4.0.0",
+            "Estimates the memory usage of a key.",
+            "O(N) where N is the number of samples.",
+            "key [SAMPLES count]",
+        ),
     spec("memory|stats", 2, 0, "server", stats).doc("4.0.0", "Returns details about memory usage.", "O(1)", ""),
     spec("memory|doctor", 2, 0, "server", doctor).doc("4.0.0", "Outputs a memory problems report.", "O(1)", ""),
     spec("memory|malloc-stats", 2, 0, "server", malloc_stats).doc(

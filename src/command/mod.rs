@@ -1,8 +1,9 @@
 //! The common command set.
 //!
 //! Every command is declared once, as a [`CommandSpec`]: name, arity,
-//! flags, key positions, documentation and handler. That one declaration
-//! drives arity errors, `COMMAND` output and key extraction. Each family
+//! flags, key specifications ([`key_spec`]), documentation and handler.
+//! That one declaration drives arity errors, `COMMAND` output and key
+//! extraction. Each family
 //! lives in its own file with its parsing beside its execution, and lists
 //! its commands in a `COMMANDS` table; [`lookup`] joins the tables.
 //!
@@ -21,6 +22,7 @@ pub(crate) mod function;
 pub(crate) mod hash;
 pub(crate) mod info;
 pub(crate) mod introspection;
+pub(crate) mod key_spec;
 pub(crate) mod keys;
 pub(crate) mod latency;
 pub(crate) mod list;
@@ -42,6 +44,7 @@ use crate::protocol::resp::Reply;
 use crate::state::{BusyKind, Client, Server};
 use crate::store::{EvictionPolicy, KeyHash, OutOfMemory};
 use hashbrown::HashMap;
+use key_spec::{KeyFinder, KeyRef, KeySpec};
 use std::sync::OnceLock;
 
 /// Command flags, as `COMMAND INFO` names them.
@@ -61,8 +64,12 @@ pub(crate) mod flags {
     pub(crate) const NO_AUTH: u32 = 1 << 12;
     pub(crate) const MAY_REPLICATE: u32 = 1 << 13;
     pub(crate) const NO_MULTI: u32 = 1 << 14;
+    /// Derived from the key specs ([`super::CommandSpec::movable_keys`]),
+    /// never declared.
     pub(crate) const MOVABLEKEYS: u32 = 1 << 15;
     pub(crate) const ALLOW_BUSY: u32 = 1 << 16;
+    /// A command whose keys may number zero (EVAL script 0).
+    pub(crate) const NO_MANDATORY_KEYS: u32 = 1 << 17;
 
     /// Flag names in the order Redis lists them.
     pub(crate) const NAMES: &[(u32, &str)] = &[
@@ -80,6 +87,7 @@ pub(crate) mod flags {
         (FAST, "fast"),
         (NO_AUTH, "no_auth"),
         (MAY_REPLICATE, "may_replicate"),
+        (NO_MANDATORY_KEYS, "no_mandatory_keys"),
         (NO_MULTI, "no_multi"),
         (MOVABLEKEYS, "movablekeys"),
         (ALLOW_BUSY, "allow_busy"),
@@ -114,14 +122,12 @@ pub(crate) struct CommandSpec {
     /// counting the name (and, for subcommands, the subcommand).
     pub(crate) arity: i32,
     pub(crate) flags: u32,
-    /// First key, last key (negative counts from the end) and step.
-    pub(crate) first_key: i32,
-    pub(crate) last_key: i32,
-    pub(crate) step: i32,
-    /// For commands whose keys are counted by an argument (EVAL script
-    /// numkeys key ...): that argument's index; the keys follow it. 0 when
-    /// the keys are declared by `first_key`..`last_key`.
-    pub(crate) numkeys_at: usize,
+    /// Where the keys are and how the command uses them; everything else
+    /// about keys (the legacy triple, `movablekeys`, the keys of a
+    /// request) is derived from these.
+    pub(crate) key_specs: &'static [KeySpec],
+    /// Finds keys the specs cannot (SORT's STORE, SET's flags with GET).
+    pub(crate) key_finder: Option<KeyFinder>,
     /// Family, as `COMMAND DOCS` groups commands: "string", "generic", ...
     pub(crate) group: &'static str,
     pub(crate) doc: Doc,
@@ -141,10 +147,8 @@ pub(crate) const fn spec(
         name,
         arity,
         flags,
-        first_key: 0,
-        last_key: 0,
-        step: 0,
-        numkeys_at: 0,
+        key_specs: &[],
+        key_finder: None,
         group,
         doc: NO_DOC,
         subcommands: &[],
@@ -153,31 +157,39 @@ pub(crate) const fn spec(
 }
 
 impl CommandSpec {
-    pub(crate) const fn keys(mut self, first: i32, last: i32, step: i32) -> CommandSpec {
-        self.first_key = first;
-        self.last_key = last;
-        self.step = step;
+    /// Declares the command's key specs.
+    pub(crate) const fn key_specs(mut self, specs: &'static [KeySpec]) -> CommandSpec {
+        self.key_specs = specs;
         self
     }
 
-    /// Keys counted by the argument at `at`, following it (EVAL, FCALL).
-    pub(crate) const fn numkeys(mut self, at: usize) -> CommandSpec {
-        self.numkeys_at = at;
+    /// Declares a finder for keys the specs cannot locate.
+    pub(crate) const fn key_finder(mut self, finder: KeyFinder) -> CommandSpec {
+        self.key_finder = Some(finder);
         self
     }
 
-    /// The positions of the key arguments of this request: those counted
-    /// by its numkeys argument, or the declared ones.
-    pub(crate) fn keys_in(&self, args: &[&[u8]]) -> Vec<usize> {
-        if self.numkeys_at == 0 {
-            return self.key_positions(args.len());
-        }
-        let at = self.numkeys_at;
-        let n = args.get(at).and_then(|a| args::uint(a).ok()).unwrap_or(0);
-        if n > args.len().saturating_sub(at + 1) {
-            return Vec::new();
-        }
-        (at + 1..at + 1 + n).collect()
+    /// The keys of this request (`args[0]` is the name), with how the
+    /// command uses each; empty when it has none or the arguments are
+    /// malformed.
+    pub(crate) fn keys(&self, args: &[&[u8]]) -> Vec<KeyRef> {
+        key_spec::find(self.key_specs, self.key_finder, args)
+    }
+
+    /// The positions of the keys of this request.
+    #[cfg(test)]
+    pub(crate) fn key_positions(&self, args: &[&[u8]]) -> Vec<usize> {
+        self.keys(args).into_iter().map(|k| k.pos).collect()
+    }
+
+    /// The legacy first key, last key (negative from the end) and step.
+    pub(crate) fn legacy_keys(&self) -> (i32, i32, i32) {
+        key_spec::legacy_range(self.key_specs).0
+    }
+
+    /// Keys that the legacy triple does not describe.
+    pub(crate) fn movable_keys(&self) -> bool {
+        key_spec::legacy_range(self.key_specs).1
     }
 
     pub(crate) const fn doc(
@@ -208,23 +220,6 @@ impl CommandSpec {
 
     pub(crate) fn has(&self, flag: u32) -> bool {
         self.flags & flag != 0
-    }
-
-    /// The positions of the key arguments in `args` (empty when none).
-    pub(crate) fn key_positions(&self, argc: usize) -> Vec<usize> {
-        if self.first_key <= 0 || argc <= self.first_key as usize {
-            return Vec::new();
-        }
-        let last = if self.last_key < 0 {
-            argc as i32 + self.last_key
-        } else {
-            self.last_key.min(argc as i32 - 1)
-        };
-        let step = self.step.max(1) as usize;
-        (self.first_key as usize..=last.max(0) as usize)
-            .step_by(step)
-            .filter(|&i| i < argc)
-            .collect()
     }
 
     /// The subcommand named by `args[1]`, if this is a container command.
@@ -504,7 +499,7 @@ pub(crate) fn execute(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> Option<&'static Comm
     // Scripts (EVAL, EVALSHA, FCALL) may write unless they declared
     // `no-writes`; read only when a pause or a transaction asks.
     let may_write = || {
-        if real.has(flags::MAY_REPLICATE) && real.numkeys_at != 0 {
+        if real.has(flags::MAY_REPLICATE) && matches!(real.name, "eval" | "evalsha" | "fcall") {
             scripting::may_write(ctx.srv, args)
         } else {
             real.has(flags::WRITE | flags::MAY_REPLICATE)
@@ -935,10 +930,52 @@ mod tests {
     }
 
     #[test]
-    fn key_positions_follow_first_last_step() {
+    fn key_positions_follow_the_key_specs() {
         let del = lookup(b"del").unwrap();
-        assert_eq!(del.key_positions(4), vec![1, 2, 3]);
+        assert_eq!(del.key_positions(&[b"del", b"a", b"b", b"c"]), vec![1, 2, 3]);
         let get = lookup(b"get").unwrap();
-        assert_eq!(get.key_positions(2), vec![1]);
+        assert_eq!(get.key_positions(&[b"get", b"k"]), vec![1]);
+    }
+
+    /// Key extraction will route requests in a cluster: whatever the
+    /// arguments, it must not panic and must name only arguments after the
+    /// command's name (and subcommand).
+    #[test]
+    fn keys_of_any_arguments_are_within_the_request() {
+        const WORDS: &[&[u8]] = &[
+            b"0",
+            b"1",
+            b"2",
+            b"3",
+            b"-1",
+            b"2x",
+            b"99999999999999999999",
+            b"STORE",
+            b"GET",
+            b"LIMIT",
+            b"BY",
+            b"k",
+        ];
+        let mut seed = 7u64;
+        for c in all().flat_map(|c| std::iter::once(c).chain(c.subcommands)) {
+            let words: Vec<&[u8]> = c.name.split('|').map(str::as_bytes).collect();
+            for n in 0..200 {
+                let mut args = words.clone();
+                for _ in 0..n % 9 {
+                    seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                    args.push(WORDS[(seed >> 33) as usize % WORDS.len()]);
+                }
+                for k in c.keys(&args) {
+                    assert!(k.pos >= words.len() && k.pos < args.len(), "{} {:?}", c.name, args);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn movablekeys_is_never_declared_by_hand() {
+        for c in all().flat_map(|c| std::iter::once(c).chain(c.subcommands)) {
+            assert!(!c.has(flags::MOVABLEKEYS), "{}", c.name);
+        }
     }
 }

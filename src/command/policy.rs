@@ -383,7 +383,7 @@ mod tests {
         let c = super::super::lookup(b"CACHE.POLICY").expect("declared");
         assert_eq!(c.arity, -2);
         assert!(c.has(ADMIN) && !c.has(WRITE) && !c.has(DENYOOM));
-        assert!(c.key_positions(6).is_empty());
+        assert!(c.key_specs.is_empty() && c.key_finder.is_none());
         let mut h = Harness::new();
         let r = h.run("COMMAND INFO cache.policy");
         assert!(r.contains("cache.policy\r\n:-2\r\n"), "{r}");

@@ -3,14 +3,18 @@
 //! hand it plain values.
 
 use super::flags::*;
+use super::key_spec::{finders, flags::*, key};
 use super::{args, dispatch_sub, errors, help_reply, spec, CommandSpec, Ctx};
 use crate::script::{self, Call, Source};
 
-const EVAL_FLAGS: u32 = NOSCRIPT | STALE | SKIP_MONITOR | MOVABLEKEYS;
+const EVAL_FLAGS: u32 = NOSCRIPT | STALE | SKIP_MONITOR | NO_MANDATORY_KEYS;
 
 pub(crate) const COMMANDS: &[CommandSpec] = &[
     spec("eval", -3, EVAL_FLAGS | MAY_REPLICATE, "scripting", eval)
-        .numkeys(2)
+        .key_specs(&[key(2, RW | ACCESS | UPDATE)
+            .keynum(0, 1, 1)
+            .notes("A script's use of its keys is unknown, so the most a script may do is assumed: read and update")])
+        .key_finder(finders::numkeys_at_2)
         .doc(
             "2.6.0",
             "Executes a server-side Lua script.",
@@ -18,7 +22,8 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
             "script numkeys [key [key ...]] [arg [arg ...]]",
         ),
     spec("evalsha", -3, EVAL_FLAGS | MAY_REPLICATE, "scripting", evalsha)
-        .numkeys(2)
+        .key_specs(&[key(2, RW | ACCESS | UPDATE).keynum(0, 1, 1)])
+        .key_finder(finders::numkeys_at_2)
         .doc(
             "2.6.0",
             "Executes a server-side Lua script by SHA1 digest.",
@@ -26,7 +31,10 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
             "sha1 numkeys [key [key ...]] [arg [arg ...]]",
         ),
     spec("eval_ro", -3, READONLY | EVAL_FLAGS, "scripting", eval_ro)
-        .numkeys(2)
+        .key_specs(&[key(2, RO | ACCESS)
+            .keynum(0, 1, 1)
+            .notes("A read-only script may only read its keys")])
+        .key_finder(finders::numkeys_at_2)
         .doc(
             "7.0.0",
             "Executes a read-only server-side Lua script.",
@@ -34,7 +42,8 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
             "script numkeys [key [key ...]] [arg [arg ...]]",
         ),
     spec("evalsha_ro", -3, READONLY | EVAL_FLAGS, "scripting", evalsha_ro)
-        .numkeys(2)
+        .key_specs(&[key(2, RO | ACCESS).keynum(0, 1, 1)])
+        .key_finder(finders::numkeys_at_2)
         .doc(
             "7.0.0",
             "Executes a read-only server-side Lua script by SHA1 digest.",

@@ -12,91 +12,119 @@
 
 use super::args::{self, is};
 use super::flags::*;
+use super::key_spec::{finders, flags::*, key};
 use super::{errors, spec, CommandSpec, Ctx};
 use crate::store::{Aggregate, KeyHash, Set, WrongType};
 use crate::util::rand::rand_u64;
 
 pub(crate) const COMMANDS: &[CommandSpec] = &[
-    spec("sadd", -3, WRITE | DENYOOM | FAST, "set", sadd).keys(1, 1, 1).doc(
-        "1.0.0",
-        "Adds one or more members to a set. Creates the key if it doesn't exist.",
-        "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.",
-        "key member [member ...]",
-    ),
-    spec("srem", -3, WRITE | FAST, "set", srem).keys(1, 1, 1).doc(
-        "1.0.0",
-        "Removes one or more members from a set. Deletes the set if the last member was removed.",
-        "O(N) where N is the number of members to be removed.",
-        "key member [member ...]",
-    ),
-    spec("smembers", 2, READONLY, "set", smembers).keys(1, 1, 1).doc(
-        "1.0.0",
-        "Returns all members of a set.",
-        "O(N) where N is the set cardinality.",
-        "key",
-    ),
-    spec("sismember", 3, READONLY | FAST, "set", sismember).keys(1, 1, 1).doc(
-        "1.0.0",
-        "Determines whether a member belongs to a set.",
-        "O(1)",
-        "key member",
-    ),
-    spec("smismember", -3, READONLY | FAST, "set", smismember).keys(1, 1, 1).doc(
-        "6.2.0",
-        "Determines whether multiple members belong to a set.",
-        "O(N) where N is the number of elements being checked for membership",
-        "key member [member ...]",
-    ),
-    spec("scard", 2, READONLY | FAST, "set", scard).keys(1, 1, 1).doc(
-        "1.0.0",
-        "Returns the number of members in a set.",
-        "O(1)",
-        "key",
-    ),
-    spec("spop", -2, WRITE | FAST, "set", spop).keys(1, 1, 1).doc(
-        "1.0.0",
-        "Returns one or more random members from a set after removing them. Deletes the set if the last member was popped.",
-        "Without the count argument O(1), otherwise O(N) where N is the value of the passed count.",
-        "key [count]",
-    ),
-    spec("srandmember", -2, READONLY, "set", srandmember).keys(1, 1, 1).doc(
-        "1.0.0",
-        "Get one or multiple random members from a set",
-        "Without the count argument O(1), otherwise O(N) where N is the absolute value of the passed count.",
-        "key [count]",
-    ),
-    spec("smove", 4, WRITE | FAST, "set", smove).keys(1, 2, 1).doc(
-        "1.0.0",
-        "Moves a member from one set to another.",
-        "O(1)",
-        "source destination member",
-    ),
-    spec("sinter", -2, READONLY, "set", sinter).keys(1, -1, 1).doc(
-        "1.0.0",
-        "Returns the intersect of multiple sets.",
-        "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.",
-        "key [key ...]",
-    ),
-    spec("sintercard", -3, READONLY | MOVABLEKEYS, "set", sintercard).doc(
-        "7.0.0",
-        "Returns the number of members of the intersect of multiple sets.",
-        "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.",
-        "numkeys key [key ...] [LIMIT limit]",
-    ),
-    spec("sunion", -2, READONLY, "set", sunion).keys(1, -1, 1).doc(
-        "1.0.0",
-        "Returns the union of multiple sets.",
-        "O(N) where N is the total number of elements in all given sets.",
-        "key [key ...]",
-    ),
-    spec("sdiff", -2, READONLY, "set", sdiff).keys(1, -1, 1).doc(
-        "1.0.0",
-        "Returns the difference of multiple sets.",
-        "O(N) where N is the total number of elements in all given sets.",
-        "key [key ...]",
-    ),
+    spec("sadd", -3, WRITE | DENYOOM | FAST, "set", sadd)
+        .key_specs(&[key(1, RW | INSERT)])
+        .doc(
+            "1.0.0",
+            "Adds one or more members to a set. Creates the key if it doesn't exist.",
+            "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.",
+            "key member [member ...]",
+        ),
+    spec("srem", -3, WRITE | FAST, "set", srem)
+        .key_specs(&[key(1, RW | DELETE)])
+        .doc(
+            "1.0.0",
+            "Removes one or more members from a set. Deletes the set if the last member was removed.",
+            "O(N) where N is the number of members to be removed.",
+            "key member [member ...]",
+        ),
+    spec("smembers", 2, READONLY, "set", smembers)
+        .key_specs(&[key(1, RO | ACCESS)])
+        .doc(
+            "1.0.0",
+            "Returns all members of a set.",
+            "O(N) where N is the set cardinality.",
+            "key",
+        ),
+    spec("sismember", 3, READONLY | FAST, "set", sismember)
+        .key_specs(&[key(1, RO)])
+        .doc(
+            "1.0.0",
+            "Determines whether a member belongs to a set.",
+            "O(1)",
+            "key member",
+        ),
+    spec("smismember", -3, READONLY | FAST, "set", smismember)
+        .key_specs(&[key(1, RO | ACCESS)])
+        .doc(
+            "6.2.0",
+            "Determines whether multiple members belong to a set.",
+            "O(N) where N is the number of elements being checked for membership",
+            "key member [member ...]",
+        ),
+    spec("scard", 2, READONLY | FAST, "set", scard)
+        .key_specs(&[key(1, RO)])
+        .doc(
+            "1.0.0",
+            "Returns the number of members in a set.",
+            "O(1)",
+            "key",
+        ),
+    spec("spop", -2, WRITE | FAST, "set", spop)
+        .key_specs(&[key(1, RW | ACCESS | DELETE)])
+        .doc(
+            "1.0.0",
+            "Returns one or more random members from a set after removing them. Deletes the set if the last member was popped.",
+            "Without the count argument O(1), otherwise O(N) where N is the value of the passed count.",
+            "key [count]",
+        ),
+    spec("srandmember", -2, READONLY, "set", srandmember)
+        .key_specs(&[key(1, RO | ACCESS)])
+        .doc(
+            "1.0.0",
+            "Get one or multiple random members from a set",
+            "Without the count argument O(1), otherwise O(N) where N is the absolute value of the passed count.",
+            "key [count]",
+        ),
+    spec("smove", 4, WRITE | FAST, "set", smove)
+        .key_specs(&[key(1, RW | ACCESS | DELETE), key(2, RW | INSERT)])
+        .doc(
+            "1.0.0",
+            "Moves a member from one set to another.",
+            "O(1)",
+            "source destination member",
+        ),
+    spec("sinter", -2, READONLY, "set", sinter)
+        .key_specs(&[key(1, RO | ACCESS).range(-1, 1, 0)])
+        .doc(
+            "1.0.0",
+            "Returns the intersect of multiple sets.",
+            "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.",
+            "key [key ...]",
+        ),
+    spec("sintercard", -3, READONLY, "set", sintercard)
+        .key_specs(&[key(1, RO | ACCESS).keynum(0, 1, 1)])
+        .key_finder(finders::numkeys_at_1)
+        .doc(
+            "7.0.0",
+            "Returns the number of members of the intersect of multiple sets.",
+            "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.",
+            "numkeys key [key ...] [LIMIT limit]",
+        ),
+    spec("sunion", -2, READONLY, "set", sunion)
+        .key_specs(&[key(1, RO | ACCESS).range(-1, 1, 0)])
+        .doc(
+            "1.0.0",
+            "Returns the union of multiple sets.",
+            "O(N) where N is the total number of elements in all given sets.",
+            "key [key ...]",
+        ),
+    spec("sdiff", -2, READONLY, "set", sdiff)
+        .key_specs(&[key(1, RO | ACCESS).range(-1, 1, 0)])
+        .doc(
+            "1.0.0",
+            "Returns the difference of multiple sets.",
+            "O(N) where N is the total number of elements in all given sets.",
+            "key [key ...]",
+        ),
     spec("sinterstore", -3, WRITE | DENYOOM, "set", sinterstore)
-        .keys(1, -1, 1)
+        .key_specs(&[key(1, RW | UPDATE), key(2, RO | ACCESS).range(-1, 1, 0)])
         .doc(
             "1.0.0",
             "Stores the intersect of multiple sets in a key.",
@@ -104,7 +132,7 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
             "destination key [key ...]",
         ),
     spec("sunionstore", -3, WRITE | DENYOOM, "set", sunionstore)
-        .keys(1, -1, 1)
+        .key_specs(&[key(1, OW | UPDATE), key(2, RO | ACCESS).range(-1, 1, 0)])
         .doc(
             "1.0.0",
             "Stores the union of multiple sets in a key.",
@@ -112,19 +140,21 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
             "destination key [key ...]",
         ),
     spec("sdiffstore", -3, WRITE | DENYOOM, "set", sdiffstore)
-        .keys(1, -1, 1)
+        .key_specs(&[key(1, OW | UPDATE), key(2, RO | ACCESS).range(-1, 1, 0)])
         .doc(
             "1.0.0",
             "Stores the difference of multiple sets in a key.",
             "O(N) where N is the total number of elements in all given sets.",
             "destination key [key ...]",
         ),
-    spec("sscan", -3, READONLY, "set", sscan).keys(1, 1, 1).doc(
-        "2.8.0",
-        "Iterates over members of a set.",
-        "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.",
-        "key cursor [MATCH pattern] [COUNT count]",
-    ),
+    spec("sscan", -3, READONLY, "set", sscan)
+        .key_specs(&[key(1, RO | ACCESS)])
+        .doc(
+            "2.8.0",
+            "Iterates over members of a set.",
+            "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.",
+            "key cursor [MATCH pattern] [COUNT count]",
+        ),
 ];
 
 /// The members of one set copied into one buffer, with their hashes: the

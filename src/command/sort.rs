@@ -10,22 +10,32 @@
 
 use super::args::{self, is};
 use super::flags::*;
+use super::key_spec::{finders, flags::*, key, unknown};
 use super::{errors, spec, CommandSpec, Ctx};
 use crate::state::Server;
 use crate::store::{Aggregate, List, ValueRef};
 use std::cmp::Ordering;
 
 pub(crate) const COMMANDS: &[CommandSpec] = &[
-    spec("sort", -2, WRITE | DENYOOM | MOVABLEKEYS, "generic", sort)
-        .keys(1, 1, 1)
+    spec("sort", -2, WRITE | DENYOOM, "generic", sort)
+        .key_specs(&[
+            key(1, RO | ACCESS),
+            unknown(RO | ACCESS).notes("Keys named by BY and GET patterns come from the sorted values, so no argument locates them"),
+            unknown(OW | UPDATE).notes("STORE may come after any option, so no fixed place or keyword search locates it"),
+        ])
+        .key_finder(finders::sort)
         .doc(
             "1.0.0",
             "Sorts the elements in a list, a set, or a sorted set, optionally storing the result.",
             "O(N+M*log(M)) where N is the number of elements in the list or set to sort, and M the number of returned elements. When the elements are not sorted, complexity is O(N).",
             "key [BY pattern] [LIMIT offset count] [GET pattern [GET pattern ...]] [ASC | DESC] [ALPHA] [STORE destination]",
         ),
-    spec("sort_ro", -2, READONLY | MOVABLEKEYS, "generic", sort_ro)
-        .keys(1, 1, 1)
+    spec("sort_ro", -2, READONLY, "generic", sort_ro)
+        .key_specs(&[
+            key(1, RO | ACCESS),
+            unknown(RO | ACCESS).notes("Keys named by BY and GET patterns come from the sorted values, so no argument locates them"),
+        ])
+        .key_finder(finders::sort_ro)
         .doc(
             "7.0.0",
             "Returns the sorted elements of a list, a set, or a sorted set.",

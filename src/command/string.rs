@@ -4,6 +4,7 @@
 
 use super::args::{self, is};
 use super::flags::*;
+use super::key_spec::{finders, flags::*, key};
 use super::string_ops::{
     append_value, get_and_expire, get_value, incr_float_value, incr_value, set_value, take_value, AppendArgs,
     AppendOutcome, Cond, Expire, ExpireChange, FloatError, IncrArgs, IncrOutcome, SetArgs, SetOutcome, Step, WrongType,
@@ -13,10 +14,13 @@ use crate::store::{KeyHash, Value};
 
 pub(crate) const COMMANDS: &[CommandSpec] = &[
     spec("get", 2, READONLY | FAST, "string", get)
-        .keys(1, 1, 1)
+        .key_specs(&[key(1, RO | ACCESS)])
         .doc("1.0.0", "Returns the string value of a key.", "O(1)", "key"),
     spec("set", -3, WRITE | DENYOOM, "string", set)
-        .keys(1, 1, 1)
+        .key_specs(&[
+            key(1, RW | ACCESS | UPDATE | VARIABLE_FLAGS).notes("GET reads the old value; without it the key is only overwritten, as its finder reports"),
+        ])
+        .key_finder(finders::set)
         .doc(
             "1.0.0",
             "Sets the string value of a key, ignoring its type. The key is created if it doesn't exist.",
@@ -24,13 +28,13 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
             "key value [NX | XX] [GET] [EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT unix-time-milliseconds | KEEPTTL]",
         ),
     spec("setnx", 3, WRITE | DENYOOM | FAST, "string", setnx)
-        .keys(1, 1, 1)
+        .key_specs(&[key(1, OW | INSERT)])
         .doc("1.0.0", "Stores a value only when the key is absent.", "O(1)", "key value"),
     spec("setex", 4, WRITE | DENYOOM, "string", setex)
-        .keys(1, 1, 1)
+        .key_specs(&[key(1, OW | UPDATE)])
         .doc("2.0.0", "Stores a value with a time to live in seconds.", "O(1)", "key seconds value"),
     spec("psetex", 4, WRITE | DENYOOM, "string", psetex)
-        .keys(1, 1, 1)
+        .key_specs(&[key(1, OW | UPDATE)])
         .doc(
             "2.6.0",
             "Stores a value with a time to live in milliseconds.",
@@ -38,13 +42,15 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
             "key milliseconds value",
         ),
     spec("getset", 3, WRITE | DENYOOM | FAST, "string", getset)
-        .keys(1, 1, 1)
+        .key_specs(&[key(1, RW | ACCESS | UPDATE)])
         .doc("1.0.0", "Stores a value and returns the one it replaced.", "O(1)", "key value"),
     spec("getdel", 2, WRITE | FAST, "string", getdel)
-        .keys(1, 1, 1)
+        .key_specs(&[key(1, RW | ACCESS | DELETE)])
         .doc("6.2.0", "Returns a string value and deletes its key.", "O(1)", "key"),
     spec("getex", -2, WRITE | FAST, "string", getex)
-        .keys(1, 1, 1)
+        .key_specs(&[
+            key(1, RW | ACCESS | UPDATE).notes("Changing the timeout is an update, so the key is read and written"),
+        ])
         .doc(
             "6.2.0",
             "Returns a string value and sets or clears its expiry.",
@@ -52,7 +58,7 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
             "key [EX seconds | PX milliseconds | EXAT unix-time-seconds | PXAT unix-time-milliseconds | PERSIST]",
         ),
     spec("mget", -2, READONLY | FAST, "string", mget)
-        .keys(1, -1, 1)
+        .key_specs(&[key(1, RO | ACCESS).range(-1, 1, 0)])
         .doc(
             "1.0.0",
             "Returns the values of several keys at one instant.",
@@ -60,7 +66,7 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
             "key [key ...]",
         ),
     spec("mset", -3, WRITE | DENYOOM, "string", mset)
-        .keys(1, -1, 2)
+        .key_specs(&[key(1, OW | UPDATE).range(-1, 2, 0)])
         .doc(
             "1.0.1",
             "Stores several key-value pairs at one instant.",
@@ -68,7 +74,7 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
             "key value [key value ...]",
         ),
     spec("msetnx", -3, WRITE | DENYOOM, "string", msetnx)
-        .keys(1, -1, 2)
+        .key_specs(&[key(1, OW | INSERT).range(-1, 2, 0)])
         .doc(
             "1.0.1",
             "Stores several key-value pairs only when none of the keys exists.",
@@ -76,7 +82,7 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
             "key value [key value ...]",
         ),
     spec("append", 3, WRITE | DENYOOM | FAST, "string", append)
-        .keys(1, 1, 1)
+        .key_specs(&[key(1, RW | INSERT)])
         .doc(
             "2.0.0",
             "Adds bytes to the end of a string, creating it when absent.",
@@ -84,19 +90,19 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
             "key value",
         ),
     spec("strlen", 2, READONLY | FAST, "string", strlen)
-        .keys(1, 1, 1)
+        .key_specs(&[key(1, RO)])
         .doc("2.2.0", "Returns the length of a string value.", "O(1)", "key"),
     spec("incr", 2, WRITE | DENYOOM | FAST, "string", incr)
-        .keys(1, 1, 1)
+        .key_specs(&[key(1, RW | ACCESS | UPDATE)])
         .doc("1.0.0", "Adds one to the integer held in a string.", "O(1)", "key"),
     spec("decr", 2, WRITE | DENYOOM | FAST, "string", decr)
-        .keys(1, 1, 1)
+        .key_specs(&[key(1, RW | ACCESS | UPDATE)])
         .doc("1.0.0", "Subtracts one from the integer held in a string.", "O(1)", "key"),
     spec("incrby", 3, WRITE | DENYOOM | FAST, "string", incrby)
-        .keys(1, 1, 1)
+        .key_specs(&[key(1, RW | ACCESS | UPDATE)])
         .doc("1.0.0", "Adds an amount to the integer held in a string.", "O(1)", "key increment"),
     spec("decrby", 3, WRITE | DENYOOM | FAST, "string", decrby)
-        .keys(1, 1, 1)
+        .key_specs(&[key(1, RW | ACCESS | UPDATE)])
         .doc(
             "1.0.0",
             "Subtracts an amount from the integer held in a string.",
@@ -104,21 +110,21 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
             "key decrement",
         ),
     spec("incrbyfloat", 3, WRITE | DENYOOM | FAST, "string", incrbyfloat)
-        .keys(1, 1, 1)
+        .key_specs(&[key(1, RW | ACCESS | UPDATE)])
         .doc(
             "2.6.0",
             "Adds a decimal amount to the number held in a string.",
             "O(1)",
             "key increment",
         ),
-    spec("lcs", -3, READONLY, "string", lcs).keys(1, 2, 1).doc(
+    spec("lcs", -3, READONLY, "string", lcs).key_specs(&[key(1, RO | ACCESS).range(1, 1, 0)]).doc(
         "7.0.0",
         "Finds the longest common substring.",
         "O(N*M) where N and M are the lengths of s1 and s2, respectively",
         "key1 key2 [LEN] [IDX] [MINMATCHLEN min-match-len] [WITHMATCHLEN]",
     ),
     spec("getrange", 4, READONLY, "string", getrange)
-        .keys(1, 1, 1)
+        .key_specs(&[key(1, RO | ACCESS)])
         .doc(
             "2.4.0",
             "Returns the bytes of a string between two offsets, both included.",
@@ -126,7 +132,7 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
             "key start end",
         ),
     spec("setrange", 4, WRITE | DENYOOM, "string", setrange)
-        .keys(1, 1, 1)
+        .key_specs(&[key(1, RW | UPDATE)])
         .doc(
             "2.2.0",
             "Overwrites part of a string from an offset, padding with zero bytes.",
@@ -134,7 +140,7 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
             "key offset value",
         ),
     spec("substr", 4, READONLY, "string", getrange)
-        .keys(1, 1, 1)
+        .key_specs(&[key(1, RO | ACCESS)])
         .doc(
             "1.0.0",
             "Returns the bytes of a string between two offsets (the old name of GETRANGE).",
@@ -790,10 +796,15 @@ mod tests {
         for &(name, arity, flags, keys) in table {
             let c = lookup(name.as_bytes()).unwrap_or_else(|| panic!("{name} missing"));
             assert_eq!((c.arity, c.flags), (arity, flags), "{name}");
-            assert_eq!((c.first_key, c.last_key, c.step), keys, "{name}");
+            assert_eq!(c.legacy_keys(), keys, "{name}");
             assert!(!c.doc.summary.is_empty() && !c.doc.syntax.is_empty(), "{name}");
         }
-        assert_eq!(lookup(b"mset").unwrap().key_positions(5), vec![1, 3]);
+        assert_eq!(
+            lookup(b"mset")
+                .unwrap()
+                .key_positions(&[b"mset", b"a", b"1", b"b", b"2"]),
+            vec![1, 3]
+        );
     }
 
     #[test]

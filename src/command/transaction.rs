@@ -17,6 +17,7 @@
 //! spurious abort the client retries, never a missed one.)
 
 use super::flags::*;
+use super::key_spec::{flags::*, key};
 use super::{errors, make_room, spec, CommandSpec, Ctx};
 use crate::state::{Client, Queued};
 
@@ -62,7 +63,7 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
         "transaction",
         watch,
     )
-    .keys(1, -1, 1)
+    .key_specs(&[key(1, RO).range(-1, 1, 0)])
     .doc(
         "2.2.0",
         "Monitors changes to keys to determine the execution of a transaction.",

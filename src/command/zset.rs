@@ -9,6 +9,7 @@
 
 use super::args::{self, is};
 use super::flags::*;
+use super::key_spec::{finders, flags::*, key};
 use super::{errors, spec, CommandSpec, Ctx};
 use crate::protocol::resp::Reply;
 use crate::store::{Aggregate, KeyHash, LexBound, Set, WrongType, ZSet};
@@ -19,216 +20,295 @@ use hashbrown::HashMap;
 const G: &str = "sorted-set";
 
 pub(crate) const COMMANDS: &[CommandSpec] = &[
-    spec("zadd", -4, WRITE | DENYOOM | FAST, G, zadd).keys(1, 1, 1).doc(
-        "1.2.0",
-        "Adds members to a sorted set, or updates their scores. Creates the key if it doesn't exist.",
-        "O(log(N)) for each item added, where N is the number of elements in the sorted set.",
-        "key [NX | XX] [GT | LT] [CH] [INCR] score member [score member ...]",
-    ),
-    spec("zincrby", 4, WRITE | DENYOOM | FAST, G, zincrby).keys(1, 1, 1).doc(
-        "1.2.0",
-        "Increments the score of a member in a sorted set.",
-        "O(log(N)) where N is the number of elements in the sorted set.",
-        "key increment member",
-    ),
-    spec("zrem", -3, WRITE | FAST, G, zrem).keys(1, 1, 1).doc(
-        "1.2.0",
-        "Removes one or more members from a sorted set. Deletes the sorted set if all members were removed.",
-        "O(M*log(N)) with N being the number of elements in the sorted set and M the number of elements to be removed.",
-        "key member [member ...]",
-    ),
-    spec("zcard", 2, READONLY | FAST, G, zcard).keys(1, 1, 1).doc(
-        "1.2.0",
-        "Returns the number of members in a sorted set.",
-        "O(1)",
-        "key",
-    ),
-    spec("zcount", 4, READONLY | FAST, G, zcount).keys(1, 1, 1).doc(
-        "2.0.0",
-        "Returns the count of members in a sorted set that have scores within a range.",
-        "O(log(N)) with N being the number of elements in the sorted set.",
-        "key min max",
-    ),
-    spec("zlexcount", 4, READONLY | FAST, G, zlexcount).keys(1, 1, 1).doc(
-        "2.8.9",
-        "Returns the number of members in a sorted set within a lexicographical range.",
-        "O(log(N)) with N being the number of elements in the sorted set.",
-        "key min max",
-    ),
-    spec("zscore", 3, READONLY | FAST, G, zscore).keys(1, 1, 1).doc(
-        "1.2.0",
-        "Returns the score of a member in a sorted set.",
-        "O(1)",
-        "key member",
-    ),
-    spec("zmscore", -3, READONLY | FAST, G, zmscore).keys(1, 1, 1).doc(
-        "6.2.0",
-        "Returns the score of one or more members in a sorted set.",
-        "O(N) where N is the number of members being requested.",
-        "key member [member ...]",
-    ),
-    spec("zrank", -3, READONLY | FAST, G, zrank).keys(1, 1, 1).doc(
-        "2.0.0",
-        "Returns the index of a member in a sorted set ordered by ascending scores.",
-        "O(log(N))",
-        "key member [WITHSCORE]",
-    ),
-    spec("zrevrank", -3, READONLY | FAST, G, zrevrank).keys(1, 1, 1).doc(
-        "2.0.0",
-        "Returns the index of a member in a sorted set ordered by descending scores.",
-        "O(log(N))",
-        "key member [WITHSCORE]",
-    ),
-    spec("zrange", -4, READONLY, G, zrange).keys(1, 1, 1).doc(
-        "1.2.0",
-        "Returns members in a sorted set within a range of indexes, scores or lexicographical order.",
-        "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements returned.",
-        "key start stop [BYSCORE | BYLEX] [REV] [LIMIT offset count] [WITHSCORES]",
-    ),
-    spec("zrangestore", -5, WRITE | DENYOOM, G, zrangestore).keys(1, 2, 1).doc(
-        "6.2.0",
-        "Stores a range of members from sorted set in a key.",
-        "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements stored into the destination key.",
-        "dst src min max [BYSCORE | BYLEX] [REV] [LIMIT offset count]",
-    ),
-    spec("zrangebyscore", -4, READONLY, G, zrangebyscore).keys(1, 1, 1).doc(
-        "1.0.5",
-        "Returns members in a sorted set within a range of scores.",
-        "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned.",
-        "key min max [WITHSCORES] [LIMIT offset count]",
-    ),
-    spec("zrevrangebyscore", -4, READONLY, G, zrevrangebyscore).keys(1, 1, 1).doc(
-        "2.2.0",
-        "Returns members in a sorted set within a range of scores in reverse order.",
-        "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned.",
-        "key max min [WITHSCORES] [LIMIT offset count]",
-    ),
-    spec("zrangebylex", -4, READONLY, G, zrangebylex).keys(1, 1, 1).doc(
-        "2.8.9",
-        "Returns members in a sorted set within a lexicographical range.",
-        "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned.",
-        "key min max [LIMIT offset count]",
-    ),
-    spec("zrevrangebylex", -4, READONLY, G, zrevrangebylex).keys(1, 1, 1).doc(
-        "2.8.9",
-        "Returns members in a sorted set within a lexicographical range in reverse order.",
-        "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned.",
-        "key max min [LIMIT offset count]",
-    ),
-    spec("zrevrange", -4, READONLY, G, zrevrange).keys(1, 1, 1).doc(
-        "1.2.0",
-        "Returns members in a sorted set within a range of indexes in reverse order.",
-        "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements returned.",
-        "key start stop [WITHSCORES]",
-    ),
-    spec("zpopmin", -2, WRITE | FAST, G, zpopmin).keys(1, 1, 1).doc(
-        "5.0.0",
-        "Returns the lowest-scoring members from a sorted set after removing them. Deletes the sorted set if the last member was popped.",
-        "O(log(N)*M) with N being the number of elements in the sorted set, and M being the number of elements popped.",
-        "key [count]",
-    ),
-    spec("zpopmax", -2, WRITE | FAST, G, zpopmax).keys(1, 1, 1).doc(
-        "5.0.0",
-        "Returns the highest-scoring members from a sorted set after removing them. Deletes the sorted set if the last member was popped.",
-        "O(log(N)*M) with N being the number of elements in the sorted set, and M being the number of elements popped.",
-        "key [count]",
-    ),
-    spec("zmpop", -4, WRITE | MOVABLEKEYS, G, zmpop).doc(
-        "7.0.0",
-        "Returns the highest- or lowest-scoring members from one or more sorted sets after removing them. Deletes the sorted set if the last member was popped.",
-        "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped.",
-        "numkeys key [key ...] MIN | MAX [COUNT count]",
-    ),
-    spec("bzpopmin", -3, WRITE | NOSCRIPT | BLOCKING | FAST, G, bzpopmin).keys(1, -2, 1).doc(
-        "5.0.0",
-        "Removes and returns the member with the lowest score from one or more sorted sets. Blocks until a member is available otherwise. Deletes the sorted set if the last element was popped.",
-        "O(log(N)) with N being the number of elements in the sorted set.",
-        "key [key ...] timeout",
-    ),
-    spec("bzpopmax", -3, WRITE | NOSCRIPT | BLOCKING | FAST, G, bzpopmax).keys(1, -2, 1).doc(
-        "5.0.0",
-        "Removes and returns the member with the highest score from one or more sorted sets. Blocks until a member available otherwise.  Deletes the sorted set if the last element was popped.",
-        "O(log(N)) with N being the number of elements in the sorted set.",
-        "key [key ...] timeout",
-    ),
-    spec("bzmpop", -5, WRITE | BLOCKING | MOVABLEKEYS, G, bzmpop).doc(
-        "7.0.0",
-        "Removes and returns a member by score from one or more sorted sets. Blocks until a member is available otherwise. Deletes the sorted set if the last element was popped.",
-        "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped.",
-        "timeout numkeys key [key ...] MIN | MAX [COUNT count]",
-    ),
-    spec("zremrangebyrank", 4, WRITE, G, zremrangebyrank).keys(1, 1, 1).doc(
-        "2.0.0",
-        "Removes members in a sorted set within a range of indexes. Deletes the sorted set if all members were removed.",
-        "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation.",
-        "key start stop",
-    ),
-    spec("zremrangebyscore", 4, WRITE, G, zremrangebyscore).keys(1, 1, 1).doc(
-        "1.2.0",
-        "Removes members in a sorted set within a range of scores. Deletes the sorted set if all members were removed.",
-        "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation.",
-        "key min max",
-    ),
-    spec("zremrangebylex", 4, WRITE, G, zremrangebylex).keys(1, 1, 1).doc(
-        "2.8.9",
-        "Removes members in a sorted set within a lexicographical range. Deletes the sorted set if all members were removed.",
-        "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation.",
-        "key min max",
-    ),
-    spec("zunionstore", -4, WRITE | DENYOOM | MOVABLEKEYS, G, zunionstore).keys(1, 1, 1).doc(
-        "2.0.0",
-        "Stores the union of multiple sorted sets in a key.",
-        "O(N)+O(M log(M)) with N being the sum of the sizes of the input sorted sets, and M being the number of elements in the resulting sorted set.",
-        "destination numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE SUM | MIN | MAX]",
-    ),
-    spec("zinterstore", -4, WRITE | DENYOOM | MOVABLEKEYS, G, zinterstore).keys(1, 1, 1).doc(
-        "2.0.0",
-        "Stores the intersect of multiple sorted sets in a key.",
-        "O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted set, K being the number of input sorted sets and M being the number of elements in the resulting sorted set.",
-        "destination numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE SUM | MIN | MAX]",
-    ),
-    spec("zdiffstore", -4, WRITE | DENYOOM | MOVABLEKEYS, G, zdiffstore).keys(1, 1, 1).doc(
-        "6.2.0",
-        "Stores the difference of multiple sorted sets in a key.",
-        "O(L + (N-K)log(N)) worst case where L is the total number of elements in all the sets, N is the size of the first set, and K is the size of the result set.",
-        "destination numkeys key [key ...]",
-    ),
-    spec("zunion", -3, READONLY | MOVABLEKEYS, G, zunion).doc(
-        "6.2.0",
-        "Returns the union of multiple sorted sets.",
-        "O(N)+O(M*log(M)) with N being the sum of the sizes of the input sorted sets, and M being the number of elements in the resulting sorted set.",
-        "numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE SUM | MIN | MAX] [WITHSCORES]",
-    ),
-    spec("zinter", -3, READONLY | MOVABLEKEYS, G, zinter).doc(
-        "6.2.0",
-        "Returns the intersect of multiple sorted sets.",
-        "O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted set, K being the number of input sorted sets and M being the number of elements in the resulting sorted set.",
-        "numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE SUM | MIN | MAX] [WITHSCORES]",
-    ),
-    spec("zdiff", -3, READONLY | MOVABLEKEYS, G, zdiff).doc(
-        "6.2.0",
-        "Returns the difference between multiple sorted sets.",
-        "O(L + (N-K)log(N)) worst case where L is the total number of elements in all the sets, N is the size of the first set, and K is the size of the result set.",
-        "numkeys key [key ...] [WITHSCORES]",
-    ),
-    spec("zintercard", -3, READONLY | MOVABLEKEYS, G, zintercard).doc(
-        "7.0.0",
-        "Returns the number of members of the intersect of multiple sorted sets.",
-        "O(N*K) worst case with N being the smallest input sorted set, K being the number of input sorted sets.",
-        "numkeys key [key ...] [LIMIT limit]",
-    ),
-    spec("zrandmember", -2, READONLY, G, zrandmember).keys(1, 1, 1).doc(
-        "6.2.0",
-        "Returns one or more random members from a sorted set.",
-        "O(N) where N is the number of members returned",
-        "key [count [WITHSCORES]]",
-    ),
-    spec("zscan", -3, READONLY, G, zscan).keys(1, 1, 1).doc(
-        "2.8.0",
-        "Iterates over members and scores of a sorted set.",
-        "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.",
-        "key cursor [MATCH pattern] [COUNT count]",
-    ),
+    spec("zadd", -4, WRITE | DENYOOM | FAST, G, zadd)
+        .key_specs(&[key(1, RW | UPDATE)])
+        .doc(
+            "1.2.0",
+            "Adds members to a sorted set, or updates their scores. Creates the key if it doesn't exist.",
+            "O(log(N)) for each item added, where N is the number of elements in the sorted set.",
+            "key [NX | XX] [GT | LT] [CH] [INCR] score member [score member ...]",
+        ),
+    spec("zincrby", 4, WRITE | DENYOOM | FAST, G, zincrby)
+        .key_specs(&[key(1, RW | ACCESS | UPDATE)])
+        .doc(
+            "1.2.0",
+            "Increments the score of a member in a sorted set.",
+            "O(log(N)) where N is the number of elements in the sorted set.",
+            "key increment member",
+        ),
+    spec("zrem", -3, WRITE | FAST, G, zrem)
+        .key_specs(&[key(1, RW | DELETE)])
+        .doc(
+            "1.2.0",
+            "Removes one or more members from a sorted set. Deletes the sorted set if all members were removed.",
+            "O(M*log(N)) with N being the number of elements in the sorted set and M the number of elements to be removed.",
+            "key member [member ...]",
+        ),
+    spec("zcard", 2, READONLY | FAST, G, zcard)
+        .key_specs(&[key(1, RO)])
+        .doc(
+            "1.2.0",
+            "Returns the number of members in a sorted set.",
+            "O(1)",
+            "key",
+        ),
+    spec("zcount", 4, READONLY | FAST, G, zcount)
+        .key_specs(&[key(1, RO | ACCESS)])
+        .doc(
+            "2.0.0",
+            "Returns the count of members in a sorted set that have scores within a range.",
+            "O(log(N)) with N being the number of elements in the sorted set.",
+            "key min max",
+        ),
+    spec("zlexcount", 4, READONLY | FAST, G, zlexcount)
+        .key_specs(&[key(1, RO | ACCESS)])
+        .doc(
+            "2.8.9",
+            "Returns the number of members in a sorted set within a lexicographical range.",
+            "O(log(N)) with N being the number of elements in the sorted set.",
+            "key min max",
+        ),
+    spec("zscore", 3, READONLY | FAST, G, zscore)
+        .key_specs(&[key(1, RO | ACCESS)])
+        .doc(
+            "1.2.0",
+            "Returns the score of a member in a sorted set.",
+            "O(1)",
+            "key member",
+        ),
+    spec("zmscore", -3, READONLY | FAST, G, zmscore)
+        .key_specs(&[key(1, RO | ACCESS)])
+        .doc(
+            "6.2.0",
+            "Returns the score of one or more members in a sorted set.",
+            "O(N) where N is the number of members being requested.",
+            "key member [member ...]",
+        ),
+    spec("zrank", -3, READONLY | FAST, G, zrank)
+        .key_specs(&[key(1, RO | ACCESS)])
+        .doc(
+            "2.0.0",
+            "Returns the index of a member in a sorted set ordered by ascending scores.",
+            "O(log(N))",
+            "key member [WITHSCORE]",
+        ),
+    spec("zrevrank", -3, READONLY | FAST, G, zrevrank)
+        .key_specs(&[key(1, RO | ACCESS)])
+        .doc(
+            "2.0.0",
+            "Returns the index of a member in a sorted set ordered by descending scores.",
+            "O(log(N))",
+            "key member [WITHSCORE]",
+        ),
+    spec("zrange", -4, READONLY, G, zrange)
+        .key_specs(&[key(1, RO | ACCESS)])
+        .doc(
+            "1.2.0",
+            "Returns members in a sorted set within a range of indexes, scores or lexicographical order.",
+            "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements returned.",
+            "key start stop [BYSCORE | BYLEX] [REV] [LIMIT offset count] [WITHSCORES]",
+        ),
+    spec("zrangestore", -5, WRITE | DENYOOM, G, zrangestore)
+        .key_specs(&[key(1, OW | UPDATE), key(2, RO | ACCESS)])
+        .doc(
+            "6.2.0",
+            "Stores a range of members from sorted set in a key.",
+            "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements stored into the destination key.",
+            "dst src min max [BYSCORE | BYLEX] [REV] [LIMIT offset count]",
+        ),
+    spec("zrangebyscore", -4, READONLY, G, zrangebyscore)
+        .key_specs(&[key(1, RO | ACCESS)])
+        .doc(
+            "1.0.5",
+            "Returns members in a sorted set within a range of scores.",
+            "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned.",
+            "key min max [WITHSCORES] [LIMIT offset count]",
+        ),
+    spec("zrevrangebyscore", -4, READONLY, G, zrevrangebyscore)
+        .key_specs(&[key(1, RO | ACCESS)])
+        .doc(
+            "2.2.0",
+            "Returns members in a sorted set within a range of scores in reverse order.",
+            "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned.",
+            "key max min [WITHSCORES] [LIMIT offset count]",
+        ),
+    spec("zrangebylex", -4, READONLY, G, zrangebylex)
+        .key_specs(&[key(1, RO | ACCESS)])
+        .doc(
+            "2.8.9",
+            "Returns members in a sorted set within a lexicographical range.",
+            "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned.",
+            "key min max [LIMIT offset count]",
+        ),
+    spec("zrevrangebylex", -4, READONLY, G, zrevrangebylex)
+        .key_specs(&[key(1, RO | ACCESS)])
+        .doc(
+            "2.8.9",
+            "Returns members in a sorted set within a lexicographical range in reverse order.",
+            "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned.",
+            "key max min [LIMIT offset count]",
+        ),
+    spec("zrevrange", -4, READONLY, G, zrevrange)
+        .key_specs(&[key(1, RO | ACCESS)])
+        .doc(
+            "1.2.0",
+            "Returns members in a sorted set within a range of indexes in reverse order.",
+            "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements returned.",
+            "key start stop [WITHSCORES]",
+        ),
+    spec("zpopmin", -2, WRITE | FAST, G, zpopmin)
+        .key_specs(&[key(1, RW | ACCESS | DELETE)])
+        .doc(
+            "5.0.0",
+            "Returns the lowest-scoring members from a sorted set after removing them. Deletes the sorted set if the last member was popped.",
+            "O(log(N)*M) with N being the number of elements in the sorted set, and M being the number of elements popped.",
+            "key [count]",
+        ),
+    spec("zpopmax", -2, WRITE | FAST, G, zpopmax)
+        .key_specs(&[key(1, RW | ACCESS | DELETE)])
+        .doc(
+            "5.0.0",
+            "Returns the highest-scoring members from a sorted set after removing them. Deletes the sorted set if the last member was popped.",
+            "O(log(N)*M) with N being the number of elements in the sorted set, and M being the number of elements popped.",
+            "key [count]",
+        ),
+    spec("zmpop", -4, WRITE, G, zmpop)
+        .key_specs(&[key(1, RW | ACCESS | DELETE).keynum(0, 1, 1)])
+        .key_finder(finders::numkeys_at_1)
+        .doc(
+            "7.0.0",
+            "Returns the highest- or lowest-scoring members from one or more sorted sets after removing them. Deletes the sorted set if the last member was popped.",
+            "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped.",
+            "numkeys key [key ...] MIN | MAX [COUNT count]",
+        ),
+    spec("bzpopmin", -3, WRITE | NOSCRIPT | BLOCKING | FAST, G, bzpopmin)
+        .key_specs(&[key(1, RW | ACCESS | DELETE).range(-2, 1, 0)])
+        .doc(
+            "5.0.0",
+            "Removes and returns the member with the lowest score from one or more sorted sets. Blocks until a member is available otherwise. Deletes the sorted set if the last element was popped.",
+            "O(log(N)) with N being the number of elements in the sorted set.",
+            "key [key ...] timeout",
+        ),
+    spec("bzpopmax", -3, WRITE | NOSCRIPT | BLOCKING | FAST, G, bzpopmax)
+        .key_specs(&[key(1, RW | ACCESS | DELETE).range(-2, 1, 0)])
+        .doc(
+            "5.0.0",
+            "Removes and returns the member with the highest score from one or more sorted sets. Blocks until a member available otherwise.  Deletes the sorted set if the last element was popped.",
+            "O(log(N)) with N being the number of elements in the sorted set.",
+            "key [key ...] timeout",
+        ),
+    spec("bzmpop", -5, WRITE | BLOCKING, G, bzmpop)
+        .key_specs(&[key(2, RW | ACCESS | DELETE).keynum(0, 1, 1)])
+        .key_finder(finders::numkeys_at_2)
+        .doc(
+            "7.0.0",
+            "Removes and returns a member by score from one or more sorted sets. Blocks until a member is available otherwise. Deletes the sorted set if the last element was popped.",
+            "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped.",
+            "timeout numkeys key [key ...] MIN | MAX [COUNT count]",
+        ),
+    spec("zremrangebyrank", 4, WRITE, G, zremrangebyrank)
+        .key_specs(&[key(1, RW | DELETE)])
+        .doc(
+            "2.0.0",
+            "Removes members in a sorted set within a range of indexes. Deletes the sorted set if all members were removed.",
+            "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation.",
+            "key start stop",
+        ),
+    spec("zremrangebyscore", 4, WRITE, G, zremrangebyscore)
+        .key_specs(&[key(1, RW | DELETE)])
+        .doc(
+            "1.2.0",
+            "Removes members in a sorted set within a range of scores. Deletes the sorted set if all members were removed.",
+            "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation.",
+            "key min max",
+        ),
+    spec("zremrangebylex", 4, WRITE, G, zremrangebylex)
+        .key_specs(&[key(1, RW | DELETE)])
+        .doc(
+            "2.8.9",
+            "Removes members in a sorted set within a lexicographical range. Deletes the sorted set if all members were removed.",
+            "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation.",
+            "key min max",
+        ),
+    spec("zunionstore", -4, WRITE | DENYOOM, G, zunionstore)
+        .key_specs(&[key(1, OW | UPDATE), key(2, RO | ACCESS).keynum(0, 1, 1)])
+        .key_finder(finders::store_then_numkeys)
+        .doc(
+            "2.0.0",
+            "Stores the union of multiple sorted sets in a key.",
+            "O(N)+O(M log(M)) with N being the sum of the sizes of the input sorted sets, and M being the number of elements in the resulting sorted set.",
+            "destination numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE SUM | MIN | MAX]",
+        ),
+    spec("zinterstore", -4, WRITE | DENYOOM, G, zinterstore)
+        .key_specs(&[key(1, OW | UPDATE), key(2, RO | ACCESS).keynum(0, 1, 1)])
+        .key_finder(finders::store_then_numkeys)
+        .doc(
+            "2.0.0",
+            "Stores the intersect of multiple sorted sets in a key.",
+            "O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted set, K being the number of input sorted sets and M being the number of elements in the resulting sorted set.",
+            "destination numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE SUM | MIN | MAX]",
+        ),
+    spec("zdiffstore", -4, WRITE | DENYOOM, G, zdiffstore)
+        .key_specs(&[key(1, OW | UPDATE), key(2, RO | ACCESS).keynum(0, 1, 1)])
+        .key_finder(finders::store_then_numkeys)
+        .doc(
+            "6.2.0",
+            "Stores the difference of multiple sorted sets in a key.",
+            "O(L + (N-K)log(N)) worst case where L is the total number of elements in all the sets, N is the size of the first set, and K is the size of the result set.",
+            "destination numkeys key [key ...]",
+        ),
+    spec("zunion", -3, READONLY, G, zunion)
+        .key_specs(&[key(1, RO | ACCESS).keynum(0, 1, 1)])
+        .key_finder(finders::numkeys_at_1)
+        .doc(
+            "6.2.0",
+            "Returns the union of multiple sorted sets.",
+            "O(N)+O(M*log(M)) with N being the sum of the sizes of the input sorted sets, and M being the number of elements in the resulting sorted set.",
+            "numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE SUM | MIN | MAX] [WITHSCORES]",
+        ),
+    spec("zinter", -3, READONLY, G, zinter)
+        .key_specs(&[key(1, RO | ACCESS).keynum(0, 1, 1)])
+        .key_finder(finders::numkeys_at_1)
+        .doc(
+            "6.2.0",
+            "Returns the intersect of multiple sorted sets.",
+            "O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted set, K being the number of input sorted sets and M being the number of elements in the resulting sorted set.",
+            "numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE SUM | MIN | MAX] [WITHSCORES]",
+        ),
+    spec("zdiff", -3, READONLY, G, zdiff)
+        .key_specs(&[key(1, RO | ACCESS).keynum(0, 1, 1)])
+        .key_finder(finders::numkeys_at_1)
+        .doc(
+            "6.2.0",
+            "Returns the difference between multiple sorted sets.",
+            "O(L + (N-K)log(N)) worst case where L is the total number of elements in all the sets, N is the size of the first set, and K is the size of the result set.",
+            "numkeys key [key ...] [WITHSCORES]",
+        ),
+    spec("zintercard", -3, READONLY, G, zintercard)
+        .key_specs(&[key(1, RO | ACCESS).keynum(0, 1, 1)])
+        .key_finder(finders::numkeys_at_1)
+        .doc(
+            "7.0.0",
+            "Returns the number of members of the intersect of multiple sorted sets.",
+            "O(N*K) worst case with N being the smallest input sorted set, K being the number of input sorted sets.",
+            "numkeys key [key ...] [LIMIT limit]",
+        ),
+    spec("zrandmember", -2, READONLY, G, zrandmember)
+        .key_specs(&[key(1, RO | ACCESS)])
+        .doc(
+            "6.2.0",
+            "Returns one or more random members from a sorted set.",
+            "O(N) where N is the number of members returned",
+            "key [count [WITHSCORES]]",
+        ),
+    spec("zscan", -3, READONLY, G, zscan)
+        .key_specs(&[key(1, RO | ACCESS)])
+        .doc(
+            "2.8.0",
+            "Iterates over members and scores of a sorted set.",
+            "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.",
+            "key cursor [MATCH pattern] [COUNT count]",
+        ),
 ];
 
 // ---- reading and writing one key ------------------------------------------
@@ -1742,19 +1822,19 @@ mod tests {
             ("zrange", -4, READONLY, (1, 1, 1)),
             ("zrangestore", -5, WRITE | DENYOOM, (1, 2, 1)),
             ("zpopmin", -2, WRITE | FAST, (1, 1, 1)),
-            ("zmpop", -4, WRITE | MOVABLEKEYS, (0, 0, 0)),
+            ("zmpop", -4, WRITE, (0, 0, 0)),
             ("bzpopmin", -3, WRITE | NOSCRIPT | BLOCKING | FAST, (1, -2, 1)),
-            ("bzmpop", -5, WRITE | BLOCKING | MOVABLEKEYS, (0, 0, 0)),
-            ("zunionstore", -4, WRITE | DENYOOM | MOVABLEKEYS, (1, 1, 1)),
-            ("zinter", -3, READONLY | MOVABLEKEYS, (0, 0, 0)),
-            ("zintercard", -3, READONLY | MOVABLEKEYS, (0, 0, 0)),
+            ("bzmpop", -5, WRITE | BLOCKING, (0, 0, 0)),
+            ("zunionstore", -4, WRITE | DENYOOM, (1, 1, 1)),
+            ("zinter", -3, READONLY, (0, 0, 0)),
+            ("zintercard", -3, READONLY, (0, 0, 0)),
             ("zrandmember", -2, READONLY, (1, 1, 1)),
             ("zscan", -3, READONLY, (1, 1, 1)),
         ];
         for &(name, arity, flags, keys) in table {
             let c = lookup(name.as_bytes()).unwrap_or_else(|| panic!("{name} missing"));
             assert_eq!((c.arity, c.flags), (arity, flags), "{name}");
-            assert_eq!((c.first_key, c.last_key, c.step), keys, "{name}");
+            assert_eq!(c.legacy_keys(), keys, "{name}");
         }
         assert_eq!(COMMANDS.len(), 35);
     }

@@ -28,6 +28,29 @@ pub(crate) fn parse_i64_exact(b: &[u8]) -> Option<i64> {
     Some(v)
 }
 
+/// Reads a number as C's `atoi` does: leading spaces, an optional sign,
+/// then digits up to the first other byte; 0 when there are none. Only
+/// for where Redis itself reads that leniently (a key count its key
+/// finders read after the strict reading failed). Saturates instead of
+/// overflowing.
+pub(crate) fn atoi(b: &[u8]) -> i64 {
+    let b = &b[b.iter().take_while(|c| c.is_ascii_whitespace()).count()..];
+    let (neg, digits) = match b.first() {
+        Some(b'-') => (true, &b[1..]),
+        Some(b'+') => (false, &b[1..]),
+        _ => (false, b),
+    };
+    let mut v: i64 = 0;
+    for &c in digits.iter().take_while(|c| c.is_ascii_digit()) {
+        v = v.saturating_mul(10).saturating_add((c - b'0') as i64);
+    }
+    if neg {
+        -v
+    } else {
+        v
+    }
+}
+
 /// Appends a decimal integer without going through `fmt`.
 pub(crate) fn push_int(out: &mut Vec<u8>, v: i64) {
     if v < 0 {
@@ -129,6 +152,14 @@ pub(crate) fn push_double(out: &mut Vec<u8>, v: f64) {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn atoi_reads_a_leading_number_and_ignores_the_rest() {
+        assert_eq!(super::atoi(b"12abc"), 12);
+        assert_eq!(super::atoi(b" -3"), -3);
+        assert_eq!(super::atoi(b"x1"), 0);
+        assert_eq!(super::atoi(b""), 0);
+    }
+
     use super::*;
 
     fn format_double(v: f64) -> String {
