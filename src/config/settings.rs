@@ -47,6 +47,9 @@ enum Kind {
 const IMMUTABLE: u8 = 1;
 /// Refused by CONFIG SET unless `enable-protected-configs` allows it.
 const PROTECTED: u8 = 2;
+/// Left out of CONFIG GET patterns; named alone, given as any other
+/// (Redis's testing knobs).
+const HIDDEN: u8 = 4;
 
 /// A parameter's declaration.
 #[derive(Debug, Clone, Copy)]
@@ -82,6 +85,11 @@ impl Param {
 
     const fn protected(mut self) -> Param {
         self.flags |= PROTECTED;
+        self
+    }
+
+    const fn hidden(mut self) -> Param {
+        self.flags |= HIDDEN;
         self
     }
 }
@@ -197,6 +205,7 @@ const PARAMS: &[Param] = &[
     p("io-threads", Int(1, 128), "1").immutable(),
     p("io-threads-do-reads", B, "no").immutable(),
     p("jemalloc-bg-thread", B, "yes"),
+    p("key-load-delay", Int(-INT_MAX - 1, INT_MAX), "0").hidden(),
     p("latency-monitor-threshold", Int(0, LONG_MAX), "0"),
     p("latency-tracking", B, "yes"),
     p("latency-tracking-info-percentiles", Special, "50 99 99.9"),
@@ -209,6 +218,7 @@ const PARAMS: &[Param] = &[
     p("lfu-log-factor", Int(0, INT_MAX), "10"),
     p("list-compress-depth", Int(0, INT_MAX), "0"),
     p("list-max-listpack-size", Int(i32::MIN as i128, INT_MAX), "-2").alias("list-max-ziplist-size"),
+    p("loading-process-events-interval-bytes", Int(1024, INT_MAX), "2097152").hidden(),
     p("locale-collate", STR, ""),
     // ferrocache's: seconds a CACHE.LOCK holds when its lock-ms is 0
     // (the default: 90 s).
@@ -256,6 +266,7 @@ const PARAMS: &[Param] = &[
     p("protected-mode", B, "yes"),
     p("proto-max-bulk-len", Mem(1024 * 1024, LONG_MAX), "536870912"),
     p("rdb-del-sync-files", B, "no"),
+    p("rdb-key-save-delay", Int(-INT_MAX - 1, INT_MAX), "0").hidden(),
     p("rdb-save-incremental-fsync", B, "yes"),
     p("rdbchecksum", B, "yes").immutable(),
     p("rdbcompression", B, "yes"),
@@ -339,6 +350,8 @@ const PARAMS: &[Param] = &[
     p("tracking-table-max-keys", Int(0, LONG_MAX), "1000000"),
     p("unixsocket", STR, "").immutable(),
     p("unixsocketperm", Special, "0").immutable(),
+    p("use-exit-on-panic", B, "no").hidden(),
+    p("watchdog-period", Int(0, INT_MAX), "0").hidden(),
     p("zset-max-listpack-entries", Int(0, LONG_MAX), "128").alias("zset-max-ziplist-entries"),
     p("zset-max-listpack-value", Mem(0, LONG_MAX), "64").alias("zset-max-ziplist-value"),
 ];
@@ -504,7 +517,7 @@ impl Settings {
                 .unwrap_or_default();
         }
         let mut out = Vec::new();
-        for p in PARAMS {
+        for p in PARAMS.iter().filter(|p| p.flags & HIDDEN == 0) {
             for name in [p.name, p.alias] {
                 if !name.is_empty() && crate::util::glob::matches(pattern.as_bytes(), name.as_bytes(), true) {
                     out.push((name.to_string(), v.get(p.name).cloned().unwrap_or_default()));
@@ -1021,6 +1034,20 @@ mod tests {
         names.dedup();
         assert_eq!(names.len(), n);
         assert!(PARAMS.len() >= 170, "{}", PARAMS.len());
+    }
+
+    /// Redis's testing knobs answer when named, and no pattern lists them.
+    #[test]
+    fn hidden_parameters_are_given_only_when_named() {
+        let s = Settings::new(&crate::config::Config::default());
+        assert_eq!(
+            s.matching("key-load-delay"),
+            [("key-load-delay".to_string(), "0".to_string())]
+        );
+        assert!(s.matching("*").iter().all(|(n, _)| n != "key-load-delay"));
+        assert!(s.matching("key-*").is_empty());
+        s.set("key-load-delay", "-5").unwrap();
+        assert_eq!(s.get("key-load-delay").as_deref(), Some("-5"));
     }
 
     #[test]
