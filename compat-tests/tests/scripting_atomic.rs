@@ -266,6 +266,57 @@ fn a_transaction_that_meets_a_busy_script_runs_nothing() {
     }
 }
 
+/// FUNCTION STATS names the busy function, the command that called it
+/// and how long it has run, as Redis does; nil once it is gone. A library
+/// may name its engine in any case (`#!LUA`).
+#[test]
+fn function_stats_describes_the_busy_function() {
+    let s = Server::start(&["--threads", "1"]);
+    let mut other = guarded(&s);
+    q::<()>(&mut other, &["CONFIG", "SET", "busy-reply-threshold", "50"]);
+    let lib = "#!LUA name=spinner\nredis.register_function{function_name='spin', \
+               callback=function() while true do end end, flags={'no-writes'}}";
+    q::<String>(&mut other, &["FUNCTION", "LOAD", lib]);
+    let mut runner = guarded(&s);
+    let running = thread::spawn(move || {
+        let r: redis::RedisResult<Value> = redis::cmd("FCALL")
+            .arg("spin")
+            .arg(1)
+            .arg("k")
+            .arg("a")
+            .query(&mut runner);
+        r.unwrap_err()
+    });
+    wait_busy(&mut other);
+    let mut w = s.wire();
+    let compat_tests::Frame::Array(stats) = w.cmd(&[b"FUNCTION", b"STATS"]) else {
+        panic!("FUNCTION STATS")
+    };
+    assert_eq!(stats[0], compat_tests::Frame::bulk("running_script"));
+    let compat_tests::Frame::Array(r) = &stats[1] else {
+        panic!("running_script: {:?}", stats[1])
+    };
+    assert_eq!(
+        r[0..2],
+        [compat_tests::Frame::bulk("name"), compat_tests::Frame::bulk("spin")]
+    );
+    assert_eq!(
+        r[2..4],
+        [
+            compat_tests::Frame::bulk("command"),
+            compat_tests::Frame::Array(["fcall", "spin", "1", "k", "a"].map(compat_tests::Frame::bulk).to_vec())
+        ]
+    );
+    assert_eq!(r[4], compat_tests::Frame::bulk("duration_ms"));
+    assert!(matches!(r[5], compat_tests::Frame::Integer(ms) if ms >= 0));
+    assert_eq!(q::<String>(&mut other, &["FUNCTION", "KILL"]), "OK");
+    running.join().unwrap();
+    let compat_tests::Frame::Array(stats) = w.cmd(&[b"FUNCTION", b"STATS"]) else {
+        panic!("FUNCTION STATS")
+    };
+    assert_eq!(stats[1], compat_tests::Frame::Null);
+}
+
 #[test]
 fn a_busy_script_that_wrote_cannot_be_killed() {
     let s = Server::start(&["--threads", "1"]);

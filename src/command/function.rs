@@ -207,14 +207,27 @@ fn flush(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
 /// ```text
 /// FUNCTION STATS
 /// ```
-/// running_script is always nil: the busy function is not described.
+/// running_script describes a function past `busy-reply-threshold` (the
+/// only one other clients can see running, as in Redis); nil otherwise.
 fn stats(ctx: &mut Ctx<'_>, _a: &[&[u8]]) {
     let libs = ctx.srv.scripts.libraries().len();
     let funcs = ctx.srv.scripts.function_count();
+    let running = ctx.srv.busy.running_function();
     let out = &mut ctx.out;
     out.map(2);
     out.bulk(b"running_script");
-    out.null();
+    match running {
+        None => out.null(),
+        Some(f) => {
+            out.map(3);
+            out.bulk(b"name");
+            out.bulk(f.name.as_bytes());
+            out.bulk(b"command");
+            out.bulks(f.command.iter());
+            out.bulk(b"duration_ms");
+            out.int(f.started.elapsed().as_millis() as i64);
+        }
+    }
     out.bulk(b"engines");
     out.map(1);
     out.bulk(b"LUA");

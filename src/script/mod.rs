@@ -157,7 +157,7 @@ fn library_name(code: &[u8]) -> Result<String, String> {
     let line = String::from_utf8_lossy(&code[2..end]);
     let mut parts = line.split(' ').filter(|p| !p.is_empty());
     let engine = parts.next().unwrap_or("");
-    if engine != "lua" {
+    if !engine.eq_ignore_ascii_case("lua") {
         return Err(errors::engine_not_found(engine));
     }
     let mut name = None;
@@ -253,10 +253,18 @@ struct RunState {
     wrote: bool,
     /// The run is a function (FCALL), not a script: FUNCTION KILL stops it.
     function: bool,
+    /// A function's name and its call's keys and arguments, for FUNCTION
+    /// STATS once it is busy. The slices are the caller's, valid for the
+    /// run (as `srv`).
+    function_call: Option<FunctionCall>,
     /// Memory was over the limit when the run started: write commands
     /// that may add memory are refused, as Redis refuses them then.
     oom: bool,
 }
+
+/// A running function's name, whether it was called read-only, and its
+/// keys and arguments (the caller's slices, valid for the run).
+type FunctionCall = (String, bool, *const [&'static [u8]], *const [&'static [u8]]);
 
 /// The instruction hook: puts the server in BUSY once the run passes
 /// `busy-reply-threshold`, and stops it when a KILL asks.
@@ -283,6 +291,25 @@ fn busy_hook() -> mlua::Result<mlua::VmState> {
     if !st.busy && st.busy_after_ms > 0 && st.started.elapsed().as_millis() as u64 >= st.busy_after_ms {
         st.busy = true;
         tracing::warn!("a script has run for {} ms: the server answers BUSY", st.busy_after_ms);
+        if let Some((name, read_only, keys, args)) = &st.function_call {
+            // SAFETY: set by `try_run` from slices that outlive the run.
+            let (keys, args) = unsafe { (&**keys, &**args) };
+            let mut command: Vec<Vec<u8>> = vec![
+                if *read_only {
+                    b"fcall_ro".to_vec()
+                } else {
+                    b"fcall".to_vec()
+                },
+                name.clone().into_bytes(),
+                keys.len().to_string().into_bytes(),
+            ];
+            command.extend(keys.iter().chain(args).map(|a| a.to_vec()));
+            srv.busy.describe(crate::state::RunningFunction {
+                name: name.clone(),
+                command,
+                started: st.started,
+            });
+        }
         srv.busy.enter(kind, st.wrote);
         // The run keeps this thread: the other connections of its worker
         // go to another one, to be answered -BUSY meanwhile.
@@ -454,6 +481,7 @@ impl Vm {
                 busy: false,
                 wrote: false,
                 function: false,
+                function_call: None,
                 oom: false,
             }),
             reported: 0,
@@ -643,6 +671,20 @@ impl Vm {
         st.busy = false;
         st.wrote = false;
         st.function = is_function;
+        // The second cast changes only the lifetime, which clippy does not see.
+        #[allow(clippy::unnecessary_cast)]
+        let function_call = match src {
+            // SAFETY (lifetimes): the slices outlive the run; the pointers
+            // are cleared below before `call` goes.
+            Source::Function(_) => Some((
+                String::from_utf8_lossy(&label[..name_len]).into_owned(),
+                call.read_only,
+                call.keys as *const [&[u8]] as *const [&'static [u8]],
+                call.args as *const [&[u8]] as *const [&'static [u8]],
+            )),
+            _ => None,
+        };
+        st.function_call = function_call;
         let running = Running::start(st);
         let result: mlua::Result<(bool, Value)> = if is_function {
             self.entry.run_function.call((f, keys, args))
@@ -650,6 +692,7 @@ impl Vm {
             self.entry.run_eval.call((f, keys, args))
         };
         drop(running);
+        self.state.function_call = None;
         if self.state.busy {
             srv.busy.leave();
         }

@@ -13,10 +13,21 @@ use std::time::Duration;
 pub(crate) struct Busy {
     /// 0: no busy script; 1: a script; 2: a function.
     kind: AtomicU8,
+    /// The busy function, for FUNCTION STATS' running_script.
+    function: std::sync::Mutex<Option<RunningFunction>>,
     /// A KILL asked the busy script to stop.
     kill: AtomicBool,
     /// The busy script has written: it may not be killed.
     wrote: AtomicBool,
+}
+
+/// A function past `busy-reply-threshold`: its name, the command that
+/// called it and when it started.
+#[derive(Debug, Clone)]
+pub(crate) struct RunningFunction {
+    pub(crate) name: String,
+    pub(crate) command: Vec<Vec<u8>>,
+    pub(crate) started: std::time::Instant,
 }
 
 /// What is busy, for the error texts.
@@ -61,6 +72,19 @@ impl Busy {
         );
     }
 
+    /// A busy function describes itself (FUNCTION STATS).
+    pub(crate) fn describe(&self, f: RunningFunction) {
+        *crate::util::sync::lock(&self.function) = Some(f);
+    }
+
+    /// The busy function, while one is.
+    pub(crate) fn running_function(&self) -> Option<RunningFunction> {
+        match self.current() {
+            Some(BusyKind::Function) => crate::util::sync::lock(&self.function).clone(),
+            _ => None,
+        }
+    }
+
     /// The busy script wrote: from now on it cannot be killed.
     pub(crate) fn wrote(&self) {
         self.wrote.store(true, Ordering::Relaxed);
@@ -69,6 +93,7 @@ impl Busy {
     /// The script ended.
     pub(crate) fn leave(&self) {
         self.kind.store(0, Ordering::Release);
+        *crate::util::sync::lock(&self.function) = None;
         self.kill.store(false, Ordering::Relaxed);
     }
 

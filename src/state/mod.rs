@@ -21,7 +21,7 @@ mod slowlog;
 mod stats;
 
 pub(crate) use blocking::{Blocking, Job, Leave, Unblock, Waiter};
-pub(crate) use busy::{leave_worker, Busy, BusyKind, KillRefused};
+pub(crate) use busy::{leave_worker, Busy, BusyKind, KillRefused, RunningFunction};
 pub(crate) use client::{
     BlockOn, Client, ClientHandle, Clients, ConnCounters, Counter, Proto, Queued, ReplyMode, Watched,
 };
