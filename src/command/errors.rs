@@ -288,6 +288,8 @@ pub(crate) const NO_FUNCTIONS: &str = "ERR No functions registered";
 pub(crate) const MISSING_LIBRARY_METADATA: &str = "ERR Missing library metadata";
 pub(crate) const INVALID_LIBRARY_METADATA: &str = "ERR Invalid library metadata";
 pub(crate) const LIBRARY_NAME_NOT_GIVEN: &str = "ERR Library name was not given";
+pub(crate) const BAD_NUMBER_OF_KEYS: &str = "ERR Bad number of keys provided";
+pub(crate) const NAME_GIVEN_TWICE: &str = "ERR Invalid metadata value, name argument was given multiple times";
 /// Redis gives this text for bad function names too.
 pub(crate) const BAD_LIBRARY_NAME: &str =
     "ERR Library names can only contain letters, numbers, or underscores(_) and must be at least one character long";

@@ -93,7 +93,23 @@ const SUBCOMMANDS: &[CommandSpec] = &[
 /// FCALL function numkeys [key [key ...]] [arg [arg ...]]
 /// ```
 fn fcall(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
-    super::scripting::run(ctx, a, Source::Function(a[1]), false)
+    if function_call_ok(ctx, a) {
+        super::scripting::run(ctx, a, Source::Function(a[1]), false)
+    }
+}
+
+/// FCALL's checks in Redis's order: the function exists, then its
+/// number of keys reads as an integer.
+fn function_call_ok(ctx: &mut Ctx<'_>, a: &[&[u8]]) -> bool {
+    if ctx.srv.scripts.function(a[1]).is_none() {
+        ctx.error(errors::FUNCTION_NOT_FOUND);
+        return false;
+    }
+    if args::int(a[2]).is_err() {
+        ctx.error(errors::BAD_NUMBER_OF_KEYS);
+        return false;
+    }
+    true
 }
 
 /// ```text
@@ -101,7 +117,9 @@ fn fcall(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
 /// ```
 /// Only for functions flagged `no-writes`.
 fn fcall_ro(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
-    super::scripting::run(ctx, a, Source::Function(a[1]), true)
+    if function_call_ok(ctx, a) {
+        super::scripting::run(ctx, a, Source::Function(a[1]), true)
+    }
 }
 
 fn function_cmd(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
@@ -131,9 +149,9 @@ fn list(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
     let mut with_code = false;
     let mut i = 2;
     while i < a.len() {
-        if args::is(a[i], "withcode") {
+        if !with_code && args::is(a[i], "withcode") {
             with_code = true;
-        } else if args::is(a[i], "libraryname") {
+        } else if pattern.is_none() && args::is(a[i], "libraryname") {
             let Some(p) = a.get(i + 1) else {
                 return ctx.error(errors::LIBRARY_NAME_MISSING);
             };
@@ -197,6 +215,9 @@ fn delete(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
 /// FUNCTION FLUSH [ASYNC | SYNC]
 /// ```
 fn flush(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
+    if a.len() > 3 {
+        return ctx.error(&errors::subcommand_syntax(a[1], a[0]));
+    }
     if args::flush_mode(&a[1..]).is_none() {
         return ctx.error(errors::FUNCTION_FLUSH_OPTION);
     }
@@ -313,6 +334,42 @@ mod tests {
         assert_eq!(h.run("FUNCTION DELETE lib"), "+OK\r\n");
         assert_eq!(h.run("FUNCTION DELETE lib"), "-ERR Library not found\r\n");
         assert_eq!(h.run("FCALL f 1 n"), "-ERR Function not found\r\n");
+    }
+
+    /// Argument errors in Redis 7.0's order and words.
+    #[test]
+    fn argument_errors_match_redis() {
+        let mut h = Harness::new();
+        assert_eq!(h.run("FCALL nosuch bad_arg"), "-ERR Function not found\r\n");
+        h.run_args(&[b"FUNCTION", b"LOAD", LIB]);
+        assert_eq!(h.run("FCALL f bad_arg"), "-ERR Bad number of keys provided\r\n");
+        assert_eq!(h.run("FCALL_RO f bad_arg"), "-ERR Bad number of keys provided\r\n");
+        assert_eq!(
+            h.run("FUNCTION FLUSH bad_arg"),
+            "-ERR FUNCTION FLUSH only supports SYNC|ASYNC option\r\n"
+        );
+        assert_eq!(
+            h.run("FUNCTION FLUSH sync extra_arg"),
+            "-ERR unknown subcommand or wrong number of arguments for 'FLUSH'. Try FUNCTION HELP.\r\n"
+        );
+        assert_eq!(
+            h.run("FUNCTION LIST WITHCODE WITHCODE"),
+            "-ERR Unknown argument WITHCODE\r\n"
+        );
+        assert_eq!(
+            h.run("FUNCTION LIST LIBRARYNAME a LIBRARYNAME b"),
+            "-ERR Unknown argument LIBRARYNAME\r\n"
+        );
+        let once = b"#!lua name=once\nredis.register_function('f1')";
+        assert!(h
+            .run_args(&[b"FUNCTION", b"LOAD", once])
+            .contains("calling redis.register_function with a single argument is only applicable to Lua table"));
+        let late = b"#!lua name=late\nlocal lib = redis\n\
+            lib.register_function('f2', function() lib.register_function('f3', function() end) end)";
+        assert_eq!(h.run_args(&[b"FUNCTION", b"LOAD", late]), "$4\r\nlate\r\n");
+        assert!(h
+            .run("FCALL f2 0")
+            .contains("redis.register_function can only be called on FUNCTION LOAD command"));
     }
 
     #[test]

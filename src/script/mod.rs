@@ -154,17 +154,24 @@ fn library_name(code: &[u8]) -> Result<String, String> {
     let Some(end) = code.iter().position(|&c| c == b'\n') else {
         return Err(errors::INVALID_LIBRARY_METADATA.into());
     };
-    let line = String::from_utf8_lossy(&code[2..end]);
-    let mut parts = line.split(' ').filter(|p| !p.is_empty());
-    let engine = parts.next().unwrap_or("");
+    // Words as Redis splits them (sdssplitargs): the first is `#!engine`.
+    let (mut buf, mut spans) = (Vec::new(), Vec::new());
+    if !crate::util::split::split_args(&code[..end], &mut buf, &mut spans) || spans.is_empty() {
+        return Err(errors::INVALID_LIBRARY_METADATA.into());
+    }
+    let word = |(a, b): (usize, usize)| String::from_utf8_lossy(&buf[a..b]).into_owned();
+    let first = word(spans[0]);
+    let engine = first.get(2..).unwrap_or("");
     if !engine.eq_ignore_ascii_case("lua") {
         return Err(errors::engine_not_found(engine));
     }
     let mut name = None;
-    for p in parts {
-        match p.strip_prefix("name=") {
-            Some(n) => name = Some(n.to_string()),
-            None => return Err(errors::invalid_metadata_value(p)),
+    for &span in &spans[1..] {
+        let p = word(span);
+        match p.get(..5).filter(|k| k.eq_ignore_ascii_case("name=")) {
+            Some(_) if name.is_some() => return Err(errors::NAME_GIVEN_TWICE.into()),
+            Some(_) => name = Some(p[5..].to_string()),
+            None => return Err(errors::invalid_metadata_value(&p)),
         }
     }
     let name = name.ok_or_else(|| errors::LIBRARY_NAME_NOT_GIVEN.to_string())?;

@@ -284,6 +284,11 @@ local FLAGS = { ["no-writes"] = true, ["allow-oom"] = true, ["allow-stale"] = tr
 local BAD_NAME = "Library names can only contain letters, numbers, or underscores(_) and must be at least one character long"
 
 local function register(name, callback, flags, description)
+    if pending == nil then
+        -- A function kept a reference to the loading `redis` and calls it
+        -- after the load.
+        error(error_table("-ERR redis.register_function can only be called on FUNCTION LOAD command"))
+    end
     if type(name) == "number" then
         name = tostring(name)
     end
@@ -345,6 +350,9 @@ local load_redis = {
                 error(error_table("-ERR description argument given to redis.register_function must be a string"))
             end
             return register(name, callback, fl, description)
+        end
+        if n == 1 then
+            error(error_table("-ERR calling redis.register_function with a single argument is only applicable to Lua table (representing named arguments)."))
         end
         if n ~= 2 then
             error(error_table("-ERR wrong number of arguments to redis.register_function"))

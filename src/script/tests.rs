@@ -216,6 +216,13 @@ fn library_metadata_errors_as_redis_words_them() {
     assert_eq!(library_name(b"#!lua\n").unwrap_err(), "ERR Library name was not given");
     assert_eq!(library_name(b"#!js name=x\n").unwrap_err(), "ERR Engine 'js' not found");
     assert_eq!(library_name(b"#!LUA name=x\n").as_deref(), Ok("x"));
+    assert_eq!(library_name(b"#!lua name=\"foo\"\n").as_deref(), Ok("foo"));
+    assert_eq!(library_name(b"#!lua NAME=y\n").as_deref(), Ok("y"));
+    assert_eq!(library_name(b"#! name=test\n").unwrap_err(), "ERR Engine '' not found");
+    assert_eq!(
+        library_name(b"#!lua name=foo name=bar\n").unwrap_err(),
+        "ERR Invalid metadata value, name argument was given multiple times"
+    );
     assert_eq!(
         library_name(b"#!lua name=x foo=1\n").unwrap_err(),
         "ERR Invalid metadata value given: foo=1"
