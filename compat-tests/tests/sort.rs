@@ -56,3 +56,31 @@ fn sort_and_sort_ro_are_declared_as_in_redis_7() {
         assert!(text.contains(flag), "{flag} in {text}");
     }
 }
+
+/// SORT of a set BY a constant pattern, called from a script, gives the
+/// members sorted as strings (GET patterns too), as Redis 7.0 does so that
+/// scripts see the same on every server.
+#[test]
+fn sort_by_constant_of_a_set_is_ordered_inside_scripts() {
+    let s = compat_tests::Server::start(&[]);
+    let mut c = s.redis();
+    let _: i64 = redis::cmd("SADD")
+        .arg("myset")
+        .arg(&["b", "aa", "c", "a", "azz"])
+        .query(&mut c)
+        .unwrap();
+    let got: Vec<String> = redis::cmd("EVAL")
+        .arg("return redis.call('sort', KEYS[1], 'by', '_')")
+        .arg(1)
+        .arg("myset")
+        .query(&mut c)
+        .unwrap();
+    assert_eq!(got, ["a", "aa", "azz", "b", "c"]);
+    let got: Vec<Option<String>> = redis::cmd("EVAL")
+        .arg("return redis.call('sort', KEYS[1], 'by', '_', 'get', '#', 'get', '_:*')")
+        .arg(1)
+        .arg("myset")
+        .query(&mut c)
+        .unwrap();
+    assert_eq!(got[0..4], [Some("a".into()), None, Some("aa".into()), None]);
+}

@@ -297,7 +297,9 @@ fn sort_generic(ctx: &mut Ctx<'_>, a: &[&[u8]], read_only: bool) {
         Some(Source::Ordered { elems, cut }) => (elems, cut, false),
         Some(Source::Set(elems)) => (elems, false, true),
     };
-    if s.dont_sort && is_set && s.store.is_some() {
+    // A set has no order of its own: what a script or STORE sees of it is
+    // sorted, so that it is the same on every server, as Redis does.
+    if s.dont_sort && is_set && (s.store.is_some() || ctx.client.in_script) {
         s.dont_sort = false;
         s.alpha = true;
         s.by = None;
