@@ -521,9 +521,9 @@ pub(crate) fn execute(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> Option<&'static Comm
         return Some(spec);
     }
     let errors_before = ctx.client.errors;
-    let start = std::time::Instant::now();
+    let start = crate::util::mono::now_ns();
     (spec.handler)(ctx, args);
-    let ns = start.elapsed().as_nanos() as u64;
+    let ns = crate::util::mono::now_ns().saturating_sub(start);
     if row != usize::MAX {
         after_call(ctx, args, real, row, ns, ctx.client.errors != errors_before);
     }

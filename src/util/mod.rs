@@ -3,6 +3,7 @@
 //! splitting, cheap random numbers, locking.
 
 pub(crate) mod glob;
+pub(crate) mod mono;
 pub(crate) mod number;
 pub(crate) mod rand;
 pub(crate) mod split;
