@@ -183,9 +183,15 @@ G.string = protect(string)
 local string_mt = getmetatable("")
 string_mt.__index = G.string
 string_mt.__metatable = protect({ __index = G.string })
--- The protected tables have no metatable, as far as scripts can tell.
+-- The protected tables have no metatable, as far as scripts can tell,
+-- but for _G, whose metatable Redis gives read-only: changing it fails as
+-- changing _G does.
 local getmetatable_ = getmetatable
+local G_META = protect({})
 G.getmetatable = function(t)
+    if t == PG then
+        return G_META
+    end
     if readonly[t] then
         return nil
     end

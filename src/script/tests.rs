@@ -282,6 +282,10 @@ fn metatables_of_shared_tables_are_read_only() {
     assert_eq!(eval("return ('a'):upper()"), "$1\r\nA\r\n");
     assert_eq!(eval("return type(getmetatable(redis))"), "$3\r\nnil\r\n");
     assert_eq!(
+        error_line("local g = getmetatable(_G) g.__index = {}"),
+        "-ERR user_script:1: Attempt to modify a readonly table"
+    );
+    assert_eq!(
         eval("local t = setmetatable({}, {__index = function() return 5 end}) return t.x"),
         ":5\r\n"
     );
