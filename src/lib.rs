@@ -15,7 +15,10 @@
 //!   request, write all replies at once, keep what the socket does not
 //!   take and read on, up to `client-output-buffer-limit`); `resp_session`
 //!   and `memcache_session` are the two protocols' halves: decoding,
-//!   parking clients of blocking commands, the output budget per pass.
+//!   parking clients of blocking commands, the output budget per pass;
+//!   `blocked` serves parked clients after the command that made their
+//!   key ready; `fuzzing` (the `fuzzing` feature) is the fuzz targets'
+//!   way in.
 //! - `script`: Lua 5.1 as Redis embeds it, behind EVAL, EVALSHA, SCRIPT,
 //!   FUNCTION and FCALL (`command::scripting`, `command::function`): one
 //!   sandboxed Lua state per worker thread, the libraries scripts see
@@ -74,7 +77,7 @@
 //!   reads the clock.
 //! - `util`: leaf helpers that use nothing of the crate: exact number
 //!   parsing and formatting, glob matching, argument splitting, cheap
-//!   random numbers, the lock helper.
+//!   random numbers, a raw monotonic clock, the lock helper.
 //!
 //! # The path of one request
 //!
