@@ -462,3 +462,99 @@ fn shutdown_stops_the_process() {
     let status = srv.wait_exit(Duration::from_secs(20));
     assert!(status.is_some(), "server still running after SHUTDOWN");
 }
+
+/// CONFIG SET port moves the RESP listener: new clients reach the new
+/// port, the old one is closed, and connected clients stay. A port that is
+/// taken is refused in Redis's words and nothing in the same CONFIG SET
+/// changes. CONFIG SET bind moves both protocols' listeners.
+#[test]
+fn config_set_port_and_bind_rebind_the_listeners() {
+    let srv = Server::start(&[]);
+    let mut c = srv.redis();
+    let set = |c: &mut redis::Connection, args: &[&str]| -> RedisResult<String> {
+        redis::cmd("CONFIG").arg("SET").arg(args).query(c)
+    };
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let taken_port = taken.local_addr().unwrap().port().to_string();
+    let e = set(&mut c, &["maxmemory", "10000001", "port", &taken_port])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("CONFIG SET failed (possibly related to argument 'port') - Unable to listen on this port: Address already in use"),
+        "{e}"
+    );
+    let got: HashMap<String, String> = redis::cmd("CONFIG").arg("GET").arg("maxmemory").query(&mut c).unwrap();
+    assert_eq!(got["maxmemory"], "0", "a refused port rolls the other values back");
+    assert!(
+        TcpStream::connect(("127.0.0.1", srv.port)).is_ok(),
+        "still listening where it was"
+    );
+
+    let new_port = compat_tests::free_port();
+    assert_eq!(set(&mut c, &["port", &new_port.to_string()]).unwrap(), "OK");
+    let pong: String = redis::cmd("PING").query(&mut c).unwrap();
+    assert_eq!(pong, "PONG", "the connected client stays");
+    assert!(
+        TcpStream::connect(("127.0.0.1", srv.port)).is_err(),
+        "the old port is closed"
+    );
+    let mut moved = redis::Client::open(format!("redis://127.0.0.1:{new_port}/"))
+        .unwrap()
+        .get_connection()
+        .unwrap();
+    let port: HashMap<String, String> = redis::cmd("CONFIG").arg("GET").arg("port").query(&mut moved).unwrap();
+    assert_eq!(port["port"], new_port.to_string());
+    let info: String = redis::cmd("INFO").arg("server").query(&mut moved).unwrap();
+    assert_eq!(info_field(&info, "tcp_port"), Some(new_port.to_string()));
+
+    // Same port, overlapping addresses: the old socket gives way.
+    assert_eq!(set(&mut moved, &["bind", "0.0.0.0"]).unwrap(), "OK");
+    let e = set(&mut moved, &["bind", "192.0.2.1"]).unwrap_err().to_string();
+    assert!(
+        e.contains("(possibly related to argument 'bind') - Failed to bind to specified addresses."),
+        "{e}"
+    );
+    assert!(
+        TcpStream::connect(("127.0.0.1", new_port)).is_ok(),
+        "a refused bind keeps the listener"
+    );
+    let mut mc = TcpStream::connect(("127.0.0.1", srv.mc_port)).unwrap();
+    mc.write_all(b"version\r\n").unwrap();
+    let mut buf = [0u8; 64];
+    let n = mc.read(&mut buf).unwrap();
+    assert!(buf[..n].starts_with(b"VERSION "), "memcached follows bind");
+
+    // memcache-port moves the memcached listener alone; max-item-size
+    // holds for connections opened after it changes.
+    let mc_port = compat_tests::free_port();
+    assert_eq!(
+        set(
+            &mut moved,
+            &["memcache-port", &mc_port.to_string(), "max-item-size", "1000"]
+        )
+        .unwrap(),
+        "OK"
+    );
+    assert!(
+        TcpStream::connect(("127.0.0.1", srv.mc_port)).is_err(),
+        "the old memcached port is closed"
+    );
+    let mut mc = TcpStream::connect(("127.0.0.1", mc_port)).unwrap();
+    mc.write_all(b"set k 0 0 1001\r\n").unwrap();
+    mc.write_all(&[b'x'; 1001]).unwrap();
+    mc.write_all(b"\r\nset k 0 0 3\r\nabc\r\n").unwrap();
+    let mut got = Vec::new();
+    while !got.ends_with(b"STORED\r\n") {
+        let n = mc.read(&mut buf).unwrap();
+        assert!(n > 0, "closed early: {}", String::from_utf8_lossy(&got));
+        got.extend_from_slice(&buf[..n]);
+    }
+    assert_eq!(
+        String::from_utf8_lossy(&got),
+        "SERVER_ERROR object too large for cache\r\nSTORED\r\n"
+    );
+    assert!(
+        TcpStream::connect(("127.0.0.1", new_port)).is_ok(),
+        "RESP stays where it was"
+    );
+}

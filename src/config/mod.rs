@@ -329,7 +329,8 @@ impl Config {
         match name {
             "port" => self.port = port(num(one()?)?)?,
             "memcache-port" => self.memcache_port = port(num(one()?)?)?,
-            "bind" => self.bind = vals.first().cloned().ok_or_else(|| BAD.to_string())?,
+            "bind" if vals.is_empty() => return Err(BAD.to_string()),
+            "bind" => self.bind = vals.join(" "),
             "threads" => self.threads = num(one()?)? as usize,
             "databases" => self.databases = num(one()?)? as usize,
             "max-item-size" => {

@@ -9,9 +9,10 @@
 //! `maxmemory-low-watermark` and `maxmemory-high-watermark`, gathered by
 //! [`Settings::limits`] for the store), `memcache-evictions` (an addition:
 //! memcached's `-M`), `proto-max-bulk-len` and `client-query-buffer-limit`;
-//! those read on hot paths are also kept in atomics. The start-up ones
-//! (`port`, `bind`, `databases`, and the additions `memcache-port` and
-//! `max-item-size`) report the values the server runs with.
+//! those read on hot paths are also kept in atomics. `port`, `bind` and
+//! the addition `memcache-port` start from the flags and move the
+//! listeners when set (through the server's hook, see
+//! [`Settings::set_many_listening`]); `databases` is fixed at start.
 
 use super::Config;
 use crate::store::{EvictionPolicy, Limits};
@@ -50,6 +51,10 @@ const PROTECTED: u8 = 2;
 /// Left out of CONFIG GET patterns; named alone, given as any other
 /// (Redis's testing knobs).
 const HIDDEN: u8 = 4;
+
+/// Binds the listeners to a `bind` value, the RESP port and the memcached
+/// port, for CONFIG SET.
+pub(crate) type Listen<'a> = dyn Fn(&str, u16, u16) -> std::io::Result<()> + 'a;
 
 /// A parameter's declaration.
 #[derive(Debug, Clone, Copy)]
@@ -157,7 +162,7 @@ const PARAMS: &[Param] = &[
     p("auto-aof-rewrite-min-size", Mem(0, LONG_MAX), "67108864"),
     p("auto-aof-rewrite-percentage", Int(0, INT_MAX), "100"),
     p("bgsave_cpulist", STR, "").immutable(),
-    p("bind", Special, "* -::*").immutable(),
+    p("bind", Special, "* -::*"),
     p("bind-source-addr", STR, ""),
     p("bio_cpulist", STR, "").immutable(),
     p("busy-reply-threshold", Int(0, LONG_MAX), "5000").alias("lua-time-limit"),
@@ -201,7 +206,7 @@ const PARAMS: &[Param] = &[
     p("hash-max-listpack-value", Mem(0, LONG_MAX), "64").alias("hash-max-ziplist-value"),
     p("hll-sparse-max-bytes", Mem(0, LONG_MAX), "3000"),
     p("hz", Int(0, INT_MAX), "10"),
-    p("ignore-warnings", STR, "").immutable(),
+    p("ignore-warnings", STR, ""),
     p("io-threads", Int(1, 128), "1").immutable(),
     p("io-threads-do-reads", B, "no").immutable(),
     p("jemalloc-bg-thread", B, "yes"),
@@ -231,7 +236,7 @@ const PARAMS: &[Param] = &[
     ),
     p("masterauth", STR, ""),
     p("masteruser", STR, ""),
-    p("max-item-size", Mem(1, LONG_MAX), "1048576").immutable(),
+    p("max-item-size", Mem(1, LONG_MAX), "1048576"),
     p("maxclients", Int(1, UINT_MAX), "10000"),
     p("maxmemory", Mem(0, ULLONG_MAX), "0"),
     p("maxmemory-clients", Special, "0"),
@@ -246,7 +251,7 @@ const PARAMS: &[Param] = &[
     // ferrocache's: whether memcached writes evict when memory is full
     // (memcached's default) or fail (`-M`).
     p("memcache-evictions", B, "yes"),
-    p("memcache-port", Int(0, 65535), "11211").immutable(),
+    p("memcache-port", Int(0, 65535), "11211"),
     p("min-replicas-max-lag", Int(0, INT_MAX), "10").alias("min-slaves-max-lag"),
     p("min-replicas-to-write", Int(0, INT_MAX), "0").alias("min-slaves-to-write"),
     p("no-appendfsync-on-rewrite", B, "no"),
@@ -254,9 +259,9 @@ const PARAMS: &[Param] = &[
     p("oom-score-adj", Enum(&["no", "yes", "relative", "absolute"]), "no"),
     p("oom-score-adj-values", Special, "0 200 800"),
     p("pidfile", STR, "").immutable(),
-    // Redis rebinds on CONFIG SET port; ferrocache's listeners are fixed
-    // at start, so port (like bind) is immutable here rather than a lie.
-    p("port", Int(0, 65535), "6379").immutable(),
+    // CONFIG SET port and bind rebind the listeners (the `listen` hook of
+    // Settings::set_many_listening).
+    p("port", Int(0, 65535), "6379"),
     p("proc-title-template", STR, "{title} {listen-addr} {server-mode}"),
     p(
         "propagation-error-behavior",
@@ -309,7 +314,7 @@ const PARAMS: &[Param] = &[
     p("shutdown-timeout", Int(0, INT_MAX), "10"),
     p("slowlog-log-slower-than", Int(-1, LONG_MAX), "10000"),
     p("slowlog-max-len", Int(0, LONG_MAX), "128"),
-    p("socket-mark-id", Int(0, UINT_MAX), "0"),
+    p("socket-mark-id", Int(0, UINT_MAX), "0").immutable(),
     p("stop-writes-on-bgsave-error", B, "yes"),
     p("stream-node-max-bytes", Mem(0, LONG_MAX), "4096"),
     p("stream-node-max-entries", Int(0, LONG_MAX), "100"),
@@ -381,6 +386,7 @@ impl std::fmt::Display for SetError {
 pub(crate) struct Settings {
     values: RwLock<BTreeMap<&'static str, String>>,
     proto_max_bulk_len: AtomicU64,
+    max_item_size: AtomicU64,
     query_buffer_limit: AtomicU64,
     maxmemory: AtomicU64,
     memcache_evictions: AtomicBool,
@@ -458,6 +464,7 @@ impl Settings {
         let s = Settings {
             values: RwLock::new(values),
             proto_max_bulk_len: AtomicU64::new(512 * 1024 * 1024),
+            max_item_size: AtomicU64::new(config.max_item_size),
             query_buffer_limit: AtomicU64::new(1024 * 1024 * 1024),
             maxmemory: AtomicU64::new(0),
             memcache_evictions: AtomicBool::new(true),
@@ -468,7 +475,7 @@ impl Settings {
         };
         s.store_output_limits(DEFAULT_COBL);
         for (k, v) in &config.overrides {
-            if let Err(e) = s.apply(&[(k.as_str(), v.as_str())], true) {
+            if let Err(e) = s.apply(&[(k.as_str(), v.as_str())], true, None) {
                 tracing::warn!("config file: {e}");
             }
         }
@@ -536,10 +543,20 @@ impl Settings {
     /// Sets several parameters at once: either all take their new values
     /// or, when one is refused, none changes.
     pub(crate) fn set_many(&self, pairs: &[(&str, &str)]) -> Result<(), SetError> {
-        self.apply(pairs, false)
+        self.apply(pairs, false, None)
     }
 
-    fn apply(&self, pairs: &[(&str, &str)], startup: bool) -> Result<(), SetError> {
+    /// As [`Settings::set_many`], and when `bind`, `port` or
+    /// `memcache-port` changes, calls `listen(bind, port, memcache_port)`
+    /// with the new values before anything changes; when
+    /// it fails (the port is taken, an address is not this host's), nothing
+    /// changes and the parameter named first among the changed ones is
+    /// blamed, in Redis's words.
+    pub(crate) fn set_many_listening(&self, pairs: &[(&str, &str)], listen: &Listen<'_>) -> Result<(), SetError> {
+        self.apply(pairs, false, Some(listen))
+    }
+
+    fn apply(&self, pairs: &[(&str, &str)], startup: bool, listen: Option<&Listen<'_>>) -> Result<(), SetError> {
         let mut staged: Vec<(&'static Param, String)> = Vec::with_capacity(pairs.len());
         let protected_ok = !startup
             && self
@@ -574,10 +591,14 @@ impl Settings {
         if !startup {
             check_staged_watermarks(&values, pairs, &staged)?;
         }
+        if let Some(listen) = listen {
+            listen_staged(&values, &staged, listen)?;
+        }
         for (p, v) in staged {
             let num = || parse_memory_value(&v).unwrap_or(0) as u64;
             match p.name {
                 "proto-max-bulk-len" => self.proto_max_bulk_len.store(num(), Ordering::Relaxed),
+                "max-item-size" => self.max_item_size.store(num(), Ordering::Relaxed),
                 "client-query-buffer-limit" => self.query_buffer_limit.store(num(), Ordering::Relaxed),
                 "maxmemory" => self.maxmemory.store(num(), Ordering::Relaxed),
                 "memcache-evictions" => self.memcache_evictions.store(v == "yes", Ordering::Relaxed),
@@ -663,6 +684,12 @@ impl Settings {
             Some(p) if !p.is_empty() => p.as_bytes() == pass,
             _ => true,
         }
+    }
+
+    /// The largest memcached value (`max-item-size`, memcached's `-I`);
+    /// a connection reads it when it opens.
+    pub(crate) fn max_item_size(&self) -> usize {
+        self.max_item_size.load(Ordering::Relaxed) as usize
     }
 
     pub(crate) fn proto_max_bulk_len(&self) -> usize {
@@ -752,6 +779,44 @@ impl Settings {
 
 /// Checks the watermarks as they would be once `staged` is applied over
 /// `values`; a refusal names the first watermark `pairs` set.
+/// Rebinds the listeners when `staged` changes `bind` or a port; see
+/// [`Settings::set_many_listening`].
+fn listen_staged(
+    values: &BTreeMap<&'static str, String>,
+    staged: &[(&'static Param, String)],
+    listen: &Listen<'_>,
+) -> Result<(), SetError> {
+    let current = |name: &str| values.get(name).cloned().unwrap_or_default();
+    let new = |name: &str| staged.iter().find(|(p, _)| p.name == name).map(|(_, v)| v.clone());
+    let changed: Vec<&'static str> = staged
+        .iter()
+        .filter(|(p, v)| matches!(p.name, "bind" | "port" | "memcache-port") && *v != current(p.name))
+        .map(|(p, _)| p.name)
+        .collect();
+    let Some(&first) = changed.first() else {
+        return Ok(());
+    };
+    let bind = new("bind").unwrap_or_else(|| current("bind"));
+    let port = |name: &str| new(name).unwrap_or_else(|| current(name)).parse().unwrap_or(0);
+    listen(&bind, port("port"), port("memcache-port")).map_err(|e| SetError::Failed {
+        name: first.to_string(),
+        reason: if first != "bind" {
+            format!("Unable to listen on this port: {}", strerror(&e))
+        } else {
+            "Failed to bind to specified addresses.".to_string()
+        },
+    })
+}
+
+/// The C library's words for an OS error, without Rust's " (os error N)".
+fn strerror(e: &std::io::Error) -> String {
+    let s = e.to_string();
+    match s.find(" (os error ") {
+        Some(i) => s[..i].to_string(),
+        None => s,
+    }
+}
+
 fn check_staged_watermarks(
     values: &BTreeMap<&'static str, String>,
     pairs: &[(&str, &str)],
@@ -1135,10 +1200,45 @@ mod tests {
         assert_eq!(s.get("port").as_deref(), Some("7001"));
         assert_eq!(s.get("databases").as_deref(), Some("4"));
         assert!(s
-            .set("port", "7002")
+            .set("databases", "8")
             .unwrap_err()
             .to_string()
             .ends_with("can't set immutable config"));
+    }
+
+    #[test]
+    fn a_port_that_cannot_be_bound_changes_nothing() {
+        let s = Settings::new(&Config {
+            port: 7001,
+            ..Config::default()
+        });
+        let taken = |_: &str, _: u16, _: u16| Err(std::io::Error::from_raw_os_error(98));
+        let e = s
+            .set_many_listening(&[("maxmemory", "10mb"), ("port", "7002")], &taken)
+            .unwrap_err();
+        assert_eq!(
+            e,
+            SetError::Failed {
+                name: "port".into(),
+                reason: "Unable to listen on this port: Address already in use".into()
+            }
+        );
+        assert_eq!(s.get("port").as_deref(), Some("7001"));
+        assert_eq!(s.maxmemory(), 0);
+        // The same values again bind nothing.
+        s.set_many_listening(&[("port", "7001"), ("bind", "127.0.0.1")], &taken)
+            .unwrap();
+        let e = s.set_many_listening(&[("bind", "10.9.9.9")], &taken).unwrap_err();
+        assert_eq!(e.to_string(), "'bind': Failed to bind to specified addresses.");
+        let seen = std::sync::Mutex::new(None);
+        let ok = |b: &str, p: u16, m: u16| {
+            *seen.lock().unwrap() = Some((b.to_string(), p, m));
+            Ok(())
+        };
+        s.set_many_listening(&[("bind", "127.0.0.1 -::1"), ("port", "7003")], &ok)
+            .unwrap();
+        assert_eq!(*seen.lock().unwrap(), Some(("127.0.0.1 -::1".to_string(), 7003, 11211)));
+        assert_eq!(s.get("port").as_deref(), Some("7003"));
     }
 
     #[test]

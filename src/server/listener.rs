@@ -21,11 +21,12 @@ use crate::state::{Bound, Client, Proto, Server};
 use crate::util::sync::lock;
 use std::io;
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, Weak};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::runtime::{Builder, Handle};
+use tokio_util::sync::CancellationToken;
 
 /// How often the active expiry cycle runs, and how many shards each run visits.
 const EXPIRE_PERIOD: Duration = Duration::from_millis(100);
@@ -82,13 +83,13 @@ pub fn run(config: Config) -> io::Result<Running> {
         let _in_runtime = main_rt.enter();
         Signals::install()?
     };
-    let (resp, memcache) = main_rt.block_on(async {
-        let resp = bind(&cfg.bind, cfg.port).await?;
-        let memcache = bind(&cfg.bind, cfg.memcache_port).await?;
-        io::Result::Ok((resp, memcache))
-    })?;
-    let resp_addr = resp.as_ref().map(|l| l.local_addr()).transpose()?;
-    let mc_addr = memcache.as_ref().map(|l| l.local_addr()).transpose()?;
+    let acceptor = main_rt.handle().clone();
+    let (resp, memcache) = {
+        let _in_runtime = main_rt.enter();
+        (bind_all(&cfg.bind, cfg.port)?, bind_all(&cfg.bind, cfg.memcache_port)?)
+    };
+    let resp_addr = resp.first().map(|l| l.local_addr()).transpose()?;
+    let mc_addr = memcache.first().map(|l| l.local_addr()).transpose()?;
     *lock(&server.bound) = Bound { resp: resp_addr };
     if let (Some(a), true) = (mc_addr, server.settings.auth_required()) {
         // Logged before the readiness lines, so whoever waits for them
@@ -98,22 +99,37 @@ pub fn run(config: Config) -> io::Result<Running> {
              any client that reaches {a} reads and writes the data without a password"
         );
     }
-    if let Some(a) = resp_addr {
-        tracing::info!("RESP listening on {a}");
+    for l in &resp {
+        if let Ok(a) = l.local_addr() {
+            tracing::info!("RESP listening on {a}");
+        }
     }
-    if let Some(a) = mc_addr {
-        tracing::info!("memcached listening on {a}");
+    for l in &memcache {
+        if let Ok(a) = l.local_addr() {
+            tracing::info!("memcached listening on {a}");
+        }
     }
+
+    let mut listeners = Listeners {
+        srv: Arc::downgrade(&server),
+        acceptor: acceptor.clone(),
+        workers,
+        bind: cfg.bind.clone(),
+        port: cfg.port,
+        mc_port: cfg.memcache_port,
+        resp: Loops::default(),
+        memcache: Loops::default(),
+    };
+    listeners.resp = listeners.start(resp, Proto::Resp);
+    listeners.memcache = listeners.start(memcache, Proto::Memcache);
+    let listeners = Mutex::new(listeners);
+    let _ = server.rebind.set(Box::new(move |bind: &str, port: u16, mc_port: u16| {
+        lock(&listeners).rebind(bind, port, mc_port)
+    }));
 
     let srv = server.clone();
     threads.push(std::thread::Builder::new().name("acceptor".into()).spawn(move || {
         main_rt.block_on(async move {
-            if let Some(l) = resp {
-                tokio::spawn(accept_loop(srv.clone(), l, Proto::Resp, workers.clone()));
-            }
-            if let Some(l) = memcache {
-                tokio::spawn(accept_loop(srv.clone(), l, Proto::Memcache, workers.clone()));
-            }
             tokio::spawn(cron(srv.clone()));
             tokio::spawn(signals.run(srv.clone()));
             srv.shutdown.cancelled().await;
@@ -124,18 +140,191 @@ pub fn run(config: Config) -> io::Result<Running> {
     Ok(Running { threads })
 }
 
-async fn bind(host: &str, port: u16) -> io::Result<Option<TcpListener>> {
-    if port == 0 {
-        return Ok(None);
-    }
-    let l = TcpListener::bind((host, port)).await?;
-    Ok(Some(l))
+/// The accept loops, replaced by CONFIG SET bind / port. Connections
+/// already accepted stay where they are, as in Redis.
+struct Listeners {
+    srv: Weak<Server>,
+    /// The runtime the accept loops run on.
+    acceptor: Handle,
+    /// The runtime accepted connections run on.
+    workers: Handle,
+    /// What the listeners are bound to now.
+    bind: String,
+    port: u16,
+    mc_port: u16,
+    resp: Loops,
+    memcache: Loops,
 }
 
-async fn accept_loop(srv: Arc<Server>, l: TcpListener, proto: Proto, workers: Handle) {
+/// The accept loops of one protocol.
+#[derive(Default)]
+struct Loops {
+    stop: CancellationToken,
+    /// Disconnected once every loop has ended and closed its socket.
+    ended: Option<std::sync::mpsc::Receiver<()>>,
+}
+
+impl Loops {
+    /// Stops the loops and waits (briefly: the acceptor thread only has
+    /// to see the cancellation) until their sockets are closed, so their
+    /// addresses can be bound again.
+    fn stop(&mut self) {
+        self.stop.cancel();
+        if let Some(rx) = self.ended.take() {
+            let _ = rx.recv_timeout(Duration::from_secs(2));
+        }
+    }
+}
+
+impl Listeners {
+    /// Spawns an accept loop for each of `listeners`.
+    fn start(&self, listeners: Vec<TcpListener>, proto: Proto) -> Loops {
+        let stop = CancellationToken::new();
+        let (tx, rx) = std::sync::mpsc::channel();
+        if let Some(srv) = self.srv.upgrade() {
+            for l in listeners {
+                let (stop, tx) = (stop.clone(), tx.clone());
+                let task = accept_loop(srv.clone(), l, proto, self.workers.clone(), stop);
+                self.acceptor.spawn(async move {
+                    task.await;
+                    drop(tx);
+                });
+            }
+        }
+        Loops { stop, ended: Some(rx) }
+    }
+
+    /// Moves the listeners to the addresses of `bind`, the RESP ones to
+    /// `port` and the memcached ones to `mc_port`; a protocol whose
+    /// addresses stay the same keeps its listeners. The new sockets are
+    /// bound before the old ones close, so a refusal leaves the server as
+    /// it was; when the new addresses overlap the old ones on the same
+    /// port, the old ones close first and come back if the new ones cannot
+    /// be bound, as Redis does.
+    fn rebind(&mut self, bind: &str, port: u16, mc_port: u16) -> io::Result<()> {
+        let Some(srv) = self.srv.upgrade() else {
+            return Err(io::Error::other("shutting down"));
+        };
+        let _in_runtime = self.acceptor.enter();
+        let resp_moves = bind != self.bind || port != self.port;
+        let mc_moves = bind != self.bind || mc_port != self.mc_port;
+        let new = (resp_moves.then_some(port), mc_moves.then_some(mc_port));
+        let (resp, memcache) = match bind_pair(bind, new) {
+            Ok(pair) => pair,
+            Err(e) if e.kind() == io::ErrorKind::AddrInUse => {
+                self.stop(resp_moves, mc_moves);
+                match bind_pair(bind, new) {
+                    Ok(pair) => pair,
+                    Err(e) => {
+                        let old = (resp_moves.then_some(self.port), mc_moves.then_some(self.mc_port));
+                        let (resp, memcache) = bind_pair(&self.bind, old)?;
+                        self.start_moved(resp, memcache, resp_moves, mc_moves);
+                        return Err(e);
+                    }
+                }
+            }
+            Err(e) => return Err(e),
+        };
+        self.stop(resp_moves, mc_moves);
+        if resp_moves {
+            lock(&srv.bound).resp = resp.first().and_then(|l| l.local_addr().ok());
+        }
+        self.start_moved(resp, memcache, resp_moves, mc_moves);
+        self.bind = bind.to_string();
+        self.port = port;
+        self.mc_port = mc_port;
+        tracing::info!("listening on '{bind}', port {port}, memcached port {mc_port}");
+        Ok(())
+    }
+
+    fn stop(&mut self, resp: bool, memcache: bool) {
+        if resp {
+            self.resp.stop();
+        }
+        if memcache {
+            self.memcache.stop();
+        }
+    }
+
+    fn start_moved(&mut self, resp: Vec<TcpListener>, memcache: Vec<TcpListener>, resp_moves: bool, mc_moves: bool) {
+        if resp_moves {
+            self.resp = self.start(resp, Proto::Resp);
+        }
+        if mc_moves {
+            self.memcache = self.start(memcache, Proto::Memcache);
+        }
+    }
+}
+
+/// The RESP and the memcached listeners on the addresses of `bind`, for
+/// the protocols given a port; all or none.
+fn bind_pair(bind: &str, ports: (Option<u16>, Option<u16>)) -> io::Result<(Vec<TcpListener>, Vec<TcpListener>)> {
+    let resp = match ports.0 {
+        Some(p) => bind_all(bind, p)?,
+        None => Vec::new(),
+    };
+    let mc = match ports.1 {
+        Some(p) => bind_all(bind, p)?,
+        None => Vec::new(),
+    };
+    Ok((resp, mc))
+}
+
+/// Listens on `port` at every address of a `bind` value, in Redis's
+/// syntax: `*` is every IPv4 address, `::*` every IPv6 one, and a leading
+/// `-` makes an address optional, skipped when this host cannot bind it.
+/// Port 0 listens nowhere, as in Redis. Runs inside the runtime the
+/// listeners will belong to.
+fn bind_all(bind: &str, port: u16) -> io::Result<Vec<TcpListener>> {
+    let mut out = Vec::new();
+    if port == 0 {
+        return Ok(out);
+    }
+    for word in bind.split_whitespace() {
+        let (optional, host) = match word.strip_prefix('-') {
+            Some(h) => (true, h),
+            None => (false, word),
+        };
+        let host = match host {
+            "*" => "0.0.0.0",
+            "::*" => "::",
+            h => h,
+        };
+        match listen_on(host, port) {
+            Ok(l) => out.push(l),
+            Err(e) if optional => tracing::debug!("skipping optional bind address {host}: {e}"),
+            Err(e) => return Err(e),
+        }
+    }
+    if out.is_empty() {
+        return Err(io::Error::new(
+            io::ErrorKind::AddrNotAvailable,
+            "no address to listen on",
+        ));
+    }
+    Ok(out)
+}
+
+fn listen_on(host: &str, port: u16) -> io::Result<TcpListener> {
+    use std::net::ToSocketAddrs;
+    let addr = (host, port)
+        .to_socket_addrs()?
+        .next()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::AddrNotAvailable, "no such address"))?;
+    let socket = match addr {
+        std::net::SocketAddr::V4(_) => TcpSocket::new_v4()?,
+        std::net::SocketAddr::V6(_) => TcpSocket::new_v6()?,
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(1024)
+}
+
+async fn accept_loop(srv: Arc<Server>, l: TcpListener, proto: Proto, workers: Handle, stop: CancellationToken) {
     loop {
         let (stream, addr) = tokio::select! {
             _ = srv.shutdown.cancelled() => return,
+            _ = stop.cancelled() => return,
             r = l.accept() => match r {
                 Ok(x) => x,
                 Err(e) => {

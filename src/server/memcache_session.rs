@@ -28,7 +28,7 @@ pub(crate) struct MemcacheSession {
 impl MemcacheSession {
     pub(crate) fn new(srv: Arc<Server>, client: Client) -> MemcacheSession {
         srv.stats.mc_total_connections.fetch_add(1, Ordering::Relaxed);
-        let parser = Parser::new(srv.config.max_item_size as usize);
+        let parser = Parser::new(srv.settings.max_item_size());
         MemcacheSession {
             srv,
             client,
@@ -90,7 +90,7 @@ impl Session for MemcacheSession {
     /// The parser closes on over-long lines itself; this bounds what a
     /// pending data block or multi-get line may hold.
     fn max_pending(&self) -> usize {
-        (self.srv.config.max_item_size as usize + 2 + MAX_LINE).max(MAX_GET_LINE)
+        (self.srv.settings.max_item_size() + 2 + MAX_LINE).max(MAX_GET_LINE)
     }
 
     fn has_more(&self) -> bool {

@@ -50,6 +50,11 @@ pub(crate) struct Bound {
     pub(crate) resp: Option<std::net::SocketAddr>,
 }
 
+/// Replaces the listeners with ones on a `bind` value, a RESP port and a
+/// memcached port (CONFIG SET bind / port / memcache-port); the server
+/// installs it once it listens.
+pub(crate) type Rebind = Box<dyn Fn(&str, u16, u16) -> std::io::Result<()> + Send + Sync>;
+
 /// State shared by every connection.
 pub(crate) struct Server {
     pub(crate) store: Store,
@@ -82,6 +87,7 @@ pub(crate) struct Server {
     /// Unix ms at start.
     pub(crate) start_ms: u64,
     pub(crate) bound: std::sync::Mutex<Bound>,
+    pub(crate) rebind: std::sync::OnceLock<Rebind>,
     pub(crate) run_id: String,
     /// Held while the limits are read from the settings and pushed to the
     /// store, so two CONFIG SETs push in the order they read.
@@ -115,6 +121,7 @@ impl Server {
             started: Instant::now(),
             start_ms: now,
             bound: Default::default(),
+            rebind: Default::default(),
             run_id: run_id(now),
             limits_push: Mutex::new(()),
         };
@@ -128,12 +135,16 @@ impl Server {
     /// and a change to the memory limit reaches the store before this
     /// returns. The one way settings change after start-up.
     pub(crate) fn set_config(&self, pairs: &[(&str, &str)]) -> Result<(), SetError> {
-        self.settings.set_many(pairs)?;
+        match self.rebind.get() {
+            Some(rebind) => self.settings.set_many_listening(pairs, &**rebind)?,
+            // No listeners to move (the server is not running them).
+            None => self.settings.set_many(pairs)?,
+        }
         if pairs.iter().any(|(name, _)| Settings::affects_limits(name)) {
             self.push_limits();
         }
         let password = pairs.iter().any(|(name, _)| name.eq_ignore_ascii_case("requirepass"));
-        if password && self.settings.auth_required() && self.config.memcache_port != 0 {
+        if password && self.settings.auth_required() && self.settings.int("memcache-port").unwrap_or(0) != 0 {
             tracing::warn!("requirepass is set, but the memcached port has no authentication");
         }
         if pairs.iter().any(|(name, _)| Settings::affects_observability(name)) {

@@ -193,7 +193,7 @@ impl Batch {
                                 data,
                                 front: mode == StoreMode::Prepend,
                                 create_missing: false,
-                                max_len: srv.config.max_item_size as usize,
+                                max_len: srv.settings.max_item_size(),
                             };
                             // memcached answers NOT_STORED when the joined item cannot be made.
                             match append_value(srv, DB, now, &a) {
@@ -396,7 +396,7 @@ mod testing {
                 .clients
                 .register(Proto::Memcache, addr, addr, srv.start_ms, &srv.shutdown);
             Mc {
-                parser: Parser::new(srv.config.max_item_size as usize),
+                parser: Parser::new(srv.settings.max_item_size()),
                 srv,
                 client: Client::new(handle),
                 batch: Batch::new(),

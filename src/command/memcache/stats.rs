@@ -88,11 +88,11 @@ pub(super) fn stats(srv: &Server, group: Option<&[u8]>, now: u64, out: &mut Vec<
         }
         Some(b"settings") => {
             stat(out, "maxbytes", limit_maxbytes(srv));
-            stat(out, "tcpport", srv.config.memcache_port);
+            stat(out, "tcpport", srv.settings.int("memcache-port").unwrap_or(0));
             stat(out, "inter", &srv.config.bind);
             stat(out, "num_threads", srv.config.threads);
             stat(out, "cas_enabled", "yes");
-            stat(out, "item_size_max", srv.config.max_item_size);
+            stat(out, "item_size_max", srv.settings.max_item_size());
             stat(
                 out,
                 "evictions",
