@@ -558,3 +558,38 @@ fn config_set_port_and_bind_rebind_the_listeners() {
         "RESP stays where it was"
     );
 }
+
+/// INFO's rdb_changes_since_last_save counts changes to the data: writes,
+/// deletions and flushed keys, and nothing for a command that leaves a
+/// value as it was (SETBIT or BITFIELD SET of what is stored, a DEL of a
+/// missing key).
+#[test]
+fn changes_since_last_save_count_only_real_changes() {
+    let srv = Server::start(&[]);
+    let mut c = srv.redis();
+    let changes = |c: &mut redis::Connection| -> u64 {
+        let info: String = redis::cmd("INFO").arg("persistence").query(c).unwrap();
+        info_field(&info, "rdb_changes_since_last_save")
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    let run = |c: &mut redis::Connection, args: &[&str]| {
+        let _: Value = redis::cmd(args[0]).arg(&args[1..]).query(c).unwrap();
+    };
+    let start = changes(&mut c);
+    run(&mut c, &["SET", "a", "1"]);
+    run(&mut c, &["SETBIT", "b", "0", "0"]);
+    run(&mut c, &["BITFIELD", "f", "SET", "i5", "0", "0"]);
+    assert_eq!(changes(&mut c), start + 3, "three keys made");
+    run(&mut c, &["SETBIT", "b", "0", "0"]);
+    run(&mut c, &["BITFIELD", "f", "SET", "i5", "0", "0"]);
+    run(&mut c, &["DEL", "missing"]);
+    run(&mut c, &["GET", "a"]);
+    assert_eq!(changes(&mut c), start + 3, "no change counted");
+    run(&mut c, &["BITFIELD", "f", "SET", "i5", "0", "1"]);
+    run(&mut c, &["DEL", "a"]);
+    assert_eq!(changes(&mut c), start + 5);
+    run(&mut c, &["FLUSHALL"]);
+    assert_eq!(changes(&mut c), start + 7, "two keys flushed");
+}

@@ -693,10 +693,30 @@ fn bitfield_generic(ctx: &mut Ctx<'_>, a: &[&[u8]], read_only: bool) {
         return ctx.error(errors::BITFIELD_RO_WRITE);
     }
     let mut replies = Vec::with_capacity(ops.len());
+    let len = (end >> 3) as usize + 1;
     let r = ctx.srv.store.with_slot(ctx.db(), a[1], ctx.now, |slot| {
-        write_bits(slot, (end >> 3) as usize + 1, |v| {
-            replies.extend(ops.iter().map(|f| apply(f, v)));
-        })
+        // The fields are worked out on a copy of the bytes they cover, and
+        // a result equal to what is stored is not written: as in Redis,
+        // BITFIELD SET of the value a field holds changes nothing (no new
+        // version, no change counted).
+        let mut bytes = match slot.peek() {
+            Some(it) => match it.as_str() {
+                Some(v) if v.len() >= len => v[..len].to_vec(),
+                Some(_) => {
+                    return write_bits(slot, len, |v| replies.extend(ops.iter().map(|f| apply(f, v))));
+                }
+                None => return Err(WrongType),
+            },
+            None => {
+                return write_bits(slot, len, |v| replies.extend(ops.iter().map(|f| apply(f, v))));
+            }
+        };
+        let before = bytes.clone();
+        replies.extend(ops.iter().map(|f| apply(f, &mut bytes)));
+        if bytes != before {
+            write_bits(slot, len, |v| v[..len].copy_from_slice(&bytes))?;
+        }
+        Ok(())
     });
     match r {
         Ok(()) => reply_fields(ctx, &replies),

@@ -306,12 +306,9 @@ fn persistence(srv: &Server, s: &mut Section<'_>) {
         "current_cow_size_age",
     ]);
     s.field("current_fork_perc", "0.00");
-    s.zeros(&[
-        "current_save_keys_processed",
-        "current_save_keys_total",
-        "rdb_changes_since_last_save",
-        "rdb_bgsave_in_progress",
-    ]);
+    s.zeros(&["current_save_keys_processed", "current_save_keys_total"]);
+    s.field("rdb_changes_since_last_save", srv.store.changes());
+    s.zeros(&["rdb_bgsave_in_progress"]);
     s.field("rdb_last_save_time", srv.start_ms / 1000);
     s.field("rdb_last_bgsave_status", "ok");
     s.field("rdb_last_bgsave_time_sec", -1);

@@ -97,6 +97,9 @@ pub struct Store {
     hasher: DefaultHashBuilder,
     databases: usize,
     version: AtomicU64,
+    /// Items deleted by a command (not expired or evicted), for
+    /// [`Store::changes`].
+    removals: AtomicU64,
     /// The last lock handle handed out (CACHE.LOCK).
     lock_handle: AtomicU64,
     /// Set by the first CACHE.LOCK: from then on the cron looks for timed
@@ -131,6 +134,7 @@ impl Store {
             hasher: DefaultHashBuilder::default(),
             databases,
             version: AtomicU64::new(0),
+            removals: AtomicU64::new(0),
             lock_handle: AtomicU64::new(0),
             locks_used: AtomicBool::new(false),
             sweep_cursor: AtomicUsize::new(0),
@@ -165,6 +169,20 @@ impl Store {
     /// A new version, strictly greater than every one handed out before.
     pub(crate) fn next_version(&self) -> u64 {
         self.version.fetch_add(1, Ordering::Relaxed) + 1
+    }
+
+    /// How many changes commands have made to the data since start: one
+    /// per write of an item (each takes a new version) and one per item
+    /// deleted, flushed included. A command that leaves a value as it was
+    /// (SETBIT of the bit it holds) makes none. Redis's "dirty" counter,
+    /// INFO's `rdb_changes_since_last_save`; Redis counts a few commands
+    /// finer (SADD of three members is three there, one here).
+    pub(crate) fn changes(&self) -> u64 {
+        self.version.load(Ordering::Relaxed) + self.removals.load(Ordering::Relaxed)
+    }
+
+    pub(super) fn note_removed(&self, items: u64) {
+        self.removals.fetch_add(items, Ordering::Relaxed);
     }
 
     /// A new lock handle, strictly greater than every one handed out
@@ -297,6 +315,7 @@ impl Store {
             g.signal_locks(&self.ready, db);
             let t = g.take_table(&self.slabs, db);
             self.count_flushed(db, t.used);
+            self.note_removed(t.map.len() as u64);
             old.push((g.arena(), t));
         }
         self.graph(db).clear();
@@ -314,6 +333,7 @@ impl Store {
                 g.signal_locks(&self.ready, db);
                 let t = g.take_table(&self.slabs, db);
                 self.count_flushed(db, t.used);
+                self.note_removed(t.map.len() as u64);
                 old.push((g.arena(), t));
             }
         }

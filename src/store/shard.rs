@@ -655,6 +655,7 @@ impl<'a> Slot<'a> {
         // heap moves out with it.
         let inline = it.as_str().filter(|_| it.heap() == 0).map(<[u8]>::to_vec);
         let (_, taken) = self.free(h, |_| FreeReason::Removed);
+        self.store.note_removed(1);
         e.value = match inline {
             Some(v) => Value::Str(v),
             None => taken.into_value().unwrap_or(Value::Str(Vec::new())),
@@ -673,6 +674,7 @@ impl<'a> Slot<'a> {
             return false;
         }
         self.free(h, |_| FreeReason::Removed);
+        self.store.note_removed(1);
         true
     }
 
@@ -744,6 +746,7 @@ impl<'a> Slot<'a> {
             self.release_lock();
             self.unlink(h);
             self.free(h, |_| FreeReason::Removed);
+            self.store.note_removed(1);
             return Ok(Some(r));
         }
         let version = self.written();
