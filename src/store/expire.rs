@@ -24,15 +24,27 @@ use super::{Store, SHARDS};
 use std::sync::atomic::Ordering;
 
 impl Store {
-    /// One step of active expiry: visits up to `max_shards` shards from where
-    /// the previous step stopped and removes their expired entries. Each
+    /// One step of active expiry: sweeps up to `max_shards` shards that
+    /// have something due, from where the previous step stopped, and
+    /// removes their expired entries; shards with nothing due are passed
+    /// over, so a step goes round all of them when few keys are due. Each
     /// shard is locked on its own, so no client waits on more than one
     /// shard's sweep. Returns the number of entries removed.
     pub(crate) fn expire_step(&self, now: u64, max_shards: usize) -> u64 {
         let mut removed = 0;
-        for _ in 0..max_shards.min(SHARDS) {
+        // Shards with nothing due are passed over (a lock and a look);
+        // only those swept count against `max_shards`.
+        let mut swept = 0;
+        for _ in 0..SHARDS {
+            if swept == max_shards {
+                break;
+            }
             let i = self.sweep_cursor.fetch_add(1, Ordering::Relaxed) % SHARDS;
             let mut g = self.lock_index(i);
+            if !g.expiry_due(now) {
+                continue;
+            }
+            swept += 1;
             let before = self.bytes_before(&g);
             removed += g.sweep_expired(self, now);
             self.settle_bytes(&g, before);
@@ -56,6 +68,14 @@ impl Store {
 }
 
 impl ShardInner {
+    /// Some table may hold an item past its deadline, or a lock past its
+    /// timeout.
+    fn expiry_due(&self, now: u64) -> bool {
+        self.tables
+            .iter()
+            .any(|t| (t.expires != 0 && t.next_deadline <= now) || !t.locks.is_empty())
+    }
+
     /// Removes the expired items of every database, and releases the locks
     /// whose timeout passed (waking the clients waiting for them). A locked
     /// item is kept however late its deadline.
@@ -68,8 +88,13 @@ impl ShardInner {
             if t.expires == 0 {
                 t.ttl_sample_sum = 0;
                 t.ttl_sample_n = 0;
+                t.next_deadline = u64::MAX;
                 continue;
             }
+            if t.next_deadline > now {
+                continue;
+            }
+            let mut earliest = u64::MAX;
             let (mut sum, mut n) = (0u64, 0u64);
             let removed = gone.len();
             let mut by_priority = t.by_priority;
@@ -86,6 +111,7 @@ impl ShardInner {
                         false
                     }
                     Some(at) => {
+                        earliest = earliest.min(at);
                         sum = sum.saturating_add(at.saturating_sub(now));
                         n += 1;
                         true
@@ -101,6 +127,7 @@ impl ShardInner {
             t.by_priority = by_priority;
             t.used = used;
             t.expires = n as usize;
+            t.next_deadline = earliest;
             t.ttl_sample_sum = sum;
             t.ttl_sample_n = n;
             if t.index.is_some() {

@@ -589,6 +589,23 @@ mod tests {
     }
 
     #[test]
+    fn one_due_key_is_swept_by_the_next_step_wherever_it_is() {
+        let st = Store::new(1, T0);
+        for i in 0..5000u32 {
+            set(&st, 0, format!("k{i}").as_bytes(), b"v", 0);
+        }
+        for round in 0..3u64 {
+            let key = format!("due{round}");
+            set(&st, 0, key.as_bytes(), b"v", T0 + 10 + round);
+            // One step that may sweep a single shard finds it, however far
+            // the cursor is from its shard.
+            assert_eq!(st.expire_step(T0 + 10 + round, 1), 0, "not due yet");
+            assert_eq!(st.expire_step(T0 + 11 + round, 1), 1);
+            assert_eq!(st.dbsize(0), 5000);
+        }
+    }
+
+    #[test]
     fn swap_db_exchanges_contents() {
         let st = Store::new(2, T0);
         set(&st, 0, b"a", b"0", 0);

@@ -45,6 +45,12 @@ pub(crate) struct Table {
     pub(crate) map: HashTable<u32>,
     /// Items that carry an expiry.
     pub(crate) expires: usize,
+    /// No item's deadline is earlier (Unix ms; 0 when unknown): the active
+    /// expiry passes over a table whose earliest deadline is to come, so
+    /// that a few keys due soon among many shards are found within a
+    /// cron period rather than a whole round of the shards. Lowered by
+    /// every deadline set, made exact again by each sweep.
+    pub(crate) next_deadline: u64,
     /// Items of each priority.
     pub(crate) by_priority: [u64; 6],
     /// Remaining TTLs seen by the last sweep, for INFO's avg_ttl.
@@ -104,7 +110,10 @@ impl Table {
     fn count_in(&mut self, h: u32, it: &Item<'_>, slabs: &Slabs, arena: usize) {
         self.created = self.created.wrapping_add(1);
         self.used += item_bytes(slabs, h, it);
-        self.expires += it.expire_at().is_some() as usize;
+        if let Some(at) = it.expire_at() {
+            self.expires += 1;
+            self.next_deadline = self.next_deadline.min(at);
+        }
         self.shift_priority(None, Some(it.priority()), slabs, arena);
     }
 
@@ -532,6 +541,7 @@ impl<'a> Slot<'a> {
         let (old_size, old_heap) = (old.size(), old.heap());
         let (old_exp, old_prio) = (old.expire_at().is_some(), old.priority());
         let (new_exp, new_prio) = (parts.deadline != 0, parts.priority);
+        let new_deadline = parts.deadline;
         let (nh, delta) = if reuse && old_size == plan.size && old_heap == 0 && !plan.heap() {
             // SAFETY: same size, so the chunk has room; nothing of the old
             // item is on the heap, so overwriting it leaks nothing.
@@ -557,6 +567,9 @@ impl<'a> Slot<'a> {
         };
         let t = &mut *self.table;
         t.expires = t.expires + new_exp as usize - old_exp as usize;
+        if new_exp {
+            t.next_deadline = t.next_deadline.min(new_deadline);
+        }
         t.shift_priority(Some(old_prio), Some(new_prio), slabs, self.arena);
         if delta != 0 {
             let before = t.used;
@@ -901,6 +914,10 @@ impl EntryMut<'_, '_> {
     pub(crate) fn retime(&mut self, expire_at: u64) {
         if matches!(self.entry().expiry(), Expiry::At(_)) && self.slot.item_mut(self.h).set_deadline_in_place(expire_at)
         {
+            if expire_at != 0 {
+                let t = &mut *self.slot.table;
+                t.next_deadline = t.next_deadline.min(expire_at);
+            }
             return;
         }
         self.h = self.slot.rebuild(self.h, |p| {
