@@ -236,6 +236,42 @@ fn client_pause_write_holds_writes_until_unpause_and_lets_reads_run() {
     );
 }
 
+/// During a pause, keys past their deadline read as missing but are not
+/// removed, by reads or by the active expiry; after UNPAUSE they go, and
+/// are counted as expired then.
+#[test]
+fn client_pause_holds_expiry_back_until_unpause() {
+    let srv = Server::start(&[]);
+    let mut c = guarded(&srv);
+    let expired = |c: &mut redis::Connection| -> u64 {
+        let line = info_lines(c, "stats", "expired_keys:").pop().unwrap();
+        line["expired_keys:".len()..].trim().parse().unwrap()
+    };
+    let before = expired(&mut c);
+    let _: () = q(&mut c, &["SET", "a", "1", "PX", "30"]);
+    let _: () = q(&mut c, &["SET", "b", "1", "PX", "30"]);
+    let _: () = q(&mut c, &["CLIENT", "PAUSE", "100000", "WRITE"]);
+    let mut gone = false;
+    for _ in 0..500 {
+        let (a, b): (Option<String>, Option<String>) = (q(&mut c, &["GET", "a"]), q(&mut c, &["GET", "b"]));
+        if a.is_none() && b.is_none() {
+            gone = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert!(gone, "the keys read as expired");
+    // A few cron periods for the active expiry to have had its chances.
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert_eq!(expired(&mut c), before, "nothing expired during the pause");
+    assert_eq!(int(&mut c, &["DBSIZE"]), 2, "the items are still there");
+    let _: () = q(&mut c, &["CLIENT", "UNPAUSE"]);
+    let a: Option<String> = q(&mut c, &["GET", "a"]);
+    let b: Option<String> = q(&mut c, &["GET", "b"]);
+    assert_eq!((a, b), (None, None));
+    assert_eq!(expired(&mut c), before + 2, "removed once the pause is over");
+}
+
 #[test]
 fn client_pause_all_holds_even_unpause_until_its_deadline_as_redis_does() {
     let srv = Server::start(&[]);

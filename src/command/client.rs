@@ -602,6 +602,10 @@ fn pause(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
     };
     let until = if ms == 0 { 0 } else { ctx.now.saturating_add(ms) };
     ctx.srv.pause.pause(kind, until);
+    // A pause of either kind holds expiry back too, as in Redis.
+    if let Some((_, end)) = ctx.srv.pause.current(ctx.now) {
+        ctx.srv.store.keep_expired_until(end);
+    }
     ctx.out.ok();
 }
 
@@ -610,6 +614,7 @@ fn pause(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
 /// ```
 fn unpause(ctx: &mut Ctx<'_>, _a: &[&[u8]]) {
     ctx.srv.pause.unpause();
+    ctx.srv.store.keep_expired_until(0);
     ctx.out.ok();
 }
 

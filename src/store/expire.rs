@@ -32,6 +32,9 @@ impl Store {
     /// shard's sweep. Returns the number of entries removed.
     pub(crate) fn expire_step(&self, now: u64, max_shards: usize) -> u64 {
         let mut removed = 0;
+        if self.keeps_expired(now) {
+            return removed;
+        }
         // Shards with nothing due are passed over (a lock and a look);
         // only those swept count against `max_shards`.
         let mut swept = 0;

@@ -100,6 +100,9 @@ pub struct Store {
     /// Items deleted by a command (not expired or evicted), for
     /// [`Store::changes`].
     removals: AtomicU64,
+    /// Until this Unix ms, items past their deadline read as missing but
+    /// stay in place and are not counted as expired (CLIENT PAUSE).
+    keep_expired_until: AtomicU64,
     /// The last lock handle handed out (CACHE.LOCK).
     lock_handle: AtomicU64,
     /// Set by the first CACHE.LOCK: from then on the cron looks for timed
@@ -135,6 +138,7 @@ impl Store {
             databases,
             version: AtomicU64::new(0),
             removals: AtomicU64::new(0),
+            keep_expired_until: AtomicU64::new(0),
             lock_handle: AtomicU64::new(0),
             locks_used: AtomicBool::new(false),
             sweep_cursor: AtomicUsize::new(0),
@@ -179,6 +183,18 @@ impl Store {
     /// finer (SADD of three members is three there, one here).
     pub(crate) fn changes(&self) -> u64 {
         self.version.load(Ordering::Relaxed) + self.removals.load(Ordering::Relaxed)
+    }
+
+    /// Holds back expiry until `until` (Unix ms; 0 ends it now): items
+    /// past their deadline read as missing, but neither the lookups nor the
+    /// active expiry remove them, as Redis does during CLIENT PAUSE, so
+    /// that a paused server changes no data at all.
+    pub(crate) fn keep_expired_until(&self, until: u64) {
+        self.keep_expired_until.store(until, Ordering::Relaxed);
+    }
+
+    pub(super) fn keeps_expired(&self, now: u64) -> bool {
+        now < self.keep_expired_until.load(Ordering::Relaxed)
     }
 
     pub(super) fn note_removed(&self, items: u64) {

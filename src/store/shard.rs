@@ -372,6 +372,9 @@ impl<'a> Slot<'a> {
         if !self.item(h).is_expired(self.now) || self.held_lock().is_some() {
             return Some(h);
         }
+        if self.store.keeps_expired(self.now) {
+            return None;
+        }
         self.unlink(h);
         self.free(h, expired_reason);
         self.stats.expired += 1;
