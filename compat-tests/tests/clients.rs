@@ -457,3 +457,41 @@ fn config_file_settings_apply_and_flags_win() {
     let mut con = srv.redis();
     let _: () = cmd("SELECT").arg(2).query(&mut con).unwrap();
 }
+
+/// A client that sends nothing for two seconds gives its query buffer
+/// back: CLIENT LIST shows qbuf=0 qbuf-free=0 for it, and it is served as
+/// before when it speaks again.
+#[test]
+fn an_idle_client_gives_its_query_buffer_back() {
+    let srv = compat_tests::Server::start(&[]);
+    let mut idle = srv.redis();
+    let _: () = redis::cmd("CLIENT")
+        .arg("SETNAME")
+        .arg("idler")
+        .query(&mut idle)
+        .unwrap();
+    let mut admin = srv.redis();
+    let qbuf = |admin: &mut redis::Connection| -> (u64, u64) {
+        let list: String = redis::cmd("CLIENT").arg("LIST").query(admin).unwrap();
+        let line = list.lines().find(|l| l.contains("name=idler")).unwrap().to_string();
+        let field = |name: &str| -> u64 {
+            let at = line.find(&format!(" {name}=")).unwrap() + name.len() + 2;
+            line[at..].split(' ').next().unwrap().parse().unwrap()
+        };
+        (field("qbuf"), field("qbuf-free"))
+    };
+    let (used, free) = qbuf(&mut admin);
+    assert!(used + free > 0, "a buffer while active");
+    let mut released = false;
+    for _ in 0..100 {
+        if qbuf(&mut admin) == (0, 0) {
+            released = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(released, "the idle client's buffer was not given back");
+    let _: () = redis::cmd("SET").arg("k").arg("v").query(&mut idle).unwrap();
+    let v: String = redis::cmd("GET").arg("k").query(&mut idle).unwrap();
+    assert_eq!(v, "v");
+}

@@ -15,6 +15,14 @@ use tokio::net::TcpStream;
 const READ_CHUNK: usize = 16 * 1024;
 const KEEP_MAX: usize = 1024 * 1024;
 
+/// A client that sends nothing for this long gives its read buffer back
+/// (Redis's query buffer of an idle client, 2 s); one that goes on sending
+/// has a buffer over [`TRIM_ABOVE`] cut to its recent peak, looked at every
+/// [`QBUF_CHECK_MS`] while it is that large.
+const QBUF_IDLE_MS: u64 = 2000;
+const QBUF_CHECK_MS: u64 = 250;
+const TRIM_ABOVE: usize = 32 * 1024;
+
 /// Replies a session may encode before it stops to let them be written.
 /// Small requests can ask for large replies (many GETs of big values); the
 /// rest of the input waits in the buffer until this much has been sent.
@@ -93,6 +101,11 @@ async fn read_some(stream: &TcpStream, buf: &mut BytesMut) -> std::io::Result<us
     let fd = stream.as_raw_fd();
     loop {
         stream.readable().await?;
+        // A buffer given back while the client was idle is made again
+        // only now that there is something to read.
+        if buf.capacity() == buf.len() {
+            buf.reserve(READ_CHUNK);
+        }
         let spare = buf.spare_capacity_mut();
         let space = spare.len();
         let mut got = None;
@@ -271,6 +284,15 @@ pub(crate) async fn serve<S: Session>(
         handle.set_fd(stream.as_raw_fd() as i64);
     }
     handle.buffers.publish(0, input.capacity(), 0, 0, out.buf.capacity());
+    // The read buffer's allocation (BytesMut's capacity counts from the
+    // read position only) and the most it held since the last check.
+    let mut qbuf_alloc = input.capacity();
+    let mut qbuf_peak = 0usize;
+    // One timer for the connection's life, reset only when it fires: a
+    // timer per batch would cost every request a timer-wheel update.
+    let qbuf_check = tokio::time::sleep(std::time::Duration::from_millis(QBUF_CHECK_MS));
+    tokio::pin!(qbuf_check);
+    let mut qbuf_armed = true;
     let cancel = handle.cancel.clone();
     // One cancellation future for the connection's life: making a new one
     // per read would register and drop a waiter on every batch.
@@ -316,7 +338,7 @@ pub(crate) async fn serve<S: Session>(
             // with the session) and what it pipelines stays buffered.
             let wait_ms = deadline.saturating_sub(srv.clock.now_ms());
             let at = tokio::time::Instant::now() + std::time::Duration::from_millis(wait_ms);
-            if input.capacity() - input.len() < READ_CHUNK / 2 {
+            if input.capacity() != 0 && input.capacity() - input.len() < READ_CHUNK / 2 {
                 input.reserve(READ_CHUNK);
             }
             let timed_out = tokio::select! {
@@ -349,8 +371,9 @@ pub(crate) async fn serve<S: Session>(
             // most, so a value arriving in pieces is copied O(1) times on average.
             let want = session.needed().saturating_sub(input.len());
             let room = want.clamp(READ_CHUNK, input.capacity().max(READ_CHUNK));
-            if may_read && input.capacity() - input.len() < room / 2 {
+            if may_read && (input.capacity() != 0 || want != 0) && input.capacity() - input.len() < room / 2 {
                 input.reserve(room);
+                qbuf_alloc = qbuf_alloc.max(input.capacity());
             }
             let n = tokio::select! {
                 biased;
@@ -374,6 +397,36 @@ pub(crate) async fn serve<S: Session>(
                     }
                     continue;
                 }
+                _ = &mut qbuf_check, if qbuf_armed => {
+                    let now = srv.clock.now_ms();
+                    let idle = now.saturating_sub(handle.last_active.load(Ordering::Relaxed));
+                    if input.is_empty() && idle >= QBUF_IDLE_MS {
+                        input = BytesMut::new();
+                        qbuf_alloc = 0;
+                        qbuf_armed = false;
+                    } else {
+                        if input.is_empty() && qbuf_alloc > TRIM_ABOVE && qbuf_peak < qbuf_alloc / 2 {
+                            input = BytesMut::with_capacity(qbuf_peak.max(READ_CHUNK));
+                            qbuf_alloc = input.capacity();
+                        }
+                        qbuf_peak = input.len();
+                        let mut next = QBUF_IDLE_MS.saturating_sub(idle).max(1);
+                        if qbuf_alloc > TRIM_ABOVE {
+                            next = next.min(QBUF_CHECK_MS);
+                        }
+                        qbuf_check
+                            .as_mut()
+                            .reset(tokio::time::Instant::now() + std::time::Duration::from_millis(next));
+                    }
+                    handle.buffers.publish(
+                        input.len(),
+                        input.capacity() - input.len(),
+                        session.argv_mem(),
+                        out.pending(),
+                        out.buf.capacity(),
+                    );
+                    continue;
+                }
                 line = monitor_line(session.monitor()) => {
                     out.buf.extend_from_slice(&line);
                     run = false;
@@ -384,6 +437,14 @@ pub(crate) async fn serve<S: Session>(
             if n > 0 {
                 handle.counters.bump(Counter::NetIn, n as u64);
                 handle.counters.bump(Counter::Reads, 1);
+                qbuf_alloc = qbuf_alloc.max(input.capacity());
+                qbuf_peak = qbuf_peak.max(input.len());
+                if !qbuf_armed {
+                    qbuf_armed = true;
+                    qbuf_check
+                        .as_mut()
+                        .reset(tokio::time::Instant::now() + std::time::Duration::from_millis(QBUF_CHECK_MS));
+                }
             }
         }
         // Checked after every read, before anything is executed: a client
@@ -442,13 +503,14 @@ pub(crate) async fn serve<S: Session>(
             query_limit_reached(&srv, &handle);
             break;
         }
-        if input.is_empty() && input.capacity() > KEEP_MAX {
+        if input.is_empty() && qbuf_alloc > KEEP_MAX {
             input = BytesMut::with_capacity(READ_CHUNK);
-        } else if input.is_empty() && input.capacity() < READ_CHUNK {
+            qbuf_alloc = input.capacity();
+        } else if input.is_empty() && input.capacity() < qbuf_alloc {
             // Takes back the room the consumed requests left at the front,
             // without allocating: the next read has it, and CLIENT LIST's
             // qbuf-free shows the buffer's true size.
-            input.reserve(READ_CHUNK);
+            let _ = input.try_reclaim(qbuf_alloc);
         }
         handle.buffers.publish(
             input.len(),
