@@ -116,6 +116,30 @@ fn watch_sees_expiry_eviction_flushdb_and_swapdb() {
         exec_after(&mut c, "nothing", |c| q::<()>(c, &["FLUSHALL"])),
         "a missing key stays missing"
     );
+    // SWAPDB touches a missing watched key only when the other database
+    // has it live, however busy that database's table was.
+    q::<()>(&mut c, &["SELECT", "1"]);
+    q::<()>(&mut c, &["SET", "gone", "v"]);
+    q::<()>(&mut c, &["DEL", "gone"]);
+    q::<()>(&mut c, &["SET", "stale", "v", "PX", "1000"]);
+    q::<()>(&mut c, &["DEBUG", "ADVANCE-CLOCK", "2000"]);
+    q::<()>(&mut c, &["SELECT", "0"]);
+    assert!(
+        exec_after(&mut c, "gone", |c| q::<()>(c, &["SWAPDB", "0", "1"])),
+        "missing on both sides: no change"
+    );
+    assert!(
+        exec_after(&mut c, "stale", |c| q::<()>(c, &["SWAPDB", "0", "1"])),
+        "missing here, expired there: no change"
+    );
+    q::<()>(&mut c, &["SELECT", "1"]);
+    q::<()>(&mut c, &["SET", "here", "v"]);
+    q::<()>(&mut c, &["SELECT", "0"]);
+    assert!(
+        !exec_after(&mut c, "here", |c| q::<()>(c, &["SWAPDB", "0", "1"])),
+        "live on the other side: touched"
+    );
+    q::<()>(&mut c, &["FLUSHALL"]);
 
     let mut filler = guarded(&s);
     q::<()>(&mut c, &["CONFIG", "SET", "maxmemory-policy", "allkeys-lru"]);

@@ -247,8 +247,17 @@ impl ShardInner {
         t
     }
 
+    /// Exchanges two databases' tables. The counts of keys created stay
+    /// with the database numbers: a key WATCHed while missing is touched by
+    /// SWAPDB only when it exists (is live) on the other side, as in Redis,
+    /// which the versions and the existence check in WATCH already see.
     pub(crate) fn swap_tables(&mut self, a: usize, b: usize) {
         self.tables.swap(a, b);
+        if a != b {
+            let (ca, cb) = (self.tables[a].created, self.tables[b].created);
+            self.tables[a].created = cb;
+            self.tables[b].created = ca;
+        }
     }
 
     /// Records every locked key of database `db` as ready: FLUSHDB drops
