@@ -92,6 +92,7 @@ const SUBCOMMANDS: &[CommandSpec] = &[
 ];
 
 pub(crate) const COMMANDS: &[CommandSpec] = &[spec("client", -2, 0, "connection", client)
+    .acl(0)
     .doc(
         "2.4.0",
         "Container of the connection commands.",

@@ -12,12 +12,14 @@ use crate::state::{Counter, Server};
 use std::fmt::Write;
 use std::sync::atomic::Ordering;
 
-pub(crate) const COMMANDS: &[CommandSpec] = &[spec("info", -1, LOADING | STALE, "server", info).doc(
-    "1.0.0",
-    "Reports the server's state and counters, by section.",
-    "O(1)",
-    "[section [section ...]]",
-)];
+pub(crate) const COMMANDS: &[CommandSpec] = &[spec("info", -1, LOADING | STALE, "server", info)
+    .acl(super::categories::DANGEROUS)
+    .doc(
+        "1.0.0",
+        "Reports the server's state and counters, by section.",
+        "O(1)",
+        "[section [section ...]]",
+    )];
 
 /// Every section, in the order INFO prints them, and whether `default`
 /// includes it. `all` is every section but `modules`; `everything` is all.

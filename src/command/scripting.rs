@@ -51,6 +51,7 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
             "sha1 numkeys [key [key ...]] [arg [arg ...]]",
         ),
     spec("script", -2, 0, "scripting", script_cmd)
+        .acl(0)
         .doc(
             "2.6.0",
             "A container for Lua scripts management commands.",

@@ -1,6 +1,7 @@
 //! Connection and server commands.
 
 use super::args;
+use super::categories as cat;
 use super::flags::*;
 use super::{errors, spec, CommandSpec, Ctx};
 use crate::state::ReplyMode;
@@ -24,12 +25,9 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
         "",
         "[VERSION version]",
     ),
-    spec("role", 1, NOSCRIPT | LOADING | STALE | FAST, "server", role).doc(
-        "2.8.12",
-        "Returns the replication role.",
-        "O(1)",
-        "",
-    ),
+    spec("role", 1, NOSCRIPT | LOADING | STALE | FAST, "server", role)
+        .acl(cat::ADMIN | cat::DANGEROUS)
+        .doc("2.8.12", "Returns the replication role.", "O(1)", ""),
     spec("quit", -1, ALLOW_BUSY | NO_AUTH | FAST, "connection", quit).doc(
         "1.0.0",
         "Closes the connection.",
@@ -42,24 +40,25 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
         "O(1)",
         "index",
     ),
-    spec("dbsize", 1, READONLY | FAST, "server", dbsize).doc(
-        "1.0.0",
-        "Returns the number of keys in the database.",
-        "O(1)",
-        "",
-    ),
-    spec("flushdb", -1, WRITE, "server", flushdb).doc(
-        "1.0.0",
-        "Removes all keys from the current database.",
-        "O(N) where N is the number of keys in the selected database",
-        "[ASYNC | SYNC]",
-    ),
-    spec("flushall", -1, WRITE, "server", flushall).doc(
-        "1.0.0",
-        "Removes all keys from all databases.",
-        "O(N) where N is the total number of keys in all databases",
-        "[ASYNC | SYNC]",
-    ),
+    spec("dbsize", 1, READONLY | FAST, "server", dbsize)
+        .acl(cat::KEYSPACE)
+        .doc("1.0.0", "Returns the number of keys in the database.", "O(1)", ""),
+    spec("flushdb", -1, WRITE, "server", flushdb)
+        .acl(cat::KEYSPACE | cat::DANGEROUS)
+        .doc(
+            "1.0.0",
+            "Removes all keys from the current database.",
+            "O(N) where N is the number of keys in the selected database",
+            "[ASYNC | SYNC]",
+        ),
+    spec("flushall", -1, WRITE, "server", flushall)
+        .acl(cat::KEYSPACE | cat::DANGEROUS)
+        .doc(
+            "1.0.0",
+            "Removes all keys from all databases.",
+            "O(N) where N is the total number of keys in all databases",
+            "[ASYNC | SYNC]",
+        ),
     spec("time", 1, LOADING | STALE | FAST, "server", time).doc("2.6.0", "Returns the server time.", "O(1)", ""),
     spec(
         "shutdown",
@@ -113,12 +112,14 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
         "O(1)",
         "",
     ),
-    spec("swapdb", 3, WRITE | FAST, "server", swapdb).doc(
-        "4.0.0",
-        "Exchanges the contents of two databases.",
-        "O(N) where N is the count of clients watching or blocking on keys from both databases.",
-        "index1 index2",
-    ),
+    spec("swapdb", 3, WRITE | FAST, "server", swapdb)
+        .acl(cat::KEYSPACE | cat::DANGEROUS)
+        .doc(
+            "4.0.0",
+            "Exchanges the contents of two databases.",
+            "O(N) where N is the count of clients watching or blocking on keys from both databases.",
+            "index1 index2",
+        ),
 ];
 
 /// Logs the connection in as `user`: true when the password is the
