@@ -417,11 +417,9 @@ fn stats(srv: &Server, s: &mut Section<'_>) {
     );
     s.zeros(&["reply_buffer_shrinks", "reply_buffer_expands"]);
     s.field("acl_access_denied_auth", get(&st.acl_denied_auth));
-    s.zeros(&[
-        "acl_access_denied_cmd",
-        "acl_access_denied_key",
-        "acl_access_denied_channel",
-    ]);
+    s.field("acl_access_denied_cmd", get(&st.acl_denied_cmd));
+    s.field("acl_access_denied_key", get(&st.acl_denied_key));
+    s.field("acl_access_denied_channel", get(&st.acl_denied_channel));
 }
 
 /// One line per command or subcommand called, refused or failed since

@@ -426,7 +426,7 @@ fn value_type(name: &str) -> &'static str {
         n if n.ends_with("key") => "key",
         "seconds" | "milliseconds" | "count" | "index" | "index1" | "index2" | "db" | "offset" | "start" | "end"
         | "stop" | "timeout" | "port" | "numkeys" | "client-id" | "maxage" | "protover" | "cursor" | "decrement"
-        | "limit" => "integer",
+        | "limit" | "bits" => "integer",
         _ => "string",
     }
 }

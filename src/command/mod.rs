@@ -11,6 +11,7 @@
 //! passes `argv`) and write their reply through [`Ctx::out`], so a reply is
 //! encoded straight into the connection's output buffer.
 
+pub(crate) mod acl;
 pub(crate) mod args;
 pub(crate) mod bitmap;
 pub(crate) mod cache;
@@ -384,6 +385,7 @@ impl CommandSpec {
 /// Every top-level command, from every family's table.
 pub(crate) fn all() -> impl Iterator<Item = &'static CommandSpec> {
     [
+        acl::COMMANDS,
         string::COMMANDS,
         bitmap::COMMANDS,
         sort::COMMANDS,
@@ -466,6 +468,19 @@ pub(crate) fn lookup_full(name: &[u8]) -> Option<(&'static CommandSpec, usize)> 
     let (parent, row) = lookup_indexed(&name[..bar])?;
     let i = parent.subcommand_index(&name[bar + 1..])?;
     Some((&parent.subcommands[i], row + 1 + i))
+}
+
+/// The command or subcommand a request runs, with its row, as Redis's
+/// `lookupCommand` finds it: a container's subcommand when there is an
+/// argument after the name (None when it has no such subcommand), else
+/// the command itself.
+pub(crate) fn lookup_request(args: &[&[u8]]) -> Option<(&'static CommandSpec, usize)> {
+    let (spec, row) = lookup_indexed(args.first()?)?;
+    if spec.subcommands.is_empty() || args.len() < 2 {
+        return Some((spec, row));
+    }
+    let i = spec.subcommand_index(args[1])?;
+    Some((&spec.subcommands[i], row + 1 + i))
 }
 
 /// Every command and subcommand with its row, in row order.
@@ -560,8 +575,9 @@ impl Ctx<'_> {
 }
 
 /// Looks up and runs one request. Unknown commands, arity errors,
-/// `denyoom` commands refused for memory and commands held back by a BUSY
-/// script are answered here, in Redis's words; a command held back by
+/// requests the client's ACL user may not make, `denyoom` commands
+/// refused for memory and commands held back by a BUSY script are
+/// answered here, in Redis's words; a command held back by
 /// CLIENT PAUSE is not run and sets [`Client::paused_until`].
 ///
 /// Around the handler, as Redis's `call()` does: the per-command
@@ -603,8 +619,21 @@ pub(crate) fn execute(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> Option<&'static Comm
     }
     // After the name and arity checks, before everything else, as Redis
     // orders them: an unknown command is named even to a stranger.
-    if !ctx.client.authenticated && !spec.has(flags::NO_AUTH) && ctx.srv.settings.auth_required() {
+    if !ctx.client.authenticated && !spec.has(flags::NO_AUTH) && ctx.srv.acl.auth_required() {
         transaction::reject(ctx, spec.name, errors::NOAUTH);
+        return Some(spec);
+    }
+    let queuing = ctx.client.multi.is_some() && !transaction::runs_in_multi(spec.name);
+    if queuing && spec.has(flags::NO_MULTI) {
+        ctx.error(errors::NOT_IN_MULTI);
+        ctx.srv.cmdstats.rejected(row);
+        transaction::abort(ctx.client);
+        return Some(spec);
+    }
+    // ACL rules, after the transaction check as Redis orders them: one
+    // load and one branch for a user that may do everything. A blocked
+    // command served again was checked when it first ran.
+    if !ctx.client.user.unrestricted() && !ctx.client.resumed && !acl::admit(ctx, spec, real, row, args) {
         return Some(spec);
     }
     if let Some(kind) = ctx.srv.busy.current() {
@@ -617,13 +646,6 @@ pub(crate) fn execute(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> Option<&'static Comm
             ctx.srv.cmdstats.rejected(row);
             return Some(spec);
         }
-    }
-    let queuing = ctx.client.multi.is_some() && !transaction::runs_in_multi(spec.name);
-    if queuing && spec.has(flags::NO_MULTI) {
-        ctx.error(errors::NOT_IN_MULTI);
-        ctx.srv.cmdstats.rejected(row);
-        transaction::abort(ctx.client);
-        return Some(spec);
     }
     // As Redis does: a command that may add memory first makes room by the
     // policy, and is refused when there is none to make; so is any command
@@ -718,8 +740,9 @@ fn after_call(ctx: &mut Ctx<'_>, args: &[&[u8]], real: &CommandSpec, row: usize,
 
 /// What the slow log and monitors see of `args`: passwords replaced by
 /// `(redacted)`, as Redis redacts them. AUTH's password (and user), the
-/// user and password after HELLO's AUTH, and the values CONFIG SET gives
-/// `masteruser`, `masterauth` and `requirepass`.
+/// user and password after HELLO's AUTH, the user and rules of ACL
+/// SETUSER, and the values CONFIG SET gives `masteruser`, `masterauth`
+/// and `requirepass`.
 fn redacted<'a>(real: &CommandSpec, args: &'a [&'a [u8]]) -> std::borrow::Cow<'a, [&'a [u8]]> {
     const REDACTED: &[u8] = b"(redacted)";
     let hide: Vec<usize> = match real.name {
@@ -739,6 +762,7 @@ fn redacted<'a>(real: &CommandSpec, args: &'a [&'a [u8]]) -> std::borrow::Cow<'a
             }
             hide
         }
+        "acl|setuser" => (2..args.len()).collect(),
         "config|set" => (2..args.len())
             .step_by(2)
             .filter(|&i| {

@@ -124,6 +124,7 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, a: &[&[u8]], src: Source<'_>, read_only: bo
         read_only,
         keys,
         args: argv,
+        caller: Some((&ctx.client.user, &ctx.client.handle)),
     };
     let mark = ctx.out.buf.len();
     if script::run(ctx.srv, src, &call, &mut ctx.out) {

@@ -26,7 +26,7 @@ use crate::command::{errors, make_room};
 use crate::protocol::resp::Reply;
 use crate::state::{
     leave_worker, lua_memory_changed, parse_sha, script_flags, sha1_hex, BusyKind, Client, ClientHandle, FunctionMeta,
-    Library, LibraryConflict, Proto, Server, Sha,
+    Library, LibraryConflict, Proto, Server, Sha, User,
 };
 use hashbrown::HashMap;
 use mlua::{Function, Lua, LuaOptions, MultiValue, StdLib, Table, Value};
@@ -61,6 +61,10 @@ pub(crate) struct Call<'a> {
     pub(crate) read_only: bool,
     pub(crate) keys: &'a [&'a [u8]],
     pub(crate) args: &'a [&'a [u8]],
+    /// The calling connection's ACL user, whose rules `redis.call` obeys,
+    /// and its handle, which ACL LOG describes for a refusal. None (engine
+    /// tests): the default user, and no connection to describe.
+    pub(crate) caller: Option<(&'a Arc<User>, &'a Arc<ClientHandle>)>,
 }
 
 /// Runs a script or a function and writes its reply (a result or an
@@ -673,6 +677,12 @@ impl Vm {
         st.client.set_db(call.db);
         st.client.resp3 = false;
         st.client.in_script = true;
+        // The same user run after run, as a rule: no reference counting then.
+        match call.caller {
+            Some((user, _)) if !Arc::ptr_eq(user, &st.client.user) => st.client.user = user.clone(),
+            None if !Arc::ptr_eq(&st.client.user, &srv.acl.default_user()) => st.client.user = srv.acl.default_user(),
+            _ => {}
+        }
         st.started = std::time::Instant::now();
         st.busy_after_ms = srv.settings.int("busy-reply-threshold").unwrap_or(5000).max(0) as u64;
         st.busy = false;
@@ -744,6 +754,7 @@ fn script_client_handle() -> ClientHandle {
         addr,
         0,
         tokio_util::sync::CancellationToken::new(),
+        User::detached_default(),
     )
 }
 
