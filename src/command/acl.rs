@@ -12,8 +12,9 @@
 //! [`super::execute`] asks [`admit`] before a command runs, unless the
 //! user may do everything ([`crate::state::User::unrestricted`]): one load
 //! and one branch for the default user. Inside EXEC a refusal answers in
-//! the array (the rules changed since the command was queued). Every
-//! refusal, and every failed login, goes to ACL LOG.
+//! the array (the rules changed since the command was queued); inside a
+//! script, `redis.call` checks with [`check`] and raises the script's
+//! error. Every refusal, and every failed login, goes to ACL LOG.
 //!
 //! Rules are kept as their effect (a set of commands, key and channel
 //! patterns), not as the words given: ACL LIST and ACL GETUSER describe
@@ -26,7 +27,7 @@ use super::flags::*;
 use super::key_spec::{self, flags as kf};
 use super::{dispatch_sub, errors, spec, transaction, CommandSpec, Ctx};
 use crate::state::acl::{Denied, LogContext, LogEntry, Rules, Selector, READ, WRITE};
-use crate::state::Server;
+use crate::state::{ClientHandle, Server, User};
 use std::sync::Arc;
 
 const ADMIN_SUB: u32 = ADMIN | NOSCRIPT | LOADING | STALE;
@@ -205,9 +206,7 @@ pub(crate) fn admit(ctx: &mut Ctx<'_>, spec: &CommandSpec, real: &CommandSpec, r
         return true;
     };
     let in_exec = ctx.client.in_exec;
-    let context = if ctx.client.in_script {
-        LogContext::Lua
-    } else if in_exec || ctx.client.multi.is_some() {
+    let context = if in_exec || ctx.client.multi.is_some() {
         LogContext::Multi
     } else {
         LogContext::Toplevel
@@ -236,6 +235,38 @@ pub(crate) fn admit(ctx: &mut Ctx<'_>, spec: &CommandSpec, real: &CommandSpec, r
         ctx.srv.cmdstats.rejected(row);
     }
     false
+}
+
+/// The error `redis.call` raises for a refusal.
+pub(crate) fn script_refusal(reason: Denied) -> &'static str {
+    match reason {
+        Denied::Key => errors::SCRIPT_ACL_KEY,
+        Denied::Channel => errors::SCRIPT_ACL_CHANNEL,
+        Denied::Command | Denied::Auth => errors::SCRIPT_ACL_COMMAND,
+    }
+}
+
+/// Logs a refusal of a script's `redis.call`: the caller's connection is
+/// the client the entry describes, running `caller_cmd`.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn record_script_refusal(
+    srv: &Server,
+    user: &User,
+    caller: Option<&ClientHandle>,
+    caller_cmd: &str,
+    (reason, pos): Refusal,
+    real: &CommandSpec,
+    args: &[&[u8]],
+    now: u64,
+) {
+    let object = match reason {
+        Denied::Key | Denied::Channel => args[pos],
+        Denied::Command | Denied::Auth => real.name.as_bytes(),
+    };
+    let info = caller
+        .map(|h| super::client::info_line(srv, h, now, caller_cmd, &[]))
+        .unwrap_or_default();
+    record(srv, reason, LogContext::Lua, object, &user.name, info, now);
 }
 
 /// Logs a failed AUTH or HELLO AUTH (`args[0]` as sent) as `username`.
@@ -1230,6 +1261,36 @@ mod tests {
         assert_eq!(
             h.run("EXEC"),
             "*1\r\n-NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC call. This command is no longer allowed for the following reason: no permission to touch the specified keys\r\n"
+        );
+    }
+
+    #[test]
+    fn scripts_call_commands_under_the_callers_rules() {
+        let mut h = harness_as("~x* +@scripting +set");
+        let eval = |h: &mut Harness, body: &str| h.run_args(&[b"EVAL", body.as_bytes(), b"0"]);
+        assert_eq!(eval(&mut h, "return redis.acl_check_cmd('set','xx',1)"), ":1\r\n");
+        assert_eq!(eval(&mut h, "return redis.acl_check_cmd('hset','xx','f',1)"), "$-1\r\n");
+        assert_eq!(eval(&mut h, "return redis.acl_check_cmd('set','yy',1)"), "$-1\r\n");
+        assert!(eval(&mut h, "return redis.acl_check_cmd('nosuch')")
+            .starts_with("-ERR Invalid command passed to redis.acl_check_cmd() script: "));
+        assert_eq!(
+            eval(&mut h, "return redis.pcall('set','yy',1)"),
+            "-ERR The user executing the script can't access at least one of the keys mentioned in the command arguments\r\n"
+        );
+        assert!(eval(&mut h, "return redis.call('hset','xx','f',1)")
+            .starts_with("-ERR The user executing the script can't run this command or subcommand script: "));
+        assert_eq!(eval(&mut h, "return redis.call('set','xx',1)"), "+OK\r\n");
+        let log = h.srv.acl.log_entries(10);
+        assert_eq!(log.len(), 2);
+        assert_eq!((log[0].reason, log[0].context), (Denied::Command, LogContext::Lua));
+        assert_eq!(
+            (log[1].object.as_slice(), log[1].context),
+            (&b"yy"[..], LogContext::Lua)
+        );
+        assert!(
+            log[0].client_info.contains(" cmd=eval user=bob "),
+            "{}",
+            log[0].client_info
         );
     }
 

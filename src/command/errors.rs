@@ -172,6 +172,14 @@ pub(crate) const ACL_RULE_SUBCOMMAND_ARG: &str = "Allowing first-arg of a subcom
 pub(crate) const NOPERM_KEY: &str = "NOPERM this user has no permissions to access one of the keys used as arguments";
 pub(crate) const NOPERM_CHANNEL: &str =
     "NOPERM this user has no permissions to access one of the channels used as arguments";
+/// `redis.call` of something the script's user may not do.
+pub(crate) const SCRIPT_ACL_COMMAND: &str = "ERR The user executing the script can't run this command or subcommand";
+pub(crate) const SCRIPT_ACL_KEY: &str =
+    "ERR The user executing the script can't access at least one of the keys mentioned in the command arguments";
+pub(crate) const SCRIPT_ACL_CHANNEL: &str =
+    "ERR The user executing the script can't publish to the channel mentioned in the command";
+pub(crate) const ACL_CHECK_INVALID: &str = "ERR Invalid command passed to redis.acl_check_cmd()";
+pub(crate) const ACL_CHECK_OUTSIDE: &str = "ERR redis.acl_check_cmd can only be called inside a script invocation";
 
 pub(crate) fn acl_rule(rule: &[u8], reason: &str) -> String {
     format!(

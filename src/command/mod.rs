@@ -631,9 +631,14 @@ pub(crate) fn execute(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> Option<&'static Comm
         return Some(spec);
     }
     // ACL rules, after the transaction check as Redis orders them: one
-    // load and one branch for a user that may do everything. A blocked
-    // command served again was checked when it first ran.
-    if !ctx.client.user.unrestricted() && !ctx.client.resumed && !acl::admit(ctx, spec, real, row, args) {
+    // load and one branch for a user that may do everything. A script's
+    // commands were checked by `redis.call`; a blocked command served
+    // again was checked when it first ran.
+    if !ctx.client.user.unrestricted()
+        && !ctx.client.in_script
+        && !ctx.client.resumed
+        && !acl::admit(ctx, spec, real, row, args)
+    {
         return Some(spec);
     }
     if let Some(kind) = ctx.srv.busy.current() {
