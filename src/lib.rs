@@ -24,37 +24,42 @@
 //!   sandboxed Lua state per worker thread, the libraries scripts see
 //!   (`cjson`, `cmsgpack`, `bit`, `struct`), and the conversions between
 //!   replies and Lua values. `redis.call` runs a command through
-//!   `command::execute` as a client of its own.
+//!   `command::execute` as a client of its own, under the caller's ACL
+//!   user.
 //! - `command`: the common command set, Redis commands and memcached verbs
 //!   alike, one file per family (`string`, `bitmap`, `keys`, `hash`,
 //!   `list`, `set`, `zset`, `sort`, `memory`, `server`, `client`, `info`,
 //!   `config_cmd`, `introspection`, `slowlog`, `latency`, `monitor`,
-//!   `debug`, `transaction` (MULTI/EXEC/WATCH:
+//!   `debug`, `acl` (ACL users' rules, and the check a request passes
+//!   before it runs), `transaction` (MULTI/EXEC/WATCH:
 //!   EXEC runs the queue in one atomic scope of the store), `cache` and
 //!   `policy`: the CACHE.* commands of `docs/commands.md`; `memcache`:
 //!   memcached's verbs, `stats` and `flush_all`). Each Redis command is
-//!   declared once (arity, flags, key specifications, docs, handler); that
-//!   declaration drives arity errors, `COMMAND` output and the keys of a
-//!   request (`key_spec`: where keys sit and how each is used, as Redis 7
-//!   declares them). The typed string
+//!   declared once (arity, flags, key specifications, ACL categories,
+//!   docs, handler); that declaration drives arity errors, `COMMAND`
+//!   output, ACL rules and the keys of a request (`key_spec`: where keys
+//!   sit and how each is used, as Redis 7 declares them). The typed string
 //!   operations both protocols run are `string_ops`: memcached `add` is a
 //!   SET with `Cond::Nx`, `incr` an increment with `Step::Unsigned`. A
 //!   write that may add memory, from either protocol, first makes room
 //!   through one `make_room`, each protocol passing its own eviction
 //!   policy. Redis's wire error texts live in `errors`, argument parsing in
-//!   `args`. Around every handler, `execute` does what Redis's `call()`
-//!   does: it counts the command in its row of the per-command counters,
-//!   logs it when slow, samples the latency monitor, shows it to MONITOR
-//!   clients, and holds it back during CLIENT PAUSE; each of these costs
-//!   one relaxed atomic load while it is off.
+//!   `args`. Before a handler runs, `execute` checks the rules of the
+//!   client's ACL user (one load for a user that may do everything).
+//!   Around every handler, it does what Redis's `call()` does: it counts
+//!   the command in its row of the per-command counters, logs it when
+//!   slow, samples the latency monitor, shows it to MONITOR clients, and
+//!   holds it back during CLIENT PAUSE; each of these costs one relaxed
+//!   atomic load while it is off.
 //! - `state`: what commands read and change besides the store: the state
 //!   every connection shares (`Server`: store, settings, stats, the client
 //!   registry, the blocked-client registry, the BUSY state of a long
 //!   script, the script cache and function libraries, the per-command
 //!   counters, the slow log, the latency monitor, the MONITOR clients, the
-//!   CLIENT PAUSE state, the clock) and each
-//!   connection's own (`Client`, and the `ClientHandle` that CLIENT LIST
-//!   and CLIENT KILL reach). It knows no socket and spells no wire reply.
+//!   CLIENT PAUSE state, the ACL users and log (`acl`), the clock) and
+//!   each connection's own (`Client`, with the ACL user it is logged in
+//!   as, and the `ClientHandle` that CLIENT LIST and CLIENT KILL reach).
+//!   It knows no socket and spells no wire reply.
 //! - `config`: flags, the config file and the runtime settings table
 //!   behind CONFIG GET/SET.
 //! - `protocol`: bytes to requests and replies to bytes, for RESP2/RESP3
@@ -77,14 +82,16 @@
 //!   reads the clock.
 //! - `util`: leaf helpers that use nothing of the crate: exact number
 //!   parsing and formatting, glob matching, argument splitting, cheap
-//!   random numbers, a raw monotonic clock, the lock helper.
+//!   random numbers and the kernel's secure ones, SHA-256 (ACL password
+//!   hashes), a raw monotonic clock, the lock helper.
 //!
 //! # The path of one request
 //!
 //! `GET k` arrives on a RESP connection: the connection loop reads it into
 //! the connection's buffer and hands the buffer to the RESP session. Its
 //! decoder finds the request's arguments in place, without copying;
-//! `command::execute` looks `get` up, checks its arity and calls its
+//! `command::execute` looks `get` up, checks its arity (and, for a user
+//! whose ACL rules limit it, that it may run GET on `k`) and calls its
 //! handler with a `command::Ctx`. The handler runs the string operation
 //! `string_ops::get_value`, which hashes the key once, locks its shard,
 //! reads the entry and lets the handler encode the bulk reply straight into

@@ -241,6 +241,20 @@ fn walk(args: &Frame, found: &mut Vec<(String, i64)>) {
 }
 
 const REDIS_INFO: &[Info] = &[
+    ("acl", 0, 0, 0, false, ""),
+    ("acl|cat", 0, 0, 0, false, ""),
+    ("acl|deluser", 0, 0, 0, false, ""),
+    ("acl|dryrun", 0, 0, 0, false, ""),
+    ("acl|genpass", 0, 0, 0, false, ""),
+    ("acl|getuser", 0, 0, 0, false, ""),
+    ("acl|help", 0, 0, 0, false, ""),
+    ("acl|list", 0, 0, 0, false, ""),
+    ("acl|load", 0, 0, 0, false, ""),
+    ("acl|log", 0, 0, 0, false, ""),
+    ("acl|save", 0, 0, 0, false, ""),
+    ("acl|setuser", 0, 0, 0, false, ""),
+    ("acl|users", 0, 0, 0, false, ""),
+    ("acl|whoami", 0, 0, 0, false, ""),
     ("append", 1, 1, 1, false, "RW,insert index:1 range:0,1,0"),
     ("auth", 0, 0, 0, false, ""),
     ("bitcount", 1, 1, 1, false, "RO,access index:1 range:0,1,0"),
@@ -648,6 +662,8 @@ const OWN_INFO: &[Info] = &[
 ];
 
 const REDIS_GETKEYS: &[(&str, &str)] = &[
+    ("acl setuser k1", "ERR The command has no key arguments"),
+    ("acl dryrun k1 get k2", "ERR The command has no key arguments"),
     ("append k1 k2", "k1 RW,insert"),
     ("auth k1", "ERR The command has no key arguments"),
     ("auth k1 x1 x2", "ERR The command has no key arguments"),

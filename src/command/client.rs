@@ -3,9 +3,10 @@
 use super::args::{self, is};
 use super::flags::*;
 use super::{dispatch_sub, errors, spec, CommandSpec, Ctx};
-use crate::state::{ClientHandle, PauseKind, ReplyMode, Unblock};
+use crate::state::{ClientHandle, PauseKind, ReplyMode, Server, Unblock, User};
 use crate::util::sync::lock;
 use std::sync::atomic::Ordering;
+use std::sync::Arc;
 
 const CONN: u32 = NOSCRIPT | LOADING | STALE;
 
@@ -92,6 +93,7 @@ const SUBCOMMANDS: &[CommandSpec] = &[
 ];
 
 pub(crate) const COMMANDS: &[CommandSpec] = &[spec("client", -2, 0, "connection", client)
+    .acl(0)
     .doc(
         "2.4.0",
         "Container of the connection commands.",
@@ -227,7 +229,7 @@ fn line(h: &ClientHandle, blocked: bool, now: u64, cmd: &str, b: &Buffers) -> St
     format!(
         "id={} addr={} laddr={} fd={} name={} age={age} idle={idle} flags={flags} db={} sub=0 psub=0 ssub=0 multi=-1 \
          qbuf={} qbuf-free={} argv-mem={} multi-mem=0 rbs={} rbp=0 obl={} oll={} omem={} tot-mem={} events={} \
-         cmd={cmd} user=default redir=-1 resp={} lib-name={} lib-ver={}\n",
+         cmd={cmd} user={} redir=-1 resp={} lib-name={} lib-ver={}\n",
         h.id,
         h.addr,
         h.laddr,
@@ -243,6 +245,7 @@ fn line(h: &ClientHandle, blocked: bool, now: u64, cmd: &str, b: &Buffers) -> St
         b.omem,
         b.tot_mem,
         if b.omem > 0 { "rw" } else { "r" },
+        String::from_utf8_lossy(&h.user().name),
         h.resp.load(Ordering::Relaxed),
         String::from_utf8_lossy(&lib_name),
         String::from_utf8_lossy(&lib_ver),
@@ -254,6 +257,15 @@ fn line(h: &ClientHandle, blocked: bool, now: u64, cmd: &str, b: &Buffers) -> St
 fn running(a: &[&[u8]]) -> String {
     let sub = String::from_utf8_lossy(a.get(1).copied().unwrap_or_default()).to_ascii_lowercase();
     format!("client|{sub}")
+}
+
+/// Connection `h`'s CLIENT LIST line, without its line end, while it runs
+/// `cmd` with the arguments `argv`: what ACL LOG keeps of a client.
+pub(crate) fn info_line(srv: &Server, h: &ClientHandle, now: u64, cmd: &str, argv: &[&[u8]]) -> String {
+    let argv_mem = argv.iter().map(|x| x.len()).sum();
+    let mut l = line(h, srv.blocking.is_blocked(h.id), now, cmd, &buffers(h, Some(argv_mem)));
+    l.pop();
+    l
 }
 
 fn line_for(ctx: &Ctx<'_>, h: &ClientHandle, a: &[&[u8]]) -> String {
@@ -325,7 +337,7 @@ struct KillFilter {
     ty: Option<ClientType>,
     addr: Option<Vec<u8>>,
     laddr: Option<Vec<u8>>,
-    user: Option<Vec<u8>>,
+    user: Option<Arc<User>>,
     skipme: bool,
     max_age: Option<u64>,
 }
@@ -340,7 +352,7 @@ impl KillFilter {
                 .laddr
                 .as_ref()
                 .is_none_or(|a| *a == h.laddr.to_string().into_bytes())
-            && self.user.as_ref().is_none_or(|u| u == b"default")
+            && self.user.as_ref().is_none_or(|u| Arc::ptr_eq(u, &h.user()))
             && self.max_age.is_none_or(|m| now.saturating_sub(h.created) / 1000 >= m)
     }
 }
@@ -393,10 +405,10 @@ fn kill(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
         } else if is(opt, "laddr") {
             f.laddr = Some(val.to_vec());
         } else if is(opt, "user") {
-            if val != b"default" {
-                return ctx.error(&format!("ERR No such user '{}'", String::from_utf8_lossy(val)));
+            match ctx.srv.acl.user(val) {
+                Some(u) => f.user = Some(u),
+                None => return ctx.error(&errors::no_such_user(val)),
             }
-            f.user = Some(val.to_vec());
         } else if is(opt, "skipme") {
             if is(val, "yes") {
                 f.skipme = true;
@@ -648,6 +660,7 @@ mod tests {
             lib_ver: Mutex::new(None),
             last_cmd: Mutex::new("get"),
             resp: AtomicUsize::new(3),
+            user: Mutex::new(User::detached_default()),
             no_evict: AtomicBool::new(true),
             no_touch: AtomicBool::new(false),
             cancel: Default::default(),

@@ -154,6 +154,101 @@ pub(crate) const WRONGPASS: &str = "WRONGPASS invalid username-password pair or 
 pub(crate) const NOAUTH: &str = "NOAUTH Authentication required.";
 /// Redis 7.2's wording (7.0 lacks the `<proto>`).
 pub(crate) const NOAUTH_HELLO: &str = "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time";
+// ACL
+pub(crate) const ACL_NO_FILE: &str = "ERR This Redis instance is not configured to use an ACL file. You may want to specify users via the ACL SETUSER command and then issue a CONFIG REWRITE (assuming you have a Redis configuration file set) in order to store users in the Redis configuration.";
+pub(crate) const ACL_DEFAULT_STAYS: &str = "ERR The 'default' user cannot be removed";
+pub(crate) const ACL_USERNAME: &str = "ERR Usernames can't contain spaces or null characters";
+pub(crate) const ACL_GENPASS_BITS: &str =
+    "ERR ACL GENPASS argument must be the number of bits for the output password, a positive number up to 4096";
+/// Why an ACL SETUSER rule was refused, after `modifier '<rule>': `.
+pub(crate) const ACL_RULE_SYNTAX: &str = "Syntax error";
+pub(crate) const ACL_RULE_UNKNOWN: &str = "Unknown command or category name in ACL";
+pub(crate) const ACL_RULE_KEY_AFTER_ALL: &str = "Adding a pattern after the * pattern (or the 'allkeys' flag) is not valid and does not have any effect. Try 'resetkeys' to start with an empty list of patterns";
+pub(crate) const ACL_RULE_CHANNEL_AFTER_ALL: &str = "Adding a pattern after the * pattern (or the 'allchannels' flag) is not valid and does not have any effect. Try 'resetchannels' to start with an empty list of channels";
+pub(crate) const ACL_RULE_NO_SUCH_PASSWORD: &str = "The password you are trying to remove from the user does not exist";
+pub(crate) const ACL_RULE_BAD_HASH: &str =
+    "The password hash must be exactly 64 characters and contain only lowercase hexadecimal characters";
+pub(crate) const ACL_RULE_SUBCOMMAND_ARG: &str = "Allowing first-arg of a subcommand is not supported";
+pub(crate) const NOPERM_KEY: &str = "NOPERM this user has no permissions to access one of the keys used as arguments";
+pub(crate) const NOPERM_CHANNEL: &str =
+    "NOPERM this user has no permissions to access one of the channels used as arguments";
+/// `redis.call` of something the script's user may not do.
+pub(crate) const SCRIPT_ACL_COMMAND: &str = "ERR The user executing the script can't run this command or subcommand";
+pub(crate) const SCRIPT_ACL_KEY: &str =
+    "ERR The user executing the script can't access at least one of the keys mentioned in the command arguments";
+pub(crate) const SCRIPT_ACL_CHANNEL: &str =
+    "ERR The user executing the script can't publish to the channel mentioned in the command";
+pub(crate) const ACL_CHECK_INVALID: &str = "ERR Invalid command passed to redis.acl_check_cmd()";
+pub(crate) const ACL_CHECK_OUTSIDE: &str = "ERR redis.acl_check_cmd can only be called inside a script invocation";
+
+pub(crate) fn acl_rule(rule: &[u8], reason: &str) -> String {
+    format!(
+        "ERR Error in ACL SETUSER modifier '{}': {reason}",
+        String::from_utf8_lossy(rule)
+    )
+}
+
+pub(crate) fn acl_unmatched_paren(arg: &[u8]) -> String {
+    format!(
+        "ERR Unmatched parenthesis in acl selector starting at '{}'.",
+        String::from_utf8_lossy(arg)
+    )
+}
+
+pub(crate) fn acl_unknown_category(name: &[u8]) -> String {
+    format!("ERR Unknown category '{}'", String::from_utf8_lossy(name))
+}
+
+pub(crate) fn acl_no_such_user(name: &[u8]) -> String {
+    format!("ERR User '{}' not found", String::from_utf8_lossy(name))
+}
+
+/// CLIENT KILL USER of a user that does not exist.
+pub(crate) fn no_such_user(name: &[u8]) -> String {
+    format!("ERR No such user '{}'", String::from_utf8_lossy(name))
+}
+
+pub(crate) fn acl_no_such_command(name: &[u8]) -> String {
+    format!("ERR Command '{}' not found", String::from_utf8_lossy(name))
+}
+
+pub(crate) fn acl_random(e: &std::io::Error) -> String {
+    format!("ERR cannot read random bytes: {e}")
+}
+
+/// A command the user may not run (its full name: `config|get`).
+pub(crate) fn noperm_command(fullname: &str) -> String {
+    format!("NOPERM this user has no permissions to run the '{fullname}' command")
+}
+
+/// A queued command that the user's rules, changed since, no longer allow
+/// when EXEC runs it: `reason` says what it may not do.
+pub(crate) fn noperm_since_queued(reason: &str) -> String {
+    format!("NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC call. This command is no longer allowed for the following reason: {reason}")
+}
+pub(crate) const SINCE_QUEUED_COMMAND: &str = "no permission to execute the command or subcommand";
+pub(crate) const SINCE_QUEUED_KEY: &str = "no permission to touch the specified keys";
+pub(crate) const SINCE_QUEUED_CHANNEL: &str = "no permission to access one of the channels used as arguments";
+
+/// ACL DRYRUN's answer (a bulk string, not an error) for a refused request.
+pub(crate) fn dryrun_command(fullname: &str) -> String {
+    format!("This user has no permissions to run the '{fullname}' command")
+}
+
+pub(crate) fn dryrun_key(key: &[u8]) -> String {
+    format!(
+        "This user has no permissions to access the '{}' key",
+        String::from_utf8_lossy(key)
+    )
+}
+
+pub(crate) fn dryrun_channel(channel: &[u8]) -> String {
+    format!(
+        "This user has no permissions to access the '{}' channel",
+        String::from_utf8_lossy(channel)
+    )
+}
+
 pub(crate) const INVALID_FIRST_DB: &str = "ERR invalid first DB index";
 pub(crate) const INVALID_SECOND_DB: &str = "ERR invalid second DB index";
 pub(crate) const CLIENT_NAME: &str = "ERR Client names cannot contain spaces, newlines or special characters.";

@@ -35,6 +35,7 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
             "function numkeys [key [key ...]] [arg [arg ...]]",
         ),
     spec("function", -2, 0, "scripting", function_cmd)
+        .acl(0)
         .doc(
             "7.0.0",
             "A container for function commands.",

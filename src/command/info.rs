@@ -12,12 +12,14 @@ use crate::state::{Counter, Server};
 use std::fmt::Write;
 use std::sync::atomic::Ordering;
 
-pub(crate) const COMMANDS: &[CommandSpec] = &[spec("info", -1, LOADING | STALE, "server", info).doc(
-    "1.0.0",
-    "Reports the server's state and counters, by section.",
-    "O(1)",
-    "[section [section ...]]",
-)];
+pub(crate) const COMMANDS: &[CommandSpec] = &[spec("info", -1, LOADING | STALE, "server", info)
+    .acl(super::categories::DANGEROUS)
+    .doc(
+        "1.0.0",
+        "Reports the server's state and counters, by section.",
+        "O(1)",
+        "[section [section ...]]",
+    )];
 
 /// Every section, in the order INFO prints them, and whether `default`
 /// includes it. `all` is every section but `modules`; `everything` is all.
@@ -412,11 +414,9 @@ fn stats(srv: &Server, s: &mut Section<'_>) {
     );
     s.zeros(&["reply_buffer_shrinks", "reply_buffer_expands"]);
     s.field("acl_access_denied_auth", get(&st.acl_denied_auth));
-    s.zeros(&[
-        "acl_access_denied_cmd",
-        "acl_access_denied_key",
-        "acl_access_denied_channel",
-    ]);
+    s.field("acl_access_denied_cmd", get(&st.acl_denied_cmd));
+    s.field("acl_access_denied_key", get(&st.acl_denied_key));
+    s.field("acl_access_denied_channel", get(&st.acl_denied_channel));
 }
 
 /// One line per command or subcommand called, refused or failed since

@@ -8,6 +8,7 @@
 //! string.
 
 use super::args::is;
+use super::categories::CONNECTION;
 use super::flags::{self, *};
 use super::key_spec::{self, Begin, Find, KeySpec};
 use super::{all, dispatch_sub, errors, lookup, spec, CommandSpec, Ctx};
@@ -15,36 +16,41 @@ use crate::protocol::resp::Reply;
 use crate::util::glob;
 
 const SUBCOMMANDS: &[CommandSpec] = &[
-    spec("command|count", 2, LOADING | STALE, "server", count).doc(
-        "2.8.13",
-        "Gives the number of commands the server knows.",
-        "O(1)",
-        "",
-    ),
-    spec("command|info", -2, LOADING | STALE, "server", info).doc(
-        "2.8.13",
-        "Describes commands: arity, flags, key positions, categories, subcommands.",
-        "O(N) where N is the number of commands to look up",
-        "[command-name [command-name ...]]",
-    ),
-    spec("command|docs", -2, LOADING | STALE, "server", docs).doc(
-        "7.0.0",
-        "Gives the documentation of commands.",
-        "O(N) where N is the number of commands to look up",
-        "[command-name [command-name ...]]",
-    ),
-    spec("command|list", -2, LOADING | STALE, "server", list).doc(
-        "7.0.0",
-        "Lists command names, optionally filtered.",
-        "O(N) where N is the total number of Redis commands",
-        "[FILTERBY <MODULE module-name | ACLCAT category | PATTERN pattern>]",
-    ),
-    spec("command|getkeys", -4, LOADING | STALE, "server", getkeys).doc(
-        "2.8.13",
-        "Extracts the key names from a full command.",
-        "O(N) where N is the number of arguments to the command",
-        "command [arg [arg ...]]",
-    ),
+    spec("command|count", 2, LOADING | STALE, "server", count)
+        .acl(CONNECTION)
+        .doc("2.8.13", "Gives the number of commands the server knows.", "O(1)", ""),
+    spec("command|info", -2, LOADING | STALE, "server", info)
+        .acl(CONNECTION)
+        .doc(
+            "2.8.13",
+            "Describes commands: arity, flags, key positions, categories, subcommands.",
+            "O(N) where N is the number of commands to look up",
+            "[command-name [command-name ...]]",
+        ),
+    spec("command|docs", -2, LOADING | STALE, "server", docs)
+        .acl(CONNECTION)
+        .doc(
+            "7.0.0",
+            "Gives the documentation of commands.",
+            "O(N) where N is the number of commands to look up",
+            "[command-name [command-name ...]]",
+        ),
+    spec("command|list", -2, LOADING | STALE, "server", list)
+        .acl(CONNECTION)
+        .doc(
+            "7.0.0",
+            "Lists command names, optionally filtered.",
+            "O(N) where N is the total number of Redis commands",
+            "[FILTERBY <MODULE module-name | ACLCAT category | PATTERN pattern>]",
+        ),
+    spec("command|getkeys", -4, LOADING | STALE, "server", getkeys)
+        .acl(CONNECTION)
+        .doc(
+            "2.8.13",
+            "Extracts the key names from a full command.",
+            "O(N) where N is the number of arguments to the command",
+            "command [arg [arg ...]]",
+        ),
     spec(
         "command|getkeysandflags",
         -4,
@@ -52,16 +58,20 @@ const SUBCOMMANDS: &[CommandSpec] = &[
         "server",
         getkeysandflags,
     )
+    .acl(CONNECTION)
     .doc(
         "7.0.0",
         "Extracts the key names from a full command, with how each is accessed.",
         "O(N) where N is the number of arguments to the command",
         "command [arg [arg ...]]",
     ),
-    spec("command|help", 2, LOADING | STALE, "server", help).doc("5.0.0", "Lists the COMMAND subcommands.", "O(1)", ""),
+    spec("command|help", 2, LOADING | STALE, "server", help)
+        .acl(CONNECTION)
+        .doc("5.0.0", "Lists the COMMAND subcommands.", "O(1)", ""),
 ];
 
 pub(crate) const COMMANDS: &[CommandSpec] = &[spec("command", -1, LOADING | STALE, "server", command)
+    .acl(CONNECTION)
     .doc(
         "2.8.13",
         "Describes every command the server knows.",
@@ -100,35 +110,14 @@ fn count(ctx: &mut Ctx<'_>, _a: &[&[u8]]) {
     ctx.out.int(all().count() as i64);
 }
 
-/// ACL categories in the order Redis prints them, each with the test that
-/// puts a command in it.
-type CategoryTest = fn(&CommandSpec) -> bool;
-const CATEGORIES: &[(&str, CategoryTest)] = &[
-    ("keyspace", |c| c.group == "generic"),
-    ("read", |c| c.has(READONLY)),
-    ("write", |c| c.has(WRITE)),
-    ("set", |c| c.group == "set"),
-    ("sortedset", |c| c.group == "sorted-set"),
-    ("list", |c| c.group == "list"),
-    ("hash", |c| c.group == "hash"),
-    ("string", |c| c.group == "string"),
-    ("bitmap", |c| c.group == "bitmap"),
-    ("hyperloglog", |c| c.group == "hyperloglog"),
-    ("geo", |c| c.group == "geo"),
-    ("stream", |c| c.group == "stream"),
-    ("pubsub", |c| c.has(PUBSUB) || c.group == "pubsub"),
-    ("admin", |c| c.has(ADMIN)),
-    ("fast", |c| c.has(FAST)),
-    ("slow", |c| !c.has(FAST)),
-    ("blocking", |c| c.has(BLOCKING)),
-    ("dangerous", |c| c.has(ADMIN)),
-    ("connection", |c| c.group == "connection" && !c.has(ADMIN)),
-    ("transaction", |c| c.group == "transactions"),
-    ("scripting", |c| c.group == "scripting"),
-];
-
+/// The names of a command's ACL categories, in Redis's order.
 fn categories(c: &CommandSpec) -> Vec<&'static str> {
-    CATEGORIES.iter().filter(|(_, t)| t(c)).map(|(n, _)| *n).collect()
+    let bits = c.categories();
+    super::categories::NAMES
+        .iter()
+        .filter(|(bit, _)| bits & bit != 0)
+        .map(|(_, n)| *n)
+        .collect()
 }
 
 /// The 10-element COMMAND INFO entry.
@@ -437,7 +426,7 @@ fn value_type(name: &str) -> &'static str {
         n if n.ends_with("key") => "key",
         "seconds" | "milliseconds" | "count" | "index" | "index1" | "index2" | "db" | "offset" | "start" | "end"
         | "stop" | "timeout" | "port" | "numkeys" | "client-id" | "maxage" | "protover" | "cursor" | "decrement"
-        | "limit" => "integer",
+        | "limit" | "bits" => "integer",
         _ => "string",
     }
 }
@@ -589,11 +578,9 @@ fn list(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
             if is(a[3], "module") {
                 Vec::new()
             } else if is(a[3], "aclcat") {
-                let cat = String::from_utf8_lossy(a[4]).to_ascii_lowercase();
-                names()
-                    .filter(|c| categories(c).contains(&cat.as_str()))
-                    .map(|c| c.name)
-                    .collect()
+                // An unknown category lists nothing, as in Redis.
+                let bit = super::categories::by_name(a[4]).unwrap_or(0);
+                names().filter(|c| c.categories() & bit != 0).map(|c| c.name).collect()
             } else if is(a[3], "pattern") {
                 names()
                     .filter(|c| glob::matches(a[4], c.name.as_bytes(), true))
@@ -754,6 +741,31 @@ mod tests {
             "{text}"
         );
         assert!(text.ends_with("$5\r\nlimit\r\n:0\r\n*0\r\n"), "{text}");
+    }
+
+    /// As redis-server 7.0.15 gives them: declared categories, and those
+    /// the flags imply.
+    #[test]
+    fn categories_are_redis_7s() {
+        let of = |name: &str| {
+            let (c, _) = crate::command::lookup_full(name.as_bytes()).unwrap();
+            categories(c).join(" ")
+        };
+        for (name, expected) in [
+            ("sort", "write set sortedset list slow dangerous"),
+            ("keys", "keyspace read slow dangerous"),
+            ("eval_ro", "slow scripting"),
+            ("client", "slow"),
+            ("client|kill", "admin slow dangerous connection"),
+            ("command|info", "slow connection"),
+            ("multi", "fast transaction"),
+            ("swapdb", "keyspace write fast dangerous"),
+            ("role", "admin fast dangerous"),
+            ("info", "slow dangerous"),
+            ("function|load", "write slow scripting"),
+        ] {
+            assert_eq!(of(name), expected, "{name}");
+        }
     }
 
     #[test]

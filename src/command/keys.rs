@@ -6,6 +6,7 @@
 //! all of a DEL, RENAME, COPY or MOVE, never half of one.
 
 use super::args::{self, is};
+use super::categories as cat;
 use super::flags::*;
 use super::key_spec::{flags::*, key};
 use super::{dispatch_sub, errors, spec, CommandSpec, Ctx};
@@ -45,12 +46,14 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
             "O(1)",
             "key",
         ),
-    spec("keys", 2, READONLY, "generic", keys).doc(
-        "1.0.0",
-        "Lists every key that matches a glob-style pattern.",
-        "O(N) with N being the number of keys in the database.",
-        "pattern",
-    ),
+    spec("keys", 2, READONLY, "generic", keys)
+        .acl(cat::KEYSPACE | cat::DANGEROUS)
+        .doc(
+            "1.0.0",
+            "Lists every key that matches a glob-style pattern.",
+            "O(N) with N being the number of keys in the database.",
+            "pattern",
+        ),
     spec("scan", -2, READONLY, "generic", scan).doc(
         "2.8.0",
         "Iterates over the keys of the database a page at a time, from a cursor.",
@@ -179,6 +182,7 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
 ];
 
 const OBJECT: CommandSpec = spec("object", -2, 0, "generic", object)
+    .acl(0)
     .doc(
         "2.2.3",
         "A container for commands that inspect how a key's value is kept.",

@@ -11,6 +11,7 @@
 //! passes `argv`) and write their reply through [`Ctx::out`], so a reply is
 //! encoded straight into the connection's output buffer.
 
+pub(crate) mod acl;
 pub(crate) mod args;
 pub(crate) mod bitmap;
 pub(crate) mod cache;
@@ -94,6 +95,111 @@ pub(crate) mod flags {
     ];
 }
 
+/// ACL categories (`@read`, `@string` ...), as bits. A command declares
+/// the categories of what it is about (by default, its group's: a string
+/// command is `@string`); those its flags imply are added by
+/// [`CommandSpec::categories`], as Redis adds them.
+pub(crate) mod categories {
+    pub(crate) const KEYSPACE: u32 = 1 << 0;
+    pub(crate) const READ: u32 = 1 << 1;
+    pub(crate) const WRITE: u32 = 1 << 2;
+    pub(crate) const SET: u32 = 1 << 3;
+    pub(crate) const SORTEDSET: u32 = 1 << 4;
+    pub(crate) const LIST: u32 = 1 << 5;
+    pub(crate) const HASH: u32 = 1 << 6;
+    pub(crate) const STRING: u32 = 1 << 7;
+    pub(crate) const BITMAP: u32 = 1 << 8;
+    pub(crate) const HYPERLOGLOG: u32 = 1 << 9;
+    pub(crate) const GEO: u32 = 1 << 10;
+    pub(crate) const STREAM: u32 = 1 << 11;
+    pub(crate) const PUBSUB: u32 = 1 << 12;
+    pub(crate) const ADMIN: u32 = 1 << 13;
+    pub(crate) const FAST: u32 = 1 << 14;
+    pub(crate) const SLOW: u32 = 1 << 15;
+    pub(crate) const BLOCKING: u32 = 1 << 16;
+    pub(crate) const DANGEROUS: u32 = 1 << 17;
+    pub(crate) const CONNECTION: u32 = 1 << 18;
+    pub(crate) const TRANSACTION: u32 = 1 << 19;
+    pub(crate) const SCRIPTING: u32 = 1 << 20;
+
+    /// Names in the order Redis lists them (ACL CAT, COMMAND INFO).
+    pub(crate) const NAMES: &[(u32, &str)] = &[
+        (KEYSPACE, "keyspace"),
+        (READ, "read"),
+        (WRITE, "write"),
+        (SET, "set"),
+        (SORTEDSET, "sortedset"),
+        (LIST, "list"),
+        (HASH, "hash"),
+        (STRING, "string"),
+        (BITMAP, "bitmap"),
+        (HYPERLOGLOG, "hyperloglog"),
+        (GEO, "geo"),
+        (STREAM, "stream"),
+        (PUBSUB, "pubsub"),
+        (ADMIN, "admin"),
+        (FAST, "fast"),
+        (SLOW, "slow"),
+        (BLOCKING, "blocking"),
+        (DANGEROUS, "dangerous"),
+        (CONNECTION, "connection"),
+        (TRANSACTION, "transaction"),
+        (SCRIPTING, "scripting"),
+    ];
+
+    /// The category a command of `group` (as COMMAND DOCS names groups)
+    /// declares unless it says otherwise.
+    pub(crate) const fn of_group(group: &str) -> u32 {
+        const GROUPS: &[(&str, u32)] = &[
+            ("generic", KEYSPACE),
+            ("string", STRING),
+            ("bitmap", BITMAP),
+            ("list", LIST),
+            ("set", SET),
+            ("sorted-set", SORTEDSET),
+            ("hash", HASH),
+            ("hyperloglog", HYPERLOGLOG),
+            ("geo", GEO),
+            ("stream", STREAM),
+            ("pubsub", PUBSUB),
+            ("connection", CONNECTION),
+            ("transactions", TRANSACTION),
+            ("scripting", SCRIPTING),
+        ];
+        let mut i = 0;
+        while i < GROUPS.len() {
+            if same(GROUPS[i].0, group) {
+                return GROUPS[i].1;
+            }
+            i += 1;
+        }
+        0
+    }
+
+    const fn same(a: &str, b: &str) -> bool {
+        let (a, b) = (a.as_bytes(), b.as_bytes());
+        if a.len() != b.len() {
+            return false;
+        }
+        let mut i = 0;
+        while i < a.len() {
+            if a[i] != b[i] {
+                return false;
+            }
+            i += 1;
+        }
+        true
+    }
+
+    /// The category named `name` (any case, without `@`).
+    pub(crate) fn by_name(name: &[u8]) -> Option<u32> {
+        NAMES
+            .iter()
+            .find(|(_, n)| n.as_bytes().eq_ignore_ascii_case(name))
+            .map(|(bit, _)| *bit)
+    }
+}
+
 /// A command's documentation, for `COMMAND DOCS`.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Doc {
@@ -130,6 +236,8 @@ pub(crate) struct CommandSpec {
     pub(crate) key_finder: Option<KeyFinder>,
     /// Family, as `COMMAND DOCS` groups commands: "string", "generic", ...
     pub(crate) group: &'static str,
+    /// The ACL categories declared ([`categories`]); the flags add more.
+    pub(crate) acl_categories: u32,
     pub(crate) doc: Doc,
     pub(crate) subcommands: &'static [CommandSpec],
     pub(crate) handler: Handler,
@@ -150,6 +258,7 @@ pub(crate) const fn spec(
         key_specs: &[],
         key_finder: None,
         group,
+        acl_categories: categories::of_group(group),
         doc: NO_DOC,
         subcommands: &[],
         handler,
@@ -161,6 +270,43 @@ impl CommandSpec {
     pub(crate) const fn key_specs(mut self, specs: &'static [KeySpec]) -> CommandSpec {
         self.key_specs = specs;
         self
+    }
+
+    /// Declares the command's ACL categories instead of its group's.
+    pub(crate) const fn acl(mut self, categories: u32) -> CommandSpec {
+        self.acl_categories = categories;
+        self
+    }
+
+    /// Every ACL category of the command: those declared, and those its
+    /// flags imply (`write` is `@write`, `admin` is `@admin` and
+    /// `@dangerous`, what is not `@fast` is `@slow`). A read-only script
+    /// command is not `@read`: what it reads is up to the script.
+    pub(crate) fn categories(&self) -> u32 {
+        use categories as c;
+        let mut cats = self.acl_categories;
+        if self.has(flags::WRITE) {
+            cats |= c::WRITE;
+        }
+        if self.has(flags::READONLY) && cats & c::SCRIPTING == 0 {
+            cats |= c::READ;
+        }
+        if self.has(flags::ADMIN) {
+            cats |= c::ADMIN | c::DANGEROUS;
+        }
+        if self.has(flags::PUBSUB) {
+            cats |= c::PUBSUB;
+        }
+        if self.has(flags::FAST) {
+            cats |= c::FAST;
+        }
+        if self.has(flags::BLOCKING) {
+            cats |= c::BLOCKING;
+        }
+        if cats & c::FAST == 0 {
+            cats |= c::SLOW;
+        }
+        cats
     }
 
     /// Declares a finder for keys the specs cannot locate.
@@ -239,6 +385,7 @@ impl CommandSpec {
 /// Every top-level command, from every family's table.
 pub(crate) fn all() -> impl Iterator<Item = &'static CommandSpec> {
     [
+        acl::COMMANDS,
         string::COMMANDS,
         bitmap::COMMANDS,
         sort::COMMANDS,
@@ -321,6 +468,19 @@ pub(crate) fn lookup_full(name: &[u8]) -> Option<(&'static CommandSpec, usize)> 
     let (parent, row) = lookup_indexed(&name[..bar])?;
     let i = parent.subcommand_index(&name[bar + 1..])?;
     Some((&parent.subcommands[i], row + 1 + i))
+}
+
+/// The command or subcommand a request runs, with its row, as Redis's
+/// `lookupCommand` finds it: a container's subcommand when there is an
+/// argument after the name (None when it has no such subcommand), else
+/// the command itself.
+pub(crate) fn lookup_request(args: &[&[u8]]) -> Option<(&'static CommandSpec, usize)> {
+    let (spec, row) = lookup_indexed(args.first()?)?;
+    if spec.subcommands.is_empty() || args.len() < 2 {
+        return Some((spec, row));
+    }
+    let i = spec.subcommand_index(args[1])?;
+    Some((&spec.subcommands[i], row + 1 + i))
 }
 
 /// Every command and subcommand with its row, in row order.
@@ -415,8 +575,9 @@ impl Ctx<'_> {
 }
 
 /// Looks up and runs one request. Unknown commands, arity errors,
-/// `denyoom` commands refused for memory and commands held back by a BUSY
-/// script are answered here, in Redis's words; a command held back by
+/// requests the client's ACL user may not make, `denyoom` commands
+/// refused for memory and commands held back by a BUSY script are
+/// answered here, in Redis's words; a command held back by
 /// CLIENT PAUSE is not run and sets [`Client::paused_until`].
 ///
 /// Around the handler, as Redis's `call()` does: the per-command
@@ -458,8 +619,26 @@ pub(crate) fn execute(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> Option<&'static Comm
     }
     // After the name and arity checks, before everything else, as Redis
     // orders them: an unknown command is named even to a stranger.
-    if !ctx.client.authenticated && !spec.has(flags::NO_AUTH) && ctx.srv.settings.auth_required() {
+    if !ctx.client.authenticated && !spec.has(flags::NO_AUTH) && ctx.srv.acl.auth_required() {
         transaction::reject(ctx, spec.name, errors::NOAUTH);
+        return Some(spec);
+    }
+    let queuing = ctx.client.multi.is_some() && !transaction::runs_in_multi(spec.name);
+    if queuing && spec.has(flags::NO_MULTI) {
+        ctx.error(errors::NOT_IN_MULTI);
+        ctx.srv.cmdstats.rejected(row);
+        transaction::abort(ctx.client);
+        return Some(spec);
+    }
+    // ACL rules, after the transaction check as Redis orders them: one
+    // load and one branch for a user that may do everything. A script's
+    // commands were checked by `redis.call`; a blocked command served
+    // again was checked when it first ran.
+    if !ctx.client.user.unrestricted()
+        && !ctx.client.in_script
+        && !ctx.client.resumed
+        && !acl::admit(ctx, spec, real, row, args)
+    {
         return Some(spec);
     }
     if let Some(kind) = ctx.srv.busy.current() {
@@ -472,13 +651,6 @@ pub(crate) fn execute(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> Option<&'static Comm
             ctx.srv.cmdstats.rejected(row);
             return Some(spec);
         }
-    }
-    let queuing = ctx.client.multi.is_some() && !transaction::runs_in_multi(spec.name);
-    if queuing && spec.has(flags::NO_MULTI) {
-        ctx.error(errors::NOT_IN_MULTI);
-        ctx.srv.cmdstats.rejected(row);
-        transaction::abort(ctx.client);
-        return Some(spec);
     }
     // As Redis does: a command that may add memory first makes room by the
     // policy, and is refused when there is none to make; so is any command
@@ -573,8 +745,9 @@ fn after_call(ctx: &mut Ctx<'_>, args: &[&[u8]], real: &CommandSpec, row: usize,
 
 /// What the slow log and monitors see of `args`: passwords replaced by
 /// `(redacted)`, as Redis redacts them. AUTH's password (and user), the
-/// user and password after HELLO's AUTH, and the values CONFIG SET gives
-/// `masteruser`, `masterauth` and `requirepass`.
+/// user and password after HELLO's AUTH, the user and rules of ACL
+/// SETUSER, and the values CONFIG SET gives `masteruser`, `masterauth`
+/// and `requirepass`.
 fn redacted<'a>(real: &CommandSpec, args: &'a [&'a [u8]]) -> std::borrow::Cow<'a, [&'a [u8]]> {
     const REDACTED: &[u8] = b"(redacted)";
     let hide: Vec<usize> = match real.name {
@@ -594,6 +767,7 @@ fn redacted<'a>(real: &CommandSpec, args: &'a [&'a [u8]]) -> std::borrow::Cow<'a
             }
             hide
         }
+        "acl|setuser" => (2..args.len()).collect(),
         "config|set" => (2..args.len())
             .step_by(2)
             .filter(|&i| {

@@ -51,6 +51,7 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
             "sha1 numkeys [key [key ...]] [arg [arg ...]]",
         ),
     spec("script", -2, 0, "scripting", script_cmd)
+        .acl(0)
         .doc(
             "2.6.0",
             "A container for Lua scripts management commands.",
@@ -123,6 +124,7 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, a: &[&[u8]], src: Source<'_>, read_only: bo
         read_only,
         keys,
         args: argv,
+        caller: Some((&ctx.client.user, &ctx.client.handle)),
     };
     let mark = ctx.out.buf.len();
     if script::run(ctx.srv, src, &call, &mut ctx.out) {

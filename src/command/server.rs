@@ -1,6 +1,7 @@
 //! Connection and server commands.
 
 use super::args;
+use super::categories as cat;
 use super::flags::*;
 use super::{errors, spec, CommandSpec, Ctx};
 use crate::state::ReplyMode;
@@ -24,12 +25,9 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
         "",
         "[VERSION version]",
     ),
-    spec("role", 1, NOSCRIPT | LOADING | STALE | FAST, "server", role).doc(
-        "2.8.12",
-        "Returns the replication role.",
-        "O(1)",
-        "",
-    ),
+    spec("role", 1, NOSCRIPT | LOADING | STALE | FAST, "server", role)
+        .acl(cat::ADMIN | cat::DANGEROUS)
+        .doc("2.8.12", "Returns the replication role.", "O(1)", ""),
     spec("quit", -1, ALLOW_BUSY | NO_AUTH | FAST, "connection", quit).doc(
         "1.0.0",
         "Closes the connection.",
@@ -42,24 +40,25 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
         "O(1)",
         "index",
     ),
-    spec("dbsize", 1, READONLY | FAST, "server", dbsize).doc(
-        "1.0.0",
-        "Returns the number of keys in the database.",
-        "O(1)",
-        "",
-    ),
-    spec("flushdb", -1, WRITE, "server", flushdb).doc(
-        "1.0.0",
-        "Removes all keys from the current database.",
-        "O(N) where N is the number of keys in the selected database",
-        "[ASYNC | SYNC]",
-    ),
-    spec("flushall", -1, WRITE, "server", flushall).doc(
-        "1.0.0",
-        "Removes all keys from all databases.",
-        "O(N) where N is the total number of keys in all databases",
-        "[ASYNC | SYNC]",
-    ),
+    spec("dbsize", 1, READONLY | FAST, "server", dbsize)
+        .acl(cat::KEYSPACE)
+        .doc("1.0.0", "Returns the number of keys in the database.", "O(1)", ""),
+    spec("flushdb", -1, WRITE, "server", flushdb)
+        .acl(cat::KEYSPACE | cat::DANGEROUS)
+        .doc(
+            "1.0.0",
+            "Removes all keys from the current database.",
+            "O(N) where N is the number of keys in the selected database",
+            "[ASYNC | SYNC]",
+        ),
+    spec("flushall", -1, WRITE, "server", flushall)
+        .acl(cat::KEYSPACE | cat::DANGEROUS)
+        .doc(
+            "1.0.0",
+            "Removes all keys from all databases.",
+            "O(N) where N is the total number of keys in all databases",
+            "[ASYNC | SYNC]",
+        ),
     spec("time", 1, LOADING | STALE | FAST, "server", time).doc("2.6.0", "Returns the server time.", "O(1)", ""),
     spec(
         "shutdown",
@@ -113,26 +112,32 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
         "O(1)",
         "",
     ),
-    spec("swapdb", 3, WRITE | FAST, "server", swapdb).doc(
-        "4.0.0",
-        "Exchanges the contents of two databases.",
-        "O(N) where N is the count of clients watching or blocking on keys from both databases.",
-        "index1 index2",
-    ),
+    spec("swapdb", 3, WRITE | FAST, "server", swapdb)
+        .acl(cat::KEYSPACE | cat::DANGEROUS)
+        .doc(
+            "4.0.0",
+            "Exchanges the contents of two databases.",
+            "O(N) where N is the count of clients watching or blocking on keys from both databases.",
+            "index1 index2",
+        ),
 ];
 
-/// Logs the connection in as `user`: true when the password is the
-/// default user's (`requirepass`; with none set the default user takes
-/// any, as Redis's `nopass` user does). There are no other users. A
-/// failure counts in INFO's `acl_access_denied_auth` and leaves the
-/// connection as it was.
-fn authenticate(ctx: &mut Ctx<'_>, user: &[u8], pass: &[u8]) -> bool {
-    if args::is(user, "default") && ctx.srv.settings.password_matches(pass) {
-        ctx.client.authenticated = true;
-        true
-    } else {
-        ctx.srv.stats.acl_denied_auth.fetch_add(1, Ordering::Relaxed);
-        false
+/// Logs the connection in as `user`: true when the user exists, is on,
+/// and takes the password (one of its passwords, or any with `nopass`).
+/// A failure is logged in ACL LOG, counts in INFO's
+/// `acl_access_denied_auth`, and leaves the connection as it was. `a` is
+/// the request, whose name the log records.
+fn authenticate(ctx: &mut Ctx<'_>, user: &[u8], pass: &[u8], a: &[&[u8]]) -> bool {
+    match ctx.srv.acl.authenticate(user, pass) {
+        Some(u) => {
+            ctx.client.set_user(u);
+            ctx.client.authenticated = true;
+            true
+        }
+        None => {
+            super::acl::record_failed_login(ctx, user, a);
+            false
+        }
     }
 }
 
@@ -168,11 +173,11 @@ fn hello(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
         }
     }
     if let Some((user, pass)) = auth {
-        if !authenticate(ctx, user, pass) {
+        if !authenticate(ctx, user, pass, a) {
             return ctx.error(errors::WRONGPASS);
         }
     }
-    if !ctx.client.authenticated && ctx.srv.settings.auth_required() {
+    if !ctx.client.authenticated && ctx.srv.acl.auth_required() {
         return ctx.error(errors::NOAUTH_HELLO);
     }
     if let Some(n) = name {
@@ -207,18 +212,19 @@ fn hello(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
 /// ```text
 /// AUTH [username] password
 /// ```
-/// With no `requirepass`, the one-argument form is refused in Redis's
-/// words and `AUTH default <anything>` succeeds.
+/// The one-argument form logs in as the default user; while that user
+/// takes any password (`nopass`, no `requirepass`) it is refused in
+/// Redis's words, and `AUTH default <anything>` succeeds.
 fn auth(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
     let (user, pass) = match a.len() {
         2 => (&b"default"[..], a[1]),
         3 => (a[1], a[2]),
         _ => return ctx.error(errors::SYNTAX),
     };
-    if a.len() == 2 && !ctx.srv.settings.auth_required() {
+    if a.len() == 2 && ctx.srv.acl.default_user().rules().nopass {
         return ctx.error(errors::AUTH_NO_PASSWORD);
     }
-    if authenticate(ctx, user, pass) {
+    if authenticate(ctx, user, pass, a) {
         ctx.out.ok();
     } else {
         ctx.error(errors::WRONGPASS);
@@ -229,11 +235,12 @@ fn auth(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
 /// RESET
 /// ```
 /// Puts the connection back as it was when it connected: RESP2, database
-/// 0, no name, replies on, NO-EVICT and NO-TOUCH off, and logged out when
-/// a password is set.
+/// 0, no name, replies on, NO-EVICT and NO-TOUCH off, the default user,
+/// and logged out when that user needs a password.
 fn reset(ctx: &mut Ctx<'_>, _a: &[&[u8]]) {
-    let auth_required = ctx.srv.settings.auth_required();
+    let auth_required = ctx.srv.acl.auth_required();
     let c = &mut *ctx.client;
+    c.set_user(ctx.srv.acl.default_user());
     c.authenticated = !auth_required;
     c.resp3 = false;
     c.set_db(0);

@@ -9,6 +9,7 @@
 //! see keys change between its lookups.
 
 use super::args::{self, is};
+use super::categories as cat;
 use super::flags::*;
 use super::key_spec::{finders, flags::*, key, unknown};
 use super::{errors, spec, CommandSpec, Ctx};
@@ -18,6 +19,7 @@ use std::cmp::Ordering;
 
 pub(crate) const COMMANDS: &[CommandSpec] = &[
     spec("sort", -2, WRITE | DENYOOM, "generic", sort)
+        .acl(cat::SET | cat::SORTEDSET | cat::LIST | cat::DANGEROUS)
         .key_specs(&[
             key(1, RO | ACCESS),
             unknown(RO | ACCESS).notes("Keys named by BY and GET patterns come from the sorted values, so no argument locates them"),
@@ -31,6 +33,7 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
             "key [BY pattern] [LIMIT offset count] [GET pattern [GET pattern ...]] [ASC | DESC] [ALPHA] [STORE destination]",
         ),
     spec("sort_ro", -2, READONLY, "generic", sort_ro)
+        .acl(cat::SET | cat::SORTEDSET | cat::LIST | cat::DANGEROUS)
         .key_specs(&[
             key(1, RO | ACCESS),
             unknown(RO | ACCESS).notes("Keys named by BY and GET patterns come from the sorted values, so no argument locates them"),

@@ -26,7 +26,7 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
         "multi",
         1,
         NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY,
-        "transaction",
+        "transactions",
         multi,
     )
     .doc("1.2.0", "Starts a transaction.", "O(1)", ""),
@@ -34,7 +34,7 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
         "exec",
         1,
         NOSCRIPT | LOADING | STALE | SKIP_SLOWLOG,
-        "transaction",
+        "transactions",
         exec,
     )
     .doc(
@@ -47,7 +47,7 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
         "discard",
         1,
         NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY,
-        "transaction",
+        "transactions",
         discard,
     )
     .doc(
@@ -60,7 +60,7 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
         "watch",
         -2,
         NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY,
-        "transaction",
+        "transactions",
         watch,
     )
     .key_specs(&[key(1, RO).range(-1, 1, 0)])
@@ -74,7 +74,7 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
         "unwatch",
         1,
         NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY,
-        "transaction",
+        "transactions",
         unwatch,
     )
     .doc("2.2.0", "Forgets about watched keys of a transaction.", "O(1)", ""),

@@ -391,8 +391,6 @@ pub(crate) struct Settings {
     maxmemory: AtomicU64,
     memcache_evictions: AtomicBool,
     lock_timeout_ms: AtomicU64,
-    /// `requirepass` is not empty.
-    auth_required: AtomicBool,
     /// `client-output-buffer-limit` of the normal and pubsub classes:
     /// hard bytes, soft bytes, soft seconds.
     normal_output_limit: [AtomicU64; 3],
@@ -469,7 +467,6 @@ impl Settings {
             maxmemory: AtomicU64::new(0),
             memcache_evictions: AtomicBool::new(true),
             lock_timeout_ms: AtomicU64::new(90_000),
-            auth_required: AtomicBool::new(false),
             normal_output_limit: Default::default(),
             pubsub_output_limit: Default::default(),
         };
@@ -602,7 +599,6 @@ impl Settings {
                 "client-query-buffer-limit" => self.query_buffer_limit.store(num(), Ordering::Relaxed),
                 "maxmemory" => self.maxmemory.store(num(), Ordering::Relaxed),
                 "memcache-evictions" => self.memcache_evictions.store(v == "yes", Ordering::Relaxed),
-                "requirepass" => self.auth_required.store(!v.is_empty(), Ordering::Relaxed),
                 "client-output-buffer-limit" => self.store_output_limits(&v),
                 "lock-timeout" => self
                     .lock_timeout_ms
@@ -667,22 +663,6 @@ impl Settings {
             hard: a[0].load(Ordering::Relaxed),
             soft: a[1].load(Ordering::Relaxed),
             soft_secs: a[2].load(Ordering::Relaxed),
-        }
-    }
-
-    /// True while `requirepass` is set: a RESP client must authenticate
-    /// before anything but AUTH, HELLO and the other `no_auth` commands.
-    pub(crate) fn auth_required(&self) -> bool {
-        self.auth_required.load(Ordering::Relaxed)
-    }
-
-    /// True when `pass` is the default user's password, `requirepass`
-    /// (compared byte for byte; with none set the user takes any, as
-    /// Redis's `nopass` does).
-    pub(crate) fn password_matches(&self, pass: &[u8]) -> bool {
-        match self.get("requirepass") {
-            Some(p) if !p.is_empty() => p.as_bytes() == pass,
-            _ => true,
         }
     }
 

@@ -1,4 +1,5 @@
-//! `redis.call` and `redis.pcall`, as C functions on the raw Lua API.
+//! `redis.call`, `redis.pcall` and `redis.acl_check_cmd`, as C functions
+//! on the raw Lua API.
 //!
 //! They are the hot path of every script (a GET and a SET per EVALSHA in
 //! the usual lock and queue scripts), so they skip mlua's value handles:
@@ -31,6 +32,16 @@ pub(crate) unsafe extern "C-unwind" fn redis_pcall(l: *mut ffi::lua_State) -> c_
     1
 }
 
+/// `redis.acl_check_cmd`: whether the script's user may run the command
+/// the arguments name (true or false), or raises an error table for no
+/// such command.
+pub(crate) unsafe extern "C-unwind" fn redis_acl_check_cmd(l: *mut ffi::lua_State) -> c_int {
+    if acl_check(l) {
+        ffi::lua_error(l)
+    }
+    1
+}
+
 /// Pushes `{err = msg}`.
 unsafe fn push_error(l: *mut ffi::lua_State, msg: &[u8]) {
     ffi::lua_createtable(l, 0, 1);
@@ -47,19 +58,62 @@ fn recycle<'b>(mut v: Vec<&[u8]>) -> Vec<&'b [u8]> {
 
 /// Runs the command the arguments on the stack name and pushes its reply;
 /// true when what it pushed is an error table.
-///
-/// Lua may raise a memory error from inside the pushes; that would skip
-/// the destructors of this frame (a leak of the argument vector), never
-/// touch freed memory.
 unsafe fn call(l: *mut ffi::lua_State) -> bool {
-    let n = ffi::lua_gettop(l);
     let Some(st) = current() else {
         push_error(l, b"ERR redis.call outside a script");
         return true;
     };
+    match with_args(l, st, run) {
+        None => true,
+        Some(Some(msg)) => {
+            push_error(l, msg.as_bytes());
+            true
+        }
+        Some(None) => push_reply(l, &st.buf),
+    }
+}
+
+/// Pushes whether the script's user may run the command the arguments
+/// on the stack name; true when it pushed an error table instead.
+unsafe fn acl_check(l: *mut ffi::lua_State) -> bool {
+    let Some(st) = current() else {
+        push_error(l, errors::ACL_CHECK_OUTSIDE.as_bytes());
+        return true;
+    };
+    let verdict = with_args(l, st, |st, argv| {
+        let (real, row) = command::lookup_request(argv)?;
+        let user = &st.client.user;
+        Some(user.unrestricted() || command::acl::check(&user.rules(), real, row, argv).is_ok())
+    });
+    match verdict {
+        None => true,
+        Some(None) => {
+            push_error(l, errors::ACL_CHECK_INVALID.as_bytes());
+            true
+        }
+        Some(Some(allowed)) => {
+            ffi::lua_pushboolean(l, allowed as c_int);
+            false
+        }
+    }
+}
+
+/// Reads the arguments on the stack as a command's and gives them to `f`;
+/// None, with the error table pushed, when there are none or one is
+/// neither a string nor a number.
+///
+/// Lua may raise a memory error from inside the pushes; that would skip
+/// the destructors of this frame (a leak of the argument vector), never
+/// touch freed memory.
+unsafe fn with_args<R>(
+    l: *mut ffi::lua_State,
+    st: &mut RunState,
+    f: impl FnOnce(&mut RunState, &[&[u8]]) -> R,
+) -> Option<R> {
+    let n = ffi::lua_gettop(l);
     if n == 0 {
         push_error(l, errors::SCRIPT_NO_ARGS.as_bytes());
-        return true;
+        return None;
     }
     // Numbers print as %.17g first, into one buffer that must not move
     // while the argument slices point into it.
@@ -81,7 +135,7 @@ unsafe fn call(l: *mut ffi::lua_State) -> bool {
             }
             _ => {
                 push_error(l, errors::SCRIPT_ARG_TYPE.as_bytes());
-                return true;
+                return None;
             }
         }
     }
@@ -99,33 +153,53 @@ unsafe fn call(l: *mut ffi::lua_State) -> bool {
             argv.push(numbers.next().unwrap_or_default());
         }
     }
-    let failed = run(st, &argv);
+    let r = f(st, &argv);
     st.spare = recycle(argv);
     st.numbers = printed;
-    if let Some(msg) = failed {
-        push_error(l, msg.as_bytes());
-        return true;
-    }
-    push_reply(l, &st.buf)
+    Some(r)
 }
 
 /// Checks and runs one command into `st.buf`; the refusal otherwise.
 fn run(st: &mut RunState, argv: &[&[u8]]) -> Option<&'static str> {
-    let Some(spec) = command::lookup(argv[0]) else {
+    let Some((spec, row)) = command::lookup_indexed(argv[0]) else {
         return Some(errors::SCRIPT_UNKNOWN_COMMAND);
     };
     if !spec.arity_ok(argv.len()) {
         return Some(errors::SCRIPT_ARITY);
     }
-    let effective = match (spec.subcommands.is_empty(), argv.get(1)) {
-        (false, Some(sub)) => spec.subcommand(sub).unwrap_or(spec),
-        _ => spec,
+    // The subcommand run, with its row; a subcommand the container does
+    // not know is left to its handler, which answers it.
+    let (effective, row) = match (spec.subcommands.is_empty(), argv.get(1)) {
+        (false, Some(sub)) => match spec.subcommand_index(sub) {
+            Some(i) => (&spec.subcommands[i], Some(row + 1 + i)),
+            None => (spec, None),
+        },
+        _ => (spec, Some(row)),
     };
     // SAFETY: `srv` is set by `try_run` from a reference that outlives the run.
-    let deny_disabled = unsafe { st.srv.as_ref() }
-        .is_some_and(|srv| srv.scripts_may_call_noscript.load(std::sync::atomic::Ordering::Relaxed));
+    let srv = unsafe { st.srv.as_ref() }?;
+    let deny_disabled = srv.scripts_may_call_noscript.load(std::sync::atomic::Ordering::Relaxed);
     if (spec.has(flags::NOSCRIPT) || effective.has(flags::NOSCRIPT)) && !deny_disabled {
         return Some(errors::SCRIPT_NOT_ALLOWED);
+    }
+    // ACL rules, before the write and memory checks as Redis orders them;
+    // one load for a user that may do everything.
+    if let (false, Some(row)) = (st.client.user.unrestricted(), row) {
+        if let Err(refusal) = command::acl::check(&st.client.user.rules(), effective, row, argv) {
+            // SAFETY: set by `try_run` from a reference that outlives the run.
+            let caller = unsafe { st.caller.as_ref() };
+            command::acl::record_script_refusal(
+                srv,
+                &st.client.user,
+                caller,
+                st.caller_cmd,
+                refusal,
+                effective,
+                argv,
+                st.now,
+            );
+            return Some(command::acl::script_refusal(refusal.0));
+        }
     }
     let writes = spec.has(flags::WRITE) || effective.has(flags::WRITE);
     if st.read_only && writes {
@@ -134,8 +208,6 @@ fn run(st: &mut RunState, argv: &[&[u8]]) -> Option<&'static str> {
     if st.oom && (spec.has(flags::DENYOOM) || effective.has(flags::DENYOOM)) {
         return Some(errors::OOM);
     }
-    // SAFETY: `srv` is set by `try_run` from a reference that outlives the run.
-    let srv = unsafe { st.srv.as_ref() }?;
     if writes && !st.wrote {
         st.wrote = true;
         if st.busy {

@@ -26,7 +26,7 @@ use crate::command::{errors, make_room};
 use crate::protocol::resp::Reply;
 use crate::state::{
     leave_worker, lua_memory_changed, parse_sha, script_flags, sha1_hex, BusyKind, Client, ClientHandle, FunctionMeta,
-    Library, LibraryConflict, Proto, Server, Sha,
+    Library, LibraryConflict, Proto, Server, Sha, User,
 };
 use hashbrown::HashMap;
 use mlua::{Function, Lua, LuaOptions, MultiValue, StdLib, Table, Value};
@@ -61,6 +61,10 @@ pub(crate) struct Call<'a> {
     pub(crate) read_only: bool,
     pub(crate) keys: &'a [&'a [u8]],
     pub(crate) args: &'a [&'a [u8]],
+    /// The calling connection's ACL user, whose rules `redis.call` obeys,
+    /// and its handle, which ACL LOG describes for a refusal. None (engine
+    /// tests): the default user, and no connection to describe.
+    pub(crate) caller: Option<(&'a Arc<User>, &'a Arc<ClientHandle>)>,
 }
 
 /// Runs a script or a function and writes its reply (a result or an
@@ -267,6 +271,11 @@ struct RunState {
     /// Memory was over the limit when the run started: write commands
     /// that may add memory are refused, as Redis refuses them then.
     oom: bool,
+    /// The calling connection (null when none), for ACL LOG, and the
+    /// command it runs. Set by `try_run` from a reference that outlives
+    /// the run, and cleared after it.
+    caller: *const ClientHandle,
+    caller_cmd: &'static str,
 }
 
 /// A running function's name, whether it was called read-only, and its
@@ -422,6 +431,7 @@ impl Vm {
         unsafe {
             host.set("call", lua.create_c_function(call::redis_call)?)?;
             host.set("pcall", lua.create_c_function(call::redis_pcall)?)?;
+            host.set("acl_check_cmd", lua.create_c_function(call::redis_acl_check_cmd)?)?;
         }
         for (name, f) in [
             ("sha1hex", lua.create_function(sha1hex)?),
@@ -490,6 +500,8 @@ impl Vm {
                 function: false,
                 function_call: None,
                 oom: false,
+                caller: std::ptr::null(),
+                caller_cmd: "",
             }),
             reported: 0,
         })
@@ -673,6 +685,21 @@ impl Vm {
         st.client.set_db(call.db);
         st.client.resp3 = false;
         st.client.in_script = true;
+        // The same user run after run, as a rule: no reference counting then.
+        match call.caller {
+            Some((user, _)) if !Arc::ptr_eq(user, &st.client.user) => st.client.user = user.clone(),
+            None if !Arc::ptr_eq(&st.client.user, &srv.acl.default_user()) => st.client.user = srv.acl.default_user(),
+            _ => {}
+        }
+        st.caller = call.caller.map_or(std::ptr::null(), |(_, h)| Arc::as_ptr(h));
+        st.caller_cmd = match (src, call.read_only) {
+            (Source::Body(_), false) => "eval",
+            (Source::Body(_), true) => "eval_ro",
+            (Source::Sha(_), false) => "evalsha",
+            (Source::Sha(_), true) => "evalsha_ro",
+            (Source::Function(_), false) => "fcall",
+            (Source::Function(_), true) => "fcall_ro",
+        };
         st.started = std::time::Instant::now();
         st.busy_after_ms = srv.settings.int("busy-reply-threshold").unwrap_or(5000).max(0) as u64;
         st.busy = false;
@@ -700,6 +727,7 @@ impl Vm {
         };
         drop(running);
         self.state.function_call = None;
+        self.state.caller = std::ptr::null();
         if self.state.busy {
             srv.busy.leave();
         }
@@ -744,6 +772,7 @@ fn script_client_handle() -> ClientHandle {
         addr,
         0,
         tokio_util::sync::CancellationToken::new(),
+        User::detached_default(),
     )
 }
 

@@ -58,6 +58,7 @@ host.error_table = error_table
 local redis = {}
 redis.call = host.call
 redis.pcall = host.pcall
+redis.acl_check_cmd = host.acl_check_cmd
 redis.sha1hex = host.sha1hex
 redis.error_reply = function(...)
     local e = ...

@@ -13,6 +13,7 @@ fn eval_on(srv: &Server, body: &str, keys: &[&str], args: &[&str], resp3: bool) 
         read_only: false,
         keys: &keys,
         args: &args,
+        caller: None,
     };
     let mut buf = Vec::new();
     run(
@@ -183,6 +184,7 @@ fn evalsha_finds_what_eval_cached_until_flush() {
         read_only: false,
         keys: &[],
         args: &[],
+        caller: None,
     };
     let mut buf = Vec::new();
     run(&srv, Source::Sha(&sha), &call, &mut Reply::new(&mut buf, false));
@@ -248,6 +250,7 @@ fn functions_load_and_run_with_the_full_globals() {
         read_only: false,
         keys: &[b"a", b"b"],
         args: &[],
+        caller: None,
     };
     let mut buf = Vec::new();
     run(&srv, Source::Function(b"F"), &call, &mut Reply::new(&mut buf, false));

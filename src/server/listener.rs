@@ -91,7 +91,7 @@ pub fn run(config: Config) -> io::Result<Running> {
     let resp_addr = resp.first().map(|l| l.local_addr()).transpose()?;
     let mc_addr = memcache.first().map(|l| l.local_addr()).transpose()?;
     *lock(&server.bound) = Bound { resp: resp_addr };
-    if let (Some(a), true) = (mc_addr, server.settings.auth_required()) {
+    if let (Some(a), true) = (mc_addr, server.acl.auth_required()) {
         // Logged before the readiness lines, so whoever waits for them
         // has seen this.
         tracing::warn!(

@@ -33,7 +33,7 @@ impl RespSession {
         let decoder = RespDecoder::new(srv.settings.proto_max_bulk_len());
         // As in Redis, a client that connects while no password is set
         // stays logged in if one is set later.
-        client.authenticated = !srv.settings.auth_required();
+        client.authenticated = !srv.acl.auth_required();
         RespSession {
             srv,
             client,
@@ -216,7 +216,7 @@ impl Session for RespSession {
             }
             // Per request: an AUTH earlier in the batch lifts the limits.
             self.decoder
-                .set_unauthenticated(!self.client.authenticated && srv.settings.auth_required());
+                .set_unauthenticated(!self.client.authenticated && srv.acl.auth_required());
             match self.decoder.decode(&input[pos..]) {
                 Ok(Decoded::Request(n)) => {
                     let mut argv = recycle(std::mem::take(&mut spare));

@@ -298,6 +298,7 @@ pub(crate) mod tests {
             addr,
             0,
             tokio_util::sync::CancellationToken::new(),
+            crate::state::User::detached_default(),
         );
         Job {
             handle: Arc::new(handle),

@@ -1,6 +1,7 @@
 //! Per-connection state, and the registry that CLIENT LIST, CLIENT KILL and
 //! INFO clients read.
 
+use super::acl::User;
 use crate::util::sync::lock;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering};
@@ -43,6 +44,8 @@ pub(crate) struct ClientHandle {
     pub(crate) lib_ver: Mutex<Option<Vec<u8>>>,
     pub(crate) last_cmd: Mutex<&'static str>,
     pub(crate) resp: AtomicUsize,
+    /// The ACL user the connection is logged in as.
+    pub(crate) user: Mutex<Arc<User>>,
     pub(crate) no_evict: AtomicBool,
     pub(crate) no_touch: AtomicBool,
     /// Cancelled by CLIENT KILL and by server shutdown (a child token).
@@ -87,7 +90,8 @@ impl BufferStats {
 }
 
 impl ClientHandle {
-    /// A fresh client's handle: database 0, RESP2, no name, nothing counted.
+    /// A fresh client's handle: database 0, RESP2, no name, nothing
+    /// counted, logged in as `user`.
     pub(crate) fn new(
         id: u64,
         proto: Proto,
@@ -95,6 +99,7 @@ impl ClientHandle {
         laddr: SocketAddr,
         now: u64,
         cancel: CancellationToken,
+        user: Arc<User>,
     ) -> ClientHandle {
         ClientHandle {
             id,
@@ -109,6 +114,7 @@ impl ClientHandle {
             lib_ver: Mutex::new(None),
             last_cmd: Mutex::new("NULL"),
             resp: AtomicUsize::new(2),
+            user: Mutex::new(user),
             no_evict: AtomicBool::new(false),
             no_touch: AtomicBool::new(false),
             cancel,
@@ -241,6 +247,11 @@ impl ClientHandle {
     pub(crate) fn fd(&self) -> i64 {
         self.fd.load(Ordering::Relaxed)
     }
+
+    /// The user the connection is logged in as.
+    pub(crate) fn user(&self) -> Arc<User> {
+        lock(&self.user).clone()
+    }
 }
 
 /// State owned by the connection task.
@@ -270,9 +281,12 @@ pub(crate) struct Client {
     /// The client of a running script (its `redis.call`s): not held back
     /// by the BUSY state its own script causes.
     pub(crate) in_script: bool,
-    /// Logged in as the default user (AUTH, HELLO AUTH), or connected while
-    /// no password was set. Only consulted while `requirepass` is set.
+    /// Logged in (AUTH, HELLO AUTH), or connected while the default user
+    /// needed no password. Only consulted while it needs one.
     pub(crate) authenticated: bool,
+    /// The ACL user whose rules the client's commands obey (the handle
+    /// holds the same, for other connections to read).
+    pub(crate) user: Arc<User>,
     /// Error replies this client was given; a command failed when it grew.
     pub(crate) errors: u64,
     /// Set by a command held back by CLIENT PAUSE, with the pause's end
@@ -316,6 +330,7 @@ pub(crate) struct BlockOn {
 
 impl Client {
     pub(crate) fn new(handle: Arc<ClientHandle>) -> Client {
+        let user = handle.user();
         Client {
             id: handle.id,
             db: 0,
@@ -332,6 +347,7 @@ impl Client {
             in_exec: false,
             in_script: false,
             authenticated: true,
+            user,
             errors: 0,
             paused_until: None,
             monitor: None,
@@ -342,13 +358,21 @@ impl Client {
         self.db = db;
         self.handle.db.store(db, Ordering::Relaxed);
     }
+
+    /// Logs the client in as `user`.
+    pub(crate) fn set_user(&mut self, user: Arc<User>) {
+        *lock(&self.handle.user) = user.clone();
+        self.user = user;
+    }
 }
 
 /// Every open connection, by id.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Clients {
     next_id: AtomicU64,
     map: Mutex<ClientMap>,
+    /// The user a new connection is logged in as.
+    default_user: Arc<User>,
 }
 
 #[derive(Debug, Default)]
@@ -361,6 +385,15 @@ struct ClientMap {
 }
 
 impl Clients {
+    /// No connections yet; new ones start as `default_user`.
+    pub(crate) fn new(default_user: Arc<User>) -> Clients {
+        Clients {
+            next_id: AtomicU64::new(0),
+            map: Mutex::default(),
+            default_user,
+        }
+    }
+
     /// Registers a connection with no limit (tests and the fuzz targets).
     #[cfg(any(test, feature = "fuzzing"))]
     pub(crate) fn register(
@@ -393,7 +426,15 @@ impl Clients {
             return None;
         }
         let id = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
-        let h = Arc::new(ClientHandle::new(id, proto, addr, laddr, now, shutdown.child_token()));
+        let h = Arc::new(ClientHandle::new(
+            id,
+            proto,
+            addr,
+            laddr,
+            now,
+            shutdown.child_token(),
+            self.default_user.clone(),
+        ));
         m.live.insert(id, h.clone());
         Some(h)
     }
@@ -480,7 +521,7 @@ mod tests {
 
     #[test]
     fn totals_keep_closed_connections_and_honour_reset() {
-        let clients = Clients::default();
+        let clients = Clients::new(User::detached_default());
         let token = CancellationToken::new();
         let addr: std::net::SocketAddr = "127.0.0.1:1".parse().unwrap();
         let a = clients.register(Proto::Resp, addr, addr, 0, &token);
@@ -500,7 +541,7 @@ mod tests {
 
     #[test]
     fn try_register_refuses_past_the_limit_counting_both_protocols() {
-        let clients = Clients::default();
+        let clients = Clients::new(User::detached_default());
         let token = CancellationToken::new();
         let addr: std::net::SocketAddr = "127.0.0.1:1".parse().unwrap();
         let a = clients.try_register(Proto::Resp, addr, addr, 0, &token, 2).unwrap();
@@ -512,7 +553,7 @@ mod tests {
 
     #[test]
     fn close_idle_spares_active_exempt_and_memcached_clients() {
-        let clients = Clients::default();
+        let clients = Clients::new(User::detached_default());
         let token = CancellationToken::new();
         let addr: std::net::SocketAddr = "127.0.0.1:1".parse().unwrap();
         let idle = clients.register(Proto::Resp, addr, addr, 1_000, &token);

@@ -1,13 +1,15 @@
 //! What commands read and change besides the store: the state shared by
 //! every connection ([`Server`]), each connection's own ([`Client`], and
-//! the [`ClientHandle`] others may see), the registry of clients parked by
-//! blocking commands, the BUSY state of a long script, the script cache and
-//! function libraries, the counters, and the clock.
+//! the [`ClientHandle`] others may see), the ACL users and log, the
+//! registry of clients parked by blocking commands, the BUSY state of a
+//! long script, the script cache and function libraries, the counters, and
+//! the clock.
 //!
 //! It sits below the commands and above the store: `command/` and
 //! `script/` read and change it, `server/` creates it and hands it to the
 //! connections, and nothing here knows a socket or spells a wire reply.
 
+pub(crate) mod acl;
 pub(crate) mod blocking;
 mod busy;
 mod client;
@@ -20,6 +22,7 @@ mod scripts;
 mod slowlog;
 mod stats;
 
+pub(crate) use acl::{Acl, User};
 pub(crate) use blocking::{Blocking, Job, Leave, Unblock, Waiter};
 pub(crate) use busy::{leave_worker, Busy, BusyKind, KillRefused, RunningFunction};
 pub(crate) use client::{
@@ -69,6 +72,8 @@ pub(crate) struct Server {
     pub(crate) latency: LatencyMonitor,
     pub(crate) monitors: Monitors,
     pub(crate) pause: Pause,
+    /// The ACL users, the default one among them, and the ACL log.
+    pub(crate) acl: Acl,
     pub(crate) clients: Clients,
     /// Clients parked by blocking commands.
     pub(crate) blocking: Blocking,
@@ -99,6 +104,10 @@ impl Server {
         let clock = Clock::default();
         let now = clock.now_ms();
         let settings = Settings::new(&config);
+        let acl = Acl::default();
+        if let Some(password) = settings.get("requirepass") {
+            acl.set_default_password(password.as_bytes());
+        }
         let srv = Server {
             store: Store::new(config.databases, now),
             settings,
@@ -110,7 +119,8 @@ impl Server {
             latency: LatencyMonitor::default(),
             monitors: Monitors::default(),
             pause: Pause::default(),
-            clients: Clients::default(),
+            clients: Clients::new(acl.default_user()),
+            acl,
             blocking: Blocking::default(),
             scripts: Default::default(),
             clock,
@@ -143,9 +153,15 @@ impl Server {
         if pairs.iter().any(|(name, _)| Settings::affects_limits(name)) {
             self.push_limits();
         }
-        let password = pairs.iter().any(|(name, _)| name.eq_ignore_ascii_case("requirepass"));
-        if password && self.settings.auth_required() && self.settings.int("memcache-port").unwrap_or(0) != 0 {
-            tracing::warn!("requirepass is set, but the memcached port has no authentication");
+        // As in Redis, requirepass replaces the default user's passwords
+        // (none: any password); CONFIG GET still gives what was set, even
+        // after ACL SETUSER changes the user.
+        if pairs.iter().any(|(name, _)| name.eq_ignore_ascii_case("requirepass")) {
+            let password = self.settings.get("requirepass").unwrap_or_default();
+            self.acl.set_default_password(password.as_bytes());
+            if self.acl.auth_required() && self.settings.int("memcache-port").unwrap_or(0) != 0 {
+                tracing::warn!("requirepass is set, but the memcached port has no authentication");
+            }
         }
         if pairs.iter().any(|(name, _)| Settings::affects_observability(name)) {
             self.push_observability();

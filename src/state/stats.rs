@@ -19,6 +19,11 @@ pub(crate) struct Stats {
     pub(crate) error_replies: AtomicU64,
     /// AUTH and HELLO AUTH refused (INFO `acl_access_denied_auth`).
     pub(crate) acl_denied_auth: AtomicU64,
+    /// Requests refused by ACL rules, for their command, a key or a
+    /// channel (INFO `acl_access_denied_cmd`, `_key`, `_channel`).
+    pub(crate) acl_denied_cmd: AtomicU64,
+    pub(crate) acl_denied_key: AtomicU64,
+    pub(crate) acl_denied_channel: AtomicU64,
     /// Clients closed for a query buffer over `client-query-buffer-limit`.
     pub(crate) qbuf_limit_disconnections: AtomicU64,
     /// Clients closed for output over `client-output-buffer-limit`.
@@ -56,6 +61,9 @@ impl Stats {
             &self.rejected_connections,
             &self.error_replies,
             &self.acl_denied_auth,
+            &self.acl_denied_cmd,
+            &self.acl_denied_key,
+            &self.acl_denied_channel,
             &self.qbuf_limit_disconnections,
             &self.obuf_limit_disconnections,
         ] {

@@ -1,6 +1,7 @@
 //! Cheap random numbers: a per-thread xorshift generator, lock-free and
 //! good enough for sampling (eviction, RANDOMKEY, SRANDMEMBER and friends)
-//! and the LFU counter's coin flips; never for anything secret.
+//! and the LFU counter's coin flips; never for anything secret. Secrets
+//! (ACL GENPASS) take the kernel's bytes: [`secure_fill`].
 
 use std::hash::BuildHasher;
 
@@ -36,6 +37,26 @@ pub(crate) fn rand_below(n: usize) -> usize {
     ((rand_u64() as u128 * n as u128) >> 64) as usize
 }
 
+/// Fills `buf` with the kernel's cryptographically secure random bytes
+/// (`getrandom(2)`, which blocks only until the pool is first seeded).
+pub(crate) fn secure_fill(buf: &mut [u8]) -> std::io::Result<()> {
+    let mut done = 0;
+    while done < buf.len() {
+        let rest = &mut buf[done..];
+        // SAFETY: the pointer and length describe the unfilled part of `buf`.
+        let n = unsafe { libc::getrandom(rest.as_mut_ptr() as *mut libc::c_void, rest.len(), 0) };
+        if n < 0 {
+            let e = std::io::Error::last_os_error();
+            if e.kind() == std::io::ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(e);
+        }
+        done += n as usize;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -50,6 +71,16 @@ mod tests {
             seen[i] = true;
         }
         assert!(seen.iter().all(|&s| s), "{seen:?}");
+    }
+
+    #[test]
+    fn secure_fill_fills_the_whole_buffer() {
+        let mut a = [0u8; 64];
+        let mut b = [0u8; 64];
+        secure_fill(&mut a).unwrap();
+        secure_fill(&mut b).unwrap();
+        assert_ne!(a, b);
+        assert!(a.iter().any(|&x| x != 0));
     }
 
     #[test]
