@@ -271,6 +271,17 @@ fn query_limit_reached(srv: &Server, handle: &ClientHandle) {
     );
 }
 
+/// What CLIENT LIST shows of the connection's buffers.
+fn publish_buffers<S: Session>(handle: &ClientHandle, input: &BytesMut, session: &S, out: &Outbox) {
+    handle.buffers.publish(
+        input.len(),
+        input.capacity() - input.len(),
+        session.argv_mem(),
+        out.pending(),
+        out.buf.capacity(),
+    );
+}
+
 pub(crate) async fn serve<S: Session>(
     srv: Arc<Server>,
     handle: Arc<ClientHandle>,
@@ -418,13 +429,7 @@ pub(crate) async fn serve<S: Session>(
                             .as_mut()
                             .reset(tokio::time::Instant::now() + std::time::Duration::from_millis(next));
                     }
-                    handle.buffers.publish(
-                        input.len(),
-                        input.capacity() - input.len(),
-                        session.argv_mem(),
-                        out.pending(),
-                        out.buf.capacity(),
-                    );
+                    publish_buffers(&handle, &input, &session, &out);
                     continue;
                 }
                 line = monitor_line(session.monitor()) => {
@@ -512,13 +517,7 @@ pub(crate) async fn serve<S: Session>(
             // qbuf-free shows the buffer's true size.
             let _ = input.try_reclaim(qbuf_alloc);
         }
-        handle.buffers.publish(
-            input.len(),
-            input.capacity() - input.len(),
-            session.argv_mem(),
-            out.pending(),
-            out.buf.capacity(),
-        );
+        publish_buffers(&handle, &input, &session, &out);
     }
     let _ = stream.shutdown().await;
     srv.clients.unregister(handle.id);
