@@ -439,6 +439,21 @@ fn numbers_passed_to_redis_call_print_as_redis_prints_them() {
     );
 }
 
+/// Regression: with `unpack` of 7999 values the call's arguments filled
+/// the Lua C stack, and the reply had no room: "ERR malformed reply".
+#[test]
+fn redis_call_takes_every_value_unpack_gives() {
+    let srv = Server::start(&[]);
+    let mut w = srv.wire();
+    let body = "local a = {} for i = 1, 7999 do a[i] = 1 end return redis.call('lpush', 'l', unpack(a))";
+    raw(&mut w, &["EVAL", body, "0"], ":7999\r\n");
+    raw(
+        &mut w,
+        &["EVAL", "return #redis.call('lrange', 'l', 0, -1)", "0"],
+        ":7999\r\n",
+    );
+}
+
 #[test]
 fn select_inside_a_script_leaves_the_callers_database() {
     let srv = Server::start(&[]);

@@ -102,6 +102,11 @@ unsafe fn call(l: *mut ffi::lua_State) -> bool {
     let failed = run(st, &argv);
     st.spare = recycle(argv);
     st.numbers = printed;
+    // The arguments are done with: their slots hold the reply instead. A
+    // call may take as many arguments as a C function's stack takes
+    // (`unpack` of 7999 values and two more), leaving no room above them
+    // for the reply's values.
+    ffi::lua_settop(l, 0);
     if let Some(msg) = failed {
         push_error(l, msg.as_bytes());
         return true;

@@ -124,6 +124,30 @@ fn keys_and_argv_are_tables_of_strings() {
     );
 }
 
+/// `unpack` puts up to 7999 values on the stack; with the command name
+/// and a key, the call's arguments filled the C stack and its reply had
+/// no room ("malformed reply").
+#[test]
+fn redis_call_with_7999_unpacked_arguments_has_room_for_its_reply() {
+    let srv = Server::new(Config::default());
+    let body = "local a = {} for i = 1, 7999 do a[i] = i end return redis.call('rpush', 'l', unpack(a))";
+    assert_eq!(eval_in(&srv, body), ":7999\r\n");
+    let body = "local a = {} for i = 1, 7999 do a[i] = 'f' .. i end \
+                local ok = redis.call('hmset', 'h', 'f0', unpack(a)) \
+                local got = redis.call('hmget', 'h', unpack(a)) \
+                return {ok.ok, #got, got[2], got[7998]}";
+    assert_eq!(
+        eval_in(&srv, body),
+        "*4\r\n$2\r\nOK\r\n:7999\r\n$2\r\nf3\r\n$5\r\nf7999\r\n"
+    );
+    let body = "local a = {} for i = 1, 7999 do a[i] = 'x' end return redis.pcall('get', unpack(a))";
+    let r = eval_in(&srv, body);
+    assert!(
+        r.starts_with("-ERR Wrong number of args calling Redis command from script"),
+        "{r}"
+    );
+}
+
 #[test]
 fn select_inside_a_script_moves_only_the_script_client() {
     let srv = Server::new(Config::default());
