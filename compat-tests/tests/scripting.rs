@@ -414,6 +414,40 @@ fn libraries_behave_as_redis_ships_them() {
     );
 }
 
+/// Regression: cjson's setting functions were accepted and ignored, so a
+/// depth limit never refused anything.
+#[test]
+fn cjson_settings_take_effect_and_stay_until_changed() {
+    let srv = Server::start(&[]);
+    let mut w = srv.wire();
+    let body = "local doc = {name = 'x', tags = {'a', 'b'}} \
+                cjson.encode_max_depth(1) \
+                local enc_ok = pcall(cjson.encode, doc) \
+                cjson.decode_max_depth(1) \
+                local dec_ok = pcall(cjson.decode, '{\"a\": [1]}') \
+                local flat_ok = pcall(cjson.decode, '[1, 2]') \
+                cjson.encode_max_depth(1000) \
+                cjson.decode_max_depth(1000) \
+                local keep = cjson.encode_keep_buffer(false) \
+                return {enc_ok, dec_ok, flat_ok, keep, cjson.decode(cjson.encode(doc)).tags[2]}";
+    // false answers as a null.
+    raw(
+        &mut w,
+        &["EVAL", body, "0"],
+        "*5\r\n$-1\r\n$-1\r\n:1\r\n$-1\r\n$1\r\nb\r\n",
+    );
+    raw(
+        &mut w,
+        &["EVAL", "return {cjson.encode_sparse_array(true, 3, 5)}", "0"],
+        "*3\r\n:1\r\n:3\r\n:5\r\n",
+    );
+    raw(
+        &mut w,
+        &["EVAL", "return cjson.encode({[1] = 1, [20] = 2})", "0"],
+        "$14\r\n{\"1\":1,\"20\":2}\r\n",
+    );
+}
+
 #[test]
 fn numbers_passed_to_redis_call_print_as_redis_prints_them() {
     let srv = Server::start(&[]);

@@ -77,16 +77,18 @@ impl Keys {
     }
 }
 
-/// `printf("%.<precision>g", v)`, as Lua and lua-cjson print numbers.
+/// `printf("%.<precision>g", v)`, as Lua and lua-cjson print numbers
+/// (precision 1 to 17).
 pub(crate) fn format_g(v: f64, precision: usize) -> String {
     let mut buf = [0u8; 64];
-    let fmt: &[u8] = if precision == 17 { b"%.17g\0" } else { b"%.14g\0" };
-    // SAFETY: the buffer's size is passed; the format takes one double.
+    let precision = precision.clamp(1, 17) as libc::c_int;
+    // SAFETY: the buffer's size is passed; the format takes an int and a double.
     let n = unsafe {
         libc::snprintf(
             buf.as_mut_ptr() as *mut libc::c_char,
             buf.len(),
-            fmt.as_ptr() as *const libc::c_char,
+            c"%.*g".as_ptr(),
+            precision,
             v,
         )
     };
