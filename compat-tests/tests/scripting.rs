@@ -335,6 +335,131 @@ fn read_only_scripts_refuse_writes() {
     assert_eq!(cmd(&mut w, &["GET", "a"]), Frame::Null);
 }
 
+/// The error counters after a command: the errorstat lines, the total
+/// of error replies, and the commandstats row of each command named.
+fn error_counts(con: &mut redis::Connection, commands: &[&str]) -> (Vec<String>, String, Vec<String>) {
+    let mut lines = |section: &str, prefix: &str| -> Vec<String> {
+        let info: String = q(con, &["INFO", section]);
+        info.lines()
+            .filter(|l| l.starts_with(prefix))
+            .map(str::to_string)
+            .collect()
+    };
+    let errors = lines("errorstats", "errorstat_");
+    let total = lines("stats", "total_error_replies:").concat();
+    let rows = lines("commandstats", "cmdstat_");
+    let rows = commands
+        .iter()
+        .map(|c| {
+            let row = rows
+                .iter()
+                .find(|l| l.starts_with(&format!("cmdstat_{c}:")))
+                .unwrap_or_else(|| panic!("no row for {c} in {rows:?}"));
+            // calls=N and the rejected and failed counts, without the times.
+            let calls = row.split(',').next().unwrap_or_default();
+            let tail: Vec<&str> = row.rsplit(',').take(2).collect();
+            format!("{calls},{},{}", tail[1], tail[0])
+        })
+        .collect();
+    (errors, total, rows)
+}
+
+/// Regression: an error a command answered inside a script was counted
+/// twice (by the command and by the script's reply), and a call the
+/// script refused (OOM, a write from a read-only script) was not counted
+/// at all. As in Redis, an error counts once where it arises, and the
+/// script counts as failed when it answers one.
+#[test]
+fn script_errors_count_once_where_they_arise() {
+    let srv = Server::start(&[]);
+    let mut con = srv.redis();
+    let oom = "OOM command not allowed when used memory > 'maxmemory'.";
+    let pad = "x".repeat(4096);
+    let _: () = q(&mut con, &["SET", "pad", &pad]);
+    let _: () = q(&mut con, &["CONFIG", "SET", "maxmemory", "1"]);
+    let reset = |con: &mut redis::Connection| {
+        let _: () = q(con, &["CONFIG", "RESETSTAT"]);
+    };
+    let mut w = srv.wire();
+
+    // A write refused for memory: the refused SET is counted as rejected,
+    // its error once, and EVAL as failed.
+    reset(&mut con);
+    let e = err(&mut w, &["EVAL", "return redis.call('set','x','y')", "1", "x"]);
+    assert!(e.starts_with(&format!("{oom} script: ")), "{e}");
+    let counts = error_counts(&mut con, &["set", "eval"]);
+    assert_eq!(counts.0, ["errorstat_OOM:count=1"]);
+    assert_eq!(counts.1, "total_error_replies:1");
+    assert_eq!(
+        counts.2,
+        [
+            "cmdstat_set:calls=0,rejected_calls=1,failed_calls=0",
+            "cmdstat_eval:calls=1,rejected_calls=0,failed_calls=1"
+        ]
+    );
+
+    // Caught with redis.pcall: the same error, and EVAL succeeds.
+    reset(&mut con);
+    let body = "local t = redis.pcall('set','x','y') return t['err']";
+    assert_eq!(q::<String>(&mut con, &["EVAL", body, "1", "x"]), oom);
+    let counts = error_counts(&mut con, &["set", "eval"]);
+    assert_eq!(counts.0, ["errorstat_OOM:count=1"]);
+    assert_eq!(counts.1, "total_error_replies:1");
+    assert_eq!(counts.2[1], "cmdstat_eval:calls=1,rejected_calls=0,failed_calls=0");
+
+    // The error table returned as the reply: counted once, EVAL failed.
+    reset(&mut con);
+    let e = err(&mut w, &["EVAL", "return redis.pcall('set','x','y')", "1", "x"]);
+    assert_eq!(e, oom);
+    let counts = error_counts(&mut con, &["set", "eval"]);
+    assert_eq!(counts.0, ["errorstat_OOM:count=1"]);
+    assert_eq!(counts.1, "total_error_replies:1");
+    assert_eq!(counts.2[1], "cmdstat_eval:calls=1,rejected_calls=0,failed_calls=1");
+    let _: () = q(&mut con, &["CONFIG", "SET", "maxmemory", "0"]);
+
+    // A command's own error reply, raised: counted once, by the command.
+    reset(&mut con);
+    let e = err(&mut w, &["EVAL", "return redis.call('select',99)", "0"]);
+    assert!(e.starts_with("ERR DB index is out of range script: "), "{e}");
+    let counts = error_counts(&mut con, &["select", "eval"]);
+    assert_eq!(counts.0, ["errorstat_ERR:count=1"]);
+    assert_eq!(counts.1, "total_error_replies:1");
+    assert_eq!(
+        counts.2,
+        [
+            "cmdstat_select:calls=1,rejected_calls=0,failed_calls=1",
+            "cmdstat_eval:calls=1,rejected_calls=0,failed_calls=1"
+        ]
+    );
+
+    // A write from EVAL_RO, caught: the refused SET counts, EVAL_RO succeeds.
+    reset(&mut con);
+    let body = "return redis.pcall('set','x','y')['err']";
+    assert_eq!(
+        q::<String>(&mut con, &["EVAL_RO", body, "1", "x"]),
+        "ERR Write commands are not allowed from read-only scripts."
+    );
+    let counts = error_counts(&mut con, &["set", "eval_ro"]);
+    assert_eq!(counts.0, ["errorstat_ERR:count=1"]);
+    assert_eq!(counts.1, "total_error_replies:1");
+    assert_eq!(
+        counts.2,
+        [
+            "cmdstat_set:calls=0,rejected_calls=1,failed_calls=0",
+            "cmdstat_eval_ro:calls=1,rejected_calls=0,failed_calls=0"
+        ]
+    );
+
+    // An error the script makes itself is counted by the script's reply.
+    reset(&mut con);
+    let e = err(&mut w, &["EVAL", "return redis.error_reply('MY own')", "0"]);
+    assert_eq!(e, "MY own");
+    let counts = error_counts(&mut con, &["eval"]);
+    assert_eq!(counts.0, ["errorstat_MY:count=1"]);
+    assert_eq!(counts.1, "total_error_replies:1");
+    assert_eq!(counts.2[0], "cmdstat_eval:calls=1,rejected_calls=0,failed_calls=1");
+}
+
 #[test]
 fn sandbox_hides_os_io_and_file_loading() {
     let srv = Server::start(&[]);

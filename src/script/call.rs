@@ -31,12 +31,21 @@ pub(crate) unsafe extern "C-unwind" fn redis_pcall(l: *mut ffi::lua_State) -> c_
     1
 }
 
-/// Pushes `{err = msg}`.
-unsafe fn push_error(l: *mut ffi::lua_State, msg: &[u8]) {
-    ffi::lua_createtable(l, 0, 1);
+/// Pushes `{err = msg}`. An error already counted in the error stats
+/// (a command's error reply, a refused call) is marked so, as Redis marks
+/// it, so that a script answering it does not count it again.
+unsafe fn push_error(l: *mut ffi::lua_State, msg: &[u8], counted: bool) {
+    ffi::lua_createtable(l, 0, 2);
     ffi::lua_pushlstring(l, msg.as_ptr() as *const c_char, msg.len());
     ffi::lua_setfield(l, -2, c"err".as_ptr());
+    if counted {
+        ffi::lua_pushboolean(l, 1);
+        ffi::lua_setfield(l, -2, IGNORE_STATS.as_ptr());
+    }
 }
+
+/// The field that marks an error table as counted, Redis's name for it.
+pub(crate) const IGNORE_STATS: &std::ffi::CStr = c"ignore_error_stats_update";
 
 /// Gives an emptied vector's allocation a new element lifetime (the
 /// in-place `collect` keeps the buffer: the layout is the same).
@@ -53,12 +62,12 @@ fn recycle<'b>(mut v: Vec<&[u8]>) -> Vec<&'b [u8]> {
 /// touch freed memory.
 unsafe fn call(l: *mut ffi::lua_State) -> bool {
     let n = ffi::lua_gettop(l);
-    let Some(st) = current() else {
-        push_error(l, b"ERR redis.call outside a script");
+    let Some(st) = current().filter(|st| !st.srv.is_null()) else {
+        push_error(l, b"ERR redis.call outside a script", false);
         return true;
     };
     if n == 0 {
-        push_error(l, errors::SCRIPT_NO_ARGS.as_bytes());
+        push_error(l, errors::SCRIPT_NO_ARGS.as_bytes(), false);
         return true;
     }
     // Numbers print as %.17g first, into one buffer that must not move
@@ -80,7 +89,7 @@ unsafe fn call(l: *mut ffi::lua_State) -> bool {
                 st.numbers.push(0);
             }
             _ => {
-                push_error(l, errors::SCRIPT_ARG_TYPE.as_bytes());
+                push_error(l, errors::SCRIPT_ARG_TYPE.as_bytes(), false);
                 return true;
             }
         }
@@ -108,39 +117,26 @@ unsafe fn call(l: *mut ffi::lua_State) -> bool {
     // for the reply's values.
     ffi::lua_settop(l, 0);
     if let Some(msg) = failed {
-        push_error(l, msg.as_bytes());
+        push_error(l, msg.as_bytes(), true);
         return true;
     }
     push_reply(l, &st.buf)
 }
 
-/// Checks and runs one command into `st.buf`; the refusal otherwise.
+/// Checks and runs one command into `st.buf`; the refusal otherwise,
+/// counted as Redis counts a refused call.
 fn run(st: &mut RunState, argv: &[&[u8]]) -> Option<&'static str> {
-    let Some(spec) = command::lookup(argv[0]) else {
-        return Some(errors::SCRIPT_UNKNOWN_COMMAND);
-    };
-    if !spec.arity_ok(argv.len()) {
-        return Some(errors::SCRIPT_ARITY);
-    }
-    let effective = match (spec.subcommands.is_empty(), argv.get(1)) {
-        (false, Some(sub)) => spec.subcommand(sub).unwrap_or(spec),
-        _ => spec,
-    };
     // SAFETY: `srv` is set by `try_run` from a reference that outlives the run.
-    let deny_disabled = unsafe { st.srv.as_ref() }
-        .is_some_and(|srv| srv.scripts_may_call_noscript.load(std::sync::atomic::Ordering::Relaxed));
-    if (spec.has(flags::NOSCRIPT) || effective.has(flags::NOSCRIPT)) && !deny_disabled {
-        return Some(errors::SCRIPT_NOT_ALLOWED);
-    }
-    let writes = spec.has(flags::WRITE) || effective.has(flags::WRITE);
-    if st.read_only && writes {
-        return Some(errors::SCRIPT_WRITE_RO);
-    }
-    if st.oom && (spec.has(flags::DENYOOM) || effective.has(flags::DENYOOM)) {
-        return Some(errors::OOM);
-    }
-    // SAFETY: `srv` is set by `try_run` from a reference that outlives the run.
-    let srv = unsafe { st.srv.as_ref() }?;
+    let Some(srv) = (unsafe { st.srv.as_ref() }) else {
+        return Some("ERR redis.call outside a script");
+    };
+    let writes = match allowed(st, srv, argv) {
+        Ok(w) => w,
+        Err(msg) => {
+            command::count_refusal(srv, argv, msg);
+            return Some(msg);
+        }
+    };
     if writes && !st.wrote {
         st.wrote = true;
         if st.busy {
@@ -163,18 +159,45 @@ fn run(st: &mut RunState, argv: &[&[u8]]) -> Option<&'static str> {
     None
 }
 
+/// Whether the script may run `argv` now: whether the command writes, or
+/// why it is refused.
+fn allowed(st: &RunState, srv: &crate::state::Server, argv: &[&[u8]]) -> Result<bool, &'static str> {
+    let Some(spec) = command::lookup(argv[0]) else {
+        return Err(errors::SCRIPT_UNKNOWN_COMMAND);
+    };
+    if !spec.arity_ok(argv.len()) {
+        return Err(errors::SCRIPT_ARITY);
+    }
+    let effective = match (spec.subcommands.is_empty(), argv.get(1)) {
+        (false, Some(sub)) => spec.subcommand(sub).unwrap_or(spec),
+        _ => spec,
+    };
+    let deny_disabled = srv.scripts_may_call_noscript.load(std::sync::atomic::Ordering::Relaxed);
+    if (spec.has(flags::NOSCRIPT) || effective.has(flags::NOSCRIPT)) && !deny_disabled {
+        return Err(errors::SCRIPT_NOT_ALLOWED);
+    }
+    let writes = spec.has(flags::WRITE) || effective.has(flags::WRITE);
+    if st.read_only && writes {
+        return Err(errors::SCRIPT_WRITE_RO);
+    }
+    if st.oom && (spec.has(flags::DENYOOM) || effective.has(flags::DENYOOM)) {
+        return Err(errors::OOM);
+    }
+    Ok(writes)
+}
+
 /// Pushes the Lua value of the reply in `buf`; true when it is an error.
 pub(crate) unsafe fn push_reply(l: *mut ffi::lua_State, buf: &[u8]) -> bool {
     if buf.first() == Some(&b'-') {
         let end = memchr::memmem::find(buf, b"\r\n").unwrap_or(buf.len());
-        push_error(l, &error_message(&buf[1..end]));
+        push_error(l, &error_message(&buf[1..end]), true);
         return true;
     }
     let mut pos = 0;
     let top = ffi::lua_gettop(l);
     if ffi::lua_checkstack(l, 8) == 0 || push_value(l, buf, &mut pos, 0).is_none() {
         ffi::lua_settop(l, top);
-        push_error(l, b"ERR malformed reply");
+        push_error(l, b"ERR malformed reply", false);
         return true;
     }
     false
@@ -232,10 +255,7 @@ unsafe fn push_value(l: *mut ffi::lua_State, buf: &[u8], pos: &mut usize, depth:
             push_bytes(l, body);
             wrap_in(l, c"ok");
         }
-        b'-' => {
-            push_bytes(l, &error_message(body));
-            wrap_in(l, c"err");
-        }
+        b'-' => push_error(l, &error_message(body), true),
         b':' => ffi::lua_pushnumber(l, int(body)? as f64),
         b'$' => match int(body)? {
             n if n < 0 => ffi::lua_pushboolean(l, 0),

@@ -63,8 +63,19 @@ pub(crate) struct Call<'a> {
     pub(crate) args: &'a [&'a [u8]],
 }
 
+/// How a run ended, for the caller's counters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    /// The reply is a value.
+    Done,
+    /// The reply is an error. `counted`: the error stats counted it
+    /// already, where it arose (a command the script called answered it,
+    /// or was refused), so only the script's failure is left to count.
+    Failed { counted: bool },
+}
+
 /// Runs a script or a function and writes its reply (a result or an
-/// error) to `out`; true when the reply is an error.
+/// error) to `out`.
 ///
 /// Each `redis.call` runs through [`crate::command::execute`] as a client of its
 /// own (the caller's database; SELECT inside moves only it; RESP2 unless
@@ -77,7 +88,7 @@ pub(crate) struct Call<'a> {
 /// sampled. Past `busy-reply-threshold` the script makes other clients'
 /// commands answer -BUSY ([`crate::state::Busy`]), and SCRIPT KILL or
 /// FUNCTION KILL stops it if it has not written.
-pub(crate) fn run(srv: &Server, src: Source<'_>, call: &Call<'_>, out: &mut Reply<'_>) -> bool {
+pub(crate) fn run(srv: &Server, src: Source<'_>, call: &Call<'_>, out: &mut Reply<'_>) -> Outcome {
     // Inside EXEC, EXEC made room for its commands already.
     let oom = !call.read_only
         && !srv.store.in_scope()
@@ -85,22 +96,23 @@ pub(crate) fn run(srv: &Server, src: Source<'_>, call: &Call<'_>, out: &mut Repl
     srv.store.atomically(|| run_vm(srv, src, call, out, oom))
 }
 
-fn run_vm(srv: &Server, src: Source<'_>, call: &Call<'_>, out: &mut Reply<'_>, oom: bool) -> bool {
+fn run_vm(srv: &Server, src: Source<'_>, call: &Call<'_>, out: &mut Reply<'_>, oom: bool) -> Outcome {
+    const FAILED: Outcome = Outcome::Failed { counted: false };
     VM.with(|cell| {
         let Ok(mut slot) = cell.try_borrow_mut() else {
             out.error(errors::SCRIPT_NESTED);
-            return true;
+            return FAILED;
         };
         if slot.is_none() {
             match Vm::new() {
                 Ok(vm) => *slot = Some(vm),
                 Err(e) => {
                     out.error(&errors::lua_state(&e));
-                    return true;
+                    return FAILED;
                 }
             }
         }
-        let Some(vm) = slot.as_mut() else { return true };
+        let Some(vm) = slot.as_mut() else { return FAILED };
         vm.state.oom = oom;
         let failed = vm.run(srv, src, call, out);
         vm.report_memory();
@@ -607,17 +619,23 @@ impl Vm {
         Ok(f)
     }
 
-    fn run(&mut self, srv: &Server, src: Source<'_>, call: &Call<'_>, out: &mut Reply<'_>) -> bool {
+    fn run(&mut self, srv: &Server, src: Source<'_>, call: &Call<'_>, out: &mut Reply<'_>) -> Outcome {
         match self.try_run(srv, src, call, out) {
-            Ok(failed) => failed,
+            Ok(outcome) => outcome,
             Err(e) => {
                 out.error(&e);
-                true
+                Outcome::Failed { counted: false }
             }
         }
     }
 
-    fn try_run(&mut self, srv: &Server, src: Source<'_>, call: &Call<'_>, out: &mut Reply<'_>) -> Result<bool, String> {
+    fn try_run(
+        &mut self,
+        srv: &Server,
+        src: Source<'_>,
+        call: &Call<'_>,
+        out: &mut Reply<'_>,
+    ) -> Result<Outcome, String> {
         self.sync(srv);
         let mut label = [0u8; 40];
         let (f, fl, is_function, name_len) = match src {
@@ -709,8 +727,9 @@ impl Vm {
             return Ok(convert::write_value(&self.keys, &v, out, 0));
         }
         let name = String::from_utf8_lossy(&label[..name_len]);
-        out.error(&self.keys.error_text(&v, &name));
-        Ok(true)
+        let (text, counted) = self.keys.error_text(&v, &name);
+        out.error(&text);
+        Ok(Outcome::Failed { counted })
     }
 }
 

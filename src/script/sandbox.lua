@@ -231,7 +231,7 @@ local function handler(err)
         end
         level = level + 1
     end
-    local msg
+    local msg, counted
     if type(err) == "table" then
         msg = err.err
         if msg ~= nil then
@@ -239,13 +239,16 @@ local function handler(err)
         else
             msg = "ERR unknown error"
         end
+        -- The error of a command redis.call ran, counted in the error
+        -- stats when it happened.
+        counted = rawget(err, "ignore_error_stats_update") == true or nil
     else
         msg = tostring(err)
         -- An error the host raised from its hook (SCRIPT KILL) carries its
         -- own code after the binding's prefix.
         msg = type(err) == "userdata" and msg:match("^runtime error: (ERR .*)$") or ("ERR " .. msg)
     end
-    return { err = msg, source = source, line = line }
+    return { err = msg, source = source, line = line, ignore_error_stats_update = counted }
 end
 
 -- xpcall in Lua 5.1 passes no arguments: the callee and its arguments
