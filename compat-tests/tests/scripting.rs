@@ -460,6 +460,28 @@ fn script_errors_count_once_where_they_arise() {
     assert_eq!(counts.2[0], "cmdstat_eval:calls=1,rejected_calls=0,failed_calls=1");
 }
 
+/// Regression: with `maxmemory 1` and an empty store, writes went
+/// through, and a script's SET with them. Redis refuses every write then
+/// (its usage never falls below its baseline): the limit leaves no room
+/// for an item.
+#[test]
+fn maxmemory_smaller_than_any_item_refuses_writes_in_scripts_too() {
+    let srv = Server::start(&[]);
+    let mut w = srv.wire();
+    let oom = "OOM command not allowed when used memory > 'maxmemory'.";
+    raw(&mut w, &["CONFIG", "SET", "maxmemory", "1"], "+OK\r\n");
+    assert_eq!(err(&mut w, &["SET", "x", "y"]), oom);
+    let e = err(&mut w, &["EVAL", "return redis.call('set','x','y')", "1", "x"]);
+    assert!(e.starts_with(&format!("{oom} script: ")), "{e}");
+    raw(&mut w, &["EVAL", "return redis.call('get','x')", "1", "x"], "$-1\r\n");
+    raw(&mut w, &["CONFIG", "SET", "maxmemory", "0"], "+OK\r\n");
+    raw(
+        &mut w,
+        &["EVAL", "return redis.call('set','x','y')", "1", "x"],
+        "+OK\r\n",
+    );
+}
+
 #[test]
 fn sandbox_hides_os_io_and_file_loading() {
     let srv = Server::start(&[]);
