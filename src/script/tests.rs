@@ -393,3 +393,47 @@ fn cjson_settings_reach_every_threads_state_until_script_flush() {
     srv.scripts.flush();
     assert_eq!(eval_in(&srv, "return cjson.encode_max_depth()"), ":1000\r\n");
 }
+
+#[test]
+fn libraries_built_on_first_use_are_there_for_rawget_and_pairs() {
+    let srv = Server::new(Config::default());
+    assert_eq!(eval_in(&srv, "return type(rawget(_G, 'struct'))"), "$5\r\ntable\r\n");
+    let body = "local seen = {} for k in pairs(_G) do seen[#seen + 1] = k end table.sort(seen) \
+                return table.concat(seen, ' ')";
+    let r = eval_in(&srv, body);
+    for name in ["bit", "cjson", "cmsgpack", "struct", "redis", "string"] {
+        assert!(r.contains(name), "{name} in {r}");
+    }
+    assert_eq!(eval_in(&srv, "return cmsgpack.unpack(cmsgpack.pack(7))"), ":7\r\n");
+    let r = eval_in(&srv, "return nosuchlib");
+    assert!(
+        r.starts_with("-ERR user_script:1: Script attempted to access nonexistent global variable 'nosuchlib'"),
+        "{r}"
+    );
+}
+
+#[test]
+fn a_new_lua_state_holds_little_and_collects_its_garbage_at_rest() {
+    let vm = Vm::new().expect("a Lua state");
+    let fresh = vm.lua.used_memory();
+    // Measured at 53 KB: the libraries and FUNCTION LOAD's machinery are
+    // built on first use.
+    assert!(fresh < 56 << 10, "{fresh}");
+    drop(vm);
+    let srv = Server::new(Config::default());
+    for i in 0..3000 {
+        eval_on(
+            &srv,
+            "return redis.call('incr', KEYS[1])",
+            &["n"],
+            &[&i.to_string()],
+            false,
+        );
+    }
+    let (used, live) = VM.with(|c| {
+        let vm = c.borrow();
+        let vm = vm.as_ref().expect("the state the runs used");
+        (vm.lua.used_memory(), vm.live)
+    });
+    assert!(used <= live + GARBAGE_AT_REST.max(live / 4), "{used} over {live}");
+}
