@@ -335,6 +335,153 @@ fn read_only_scripts_refuse_writes() {
     assert_eq!(cmd(&mut w, &["GET", "a"]), Frame::Null);
 }
 
+/// The error counters after a command: the errorstat lines, the total
+/// of error replies, and the commandstats row of each command named.
+fn error_counts(con: &mut redis::Connection, commands: &[&str]) -> (Vec<String>, String, Vec<String>) {
+    let mut lines = |section: &str, prefix: &str| -> Vec<String> {
+        let info: String = q(con, &["INFO", section]);
+        info.lines()
+            .filter(|l| l.starts_with(prefix))
+            .map(str::to_string)
+            .collect()
+    };
+    let errors = lines("errorstats", "errorstat_");
+    let total = lines("stats", "total_error_replies:").concat();
+    let rows = lines("commandstats", "cmdstat_");
+    let rows = commands
+        .iter()
+        .map(|c| {
+            let row = rows
+                .iter()
+                .find(|l| l.starts_with(&format!("cmdstat_{c}:")))
+                .unwrap_or_else(|| panic!("no row for {c} in {rows:?}"));
+            // calls=N and the rejected and failed counts, without the times.
+            let calls = row.split(',').next().unwrap_or_default();
+            let tail: Vec<&str> = row.rsplit(',').take(2).collect();
+            format!("{calls},{},{}", tail[1], tail[0])
+        })
+        .collect();
+    (errors, total, rows)
+}
+
+/// Regression: an error a command answered inside a script was counted
+/// twice (by the command and by the script's reply), and a call the
+/// script refused (OOM, a write from a read-only script) was not counted
+/// at all. As in Redis, an error counts once where it arises, and the
+/// script counts as failed when it answers one.
+#[test]
+fn script_errors_count_once_where_they_arise() {
+    let srv = Server::start(&[]);
+    let mut con = srv.redis();
+    let oom = "OOM command not allowed when used memory > 'maxmemory'.";
+    let pad = "x".repeat(4096);
+    let _: () = q(&mut con, &["SET", "pad", &pad]);
+    let _: () = q(&mut con, &["CONFIG", "SET", "maxmemory", "1"]);
+    let reset = |con: &mut redis::Connection| {
+        let _: () = q(con, &["CONFIG", "RESETSTAT"]);
+    };
+    let mut w = srv.wire();
+
+    // A write refused for memory: the refused SET is counted as rejected,
+    // its error once, and EVAL as failed.
+    reset(&mut con);
+    let e = err(&mut w, &["EVAL", "return redis.call('set','x','y')", "1", "x"]);
+    assert!(e.starts_with(&format!("{oom} script: ")), "{e}");
+    let counts = error_counts(&mut con, &["set", "eval"]);
+    assert_eq!(counts.0, ["errorstat_OOM:count=1"]);
+    assert_eq!(counts.1, "total_error_replies:1");
+    assert_eq!(
+        counts.2,
+        [
+            "cmdstat_set:calls=0,rejected_calls=1,failed_calls=0",
+            "cmdstat_eval:calls=1,rejected_calls=0,failed_calls=1"
+        ]
+    );
+
+    // Caught with redis.pcall: the same error, and EVAL succeeds.
+    reset(&mut con);
+    let body = "local t = redis.pcall('set','x','y') return t['err']";
+    assert_eq!(q::<String>(&mut con, &["EVAL", body, "1", "x"]), oom);
+    let counts = error_counts(&mut con, &["set", "eval"]);
+    assert_eq!(counts.0, ["errorstat_OOM:count=1"]);
+    assert_eq!(counts.1, "total_error_replies:1");
+    assert_eq!(counts.2[1], "cmdstat_eval:calls=1,rejected_calls=0,failed_calls=0");
+
+    // The error table returned as the reply: counted once, EVAL failed.
+    reset(&mut con);
+    let e = err(&mut w, &["EVAL", "return redis.pcall('set','x','y')", "1", "x"]);
+    assert_eq!(e, oom);
+    let counts = error_counts(&mut con, &["set", "eval"]);
+    assert_eq!(counts.0, ["errorstat_OOM:count=1"]);
+    assert_eq!(counts.1, "total_error_replies:1");
+    assert_eq!(counts.2[1], "cmdstat_eval:calls=1,rejected_calls=0,failed_calls=1");
+    let _: () = q(&mut con, &["CONFIG", "SET", "maxmemory", "0"]);
+
+    // A command's own error reply, raised: counted once, by the command.
+    reset(&mut con);
+    let e = err(&mut w, &["EVAL", "return redis.call('select',99)", "0"]);
+    assert!(e.starts_with("ERR DB index is out of range script: "), "{e}");
+    let counts = error_counts(&mut con, &["select", "eval"]);
+    assert_eq!(counts.0, ["errorstat_ERR:count=1"]);
+    assert_eq!(counts.1, "total_error_replies:1");
+    assert_eq!(
+        counts.2,
+        [
+            "cmdstat_select:calls=1,rejected_calls=0,failed_calls=1",
+            "cmdstat_eval:calls=1,rejected_calls=0,failed_calls=1"
+        ]
+    );
+
+    // A write from EVAL_RO, caught: the refused SET counts, EVAL_RO succeeds.
+    reset(&mut con);
+    let body = "return redis.pcall('set','x','y')['err']";
+    assert_eq!(
+        q::<String>(&mut con, &["EVAL_RO", body, "1", "x"]),
+        "ERR Write commands are not allowed from read-only scripts."
+    );
+    let counts = error_counts(&mut con, &["set", "eval_ro"]);
+    assert_eq!(counts.0, ["errorstat_ERR:count=1"]);
+    assert_eq!(counts.1, "total_error_replies:1");
+    assert_eq!(
+        counts.2,
+        [
+            "cmdstat_set:calls=0,rejected_calls=1,failed_calls=0",
+            "cmdstat_eval_ro:calls=1,rejected_calls=0,failed_calls=0"
+        ]
+    );
+
+    // An error the script makes itself is counted by the script's reply.
+    reset(&mut con);
+    let e = err(&mut w, &["EVAL", "return redis.error_reply('MY own')", "0"]);
+    assert_eq!(e, "MY own");
+    let counts = error_counts(&mut con, &["eval"]);
+    assert_eq!(counts.0, ["errorstat_MY:count=1"]);
+    assert_eq!(counts.1, "total_error_replies:1");
+    assert_eq!(counts.2[0], "cmdstat_eval:calls=1,rejected_calls=0,failed_calls=1");
+}
+
+/// Regression: with `maxmemory 1` and an empty store, writes went
+/// through, and a script's SET with them. Redis refuses every write then
+/// (its usage never falls below its baseline): the limit leaves no room
+/// for an item.
+#[test]
+fn maxmemory_smaller_than_any_item_refuses_writes_in_scripts_too() {
+    let srv = Server::start(&[]);
+    let mut w = srv.wire();
+    let oom = "OOM command not allowed when used memory > 'maxmemory'.";
+    raw(&mut w, &["CONFIG", "SET", "maxmemory", "1"], "+OK\r\n");
+    assert_eq!(err(&mut w, &["SET", "x", "y"]), oom);
+    let e = err(&mut w, &["EVAL", "return redis.call('set','x','y')", "1", "x"]);
+    assert!(e.starts_with(&format!("{oom} script: ")), "{e}");
+    raw(&mut w, &["EVAL", "return redis.call('get','x')", "1", "x"], "$-1\r\n");
+    raw(&mut w, &["CONFIG", "SET", "maxmemory", "0"], "+OK\r\n");
+    raw(
+        &mut w,
+        &["EVAL", "return redis.call('set','x','y')", "1", "x"],
+        "+OK\r\n",
+    );
+}
+
 #[test]
 fn sandbox_hides_os_io_and_file_loading() {
     let srv = Server::start(&[]);
@@ -414,6 +561,40 @@ fn libraries_behave_as_redis_ships_them() {
     );
 }
 
+/// Regression: cjson's setting functions were accepted and ignored, so a
+/// depth limit never refused anything.
+#[test]
+fn cjson_settings_take_effect_and_stay_until_changed() {
+    let srv = Server::start(&[]);
+    let mut w = srv.wire();
+    let body = "local doc = {name = 'x', tags = {'a', 'b'}} \
+                cjson.encode_max_depth(1) \
+                local enc_ok = pcall(cjson.encode, doc) \
+                cjson.decode_max_depth(1) \
+                local dec_ok = pcall(cjson.decode, '{\"a\": [1]}') \
+                local flat_ok = pcall(cjson.decode, '[1, 2]') \
+                cjson.encode_max_depth(1000) \
+                cjson.decode_max_depth(1000) \
+                local keep = cjson.encode_keep_buffer(false) \
+                return {enc_ok, dec_ok, flat_ok, keep, cjson.decode(cjson.encode(doc)).tags[2]}";
+    // false answers as a null.
+    raw(
+        &mut w,
+        &["EVAL", body, "0"],
+        "*5\r\n$-1\r\n$-1\r\n:1\r\n$-1\r\n$1\r\nb\r\n",
+    );
+    raw(
+        &mut w,
+        &["EVAL", "return {cjson.encode_sparse_array(true, 3, 5)}", "0"],
+        "*3\r\n:1\r\n:3\r\n:5\r\n",
+    );
+    raw(
+        &mut w,
+        &["EVAL", "return cjson.encode({[1] = 1, [20] = 2})", "0"],
+        "$14\r\n{\"1\":1,\"20\":2}\r\n",
+    );
+}
+
 #[test]
 fn numbers_passed_to_redis_call_print_as_redis_prints_them() {
     let srv = Server::start(&[]);
@@ -436,6 +617,21 @@ fn numbers_passed_to_redis_call_print_as_redis_prints_them() {
             "0",
         ],
         "$5\r\n1e+20\r\n",
+    );
+}
+
+/// Regression: with `unpack` of 7999 values the call's arguments filled
+/// the Lua C stack, and the reply had no room: "ERR malformed reply".
+#[test]
+fn redis_call_takes_every_value_unpack_gives() {
+    let srv = Server::start(&[]);
+    let mut w = srv.wire();
+    let body = "local a = {} for i = 1, 7999 do a[i] = 1 end return redis.call('lpush', 'l', unpack(a))";
+    raw(&mut w, &["EVAL", body, "0"], ":7999\r\n");
+    raw(
+        &mut w,
+        &["EVAL", "return #redis.call('lrange', 'l', 0, -1)", "0"],
+        ":7999\r\n",
     );
 }
 

@@ -519,6 +519,13 @@ impl Ctx<'_> {
         self.client.errors += 1;
     }
 
+    /// Counts this command as failed for an error reply that was counted
+    /// where it arose: a script answering the error of a command it
+    /// called, which that command's run counted already.
+    pub(crate) fn count_failure(&mut self) {
+        self.client.errors += 1;
+    }
+
     /// For a blocking command that found nothing: writes no reply and asks
     /// the session to park the client until one of `keys` (in its current
     /// database) becomes a list or sorted set, or until `deadline` (Unix
@@ -700,6 +707,25 @@ pub(crate) fn execute(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> Option<&'static Comm
         after_call(ctx, args, real, row, ns, ctx.client.errors != errors_before);
     }
     Some(spec)
+}
+
+/// Counts a call refused before [`execute`] (a script's `redis.call` of a
+/// command the script may not run, or not now): the error reply in the
+/// server's counters, and a rejected call of the command (or subcommand)
+/// when there is one, as Redis counts a refused call.
+pub(crate) fn count_refusal(srv: &Server, args: &[&[u8]], msg: &str) {
+    srv.stats.error_reply(msg.as_bytes());
+    let Some((spec, row)) = args.first().and_then(|name| lookup_indexed(name)) else {
+        return;
+    };
+    let row = match args.get(1).filter(|_| !spec.subcommands.is_empty()) {
+        Some(sub) => match spec.subcommand_index(sub) {
+            Some(i) => row + 1 + i,
+            None => return,
+        },
+        None => row,
+    };
+    srv.cmdstats.rejected(row);
 }
 
 /// What Redis's `call()` does after a command ran for `ns`: count it,

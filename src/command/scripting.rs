@@ -5,7 +5,7 @@
 use super::flags::*;
 use super::key_spec::{finders, flags::*, key};
 use super::{args, dispatch_sub, errors, help_reply, spec, CommandSpec, Ctx};
-use crate::script::{self, Call, Source};
+use crate::script::{self, Call, Outcome, Source};
 
 const EVAL_FLAGS: u32 = NOSCRIPT | STALE | SKIP_MONITOR | NO_MANDATORY_KEYS;
 
@@ -127,12 +127,18 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, a: &[&[u8]], src: Source<'_>, read_only: bo
         caller: Some((&ctx.client.user, &ctx.client.handle)),
     };
     let mark = ctx.out.buf.len();
-    if script::run(ctx.srv, src, &call, &mut ctx.out) {
-        // The error the script answered, without its `-` and line end.
-        let reply = &ctx.out.buf[mark..];
-        let end = reply.iter().position(|&b| b == b'\r').unwrap_or(reply.len());
-        let msg = reply.get(1..end).unwrap_or_default().to_vec();
-        ctx.count_error(&msg);
+    match script::run(ctx.srv, src, &call, &mut ctx.out) {
+        Outcome::Done => {}
+        // The error of a command the script called: counted as that
+        // command answered it, so here only as this call's failure.
+        Outcome::Failed { counted: true } => ctx.count_failure(),
+        Outcome::Failed { counted: false } => {
+            // The error the script answered, without its `-` and line end.
+            let reply = &ctx.out.buf[mark..];
+            let end = reply.iter().position(|&b| b == b'\r').unwrap_or(reply.len());
+            let msg = reply.get(1..end).unwrap_or_default().to_vec();
+            ctx.count_error(&msg);
+        }
     }
 }
 

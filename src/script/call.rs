@@ -42,12 +42,21 @@ pub(crate) unsafe extern "C-unwind" fn redis_acl_check_cmd(l: *mut ffi::lua_Stat
     1
 }
 
-/// Pushes `{err = msg}`.
-unsafe fn push_error(l: *mut ffi::lua_State, msg: &[u8]) {
-    ffi::lua_createtable(l, 0, 1);
+/// Pushes `{err = msg}`. An error already counted in the error stats
+/// (a command's error reply, a refused call) is marked so, as Redis marks
+/// it, so that a script answering it does not count it again.
+unsafe fn push_error(l: *mut ffi::lua_State, msg: &[u8], counted: bool) {
+    ffi::lua_createtable(l, 0, 2);
     ffi::lua_pushlstring(l, msg.as_ptr() as *const c_char, msg.len());
     ffi::lua_setfield(l, -2, c"err".as_ptr());
+    if counted {
+        ffi::lua_pushboolean(l, 1);
+        ffi::lua_setfield(l, -2, IGNORE_STATS.as_ptr());
+    }
 }
+
+/// The field that marks an error table as counted, Redis's name for it.
+pub(crate) const IGNORE_STATS: &std::ffi::CStr = c"ignore_error_stats_update";
 
 /// Gives an emptied vector's allocation a new element lifetime (the
 /// in-place `collect` keeps the buffer: the layout is the same).
@@ -59,17 +68,24 @@ fn recycle<'b>(mut v: Vec<&[u8]>) -> Vec<&'b [u8]> {
 /// Runs the command the arguments on the stack name and pushes its reply;
 /// true when what it pushed is an error table.
 unsafe fn call(l: *mut ffi::lua_State) -> bool {
-    let Some(st) = current() else {
-        push_error(l, b"ERR redis.call outside a script");
+    let Some(st) = current().filter(|st| !st.srv.is_null()) else {
+        push_error(l, b"ERR redis.call outside a script", false);
         return true;
     };
-    match with_args(l, st, run) {
-        None => true,
-        Some(Some(msg)) => {
-            push_error(l, msg.as_bytes());
+    let Some(refused) = with_args(l, st, run) else {
+        return true;
+    };
+    // The arguments are done with: their slots hold the reply instead. A
+    // call may take as many arguments as a C function's stack takes
+    // (`unpack` of 7999 values and two more), leaving no room above them
+    // for the reply's values.
+    ffi::lua_settop(l, 0);
+    match refused {
+        Some(msg) => {
+            push_error(l, msg.as_bytes(), true);
             true
         }
-        Some(None) => push_reply(l, &st.buf),
+        None => push_reply(l, &st.buf),
     }
 }
 
@@ -77,7 +93,7 @@ unsafe fn call(l: *mut ffi::lua_State) -> bool {
 /// on the stack name; true when it pushed an error table instead.
 unsafe fn acl_check(l: *mut ffi::lua_State) -> bool {
     let Some(st) = current() else {
-        push_error(l, errors::ACL_CHECK_OUTSIDE.as_bytes());
+        push_error(l, errors::ACL_CHECK_OUTSIDE.as_bytes(), false);
         return true;
     };
     let verdict = with_args(l, st, |st, argv| {
@@ -88,7 +104,7 @@ unsafe fn acl_check(l: *mut ffi::lua_State) -> bool {
     match verdict {
         None => true,
         Some(None) => {
-            push_error(l, errors::ACL_CHECK_INVALID.as_bytes());
+            push_error(l, errors::ACL_CHECK_INVALID.as_bytes(), false);
             true
         }
         Some(Some(allowed)) => {
@@ -112,7 +128,7 @@ unsafe fn with_args<R>(
 ) -> Option<R> {
     let n = ffi::lua_gettop(l);
     if n == 0 {
-        push_error(l, errors::SCRIPT_NO_ARGS.as_bytes());
+        push_error(l, errors::SCRIPT_NO_ARGS.as_bytes(), false);
         return None;
     }
     // Numbers print as %.17g first, into one buffer that must not move
@@ -134,7 +150,7 @@ unsafe fn with_args<R>(
                 st.numbers.push(0);
             }
             _ => {
-                push_error(l, errors::SCRIPT_ARG_TYPE.as_bytes());
+                push_error(l, errors::SCRIPT_ARG_TYPE.as_bytes(), false);
                 return None;
             }
         }
@@ -159,8 +175,18 @@ unsafe fn with_args<R>(
     Some(r)
 }
 
-/// Checks and runs one command into `st.buf`; the refusal otherwise.
+/// Checks and runs one command into `st.buf`; the refusal otherwise,
+/// counted as Redis counts a refused call.
 fn run(st: &mut RunState, argv: &[&[u8]]) -> Option<&'static str> {
+    let refused = check_and_run(st, argv)?;
+    // SAFETY: `srv` is set by `try_run` from a reference that outlives the run.
+    if let Some(srv) = unsafe { st.srv.as_ref() } {
+        command::count_refusal(srv, argv, refused);
+    }
+    Some(refused)
+}
+
+fn check_and_run(st: &mut RunState, argv: &[&[u8]]) -> Option<&'static str> {
     let Some((spec, row)) = command::lookup_indexed(argv[0]) else {
         return Some(errors::SCRIPT_UNKNOWN_COMMAND);
     };
@@ -234,14 +260,14 @@ fn run(st: &mut RunState, argv: &[&[u8]]) -> Option<&'static str> {
 pub(crate) unsafe fn push_reply(l: *mut ffi::lua_State, buf: &[u8]) -> bool {
     if buf.first() == Some(&b'-') {
         let end = memchr::memmem::find(buf, b"\r\n").unwrap_or(buf.len());
-        push_error(l, &error_message(&buf[1..end]));
+        push_error(l, &error_message(&buf[1..end]), true);
         return true;
     }
     let mut pos = 0;
     let top = ffi::lua_gettop(l);
     if ffi::lua_checkstack(l, 8) == 0 || push_value(l, buf, &mut pos, 0).is_none() {
         ffi::lua_settop(l, top);
-        push_error(l, b"ERR malformed reply");
+        push_error(l, b"ERR malformed reply", false);
         return true;
     }
     false
@@ -299,10 +325,7 @@ unsafe fn push_value(l: *mut ffi::lua_State, buf: &[u8], pos: &mut usize, depth:
             push_bytes(l, body);
             wrap_in(l, c"ok");
         }
-        b'-' => {
-            push_bytes(l, &error_message(body));
-            wrap_in(l, c"err");
-        }
+        b'-' => push_error(l, &error_message(body), true),
         b':' => ffi::lua_pushnumber(l, int(body)? as f64),
         b'$' => match int(body)? {
             n if n < 0 => ffi::lua_pushboolean(l, 0),

@@ -1,29 +1,55 @@
 //! `cjson`: lua-cjson 2.1's encode and decode as Redis ships them.
 //!
-//! Numbers encode as `%.14g`; NaN and infinity are refused; an empty table
-//! encodes as `{}`; a table whose keys are all positive integers is an
-//! array (holes become `null`) unless it is excessively sparse (largest
-//! index over 10 and over twice the number of items); strings escape `"`,
-//! `\`, `/`, control characters and DEL. `cjson.null` is the light
-//! userdata NULL, which JSON `null` decodes to.
+//! By default numbers encode as `%.14g`; NaN and infinity are refused; an
+//! empty table encodes as `{}`; a table whose keys are all positive
+//! integers is an array (holes become `null`) unless it is excessively
+//! sparse (largest index over 10 and over twice the number of items);
+//! strings escape `"`, `\`, `/`, control characters and DEL; tables nest
+//! at most 1000 deep either way. `cjson.null` is the light userdata NULL,
+//! which JSON `null` decodes to.
+//!
+//! The setting functions change these defaults until SCRIPT FLUSH, for
+//! every script (functions have a set of their own), as lua-cjson's do in
+//! Redis's Lua states; each answers the setting as it then stands:
+//!
+//! ```text
+//! cjson.encode_sparse_array([convert[, ratio[, safe]]])
+//! cjson.encode_max_depth([depth])          cjson.decode_max_depth([depth])
+//! cjson.encode_number_precision([1..14])   cjson.encode_keep_buffer([on])
+//! cjson.encode_invalid_numbers([off|on|null])
+//! cjson.decode_invalid_numbers([on])
+//! ```
 
-use super::{bad_arg, format_g, lib_error, type_name, LibResult};
+use super::{bad_arg, check_bytes, format_g, lib_error, to_number, type_name, LibResult};
+use crate::state::{JsonInvalid, JsonSettings};
 use mlua::{LightUserData, Lua, MultiValue, Table, Value};
 
-const MAX_DEPTH: usize = 1000;
+/// The functions that answer several values.
+pub(crate) const MULTI: &[&str] = &["encode_sparse_array"];
 
-/// The functions that answer several values (the settings).
-pub(crate) const MULTI: &[&str] = &[
-    "encode_sparse_array",
-    "encode_max_depth",
-    "decode_max_depth",
-    "encode_number_precision",
-    "encode_keep_buffer",
-    "encode_invalid_numbers",
-    "decode_invalid_numbers",
-];
-const SPARSE_RATIO: usize = 2;
-const SPARSE_SAFE: usize = 10;
+type Settings = JsonSettings;
+type Invalid = JsonInvalid;
+
+/// The settings in force for the run in progress: the server's, for
+/// scripts or for functions (the defaults outside a run).
+fn settings() -> Settings {
+    let Some(st) = super::current() else {
+        return Settings::default();
+    };
+    // SAFETY: `srv` is set by `try_run` from a reference that outlives the run.
+    match unsafe { st.srv.as_ref() } {
+        Some(srv) => srv.scripts.json_settings(st.function),
+        None => Settings::default(),
+    }
+}
+
+fn keep_settings(c: Settings) {
+    let Some(st) = super::current() else { return };
+    // SAFETY: as in `settings`.
+    if let Some(srv) = unsafe { st.srv.as_ref() } {
+        srv.scripts.set_json_settings(st.function, c);
+    }
+}
 
 fn null() -> Value {
     Value::LightUserData(LightUserData(std::ptr::null_mut()))
@@ -38,7 +64,7 @@ pub(crate) fn module(lua: &Lua) -> mlua::Result<Table> {
                 return lib_error(bad_arg(1, "encode", "expected 1 argument"));
             }
             let mut out = Vec::new();
-            match encode(&args[0], &mut out, 0) {
+            match encode(&args[0], &mut out, &settings()) {
                 Ok(()) => Ok((Value::String(lua.create_string(out)?), None)),
                 Err(e) => lib_error(e),
             }
@@ -50,37 +76,110 @@ pub(crate) fn module(lua: &Lua) -> mlua::Result<Table> {
             if args.len() != 1 {
                 return lib_error(bad_arg(1, "decode", "expected 1 argument"));
             }
-            let text = match super::check_bytes(&args, 0, "decode") {
+            let text = match check_bytes(&args, 0, "decode") {
                 Ok(t) => t,
                 Err(e) => return lib_error(e),
             };
-            match Decoder::new(lua, &text).decode() {
+            match Decoder::new(lua, &text, settings()).decode() {
                 Ok(v) => Ok((v, None)),
                 Err(DecodeError::Lua(e)) => Err(e),
                 Err(DecodeError::Json(m)) => lib_error(m),
             }
         })?,
     )?;
-    // lua-cjson's settings: accepted, and answered with the defaults this
-    // implementation keeps (they do not change its behaviour).
-    for (name, defaults) in [
-        ("encode_sparse_array", &[0.0, 2.0, 10.0][..]),
-        ("encode_max_depth", &[1000.0][..]),
-        ("decode_max_depth", &[1000.0][..]),
-        ("encode_number_precision", &[14.0][..]),
-        ("encode_keep_buffer", &[1.0][..]),
-        ("encode_invalid_numbers", &[0.0][..]),
-        ("decode_invalid_numbers", &[1.0][..]),
-    ] {
-        let values: Vec<f64> = defaults.to_vec();
+    let setters: [(&'static str, Setter); 7] = [
+        ("encode_sparse_array", |c, a, f| {
+            takes(a, 3, f)?;
+            if let Some(i) = enum_option(a, 0, f, &BOOL)? {
+                c.sparse_convert = i == 1;
+            }
+            if let Some(n) = int_option(a, 1, f, 0, i32::MAX)? {
+                c.sparse_ratio = n;
+            }
+            if let Some(n) = int_option(a, 2, f, 0, i32::MAX)? {
+                c.sparse_safe = n;
+            }
+            Ok(vec![
+                Shown::Bool(c.sparse_convert),
+                Shown::Int(c.sparse_ratio),
+                Shown::Int(c.sparse_safe),
+            ])
+        }),
+        ("encode_max_depth", |c, a, f| {
+            takes(a, 1, f)?;
+            if let Some(n) = int_option(a, 0, f, 1, i32::MAX)? {
+                c.encode_max_depth = n;
+            }
+            Ok(vec![Shown::Int(c.encode_max_depth)])
+        }),
+        ("decode_max_depth", |c, a, f| {
+            takes(a, 1, f)?;
+            if let Some(n) = int_option(a, 0, f, 1, i32::MAX)? {
+                c.decode_max_depth = n;
+            }
+            Ok(vec![Shown::Int(c.decode_max_depth)])
+        }),
+        ("encode_number_precision", |c, a, f| {
+            takes(a, 1, f)?;
+            if let Some(n) = int_option(a, 0, f, 1, 14)? {
+                c.precision = n;
+            }
+            Ok(vec![Shown::Int(c.precision)])
+        }),
+        ("encode_keep_buffer", |c, a, f| {
+            takes(a, 1, f)?;
+            if let Some(i) = enum_option(a, 0, f, &BOOL)? {
+                c.keep_buffer = i == 1;
+            }
+            Ok(vec![Shown::Bool(c.keep_buffer)])
+        }),
+        ("encode_invalid_numbers", |c, a, f| {
+            takes(a, 1, f)?;
+            if let Some(i) = enum_option(a, 0, f, &["off", "on", "null"])? {
+                c.encode_invalid = [Invalid::Refuse, Invalid::Write, Invalid::Null][i];
+            }
+            Ok(vec![match c.encode_invalid {
+                Invalid::Refuse => Shown::Bool(false),
+                Invalid::Write => Shown::Bool(true),
+                Invalid::Null => Shown::Str("null"),
+            }])
+        }),
+        ("decode_invalid_numbers", |c, a, f| {
+            takes(a, 1, f)?;
+            if let Some(i) = enum_option(a, 0, f, &BOOL)? {
+                c.decode_invalid = i == 1;
+            }
+            Ok(vec![Shown::Bool(c.decode_invalid)])
+        }),
+    ];
+    for (name, set) in setters {
         t.set(
             name,
-            lua.create_function(move |lua, _: MultiValue| -> LibResult {
-                let r = lua.create_table()?;
-                for (i, v) in values.iter().enumerate() {
-                    r.raw_set(i + 1, *v)?;
+            lua.create_function(move |lua, args: MultiValue| -> LibResult {
+                // Each argument takes effect as it is read, so one that is
+                // refused leaves those before it set, as in lua-cjson.
+                let mut c = settings();
+                let shown = set(&mut c, &args, name);
+                keep_settings(c);
+                let shown = match shown {
+                    Ok(v) => v,
+                    Err(e) => return lib_error(e),
+                };
+                let value = |v: &Shown| -> mlua::Result<Value> {
+                    Ok(match v {
+                        Shown::Bool(b) => Value::Boolean(*b),
+                        Shown::Int(n) => Value::Integer(*n as i64),
+                        Shown::Str(s) => Value::String(lua.create_string(s)?),
+                    })
+                };
+                if let [one] = shown.as_slice() {
+                    return Ok((value(one)?, None));
                 }
-                r.raw_set("n", values.len())?;
+                let r = lua.create_table()?;
+                for (i, v) in shown.iter().enumerate() {
+                    r.raw_set(i + 1, value(v)?)?;
+                }
+                r.raw_set("n", shown.len())?;
                 Ok((Value::Table(r), None))
             })?,
         )?;
@@ -89,6 +188,65 @@ pub(crate) fn module(lua: &Lua) -> mlua::Result<Table> {
     t.set("_NAME", "cjson")?;
     t.set("_VERSION", "2.1.0")?;
     Ok(t)
+}
+
+/// A setting function: reads its arguments into the settings (the
+/// function's name for its errors) and gives the values it answers.
+type Setter = fn(&mut Settings, &MultiValue, &str) -> Result<Vec<Shown>, String>;
+
+/// A value a setting function answers.
+enum Shown {
+    Bool(bool),
+    Int(i32),
+    Str(&'static str),
+}
+
+/// The words a switch takes besides `false` and `true`.
+const BOOL: [&str; 2] = ["off", "on"];
+
+/// Refuses more than `n` arguments.
+fn takes(args: &MultiValue, n: usize, func: &str) -> Result<(), String> {
+    match args.len() > n {
+        true => Err(bad_arg(n + 1, func, "found too many arguments")),
+        false => Ok(()),
+    }
+}
+
+/// An integer setting at argument `i`: None when it is absent or nil.
+/// The number is truncated, as lua_tointeger does, to a C int. A value
+/// out of range is reported against argument 1 whichever it is, as
+/// lua-cjson reports it.
+fn int_option(args: &MultiValue, i: usize, func: &str, min: i32, max: i32) -> Result<Option<i32>, String> {
+    let v = match args.get(i) {
+        None | Some(Value::Nil) => return Ok(None),
+        v => v,
+    };
+    let n = to_number(v).ok_or_else(|| bad_arg(i + 1, func, &format!("number expected, got {}", type_name(v))))?;
+    let n = n as i64 as i32;
+    if n < min || n > max {
+        return Err(bad_arg(1, func, &format!("expected integer between {min} and {max}")));
+    }
+    Ok(Some(n))
+}
+
+/// An enumerated setting at argument `i`, as its index in `options`:
+/// `false` and `true` stand for the first two, a string (or a number, as
+/// luaL_checkoption reads one) names one. None when absent or nil.
+fn enum_option(args: &MultiValue, i: usize, func: &str, options: &[&str]) -> Result<Option<usize>, String> {
+    match args.get(i) {
+        None | Some(Value::Nil) => return Ok(None),
+        Some(Value::Boolean(b)) => return Ok(Some(*b as usize)),
+        _ => {}
+    }
+    let word = check_bytes(args, i, func)?;
+    match options.iter().position(|o| o.as_bytes() == word.as_slice()) {
+        Some(k) => Ok(Some(k)),
+        None => Err(bad_arg(
+            i + 1,
+            func,
+            &format!("invalid option '{}'", String::from_utf8_lossy(&word)),
+        )),
+    }
 }
 
 /// A table being written: its elements still to go.
@@ -102,12 +260,12 @@ enum Open {
 /// Iterative, with a stack of open tables: lua-cjson nests up to 1000
 /// tables, deeper than a worker thread's stack would take with one Rust
 /// frame a level.
-pub(crate) fn encode(v: &Value, out: &mut Vec<u8>, depth: usize) -> Result<(), String> {
+fn encode(v: &Value, out: &mut Vec<u8>, cfg: &Settings) -> Result<(), String> {
     let mut open: Vec<Open> = Vec::new();
     let mut next = Some(v.clone());
     loop {
         if let Some(v) = next.take() {
-            if let Some(o) = encode_one(&v, out, depth + open.len())? {
+            if let Some(o) = encode_one(&v, out, open.len(), cfg)? {
                 open.push(o);
             }
         }
@@ -137,8 +295,8 @@ pub(crate) fn encode(v: &Value, out: &mut Vec<u8>, depth: usize) -> Result<(), S
                 }
                 match &k {
                     Value::String(s) => escape(&s.as_bytes(), out),
-                    Value::Integer(i) => escape(format_g(*i as f64, 14).as_bytes(), out),
-                    Value::Number(n) => escape(format_g(*n, 14).as_bytes(), out),
+                    Value::Integer(i) => quoted_number(*i as f64, out, cfg)?,
+                    Value::Number(n) => quoted_number(*n, out, cfg)?,
                     other => {
                         return Err(format!(
                             "Cannot serialise {}: table key must be a number or string",
@@ -153,25 +311,21 @@ pub(crate) fn encode(v: &Value, out: &mut Vec<u8>, depth: usize) -> Result<(), S
     }
 }
 
-/// Writes a scalar, or opens a table (written by `encode`'s loop).
-fn encode_one(v: &Value, out: &mut Vec<u8>, depth: usize) -> Result<Option<Open>, String> {
+/// Writes a scalar, or opens a table (written by `encode`'s loop);
+/// `depth` tables are open around it.
+fn encode_one(v: &Value, out: &mut Vec<u8>, depth: usize, cfg: &Settings) -> Result<Option<Open>, String> {
     match v {
         Value::Nil => out.extend_from_slice(b"null"),
         Value::LightUserData(p) if p.0.is_null() => out.extend_from_slice(b"null"),
         Value::Boolean(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
-        Value::Integer(i) => out.extend_from_slice(format_g(*i as f64, 14).as_bytes()),
-        Value::Number(n) => {
-            if !n.is_finite() {
-                return Err("Cannot serialise number: must not be NaN or Inf".into());
-            }
-            out.extend_from_slice(format_g(*n, 14).as_bytes());
-        }
+        Value::Integer(i) => number(*i as f64, out, cfg)?,
+        Value::Number(n) => number(*n, out, cfg)?,
         Value::String(s) => escape(&s.as_bytes(), out),
         Value::Table(t) => {
-            if depth + 1 > MAX_DEPTH {
+            if depth + 1 > cfg.encode_max_depth.max(0) as usize {
                 return Err(format!("Cannot serialise, excessive nesting ({})", depth + 1));
             }
-            return Ok(Some(match array_length(t)? {
+            return Ok(Some(match array_length(t, cfg)? {
                 Some(len) if len > 0 => {
                     out.push(b'[');
                     Open::Array {
@@ -199,9 +353,41 @@ fn encode_one(v: &Value, out: &mut Vec<u8>, depth: usize) -> Result<Option<Open>
     Ok(None)
 }
 
+/// A number as `%.<precision>g`; NaN and the infinities as
+/// `encode_invalid_numbers` says.
+fn number(n: f64, out: &mut Vec<u8>, cfg: &Settings) -> Result<(), String> {
+    if !n.is_finite() {
+        match cfg.encode_invalid {
+            Invalid::Refuse => return Err("Cannot serialise number: must not be NaN or Inf".into()),
+            Invalid::Null => {
+                out.extend_from_slice(b"null");
+                return Ok(());
+            }
+            // C prints a NaN with its sign bit set as "-nan"; lua-cjson
+            // writes every NaN the same.
+            Invalid::Write if n.is_nan() => {
+                out.extend_from_slice(b"nan");
+                return Ok(());
+            }
+            Invalid::Write => {}
+        }
+    }
+    out.extend_from_slice(format_g(n, cfg.precision as usize).as_bytes());
+    Ok(())
+}
+
+/// A number key of an object, in quotes.
+fn quoted_number(n: f64, out: &mut Vec<u8>, cfg: &Settings) -> Result<(), String> {
+    out.push(b'"');
+    number(n, out, cfg)?;
+    out.push(b'"');
+    Ok(())
+}
+
 /// lua-cjson's lua_array_length: the largest index when every key is a
-/// positive integer, None for an object.
-fn array_length(t: &Table) -> Result<Option<usize>, String> {
+/// positive integer, None for an object (and for an excessively sparse
+/// array when the settings convert those).
+fn array_length(t: &Table, cfg: &Settings) -> Result<Option<usize>, String> {
     let mut max = 0usize;
     let mut items = 0usize;
     for pair in t.pairs::<Value, Value>() {
@@ -214,7 +400,11 @@ fn array_length(t: &Table) -> Result<Option<usize>, String> {
         max = max.max(idx);
         items += 1;
     }
-    if max > items * SPARSE_RATIO && max > SPARSE_SAFE {
+    let (ratio, safe) = (cfg.sparse_ratio.max(0) as usize, cfg.sparse_safe.max(0) as usize);
+    if ratio > 0 && max > items.saturating_mul(ratio) && max > safe {
+        if cfg.sparse_convert {
+            return Ok(None);
+        }
         return Err("Cannot serialise table: excessively sparse array".into());
     }
     Ok(Some(max))
@@ -297,11 +487,12 @@ struct Decoder<'a> {
     lua: &'a Lua,
     s: &'a [u8],
     pos: usize,
+    cfg: Settings,
 }
 
 impl<'a> Decoder<'a> {
-    fn new(lua: &'a Lua, s: &'a [u8]) -> Decoder<'a> {
-        Decoder { lua, s, pos: 0 }
+    fn new(lua: &'a Lua, s: &'a [u8], cfg: Settings) -> Decoder<'a> {
+        Decoder { lua, s, pos: 0, cfg }
     }
 
     fn decode(mut self) -> Result<Value, DecodeError> {
@@ -342,6 +533,10 @@ impl<'a> Decoder<'a> {
             b']' => simple(Tok::ArrEnd),
             b':' => simple(Tok::Colon),
             b',' => simple(Tok::Comma),
+            b'-' | b'0'..=b'9' if !self.cfg.decode_invalid && invalid_number(&self.s[at..]) => {
+                return Err(self.invalid("invalid number", at))
+            }
+            b'-' | b'0'..=b'9' => return self.number(at),
             b'"' => {
                 let v = self.string()?;
                 return Ok(Token {
@@ -370,19 +565,24 @@ impl<'a> Decoder<'a> {
                 self.pos = at + 4;
                 return Ok(simple(Tok::Null));
             }
-            _ if starts_number(&self.s[at..]) => {
-                let (n, used) = strtod(&self.s[at..]).ok_or_else(|| self.invalid("invalid number", at))?;
-                self.pos = at + used;
-                return Ok(Token {
-                    tok: Tok::Num,
-                    at: at + 1,
-                    value: Value::Number(n),
-                });
-            }
+            // Only what strict JSON has no number for: other bad tokens
+            // are reported as such, not as bad numbers.
+            _ if self.cfg.decode_invalid && invalid_number(&self.s[at..]) => return self.number(at),
             _ => return Err(self.invalid("invalid token", at)),
         };
         self.pos = at + 1;
         Ok(t)
+    }
+
+    /// The number token at `at`, read as strtod reads it.
+    fn number(&mut self, at: usize) -> Result<Token, DecodeError> {
+        let (n, used) = strtod(&self.s[at..]).ok_or_else(|| self.invalid("invalid number", at))?;
+        self.pos = at + used;
+        Ok(Token {
+            tok: Tok::Num,
+            at: at + 1,
+            value: Value::Number(n),
+        })
     }
 
     fn string(&mut self) -> Result<Value, DecodeError> {
@@ -468,7 +668,7 @@ impl<'a> Decoder<'a> {
                 Tok::Null => null(),
                 Tok::ObjBegin | Tok::ArrBegin => {
                     let depth = open.len() + 1;
-                    if depth > MAX_DEPTH {
+                    if depth > self.cfg.decode_max_depth.max(0) as usize {
                         return Err(DecodeError::Json(format!(
                             "Found too many nested data structures ({depth}) at character {}",
                             tok.at
@@ -554,13 +754,22 @@ fn expected(what: &str, t: &Token) -> DecodeError {
     ))
 }
 
-/// Whether a number starts here: a sign or a digit, or (lua-cjson decodes
-/// "invalid numbers" by default) `inf`, `nan` in any case.
-fn starts_number(s: &[u8]) -> bool {
-    let lower = |n: usize| -> Vec<u8> { s.iter().take(n).map(u8::to_ascii_lowercase).collect() };
-    match s.first() {
-        Some(b'-' | b'+' | b'0'..=b'9') => true,
-        _ => lower(3) == b"inf" || lower(3) == b"nan",
+/// Whether a number written here is one strict JSON has not: a leading
+/// `+`, hexadecimal, a leading zero, `inf` or `nan` in any case (after an
+/// optional `-`). Other malformed numbers are caught by strtod.
+fn invalid_number(s: &[u8]) -> bool {
+    let p = match s {
+        [b'+', ..] => return true,
+        [b'-', rest @ ..] => rest,
+        _ => s,
+    };
+    match p {
+        [b'0', c, ..] => c.eq_ignore_ascii_case(&b'x') || c.is_ascii_digit(),
+        [c, ..] if *c <= b'9' => false,
+        _ => {
+            let word: Vec<u8> = p.iter().take(3).map(u8::to_ascii_lowercase).collect();
+            word == b"inf" || word == b"nan"
+        }
     }
 }
 
@@ -635,11 +844,11 @@ mod tests {
     fn enc(lua: &Lua, code: &str) -> Result<String, String> {
         let v: Value = lua.load(code).eval().unwrap();
         let mut out = Vec::new();
-        encode(&v, &mut out, 0).map(|()| String::from_utf8(out).unwrap())
+        encode(&v, &mut out, &Settings::default()).map(|()| String::from_utf8(out).unwrap())
     }
 
     fn dec_err(lua: &Lua, text: &str) -> String {
-        match Decoder::new(lua, text.as_bytes()).decode() {
+        match Decoder::new(lua, text.as_bytes(), Settings::default()).decode() {
             Err(DecodeError::Json(m)) => m,
             Err(DecodeError::Lua(e)) => panic!("{e}"),
             Ok(_) => panic!("{text} decoded"),
@@ -713,10 +922,14 @@ mod tests {
     #[test]
     fn decode_builds_tables_and_null() {
         let lua = Lua::new();
-        let v = Decoder::new(&lua, br#"[1.5e3, true, null, {"x": ["y"]}, "\u00e9\ud83d\ude00"]"#)
-            .decode()
-            .ok()
-            .unwrap();
+        let v = Decoder::new(
+            &lua,
+            br#"[1.5e3, true, null, {"x": ["y"]}, "\u00e9\ud83d\ude00"]"#,
+            Settings::default(),
+        )
+        .decode()
+        .ok()
+        .unwrap();
         let t = v.as_table().unwrap();
         assert_eq!(t.raw_get::<f64>(1).unwrap(), 1500.0);
         assert!(t.raw_get::<bool>(2).unwrap());
@@ -738,7 +951,7 @@ mod tests {
             "Found too many nested data structures (1001) at character 1001"
         );
         let ok = "[".repeat(1000) + &"]".repeat(1000);
-        assert!(Decoder::new(&lua, ok.as_bytes()).decode().is_ok());
+        assert!(Decoder::new(&lua, ok.as_bytes(), Settings::default()).decode().is_ok());
     }
 
     #[test]
@@ -750,7 +963,8 @@ mod tests {
         assert_eq!(strtod(b"Infinity"), Some((f64::INFINITY, 8)));
         assert!(strtod(b"NaN").is_some_and(|(v, n)| v.is_nan() && n == 3));
         assert_eq!(strtod(b"-"), None);
-        assert!(!starts_number(b"null"));
-        assert!(starts_number(b"nan"));
+        assert!(!invalid_number(b"null") && !invalid_number(b"-1.5") && !invalid_number(b"0.5"));
+        assert!(invalid_number(b"nan") && invalid_number(b"-Inf") && invalid_number(b"+1"));
+        assert!(invalid_number(b"0x1") && invalid_number(b"-01"));
     }
 }

@@ -16,6 +16,7 @@
 //! (RESP2 callers get its RESP2 form), any other table -> array up to its
 //! first nil.
 
+use super::Outcome;
 use crate::protocol::resp::Reply;
 use mlua::{Lua, Table, Value};
 
@@ -38,6 +39,7 @@ pub(crate) struct Keys {
     string: mlua::LuaString,
     source: mlua::LuaString,
     line: mlua::LuaString,
+    ignore_stats: mlua::LuaString,
 }
 
 impl Keys {
@@ -54,15 +56,17 @@ impl Keys {
             string: lua.create_string("string")?,
             source: lua.create_string("source")?,
             line: lua.create_string("line")?,
+            ignore_stats: lua.create_string(super::call::IGNORE_STATS.to_bytes())?,
         })
     }
 
     /// The error reply of a failed run: the error table's message, and
     /// where in the script it happened: `<msg> script: <name>, on
-    /// @user_script:<line>.`
-    pub(crate) fn error_text(&self, v: &Value, name: &str) -> String {
+    /// @user_script:<line>.`; and whether the error stats counted it
+    /// already.
+    pub(crate) fn error_text(&self, v: &Value, name: &str) -> (String, bool) {
         let Value::Table(t) = v else {
-            return "ERR unknown error".into();
+            return ("ERR unknown error".into(), false);
         };
         let msg = match t.raw_get::<Value>(&self.err) {
             Ok(Value::String(s)) => s.to_string_lossy(),
@@ -70,23 +74,31 @@ impl Keys {
         };
         let source = t.raw_get::<Option<mlua::LuaString>>(&self.source).ok().flatten();
         let line = t.raw_get::<Option<i64>>(&self.line).ok().flatten();
-        match (source, line) {
+        let text = match (source, line) {
             (Some(s), Some(l)) => format!("{msg} script: {name}, on {}:{l}.", s.to_string_lossy()),
             _ => msg,
-        }
+        };
+        (text, self.counted(t))
+    }
+
+    /// The error table carries the mark of an error counted where it arose.
+    fn counted(&self, t: &Table) -> bool {
+        matches!(t.raw_get::<Value>(&self.ignore_stats), Ok(Value::Boolean(true)))
     }
 }
 
-/// `printf("%.<precision>g", v)`, as Lua and lua-cjson print numbers.
+/// `printf("%.<precision>g", v)`, as Lua and lua-cjson print numbers
+/// (precision 1 to 17).
 pub(crate) fn format_g(v: f64, precision: usize) -> String {
     let mut buf = [0u8; 64];
-    let fmt: &[u8] = if precision == 17 { b"%.17g\0" } else { b"%.14g\0" };
-    // SAFETY: the buffer's size is passed; the format takes one double.
+    let precision = precision.clamp(1, 17) as libc::c_int;
+    // SAFETY: the buffer's size is passed; the format takes an int and a double.
     let n = unsafe {
         libc::snprintf(
             buf.as_mut_ptr() as *mut libc::c_char,
             buf.len(),
-            fmt.as_ptr() as *const libc::c_char,
+            c"%.*g".as_ptr(),
+            precision,
             v,
         )
     };
@@ -104,101 +116,93 @@ fn lua_int(n: f64) -> i64 {
     }
 }
 
-/// Writes a script's result; true when the reply is an error.
+/// Writes a script's result; whether the reply is an error.
 ///
 /// Iterative, with a stack of values still to write: a result may nest
 /// thousands of tables deep (Redis stops near the Lua stack's limit), more
 /// than a worker thread's stack would hold with one Rust frame a level.
-pub(crate) fn write_value(k: &Keys, v: &Value, out: &mut Reply<'_>, depth: usize) -> bool {
+pub(crate) fn write_value(k: &Keys, v: &Value, out: &mut Reply<'_>, depth: usize) -> Outcome {
     // Most results are one value: no stack for them.
     match v {
         Value::String(s) => {
             out.bulk(&s.as_bytes());
-            return false;
+            return Outcome::Done;
         }
         Value::Integer(i) => {
             out.int(*i);
-            return false;
+            return Outcome::Done;
         }
         Value::Nil | Value::Boolean(false) => {
             out.null();
-            return false;
+            return Outcome::Done;
         }
         _ => {}
     }
     let mut pending: Vec<(Value, usize)> = vec![(v.clone(), depth)];
-    let mut top_error = false;
-    let mut first = true;
+    let mut top = None;
     while let Some((v, depth)) = pending.pop() {
-        let is_error = match &v {
-            Value::Nil => {
+        let outcome = match &v {
+            Value::Nil | Value::Boolean(false) => {
                 out.null();
-                false
+                Outcome::Done
             }
             Value::Boolean(true) => {
                 out.int(1);
-                false
-            }
-            Value::Boolean(false) => {
-                out.null();
-                false
+                Outcome::Done
             }
             Value::Integer(i) => {
                 out.int(*i);
-                false
+                Outcome::Done
             }
             Value::Number(n) => {
                 out.int(lua_int(*n));
-                false
+                Outcome::Done
             }
             Value::String(s) => {
                 out.bulk(&s.as_bytes());
-                false
+                Outcome::Done
             }
             Value::Table(t) => write_table(k, t, out, depth, &mut pending),
             // Functions, userdata, threads: Redis answers them as nil.
             _ => {
                 out.null();
-                false
+                Outcome::Done
             }
         };
-        if first {
-            top_error = is_error;
-            first = false;
-        }
+        top.get_or_insert(outcome);
     }
-    top_error
+    top.unwrap_or(Outcome::Done)
 }
 
 /// Writes a table's header (or all of it, for the scalar forms) and
 /// queues its elements.
-fn write_table(k: &Keys, t: &Table, out: &mut Reply<'_>, depth: usize, pending: &mut Vec<(Value, usize)>) -> bool {
+fn write_table(k: &Keys, t: &Table, out: &mut Reply<'_>, depth: usize, pending: &mut Vec<(Value, usize)>) -> Outcome {
     if depth >= MAX_DEPTH {
         out.error("ERR reached lua stack limit");
-        return true;
+        return Outcome::Failed { counted: false };
     }
     if let Ok(Value::String(e)) = t.raw_get::<Value>(&k.err) {
         out.error_bytes(&e.as_bytes());
-        return true;
+        return Outcome::Failed { counted: k.counted(t) };
     }
     if let Ok(Value::String(s)) = t.raw_get::<Value>(&k.ok) {
         out.status_bytes(&s.as_bytes());
-        return false;
+        return Outcome::Done;
     }
     match t.raw_get::<Value>(&k.double) {
         Ok(Value::Number(d)) => {
             out.double(d);
-            return false;
+            return Outcome::Done;
         }
         Ok(Value::Integer(i)) => {
             out.double(i as f64);
-            return false;
+            return Outcome::Done;
         }
         _ => {}
     }
     if let Ok(Value::String(s)) = t.raw_get::<Value>(&k.big_number) {
         out.big_number(&s.as_bytes());
-        return false;
+        return Outcome::Done;
     }
     let start = pending.len();
     if let Ok(Value::Table(m)) = t.raw_get::<Value>(&k.map) {
@@ -210,7 +214,7 @@ fn write_table(k: &Keys, t: &Table, out: &mut Reply<'_>, depth: usize, pending: 
         }
         out.map(n);
         pending[start..].reverse();
-        return false;
+        return Outcome::Done;
     }
     if let Ok(Value::Table(s)) = t.raw_get::<Value>(&k.set) {
         for (m, _) in s.pairs::<Value, Value>().flatten() {
@@ -218,14 +222,14 @@ fn write_table(k: &Keys, t: &Table, out: &mut Reply<'_>, depth: usize, pending: 
         }
         out.set(pending.len() - start);
         pending[start..].reverse();
-        return false;
+        return Outcome::Done;
     }
     if let Ok(Value::Table(v)) = t.raw_get::<Value>(&k.verbatim) {
         if let (Ok(Value::String(f)), Ok(Value::String(s))) =
             (v.raw_get::<Value>(&k.format), v.raw_get::<Value>(&k.string))
         {
             out.verbatim_as(&f.as_bytes(), &s.as_bytes());
-            return false;
+            return Outcome::Done;
         }
     }
     // An array, up to the first nil.
@@ -239,7 +243,7 @@ fn write_table(k: &Keys, t: &Table, out: &mut Reply<'_>, depth: usize, pending: 
     }
     out.array(pending.len() - start);
     pending[start..].reverse();
-    false
+    Outcome::Done
 }
 
 #[cfg(test)]

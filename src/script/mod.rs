@@ -67,8 +67,19 @@ pub(crate) struct Call<'a> {
     pub(crate) caller: Option<(&'a Arc<User>, &'a Arc<ClientHandle>)>,
 }
 
+/// How a run ended, for the caller's counters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    /// The reply is a value.
+    Done,
+    /// The reply is an error. `counted`: the error stats counted it
+    /// already, where it arose (a command the script called answered it,
+    /// or was refused), so only the script's failure is left to count.
+    Failed { counted: bool },
+}
+
 /// Runs a script or a function and writes its reply (a result or an
-/// error) to `out`; true when the reply is an error.
+/// error) to `out`.
 ///
 /// Each `redis.call` runs through [`crate::command::execute`] as a client of its
 /// own (the caller's database; SELECT inside moves only it; RESP2 unless
@@ -81,7 +92,7 @@ pub(crate) struct Call<'a> {
 /// sampled. Past `busy-reply-threshold` the script makes other clients'
 /// commands answer -BUSY ([`crate::state::Busy`]), and SCRIPT KILL or
 /// FUNCTION KILL stops it if it has not written.
-pub(crate) fn run(srv: &Server, src: Source<'_>, call: &Call<'_>, out: &mut Reply<'_>) -> bool {
+pub(crate) fn run(srv: &Server, src: Source<'_>, call: &Call<'_>, out: &mut Reply<'_>) -> Outcome {
     // Inside EXEC, EXEC made room for its commands already.
     let oom = !call.read_only
         && !srv.store.in_scope()
@@ -89,26 +100,27 @@ pub(crate) fn run(srv: &Server, src: Source<'_>, call: &Call<'_>, out: &mut Repl
     srv.store.atomically(|| run_vm(srv, src, call, out, oom))
 }
 
-fn run_vm(srv: &Server, src: Source<'_>, call: &Call<'_>, out: &mut Reply<'_>, oom: bool) -> bool {
+fn run_vm(srv: &Server, src: Source<'_>, call: &Call<'_>, out: &mut Reply<'_>, oom: bool) -> Outcome {
+    const FAILED: Outcome = Outcome::Failed { counted: false };
     VM.with(|cell| {
         let Ok(mut slot) = cell.try_borrow_mut() else {
             out.error(errors::SCRIPT_NESTED);
-            return true;
+            return FAILED;
         };
         if slot.is_none() {
             match Vm::new() {
                 Ok(vm) => *slot = Some(vm),
                 Err(e) => {
                     out.error(&errors::lua_state(&e));
-                    return true;
+                    return FAILED;
                 }
             }
         }
-        let Some(vm) = slot.as_mut() else { return true };
+        let Some(vm) = slot.as_mut() else { return FAILED };
         vm.state.oom = oom;
-        let failed = vm.run(srv, src, call, out);
-        vm.report_memory();
-        failed
+        let outcome = vm.run(srv, src, call, out);
+        vm.settle();
+        outcome
     })
 }
 
@@ -146,7 +158,9 @@ fn with_vm<R>(f: impl FnOnce(&mut Vm) -> Result<R, String>) -> Result<R, String>
             *slot = Some(Vm::new().map_err(|e| errors::lua_state(&e))?);
         }
         let vm = slot.as_mut().ok_or_else(|| errors::SCRIPT_NESTED.to_string())?;
-        f(vm)
+        let r = f(vm);
+        vm.settle();
+        r
     })
 }
 
@@ -382,9 +396,24 @@ struct Entry {
     env: Table,
     run_eval: Function,
     run_function: Function,
+    /// What `functions.lua` takes from the sandbox.
+    internal: Table,
+    /// The entry points of `functions.lua`, once this state has loaded it.
+    functions: Option<FunctionEntry>,
+}
+
+/// Entry points of the FUNCTION LOAD chunk.
+struct FunctionEntry {
     library_env: Function,
     load_library: Function,
 }
+
+/// Garbage a state may keep at rest: a run that leaves more than this
+/// over what the last full collection left (or over a quarter of that,
+/// for a state holding much) ends with a full collection. Lua's own
+/// collector starts a cycle only once memory doubles; with two or more
+/// states idle between scripts, that garbage would sit in each of them.
+const GARBAGE_AT_REST: usize = 8 << 10;
 
 /// A compiled script and its declared flags.
 struct Compiled {
@@ -405,6 +434,8 @@ struct Vm {
     state: Box<RunState>,
     /// This state's memory as last reported to [`lua_memory_changed`].
     reported: usize,
+    /// This state's memory after its last full collection.
+    live: usize,
 }
 
 impl Drop for Vm {
@@ -449,22 +480,10 @@ impl Vm {
         host.set("version", VERSION)?;
         host.set("version_num", VERSION_NUM)?;
         host.set(
-            "cjson",
-            trampoline::wrap_module(&lua, cjson::module(&lua)?, cjson::MULTI)?,
+            "library",
+            lua.create_function(|lua, name: mlua::LuaString| library(lua, &name.as_bytes()))?,
         )?;
-        host.set("bit", trampoline::wrap_module(&lua, bit::module(&lua)?, &[])?)?;
-        host.set(
-            "struct",
-            trampoline::wrap_module(&lua, structlib::module(&lua)?, &["unpack"])?,
-        )?;
-        host.set(
-            "cmsgpack",
-            trampoline::wrap_module(&lua, msgpack::module(&lua)?, &["unpack", "unpack_one", "unpack_limit"])?,
-        )?;
-        let entry: Table = lua
-            .load(include_str!("sandbox.lua"))
-            .set_name("=sandbox")
-            .call(host.clone())?;
+        let entry: Table = lua.load(include_str!("sandbox.lua")).set_name("=sandbox").call(host)?;
         let globals: Table = entry.get("globals")?;
         let env: Table = globals.raw_get("_G")?;
         let keys = convert::Keys::new(&lua)?;
@@ -472,9 +491,15 @@ impl Vm {
             env,
             run_eval: entry.get("run_eval")?,
             run_function: entry.get("run_function")?,
-            library_env: entry.get("library_env")?,
-            load_library: entry.get("load_library")?,
+            internal: entry.get("internal")?,
+            functions: None,
         };
+        // Building the state left the sandbox's main chunk, its source
+        // text and the temporaries of the setup behind. (A second cycle
+        // frees what the first finalised.)
+        lua.gc_collect()?;
+        lua.gc_collect()?;
+        let live = lua.used_memory();
         let handle = Arc::new(script_client_handle());
         Ok(Vm {
             lua,
@@ -504,7 +529,29 @@ impl Vm {
                 caller_cmd: "",
             }),
             reported: 0,
+            live,
         })
+    }
+
+    /// The FUNCTION LOAD chunk's entry points, loading it on first use.
+    fn functions(&mut self) -> Result<&FunctionEntry, String> {
+        if self.entry.functions.is_none() {
+            let t: Table = self
+                .lua
+                .load(include_str!("functions.lua"))
+                .set_name("=functions")
+                .call(self.entry.internal.clone())
+                .map_err(|e| format!("ERR {e}"))?;
+            let get = |name: &str| t.get::<Function>(name).map_err(|e| format!("ERR {e}"));
+            self.entry.functions = Some(FunctionEntry {
+                library_env: get("library_env")?,
+                load_library: get("load_library")?,
+            });
+        }
+        self.entry
+            .functions
+            .as_ref()
+            .ok_or_else(|| errors::SCRIPT_NESTED.to_string())
     }
 
     /// The compiled script of `sha`, compiling `body` on a miss; caches
@@ -526,9 +573,18 @@ impl Vm {
         self.scripts.get(sha).ok_or_else(|| errors::SCRIPT_NESTED.to_string())
     }
 
-    /// Brings this state's share of the Lua memory total up to date.
-    fn report_memory(&mut self) {
-        let now = self.lua.used_memory();
+    /// Between runs: collects the garbage fully once there is more than
+    /// [`GARBAGE_AT_REST`] of it, and brings this state's share of the Lua
+    /// memory total up to date.
+    fn settle(&mut self) {
+        let mut now = self.lua.used_memory();
+        if now > self.live + GARBAGE_AT_REST.max(self.live / 4) {
+            // A collection runs finalizers, which may fail only as Lua
+            // code fails; the memory figure is read again either way.
+            let _ = self.lua.gc_collect();
+            now = self.lua.used_memory();
+            self.live = now;
+        }
         lua_memory_changed(self.reported, now);
         self.reported = now;
     }
@@ -572,7 +628,11 @@ impl Vm {
     /// Runs a library's code in a fresh environment; the list of
     /// `{name, callback, flags, description}` it registered.
     fn compile_library(&mut self, code: &[u8]) -> Result<(Table, Table), String> {
-        let (env, meta): (Table, Table) = self.entry.library_env.call(()).map_err(|e| format!("ERR {e}"))?;
+        let (library_env, load_library) = {
+            let f = self.functions()?;
+            (f.library_env.clone(), f.load_library.clone())
+        };
+        let (env, meta): (Table, Table) = library_env.call(()).map_err(|e| format!("ERR {e}"))?;
         // The `#!lua` line becomes a comment, so line numbers count it as
         // Redis's do.
         let mut code = code.to_vec();
@@ -587,7 +647,7 @@ impl Vm {
             .into_function()
             .map_err(|e| errors::function_compile(&lua_message(&e)))?;
         LOAD_DEADLINE.with(|d| d.set(Some(std::time::Instant::now() + LOAD_TIMEOUT)));
-        let loaded: mlua::Result<(bool, Table)> = self.entry.load_library.call((chunk, meta.clone()));
+        let loaded: mlua::Result<(bool, Table)> = load_library.call((chunk, meta.clone()));
         LOAD_DEADLINE.with(|d| d.set(None));
         let (ok, r) = loaded.map_err(|e| format!("ERR {e}"))?;
         if !ok {
@@ -619,17 +679,23 @@ impl Vm {
         Ok(f)
     }
 
-    fn run(&mut self, srv: &Server, src: Source<'_>, call: &Call<'_>, out: &mut Reply<'_>) -> bool {
+    fn run(&mut self, srv: &Server, src: Source<'_>, call: &Call<'_>, out: &mut Reply<'_>) -> Outcome {
         match self.try_run(srv, src, call, out) {
-            Ok(failed) => failed,
+            Ok(outcome) => outcome,
             Err(e) => {
                 out.error(&e);
-                true
+                Outcome::Failed { counted: false }
             }
         }
     }
 
-    fn try_run(&mut self, srv: &Server, src: Source<'_>, call: &Call<'_>, out: &mut Reply<'_>) -> Result<bool, String> {
+    fn try_run(
+        &mut self,
+        srv: &Server,
+        src: Source<'_>,
+        call: &Call<'_>,
+        out: &mut Reply<'_>,
+    ) -> Result<Outcome, String> {
         self.sync(srv);
         let mut label = [0u8; 40];
         let (f, fl, is_function, name_len) = match src {
@@ -737,8 +803,21 @@ impl Vm {
             return Ok(convert::write_value(&self.keys, &v, out, 0));
         }
         let name = String::from_utf8_lossy(&label[..name_len]);
-        out.error(&self.keys.error_text(&v, &name));
-        Ok(true)
+        let (text, counted) = self.keys.error_text(&v, &name);
+        out.error(&text);
+        Ok(Outcome::Failed { counted })
+    }
+}
+
+/// One of the libraries written in Rust, ready for the sandbox to
+/// protect: built when a script first names it.
+fn library(lua: &Lua, name: &[u8]) -> mlua::Result<Table> {
+    match name {
+        b"cjson" => trampoline::wrap_module(lua, cjson::module(lua)?, cjson::MULTI),
+        b"bit" => trampoline::wrap_module(lua, bit::module(lua)?, &[]),
+        b"struct" => trampoline::wrap_module(lua, structlib::module(lua)?, &["unpack"]),
+        b"cmsgpack" => trampoline::wrap_module(lua, msgpack::module(lua)?, &["unpack", "unpack_one", "unpack_limit"]),
+        _ => Err(mlua::Error::RuntimeError("no such library".into())),
     }
 }
 

@@ -1,9 +1,10 @@
 -- The sandbox every script runs in, built once per Lua state.
 --
 -- Called with `host`, a table of Rust functions; returns a table of the
--- entry points the Rust side keeps (runners, the globals table, the
--- library loader). Everything here is local to this chunk: scripts see
--- only the tables built below, never this chunk's environment.
+-- entry points the Rust side keeps (the runners, the globals table, and
+-- what functions.lua needs, loaded on a state's first FUNCTION LOAD or
+-- FCALL). Everything here is local to this chunk: scripts see only the
+-- tables built below, never this chunk's environment.
 --
 -- Redis 7.0 makes the globals and every library table read-only (a flag
 -- in its patched Lua). Stock Lua 5.1 has no such flag, so each protected
@@ -16,6 +17,8 @@ local host = ...
 local error, type, tostring, select, rawget, rawset, setmetatable, pairs, ipairs, unpack, pcall, xpcall, setfenv, loadstring =
     error, type, tostring, select, rawget, rawset, setmetatable, pairs, ipairs, unpack, pcall, xpcall, setfenv, loadstring
 local getinfo = debug.getinfo
+-- The rest of the debug library is never used: let it go.
+debug = nil
 local sformat, sfind, ssub = string.format, string.find, string.sub
 
 local READONLY = "Attempt to modify a readonly table"
@@ -30,10 +33,6 @@ local function protect(t)
     local p = setmetatable({}, { __index = t, __newindex = refuse, __metatable = false })
     readonly[p] = t
     return p
-end
-
-local function nonexistent(_, k)
-    error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
 end
 
 -- Redis's luaPushErrorBuff: "-CODE msg" keeps its code, anything else
@@ -99,9 +98,6 @@ redis.debug = function() end
 redis.REDIS_VERSION = host.version
 redis.REDIS_VERSION_NUM = host.version_num
 
--- Libraries written in Rust.
-local cjson, bit, struct, cmsgpack = host.cjson, host.bit, host.struct, host.cmsgpack
-
 -- The globals a script sees.
 local G = {}
 local PG = protect(G)
@@ -152,13 +148,29 @@ G.rawset = host.wrap(function(t, k, v)
     end
     return rawset(t, k, v), nil
 end, 1)
+-- The libraries written in Rust are built on a state's first use of each
+-- (see `global_missing` below): until then G has no field for them, and
+-- what reads G's fields raw, or walks them, builds them first.
+local LIBRARIES = { cjson = true, bit = true, struct = true, cmsgpack = true }
+local all_libraries = false
+local next = next
 -- Reads see through the proxies, as they see the tables in Redis.
 G.rawget = function(t, k)
-    return rawget(readonly[t] or t, k)
+    local real = readonly[t] or t
+    if real == G and LIBRARIES[k] then
+        return G[k]
+    end
+    return rawget(real, k)
 end
-local next = next
 G.next = function(t, k)
-    return next(readonly[t] or t, k)
+    local real = readonly[t] or t
+    if real == G and not all_libraries then
+        for name in next, LIBRARIES do
+            local _ = G[name]
+        end
+        all_libraries = true
+    end
+    return next(real, k)
 end
 G.pairs = function(t)
     return G.next, t, nil
@@ -208,12 +220,19 @@ G.table = protect(table)
 G.math = protect(math)
 G.coroutine = protect(coroutine)
 G.redis = protect(redis)
-G.cjson = protect(cjson)
-G.bit = protect(bit)
-G.struct = protect(struct)
-G.cmsgpack = protect(cmsgpack)
 G._G = PG
-setmetatable(G, { __index = nonexistent, __newindex = refuse, __metatable = false })
+-- A name G lacks: one of the libraries, built now (most scripts use none,
+-- and a state would otherwise hold them all), or an error.
+local library = host.library
+local function global_missing(_, k)
+    if LIBRARIES[k] then
+        local lib = protect(library(k))
+        rawset(G, k, lib)
+        return lib
+    end
+    error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
+end
+setmetatable(G, { __index = global_missing, __newindex = refuse, __metatable = false })
 
 -- Errors: the error handler records where in the user's code the error
 -- happened (the innermost frame of the script, skipping C functions and
@@ -232,7 +251,7 @@ local function handler(err)
         end
         level = level + 1
     end
-    local msg
+    local msg, counted
     if type(err) == "table" then
         msg = err.err
         if msg ~= nil then
@@ -240,13 +259,16 @@ local function handler(err)
         else
             msg = "ERR unknown error"
         end
+        -- The error of a command redis.call ran, counted in the error
+        -- stats when it happened.
+        counted = rawget(err, "ignore_error_stats_update") == true or nil
     else
         msg = tostring(err)
         -- An error the host raised from its hook (SCRIPT KILL) carries its
         -- own code after the binding's prefix.
         msg = type(err) == "userdata" and msg:match("^runtime error: (ERR .*)$") or ("ERR " .. msg)
     end
-    return { err = msg, source = source, line = line }
+    return { err = msg, source = source, line = line, ignore_error_stats_update = counted }
 end
 
 -- xpcall in Lua 5.1 passes no arguments: the callee and its arguments
@@ -281,123 +303,25 @@ entry.run_function = function(f, keys, args)
     return ok, r
 end
 
--- FUNCTION LOAD: while a library's code runs, it sees only a `redis`
--- with register_function and log; its functions then run with the full
--- globals. Each library has an environment of its own whose fallback is
--- switched from the one to the other.
-local pending
-local FLAGS = { ["no-writes"] = true, ["allow-oom"] = true, ["allow-stale"] = true, ["no-cluster"] = true,
-    ["allow-cross-slot-keys"] = true }
-local BAD_NAME = "Library names can only contain letters, numbers, or underscores(_) and must be at least one character long"
-
-local function register(name, callback, flags, description)
-    if pending == nil then
-        -- A function kept a reference to the loading `redis` and calls it
-        -- after the load.
-        error(error_table("-ERR redis.register_function can only be called on FUNCTION LOAD command"))
-    end
-    if type(name) == "number" then
-        name = tostring(name)
-    end
-    if type(name) ~= "string" then
-        error(error_table("-ERR first argument to redis.register_function must be a string"))
-    end
-    if type(callback) ~= "function" then
-        error(error_table("-ERR second argument to redis.register_function must be a function"))
-    end
-    if name == "" or sfind(name, "[^%w_]") then
-        error(error_table("-ERR " .. BAD_NAME))
-    end
-    for _, f in ipairs(pending) do
-        if f.name == name then
-            error(error_table("-ERR Function already exists in the library"))
-        end
-    end
-    pending[#pending + 1] = { name = name, callback = callback, flags = flags or {}, description = description }
-end
-
-local ARGS = { function_name = true, callback = true, flags = true, description = true }
-
-local load_redis = {
-    register_function = function(...)
-        local n = select("#", ...)
-        local a, b = ...
-        if n == 1 and type(a) == "table" then
-            for k in pairs(a) do
-                if not ARGS[k] then
-                    error(error_table("-ERR unknown argument given to redis.register_function"))
-                end
-            end
-            local name, callback, flags, description = a.function_name, a.callback, a.flags, a.description
-            if name == nil then
-                error(error_table("-ERR redis.register_function must get a function name argument"))
-            end
-            if type(name) ~= "string" then
-                error(error_table("-ERR function_name argument given to redis.register_function must be a string"))
-            end
-            if callback == nil then
-                error(error_table("-ERR redis.register_function must get a callback argument"))
-            end
-            if type(callback) ~= "function" then
-                error(error_table("-ERR callback argument given to redis.register_function must be a function"))
-            end
-            local fl = {}
-            if flags ~= nil then
-                if type(flags) ~= "table" then
-                    error(error_table("-ERR flags argument to redis.register_function must be a table representing function flags"))
-                end
-                for _, f in ipairs(flags) do
-                    if type(f) ~= "string" or not FLAGS[f] then
-                        error(error_table("-ERR unknown flag given"))
-                    end
-                    fl[#fl + 1] = f
-                end
-            end
-            if description ~= nil and type(description) ~= "string" then
-                error(error_table("-ERR description argument given to redis.register_function must be a string"))
-            end
-            return register(name, callback, fl, description)
-        end
-        if n == 1 then
-            error(error_table("-ERR calling redis.register_function with a single argument is only applicable to Lua table (representing named arguments)."))
-        end
-        if n ~= 2 then
-            error(error_table("-ERR wrong number of arguments to redis.register_function"))
-        end
-        return register(a, b)
-    end,
-    log = redis.log,
-    LOG_DEBUG = 0,
-    LOG_VERBOSE = 1,
-    LOG_NOTICE = 2,
-    LOG_WARNING = 3,
-    REDIS_VERSION = host.version,
-    REDIS_VERSION_NUM = host.version_num,
-}
-setmetatable(load_redis, { __index = nonexistent })
-local LOADENV = setmetatable({ redis = protect(load_redis) }, { __index = nonexistent, __newindex = refuse })
-
--- A fresh environment for a library's chunk: (environment, its metatable).
-entry.library_env = function()
-    local meta = { __index = LOADENV, __newindex = refuse, __metatable = false }
-    local env = setmetatable({}, meta)
-    readonly[env] = {}
-    return env, meta
-end
-
--- Runs a library's chunk; (true, {registered functions}) or (false, error table).
-entry.load_library = function(chunk, meta)
-    pending = {}
-    pf = chunk
+-- Runs f() under the error handler: (true, result) or (false, error table).
+local function protected(f)
+    pf = f
     local ok, r = xpcall(without_args, handler)
     pf = nil
-    local registered = pending
-    pending = nil
-    if not ok then
-        return false, r
-    end
-    meta.__index = G
-    return true, registered
+    return ok, r
 end
+
+-- What functions.lua, loaded on a state's first FUNCTION LOAD or FCALL,
+-- takes from this chunk.
+entry.internal = {
+    G = G,
+    redis = redis,
+    host = host,
+    protect = protect,
+    refuse = refuse,
+    readonly = readonly,
+    error_table = error_table,
+    protected = protected,
+}
 
 return entry

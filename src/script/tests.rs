@@ -125,6 +125,30 @@ fn keys_and_argv_are_tables_of_strings() {
     );
 }
 
+/// `unpack` puts up to 7999 values on the stack; with the command name
+/// and a key, the call's arguments filled the C stack and its reply had
+/// no room ("malformed reply").
+#[test]
+fn redis_call_with_7999_unpacked_arguments_has_room_for_its_reply() {
+    let srv = Server::new(Config::default());
+    let body = "local a = {} for i = 1, 7999 do a[i] = i end return redis.call('rpush', 'l', unpack(a))";
+    assert_eq!(eval_in(&srv, body), ":7999\r\n");
+    let body = "local a = {} for i = 1, 7999 do a[i] = 'f' .. i end \
+                local ok = redis.call('hmset', 'h', 'f0', unpack(a)) \
+                local got = redis.call('hmget', 'h', unpack(a)) \
+                return {ok.ok, #got, got[2], got[7998]}";
+    assert_eq!(
+        eval_in(&srv, body),
+        "*4\r\n$2\r\nOK\r\n:7999\r\n$2\r\nf3\r\n$5\r\nf7999\r\n"
+    );
+    let body = "local a = {} for i = 1, 7999 do a[i] = 'x' end return redis.pcall('get', unpack(a))";
+    let r = eval_in(&srv, body);
+    assert!(
+        r.starts_with("-ERR Wrong number of args calling Redis command from script"),
+        "{r}"
+    );
+}
+
 #[test]
 fn select_inside_a_script_moves_only_the_script_client() {
     let srv = Server::new(Config::default());
@@ -292,4 +316,127 @@ fn metatables_of_shared_tables_are_read_only() {
         eval("local t = setmetatable({}, {__index = function() return 5 end}) return t.x"),
         ":5\r\n"
     );
+}
+
+#[test]
+fn cjson_depth_settings_limit_encode_and_decode() {
+    let srv = Server::new(Config::default());
+    let body = "cjson.encode_max_depth(2) \
+                local a = {pcall(cjson.encode, {{1}})} \
+                local b = {pcall(cjson.encode, {{{1}}})} \
+                cjson.decode_max_depth(2) \
+                local c = {pcall(cjson.decode, '[[1],{\"a\":[2]}]')} \
+                local d = {pcall(cjson.decode, '[[1]]')} \
+                return {a[2], b[2], c[2], #d[2], cjson.encode_max_depth(), cjson.decode_max_depth()}";
+    assert_eq!(
+        eval_in(&srv, body),
+        "*6\r\n$5\r\n[[1]]\r\n$39\r\nCannot serialise, excessive nesting (3)\r\n\
+         $57\r\nFound too many nested data structures (3) at character 11\r\n:1\r\n:2\r\n:2\r\n"
+    );
+    // The settings stay with the Lua state, as in Redis's one state.
+    assert_eq!(eval_in(&srv, "return cjson.encode_max_depth()"), ":2\r\n");
+    let r = eval_in(&srv, "return cjson.encode_max_depth(0)");
+    assert!(
+        r.starts_with(
+            "-ERR user_script:1: bad argument #1 to 'encode_max_depth' (expected integer between 1 and 2147483647)"
+        ),
+        "{r}"
+    );
+    let r = eval_in(&srv, "return cjson.decode_max_depth(1, 2)");
+    assert!(
+        r.starts_with("-ERR user_script:1: bad argument #2 to 'decode_max_depth' (found too many arguments)"),
+        "{r}"
+    );
+}
+
+#[test]
+fn cjson_number_settings_change_what_encode_and_decode_accept() {
+    let srv = Server::new(Config::default());
+    let body = "cjson.encode_invalid_numbers(true) \
+                local a = cjson.encode({0/0, 1/0, -1/0}) \
+                cjson.encode_invalid_numbers('null') \
+                local b = cjson.encode({0/0, 1/0}) \
+                local shown = cjson.encode_invalid_numbers() \
+                cjson.encode_invalid_numbers(false) \
+                cjson.encode_number_precision(3) \
+                local c = cjson.encode({3.14159, 12345, [2.5] = 1}) \
+                cjson.encode_number_precision(14) \
+                return {a, b, shown, c}";
+    assert_eq!(
+        eval_in(&srv, body),
+        "*4\r\n$14\r\n[nan,inf,-inf]\r\n$11\r\n[null,null]\r\n$4\r\nnull\r\n\
+         $31\r\n{\"1\":3.14,\"2\":1.23e+04,\"2.5\":1}\r\n"
+    );
+    let body = "cjson.decode_invalid_numbers(false) \
+                local r = {} \
+                for _, s in ipairs({'01', '-inf', '+1', 'nan', '1.5'}) do \
+                    local ok, v = pcall(cjson.decode, s) r[#r + 1] = tostring(v) \
+                end \
+                cjson.decode_invalid_numbers(true) \
+                r[#r + 1] = tostring(cjson.decode('0x10')) \
+                return r";
+    assert_eq!(
+        eval_in(&srv, body),
+        "*6\r\n$54\r\nExpected value but found invalid number at character 1\r\n\
+         $54\r\nExpected value but found invalid number at character 1\r\n\
+         $53\r\nExpected value but found invalid token at character 1\r\n\
+         $53\r\nExpected value but found invalid token at character 1\r\n\
+         $3\r\n1.5\r\n$2\r\n16\r\n"
+    );
+}
+
+#[test]
+fn cjson_settings_reach_every_threads_state_until_script_flush() {
+    let srv = Server::new(Config::default());
+    assert_eq!(eval_in(&srv, "return cjson.encode_max_depth(7)"), ":7\r\n");
+    std::thread::scope(|s| {
+        let seen = s.spawn(|| eval_in(&srv, "return cjson.encode_max_depth()"));
+        assert_eq!(seen.join().ok().as_deref(), Some(":7\r\n"));
+    });
+    srv.scripts.flush();
+    assert_eq!(eval_in(&srv, "return cjson.encode_max_depth()"), ":1000\r\n");
+}
+
+#[test]
+fn libraries_built_on_first_use_are_there_for_rawget_and_pairs() {
+    let srv = Server::new(Config::default());
+    assert_eq!(eval_in(&srv, "return type(rawget(_G, 'struct'))"), "$5\r\ntable\r\n");
+    let body = "local seen = {} for k in pairs(_G) do seen[#seen + 1] = k end table.sort(seen) \
+                return table.concat(seen, ' ')";
+    let r = eval_in(&srv, body);
+    for name in ["bit", "cjson", "cmsgpack", "struct", "redis", "string"] {
+        assert!(r.contains(name), "{name} in {r}");
+    }
+    assert_eq!(eval_in(&srv, "return cmsgpack.unpack(cmsgpack.pack(7))"), ":7\r\n");
+    let r = eval_in(&srv, "return nosuchlib");
+    assert!(
+        r.starts_with("-ERR user_script:1: Script attempted to access nonexistent global variable 'nosuchlib'"),
+        "{r}"
+    );
+}
+
+#[test]
+fn a_new_lua_state_holds_little_and_collects_its_garbage_at_rest() {
+    let vm = Vm::new().expect("a Lua state");
+    let fresh = vm.lua.used_memory();
+    // Measured at 53 KB: the libraries and FUNCTION LOAD's machinery are
+    // built on first use.
+    assert!(fresh < 56 << 10, "{fresh}");
+    drop(vm);
+    let srv = Server::new(Config::default());
+    for i in 0..3000 {
+        eval_on(
+            &srv,
+            "return redis.call('incr', KEYS[1])",
+            &["n"],
+            &[&i.to_string()],
+            false,
+        );
+    }
+    let (used, live) = VM.with(|c| {
+        let vm = c.borrow();
+        let vm = vm.as_ref().expect("the state the runs used");
+        (vm.lua.used_memory(), vm.live)
+    });
+    assert!(used <= live + GARBAGE_AT_REST.max(live / 4), "{used} over {live}");
 }

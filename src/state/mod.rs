@@ -34,7 +34,8 @@ pub(crate) use latency::LatencyMonitor;
 pub(crate) use monitor::{MonitorFeed, Monitors};
 pub(crate) use pause::{Pause, PauseKind};
 pub(crate) use scripts::{
-    lua_memory_changed, parse_sha, script_flags, sha1_hex, FunctionMeta, Library, LibraryConflict, Scripts, Sha,
+    lua_memory_changed, parse_sha, script_flags, sha1_hex, FunctionMeta, JsonInvalid, JsonSettings, Library,
+    LibraryConflict, Scripts, Sha,
 };
 pub(crate) use slowlog::{SlowCall, SlowLog};
 pub(crate) use stats::Stats;

@@ -4,7 +4,7 @@
 
 use hashbrown::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 /// A script's SHA1 in lower-case hex, the script cache's key.
 pub(crate) type Sha = [u8; 40];
@@ -31,6 +31,62 @@ pub(crate) mod script_flags {
     pub(crate) fn parse(name: &[u8]) -> Option<u32> {
         NAMES.iter().find(|(_, n)| n.as_bytes() == name).map(|&(f, _)| f)
     }
+}
+
+/// What scripts set with `cjson`'s setting functions (see
+/// `script::cjson`). lua-cjson keeps them in its module, and Redis has one
+/// Lua state for EVAL scripts and another for functions; every worker
+/// thread here has its own state, so the settings live here, one set for
+/// scripts and one for functions, for every thread's state to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct JsonSettings {
+    /// An excessively sparse array is written as an object instead of
+    /// being refused.
+    pub(crate) sparse_convert: bool,
+    /// An array is excessively sparse when its largest index is over
+    /// `ratio` times its items (0: never) and over `safe`.
+    pub(crate) sparse_ratio: i32,
+    pub(crate) sparse_safe: i32,
+    /// Tables nested deeper are refused.
+    pub(crate) encode_max_depth: i32,
+    pub(crate) decode_max_depth: i32,
+    /// Significant digits of encoded numbers.
+    pub(crate) precision: i32,
+    /// lua-cjson keeps its output buffer between calls when this is on;
+    /// the encoder here has no such buffer, so the setting is only kept
+    /// and answered.
+    pub(crate) keep_buffer: bool,
+    pub(crate) encode_invalid: JsonInvalid,
+    /// `decode` reads what strict JSON has no numbers for: NaN, Infinity,
+    /// hexadecimal, leading zeros and `+`.
+    pub(crate) decode_invalid: bool,
+}
+
+impl Default for JsonSettings {
+    fn default() -> JsonSettings {
+        JsonSettings {
+            sparse_convert: false,
+            sparse_ratio: 2,
+            sparse_safe: 10,
+            encode_max_depth: 1000,
+            decode_max_depth: 1000,
+            precision: 14,
+            keep_buffer: true,
+            encode_invalid: JsonInvalid::Refuse,
+            decode_invalid: true,
+        }
+    }
+}
+
+/// How `cjson.encode` writes NaN and the infinities.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum JsonInvalid {
+    /// An error (the default).
+    Refuse,
+    /// As C prints them (`inf`, `-inf`), and NaN as `nan` whatever its sign.
+    Write,
+    /// As `null`.
+    Null,
 }
 
 /// A function a library registered.
@@ -80,6 +136,8 @@ pub(crate) struct Scripts {
     /// Changes whenever a library is loaded or deleted.
     lib_generation: AtomicU64,
     cache_bytes: AtomicUsize,
+    /// `cjson`'s settings: [scripts, functions].
+    json: [Mutex<JsonSettings>; 2],
 }
 
 impl Default for Scripts {
@@ -90,6 +148,7 @@ impl Default for Scripts {
             libs: RwLock::default(),
             lib_generation: AtomicU64::new(next_generation()),
             cache_bytes: AtomicUsize::new(0),
+            json: Default::default(),
         }
     }
 }
@@ -125,11 +184,22 @@ impl Scripts {
         }
     }
 
-    /// SCRIPT FLUSH.
+    /// SCRIPT FLUSH. Redis starts a new Lua state for scripts then, so
+    /// the scripts' `cjson` settings go back to their defaults.
     pub(crate) fn flush(&self) {
+        *crate::util::sync::lock(&self.json[0]) = JsonSettings::default();
         write(&self.cache).clear();
         self.cache_bytes.store(0, Ordering::Relaxed);
         self.generation.store(next_generation(), Ordering::Release);
+    }
+
+    /// The `cjson` settings scripts (or functions) last set.
+    pub(crate) fn json_settings(&self, function: bool) -> JsonSettings {
+        *crate::util::sync::lock(&self.json[function as usize])
+    }
+
+    pub(crate) fn set_json_settings(&self, function: bool, settings: JsonSettings) {
+        *crate::util::sync::lock(&self.json[function as usize]) = settings;
     }
 
     /// How many scripts are cached (INFO's `number_of_cached_scripts`).

@@ -7,7 +7,7 @@
 //! percentages of `maxmemory`. The slabs keep the watermarks in bytes and
 //! tell where usage stands ([`Pressure`]), since they count the bytes.
 
-use super::slab::Pressure;
+use super::slab::{Pressure, MIN_CHUNK};
 use super::{EvictionPolicy, Store};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -139,10 +139,10 @@ impl Store {
 
     /// Makes room before a write that may add memory: above the high
     /// watermark it evicts by `policy` (a few items inline, the rest left to
-    /// `Store::maintain`). Fails when usage is over `maxmemory` and
-    /// nothing may be evicted: the policy is noeviction, or only
-    /// notremovable items (or, for a volatile policy, items without expiry)
-    /// are left.
+    /// `Store::maintain`). Fails when usage leaves no room under
+    /// `maxmemory` for the smallest item and nothing may be evicted: the
+    /// policy is noeviction, or only notremovable items (or, for a
+    /// volatile policy, items without expiry) are left.
     pub fn make_room(&self, now: u64, policy: EvictionPolicy) -> Result<(), OutOfMemory> {
         // The common case: one relaxed load.
         if self.slabs.pressure() != Pressure::High {
@@ -153,15 +153,17 @@ impl Store {
             return Ok(());
         }
         let mut used = self.slabs.check();
+        // Full: the write's item, at its smallest, would pass the limit.
+        let full = |used: u64| used + MIN_CHUNK as u64 > l.maxmemory;
         // Over the limit itself, the write waits until it is back under (or
         // nothing may go); between the limit and the low watermark it helps
         // the background with a few evictions and goes on.
         let mut extra = 0;
-        while used > l.low_bytes() && (used > l.maxmemory || extra < INLINE_EVICTIONS) {
+        while used > l.low_bytes() && (full(used) || extra < INLINE_EVICTIONS) {
             match self.evict_some(policy, now, l.samples, super::evict::MAX_BATCH) {
                 Some((n, freed)) => {
                     used = used.saturating_sub(freed);
-                    if used <= l.maxmemory {
+                    if !full(used) {
                         extra += n;
                     }
                 }
@@ -169,7 +171,7 @@ impl Store {
             }
         }
         self.slabs.check();
-        if used > l.maxmemory {
+        if full(used) {
             Err(OutOfMemory)
         } else {
             Ok(())
@@ -200,5 +202,29 @@ impl Store {
             }
             self.slabs.check();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Regression: with `maxmemory 1` an empty store took writes, where
+    /// Redis, whose usage never falls below its own baseline, refuses
+    /// every one.
+    #[test]
+    fn a_limit_smaller_than_one_item_is_full_even_when_empty() {
+        let st = Store::new(1, 0);
+        let limit = |maxmemory| Limits {
+            maxmemory,
+            ..Limits::default()
+        };
+        st.set_limits(limit(1));
+        assert_eq!(st.make_room(0, EvictionPolicy::NoEviction), Err(OutOfMemory));
+        assert_eq!(st.make_room(0, EvictionPolicy::AllKeysLru), Err(OutOfMemory));
+        st.set_limits(limit(MIN_CHUNK as u64));
+        assert_eq!(st.make_room(0, EvictionPolicy::NoEviction), Ok(()));
+        st.set_limits(limit(1 << 20));
+        assert_eq!(st.make_room(0, EvictionPolicy::NoEviction), Ok(()));
     }
 }

@@ -33,7 +33,8 @@ const UNIT: usize = 4;
 const PAGE_SHIFT: u32 = (PAGE_SIZE / UNIT).trailing_zeros();
 /// Chunk sizes step by this much up to [`STEP_LIMIT`].
 const STEP_LIMIT: usize = 256;
-const MIN_CHUNK: usize = 24;
+/// The smallest chunk: what the next item takes at least.
+pub(crate) const MIN_CHUNK: usize = 24;
 /// The largest address range reserved: what a `u32` handle in 4-byte
 /// units can name (16 GB of chunks; values too large for a page live on
 /// the heap and do not count against it).
@@ -369,9 +370,13 @@ impl Slabs {
         let used = self.used_estimate();
         let (low, high) = (self.low.load(Ordering::Relaxed), self.high.load(Ordering::Relaxed));
         let evicting = self.pressure() == Pressure::High;
+        // The high watermark counts as reached once the next item, at its
+        // smallest, would pass it: a limit below one chunk (`maxmemory 1`)
+        // is full even when the store is empty, as Redis's is whenever it
+        // is below the server's own baseline.
         let p = if high == 0 {
             Pressure::None
-        } else if used > high || (evicting && used > low) {
+        } else if used + MIN_CHUNK as u64 > high || (evicting && used > low) {
             Pressure::High
         } else if used > low {
             Pressure::Low
