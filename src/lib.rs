@@ -21,7 +21,7 @@
 //!   way in.
 //! - `script`: Lua 5.1 as Redis embeds it, behind EVAL, EVALSHA, SCRIPT,
 //!   FUNCTION and FCALL (`command::scripting`, `command::function`): one
-//!   sandboxed Lua state per worker thread, the libraries scripts see
+//!   sandboxed Lua state for the process, the libraries scripts see
 //!   (`cjson`, `cmsgpack`, `bit`, `struct`), and the conversions between
 //!   replies and Lua values. `redis.call` runs a command through
 //!   `command::execute` as a client of its own, under the caller's ACL

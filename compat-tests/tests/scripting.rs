@@ -955,3 +955,58 @@ fn functions_run_from_connections_on_every_worker() {
         assert_eq!(q::<String>(&mut c, &["FCALL", "myget", "1", "k"]), v);
     }
 }
+
+fn lua_memory(con: &mut redis::Connection) -> u64 {
+    let info: String = q(con, &["INFO", "memory"]);
+    info.lines()
+        .find_map(|l| l.strip_prefix("used_memory_lua:"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no used_memory_lua in {info}"))
+}
+
+/// Regression: each worker thread kept a Lua state of its own, with its
+/// compiled scripts and its garbage, and SCRIPT FLUSH freed none of it:
+/// two threads' states came to 360 KB after a run of scripts, and stayed
+/// there. One state now serves the process, SCRIPT FLUSH starts a new
+/// one, and garbage is collected at rest.
+#[test]
+fn lua_memory_is_one_small_state_and_script_flush_renews_it() {
+    let srv = Server::start(&["--threads", "2"]);
+    let mut con = srv.redis();
+    // Scripts from several connections, using every library, and a
+    // function library.
+    for i in 0..120 {
+        let mut c = srv.redis();
+        let body = format!(
+            "local t = {{}} for j = 1, 10 do t[j] = j * {i} end \
+             return cjson.encode(t) .. bit.tohex({i}) .. struct.pack('>I2', 1) .. cmsgpack.pack(t)"
+        );
+        let _: Vec<u8> = q(&mut c, &["EVAL", &body, "0"]);
+    }
+    let lib =
+        "#!lua name=counter\nredis.register_function('bump', function(keys) return redis.call('incr', keys[1]) end)";
+    let _: String = q(&mut con, &["FUNCTION", "LOAD", lib]);
+    let _: i64 = q(&mut con, &["FCALL", "bump", "1", "f"]);
+    let warm = lua_memory(&mut con);
+    assert!(warm > 100 << 10, "120 compiled scripts: {warm}");
+    let _: () = q(&mut con, &["SCRIPT", "FLUSH"]);
+    // No state until the next script: Redis's figure for an empty one.
+    assert_eq!(lua_memory(&mut con), 31744);
+    // Many runs on a pipelined connection, as a busy client sends them.
+    let _: () = q(&mut con, &["SET", "x", "0"]);
+    let mut w = srv.wire();
+    let eval = ["EVAL", "return redis.call('incr', KEYS[1])", "1", "x"].map(str::as_bytes);
+    for _ in 0..10 {
+        for _ in 0..1000 {
+            w.send_cmd(&eval);
+        }
+        for _ in 0..1000 {
+            w.read_frame();
+        }
+    }
+    assert_eq!(q::<i64>(&mut con, &["GET", "x"]), 10_000);
+    let after = lua_memory(&mut con);
+    assert!(after < 100 << 10, "after 10,000 runs: {after}");
+    // The function library compiles again in the new state.
+    assert_eq!(q::<i64>(&mut con, &["FCALL", "bump", "1", "f"]), 2);
+}

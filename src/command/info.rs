@@ -257,9 +257,9 @@ fn memory(srv: &Server, s: &mut Section<'_>) {
     s.field("used_memory_dataset_perc", format!("{:.2}%", perc(mem.dataset, used)));
     s.field("total_system_memory", total);
     s.field("total_system_memory_human", human_bytes(total));
-    // Lua memory: the states of the worker threads that have run a
-    // script (each thread's last report), or Redis's empty-state figure
-    // before any has.
+    // Lua memory: the Lua state's last report, or Redis's empty-state
+    // figure while there is no state (before the first script, and after
+    // SCRIPT FLUSH until the next).
     let scripts = &srv.scripts;
     let lua = match scripts.lua_memory() as u64 {
         0 => 31744,

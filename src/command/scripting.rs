@@ -217,7 +217,7 @@ fn flush(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
     if args::flush_mode(&a[1..]).is_none() {
         return ctx.error(errors::SCRIPT_FLUSH_OPTION);
     }
-    ctx.srv.scripts.flush();
+    script::flush(ctx.srv);
     ctx.out.ok();
 }
 

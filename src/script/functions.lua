@@ -1,6 +1,6 @@
--- FUNCTION LOAD and the libraries' environments, loaded into a Lua state
--- on its first FUNCTION LOAD or FCALL (a state that only runs EVAL
--- scripts never builds them).
+-- FUNCTION LOAD and the libraries' environments, loaded into the Lua state
+-- to compile a library (on FUNCTION LOAD, and on a function's first call
+-- after a change) and let go after.
 --
 -- Called with what sandbox.lua shares (its `entry.internal`); returns the
 -- two entry points the Rust side keeps: `library_env` and `load_library`.

@@ -2,8 +2,7 @@
 --
 -- Called with `host`, a table of Rust functions; returns a table of the
 -- entry points the Rust side keeps (the runners, the globals table, and
--- what functions.lua needs, loaded on a state's first FUNCTION LOAD or
--- FCALL). Everything here is local to this chunk: scripts see only the
+-- what functions.lua needs, loaded to compile a function library). Everything here is local to this chunk: scripts see only the
 -- tables built below, never this chunk's environment.
 --
 -- Redis 7.0 makes the globals and every library table read-only (a flag
@@ -311,8 +310,8 @@ local function protected(f)
     return ok, r
 end
 
--- What functions.lua, loaded on a state's first FUNCTION LOAD or FCALL,
--- takes from this chunk.
+-- What functions.lua, loaded to compile a function library, takes from
+-- this chunk.
 entry.internal = {
     G = G,
     redis = redis,

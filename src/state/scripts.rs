@@ -1,6 +1,6 @@
 //! The script cache (SHA1 -> body) and the function libraries, shared by
-//! every worker thread. The Lua states that compile and run them are
-//! `script`'s; this is the data they agree on.
+//! every worker thread. The Lua state that compiles and runs them is
+//! `script`'s; this is the data it works from.
 
 use hashbrown::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -35,9 +35,10 @@ pub(crate) mod script_flags {
 
 /// What scripts set with `cjson`'s setting functions (see
 /// `script::cjson`). lua-cjson keeps them in its module, and Redis has one
-/// Lua state for EVAL scripts and another for functions; every worker
-/// thread here has its own state, so the settings live here, one set for
-/// scripts and one for functions, for every thread's state to read.
+/// Lua state for EVAL scripts and another for functions, each with its
+/// own; here one state runs both, and may serve more than one server in a
+/// process (handler tests), so the settings live here, one set for
+/// scripts and one for functions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct JsonSettings {
     /// An excessively sparse array is written as an object instead of
@@ -103,8 +104,8 @@ pub(crate) struct Library {
     pub(crate) name: String,
     pub(crate) code: Arc<[u8]>,
     pub(crate) functions: Vec<FunctionMeta>,
-    /// Unique over the process's life: a thread's Lua state keeps the
-    /// library's compiled functions under it.
+    /// Unique over the process's life: the Lua state keeps the library's
+    /// compiled functions under it.
     pub(crate) id: u64,
 }
 
@@ -161,8 +162,9 @@ fn write<T>(l: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
     l.write().unwrap_or_else(|p| p.into_inner())
 }
 
-/// Lua memory of every thread's state, for INFO's `used_memory_lua`: each
-/// state adds the change since its last report after every run.
+/// Memory of the Lua state, for INFO's `used_memory_lua`: the state adds
+/// the change since its last report after every run, and takes all of it
+/// away when it goes (SCRIPT FLUSH).
 static LUA_MEMORY: AtomicUsize = AtomicUsize::new(0);
 
 impl Scripts {
@@ -212,7 +214,7 @@ impl Scripts {
         self.cache_bytes.load(Ordering::Relaxed)
     }
 
-    /// Memory of the Lua states, summed over threads as they last reported.
+    /// Memory of the Lua state, as it last reported.
     pub(crate) fn lua_memory(&self) -> usize {
         LUA_MEMORY.load(Ordering::Relaxed)
     }
