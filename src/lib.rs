@@ -13,7 +13,8 @@
 //!   `--threads` workers; `connection` is the loop both protocols share
 //!   (read a batch, let the session decode and execute every complete
 //!   request, write all replies at once, keep what the socket does not
-//!   take and read on, up to `client-output-buffer-limit`); `resp_session`
+//!   take and read on, up to `client-output-buffer-limit`; a subscriber's
+//!   connection also writes what its mailbox received); `resp_session`
 //!   and `memcache_session` are the two protocols' halves: decoding,
 //!   parking clients of blocking commands, the output budget per pass;
 //!   `blocked` serves parked clients after the command that made their
@@ -29,7 +30,7 @@
 //! - `command`: the common command set, Redis commands and memcached verbs
 //!   alike, one file per family (`string`, `bitmap`, `keys`, `hash`,
 //!   `list`, `set`, `zset`, `sort`, `memory`, `server`, `client`, `info`,
-//!   `config_cmd`, `introspection`, `slowlog`, `latency`, `monitor`,
+//!   `config_cmd`, `introspection`, `slowlog`, `latency`, `monitor`, `pubsub`,
 //!   `debug`, `acl` (ACL users' rules, and the check a request passes
 //!   before it runs), `transaction` (MULTI/EXEC/WATCH:
 //!   EXEC runs the queue in one atomic scope of the store), `cache` and
@@ -56,6 +57,7 @@
 //!   registry, the blocked-client registry, the BUSY state of a long
 //!   script, the script cache and function libraries, the per-command
 //!   counters, the slow log, the latency monitor, the MONITOR clients, the
+//!   pub/sub registry and each subscriber's mailbox (`pubsub`), the
 //!   CLIENT PAUSE state, the ACL users and log (`acl`), the clock) and
 //!   each connection's own (`Client`, with the ACL user it is logged in
 //!   as, and the `ClientHandle` that CLIENT LIST and CLIENT KILL reach).

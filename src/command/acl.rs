@@ -27,6 +27,7 @@ use super::flags::*;
 use super::key_spec::{self, flags as kf};
 use super::{dispatch_sub, errors, spec, transaction, CommandSpec, Ctx};
 use crate::state::acl::{Denied, LogContext, LogEntry, Rules, Selector, READ, WRITE};
+use crate::state::pubsub::Kind;
 use crate::state::{ClientHandle, Server, User};
 use std::sync::Arc;
 
@@ -166,7 +167,12 @@ fn check_selector(
             return Err((Denied::Key, k.pos));
         }
     }
-    // No command takes channels yet: nothing to check for them.
+    if !sel.all_channels {
+        let (range, patterns) = super::pubsub::channel_args(real.name, args.len());
+        if let Some(pos) = range.into_iter().find(|&i| !sel.allows_channel(args[i], patterns)) {
+            return Err((Denied::Channel, pos));
+        }
+    }
     Ok(())
 }
 
@@ -774,8 +780,33 @@ fn setuser(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
         },
     );
     match changed {
-        Ok(()) => ctx.out.ok(),
+        Ok(()) => {
+            close_refused_subscribers(ctx, name);
+            ctx.out.ok()
+        }
         Err(e) => ctx.error(&e),
+    }
+}
+
+/// Closes the connections of user `name` subscribed to a channel or
+/// pattern its rules no longer allow, as Redis does after ACL SETUSER
+/// (the caller's own after this reply).
+fn close_refused_subscribers(ctx: &mut Ctx<'_>, name: &[u8]) {
+    let Some(user) = ctx.srv.acl.user(name) else {
+        return;
+    };
+    let rules = user.rules();
+    let allowed = |kind: Kind, channel: &[u8]| {
+        std::iter::once(&rules.root)
+            .chain(&rules.selectors)
+            .any(|s| s.allows_channel(channel, kind == Kind::Pattern))
+    };
+    for h in ctx.srv.pubsub.refused(|h| Arc::ptr_eq(&h.user(), &user), allowed) {
+        if h.id == ctx.client.id {
+            ctx.client.close = true;
+        } else {
+            h.kill();
+        }
     }
 }
 

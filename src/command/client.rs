@@ -141,14 +141,24 @@ fn getname(ctx: &mut Ctx<'_>, _a: &[&[u8]]) {
     }
 }
 
-/// The kinds of connection TYPE filters name. Every ferrocache connection
-/// is a normal one: there is no replication and no pub/sub here yet.
+/// The kinds of connection TYPE filters name. A connection is a pubsub
+/// one while it has subscriptions, else a normal one: there is no
+/// replication here yet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum ClientType {
     Normal,
     Master,
     Replica,
     Pubsub,
+}
+
+impl ClientType {
+    fn of(h: &ClientHandle) -> ClientType {
+        match h.subscribed() {
+            true => ClientType::Pubsub,
+            false => ClientType::Normal,
+        }
+    }
 }
 
 fn client_type(t: &[u8]) -> Option<ClientType> {
@@ -212,6 +222,9 @@ fn line(h: &ClientHandle, blocked: bool, now: u64, cmd: &str, b: &Buffers) -> St
     let lib_name = lock(&h.lib_name).clone().unwrap_or_default();
     let lib_ver = lock(&h.lib_ver).clone().unwrap_or_default();
     let mut flags = String::new();
+    if h.subscribed() {
+        flags.push('P');
+    }
     if blocked {
         flags.push('b');
     }
@@ -227,7 +240,7 @@ fn line(h: &ClientHandle, blocked: bool, now: u64, cmd: &str, b: &Buffers) -> St
     let age = now.saturating_sub(h.created) / 1000;
     let idle = now.saturating_sub(h.last_active.load(Ordering::Relaxed)) / 1000;
     format!(
-        "id={} addr={} laddr={} fd={} name={} age={age} idle={idle} flags={flags} db={} sub=0 psub=0 ssub=0 multi=-1 \
+        "id={} addr={} laddr={} fd={} name={} age={age} idle={idle} flags={flags} db={} sub={} psub={} ssub={} multi=-1 \
          qbuf={} qbuf-free={} argv-mem={} multi-mem=0 rbs={} rbp=0 obl={} oll={} omem={} tot-mem={} events={} \
          cmd={cmd} user={} redir=-1 resp={} lib-name={} lib-ver={}\n",
         h.id,
@@ -236,6 +249,9 @@ fn line(h: &ClientHandle, blocked: bool, now: u64, cmd: &str, b: &Buffers) -> St
         h.fd(),
         String::from_utf8_lossy(&name),
         h.db.load(Ordering::Relaxed),
+        h.subscriptions[0].load(Ordering::Relaxed),
+        h.subscriptions[1].load(Ordering::Relaxed),
+        h.subscriptions[2].load(Ordering::Relaxed),
         b.qbuf,
         b.qbuf_free,
         b.argv_mem,
@@ -311,7 +327,7 @@ fn list(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
     let mut text = String::new();
     for h in ctx.srv.clients.list() {
         if h.is_killed()
-            || ty.is_some_and(|t| t != ClientType::Normal)
+            || ty.is_some_and(|t| t != ClientType::of(&h))
             || ids.as_ref().is_some_and(|v| !v.contains(&h.id))
         {
             continue;
@@ -346,7 +362,7 @@ impl KillFilter {
     fn matches(&self, h: &ClientHandle, me: u64, now: u64) -> bool {
         (!self.skipme || h.id != me)
             && self.id.is_none_or(|id| id == h.id)
-            && self.ty.is_none_or(|t| t == ClientType::Normal)
+            && self.ty.is_none_or(|t| t == ClientType::of(h))
             && self.addr.as_ref().is_none_or(|a| *a == h.addr.to_string().into_bytes())
             && self
                 .laddr
@@ -667,6 +683,7 @@ mod tests {
             fd: Default::default(),
             counters: Default::default(),
             buffers: Default::default(),
+            subscriptions: Default::default(),
         }
     }
 

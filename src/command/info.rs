@@ -8,6 +8,7 @@
 use super::flags::*;
 use super::server::REDIS_VERSION;
 use super::{spec, CommandSpec, Ctx};
+use crate::state::pubsub::Kind;
 use crate::state::{Counter, Server};
 use std::fmt::Write;
 use std::sync::atomic::Ordering;
@@ -379,10 +380,10 @@ fn stats(srv: &Server, s: &mut Section<'_>) {
     ]);
     s.field("keyspace_hits", store.keyspace_hits);
     s.field("keyspace_misses", store.keyspace_misses);
+    s.field("pubsub_channels", srv.pubsub.names(Kind::Channel));
+    s.field("pubsub_patterns", srv.pubsub.names(Kind::Pattern));
+    s.field("pubsubshard_channels", srv.pubsub.names(Kind::Shard));
     s.zeros(&[
-        "pubsub_channels",
-        "pubsub_patterns",
-        "pubsubshard_channels",
         "latest_fork_usec",
         "total_forks",
         "migrate_cached_sockets",

@@ -31,6 +31,7 @@ pub(crate) mod memcache;
 pub(crate) mod memory;
 pub(crate) mod monitor;
 pub(crate) mod policy;
+pub(crate) mod pubsub;
 pub(crate) mod scripting;
 pub(crate) mod server;
 pub(crate) mod set;
@@ -409,6 +410,7 @@ pub(crate) fn all() -> impl Iterator<Item = &'static CommandSpec> {
         transaction::COMMANDS,
         scripting::COMMANDS,
         function::COMMANDS,
+        pubsub::COMMANDS,
     ]
     .into_iter()
     .flatten()
@@ -646,6 +648,13 @@ pub(crate) fn execute(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> Option<&'static Comm
         && !ctx.client.resumed
         && !acl::admit(ctx, spec, real, row, args)
     {
+        return Some(spec);
+    }
+    // A RESP2 client with subscriptions reads pushes only: it may send
+    // nothing that has a reply of its own (RESP3 tells the two apart).
+    if !ctx.client.resp3 && ctx.client.subs.total() != 0 && !pubsub::allowed_while_subscribed(spec.name) {
+        transaction::reject(ctx, spec.name, &errors::subscribed_context(real.name));
+        ctx.srv.cmdstats.rejected(row);
         return Some(spec);
     }
     if let Some(kind) = ctx.srv.busy.current() {

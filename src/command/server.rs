@@ -236,7 +236,7 @@ fn auth(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
 /// ```
 /// Puts the connection back as it was when it connected: RESP2, database
 /// 0, no name, replies on, NO-EVICT and NO-TOUCH off, the default user,
-/// and logged out when that user needs a password.
+/// no subscriptions, and logged out when that user needs a password.
 fn reset(ctx: &mut Ctx<'_>, _a: &[&[u8]]) {
     let auth_required = ctx.srv.acl.auth_required();
     let c = &mut *ctx.client;
@@ -256,6 +256,8 @@ fn reset(ctx: &mut Ctx<'_>, _a: &[&[u8]]) {
     if c.monitor.take().is_some() {
         ctx.srv.monitors.remove(c.id);
     }
+    let handle = c.handle.clone();
+    c.subs.leave_all(&ctx.srv.pubsub, &handle);
     ctx.out.resp3 = false;
     ctx.out.simple("RESET");
 }
@@ -286,6 +288,12 @@ fn swapdb(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
 /// PING [message]
 /// ```
 fn ping(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
+    // A RESP2 subscriber reads only arrays: `[pong, message or ""]`.
+    if !ctx.client.resp3 && ctx.client.subs.total() != 0 && a.len() <= 2 {
+        ctx.out.array(2);
+        ctx.out.bulk(b"pong");
+        return ctx.out.bulk(a.get(1).copied().unwrap_or_default());
+    }
     match a.len() {
         1 => ctx.out.simple("PONG"),
         2 => ctx.out.bulk(a[1]),

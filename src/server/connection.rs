@@ -3,6 +3,7 @@
 //! replies at once.
 
 use crate::config::OutputLimit;
+use crate::state::pubsub::Mailbox;
 use crate::state::{ClientHandle, Counter, MonitorFeed, Server, Waiter};
 use bytes::{Buf, BytesMut};
 use std::sync::atomic::Ordering;
@@ -70,6 +71,23 @@ pub(crate) trait Session: Send {
     /// The lines a MONITOR client receives, once it ran MONITOR.
     fn monitor(&mut self) -> Option<&mut MonitorFeed> {
         None
+    }
+    /// The messages a subscriber receives, once it subscribed.
+    fn mailbox(&self) -> Option<&Arc<Mailbox>> {
+        None
+    }
+    /// True while the client has subscriptions: its output is limited by
+    /// the pubsub class of `client-output-buffer-limit`.
+    fn pubsub(&self) -> bool {
+        false
+    }
+}
+
+/// Completes when messages may wait in `mailbox`; never without one.
+async fn mail(mailbox: Option<&Arc<Mailbox>>) {
+    match mailbox {
+        Some(m) => m.ready().await,
+        None => std::future::pending().await,
     }
 }
 
@@ -310,8 +328,8 @@ pub(crate) async fn serve<S: Session>(
     let cancelled = cancel.cancelled();
     tokio::pin!(cancelled);
     loop {
-        // Pub/sub is not served yet: every client is of the normal class.
-        let limit = srv.settings.output_limit(false);
+        let limit = srv.settings.output_limit(session.pubsub());
+        let mailbox = session.mailbox().cloned();
         let may_read = out.pending() < Outbox::read_cap(limit);
         let flushing = out.pending() > 0;
         // The moment the soft limit would close the client if nothing
@@ -357,6 +375,19 @@ pub(crate) async fn serve<S: Session>(
                 _ = &mut cancelled => break,
                 _ = waiter.notified() => false,
                 _ = tokio::time::sleep_until(at), if deadline != 0 => true,
+                _ = mail(mailbox.as_ref()), if mailbox.is_some() => {
+                    if let Some(m) = &mailbox {
+                        m.take_into(&mut out.buf);
+                    }
+                    if limit != OutputLimit::default() && out.over_limit(limit, srv.clock.now_ms()) {
+                        output_limit_reached(&srv, &handle, out.pending());
+                        break;
+                    }
+                    if !out.flush(&stream, &handle) {
+                        break;
+                    }
+                    continue;
+                }
                 r = stream.writable(), if flushing => {
                     if r.is_err() || !out.flush(&stream, &handle) {
                         break;
@@ -437,6 +468,10 @@ pub(crate) async fn serve<S: Session>(
                     run = false;
                     0
                 }
+                _ = mail(mailbox.as_ref()), if mailbox.is_some() => {
+                    run = false;
+                    0
+                }
                 _ = &mut cancelled => break,
             };
             if n > 0 {
@@ -478,6 +513,10 @@ pub(crate) async fn serve<S: Session>(
         }
         if let Some(feed) = session.monitor() {
             feed.drain_into(&mut out.buf);
+        }
+        // Messages published while the batch ran follow its replies.
+        if let Some(m) = session.mailbox() {
+            m.take_into(&mut out.buf);
         }
         // Before writing, as Redis checks as replies are added: a batch
         // whose replies break the limit closes the client with none of

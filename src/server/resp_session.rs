@@ -4,6 +4,7 @@ use super::blocked::serve_ready;
 use super::connection::{Session, OUT_BUDGET};
 use crate::command::{self, errors, CommandSpec, Ctx};
 use crate::protocol::resp::{Decoded, Reply, RespDecoder};
+use crate::state::pubsub::Mailbox;
 use crate::state::{BlockOn, Client, Counter, Job, Leave, MonitorFeed, ReplyMode, Server, Unblock, Waiter};
 use crate::util::sync::lock;
 use std::sync::Arc;
@@ -162,8 +163,16 @@ impl RespSession {
 /// CLIENT REPLY: drops the reply written from `mark` on when replies are
 /// off or this one is skipped.
 fn apply_reply_mode(client: &mut Client, out: &mut Vec<u8>, mark: usize) {
+    // Pushes (subscribe confirmations) go out whatever the mode; SKIP
+    // still counts the command.
+    let pushed = std::mem::take(&mut client.pushing);
     match client.reply {
         ReplyMode::On => {}
+        ReplyMode::Off | ReplyMode::SkipThis if pushed => {
+            if client.reply == ReplyMode::SkipThis {
+                client.reply = ReplyMode::On;
+            }
+        }
         ReplyMode::Off => out.truncate(mark),
         ReplyMode::SkipThis => {
             out.truncate(mark);
@@ -174,7 +183,8 @@ fn apply_reply_mode(client: &mut Client, out: &mut Vec<u8>, mark: usize) {
 }
 
 impl Drop for RespSession {
-    /// A client that disconnects while parked leaves the registry.
+    /// A client that disconnects leaves the blocked-client registry, the
+    /// monitors and its subscriptions.
     fn drop(&mut self) {
         if let Some(p) = self.parked.take() {
             self.unpark(p);
@@ -182,6 +192,8 @@ impl Drop for RespSession {
         if self.client.monitor.is_some() {
             self.srv.monitors.remove(self.client.id);
         }
+        let handle = self.client.handle.clone();
+        self.client.subs.leave_all(&self.srv.pubsub, &handle);
     }
 }
 
@@ -292,6 +304,14 @@ impl Session for RespSession {
 
     fn monitor(&mut self) -> Option<&mut MonitorFeed> {
         self.client.monitor.as_mut()
+    }
+
+    fn mailbox(&self) -> Option<&Arc<Mailbox>> {
+        self.client.subs.mailbox()
+    }
+
+    fn pubsub(&self) -> bool {
+        self.client.subs.total() != 0
     }
 
     fn wake(&mut self, timed_out: bool) {

@@ -153,6 +153,17 @@ impl Selector {
         self.all_channels = false;
     }
 
+    /// Whether the selector allows `channel`: a channel matched against
+    /// the allowed patterns as globs; a subscription pattern (`pattern`)
+    /// only when it is one of them, letter for letter.
+    pub(crate) fn allows_channel(&self, channel: &[u8], pattern: bool) -> bool {
+        self.all_channels
+            || self.channels.iter().any(|p| match pattern {
+                true => **p == *channel,
+                false => crate::util::glob::matches(p, channel, false),
+            })
+    }
+
     fn unrestricted(&self) -> bool {
         self.all_commands && self.all_keys && self.all_channels
     }
@@ -262,9 +273,6 @@ pub(crate) enum Denied {
     Command,
     Key,
     Auth,
-    /// No command takes channels until pub/sub arrives; the rules for
-    /// them are kept already.
-    #[allow(dead_code)]
     Channel,
 }
 

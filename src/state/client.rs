@@ -55,6 +55,9 @@ pub(crate) struct ClientHandle {
     pub(crate) fd: AtomicI64,
     pub(crate) counters: ConnCounters,
     pub(crate) buffers: BufferStats,
+    /// Channels, patterns and shard channels subscribed to (CLIENT LIST's
+    /// sub, psub, ssub).
+    pub(crate) subscriptions: [AtomicUsize; 3],
 }
 
 /// What a connection's buffers hold, as the connection last published
@@ -121,6 +124,7 @@ impl ClientHandle {
             fd: AtomicI64::new(-1),
             counters: ConnCounters::default(),
             buffers: BufferStats::default(),
+            subscriptions: Default::default(),
         }
     }
 }
@@ -249,6 +253,11 @@ impl ClientHandle {
     }
 
     /// The user the connection is logged in as.
+    /// True while the client has a subscription of any kind.
+    pub(crate) fn subscribed(&self) -> bool {
+        self.subscriptions.iter().any(|n| n.load(Ordering::Relaxed) != 0)
+    }
+
     pub(crate) fn user(&self) -> Arc<User> {
         lock(&self.user).clone()
     }
@@ -294,6 +303,11 @@ pub(crate) struct Client {
     pub(crate) paused_until: Option<u64>,
     /// The lines of other clients' commands, once this client ran MONITOR.
     pub(crate) monitor: Option<super::MonitorFeed>,
+    /// Channels, patterns and shard channels subscribed to.
+    pub(crate) subs: super::Subscriptions,
+    /// The reply being written is a push (a subscribe confirmation),
+    /// which CLIENT REPLY OFF and SKIP do not silence.
+    pub(crate) pushing: bool,
 }
 
 /// A transaction being queued (MULTI).
@@ -351,6 +365,8 @@ impl Client {
             errors: 0,
             paused_until: None,
             monitor: None,
+            subs: Default::default(),
+            pushing: false,
         }
     }
 

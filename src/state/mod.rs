@@ -18,6 +18,7 @@ mod cmdstats;
 mod latency;
 mod monitor;
 mod pause;
+pub(crate) mod pubsub;
 mod scripts;
 mod slowlog;
 mod stats;
@@ -33,6 +34,7 @@ pub(crate) use cmdstats::{CommandStats, Latencies, MAX_COMMANDS};
 pub(crate) use latency::LatencyMonitor;
 pub(crate) use monitor::{MonitorFeed, Monitors};
 pub(crate) use pause::{Pause, PauseKind};
+pub(crate) use pubsub::{PubSub, Subscriptions};
 pub(crate) use scripts::{
     lua_memory_changed, parse_sha, script_flags, sha1_hex, FunctionMeta, JsonInvalid, JsonSettings, Library,
     LibraryConflict, Scripts, Sha,
@@ -72,6 +74,8 @@ pub(crate) struct Server {
     pub(crate) slowlog: SlowLog,
     pub(crate) latency: LatencyMonitor,
     pub(crate) monitors: Monitors,
+    /// Channels, patterns and shard channels, and their subscribers.
+    pub(crate) pubsub: PubSub,
     pub(crate) pause: Pause,
     /// The ACL users, the default one among them, and the ACL log.
     pub(crate) acl: Acl,
@@ -119,6 +123,7 @@ impl Server {
             slowlog: SlowLog::default(),
             latency: LatencyMonitor::default(),
             monitors: Monitors::default(),
+            pubsub: PubSub::default(),
             pause: Pause::default(),
             clients: Clients::new(acl.default_user()),
             acl,
