@@ -30,6 +30,7 @@ pub(crate) mod list;
 pub(crate) mod memcache;
 pub(crate) mod memory;
 pub(crate) mod monitor;
+pub(crate) mod notify;
 pub(crate) mod policy;
 pub(crate) mod pubsub;
 pub(crate) mod scripting;
@@ -711,6 +712,8 @@ pub(crate) fn execute(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> Option<&'static Comm
     let errors_before = ctx.client.errors;
     let start = crate::util::mono::now_ns();
     (spec.handler)(ctx, args);
+    // Keys the command created, expired or evicted on the way.
+    notify::flush(ctx.srv);
     let ns = crate::util::mono::now_ns().saturating_sub(start);
     if row != usize::MAX {
         after_call(ctx, args, real, row, ns, ctx.client.errors != errors_before);

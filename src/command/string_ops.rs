@@ -8,6 +8,7 @@
 //! [`incr_value`] with [`Step::Unsigned`]. The callers turn outcomes into
 //! their protocol's replies.
 
+use super::notify::{self, class};
 use crate::state::Server;
 use crate::store::{Expiry, Item, Slot, Store, Value};
 use crate::util::number::parse_i64_exact;
@@ -81,8 +82,16 @@ pub(crate) enum SetOutcome {
 }
 
 /// Executes a SET-family write.
+/// A stored write publishes `set`, then `expire` when it gave a deadline.
 pub(crate) fn set_value(srv: &Server, db: usize, now: u64, s: &SetArgs<'_>) -> SetOutcome {
-    srv.store.with_slot(db, s.key, now, |slot| set_in(&srv.store, slot, s))
+    let outcome = srv.store.with_slot(db, s.key, now, |slot| set_in(&srv.store, slot, s));
+    if matches!(outcome, SetOutcome::Stored { .. }) {
+        notify::event(srv, class::STRING, "set", db, s.key);
+        if let Expire::At(_) = s.expire {
+            notify::event(srv, class::GENERIC, "expire", db, s.key);
+        }
+    }
+    outcome
 }
 
 fn set_in(store: &Store, slot: &mut Slot<'_>, s: &SetArgs<'_>) -> SetOutcome {
@@ -173,6 +182,9 @@ pub(crate) enum ExpireChange {
 /// value as it was read. With `new_version` the change counts as a write
 /// (GETEX); without, the version stays (memcached `touch` and `gat`, which
 /// keep the CAS unique).
+///
+/// Publishes `expire`, `persist` (when there was a deadline to remove) or
+/// `del` (a time already past), as GETEX does.
 pub(crate) fn get_and_expire<R>(
     srv: &Server,
     db: usize,
@@ -182,8 +194,14 @@ pub(crate) fn get_and_expire<R>(
     new_version: bool,
     f: impl FnOnce(&[u8], &Item<'_>) -> R,
 ) -> Result<Option<R>, WrongType> {
-    srv.store
-        .with_slot(db, key, now, |slot| expire_in(slot, change, new_version, f))
+    let mut event = None;
+    let r = srv
+        .store
+        .with_slot(db, key, now, |slot| expire_in(slot, change, new_version, f, &mut event));
+    if let Some(event) = event {
+        notify::event(srv, class::GENERIC, event, db, key);
+    }
+    r
 }
 
 fn expire_in<R>(
@@ -191,6 +209,7 @@ fn expire_in<R>(
     change: ExpireChange,
     new_version: bool,
     f: impl FnOnce(&[u8], &Item<'_>) -> R,
+    event: &mut Option<&'static str>,
 ) -> Result<Option<R>, WrongType> {
     let now = slot.now();
     let r = match slot.read(true) {
@@ -204,11 +223,13 @@ fn expire_in<R>(
         ExpireChange::Keep => {}
         ExpireChange::At(t) if t <= now => {
             slot.remove();
+            *event = Some("del");
         }
         ExpireChange::At(t) => {
             let expiry = slot.plain_expiry(t);
             if let Some(mut e) = slot.get_mut() {
                 e.set_timeout(expiry, new_version);
+                *event = Some("expire");
             }
         }
         ExpireChange::Persist => {
@@ -219,6 +240,7 @@ fn expire_in<R>(
                         true => e.set_expire(0),
                         false => e.retime(0),
                     }
+                    *event = Some("persist");
                 }
             }
         }
@@ -229,18 +251,27 @@ fn expire_in<R>(
 /// Removes a string key and returns its value (GETDEL). A key of another
 /// type is left in place.
 pub(crate) fn take_value(srv: &Server, db: usize, key: &[u8], now: u64) -> Result<Option<Vec<u8>>, WrongType> {
-    srv.store.with_slot(db, key, now, |slot| {
+    let taken = srv.store.with_slot(db, key, now, |slot| {
         match slot.read(true).map(|e| e.as_str().is_some()) {
             None => Ok(None),
             Some(false) => Err(WrongType),
             Some(true) => Ok(slot.remove().and_then(|e| e.as_str().map(<[u8]>::to_vec))),
         }
-    })
+    });
+    if let Ok(Some(_)) = taken {
+        notify::event(srv, class::GENERIC, "del", db, key);
+    }
+    taken
 }
 
 /// Removes a key of any type (memcached `delete`); true when it existed.
+/// Publishes `del`.
 pub(crate) fn remove_key(srv: &Server, db: usize, key: &[u8], now: u64) -> bool {
-    srv.store.with_slot(db, key, now, |slot| slot.remove().is_some())
+    let gone = srv.store.with_slot(db, key, now, |slot| slot.remove().is_some());
+    if gone {
+        notify::event(srv, class::GENERIC, "del", db, key);
+    }
+    gone
 }
 
 /// An APPEND-family write: Redis `APPEND`, memcached `append` and `prepend`.
@@ -271,8 +302,13 @@ pub(crate) enum AppendOutcome {
 }
 
 /// Executes an APPEND-family write. The value keeps its flags and expiry.
+/// Publishes `append` (memcached `prepend` too).
 pub(crate) fn append_value(srv: &Server, db: usize, now: u64, a: &AppendArgs<'_>) -> AppendOutcome {
-    srv.store.with_slot(db, a.key, now, |slot| append_in(slot, a))
+    let outcome = srv.store.with_slot(db, a.key, now, |slot| append_in(slot, a));
+    if let AppendOutcome::Done { .. } = outcome {
+        notify::event(srv, class::STRING, "append", db, a.key);
+    }
+    outcome
 }
 
 fn append_in(slot: &mut Slot<'_>, a: &AppendArgs<'_>) -> AppendOutcome {
@@ -372,8 +408,13 @@ pub(crate) fn parse_u64_memcached(b: &[u8]) -> Option<u64> {
 }
 
 /// Executes an INCR-family write. The value keeps its flags and expiry.
+/// Publishes `incrby`, for every step of either protocol.
 pub(crate) fn incr_value(srv: &Server, db: usize, now: u64, a: &IncrArgs<'_>) -> IncrOutcome {
-    srv.store.with_slot(db, a.key, now, |slot| incr_in(slot, a))
+    let outcome = srv.store.with_slot(db, a.key, now, |slot| incr_in(slot, a));
+    if let IncrOutcome::Done(_) = outcome {
+        notify::event(srv, class::STRING, "incrby", db, a.key);
+    }
+    outcome
 }
 
 fn incr_in(slot: &mut Slot<'_>, a: &IncrArgs<'_>) -> IncrOutcome {
@@ -502,7 +543,11 @@ pub(crate) fn incr_float_value(
     key: &[u8],
     incr: &[u8],
 ) -> Result<Vec<u8>, FloatError> {
-    srv.store.with_slot(db, key, now, |slot| incr_float_in(slot, incr))
+    let sum = srv.store.with_slot(db, key, now, |slot| incr_float_in(slot, incr));
+    if sum.is_ok() {
+        notify::event(srv, class::STRING, "incrbyfloat", db, key);
+    }
+    sum
 }
 
 fn incr_float_in(slot: &mut Slot<'_>, incr: &[u8]) -> Result<Vec<u8>, FloatError> {

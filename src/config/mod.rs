@@ -4,7 +4,7 @@
 
 mod settings;
 
-pub(crate) use settings::{policy_name, OutputLimit, SetError, Settings};
+pub(crate) use settings::{notify, policy_name, OutputLimit, SetError, Settings};
 
 use clap::Parser;
 use std::path::PathBuf;

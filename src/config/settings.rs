@@ -391,6 +391,8 @@ pub(crate) struct Settings {
     maxmemory: AtomicU64,
     memcache_evictions: AtomicBool,
     lock_timeout_ms: AtomicU64,
+    /// `notify-keyspace-events` as class bits ([`notify`]).
+    notify: std::sync::atomic::AtomicU32,
     /// `client-output-buffer-limit` of the normal and pubsub classes:
     /// hard bytes, soft bytes, soft seconds.
     normal_output_limit: [AtomicU64; 3],
@@ -467,6 +469,7 @@ impl Settings {
             maxmemory: AtomicU64::new(0),
             memcache_evictions: AtomicBool::new(true),
             lock_timeout_ms: AtomicU64::new(90_000),
+            notify: Default::default(),
             normal_output_limit: Default::default(),
             pubsub_output_limit: Default::default(),
         };
@@ -600,6 +603,7 @@ impl Settings {
                 "maxmemory" => self.maxmemory.store(num(), Ordering::Relaxed),
                 "memcache-evictions" => self.memcache_evictions.store(v == "yes", Ordering::Relaxed),
                 "client-output-buffer-limit" => self.store_output_limits(&v),
+                "notify-keyspace-events" => self.notify.store(notify_flags(&v).unwrap_or(0), Ordering::Relaxed),
                 "lock-timeout" => self
                     .lock_timeout_ms
                     .store(num().saturating_mul(1000), Ordering::Relaxed),
@@ -628,6 +632,12 @@ impl Settings {
     /// memory is full (`memcache-evictions no`, memcached's `-M`).
     pub(crate) fn memcache_evictions(&self) -> bool {
         self.memcache_evictions.load(Ordering::Relaxed)
+    }
+
+    /// The classes of keyspace events published ([`notify`] bits).
+    #[inline]
+    pub(crate) fn notify_flags(&self) -> u32 {
+        self.notify.load(Ordering::Relaxed)
     }
 
     /// How long a CACHE.LOCK that gives no time holds, in ms
@@ -958,37 +968,61 @@ fn check_special(name: &str, value: &str, current: &str) -> Result<String, Strin
     }
 }
 
-/// Bits of notify-keyspace-events, in the order Redis prints them.
+/// The bits of `notify-keyspace-events`: Redis's, and ferrocache's own
+/// class for the CACHE.* commands.
+pub(crate) mod notify {
+    /// `K`: events on `__keyspace@<db>__:<key>`.
+    pub(crate) const KEYSPACE: u32 = 1;
+    /// `E`: events on `__keyevent@<db>__:<event>`.
+    pub(crate) const KEYEVENT: u32 = 1 << 1;
+    pub(crate) const GENERIC: u32 = 1 << 2;
+    pub(crate) const STRING: u32 = 1 << 3;
+    pub(crate) const LIST: u32 = 1 << 4;
+    pub(crate) const SET: u32 = 1 << 5;
+    pub(crate) const HASH: u32 = 1 << 6;
+    pub(crate) const ZSET: u32 = 1 << 7;
+    pub(crate) const EXPIRED: u32 = 1 << 8;
+    pub(crate) const EVICTED: u32 = 1 << 9;
+    pub(crate) const STREAM: u32 = 1 << 10;
+    pub(crate) const KEY_MISS: u32 = 1 << 11;
+    pub(crate) const MODULE: u32 = 1 << 13;
+    pub(crate) const NEW: u32 = 1 << 14;
+    /// `c`: what the CACHE.* commands do to items (locks, puts, cascades).
+    pub(crate) const CACHE: u32 = 1 << 15;
+    /// `A`: Redis's alias, `g$lshzxetd`; the cache class is apart.
+    pub(crate) const ALL: u32 = GENERIC | STRING | LIST | SET | HASH | ZSET | EXPIRED | EVICTED | STREAM | MODULE;
+}
+
+/// The classes `A` stands for, in the order Redis prints them.
 const NOTIFY_CLASSES: &[(char, u32)] = &[
-    ('g', 1 << 2),
-    ('$', 1 << 3),
-    ('l', 1 << 4),
-    ('s', 1 << 5),
-    ('h', 1 << 6),
-    ('z', 1 << 7),
-    ('x', 1 << 8),
-    ('e', 1 << 9),
-    ('t', 1 << 10),
-    ('d', 1 << 13),
+    ('g', notify::GENERIC),
+    ('$', notify::STRING),
+    ('l', notify::LIST),
+    ('s', notify::SET),
+    ('h', notify::HASH),
+    ('z', notify::ZSET),
+    ('x', notify::EXPIRED),
+    ('e', notify::EVICTED),
+    ('t', notify::STREAM),
+    ('d', notify::MODULE),
 ];
-const NOTIFY_K: u32 = 1;
-const NOTIFY_E: u32 = 1 << 1;
-const NOTIFY_M: u32 = 1 << 11;
-const NOTIFY_N: u32 = 1 << 14;
-const NOTIFY_ALL: u32 =
-    (1 << 2) | (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 7) | (1 << 8) | (1 << 9) | (1 << 10) | (1 << 13);
+/// The letters outside `A`, printed after the classes.
+const NOTIFY_OTHERS: &[(char, u32)] = &[
+    ('K', notify::KEYSPACE),
+    ('E', notify::KEYEVENT),
+    ('m', notify::KEY_MISS),
+    ('n', notify::NEW),
+    ('c', notify::CACHE),
+];
 
 fn notify_flags(s: &str) -> Result<u32, String> {
     let mut f = 0;
     for c in s.chars() {
         f |= match c {
-            'A' => NOTIFY_ALL,
-            'K' => NOTIFY_K,
-            'E' => NOTIFY_E,
-            'm' => NOTIFY_M,
-            'n' => NOTIFY_N,
+            'A' => notify::ALL,
             c => NOTIFY_CLASSES
                 .iter()
+                .chain(NOTIFY_OTHERS)
                 .find(|(k, _)| *k == c)
                 .map(|(_, b)| *b)
                 .ok_or("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.")?,
@@ -999,16 +1033,12 @@ fn notify_flags(s: &str) -> Result<u32, String> {
 
 fn notify_string(f: u32) -> String {
     let mut s = String::new();
-    if f & NOTIFY_ALL == NOTIFY_ALL {
+    if f & notify::ALL == notify::ALL {
         s.push('A');
     } else {
         s.extend(NOTIFY_CLASSES.iter().filter(|(_, b)| f & b != 0).map(|(c, _)| *c));
     }
-    for (c, b) in [('K', NOTIFY_K), ('E', NOTIFY_E), ('m', NOTIFY_M), ('n', NOTIFY_N)] {
-        if f & b != 0 {
-            s.push(c);
-        }
-    }
+    s.extend(NOTIFY_OTHERS.iter().filter(|(_, b)| f & b != 0).map(|(c, _)| *c));
     s
 }
 

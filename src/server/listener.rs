@@ -401,6 +401,7 @@ async fn cron(srv: Arc<Server>) {
         if srv.active_expire.load(Ordering::Relaxed) {
             let start = Instant::now();
             srv.store.expire_step(now, EXPIRE_SHARDS_PER_RUN);
+            crate::command::notify::flush(&srv);
             // Large values are freed on a background thread, so a spike
             // here is rarer than in Redis; it is recorded as Redis does.
             srv.latency
@@ -410,6 +411,7 @@ async fn cron(srv: Arc<Server>) {
         // Locks the sweep released by their timeout wake their waiters.
         super::blocked::serve_ready(&srv, now);
         srv.store.maintain(now);
+        crate::command::notify::flush(&srv);
         srv.sample_rates();
         ticks += 1;
         if ticks.is_multiple_of(10) {

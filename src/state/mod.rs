@@ -144,6 +144,7 @@ impl Server {
         // The file's and the flags' values are in the settings now.
         srv.push_limits();
         srv.push_observability();
+        srv.push_notify();
         srv
     }
 
@@ -172,6 +173,12 @@ impl Server {
         if pairs.iter().any(|(name, _)| Settings::affects_observability(name)) {
             self.push_observability();
         }
+        if pairs
+            .iter()
+            .any(|(name, _)| name.eq_ignore_ascii_case("notify-keyspace-events"))
+        {
+            self.push_notify();
+        }
         Ok(())
     }
 
@@ -187,6 +194,14 @@ impl Server {
             .set_threshold(int("latency-monitor-threshold", 0).max(0) as u64);
         self.latency_tracking
             .store(int("latency-tracking", 1) != 0, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Tells the store which key events `notify-keyspace-events` needs.
+    fn push_notify(&self) {
+        let flags = self.settings.notify_flags();
+        self.store
+            .events()
+            .set_wanted(crate::command::notify::store_wants(flags));
     }
 
     /// Hands the memory limit in the settings to the store.

@@ -9,6 +9,7 @@
 //! entry of a small store, so there the order is exact.
 
 use super::entry::Priority;
+use super::events::kinds as key_events;
 use super::item::{free_item, Item};
 use super::links::Change;
 use super::slab::{prefetch, FreeReason};
@@ -444,6 +445,11 @@ impl ShardInner {
         if n > 0 {
             let mut a = slabs.arena(arena);
             for &(db, h) in &gone[..n] {
+                if store.events().wants(key_events::EVICTED) {
+                    // SAFETY: unlinked above, still allocated until freed here.
+                    let key = unsafe { Item::at(slabs.ptr(h)) }.key();
+                    store.events().record(key_events::EVICTED, db, key);
+                }
                 let (freed, _) = free_item(&mut a, slabs, h, |it| FreeReason::Evicted {
                     fetched: it.fetched(),
                     had_expiry: it.expire_at().is_some(),

@@ -15,6 +15,7 @@
 //! shard each cron tick, so that a waiting client is served when the lock
 //! times out rather than at the sweep's next visit of its shard.
 
+use super::events::kinds as key_events;
 use super::item::{expired_reason, free_item, item_bytes, Item};
 use super::links::Change;
 use super::ready::ReadyKeys;
@@ -110,7 +111,7 @@ impl ShardInner {
                     Some(_) if it.is_expired(now) && (locks.is_empty() || !locks.contains(it.key())) => {
                         by_priority[it.priority() as usize] -= 1;
                         used -= item_bytes(slabs, h, &it);
-                        gone.push(h);
+                        gone.push((db, h));
                         false
                     }
                     Some(at) => {
@@ -134,7 +135,7 @@ impl ShardInner {
             t.ttl_sample_sum = sum;
             t.ttl_sample_n = n;
             if t.index.is_some() {
-                for &h in &gone[removed..] {
+                for &(_, h) in &gone[removed..] {
                     // SAFETY: unlinked above, freed below.
                     let key = unsafe { Item::at(slabs.ptr(h)) }.key();
                     t.changed(store, arena, db, key, Change::Gone, now);
@@ -143,7 +144,12 @@ impl ShardInner {
         }
         if !gone.is_empty() {
             let mut a = slabs.arena(self.arena());
-            for &h in &gone {
+            for &(db, h) in &gone {
+                if store.events().wants(key_events::EXPIRED) {
+                    // SAFETY: unlinked above, still allocated until freed here.
+                    let key = unsafe { Item::at(slabs.ptr(h)) }.key();
+                    store.events().record(key_events::EXPIRED, db, key);
+                }
                 free_item(&mut a, slabs, h, expired_reason);
             }
         }

@@ -11,6 +11,7 @@
 
 mod cache_item;
 mod entry;
+mod events;
 mod evict;
 mod expire;
 mod item;
@@ -29,6 +30,7 @@ mod types;
 pub(crate) use cache_item::{LockError, UnlockError};
 pub use entry::Expiry;
 pub(crate) use entry::{Entry, Priority, Value};
+pub(crate) use events::{kinds as key_events, KeyEvents};
 pub use evict::EvictionPolicy;
 pub(crate) use item::{Item, ValueRef};
 pub(crate) use links::{DependError, TagMatch};
@@ -117,6 +119,8 @@ pub struct Store {
     policies: policy::Policies,
     slabs: Arc<slab::Slabs>,
     ready: ReadyKeys,
+    /// Keys created, expired, evicted or missed, for notifications.
+    events: KeyEvents,
     /// Each database's dependency graph (CACHE.DEPEND).
     graphs: links::Graphs,
     /// Held shared by every holder of several shards at once, exclusively
@@ -147,9 +151,15 @@ impl Store {
             policies: policy::Policies::new(databases),
             slabs: Arc::new(slab::Slabs::new()),
             ready: ReadyKeys::default(),
+            events: KeyEvents::default(),
             graphs: links::Graphs::new(databases),
             multi: RwLock::new(()),
         }
+    }
+
+    /// What the store records of keys for keyspace notifications.
+    pub(crate) fn events(&self) -> &KeyEvents {
+        &self.events
     }
 
     /// Keys that became lists or sorted sets, or whose lock was released,

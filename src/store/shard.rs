@@ -21,6 +21,7 @@
 //! ([`super::expire`]) and the eviction batch ([`super::evict`]).
 
 use super::entry::{Entry, Expiry, Priority, Value, LFU_INIT};
+use super::events::kinds as key_events;
 use super::item::{expired_reason, free_item, item_bytes, take_heap, Item, ItemMut, Parts, Taken, ValueIn};
 use super::key_locks::{KeyLocks, Lock};
 use super::links::{self, Change, Index};
@@ -387,6 +388,7 @@ impl<'a> Slot<'a> {
         self.unlink(h);
         self.free(h, expired_reason);
         self.stats.expired += 1;
+        self.store.events.record(key_events::EXPIRED, self.db, self.key);
         None
     }
 
@@ -412,6 +414,7 @@ impl<'a> Slot<'a> {
             }
             None => {
                 self.stats.misses += 1;
+                self.store.events.record(key_events::MISS, self.db, self.key);
                 None
             }
         }
@@ -537,6 +540,7 @@ impl<'a> Slot<'a> {
         let before = self.table.used;
         self.table.count_in(h, &it, slabs, self.arena);
         self.track(before);
+        self.store.events.record(key_events::NEW, self.db, self.key);
         h
     }
 
@@ -660,6 +664,7 @@ impl<'a> Slot<'a> {
         if !locked && self.item(h).is_expired(self.now) {
             self.free(h, expired_reason);
             self.stats.expired += 1;
+            self.store.events.record(key_events::EXPIRED, self.db, self.key);
             return None;
         }
         let p = self.slabs().ptr(h);
@@ -696,6 +701,7 @@ impl<'a> Slot<'a> {
         if !locked && self.item(h).is_expired(self.now) {
             self.free(h, expired_reason);
             self.stats.expired += 1;
+            self.store.events.record(key_events::EXPIRED, self.db, self.key);
             return false;
         }
         self.free(h, |_| FreeReason::Removed);

@@ -316,6 +316,8 @@ impl Batch {
         if noreply {
             out.truncate(mark);
         }
+        // Keys the request created, expired or evicted on the way.
+        super::notify::flush(srv);
     }
 }
 
