@@ -11,6 +11,7 @@
 use super::args::{self, is};
 use super::flags::*;
 use super::key_spec::{finders, flags::*, key};
+use super::notify::{self, class};
 use super::string_ops::get_value;
 use super::{errors, spec, CommandSpec, Ctx};
 use crate::store::{Slot, Value, WrongType};
@@ -231,7 +232,7 @@ fn setbit(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
                 .map(|v| bit_at(v, off))
         }) {
             if (old == 1) == on {
-                return Ok(old);
+                return Ok((old, false));
             }
         }
         let mut old = 0;
@@ -239,10 +240,15 @@ fn setbit(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
             old = bit_at(v, off);
             set_bit(v, off, on);
         })
-        .map(|()| old)
+        .map(|()| (old, true))
     });
     match r {
-        Ok(old) => ctx.out.int(old as i64),
+        Ok((old, wrote)) => {
+            if wrote {
+                notify::event(ctx.srv, class::STRING, "setbit", ctx.client.db, a[1]);
+            }
+            ctx.out.int(old as i64)
+        }
         Err(WrongType) => ctx.error(errors::WRONGTYPE),
     }
 }
@@ -449,12 +455,16 @@ fn bitop(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
     }
     let len = acc.len();
     let mut slot = locked.slot(db, dest, khs[0], now);
-    if len == 0 {
-        slot.delete();
+    let event = if len == 0 {
+        slot.delete().then_some((class::GENERIC, "del"))
     } else {
         slot.set(Value::Str(acc), 0, 0);
-    }
+        Some((class::STRING, "set"))
+    };
     drop(locked);
+    if let Some((class, event)) = event {
+        notify::event(ctx.srv, class, event, db, dest);
+    }
     ctx.out.int(len as i64);
 }
 
@@ -703,12 +713,12 @@ fn bitfield_generic(ctx: &mut Ctx<'_>, a: &[&[u8]], read_only: bool) {
             Some(it) => match it.as_str() {
                 Some(v) if v.len() >= len => v[..len].to_vec(),
                 Some(_) => {
-                    return write_bits(slot, len, |v| replies.extend(ops.iter().map(|f| apply(f, v))));
+                    return write_bits(slot, len, |v| replies.extend(ops.iter().map(|f| apply(f, v)))).map(|()| true);
                 }
                 None => return Err(WrongType),
             },
             None => {
-                return write_bits(slot, len, |v| replies.extend(ops.iter().map(|f| apply(f, v))));
+                return write_bits(slot, len, |v| replies.extend(ops.iter().map(|f| apply(f, v)))).map(|()| true);
             }
         };
         let before = bytes.clone();
@@ -716,10 +726,15 @@ fn bitfield_generic(ctx: &mut Ctx<'_>, a: &[&[u8]], read_only: bool) {
         if bytes != before {
             write_bits(slot, len, |v| v[..len].copy_from_slice(&bytes))?;
         }
-        Ok(())
+        Ok(bytes != before)
     });
     match r {
-        Ok(()) => reply_fields(ctx, &replies),
+        Ok(wrote) => {
+            if wrote {
+                notify::event(ctx.srv, class::STRING, "setbit", ctx.client.db, a[1]);
+            }
+            reply_fields(ctx, &replies)
+        }
         Err(WrongType) => ctx.error(errors::WRONGTYPE),
     }
 }

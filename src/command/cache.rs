@@ -18,6 +18,7 @@
 use super::args::{self, is};
 use super::flags::*;
 use super::key_spec::{flags::*, key};
+use super::notify::{self, class};
 use super::{errors, spec, CommandSpec, Ctx};
 use crate::protocol::resp::Reply;
 use crate::store::{DependError, Expiry, Item, LockError, Priority, Slot, TagMatch, UnlockError, WrongType};
@@ -259,7 +260,10 @@ fn add(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
         Some(store(s, a[2], o.expiry.unwrap_or(Expiry::None), &o, false))
     });
     match added {
-        Some(v) => ctx.out.int(v as i64),
+        Some(v) => {
+            notify::event(ctx.srv, class::CACHE, "cache_add", ctx.client.db, a[1]);
+            ctx.out.int(v as i64)
+        }
         None => ctx.error(errors::EXISTS),
     }
 }
@@ -287,7 +291,10 @@ fn put(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
         Some(store(s, a[2], expiry, &o, keep))
     });
     match stored {
-        Some(v) => ctx.out.int(v as i64),
+        Some(v) => {
+            notify::event(ctx.srv, class::CACHE, "cache_put", ctx.client.db, a[1]);
+            ctx.out.int(v as i64)
+        }
         None => ctx.out.null(),
     }
 }
@@ -401,6 +408,9 @@ fn remove(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
         }
         s.delete()
     });
+    if removed {
+        notify::event(ctx.srv, class::CACHE, "cache_remove", ctx.client.db, a[1]);
+    }
     ctx.out.int(removed as i64);
 }
 
@@ -475,7 +485,7 @@ fn lock(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
         }
     });
     match r {
-        Locking::Done => {}
+        Locking::Done => notify::event(srv, class::CACHE, "cache_lock", db, a[1]),
         Locking::Locked => match wait {
             Some(deadline) if !ctx.timed_out() => ctx.block(&a[1..2], deadline),
             _ => ctx.error(errors::LOCKED),
@@ -514,7 +524,11 @@ fn putunlock(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
         Ok(version)
     });
     match r {
-        Ok(v) => ctx.out.int(v as i64),
+        Ok(v) => {
+            notify::event(ctx.srv, class::CACHE, "cache_put", ctx.client.db, a[1]);
+            notify::event(ctx.srv, class::CACHE, "cache_unlock", ctx.client.db, a[1]);
+            ctx.out.int(v as i64)
+        }
         Err(e) => unlock_error(ctx, e),
     }
 }
@@ -538,7 +552,10 @@ fn unlock(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
         .store
         .with_slot(ctx.db(), a[1], ctx.now, |s| s.unlock(handle, o.expiry))
     {
-        Ok(()) => ctx.out.ok(),
+        Ok(()) => {
+            notify::event(ctx.srv, class::CACHE, "cache_unlock", ctx.client.db, a[1]);
+            ctx.out.ok()
+        }
         Err(e) => unlock_error(ctx, e),
     }
 }
@@ -549,6 +566,9 @@ fn unlock(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
 /// 1 when a lock was released, else 0.
 fn forceunlock(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
     let released = ctx.srv.store.with_slot(ctx.db(), a[1], ctx.now, |s| s.force_unlock());
+    if released {
+        notify::event(ctx.srv, class::CACHE, "cache_unlock", ctx.client.db, a[1]);
+    }
     ctx.out.int(released as i64);
 }
 
@@ -569,6 +589,9 @@ fn resetttl(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
         }
         None => false,
     });
+    if done {
+        notify::event(ctx.srv, class::CACHE, "cache_resetttl", ctx.client.db, a[1]);
+    }
     ctx.out.int(done as i64);
 }
 
@@ -653,7 +676,10 @@ fn deltagged(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
 /// when a parent is the child or depends on it.
 fn depend(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
     match ctx.srv.store.depend(ctx.db(), a[1], &a[2..], ctx.now) {
-        Ok(()) => ctx.out.ok(),
+        Ok(()) => {
+            notify::event(ctx.srv, class::CACHE, "cache_depend", ctx.client.db, a[1]);
+            ctx.out.ok()
+        }
         Err(DependError::NoKey) => ctx.error(errors::DEPEND_NOKEY),
         Err(DependError::Cycle) => ctx.error(errors::CYCLE),
     }

@@ -9,6 +9,7 @@ use super::args::{self, is};
 use super::categories as cat;
 use super::flags::*;
 use super::key_spec::{flags::*, key};
+use super::notify::{self, class};
 use super::{dispatch_sub, errors, spec, CommandSpec, Ctx};
 use crate::store::{Entry, Item, KeyHash, ValueRef};
 use crate::util::glob;
@@ -232,7 +233,8 @@ fn hashes(ctx: &Ctx<'_>, keys: &[&[u8]]) -> Vec<KeyHash> {
 }
 
 /// Removes each key (counted once per argument, as Redis counts) with all
-/// their shards locked together; returns the number removed. The removed
+/// their shards locked together, publishing `del` for each; returns the
+/// number removed. The removed
 /// entries are handed back so the caller frees them after the locks are
 /// released, keeping a large value's free out of every other client's way.
 pub(crate) fn delete_keys(ctx: &Ctx<'_>, db: usize, keys: &[&[u8]]) -> (i64, Vec<Entry>) {
@@ -241,7 +243,12 @@ pub(crate) fn delete_keys(ctx: &Ctx<'_>, db: usize, keys: &[&[u8]]) -> (i64, Vec
     let removed: Vec<Entry> = keys
         .iter()
         .zip(&khs)
-        .filter_map(|(k, kh)| m.slot(db, k, *kh, ctx.now).remove())
+        .filter_map(|(k, kh)| {
+            let e = m.slot(db, k, *kh, ctx.now).remove()?;
+            // Key by key, after any `expired` the lookup caused.
+            notify::event(ctx.srv, class::GENERIC, "del", db, k);
+            Some(e)
+        })
         .collect();
     (removed.len() as i64, removed)
 }
@@ -464,6 +471,9 @@ fn rename_key(ctx: &Ctx<'_>, src: &[u8], dst: &[u8], nx: bool) -> Renamed {
     }
     if let Some(e) = m.slot(db, src, ks, ctx.now).remove() {
         m.slot(db, dst, kd, ctx.now).adopt(e);
+        drop(m);
+        notify::event(ctx.srv, class::GENERIC, "rename_from", db, src);
+        notify::event(ctx.srv, class::GENERIC, "rename_to", db, dst);
     }
     Renamed::Done
 }
@@ -541,13 +551,19 @@ fn copy(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
         return ctx.out.int(0);
     };
     let mut slot = m.slot(dst_db, dst, kd, ctx.now);
-    if !replace && slot.get_mut().is_some() {
-        drop(m);
-        return ctx.out.int(0);
+    if slot.get_mut().is_some() {
+        if !replace {
+            drop(m);
+            return ctx.out.int(0);
+        }
+        // Replaced as Redis replaces it, deleted then added: the copy is
+        // a `new` key.
+        slot.delete();
     }
     // The copy keeps the source's expiry, none included, as MOVE does.
     slot.set_expiry_exact(value, expiry, flags);
     drop(m);
+    notify::event(ctx.srv, class::GENERIC, "copy_to", dst_db, dst);
     ctx.out.int(1);
 }
 
@@ -579,6 +595,10 @@ fn move_cmd(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
             None => false,
         };
     drop(l);
+    if moved {
+        notify::event(ctx.srv, class::GENERIC, "move_from", db, key);
+        notify::event(ctx.srv, class::GENERIC, "move_to", dst_db, key);
+    }
     ctx.out.int(moved as i64);
 }
 
@@ -669,8 +689,14 @@ fn expire_generic(ctx: &mut Ctx<'_>, a: &[&[u8]], cmd: &str, unit_ms: i64, relat
                 }
             }
         };
-        decided.unwrap_or_else(|| slot.remove().is_some())
+        decided
+            .map(|set| (set, "expire"))
+            .unwrap_or_else(|| (slot.remove().is_some(), "del"))
     });
+    let (done, event) = done;
+    if done {
+        notify::event(ctx.srv, class::GENERIC, event, ctx.client.db, a[1]);
+    }
     ctx.out.int(done as i64);
 }
 
@@ -716,6 +742,9 @@ fn persist(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
             }
             _ => false,
         });
+    if done {
+        notify::event(ctx.srv, class::GENERIC, "persist", ctx.client.db, a[1]);
+    }
     ctx.out.int(done as i64);
 }
 

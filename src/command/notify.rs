@@ -7,8 +7,9 @@
 //! ```
 //!
 //! Commands call [`event`] after their change, with their class and
-//! Redis's event name; `new`, `expired`, `evicted` and `keymiss` come from
-//! the store, which records them where they happen ([`KeyEvents`]), and
+//! Redis's event name; `new`, `expired`, `evicted`, `keymiss`, and the
+//! cache class's `removed` (a dependency cascade) and `cache_remove` (by
+//! tag) come from the store, which records them where they happen ([`KeyEvents`]), and
 //! are published first, so a SET of an expired key gives `expired`, `new`,
 //! `set` in that order. While `notify-keyspace-events` is empty, each call
 //! costs one relaxed load.
@@ -50,6 +51,7 @@ pub(crate) fn store_wants(flags: u32) -> u8 {
         (class::EXPIRED, key_events::EXPIRED),
         (class::EVICTED, key_events::EVICTED),
         (class::KEY_MISS, key_events::MISS),
+        (class::CACHE, key_events::DEPENDANT | key_events::TAGGED),
     ]
     .iter()
     .filter(|(c, _)| flags & c != 0)
@@ -65,6 +67,8 @@ fn store_events(srv: &Server, flags: u32) {
             key_events::NEW => (class::NEW, "new"),
             key_events::EXPIRED => (class::EXPIRED, "expired"),
             key_events::EVICTED => (class::EVICTED, "evicted"),
+            key_events::DEPENDANT => (class::CACHE, "removed"),
+            key_events::TAGGED => (class::CACHE, "cache_remove"),
             _ => (class::KEY_MISS, "keymiss"),
         };
         if flags & class != 0 {

@@ -5,6 +5,7 @@
 use super::args::{self, is};
 use super::flags::*;
 use super::key_spec::{finders, flags::*, key};
+use super::notify::{self, class};
 use super::string_ops::{
     append_value, get_and_expire, get_value, incr_float_value, incr_value, set_value, take_value, AppendArgs,
     AppendOutcome, Cond, Expire, ExpireChange, FloatError, IncrArgs, IncrOutcome, SetArgs, SetOutcome, Step, WrongType,
@@ -377,6 +378,8 @@ fn mset_generic(ctx: &mut Ctx<'_>, a: &[&[u8]], nx: bool, name: &str) -> Option<
         locked
             .slot(db, kv[0], *kh, ctx.now)
             .set(Value::Str(kv[1].to_vec()), 0, 0);
+        // Told key by key, each after its `new`, as Redis tells them.
+        notify::event(ctx.srv, class::STRING, "set", db, kv[0]);
     }
     Some(true)
 }
@@ -715,7 +718,12 @@ fn setrange(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
         }
     });
     match reply {
-        Ok(n) => ctx.out.int(n as i64),
+        Ok(n) => {
+            if !data.is_empty() {
+                notify::event(ctx.srv, class::STRING, "setrange", ctx.client.db, a[1]);
+            }
+            ctx.out.int(n as i64)
+        }
         Err(e) => ctx.error(e),
     }
 }

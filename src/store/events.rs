@@ -1,5 +1,6 @@
 //! What the store tells of keys, for those above who listen: a key
-//! created, removed for its deadline, evicted, or missed by a read.
+//! created, removed for its deadline, evicted, missed by a read, or
+//! removed by a dependency cascade or a tag.
 //!
 //! Keyspace notifications need these where they happen, deep in the
 //! store, and in the order they happen. While nobody wants a kind, the
@@ -22,6 +23,10 @@ pub(crate) mod kinds {
     pub(crate) const EVICTED: u8 = 1 << 2;
     /// A read looked for a key that is not there.
     pub(crate) const MISS: u8 = 1 << 3;
+    /// A key was removed because a key it depends on changed (CACHE.DEPEND).
+    pub(crate) const DEPENDANT: u8 = 1 << 4;
+    /// A key was removed by CACHE.DELTAGGED.
+    pub(crate) const TAGGED: u8 = 1 << 5;
 }
 
 /// One event: its kind (one of [`kinds`]), database and key.

@@ -360,7 +360,13 @@ impl Store {
     /// many went.
     pub(crate) fn delete_tagged(&self, db: usize, tags: &[&[u8]], how: TagMatch, now: u64) -> u64 {
         let mut n = 0;
-        self.each_tagged(db, tags, how, now, |_, slot| n += slot.delete() as u64);
+        let events = &self.events;
+        self.each_tagged(db, tags, how, now, |key, slot| {
+            if slot.delete() {
+                n += 1;
+                events.record(super::key_events::TAGGED, db, key);
+            }
+        });
         n
     }
 
@@ -431,7 +437,9 @@ impl Store {
         CASCADING.with(|c| c.set(true));
         while let Some((db, key, now)) = DOOMED.with(|d| d.borrow_mut().pop()) {
             let kh = self.hash(&key);
-            self.lock(kh).slot(db, &key, kh, now).delete();
+            if self.lock(kh).slot(db, &key, kh, now).delete() {
+                self.events.record(super::key_events::DEPENDANT, db, &key);
+            }
         }
         CASCADING.with(|c| c.set(false));
     }

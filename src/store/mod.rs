@@ -119,7 +119,8 @@ pub struct Store {
     policies: policy::Policies,
     slabs: Arc<slab::Slabs>,
     ready: ReadyKeys,
-    /// Keys created, expired, evicted or missed, for notifications.
+    /// Keys created, expired, evicted, missed or removed by a cascade or a
+    /// tag, for notifications.
     events: KeyEvents,
     /// Each database's dependency graph (CACHE.DEPEND).
     graphs: links::Graphs,
