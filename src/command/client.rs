@@ -684,6 +684,7 @@ mod tests {
             counters: Default::default(),
             buffers: Default::default(),
             subscriptions: Default::default(),
+            mail: Default::default(),
         }
     }
 

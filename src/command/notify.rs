@@ -139,9 +139,7 @@ pub(crate) mod testing {
         /// The events published since the last call, as `channel message`.
         pub(crate) fn take(&mut self) -> Vec<String> {
             let mut raw = Vec::new();
-            if let Some(m) = self.h.client.subs.mailbox() {
-                m.take_into(&mut raw);
-            }
+            self.h.client.handle.mail.take_into(&mut raw);
             let text = String::from_utf8_lossy(&raw).into_owned();
             // Each pmessage is `*4 $8 pmessage $pattern $channel $message`.
             let parts: Vec<&str> = text.split("\r\n").collect();

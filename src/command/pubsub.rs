@@ -467,7 +467,7 @@ mod tests {
         crate::command::execute(&mut ctx, &[b"PUBLISH", b"news", b"hi"]);
         assert_eq!(buf, b":2\r\n");
         let mut got = Vec::new();
-        sub.client.subs.mailbox().unwrap().take_into(&mut got);
+        sub.client.handle.mail.take_into(&mut got);
         assert_eq!(
             String::from_utf8(got).unwrap(),
             "*3\r\n$7\r\nmessage\r\n$4\r\nnews\r\n$2\r\nhi\r\n*4\r\n$8\r\npmessage\r\n$2\r\nn*\r\n$4\r\nnews\r\n$2\r\nhi\r\n"

@@ -72,10 +72,6 @@ pub(crate) trait Session: Send {
     fn monitor(&mut self) -> Option<&mut MonitorFeed> {
         None
     }
-    /// The messages a subscriber receives, once it subscribed.
-    fn mailbox(&self) -> Option<&Arc<Mailbox>> {
-        None
-    }
     /// True while the client has subscriptions: its output is limited by
     /// the pubsub class of `client-output-buffer-limit`.
     fn pubsub(&self) -> bool {
@@ -83,12 +79,9 @@ pub(crate) trait Session: Send {
     }
 }
 
-/// Completes when messages may wait in `mailbox`; never without one.
-async fn mail(mailbox: Option<&Arc<Mailbox>>) {
-    match mailbox {
-        Some(m) => m.ready().await,
-        None => std::future::pending().await,
-    }
+/// Completes when messages may wait in `mailbox`.
+async fn mail(mailbox: &Mailbox) {
+    mailbox.ready().await
 }
 
 /// The next monitor line, or never when the client does not monitor.
@@ -329,7 +322,8 @@ pub(crate) async fn serve<S: Session>(
     tokio::pin!(cancelled);
     loop {
         let limit = srv.settings.output_limit(session.pubsub());
-        let mailbox = session.mailbox().cloned();
+        // Only a connection that may be sent messages waits for them.
+        let listening = handle.mail.is_on();
         let may_read = out.pending() < Outbox::read_cap(limit);
         let flushing = out.pending() > 0;
         // The moment the soft limit would close the client if nothing
@@ -375,10 +369,8 @@ pub(crate) async fn serve<S: Session>(
                 _ = &mut cancelled => break,
                 _ = waiter.notified() => false,
                 _ = tokio::time::sleep_until(at), if deadline != 0 => true,
-                _ = mail(mailbox.as_ref()), if mailbox.is_some() => {
-                    if let Some(m) = &mailbox {
-                        m.take_into(&mut out.buf);
-                    }
+                _ = mail(&handle.mail), if listening => {
+                    handle.mail.take_into(&mut out.buf);
                     if limit != OutputLimit::default() && out.over_limit(limit, srv.clock.now_ms()) {
                         output_limit_reached(&srv, &handle, out.pending());
                         break;
@@ -468,7 +460,7 @@ pub(crate) async fn serve<S: Session>(
                     run = false;
                     0
                 }
-                _ = mail(mailbox.as_ref()), if mailbox.is_some() => {
+                _ = mail(&handle.mail), if listening => {
                     run = false;
                     0
                 }
@@ -515,8 +507,8 @@ pub(crate) async fn serve<S: Session>(
             feed.drain_into(&mut out.buf);
         }
         // Messages published while the batch ran follow its replies.
-        if let Some(m) = session.mailbox() {
-            m.take_into(&mut out.buf);
+        if handle.mail.is_on() {
+            handle.mail.take_into(&mut out.buf);
         }
         // Before writing, as Redis checks as replies are added: a batch
         // whose replies break the limit closes the client with none of

@@ -4,7 +4,6 @@ use super::blocked::serve_ready;
 use super::connection::{Session, OUT_BUDGET};
 use crate::command::{self, errors, CommandSpec, Ctx};
 use crate::protocol::resp::{Decoded, Reply, RespDecoder};
-use crate::state::pubsub::Mailbox;
 use crate::state::{BlockOn, Client, Counter, Job, Leave, MonitorFeed, ReplyMode, Server, Unblock, Waiter};
 use crate::util::sync::lock;
 use std::sync::Arc;
@@ -304,10 +303,6 @@ impl Session for RespSession {
 
     fn monitor(&mut self) -> Option<&mut MonitorFeed> {
         self.client.monitor.as_mut()
-    }
-
-    fn mailbox(&self) -> Option<&Arc<Mailbox>> {
-        self.client.subs.mailbox()
     }
 
     fn pubsub(&self) -> bool {

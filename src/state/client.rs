@@ -58,6 +58,8 @@ pub(crate) struct ClientHandle {
     /// Channels, patterns and shard channels subscribed to (CLIENT LIST's
     /// sub, psub, ssub).
     pub(crate) subscriptions: [AtomicUsize; 3],
+    /// Messages pushed to the client: pub/sub and invalidations.
+    pub(crate) mail: super::pubsub::Mailbox,
 }
 
 /// What a connection's buffers hold, as the connection last published
@@ -125,6 +127,7 @@ impl ClientHandle {
             counters: ConnCounters::default(),
             buffers: BufferStats::default(),
             subscriptions: Default::default(),
+            mail: Default::default(),
         }
     }
 }

@@ -49,14 +49,17 @@ pub(crate) struct Frame<'a> {
     pub(crate) pattern: Option<&'a [u8]>,
 }
 
-/// A subscriber's queue of encoded messages. Publishers push; the
-/// subscriber's connection is woken when the queue stops being empty and
-/// takes everything at once.
-#[derive(Debug)]
+/// A client's queue of pushed messages: what publishers and invalidations
+/// send it. Each connection has one, in its [`ClientHandle`]; senders
+/// push, and the connection, woken when the queue stops being empty, takes
+/// everything at once. A connection waits on its mailbox only once it may
+/// receive something ([`Mailbox::listen`]): a subscription, tracking, or
+/// another client's redirect.
+#[derive(Debug, Default)]
 pub(crate) struct Mailbox {
-    handle: Arc<ClientHandle>,
     queue: Mutex<Queue>,
     ready: Notify,
+    on: std::sync::atomic::AtomicBool,
 }
 
 #[derive(Debug, Default)]
@@ -66,30 +69,24 @@ struct Queue {
 }
 
 impl Mailbox {
-    fn new(handle: Arc<ClientHandle>) -> Mailbox {
-        Mailbox {
-            handle,
-            queue: Mutex::default(),
-            ready: Notify::new(),
-        }
+    /// From now on the connection waits on this mailbox too.
+    pub(crate) fn listen(&self) {
+        self.on.store(true, Ordering::Relaxed);
     }
 
-    fn resp3(&self) -> bool {
-        self.handle.resp.load(Ordering::Relaxed) == 3
+    /// True once something may be sent here.
+    #[inline]
+    pub(crate) fn is_on(&self) -> bool {
+        self.on.load(Ordering::Relaxed)
     }
 
-    /// Queues `frame`; false when the subscriber's untaken messages pass
-    /// `cap` bytes (it is then closed and queues nothing more).
-    fn push(&self, frame: Bytes, cap: usize) -> bool {
-        if self.handle.is_killed() {
-            return true;
-        }
+    /// Queues `frame`; false when the untaken messages would pass `cap`
+    /// bytes: the queue is dropped and the caller closes the client.
+    pub(crate) fn push(&self, frame: Bytes, cap: usize) -> bool {
         let mut q = lock(&self.queue);
         if q.bytes + frame.len() > cap {
             q.frames = Vec::new();
             q.bytes = 0;
-            drop(q);
-            self.handle.kill();
             return false;
         }
         let was_empty = q.frames.is_empty();
@@ -127,7 +124,7 @@ impl Mailbox {
     }
 }
 
-type Listeners = HashMap<Bytes, Vec<Arc<Mailbox>>>;
+type Listeners = HashMap<Bytes, Vec<Arc<ClientHandle>>>;
 
 /// Every subscription on the server, by namespace.
 #[derive(Debug, Default)]
@@ -154,18 +151,18 @@ impl PubSub {
         self.count.load(Ordering::Relaxed) != 0
     }
 
-    fn add(&self, kind: Kind, name: &Bytes, mailbox: &Arc<Mailbox>) {
+    fn add(&self, kind: Kind, name: &Bytes, handle: &Arc<ClientHandle>) {
         write(&self.maps[kind.index()])
             .entry(name.clone())
             .or_default()
-            .push(mailbox.clone());
+            .push(handle.clone());
         self.count.fetch_add(1, Ordering::Relaxed);
     }
 
     fn remove(&self, kind: Kind, name: &[u8], id: u64) {
         let mut map = write(&self.maps[kind.index()]);
         if let Some(list) = map.get_mut(name) {
-            list.retain(|m| m.handle.id != id);
+            list.retain(|h| h.id != id);
             // A channel nobody listens on leaves the table, so that
             // subscribing to millions of channels and leaving them does
             // not keep their names.
@@ -237,9 +234,9 @@ impl PubSub {
         let mut out: Vec<Arc<ClientHandle>> = Vec::new();
         for kind in [Kind::Channel, Kind::Pattern, Kind::Shard] {
             for (name, list) in read(&self.maps[kind.index()]).iter() {
-                for m in list.iter().filter(|m| of(&m.handle)) {
-                    if !allowed(kind, name) && !out.iter().any(|h| h.id == m.handle.id) {
-                        out.push(m.handle.clone());
+                for h in list.iter().filter(|h| of(h)) {
+                    if !allowed(kind, name) && !out.iter().any(|o| o.id == h.id) {
+                        out.push(h.clone());
                     }
                 }
             }
@@ -253,31 +250,43 @@ impl PubSub {
     }
 }
 
-/// Queues one message for every mailbox of `list`, encoded once per
-/// protocol version.
+/// Queues one message in the mailbox of every client of `list`, encoded
+/// once per protocol version.
 fn deliver(
-    list: &[Arc<Mailbox>],
+    list: &[Arc<ClientHandle>],
     pattern: Option<&[u8]>,
     cap: usize,
     encode: &mut dyn FnMut(Frame<'_>) -> Bytes,
 ) -> usize {
     let mut frames: [Option<Bytes>; 2] = [None, None];
-    for m in list {
-        let resp3 = m.resp3();
+    for h in list {
+        let resp3 = h.resp.load(Ordering::Relaxed) == 3;
         let frame = frames[resp3 as usize]
             .get_or_insert_with(|| encode(Frame { resp3, pattern }))
             .clone();
-        if !m.push(frame, cap) {
-            tracing::warn!(client = m.handle.id, "closing subscriber over its output buffer limit");
-        }
+        send(h, frame, cap);
     }
     list.len()
+}
+
+/// Queues `frame` for `h`; a client whose untaken messages pass `cap`
+/// bytes (0: the pubsub class's safety cap) is closed.
+pub(crate) fn send(h: &ClientHandle, frame: Bytes, cap: usize) {
+    if h.is_killed() {
+        return;
+    }
+    if !h.mail.push(frame, cap) {
+        tracing::warn!(
+            client = h.id,
+            "closing client over its output buffer limit for pushed messages"
+        );
+        h.kill();
+    }
 }
 
 /// One client's subscriptions, kept by its connection.
 #[derive(Debug, Default)]
 pub(crate) struct Subscriptions {
-    mailbox: Option<Arc<Mailbox>>,
     channels: HashSet<Bytes>,
     /// In the order subscribed, as Redis lists a client's patterns.
     patterns: Vec<Bytes>,
@@ -285,12 +294,6 @@ pub(crate) struct Subscriptions {
 }
 
 impl Subscriptions {
-    /// The mailbox the connection takes messages from, once the client
-    /// has subscribed to something.
-    pub(crate) fn mailbox(&self) -> Option<&Arc<Mailbox>> {
-        self.mailbox.as_ref()
-    }
-
     /// Subscribes to `name`; false when already subscribed.
     pub(crate) fn subscribe(&mut self, ps: &PubSub, handle: &Arc<ClientHandle>, kind: Kind, name: &[u8]) -> bool {
         let name = Bytes::copy_from_slice(name);
@@ -304,10 +307,8 @@ impl Subscriptions {
             }
         };
         if new {
-            let mailbox = self
-                .mailbox
-                .get_or_insert_with(|| Arc::new(Mailbox::new(handle.clone())));
-            ps.add(kind, &name, mailbox);
+            handle.mail.listen();
+            ps.add(kind, &name, handle);
             self.publish_counts(handle);
         }
         new
@@ -405,9 +406,9 @@ mod tests {
         }
     }
 
-    fn taken(s: &Subscriptions) -> String {
+    fn taken(h: &ClientHandle) -> String {
         let mut out = Vec::new();
-        s.mailbox().unwrap().take_into(&mut out);
+        h.mail.take_into(&mut out);
         String::from_utf8(out).unwrap()
     }
 
@@ -423,8 +424,8 @@ mod tests {
         let mut calls = 0;
         assert_eq!(ps.publish(b"news", false, 0, &mut encoder(&mut calls)), 3);
         assert_eq!(calls, 2, "one RESP2 frame, one RESP3 frame");
-        assert_eq!(taken(&subs[0]), "2:None;");
-        assert_eq!(taken(&subs[2]), "3:None;");
+        assert_eq!(taken(&a), "2:None;");
+        assert_eq!(taken(&c), "3:None;");
         assert_eq!(ps.subscribers(Kind::Channel, b"news"), 3);
         assert_eq!(ps.publish(b"other", false, 0, &mut encoder(&mut calls)), 0);
     }
@@ -442,7 +443,7 @@ mod tests {
         assert_eq!(sa.count(Kind::Channel), 2);
         let mut calls = 0;
         assert_eq!(ps.publish(b"news", false, 0, &mut encoder(&mut calls)), 3);
-        assert_eq!(taken(&sa), "2:None;2:Some(\"n*\");");
+        assert_eq!(taken(&a), "2:None;2:Some(\"n*\");");
         assert_eq!(
             ps.publish(b"news", true, 0, &mut encoder(&mut calls)),
             0,
@@ -480,7 +481,7 @@ mod tests {
         assert!(!a.is_killed());
         ps.publish(b"c", false, 1000, &mut big);
         assert!(a.is_killed());
-        assert_eq!(taken(&s), "");
+        assert_eq!(taken(&a), "");
     }
 
     #[test]
