@@ -630,8 +630,8 @@ fn channels_text(sel: &Selector) -> Vec<u8> {
 
 /// The commands a selector allows, as rules that rebuild them: `+@all` or
 /// `-@all` (whichever the last word on every command was), then, as Redis
-/// 7.0 picks them, the categories that fit (more of their commands on
-/// than off when adding, the fewest exceptions first), then the single
+/// 7.0 picks them, the categories that fit (more of their top-level
+/// commands on than off when adding, the fewest exceptions first), then the single
 /// commands, subcommands and first arguments left over.
 fn commands_text(sel: &Selector) -> Vec<u8> {
     let rows: Vec<(usize, &CommandSpec, u32)> = super::rows().map(|(r, c)| (r, c, c.categories())).collect();
@@ -649,9 +649,11 @@ fn commands_text(sel: &Selector) -> Vec<u8> {
             if used[j] {
                 continue;
             }
+            // Top-level commands only, as Redis counts a category's
+            // commands: subcommands do not weigh in the choice.
             let (mut on, mut off) = (0, 0);
-            for &(row, _, cats) in &rows {
-                if cats & bit != 0 {
+            for &(row, c, cats) in &rows {
+                if cats & bit != 0 && !c.name.contains('|') {
                     if left.commands.contains(row) {
                         on += 1;
                     } else {

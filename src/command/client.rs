@@ -84,6 +84,30 @@ const SUBCOMMANDS: &[CommandSpec] = &[
         "O(log N) where N is the number of client connections",
         "client-id [TIMEOUT | ERROR]",
     ),
+    spec("client|tracking", -3, CONN, "connection", super::tracking::tracking).doc(
+        "6.0.0",
+        "Controls server-assisted client-side caching for the connection.",
+        "O(1). Some options may introduce additional complexity.",
+        "<ON | OFF> [REDIRECT client-id] [PREFIX prefix [PREFIX prefix ...]] [BCAST] [OPTIN] [OPTOUT] [NOLOOP]",
+    ),
+    spec("client|caching", 3, CONN, "connection", super::tracking::caching).doc(
+        "6.0.0",
+        "Instructs the server whether to track the keys in the next request.",
+        "O(1)",
+        "<YES | NO>",
+    ),
+    spec("client|getredir", 2, CONN, "connection", super::tracking::getredir).doc(
+        "6.0.0",
+        "Returns the client ID to which the connection's tracking notifications are redirected.",
+        "O(1)",
+        "",
+    ),
+    spec("client|trackinginfo", 2, CONN, "connection", super::tracking::trackinginfo).doc(
+        "6.2.0",
+        "Returns information about server-assisted client-side caching for the connection.",
+        "O(1)",
+        "",
+    ),
     spec("client|help", 2, LOADING | STALE, "connection", help).doc(
         "5.0.0",
         "Lists the CLIENT subcommands.",
@@ -216,8 +240,9 @@ fn buffers(h: &ClientHandle, argv_mem: Option<usize>) -> Buffers {
 
 /// One CLIENT LIST line, fields in Redis 7.2's order. `cmd` names the
 /// command the connection runs (for the caller itself) or ran last;
-/// `blocked` says it waits in a blocking command (flag `b`).
-fn line(h: &ClientHandle, blocked: bool, now: u64, cmd: &str, b: &Buffers) -> String {
+/// `blocked` says it waits in a blocking command (flag `b`); `tracking`
+/// is its tracking flags and `redir` ([`super::tracking::list_fields`]).
+fn line(h: &ClientHandle, blocked: bool, tracking: &(String, i64), now: u64, cmd: &str, b: &Buffers) -> String {
     let name = lock(&h.name).clone().unwrap_or_default();
     let lib_name = lock(&h.lib_name).clone().unwrap_or_default();
     let lib_ver = lock(&h.lib_ver).clone().unwrap_or_default();
@@ -228,6 +253,7 @@ fn line(h: &ClientHandle, blocked: bool, now: u64, cmd: &str, b: &Buffers) -> St
     if blocked {
         flags.push('b');
     }
+    flags.push_str(&tracking.0);
     if h.no_evict.load(Ordering::Relaxed) {
         flags.push('e');
     }
@@ -242,7 +268,7 @@ fn line(h: &ClientHandle, blocked: bool, now: u64, cmd: &str, b: &Buffers) -> St
     format!(
         "id={} addr={} laddr={} fd={} name={} age={age} idle={idle} flags={flags} db={} sub={} psub={} ssub={} multi=-1 \
          qbuf={} qbuf-free={} argv-mem={} multi-mem=0 rbs={} rbp=0 obl={} oll={} omem={} tot-mem={} events={} \
-         cmd={cmd} user={} redir=-1 resp={} lib-name={} lib-ver={}\n",
+         cmd={cmd} user={} redir={} resp={} lib-name={} lib-ver={}\n",
         h.id,
         h.addr,
         h.laddr,
@@ -262,6 +288,7 @@ fn line(h: &ClientHandle, blocked: bool, now: u64, cmd: &str, b: &Buffers) -> St
         b.tot_mem,
         if b.omem > 0 { "rw" } else { "r" },
         String::from_utf8_lossy(&h.user().name),
+        tracking.1,
         h.resp.load(Ordering::Relaxed),
         String::from_utf8_lossy(&lib_name),
         String::from_utf8_lossy(&lib_ver),
@@ -279,19 +306,21 @@ fn running(a: &[&[u8]]) -> String {
 /// `cmd` with the arguments `argv`: what ACL LOG keeps of a client.
 pub(crate) fn info_line(srv: &Server, h: &ClientHandle, now: u64, cmd: &str, argv: &[&[u8]]) -> String {
     let argv_mem = argv.iter().map(|x| x.len()).sum();
-    let mut l = line(h, srv.blocking.is_blocked(h.id), now, cmd, &buffers(h, Some(argv_mem)));
+    let tracking = super::tracking::list_fields(srv, h);
+    let mut l = line(h, srv.blocking.is_blocked(h.id), &tracking, now, cmd, &buffers(h, Some(argv_mem)));
     l.pop();
     l
 }
 
 fn line_for(ctx: &Ctx<'_>, h: &ClientHandle, a: &[&[u8]]) -> String {
     let blocked = ctx.srv.blocking.is_blocked(h.id);
+    let tracking = super::tracking::list_fields(ctx.srv, h);
     if h.id == ctx.client.id {
         let argv_mem = a.iter().map(|x| x.len()).sum();
-        line(h, blocked, ctx.now, &running(a), &buffers(h, Some(argv_mem)))
+        line(h, blocked, &tracking, ctx.now, &running(a), &buffers(h, Some(argv_mem)))
     } else {
         let last = *lock(&h.last_cmd);
-        line(h, blocked, ctx.now, last, &buffers(h, None))
+        line(h, blocked, &tracking, ctx.now, last, &buffers(h, None))
     }
 }
 
@@ -564,6 +593,10 @@ fn reply(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
 
 const HELP: &[&str] = &[
     "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "CACHING (YES|NO)",
+    "    Track the keys of the next command (OPTIN), or do not (OPTOUT).",
+    "GETREDIR",
+    "    The id of the client invalidations are redirected to (0: none, -1: not tracking).",
     "GETNAME",
     "    The name of this connection, or nil.",
     "ID",
@@ -597,6 +630,11 @@ const HELP: &[&str] = &[
     "    Record the client library's name or version.",
     "SETNAME <name>",
     "    Name this connection.",
+    "TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]",
+    "         [OPTIN] [OPTOUT] [NOLOOP]",
+    "    Turn server-assisted client-side caching on or off.",
+    "TRACKINGINFO",
+    "    This connection's tracking: flags, redirect, prefixes.",
     "UNBLOCK <clientid> [TIMEOUT|ERROR]",
     "    Unblock the specified blocked client.",
     "UNPAUSE",
@@ -692,7 +730,7 @@ mod tests {
     fn list_line_has_redis_7_2_fields_in_order() {
         let h = handle();
         h.set_fd(9);
-        let l = line(&h, false, 15_500, "get", &buffers(&h, None));
+        let l = line(&h, false, &(String::new(), -1), 15_500, "get", &buffers(&h, None));
         let keys: Vec<&str> = l
             .trim_end()
             .split(' ')
@@ -743,7 +781,7 @@ mod tests {
     fn buffer_fields_come_from_what_the_connection_published() {
         let h = handle();
         h.buffers.publish(26, 16_358, 0, 40_000, 65_536);
-        let l = line(&h, false, 15_500, "get", &buffers(&h, Some(30)));
+        let l = line(&h, false, &(String::new(), -1), 15_500, "get", &buffers(&h, Some(30)));
         assert!(
             l.contains(
                 " qbuf=26 qbuf-free=16358 argv-mem=30 multi-mem=0 rbs=65536 rbp=0 obl=16384 oll=2 omem=40000 tot-mem=81950 events=rw "
@@ -751,7 +789,7 @@ mod tests {
             "{l}"
         );
         h.buffers.publish(0, 16_384, 12, 0, 16_384);
-        let l = line(&h, false, 15_500, "get", &buffers(&h, None));
+        let l = line(&h, false, &(String::new(), -1), 15_500, "get", &buffers(&h, None));
         assert!(l.contains(" argv-mem=12 "), "{l}");
         assert!(l.contains(" obl=0 oll=0 omem=0 "), "{l}");
     }

@@ -94,7 +94,12 @@ fn set(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
         .collect();
     let pairs: Vec<(&str, &str)> = owned.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
     match ctx.srv.set_config(&pairs) {
-        Ok(()) => ctx.out.ok(),
+        Ok(()) => {
+            if pairs.iter().any(|(n, _)| n.eq_ignore_ascii_case("tracking-table-max-keys")) {
+                super::tracking::shrink(ctx.srv);
+            }
+            ctx.out.ok()
+        }
         Err(e) => ctx.error(&errors::config_set(&e)),
     }
 }

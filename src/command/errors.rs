@@ -95,6 +95,18 @@ pub(crate) const DISCARD_WITHOUT_MULTI: &str = "ERR DISCARD without MULTI";
 pub(crate) const WATCH_IN_MULTI: &str = "ERR WATCH inside MULTI is not allowed";
 pub(crate) const EXECABORT: &str = "EXECABORT Transaction discarded because of previous errors.";
 pub(crate) const REPLICA_KEYSPACE: &str = "ERR Replica can't interact with the keyspace";
+pub(crate) const TRACKING_ONE_REDIRECT: &str = "ERR A client can only redirect to a single other client";
+pub(crate) const TRACKING_NO_REDIRECT: &str = "ERR The client ID you want redirect to does not exist";
+pub(crate) const TRACKING_PREFIX_NEEDS_BCAST: &str = "ERR PREFIX option requires BCAST mode to be enabled";
+pub(crate) const TRACKING_BCAST_SWITCH: &str = "ERR You can't switch BCAST mode on/off before disabling tracking for this client, and then re-enabling it with a different mode.";
+pub(crate) const TRACKING_OPTIN_BCAST: &str = "ERR OPTIN and OPTOUT are not compatible with BCAST";
+pub(crate) const TRACKING_OPTIN_AND_OPTOUT: &str = "ERR You can't specify both OPTIN mode and OPTOUT mode";
+pub(crate) const TRACKING_OPTIN_SWITCH: &str = "ERR You can't switch OPTIN/OPTOUT mode before disabling tracking for this client, and then re-enabling it with a different mode.";
+pub(crate) const CACHING_NOT_TRACKING: &str =
+    "ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled";
+pub(crate) const CACHING_YES_NOT_OPTIN: &str = "ERR CLIENT CACHING YES is only valid when tracking is enabled in OPTIN mode.";
+pub(crate) const CACHING_NO_NOT_OPTOUT: &str = "ERR CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode.";
+
 pub(crate) const SSUBSCRIBE_DENY_BLOCKING: &str = "ERR SSUBSCRIBE isn't allowed for a DENY BLOCKING client";
 
 /// A RESP2 client with subscriptions sent a command other than these.

@@ -207,8 +207,8 @@ fn clients(srv: &Server, s: &mut Section<'_>) {
     s.field("client_recent_max_output_buffer", max_out);
     // Clients held back by CLIENT PAUSE count as blocked, as in Redis 7.0.
     s.field("blocked_clients", srv.blocking.blocked_clients() + srv.pause.waiting());
+    s.field("tracking_clients", srv.tracking.stats().clients);
     s.zeros(&[
-        "tracking_clients",
         "pubsub_clients",
         "watching_clients",
         "clients_in_timeout_table",
@@ -394,11 +394,12 @@ fn stats(srv: &Server, s: &mut Section<'_>) {
         "active_defrag_key_misses",
         "total_active_defrag_time",
         "current_active_defrag_time",
-        "tracking_total_keys",
-        "tracking_total_items",
-        "tracking_total_prefixes",
-        "unexpected_error_replies",
     ]);
+    let t = srv.tracking.stats();
+    s.field("tracking_total_keys", t.keys);
+    s.field("tracking_total_items", t.items);
+    s.field("tracking_total_prefixes", t.prefixes);
+    s.zeros(&["unexpected_error_replies"]);
     s.field("total_error_replies", get(&st.error_replies));
     s.zeros(&["dump_payload_sanitizations"]);
     s.field("total_reads_processed", totals.get(Counter::Reads));

@@ -40,6 +40,7 @@ pub(crate) mod slowlog;
 pub(crate) mod sort;
 pub(crate) mod string;
 pub(crate) mod string_ops;
+pub(crate) mod tracking;
 pub(crate) mod transaction;
 pub(crate) mod zset;
 
@@ -669,20 +670,28 @@ pub(crate) fn execute(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> Option<&'static Comm
             return Some(spec);
         }
     }
-    // As Redis does: a command that may add memory first makes room by the
-    // policy, and is refused when there is none to make; so is any command
-    // queued in a transaction, which takes memory to queue. Commands that
-    // free or only read memory run whatever the usage. Inside EXEC or a
-    // script, EXEC or the script made room once for all: eviction inside
-    // their atomic scope would keep every shard it sampled locked.
+    // As Redis does: with a memory limit, every command first makes room
+    // by the policy; one that may add memory is refused when there is none
+    // to make, and so is any command queued in a transaction, which takes
+    // memory to queue. Commands that free or only read memory run whatever
+    // the usage. Inside EXEC or a script, EXEC or the script made room once
+    // for all: eviction inside their atomic scope would keep every shard it
+    // sampled locked.
     let nested = ctx.client.in_exec || ctx.client.in_script;
-    if (spec.has(flags::DENYOOM) || queuing) && !nested {
+    let refusable = spec.has(flags::DENYOOM) || queuing;
+    if !nested && (refusable || ctx.srv.settings.maxmemory() != 0) {
         let policy = ctx.srv.store.limits().policy;
-        if make_room(ctx.srv, ctx.db(), ctx.now, policy).is_err() {
+        if make_room(ctx.srv, ctx.db(), ctx.now, policy).is_err() && refusable {
             ctx.error(errors::OOM);
             ctx.srv.cmdstats.rejected(row);
             transaction::abort(ctx.client);
             return Some(spec);
+        }
+        if ctx.client.tracking.is_some() {
+            // What the eviction invalidated goes before this command's
+            // reply, as Redis sends it: the reply may hold the new value.
+            notify::flush(ctx.srv);
+            ctx.client.handle.mail.take_into(ctx.out.buf);
         }
     }
     // Scripts (EVAL, EVALSHA, FCALL) may write unless they declared
@@ -710,8 +719,17 @@ pub(crate) fn execute(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> Option<&'static Comm
         return Some(spec);
     }
     let errors_before = ctx.client.errors;
+    if ctx.client.tracking.is_some() {
+        tracking::before(ctx, real, args);
+    } else if ctx.client.in_script {
+        tracking::in_script(real);
+    }
     let start = crate::util::mono::now_ns();
     (spec.handler)(ctx, args);
+    if ctx.client.tracking.is_some() {
+        tracking::after_script(ctx, real, args);
+        tracking::after(ctx, spec);
+    }
     // Keys the command created, expired or evicted on the way.
     notify::flush(ctx.srv);
     let ns = crate::util::mono::now_ns().saturating_sub(start);

@@ -62,8 +62,13 @@ fn store_events(srv: &Server, flags: u32) {
     if !srv.store.events().any() {
         return;
     }
+    let tracking = srv.tracking.active();
     for e in srv.store.events().take() {
+        if tracking && e.kind & TRACKED != 0 {
+            super::tracking::changed(srv, &e.key);
+        }
         let (class, name) = match e.kind {
+            key_events::CHANGED => continue,
             key_events::NEW => (class::NEW, "new"),
             key_events::EXPIRED => (class::EXPIRED, "expired"),
             key_events::EVICTED => (class::EVICTED, "evicted"),
@@ -76,6 +81,10 @@ fn store_events(srv: &Server, flags: u32) {
         }
     }
 }
+
+/// The store's events that invalidate a tracked key.
+const TRACKED: u8 =
+    key_events::CHANGED | key_events::EXPIRED | key_events::EVICTED | key_events::DEPENDANT | key_events::TAGGED;
 
 fn publish(srv: &Server, flags: u32, event: &[u8], db: usize, key: &[u8]) {
     if !srv.pubsub.listening() {

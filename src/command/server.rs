@@ -236,7 +236,7 @@ fn auth(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
 /// ```
 /// Puts the connection back as it was when it connected: RESP2, database
 /// 0, no name, replies on, NO-EVICT and NO-TOUCH off, the default user,
-/// no subscriptions, and logged out when that user needs a password.
+/// no subscriptions, no tracking, and logged out when that user needs a password.
 fn reset(ctx: &mut Ctx<'_>, _a: &[&[u8]]) {
     let auth_required = ctx.srv.acl.auth_required();
     let c = &mut *ctx.client;
@@ -258,6 +258,7 @@ fn reset(ctx: &mut Ctx<'_>, _a: &[&[u8]]) {
     }
     let handle = c.handle.clone();
     c.subs.leave_all(&ctx.srv.pubsub, &handle);
+    super::tracking::disable(ctx.srv, c);
     ctx.out.resp3 = false;
     ctx.out.simple("RESET");
 }
@@ -371,6 +372,7 @@ fn flushdb(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
         return ctx.error(errors::SYNTAX);
     };
     ctx.srv.store.flush_db(ctx.client.db, lazy);
+    super::tracking::flushed(ctx.srv);
     ctx.out.ok();
 }
 
@@ -382,6 +384,7 @@ fn flushall(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
         return ctx.error(errors::SYNTAX);
     };
     ctx.srv.store.flush_all(lazy);
+    super::tracking::flushed(ctx.srv);
     ctx.out.ok();
 }
 

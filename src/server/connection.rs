@@ -521,6 +521,9 @@ pub(crate) async fn serve<S: Session>(
             break;
         }
         if session.closing() {
+            // Gone for everyone from now: a client redirecting its
+            // invalidations here must find its redirect broken.
+            srv.clients.unregister(handle.id);
             // The replies of this batch (QUIT's +OK, a protocol error) go
             // out before the connection closes.
             while out.pending() > 0 {
@@ -550,8 +553,8 @@ pub(crate) async fn serve<S: Session>(
         }
         publish_buffers(&handle, &input, &session, &out);
     }
-    let _ = stream.shutdown().await;
     srv.clients.unregister(handle.id);
+    let _ = stream.shutdown().await;
 }
 
 #[cfg(test)]

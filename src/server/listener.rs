@@ -412,6 +412,8 @@ async fn cron(srv: Arc<Server>) {
         super::blocked::serve_ready(&srv, now);
         srv.store.maintain(now);
         crate::command::notify::flush(&srv);
+        crate::command::tracking::broadcast(&srv);
+        crate::command::tracking::shrink(&srv);
         srv.sample_rates();
         ticks += 1;
         if ticks.is_multiple_of(10) {

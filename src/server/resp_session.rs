@@ -64,7 +64,8 @@ impl RespSession {
             out: Reply::new(out, resp3),
             now,
         };
-        let spec = command::execute(&mut ctx, argv);
+        // As this client, for NOLOOP: its own writes are not told to it.
+        let spec = command::tracking::as_client(ctx.client.id, || command::execute(&mut ctx, argv));
         if client.paused_until.is_some() {
             // Not run: no reply, and CLIENT REPLY SKIP still waits for it.
             return None;
@@ -193,6 +194,7 @@ impl Drop for RespSession {
         }
         let handle = self.client.handle.clone();
         self.client.subs.leave_all(&self.srv.pubsub, &handle);
+        command::tracking::disable(&self.srv, &mut self.client);
     }
 }
 
@@ -262,6 +264,9 @@ impl Session for RespSession {
             }
         }
         self.spare = spare;
+        if srv.tracking.active() {
+            command::tracking::broadcast(srv);
+        }
         self.client.handle.counters.bump(Counter::Commands, commands);
         if let Some(spec) = last {
             *lock(&self.client.handle.last_cmd) = spec.name;

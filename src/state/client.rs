@@ -311,6 +311,11 @@ pub(crate) struct Client {
     /// The reply being written is a push (a subscribe confirmation),
     /// which CLIENT REPLY OFF and SKIP do not silence.
     pub(crate) pushing: bool,
+    /// CLIENT TRACKING's options while it is on (`state::tracking::mode`).
+    pub(crate) tracking: Option<u8>,
+    /// CLIENT CACHING YES (OPTIN) or NO (OPTOUT) was given for the next
+    /// command.
+    pub(crate) caching: bool,
 }
 
 /// A transaction being queued (MULTI).
@@ -370,6 +375,8 @@ impl Client {
             monitor: None,
             subs: Default::default(),
             pushing: false,
+            tracking: None,
+            caching: false,
         }
     }
 
@@ -512,6 +519,11 @@ impl Clients {
     }
 
     /// A snapshot of the open connections, in id order.
+    /// The live connection with this id.
+    pub(crate) fn get(&self, id: u64) -> Option<Arc<ClientHandle>> {
+        lock(&self.map).live.get(&id).filter(|h| !h.is_killed()).cloned()
+    }
+
     pub(crate) fn list(&self) -> Vec<Arc<ClientHandle>> {
         lock(&self.map).live.values().cloned().collect()
     }

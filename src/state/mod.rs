@@ -22,6 +22,7 @@ pub(crate) mod pubsub;
 mod scripts;
 mod slowlog;
 mod stats;
+pub(crate) mod tracking;
 
 pub(crate) use acl::{Acl, User};
 pub(crate) use blocking::{Blocking, Job, Leave, Unblock, Waiter};
@@ -76,6 +77,8 @@ pub(crate) struct Server {
     pub(crate) monitors: Monitors,
     /// Channels, patterns and shard channels, and their subscribers.
     pub(crate) pubsub: PubSub,
+    /// Clients tracking keys, and the keys they read (CLIENT TRACKING).
+    pub(crate) tracking: tracking::Tracking,
     pub(crate) pause: Pause,
     /// The ACL users, the default one among them, and the ACL log.
     pub(crate) acl: Acl,
@@ -124,6 +127,7 @@ impl Server {
             latency: LatencyMonitor::default(),
             monitors: Monitors::default(),
             pubsub: PubSub::default(),
+            tracking: Default::default(),
             pause: Pause::default(),
             clients: Clients::new(acl.default_user()),
             acl,
@@ -144,7 +148,7 @@ impl Server {
         // The file's and the flags' values are in the settings now.
         srv.push_limits();
         srv.push_observability();
-        srv.push_notify();
+        srv.push_key_events();
         srv
     }
 
@@ -177,7 +181,7 @@ impl Server {
             .iter()
             .any(|(name, _)| name.eq_ignore_ascii_case("notify-keyspace-events"))
         {
-            self.push_notify();
+            self.push_key_events();
         }
         Ok(())
     }
@@ -196,12 +200,16 @@ impl Server {
             .store(int("latency-tracking", 1) != 0, std::sync::atomic::Ordering::Relaxed);
     }
 
-    /// Tells the store which key events `notify-keyspace-events` needs.
-    fn push_notify(&self) {
+    /// Tells the store which key events `notify-keyspace-events` and
+    /// client tracking need; again whenever either changes.
+    pub(crate) fn push_key_events(&self) {
         let flags = self.settings.notify_flags();
-        self.store
-            .events()
-            .set_wanted(crate::command::notify::store_wants(flags));
+        let mut kinds = crate::command::notify::store_wants(flags);
+        if self.tracking.active() {
+            use crate::store::key_events as k;
+            kinds |= k::CHANGED | k::EXPIRED | k::EVICTED | k::DEPENDANT | k::TAGGED;
+        }
+        self.store.events().set_wanted(kinds);
     }
 
     /// Hands the memory limit in the settings to the store.

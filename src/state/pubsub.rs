@@ -275,6 +275,7 @@ pub(crate) fn send(h: &ClientHandle, frame: Bytes, cap: usize) {
     if h.is_killed() {
         return;
     }
+    let cap = if cap == 0 { MAX_QUEUED } else { cap };
     if !h.mail.push(frame, cap) {
         tracing::warn!(
             client = h.id,

@@ -27,6 +27,9 @@ pub(crate) mod kinds {
     pub(crate) const DEPENDANT: u8 = 1 << 4;
     /// A key was removed by CACHE.DELTAGGED.
     pub(crate) const TAGGED: u8 = 1 << 5;
+    /// A key was written or removed: any change of its value, expiry or
+    /// existence (client tracking invalidates on it).
+    pub(crate) const CHANGED: u8 = 1 << 6;
 }
 
 /// One event: its kind (one of [`kinds`]), database and key.

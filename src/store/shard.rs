@@ -350,6 +350,7 @@ impl<'a> Slot<'a> {
     fn written(&mut self) -> u64 {
         self.release_lock();
         self.changed(Change::Written);
+        self.store.events.record(key_events::CHANGED, self.db, self.key);
         self.store.next_version()
     }
 
@@ -505,6 +506,7 @@ impl<'a> Slot<'a> {
                 self.insert(parts);
             }
         }
+        self.store.events.record(key_events::CHANGED, self.db, self.key);
         version
     }
 
@@ -652,6 +654,7 @@ impl<'a> Slot<'a> {
             idle_ms: e.idle_ms,
             flags: e.flags,
         });
+        self.store.events.record(key_events::CHANGED, self.db, self.key);
         version
     }
 
@@ -686,6 +689,7 @@ impl<'a> Slot<'a> {
         let inline = it.as_str().filter(|_| it.heap() == 0).map(<[u8]>::to_vec);
         let (_, taken) = self.free(h, |_| FreeReason::Removed);
         self.store.note_removed(1);
+        self.store.events.record(key_events::CHANGED, self.db, self.key);
         e.value = match inline {
             Some(v) => Value::Str(v),
             None => taken.into_value().unwrap_or(Value::Str(Vec::new())),
@@ -706,6 +710,7 @@ impl<'a> Slot<'a> {
         }
         self.free(h, |_| FreeReason::Removed);
         self.store.note_removed(1);
+        self.store.events.record(key_events::CHANGED, self.db, self.key);
         true
     }
 
@@ -778,6 +783,7 @@ impl<'a> Slot<'a> {
             self.unlink(h);
             self.free(h, |_| FreeReason::Removed);
             self.store.note_removed(1);
+            self.store.events.record(key_events::CHANGED, self.db, self.key);
             return Ok(Some(r));
         }
         let version = self.written();
@@ -930,6 +936,8 @@ impl EntryMut<'_, '_> {
     /// Sets the deadline and keeps the version: memcached's `touch` and
     /// `gat` leave an item's CAS unique as it was.
     pub(crate) fn retime(&mut self, expire_at: u64) {
+        let slot = &*self.slot;
+        slot.store.events.record(key_events::CHANGED, slot.db, slot.key);
         if matches!(self.entry().expiry(), Expiry::At(_)) && self.slot.item_mut(self.h).set_deadline_in_place(expire_at)
         {
             if expire_at != 0 {
@@ -966,6 +974,8 @@ impl EntryMut<'_, '_> {
             Expiry::At(t) => (t, 0),
             Expiry::Sliding { idle_ms, .. } => (now.saturating_add(idle_ms as u64), idle_ms),
         };
+        let slot = &*self.slot;
+        slot.store.events.record(key_events::CHANGED, slot.db, slot.key);
         self.h = self.slot.rebuild(self.h, |p| {
             p.deadline = deadline;
             p.idle_ms = idle_ms;

@@ -318,6 +318,7 @@ impl Batch {
         }
         // Keys the request created, expired or evicted on the way.
         super::notify::flush(srv);
+        super::tracking::broadcast(srv);
     }
 }
 
@@ -353,7 +354,10 @@ fn arith(srv: &Server, c: &mut Counts, key: &[u8], delta: u64, decr: bool, now: 
 fn flush_all(srv: &Arc<Server>, delay: i64, now: u64) {
     let at = match deadline(delay, now) {
         Some(at) if delay > 0 && at > now => at,
-        _ => return srv.store.flush_db(DB, false),
+        _ => {
+            srv.store.flush_db(DB, false);
+            return super::tracking::flushed(srv);
+        }
     };
     let wait = Duration::from_millis(at - now);
     let srv = srv.clone();
@@ -361,7 +365,10 @@ fn flush_all(srv: &Arc<Server>, delay: i64, now: u64) {
     // that flushes at the deadline is the whole of it.
     let task = async move {
         tokio::select! {
-            _ = tokio::time::sleep(wait) => srv.store.flush_db(DB, false),
+            _ = tokio::time::sleep(wait) => {
+                srv.store.flush_db(DB, false);
+                super::tracking::flushed(&srv);
+            }
             _ = srv.shutdown.cancelled() => {}
         }
     };
