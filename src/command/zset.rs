@@ -812,19 +812,16 @@ fn zincrby(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
         let changed = added + updated > 0;
         ((r, changed), changed)
     });
-    let r = r.map(|r| {
-        r.map(|(r, changed)| {
-            if changed {
-                publish(ctx, "zincr", a[1], false);
-            }
-            r
-        })
-    });
+    // None: WRONGTYPE, already replied.
+    let Some(r) = r else { return };
+    let (r, changed) = r.unwrap_or((Ok(None), false));
+    if changed {
+        publish(ctx, "zincr", a[1], false);
+    }
     match r {
-        None => {}
-        Some(Some(Ok(Some(s)))) => ctx.out.double(s),
-        Some(Some(Err(e))) => ctx.error(e),
-        Some(_) => ctx.out.null(),
+        Ok(Some(s)) => ctx.out.double(s),
+        Err(e) => ctx.error(e),
+        Ok(None) => ctx.out.null(),
     }
 }
 
