@@ -3,12 +3,15 @@
 //! Each handler hashes its key once, locks the shard and answers straight
 //! from the stored [`Hash`] into the output buffer, so a read copies no
 //! field. Writes go through `Slot::write`, which creates a missing hash,
-//! deletes one left empty and re-counts its memory.
+//! deletes one left empty and re-counts its memory. A write that changed
+//! the hash then publishes Redis's keyspace event for it (see [`notify`]),
+//! with the shard unlocked.
 
 use super::args::{self, is};
 use super::flags::*;
 use super::key_spec::{flags::*, key};
 use super::keys::parse_cursor;
+use super::notify::{self, class};
 use super::string_ops::{add_long_double, FloatError};
 use super::{errors, spec, CommandSpec, Ctx};
 use crate::protocol::resp::Reply;
@@ -151,8 +154,14 @@ fn write<R>(
         .with_slot(ctx.db(), key, ctx.now, |slot| slot.write::<Hash, R>(create, f))
 }
 
+/// Publishes a hash event on `key`, with the shard unlocked.
+fn publish(ctx: &Ctx<'_>, event: &str, key: &[u8]) {
+    notify::event(ctx.srv, class::HASH, event, ctx.db(), key);
+}
+
 /// HSET and HMSET: sets every pair, returns how many fields are new. The
-/// arity check of Redis's own handler: the pairs must be whole.
+/// arity check of Redis's own handler: the pairs must be whole. Publishes
+/// `hset` even when every value was already there, as Redis does.
 fn set_pairs(ctx: &mut Ctx<'_>, a: &[&[u8]], name: &str) -> Option<i64> {
     if !a.len().is_multiple_of(2) {
         ctx.error(&errors::wrong_arity(name));
@@ -165,7 +174,10 @@ fn set_pairs(ctx: &mut Ctx<'_>, a: &[&[u8]], name: &str) -> Option<i64> {
         (added as i64, true)
     });
     match r {
-        Ok(n) => Some(n.unwrap_or(0)),
+        Ok(n) => {
+            publish(ctx, "hset", a[1]);
+            Some(n.unwrap_or(0))
+        }
         Err(WrongType) => {
             ctx.error(errors::WRONGTYPE);
             None
@@ -195,13 +207,20 @@ fn hmset(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
 /// ```text
 /// HSETNX key field value
 /// ```
+/// Publishes `hset` when it set the field.
 fn hsetnx(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
     let r = write(ctx, a[1], true, |h| match h.contains(a[2]) {
         true => (0, false),
         false => (h.insert(a[2], a[3]) as i64, true),
     });
     match r {
-        Ok(n) => ctx.out.int(n.unwrap_or(0)),
+        Ok(n) => {
+            let n = n.unwrap_or(0);
+            if n > 0 {
+                publish(ctx, "hset", a[1]);
+            }
+            ctx.out.int(n)
+        }
         Err(WrongType) => ctx.error(errors::WRONGTYPE),
     }
 }
@@ -272,14 +291,24 @@ fn hvals(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
 /// ```text
 /// HDEL key field [field ...]
 /// ```
-/// Deletes the key with its last field.
+/// Deletes the key with its last field. Publishes `hdel` when a field
+/// went, then `del` when the last one did.
 fn hdel(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
     let r = write(ctx, a[1], false, |h| {
         let n = a[2..].iter().filter(|f| h.remove(f)).count();
-        (n as i64, n > 0)
+        ((n as i64, h.is_empty()), n > 0)
     });
     match r {
-        Ok(n) => ctx.out.int(n.unwrap_or(0)),
+        Ok(Some((n, emptied))) => {
+            if n > 0 {
+                publish(ctx, "hdel", a[1]);
+                if emptied {
+                    notify::event(ctx.srv, class::GENERIC, "del", ctx.db(), a[1]);
+                }
+            }
+            ctx.out.int(n)
+        }
+        Ok(None) => ctx.out.int(0),
         Err(WrongType) => ctx.error(errors::WRONGTYPE),
     }
 }
@@ -334,7 +363,10 @@ fn hincrby(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
         (Ok(new), true)
     });
     match r {
-        Ok(Some(Ok(n))) => ctx.out.int(n),
+        Ok(Some(Ok(n))) => {
+            publish(ctx, "hincrby", a[1]);
+            ctx.out.int(n)
+        }
         Ok(Some(Err(e))) => ctx.error(e),
         Ok(None) => unreachable!("a write that creates always runs"),
         Err(WrongType) => ctx.error(errors::WRONGTYPE),
@@ -363,7 +395,10 @@ fn hincrbyfloat(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
         Err(_) => (Err(errors::HASH_NOT_FLOAT), false),
     });
     match r {
-        Ok(Some(Ok(sum))) => ctx.out.bulk(&sum),
+        Ok(Some(Ok(sum))) => {
+            publish(ctx, "hincrbyfloat", a[1]);
+            ctx.out.bulk(&sum)
+        }
         Ok(Some(Err(e))) => ctx.error(e),
         Ok(None) => unreachable!("a write that creates always runs"),
         Err(WrongType) => ctx.error(errors::WRONGTYPE),
@@ -518,6 +553,7 @@ mod tests {
     use super::*;
     use crate::command::lookup;
 
+    use crate::command::notify::testing::Events;
     use crate::command::testing::Harness;
 
     /// This family's helpers on the shared harness.
@@ -847,5 +883,52 @@ mod tests {
         }
         assert_eq!(seen.len(), 500);
         assert!(calls > 10, "{calls} calls");
+    }
+
+    /// `key event` pairs as their keyspace channels carry them in db 0.
+    fn keyspace(events: &[&str]) -> Vec<String> {
+        events.iter().map(|e| format!("__keyspace@0__:{e}")).collect()
+    }
+
+    #[test]
+    fn hset_forms_publish_hset_even_unchanged_and_hsetnx_only_when_it_sets() {
+        let mut ev = Events::new("Kghn");
+        ev.run("HSET h a 1");
+        ev.run("HSET h a 1");
+        ev.run("HMSET h b 2");
+        ev.run("HSETNX h a 9");
+        ev.run("HSETNX h c 3");
+        ev.run("HSETNX nh c 3");
+        assert_eq!(
+            ev.take(),
+            keyspace(&["h new", "h hset", "h hset", "h hset", "h hset", "nh new", "nh hset"])
+        );
+    }
+
+    #[test]
+    fn increments_publish_only_when_they_stored_a_number() {
+        let mut ev = Events::new("Kghn");
+        ev.run("HSET h a 1 s abc");
+        ev.take();
+        ev.run("HINCRBY h a 5");
+        ev.run("HINCRBY h s 1");
+        ev.run("HINCRBY h zz 0");
+        ev.run("HINCRBY h a 9223372036854775807");
+        ev.run("HINCRBYFLOAT h a 1.5");
+        ev.run("HINCRBYFLOAT h s 1");
+        ev.run("HINCRBYFLOAT nh f inf");
+        assert_eq!(ev.take(), keyspace(&["h hincrby", "h hincrby", "h hincrbyfloat"]));
+    }
+
+    #[test]
+    fn hdel_publishes_when_a_field_went_and_del_with_the_last() {
+        let mut ev = Events::new("Kgh");
+        ev.run("HSET h a 1 b 2 c 3");
+        ev.take();
+        ev.run("HDEL h zz");
+        ev.run("HDEL nh zz");
+        ev.run("HDEL h a b");
+        ev.run("HDEL h c zz");
+        assert_eq!(ev.take(), keyspace(&["h hdel", "h hdel", "h del"]));
     }
 }

@@ -6,10 +6,16 @@
 //! `server::blocking`) and runs the same command again when one of the keys
 //! becomes a list, or when the deadline passes, and then
 //! [`Ctx::timed_out`] tells the handler to give the timeout reply.
+//!
+//! Each change publishes the keyspace events Redis 7.0 publishes for it,
+//! in its order, once the shards are unlocked (see [`notify`]). A blocked
+//! command that is served runs through the same handler, so it publishes
+//! what the same command publishes when it does not wait.
 
 use super::args::{self, is};
 use super::flags::*;
 use super::key_spec::{finders, flags::*, key};
+use super::notify::{self, class};
 use super::{errors, spec, CommandSpec, Ctx};
 use crate::protocol::resp::Reply;
 use crate::state::Server;
@@ -236,10 +242,41 @@ impl<'a> Db<'a> {
     fn with<R>(self, key: &[u8], f: impl FnOnce(&mut Slot<'_>) -> R) -> R {
         self.srv.store.with_slot(self.db, key, self.now, f)
     }
+
+    /// Publishes a list event on `key`, and `del` after it when the
+    /// command left the list empty (and the store deleted it), as Redis
+    /// tells both. Call with the shard unlocked.
+    fn notify(self, event: &str, key: &[u8], emptied: bool) {
+        notify::event(self.srv, class::LIST, event, self.db, key);
+        if emptied {
+            notify::event(self.srv, class::GENERIC, "del", self.db, key);
+        }
+    }
 }
 
+/// The event of a pop from the head (`lpop`) or the tail (`rpop`).
+fn pop_event(front: bool) -> &'static str {
+    if front {
+        "lpop"
+    } else {
+        "rpop"
+    }
+}
+
+/// The event of a push on the head (`lpush`) or the tail (`rpush`).
+fn push_event(front: bool) -> &'static str {
+    if front {
+        "lpush"
+    } else {
+        "rpush"
+    }
+}
+
+/// LPUSH, RPUSH and their X forms. Every push that finds or makes a list
+/// publishes `lpush` or `rpush`, once for all its elements.
 fn push(ctx: &mut Ctx<'_>, a: &[&[u8]], front: bool, create: bool) {
-    let r = Db::of(ctx).with(a[1], |s| {
+    let db = Db::of(ctx);
+    let r = db.with(a[1], |s| {
         s.write::<List, _>(create, |l| {
             for v in &a[2..] {
                 if front {
@@ -252,7 +289,11 @@ fn push(ctx: &mut Ctx<'_>, a: &[&[u8]], front: bool, create: bool) {
         })
     });
     match r {
-        Ok(n) => ctx.out.int(n.unwrap_or(0) as i64),
+        Ok(Some(n)) => {
+            db.notify(push_event(front), a[1], false);
+            ctx.out.int(n as i64);
+        }
+        Ok(None) => ctx.out.int(0),
         Err(WrongType) => ctx.error(errors::WRONGTYPE),
     }
 }
@@ -299,7 +340,8 @@ fn pop_into(l: &mut List, out: &mut Reply<'_>, front: bool, n: usize) {
 /// RPOP key [count]
 /// ```
 /// Without a count, one element or nil; with one, an array (empty for a
-/// count of 0), or a nil array when the key is missing.
+/// count of 0), or a nil array when the key is missing. Publishes `lpop`
+/// or `rpop` when something was popped, then `del` when that emptied it.
 fn pop(ctx: &mut Ctx<'_>, a: &[&[u8]], front: bool) {
     let count = match a.get(2).map(|c| args::uint(c)) {
         None => None,
@@ -318,11 +360,15 @@ fn pop(ctx: &mut Ctx<'_>, a: &[&[u8]], front: bool) {
                 out.array(n);
             }
             pop_into(l, out, front, n);
-            ((), n > 0)
+            ((n > 0, l.is_empty()), n > 0)
         })
     });
     match r {
-        Ok(Some(())) => {}
+        Ok(Some((popped, emptied))) => {
+            if popped {
+                db.notify(pop_event(front), a[1], emptied);
+            }
+        }
         Ok(None) if count.is_some() => ctx.out.null_array(),
         Ok(None) => ctx.out.null(),
         Err(WrongType) => ctx.error(errors::WRONGTYPE),
@@ -410,19 +456,24 @@ fn lindex(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
 /// ```text
 /// LSET key index element
 /// ```
+/// Publishes `lset` when the element was set.
 fn lset(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
     let i = match args::int(a[2]) {
         Ok(i) => i,
         Err(e) => return ctx.error(e),
     };
-    let r = Db::of(ctx).with(a[1], |s| {
+    let db = Db::of(ctx);
+    let r = db.with(a[1], |s| {
         s.write::<List, _>(false, |l| match resolve_index(i, l.len()) {
             Some(i) => (l.set(i, a[3]), true),
             None => (false, false),
         })
     });
     match r {
-        Ok(Some(true)) => ctx.out.ok(),
+        Ok(Some(true)) => {
+            db.notify("lset", a[1], false);
+            ctx.out.ok();
+        }
         Ok(Some(false)) => ctx.error(errors::INDEX_OUT_OF_RANGE),
         Ok(None) => ctx.error(errors::NO_SUCH_KEY),
         Err(WrongType) => ctx.error(errors::WRONGTYPE),
@@ -432,7 +483,8 @@ fn lset(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
 /// ```text
 /// LINSERT key <BEFORE | AFTER> pivot element
 /// ```
-/// The new length, -1 when the pivot is not there, 0 when the key is missing.
+/// The new length, -1 when the pivot is not there, 0 when the key is
+/// missing. Publishes `linsert` when the element went in.
 fn linsert(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
     let after = if is(a[2], "after") {
         true
@@ -441,7 +493,8 @@ fn linsert(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
     } else {
         return ctx.error(errors::SYNTAX);
     };
-    let r = Db::of(ctx).with(a[1], |s| {
+    let db = Db::of(ctx);
+    let r = db.with(a[1], |s| {
         s.write::<List, _>(false, |l| {
             let at = l.iter().position(|v| v == a[3]);
             match at {
@@ -454,7 +507,13 @@ fn linsert(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
         })
     });
     match r {
-        Ok(n) => ctx.out.int(n.unwrap_or(0)),
+        Ok(Some(n)) => {
+            if n > 0 {
+                db.notify("linsert", a[1], false);
+            }
+            ctx.out.int(n);
+        }
+        Ok(None) => ctx.out.int(0),
         Err(WrongType) => ctx.error(errors::WRONGTYPE),
     }
 }
@@ -462,19 +521,28 @@ fn linsert(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
 /// ```text
 /// LREM key count element
 /// ```
+/// Publishes `lrem` when something was removed, then `del` when that
+/// emptied the list.
 fn lrem(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
     let count = match args::int(a[2]) {
         Ok(c) => c,
         Err(e) => return ctx.error(e),
     };
-    let r = Db::of(ctx).with(a[1], |s| {
+    let db = Db::of(ctx);
+    let r = db.with(a[1], |s| {
         s.write::<List, _>(false, |l| {
             let n = l.remove_eq(a[3], count.unsigned_abs().try_into().unwrap_or(usize::MAX), count >= 0);
-            (n, n > 0)
+            ((n, l.is_empty()), n > 0)
         })
     });
     match r {
-        Ok(n) => ctx.out.int(n.unwrap_or(0) as i64),
+        Ok(Some((n, emptied))) => {
+            if n > 0 {
+                db.notify("lrem", a[1], emptied);
+            }
+            ctx.out.int(n as i64);
+        }
+        Ok(None) => ctx.out.int(0),
         Err(WrongType) => ctx.error(errors::WRONGTYPE),
     }
 }
@@ -482,21 +550,29 @@ fn lrem(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
 /// ```text
 /// LTRIM key start stop
 /// ```
+/// Publishes `ltrim` on every list it finds, even when nothing was cut
+/// (Redis does not check), then `del` when the list was cut to nothing.
 fn ltrim(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
     let (start, stop) = match (args::int(a[2]), args::int(a[3])) {
         (Ok(s), Ok(e)) => (s, e),
         _ => return ctx.error(errors::NOT_INTEGER),
     };
-    let r = Db::of(ctx).with(a[1], |s| {
+    let db = Db::of(ctx);
+    let r = db.with(a[1], |s| {
         s.write::<List, _>(false, |l| {
             let len = l.len();
             let (from, to) = resolve_range(start, stop, len);
             l.keep(from, to);
-            ((), l.len() != len)
+            (l.is_empty(), l.len() != len)
         })
     });
     match r {
-        Ok(_) => ctx.out.ok(),
+        Ok(r) => {
+            if let Some(emptied) = r {
+                db.notify("ltrim", a[1], emptied);
+            }
+            ctx.out.ok();
+        }
         Err(WrongType) => ctx.error(errors::WRONGTYPE),
     }
 }
@@ -604,6 +680,10 @@ fn lpos(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
 /// `dst`, both shards locked together. `Ok(None)` when `src` is missing;
 /// a `dst` of another type fails before anything moves. A list moved
 /// onto itself rotates in place and keeps its expiry.
+///
+/// A move publishes what Redis's LMOVE does, in its order: the push on
+/// `dst` (`lpush`/`rpush`, after `new` when it made `dst`), then the pop
+/// on `src` (`lpop`/`rpop`), then `del` when `src` was left empty.
 fn move_one(
     db: Db<'_>,
     src: &[u8],
@@ -611,6 +691,29 @@ fn move_one(
     from_front: bool,
     to_front: bool,
 ) -> Result<Option<Box<[u8]>>, WrongType> {
+    let Some(m) = move_locked(db, src, dst, from_front, to_front)? else {
+        return Ok(None);
+    };
+    db.notify(push_event(to_front), dst, false);
+    db.notify(pop_event(from_front), src, m.src_emptied);
+    Ok(Some(m.value))
+}
+
+/// What [`move_locked`] moved.
+struct Moved {
+    value: Box<[u8]>,
+    /// The source's last element: the store deleted the source.
+    src_emptied: bool,
+}
+
+/// [`move_one`]'s change, under the locks.
+fn move_locked(
+    db: Db<'_>,
+    src: &[u8],
+    dst: &[u8],
+    from_front: bool,
+    to_front: bool,
+) -> Result<Option<Moved>, WrongType> {
     let store = &db.srv.store;
     let (ks, kd) = (store.hash(src), store.hash(dst));
     let mut m = store.lock_many(&[ks, kd]);
@@ -622,7 +725,10 @@ fn move_one(
             }
             (v, true)
         })?;
-        return Ok(r.flatten());
+        return Ok(r.flatten().map(|value| Moved {
+            value,
+            src_emptied: false,
+        }));
     }
     if m.slot(db.db, src, ks, db.now).peek_as::<List>()?.is_none() {
         return Ok(None);
@@ -633,16 +739,16 @@ fn move_one(
         .write::<List, _>(false, |l| {
             let v = l.pop(from_front);
             let changed = v.is_some();
-            (v, changed)
+            (v.map(|v| (v, l.is_empty())), changed)
         })?
         .flatten();
-    let Some(v) = v else { return Ok(None) };
-    let reply = v.clone();
+    let Some((v, src_emptied)) = v else { return Ok(None) };
+    let value = v.clone();
     m.slot(db.db, dst, kd, db.now).write::<List, _>(true, |l| {
         l.push_boxed(v, to_front);
         ((), true)
     })?;
-    Ok(Some(reply))
+    Ok(Some(Moved { value, src_emptied }))
 }
 
 fn reply_moved(ctx: &mut Ctx<'_>, r: Result<Option<Box<[u8]>>, WrongType>) {
@@ -684,6 +790,9 @@ enum Shape {
 
 /// Pops up to `count` elements from the first of `keys` that holds a
 /// list, and writes the reply; false (and nothing written) when none does.
+/// Publishes `lpop` or `rpop` on that key, then `del` when it was emptied:
+/// the same events whether the command ran at once or served a client
+/// that waited.
 /// A key of another type met on the way is WRONGTYPE, as Redis checks the
 /// keys in order, unless `pass_other_types` (a blocked client's later
 /// run, [`Ctx::resumed`]).
@@ -706,11 +815,14 @@ fn pop_first(
                     out.array(n);
                 }
                 pop_into(l, out, front, n);
-                ((), n > 0)
+                (l.is_empty(), n > 0)
             })
         });
         match r {
-            Ok(Some(())) => return Ok(true),
+            Ok(Some(emptied)) => {
+                db.notify(pop_event(front), key, emptied);
+                return Ok(true);
+            }
             Ok(None) => {}
             Err(WrongType) if pass_other_types => {}
             Err(e) => return Err(e),
@@ -871,6 +983,7 @@ fn blmpop(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
 mod tests {
     use super::*;
 
+    use crate::command::notify::testing::Events;
     use crate::command::testing::Harness;
 
     #[test]
@@ -992,6 +1105,124 @@ mod tests {
         h.run("RPUSH b x");
         assert_eq!(h.run("BRPOP a b 0"), "*2\r\n$1\r\nb\r\n$1\r\nx\r\n");
         assert!(h.client.block.is_none());
+    }
+
+    /// `key event` pairs as their keyspace channels carry them in db 0.
+    fn keyspace(events: &[&str]) -> Vec<String> {
+        events.iter().map(|e| format!("__keyspace@0__:{e}")).collect()
+    }
+
+    #[test]
+    fn pushes_publish_their_end_and_pushx_on_a_missing_key_publishes_nothing() {
+        let mut ev = Events::new("Kgln");
+        ev.run("LPUSH l a b");
+        ev.run("RPUSH l c");
+        ev.run("LPUSHX nol a");
+        ev.run("RPUSHX l d");
+        assert_eq!(ev.take(), keyspace(&["l new", "l lpush", "l rpush", "l rpush"]));
+    }
+
+    #[test]
+    fn linsert_and_lset_publish_only_what_they_changed() {
+        let mut ev = Events::new("Kgl");
+        ev.run("RPUSH l a b");
+        ev.take();
+        assert_eq!(ev.run("LINSERT l BEFORE zz x"), ":-1\r\n");
+        assert_eq!(ev.run("LINSERT nol BEFORE a x"), ":0\r\n");
+        ev.run("LINSERT l AFTER a y");
+        ev.run("LSET l 0 q");
+        ev.run("LSET l 99 q");
+        ev.run("LSET nol 0 q");
+        assert_eq!(ev.take(), keyspace(&["l linsert", "l lset"]));
+    }
+
+    #[test]
+    fn pops_publish_their_end_then_del_for_the_last_element() {
+        let mut ev = Events::new("Kgl");
+        ev.run("RPUSH l a b c d");
+        ev.take();
+        ev.run("LPOP l 0");
+        ev.run("LPOP nol");
+        ev.run("LPOP l");
+        ev.run("RPOP l 2");
+        ev.run("RPOP l 5");
+        assert_eq!(ev.take(), keyspace(&["l lpop", "l rpop", "l rpop", "l del"]));
+    }
+
+    #[test]
+    fn ltrim_publishes_even_when_it_cuts_nothing() {
+        let mut ev = Events::new("Kgl");
+        ev.run("RPUSH l a b");
+        ev.take();
+        ev.run("LTRIM l 0 -1");
+        ev.run("LTRIM nol 0 -1");
+        ev.run("LTRIM l 5 10");
+        assert_eq!(ev.take(), keyspace(&["l ltrim", "l ltrim", "l del"]));
+    }
+
+    #[test]
+    fn lrem_publishes_only_when_it_removed_and_del_for_the_last() {
+        let mut ev = Events::new("Kgl");
+        ev.run("RPUSH l a b a");
+        ev.take();
+        ev.run("LREM l 0 zz");
+        ev.run("LREM l 0 a");
+        ev.run("LREM l 0 b");
+        assert_eq!(ev.take(), keyspace(&["l lrem", "l lrem", "l del"]));
+    }
+
+    #[test]
+    fn lmove_publishes_the_push_on_the_destination_before_the_pop_on_the_source() {
+        let mut ev = Events::new("Kgln$");
+        ev.run("RPUSH s 1 2");
+        ev.take();
+        ev.run("LMOVE s d RIGHT LEFT");
+        ev.run("RPOPLPUSH s d");
+        ev.run("LMOVE d d LEFT RIGHT");
+        ev.run("LMOVE nol d LEFT RIGHT");
+        ev.run("SET str v");
+        ev.run("LMOVE d str LEFT LEFT");
+        assert_eq!(
+            ev.take(),
+            keyspace(&[
+                "d new", "d lpush", "s rpop", "d lpush", "s rpop", "s del", "d rpush", "d lpop", "str new", "str set",
+            ])
+        );
+    }
+
+    #[test]
+    fn lmpop_and_blocking_pops_served_at_once_publish_as_pops() {
+        let mut ev = Events::new("Kgl");
+        ev.run("RPUSH l a b c d e");
+        ev.take();
+        ev.run("LMPOP 2 nol l LEFT COUNT 2");
+        ev.run("BLPOP nol l 0");
+        ev.run("BRPOP l 0");
+        ev.run("BLMPOP 0 1 l RIGHT COUNT 5");
+        ev.run("BLMOVE l2 d LEFT LEFT 0");
+        assert_eq!(ev.take(), keyspace(&["l lpop", "l lpop", "l rpop", "l rpop", "l del"]));
+    }
+
+    #[test]
+    fn blocked_pops_served_later_publish_as_redis_serves_them() {
+        let mut ev = Events::new("Kgln");
+        ev.run("RPUSH l1 a");
+        assert_eq!(ev.run_resumed("BLPOP l1 0"), "*2\r\n$2\r\nl1\r\n$1\r\na\r\n");
+        ev.run("RPUSH l2 a");
+        ev.run_resumed("BLMOVE l2 d LEFT RIGHT 0");
+        ev.run("LPUSH l3 a b");
+        ev.run_resumed("BRPOPLPUSH l3 d 0");
+        ev.run("RPUSH l4 a b");
+        ev.run_resumed("BLMPOP 0 2 x l4 RIGHT COUNT 3");
+        assert_eq!(
+            ev.take(),
+            keyspace(&[
+                "l1 new", "l1 rpush", "l1 lpop", "l1 del", // BLPOP
+                "l2 new", "l2 rpush", "d new", "d rpush", "l2 lpop", "l2 del", // BLMOVE
+                "l3 new", "l3 lpush", "d lpush", "l3 rpop", // BRPOPLPUSH
+                "l4 new", "l4 rpush", "l4 rpop", "l4 del", // BLMPOP
+            ])
+        );
     }
 
     #[test]

@@ -145,6 +145,16 @@ pub(crate) mod testing {
             reply
         }
 
+        /// Runs a request as the second client, the way a blocked client's
+        /// command runs again when a key it waits on is ready
+        /// (`Ctx::resumed`); its reply.
+        pub(crate) fn run_resumed(&mut self, line: &str) -> String {
+            self.other.resumed = true;
+            let reply = self.run(line);
+            self.other.resumed = false;
+            reply
+        }
+
         /// The events published since the last call, as `channel message`.
         pub(crate) fn take(&mut self) -> Vec<String> {
             let mut raw = Vec::new();

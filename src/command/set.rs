@@ -9,10 +9,14 @@
 //! into one flat buffer ([`Members`]) and filters that against each other
 //! set in turn; member hashes are computed once and reused for every
 //! lookup (every set hashes alike, see `member_hash` in `store::types`).
+//!
+//! A change publishes the keyspace events Redis 7.0 publishes for it, in
+//! its order, once the shards are unlocked (see [`notify`]).
 
 use super::args::{self, is};
 use super::flags::*;
 use super::key_spec::{finders, flags::*, key};
+use super::notify::{self, class};
 use super::{errors, spec, CommandSpec, Ctx};
 use crate::store::{Aggregate, KeyHash, Set, WrongType};
 use crate::util::rand::rand_u64;
@@ -203,6 +207,15 @@ impl Members {
     }
 }
 
+/// Publishes a set event on `key`, then `del` when the command left the
+/// set empty (and the store deleted it). Call with the shards unlocked.
+fn publish(ctx: &Ctx<'_>, event: &str, key: &[u8], emptied: bool) {
+    notify::event(ctx.srv, class::SET, event, ctx.db(), key);
+    if emptied {
+        notify::event(ctx.srv, class::GENERIC, "del", ctx.db(), key);
+    }
+}
+
 /// Writes a set reply (`~n` in RESP3, an array in RESP2).
 fn reply_set<'m>(ctx: &mut Ctx<'_>, n: usize, members: impl Iterator<Item = &'m [u8]>) {
     ctx.out.set(n);
@@ -214,6 +227,7 @@ fn reply_set<'m>(ctx: &mut Ctx<'_>, n: usize, members: impl Iterator<Item = &'m 
 /// ```text
 /// SADD key member [member ...]
 /// ```
+/// Publishes `sadd` when a member was new.
 fn sadd(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
     let (key, members) = (a[1], &a[2..]);
     let r = ctx.srv.store.with_slot(ctx.db(), key, ctx.now, |slot| {
@@ -224,7 +238,13 @@ fn sadd(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
         })
     });
     match r {
-        Ok(n) => ctx.out.int(n.unwrap_or(0) as i64),
+        Ok(n) => {
+            let n = n.unwrap_or(0);
+            if n > 0 {
+                publish(ctx, "sadd", key, false);
+            }
+            ctx.out.int(n as i64)
+        }
         Err(WrongType) => ctx.error(errors::WRONGTYPE),
     }
 }
@@ -232,16 +252,23 @@ fn sadd(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
 /// ```text
 /// SREM key member [member ...]
 /// ```
+/// Publishes `srem` when a member went, then `del` when the last one did.
 fn srem(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
     let (key, members) = (a[1], &a[2..]);
     let r = ctx.srv.store.with_slot(ctx.db(), key, ctx.now, |slot| {
         slot.write::<Set, _>(false, |s| {
             let removed = members.iter().filter(|m| s.remove(m)).count();
-            (removed, removed > 0)
+            ((removed, s.is_empty()), removed > 0)
         })
     });
     match r {
-        Ok(n) => ctx.out.int(n.unwrap_or(0) as i64),
+        Ok(Some((n, emptied))) => {
+            if n > 0 {
+                publish(ctx, "srem", key, emptied);
+            }
+            ctx.out.int(n as i64)
+        }
+        Ok(None) => ctx.out.int(0),
         Err(WrongType) => ctx.error(errors::WRONGTYPE),
     }
 }
@@ -300,7 +327,9 @@ fn scard(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
 /// SPOP key [count]
 /// ```
 /// With a count the reply is a set, empty for a missing key; popping at
-/// least every member takes the whole set and deletes the key.
+/// least every member takes the whole set and deletes the key. Publishes
+/// `spop` when something was popped (not for a count of 0), then `del`
+/// when the set was emptied.
 fn spop(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
     if a.len() > 3 {
         return ctx.error(errors::SYNTAX);
@@ -313,33 +342,54 @@ fn spop(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
         },
     };
     let (srv, db, now) = (ctx.srv, ctx.db(), ctx.now);
-    srv.store.with_slot(db, a[1], now, |slot| {
+    // Whether it popped, and then whether it emptied the set.
+    let popped: Option<bool> = srv.store.with_slot(db, a[1], now, |slot| {
         let mut rng = rand_u64;
         let Some(count) = count else {
-            match slot.write::<Set, _>(false, |s| (s.pop_random(&mut rng), true)) {
-                Ok(Some(Some(m))) => ctx.out.bulk(&m),
-                Ok(_) => ctx.out.null(),
-                Err(WrongType) => ctx.error(errors::WRONGTYPE),
-            }
-            return;
+            return match slot.write::<Set, _>(false, |s| ((s.pop_random(&mut rng), s.is_empty()), true)) {
+                Ok(Some((Some(m), emptied))) => {
+                    ctx.out.bulk(&m);
+                    Some(emptied)
+                }
+                Ok(_) => {
+                    ctx.out.null();
+                    None
+                }
+                Err(WrongType) => {
+                    ctx.error(errors::WRONGTYPE);
+                    None
+                }
+            };
         };
         let popped = slot.write::<Set, _>(false, |s| {
             if count == 0 {
-                return (Vec::new(), false);
+                return ((Vec::new(), false), false);
             }
             if count as usize >= s.len() {
                 let all = std::mem::take(s);
-                return (all.iter().map(Box::<[u8]>::from).collect(), true);
+                return ((all.iter().map(Box::<[u8]>::from).collect(), true), true);
             }
             let out: Vec<Box<[u8]>> = (0..count).map_while(|_| s.pop_random(&mut rng)).collect();
-            (out, true)
+            ((out, false), true)
         });
         match popped {
-            Ok(Some(ms)) => reply_set(ctx, ms.len(), ms.iter().map(|m| &**m)),
-            Ok(None) => ctx.out.set(0),
-            Err(WrongType) => ctx.error(errors::WRONGTYPE),
+            Ok(Some((ms, emptied))) => {
+                reply_set(ctx, ms.len(), ms.iter().map(|m| &**m));
+                (!ms.is_empty()).then_some(emptied)
+            }
+            Ok(None) => {
+                ctx.out.set(0);
+                None
+            }
+            Err(WrongType) => {
+                ctx.error(errors::WRONGTYPE);
+                None
+            }
         }
-    })
+    });
+    if let Some(emptied) = popped {
+        publish(ctx, "spop", a[1], emptied);
+    }
 }
 
 /// ```text
@@ -392,7 +442,9 @@ fn srandmember(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
 /// SMOVE source destination member
 /// ```
 /// A missing source answers 0 before the destination's type is looked at,
-/// as in Redis.
+/// as in Redis. A move publishes `srem` on the source (then `del` when it
+/// took the last member), then `sadd` on the destination unless the
+/// member was already there; nothing when the two keys are one.
 fn smove(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
     let (src, dst, member) = (a[1], a[2], a[3]);
     let (db, now, srv) = (ctx.db(), ctx.now, ctx.srv);
@@ -410,23 +462,46 @@ fn smove(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
         let there = matches!(m.slot(db, src, ks, now).peek_as::<Set>(), Ok(Some(s)) if s.contains(member));
         return ctx.out.int(there as i64);
     }
-    let moved = m
+    let removed = m
         .slot(db, src, ks, now)
         .write::<Set, _>(false, |s| {
             let r = s.remove(member);
+            (r.then_some(s.is_empty()), r)
+        })
+        .ok()
+        .flatten()
+        .flatten();
+    let Some(src_emptied) = removed else {
+        return ctx.out.int(0);
+    };
+    // Redis makes a missing destination after it told of the source, so
+    // the store's `new` for it must follow `srem`: what the store records
+    // up to here and from here on are held apart, and recorded again in
+    // their places once the shards are unlocked.
+    let events = srv.store.events();
+    let earlier = if events.any() { events.take() } else { Vec::new() };
+    // The destination was checked above, so this cannot be WRONGTYPE.
+    let added = m
+        .slot(db, dst, kd, now)
+        .write::<Set, _>(true, |s| {
+            let r = s.insert(member);
             (r, r)
         })
         .ok()
         .flatten()
         .unwrap_or(false);
-    if !moved {
-        return ctx.out.int(0);
+    let later = if events.any() { events.take() } else { Vec::new() };
+    drop(m);
+    for e in earlier {
+        events.record(e.kind, e.db, &e.key);
     }
-    // The destination was checked above, so this cannot be WRONGTYPE.
-    let _ = m.slot(db, dst, kd, now).write::<Set, _>(true, |s| {
-        let r = s.insert(member);
-        (r, r)
-    });
+    publish(ctx, "srem", src, src_emptied);
+    for e in later {
+        events.record(e.kind, e.db, &e.key);
+    }
+    if added {
+        publish(ctx, "sadd", dst, false);
+    }
     ctx.out.int(1);
 }
 
@@ -444,6 +519,17 @@ enum Op {
     Inter,
     Union,
     Diff,
+}
+
+impl Op {
+    /// The event of the STORE form.
+    fn store_event(self) -> &'static str {
+        match self {
+            Op::Inter => "sinterstore",
+            Op::Union => "sunionstore",
+            Op::Diff => "sdiffstore",
+        }
+    }
 }
 
 /// SINTER, SUNION, SDIFF and their CARD and STORE forms over `keys`.
@@ -526,8 +612,20 @@ fn set_op(ctx: &mut Ctx<'_>, op: Op, keys: &[&[u8]], out: Out<'_>) {
                 Err(s) => s,
             };
             let n = set.len();
-            if let Some((d, kd)) = dst {
-                m.slot(db, d, kd, now).put_aggregate(Aggregate::Set(set));
+            let Some((d, kd)) = dst else { return };
+            let mut slot = m.slot(db, d, kd, now);
+            let stored = n > 0;
+            // An empty result deletes the destination; Redis tells of that
+            // only when there was one to delete.
+            let changed = match stored {
+                true => slot.put_aggregate(Aggregate::Set(set)),
+                false => slot.delete(),
+            };
+            drop(m);
+            match (stored, changed) {
+                (true, _) => notify::event(srv, class::SET, op.store_event(), db, d),
+                (false, true) => notify::event(srv, class::GENERIC, "del", db, d),
+                (false, false) => {}
             }
             ctx.out.int(n as i64);
         }
@@ -640,6 +738,7 @@ fn sscan(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
 #[cfg(test)]
 mod tests {
 
+    use crate::command::notify::testing::Events;
     use crate::command::testing::Harness;
 
     /// This family's helpers on the shared harness.
@@ -843,5 +942,87 @@ mod tests {
         assert_eq!(h.run("SSCAN s x"), "-ERR invalid cursor\r\n");
         assert_eq!(h.run("SSCAN s 0 COUNT 0"), "-ERR syntax error\r\n");
         assert_eq!(h.run("SSCAN nokey 0 COUNT 0"), "*2\r\n$1\r\n0\r\n*0\r\n");
+    }
+
+    /// `key event` pairs as their keyspace channels carry them in db 0.
+    fn keyspace(events: &[&str]) -> Vec<String> {
+        events.iter().map(|e| format!("__keyspace@0__:{e}")).collect()
+    }
+
+    #[test]
+    fn sadd_and_srem_publish_only_when_they_change_the_set() {
+        let mut ev = Events::new("Kgsn");
+        ev.run("SADD s a b");
+        ev.run("SADD s a");
+        ev.run("SREM s zz");
+        ev.run("SREM s a");
+        ev.run("SREM nos a");
+        ev.run("SREM s b");
+        assert_eq!(ev.take(), keyspace(&["s new", "s sadd", "s srem", "s srem", "s del"]));
+    }
+
+    #[test]
+    fn spop_publishes_once_per_call_and_del_when_it_took_the_last() {
+        let mut ev = Events::new("Kgs");
+        ev.run("SADD s a b c d");
+        ev.take();
+        ev.run("SPOP s 0");
+        ev.run("SPOP nos 2");
+        ev.run("SPOP nos");
+        ev.run("SPOP s");
+        ev.run("SPOP s 2");
+        ev.run("SPOP s");
+        assert_eq!(ev.take(), keyspace(&["s spop", "s spop", "s spop", "s del"]));
+        ev.run("SADD s a b");
+        ev.take();
+        ev.run("SPOP s 5");
+        assert_eq!(ev.take(), keyspace(&["s spop", "s del"]));
+    }
+
+    #[test]
+    fn smove_publishes_srem_and_del_on_the_source_before_new_and_sadd_on_the_destination() {
+        let mut ev = Events::new("Kgsn");
+        ev.run("SADD s a b");
+        ev.take();
+        ev.run("SMOVE s t zz");
+        ev.run("SMOVE s s a");
+        ev.run("SMOVE nos t a");
+        ev.run("SMOVE s t a");
+        assert_eq!(ev.take(), keyspace(&["s srem", "t new", "t sadd"]));
+        ev.run("SADD t b");
+        ev.take();
+        // Already in the destination: it only leaves the source.
+        ev.run("SMOVE s t b");
+        assert_eq!(ev.take(), keyspace(&["s srem", "s del"]));
+    }
+
+    #[test]
+    fn store_forms_publish_their_event_or_del_of_a_destination_that_was_there() {
+        let mut ev = Events::new("Kgs$n");
+        ev.run("SADD x 1 2");
+        ev.run("SADD y 2 3");
+        ev.take();
+        ev.run("SINTERSTORE d x y");
+        ev.run("SINTERSTORE d x nos");
+        ev.run("SINTERSTORE d x nos");
+        ev.run("SUNIONSTORE d x y");
+        ev.run("SDIFFSTORE d x y");
+        ev.run("SDIFFSTORE d x x");
+        ev.run("SET str v");
+        ev.run("SINTERSTORE d str x");
+        assert_eq!(
+            ev.take(),
+            keyspace(&[
+                "d new",
+                "d sinterstore",
+                "d del",
+                "d new",
+                "d sunionstore",
+                "d sdiffstore",
+                "d del",
+                "str new",
+                "str set",
+            ])
+        );
     }
 }

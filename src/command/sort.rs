@@ -1,6 +1,7 @@
 //! SORT and SORT_RO: the elements of a list, set or sorted set, sorted
 //! numerically or as bytes, by themselves or by keys their values name,
-//! returned, or stored as a list.
+//! returned, or stored as a list (publishing `sortstore`, or `del` when an
+//! empty result deleted the destination, as Redis does).
 //!
 //! The source is copied out under its shard's lock and the lock released
 //! before BY and GET patterns look other keys up, one lock at a time:
@@ -12,6 +13,7 @@ use super::args::{self, is};
 use super::categories as cat;
 use super::flags::*;
 use super::key_spec::{finders, flags::*, key, unknown};
+use super::notify::{self, class};
 use super::{errors, spec, CommandSpec, Ctx};
 use crate::state::Server;
 use crate::store::{Aggregate, List, ValueRef};
@@ -387,9 +389,18 @@ fn sort_generic(ctx: &mut Ctx<'_>, a: &[&[u8]], read_only: bool) {
                     .collect()
             };
             let len = list.len();
-            ctx.srv
-                .store
-                .with_slot(db, dest, now, |slot| slot.put_aggregate(Aggregate::List(list)));
+            // An empty result deletes the destination instead.
+            let changed = srv.store.with_slot(db, dest, now, |slot| match len {
+                0 => slot.delete(),
+                _ => slot.put_aggregate(Aggregate::List(list)),
+            });
+            // Redis tells `sortstore` in the list class, and `del` only
+            // when there was a destination to delete.
+            match (len, changed) {
+                (0, true) => notify::event(srv, class::GENERIC, "del", db, dest),
+                (0, false) => {}
+                _ => notify::event(srv, class::LIST, "sortstore", db, dest),
+            }
             ctx.out.int(len as i64);
         }
     }
@@ -641,5 +652,25 @@ mod tests {
         assert_eq!(h.flat("EXISTS d"), "0");
         assert_eq!(h.flat("BITOP OR l str"), "1", "the destination may be of any type");
         assert_eq!(h.flat("TYPE l"), "string");
+    }
+
+    #[test]
+    fn store_publishes_sortstore_in_the_list_class_or_del_of_a_destination_that_was_there() {
+        use crate::command::notify::testing::Events;
+        let mut ev = Events::new("Kl");
+        ev.run("RPUSH n 3 1 2");
+        ev.run("SORT n STORE out");
+        ev.run("SORT nol STORE out");
+        assert_eq!(ev.take(), ["__keyspace@0__:n rpush", "__keyspace@0__:out sortstore"]);
+        ev.run("CONFIG SET notify-keyspace-events Kgn");
+        ev.run("SORT n STORE out");
+        ev.run("SORT nol STORE out");
+        ev.run("SORT nol STORE out");
+        ev.run("SORT n");
+        assert_eq!(
+            ev.take(),
+            ["__keyspace@0__:out new", "__keyspace@0__:out del"],
+            "`sortstore` is no generic event; an empty result deletes once"
+        );
     }
 }

@@ -6,13 +6,18 @@
 //! reply. Scores print as Redis 7.0's replies print them, `%.17g` (see
 //! [`crate::util::number::push_double`]). Arguments are parsed
 //! and refused before the key is looked up, as Redis does.
+//!
+//! A change publishes the keyspace events Redis 7.0 publishes for it, in
+//! its order, once the shards are unlocked (see [`notify`]); a blocked pop
+//! that is served runs through the same handler and publishes the same.
 
 use super::args::{self, is};
 use super::flags::*;
 use super::key_spec::{finders, flags::*, key};
+use super::notify::{self, class};
 use super::{errors, spec, CommandSpec, Ctx};
 use crate::protocol::resp::Reply;
-use crate::store::{Aggregate, KeyHash, LexBound, Set, WrongType, ZSet};
+use crate::store::{Aggregate, KeyHash, LexBound, MultiLocked, Set, WrongType, ZSet};
 use crate::util::number::push_double;
 use crate::util::rand::rand_below;
 use hashbrown::HashMap;
@@ -344,6 +349,44 @@ fn write<R>(ctx: &mut Ctx<'_>, key: &[u8], create: bool, f: impl FnOnce(&mut ZSe
     }
 }
 
+/// Publishes a sorted-set event on `key`, then `del` when the command
+/// left the set empty (and the store deleted it). Call with the shards
+/// unlocked.
+fn publish(ctx: &Ctx<'_>, event: &str, key: &[u8], emptied: bool) {
+    notify::event(ctx.srv, class::ZSET, event, ctx.db(), key);
+    if emptied {
+        notify::event(ctx.srv, class::GENERIC, "del", ctx.db(), key);
+    }
+}
+
+/// Stores `result` under `dst` for a STORE form, or deletes `dst` when the
+/// result is empty, with the shard of `dst` locked in `locked`, which it
+/// unlocks; then publishes `event`, or `del` when it deleted a `dst` that
+/// was there, as Redis does. Returns the size stored.
+fn store_result(
+    ctx: &Ctx<'_>,
+    mut locked: MultiLocked<'_>,
+    dst: &[u8],
+    kh: KeyHash,
+    result: ZSet,
+    event: &str,
+) -> usize {
+    let (db, now) = (ctx.db(), ctx.now);
+    let n = result.len();
+    let mut slot = locked.slot(db, dst, kh, now);
+    let changed = match n {
+        0 => slot.delete(),
+        _ => slot.put_aggregate(Aggregate::ZSet(result)),
+    };
+    drop(locked);
+    match (n, changed) {
+        (0, true) => notify::event(ctx.srv, class::GENERIC, "del", db, dst),
+        (0, false) => {}
+        _ => notify::event(ctx.srv, class::ZSET, event, db, dst),
+    }
+    n
+}
+
 // ---- reply shapes ---------------------------------------------------------
 
 /// The header of `n` members, with their scores or not: a flat array in
@@ -608,6 +651,7 @@ fn zrevrangebylex(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
 /// ZRANGESTORE dst src min max [BYSCORE | BYLEX] [REV] [LIMIT offset count]
 /// ```
 /// Replies with the number of members stored; an empty result deletes dst.
+/// Publishes `zrangestore`, or `del` when it deleted a dst that was there.
 fn zrangestore(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
     let req = match parse_range(a, 3, None, false, true) {
         Ok(r) => r,
@@ -625,8 +669,7 @@ fn zrangestore(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
             z.range(lo, hi).collect()
         }
     };
-    let n = result.len();
-    locked.slot(db, dst, khs[0], now).put_aggregate(Aggregate::ZSet(result));
+    let n = store_result(ctx, locked, dst, khs[0], result, "zrangestore");
     ctx.out.int(n as i64);
 }
 
@@ -684,7 +727,9 @@ fn add_one(
 /// ZADD key [NX | XX] [GT | LT] [CH] [INCR] score member [score member ...]
 /// ```
 /// Replies with the members added (CH: added or changed), or with INCR the
-/// new score (nil when a condition kept it out).
+/// new score (nil when a condition kept it out). Publishes `zadd` (`zincr`
+/// with INCR) when a member was added or its score changed; an increment
+/// of 0 changes nothing and tells nothing, as in Redis.
 fn zadd(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
     let mut f = AddFlags::default();
     let mut i = 2;
@@ -735,6 +780,9 @@ fn zadd(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
     });
     let Some(r) = r else { return };
     let (last, added, updated) = r.unwrap_or((Ok(None), 0, 0));
+    if added + updated > 0 {
+        publish(ctx, if f.incr { "zincr" } else { "zadd" }, a[1], false);
+    }
     match last {
         Err(e) => ctx.error(e),
         Ok(s) if f.incr => match s {
@@ -748,6 +796,7 @@ fn zadd(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
 /// ```text
 /// ZINCRBY key increment member
 /// ```
+/// Publishes `zincr` when the score changed (ZADD INCR's event).
 fn zincrby(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
     let by = match args::float(a[2]) {
         Ok(v) => v,
@@ -760,26 +809,37 @@ fn zincrby(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
     let r = write(ctx, a[1], true, |z| {
         let (mut added, mut updated) = (0, 0);
         let r = add_one(z, f, a[3], by, &mut added, &mut updated);
-        (r, added + updated > 0)
+        let changed = added + updated > 0;
+        ((r, changed), changed)
     });
+    // None: WRONGTYPE, already replied.
+    let Some(r) = r else { return };
+    let (r, changed) = r.unwrap_or((Ok(None), false));
+    if changed {
+        publish(ctx, "zincr", a[1], false);
+    }
     match r {
-        None => {}
-        Some(Some(Ok(Some(s)))) => ctx.out.double(s),
-        Some(Some(Err(e))) => ctx.error(e),
-        Some(_) => ctx.out.null(),
+        Ok(Some(s)) => ctx.out.double(s),
+        Err(e) => ctx.error(e),
+        Ok(None) => ctx.out.null(),
     }
 }
 
 /// ```text
 /// ZREM key member [member ...]
 /// ```
+/// Publishes `zrem` when a member went, then `del` when the last one did.
 fn zrem(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
     let r = write(ctx, a[1], false, |z| {
         let n = a[2..].iter().filter(|m| z.remove(m)).count();
-        (n, n > 0)
+        ((n, z.is_empty()), n > 0)
     });
-    if let Some(n) = r {
-        ctx.out.int(n.unwrap_or(0) as i64);
+    if let Some(r) = r {
+        let (n, emptied) = r.unwrap_or((0, false));
+        if n > 0 {
+            publish(ctx, "zrem", a[1], emptied);
+        }
+        ctx.out.int(n as i64);
     }
 }
 
@@ -888,14 +948,20 @@ fn zrevrank(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
 
 // ---- removal by range -----------------------------------------------------
 
-fn remove_in(ctx: &mut Ctx<'_>, key: &[u8], range: Range<'_>) {
+/// ZREMRANGEBY*: removes the members in `range` and replies how many.
+/// Publishes `event` when a member went, then `del` when the last one did.
+fn remove_in(ctx: &mut Ctx<'_>, key: &[u8], range: Range<'_>, event: &str) {
     let r = write(ctx, key, false, |z| {
         let (s, e) = range.ranks(z, false);
         let n = z.remove_range(s, e);
-        (n, n > 0)
+        ((n, z.is_empty()), n > 0)
     });
-    if let Some(n) = r {
-        ctx.out.int(n.unwrap_or(0) as i64);
+    if let Some(r) = r {
+        let (n, emptied) = r.unwrap_or((0, false));
+        if n > 0 {
+            publish(ctx, event, key, emptied);
+        }
+        ctx.out.int(n as i64);
     }
 }
 
@@ -904,7 +970,7 @@ fn remove_in(ctx: &mut Ctx<'_>, key: &[u8], range: Range<'_>) {
 /// ```
 fn zremrangebyrank(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
     match (args::int(a[2]), args::int(a[3])) {
-        (Ok(s), Ok(e)) => remove_in(ctx, a[1], Range::Rank(s, e)),
+        (Ok(s), Ok(e)) => remove_in(ctx, a[1], Range::Rank(s, e), "zremrangebyrank"),
         (Err(e), _) | (_, Err(e)) => ctx.error(e),
     }
 }
@@ -914,7 +980,7 @@ fn zremrangebyrank(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
 /// ```
 fn zremrangebyscore(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
     match (score_bound(a[2]), score_bound(a[3])) {
-        (Ok(min), Ok(max)) => remove_in(ctx, a[1], Range::Score(min, max)),
+        (Ok(min), Ok(max)) => remove_in(ctx, a[1], Range::Score(min, max), "zremrangebyscore"),
         (Err(e), _) | (_, Err(e)) => ctx.error(e),
     }
 }
@@ -924,13 +990,24 @@ fn zremrangebyscore(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
 /// ```
 fn zremrangebylex(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
     match (lex_bound(a[2]), lex_bound(a[3])) {
-        (Ok(min), Ok(max)) => remove_in(ctx, a[1], Range::Lex(min, max)),
+        (Ok(min), Ok(max)) => remove_in(ctx, a[1], Range::Lex(min, max), "zremrangebylex"),
         (Err(e), _) | (_, Err(e)) => ctx.error(e),
     }
 }
 
 // ---- pops -----------------------------------------------------------------
 
+/// The event of a pop of the lowest (`zpopmin`) or highest (`zpopmax`).
+fn pop_event(max: bool) -> &'static str {
+    if max {
+        "zpopmax"
+    } else {
+        "zpopmin"
+    }
+}
+
+/// ZPOPMIN and ZPOPMAX. Publishes their event once when something was
+/// popped (not for a count of 0), then `del` when the set was emptied.
 fn pop_generic(ctx: &mut Ctx<'_>, a: &[&[u8]], max: bool) {
     let count = match a.len() {
         2 => None,
@@ -945,7 +1022,7 @@ fn pop_generic(ctx: &mut Ctx<'_>, a: &[&[u8]], max: bool) {
     let (srv, db, now) = (ctx.srv, ctx.db(), ctx.now);
     let out_buf = &mut ctx.out;
     let r = srv.store.with_slot(db, a[1], now, |slot| {
-        slot.write::<ZSet, ()>(false, |z| {
+        slot.write::<ZSet, _>(false, |z| {
             let n = count.unwrap_or(1).min(z.len());
             // Without a count the reply is one flat pair in both protocols.
             let nested = count.is_some() && resp3;
@@ -959,11 +1036,15 @@ fn pop_generic(ctx: &mut Ctx<'_>, a: &[&[u8]], max: bool) {
                     out_buf.double(s);
                 }
             }
-            ((), n > 0)
+            ((n > 0, z.is_empty()), n > 0)
         })
     });
     match r {
-        Ok(Some(())) => {}
+        Ok(Some((popped, emptied))) => {
+            if popped {
+                publish(ctx, pop_event(max), a[1], emptied);
+            }
+        }
         Ok(None) => ctx.out.array(0),
         Err(WrongType) => ctx.error(errors::WRONGTYPE),
     }
@@ -985,18 +1066,29 @@ fn zpopmax(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
 
 /// Pops from the first of `keys` holding a sorted set and replies, as
 /// `reply(out, key, popped)`; false when all were empty (nothing written).
-fn pop_first_of(ctx: &mut Ctx<'_>, keys: &[&[u8]], mut reply: impl FnMut(&mut Reply<'_>, &[u8], &mut ZSet)) -> bool {
+/// `reply` pops at least one member from the `max` end: the pop publishes
+/// `zpopmax` or `zpopmin` on its key, then `del` when it emptied it, the
+/// same whether the command ran at once or served a client that waited.
+fn pop_first_of(
+    ctx: &mut Ctx<'_>,
+    keys: &[&[u8]],
+    max: bool,
+    mut reply: impl FnMut(&mut Reply<'_>, &[u8], &mut ZSet),
+) -> bool {
     let (srv, db, now) = (ctx.srv, ctx.db(), ctx.now);
     for key in keys {
         let out = &mut ctx.out;
         let r = srv.store.with_slot(db, key, now, |slot| {
-            slot.write::<ZSet, ()>(false, |z| {
+            slot.write::<ZSet, bool>(false, |z| {
                 reply(out, key, z);
-                ((), true)
+                (z.is_empty(), true)
             })
         });
         match r {
-            Ok(Some(())) => return true,
+            Ok(Some(emptied)) => {
+                publish(ctx, pop_event(max), key, emptied);
+                return true;
+            }
             Ok(None) => {}
             // A blocked client's later run passes over keys that became
             // another type while it waited ([`Ctx::resumed`]).
@@ -1066,7 +1158,7 @@ fn zmpop(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
         Ok(p) => p,
         Err(e) => return ctx.error(e),
     };
-    if !pop_first_of(ctx, &keys, |out, k, z| mpop_reply(out, k, z, max, count)) {
+    if !pop_first_of(ctx, &keys, max, |out, k, z| mpop_reply(out, k, z, max, count)) {
         ctx.out.null_array();
     }
 }
@@ -1077,7 +1169,7 @@ fn bpop_generic(ctx: &mut Ctx<'_>, a: &[&[u8]], max: bool) {
         Err(e) => return ctx.error(e),
     };
     let keys = &a[1..a.len() - 1];
-    let found = pop_first_of(ctx, keys, |out, key, z| {
+    let found = pop_first_of(ctx, keys, max, |out, key, z| {
         if let Some((m, s)) = z.pop(max) {
             out.array(3);
             out.bulk(key);
@@ -1122,7 +1214,7 @@ fn bzmpop(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
         Ok(p) => p,
         Err(e) => return ctx.error(e),
     };
-    if !pop_first_of(ctx, &keys, |out, k, z| mpop_reply(out, k, z, max, count)) {
+    if !pop_first_of(ctx, &keys, max, |out, k, z| mpop_reply(out, k, z, max, count)) {
         if ctx.timed_out() {
             ctx.out.null_array();
         } else {
@@ -1376,8 +1468,12 @@ fn setop_generic(ctx: &mut Ctx<'_>, a: &[&[u8]], op: Op, store: bool) {
     };
     match dst {
         Some((dst, kh)) => {
-            let n = result.len();
-            locked.slot(db, dst, kh, now).put_aggregate(Aggregate::ZSet(result));
+            let event = match op {
+                Op::Union => "zunionstore",
+                Op::Inter => "zinterstore",
+                Op::Diff => "zdiffstore",
+            };
+            let n = store_result(ctx, locked, dst, kh, result, event);
             ctx.out.int(n as i64);
         }
         None => pairs(&mut ctx.out, result.iter(), o.withscores),
@@ -1560,6 +1656,7 @@ fn zscan(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
 mod tests {
     use super::*;
 
+    use crate::command::notify::testing::Events;
     use crate::command::testing::Harness as H;
 
     #[test]
@@ -1837,5 +1934,159 @@ mod tests {
             assert_eq!(c.legacy_keys(), keys, "{name}");
         }
         assert_eq!(COMMANDS.len(), 35);
+    }
+
+    /// `key event` pairs as their keyspace channels carry them in db 0.
+    fn keyspace(events: &[&str]) -> Vec<String> {
+        events.iter().map(|e| format!("__keyspace@0__:{e}")).collect()
+    }
+
+    #[test]
+    fn zadd_and_zincrby_publish_only_when_a_member_is_added_or_its_score_moves() {
+        let mut ev = Events::new("Kgzn");
+        for line in [
+            "ZADD z 1 a 2 b",
+            "ZADD z 1 a",
+            "ZADD z XX 5 zz",
+            "ZADD noz XX 1 a",
+            "ZADD z NX 5 a",
+            "ZADD z GT 0 a",
+            "ZADD z CH 3 a",
+            "ZADD z INCR 0 a",
+            "ZADD z INCR 1 a",
+            "ZINCRBY z 0 a",
+            "ZINCRBY z 2 a",
+            "ZINCRBY z 1 new",
+            "ZADD z INCR inf a",
+            "ZADD z INCR -inf a",
+        ] {
+            ev.run(line);
+        }
+        assert_eq!(
+            ev.take(),
+            keyspace(&["z new", "z zadd", "z zadd", "z zincr", "z zincr", "z zincr", "z zincr"])
+        );
+    }
+
+    #[test]
+    fn removals_publish_their_event_when_they_removed_and_del_for_the_last() {
+        let mut ev = Events::new("Kgz");
+        ev.run("ZADD z 1 a 2 b");
+        ev.take();
+        ev.run("ZREM z nope");
+        ev.run("ZREM z a new");
+        ev.run("ZREM noz a");
+        ev.run("ZREM z b");
+        assert_eq!(ev.take(), keyspace(&["z zrem", "z zrem", "z del"]));
+        ev.run("ZADD z 1 a 2 b 3 c 4 d 5 e");
+        ev.take();
+        for line in [
+            "ZREMRANGEBYRANK z 10 20",
+            "ZREMRANGEBYRANK z 0 0",
+            "ZREMRANGEBYSCORE z 100 200",
+            "ZREMRANGEBYSCORE z 2 2",
+            "ZREMRANGEBYLEX z [x [y",
+            "ZREMRANGEBYLEX z [d [d",
+            "ZREMRANGEBYRANK z 0 -1",
+        ] {
+            ev.run(line);
+        }
+        assert_eq!(
+            ev.take(),
+            keyspace(&[
+                "z zremrangebyrank",
+                "z zremrangebyscore",
+                "z zremrangebylex",
+                "z zremrangebyrank",
+                "z del",
+            ])
+        );
+    }
+
+    #[test]
+    fn pops_publish_once_per_call_and_del_when_they_emptied_the_set() {
+        let mut ev = Events::new("Kgz");
+        ev.run("ZADD z 1 a 2 b 3 c");
+        ev.take();
+        ev.run("ZPOPMIN z 0");
+        ev.run("ZPOPMIN noz");
+        ev.run("ZPOPMIN z");
+        ev.run("ZPOPMAX z 5");
+        ev.run("ZADD z 1 a 2 b 3 c");
+        ev.run("ZMPOP 2 noz z MIN COUNT 2");
+        ev.run("BZPOPMAX z 0");
+        ev.run("BZMPOP 0 1 z MIN");
+        assert_eq!(
+            ev.take(),
+            keyspace(&[
+                "z zpopmin",
+                "z zpopmax",
+                "z del",
+                "z zadd",
+                "z zpopmin",
+                "z zpopmax",
+                "z del",
+            ])
+        );
+    }
+
+    #[test]
+    fn blocked_pops_served_later_publish_as_redis_serves_them() {
+        let mut ev = Events::new("Kgzn");
+        ev.run("ZADD z1 1 a");
+        ev.run_resumed("BZPOPMIN z1 0");
+        ev.run("ZADD z2 1 a 2 b");
+        ev.run_resumed("BZMPOP 0 1 z2 MAX COUNT 1");
+        assert_eq!(
+            ev.take(),
+            keyspace(&[
+                "z1 new",
+                "z1 zadd",
+                "z1 zpopmin",
+                "z1 del",
+                "z2 new",
+                "z2 zadd",
+                "z2 zpopmax"
+            ])
+        );
+    }
+
+    #[test]
+    fn store_forms_publish_their_event_or_del_of_a_destination_that_was_there() {
+        let mut ev = Events::new("Kgzn");
+        ev.run("ZADD x 1 a 2 b");
+        ev.run("ZADD y 2 b 3 c");
+        ev.take();
+        for line in [
+            "ZUNIONSTORE d 2 x y",
+            "ZINTERSTORE d 2 x y",
+            "ZDIFFSTORE d 2 x y",
+            "ZINTERSTORE d 2 x noz",
+            "ZINTERSTORE d 2 x noz",
+            "ZRANGESTORE d x 0 -1",
+            "ZRANGESTORE d x 5 6",
+            "ZRANGESTORE d noz 0 -1",
+            "ZRANGESTORE d x 0 0",
+            "ZRANGESTORE d noz 0 -1",
+            "ZDIFFSTORE d 1 noz",
+        ] {
+            ev.run(line);
+        }
+        assert_eq!(
+            ev.take(),
+            keyspace(&[
+                "d new",
+                "d zunionstore",
+                "d zinterstore",
+                "d zdiffstore",
+                "d del",
+                "d new",
+                "d zrangestore",
+                "d del",
+                "d new",
+                "d zrangestore",
+                "d del",
+            ])
+        );
     }
 }

@@ -69,7 +69,6 @@ impl Hash {
         self.fields.len()
     }
 
-    #[cfg(test)]
     pub(crate) fn is_empty(&self) -> bool {
         self.fields.is_empty()
     }

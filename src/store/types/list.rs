@@ -60,7 +60,6 @@ impl List {
         self.items.len()
     }
 
-    #[cfg(test)]
     pub(crate) fn is_empty(&self) -> bool {
         self.items.is_empty()
     }
