@@ -307,7 +307,14 @@ fn running(a: &[&[u8]]) -> String {
 pub(crate) fn info_line(srv: &Server, h: &ClientHandle, now: u64, cmd: &str, argv: &[&[u8]]) -> String {
     let argv_mem = argv.iter().map(|x| x.len()).sum();
     let tracking = super::tracking::list_fields(srv, h);
-    let mut l = line(h, srv.blocking.is_blocked(h.id), &tracking, now, cmd, &buffers(h, Some(argv_mem)));
+    let mut l = line(
+        h,
+        srv.blocking.is_blocked(h.id),
+        &tracking,
+        now,
+        cmd,
+        &buffers(h, Some(argv_mem)),
+    );
     l.pop();
     l
 }

@@ -95,7 +95,10 @@ fn set(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
     let pairs: Vec<(&str, &str)> = owned.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
     match ctx.srv.set_config(&pairs) {
         Ok(()) => {
-            if pairs.iter().any(|(n, _)| n.eq_ignore_ascii_case("tracking-table-max-keys")) {
+            if pairs
+                .iter()
+                .any(|(n, _)| n.eq_ignore_ascii_case("tracking-table-max-keys"))
+            {
                 super::tracking::shrink(ctx.srv);
             }
             ctx.out.ok()

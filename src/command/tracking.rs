@@ -271,7 +271,9 @@ pub(crate) fn tracking(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
             return ctx.error(errors::TRACKING_OPTIN_AND_OPTOUT);
         }
         let was = current.unwrap_or(0);
-        if (flags & mode::OPTIN != 0 && was & mode::OPTOUT != 0) || (flags & mode::OPTOUT != 0 && was & mode::OPTIN != 0) {
+        if (flags & mode::OPTIN != 0 && was & mode::OPTOUT != 0)
+            || (flags & mode::OPTOUT != 0 && was & mode::OPTIN != 0)
+        {
             return ctx.error(errors::TRACKING_OPTIN_SWITCH);
         }
         if flags & mode::BCAST != 0 {

@@ -554,6 +554,9 @@ pub(crate) async fn serve<S: Session>(
         publish_buffers(&handle, &input, &session, &out);
     }
     srv.clients.unregister(handle.id);
+    // The session leaves its subscriptions, tracking and blocked-client
+    // registrations now, not after the socket's shutdown.
+    drop(session);
     let _ = stream.shutdown().await;
 }
 

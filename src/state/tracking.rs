@@ -95,7 +95,11 @@ pub(crate) struct TrackingInfo {
 /// Why CLIENT TRACKING ON's prefixes were refused: Redis's words.
 pub(crate) fn prefix_overlap(new: &[u8], old: &[u8], with_existing: bool) -> String {
     let (new, old) = (String::from_utf8_lossy(new), String::from_utf8_lossy(old));
-    let which = if with_existing { "an existing" } else { "another provided" };
+    let which = if with_existing {
+        "an existing"
+    } else {
+        "another provided"
+    };
     format!("ERR Prefix '{new}' overlaps with {which} prefix '{old}'. Prefixes for a single client must not overlap.")
 }
 
@@ -223,7 +227,9 @@ impl Tracking {
         }
         if max_keys != 0 {
             while inner.keys.len() > max_keys {
-                let Some(k) = inner.keys.keys().next().cloned() else { break };
+                let Some(k) = inner.keys.keys().next().cloned() else {
+                    break;
+                };
                 invalidate_key(inner, &k, 0, out);
             }
         }
@@ -239,7 +245,9 @@ impl Tracking {
         let mut inner = lock(&self.inner);
         let inner = &mut *inner;
         while inner.keys.len() > max_keys {
-            let Some(k) = inner.keys.keys().next().cloned() else { break };
+            let Some(k) = inner.keys.keys().next().cloned() else {
+                break;
+            };
             invalidate_key(inner, &k, 0, out);
         }
     }
@@ -347,7 +355,10 @@ mod tests {
         out.iter()
             .map(|i| {
                 let keys = i.keys.as_ref();
-                (i.to.id, keys.map(|k| k.iter().map(|k| std::str::from_utf8(k).unwrap()).collect()))
+                (
+                    i.to.id,
+                    keys.map(|k| k.iter().map(|k| std::str::from_utf8(k).unwrap()).collect()),
+                )
             })
             .collect()
     }
@@ -361,7 +372,15 @@ mod tests {
         let mut out = Vec::new();
         t.remember(1, [&b"k"[..], b"j"].into_iter(), 0, &mut out);
         t.remember(2, [&b"k"[..]].into_iter(), 0, &mut out);
-        assert_eq!(t.stats(), TrackingStats { clients: 2, keys: 2, items: 3, prefixes: 0 });
+        assert_eq!(
+            t.stats(),
+            TrackingStats {
+                clients: 2,
+                keys: 2,
+                items: 3,
+                prefixes: 0
+            }
+        );
         t.invalidate(b"k", 2, &mut out);
         assert_eq!(keys(&out), [(1, Some(vec!["k"]))], "NOLOOP spares the writer");
         out.clear();
