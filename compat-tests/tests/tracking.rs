@@ -88,7 +88,7 @@ fn redirect_to_a_resp2_subscriber_and_expiry_and_noloop() {
     assert_eq!(target.read_exact(msg("own").len()), msg("own").into_bytes());
     let list: String = q(&mut other, &["CLIENT", "LIST"]);
     assert!(
-        list.contains(&format!("flags=t db=0 ")) && list.contains(&format!("redir={id} ")),
+        list.contains("flags=t db=0 ") && list.contains(&format!("redir={id} ")),
         "{list}"
     );
     // The redirect target goes: a RESP3 client hears of it.
