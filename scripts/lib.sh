@@ -67,3 +67,20 @@ median() { sort -g | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)
 
 # $1 / $2 to two decimals, or "-" when $2 is not positive.
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
+
+CLK_TCK=$(getconf CLK_TCK)
+
+# utime + stime of a process, in clock ticks (CLK_TCK a second). The
+# command name in field 2 may hold spaces, so fields are counted after its
+# closing parenthesis.
+cpu_ticks() {
+    local stat
+    stat=$(<"/proc/$1/stat")
+    stat=${stat##*) }
+    # shellcheck disable=SC2086
+    set -- $stat
+    echo $((${12} + ${13}))
+}
+
+# The value of "name=value" in a line of words: field NAME LINE.
+field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
