@@ -286,7 +286,7 @@ mkdir -p "$(dirname "$OUT")"
                 continue
             fi
             read -r rps p50 p99 cpu <<<"$sum"
-            rr= cr=
+            rr='' cr=''
             if [[ $s == ferrocache* && $ref_sum != FAIL* ]]; then
                 read -r rrps _ _ rcpu <<<"$ref_sum"
                 rr=$(ratio "$rps" "$rrps")
