@@ -143,19 +143,6 @@ done
 
 # ---------------------------------------------------------------- measuring
 
-CLK_TCK=$(getconf CLK_TCK)
-
-# utime + stime of a process, in clock ticks. The command name in field 2
-# may hold spaces, so fields are counted after its closing parenthesis.
-cpu_ticks() {
-    local stat
-    stat=$(<"/proc/$1/stat")
-    stat=${stat##*) }
-    # shellcheck disable=SC2086
-    set -- $stat
-    echo $((${12} + ${13}))
-}
-
 # One load's result, as "rps p50_ms p99_ms" or "FAIL reason".
 RESULT=
 
@@ -211,8 +198,6 @@ mc_load() { # port op pipeline requests
     fi
     RESULT="$rps $p50 $p99"
 }
-
-field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
 
 # The loads: label, protocol, command, pipeline depth, requests.
 LOAD_SPECS=()
@@ -301,7 +286,7 @@ mkdir -p "$(dirname "$OUT")"
                 continue
             fi
             read -r rps p50 p99 cpu <<<"$sum"
-            rr= cr=
+            rr='' cr=''
             if [[ $s == ferrocache* && $ref_sum != FAIL* ]]; then
                 read -r rrps _ _ rcpu <<<"$ref_sum"
                 rr=$(ratio "$rps" "$rrps")

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Helpers the benchmark scripts share. Source it after setting PORT_BASE
 # and SCRIPT (the name die() prints); it creates WORK, a scratch directory,
 # and PIDS, the servers to stop on exit.
@@ -34,8 +35,7 @@ take_port() {
 }
 
 wait_port() {
-    local i
-    for i in $(seq 100); do
+    for _ in $(seq 100); do
         port_free "$1" || return 0
         sleep 0.1
     done
@@ -67,3 +67,21 @@ median() { sort -g | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)
 
 # $1 / $2 to two decimals, or "-" when $2 is not positive.
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
+
+# shellcheck disable=SC2034 # read by the scripts that source this
+CLK_TCK=$(getconf CLK_TCK)
+
+# utime + stime of a process, in clock ticks (CLK_TCK a second). The
+# command name in field 2 may hold spaces, so fields are counted after its
+# closing parenthesis.
+cpu_ticks() {
+    local stat
+    stat=$(<"/proc/$1/stat")
+    stat=${stat##*) }
+    # shellcheck disable=SC2086
+    set -- $stat
+    echo $((${12} + ${13}))
+}
+
+# The value of "name=value" in a line of words: field NAME LINE.
+field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
