@@ -725,6 +725,7 @@ mod tests {
             no_evict: AtomicBool::new(true),
             no_touch: AtomicBool::new(false),
             cancel: Default::default(),
+            killed: Default::default(),
             fd: Default::default(),
             counters: Default::default(),
             buffers: Default::default(),

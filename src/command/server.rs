@@ -416,7 +416,7 @@ fn shutdown(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
         return ctx.error("ERR No shutdown in progress.");
     }
     tracing::info!("SHUTDOWN asked by client {}; stopping", ctx.client.id);
-    ctx.srv.shutdown.cancel();
+    ctx.srv.stop();
     ctx.client.close = true;
 }
 

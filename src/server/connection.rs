@@ -483,7 +483,7 @@ pub(crate) async fn serve<S: Session>(
         // killed (or a server shut down) while its next request arrived must
         // not be served, and a busy connection, whose read is ready at once,
         // never polls the cancellation future above.
-        if cancel.is_cancelled() {
+        if handle.is_killed() || srv.stopping() {
             break;
         }
         out.compact();

@@ -490,6 +490,6 @@ impl Signals {
             _ = self.term.recv() => tracing::info!("received SIGTERM"),
             _ = srv.shutdown.cancelled() => return,
         }
-        srv.shutdown.cancel();
+        srv.stop();
     }
 }

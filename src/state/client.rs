@@ -50,6 +50,8 @@ pub(crate) struct ClientHandle {
     pub(crate) no_touch: AtomicBool,
     /// Cancelled by CLIENT KILL and by server shutdown (a child token).
     pub(crate) cancel: CancellationToken,
+    /// Set by [`ClientHandle::kill`], before the token is cancelled.
+    pub(crate) killed: AtomicBool,
     /// The socket's file descriptor, for CLIENT LIST; -1 until the
     /// connection records it with [`ClientHandle::set_fd`].
     pub(crate) fd: AtomicI64,
@@ -123,6 +125,7 @@ impl ClientHandle {
             no_evict: AtomicBool::new(false),
             no_touch: AtomicBool::new(false),
             cancel,
+            killed: AtomicBool::new(false),
             fd: AtomicI64::new(-1),
             counters: ConnCounters::default(),
             buffers: BufferStats::default(),
@@ -240,11 +243,16 @@ impl std::ops::Add for Totals {
 impl ClientHandle {
     /// Asks the connection to close; it does so after the batch it is in.
     pub(crate) fn kill(&self) {
+        self.killed.store(true, Ordering::Relaxed);
         self.cancel.cancel();
     }
 
+    /// True once [`ClientHandle::kill`] was called: one relaxed load,
+    /// where the token's own check takes its lock (every batch of every
+    /// connection asks, and every message a publisher queues).
+    #[inline]
     pub(crate) fn is_killed(&self) -> bool {
-        self.cancel.is_cancelled()
+        self.killed.load(Ordering::Relaxed)
     }
 
     pub(crate) fn set_fd(&self, fd: i64) {

@@ -96,6 +96,8 @@ pub(crate) struct Server {
     /// A script running past `busy-reply-threshold`.
     pub(crate) busy: Busy,
     pub(crate) shutdown: CancellationToken,
+    /// Set by [`Server::stop`] before `shutdown` is cancelled.
+    stopping: AtomicBool,
     pub(crate) started: Instant,
     /// Unix ms at start.
     pub(crate) start_ms: u64,
@@ -138,6 +140,7 @@ impl Server {
             scripts_may_call_noscript: AtomicBool::new(false),
             busy: Busy::default(),
             shutdown: CancellationToken::new(),
+            stopping: AtomicBool::new(false),
             started: Instant::now(),
             start_ms: now,
             bound: Default::default(),
@@ -226,6 +229,18 @@ impl Server {
         r.ops.sample(t.get(Counter::Commands), now);
         r.net_in.sample(t.get(Counter::NetIn), now);
         r.net_out.sample(t.get(Counter::NetOut), now);
+    }
+
+    /// Stops the server: listeners and connections end.
+    pub(crate) fn stop(&self) {
+        self.stopping.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.shutdown.cancel();
+    }
+
+    /// True once [`Server::stop`] was called; one relaxed load.
+    #[inline]
+    pub(crate) fn stopping(&self) -> bool {
+        self.stopping.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     pub(crate) fn uptime_secs(&self) -> u64 {

@@ -101,20 +101,20 @@ impl Mailbox {
         true
     }
 
-    /// Appends every queued message to `out`, oldest first.
+    /// Appends every queued message to `out`, oldest first. The copy is
+    /// made under the lock so the queue keeps its allocation: taking the
+    /// vector instead would make every refill grow a new one.
     pub(crate) fn take_into(&self, out: &mut Vec<u8>) {
-        let frames = {
-            let mut q = lock(&self.queue);
-            if q.frames.is_empty() {
-                return;
-            }
-            q.bytes = 0;
-            std::mem::take(&mut q.frames)
-        };
-        out.reserve(frames.iter().map(Bytes::len).sum());
-        for f in &frames {
+        let mut q = lock(&self.queue);
+        if q.frames.is_empty() {
+            return;
+        }
+        out.reserve(q.bytes);
+        for f in &q.frames {
             out.extend_from_slice(f);
         }
+        q.frames.clear();
+        q.bytes = 0;
     }
 
     /// Completes when messages may be waiting (at once if some arrived
