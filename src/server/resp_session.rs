@@ -205,8 +205,10 @@ fn recycle<'b>(mut v: Vec<&[u8]>) -> Vec<&'b [u8]> {
     v.into_iter().map(|_| -> &'b [u8] { &[] }).collect()
 }
 
-impl Session for RespSession {
-    fn process(&mut self, input: &[u8], out: &mut Vec<u8>) -> usize {
+impl RespSession {
+    /// [`Session::process`]'s work, run with the wakes of the mailboxes it
+    /// fills held to its end.
+    fn process_batch(&mut self, input: &[u8], out: &mut Vec<u8>) -> usize {
         // A handle of its own, so the session can be borrowed whole by `run`.
         let srv = self.srv.clone();
         let srv = &*srv;
@@ -276,6 +278,12 @@ impl Session for RespSession {
                 .store(now, std::sync::atomic::Ordering::Relaxed);
         }
         pos
+    }
+}
+
+impl Session for RespSession {
+    fn process(&mut self, input: &[u8], out: &mut Vec<u8>) -> usize {
+        crate::state::pubsub::batch(|| self.process_batch(input, out))
     }
 
     fn closing(&self) -> bool {

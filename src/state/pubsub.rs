@@ -80,25 +80,25 @@ impl Mailbox {
         self.on.load(Ordering::Relaxed)
     }
 
-    /// Queues `frame`; false when the untaken messages would pass `cap`
-    /// bytes: the queue is dropped and the caller closes the client.
-    pub(crate) fn push(&self, frame: Bytes, cap: usize) -> bool {
+    /// Queues `frame`: `Some(true)` when the queue was empty (the
+    /// connection must be woken), `None` when the untaken messages would
+    /// pass `cap` bytes: the queue is dropped and the caller closes the
+    /// client.
+    fn push(&self, frame: Bytes, cap: usize) -> Option<bool> {
         let mut q = lock(&self.queue);
         if q.bytes + frame.len() > cap {
             q.frames = Vec::new();
             q.bytes = 0;
-            return false;
+            return None;
         }
         let was_empty = q.frames.is_empty();
         q.bytes += frame.len();
         q.frames.push(frame);
-        drop(q);
-        // Only the first message wakes the connection: it takes the
-        // whole queue when it runs, so later ones ride on that wake.
-        if was_empty {
-            self.ready.notify_one();
-        }
-        true
+        Some(was_empty)
+    }
+
+    fn wake(&self) {
+        self.ready.notify_one();
     }
 
     /// Appends every queued message to `out`, oldest first. The copy is
@@ -271,18 +271,59 @@ fn deliver(
 
 /// Queues `frame` for `h`; a client whose untaken messages pass `cap`
 /// bytes (0: the pubsub class's safety cap) is closed.
-pub(crate) fn send(h: &ClientHandle, frame: Bytes, cap: usize) {
+pub(crate) fn send(h: &Arc<ClientHandle>, frame: Bytes, cap: usize) {
     if h.is_killed() {
         return;
     }
     let cap = if cap == 0 { MAX_QUEUED } else { cap };
-    if !h.mail.push(frame, cap) {
-        tracing::warn!(
-            client = h.id,
-            "closing client over its output buffer limit for pushed messages"
-        );
-        h.kill();
+    match h.mail.push(frame, cap) {
+        None => {
+            tracing::warn!(
+                client = h.id,
+                "closing client over its output buffer limit for pushed messages"
+            );
+            h.kill();
+        }
+        // Only the first message wakes the connection: it takes the
+        // whole queue when it runs, so later ones ride on that wake.
+        Some(true) => {
+            let deferred = WAKES.with(|w| match w.borrow_mut().as_mut() {
+                Some(list) => {
+                    list.push(h.clone());
+                    true
+                }
+                None => false,
+            });
+            if !deferred {
+                h.mail.wake();
+            }
+        }
+        Some(false) => {}
     }
+}
+
+thread_local! {
+    /// While a connection's batch runs on this thread, the clients whose
+    /// mailboxes its commands filled: woken once, when the batch ends.
+    static WAKES: std::cell::RefCell<Option<Vec<Arc<ClientHandle>>>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `f`, a connection's batch of commands, waking the connections
+/// whose mailboxes it filled at its end, as Redis writes to clients once
+/// per event-loop pass: a publisher's pipelined batch costs a subscriber
+/// one wake and one write, not one per message.
+pub(crate) fn batch<R>(f: impl FnOnce() -> R) -> R {
+    if WAKES.with(|w| w.borrow().is_some()) {
+        return f();
+    }
+    WAKES.with(|w| *w.borrow_mut() = Some(Vec::new()));
+    let r = f();
+    if let Some(list) = WAKES.with(|w| w.borrow_mut().take()) {
+        for h in list {
+            h.mail.wake();
+        }
+    }
+    r
 }
 
 /// One client's subscriptions, kept by its connection.
