@@ -461,6 +461,9 @@ pub(crate) async fn serve<S: Session>(
                     0
                 }
                 _ = mail(&handle.mail), if listening => {
+                    // Lets the batches running beside this one add their
+                    // messages first: one write carries them all.
+                    tokio::task::yield_now().await;
                     run = false;
                     0
                 }

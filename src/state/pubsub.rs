@@ -259,11 +259,18 @@ fn deliver(
     encode: &mut dyn FnMut(Frame<'_>) -> Bytes,
 ) -> usize {
     let mut frames: [Option<Bytes>; 2] = [None, None];
-    for h in list {
+    for (i, h) in list.iter().enumerate() {
         let resp3 = h.resp.load(Ordering::Relaxed) == 3;
-        let frame = frames[resp3 as usize]
-            .get_or_insert_with(|| encode(Frame { resp3, pattern }))
-            .clone();
+        let slot = &mut frames[resp3 as usize];
+        let frame = match (i + 1 == list.len(), slot.take()) {
+            // The last subscriber takes the frame itself: a lone
+            // subscriber's message is never shared, so never counted.
+            (true, Some(f)) => f,
+            (true, None) => encode(Frame { resp3, pattern }),
+            (false, f) => slot
+                .insert(f.unwrap_or_else(|| encode(Frame { resp3, pattern })))
+                .clone(),
+        };
         send(h, frame, cap);
     }
     list.len()
