@@ -49,12 +49,23 @@ pub(crate) fn after_script(ctx: &mut Ctx<'_>, real: &CommandSpec, args: &[&[u8]]
     if !SCRIPT_READ.with(|r| r.replace(false)) {
         return;
     }
-    let Some(flags) = ctx.client.tracking else { return };
+    if ctx.client.tracking.is_some_and(|f| f & mode::BCAST == 0) {
+        remember_keys(ctx, real, args);
+    }
+}
+
+/// Remembers the keys of `args` for the client, unless OPTIN without
+/// CLIENT CACHING YES, or OPTOUT after CLIENT CACHING NO.
+fn remember_keys(ctx: &mut Ctx<'_>, real: &CommandSpec, args: &[&[u8]]) {
+    let flags = ctx.client.tracking.unwrap_or(0);
     let caching = ctx.client.caching;
-    if flags & mode::BCAST != 0 || (flags & mode::OPTIN != 0 && !caching) || (flags & mode::OPTOUT != 0 && caching) {
+    if (flags & mode::OPTIN != 0 && !caching) || (flags & mode::OPTOUT != 0 && caching) {
         return;
     }
     let keys = real.keys(args);
+    if keys.is_empty() {
+        return;
+    }
     let max = ctx.srv.settings.int("tracking-table-max-keys").unwrap_or(0).max(0) as usize;
     let mut out = Vec::new();
     ctx.srv
@@ -94,20 +105,7 @@ pub(crate) fn before(ctx: &mut Ctx<'_>, real: &CommandSpec, args: &[&[u8]]) {
     {
         return;
     }
-    let caching = ctx.client.caching;
-    if (flags & mode::OPTIN != 0 && !caching) || (flags & mode::OPTOUT != 0 && caching) {
-        return;
-    }
-    let keys = real.keys(args);
-    if keys.is_empty() {
-        return;
-    }
-    let max = ctx.srv.settings.int("tracking-table-max-keys").unwrap_or(0).max(0) as usize;
-    let mut out = Vec::new();
-    ctx.srv
-        .tracking
-        .remember(ctx.client.id, keys.iter().map(|k| args[k.pos]), max, &mut out);
-    deliver(ctx.srv, out);
+    remember_keys(ctx, real, args);
 }
 
 /// After a command: CLIENT CACHING's choice holds for the next command
