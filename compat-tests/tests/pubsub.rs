@@ -235,6 +235,12 @@ fn publish_works_from_multi_and_scripts() {
     assert_eq!((a, b), (1, 1));
     let expect = b"*3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$10\r\nfrom-multi\r\n*3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$8\r\nfrom-lua\r\n";
     assert_eq!(sub.read_exact(expect.len()), expect);
+    // PUBLISH may replicate: a read-only script may not run it.
+    let e = compat_tests::query::err(&mut con, &["EVAL_RO", "return redis.call('PUBLISH', 'ch', 'x')", "0"]);
+    assert!(
+        e.starts_with("ERR Write commands are not allowed from read-only scripts."),
+        "{e}"
+    );
     // SUBSCRIBE itself is no script command.
     let e = compat_tests::query::err(&mut con, &["EVAL", "return redis.call('SUBSCRIBE', 'x')", "0"]);
     assert!(e.contains("not allowed from script"), "{e}");

@@ -228,7 +228,9 @@ fn check_and_run(st: &mut RunState, argv: &[&[u8]]) -> Option<&'static str> {
         }
     }
     let writes = spec.has(flags::WRITE) || effective.has(flags::WRITE);
-    if st.read_only && writes {
+    // A read-only script may not replicate anything either (PUBLISH): as
+    // Redis refuses it, and so CLIENT PAUSE WRITE may let such scripts run.
+    if st.read_only && (writes || spec.has(flags::MAY_REPLICATE) || effective.has(flags::MAY_REPLICATE)) {
         return Some(errors::SCRIPT_WRITE_RO);
     }
     if st.oom && (spec.has(flags::DENYOOM) || effective.has(flags::DENYOOM)) {
