@@ -41,30 +41,13 @@ pub(crate) fn flush(srv: &Server) {
     }
 }
 
-/// Tells the store which of its events the classes in `flags` need.
-pub(crate) fn store_wants(flags: u32) -> u8 {
-    if flags & (class::KEYSPACE | class::KEYEVENT) == 0 {
-        return 0;
-    }
-    [
-        (class::NEW, key_events::NEW),
-        (class::EXPIRED, key_events::EXPIRED),
-        (class::EVICTED, key_events::EVICTED),
-        (class::KEY_MISS, key_events::MISS),
-        (class::CACHE, key_events::DEPENDANT | key_events::TAGGED),
-    ]
-    .iter()
-    .filter(|(c, _)| flags & c != 0)
-    .fold(0, |k, (_, kind)| k | kind)
-}
-
 fn store_events(srv: &Server, flags: u32) {
     if !srv.store.events().any() {
         return;
     }
     let tracking = srv.tracking.active();
     for e in srv.store.events().take() {
-        if tracking && e.kind & TRACKED != 0 {
+        if tracking && e.kind & key_events::INVALIDATING != 0 {
             super::tracking::changed(srv, &e.key);
         }
         let (class, name) = match e.kind {
@@ -81,10 +64,6 @@ fn store_events(srv: &Server, flags: u32) {
         }
     }
 }
-
-/// The store's events that invalidate a tracked key.
-const TRACKED: u8 =
-    key_events::CHANGED | key_events::EXPIRED | key_events::EVICTED | key_events::DEPENDANT | key_events::TAGGED;
 
 fn publish(srv: &Server, flags: u32, event: &[u8], db: usize, key: &[u8]) {
     if !srv.pubsub.listening() {
@@ -224,19 +203,6 @@ mod tests {
                 "__keyspace@0__:k keymiss",
                 "__keyevent@0__:keymiss k",
             ]
-        );
-    }
-
-    #[test]
-    fn the_store_records_only_what_the_classes_publish() {
-        assert_eq!(store_wants(class::ALL), 0, "neither K nor E");
-        assert_eq!(
-            store_wants(class::KEYEVENT | class::EXPIRED | class::EVICTED),
-            key_events::EXPIRED | key_events::EVICTED
-        );
-        assert_eq!(
-            store_wants(class::KEYSPACE | class::NEW | class::KEY_MISS | class::STRING),
-            key_events::NEW | key_events::MISS
         );
     }
 

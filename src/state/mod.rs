@@ -207,10 +207,9 @@ impl Server {
     /// client tracking need; again whenever either changes.
     pub(crate) fn push_key_events(&self) {
         let flags = self.settings.notify_flags();
-        let mut kinds = crate::command::notify::store_wants(flags);
+        let mut kinds = store_wants(flags);
         if self.tracking.active() {
-            use crate::store::key_events as k;
-            kinds |= k::CHANGED | k::EXPIRED | k::EVICTED | k::DEPENDANT | k::TAGGED;
+            kinds |= crate::store::key_events::INVALIDATING;
         }
         self.store.events().set_wanted(kinds);
     }
@@ -248,6 +247,26 @@ impl Server {
     }
 }
 
+/// The store's key events that the keyspace-notification classes in
+/// `flags` publish: none without K or E.
+fn store_wants(flags: u32) -> u8 {
+    use crate::config::notify as class;
+    use crate::store::key_events;
+    if flags & (class::KEYSPACE | class::KEYEVENT) == 0 {
+        return 0;
+    }
+    [
+        (class::NEW, key_events::NEW),
+        (class::EXPIRED, key_events::EXPIRED),
+        (class::EVICTED, key_events::EVICTED),
+        (class::KEY_MISS, key_events::MISS),
+        (class::CACHE, key_events::DEPENDANT | key_events::TAGGED),
+    ]
+    .iter()
+    .filter(|(c, _)| flags & c != 0)
+    .fold(0, |k, (_, kind)| k | kind)
+}
+
 /// 40 hex characters that differ from run to run.
 fn run_id(now: u64) -> String {
     use std::hash::{BuildHasher, Hasher};
@@ -264,6 +283,21 @@ fn run_id(now: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_store_records_only_what_the_notification_classes_publish() {
+        use crate::config::notify as class;
+        use crate::store::key_events;
+        assert_eq!(store_wants(class::ALL), 0, "neither K nor E");
+        assert_eq!(
+            store_wants(class::KEYEVENT | class::EXPIRED | class::EVICTED),
+            key_events::EXPIRED | key_events::EVICTED
+        );
+        assert_eq!(
+            store_wants(class::KEYSPACE | class::NEW | class::KEY_MISS | class::STRING),
+            key_events::NEW | key_events::MISS
+        );
+    }
 
     #[test]
     fn start_up_settings_reach_the_store_limits() {

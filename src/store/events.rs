@@ -30,6 +30,9 @@ pub(crate) mod kinds {
     /// A key was written or removed: any change of its value, expiry or
     /// existence (client tracking invalidates on it).
     pub(crate) const CHANGED: u8 = 1 << 6;
+    /// The kinds that change what a key holds, or whether it is there:
+    /// what invalidates a key a client tracks.
+    pub(crate) const INVALIDATING: u8 = CHANGED | EXPIRED | EVICTED | DEPENDANT | TAGGED;
 }
 
 /// One event: its kind (one of [`kinds`]), database and key.
