@@ -31,6 +31,7 @@
 //!   alike, one file per family (`string`, `bitmap`, `keys`, `hash`,
 //!   `list`, `set`, `zset`, `sort`, `memory`, `server`, `client`, `info`,
 //!   `config_cmd`, `introspection`, `slowlog`, `latency`, `monitor`, `pubsub`,
+//!   `notify` (keyspace events), `tracking` (client-side caching),
 //!   `debug`, `acl` (ACL users' rules, and the check a request passes
 //!   before it runs), `transaction` (MULTI/EXEC/WATCH:
 //!   EXEC runs the queue in one atomic scope of the store), `cache` and
@@ -57,7 +58,8 @@
 //!   registry, the blocked-client registry, the BUSY state of a long
 //!   script, the script cache and function libraries, the per-command
 //!   counters, the slow log, the latency monitor, the MONITOR clients, the
-//!   pub/sub registry and each subscriber's mailbox (`pubsub`), the
+//!   pub/sub registry and each client's mailbox of pushed messages
+//!   (`pubsub`), the keys tracking clients read (`tracking`), the
 //!   CLIENT PAUSE state, the ACL users and log (`acl`), the clock) and
 //!   each connection's own (`Client`, with the ACL user it is logged in
 //!   as, and the `ClientHandle` that CLIENT LIST and CLIENT KILL reach).
@@ -73,7 +75,8 @@
 //!   reads and writes one key: `shard`; `Store::with_slot` hashes a key
 //!   once, locks its shard and hands its slot to the caller), slab memory,
 //!   eviction by priority and policy (`evict`), lazy and active expiry
-//!   (`expire`), SCAN. Items live in slab chunks (`item`, `slab`); hashes,
+//!   (`expire`), SCAN, and the key events (created, expired, evicted,
+//!   changed) notifications and tracking need (`events`). Items live in slab chunks (`item`, `slab`); hashes,
 //!   lists, sets and sorted sets are heap aggregates behind their chunk
 //!   (`types`). What the CACHE.* commands do to one item (lock it, tag it,
 //!   link it, give it a priority) is the slot's in `cache_item`; each table
