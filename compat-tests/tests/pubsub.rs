@@ -154,6 +154,9 @@ fn async_resp3_connection_gets_pushes_beside_its_replies() {
             .exec_async(&mut con)
             .await
             .unwrap();
+        // A reply after it says SSUBSCRIBE ran, before another connection
+        // publishes.
+        let _: String = redis::cmd("PING").query_async(&mut con).await.unwrap();
         let mut publisher = srv.redis_async(true).await.unwrap();
         let n: i64 = redis::cmd("PUBLISH")
             .arg("c1")
@@ -197,6 +200,9 @@ fn sync_resp3_connection_reads_pushes_as_it_polls() {
     let (tx, rx) = std::sync::mpsc::channel();
     con.set_push_sender(tx);
     con.psubscribe_resp3("news.*").unwrap();
+    // PSUBSCRIBE has no reply to wait for: a PING's reply says it ran,
+    // before another connection publishes.
+    let _: String = redis::cmd("PING").query(&mut con).unwrap();
     let mut publisher = srv.redis();
     assert_eq!(int(&mut publisher, &["PUBLISH", "news.eu", "m"]), 1);
     let mut seen = Vec::new();
