@@ -24,6 +24,10 @@ const HELP: &[&str] = &[
     "ADVANCE-CLOCK <milliseconds>",
     "    Move the server's clock forward (or back, when negative) for every",
     "    client and the sweeper: expiry and lock timeouts follow it.",
+    "DIGEST",
+    "    The digest of the whole dataset, computed as Redis computes it.",
+    "DIGEST-VALUE <key> [<key> ...]",
+    "    The digest of each key's value, as Redis computes it.",
     "CHANGE-REPL-ID",
     "    Accepted for Redis's tests; there is no replication to renumber.",
     "ERROR <string>",
@@ -103,6 +107,19 @@ fn debug(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
                 std::thread::sleep(std::time::Duration::from_secs_f64(secs.min(1e9)));
             }
             ctx.out.ok();
+        }
+        2 if sub.eq_ignore_ascii_case(b"digest") => {
+            let d = super::digest::of_dataset(&ctx.srv.store, ctx.now);
+            ctx.out.simple(&super::digest::hex(&d));
+        }
+        _ if sub.eq_ignore_ascii_case(b"digest-value") => {
+            ctx.out.array(a.len() - 2);
+            for key in &a[2..] {
+                let d = ctx.srv.store.with_slot(ctx.client.db, key, ctx.now, |slot| {
+                    super::digest::of_value(slot.peek().as_ref())
+                });
+                ctx.out.simple(&super::digest::hex(&d));
+            }
         }
         3 if sub.eq_ignore_ascii_case(b"object") => object(ctx, a[2]),
         3 if sub.eq_ignore_ascii_case(b"protocol") => protocol(ctx, a[2]),
@@ -348,7 +365,7 @@ mod tests {
             h.run("DEBUG FOO"),
             "-ERR unknown subcommand or wrong number of arguments for 'FOO'. Try DEBUG HELP.\r\n"
         );
-        assert!(h.run("DEBUG HELP").starts_with("*43\r\n+DEBUG <subcommand>"));
+        assert!(h.run("DEBUG HELP").starts_with("*47\r\n+DEBUG <subcommand>"));
     }
 
     #[test]

@@ -18,6 +18,7 @@ pub(crate) mod cache;
 pub(crate) mod client;
 pub(crate) mod config_cmd;
 pub(crate) mod debug;
+pub(crate) mod digest;
 pub(crate) mod errors;
 pub(crate) mod function;
 pub(crate) mod hash;
