@@ -497,6 +497,13 @@ pub(crate) async fn serve<S: Session>(
             .buffers
             .publish_query(input.len(), input.capacity() - input.len());
         if run {
+            // Messages that arrived before these requests go before their
+            // replies, as Redis has them in the output buffer already; a
+            // client woken from a blocking command gets that command's
+            // reply first, which was made before them.
+            if handle.mail.is_on() && session.parked().is_none() {
+                handle.mail.take_into(&mut out.buf);
+            }
             let used = session.process(&input, &mut out.buf);
             input.advance(used);
             if used == 0 && !input.is_empty() {
@@ -526,7 +533,7 @@ pub(crate) async fn serve<S: Session>(
         if session.closing() {
             // Gone for everyone from now: a client redirecting its
             // invalidations here must find its redirect broken.
-            srv.clients.unregister(handle.id);
+            handle.closing();
             // The replies of this batch (QUIT's +OK, a protocol error) go
             // out before the connection closes.
             while out.pending() > 0 {

@@ -50,7 +50,8 @@ pub(crate) struct ClientHandle {
     pub(crate) no_touch: AtomicBool,
     /// Cancelled by CLIENT KILL and by server shutdown (a child token).
     pub(crate) cancel: CancellationToken,
-    /// Set by [`ClientHandle::kill`], before the token is cancelled.
+    /// Set by [`ClientHandle::kill`] (before the token is cancelled) and
+    /// by [`ClientHandle::closing`].
     pub(crate) killed: AtomicBool,
     /// The socket's file descriptor, for CLIENT LIST; -1 until the
     /// connection records it with [`ClientHandle::set_fd`].
@@ -245,6 +246,13 @@ impl ClientHandle {
     pub(crate) fn kill(&self) {
         self.killed.store(true, Ordering::Relaxed);
         self.cancel.cancel();
+    }
+
+    /// The connection is closing on its own (QUIT, a protocol error):
+    /// from now on it is gone for the registry's lookups, while its last
+    /// replies are written and counted.
+    pub(crate) fn closing(&self) {
+        self.killed.store(true, Ordering::Relaxed);
     }
 
     /// True once [`ClientHandle::kill`] was called: one relaxed load,
