@@ -856,6 +856,10 @@ fn check(p: &Param, value: &str, current: &str) -> Result<String, String> {
         }
     };
     match p.kind {
+        // Taking `yes` silently would let a user believe writes are logged.
+        Bool if p.name == "appendonly" && value.eq_ignore_ascii_case("yes") => {
+            Err("ferrocache keeps no append-only file: appendonly can only be 'no'".into())
+        }
         Bool => match value.to_ascii_lowercase().as_str() {
             "yes" => Ok("yes".into()),
             "no" => Ok("no".into()),
@@ -1300,6 +1304,15 @@ mod tests {
         s.set_many(&[("maxmemory-high-watermark", "60"), ("maxmemory-low-watermark", "40")])
             .unwrap();
         s.set("maxmemory-low-watermark", "60").unwrap();
+    }
+
+    #[test]
+    fn appendonly_yes_is_refused_with_a_reason() {
+        let s = settings();
+        let e = s.set("appendonly", "yes").unwrap_err();
+        assert!(format!("{e:?}").contains("append-only"), "{e:?}");
+        assert_eq!(s.get("appendonly").as_deref(), Some("no"));
+        s.set("appendonly", "no").unwrap();
     }
 
     #[test]
