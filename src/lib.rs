@@ -124,6 +124,7 @@
 mod command;
 mod config;
 mod protocol;
+mod repl;
 mod script;
 mod server;
 mod state;

@@ -18,6 +18,14 @@ impl Value {
             Value::Agg(a) => a.mem_size(),
         }
     }
+
+    /// The value, borrowed as commands read it from an item.
+    pub(crate) fn as_ref(&self) -> super::ValueRef<'_> {
+        match self {
+            Value::Str(s) => super::ValueRef::Str(s),
+            Value::Agg(a) => super::ValueRef::of(a),
+        }
+    }
 }
 
 /// When an entry expires.

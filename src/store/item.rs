@@ -93,7 +93,7 @@ pub(crate) enum ValueRef<'a> {
 }
 
 impl<'a> ValueRef<'a> {
-    fn of(a: &'a Aggregate) -> ValueRef<'a> {
+    pub(crate) fn of(a: &'a Aggregate) -> ValueRef<'a> {
         match a {
             Aggregate::Hash(h) => ValueRef::Hash(h),
             Aggregate::List(l) => ValueRef::List(l),
