@@ -53,6 +53,11 @@ impl KeyLocks {
         self.map.get(key).copied()
     }
 
+    /// Every locked key, timed out or not.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&[u8], Lock)> {
+        self.map.iter().map(|(k, l)| (&k[..], *l))
+    }
+
     /// Whether `key` has a lock, whether or not its timeout has passed.
     #[inline]
     pub(crate) fn contains(&self, key: &[u8]) -> bool {

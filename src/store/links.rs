@@ -232,6 +232,14 @@ impl Graph {
         self.children.values().map(HashSet::len).sum()
     }
 
+    /// Every child with its parents (a snapshot's copy of the graph).
+    pub(crate) fn edges_by_child(&self) -> Vec<(Box<[u8]>, Vec<Box<[u8]>>)> {
+        self.parents
+            .iter()
+            .map(|(c, ps)| (c.clone(), ps.iter().cloned().collect()))
+            .collect()
+    }
+
     pub(crate) fn clear(&mut self) {
         *self = Graph::default();
     }

@@ -25,6 +25,7 @@ mod scan;
 mod scope;
 mod shard;
 mod slab;
+mod snapshot;
 mod types;
 
 pub(crate) use cache_item::{LockError, UnlockError};
@@ -41,6 +42,7 @@ pub(crate) use ready::ReadyKeys;
 pub(crate) use scope::ShardGuard;
 pub(crate) use shard::{EntryMut, ShardInner, Slot};
 pub(crate) use slab::{ClassCounters, ClassStats};
+pub(crate) use snapshot::{Saved, SavedLock, ShardCopy, SnapshotHead};
 pub(crate) use types::{Aggregate, Hash, LexBound, List, Set, WrongType, ZSet};
 
 use hashbrown::DefaultHashBuilder;
@@ -127,6 +129,11 @@ pub struct Store {
     /// Held shared by every holder of several shards at once, exclusively
     /// by an atomic scope ([`scope`]).
     multi: RwLock<()>,
+    /// A snapshot is under way: a shard locked may have to be copied out
+    /// first ([`snapshot`]).
+    snapshotting: AtomicBool,
+    /// The snapshot's instant, Unix ms.
+    snap_now: AtomicU64,
 }
 
 impl Store {
@@ -155,6 +162,8 @@ impl Store {
             events: KeyEvents::default(),
             graphs: links::Graphs::new(databases),
             multi: RwLock::new(()),
+            snapshotting: AtomicBool::new(false),
+            snap_now: AtomicU64::new(0),
         }
     }
 
@@ -531,7 +540,7 @@ pub(crate) struct MultiLocked<'s> {
 
 /// Every shard locked, in order (FLUSHALL, SWAPDB).
 pub(crate) struct AllShards<'s> {
-    guards: Vec<ShardGuard<'s>>,
+    pub(super) guards: Vec<ShardGuard<'s>>,
     /// Dropped after the guards.
     _multi: Option<RwLockReadGuard<'s, ()>>,
 }

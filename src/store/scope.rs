@@ -133,13 +133,18 @@ impl Store {
             });
             Some(&mut **g as *mut ShardInner)
         });
-        match scoped {
+        let mut g = match scoped {
             // SAFETY: the shard stays locked until the scope ends, which is
             // after this borrow of `self`; code holding a shard never locks
             // it again, so no two of these borrows overlap.
             Some(p) => ShardGuard::Scoped(unsafe { &mut *p }),
             None => ShardGuard::Own(self.shards[i].inner.lock().unwrap_or_else(|p| p.into_inner())),
+        };
+        // The first to lock a shard during a snapshot copies it out.
+        if self.snapshotting.load(std::sync::atomic::Ordering::Acquire) {
+            g.copy_if_pending(self);
         }
+        g
     }
 
     /// For a holder of several shards at once: shared hold of

@@ -27,6 +27,7 @@ use super::key_locks::{KeyLocks, Lock};
 use super::links::{self, Change, Index};
 use super::policy::PolicyWord;
 use super::slab::{ArenaGuard, FreeReason, Slabs, ARENAS};
+use super::snapshot::SnapState;
 use super::types::{AggKind, Aggregate, WrongType};
 use super::ReadyKeys;
 use super::Store;
@@ -156,6 +157,8 @@ pub(crate) struct ShardInner {
     index: usize,
     pub(super) tables: Box<[Table]>,
     pub(crate) stats: ShardStats,
+    /// This shard's part in the snapshot under way ([`super::snapshot`]).
+    pub(super) snap: SnapState,
 }
 
 /// Frees every item of a table taken out of its shard (FLUSHDB).
@@ -172,6 +175,7 @@ impl ShardInner {
             index,
             tables: (0..databases).map(|_| Table::default()).collect(),
             stats: ShardStats::default(),
+            snap: SnapState::Idle,
         }
     }
 
@@ -471,6 +475,22 @@ impl<'a> Slot<'a> {
     /// [`Slot::set_bytes`] with the expiry exactly as given.
     pub(crate) fn set_bytes_exact(&mut self, value: &[u8], expiry: Expiry, flags: u32) -> u64 {
         self.store_bytes(ValueIn::Bytes(value), expiry, flags)
+    }
+
+    /// Stores an item made whole elsewhere (a snapshot's, RESTORE's),
+    /// replacing whatever is under the key.
+    pub(super) fn put_parts(&mut self, parts: Parts<'_>) {
+        self.release_lock();
+        match self.find() {
+            Some(h) => {
+                self.changed(Change::Gone);
+                self.replace_item(h, parts, true, 0);
+            }
+            None => {
+                self.insert(parts);
+            }
+        }
+        self.store.events.record(key_events::CHANGED, self.db, self.key);
     }
 
     fn store_bytes(&mut self, value: ValueIn<'_>, expiry: Expiry, flags: u32) -> u64 {
