@@ -6,6 +6,9 @@
 //! A DUMP payload is one value in the same encoding, followed by the RDB
 //! version and a CRC-64.
 
+pub(crate) mod io;
+pub(crate) mod lzf;
+
 /// The version ferrocache writes: Redis 7.0's.
 pub(crate) const RDB_VERSION: u16 = 10;
 /// The newest version ferrocache reads: Redis 7.2's.
@@ -53,7 +56,7 @@ pub(crate) mod opcodes {
 
 /// CRC-64 as Redis computes it (Jones polynomial, reflected): the
 /// checksum of RDB files and DUMP payloads.
-pub(crate) const CRC64: crc::Crc<u64> = crc::Crc::<u64>::new(&crc::CRC_64_REDIS);
+pub(crate) static CRC64: crc::Crc<u64> = crc::Crc::<u64>::new(&crc::CRC_64_REDIS);
 
 #[cfg(test)]
 mod tests {
