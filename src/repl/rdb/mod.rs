@@ -8,6 +8,8 @@
 
 pub(crate) mod io;
 pub(crate) mod lzf;
+mod packed;
+pub(crate) mod value;
 
 /// The version ferrocache writes: Redis 7.0's.
 pub(crate) const RDB_VERSION: u16 = 10;
