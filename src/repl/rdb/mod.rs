@@ -6,6 +6,9 @@
 //! A DUMP payload is one value in the same encoding, followed by the RDB
 //! version and a CRC-64.
 
+pub(crate) mod dump;
+#[cfg(test)]
+mod fixtures;
 pub(crate) mod io;
 pub(crate) mod lzf;
 mod packed;
