@@ -45,6 +45,7 @@ pub(crate) mod types {
 }
 
 /// Opcodes: bytes in a type's place that are not a key.
+#[allow(dead_code)]
 pub(crate) mod opcodes {
     pub(crate) const FUNCTION2: u8 = 245;
     pub(crate) const FUNCTION_PRE_GA: u8 = 246;

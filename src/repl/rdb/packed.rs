@@ -284,6 +284,9 @@ pub(crate) fn intset(blob: &[u8]) -> Result<Vec<i64>, RdbError> {
     Ok(out)
 }
 
+/// A field and its value.
+pub(crate) type Pair<'a> = (&'a [u8], &'a [u8]);
+
 /// A zipmap (Redis 2.4's small hashes):
 ///
 /// ```text
@@ -292,7 +295,7 @@ pub(crate) fn intset(blob: &[u8]) -> Result<Vec<i64>, RdbError> {
 /// ```
 ///
 /// An empty one is corrupt, as Redis holds.
-pub(crate) fn zipmap(blob: &[u8]) -> Result<Vec<(&[u8], &[u8])>, RdbError> {
+pub(crate) fn zipmap(blob: &[u8]) -> Result<Vec<Pair<'_>>, RdbError> {
     let bad = |what: &str| corrupt(format!("zipmap: {what}"));
     if blob.len() < 2 {
         return bad("shorter than its header");

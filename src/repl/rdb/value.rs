@@ -73,6 +73,7 @@ pub(crate) enum Loaded {
     Empty,
     /// A value of a type ferrocache has no equivalent for (`"stream"`,
     /// `"module"`), read through to its end.
+    #[allow(dead_code)]
     Skipped(&'static str),
 }
 
@@ -231,7 +232,7 @@ fn add_scored(z: &mut ZSet, m: &[u8], score: f64) -> Result<(), RdbError> {
 
 /// The elements of a packed hash or sorted set as (field, value) pairs.
 fn pairs<'e, 'b>(elems: &'e [Elem<'b>]) -> Result<std::slice::ChunksExact<'e, Elem<'b>>, RdbError> {
-    if elems.len() % 2 != 0 {
+    if !elems.len().is_multiple_of(2) {
         return corrupt("odd number of elements in a packed hash or sorted set");
     }
     Ok(elems.chunks_exact(2))
