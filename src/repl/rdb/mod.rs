@@ -5,6 +5,13 @@
 //! function libraries, an end byte and a CRC-64 of everything before it.
 //! A DUMP payload is one value in the same encoding, followed by the RDB
 //! version and a CRC-64.
+//!
+//! - `io`: lengths, strings (integer, LZF and raw), doubles and times;
+//!   a reader that counts and checksums what it reads
+//! - `lzf`: the compression of long strings and quicklist nodes
+//! - `packed`: ziplists, listpacks, intsets and zipmaps, checked and decoded
+//! - `value`: one value after its type byte, written and read
+//! - `dump`: DUMP/RESTORE payloads
 
 pub(crate) mod dump;
 #[cfg(test)]
