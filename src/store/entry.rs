@@ -20,6 +20,7 @@ impl Value {
     }
 
     /// The value, borrowed as commands read it from an item.
+    #[allow(dead_code)]
     pub(crate) fn as_ref(&self) -> super::ValueRef<'_> {
         match self {
             Value::Str(s) => super::ValueRef::Str(s),

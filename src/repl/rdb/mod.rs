@@ -5,6 +5,21 @@
 //! function libraries, an end byte and a CRC-64 of everything before it.
 //! A DUMP payload is one value in the same encoding, followed by the RDB
 //! version and a CRC-64.
+//!
+//! - `io`: lengths, strings (integer, LZF and raw), doubles and times;
+//!   a reader that counts and checksums what it reads
+//! - `lzf`: the compression of long strings and quicklist nodes
+//! - `packed`: ziplists, listpacks, intsets and zipmaps, checked and decoded
+//! - `value`: one value after its type byte, written and read
+//! - `dump`: DUMP/RESTORE payloads
+
+pub(crate) mod dump;
+#[cfg(test)]
+mod fixtures;
+pub(crate) mod io;
+pub(crate) mod lzf;
+mod packed;
+pub(crate) mod value;
 
 /// The version ferrocache writes: Redis 7.0's.
 pub(crate) const RDB_VERSION: u16 = 10;
@@ -37,6 +52,7 @@ pub(crate) mod types {
 }
 
 /// Opcodes: bytes in a type's place that are not a key.
+#[allow(dead_code)]
 pub(crate) mod opcodes {
     pub(crate) const FUNCTION2: u8 = 245;
     pub(crate) const FUNCTION_PRE_GA: u8 = 246;
@@ -53,7 +69,7 @@ pub(crate) mod opcodes {
 
 /// CRC-64 as Redis computes it (Jones polynomial, reflected): the
 /// checksum of RDB files and DUMP payloads.
-pub(crate) const CRC64: crc::Crc<u64> = crc::Crc::<u64>::new(&crc::CRC_64_REDIS);
+pub(crate) static CRC64: crc::Crc<u64> = crc::Crc::<u64>::new(&crc::CRC_64_REDIS);
 
 #[cfg(test)]
 mod tests {
