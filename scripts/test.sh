@@ -14,6 +14,11 @@ packages=()
 if ! command -v redis-cli >/dev/null || ! command -v redis-benchmark >/dev/null; then
     packages+=(redis-tools)
 fi
+# redis-server (with redis-check-rdb) for the tests that meet a real Redis:
+# RDB files, DUMP payloads, replication.
+if ! command -v redis-server >/dev/null || ! command -v redis-check-rdb >/dev/null; then
+    packages+=(redis-server)
+fi
 if ! command -v memccapable >/dev/null; then
     packages+=(libmemcached-tools)
 fi

@@ -693,3 +693,90 @@ pub mod query {
         }
     }
 }
+
+/// A directory of its own under the system's temporary directory,
+/// removed with everything in it when dropped.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(tag: &str) -> TempDir {
+        let p = std::env::temp_dir().join(format!("ferrocache-{tag}-{}-{}", std::process::id(), free_port()));
+        std::fs::create_dir_all(&p).expect("create temp dir");
+        TempDir(p)
+    }
+
+    pub fn path(&self) -> &std::path::Path {
+        &self.0
+    }
+
+    /// The directory as a string, for command-line flags.
+    pub fn arg(&self) -> String {
+        self.0.display().to_string()
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A real redis-server (Debian's package `redis-server`) on a free port,
+/// for the tests where ferrocache meets Redis: RDB files, DUMP payloads,
+/// replication. Killed when dropped.
+pub struct RedisServer {
+    child: Child,
+    pub port: u16,
+}
+
+impl RedisServer {
+    /// Starts `redis-server` with no save points, in `dir`, with `extra`
+    /// arguments (`--name value` pairs), and waits until it answers PING.
+    pub fn start(dir: &std::path::Path, extra: &[&str]) -> RedisServer {
+        for _ in 0..5 {
+            let port = free_port();
+            let child = Command::new("redis-server")
+                .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", ""])
+                .args(["--dir", &dir.display().to_string(), "--daemonize", "no"])
+                .args(extra)
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap_or_else(|e| panic!("cannot run redis-server ({e}); scripts/test.sh installs it"));
+            let mut s = RedisServer { child, port };
+            let start = Instant::now();
+            while start.elapsed() < READ_LIMIT {
+                if let Ok(Some(_)) = s.child.try_wait() {
+                    break;
+                }
+                if let Ok(mut c) = redis::Client::open(s.url()).and_then(|c| c.get_connection()) {
+                    let pong: redis::RedisResult<String> = redis::cmd("PING").query(&mut c);
+                    if pong.is_ok() {
+                        return s;
+                    }
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let _ = s.child.kill();
+        }
+        panic!("redis-server did not start");
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/", self.port)
+    }
+
+    pub fn redis(&self) -> redis::Connection {
+        redis::Client::open(self.url())
+            .and_then(|c| c.get_connection())
+            .expect("connect to redis-server")
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

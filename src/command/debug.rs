@@ -42,6 +42,11 @@ const HELP: &[&str] = &[
     "    One line about <key>'s value in Redis's shape: a stable address,",
     "    refcount, encoding, serializedlength (its length in bytes or elements),",
     "    lru and lru_seconds_idle.",
+    "POPULATE <count> [<prefix>] [<size>]",
+    "    Create <count> string keys named key:<num>. If <prefix> is specified then",
+    "    it is used instead of the 'key' prefix. These are not propagated to",
+    "    replicas. Cluster slots are not respected so keys not belonging to the",
+    "    current node can be created in cluster mode.",
     "PROTOCOL <type>",
     "    Reply with a test value of the specified type. <type> can be: string,",
     "    integer, double, bignum, null, array, set, map, attrib, push, verbatim,",
@@ -52,8 +57,11 @@ const HELP: &[&str] = &[
     "    Checked as Redis checks it (a memory value below 4gb) and accepted;",
     "    lists here have no plain nodes, so it changes nothing.",
     "RELOAD [MERGE|NOFLUSH|NOSAVE ...]",
-    "    Redis saves and reloads its RDB. There is no persistence here: the",
-    "    data stays as it is, which is what a reload gives back.",
+    "    Save the RDB on disk and reload it back to memory. By default it will",
+    "    save the RDB file and load it back.",
+    "    * MERGE: Merge the content of the RDB file with the dataset in memory.",
+    "    * NOFLUSH: Do not empty the dataset before loading the RDB file.",
+    "    * NOSAVE: Do not save the RDB file before loading it.",
     "SET-ACTIVE-EXPIRE <0|1>",
     "    Setting it to 0 disables the active expiry of keys by the sweeper;",
     "    expired keys are then removed only when accessed.",
@@ -121,6 +129,7 @@ fn debug(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
                 ctx.out.simple(&super::digest::hex(&d));
             }
         }
+        3..=5 if sub.eq_ignore_ascii_case(b"populate") => populate(ctx, &a[2..]),
         3 if sub.eq_ignore_ascii_case(b"object") => object(ctx, a[2]),
         3 if sub.eq_ignore_ascii_case(b"protocol") => protocol(ctx, a[2]),
         3 if sub.eq_ignore_ascii_case(b"listpack") => {
@@ -152,7 +161,7 @@ fn debug(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
                     .any(|k| o.eq_ignore_ascii_case(k))
             };
             if a[2..].iter().all(known) {
-                ctx.out.ok();
+                super::persist::debug_reload(ctx, &a[2..]);
             } else {
                 ctx.error(errors::RELOAD_OPTIONS);
             }
@@ -307,6 +316,46 @@ fn stringmatch_test() {
         }
         std::hint::black_box(crate::util::glob::matches(&pat[..plen], &s[..slen], rand_below(2) == 0));
     }
+}
+
+/// DEBUG POPULATE count [prefix] [size]: keys `prefix:0` .. (prefix
+/// `key`) holding `value:N`, cut or padded with zero bytes to `size` when
+/// given; keys that exist are left alone.
+fn populate(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
+    let positive = |b: &[u8]| match args::int(b) {
+        Ok(n) if n >= 0 => Ok(n as u64),
+        Ok(_) => Err(errors::NOT_POSITIVE_COUNT),
+        Err(e) => Err(e),
+    };
+    let count = match positive(a[0]) {
+        Ok(n) => n,
+        Err(e) => return ctx.error(e),
+    };
+    let size = match a.get(2).map(|b| positive(b)) {
+        None => None,
+        Some(Ok(n)) => Some(n as usize),
+        Some(Err(e)) => return ctx.error(e),
+    };
+    let prefix = a.get(1).copied().unwrap_or(b"key");
+    let (db, now) = (ctx.db(), ctx.now);
+    let mut key = Vec::with_capacity(prefix.len() + 21);
+    let mut value = Vec::new();
+    for j in 0..count {
+        key.clear();
+        key.extend_from_slice(prefix);
+        key.extend_from_slice(format!(":{j}").as_bytes());
+        value.clear();
+        value.extend_from_slice(format!("value:{j}").as_bytes());
+        if let Some(n) = size {
+            value.resize(n, 0);
+        }
+        ctx.srv.store.with_slot(db, &key, now, |slot| {
+            if slot.peek().is_none() {
+                slot.set_bytes(&value, crate::store::Expiry::None, 0);
+            }
+        });
+    }
+    ctx.out.ok();
 }
 
 #[cfg(test)]

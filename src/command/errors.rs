@@ -31,6 +31,14 @@ pub(crate) const SAME_OBJECT: &str = "ERR source and destination objects are the
 pub(crate) const NOT_POSITIVE_COUNT: &str = "ERR value is out of range, must be positive";
 /// A `denyoom` command while memory is over `maxmemory` and the policy
 /// cannot free any.
+pub(crate) const BGSAVE_IN_PROGRESS: &str = "ERR Background save already in progress";
+pub(crate) const BGSAVE_OTHER_CHILD: &str = "ERR Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.";
+/// SAVE that failed: Redis's bare error.
+pub(crate) const SAVE_FAILED: &str = "ERR";
+pub(crate) const SHUTDOWN_FAILED: &str = "ERR Errors trying to SHUTDOWN. Check logs.";
+pub(crate) const RELOAD_SAVE_FAILED: &str = "ERR Error trying to save the DB";
+pub(crate) const RELOAD_LOAD_FAILED: &str = "ERR Error trying to load the RDB dump, check server logs.";
+pub(crate) const MISCONF: &str = "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.";
 pub(crate) const OOM: &str = "OOM command not allowed when used memory > 'maxmemory'.";
 
 pub(crate) fn wrong_arity(fullname: &str) -> String {

@@ -310,17 +310,29 @@ fn persistence(srv: &Server, s: &mut Section<'_>) {
     ]);
     s.field("current_fork_perc", "0.00");
     s.zeros(&["current_save_keys_processed", "current_save_keys_total"]);
-    s.field("rdb_changes_since_last_save", srv.store.changes());
-    s.zeros(&["rdb_bgsave_in_progress"]);
-    s.field("rdb_last_save_time", srv.start_ms / 1000);
-    s.field("rdb_last_bgsave_status", "ok");
-    s.field("rdb_last_bgsave_time_sec", -1);
-    s.field("rdb_current_bgsave_time_sec", -1);
+    let p = &srv.persist;
+    let get = |c: &std::sync::atomic::AtomicU64| c.load(Ordering::Relaxed);
+    let running = p.bgsave_running.load(Ordering::Relaxed);
+    s.field(
+        "rdb_changes_since_last_save",
+        srv.store.changes().saturating_sub(get(&p.changes_at_save)),
+    );
+    s.field("rdb_bgsave_in_progress", running as u8);
+    s.field("rdb_last_save_time", get(&p.last_save) / 1000);
+    let ok = p.last_bgsave_ok.load(Ordering::Relaxed);
+    s.field("rdb_last_bgsave_status", if ok { "ok" } else { "err" });
+    s.field("rdb_last_bgsave_time_sec", p.last_bgsave_secs.load(Ordering::Relaxed));
+    let current = match running {
+        true => (srv.clock.now_ms().saturating_sub(get(&p.bgsave_started)) / 1000) as i64,
+        false => -1,
+    };
+    s.field("rdb_current_bgsave_time_sec", current);
+    s.field("rdb_saves", get(&p.saves));
+    s.field("rdb_last_cow_size", 0);
+    s.field("rdb_last_load_keys_expired", get(&p.last_load_expired));
+    s.field("rdb_last_load_keys_loaded", get(&p.last_load_keys));
+    s.field("rdb_last_load_keys_skipped", get(&p.last_load_skipped));
     s.zeros(&[
-        "rdb_saves",
-        "rdb_last_cow_size",
-        "rdb_last_load_keys_expired",
-        "rdb_last_load_keys_loaded",
         "aof_enabled",
         "aof_rewrite_in_progress",
         "aof_rewrite_scheduled",

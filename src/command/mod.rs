@@ -32,6 +32,7 @@ pub(crate) mod memcache;
 pub(crate) mod memory;
 pub(crate) mod monitor;
 pub(crate) mod notify;
+pub(crate) mod persist;
 pub(crate) mod policy;
 pub(crate) mod pubsub;
 pub(crate) mod scripting;
@@ -397,6 +398,7 @@ pub(crate) fn all() -> impl Iterator<Item = &'static CommandSpec> {
         keys::COMMANDS,
         list::COMMANDS,
         server::COMMANDS,
+        persist::COMMANDS,
         info::COMMANDS,
         client::COMMANDS,
         introspection::COMMANDS,
@@ -705,6 +707,17 @@ pub(crate) fn execute(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> Option<&'static Comm
                 || (spec.name == "exec" && ctx.client.multi.as_ref().is_some_and(|q| q.may_write))
         }
     };
+    // After a failed background save, with save points and
+    // stop-writes-on-bgsave-error, writes (and PING) are refused until a
+    // save succeeds: one relaxed load while the last save went well.
+    let writes_now = real.has(flags::WRITE)
+        || spec.name == "ping"
+        || (spec.name == "exec" && ctx.client.multi.as_ref().is_some_and(|q| q.may_write));
+    if !nested && writes_now && persist::refuses_writes(ctx.srv) {
+        transaction::reject(ctx, spec.name, errors::MISCONF);
+        ctx.srv.cmdstats.rejected(row);
+        return Some(spec);
+    }
     if !nested && !ctx.client.resumed && ctx.srv.pause.holds(true, ctx.now).is_some() {
         if let Some(until) = ctx.srv.pause.holds(may_write(), ctx.now) {
             ctx.client.paused_until = Some(until);

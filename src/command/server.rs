@@ -401,19 +401,33 @@ fn time(ctx: &mut Ctx<'_>, _a: &[&[u8]]) {
 /// ```text
 /// SHUTDOWN [NOSAVE | SAVE] [NOW] [FORCE] [ABORT]
 /// ```
-/// Nothing is persisted, so every form but ABORT stops the server; the
-/// connection closes without a reply, as with Redis.
+/// Saves first with SAVE, or without NOSAVE when `save` points are set;
+/// a failed save keeps the server up unless FORCE. The connection closes
+/// without a reply, as with Redis.
 fn shutdown(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
-    let mut abort = false;
+    let (mut abort, mut save, mut force) = (false, None, false);
     for o in &a[1..] {
         if args::is(o, "abort") {
             abort = true;
-        } else if !["nosave", "save", "now", "force"].iter().any(|w| args::is(o, w)) {
+        } else if args::is(o, "save") {
+            save = Some(true);
+        } else if args::is(o, "nosave") {
+            save = Some(false);
+        } else if args::is(o, "force") {
+            force = true;
+        } else if !args::is(o, "now") {
             return ctx.error(errors::SYNTAX);
         }
     }
+    let both = a[1..].iter().any(|o| args::is(o, "save")) && a[1..].iter().any(|o| args::is(o, "nosave"));
+    if both {
+        return ctx.error(errors::SYNTAX);
+    }
     if abort {
         return ctx.error("ERR No shutdown in progress.");
+    }
+    if super::persist::save_before_shutdown(ctx.srv, save).is_err() && !force {
+        return ctx.error(errors::SHUTDOWN_FAILED);
     }
     tracing::info!("SHUTDOWN asked by client {}; stopping", ctx.client.id);
     ctx.srv.stop();

@@ -900,6 +900,16 @@ fn check(p: &Param, value: &str, current: &str) -> Result<String, String> {
     }
 }
 
+/// An I/O error in the C library's words (strerror), as Redis reports it.
+fn io_error_text(e: &std::io::Error) -> String {
+    let text = e.to_string();
+    // Rust adds " (os error N)" to the system's message.
+    match text.find(" (os error") {
+        Some(i) => text[..i].to_string(),
+        None => text,
+    }
+}
+
 fn one_of(words: &[&str]) -> String {
     format!("argument(s) must be one of the following: {}", words.join(", "))
 }
@@ -922,7 +932,14 @@ fn check_special(name: &str, value: &str, current: &str) -> Result<String, Strin
                 Ok(words.join(" "))
             }
         }
-        "dir" => Ok(value.to_string()),
+        // Redis changes its working directory to it; here saves and loads
+        // name it. Either way it must be a directory, and it is kept
+        // absolute, as Redis's CONFIG GET shows its working directory.
+        "dir" => match std::fs::canonicalize(value) {
+            Ok(p) if p.is_dir() => Ok(p.display().to_string()),
+            Ok(_) => Err("Not a directory".into()),
+            Err(e) => Err(io_error_text(&e)),
+        },
         "replicaof" => Ok(value.to_string()),
         "unixsocketperm" => match u32::from_str_radix(value, 8) {
             Ok(v) if v <= 0o777 => Ok(format!("{v:o}")),

@@ -50,6 +50,8 @@ impl Running {
 /// server accepts connections.
 pub fn run(config: Config) -> io::Result<Running> {
     let server = Arc::new(Server::new(config));
+    server.share();
+    crate::command::persist::load_at_start(&server).map_err(io::Error::other)?;
     let cfg = &server.config;
     let mut threads = Vec::new();
     let (tx, rx) = std::sync::mpsc::channel();
@@ -415,6 +417,7 @@ async fn cron(srv: Arc<Server>) {
         crate::command::tracking::broadcast(&srv);
         crate::command::tracking::shrink(&srv);
         srv.sample_rates();
+        crate::command::persist::cron(&srv, now);
         ticks += 1;
         if ticks.is_multiple_of(10) {
             close_idle_clients(&srv, now);
@@ -484,12 +487,23 @@ impl Signals {
         })
     }
 
+    /// Stops the server at the first signal, after the save `save` points
+    /// ask for; when that save fails the server goes on, as Redis does.
     async fn run(mut self, srv: Arc<Server>) {
-        tokio::select! {
-            _ = self.int.recv() => tracing::info!("received SIGINT"),
-            _ = self.term.recv() => tracing::info!("received SIGTERM"),
-            _ = srv.shutdown.cancelled() => return,
+        loop {
+            tokio::select! {
+                _ = self.int.recv() => tracing::info!("received SIGINT"),
+                _ = self.term.recv() => tracing::info!("received SIGTERM"),
+                _ = srv.shutdown.cancelled() => return,
+            }
+            let s = srv.clone();
+            let saved = tokio::task::spawn_blocking(move || crate::command::persist::save_before_shutdown(&s, None)).await;
+            if let Ok(Err(e)) = saved {
+                tracing::warn!("errors trying to shut down the server ({e}); it goes on");
+                continue;
+            }
+            srv.stop();
+            return;
         }
-        srv.stop();
     }
 }

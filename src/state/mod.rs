@@ -18,6 +18,7 @@ mod cmdstats;
 mod latency;
 mod monitor;
 mod pause;
+pub(crate) mod persist;
 pub(crate) mod pubsub;
 mod scripts;
 mod slowlog;
@@ -104,6 +105,11 @@ pub(crate) struct Server {
     pub(crate) bound: std::sync::Mutex<Bound>,
     pub(crate) rebind: std::sync::OnceLock<Rebind>,
     pub(crate) run_id: String,
+    /// Snapshots to disk: the save under way and the last one's outcome.
+    pub(crate) persist: persist::Persistence,
+    /// The server itself, for work that outlives a request (a background
+    /// save); set by the listener once the server is shared.
+    me: std::sync::OnceLock<std::sync::Weak<Server>>,
     /// Held while the limits are read from the settings and pushed to the
     /// store, so two CONFIG SETs push in the order they read.
     limits_push: Mutex<()>,
@@ -146,6 +152,8 @@ impl Server {
             bound: Default::default(),
             rebind: Default::default(),
             run_id: run_id(now),
+            persist: persist::Persistence::new(now),
+            me: Default::default(),
             limits_push: Mutex::new(()),
         };
         // The file's and the flags' values are in the settings now.
@@ -234,6 +242,16 @@ impl Server {
     pub(crate) fn stop(&self) {
         self.stopping.store(true, std::sync::atomic::Ordering::Relaxed);
         self.shutdown.cancel();
+    }
+
+    /// Notes the shared handle of this server, for [`Server::arc`].
+    pub(crate) fn share(self: &std::sync::Arc<Server>) {
+        let _ = self.me.set(std::sync::Arc::downgrade(self));
+    }
+
+    /// The shared handle, once [`Server::share`] was called.
+    pub(crate) fn arc(&self) -> Option<std::sync::Arc<Server>> {
+        self.me.get().and_then(std::sync::Weak::upgrade)
     }
 
     /// True once [`Server::stop`] was called; one relaxed load.

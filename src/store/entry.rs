@@ -20,7 +20,6 @@ impl Value {
     }
 
     /// The value, borrowed as commands read it from an item.
-    #[allow(dead_code)]
     pub(crate) fn as_ref(&self) -> super::ValueRef<'_> {
         match self {
             Value::Str(s) => super::ValueRef::Str(s),

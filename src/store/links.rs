@@ -233,7 +233,7 @@ impl Graph {
     }
 
     /// Every child with its parents (a snapshot's copy of the graph).
-    pub(crate) fn edges_by_child(&self) -> Vec<(Box<[u8]>, Vec<Box<[u8]>>)> {
+    pub(crate) fn edges_by_child(&self) -> Vec<Edges> {
         self.parents
             .iter()
             .map(|(c, ps)| (c.clone(), ps.iter().cloned().collect()))
@@ -244,6 +244,9 @@ impl Graph {
         *self = Graph::default();
     }
 }
+
+/// A child and the parents it depends on.
+pub(crate) type Edges = (Box<[u8]>, Vec<Box<[u8]>>);
 
 /// The dependency graphs of every database.
 pub(crate) struct Graphs(Box<[Mutex<Graph>]>);

@@ -79,13 +79,11 @@ pub(crate) struct ShardCopy {
 /// What the snapshot's instant fixed besides the items.
 #[derive(Debug, Default)]
 pub(crate) struct SnapshotHead {
-    /// Unix ms of the instant: items past their deadline then are left out.
-    pub(crate) now: u64,
     /// Items (expired ones not yet reclaimed included) and items with a
     /// deadline, per database: the sizes RDB announces before each one.
     pub(crate) sizes: Vec<(u64, u64)>,
     /// Each database's dependencies: a child and its parents.
-    pub(crate) depends: Vec<Vec<(Box<[u8]>, Vec<Box<[u8]>>)>>,
+    pub(crate) depends: Vec<Vec<super::links::Edges>>,
     /// The version counter and the last lock handle handed out.
     pub(crate) version: u64,
     pub(crate) lock_handle: u64,
@@ -159,7 +157,6 @@ impl Store {
         let mut all = self.lock_all();
         self.snap_now.store(now, Ordering::Relaxed);
         let mut head = SnapshotHead {
-            now,
             sizes: vec![(0, 0); self.databases],
             depends: Vec::with_capacity(self.databases),
             version: self.version.load(Ordering::Relaxed),

@@ -98,7 +98,6 @@ pub(crate) fn put_binary_double(out: &mut Vec<u8>, v: f64) {
 }
 
 /// Appends a time in milliseconds as 8 little-endian bytes.
-#[allow(dead_code)]
 pub(crate) fn put_millis(out: &mut Vec<u8>, ms: u64) {
     out.extend_from_slice(&ms.to_le_bytes());
 }
@@ -185,7 +184,6 @@ impl<R: Read> Reader<R> {
     }
 
     /// The CRC-64 of every byte read so far.
-    #[allow(dead_code)]
     pub(crate) fn checksum(&self) -> u64 {
         self.digest.clone().finalize()
     }

@@ -12,8 +12,11 @@
 //! - `packed`: ziplists, listpacks, intsets and zipmaps, checked and decoded
 //! - `value`: one value after its type byte, written and read
 //! - `dump`: DUMP/RESTORE payloads
+//! - `file`: a whole snapshot written out, an RDB read into the store,
+//!   with ferrocache's own attributes in auxiliary fields
 
 pub(crate) mod dump;
+pub(crate) mod file;
 #[cfg(test)]
 mod fixtures;
 pub(crate) mod io;
@@ -52,7 +55,6 @@ pub(crate) mod types {
 }
 
 /// Opcodes: bytes in a type's place that are not a key.
-#[allow(dead_code)]
 pub(crate) mod opcodes {
     pub(crate) const FUNCTION2: u8 = 245;
     pub(crate) const FUNCTION_PRE_GA: u8 = 246;

@@ -73,7 +73,6 @@ pub(crate) enum Loaded {
     Empty,
     /// A value of a type ferrocache has no equivalent for (`"stream"`,
     /// `"module"`), read through to its end.
-    #[allow(dead_code)]
     Skipped(&'static str),
 }
 
