@@ -414,7 +414,7 @@ mod tests {
             h.run("DEBUG FOO"),
             "-ERR unknown subcommand or wrong number of arguments for 'FOO'. Try DEBUG HELP.\r\n"
         );
-        assert!(h.run("DEBUG HELP").starts_with("*47\r\n+DEBUG <subcommand>"));
+        assert!(h.run("DEBUG HELP").starts_with("*55\r\n+DEBUG <subcommand>"));
     }
 
     #[test]

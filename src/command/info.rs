@@ -332,11 +332,7 @@ fn persistence(srv: &Server, s: &mut Section<'_>) {
     s.field("rdb_last_load_keys_expired", get(&p.last_load_expired));
     s.field("rdb_last_load_keys_loaded", get(&p.last_load_keys));
     s.field("rdb_last_load_keys_skipped", get(&p.last_load_skipped));
-    s.zeros(&[
-        "aof_enabled",
-        "aof_rewrite_in_progress",
-        "aof_rewrite_scheduled",
-    ]);
+    s.zeros(&["aof_enabled", "aof_rewrite_in_progress", "aof_rewrite_scheduled"]);
     s.field("aof_last_rewrite_time_sec", -1);
     s.field("aof_current_rewrite_time_sec", -1);
     s.field("aof_last_bgrewrite_status", "ok");

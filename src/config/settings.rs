@@ -196,7 +196,7 @@ const PARAMS: &[Param] = &[
     p("daemonize", B, "no").immutable(),
     p("databases", Int(1, INT_MAX), "16").immutable(),
     p("dbfilename", STR, "dump.rdb").protected(),
-    p("dir", Special, "").protected(),
+    p("dir", Special, ".").protected(),
     p("disable-thp", B, "yes").immutable(),
     p("dynamic-hz", B, "yes"),
     p("enable-debug-command", Enum(YES_NO_LOCAL), "no").immutable(),

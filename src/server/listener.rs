@@ -497,7 +497,8 @@ impl Signals {
                 _ = srv.shutdown.cancelled() => return,
             }
             let s = srv.clone();
-            let saved = tokio::task::spawn_blocking(move || crate::command::persist::save_before_shutdown(&s, None)).await;
+            let saved =
+                tokio::task::spawn_blocking(move || crate::command::persist::save_before_shutdown(&s, None)).await;
             if let Ok(Err(e)) = saved {
                 tracing::warn!("errors trying to shut down the server ({e}); it goes on");
                 continue;

@@ -100,7 +100,8 @@ pub(crate) struct Server {
     /// Set by [`Server::stop`] before `shutdown` is cancelled.
     stopping: AtomicBool,
     pub(crate) started: Instant,
-    /// Unix ms at start.
+    /// Unix ms at start: the `now` of test harnesses and fuzz targets.
+    #[cfg(any(test, feature = "fuzzing"))]
     pub(crate) start_ms: u64,
     pub(crate) bound: std::sync::Mutex<Bound>,
     pub(crate) rebind: std::sync::OnceLock<Rebind>,
@@ -148,6 +149,7 @@ impl Server {
             shutdown: CancellationToken::new(),
             stopping: AtomicBool::new(false),
             started: Instant::now(),
+            #[cfg(any(test, feature = "fuzzing"))]
             start_ms: now,
             bound: Default::default(),
             rebind: Default::default(),
