@@ -99,19 +99,19 @@ pub(crate) fn render(srv: &Server, asked: &[String], now: u64) -> String {
 }
 
 /// Writes one section's lines.
-struct Section<'a>(&'a mut String);
+pub(crate) struct Section<'a>(&'a mut String);
 
 impl Section<'_> {
-    fn title(&mut self, t: &str) {
+    pub(crate) fn title(&mut self, t: &str) {
         let _ = write!(self.0, "# {t}\r\n");
     }
 
-    fn field(&mut self, name: &str, v: impl std::fmt::Display) {
+    pub(crate) fn field(&mut self, name: &str, v: impl std::fmt::Display) {
         let _ = write!(self.0, "{name}:{v}\r\n");
     }
 
     /// Fields that are always zero here, written in one go.
-    fn zeros(&mut self, names: &[&str]) {
+    pub(crate) fn zeros(&mut self, names: &[&str]) {
         for n in names {
             self.field(n, 0);
         }
@@ -484,20 +484,7 @@ fn latencystats(srv: &Server, s: &mut Section<'_>) {
 }
 
 fn replication(srv: &Server, s: &mut Section<'_>) {
-    s.title("Replication");
-    s.field("role", "master");
-    s.field("connected_slaves", 0);
-    s.field("master_failover_state", "no-failover");
-    s.field("master_replid", &srv.run_id);
-    s.field("master_replid2", "0".repeat(40));
-    s.field("master_repl_offset", 0);
-    s.field("second_repl_offset", -1);
-    s.field("repl_backlog_active", 0);
-    s.field(
-        "repl_backlog_size",
-        srv.settings.get("repl-backlog-size").unwrap_or_default(),
-    );
-    s.zeros(&["repl_backlog_first_byte_offset", "repl_backlog_histlen"]);
+    super::replication::info(srv, s);
 }
 
 /// CPU time as `seconds.micros`, the way Redis prints getrusage's.

@@ -35,6 +35,7 @@ pub(crate) mod notify;
 pub(crate) mod persist;
 pub(crate) mod policy;
 pub(crate) mod pubsub;
+pub(crate) mod replication;
 pub(crate) mod scripting;
 pub(crate) mod server;
 pub(crate) mod set;
@@ -399,6 +400,7 @@ pub(crate) fn all() -> impl Iterator<Item = &'static CommandSpec> {
         list::COMMANDS,
         server::COMMANDS,
         persist::COMMANDS,
+        replication::COMMANDS,
         info::COMMANDS,
         client::COMMANDS,
         introspection::COMMANDS,
@@ -649,6 +651,7 @@ pub(crate) fn execute(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> Option<&'static Comm
     // commands were checked by `redis.call`; a blocked command served
     // again was checked when it first ran.
     if !ctx.client.user.unrestricted()
+        && !ctx.client.master
         && !ctx.client.in_script
         && !ctx.client.resumed
         && !acl::admit(ctx, spec, real, row, args)
@@ -680,7 +683,8 @@ pub(crate) fn execute(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> Option<&'static Comm
     // the usage. Inside EXEC or a script, EXEC or the script made room once
     // for all: eviction inside their atomic scope would keep every shard it
     // sampled locked.
-    let nested = ctx.client.in_exec || ctx.client.in_script;
+    // The primary's stream on a replica is obeyed as it comes.
+    let nested = ctx.client.in_exec || ctx.client.in_script || ctx.client.master;
     let refusable = spec.has(flags::DENYOOM) || queuing;
     if !nested && (refusable || ctx.srv.settings.maxmemory() != 0) {
         let policy = ctx.srv.store.limits().policy;
@@ -717,6 +721,23 @@ pub(crate) fn execute(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> Option<&'static Comm
         transaction::reject(ctx, spec.name, errors::MISCONF);
         ctx.srv.cmdstats.rejected(row);
         return Some(spec);
+    }
+    if !nested && ctx.srv.store.is_replica() {
+        // A script that declares no flags may run: its writes are refused
+        // one by one, as `redis.call` makes them.
+        let script = matches!(real.name, "eval" | "evalsha" | "fcall");
+        let writes = match script {
+            true => scripting::declares_writes(ctx.srv, args),
+            false => spec.name != "ping" && writes_now,
+        };
+        if let Some(mut e) = replication::refusal(ctx.srv, writes, real.has(flags::STALE)) {
+            if script && e == errors::READONLY_REPLICA {
+                e = errors::READONLY_SCRIPT;
+            }
+            transaction::reject(ctx, spec.name, e);
+            ctx.srv.cmdstats.rejected(row);
+            return Some(spec);
+        }
     }
     if !nested && !ctx.client.resumed && ctx.srv.pause.holds(true, ctx.now).is_some() {
         if let Some(until) = ctx.srv.pause.holds(may_write(), ctx.now) {

@@ -125,6 +125,7 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, a: &[&[u8]], src: Source<'_>, read_only: bo
         keys,
         args: argv,
         caller: Some((&ctx.client.user, &ctx.client.handle)),
+        master: ctx.client.master,
     };
     let mark = ctx.out.buf.len();
     match script::run(ctx.srv, src, &call, &mut ctx.out) {
@@ -146,14 +147,24 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, a: &[&[u8]], src: Source<'_>, read_only: bo
 /// WRITE: a script that declared its flags writes unless it declared
 /// `no-writes`; one that declared none may write.
 pub(crate) fn may_write(srv: &crate::state::Server, args: &[&[u8]]) -> bool {
-    let src = if args[0].eq_ignore_ascii_case(b"fcall") {
+    script::declared_flags(srv, source_of(args)).is_none_or(|f| f & crate::state::script_flags::NO_WRITES == 0)
+}
+
+/// The script EVAL, EVALSHA or FCALL names.
+fn source_of<'a>(args: &[&'a [u8]]) -> Source<'a> {
+    if args[0].eq_ignore_ascii_case(b"fcall") {
         Source::Function(args[1])
     } else if args[0].eq_ignore_ascii_case(b"evalsha") {
         Source::Sha(args[1])
     } else {
         Source::Body(args[1])
-    };
-    script::declared_flags(srv, src).is_none_or(|f| f & crate::state::script_flags::NO_WRITES == 0)
+    }
+}
+
+/// Whether the script of EVAL, EVALSHA or FCALL declares flags without
+/// `no-writes` (one without a shebang declares nothing).
+pub(crate) fn declares_writes(srv: &crate::state::Server, args: &[&[u8]]) -> bool {
+    script::declared_flags(srv, source_of(args)).is_some_and(|f| f & crate::state::script_flags::NO_WRITES == 0)
 }
 
 /// ```text

@@ -330,10 +330,7 @@ fn lolwut(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
 /// ```
 /// A primary with no replicas: `[master, 0, []]`.
 fn role(ctx: &mut Ctx<'_>, _a: &[&[u8]]) {
-    ctx.out.array(3);
-    ctx.out.bulk(b"master");
-    ctx.out.int(0);
-    ctx.out.array(0);
+    super::replication::role(ctx);
 }
 
 /// ```text

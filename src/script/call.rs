@@ -233,6 +233,11 @@ fn check_and_run(st: &mut RunState, argv: &[&[u8]]) -> Option<&'static str> {
     if st.read_only && (writes || spec.has(flags::MAY_REPLICATE) || effective.has(flags::MAY_REPLICATE)) {
         return Some(errors::SCRIPT_WRITE_RO);
     }
+    if writes && !st.client.master {
+        if let Some(e) = command::replication::refusal(srv, true, true) {
+            return Some(e);
+        }
+    }
     if st.oom && (spec.has(flags::DENYOOM) || effective.has(flags::DENYOOM)) {
         return Some(errors::OOM);
     }

@@ -69,6 +69,8 @@ pub(crate) struct Call<'a> {
     /// and its handle, which ACL LOG describes for a refusal. None (engine
     /// tests): the default user, and no connection to describe.
     pub(crate) caller: Option<(&'a Arc<User>, &'a Arc<ClientHandle>)>,
+    /// Run by a replica's primary link: writes pass the read-only check.
+    pub(crate) master: bool,
 }
 
 /// How a run ended, for the caller's counters.
@@ -779,6 +781,7 @@ impl Vm {
         st.client.set_db(call.db);
         st.client.resp3 = false;
         st.client.in_script = true;
+        st.client.master = call.master;
         // The same user run after run, as a rule: no reference counting then.
         match call.caller {
             Some((user, _)) if !Arc::ptr_eq(user, &st.client.user) => st.client.user = user.clone(),

@@ -14,6 +14,7 @@ fn eval_on(srv: &Server, body: &str, keys: &[&str], args: &[&str], resp3: bool) 
         keys: &keys,
         args: &args,
         caller: None,
+        master: false,
     };
     let mut buf = Vec::new();
     run(
@@ -209,6 +210,7 @@ fn evalsha_finds_what_eval_cached_until_flush() {
         keys: &[],
         args: &[],
         caller: None,
+        master: false,
     };
     let mut buf = Vec::new();
     run(&srv, Source::Sha(&sha), &call, &mut Reply::new(&mut buf, false));
@@ -275,6 +277,7 @@ fn functions_load_and_run_with_the_full_globals() {
         keys: &[b"a", b"b"],
         args: &[],
         caller: None,
+        master: false,
     };
     let mut buf = Vec::new();
     run(&srv, Source::Function(b"F"), &call, &mut Reply::new(&mut buf, false));

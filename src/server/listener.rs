@@ -115,7 +115,7 @@ pub fn run(config: Config) -> io::Result<Running> {
     let mut listeners = Listeners {
         srv: Arc::downgrade(&server),
         acceptor: acceptor.clone(),
-        workers,
+        workers: workers.clone(),
         bind: cfg.bind.clone(),
         port: cfg.port,
         mc_port: cfg.memcache_port,
@@ -128,6 +128,11 @@ pub fn run(config: Config) -> io::Result<Running> {
     let _ = server.rebind.set(Box::new(move |bind: &str, port: u16, mc_port: u16| {
         lock(&listeners).rebind(bind, port, mc_port)
     }));
+
+    // The replica's link runs on the workers: it executes the primary's
+    // stream as the connections execute their requests.
+    crate::command::replication::follow_configured(&server);
+    workers.spawn(super::replica::run(server.clone()));
 
     let srv = server.clone();
     threads.push(std::thread::Builder::new().name("acceptor".into()).spawn(move || {
@@ -400,7 +405,7 @@ async fn cron(srv: Arc<Server>) {
             _ = tick.tick() => {}
         }
         let now = srv.clock.now_ms();
-        if srv.active_expire.load(Ordering::Relaxed) {
+        if srv.active_expire.load(Ordering::Relaxed) && !srv.store.is_replica() {
             let start = Instant::now();
             srv.store.expire_step(now, EXPIRE_SHARDS_PER_RUN);
             crate::command::notify::flush(&srv);

@@ -286,6 +286,9 @@ impl ClientHandle {
 #[derive(Debug)]
 pub(crate) struct Client {
     pub(crate) id: u64,
+    /// The primary's link on a replica: its writes pass the read-only,
+    /// memory and ACL checks, and its replies are dropped.
+    pub(crate) master: bool,
     pub(crate) db: usize,
     pub(crate) resp3: bool,
     pub(crate) reply: ReplyMode,
@@ -371,6 +374,7 @@ impl Client {
         let user = handle.user();
         Client {
             id: handle.id,
+            master: false,
             db: 0,
             resp3: false,
             reply: ReplyMode::On,

@@ -20,6 +20,7 @@ mod monitor;
 mod pause;
 pub(crate) mod persist;
 pub(crate) mod pubsub;
+pub(crate) mod replication;
 mod scripts;
 mod slowlog;
 mod stats;
@@ -108,6 +109,8 @@ pub(crate) struct Server {
     pub(crate) run_id: String,
     /// Snapshots to disk: the save under way and the last one's outcome.
     pub(crate) persist: persist::Persistence,
+    /// The role, the primary followed and the link to it.
+    pub(crate) repl: replication::Replication,
     /// The server itself, for work that outlives a request (a background
     /// save); set by the listener once the server is shared.
     me: std::sync::OnceLock<std::sync::Weak<Server>>,
@@ -155,6 +158,7 @@ impl Server {
             rebind: Default::default(),
             run_id: run_id(now),
             persist: persist::Persistence::new(now),
+            repl: replication::Replication::new(),
             me: Default::default(),
             limits_push: Mutex::new(()),
         };

@@ -134,6 +134,8 @@ pub struct Store {
     snapshotting: AtomicBool,
     /// The snapshot's instant, Unix ms.
     snap_now: AtomicU64,
+    /// A replica's store: expiry is the primary's to do.
+    replica: AtomicBool,
 }
 
 impl Store {
@@ -164,6 +166,7 @@ impl Store {
             multi: RwLock::new(()),
             snapshotting: AtomicBool::new(false),
             snap_now: AtomicU64::new(0),
+            replica: AtomicBool::new(false),
         }
     }
 
@@ -214,7 +217,17 @@ impl Store {
     }
 
     pub(super) fn keeps_expired(&self, now: u64) -> bool {
-        now < self.keep_expired_until.load(Ordering::Relaxed)
+        now < self.keep_expired_until.load(Ordering::Relaxed) || self.replica.load(Ordering::Relaxed)
+    }
+
+    /// As a replica, the store keeps items past their deadline (they read
+    /// as missing) until the primary's deletion comes.
+    pub(crate) fn set_replica(&self, on: bool) {
+        self.replica.store(on, Ordering::Relaxed);
+    }
+
+    pub(crate) fn is_replica(&self) -> bool {
+        self.replica.load(Ordering::Relaxed)
     }
 
     pub(super) fn note_removed(&self, items: u64) {

@@ -1,0 +1,188 @@
+//! Replication commands: REPLICAOF (SLAVEOF), ROLE, and INFO's
+//! replication section; the checks a replica makes before a command
+//! runs (READONLY, MASTERDOWN).
+//!
+//! The link itself is `server::replica`; REPLICAOF only names the
+//! primary it follows.
+
+use super::flags::*;
+use super::{args, errors, spec, CommandSpec, Ctx};
+use crate::state::replication::{LinkState, Primary};
+use crate::state::Server;
+use std::sync::atomic::Ordering::Relaxed;
+
+pub(crate) const COMMANDS: &[CommandSpec] = &[
+    spec("replicaof", 3, ADMIN | NOSCRIPT | STALE, "server", replicaof).doc(
+        "5.0.0",
+        "Configures a server as replica of another, or promotes it to a master.",
+        "O(1)",
+        "host port",
+    ),
+    spec("slaveof", 3, ADMIN | NOSCRIPT | STALE, "server", replicaof).doc(
+        "1.0.0",
+        "Sets a Redis server as a replica of another, or promotes it to being a master.",
+        "O(1)",
+        "host port",
+    ),
+];
+
+/// ```text
+/// REPLICAOF host port | NO ONE
+/// ```
+fn replicaof(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
+    if args::is(a[1], "no") && args::is(a[2], "one") {
+        if ctx.srv.repl.is_replica() {
+            promote(ctx.srv);
+            tracing::info!("MASTER MODE enabled (user request from client {})", ctx.client.id);
+        }
+        return ctx.out.ok();
+    }
+    let port = match args::int(a[2]) {
+        Ok(p) if (0..=65535).contains(&p) => p as u16,
+        _ => return ctx.error(errors::INVALID_MASTER_PORT),
+    };
+    let p = Primary {
+        host: String::from_utf8_lossy(a[1]).into_owned(),
+        port,
+    };
+    if ctx.srv.repl.primary().as_ref() == Some(&p) {
+        tracing::info!("REPLICAOF would result into synchronization with the master we are already connected with. No operation performed.");
+        return ctx.out.simple("OK Already connected to specified master");
+    }
+    follow(ctx.srv, p);
+    ctx.out.ok();
+}
+
+/// Becomes a replica of `p`.
+pub(crate) fn follow(srv: &Server, p: Primary) {
+    tracing::info!("REPLICAOF {}:{} enabled", p.host, p.port);
+    srv.store.set_replica(true);
+    srv.repl.set_link(LinkState::Connect, srv.clock.now_ms());
+    srv.repl.set_primary(Some(p));
+}
+
+/// Stops following a primary and takes writes: a history of its own
+/// starts, and expiry is this server's again.
+pub(crate) fn promote(srv: &Server) {
+    srv.repl.set_primary(None);
+    srv.repl.shift_id();
+    srv.repl.set_link(LinkState::Connect, srv.clock.now_ms());
+    srv.store.set_replica(false);
+}
+
+/// The `replicaof` setting given at start (flag or config file).
+pub(crate) fn follow_configured(srv: &Server) {
+    let v = srv.settings.get("replicaof").unwrap_or_default();
+    let mut w = v.split_whitespace();
+    if let (Some(host), Some(Ok(port))) = (w.next(), w.next().map(str::parse::<u16>)) {
+        follow(
+            srv,
+            Primary {
+                host: host.to_string(),
+                port,
+            },
+        );
+    }
+}
+
+/// ROLE: `master`, offset, replicas; or `slave`, host, port, link state,
+/// offset.
+pub(crate) fn role(ctx: &mut Ctx<'_>) {
+    let srv = ctx.srv;
+    match srv.repl.primary() {
+        None => {
+            ctx.out.array(3);
+            ctx.out.bulk(b"master");
+            ctx.out.int(srv.repl.offset.load(Relaxed) as i64);
+            ctx.out.array(0);
+        }
+        Some(p) => {
+            ctx.out.array(5);
+            ctx.out.bulk(b"slave");
+            ctx.out.bulk(p.host.as_bytes());
+            ctx.out.int(p.port as i64);
+            ctx.out.bulk(srv.repl.link().name().as_bytes());
+            let off = match srv.repl.up.load(Relaxed) {
+                true => srv.repl.offset.load(Relaxed) as i64,
+                false => -1,
+            };
+            ctx.out.int(off);
+        }
+    }
+}
+
+/// What a replica refuses before a command runs: a write from a client
+/// other than its primary (`replica-read-only`), and with the link down
+/// and `replica-serve-stale-data no`, any command without the `stale`
+/// flag. None when the command may run.
+pub(crate) fn refusal(srv: &Server, writes: bool, stale_ok: bool) -> Option<&'static str> {
+    if !srv.store.is_replica() {
+        return None;
+    }
+    let yes = |name| srv.settings.get(name).is_some_and(|v| v == "yes");
+    if writes && yes("replica-read-only") {
+        return Some(errors::READONLY_REPLICA);
+    }
+    if !stale_ok && !srv.repl.up.load(Relaxed) && !yes("replica-serve-stale-data") {
+        return Some(errors::MASTERDOWN);
+    }
+    None
+}
+
+/// INFO's replication section.
+pub(crate) fn info(srv: &Server, s: &mut super::info::Section<'_>) {
+    s.title("Replication");
+    let ids = srv.repl.ids();
+    let offset = srv.repl.offset.load(Relaxed);
+    let now = srv.clock.now_ms();
+    match srv.repl.primary() {
+        None => s.field("role", "master"),
+        Some(p) => {
+            s.field("role", "slave");
+            s.field("master_host", &p.host);
+            s.field("master_port", p.port);
+            let up = srv.repl.up.load(Relaxed);
+            s.field("master_link_status", if up { "up" } else { "down" });
+            let last = srv.repl.last_io.load(Relaxed);
+            let ago = if last == 0 {
+                -1
+            } else {
+                (now.saturating_sub(last) / 1000) as i64
+            };
+            s.field("master_last_io_seconds_ago", ago);
+            let syncing = srv.repl.link() == LinkState::Sync;
+            s.field("master_sync_in_progress", syncing as u8);
+            s.field("slave_read_repl_offset", offset);
+            s.field("slave_repl_offset", offset);
+            if syncing {
+                s.field("master_sync_read_bytes", srv.repl.sync_read.load(Relaxed));
+            }
+            if !up {
+                let since = srv.repl.down_since.load(Relaxed);
+                let secs = if since == 0 {
+                    -1
+                } else {
+                    (now.saturating_sub(since) / 1000) as i64
+                };
+                s.field("master_link_down_since_seconds", secs);
+            }
+            s.field("slave_priority", srv.settings.int("replica-priority").unwrap_or(100));
+            let ro = srv.settings.get("replica-read-only").is_some_and(|v| v == "yes");
+            s.field("slave_read_only", ro as u8);
+            let announced = srv.settings.get("replica-announced").is_some_and(|v| v == "yes");
+            s.field("replica_announced", announced as u8);
+        }
+    }
+    s.field("connected_slaves", 0);
+    s.field("master_failover_state", "no-failover");
+    s.field("master_replid", &ids.replid);
+    s.field("master_replid2", &ids.replid2);
+    s.field("master_repl_offset", offset);
+    s.field("second_repl_offset", ids.second_offset);
+    s.field("repl_backlog_active", 0);
+    s.field(
+        "repl_backlog_size",
+        srv.settings.get("repl-backlog-size").unwrap_or_default(),
+    );
+    s.zeros(&["repl_backlog_first_byte_offset", "repl_backlog_histlen"]);
+}

@@ -1,0 +1,169 @@
+//! Where this server stands in replication: its role, the primary it
+//! follows and the state of that link, and the replication ids and
+//! offset INFO and ROLE show.
+//!
+//! REPLICAOF changes [`Replication::target`]; the link task in
+//! `server::replica` watches it, connects, synchronises and applies the
+//! primary's stream, and reports here what it is doing.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::sync::Mutex;
+use tokio::sync::watch;
+
+/// The primary to follow.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Primary {
+    pub(crate) host: String,
+    pub(crate) port: u16,
+}
+
+/// The state of the link to the primary, as ROLE names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LinkState {
+    /// Not connected; trying again soon.
+    Connect,
+    /// Connecting or in the handshake.
+    Connecting,
+    /// Receiving the primary's snapshot.
+    Sync,
+    /// Applying the primary's stream.
+    Connected,
+}
+
+impl LinkState {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            LinkState::Connect => "connect",
+            LinkState::Connecting => "connecting",
+            LinkState::Sync => "sync",
+            LinkState::Connected => "connected",
+        }
+    }
+}
+
+#[derive(Debug)]
+pub(crate) struct Replication {
+    /// The primary REPLICAOF named; None for a primary.
+    target: watch::Sender<Option<Primary>>,
+    /// This server's replication id, and the offset of its stream (as a
+    /// replica, the primary's id and how far its stream was applied).
+    ids: Mutex<Ids>,
+    pub(crate) offset: AtomicU64,
+    link: Mutex<LinkState>,
+    /// Unix ms of the last bytes from the primary.
+    pub(crate) last_io: AtomicU64,
+    /// Unix ms the link went down (0: never up yet).
+    pub(crate) down_since: AtomicU64,
+    /// The snapshot being received: bytes so far.
+    pub(crate) sync_read: AtomicU64,
+    /// The link applies the primary's stream: writes are the primary's.
+    pub(crate) up: AtomicBool,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Ids {
+    pub(crate) replid: String,
+    /// The id this server's history had before the last change of
+    /// primary, valid up to `second_offset`; zeros and -1 when none.
+    pub(crate) replid2: String,
+    pub(crate) second_offset: i64,
+}
+
+/// A new replication id: 40 hex digits from the kernel's random bytes.
+pub(crate) fn new_replid() -> String {
+    let mut b = [0u8; 20];
+    if crate::util::rand::secure_fill(&mut b).is_err() {
+        for c in b.chunks_mut(8) {
+            let r = crate::util::rand::rand_u64().to_le_bytes();
+            c.copy_from_slice(&r[..c.len()]);
+        }
+    }
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+impl Replication {
+    pub(crate) fn new() -> Replication {
+        Replication {
+            target: watch::Sender::new(None),
+            ids: Mutex::new(Ids {
+                replid: new_replid(),
+                replid2: "0".repeat(40),
+                second_offset: -1,
+            }),
+            offset: AtomicU64::new(0),
+            link: Mutex::new(LinkState::Connect),
+            last_io: AtomicU64::new(0),
+            down_since: AtomicU64::new(0),
+            sync_read: AtomicU64::new(0),
+            up: AtomicBool::new(false),
+        }
+    }
+
+    /// The primary followed, if any.
+    pub(crate) fn primary(&self) -> Option<Primary> {
+        self.target.borrow().clone()
+    }
+
+    pub(crate) fn is_replica(&self) -> bool {
+        self.target.borrow().is_some()
+    }
+
+    /// Follows `p` (None: becomes a primary). False when nothing changed.
+    pub(crate) fn set_primary(&self, p: Option<Primary>) -> bool {
+        self.target.send_if_modified(|t| {
+            if *t == p {
+                return false;
+            }
+            *t = p;
+            true
+        })
+    }
+
+    /// A receiver the link task waits on for changes of primary.
+    pub(crate) fn watch(&self) -> watch::Receiver<Option<Primary>> {
+        self.target.subscribe()
+    }
+
+    pub(crate) fn ids(&self) -> Ids {
+        crate::util::sync::lock(&self.ids).clone()
+    }
+
+    /// Takes the primary's id and offset after a full synchronisation.
+    pub(crate) fn adopt(&self, replid: &str, offset: u64) {
+        let mut ids = crate::util::sync::lock(&self.ids);
+        ids.replid = replid.to_string();
+        ids.replid2 = "0".repeat(40);
+        ids.second_offset = -1;
+        self.offset.store(offset, Relaxed);
+    }
+
+    /// A replica promoted (REPLICAOF NO ONE) starts a history of its own:
+    /// a new id, the old one kept as the second, valid to this offset.
+    pub(crate) fn shift_id(&self) {
+        let mut ids = crate::util::sync::lock(&self.ids);
+        ids.replid2 = std::mem::replace(&mut ids.replid, new_replid());
+        ids.second_offset = self.offset.load(Relaxed) as i64 + 1;
+    }
+
+    pub(crate) fn link(&self) -> LinkState {
+        *crate::util::sync::lock(&self.link)
+    }
+
+    pub(crate) fn set_link(&self, s: LinkState, now: u64) {
+        let mut l = crate::util::sync::lock(&self.link);
+        if s == LinkState::Connected {
+            self.up.store(true, Relaxed);
+            self.down_since.store(0, Relaxed);
+        } else if *l == LinkState::Connected || self.down_since.load(Relaxed) == 0 {
+            self.up.store(false, Relaxed);
+            self.down_since.store(now, Relaxed);
+        }
+        *l = s;
+    }
+}
+
+impl Default for Replication {
+    fn default() -> Replication {
+        Replication::new()
+    }
+}
