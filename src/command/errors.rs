@@ -41,6 +41,7 @@ pub(crate) const RELOAD_LOAD_FAILED: &str = "ERR Error trying to load the RDB du
 pub(crate) const READONLY_REPLICA: &str = "READONLY You can't write against a read only replica.";
 pub(crate) const READONLY_SCRIPT: &str = "READONLY Can not run script with write flag on readonly replica";
 pub(crate) const MASTERDOWN: &str = "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.";
+pub(crate) const NOMASTERLINK: &str = "NOMASTERLINK Can't SYNC while not connected with my master";
 pub(crate) const INVALID_MASTER_PORT: &str = "ERR Invalid master port";
 pub(crate) const MISCONF: &str = "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.";
 pub(crate) const OOM: &str = "OOM command not allowed when used memory > 'maxmemory'.";

@@ -34,6 +34,7 @@ pub(crate) mod monitor;
 pub(crate) mod notify;
 pub(crate) mod persist;
 pub(crate) mod policy;
+pub(crate) mod propagate;
 pub(crate) mod pubsub;
 pub(crate) mod replication;
 pub(crate) mod scripting;
@@ -759,6 +760,11 @@ pub(crate) fn execute(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> Option<&'static Comm
     } else if ctx.client.in_script {
         tracking::in_script(real);
     }
+    let feeding = ctx.srv.feed.is_on();
+    let (writes_before, mark) = match feeding {
+        true => (ctx.srv.store.events().writes(), ctx.out.buf.len()),
+        false => (0, 0),
+    };
     let start = crate::util::mono::now_ns();
     (spec.handler)(ctx, args);
     if ctx.client.tracking.is_some() {
@@ -767,6 +773,9 @@ pub(crate) fn execute(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> Option<&'static Comm
     }
     // Keys the command created, expired or evicted on the way.
     notify::flush(ctx.srv);
+    if feeding {
+        propagate::after(ctx, real, args, writes_before, mark);
+    }
     let ns = crate::util::mono::now_ns().saturating_sub(start);
     if row != usize::MAX {
         after_call(ctx, args, real, row, ns, ctx.client.errors != errors_before);

@@ -46,9 +46,13 @@ fn store_events(srv: &Server, flags: u32) {
         return;
     }
     let tracking = srv.tracking.active();
+    let feed = srv.feed.is_on();
     for e in srv.store.events().take() {
         if tracking && e.kind & key_events::INVALIDATING != 0 {
             super::tracking::changed(srv, &e.key);
+        }
+        if feed && e.kind & (key_events::EXPIRED | key_events::EVICTED) != 0 {
+            super::propagate::removed(e.db, &e.key);
         }
         let (class, name) = match e.kind {
             key_events::CHANGED => continue,

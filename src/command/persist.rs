@@ -117,6 +117,12 @@ pub(crate) fn has_save_points(srv: &Server) -> bool {
 /// Writes a snapshot to `out` with the settings' options: the body of
 /// every save, to a file or, for a replica, a socket.
 pub(crate) fn write_snapshot(srv: &Server, out: impl Write) -> io::Result<SaveReport> {
+    let head = srv.store.begin_snapshot(srv.clock.now_ms(), &|_| {});
+    write_begun(srv, &head, out)
+}
+
+/// Writes a snapshot the caller began (`Store::begin_snapshot`).
+pub(crate) fn write_begun(srv: &Server, head: &crate::store::SnapshotHead, out: impl Write) -> io::Result<SaveReport> {
     let yes = |name| srv.settings.get(name).is_some_and(|v| v == "yes");
     let policy = srv.settings.maxmemory_policy();
     let hints = if policy.contains("lfu") {
@@ -142,7 +148,7 @@ pub(crate) fn write_snapshot(srv: &Server, out: impl Write) -> io::Result<SaveRe
         aux: &aux,
         functions: &functions,
     };
-    file::save(&srv.store, now, &opts, out)
+    file::save_begun(&srv.store, head, &opts, out)
 }
 
 /// Saves to `dir`/`dbfilename` now, in this thread, through a temporary

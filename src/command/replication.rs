@@ -12,6 +12,31 @@ use crate::state::Server;
 use std::sync::atomic::Ordering::Relaxed;
 
 pub(crate) const COMMANDS: &[CommandSpec] = &[
+    spec("sync", 1, ADMIN | NOSCRIPT | NO_MULTI, "server", sync).doc(
+        "1.0.0",
+        "An internal command used in replication.",
+        "",
+        "",
+    ),
+    spec("psync", -3, ADMIN | NOSCRIPT | NO_MULTI, "server", sync).doc(
+        "2.8.0",
+        "An internal command used in replication.",
+        "",
+        "replicationid offset",
+    ),
+    spec(
+        "replconf",
+        -1,
+        ADMIN | NOSCRIPT | LOADING | STALE | ALLOW_BUSY,
+        "server",
+        replconf,
+    )
+    .doc(
+        "3.0.0",
+        "An internal command for configuring the replication stream.",
+        "O(1)",
+        "",
+    ),
     spec("replicaof", 3, ADMIN | NOSCRIPT | STALE, "server", replicaof).doc(
         "5.0.0",
         "Configures a server as replica of another, or promotes it to a master.",
@@ -53,6 +78,70 @@ fn replicaof(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
     ctx.out.ok();
 }
 
+/// ```text
+/// SYNC
+/// PSYNC replicationid offset
+/// ```
+/// The connection becomes a replica's link (`server::primary`) once
+/// this batch's replies are out.
+fn sync(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
+    if ctx.srv.repl.is_replica() && !ctx.srv.repl.up.load(Relaxed) {
+        return ctx.error(errors::NOMASTERLINK);
+    }
+    let asked = match a.len() {
+        3 => {
+            let id = String::from_utf8_lossy(a[1]).into_owned();
+            let off = args::int(a[2]).unwrap_or(-1);
+            Some((id, off))
+        }
+        _ => None,
+    };
+    ctx.client.replica.sync = Some(asked);
+}
+
+/// ```text
+/// REPLCONF option value [option value ...]
+/// ```
+fn replconf(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
+    if a.len().is_multiple_of(2) {
+        return ctx.error(errors::SYNTAX);
+    }
+    for pair in a[1..].chunks(2) {
+        let (opt, v) = (pair[0], pair[1]);
+        if args::is(opt, "listening-port") {
+            match args::int(v) {
+                Ok(p) => ctx.client.replica.port = p.clamp(0, 65535) as u16,
+                Err(e) => return ctx.error(e),
+            }
+        } else if args::is(opt, "ip-address") {
+            ctx.client.replica.ip = Some(String::from_utf8_lossy(v).into_owned());
+        } else if args::is(opt, "capa") {
+            if args::is(v, "eof") {
+                ctx.client.replica.eof = true;
+            }
+        } else if args::is(opt, "ack") || args::is(opt, "getack") {
+            // From a replica's link (handled there) or a stranger: no reply.
+            return;
+        } else if !["rdb-only", "rdb-filter-only"].iter().any(|o| args::is(opt, o)) {
+            return ctx.error(&format!(
+                "ERR Unrecognized REPLCONF option: {}",
+                String::from_utf8_lossy(opt)
+            ));
+        }
+    }
+    ctx.out.ok();
+}
+
+/// The offset of this server's replication stream: as a primary, the
+/// feed's end; as a replica, what it applied of its primary's.
+pub(crate) fn offset(srv: &Server) -> u64 {
+    if !srv.repl.is_replica() && srv.feed.is_on() {
+        srv.feed.end()
+    } else {
+        srv.repl.offset.load(Relaxed)
+    }
+}
+
 /// Becomes a replica of `p`.
 pub(crate) fn follow(srv: &Server, p: Primary) {
     tracing::info!("REPLICAOF {}:{} enabled", p.host, p.port);
@@ -64,6 +153,10 @@ pub(crate) fn follow(srv: &Server, p: Primary) {
 /// Stops following a primary and takes writes: a history of its own
 /// starts, and expiry is this server's again.
 pub(crate) fn promote(srv: &Server) {
+    if srv.feed.is_on() {
+        // The stream goes on from what was applied.
+        srv.feed.rebase(srv.repl.offset.load(Relaxed));
+    }
     srv.repl.set_primary(None);
     srv.repl.shift_id();
     srv.repl.set_link(LinkState::Connect, srv.clock.now_ms());
@@ -93,8 +186,19 @@ pub(crate) fn role(ctx: &mut Ctx<'_>) {
         None => {
             ctx.out.array(3);
             ctx.out.bulk(b"master");
-            ctx.out.int(srv.repl.offset.load(Relaxed) as i64);
-            ctx.out.array(0);
+            ctx.out.int(offset(srv) as i64);
+            let followers = srv.repl.followers();
+            let online: Vec<_> = followers
+                .iter()
+                .filter(|f| *crate::util::sync::lock(&f.state) == "online")
+                .collect();
+            ctx.out.array(online.len());
+            for f in online {
+                ctx.out.array(3);
+                ctx.out.bulk(f.ip.as_bytes());
+                ctx.out.bulk(f.port.to_string().as_bytes());
+                ctx.out.bulk(f.ack.load(Relaxed).to_string().as_bytes());
+            }
         }
         Some(p) => {
             ctx.out.array(5);
@@ -133,7 +237,7 @@ pub(crate) fn refusal(srv: &Server, writes: bool, stale_ok: bool) -> Option<&'st
 pub(crate) fn info(srv: &Server, s: &mut super::info::Section<'_>) {
     s.title("Replication");
     let ids = srv.repl.ids();
-    let offset = srv.repl.offset.load(Relaxed);
+    let offset = offset(srv);
     let now = srv.clock.now_ms();
     match srv.repl.primary() {
         None => s.field("role", "master"),
@@ -173,16 +277,38 @@ pub(crate) fn info(srv: &Server, s: &mut super::info::Section<'_>) {
             s.field("replica_announced", announced as u8);
         }
     }
-    s.field("connected_slaves", 0);
+    let followers = srv.repl.followers();
+    s.field("connected_slaves", followers.len());
+    for (i, f) in followers.iter().enumerate() {
+        let state = *crate::util::sync::lock(&f.state);
+        let ack_time = f.ack_time.load(Relaxed);
+        let lag = if ack_time == 0 {
+            0
+        } else {
+            now.saturating_sub(ack_time) / 1000
+        };
+        let line = format!(
+            "ip={},port={},state={state},offset={},lag={lag}",
+            f.ip,
+            f.port,
+            f.ack.load(Relaxed)
+        );
+        s.field(&format!("slave{i}"), line);
+    }
     s.field("master_failover_state", "no-failover");
     s.field("master_replid", &ids.replid);
     s.field("master_replid2", &ids.replid2);
     s.field("master_repl_offset", offset);
     s.field("second_repl_offset", ids.second_offset);
-    s.field("repl_backlog_active", 0);
+    let (start, len) = srv.feed.extent();
+    s.field("repl_backlog_active", srv.feed.is_on() as u8);
     s.field(
         "repl_backlog_size",
         srv.settings.get("repl-backlog-size").unwrap_or_default(),
     );
-    s.zeros(&["repl_backlog_first_byte_offset", "repl_backlog_histlen"]);
+    s.field(
+        "repl_backlog_first_byte_offset",
+        if srv.feed.is_on() { start } else { 0 },
+    );
+    s.field("repl_backlog_histlen", len);
 }

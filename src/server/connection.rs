@@ -77,6 +77,11 @@ pub(crate) trait Session: Send {
     fn pubsub(&self) -> bool {
         false
     }
+    /// The client sent SYNC or PSYNC: the connection becomes a replica's
+    /// link ([`super::primary`]), with what the client said of itself.
+    fn becomes_replica(&self) -> Option<crate::state::replication::ReplicaHello> {
+        None
+    }
 }
 
 /// Completes when messages may wait in `mailbox`.
@@ -529,6 +534,19 @@ pub(crate) async fn serve<S: Session>(
         }
         if !out.flush(&stream, &handle) {
             break;
+        }
+        if let Some(hello) = session.becomes_replica() {
+            // Replies before SYNC go first; then the link takes over.
+            while out.pending() > 0 {
+                if stream.writable().await.is_err() || !out.flush(&stream, &handle) {
+                    break;
+                }
+            }
+            let rest = input.split().to_vec();
+            super::primary::serve(srv.clone(), handle.clone(), stream, rest, hello).await;
+            srv.clients.unregister(handle.id);
+            drop(session);
+            return;
         }
         if session.closing() {
             // Gone for everyone from now: a client redirecting its

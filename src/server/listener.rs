@@ -419,6 +419,11 @@ async fn cron(srv: Arc<Server>) {
         super::blocked::serve_ready(&srv, now);
         srv.store.maintain(now);
         crate::command::notify::flush(&srv);
+        if srv.feed.is_on() {
+            // Deletions of the expiry and eviction passes, for replicas.
+            crate::command::propagate::submit(&srv);
+            crate::command::propagate::ping_replicas(&srv, now);
+        }
         crate::command::tracking::broadcast(&srv);
         crate::command::tracking::shrink(&srv);
         srv.sample_rates();

@@ -8,6 +8,7 @@ mod connection;
 pub mod fuzzing;
 mod listener;
 mod memcache_session;
+mod primary;
 mod replica;
 mod resp_session;
 

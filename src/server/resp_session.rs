@@ -224,7 +224,7 @@ impl RespSession {
         let mut commands = 0u64;
         let mut last = None;
         self.more = false;
-        while pos < input.len() && !self.client.close {
+        while pos < input.len() && !self.client.close && self.client.replica.sync.is_none() {
             if out.len() - out_start >= OUT_BUDGET {
                 self.more = true;
                 break;
@@ -320,6 +320,10 @@ impl Session for RespSession {
 
     fn pubsub(&self) -> bool {
         self.client.subs.total() != 0
+    }
+
+    fn becomes_replica(&self) -> Option<crate::state::replication::ReplicaHello> {
+        self.client.replica.sync.as_ref().map(|_| self.client.replica.clone())
     }
 
     fn wake(&mut self, timed_out: bool) {

@@ -289,6 +289,9 @@ pub(crate) struct Client {
     /// The primary's link on a replica: its writes pass the read-only,
     /// memory and ACL checks, and its replies are dropped.
     pub(crate) master: bool,
+    /// What a replica said of itself (REPLCONF), and its SYNC or PSYNC
+    /// once sent: the connection then becomes the replica's link.
+    pub(crate) replica: crate::state::replication::ReplicaHello,
     pub(crate) db: usize,
     pub(crate) resp3: bool,
     pub(crate) reply: ReplyMode,
@@ -375,6 +378,7 @@ impl Client {
         Client {
             id: handle.id,
             master: false,
+            replica: Default::default(),
             db: 0,
             resp3: false,
             reply: ReplyMode::On,

@@ -111,6 +111,8 @@ pub(crate) struct Server {
     pub(crate) persist: persist::Persistence,
     /// The role, the primary followed and the link to it.
     pub(crate) repl: replication::Replication,
+    /// The replication stream this server keeps for its replicas.
+    pub(crate) feed: crate::repl::feed::Feed,
     /// The server itself, for work that outlives a request (a background
     /// save); set by the listener once the server is shared.
     me: std::sync::OnceLock<std::sync::Weak<Server>>,
@@ -159,6 +161,7 @@ impl Server {
             run_id: run_id(now),
             persist: persist::Persistence::new(now),
             repl: replication::Replication::new(),
+            feed: crate::repl::feed::Feed::new(1 << 20),
             me: Default::default(),
             limits_push: Mutex::new(()),
         };
@@ -224,6 +227,10 @@ impl Server {
         let mut kinds = store_wants(flags);
         if self.tracking.active() {
             kinds |= crate::store::key_events::INVALIDATING;
+        }
+        if self.feed.is_on() {
+            // Replicas get DEL for what expires or is evicted here.
+            kinds |= crate::store::key_events::EXPIRED | crate::store::key_events::EVICTED;
         }
         self.store.events().set_wanted(kinds);
     }

@@ -17,6 +17,32 @@ pub(crate) struct Primary {
     pub(crate) port: u16,
 }
 
+/// What a replica tells its primary before the stream starts.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ReplicaHello {
+    /// REPLCONF listening-port.
+    pub(crate) port: u16,
+    /// REPLCONF ip-address.
+    pub(crate) ip: Option<String>,
+    /// REPLCONF capa eof: takes a snapshot of unknown size.
+    pub(crate) eof: bool,
+    /// SYNC or PSYNC was sent: (replid, offset) asked for, None for SYNC.
+    pub(crate) sync: Option<Option<(String, i64)>>,
+}
+
+/// A replica connected to this primary, as INFO and ROLE list it.
+#[derive(Debug)]
+pub(crate) struct Follower {
+    pub(crate) ip: String,
+    pub(crate) port: u16,
+    /// `wait_bgsave`, `send_bulk` or `online`.
+    pub(crate) state: Mutex<&'static str>,
+    /// The offset it acknowledged last.
+    pub(crate) ack: AtomicU64,
+    /// Unix ms of its last acknowledgement.
+    pub(crate) ack_time: AtomicU64,
+}
+
 /// The state of the link to the primary, as ROLE names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum LinkState {
@@ -58,6 +84,10 @@ pub(crate) struct Replication {
     pub(crate) sync_read: AtomicU64,
     /// The link applies the primary's stream: writes are the primary's.
     pub(crate) up: AtomicBool,
+    /// The replicas connected to this server.
+    pub(crate) followers: Mutex<Vec<std::sync::Arc<Follower>>>,
+    /// Woken when a replica acknowledges an offset (WAIT).
+    pub(crate) acked: tokio::sync::Notify,
 }
 
 #[derive(Debug, Clone)]
@@ -96,7 +126,14 @@ impl Replication {
             down_since: AtomicU64::new(0),
             sync_read: AtomicU64::new(0),
             up: AtomicBool::new(false),
+            followers: Mutex::new(Vec::new()),
+            acked: tokio::sync::Notify::new(),
         }
+    }
+
+    /// The replicas connected now.
+    pub(crate) fn followers(&self) -> Vec<std::sync::Arc<Follower>> {
+        crate::util::sync::lock(&self.followers).clone()
     }
 
     /// The primary followed, if any.

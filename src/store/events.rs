@@ -10,8 +10,8 @@
 //! come out in the order the store saw them (`expired`, then `new`, then
 //! the `set` of the command that wrote the key).
 
-use std::cell::RefCell;
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::cell::{Cell, RefCell};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 
 /// The kinds of key events, as bits.
 pub(crate) mod kinds {
@@ -45,12 +45,21 @@ pub(crate) struct KeyEvent {
 
 thread_local! {
     static PENDING: RefCell<Vec<KeyEvent>> = const { RefCell::new(Vec::new()) };
+    /// Sequence numbers this thread took since the last take.
+    static SEQS: RefCell<Vec<u64>> = const { RefCell::new(Vec::new()) };
+    /// Writes (not expiry or eviction) this thread made, ever.
+    static WRITES: Cell<u64> = const { Cell::new(0) };
 }
 
-/// Which kinds of events the store records.
+/// Which kinds of events the store records; and, for the replication
+/// stream, the sequence numbers of changes: each change of a key takes
+/// the next number under the lock of the key's shard, so numbers order
+/// the changes of one key as they happened.
 #[derive(Debug, Default)]
 pub(crate) struct KeyEvents {
     wanted: AtomicU8,
+    numbering: AtomicBool,
+    seq: AtomicU64,
 }
 
 impl KeyEvents {
@@ -71,12 +80,57 @@ impl KeyEvents {
         self.wanted.store(kinds, Ordering::Relaxed);
     }
 
-    /// Records an event, when its kind is wanted.
+    /// Records an event, when its kind is wanted; numbers a change while
+    /// numbering is on.
     #[inline]
     pub(crate) fn record(&self, kind: u8, db: usize, key: &[u8]) {
+        if kind & kinds::INVALIDATING != 0 && self.numbering.load(Ordering::Relaxed) {
+            self.number(kind);
+        }
         if self.wants(kind) {
             push(kind, db, key);
         }
+    }
+
+    #[cold]
+    fn number(&self, kind: u8) {
+        let s = self.seq.fetch_add(1, Ordering::Relaxed);
+        SEQS.with(|v| v.borrow_mut().push(s));
+        if kind & (kinds::CHANGED | kinds::NEW) != 0 {
+            WRITES.with(|w| w.set(w.get() + 1));
+        }
+    }
+
+    /// A change of many keys at once (FLUSHDB, SWAPDB), numbered as one;
+    /// called with the shards locked.
+    pub(crate) fn record_bulk(&self) {
+        if self.numbering.load(Ordering::Relaxed) {
+            self.number(kinds::CHANGED);
+        }
+    }
+
+    /// Numbers changes from now on (a replica asked for the stream).
+    pub(crate) fn start_numbering(&self) {
+        self.numbering.store(true, Ordering::Relaxed);
+    }
+
+    pub(crate) fn numbering(&self) -> bool {
+        self.numbering.load(Ordering::Relaxed)
+    }
+
+    /// The next number to be taken.
+    pub(crate) fn next_seq(&self) -> u64 {
+        self.seq.load(Ordering::Relaxed)
+    }
+
+    /// The numbers this thread took since the last call.
+    pub(crate) fn take_seqs(&self) -> Vec<u64> {
+        SEQS.with(|v| std::mem::take(&mut *v.borrow_mut()))
+    }
+
+    /// Writes this thread made so far: a command wrote when this moved.
+    pub(crate) fn writes(&self) -> u64 {
+        WRITES.with(Cell::get)
     }
 
     /// The events this thread recorded since the last take, oldest first.

@@ -354,18 +354,26 @@ impl Store {
     /// background thread so a large database does not stall the caller.
     pub fn flush_db(&self, db: usize, lazy: bool) {
         let mut old = Vec::new();
-        for i in 0..SHARDS {
-            let mut g = self.lock_index(i);
+        let mut take = |g: &mut ShardInner| {
             // Tables never used since the last flush are left as they are:
             // a flush of a nearly empty server stays cheap.
             if g.table_is_pristine(db) {
-                continue;
+                return;
             }
             g.signal_locks(&self.ready, db);
             let t = g.take_table(&self.slabs, db);
             self.count_flushed(db, t.used);
             self.note_removed(t.map.len() as u64);
             old.push((g.arena(), t));
+        };
+        if self.events.numbering() {
+            // For the replication stream the flush is one change at one
+            // instant: every shard locked at once.
+            let mut guards = self.lock_all();
+            self.events.record_bulk();
+            guards.iter_mut().for_each(|g| take(g));
+        } else {
+            (0..SHARDS).for_each(|i| take(&mut self.lock_index(i)));
         }
         self.graph(db).clear();
         self.free_tables(old, lazy);
@@ -374,6 +382,7 @@ impl Store {
     pub(crate) fn flush_all(&self, lazy: bool) {
         let mut old = Vec::new();
         let mut guards = self.lock_all();
+        self.events.record_bulk();
         for g in guards.iter_mut() {
             for db in 0..self.databases {
                 if g.table_is_pristine(db) {
@@ -411,6 +420,7 @@ impl Store {
     /// items move; each number keeps its policy (CACHE.POLICY).
     pub(crate) fn swap_db(&self, a: usize, b: usize) {
         let mut guards = self.lock_all();
+        self.events.record_bulk();
         // The graphs move with the tables that mark their keys, while no
         // shard can change either.
         if a != b {

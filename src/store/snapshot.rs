@@ -152,9 +152,12 @@ impl ShardInner {
 
 impl Store {
     /// Fixes the snapshot's instant: every shard becomes pending. Only one
-    /// snapshot runs at a time; the caller sees to that.
-    pub(crate) fn begin_snapshot(&self, now: u64) -> SnapshotHead {
+    /// snapshot runs at a time; the caller sees to that. `at_instant` runs
+    /// while every shard is locked, with the next change's sequence number
+    /// (the replication stream's place of the snapshot).
+    pub(crate) fn begin_snapshot(&self, now: u64, at_instant: &dyn Fn(u64)) -> SnapshotHead {
         let mut all = self.lock_all();
+        at_instant(self.events.next_seq());
         self.snap_now.store(now, Ordering::Relaxed);
         let mut head = SnapshotHead {
             sizes: vec![(0, 0); self.databases],
@@ -270,7 +273,7 @@ mod tests {
     const NOW: u64 = 1_700_000_000_000;
 
     fn keys_of(store: &Store) -> Vec<(usize, Vec<u8>, Vec<u8>)> {
-        let head = store.begin_snapshot(NOW);
+        let head = store.begin_snapshot(NOW, &|_| {});
         let mut out = Vec::new();
         for i in 0..store.shard_count() {
             for (db, items) in store.take_shard(i).dbs.into_iter().enumerate() {
@@ -295,7 +298,7 @@ mod tests {
             });
         }
         store.with_slot(1, b"other", NOW, |s| s.set(Value::Str(b"x".to_vec()), 0, 0));
-        let head = store.begin_snapshot(NOW);
+        let head = store.begin_snapshot(NOW, &|_| {});
         assert_eq!(head.sizes, vec![(200, 0), (1, 0)]);
         // Writes after the instant: each first copies its shard out.
         for i in 0..200u32 {
@@ -333,7 +336,7 @@ mod tests {
         let version = store
             .with_slot(0, b"kept", NOW, |s| s.peek().map(|i| i.version()))
             .unwrap();
-        store.begin_snapshot(NOW + 20);
+        store.begin_snapshot(NOW + 20, &|_| {});
         let saved: Vec<Saved> = (0..store.shard_count())
             .flat_map(|i| store.take_shard(i).dbs.remove(0))
             .collect();
@@ -366,7 +369,7 @@ mod tests {
         let p = store
             .with_slot(0, b"placeholder", NOW, |s| s.lock(60_000, true))
             .unwrap();
-        store.begin_snapshot(NOW);
+        store.begin_snapshot(NOW, &|_| {});
         let copies: Vec<_> = (0..store.shard_count()).map(|i| store.take_shard(i)).collect();
         store.end_snapshot();
         let locks: Vec<_> = copies.iter().flat_map(|c| c.locks.iter().cloned()).collect();

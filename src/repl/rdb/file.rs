@@ -66,11 +66,16 @@ impl<W: Write> Counting<W> {
 /// Bytes gathered before they are handed to the writer.
 const FLUSH_AT: usize = 256 * 1024;
 
-/// Writes a snapshot of the whole store, taken at `now`, to `out`. Other
-/// clients go on meanwhile; the snapshot is the instant this began.
-pub(crate) fn save<W: Write>(store: &Store, now: u64, opts: &SaveOptions<'_>, out: W) -> io::Result<SaveReport> {
-    let head = store.begin_snapshot(now);
-    let r = write_all(store, &head, opts, out);
+/// Writes the snapshot the caller began (`Store::begin_snapshot`) to
+/// `out`, and ends it. Other clients go on meanwhile; the snapshot is the
+/// instant it began.
+pub(crate) fn save_begun<W: Write>(
+    store: &Store,
+    head: &crate::store::SnapshotHead,
+    opts: &SaveOptions<'_>,
+    out: W,
+) -> io::Result<SaveReport> {
+    let r = write_all(store, head, opts, out);
     store.end_snapshot();
     r
 }
@@ -617,7 +622,8 @@ mod tests {
 
     fn save_to_vec(store: &Store, o: &SaveOptions<'_>) -> Vec<u8> {
         let mut out = Vec::new();
-        let rep = save(store, NOW, o, &mut out).unwrap();
+        let head = store.begin_snapshot(NOW, &|_| {});
+        let rep = save_begun(store, &head, o, &mut out).unwrap();
         assert_eq!(rep.bytes, out.len() as u64);
         out
     }

@@ -1,0 +1,234 @@
+//! What a primary's commands put in the replication stream
+//! (`repl::feed`), as Redis propagates them: a command that changed the
+//! data, as it was given or rewritten so that a replica gets the same
+//! result; keys removed on the way for their deadline or for memory as
+//! DEL, before the command; a transaction's or a script's writes as one
+//! MULTI/EXEC, a script by its effects.
+//!
+//! Rewritten: relative timeouts are followed by PEXPIREAT with the
+//! deadline the primary computed; SPOP becomes SREM of what it popped;
+//! a blocking pop served after waiting becomes its non-blocking form.
+//! Writes gather in this thread until the command that runs at the top
+//! (not inside EXEC or a script) ends, then go to the feed with the
+//! sequence numbers the store gave their changes.
+
+use super::{CommandSpec, Ctx};
+use crate::repl::feed::Cmd;
+use crate::state::Server;
+use std::cell::RefCell;
+
+thread_local! {
+    static GATHERED: RefCell<Vec<Cmd>> = const { RefCell::new(Vec::new()) };
+}
+
+fn gather(db: usize, argv: Vec<Vec<u8>>) {
+    GATHERED.with(|g| g.borrow_mut().push((db, argv)));
+}
+
+/// A key the store removed for its deadline or for memory.
+pub(crate) fn removed(db: usize, key: &[u8]) {
+    gather(db, vec![b"DEL".to_vec(), key.to_vec()]);
+}
+
+/// After a command ran: gathers what it wrote, and at the top level hands
+/// the lot to the feed. `writes_before` is the store's count of this
+/// thread's writes before the command; `mark` where its reply began.
+pub(crate) fn after(ctx: &Ctx<'_>, spec: &CommandSpec, args: &[&[u8]], writes_before: u64, mark: usize) {
+    let srv = ctx.srv;
+    let wrote = srv.store.events().writes() != writes_before;
+    // A transaction's and a script's writes were gathered one by one.
+    let container = matches!(
+        spec.name,
+        "exec" | "eval" | "evalsha" | "eval_ro" | "evalsha_ro" | "fcall" | "fcall_ro"
+    );
+    if wrote && !container && spec.has(super::flags::WRITE | super::flags::MAY_REPLICATE) {
+        let db = ctx.client.db;
+        for argv in rewrite(ctx, spec, args, &ctx.out.buf[mark..]) {
+            gather(db, argv);
+        }
+    }
+    if !ctx.client.in_exec && !ctx.client.in_script {
+        submit(srv);
+    }
+}
+
+/// Hands this thread's gathered commands and sequence numbers to the
+/// feed (after a command, an expiry pass, an eviction pass).
+pub(crate) fn submit(srv: &Server) {
+    let seqs = srv.store.events().take_seqs();
+    let cmds = GATHERED.with(|g| std::mem::take(&mut *g.borrow_mut()));
+    if !seqs.is_empty() || !cmds.is_empty() {
+        srv.feed.submit(&seqs, cmds);
+    }
+}
+
+/// Every `repl-ping-replica-period` seconds, a PING in the stream: the
+/// replicas see the link alive while nothing is written.
+pub(crate) fn ping_replicas(srv: &Server, now: u64) {
+    use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+    static LAST: AtomicU64 = AtomicU64::new(0);
+    let period = srv.settings.int("repl-ping-replica-period").unwrap_or(10).max(1) as u64 * 1000;
+    let last = LAST.load(Relaxed);
+    if now.saturating_sub(last) >= period && !srv.repl.followers().is_empty() {
+        LAST.store(now, Relaxed);
+        srv.feed.write_raw(&[b"PING".to_vec()]);
+    }
+}
+
+fn owned(args: &[&[u8]]) -> Vec<Vec<u8>> {
+    args.iter().map(|a| a.to_vec()).collect()
+}
+
+/// The commands that give a replica what `args` did here.
+fn rewrite(ctx: &Ctx<'_>, spec: &CommandSpec, args: &[&[u8]], reply: &[u8]) -> Vec<Vec<Vec<u8>>> {
+    let word = |s: &str| s.as_bytes().to_vec();
+    match spec.name {
+        "spop" => {
+            let popped = bulks(reply);
+            if popped.is_empty() {
+                return vec![];
+            }
+            let mut argv = vec![word("SREM"), args[1].to_vec()];
+            argv.extend(popped);
+            vec![argv]
+        }
+        "blpop" | "brpop" | "bzpopmin" | "bzpopmax" => {
+            let Some(key) = bulks(reply).into_iter().next() else {
+                return vec![];
+            };
+            let name = &spec.name[1..];
+            vec![vec![word(&name.to_ascii_uppercase()), key]]
+        }
+        "brpoplpush" => vec![vec![word("RPOPLPUSH"), args[1].to_vec(), args[2].to_vec()]],
+        "blmove" => vec![vec![
+            word("LMOVE"),
+            args[1].to_vec(),
+            args[2].to_vec(),
+            args[3].to_vec(),
+            args[4].to_vec(),
+        ]],
+        "blmpop" | "bzmpop" => {
+            // BLMPOP timeout numkeys key.. LEFT|RIGHT [COUNT n]: the key
+            // served and how many came, from the reply.
+            let (key, n) = served(reply);
+            let Some(key) = key else { return vec![] };
+            let Some(pos) = args.iter().position(|a| {
+                [&b"left"[..], b"right", b"min", b"max"]
+                    .iter()
+                    .any(|w| a.eq_ignore_ascii_case(w))
+            }) else {
+                return vec![];
+            };
+            let name = if spec.name == "blmpop" { "LMPOP" } else { "ZMPOP" };
+            vec![vec![
+                word(name),
+                word("1"),
+                key,
+                args[pos].to_vec(),
+                word("COUNT"),
+                n.to_string().into_bytes(),
+            ]]
+        }
+        "set" | "setex" | "psetex" | "getex" | "expire" | "pexpire" | "restore" => {
+            let mut out = vec![owned(args)];
+            if let Some(deadline) = deadline_of(ctx, args[1]) {
+                out.push(vec![
+                    word("PEXPIREAT"),
+                    args[1].to_vec(),
+                    deadline.to_string().into_bytes(),
+                ]);
+            }
+            out
+        }
+        _ => vec![owned(args)],
+    }
+}
+
+/// The key's deadline now, if it has one.
+fn deadline_of(ctx: &Ctx<'_>, key: &[u8]) -> Option<u64> {
+    ctx.srv
+        .store
+        .with_slot(ctx.client.db, key, ctx.now, |s| s.peek().and_then(|it| it.expire_at()))
+}
+
+/// The bulk strings of a reply: one bulk, or an array (RESP2 or RESP3)
+/// of bulks; what is not a bulk is passed over.
+fn bulks(reply: &[u8]) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut p = Parser { b: reply, i: 0 };
+    p.collect(&mut out, 0);
+    out
+}
+
+/// A multi-pop's reply `[key, [elements...]]`: the key, and how many.
+fn served(reply: &[u8]) -> (Option<Vec<u8>>, usize) {
+    let mut p = Parser { b: reply, i: 0 };
+    let Some((b'*', _)) = p.header() else { return (None, 0) };
+    let Some((b'$', len)) = p.header() else {
+        return (None, 0);
+    };
+    let key = p.take(len as usize);
+    match p.header() {
+        Some((b'*', n)) => (key, n.max(0) as usize),
+        _ => (key, 0),
+    }
+}
+
+struct Parser<'a> {
+    b: &'a [u8],
+    i: usize,
+}
+
+impl Parser<'_> {
+    /// A type byte and the number after it, up to CRLF.
+    fn header(&mut self) -> Option<(u8, i64)> {
+        let t = *self.b.get(self.i)?;
+        let end = self.i + memchr::memchr(b'\n', self.b.get(self.i..)?)?;
+        let n = std::str::from_utf8(&self.b[self.i + 1..end.saturating_sub(1).max(self.i + 1)])
+            .ok()?
+            .parse()
+            .unwrap_or(0);
+        self.i = end + 1;
+        Some((t, n))
+    }
+
+    fn take(&mut self, len: usize) -> Option<Vec<u8>> {
+        let v = self.b.get(self.i..self.i + len)?.to_vec();
+        self.i += len + 2;
+        Some(v)
+    }
+
+    fn collect(&mut self, out: &mut Vec<Vec<u8>>, depth: usize) {
+        let Some((t, n)) = self.header() else { return };
+        match t {
+            b'$' if n >= 0 => {
+                if let Some(v) = self.take(n as usize) {
+                    out.push(v);
+                }
+            }
+            b'*' | b'~' | b'>' if depth < 2 => {
+                for _ in 0..n.max(0) {
+                    self.collect(out, depth + 1);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bulks_and_served_read_replies() {
+        assert_eq!(bulks(b"$3\r\nabc\r\n"), vec![b"abc".to_vec()]);
+        assert_eq!(
+            bulks(b"*2\r\n$1\r\na\r\n$2\r\nbc\r\n"),
+            vec![b"a".to_vec(), b"bc".to_vec()]
+        );
+        assert!(bulks(b"$-1\r\n").is_empty());
+        let (k, n) = served(b"*2\r\n$4\r\nlist\r\n*3\r\n$1\r\na\r\n$1\r\nb\r\n$1\r\nc\r\n");
+        assert_eq!((k.as_deref(), n), (Some(&b"list"[..]), 3));
+    }
+}

@@ -1,0 +1,324 @@
+//! The replication stream of a primary: what its commands changed, in the
+//! order the store changed it, as RESP commands in a backlog of bytes
+//! with offsets, Redis's replication offsets.
+//!
+//! Commands run on several threads at once, so the order in which they
+//! finish is not the order in which they changed keys. Every change the
+//! store makes takes a sequence number under the lock of the key's shard
+//! (`store::KeyEvents`); a command hands its commands to the feed with
+//! the numbers it took ([`Feed::submit`]), and the feed writes each
+//! submission after every one with lower numbers, at the place of its
+//! highest number. Two commands that touch one key hold its shard in
+//! turn, and a command holds its shards until it has taken its last
+//! number (one lock, or all of them at once, or an atomic scope), so the
+//! stream applies them in the order the primary did.
+//!
+//! A snapshot for a replica begins at one number: [`Feed::mark`] gives
+//! the offset at which the first change after it is written.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::sync::Mutex;
+use tokio::sync::{oneshot, Notify};
+
+/// One command of a submission: the database it ran in and its arguments.
+pub(crate) type Cmd = (usize, Vec<Vec<u8>>);
+
+#[derive(Debug, Default)]
+struct Order {
+    /// The lowest number not yet handed in.
+    next: u64,
+    /// Numbers handed in above `next`.
+    done: BTreeSet<u64>,
+    /// Submissions waiting for lower numbers, by their highest number.
+    waiting: BTreeMap<u64, Vec<Cmd>>,
+    /// Offsets asked for by [`Feed::mark`]: the number, and who waits.
+    marks: Vec<(u64, oneshot::Sender<u64>)>,
+}
+
+#[derive(Debug)]
+struct Backlog {
+    /// The stream's bytes from `start` on, at most `size` of them.
+    bytes: VecDeque<u8>,
+    start: u64,
+    size: usize,
+    /// The database the stream's last command ran in (SELECT is written
+    /// when the next one runs elsewhere).
+    db: Option<usize>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Feed {
+    /// True once a replica asked for the stream: from then on the store
+    /// numbers its changes and commands are handed in.
+    on: AtomicBool,
+    order: Mutex<Order>,
+    backlog: Mutex<Backlog>,
+    /// The offset of the stream's end: bytes ever written.
+    end: AtomicU64,
+    /// Woken after every write to the backlog.
+    pub(crate) grew: Notify,
+}
+
+impl Feed {
+    pub(crate) fn new(size: usize) -> Feed {
+        Feed {
+            on: AtomicBool::new(false),
+            order: Mutex::new(Order::default()),
+            backlog: Mutex::new(Backlog {
+                bytes: VecDeque::new(),
+                start: 1,
+                size: size.max(1),
+                db: None,
+            }),
+            end: AtomicU64::new(0),
+            grew: Notify::new(),
+        }
+    }
+
+    #[inline]
+    pub(crate) fn is_on(&self) -> bool {
+        self.on.load(Relaxed)
+    }
+
+    /// Starts the stream at offset `end`, numbers starting at `next`
+    /// (the store's next sequence number). Once on, it stays on.
+    pub(crate) fn start(&self, next: u64, end: u64) {
+        if self.on.load(Relaxed) {
+            return;
+        }
+        let mut o = crate::util::sync::lock(&self.order);
+        o.next = next;
+        let mut b = crate::util::sync::lock(&self.backlog);
+        b.start = end + 1;
+        self.end.store(end, Relaxed);
+        self.on.store(true, Relaxed);
+    }
+
+    /// Moves the stream's end to `end` (a promoted replica goes on from
+    /// what it applied of its primary's stream); the backlog empties.
+    pub(crate) fn rebase(&self, end: u64) {
+        let mut b = crate::util::sync::lock(&self.backlog);
+        b.bytes.clear();
+        b.start = end + 1;
+        b.db = None;
+        self.end.store(end, Relaxed);
+    }
+
+    /// The offset of the last byte written.
+    pub(crate) fn end(&self) -> u64 {
+        self.end.load(Relaxed)
+    }
+
+    /// Hands in the numbers `seqs` a command took and the commands it
+    /// propagates (none: the numbers only).
+    pub(crate) fn submit(&self, seqs: &[u64], cmds: Vec<Cmd>) {
+        let Some(&top) = seqs.iter().max() else {
+            if !cmds.is_empty() {
+                // Nothing in the store changed (FUNCTION LOAD): no order
+                // to keep with others.
+                self.write(&cmds);
+            }
+            return;
+        };
+        let mut o = crate::util::sync::lock(&self.order);
+        for &s in seqs {
+            if s >= o.next {
+                o.done.insert(s);
+            }
+        }
+        if !cmds.is_empty() {
+            o.waiting.entry(top).or_default().extend(cmds);
+        }
+        loop {
+            let n = o.next;
+            if !o.done.remove(&n) {
+                break;
+            }
+            // The first change at or after a mark: its offset is now.
+            if !o.marks.is_empty() {
+                let end = self.end();
+                let (due, keep): (Vec<_>, Vec<_>) = o.marks.drain(..).partition(|(s, _)| *s <= n);
+                o.marks = keep;
+                for (_, tx) in due {
+                    let _ = tx.send(end);
+                }
+            }
+            if let Some(c) = o.waiting.remove(&n) {
+                self.write(&c);
+            }
+            o.next = n + 1;
+        }
+    }
+
+    /// The offset at which the changes numbered `seq` and after begin,
+    /// once every lower number is handed in.
+    pub(crate) fn mark(&self, seq: u64) -> oneshot::Receiver<u64> {
+        let (tx, rx) = oneshot::channel();
+        let mut o = crate::util::sync::lock(&self.order);
+        if o.next >= seq && o.done.range(..seq).next().is_none() {
+            let _ = tx.send(self.end());
+        } else {
+            o.marks.push((seq, tx));
+        }
+        rx
+    }
+
+    /// Appends commands to the backlog.
+    fn write(&self, cmds: &[Cmd]) {
+        let mut out = Vec::new();
+        let mut b = crate::util::sync::lock(&self.backlog);
+        let wrap = cmds.len() > 1;
+        if wrap {
+            encode(&mut out, &[b"MULTI".to_vec()]);
+        }
+        for (db, argv) in cmds {
+            if b.db != Some(*db) {
+                encode(&mut out, &[b"SELECT".to_vec(), db.to_string().into_bytes()]);
+                b.db = Some(*db);
+            }
+            encode(&mut out, argv);
+        }
+        if wrap {
+            encode(&mut out, &[b"EXEC".to_vec()]);
+        }
+        self.append(&mut b, &out);
+    }
+
+    /// Appends bytes that are not commands of the data (PING, REPLCONF
+    /// GETACK).
+    pub(crate) fn write_raw(&self, argv: &[Vec<u8>]) {
+        let mut out = Vec::new();
+        encode(&mut out, argv);
+        let mut b = crate::util::sync::lock(&self.backlog);
+        self.append(&mut b, &out);
+    }
+
+    fn append(&self, b: &mut Backlog, out: &[u8]) {
+        b.bytes.extend(out);
+        let over = b.bytes.len().saturating_sub(b.size);
+        if over > 0 {
+            b.bytes.drain(..over);
+            b.start += over as u64;
+        }
+        self.end.fetch_add(out.len() as u64, Relaxed);
+        self.grew.notify_waiters();
+    }
+
+    /// The stream's bytes from offset `from` (the first byte a replica
+    /// has not seen), up to `max`; None when they left the backlog.
+    pub(crate) fn read(&self, from: u64, max: usize) -> Option<Vec<u8>> {
+        let b = crate::util::sync::lock(&self.backlog);
+        if from < b.start {
+            return None;
+        }
+        let skip = (from - b.start) as usize;
+        if skip > b.bytes.len() {
+            return Some(Vec::new());
+        }
+        Some(b.bytes.range(skip..).take(max).copied().collect())
+    }
+
+    /// The first offset the backlog holds, and how many bytes.
+    pub(crate) fn extent(&self) -> (u64, u64) {
+        let b = crate::util::sync::lock(&self.backlog);
+        (b.start, b.bytes.len() as u64)
+    }
+
+    /// Resizes the backlog (`repl-backlog-size`).
+    pub(crate) fn resize(&self, size: usize) {
+        let mut b = crate::util::sync::lock(&self.backlog);
+        b.size = size.max(1);
+        let over = b.bytes.len().saturating_sub(b.size);
+        if over > 0 {
+            b.bytes.drain(..over);
+            b.start += over as u64;
+        }
+    }
+}
+
+/// A command as a RESP multibulk.
+fn encode(out: &mut Vec<u8>, argv: &[Vec<u8>]) {
+    out.push(b'*');
+    out.extend_from_slice(argv.len().to_string().as_bytes());
+    out.extend_from_slice(b"\r\n");
+    for a in argv {
+        out.push(b'$');
+        out.extend_from_slice(a.len().to_string().as_bytes());
+        out.extend_from_slice(b"\r\n");
+        out.extend_from_slice(a);
+        out.extend_from_slice(b"\r\n");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cmd(db: usize, words: &[&str]) -> Cmd {
+        (db, words.iter().map(|w| w.as_bytes().to_vec()).collect())
+    }
+
+    fn text(f: &Feed) -> String {
+        String::from_utf8(f.read(f.extent().0, usize::MAX).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn submissions_are_written_in_the_order_of_their_numbers() {
+        let f = Feed::new(1 << 20);
+        f.start(10, 0);
+        // 11 comes first: it waits for 10.
+        f.submit(&[11], vec![cmd(0, &["SET", "k", "2"])]);
+        assert_eq!(f.end(), 0);
+        f.submit(&[10], vec![cmd(0, &["SET", "k", "1"])]);
+        let t = text(&f);
+        assert!(t.find("$1\r\n1").unwrap() < t.find("$1\r\n2").unwrap(), "{t}");
+        assert!(t.starts_with("*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n"));
+        // Numbers without commands (a read that changed nothing
+        // replicated) just move the order on.
+        f.submit(&[13], vec![cmd(1, &["DEL", "x"])]);
+        let before = f.end();
+        f.submit(&[12], vec![]);
+        assert!(f.end() > before);
+        assert!(text(&f).contains("SELECT\r\n$1\r\n1"));
+    }
+
+    #[test]
+    fn several_commands_go_in_one_transaction() {
+        let f = Feed::new(1 << 20);
+        f.start(0, 100);
+        f.submit(&[0, 1], vec![cmd(0, &["SET", "a", "1"]), cmd(0, &["SET", "b", "2"])]);
+        let t = text(&f);
+        assert!(t.contains("MULTI") && t.ends_with("EXEC\r\n"), "{t}");
+        assert_eq!(f.extent().0, 101);
+    }
+
+    #[test]
+    fn a_mark_gives_the_offset_where_its_changes_begin() {
+        let f = Feed::new(1 << 20);
+        f.start(0, 0);
+        f.submit(&[0], vec![cmd(0, &["SET", "a", "1"])]);
+        let at_one = f.end();
+        let mut m = f.mark(2);
+        f.submit(&[2], vec![cmd(0, &["SET", "c", "3"])]);
+        assert!(m.try_recv().is_err(), "1 is still out");
+        f.submit(&[1], vec![cmd(0, &["SET", "b", "2"])]);
+        let off = m.try_recv().unwrap();
+        assert!(off > at_one && off < f.end());
+        let rest = String::from_utf8(f.read(off + 1, usize::MAX).unwrap()).unwrap();
+        assert!(rest.contains("$1\r\nc") && !rest.contains("$1\r\nb"), "{rest}");
+    }
+
+    #[test]
+    fn the_backlog_keeps_its_size() {
+        let f = Feed::new(64);
+        f.start(0, 0);
+        for i in 0..10u64 {
+            f.submit(&[i], vec![cmd(0, &["SET", "key", "value"])]);
+        }
+        let (start, len) = f.extent();
+        assert_eq!(len, 64);
+        assert_eq!(start + len - 1, f.end());
+        assert!(f.read(1, 10).is_none());
+    }
+}
