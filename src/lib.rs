@@ -28,8 +28,8 @@
 //!   `command::execute` as a client of its own, under the caller's ACL
 //!   user.
 //! - `command`: the common command set, Redis commands and memcached verbs
-//!   alike, one file per family (`string`, `bitmap`, `keys`, `hash`,
-//!   `list`, `set`, `zset`, `sort`, `memory`, `server`, `client`, `info`,
+//!   alike, one file per family (`string`, `bitmap`, `keys`, `dump`
+//!   (DUMP, RESTORE, MIGRATE), `hash`, `list`, `set`, `zset`, `sort`, `memory`, `server`, `client`, `info`,
 //!   `config_cmd`, `introspection`, `slowlog`, `latency`, `monitor`, `pubsub`,
 //!   `notify` (keyspace events), `tracking` (client-side caching),
 //!   `debug`, `acl` (ACL users' rules, and the check a request passes
