@@ -523,6 +523,9 @@ const REDIS_INFO: &[Info] = &[
     ("setnx", 1, 1, 1, false, "OW,insert index:1 range:0,1,0"),
     ("setrange", 1, 1, 1, false, "RW,update index:1 range:0,1,0"),
     ("shutdown", 0, 0, 0, false, ""),
+    ("save", 0, 0, 0, false, ""),
+    ("bgsave", 0, 0, 0, false, ""),
+    ("lastsave", 0, 0, 0, false, ""),
     ("sinter", 1, -1, 1, false, "RO,access index:1 range:-1,1,0"),
     ("sintercard", 0, 0, 0, true, "RO,access index:1 keynum:0,1,1"),
     (
