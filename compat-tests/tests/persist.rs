@@ -204,7 +204,10 @@ fn redis_server_loads_our_file_and_redis_check_rdb_passes_it() {
     let text = String::from_utf8_lossy(&check.stdout).to_string() + &String::from_utf8_lossy(&check.stderr);
     assert!(check.status.success() && text.contains("RDB looks OK"), "{text}");
 
-    let r = RedisServer::start(dir.path(), &["--dbfilename", "dump.rdb", "--enable-debug-command", "yes"]);
+    let r = RedisServer::start(
+        dir.path(),
+        &["--dbfilename", "dump.rdb", "--enable-debug-command", "yes"],
+    );
     let mut rc = r.redis();
     assert_eq!(digest(&mut rc), ours);
     let echoed: String = cmd("FCALL").arg("echo1").arg(0).arg("hi").query(&mut rc).unwrap();
