@@ -1042,6 +1042,7 @@ mod tests {
         "mset",
         "msetnx",
         "psetex",
+        "restore",
         "rpoplpush",
         "rpush",
         "rpushx",
