@@ -28,12 +28,13 @@
 //!   `command::execute` as a client of its own, under the caller's ACL
 //!   user.
 //! - `command`: the common command set, Redis commands and memcached verbs
-//!   alike, one file per family (`string`, `bitmap`, `keys`, `hash`,
-//!   `list`, `set`, `zset`, `sort`, `memory`, `server`, `client`, `info`,
-//!   `config_cmd`, `introspection`, `slowlog`, `latency`, `monitor`, `pubsub`,
-//!   `notify` (keyspace events), `tracking` (client-side caching),
-//!   `debug`, `acl` (ACL users' rules, and the check a request passes
-//!   before it runs), `transaction` (MULTI/EXEC/WATCH:
+//!   alike, one file per family (`string`, `bitmap`, `keys`, `dump`
+//!   (DUMP, RESTORE, MIGRATE), `hash`, `list`, `set`, `zset`, `sort`,
+//!   `memory`, `server`, `client`, `info`, `config_cmd`, `introspection`,
+//!   `slowlog`, `latency`, `monitor`, `pubsub`, `notify` (keyspace
+//!   events), `tracking` (client-side caching), `debug`, `acl` (ACL
+//!   users' rules, and the check a request passes before it runs),
+//!   `transaction` (MULTI/EXEC/WATCH:
 //!   EXEC runs the queue in one atomic scope of the store), `cache` and
 //!   `policy`: the CACHE.* commands of `docs/commands.md`; `memcache`:
 //!   memcached's verbs, `stats` and `flush_all`). Each Redis command is

@@ -690,6 +690,9 @@ const REDIS_CATEGORIES: &[(&str, &str)] = &[
     ("shutdown", "admin slow dangerous"),
     ("time", "fast"),
     ("lolwut", "read fast"),
+    ("dump", "keyspace read slow"),
+    ("restore", "keyspace write slow dangerous"),
+    ("migrate", "keyspace write slow dangerous"),
 ];
 
 #[test]

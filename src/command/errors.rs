@@ -173,6 +173,29 @@ pub(crate) const NOT_INT32: &str = "ERR value is out of range, value must betwee
 pub(crate) const LFU_NOT_SELECTED: &str = "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.";
 pub(crate) const LFU_SELECTED: &str = "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.";
 
+// DUMP, RESTORE, MIGRATE
+pub(crate) const BUSYKEY: &str = "BUSYKEY Target key name already exists.";
+pub(crate) const INVALID_TTL: &str = "ERR Invalid TTL value, must be >= 0";
+pub(crate) const DUMP_PAYLOAD: &str = "ERR DUMP payload version or checksum are wrong";
+pub(crate) const BAD_DATA_FORMAT: &str = "ERR Bad data format";
+pub(crate) const INVALID_IDLETIME: &str = "ERR Invalid IDLETIME value, must be >= 0";
+pub(crate) const INVALID_FREQ: &str = "ERR Invalid FREQ value, must be >= 0 and <= 255";
+pub(crate) const MIGRATE_KEYS_NEED_EMPTY_KEY: &str =
+    "ERR When using MIGRATE KEYS option, the key argument must be set to the empty string";
+/// Redis's own words, "client" though it means the target.
+pub(crate) const MIGRATE_CONNECT: &str = "IOERR error or timeout connecting to the client";
+pub(crate) const MIGRATE_WRITE: &str = "IOERR error or timeout writing to target instance";
+/// Redis's own words, "reading to".
+pub(crate) const MIGRATE_READ: &str = "IOERR error or timeout reading to target instance";
+
+/// MIGRATE's report of the first error line the target answered (its
+/// `-` dropped). Line breaks become spaces, as Redis's error replies
+/// never carry one.
+pub(crate) fn migrate_target_error(line: &[u8]) -> String {
+    let text = String::from_utf8_lossy(line).replace(['\r', '\n'], " ");
+    format!("ERR Target instance replied with error: {text}")
+}
+
 /// `ERR Unsupported option x` for an unknown EXPIRE-family option; Redis
 /// prints the option as a C string, so it stops at the first NUL byte.
 pub(crate) fn unsupported_option(opt: &[u8]) -> String {

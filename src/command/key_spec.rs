@@ -69,10 +69,7 @@ pub(crate) enum Begin {
     /// At this argument (the name is 0).
     Index(usize),
     /// Just after this keyword, searched from `start_from` (negative:
-    /// counted from the end, searching backwards). None of today's
-    /// commands needs it; XREAD's STREAMS, MIGRATE's KEYS and GEORADIUS's
-    /// STORE will.
-    #[allow(dead_code)]
+    /// counted from the end, searching backwards): MIGRATE's KEYS.
     Keyword { keyword: &'static str, start_from: i32 },
     /// Cannot be told from the arguments; the command's finder knows.
     Unknown,
@@ -118,7 +115,6 @@ pub(crate) const fn key(index: usize, flags: u32) -> KeySpec {
 }
 
 /// One key after `keyword`, searched from `start_from`.
-#[allow(dead_code)]
 pub(crate) const fn after(keyword: &'static str, start_from: i32, flags: u32) -> KeySpec {
     KeySpec {
         begin: Begin::Keyword { keyword, start_from },
@@ -400,6 +396,37 @@ pub(crate) mod finders {
         }]
     }
 
+    /// MIGRATE host port key|"" db timeout [COPY] [REPLACE] [AUTH pw]
+    /// [AUTH2 user pw] [KEYS key ...]: the key, or with KEYS (and an empty
+    /// key argument) every argument after it. The values of AUTH and AUTH2
+    /// are skipped, so a password that reads `KEYS` is no keyword. KEYS
+    /// after a non-empty key is MIGRATE's syntax error: no keys.
+    pub(crate) fn migrate(a: &[&[u8]]) -> Vec<KeyRef> {
+        let flags = RW | ACCESS | DELETE;
+        let mut first = 3;
+        let mut num = 1;
+        let mut i = 6;
+        while i < a.len() {
+            let w = a[i];
+            if w.eq_ignore_ascii_case(b"keys") {
+                if a[3].is_empty() {
+                    first = i + 1;
+                    num = a.len() - first;
+                } else {
+                    num = 0;
+                }
+                break;
+            }
+            if w.eq_ignore_ascii_case(b"auth") {
+                i += 1;
+            } else if w.eq_ignore_ascii_case(b"auth2") {
+                i += 2;
+            }
+            i += 1;
+        }
+        (first..first + num).map(|pos| KeyRef { pos, flags }).collect()
+    }
+
     /// SET key value ... [GET]: GET reads the old value as well.
     pub(crate) fn set(a: &[&[u8]]) -> Vec<KeyRef> {
         let get = a.iter().skip(3).any(|w| w.eq_ignore_ascii_case(b"get"));
@@ -496,6 +523,29 @@ mod tests {
         let back = [after("KEYS", -2, RW | ACCESS | DELETE).range(-1, 1, 0)];
         assert_eq!(positions(&back, None, "migrate h p x 0 5 KEYS a b"), [7, 8]);
         assert!(positions(&back, None, "migrate h p k 0 5").is_empty());
+    }
+
+    #[test]
+    fn migrate_finds_the_key_or_what_follows_keys() {
+        let specs = [
+            key(3, RW | ACCESS | DELETE),
+            after("KEYS", -2, RW | ACCESS | DELETE | INCOMPLETE).range(-1, 1, 0),
+        ];
+        let f = Some(finders::migrate as KeyFinder);
+        assert_eq!(positions(&specs, f, "migrate h p k 0 5"), [3]);
+        assert_eq!(positions(&specs, f, "migrate h p k 0 5 COPY REPLACE"), [3]);
+        assert_eq!(positions(&specs, f, "migrate h p  0 5 KEYS a b"), [7, 8]);
+        assert_eq!(positions(&specs, f, "migrate h p  0 5 AUTH keys KEYS a"), [9]);
+        assert_eq!(positions(&specs, f, "migrate h p  0 5 AUTH2 keys keys KEYS a"), [10]);
+        assert!(positions(&specs, f, "migrate h p k 0 5 KEYS a b").is_empty());
+        let keys = find(&specs, f, &args("migrate h p  0 5 KEYS a"));
+        assert_eq!(
+            keys,
+            [KeyRef {
+                pos: 7,
+                flags: RW | ACCESS | DELETE
+            }]
+        );
     }
 
     #[test]

@@ -19,6 +19,7 @@ pub(crate) mod client;
 pub(crate) mod config_cmd;
 pub(crate) mod debug;
 pub(crate) mod digest;
+pub(crate) mod dump;
 pub(crate) mod errors;
 pub(crate) mod function;
 pub(crate) mod hash;
@@ -398,6 +399,7 @@ pub(crate) fn all() -> impl Iterator<Item = &'static CommandSpec> {
         sort::COMMANDS,
         memory::COMMANDS,
         keys::COMMANDS,
+        dump::COMMANDS,
         list::COMMANDS,
         server::COMMANDS,
         persist::COMMANDS,
@@ -1070,6 +1072,7 @@ mod tests {
         "mset",
         "msetnx",
         "psetex",
+        "restore",
         "rpoplpush",
         "rpush",
         "rpushx",

@@ -128,6 +128,15 @@ pub(crate) mod testing {
             reply
         }
 
+        /// Runs a request given as arguments (binary ones included) as the
+        /// second client; its reply.
+        pub(crate) fn run_args(&mut self, args: &[&[u8]]) -> String {
+            std::mem::swap(&mut self.h.client, &mut self.other);
+            let reply = self.h.run_args(args);
+            std::mem::swap(&mut self.h.client, &mut self.other);
+            reply
+        }
+
         /// Runs a request as the second client, the way a blocked client's
         /// command runs again when a key it waits on is ready
         /// (`Ctx::resumed`); its reply.

@@ -230,8 +230,11 @@ impl Store {
 }
 
 impl Slot<'_> {
-    /// The body of [`Store::restore`].
-    fn restore(&mut self, s: Saved) {
+    /// Puts a saved item under this slot's key, replacing what is there,
+    /// with its own version (0 takes a new one): the body of
+    /// [`Store::restore`], and RESTORE's write once it has checked the key
+    /// under the same lock.
+    pub(crate) fn restore(&mut self, s: Saved) {
         let version = match s.version {
             0 => self.store.next_version(),
             v => v,

@@ -11,7 +11,6 @@ use super::{CRC64, RDB_VERSION, RDB_VERSION_MAX};
 use crate::store::{Value, ValueRef};
 
 /// The payload DUMP replies with for `v`, in RDB version 10.
-#[allow(dead_code)]
 pub(crate) fn payload(v: ValueRef<'_>, compress: bool) -> Vec<u8> {
     let mut out = vec![type_of(v)];
     put_value(&mut out, v, compress);
@@ -36,7 +35,6 @@ pub(crate) enum PayloadError {
 /// The value in a DUMP payload of RDB version 11 or older. The body must
 /// be exactly one value; an empty aggregate, a stream or module value, or
 /// bytes after the value are [`PayloadError::BadFormat`].
-#[allow(dead_code)]
 pub(crate) fn parse_payload(p: &[u8]) -> Result<Value, PayloadError> {
     if p.len() < 10 {
         return Err(PayloadError::VersionOrChecksum);
