@@ -854,6 +854,24 @@ fn redacted<'a>(real: &CommandSpec, args: &'a [&'a [u8]]) -> std::borrow::Cow<'a
     const REDACTED: &[u8] = b"(redacted)";
     let hide: Vec<usize> = match real.name {
         "auth" if args.len() <= 3 => (1..args.len()).collect(),
+        "migrate" => {
+            // The password after AUTH, the user and password after AUTH2,
+            // up to KEYS.
+            let mut hide = Vec::new();
+            let mut j = 6;
+            while j < args.len() && !args[j].eq_ignore_ascii_case(b"keys") {
+                if args[j].eq_ignore_ascii_case(b"auth") {
+                    hide.push(j + 1);
+                    j += 1;
+                } else if args[j].eq_ignore_ascii_case(b"auth2") {
+                    hide.extend([j + 1, j + 2]);
+                    j += 2;
+                }
+                j += 1;
+            }
+            hide.retain(|&i| i < args.len());
+            hide
+        }
         "hello" => {
             let mut hide = Vec::new();
             let mut j = 2;

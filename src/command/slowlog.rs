@@ -187,6 +187,12 @@ mod tests {
             r.contains("$10\r\nmasterauth\r\n$10\r\n(redacted)\r\n$2\r\nhz\r\n$2\r\n10\r\n"),
             "{r}"
         );
+        // MIGRATE's passwords, up to KEYS (the target is unreachable).
+        h.run("SLOWLOG RESET");
+        h.run("MIGRATE 127.0.0.1 1 \"\" 0 10 AUTH secret AUTH2 user secret KEYS k");
+        let r = h.run("SLOWLOG GET 1");
+        assert!(!r.contains("secret") && !r.contains("user"), "{r}");
+        assert!(r.contains("$4\r\nKEYS\r\n$1\r\nk\r\n"), "{r}");
     }
 
     #[test]
