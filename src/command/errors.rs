@@ -41,6 +41,17 @@ pub(crate) const RELOAD_LOAD_FAILED: &str = "ERR Error trying to load the RDB du
 pub(crate) const READONLY_REPLICA: &str = "READONLY You can't write against a read only replica.";
 pub(crate) const READONLY_SCRIPT: &str = "READONLY Can not run script with write flag on readonly replica";
 pub(crate) const MASTERDOWN: &str = "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.";
+pub(crate) const WAIT_REPLICA: &str = "ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is configured to be writable (which is not the default) writes to replicas are just local and are not propagated.";
+pub(crate) const WAIT_TIMEOUT_NOT_INT: &str = "ERR timeout is not an integer or out of range";
+pub(crate) const NOREPLICAS: &str = "NOREPLICAS Not enough good replicas to write.";
+
+/// A write `sync-replicas` held past `sync-replicas-timeout`: applied
+/// here, acknowledged by too few replicas (ferrocache's error).
+pub(crate) fn not_replicated(acked: usize, needed: usize) -> String {
+    format!(
+        "NOTREPLICATED the write was applied but acknowledged by {acked} of the {needed} replicas sync-replicas asks for within sync-replicas-timeout: it may not be replicated"
+    )
+}
 pub(crate) const NOMASTERLINK: &str = "NOMASTERLINK Can't SYNC while not connected with my master";
 pub(crate) const INVALID_MASTER_PORT: &str = "ERR Invalid master port";
 pub(crate) const MISCONF: &str = "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.";

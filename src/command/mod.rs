@@ -725,6 +725,11 @@ pub(crate) fn execute(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> Option<&'static Comm
         ctx.srv.cmdstats.rejected(row);
         return Some(spec);
     }
+    if !nested && writes_now && spec.name != "ping" && replication::too_few_replicas(ctx.srv, ctx.now) {
+        transaction::reject(ctx, spec.name, errors::NOREPLICAS);
+        ctx.srv.cmdstats.rejected(row);
+        return Some(spec);
+    }
     if !nested && ctx.srv.store.is_replica() {
         // A script that declares no flags may run: its writes are refused
         // one by one, as `redis.call` makes them.

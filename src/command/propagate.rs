@@ -33,7 +33,7 @@ pub(crate) fn removed(db: usize, key: &[u8]) {
 /// After a command ran: gathers what it wrote, and at the top level hands
 /// the lot to the feed. `writes_before` is the store's count of this
 /// thread's writes before the command; `mark` where its reply began.
-pub(crate) fn after(ctx: &Ctx<'_>, spec: &CommandSpec, args: &[&[u8]], writes_before: u64, mark: usize) {
+pub(crate) fn after(ctx: &mut Ctx<'_>, spec: &CommandSpec, args: &[&[u8]], writes_before: u64, mark: usize) {
     let srv = ctx.srv;
     let wrote = srv.store.events().writes() != writes_before;
     // A transaction's and a script's writes were gathered one by one.
@@ -48,18 +48,60 @@ pub(crate) fn after(ctx: &Ctx<'_>, spec: &CommandSpec, args: &[&[u8]], writes_be
         }
     }
     if !ctx.client.in_exec && !ctx.client.in_script {
-        submit(srv);
+        let top = submit(srv);
+        if wrote {
+            ctx.client.last_seq = top;
+            hold_for_replicas(ctx, mark);
+        }
     }
+}
+
+/// With `sync-replicas`, a write's reply waits for that many replicas to
+/// acknowledge it (the session holds it, see `AckWait`).
+fn hold_for_replicas(ctx: &mut Ctx<'_>, mark: usize) {
+    let needed = ctx.srv.settings.int("sync-replicas").unwrap_or(0).max(0) as usize;
+    if needed == 0 || ctx.client.master {
+        return;
+    }
+    let timeout = ctx.srv.settings.int("sync-replicas-timeout").unwrap_or(1000).max(1) as u64;
+    let target = written_through(ctx.srv, ctx.client.last_seq);
+    let held = ctx.out.buf.split_off(mark);
+    ctx.srv
+        .feed
+        .write_raw(&[b"REPLCONF".to_vec(), b"GETACK".to_vec(), b"*".to_vec()]);
+    ctx.client.ack_wait = Some(crate::state::replication::AckWait {
+        target,
+        needed,
+        deadline: ctx.now + timeout,
+        held: Some(held),
+    });
+}
+
+/// The stream's offset once the write numbered `seq` is in it: the feed
+/// writes it as soon as the writes with lower numbers, running on other
+/// threads now, are handed in.
+pub(crate) fn written_through(srv: &Server, seq: Option<u64>) -> u64 {
+    if let Some(seq) = seq {
+        for _ in 0..100_000 {
+            if let Some(end) = srv.feed.settled(seq) {
+                return end;
+            }
+            std::thread::yield_now();
+        }
+    }
+    srv.feed.end()
 }
 
 /// Hands this thread's gathered commands and sequence numbers to the
 /// feed (after a command, an expiry pass, an eviction pass).
-pub(crate) fn submit(srv: &Server) {
+/// Returns the highest number handed in.
+pub(crate) fn submit(srv: &Server) -> Option<u64> {
     let seqs = srv.store.events().take_seqs();
     let cmds = GATHERED.with(|g| std::mem::take(&mut *g.borrow_mut()));
     if !seqs.is_empty() || !cmds.is_empty() {
         srv.feed.submit(&seqs, cmds);
     }
+    seqs.into_iter().max()
 }
 
 /// Every `repl-ping-replica-period` seconds, a PING in the stream: the

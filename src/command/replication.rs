@@ -24,6 +24,14 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
         "",
         "replicationid offset",
     ),
+    spec("wait", 3, NOSCRIPT, "generic", wait)
+        .acl(super::categories::CONNECTION)
+        .doc(
+            "3.0.0",
+            "Blocks until the asynchronous replication of all preceding write commands sent by the connection is completed.",
+            "O(1)",
+            "numreplicas timeout",
+        ),
     spec(
         "replconf",
         -1,
@@ -97,6 +105,88 @@ fn sync(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
         _ => None,
     };
     ctx.client.replica.sync = Some(asked);
+}
+
+/// ```text
+/// WAIT numreplicas timeout
+/// ```
+/// Replies how many replicas acknowledged this client's writes, once
+/// `numreplicas` have or after `timeout` ms (0: no limit). Inside MULTI
+/// or a script it does not wait.
+fn wait(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
+    if ctx.srv.repl.is_replica() {
+        return ctx.error(errors::WAIT_REPLICA);
+    }
+    let needed = match args::int(a[1]) {
+        Ok(n) => n,
+        Err(e) => return ctx.error(e),
+    };
+    let timeout = match args::int(a[2]) {
+        Ok(t) if t < 0 => return ctx.error(errors::TIMEOUT_NEGATIVE),
+        Ok(t) => t as u64,
+        Err(_) => return ctx.error(errors::WAIT_TIMEOUT_NOT_INT),
+    };
+    let srv = ctx.srv;
+    let target = match ctx.client.last_seq {
+        Some(_) => super::propagate::written_through(srv, ctx.client.last_seq),
+        None => 0,
+    };
+    let count = srv.repl.acked_by(target);
+    if count as i64 >= needed || ctx.client.in_exec || ctx.client.in_script || !srv.feed.is_on() {
+        return ctx.out.int(count as i64);
+    }
+    srv.feed
+        .write_raw(&[b"REPLCONF".to_vec(), b"GETACK".to_vec(), b"*".to_vec()]);
+    ctx.client.ack_wait = Some(crate::state::replication::AckWait {
+        target,
+        needed: needed as usize,
+        deadline: if timeout == 0 {
+            0
+        } else {
+            ctx.now.saturating_add(timeout)
+        },
+        held: None,
+    });
+}
+
+/// The reply a client waiting for acknowledgements gets now, if its wait
+/// is over: the held write reply, or WAIT's count; past the deadline,
+/// WAIT's count, or for a held write an error saying it may not be
+/// replicated.
+pub(crate) fn ack_wait_reply(
+    srv: &Server,
+    w: &crate::state::replication::AckWait,
+    now: u64,
+    resp3: bool,
+    out: &mut Vec<u8>,
+) -> bool {
+    let count = srv.repl.acked_by(w.target);
+    let done = count >= w.needed;
+    let late = w.deadline != 0 && now >= w.deadline;
+    if !done && !late {
+        return false;
+    }
+    match &w.held {
+        None => crate::protocol::resp::Reply::new(out, resp3).int(count as i64),
+        Some(reply) if done => out.extend_from_slice(reply),
+        Some(_) => {
+            let msg = errors::not_replicated(count, w.needed);
+            srv.stats.error_reply(msg.as_bytes());
+            crate::protocol::resp::Reply::new(out, resp3).error(&msg)
+        }
+    }
+    true
+}
+
+/// Writes refused for want of replicas: fewer than `min-replicas-to-write`
+/// acknowledged within `min-replicas-max-lag` seconds.
+pub(crate) fn too_few_replicas(srv: &Server, now: u64) -> bool {
+    let min = srv.settings.int("min-replicas-to-write").unwrap_or(0);
+    if min <= 0 || srv.repl.is_replica() {
+        return false;
+    }
+    let lag = srv.settings.int("min-replicas-max-lag").unwrap_or(10).max(0) as u64;
+    (srv.repl.good(now, lag * 1000 + 999) as i64) < min
 }
 
 /// ```text

@@ -254,6 +254,10 @@ const PARAMS: &[Param] = &[
     p("memcache-port", Int(0, 65535), "11211"),
     p("min-replicas-max-lag", Int(0, INT_MAX), "10").alias("min-slaves-max-lag"),
     p("min-replicas-to-write", Int(0, INT_MAX), "0").alias("min-slaves-to-write"),
+    // ferrocache's: the replicas that must acknowledge a write before its
+    // reply goes out, and the milliseconds they have.
+    p("sync-replicas", Int(0, INT_MAX), "0"),
+    p("sync-replicas-timeout", Int(1, INT_MAX), "1000"),
     p("no-appendfsync-on-rewrite", B, "no"),
     p("notify-keyspace-events", Special, ""),
     p("oom-score-adj", Enum(&["no", "yes", "relative", "absolute"]), "no"),

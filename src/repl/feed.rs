@@ -105,6 +105,13 @@ impl Feed {
         self.end.store(end, Relaxed);
     }
 
+    /// The stream's end, once the change numbered `seq` and every one
+    /// before it are written; None while some are still out.
+    pub(crate) fn settled(&self, seq: u64) -> Option<u64> {
+        let o = crate::util::sync::lock(&self.order);
+        (o.next > seq).then(|| self.end())
+    }
+
     /// The offset of the last byte written.
     pub(crate) fn end(&self) -> u64 {
         self.end.load(Relaxed)

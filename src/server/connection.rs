@@ -77,6 +77,12 @@ pub(crate) trait Session: Send {
     fn pubsub(&self) -> bool {
         false
     }
+    /// While the client waits for replicas' acknowledgements (WAIT,
+    /// sync-replicas): the wait's deadline (Unix ms, 0 = none). The next
+    /// `process` gives the reply once they came or the time is up.
+    fn awaiting_acks(&self) -> Option<u64> {
+        None
+    }
     /// The client sent SYNC or PSYNC: the connection becomes a replica's
     /// link ([`super::primary`]), with what the client said of itself.
     fn becomes_replica(&self) -> Option<crate::state::replication::ReplicaHello> {
@@ -360,6 +366,35 @@ pub(crate) async fn serve<S: Session>(
                 }
             }
             session.unpause();
+        } else if let Some(deadline) = session.awaiting_acks() {
+            // Waiting for replicas: woken by each acknowledgement, reading
+            // on so a client that leaves is noticed.
+            let acked = srv.repl.acked.notified();
+            tokio::pin!(acked);
+            acked.as_mut().enable();
+            let mut scratch = Vec::new();
+            let ready = session.process(&[], &mut scratch);
+            out.buf.extend_from_slice(&scratch);
+            if ready == 0 && session.awaiting_acks().is_some() {
+                let wait_ms = deadline.saturating_sub(srv.clock.now_ms());
+                let at = tokio::time::Instant::now() + std::time::Duration::from_millis(wait_ms);
+                tokio::select! {
+                    biased;
+                    _ = &mut cancelled => break,
+                    _ = &mut acked => {}
+                    _ = tokio::time::sleep_until(at), if deadline != 0 => {}
+                    r = read_some(&stream, &mut input), if may_read => match r {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => {
+                            handle.counters.bump(Counter::NetIn, n as u64);
+                            if input.len() > session.max_pending() {
+                                query_limit_reached(&srv, &handle);
+                                break;
+                            }
+                        }
+                    },
+                };
+            }
         } else if let Some((waiter, deadline)) = session.parked() {
             // Parked: wait for a wake-up or the deadline, reading on so a
             // client that leaves is noticed (and its registration dropped

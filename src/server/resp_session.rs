@@ -218,13 +218,25 @@ impl RespSession {
         if !self.resume(now, out) {
             return 0;
         }
+        // A reply waiting for replicas (WAIT, sync-replicas) goes before
+        // the next request runs.
+        if let Some(w) = self.client.ack_wait.take() {
+            if !command::replication::ack_wait_reply(srv, &w, now, self.client.resp3, out) {
+                self.client.ack_wait = Some(w);
+                return 0;
+            }
+        }
         let mut spare = std::mem::take(&mut self.spare);
         let out_start = out.len();
         let mut pos = 0;
         let mut commands = 0u64;
         let mut last = None;
         self.more = false;
-        while pos < input.len() && !self.client.close && self.client.replica.sync.is_none() {
+        while pos < input.len()
+            && !self.client.close
+            && self.client.replica.sync.is_none()
+            && self.client.ack_wait.is_none()
+        {
             if out.len() - out_start >= OUT_BUDGET {
                 self.more = true;
                 break;
@@ -320,6 +332,10 @@ impl Session for RespSession {
 
     fn pubsub(&self) -> bool {
         self.client.subs.total() != 0
+    }
+
+    fn awaiting_acks(&self) -> Option<u64> {
+        self.client.ack_wait.as_ref().map(|w| w.deadline)
     }
 
     fn becomes_replica(&self) -> Option<crate::state::replication::ReplicaHello> {

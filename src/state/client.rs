@@ -292,6 +292,12 @@ pub(crate) struct Client {
     /// What a replica said of itself (REPLCONF), and its SYNC or PSYNC
     /// once sent: the connection then becomes the replica's link.
     pub(crate) replica: crate::state::replication::ReplicaHello,
+    /// Replicas' acknowledgements this client waits for before its next
+    /// reply (WAIT, sync-replicas); the session holds its input meanwhile.
+    pub(crate) ack_wait: Option<crate::state::replication::AckWait>,
+    /// The highest sequence number of this client's last write (the
+    /// replication feed's order), for WAIT and sync-replicas.
+    pub(crate) last_seq: Option<u64>,
     pub(crate) db: usize,
     pub(crate) resp3: bool,
     pub(crate) reply: ReplyMode,
@@ -379,6 +385,8 @@ impl Client {
             id: handle.id,
             master: false,
             replica: Default::default(),
+            ack_wait: None,
+            last_seq: None,
             db: 0,
             resp3: false,
             reply: ReplyMode::On,

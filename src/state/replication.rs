@@ -30,6 +30,20 @@ pub(crate) struct ReplicaHello {
     pub(crate) sync: Option<Option<(String, i64)>>,
 }
 
+/// A client waiting for replicas to acknowledge an offset: WAIT, or a
+/// write whose reply `sync-replicas` holds.
+#[derive(Debug, Clone)]
+pub(crate) struct AckWait {
+    /// The offset they must have acknowledged.
+    pub(crate) target: u64,
+    /// How many.
+    pub(crate) needed: usize,
+    /// Unix ms; 0 for none.
+    pub(crate) deadline: u64,
+    /// The write's reply, held (sync-replicas); None for WAIT.
+    pub(crate) held: Option<Vec<u8>>,
+}
+
 /// A replica connected to this primary, as INFO and ROLE list it.
 #[derive(Debug)]
 pub(crate) struct Follower {
@@ -134,6 +148,26 @@ impl Replication {
     /// The replicas connected now.
     pub(crate) fn followers(&self) -> Vec<std::sync::Arc<Follower>> {
         crate::util::sync::lock(&self.followers).clone()
+    }
+
+    /// Replicas that acknowledged `offset` or later.
+    pub(crate) fn acked_by(&self, offset: u64) -> usize {
+        crate::util::sync::lock(&self.followers)
+            .iter()
+            .filter(|f| f.ack.load(Relaxed) >= offset)
+            .count()
+    }
+
+    /// Online replicas whose last acknowledgement is at most `max_lag_ms`
+    /// old (min-replicas-to-write).
+    pub(crate) fn good(&self, now: u64, max_lag_ms: u64) -> usize {
+        crate::util::sync::lock(&self.followers)
+            .iter()
+            .filter(|f| {
+                *crate::util::sync::lock(&f.state) == "online"
+                    && now.saturating_sub(f.ack_time.load(Relaxed)) <= max_lag_ms
+            })
+            .count()
     }
 
     /// The primary followed, if any.
