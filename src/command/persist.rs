@@ -117,12 +117,29 @@ pub(crate) fn has_save_points(srv: &Server) -> bool {
 /// Writes a snapshot to `out` with the settings' options: the body of
 /// every save, to a file or, for a replica, a socket.
 pub(crate) fn write_snapshot(srv: &Server, out: impl Write) -> io::Result<SaveReport> {
-    let head = srv.store.begin_snapshot(srv.clock.now_ms(), &|_| {});
-    write_begun(srv, &head, out)
+    // A replica's snapshot names the place in its primary's stream it
+    // holds (repl-id, repl-offset), taken with no command half applied,
+    // so that after a restart it can go on from there.
+    let (head, place) = {
+        let replica = srv.repl.is_replica() && srv.repl.synced.load(Relaxed);
+        let _applying = replica.then(|| crate::util::sync::lock(&srv.repl.applying));
+        let place = replica.then(|| (srv.repl.ids().replid, srv.repl.offset.load(Relaxed)));
+        (srv.store.begin_snapshot(srv.clock.now_ms(), &|_| {}), place)
+    };
+    write_with(srv, &head, place, out)
 }
 
 /// Writes a snapshot the caller began (`Store::begin_snapshot`).
 pub(crate) fn write_begun(srv: &Server, head: &crate::store::SnapshotHead, out: impl Write) -> io::Result<SaveReport> {
+    write_with(srv, head, None, out)
+}
+
+fn write_with(
+    srv: &Server,
+    head: &crate::store::SnapshotHead,
+    place: Option<(String, u64)>,
+    out: impl Write,
+) -> io::Result<SaveReport> {
     let yes = |name| srv.settings.get(name).is_some_and(|v| v == "yes");
     let policy = srv.settings.maxmemory_policy();
     let hints = if policy.contains("lfu") {
@@ -133,13 +150,17 @@ pub(crate) fn write_begun(srv: &Server, head: &crate::store::SnapshotHead, out: 
         Hints::None
     };
     let now = srv.clock.now_ms();
-    let aux = [
+    let mut aux = vec![
         ("redis-ver", super::server::REDIS_VERSION.to_string()),
         ("redis-bits", (usize::BITS).to_string()),
         ("ctime", (now / 1000).to_string()),
         ("used-mem", srv.store.memory().used.to_string()),
         ("aof-base", "0".to_string()),
     ];
+    if let Some((id, offset)) = place {
+        aux.push(("repl-id", id));
+        aux.push(("repl-offset", offset.to_string()));
+    }
     let functions: Vec<Vec<u8>> = srv.scripts.libraries().iter().map(|l| l.code.to_vec()).collect();
     let opts = SaveOptions {
         compress: yes("rdbcompression"),
@@ -302,6 +323,18 @@ pub(crate) fn load_from(srv: &Server, input: impl io::Read) -> Result<LoadReport
     let rep = file::load(&srv.store, input, &opts).map_err(|e| e.to_string())?;
     for code in &rep.functions {
         crate::script::load_library(srv, code, true)?;
+    }
+    // A replica's snapshot: the place in its primary's stream it holds.
+    let aux = |name: &[u8]| {
+        rep.aux
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| String::from_utf8_lossy(v).into_owned())
+    };
+    if let (Some(id), Some(Ok(offset))) = (aux(b"repl-id"), aux(b"repl-offset").map(|o| o.parse::<u64>())) {
+        if id.len() == 40 {
+            srv.repl.adopt(&id, offset);
+        }
     }
     let p = &srv.persist;
     p.last_load_keys.store(rep.keys, Relaxed);

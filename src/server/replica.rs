@@ -157,7 +157,17 @@ async fn link(srv: &Arc<Server>, p: &Primary) -> io::Result<()> {
     if reply.starts_with('-') {
         tracing::info!("the primary does not understand REPLCONF capa: {reply}");
     }
-    c.send(&[b"PSYNC", b"?", b"-1"]).await?;
+    // The history this replica holds (its primary's id and how far it
+    // applied it, kept over a broken link or loaded from a snapshot) lets
+    // the primary go on from there; a server that never followed one asks
+    // for everything.
+    let ids = srv.repl.ids();
+    let next = (srv.repl.offset.load(Relaxed) + 1).to_string();
+    if srv.repl.synced.load(Relaxed) {
+        c.send(&[b"PSYNC", ids.replid.as_bytes(), next.as_bytes()]).await?;
+    } else {
+        c.send(&[b"PSYNC", b"?", b"-1"]).await?;
+    }
     // Empty lines keep the link alive until the primary answers.
     let reply = loop {
         let l = c.line().await?;
@@ -165,6 +175,15 @@ async fn link(srv: &Arc<Server>, p: &Primary) -> io::Result<()> {
             break l;
         }
     };
+    if let Some(rest) = reply.strip_prefix("+CONTINUE") {
+        let new_id = rest.trim();
+        if !new_id.is_empty() && new_id != ids.replid {
+            srv.repl.switch_primary_id(new_id);
+        }
+        tracing::info!("partial resynchronisation from the primary at offset {next}");
+        srv.repl.set_link(LinkState::Connected, srv.clock.now_ms());
+        return stream(srv, &mut c).await;
+    }
     let Some(rest) = reply.strip_prefix("+FULLRESYNC ") else {
         return Err(io::Error::other(format!(
             "unexpected reply to PSYNC from the primary: {reply}"
@@ -296,6 +315,7 @@ async fn stream(srv: &Arc<Server>, c: &mut Conn) -> io::Result<()> {
                         && argv[1].eq_ignore_ascii_case(b"getack")
                     {
                         getack = true;
+                        srv.repl.offset.fetch_add(n as u64, Relaxed);
                     } else {
                         let now = srv.clock.now_ms();
                         let resp3 = client.resp3;
@@ -305,12 +325,16 @@ async fn stream(srv: &Arc<Server>, c: &mut Conn) -> io::Result<()> {
                             out: Reply::new(&mut scratch, resp3),
                             now,
                         };
+                        // A snapshot taken here sees the command and its
+                        // offset together.
+                        let applying = crate::util::sync::lock(&srv.repl.applying);
                         command::execute(&mut ctx, &argv);
+                        srv.repl.offset.fetch_add(n as u64, Relaxed);
+                        drop(applying);
                         scratch.clear();
                         super::blocked::serve_ready(srv, now);
                     }
                     pos += n;
-                    srv.repl.offset.fetch_add(n as u64, Relaxed);
                 }
                 Ok(Decoded::Skip(n)) => {
                     pos += n;

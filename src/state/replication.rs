@@ -98,6 +98,12 @@ pub(crate) struct Replication {
     pub(crate) sync_read: AtomicU64,
     /// The link applies the primary's stream: writes are the primary's.
     pub(crate) up: AtomicBool,
+    /// The replica holds its primary's history: `ids` and `offset` name
+    /// a place a PSYNC may go on from.
+    pub(crate) synced: AtomicBool,
+    /// Held while the replica applies one command of its primary's and
+    /// counts its bytes, and by a snapshot's instant on a replica.
+    pub(crate) applying: Mutex<()>,
     /// The replicas connected to this server.
     pub(crate) followers: Mutex<Vec<std::sync::Arc<Follower>>>,
     /// Woken when a replica acknowledges an offset (WAIT).
@@ -140,6 +146,8 @@ impl Replication {
             down_since: AtomicU64::new(0),
             sync_read: AtomicU64::new(0),
             up: AtomicBool::new(false),
+            synced: AtomicBool::new(false),
+            applying: Mutex::new(()),
             followers: Mutex::new(Vec::new()),
             acked: tokio::sync::Notify::new(),
         }
@@ -206,6 +214,15 @@ impl Replication {
         ids.replid2 = "0".repeat(40);
         ids.second_offset = -1;
         self.offset.store(offset, Relaxed);
+        self.synced.store(true, Relaxed);
+    }
+
+    /// The primary went on under a new id (it was promoted): the old one
+    /// stays valid up to here, as the second.
+    pub(crate) fn switch_primary_id(&self, new: &str) {
+        let mut ids = crate::util::sync::lock(&self.ids);
+        ids.replid2 = std::mem::replace(&mut ids.replid, new.to_string());
+        ids.second_offset = self.offset.load(Relaxed) as i64 + 1;
     }
 
     /// A replica promoted (REPLICAOF NO ONE) starts a history of its own:
