@@ -99,6 +99,14 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
             "O(1)",
             "key <EX seconds | PX milliseconds | SLIDE seconds | PERSIST>",
         ),
+    spec("cache.flags", 3, WRITE | FAST, "cache", flags)
+        .key_specs(&[key(1, RW | UPDATE)])
+        .doc(
+            "0.1.0",
+            "Sets the memcached client flags of a string item, keeping its value and timeout.",
+            "O(1)",
+            "key flags",
+        ),
     spec("cache.tagged", -4, READONLY, "cache", tagged).doc(
         "0.1.0",
         "Returns the keys of the items carrying any or all of the tags given, optionally with their values.",
@@ -592,6 +600,26 @@ fn resetttl(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
     if done {
         notify::event(ctx.srv, class::CACHE, "cache_resetttl", ctx.client.db, a[1]);
     }
+    ctx.out.int(done as i64);
+}
+
+/// ```text
+/// CACHE.FLAGS key flags
+/// ```
+/// Replies 1, or 0 when the key is missing or not a string. A primary
+/// sends it to its replicas after a memcached write with flags.
+fn flags(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
+    let flags = match args::int(a[2]) {
+        Ok(f) if (0..=u32::MAX as i64).contains(&f) => f as u32,
+        _ => return ctx.error(errors::NOT_INTEGER),
+    };
+    let done = ctx.srv.store.with_slot(ctx.db(), a[1], ctx.now, |s| {
+        let Some((value, expiry)) = s.peek().and_then(|it| Some((it.as_str()?.to_vec(), it.expiry()))) else {
+            return false;
+        };
+        s.set_bytes_exact(&value, expiry, flags);
+        true
+    });
     ctx.out.int(done as i64);
 }
 

@@ -13,16 +13,47 @@
 //! sequence numbers the store gave their changes.
 
 use super::{CommandSpec, Ctx};
-use crate::repl::feed::Cmd;
+use crate::repl::feed::Batch;
 use crate::state::Server;
 use std::cell::RefCell;
 
 thread_local! {
-    static GATHERED: RefCell<Vec<Cmd>> = const { RefCell::new(Vec::new()) };
+    static GATHERED: RefCell<Batch> = const { RefCell::new(Batch { cmds: Vec::new(), atomic: false }) };
 }
 
 fn gather(db: usize, argv: Vec<Vec<u8>>) {
-    GATHERED.with(|g| g.borrow_mut().push((db, argv)));
+    GATHERED.with(|g| g.borrow_mut().cmds.push((db, argv)));
+}
+
+/// A memcached write's command for replicas.
+pub(crate) fn gather_memcached(db: usize, argv: Vec<Vec<u8>>) {
+    gather(db, argv);
+}
+
+/// What a key holds now, for replicas, after a write that was not a
+/// Redis command (memcached's): `SET key value [PXAT ms]`, and
+/// `CACHE.FLAGS` when it has memcached flags; DEL when it is gone.
+pub(crate) fn key_state(srv: &Server, db: usize, key: &[u8], now: u64) {
+    let state = srv.store.with_slot(db, key, now, |s| {
+        s.peek()
+            .and_then(|it| Some((it.as_str()?.to_vec(), it.expire_at(), it.flags())))
+    });
+    match state {
+        None => gather(db, vec![b"DEL".to_vec(), key.to_vec()]),
+        Some((value, deadline, flags)) => {
+            let mut set = vec![b"SET".to_vec(), key.to_vec(), value];
+            if let Some(t) = deadline {
+                set.extend([b"PXAT".to_vec(), t.to_string().into_bytes()]);
+            }
+            gather(db, set);
+            if flags != 0 {
+                gather(
+                    db,
+                    vec![b"CACHE.FLAGS".to_vec(), key.to_vec(), flags.to_string().into_bytes()],
+                );
+            }
+        }
+    }
 }
 
 /// A key the store removed for its deadline or for memory.
@@ -41,6 +72,9 @@ pub(crate) fn after(ctx: &mut Ctx<'_>, spec: &CommandSpec, args: &[&[u8]], write
         spec.name,
         "exec" | "eval" | "evalsha" | "eval_ro" | "evalsha_ro" | "fcall" | "fcall_ro"
     );
+    if container && wrote {
+        GATHERED.with(|g| g.borrow_mut().atomic = true);
+    }
     if wrote && !container && spec.has(super::flags::WRITE | super::flags::MAY_REPLICATE) {
         let db = ctx.client.db;
         for argv in rewrite(ctx, spec, args, &ctx.out.buf[mark..]) {
@@ -97,9 +131,9 @@ pub(crate) fn written_through(srv: &Server, seq: Option<u64>) -> u64 {
 /// Returns the highest number handed in.
 pub(crate) fn submit(srv: &Server) -> Option<u64> {
     let seqs = srv.store.events().take_seqs();
-    let cmds = GATHERED.with(|g| std::mem::take(&mut *g.borrow_mut()));
-    if !seqs.is_empty() || !cmds.is_empty() {
-        srv.feed.submit(&seqs, cmds);
+    let batch = GATHERED.with(|g| std::mem::take(&mut *g.borrow_mut()));
+    if !seqs.is_empty() || !batch.cmds.is_empty() {
+        srv.feed.submit(&seqs, batch);
     }
     seqs.into_iter().max()
 }

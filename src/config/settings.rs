@@ -254,10 +254,6 @@ const PARAMS: &[Param] = &[
     p("memcache-port", Int(0, 65535), "11211"),
     p("min-replicas-max-lag", Int(0, INT_MAX), "10").alias("min-slaves-max-lag"),
     p("min-replicas-to-write", Int(0, INT_MAX), "0").alias("min-slaves-to-write"),
-    // ferrocache's: the replicas that must acknowledge a write before its
-    // reply goes out, and the milliseconds they have.
-    p("sync-replicas", Int(0, INT_MAX), "0"),
-    p("sync-replicas-timeout", Int(1, INT_MAX), "1000"),
     p("no-appendfsync-on-rewrite", B, "no"),
     p("notify-keyspace-events", Special, ""),
     p("oom-score-adj", Enum(&["no", "yes", "relative", "absolute"]), "no"),
@@ -323,6 +319,10 @@ const PARAMS: &[Param] = &[
     p("stream-node-max-bytes", Mem(0, LONG_MAX), "4096"),
     p("stream-node-max-entries", Int(0, LONG_MAX), "100"),
     p("supervised", Enum(&["upstart", "systemd", "auto", "no"]), "no").immutable(),
+    // ferrocache's: the replicas that must acknowledge a write before its
+    // reply goes out, and the milliseconds they have.
+    p("sync-replicas", Int(0, INT_MAX), "0"),
+    p("sync-replicas-timeout", Int(1, INT_MAX), "1000"),
     p("syslog-enabled", B, "no").immutable(),
     p(
         "syslog-facility",

@@ -24,6 +24,14 @@ use tokio::sync::{oneshot, Notify};
 /// One command of a submission: the database it ran in and its arguments.
 pub(crate) type Cmd = (usize, Vec<Vec<u8>>);
 
+/// A submission's commands, and whether they go in one MULTI/EXEC (a
+/// transaction's or a script's writes).
+#[derive(Debug, Default)]
+pub(crate) struct Batch {
+    pub(crate) cmds: Vec<Cmd>,
+    pub(crate) atomic: bool,
+}
+
 #[derive(Debug, Default)]
 struct Order {
     /// The lowest number not yet handed in.
@@ -31,7 +39,7 @@ struct Order {
     /// Numbers handed in above `next`.
     done: BTreeSet<u64>,
     /// Submissions waiting for lower numbers, by their highest number.
-    waiting: BTreeMap<u64, Vec<Cmd>>,
+    waiting: BTreeMap<u64, Vec<Batch>>,
     /// Offsets asked for by [`Feed::mark`]: the number, and who waits.
     marks: Vec<(u64, oneshot::Sender<u64>)>,
 }
@@ -119,12 +127,12 @@ impl Feed {
 
     /// Hands in the numbers `seqs` a command took and the commands it
     /// propagates (none: the numbers only).
-    pub(crate) fn submit(&self, seqs: &[u64], cmds: Vec<Cmd>) {
+    pub(crate) fn submit(&self, seqs: &[u64], batch: Batch) {
         let Some(&top) = seqs.iter().max() else {
-            if !cmds.is_empty() {
+            if !batch.cmds.is_empty() {
                 // Nothing in the store changed (FUNCTION LOAD): no order
                 // to keep with others.
-                self.write(&cmds);
+                self.write(&batch);
             }
             return;
         };
@@ -134,8 +142,8 @@ impl Feed {
                 o.done.insert(s);
             }
         }
-        if !cmds.is_empty() {
-            o.waiting.entry(top).or_default().extend(cmds);
+        if !batch.cmds.is_empty() && top >= o.next {
+            o.waiting.entry(top).or_default().push(batch);
         }
         loop {
             let n = o.next;
@@ -151,8 +159,8 @@ impl Feed {
                     let _ = tx.send(end);
                 }
             }
-            if let Some(c) = o.waiting.remove(&n) {
-                self.write(&c);
+            for b in o.waiting.remove(&n).unwrap_or_default() {
+                self.write(&b);
             }
             o.next = n + 1;
         }
@@ -172,14 +180,14 @@ impl Feed {
     }
 
     /// Appends commands to the backlog.
-    fn write(&self, cmds: &[Cmd]) {
+    fn write(&self, batch: &Batch) {
         let mut out = Vec::new();
         let mut b = crate::util::sync::lock(&self.backlog);
-        let wrap = cmds.len() > 1;
+        let wrap = batch.atomic && batch.cmds.len() > 1;
         if wrap {
             encode(&mut out, &[b"MULTI".to_vec()]);
         }
-        for (db, argv) in cmds {
+        for (db, argv) in &batch.cmds {
             if b.db != Some(*db) {
                 encode(&mut out, &[b"SELECT".to_vec(), db.to_string().into_bytes()]);
                 b.db = Some(*db);
@@ -262,8 +270,11 @@ fn encode(out: &mut Vec<u8>, argv: &[Vec<u8>]) {
 mod tests {
     use super::*;
 
-    fn cmd(db: usize, words: &[&str]) -> Cmd {
-        (db, words.iter().map(|w| w.as_bytes().to_vec()).collect())
+    fn cmd(db: usize, words: &[&str]) -> Batch {
+        Batch {
+            cmds: vec![(db, words.iter().map(|w| w.as_bytes().to_vec()).collect())],
+            atomic: false,
+        }
     }
 
     fn text(f: &Feed) -> String {
@@ -275,17 +286,17 @@ mod tests {
         let f = Feed::new(1 << 20);
         f.start(10, 0);
         // 11 comes first: it waits for 10.
-        f.submit(&[11], vec![cmd(0, &["SET", "k", "2"])]);
+        f.submit(&[11], cmd(0, &["SET", "k", "2"]));
         assert_eq!(f.end(), 0);
-        f.submit(&[10], vec![cmd(0, &["SET", "k", "1"])]);
+        f.submit(&[10], cmd(0, &["SET", "k", "1"]));
         let t = text(&f);
         assert!(t.find("$1\r\n1").unwrap() < t.find("$1\r\n2").unwrap(), "{t}");
         assert!(t.starts_with("*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n"));
         // Numbers without commands (a read that changed nothing
         // replicated) just move the order on.
-        f.submit(&[13], vec![cmd(1, &["DEL", "x"])]);
+        f.submit(&[13], cmd(1, &["DEL", "x"]));
         let before = f.end();
-        f.submit(&[12], vec![]);
+        f.submit(&[12], Batch::default());
         assert!(f.end() > before);
         assert!(text(&f).contains("SELECT\r\n$1\r\n1"));
     }
@@ -294,7 +305,10 @@ mod tests {
     fn several_commands_go_in_one_transaction() {
         let f = Feed::new(1 << 20);
         f.start(0, 100);
-        f.submit(&[0, 1], vec![cmd(0, &["SET", "a", "1"]), cmd(0, &["SET", "b", "2"])]);
+        let mut b = cmd(0, &["SET", "a", "1"]);
+        b.cmds.extend(cmd(0, &["SET", "b", "2"]).cmds);
+        b.atomic = true;
+        f.submit(&[0, 1], b);
         let t = text(&f);
         assert!(t.contains("MULTI") && t.ends_with("EXEC\r\n"), "{t}");
         assert_eq!(f.extent().0, 101);
@@ -304,12 +318,12 @@ mod tests {
     fn a_mark_gives_the_offset_where_its_changes_begin() {
         let f = Feed::new(1 << 20);
         f.start(0, 0);
-        f.submit(&[0], vec![cmd(0, &["SET", "a", "1"])]);
+        f.submit(&[0], cmd(0, &["SET", "a", "1"]));
         let at_one = f.end();
         let mut m = f.mark(2);
-        f.submit(&[2], vec![cmd(0, &["SET", "c", "3"])]);
+        f.submit(&[2], cmd(0, &["SET", "c", "3"]));
         assert!(m.try_recv().is_err(), "1 is still out");
-        f.submit(&[1], vec![cmd(0, &["SET", "b", "2"])]);
+        f.submit(&[1], cmd(0, &["SET", "b", "2"]));
         let off = m.try_recv().unwrap();
         assert!(off > at_one && off < f.end());
         let rest = String::from_utf8(f.read(off + 1, usize::MAX).unwrap()).unwrap();
@@ -321,7 +335,7 @@ mod tests {
         let f = Feed::new(64);
         f.start(0, 0);
         for i in 0..10u64 {
-            f.submit(&[i], vec![cmd(0, &["SET", "key", "value"])]);
+            f.submit(&[i], cmd(0, &["SET", "key", "value"]));
         }
         let (start, len) = f.extent();
         assert_eq!(len, 64);

@@ -55,12 +55,6 @@ impl Session for MemcacheSession {
             match self.parser.parse(&input[pos..]) {
                 Parsed::Request(req, n) => {
                     self.batch.execute(&self.srv, &mut self.client, req, out);
-                    if self.srv.feed.is_on() {
-                        // memcached writes are not in the stream yet; the
-                        // numbers of their changes are handed in, so the
-                        // stream does not wait for them.
-                        crate::command::propagate::submit(&self.srv);
-                    }
                     super::blocked::serve_ready(&self.srv, now);
                     commands += 1;
                     pos += n;

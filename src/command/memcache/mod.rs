@@ -138,6 +138,36 @@ impl Batch {
     /// quit
     /// ```
     pub(crate) fn execute(&mut self, srv: &Arc<Server>, client: &mut Client, req: Request<'_>, out: &mut Vec<u8>) {
+        if !srv.feed.is_on() {
+            return self.run(srv, client, req, out);
+        }
+        // For replicas: what the request left under its keys.
+        let writes = srv.store.events().writes();
+        let keys: Vec<Vec<u8>> = match &req {
+            Request::Get {
+                keys, touch: Some(_), ..
+            } => keys.iter().map(<[u8]>::to_vec).collect(),
+            Request::Store { key, .. }
+            | Request::TooLarge { key, .. }
+            | Request::Arith { key, .. }
+            | Request::Delete { key, .. }
+            | Request::Touch { key, .. } => vec![key.to_vec()],
+            _ => vec![],
+        };
+        let flush = matches!(req, Request::FlushAll { delay: 0, .. });
+        self.run(srv, client, req, out);
+        if srv.store.events().writes() != writes {
+            if flush {
+                crate::command::propagate::gather_memcached(DB, vec![b"FLUSHDB".to_vec()]);
+            }
+            for key in keys {
+                crate::command::propagate::key_state(srv, DB, &key, self.now);
+            }
+        }
+        crate::command::propagate::submit(srv);
+    }
+
+    fn run(&mut self, srv: &Arc<Server>, client: &mut Client, req: Request<'_>, out: &mut Vec<u8>) {
         let now = self.now;
         let c = &mut self.counts;
         // A delayed flush_all keeps a handle of its own; everything else borrows.
@@ -368,6 +398,10 @@ fn flush_all(srv: &Arc<Server>, delay: i64, now: u64) {
             _ = tokio::time::sleep(wait) => {
                 srv.store.flush_db(DB, false);
                 super::tracking::flushed(&srv);
+                if srv.feed.is_on() {
+                    crate::command::propagate::gather_memcached(DB, vec![b"FLUSHDB".to_vec()]);
+                    crate::command::propagate::submit(&srv);
+                }
             }
             _ = srv.shutdown.cancelled() => {}
         }
