@@ -184,3 +184,227 @@ fn replicaof_checks_its_port_and_a_down_link_shows() {
     let _: () = cmd("REPLICAOF").arg("NO").arg("ONE").query(&mut c).unwrap();
     let _: () = cmd("SET").arg("k").arg("v").query(&mut c).unwrap();
 }
+
+fn start_with(dir: &TempDir, extra: &[&str]) -> Server {
+    let d = dir.arg();
+    let mut args = vec!["--dir", &d, "--enable-debug-command", "yes"];
+    args.extend_from_slice(extra);
+    Options::new().args(&args).start()
+}
+
+/// A bounded mixed write load over RESP: `n` pipelines of writes of every
+/// kind, over a small key range so that keys collide across threads.
+fn resp_load(port: u16, seed: u64, n: usize) {
+    let mut c = redis::Client::open(format!("redis://127.0.0.1:{port}/"))
+        .unwrap()
+        .get_connection()
+        .unwrap();
+    for i in 0..n {
+        let k = |p: &str| format!("{p}:{}", (seed as usize * 7 + i) % 50);
+        let mut p = redis::pipe();
+        p.cmd("SET").arg(k("s")).arg(i).ignore();
+        p.cmd("INCR").arg(k("n")).ignore();
+        p.cmd("SET").arg(k("t")).arg("v").arg("EX").arg(100).ignore();
+        p.cmd("LPUSH").arg(k("l")).arg(i).ignore();
+        p.cmd("SADD").arg(k("set")).arg(i % 13).ignore();
+        p.cmd("SPOP").arg(k("set")).ignore();
+        p.cmd("HSET").arg(k("h")).arg(i % 7).arg(i).ignore();
+        p.cmd("ZADD").arg(k("z")).arg(i).arg(i % 11).ignore();
+        p.cmd("EXPIRE").arg(k("s")).arg(1000).ignore();
+        if i % 10 == 0 {
+            p.cmd("DEL").arg(k("l")).ignore();
+        }
+        let _: () = p.query(&mut c).unwrap();
+    }
+}
+
+/// memcached writes of every kind over the same small key range.
+fn memcache_load(port: u16, n: usize) {
+    let mut w = compat_tests::Wire::connect(port);
+    for i in 0..n {
+        let key = format!("mc:{}", i % 30);
+        let data = format!("{i}");
+        w.send(format!("set {key} {} 0 {}\r\n{data}\r\n", i % 3, data.len()).as_bytes());
+        w.send(format!("append {key} 0 0 1\r\nx\r\n").as_bytes());
+        w.send(format!("set n:{} 0 0 1\r\n5\r\nincr n:{} 2\r\n", i % 20, i % 20).as_bytes());
+        if i % 7 == 0 {
+            w.send(format!("delete {key}\r\n").as_bytes());
+        }
+        // Every reply read before the next round.
+        w.send(b"version\r\n");
+        while !w.read_line().starts_with(b"VERSION") {}
+    }
+}
+
+fn log_has(s: &Server, needle: &str) -> bool {
+    s.log_lines().iter().any(|l| l.contains(needle))
+}
+
+#[test]
+fn a_primary_and_two_replicas_end_equal_under_writes_from_both_protocols() {
+    let dirs: Vec<TempDir> = (0..3).map(|i| TempDir::new(&format!("repl-load-{i}"))).collect();
+    let primary = start_with(&dirs[0], &[]);
+    let port = primary.port.to_string();
+    let mut pc = primary.redis();
+    let r1 = start_with(&dirs[1], &["--replicaof", "127.0.0.1", &port]);
+    let mut c1 = r1.redis();
+    caught_up(&mut pc, &mut c1);
+
+    // Writes from three clients at once; the second replica starts empty
+    // while they run (a full resynchronisation under load).
+    let loads: Vec<_> = (0..2u64)
+        .map(|seed| {
+            let p = primary.port;
+            std::thread::spawn(move || resp_load(p, seed, 300))
+        })
+        .chain(std::iter::once({
+            let p = primary.mc_port;
+            std::thread::spawn(move || memcache_load(p, 300))
+        }))
+        .collect();
+    let r2 = start_with(&dirs[2], &[]);
+    let mut c2 = r2.redis();
+    let _: () = cmd("REPLICAOF")
+        .arg("127.0.0.1")
+        .arg(primary.port)
+        .query(&mut c2)
+        .unwrap();
+    // The first replica saves its place, then is killed while writes go on.
+    let _: () = cmd("SAVE").query(&mut c1).unwrap();
+    let pid = r1.pid();
+    compat_tests::run_command("kill", &["-9", &pid.to_string()], b"");
+    drop(c1);
+    drop(r1);
+    for l in loads {
+        l.join().unwrap();
+    }
+    // Restarted from its snapshot, it goes on from where it was.
+    let r1 = start_with(&dirs[1], &["--replicaof", "127.0.0.1", &port]);
+    let mut c1 = r1.redis();
+    caught_up(&mut pc, &mut c1);
+    caught_up(&mut pc, &mut c2);
+    assert!(log_has(&r1, "partial resynchronisation"), "{:?}", r1.log_lines());
+    let want = digest(&mut pc);
+    assert_eq!(digest(&mut c1), want);
+    assert_eq!(digest(&mut c2), want);
+    // memcached items carry their flags to the replicas.
+    let mut m = compat_tests::Wire::connect(primary.mc_port);
+    m.send(b"set flagged 77 0 2\r\nok\r\n");
+    assert_eq!(m.read_line(), b"STORED\r\n");
+    caught_up(&mut pc, &mut c2);
+    let item: Vec<Value> = cmd("CACHE.GET").arg("flagged").query(&mut c2).unwrap();
+    assert_eq!(item[0], Value::BulkString(b"ok".to_vec()));
+    assert_eq!(digest(&mut c2), digest(&mut pc));
+}
+
+#[test]
+fn redis_server_replicates_ferrocache() {
+    let dir = TempDir::new("repl-to-redis");
+    let primary = start_with(&dir, &[]);
+    let mut pc = primary.redis();
+    let _: () = cmd("DEBUG")
+        .arg("POPULATE")
+        .arg(1000)
+        .arg("k")
+        .arg(20)
+        .query(&mut pc)
+        .unwrap();
+    let _: () = cmd("RPUSH").arg("list").arg(&["a", "b"]).query(&mut pc).unwrap();
+    let _: () = cmd("HSET").arg("hash").arg(&["f", "v"]).query(&mut pc).unwrap();
+    let _: () = cmd("ZADD").arg("zset").arg(&["1.5", "a"]).query(&mut pc).unwrap();
+    let _: () = cmd("SADD").arg("set").arg(&[1, 2, 3]).query(&mut pc).unwrap();
+    let lib = "#!lua name=mirrored\nredis.register_function('f1', function(keys, args) return 1 end)";
+    let _: String = cmd("FUNCTION").arg("LOAD").arg(lib).query(&mut pc).unwrap();
+    let rdir = TempDir::new("repl-redis-side");
+    let r = RedisServer::start(
+        rdir.path(),
+        &[
+            "--enable-debug-command",
+            "yes",
+            "--replicaof",
+            "127.0.0.1",
+            &primary.port.to_string(),
+        ],
+    );
+    let mut rc = r.redis();
+    caught_up(&mut pc, &mut rc);
+    assert_eq!(digest(&mut rc), digest(&mut pc));
+    // The stream: every kind of write, a script's effects, a transaction.
+    resp_load(primary.port, 3, 50);
+    let _: i64 = cmd("EVAL")
+        .arg("redis.call('set', KEYS[1], 'x') return redis.call('incr', KEYS[2])")
+        .arg(2)
+        .arg("sx")
+        .arg("sn")
+        .query(&mut pc)
+        .unwrap();
+    caught_up(&mut pc, &mut rc);
+    assert_eq!(digest(&mut rc), digest(&mut pc));
+    let role: Vec<Value> = cmd("ROLE").query(&mut pc).unwrap();
+    assert_eq!(role[0], Value::BulkString(b"master".to_vec()));
+    let Value::Array(replicas) = &role[2] else {
+        panic!("{role:?}")
+    };
+    assert_eq!(replicas.len(), 1);
+}
+
+#[test]
+fn wait_and_sync_replicas_count_only_acknowledging_replicas() {
+    let dirs: Vec<TempDir> = (0..2).map(|i| TempDir::new(&format!("repl-wait-{i}"))).collect();
+    let primary = start_with(&dirs[0], &[]);
+    let mut pc = primary.redis();
+    let n: i64 = cmd("WAIT").arg(1).arg(10).query(&mut pc).unwrap();
+    assert_eq!(n, 0, "no replica yet");
+    let r = start_with(&dirs[1], &["--replicaof", "127.0.0.1", &primary.port.to_string()]);
+    let mut rc = r.redis();
+    caught_up(&mut pc, &mut rc);
+    let _: () = cmd("SET").arg("a").arg("1").query(&mut pc).unwrap();
+    let n: i64 = cmd("WAIT").arg(1).arg(0).query(&mut pc).unwrap();
+    assert_eq!(n, 1);
+    let _: () = cmd("CONFIG")
+        .arg("SET")
+        .arg("sync-replicas")
+        .arg(1)
+        .query(&mut pc)
+        .unwrap();
+    let _: () = cmd("CONFIG")
+        .arg("SET")
+        .arg("sync-replicas-timeout")
+        .arg(300)
+        .query(&mut pc)
+        .unwrap();
+    let _: () = cmd("SET").arg("b").arg("2").query(&mut pc).unwrap();
+    assert_eq!(
+        cmd("GET").arg("b").query::<String>(&mut rc).unwrap(),
+        "2",
+        "acknowledged, so there"
+    );
+    // A replica that stops answering: writes time out with the error,
+    // and WAIT counts no one.
+    let pid = r.pid().to_string();
+    compat_tests::run_command("kill", &["-STOP", &pid], b"");
+    let err = cmd("SET").arg("c").arg("3").query::<()>(&mut pc).unwrap_err();
+    assert!(err.to_string().contains("may not be replicated"), "{err}");
+    let _: () = cmd("CONFIG")
+        .arg("SET")
+        .arg("sync-replicas")
+        .arg(0)
+        .query(&mut pc)
+        .unwrap();
+    let _: () = cmd("SET").arg("d").arg("4").query(&mut pc).unwrap();
+    let n: i64 = cmd("WAIT").arg(1).arg(200).query(&mut pc).unwrap();
+    assert_eq!(n, 0);
+    compat_tests::run_command("kill", &["-CONT", &pid], b"");
+    let n: i64 = cmd("WAIT").arg(1).arg(0).query(&mut pc).unwrap();
+    assert_eq!(n, 1);
+    assert_eq!(cmd("GET").arg("d").query::<String>(&mut rc).unwrap(), "4");
+    // min-replicas-to-write: two are asked, one is there.
+    let _: () = cmd("CONFIG")
+        .arg("SET")
+        .arg("min-replicas-to-write")
+        .arg(2)
+        .query(&mut pc)
+        .unwrap();
+    let err = cmd("SET").arg("e").arg("5").query::<()>(&mut pc).unwrap_err();
+    assert!(err.to_string().contains("Not enough good replicas"), "{err}");
+}
