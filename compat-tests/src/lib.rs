@@ -752,7 +752,8 @@ impl RedisServer {
                 }
                 if let Ok(mut c) = redis::Client::open(s.url()).and_then(|c| c.get_connection()) {
                     let pong: redis::RedisResult<String> = redis::cmd("PING").query(&mut c);
-                    if pong.is_ok() {
+                    // With requirepass it answers, asking for the password.
+                    if pong.is_ok() || pong.is_err_and(|e| e.to_string().contains("NOAUTH")) {
                         return s;
                     }
                 }

@@ -32,11 +32,24 @@ fn eventually(what: &str, mut f: impl FnMut() -> bool) {
 
 /// Waits until the replica has applied all the primary has written.
 fn caught_up(primary: &mut Connection, replica: &mut Connection) {
-    eventually("the replica to catch up", || {
-        let want = info_field(primary, "master_repl_offset");
-        info_field(replica, "master_link_status").as_deref() == Some("up")
-            && info_field(replica, "slave_repl_offset") == want
-    });
+    caught_up_logged(primary, replica, None)
+}
+
+/// [`caught_up`], with the replica's log in the failure message.
+fn caught_up_logged(primary: &mut Connection, replica: &mut Connection, server: Option<&Server>) {
+    let start = Instant::now();
+    let (mut want, mut got, mut link) = (None, None, None);
+    while start.elapsed() < Duration::from_secs(60) {
+        want = info_field(primary, "master_repl_offset");
+        link = info_field(replica, "master_link_status");
+        got = info_field(replica, "slave_repl_offset");
+        if link.as_deref() == Some("up") && got == want {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let log = server.map(|s| s.log_lines().join("\n")).unwrap_or_default();
+    panic!("the replica did not catch up: primary at {want:?}, replica at {got:?}, link {link:?}\n{log}");
 }
 
 fn start_ferrocache(dir: &TempDir) -> Server {
@@ -51,9 +64,17 @@ fn a_ferrocache_replica_follows_redis_server_then_takes_over() {
     let dir = TempDir::new("repl-from-redis");
     let r = RedisServer::start(
         dir.path(),
-        &["--enable-debug-command", "yes", "--repl-diskless-sync-delay", "0"],
+        &[
+            "--enable-debug-command",
+            "yes",
+            "--repl-diskless-sync-delay",
+            "0",
+            "--requirepass",
+            "s3cret",
+        ],
     );
     let mut rc = r.redis();
+    let _: () = cmd("AUTH").arg("s3cret").query(&mut rc).unwrap();
     let _: () = cmd("DEBUG")
         .arg("POPULATE")
         .arg(2000)
@@ -82,6 +103,13 @@ fn a_ferrocache_replica_follows_redis_server_then_takes_over() {
 
     let s = start_ferrocache(&dir);
     let mut c = s.redis();
+    // The old server wants a password: the replica gives masterauth.
+    let _: () = cmd("CONFIG")
+        .arg("SET")
+        .arg("masterauth")
+        .arg("s3cret")
+        .query(&mut c)
+        .unwrap();
     let _: () = cmd("REPLICAOF").arg("127.0.0.1").arg(r.port).query(&mut c).unwrap();
     let again: String = cmd("REPLICAOF").arg("127.0.0.1").arg(r.port).query(&mut c).unwrap();
     assert_eq!(again, "OK Already connected to specified master");
@@ -281,8 +309,8 @@ fn a_primary_and_two_replicas_end_equal_under_writes_from_both_protocols() {
     // Restarted from its snapshot, it goes on from where it was.
     let r1 = start_with(&dirs[1], &["--replicaof", "127.0.0.1", &port]);
     let mut c1 = r1.redis();
-    caught_up(&mut pc, &mut c1);
-    caught_up(&mut pc, &mut c2);
+    caught_up_logged(&mut pc, &mut c1, Some(&r1));
+    caught_up_logged(&mut pc, &mut c2, Some(&r2));
     assert!(log_has(&r1, "partial resynchronisation"), "{:?}", r1.log_lines());
     let want = digest(&mut pc);
     assert_eq!(digest(&mut c1), want);

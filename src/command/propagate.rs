@@ -98,32 +98,29 @@ fn hold_for_replicas(ctx: &mut Ctx<'_>, mark: usize) {
         return;
     }
     let timeout = ctx.srv.settings.int("sync-replicas-timeout").unwrap_or(1000).max(1) as u64;
-    let target = written_through(ctx.srv, ctx.client.last_seq);
+    let seq = ctx.client.last_seq;
+    let target = written_through(ctx.srv, seq);
     let held = ctx.out.buf.split_off(mark);
     ctx.srv
         .feed
         .write_raw(&[b"REPLCONF".to_vec(), b"GETACK".to_vec(), b"*".to_vec()]);
     ctx.client.ack_wait = Some(crate::state::replication::AckWait {
         target,
+        seq,
         needed,
         deadline: ctx.now + timeout,
         held: Some(held),
     });
 }
 
-/// The stream's offset once the write numbered `seq` is in it: the feed
-/// writes it as soon as the writes with lower numbers, running on other
-/// threads now, are handed in.
-pub(crate) fn written_through(srv: &Server, seq: Option<u64>) -> u64 {
-    if let Some(seq) = seq {
-        for _ in 0..100_000 {
-            if let Some(end) = srv.feed.settled(seq) {
-                return end;
-            }
-            std::thread::yield_now();
-        }
+/// The stream's offset once the write numbered `seq` and every one
+/// before it are in it; None while some are still being handed in by
+/// other threads. No write: the stream's end now.
+pub(crate) fn written_through(srv: &Server, seq: Option<u64>) -> Option<u64> {
+    match seq {
+        Some(seq) => srv.feed.settled(seq),
+        None => Some(srv.feed.end()),
     }
-    srv.feed.end()
 }
 
 /// Hands this thread's gathered commands and sequence numbers to the

@@ -127,11 +127,12 @@ fn wait(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
         Err(_) => return ctx.error(errors::WAIT_TIMEOUT_NOT_INT),
     };
     let srv = ctx.srv;
-    let target = match ctx.client.last_seq {
-        Some(_) => super::propagate::written_through(srv, ctx.client.last_seq),
-        None => 0,
+    let seq = ctx.client.last_seq;
+    let target = match seq {
+        Some(_) => super::propagate::written_through(srv, seq),
+        None => Some(0),
     };
-    let count = srv.repl.acked_by(target);
+    let count = target.map_or(0, |t| srv.repl.acked_by(t));
     if count as i64 >= needed || ctx.client.in_exec || ctx.client.in_script || !srv.feed.is_on() {
         return ctx.out.int(count as i64);
     }
@@ -139,6 +140,7 @@ fn wait(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
         .write_raw(&[b"REPLCONF".to_vec(), b"GETACK".to_vec(), b"*".to_vec()]);
     ctx.client.ack_wait = Some(crate::state::replication::AckWait {
         target,
+        seq,
         needed: needed as usize,
         deadline: if timeout == 0 {
             0
@@ -155,12 +157,16 @@ fn wait(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
 /// replicated.
 pub(crate) fn ack_wait_reply(
     srv: &Server,
-    w: &crate::state::replication::AckWait,
+    w: &mut crate::state::replication::AckWait,
     now: u64,
     resp3: bool,
     out: &mut Vec<u8>,
 ) -> bool {
-    let count = srv.repl.acked_by(w.target);
+    if w.target.is_none() {
+        w.target = w.seq.and_then(|s| srv.feed.settled(s));
+    }
+    // Not yet written to the stream: nobody has it.
+    let count = w.target.map_or(0, |t| srv.repl.acked_by(t));
     let done = count >= w.needed;
     let late = w.deadline != 0 && now >= w.deadline;
     if !done && !late {

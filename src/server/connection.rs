@@ -372,6 +372,10 @@ pub(crate) async fn serve<S: Session>(
             let acked = srv.repl.acked.notified();
             tokio::pin!(acked);
             acked.as_mut().enable();
+            // The stream grows when the write waited for reaches it.
+            let grew = srv.feed.grew.notified();
+            tokio::pin!(grew);
+            grew.as_mut().enable();
             let mut scratch = Vec::new();
             let ready = session.process(&[], &mut scratch);
             out.buf.extend_from_slice(&scratch);
@@ -382,6 +386,7 @@ pub(crate) async fn serve<S: Session>(
                     biased;
                     _ = &mut cancelled => break,
                     _ = &mut acked => {}
+                    _ = &mut grew => {}
                     _ = tokio::time::sleep_until(at), if deadline != 0 => {}
                     r = read_some(&stream, &mut input), if may_read => match r {
                         Ok(0) | Err(_) => break,

@@ -78,6 +78,13 @@ async fn link(
                 .map_err(io::Error::other)??;
             std.set_nonblocking(true)?;
             stream = TcpStream::from_std(std)?;
+            if eof {
+                // As Redis does after an EOF-marked snapshot: the stream
+                // starts once the replica says it loaded it (its first
+                // ACK), so no byte of the stream can be taken for the end
+                // of the snapshot.
+                first_ack(srv, &mut stream, &mut input, f).await?;
+            }
             offset + 1
         }
     };
@@ -110,6 +117,25 @@ async fn link(
             _ = srv.shutdown.cancelled() => return Ok(()),
         }
     }
+}
+
+/// Waits for the replica's first REPLCONF ACK.
+async fn first_ack(srv: &Server, stream: &mut TcpStream, input: &mut Vec<u8>, f: &Follower) -> io::Result<()> {
+    let mut decoder = RespDecoder::new(64 * 1024);
+    let mut chunk = vec![0u8; 4096];
+    acks(srv, f, &mut decoder, input)?;
+    while f.ack_time.load(Relaxed) == 0 {
+        let n = tokio::select! {
+            r = stream.read(&mut chunk) => r?,
+            _ = srv.shutdown.cancelled() => return Err(io::Error::other("shutting down")),
+        };
+        if n == 0 {
+            return Err(io::Error::other("the replica closed the connection while loading"));
+        }
+        input.extend_from_slice(&chunk[..n]);
+        acks(srv, f, &mut decoder, input)?;
+    }
+    Ok(())
 }
 
 /// Turns the replication stream on at the first replica.

@@ -231,10 +231,10 @@ async fn receive_snapshot(srv: &Server, c: &mut Conn) -> io::Result<std::path::P
             return Err(io::Error::other("bad EOF mark from the primary"));
         }
         loop {
-            if c.buf.len() >= 40 && c.buf.ends_with(&mark) {
-                let body = c.buf.len() - 40;
-                f.write_all(&c.buf[..body])?;
-                c.buf.clear();
+            // What follows the mark is the stream's start: it stays.
+            if let Some(at) = memchr::memmem::find(&c.buf, &mark) {
+                f.write_all(&c.buf[..at])?;
+                c.buf.drain(..at + 40);
                 break;
             }
             // Keep the last 40 bytes: they may be the start of the mark.

@@ -220,8 +220,8 @@ impl RespSession {
         }
         // A reply waiting for replicas (WAIT, sync-replicas) goes before
         // the next request runs.
-        if let Some(w) = self.client.ack_wait.take() {
-            if !command::replication::ack_wait_reply(srv, &w, now, self.client.resp3, out) {
+        if let Some(mut w) = self.client.ack_wait.take() {
+            if !command::replication::ack_wait_reply(srv, &mut w, now, self.client.resp3, out) {
                 self.client.ack_wait = Some(w);
                 return 0;
             }

@@ -34,8 +34,10 @@ pub(crate) struct ReplicaHello {
 /// write whose reply `sync-replicas` holds.
 #[derive(Debug, Clone)]
 pub(crate) struct AckWait {
-    /// The offset they must have acknowledged.
-    pub(crate) target: u64,
+    /// The offset they must have acknowledged; None until the feed has
+    /// written the change numbered `seq` (and every one before it).
+    pub(crate) target: Option<u64>,
+    pub(crate) seq: Option<u64>,
     /// How many.
     pub(crate) needed: usize,
     /// Unix ms; 0 for none.
