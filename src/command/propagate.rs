@@ -5,8 +5,9 @@
 //! DEL, before the command; a transaction's or a script's writes as one
 //! MULTI/EXEC, a script by its effects.
 //!
-//! Rewritten: relative timeouts are followed by PEXPIREAT with the
-//! deadline the primary computed; SPOP becomes SREM of what it popped;
+//! Rewritten: timeouts go as absolute times (SET ... PXAT, PEXPIREAT,
+//! RESTORE ... ABSTTL; an EXPIRE that removed its key as DEL, a GETEX
+//! PERSIST as PERSIST); SPOP becomes SREM of what it popped;
 //! a blocking pop served after waiting becomes its non-blocking form.
 //! Writes gather in this thread until the command that runs at the top
 //! (not inside EXEC or a script) ends, then go to the feed with the
@@ -66,7 +67,13 @@ pub(crate) fn removed(db: usize, key: &[u8]) {
 /// thread's writes before the command; `mark` where its reply began.
 pub(crate) fn after(ctx: &mut Ctx<'_>, spec: &CommandSpec, args: &[&[u8]], writes_before: u64, mark: usize) {
     let srv = ctx.srv;
-    let wrote = srv.store.events().writes() != writes_before;
+    // Messages and function libraries reach replicas too, as in Redis,
+    // though they change nothing in the store.
+    let outside_store = matches!(
+        spec.name,
+        "publish" | "function|load" | "function|delete" | "function|flush" | "function|restore"
+    ) && !ctx.out.buf[mark..].starts_with(b"-");
+    let wrote = srv.store.events().writes() != writes_before || outside_store;
     // A transaction's and a script's writes were gathered one by one.
     let container = matches!(
         spec.name,
@@ -202,19 +209,54 @@ fn rewrite(ctx: &Ctx<'_>, spec: &CommandSpec, args: &[&[u8]], reply: &[u8]) -> V
                 n.to_string().into_bytes(),
             ]]
         }
-        "set" | "setex" | "psetex" | "getex" | "expire" | "pexpire" | "restore" => {
-            let mut out = vec![owned(args)];
-            if let Some(deadline) = deadline_of(ctx, args[1]) {
-                out.push(vec![
-                    word("PEXPIREAT"),
-                    args[1].to_vec(),
-                    deadline.to_string().into_bytes(),
-                ]);
+        // Timeouts go as absolute times, as Redis 7 sends them.
+        "set" | "setex" | "psetex" => {
+            let timed = spec.name != "set"
+                || args[3..].iter().any(|a| {
+                    ["ex", "px", "exat", "pxat"]
+                        .iter()
+                        .any(|w| a.eq_ignore_ascii_case(w.as_bytes()))
+                });
+            match (timed, deadline_of(ctx, args[1])) {
+                (true, Some(t)) => {
+                    let value = if spec.name == "set" { args[2] } else { args[3] };
+                    vec![vec![
+                        word("SET"),
+                        args[1].to_vec(),
+                        value.to_vec(),
+                        word("PXAT"),
+                        t.to_string().into_bytes(),
+                    ]]
+                }
+                _ => vec![owned(args)],
             }
-            out
+        }
+        "expire" | "pexpire" | "expireat" | "pexpireat" | "getex" => match deadline_of(ctx, args[1]) {
+            Some(t) => vec![vec![word("PEXPIREAT"), args[1].to_vec(), t.to_string().into_bytes()]],
+            None if exists(ctx, args[1]) => vec![vec![word("PERSIST"), args[1].to_vec()]],
+            None => vec![vec![word("DEL"), args[1].to_vec()]],
+        },
+        "restore" => {
+            let absttl = args[4..].iter().any(|a| a.eq_ignore_ascii_case(b"absttl"));
+            match deadline_of(ctx, args[1]) {
+                Some(t) if !absttl => {
+                    let mut argv = owned(args);
+                    argv[2] = t.to_string().into_bytes();
+                    argv.push(word("ABSTTL"));
+                    vec![argv]
+                }
+                _ => vec![owned(args)],
+            }
         }
         _ => vec![owned(args)],
     }
+}
+
+/// Whether the key holds something now.
+fn exists(ctx: &Ctx<'_>, key: &[u8]) -> bool {
+    ctx.srv
+        .store
+        .with_slot(ctx.client.db, key, ctx.now, |s| s.peek().is_some())
 }
 
 /// The key's deadline now, if it has one.

@@ -167,12 +167,23 @@ fn exec(ctx: &mut Ctx<'_>, _a: &[&[u8]]) {
     if queued.aborted {
         return ctx.error(errors::EXECABORT);
     }
+    // The server may have become a replica, or lost its primary, since
+    // the commands were queued: what they may do is checked again now.
+    if ctx.srv.store.is_replica() && !ctx.client.master {
+        let stale_ok = queued
+            .commands
+            .iter()
+            .all(|argv| super::lookup(&argv[0]).is_some_and(|s| s.has(super::flags::STALE)));
+        if let Some(e) = super::replication::refusal(ctx.srv, queued.may_write, stale_ok) {
+            return ctx.error(&errors::exec_refused(e));
+        }
+    }
     // Memory is made before the scope, as Redis checks it before EXEC
     // runs: eviction inside would hold every shard it sampled.
     if queued.denyoom {
         let policy = ctx.srv.store.limits().policy;
         if make_room(ctx.srv, ctx.db(), ctx.now, policy).is_err() {
-            return ctx.error(errors::OOM);
+            return ctx.error(&errors::exec_refused(errors::OOM));
         }
     }
     let srv = ctx.srv;

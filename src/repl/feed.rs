@@ -155,6 +155,9 @@ impl Feed {
                 let end = self.end();
                 let (due, keep): (Vec<_>, Vec<_>) = o.marks.drain(..).partition(|(s, _)| *s <= n);
                 o.marks = keep;
+                if !due.is_empty() {
+                    self.reselect();
+                }
                 for (_, tx) in due {
                     let _ = tx.send(end);
                 }
@@ -172,11 +175,18 @@ impl Feed {
         let (tx, rx) = oneshot::channel();
         let mut o = crate::util::sync::lock(&self.order);
         if o.next >= seq && o.done.range(..seq).next().is_none() {
+            self.reselect();
             let _ = tx.send(self.end());
         } else {
             o.marks.push((seq, tx));
         }
         rx
+    }
+
+    /// The next command names its database again: a replica that starts
+    /// from here does not know the stream's current one.
+    fn reselect(&self) {
+        crate::util::sync::lock(&self.backlog).db = None;
     }
 
     /// Appends commands to the backlog.
@@ -185,6 +195,13 @@ impl Feed {
         let mut b = crate::util::sync::lock(&self.backlog);
         let wrap = batch.atomic && batch.cmds.len() > 1;
         if wrap {
+            // SELECT before MULTI, as Redis writes it.
+            if let Some((db, _)) = batch.cmds.first() {
+                if b.db != Some(*db) {
+                    encode(&mut out, &[b"SELECT".to_vec(), db.to_string().into_bytes()]);
+                    b.db = Some(*db);
+                }
+            }
             encode(&mut out, &[b"MULTI".to_vec()]);
         }
         for (db, argv) in &batch.cmds {

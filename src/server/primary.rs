@@ -69,11 +69,15 @@ async fn link(
         }
         None => {
             tracing::info!("full resynchronization of replica {}:{}", f.ip, f.port);
-            let eof = hello.eof;
+            // An old-style SYNC gets the sized snapshot with no
+            // FULLRESYNC line; `repl-diskless-sync no` sizes it too.
+            let psync = matches!(hello.sync, Some(Some(_)));
+            let diskless = srv.settings.get("repl-diskless-sync").is_none_or(|v| v == "yes");
+            let eof = hello.eof && psync && diskless;
             let s = srv.clone();
             let std = stream.into_std()?;
             std.set_nonblocking(false)?;
-            let (std, offset) = tokio::task::spawn_blocking(move || send_snapshot(&s, std, eof))
+            let (std, offset) = tokio::task::spawn_blocking(move || send_snapshot(&s, std, eof, psync))
                 .await
                 .map_err(io::Error::other)??;
             std.set_nonblocking(true)?;
@@ -168,7 +172,12 @@ fn continues(srv: &Server, hello: &ReplicaHello) -> Option<u64> {
 
 /// Writes FULLRESYNC and the snapshot; returns the socket and the offset
 /// the stream goes on from.
-fn send_snapshot(srv: &Server, mut sock: std::net::TcpStream, eof: bool) -> io::Result<(std::net::TcpStream, u64)> {
+fn send_snapshot(
+    srv: &Server,
+    mut sock: std::net::TcpStream,
+    eof: bool,
+    psync: bool,
+) -> io::Result<(std::net::TcpStream, u64)> {
     let _one = srv.persist.snapshot.lock().unwrap_or_else(|p| p.into_inner());
     let mark = Mutex::new(None);
     let head = srv.store.begin_snapshot(srv.clock.now_ms(), &|seq| {
@@ -183,7 +192,9 @@ fn send_snapshot(srv: &Server, mut sock: std::net::TcpStream, eof: bool) -> io::
         }
     };
     let ids = srv.repl.ids();
-    sock.write_all(format!("+FULLRESYNC {} {offset}\r\n", ids.replid).as_bytes())?;
+    if psync {
+        sock.write_all(format!("+FULLRESYNC {} {offset}\r\n", ids.replid).as_bytes())?;
+    }
     if eof {
         let mut m = [0u8; 20];
         crate::util::rand::secure_fill(&mut m).ok();
