@@ -73,7 +73,12 @@ pub(crate) fn after(ctx: &mut Ctx<'_>, spec: &CommandSpec, args: &[&[u8]], write
         spec.name,
         "publish" | "function|load" | "function|delete" | "function|flush" | "function|restore"
     ) && !ctx.out.buf[mark..].starts_with(b"-");
-    let wrote = srv.store.events().writes() != writes_before || outside_store;
+    if outside_store {
+        // A number of their own keeps them in order with this client's
+        // writes before them.
+        srv.store.events().record_bulk();
+    }
+    let wrote = srv.store.events().writes() != writes_before;
     // A transaction's and a script's writes were gathered one by one.
     let container = matches!(
         spec.name,

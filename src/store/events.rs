@@ -101,8 +101,9 @@ impl KeyEvents {
         }
     }
 
-    /// A change of many keys at once (FLUSHDB, SWAPDB), numbered as one;
-    /// called with the shards locked.
+    /// A change of many keys at once (FLUSHDB, SWAPDB), numbered as one
+    /// and called with the shards locked; or a change outside the store
+    /// (PUBLISH, FUNCTION LOAD) that the replication stream carries.
     pub(crate) fn record_bulk(&self) {
         if self.numbering.load(Ordering::Relaxed) {
             self.number(kinds::CHANGED);
