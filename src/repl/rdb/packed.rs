@@ -38,6 +38,23 @@ fn signed(v: u64, bits: u32) -> i64 {
     ((v << shift) as i64) >> shift
 }
 
+/// What ziplists and listpacks share: a header that starts with the
+/// blob's size (32 bits, little-endian) and a 0xff at the end. Returns
+/// the terminator's position.
+fn frame(blob: &[u8], header: usize, kind: &str) -> Result<usize, RdbError> {
+    if blob.len() < header + 1 {
+        return corrupt(format!("{kind}: shorter than its header"));
+    }
+    if le(&blob[0..4]) != blob.len() as u64 {
+        return corrupt(format!("{kind}: size in the header differs from the blob's"));
+    }
+    let end = blob.len() - 1;
+    if blob[end] != 0xff {
+        return corrupt(format!("{kind}: no terminator"));
+    }
+    Ok(end)
+}
+
 /// A ziplist:
 ///
 /// ```text
@@ -52,16 +69,7 @@ fn signed(v: u64, bits: u32) -> i64 {
 pub(crate) fn ziplist(blob: &[u8]) -> Result<Vec<Elem<'_>>, RdbError> {
     const HEADER: usize = 10;
     let bad = |what: &str| corrupt(format!("ziplist: {what}"));
-    if blob.len() < HEADER + 1 {
-        return bad("shorter than its header");
-    }
-    if le(&blob[0..4]) != blob.len() as u64 {
-        return bad("size in the header differs from the blob's");
-    }
-    let end = blob.len() - 1;
-    if blob[end] != 0xff {
-        return bad("no terminator");
-    }
+    let end = frame(blob, HEADER, "ziplist")?;
     let tail = le(&blob[4..8]);
     if tail > end as u64 {
         return bad("tail offset outside the blob");
@@ -179,16 +187,7 @@ fn backlen_matches(b: &[u8], n: usize) -> bool {
 pub(crate) fn listpack(blob: &[u8]) -> Result<Vec<Elem<'_>>, RdbError> {
     const HEADER: usize = 6;
     let bad = |what: &str| corrupt(format!("listpack: {what}"));
-    if blob.len() < HEADER + 1 {
-        return bad("shorter than its header");
-    }
-    if le(&blob[0..4]) != blob.len() as u64 {
-        return bad("size in the header differs from the blob's");
-    }
-    let end = blob.len() - 1;
-    if blob[end] != 0xff {
-        return bad("no terminator");
-    }
+    let end = frame(blob, HEADER, "listpack")?;
     let declared = le(&blob[4..6]);
     let mut out = Vec::new();
     let mut p = HEADER;

@@ -84,6 +84,14 @@ fn agg(a: Aggregate) -> Loaded {
     }
 }
 
+/// The elements of a ziplist (`ziplist`) or a listpack.
+fn unpack(blob: &[u8], ziplist: bool) -> Result<Vec<packed::Elem<'_>>, RdbError> {
+    match ziplist {
+        true => packed::ziplist(blob),
+        false => packed::listpack(blob),
+    }
+}
+
 /// Reads a value of type `ty` (the byte before its key). Elements a type
 /// must hold once (set members, hash fields, sorted-set members) are
 /// corrupt when repeated, as are NaN scores; packed blobs are checked in
@@ -167,10 +175,7 @@ pub(crate) fn read_value<R: Read>(r: &mut Reader<R>, ty: u8) -> Result<Loaded, R
         }
         t::ZSET_ZIPLIST | t::ZSET_LISTPACK => {
             let blob = r.read_string()?;
-            let elems = match ty {
-                t::ZSET_ZIPLIST => packed::ziplist(&blob)?,
-                _ => packed::listpack(&blob)?,
-            };
+            let elems = unpack(&blob, ty == t::ZSET_ZIPLIST)?;
             let mut z = ZSet::default();
             for pair in pairs(&elems)? {
                 let score = match pair[1] {
@@ -186,10 +191,7 @@ pub(crate) fn read_value<R: Read>(r: &mut Reader<R>, ty: u8) -> Result<Loaded, R
         }
         t::HASH_ZIPLIST | t::HASH_LISTPACK => {
             let blob = r.read_string()?;
-            let elems = match ty {
-                t::HASH_ZIPLIST => packed::ziplist(&blob)?,
-                _ => packed::listpack(&blob)?,
-            };
+            let elems = unpack(&blob, ty == t::HASH_ZIPLIST)?;
             let mut h = Hash::default();
             for pair in pairs(&elems)? {
                 add_field(&mut h, &pair[0].to_bytes(), &pair[1].to_bytes())?;
