@@ -105,7 +105,7 @@ pub(crate) fn after(ctx: &mut Ctx<'_>, spec: &CommandSpec, args: &[&[u8]], write
 /// With `sync-replicas`, a write's reply waits for that many replicas to
 /// acknowledge it (the session holds it, see `AckWait`).
 fn hold_for_replicas(ctx: &mut Ctx<'_>, mark: usize) {
-    let needed = ctx.srv.settings.int("sync-replicas").unwrap_or(0).max(0) as usize;
+    let needed = ctx.srv.settings.sync_replicas() as usize;
     if needed == 0 || ctx.client.master {
         return;
     }

@@ -187,7 +187,7 @@ pub(crate) fn ack_wait_reply(
 /// Writes refused for want of replicas: fewer than `min-replicas-to-write`
 /// acknowledged within `min-replicas-max-lag` seconds.
 pub(crate) fn too_few_replicas(srv: &Server, now: u64) -> bool {
-    let min = srv.settings.int("min-replicas-to-write").unwrap_or(0);
+    let min = srv.settings.min_replicas() as i64;
     if min <= 0 || srv.repl.is_replica() {
         return false;
     }

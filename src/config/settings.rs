@@ -395,6 +395,10 @@ pub(crate) struct Settings {
     maxmemory: AtomicU64,
     memcache_evictions: AtomicBool,
     lock_timeout_ms: AtomicU64,
+    /// `min-replicas-to-write` and `sync-replicas`: read by every write,
+    /// so kept where one load finds them.
+    min_replicas: AtomicU64,
+    sync_replicas: AtomicU64,
     /// `notify-keyspace-events` as class bits ([`notify`]).
     notify: std::sync::atomic::AtomicU32,
     /// `client-output-buffer-limit` of the normal and pubsub classes:
@@ -473,6 +477,8 @@ impl Settings {
             maxmemory: AtomicU64::new(0),
             memcache_evictions: AtomicBool::new(true),
             lock_timeout_ms: AtomicU64::new(90_000),
+            min_replicas: AtomicU64::new(0),
+            sync_replicas: AtomicU64::new(0),
             notify: Default::default(),
             normal_output_limit: Default::default(),
             pubsub_output_limit: Default::default(),
@@ -611,11 +617,23 @@ impl Settings {
                 "lock-timeout" => self
                     .lock_timeout_ms
                     .store(num().saturating_mul(1000), Ordering::Relaxed),
+                "min-replicas-to-write" => self.min_replicas.store(num(), Ordering::Relaxed),
+                "sync-replicas" => self.sync_replicas.store(num(), Ordering::Relaxed),
                 _ => {}
             }
             values.insert(p.name, v);
         }
         Ok(())
+    }
+
+    /// `min-replicas-to-write`: one relaxed load.
+    pub(crate) fn min_replicas(&self) -> u64 {
+        self.min_replicas.load(Ordering::Relaxed)
+    }
+
+    /// `sync-replicas`: one relaxed load.
+    pub(crate) fn sync_replicas(&self) -> u64 {
+        self.sync_replicas.load(Ordering::Relaxed)
     }
 
     /// The memory limit the store enforces, from `maxmemory`,

@@ -137,6 +137,17 @@ impl Feed {
             return;
         };
         let mut o = crate::util::sync::lock(&self.order);
+        // The common case: this is the lowest number out, alone.
+        if seqs.len() == 1 && top == o.next && o.done.is_empty() && o.marks.is_empty() {
+            for b in o.waiting.remove(&top).unwrap_or_default() {
+                self.write(&b);
+            }
+            if !batch.cmds.is_empty() {
+                self.write(&batch);
+            }
+            o.next = top + 1;
+            return;
+        }
         for &s in seqs {
             if s >= o.next {
                 o.done.insert(s);
@@ -248,7 +259,18 @@ impl Feed {
         if skip > b.bytes.len() {
             return Some(Vec::new());
         }
-        Some(b.bytes.range(skip..).take(max).copied().collect())
+        let take = (b.bytes.len() - skip).min(max);
+        let (front, back) = b.bytes.as_slices();
+        let mut out = Vec::with_capacity(take);
+        if skip < front.len() {
+            let n = take.min(front.len() - skip);
+            out.extend_from_slice(&front[skip..skip + n]);
+            out.extend_from_slice(&back[..take - n]);
+        } else {
+            let s = skip - front.len();
+            out.extend_from_slice(&back[s..s + take]);
+        }
+        Some(out)
     }
 
     /// The first offset the backlog holds, and how many bytes.

@@ -108,7 +108,11 @@ async fn link(
             continue;
         }
         tokio::select! {
-            _ = &mut grew => {}
+            _ = &mut grew => {
+                // Let the commands running now add theirs: one write then
+                // carries many.
+                tokio::task::yield_now().await;
+            }
             r = stream.read(&mut chunk) => {
                 let n = r?;
                 if n == 0 {
