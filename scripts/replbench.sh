@@ -45,7 +45,7 @@
 #   KEYS             keys on the primary of the full resync           [1000000; QUICK: 100000]
 #   SIZE             value bytes of those keys                        [100]
 #   THREADS          ferrocache --threads, primary and replicas       [2]
-#   CATCHUP_TIMEOUT  seconds a replica may take to catch up or sync   [60]
+#   CATCHUP_TIMEOUT  seconds a replica may take to catch up or sync   [30]
 #   LOADS            "throughput resync" or one of them               [throughput resync]
 #   PORT_BASE        first port tried for the servers                 [27900]
 #   OUT              where the markdown tables are saved             [target/bench/replication.md]
@@ -75,7 +75,7 @@ KEYSPACE=${KEYSPACE:-100000}
 DATA=${DATA:-64}
 SIZE=${SIZE:-100}
 THREADS=${THREADS:-2}
-CATCHUP_TIMEOUT=${CATCHUP_TIMEOUT:-60}
+CATCHUP_TIMEOUT=${CATCHUP_TIMEOUT:-30}
 LOADS=${LOADS:-throughput resync}
 PORT_BASE=${PORT_BASE:-27900}
 OUT=${OUT:-target/bench/replication.md}
@@ -354,6 +354,16 @@ checks() {
     fi
 }
 
+# The median over the runs in which both passed of load $1's column $3
+# over load $2's (the same run's), to two decimals. Every throughput run
+# records every load, so line N of each file is run N.
+paired() {
+    paste -d'|' "$RAW/$1" "$RAW/$2" |
+        awk -F'|' -v c="$3" '$1 !~ /^FAIL/ && $2 !~ /^FAIL/ {
+            split($1, a, " "); split($2, b, " "); if (b[c] > 0) print a[c] / b[c] }' |
+        median | awk '{ printf "%.2f", $1 }'
+}
+
 # A throughput row: load, server, label, replicas, -P, baseline load.
 row() {
     local k=$1__$2 rps vs='' cr=''
@@ -363,9 +373,9 @@ row() {
         echo "| $3 | $2 | $4 | $5 | | | | | | $(checks "$k") |"
         return
     fi
-    if [[ -n $6 && -f $RAW/$6__$2 && -n $(med "$6__$2" 1) ]]; then
-        vs=$(ratio "$rps" "$(med "$6__$2" 1)")
-        cr=$(ratio "$(med "$k" 3)" "$(med "$6__$2" 3)")
+    if [[ -n $6 && -f $RAW/$6__$2 ]]; then
+        vs=$(paired "$k" "$6__$2" 1)
+        cr=$(paired "$k" "$6__$2" 3)
     fi
     printf '| %s | %s | %s | %s | %.0f | %s | %s | %s | %s | %s |\n' \
         "$3" "$2" "$4" "$5" "$rps" "$(med "$k" 2)" "$(med "$k" 3)" "$vs" "$cr" "$(checks "$k")"
@@ -385,7 +395,8 @@ mkdir -p "$(dirname "$OUT")"
         echo
         echo "\`redis-benchmark -t set -c $CLIENTS -r $KEYSPACE -d $DATA\`, $REQUESTS requests at -P $PIPELINE," \
             "$REQUESTS_P1 at -P 1, $REQUESTS_SYNC with sync-replicas at either depth. CPU is the primary's user+system time. \"vs base\" is against the row named" \
-            "in the load column's parentheses, same server (below 1 is slower / cheaper). Every load with" \
+            "in the load column's parentheses, same server: the median of the runs' ratios, each run's load" \
+            "against the same run's base (below 1 is slower / cheaper). Every load with" \
             "replicas is checked: each replica reached the primary's master_repl_offset and gave its DEBUG" \
             "DIGEST. A run that failed its check, or whose replicas did not attach, is counted under" \
             "\"checks\" and left out of the medians, which are of the runs that passed."
