@@ -364,7 +364,11 @@ fn stats(srv: &Server, s: &mut Section<'_>) {
     s.field("instantaneous_ops_per_sec", ops.round() as u64);
     s.field("total_net_input_bytes", totals.get(Counter::NetIn));
     s.field("total_net_output_bytes", totals.get(Counter::NetOut));
-    s.zeros(&["total_net_repl_input_bytes", "total_net_repl_output_bytes"]);
+    s.field("total_net_repl_input_bytes", srv.repl.bytes_in.load(Ordering::Relaxed));
+    s.field(
+        "total_net_repl_output_bytes",
+        srv.repl.bytes_out.load(Ordering::Relaxed),
+    );
     s.field("instantaneous_input_kbps", format!("{kbps_in:.2}"));
     s.field("instantaneous_output_kbps", format!("{kbps_out:.2}"));
     for f in ["instantaneous_input_repl_kbps", "instantaneous_output_repl_kbps"] {

@@ -242,6 +242,12 @@ fn start_bgsave(srv: &Server) -> Result<(), String> {
 }
 
 fn run_bgsave(srv: &Arc<Server>) {
+    // Below the workers: on a machine with few cores, clients are served
+    // first and the save takes what is left.
+    // SAFETY: changes this thread's nice value only; no pointers.
+    unsafe {
+        libc::setpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t, 10);
+    }
     let r = save_now(srv);
     let p = &srv.persist;
     let took = srv.clock.now_ms().saturating_sub(p.bgsave_started.load(Relaxed));

@@ -105,6 +105,7 @@ async fn link(
         if !bytes.is_empty() {
             stream.write_all(&bytes).await?;
             pos += bytes.len() as u64;
+            srv.repl.bytes_out.fetch_add(bytes.len() as u64, Relaxed);
             continue;
         }
         tokio::select! {
@@ -209,6 +210,7 @@ fn send_snapshot(
         w.write_all(mark.as_bytes())?;
         w.flush()?;
         drop(w);
+        srv.repl.bytes_out.fetch_add(rep.bytes + 40, Relaxed);
         tracing::info!("snapshot of {} keys ({} bytes) sent to a replica", rep.keys, rep.bytes);
     } else {
         // A replica that needs the size first: the snapshot goes to a
@@ -222,6 +224,7 @@ fn send_snapshot(
             drop(file);
             let mut file = std::fs::File::open(&tmp)?;
             let len = file.metadata()?.len();
+            srv.repl.bytes_out.fetch_add(len, Relaxed);
             sock.write_all(format!("${len}\r\n").as_bytes())?;
             let mut buf = vec![0u8; 1 << 20];
             loop {

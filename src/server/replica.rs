@@ -56,16 +56,18 @@ pub(crate) async fn run(srv: Arc<Server>) {
 }
 
 /// Bytes read from the primary and not used yet.
-struct Conn {
+struct Conn<'a> {
     s: TcpStream,
     buf: Vec<u8>,
     timeout: Duration,
+    /// Bytes read, counted for INFO.
+    read: &'a std::sync::atomic::AtomicU64,
 }
 
-impl Conn {
+impl Conn<'_> {
     async fn fill(&mut self) -> io::Result<usize> {
-        let mut chunk = [0u8; 16 * 1024];
-        let n = tokio::time::timeout(self.timeout, self.s.read(&mut chunk))
+        self.buf.reserve(16 * 1024);
+        let n = tokio::time::timeout(self.timeout, self.s.read_buf(&mut self.buf))
             .await
             .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "timeout reading from the primary"))??;
         if n == 0 {
@@ -74,7 +76,7 @@ impl Conn {
                 "the primary closed the connection",
             ));
         }
-        self.buf.extend_from_slice(&chunk[..n]);
+        self.read.fetch_add(n as u64, Relaxed);
         Ok(n)
     }
 
@@ -122,6 +124,7 @@ async fn link(srv: &Arc<Server>, p: &Primary) -> io::Result<()> {
         s,
         buf: Vec::new(),
         timeout,
+        read: &srv.repl.bytes_in,
     };
     let pong = c.ask(&[b"PING"]).await?;
     // A primary that wants a password answers PING with NOAUTH or NOPERM.
@@ -207,7 +210,7 @@ async fn link(srv: &Arc<Server>, p: &Primary) -> io::Result<()> {
 }
 
 /// Receives the snapshot after FULLRESYNC into a temporary file in `dir`.
-async fn receive_snapshot(srv: &Server, c: &mut Conn) -> io::Result<std::path::PathBuf> {
+async fn receive_snapshot(srv: &Server, c: &mut Conn<'_>) -> io::Result<std::path::PathBuf> {
     // Newlines keep the link alive while the primary prepares it.
     let header = loop {
         let l = c.line().await?;
@@ -286,7 +289,7 @@ fn load_snapshot(srv: &Server, path: &std::path::Path) -> io::Result<()> {
 }
 
 /// Applies the primary's stream until the link breaks.
-async fn stream(srv: &Arc<Server>, c: &mut Conn) -> io::Result<()> {
+async fn stream(srv: &Arc<Server>, c: &mut Conn<'_>) -> io::Result<()> {
     let addr = c.s.peer_addr()?;
     let laddr = c.s.local_addr()?;
     let handle = srv
@@ -358,7 +361,7 @@ async fn stream(srv: &Arc<Server>, c: &mut Conn) -> io::Result<()> {
     }
 }
 
-async fn send_ack(srv: &Server, c: &mut Conn) -> io::Result<()> {
+async fn send_ack(srv: &Server, c: &mut Conn<'_>) -> io::Result<()> {
     let off = srv.repl.offset.load(Relaxed).to_string();
     c.send(&[b"REPLCONF", b"ACK", off.as_bytes()]).await
 }

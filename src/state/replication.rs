@@ -106,6 +106,10 @@ pub(crate) struct Replication {
     /// Held while the replica applies one command of its primary's and
     /// counts its bytes, and by a snapshot's instant on a replica.
     pub(crate) applying: Mutex<()>,
+    /// Bytes read from the primary (snapshot and stream) and written to
+    /// replicas, for INFO's total_net_repl_*_bytes.
+    pub(crate) bytes_in: AtomicU64,
+    pub(crate) bytes_out: AtomicU64,
     /// The replicas connected to this server.
     pub(crate) followers: Mutex<Vec<std::sync::Arc<Follower>>>,
     /// Woken when a replica acknowledges an offset (WAIT).
@@ -149,6 +153,8 @@ impl Replication {
             sync_read: AtomicU64::new(0),
             up: AtomicBool::new(false),
             synced: AtomicBool::new(false),
+            bytes_in: AtomicU64::new(0),
+            bytes_out: AtomicU64::new(0),
             applying: Mutex::new(()),
             followers: Mutex::new(Vec::new()),
             acked: tokio::sync::Notify::new(),
