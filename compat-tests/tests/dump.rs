@@ -126,30 +126,33 @@ fn copy_by_dump(from: &mut Wire, to: &mut Wire, keys: &[Vec<u8>]) {
     assert!(matches!(t, Frame::Integer(ms) if ms > 3_000_000), "{t:?}");
 }
 
-#[test]
-fn payloads_redis_server_dumps_restore_here_with_the_same_digest() {
-    let dir = TempDir::new("dump-from-redis");
+/// Fills one server, DUMPs every key there (compressed and not) and
+/// RESTOREs it on the other: from redis-server to ferrocache, or back.
+fn dump_across(tag: &str, from_redis: bool) {
+    let dir = TempDir::new(tag);
     let r = redis_server(&dir);
     let f = ferrocache();
     let (mut rw, mut fw) = (Wire::connect(r.port), f.wire());
-    let keys = fill(&mut rw);
+    let (src, dst) = if from_redis {
+        (&mut rw, &mut fw)
+    } else {
+        (&mut fw, &mut rw)
+    };
+    let keys = fill(src);
     for compression in ["yes", "no"] {
-        ok(&mut rw, &[b"CONFIG", b"SET", b"rdbcompression", compression.as_bytes()]);
-        copy_by_dump(&mut rw, &mut fw, &keys);
+        ok(src, &[b"CONFIG", b"SET", b"rdbcompression", compression.as_bytes()]);
+        copy_by_dump(src, dst, &keys);
     }
 }
 
 #[test]
+fn payloads_redis_server_dumps_restore_here_with_the_same_digest() {
+    dump_across("dump-from-redis", true);
+}
+
+#[test]
 fn payloads_dumped_here_restore_on_redis_server_with_the_same_digest() {
-    let dir = TempDir::new("dump-to-redis");
-    let r = redis_server(&dir);
-    let f = ferrocache();
-    let (mut rw, mut fw) = (Wire::connect(r.port), f.wire());
-    let keys = fill(&mut fw);
-    for compression in ["yes", "no"] {
-        ok(&mut fw, &[b"CONFIG", b"SET", b"rdbcompression", compression.as_bytes()]);
-        copy_by_dump(&mut fw, &mut rw, &keys);
-    }
+    dump_across("dump-to-redis", false);
 }
 
 /// MIGRATEs from `src` to `dst` (listening on `dst_port`) in every form,

@@ -536,17 +536,20 @@ pub(crate) mod tests {
         assert_eq!(out[..3], [2, 1, b'b'], "highest score first");
     }
 
+    /// The types whose value starts with an element count.
+    const COUNTED: [u8; 7] = [
+        t::LIST,
+        t::SET,
+        t::ZSET,
+        t::ZSET_2,
+        t::HASH,
+        t::LIST_QUICKLIST,
+        t::LIST_QUICKLIST_2,
+    ];
+
     #[test]
     fn empty_aggregates_load_as_empty() {
-        for ty in [
-            t::LIST,
-            t::SET,
-            t::ZSET,
-            t::ZSET_2,
-            t::HASH,
-            t::LIST_QUICKLIST,
-            t::LIST_QUICKLIST_2,
-        ] {
+        for ty in COUNTED {
             assert!(matches!(read_all(ty, &[0]).unwrap(), Loaded::Empty), "{ty}");
         }
         let mut zl = Vec::new();
@@ -816,16 +819,7 @@ pub(crate) mod tests {
     fn hostile_counts_end_at_the_end_of_input() {
         let mut huge = Vec::new();
         put_len(&mut huge, 1 << 60);
-        for ty in [
-            t::LIST,
-            t::SET,
-            t::ZSET,
-            t::ZSET_2,
-            t::HASH,
-            t::LIST_QUICKLIST,
-            t::LIST_QUICKLIST_2,
-            t::STREAM_LISTPACKS_3,
-        ] {
+        for ty in COUNTED.into_iter().chain([t::STREAM_LISTPACKS_3]) {
             let mut b = huge.clone();
             put_string(&mut b, b"1", false);
             assert!(read_value(&mut Reader::new(&b[..]), ty).is_err(), "{ty}");
