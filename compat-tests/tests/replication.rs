@@ -18,18 +18,6 @@ fn info_field(c: &mut Connection, name: &str) -> Option<String> {
         .map(|v| v.trim().to_string())
 }
 
-/// Waits (bounded) until `f` is true.
-fn eventually(what: &str, mut f: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while start.elapsed() < Duration::from_secs(60) {
-        if f() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    panic!("timed out waiting for {what}");
-}
-
 /// Waits until the replica has applied all the primary has written.
 fn caught_up(primary: &mut Connection, replica: &mut Connection) {
     caught_up_logged(primary, replica, None)

@@ -472,9 +472,17 @@ mod tests {
 
     #[test]
     fn reload_and_the_list_hooks_answer_as_redis() {
-        let mut h = enabled();
+        // The reload saves to `dir`: a directory of the test's own.
+        let dir = std::env::temp_dir().join(format!("ferrocache-reload-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut config = crate::config::Config::default();
+        config.overrides.push(("enable-debug-command".into(), "yes".into()));
+        config.overrides.push(("dir".into(), dir.display().to_string()));
+        let mut h = Harness::with_config(config);
         h.run("SET k v");
         assert_eq!(h.run("DEBUG RELOAD"), "+OK\r\n");
+        assert!(dir.join("dump.rdb").exists());
+        let _ = std::fs::remove_dir_all(&dir);
         assert_eq!(h.run("GET k"), "$1\r\nv\r\n", "the data stays");
         assert_eq!(
             h.run("DEBUG RELOAD foo"),
