@@ -399,6 +399,18 @@ fn wait_and_sync_replicas_count_only_acknowledging_replicas() {
     // and WAIT counts no one.
     let pid = r.pid().to_string();
     compat_tests::run_command("kill", &["-STOP", &pid], b"");
+    // kill returns before the process has stopped: wait until it has.
+    let stopped = || {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        stat.rsplit(')')
+            .next()
+            .is_some_and(|rest| rest.trim_start().starts_with('T'))
+    };
+    let start = Instant::now();
+    while !stopped() && start.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert!(stopped(), "the replica did not stop");
     let err = cmd("SET").arg("c").arg("3").query::<()>(&mut pc).unwrap_err();
     assert!(err.to_string().contains("may not be replicated"), "{err}");
     let _: () = cmd("CONFIG")
