@@ -153,8 +153,14 @@ pub(crate) fn ping_replicas(srv: &Server, now: u64) {
     use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
     static LAST: AtomicU64 = AtomicU64::new(0);
     let period = srv.settings.int("repl-ping-replica-period").unwrap_or(10).max(1) as u64 * 1000;
+    if srv.repl.followers().is_empty() {
+        return;
+    }
+    // The first period starts with the first replica.
     let last = LAST.load(Relaxed);
-    if now.saturating_sub(last) >= period && !srv.repl.followers().is_empty() {
+    if last == 0 {
+        LAST.store(now, Relaxed);
+    } else if now.saturating_sub(last) >= period {
         LAST.store(now, Relaxed);
         srv.feed.write_raw(&[b"PING".to_vec()]);
     }
