@@ -11,6 +11,34 @@ fn digest(c: &mut Connection) -> String {
     cmd("DEBUG").arg("DIGEST").query(c).unwrap()
 }
 
+/// Each key's value digest and deadline.
+fn per_key(c: &mut Connection) -> std::collections::BTreeMap<String, (String, i64)> {
+    let keys: Vec<String> = cmd("KEYS").arg("*").query(c).unwrap();
+    keys.into_iter()
+        .map(|k| {
+            let d: Vec<String> = cmd("DEBUG").arg("DIGEST-VALUE").arg(&k).query(c).unwrap();
+            let t: i64 = cmd("PEXPIRETIME").arg(&k).query(c).unwrap();
+            (k, (d.concat(), t))
+        })
+        .collect()
+}
+
+/// The replica holds what the primary holds (DEBUG DIGEST); when not,
+/// the keys that differ.
+fn assert_same_data(primary: &mut Connection, replica: &mut Connection) {
+    if digest(primary) == digest(replica) {
+        return;
+    }
+    let (p, r) = (per_key(primary), per_key(replica));
+    let differ: Vec<_> = p
+        .iter()
+        .filter(|(k, v)| r.get(*k) != Some(v))
+        .map(|(k, v)| (k, v, r.get(k)))
+        .chain(r.iter().filter(|(k, _)| !p.contains_key(*k)).map(|(k, v)| (k, v, None)))
+        .collect();
+    panic!("the replica differs from the primary: {differ:?}");
+}
+
 fn info_field(c: &mut Connection, name: &str) -> Option<String> {
     let info: String = cmd("INFO").arg("replication").query(c).unwrap();
     info.lines()
@@ -246,10 +274,90 @@ fn memcache_load(port: u16, n: usize) {
         if i % 7 == 0 {
             w.send(format!("delete {key}\r\n").as_bytes());
         }
+        // touch and gat keep the item's CAS unique; a replica must too.
+        if i % 4 == 0 {
+            w.send(format!("touch {key} 900\r\ngat 800 n:{}\r\n", i % 20).as_bytes());
+        }
         // Every reply read before the next round.
         w.send(b"version\r\n");
         while !w.read_line().starts_with(b"VERSION") {}
     }
+}
+
+/// CACHE.* writes that take versions and lock handles, with timeouts.
+/// Returns the handles of the locks it left held.
+fn cache_load(port: u16, n: usize) -> Vec<(String, i64)> {
+    let mut c = redis::Client::open(format!("redis://127.0.0.1:{port}/"))
+        .unwrap()
+        .get_connection()
+        .unwrap();
+    let mut held = Vec::new();
+    for i in 0..n {
+        let k = format!("c:{}", i % 20 + 2);
+        let _: Value = cmd("CACHE.PUT")
+            .arg(&k)
+            .arg(i)
+            .arg("EX")
+            .arg(500)
+            .query(&mut c)
+            .unwrap();
+        if i % 3 == 0 {
+            let locked: redis::RedisResult<Vec<Value>> = cmd("CACHE.LOCK").arg(&k).arg(600_000).query(&mut c);
+            if let Ok(r) = locked {
+                let Value::Int(h) = r[0] else { panic!("{r:?}") };
+                if i % 2 == 0 {
+                    let _: i64 = cmd("CACHE.PUTUNLOCK")
+                        .arg(&k)
+                        .arg("u")
+                        .arg(h)
+                        .arg("PX")
+                        .arg(400_000)
+                        .query(&mut c)
+                        .unwrap();
+                } else {
+                    held.push((k.clone(), h));
+                }
+            }
+        }
+        if i % 5 == 0 {
+            let _: Value = cmd("CACHE.RESETTTL").arg(&k).arg("EX").arg(700).query(&mut c).unwrap();
+        }
+    }
+    // Those a later PUT did not release are released now (timeouts kept).
+    for (k, h) in held {
+        let _: redis::RedisResult<Value> = cmd("CACHE.UNLOCK").arg(k).arg(h).arg("EX").arg(900).query(&mut c);
+    }
+    let mut keep = Vec::new();
+    for k in ["c:0", "c:1"] {
+        let r: Vec<Value> = cmd("CACHE.LOCK")
+            .arg(k)
+            .arg(600_000)
+            .arg("CREATE")
+            .query(&mut c)
+            .unwrap();
+        let Value::Int(h) = r[0] else { panic!("{r:?}") };
+        keep.push((k.to_string(), h));
+    }
+    keep
+}
+
+/// Every string key's version (CACHE.GET) and deadline (PEXPIRETIME).
+fn versions_and_deadlines(c: &mut Connection) -> std::collections::BTreeMap<String, (i64, i64)> {
+    let keys: Vec<String> = cmd("KEYS").arg("*").query(c).unwrap();
+    let mut out = std::collections::BTreeMap::new();
+    for k in keys {
+        let t: String = cmd("TYPE").arg(&k).query(c).unwrap();
+        if t != "string" {
+            continue;
+        }
+        let item: Vec<Value> = cmd("CACHE.GET").arg(&k).query(c).unwrap();
+        let Value::Int(version) = item[1] else {
+            panic!("{item:?}")
+        };
+        let deadline: i64 = cmd("PEXPIRETIME").arg(&k).query(c).unwrap();
+        out.insert(k, (version, deadline));
+    }
+    out
 }
 
 fn log_has(s: &Server, needle: &str) -> bool {
@@ -278,6 +386,10 @@ fn a_primary_and_two_replicas_end_equal_under_writes_from_both_protocols() {
             std::thread::spawn(move || memcache_load(p, 300))
         }))
         .collect();
+    let cache = {
+        let p = primary.port;
+        std::thread::spawn(move || cache_load(p, 300))
+    };
     let r2 = start_with(&dirs[2], &[]);
     let mut c2 = r2.redis();
     let _: () = cmd("REPLICAOF")
@@ -294,15 +406,15 @@ fn a_primary_and_two_replicas_end_equal_under_writes_from_both_protocols() {
     for l in loads {
         l.join().unwrap();
     }
+    let held = cache.join().unwrap();
     // Restarted from its snapshot, it goes on from where it was.
     let r1 = start_with(&dirs[1], &["--replicaof", "127.0.0.1", &port]);
     let mut c1 = r1.redis();
     caught_up_logged(&mut pc, &mut c1, Some(&r1));
     caught_up_logged(&mut pc, &mut c2, Some(&r2));
     assert!(log_has(&r1, "partial resynchronisation"), "{:?}", r1.log_lines());
-    let want = digest(&mut pc);
-    assert_eq!(digest(&mut c1), want);
-    assert_eq!(digest(&mut c2), want);
+    assert_same_data(&mut pc, &mut c2);
+    assert_same_data(&mut pc, &mut c1);
     // memcached items carry their flags to the replicas.
     let mut m = compat_tests::Wire::connect(primary.mc_port);
     m.send(b"set flagged 77 0 2\r\nok\r\n");
@@ -311,6 +423,120 @@ fn a_primary_and_two_replicas_end_equal_under_writes_from_both_protocols() {
     let item: Vec<Value> = cmd("CACHE.GET").arg("flagged").query(&mut c2).unwrap();
     assert_eq!(item[0], Value::BulkString(b"ok".to_vec()));
     assert_eq!(digest(&mut c2), digest(&mut pc));
+    // Every item has the same version (memcached's CAS unique) and the
+    // same deadline on the replicas as on the primary.
+    let want = versions_and_deadlines(&mut pc);
+    assert!(want.len() > 40, "{want:?}");
+    assert_eq!(versions_and_deadlines(&mut c1), want);
+    assert_eq!(versions_and_deadlines(&mut c2), want);
+    let gets = |port| {
+        let mut w = compat_tests::Wire::connect(port);
+        w.send(b"gets mc:1 mc:2 n:3 flagged\r\n");
+        let mut lines = Vec::new();
+        loop {
+            let l = w.read_line();
+            if l == b"END\r\n" {
+                return lines;
+            }
+            lines.push(l);
+        }
+    };
+    assert_eq!(gets(r2.mc_port), gets(primary.mc_port));
+    // Dependencies, tags, locks released by force and database policies
+    // reach the replicas.
+    for line in [
+        "CACHE.PUT parent 1",
+        "CACHE.PUT child 2 TAGS 1 x",
+        "CACHE.PUT tagged 3 TAGS 1 gone",
+        "CACHE.DEPEND child parent",
+        "CACHE.POLICY 3 DEFAULT-TTL 77",
+        "CACHE.DELTAGGED ANY 1 gone",
+        "CACHE.LOCK free 60000 CREATE",
+        "CACHE.FORCEUNLOCK free",
+    ] {
+        let words: Vec<&str> = line.split(' ').collect();
+        let _: Value = cmd(words[0]).arg(&words[1..]).query(&mut pc).unwrap();
+    }
+    caught_up(&mut pc, &mut c1);
+    let policy: Vec<String> = cmd("CACHE.POLICY").arg(3).query(&mut c1).unwrap();
+    assert_eq!(policy[..2], ["default-ttl", "77"]);
+    let n: i64 = cmd("EXISTS").arg("tagged").query(&mut c1).unwrap();
+    assert_eq!(n, 0);
+    let _: () = cmd("SET").arg("parent").arg(9).query(&mut pc).unwrap();
+    caught_up(&mut pc, &mut c1);
+    let n: i64 = cmd("EXISTS").arg("child").arg("parent").query(&mut c1).unwrap();
+    assert_eq!(n, 1, "the child went with its parent's write");
+    // A timeout from the database's DEFAULT-TTL is the primary's.
+    let _: () = redis::pipe()
+        .cmd("SELECT")
+        .arg(3)
+        .cmd("SET")
+        .arg("defaulted")
+        .arg(1)
+        .cmd("SELECT")
+        .arg(0)
+        .query(&mut pc)
+        .unwrap();
+    // A sliding item kept alive by reads on the primary (which are not
+    // replicated) stays alive on the replica, and after its promotion.
+    let _: Value = cmd("CACHE.PUT")
+        .arg("slid")
+        .arg(1)
+        .arg("SLIDE")
+        .arg(2)
+        .query(&mut pc)
+        .unwrap();
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(3) {
+        let _: Value = cmd("GET").arg("slid").query(&mut pc).unwrap();
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    caught_up(&mut pc, &mut c1);
+    let t = |c: &mut Connection| -> i64 {
+        redis::pipe()
+            .cmd("SELECT")
+            .arg(3)
+            .cmd("PEXPIRETIME")
+            .arg("defaulted")
+            .cmd("SELECT")
+            .arg(0)
+            .query::<((), i64, ())>(c)
+            .unwrap()
+            .1
+    };
+    assert_eq!(t(&mut c1), t(&mut pc));
+    let got: Option<String> = cmd("GET").arg("slid").query(&mut c1).unwrap();
+    assert_eq!(got.as_deref(), Some("1"));
+    let _: () = cmd("REPLICAOF").arg("NO").arg("ONE").query(&mut c1).unwrap();
+    let got: Option<String> = cmd("GET").arg("slid").query(&mut c1).unwrap();
+    assert_eq!(got.as_deref(), Some("1"), "promoted, it restarts sliding windows");
+    let r: Vec<Value> = cmd("CACHE.LOCK")
+        .arg("free")
+        .arg(1000)
+        .arg("CREATE")
+        .query(&mut c1)
+        .unwrap();
+    assert!(matches!(r[0], Value::Int(_)), "the lock was released: {r:?}");
+    // A promoted replica honours the handles of locks taken on the
+    // primary; a new lock there gets a handle above them.
+    let _: () = cmd("REPLICAOF").arg("NO").arg("ONE").query(&mut c2).unwrap();
+    for (k, h) in &held {
+        let v: i64 = cmd("CACHE.PUTUNLOCK")
+            .arg(k)
+            .arg("after")
+            .arg(*h)
+            .query(&mut c2)
+            .unwrap();
+        assert!(v > 0);
+    }
+    let r: Vec<Value> = cmd("CACHE.LOCK")
+        .arg("c:5")
+        .arg(1000)
+        .arg("CREATE")
+        .query(&mut c2)
+        .unwrap();
+    let Value::Int(h) = r[0] else { panic!("{r:?}") };
+    assert!(held.iter().all(|(_, old)| h > *old), "{h} {held:?}");
 }
 
 #[test]

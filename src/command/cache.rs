@@ -193,7 +193,8 @@ fn parse_opts<'a>(a: &[&'a [u8]], accepted: u8, now: u64, cmd: &str) -> Result<O
         let w = a[i];
         let next = a.get(i + 1).copied();
         let has_ttl = o.expiry.is_some() || o.keepttl;
-        if (is(w, "ex") || is(w, "px")) && ok(allow::TTL) && !has_ttl {
+        let timed = is(w, "ex") || is(w, "px") || is(w, "exat") || is(w, "pxat");
+        if timed && ok(allow::TTL) && !has_ttl {
             let v = next.ok_or(errors::SYNTAX)?;
             o.expiry = Some(Expiry::At(super::string::parse_expire(w, v, now, cmd)?));
             i += 2;
@@ -448,12 +449,19 @@ fn lock(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
         0 => ctx.srv.settings.lock_timeout_ms(),
         ms => ms,
     };
-    let (mut create, mut wait) = (false, None);
+    let (mut create, mut wait, mut until) = (false, None, None);
     let mut i = 3;
     while i < a.len() {
         if is(a[i], "create") && !create {
             create = true;
             i += 1;
+        } else if is(a[i], "pxat") && until.is_none() && i + 1 < a.len() {
+            match args::int(a[i + 1]) {
+                Ok(t) if t > 0 => until = Some(t as u64),
+                Ok(_) => return ctx.error(&errors::invalid_expire("cache.lock")),
+                Err(e) => return ctx.error(e),
+            }
+            i += 2;
         } else if is(a[i], "wait") && wait.is_none() && i + 1 < a.len() {
             match args::int(a[i + 1]) {
                 Ok(0) => wait = Some(0),
@@ -467,6 +475,7 @@ fn lock(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
         }
     }
     let (srv, db, now) = (ctx.srv, ctx.db(), ctx.now);
+    let lock_ms = until.map_or(lock_ms, |t| t.saturating_sub(now));
     let out = &mut ctx.out;
     let r = srv.store.with_slot(db, a[1], now, |s| {
         if s.peek().is_some_and(|e| e.as_str().is_none()) {
@@ -606,19 +615,20 @@ fn resetttl(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
 /// ```text
 /// CACHE.FLAGS key flags
 /// ```
-/// Replies 1, or 0 when the key is missing or not a string. A primary
-/// sends it to its replicas after a memcached write with flags.
+/// Replies 1, or 0 when the key is missing or not a string. The item
+/// keeps its value, version, timeout and lock. A primary sends it to its
+/// replicas after a memcached write with flags.
 fn flags(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
     let flags = match args::int(a[2]) {
         Ok(f) if (0..=u32::MAX as i64).contains(&f) => f as u32,
         _ => return ctx.error(errors::NOT_INTEGER),
     };
-    let done = ctx.srv.store.with_slot(ctx.db(), a[1], ctx.now, |s| {
-        let Some((value, expiry)) = s.peek().and_then(|it| Some((it.as_str()?.to_vec(), it.expiry()))) else {
-            return false;
-        };
-        s.set_bytes_exact(&value, expiry, flags);
-        true
+    let done = ctx.srv.store.with_slot(ctx.db(), a[1], ctx.now, |s| match s.get_mut() {
+        Some(mut e) if e.entry().as_str().is_some() => {
+            e.set_flags(flags);
+            true
+        }
+        _ => false,
     });
     ctx.out.int(done as i64);
 }
@@ -751,6 +761,30 @@ mod tests {
             h.run("CACHE.ADD r w"),
             err(errors::EXISTS),
             "a placeholder reserves the key"
+        );
+    }
+
+    #[test]
+    fn absolute_timeouts_and_flags_as_a_primary_sends_them() {
+        let mut h = Harness::new();
+        let t = h.now + 50_000;
+        let v = int(&mut h, &format!("CACHE.PUT k v PXAT {t}"));
+        assert_eq!(int(&mut h, "PEXPIRETIME k"), t as i64);
+        assert_eq!(int(&mut h, &format!("CACHE.RESETTTL k EXAT {}", t / 1000 + 10)), 1);
+        assert_eq!(int(&mut h, "PEXPIRETIME k"), (t / 1000 + 10) as i64 * 1000);
+        // A lock's deadline given as a time: it holds until then.
+        let until = h.now + 20_000;
+        let handle = lock(&mut h, &format!("CACHE.LOCK k 5 PXAT {until}"));
+        assert_eq!(h.at(10_000, "CACHE.LOCK k 5"), err(errors::LOCKED));
+        // CACHE.FLAGS keeps the version and the lock.
+        assert_eq!(int(&mut h, "CACHE.FLAGS k 42"), 1);
+        let r = h.at(10_000, "CACHE.GET k");
+        assert!(r.contains(&format!(":{v}\r\n")) && r.ends_with(":1\r\n"), "{r}");
+        assert_eq!(h.at(10_000, &format!("CACHE.UNLOCK k {handle}")), "+OK\r\n");
+        assert!(h.at(25_000, "CACHE.LOCK k 5").starts_with("*3"));
+        assert_eq!(
+            h.run("CACHE.LOCK k 5 PXAT 0"),
+            err(&errors::invalid_expire("cache.lock"))
         );
     }
 

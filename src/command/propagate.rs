@@ -19,28 +19,49 @@ use crate::state::Server;
 use std::cell::RefCell;
 
 thread_local! {
-    static GATHERED: RefCell<Batch> = const { RefCell::new(Batch { cmds: Vec::new(), atomic: false }) };
+    static GATHERED: RefCell<Batch> = RefCell::new(Batch::default());
 }
 
 fn gather(db: usize, argv: Vec<Vec<u8>>) {
     GATHERED.with(|g| g.borrow_mut().cmds.push((db, argv)));
 }
 
+/// A command that is not the one that ran: a replica is told the
+/// versions and lock handles the batch took.
+fn gather_rewritten(db: usize, argv: Vec<Vec<u8>>) {
+    GATHERED.with(|g| {
+        let mut g = g.borrow_mut();
+        g.cmds.push((db, argv));
+        g.tell_ids = true;
+    });
+}
+
 /// A memcached write's command for replicas.
 pub(crate) fn gather_memcached(db: usize, argv: Vec<Vec<u8>>) {
-    gather(db, argv);
+    gather_rewritten(db, argv);
 }
 
 /// What a key holds now, for replicas, after a write that was not a
 /// Redis command (memcached's): `SET key value [PXAT ms]`, and
-/// `CACHE.FLAGS` when it has memcached flags; DEL when it is gone.
-pub(crate) fn key_state(srv: &Server, db: usize, key: &[u8], now: u64) {
+/// `CACHE.FLAGS` when it has memcached flags; DEL when it is gone. After
+/// a `touch` or `gat` (`retimed`), which keep the item's version, only
+/// its new timeout: `CACHE.RESETTTL key PXAT ms | PERSIST`.
+pub(crate) fn key_state(srv: &Server, db: usize, key: &[u8], now: u64, retimed: bool) {
+    let gather = gather_rewritten;
     let state = srv.store.with_slot(db, key, now, |s| {
         s.peek()
             .and_then(|it| Some((it.as_str()?.to_vec(), it.expire_at(), it.flags())))
     });
     match state {
         None => gather(db, vec![b"DEL".to_vec(), key.to_vec()]),
+        Some((_, deadline, _)) if retimed => {
+            let mut argv = vec![b"CACHE.RESETTTL".to_vec(), key.to_vec()];
+            match deadline {
+                Some(t) => argv.extend([b"PXAT".to_vec(), t.to_string().into_bytes()]),
+                None => argv.push(b"PERSIST".to_vec()),
+            }
+            gather(db, argv);
+        }
         Some((value, deadline, flags)) => {
             let mut set = vec![b"SET".to_vec(), key.to_vec(), value];
             if let Some(t) = deadline {
@@ -69,10 +90,11 @@ pub(crate) fn after(ctx: &mut Ctx<'_>, spec: &CommandSpec, args: &[&[u8]], write
     let srv = ctx.srv;
     // Messages and function libraries reach replicas too, as in Redis,
     // though they change nothing in the store.
-    let outside_store = matches!(
+    let outside_store = (matches!(
         spec.name,
         "publish" | "function|load" | "function|delete" | "function|flush" | "function|restore"
-    ) && !ctx.out.buf[mark..].starts_with(b"-");
+    ) || spec.name == "cache.policy" && args.len() > 2)
+        && !ctx.out.buf[mark..].starts_with(b"-");
     if outside_store {
         // A number of their own keeps them in order with this client's
         // writes before them.
@@ -87,10 +109,16 @@ pub(crate) fn after(ctx: &mut Ctx<'_>, spec: &CommandSpec, args: &[&[u8]], write
     if container && wrote {
         GATHERED.with(|g| g.borrow_mut().atomic = true);
     }
-    if wrote && !container && spec.has(super::flags::WRITE | super::flags::MAY_REPLICATE) {
+    if wrote && !container && (outside_store || spec.has(super::flags::WRITE | super::flags::MAY_REPLICATE)) {
         let db = ctx.client.db;
-        for argv in rewrite(ctx, spec, args, &ctx.out.buf[mark..]) {
-            gather(db, argv);
+        match rewrite(ctx, spec, args, &ctx.out.buf[mark..]) {
+            None => gather(db, owned(args)),
+            Some(cmds) => {
+                GATHERED.with(|g| g.borrow_mut().tell_ids = true);
+                for argv in cmds {
+                    gather(db, argv);
+                }
+            }
         }
     }
     if !ctx.client.in_exec && !ctx.client.in_script {
@@ -140,7 +168,8 @@ pub(crate) fn written_through(srv: &Server, seq: Option<u64>) -> Option<u64> {
 /// Returns the highest number handed in.
 pub(crate) fn submit(srv: &Server) -> Option<u64> {
     let seqs = srv.store.events().take_seqs();
-    let batch = GATHERED.with(|g| std::mem::take(&mut *g.borrow_mut()));
+    let mut batch = GATHERED.with(|g| std::mem::take(&mut *g.borrow_mut()));
+    batch.ids = crate::store::take_noted();
     if !seqs.is_empty() || !batch.cmds.is_empty() {
         srv.feed.submit(&seqs, batch);
     }
@@ -170,14 +199,18 @@ fn owned(args: &[&[u8]]) -> Vec<Vec<u8>> {
     args.iter().map(|a| a.to_vec()).collect()
 }
 
-/// The commands that give a replica what `args` did here.
-fn rewrite(ctx: &Ctx<'_>, spec: &CommandSpec, args: &[&[u8]], reply: &[u8]) -> Vec<Vec<Vec<u8>>> {
+/// The commands that give a replica what `args` did here, when they are
+/// not `args` themselves.
+fn rewrite(ctx: &Ctx<'_>, spec: &CommandSpec, args: &[&[u8]], reply: &[u8]) -> Option<Vec<Vec<Vec<u8>>>> {
     let word = |s: &str| s.as_bytes().to_vec();
-    match spec.name {
+    if spec.name.starts_with("cache.") {
+        return Some(vec![cache_rewrite(ctx, spec, args)]);
+    }
+    let cmds = match spec.name {
         "spop" => {
             let popped = bulks(reply);
             if popped.is_empty() {
-                return vec![];
+                return Some(vec![]);
             }
             let mut argv = vec![word("SREM"), args[1].to_vec()];
             argv.extend(popped);
@@ -185,7 +218,7 @@ fn rewrite(ctx: &Ctx<'_>, spec: &CommandSpec, args: &[&[u8]], reply: &[u8]) -> V
         }
         "blpop" | "brpop" | "bzpopmin" | "bzpopmax" => {
             let Some(key) = bulks(reply).into_iter().next() else {
-                return vec![];
+                return Some(vec![]);
             };
             let name = &spec.name[1..];
             vec![vec![word(&name.to_ascii_uppercase()), key]]
@@ -202,13 +235,13 @@ fn rewrite(ctx: &Ctx<'_>, spec: &CommandSpec, args: &[&[u8]], reply: &[u8]) -> V
             // BLMPOP timeout numkeys key.. LEFT|RIGHT [COUNT n]: the key
             // served and how many came, from the reply.
             let (key, n) = served(reply);
-            let Some(key) = key else { return vec![] };
+            let Some(key) = key else { return Some(vec![]) };
             let Some(pos) = args.iter().position(|a| {
                 [&b"left"[..], b"right", b"min", b"max"]
                     .iter()
                     .any(|w| a.eq_ignore_ascii_case(w))
             }) else {
-                return vec![];
+                return Some(vec![]);
             };
             let name = if spec.name == "blmpop" { "LMPOP" } else { "ZMPOP" };
             vec![vec![
@@ -220,15 +253,11 @@ fn rewrite(ctx: &Ctx<'_>, spec: &CommandSpec, args: &[&[u8]], reply: &[u8]) -> V
                 n.to_string().into_bytes(),
             ]]
         }
-        // Timeouts go as absolute times, as Redis 7 sends them.
+        // Timeouts go as absolute times, as Redis 7 sends them; so does
+        // the one a database's DEFAULT-TTL gave (CACHE.POLICY).
         "set" | "setex" | "psetex" => {
-            let timed = spec.name != "set"
-                || args[3..].iter().any(|a| {
-                    ["ex", "px", "exat", "pxat"]
-                        .iter()
-                        .any(|w| a.eq_ignore_ascii_case(w.as_bytes()))
-                });
-            match (timed, deadline_of(ctx, args[1])) {
+            let kept = spec.name == "set" && args[3..].iter().any(|a| a.eq_ignore_ascii_case(b"keepttl"));
+            match (!kept, deadline_of(ctx, args[1])) {
                 (true, Some(t)) => {
                     let value = if spec.name == "set" { args[2] } else { args[3] };
                     vec![vec![
@@ -239,7 +268,7 @@ fn rewrite(ctx: &Ctx<'_>, spec: &CommandSpec, args: &[&[u8]], reply: &[u8]) -> V
                         t.to_string().into_bytes(),
                     ]]
                 }
-                _ => vec![owned(args)],
+                _ => return None,
             }
         }
         "expire" | "pexpire" | "expireat" | "pexpireat" | "getex" => match deadline_of(ctx, args[1]) {
@@ -256,11 +285,66 @@ fn rewrite(ctx: &Ctx<'_>, spec: &CommandSpec, args: &[&[u8]], reply: &[u8]) -> V
                     argv.push(word("ABSTTL"));
                     vec![argv]
                 }
-                _ => vec![owned(args)],
+                _ => return None,
             }
         }
-        _ => vec![owned(args)],
+        _ => return None,
+    };
+    Some(cmds)
+}
+
+/// A CACHE.* command as a replica runs it: timeouts as absolute times
+/// (`EX s` and `PX ms` become `PXAT`, a lock's time its `PXAT` deadline),
+/// and a lock that waited as one that did not.
+fn cache_rewrite(ctx: &Ctx<'_>, spec: &CommandSpec, args: &[&[u8]]) -> Vec<Vec<u8>> {
+    let key = args[1];
+    if spec.name == "cache.lock" {
+        let until = ctx
+            .srv
+            .store
+            .with_slot(ctx.client.db, key, ctx.now, |s| s.lock_state().map(|l| l.until));
+        let mut argv = vec![args[0].to_vec(), key.to_vec(), args[2].to_vec()];
+        if args[3..].iter().any(|a| a.eq_ignore_ascii_case(b"create")) {
+            argv.push(b"CREATE".to_vec());
+        }
+        if let Some(t) = until {
+            argv.extend([b"PXAT".to_vec(), t.to_string().into_bytes()]);
+        }
+        return argv;
     }
+    // Where the options begin.
+    let first = match spec.name {
+        "cache.add" | "cache.put" | "cache.unlock" => 3,
+        "cache.putunlock" => 4,
+        "cache.resetttl" => 2,
+        _ => return owned(args),
+    };
+    let mut argv = owned(&args[..first.min(args.len())]);
+    let mut i = first;
+    while i < args.len() {
+        let w = args[i];
+        let is = |s: &str| w.eq_ignore_ascii_case(s.as_bytes());
+        let takes = if is("tags") {
+            1 + std::str::from_utf8(args.get(i + 1).copied().unwrap_or_default())
+                .ok()
+                .and_then(|n| n.parse::<usize>().ok())
+                .unwrap_or(0)
+        } else if is("keepttl") || is("persist") {
+            0
+        } else {
+            1
+        };
+        let end = (i + 1 + takes).min(args.len());
+        if is("ex") || is("px") {
+            if let Some(t) = deadline_of(ctx, key) {
+                argv.extend([b"PXAT".to_vec(), t.to_string().into_bytes()]);
+            }
+        } else {
+            argv.extend(owned(&args[i..end]));
+        }
+        i = end;
+    }
+    argv
 }
 
 /// Whether the key holds something now.

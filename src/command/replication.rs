@@ -257,6 +257,7 @@ pub(crate) fn promote(srv: &Server) {
     srv.repl.shift_id();
     srv.repl.set_link(LinkState::Connect, srv.clock.now_ms());
     srv.store.set_replica(false);
+    srv.store.restart_sliding(srv.clock.now_ms());
 }
 
 /// The `replicaof` setting given at start (flag or config file).

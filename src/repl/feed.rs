@@ -16,6 +16,7 @@
 //! A snapshot for a replica begins at one number: [`Feed::mark`] gives
 //! the offset at which the first change after it is written.
 
+use crate::store::Taken;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::Mutex;
@@ -25,11 +26,16 @@ use tokio::sync::{oneshot, Notify};
 pub(crate) type Cmd = (usize, Vec<Vec<u8>>);
 
 /// A submission's commands, and whether they go in one MULTI/EXEC (a
-/// transaction's or a script's writes).
+/// transaction's or a script's writes); the versions and lock handles
+/// its command took, and whether a replica must be told them
+/// (`tell_ids`: the commands are not the ones that ran here, so a
+/// replica that counts may count differently).
 #[derive(Debug, Default)]
 pub(crate) struct Batch {
     pub(crate) cmds: Vec<Cmd>,
     pub(crate) atomic: bool,
+    pub(crate) ids: Taken,
+    pub(crate) tell_ids: bool,
 }
 
 #[derive(Debug, Default)]
@@ -53,6 +59,10 @@ struct Backlog {
     /// The database the stream's last command ran in (SELECT is written
     /// when the next one runs elsewhere).
     db: Option<usize>,
+    /// The last version and lock handle a replica that applied the stream
+    /// so far took; None where it cannot be known (the stream's start, a
+    /// snapshot's mark).
+    last_ids: Option<[u64; 2]>,
 }
 
 #[derive(Debug)]
@@ -78,6 +88,7 @@ impl Feed {
                 start: 1,
                 size: size.max(1),
                 db: None,
+                last_ids: None,
             }),
             end: AtomicU64::new(0),
             grew: Notify::new(),
@@ -110,6 +121,7 @@ impl Feed {
         b.bytes.clear();
         b.start = end + 1;
         b.db = None;
+        b.last_ids = None;
         self.end.store(end, Relaxed);
     }
 
@@ -197,13 +209,17 @@ impl Feed {
     /// The next command names its database again: a replica that starts
     /// from here does not know the stream's current one.
     fn reselect(&self) {
-        crate::util::sync::lock(&self.backlog).db = None;
+        let mut b = crate::util::sync::lock(&self.backlog);
+        b.db = None;
+        b.last_ids = None;
     }
 
     /// Appends commands to the backlog.
     fn write(&self, batch: &Batch) {
         let mut out = Vec::new();
         let mut b = crate::util::sync::lock(&self.backlog);
+        let tell = b.tell(batch);
+        let mut n = 0;
         let wrap = batch.atomic && batch.cmds.len() > 1;
         if wrap {
             // SELECT before MULTI, as Redis writes it.
@@ -211,19 +227,28 @@ impl Feed {
                 if b.db != Some(*db) {
                     encode(&mut out, &[b"SELECT".to_vec(), db.to_string().into_bytes()]);
                     b.db = Some(*db);
+                    n += 1;
                 }
             }
             encode(&mut out, &[b"MULTI".to_vec()]);
+            n += 2;
         }
         for (db, argv) in &batch.cmds {
             if b.db != Some(*db) {
                 encode(&mut out, &[b"SELECT".to_vec(), db.to_string().into_bytes()]);
                 b.db = Some(*db);
+                n += 1;
             }
             encode(&mut out, argv);
+            n += 1;
         }
         if wrap {
             encode(&mut out, &[b"EXEC".to_vec()]);
+        }
+        if tell {
+            let mut head = Vec::new();
+            encode(&mut head, &[b"PING".to_vec(), ids_note(n, &batch.ids).into_bytes()]);
+            out.splice(0..0, head);
         }
         self.append(&mut b, &out);
     }
@@ -291,6 +316,95 @@ impl Feed {
     }
 }
 
+impl Backlog {
+    /// Whether the stream must name `batch`'s numbers before its
+    /// commands: a replica applying them counts on from the last numbers
+    /// the stream gave it, and takes one per version or handle its
+    /// commands take. Moves the last numbers on.
+    fn tell(&mut self, batch: &Batch) -> bool {
+        let ids = &batch.ids;
+        if ids.is_empty() {
+            return false;
+        }
+        let counted = |from: u64, got: &[u64]| got.iter().zip(from + 1..).all(|(&g, want)| g == want);
+        let tell = match self.last_ids {
+            Some([v, h]) => batch.tell_ids || !counted(v, &ids.versions) || !counted(h, &ids.handles),
+            None => true,
+        };
+        let [mut v, mut h] = self.last_ids.unwrap_or([0, 0]);
+        v = v.max(ids.versions.iter().copied().max().unwrap_or(0));
+        h = h.max(ids.handles.iter().copied().max().unwrap_or(0));
+        self.last_ids = Some([v, h]);
+        tell
+    }
+}
+
+/// What a replica reads in `PING "fc-ids <n> <versions> <handles>"`: the
+/// next `n` commands take these versions and handles, in order. Numbers
+/// are listed as runs (`5-9,12`), `-` for none. A Redis replica runs the
+/// PING and ignores it.
+pub(crate) fn ids_note(n: usize, ids: &Taken) -> String {
+    fn runs(v: &[u64]) -> String {
+        if v.is_empty() {
+            return "-".into();
+        }
+        let mut out = String::new();
+        let mut i = 0;
+        while i < v.len() {
+            let mut j = i;
+            while j + 1 < v.len() && v[j + 1] == v[j] + 1 {
+                j += 1;
+            }
+            if !out.is_empty() {
+                out.push(',');
+            }
+            match j > i {
+                true => out.push_str(&format!("{}-{}", v[i], v[j])),
+                false => out.push_str(&v[i].to_string()),
+            }
+            i = j + 1;
+        }
+        out
+    }
+    format!("{IDS_NOTE}{n} {} {}", runs(&ids.versions), runs(&ids.handles))
+}
+
+/// The start of a [`ids_note`].
+pub(crate) const IDS_NOTE: &str = "fc-ids ";
+
+/// Reads a [`ids_note`] (without its prefix): how many commands, and
+/// the numbers. None when it is not one.
+pub(crate) fn parse_ids_note(s: &[u8]) -> Option<(usize, Taken)> {
+    fn runs(w: &str) -> Option<Vec<u64>> {
+        let mut out = Vec::new();
+        if w == "-" {
+            return Some(out);
+        }
+        for run in w.split(',') {
+            let (a, b): (u64, u64) = match run.split_once('-') {
+                Some((a, b)) => (a.parse().ok()?, b.parse().ok()?),
+                None => {
+                    let a = run.parse().ok()?;
+                    (a, a)
+                }
+            };
+            // A run is as long as the commands that took it: bounded by
+            // what the primary could write, refused beyond.
+            if b < a || b - a > 1 << 24 || out.len() > 1 << 24 {
+                return None;
+            }
+            out.extend(a..=b);
+        }
+        Some(out)
+    }
+    let s = std::str::from_utf8(s).ok()?.strip_prefix(IDS_NOTE)?;
+    let mut w = s.split(' ');
+    let n = w.next()?.parse().ok()?;
+    let versions = runs(w.next()?)?;
+    let handles = runs(w.next()?)?;
+    Some((n, Taken { versions, handles }))
+}
+
 /// A command as a RESP multibulk.
 fn encode(out: &mut Vec<u8>, argv: &[Vec<u8>]) {
     out.push(b'*');
@@ -312,7 +426,7 @@ mod tests {
     fn cmd(db: usize, words: &[&str]) -> Batch {
         Batch {
             cmds: vec![(db, words.iter().map(|w| w.as_bytes().to_vec()).collect())],
-            atomic: false,
+            ..Batch::default()
         }
     }
 
@@ -367,6 +481,65 @@ mod tests {
         assert!(off > at_one && off < f.end());
         let rest = String::from_utf8(f.read(off + 1, usize::MAX).unwrap()).unwrap();
         assert!(rest.contains("$1\r\nc") && !rest.contains("$1\r\nb"), "{rest}");
+    }
+
+    fn with_versions(mut b: Batch, versions: &[u64]) -> Batch {
+        b.ids.versions = versions.to_vec();
+        b
+    }
+
+    #[test]
+    fn numbers_a_replica_cannot_count_are_named_before_the_commands() {
+        let f = Feed::new(1 << 20);
+        f.start(0, 0);
+        let notes = |f: &Feed| text(f).matches("fc-ids").count();
+        // The stream's first numbers: a replica cannot know them.
+        f.submit(&[0], with_versions(cmd(0, &["SET", "a", "1"]), &[7]));
+        // SELECT is one of the commands the numbers cover.
+        assert!(
+            text(&f).contains("$12\r\nfc-ids 2 7 -\r\n*2\r\n$6\r\nSELECT"),
+            "{}",
+            text(&f)
+        );
+        // Counting on from 7: no note.
+        f.submit(&[1], with_versions(cmd(0, &["SET", "b", "1"]), &[8]));
+        f.submit(&[2], with_versions(cmd(0, &["DEL", "b"]), &[]));
+        assert_eq!(notes(&f), 1);
+        // Taken out of turn by another thread: named.
+        f.submit(&[3], with_versions(cmd(0, &["SET", "c", "1"]), &[10]));
+        f.submit(&[4], with_versions(cmd(0, &["SET", "d", "1"]), &[9]));
+        assert_eq!(notes(&f), 3);
+        // Rewritten commands always name theirs.
+        let mut b = with_versions(cmd(0, &["SET", "e", "1"]), &[11]);
+        b.tell_ids = true;
+        f.submit(&[5], b);
+        assert_eq!(notes(&f), 4);
+        assert!(text(&f).ends_with("fc-ids 1 11 -\r\n*3\r\n$3\r\nSET\r\n$1\r\ne\r\n$1\r\n1\r\n"));
+        // A mark forgets what replicas counted.
+        drop(f.mark(6));
+        f.submit(&[6], with_versions(cmd(0, &["SET", "f", "1"]), &[12]));
+        assert!(text(&f).contains("fc-ids 2 12 -"), "SELECT is counted: {}", text(&f));
+    }
+
+    #[test]
+    fn a_note_reads_back_as_written() {
+        let ids = Taken {
+            versions: vec![3, 4, 5, 9, 11, 12],
+            handles: vec![2],
+        };
+        let note = ids_note(4, &ids);
+        assert_eq!(note, "fc-ids 4 3-5,9,11-12 2");
+        assert_eq!(parse_ids_note(note.as_bytes()), Some((4, ids)));
+        assert_eq!(parse_ids_note(b"fc-ids 0 - -"), Some((0, Taken::default())));
+        for bad in [
+            &b"fc-ids 1 5-3 -"[..],
+            b"fc-ids x - -",
+            b"fc-ids 1 -",
+            b"hello",
+            b"fc-ids 1 0-99999999999 -",
+        ] {
+            assert_eq!(parse_ids_note(bad), None);
+        }
     }
 
     #[test]

@@ -304,6 +304,9 @@ async fn stream(srv: &Arc<Server>, c: &mut Conn<'_>) -> io::Result<()> {
     let mut scratch = Vec::new();
     let mut ack = tokio::time::interval(Duration::from_secs(1));
     ack.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // Commands still to run with the versions and handles the primary
+    // named (`PING "fc-ids ..."`).
+    let mut preset_left = 0usize;
     // The acknowledgement timer and the primary's bytes, one at a time.
     loop {
         let mut pos = 0;
@@ -319,6 +322,14 @@ async fn stream(srv: &Arc<Server>, c: &mut Conn<'_>) -> io::Result<()> {
                     {
                         getack = true;
                         srv.repl.offset.fetch_add(n as u64, Relaxed);
+                    } else if let Some((cmds, ids)) = ids_note(&argv) {
+                        srv.store.ids().end_preset();
+                        srv.store.ids().preset(ids);
+                        preset_left = cmds;
+                        if cmds == 0 {
+                            srv.store.ids().end_preset();
+                        }
+                        srv.repl.offset.fetch_add(n as u64, Relaxed);
                     } else {
                         let now = srv.clock.now_ms();
                         let resp3 = client.resp3;
@@ -333,6 +344,12 @@ async fn stream(srv: &Arc<Server>, c: &mut Conn<'_>) -> io::Result<()> {
                         let applying = crate::util::sync::lock(&srv.repl.applying);
                         command::execute(&mut ctx, &argv);
                         srv.repl.offset.fetch_add(n as u64, Relaxed);
+                        if preset_left > 0 {
+                            preset_left -= 1;
+                            if preset_left == 0 {
+                                srv.store.ids().end_preset();
+                            }
+                        }
                         drop(applying);
                         scratch.clear();
                         super::blocked::serve_ready(srv, now);
@@ -361,6 +378,14 @@ async fn stream(srv: &Arc<Server>, c: &mut Conn<'_>) -> io::Result<()> {
     }
 }
 
+/// A `PING "fc-ids ..."` of the primary: the numbers of its next commands.
+fn ids_note(argv: &[&[u8]]) -> Option<(usize, crate::store::Taken)> {
+    match argv {
+        [ping, note] if ping.eq_ignore_ascii_case(b"ping") => crate::repl::feed::parse_ids_note(note),
+        _ => None,
+    }
+}
+
 async fn send_ack(srv: &Server, c: &mut Conn<'_>) -> io::Result<()> {
     let off = srv.repl.offset.load(Relaxed).to_string();
     c.send(&[b"REPLCONF", b"ACK", off.as_bytes()]).await
@@ -371,6 +396,8 @@ struct Unregister(Arc<Server>, u64);
 
 impl Drop for Unregister {
     fn drop(&mut self) {
+        // A preset the broken stream left half used ends with it.
+        self.0.store.ids().end_preset();
         self.0.clients.unregister(self.1);
     }
 }

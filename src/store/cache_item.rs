@@ -58,6 +58,7 @@ impl Slot<'_> {
             until: self.now.saturating_add(lock_ms),
         };
         self.table.locks.insert(self.key, l, self.slabs(), self.arena);
+        self.meta_changed();
         Ok(l)
     }
 
@@ -77,6 +78,7 @@ impl Slot<'_> {
         // Found while still locked, so an item past its deadline is found.
         let h = self.lookup();
         self.release_lock();
+        self.meta_changed();
         match (h, expiry) {
             (Some(h), Some(e)) => EntryMut { slot: self, h }.retime_expiry(e),
             // Lazy expiry removes it if its deadline passed.
@@ -99,6 +101,7 @@ impl Slot<'_> {
             return false;
         }
         self.release_lock();
+        self.meta_changed();
         self.lookup();
         true
     }

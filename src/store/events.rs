@@ -30,9 +30,18 @@ pub(crate) mod kinds {
     /// A key was written or removed: any change of its value, expiry or
     /// existence (client tracking invalidates on it).
     pub(crate) const CHANGED: u8 = 1 << 6;
+    /// A command took or released a key's lock (CACHE.LOCK), or made it
+    /// depend on others (CACHE.DEPEND): a change replicas get, though not
+    /// of what the key holds.
+    pub(crate) const META: u8 = 1 << 7;
     /// The kinds that change what a key holds, or whether it is there:
     /// what invalidates a key a client tracks.
     pub(crate) const INVALIDATING: u8 = CHANGED | EXPIRED | EVICTED | DEPENDANT | TAGGED;
+    /// The kinds the replication stream carries, in their order.
+    pub(crate) const REPLICATED: u8 = INVALIDATING | META;
+    /// The kinds a command makes by writing (the removals of CACHE.DELTAGGED
+    /// included).
+    pub(crate) const WRITES: u8 = CHANGED | NEW | META | TAGGED;
 }
 
 /// One event: its kind (one of [`kinds`]), database and key.
@@ -84,7 +93,7 @@ impl KeyEvents {
     /// numbering is on.
     #[inline]
     pub(crate) fn record(&self, kind: u8, db: usize, key: &[u8]) {
-        if kind & kinds::INVALIDATING != 0 && self.numbering.load(Ordering::Relaxed) {
+        if kind & kinds::REPLICATED != 0 && self.numbering.load(Ordering::Relaxed) {
             self.number(kind);
         }
         if self.wants(kind) {
@@ -96,7 +105,7 @@ impl KeyEvents {
     fn number(&self, kind: u8) {
         let s = self.seq.fetch_add(1, Ordering::Relaxed);
         SEQS.with(|v| v.borrow_mut().push(s));
-        if kind & (kinds::CHANGED | kinds::NEW) != 0 {
+        if kind & kinds::WRITES != 0 {
             WRITES.with(|w| w.set(w.get() + 1));
         }
     }

@@ -16,7 +16,7 @@
 //! times out rather than at the sweep's next visit of its shard.
 
 use super::events::kinds as key_events;
-use super::item::{expired_reason, free_item, item_bytes, Item};
+use super::item::{expired_reason, free_item, item_bytes, Item, ItemMut};
 use super::links::Change;
 use super::ready::ReadyKeys;
 use super::shard::ShardInner;
@@ -67,6 +67,27 @@ impl Store {
         }
         for i in 0..SHARDS {
             self.lock_index(i).expire_locks(&self.slabs, &self.ready, now);
+        }
+    }
+}
+
+impl Store {
+    /// Restarts every sliding timeout from `now`: a promoted replica's
+    /// sliding items were kept alive by its primary's reads, which it did
+    /// not see, so each gets its whole window again.
+    pub(crate) fn restart_sliding(&self, now: u64) {
+        for i in 0..SHARDS {
+            let mut g = self.lock_index(i);
+            let slabs = &self.slabs;
+            for t in g.tables_mut() {
+                if t.expires == 0 {
+                    continue;
+                }
+                for &h in t.map.iter() {
+                    // SAFETY: a live item of this locked shard.
+                    unsafe { ItemMut::at(slabs.ptr(h)) }.slide(now);
+                }
+            }
         }
     }
 }

@@ -423,7 +423,9 @@ impl Store {
             }
         }
         for (k, kh) in keys.iter().zip(&khs) {
-            locked.slot(db, k, *kh, now).link();
+            let mut slot = locked.slot(db, k, *kh, now);
+            slot.link();
+            slot.meta_changed();
         }
         Ok(())
     }

@@ -14,6 +14,7 @@ mod entry;
 mod events;
 mod evict;
 mod expire;
+mod ids;
 mod item;
 mod key_locks;
 mod links;
@@ -33,6 +34,7 @@ pub use entry::Expiry;
 pub(crate) use entry::{Entry, Priority, Value};
 pub(crate) use events::{kinds as key_events, KeyEvents};
 pub use evict::EvictionPolicy;
+pub(crate) use ids::{take_noted, Id, Taken};
 pub(crate) use item::{Item, ValueRef};
 pub(crate) use links::{DependError, TagMatch};
 pub use memory::Limits;
@@ -100,15 +102,14 @@ pub struct Store {
     shards: Box<[Shard]>,
     hasher: DefaultHashBuilder,
     databases: usize,
-    version: AtomicU64,
+    /// Item versions and lock handles.
+    ids: ids::Ids,
     /// Items deleted by a command (not expired or evicted), for
     /// [`Store::changes`].
     removals: AtomicU64,
     /// Until this Unix ms, items past their deadline read as missing but
     /// stay in place and are not counted as expired (CLIENT PAUSE).
     keep_expired_until: AtomicU64,
-    /// The last lock handle handed out (CACHE.LOCK).
-    lock_handle: AtomicU64,
     /// Set by the first CACHE.LOCK: from then on the cron looks for timed
     /// out locks in every shard ([`Store::expire_locks`]).
     locks_used: AtomicBool,
@@ -150,10 +151,9 @@ impl Store {
             shards,
             hasher: DefaultHashBuilder::default(),
             databases,
-            version: AtomicU64::new(0),
+            ids: ids::Ids::default(),
             removals: AtomicU64::new(0),
             keep_expired_until: AtomicU64::new(0),
-            lock_handle: AtomicU64::new(0),
             locks_used: AtomicBool::new(false),
             sweep_cursor: AtomicUsize::new(0),
             epoch_secs: now / 1000,
@@ -195,7 +195,12 @@ impl Store {
 
     /// A new version, strictly greater than every one handed out before.
     pub(crate) fn next_version(&self) -> u64 {
-        self.version.fetch_add(1, Ordering::Relaxed) + 1
+        self.ids.next(Id::Version, self.events.numbering())
+    }
+
+    /// The counters of versions and lock handles, and a replica's presets.
+    pub(crate) fn ids(&self) -> &ids::Ids {
+        &self.ids
     }
 
     /// How many changes commands have made to the data since start: one
@@ -205,7 +210,7 @@ impl Store {
     /// INFO's `rdb_changes_since_last_save`; Redis counts a few commands
     /// finer (SADD of three members is three there, one here).
     pub(crate) fn changes(&self) -> u64 {
-        self.version.load(Ordering::Relaxed) + self.removals.load(Ordering::Relaxed)
+        self.ids.last(Id::Version) + self.removals.load(Ordering::Relaxed)
     }
 
     /// Holds back expiry until `until` (Unix ms; 0 ends it now): items
@@ -240,7 +245,7 @@ impl Store {
         if !self.locks_used.load(Ordering::Relaxed) {
             self.locks_used.store(true, Ordering::Relaxed);
         }
-        self.lock_handle.fetch_add(1, Ordering::Relaxed) + 1
+        self.ids.next(Id::Handle, self.events.numbering())
     }
 
     /// Seconds on the store's access clock for a Unix time in milliseconds.

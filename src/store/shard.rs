@@ -383,8 +383,13 @@ impl<'a> Slot<'a> {
     pub(super) fn lookup(&mut self) -> Option<u32> {
         let h = self.find()?;
         // A locked item never expires; the lock is looked up only for an
-        // item past its deadline.
-        if !self.item(h).is_expired(self.now) || self.held_lock().is_some() {
+        // item past its deadline. On a replica a sliding item does not
+        // either: reads on the primary move its deadline and are not in
+        // the stream, so it lives until the primary's DEL.
+        if !self.item(h).is_expired(self.now)
+            || self.held_lock().is_some()
+            || (self.item(h).idle_ms() != 0 && self.store.is_replica())
+        {
             return Some(h);
         }
         if self.store.keeps_expired(self.now) {
@@ -847,6 +852,12 @@ impl<'a> Slot<'a> {
         Some(l)
     }
 
+    /// A command took or released the key's lock, or linked it to others:
+    /// a change for replicas.
+    pub(super) fn meta_changed(&self) {
+        self.store.events.record(key_events::META, self.db, self.key);
+    }
+
     /// The key's lock if it is held now: a lock whose timeout passed is
     /// released on the way (the sweeper releases the ones nobody asks about).
     pub(super) fn held_lock(&mut self) -> Option<Lock> {
@@ -970,6 +981,14 @@ impl EntryMut<'_, '_> {
             p.deadline = expire_at;
             p.idle_ms = 0;
         });
+    }
+
+    /// Sets the memcached flags and keeps the version, the timeout and
+    /// the lock (CACHE.FLAGS).
+    pub(crate) fn set_flags(&mut self, flags: u32) {
+        let slot = &*self.slot;
+        slot.store.events.record(key_events::CHANGED, slot.db, slot.key);
+        self.h = self.slot.rebuild(self.h, |p| p.flags = flags);
     }
 
     /// Makes the expiry sliding, `idle_ms` from now: a write, with a new version.

@@ -162,8 +162,8 @@ impl Store {
         let mut head = SnapshotHead {
             sizes: vec![(0, 0); self.databases],
             depends: Vec::with_capacity(self.databases),
-            version: self.version.load(Ordering::Relaxed),
-            lock_handle: self.lock_handle.load(Ordering::Relaxed),
+            version: self.ids.last(super::Id::Version),
+            lock_handle: self.ids.last(super::Id::Handle),
         };
         for g in all.guards.iter_mut() {
             for (db, t) in g.tables.iter().enumerate() {
@@ -207,8 +207,8 @@ impl Store {
     /// these: loading a snapshot carries them over, so versions and handles
     /// handed out afterwards are new.
     pub(crate) fn raise_counters(&self, version: u64, lock_handle: u64) {
-        self.version.fetch_max(version, Ordering::Relaxed);
-        self.lock_handle.fetch_max(lock_handle, Ordering::Relaxed);
+        self.ids.raise(super::Id::Version, version);
+        self.ids.raise(super::Id::Handle, lock_handle);
     }
 
     /// Puts a saved item back in database `db`, replacing what is there,

@@ -155,13 +155,14 @@ impl Batch {
             _ => vec![],
         };
         let flush = matches!(req, Request::FlushAll { delay: 0, .. });
+        let retimed = matches!(req, Request::Touch { .. } | Request::Get { touch: Some(_), .. });
         self.run(srv, client, req, out);
         if srv.store.events().writes() != writes {
             if flush {
                 crate::command::propagate::gather_memcached(DB, vec![b"FLUSHDB".to_vec()]);
             }
             for key in keys {
-                crate::command::propagate::key_state(srv, DB, &key, self.now);
+                crate::command::propagate::key_state(srv, DB, &key, self.now, retimed);
             }
         }
         crate::command::propagate::submit(srv);
