@@ -773,7 +773,9 @@ pub(crate) fn execute(ctx: &mut Ctx<'_>, args: &[&[u8]]) -> Option<&'static Comm
         false => (0, 0),
     };
     let start = crate::util::mono::now_ns();
+    let reading = crate::store::reading(spec.has(flags::READONLY) && !spec.has(flags::WRITE));
     (spec.handler)(ctx, args);
+    drop(reading);
     if ctx.client.tracking.is_some() {
         tracking::after_script(ctx, real, args);
         tracking::after(ctx, spec);

@@ -44,7 +44,7 @@ pub(crate) use ready::ReadyKeys;
 pub(crate) use scope::ShardGuard;
 pub(crate) use shard::{EntryMut, ShardInner, Slot};
 pub(crate) use slab::{ClassCounters, ClassStats};
-pub(crate) use snapshot::{Saved, SavedLock, SnapshotHead};
+pub(crate) use snapshot::{reading, Saved, SavedLock, SnapshotHead};
 pub(crate) use types::{Aggregate, Hash, LexBound, List, Set, WrongType, ZSet};
 
 use hashbrown::DefaultHashBuilder;

@@ -140,8 +140,9 @@ impl Store {
             Some(p) => ShardGuard::Scoped(unsafe { &mut *p }),
             None => ShardGuard::Own(self.shards[i].inner.lock().unwrap_or_else(|p| p.into_inner())),
         };
-        // The first to lock a shard during a snapshot copies it out.
-        if self.snapshotting.load(std::sync::atomic::Ordering::Acquire) {
+        // The first to lock a shard during a snapshot copies it out,
+        // unless it only reads (see `reading`).
+        if self.snapshotting.load(std::sync::atomic::Ordering::Acquire) && !super::snapshot::is_reading() {
             g.copy_if_pending(self);
         }
         g

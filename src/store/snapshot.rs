@@ -20,6 +20,7 @@ use super::item::{Parts, ValueIn};
 use super::key_locks::Lock;
 use super::shard::{ShardInner, Slot};
 use super::{Store, SHARDS};
+use std::cell::Cell;
 use std::sync::atomic::Ordering;
 
 /// One item as a snapshot holds it.
@@ -87,6 +88,34 @@ pub(crate) struct SnapshotHead {
     /// The version counter and the last lock handle handed out.
     pub(crate) version: u64,
     pub(crate) lock_handle: u64,
+}
+
+thread_local! {
+    static READING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Marks this thread's command, until the guard drops, as one that only
+/// reads: the shards it locks during a snapshot are not copied out first,
+/// so a GET never pays for a copy. What it may still change in them is
+/// not the data: access times and frequencies (the snapshot's IDLE/FREQ
+/// hints), a sliding deadline moved on, and an item past its deadline
+/// removed (the snapshot would keep it, and a replica gets the removal as
+/// a DEL after the snapshot's place in the stream, as it would anyway).
+pub(crate) fn reading(on: bool) -> Reading {
+    Reading(READING.with(|r| r.replace(on)))
+}
+
+/// Restores the previous mark when dropped (commands nest in scripts).
+pub(crate) struct Reading(bool);
+
+impl Drop for Reading {
+    fn drop(&mut self) {
+        READING.with(|r| r.set(self.0));
+    }
+}
+
+pub(super) fn is_reading() -> bool {
+    READING.with(Cell::get)
 }
 
 /// Where a shard stands in the snapshot under way.
@@ -325,6 +354,30 @@ mod tests {
         let now = keys_of(&store);
         assert_eq!(now.len(), 202);
         assert!(now.iter().filter(|k| k.0 == 0).all(|(_, _, v)| v == b"new"));
+    }
+
+    #[test]
+    fn a_read_leaves_its_shard_to_the_saver_and_a_write_copies_it() {
+        let store = Store::new(1, NOW);
+        store.with_slot(0, b"k", NOW, |s| s.set(Value::Str(b"old".to_vec()), 0, 0));
+        let shard = store.hash(b"k").shard;
+        // Looks without copying (as a reader).
+        let pending = |store: &Store| {
+            let _r = super::reading(true);
+            matches!(store.lock_index(shard).snap, super::SnapState::Pending)
+        };
+        store.begin_snapshot(NOW, &|_| {});
+        {
+            let _r = super::reading(true);
+            let got = store.with_slot(0, b"k", NOW, |s| s.read(true).map(|it| it.as_str().unwrap().to_vec()));
+            assert_eq!(got.as_deref(), Some(&b"old"[..]));
+        }
+        assert!(pending(&store), "a read leaves the shard to the saver");
+        store.with_slot(0, b"k", NOW, |s| s.set(Value::Str(b"new".to_vec()), 0, 0));
+        assert!(!pending(&store), "a write copies it first");
+        let copy = store.take_shard(shard);
+        store.end_snapshot();
+        assert!(matches!(&copy.dbs[0][0].value, Value::Str(v) if v == b"old"));
     }
 
     #[test]

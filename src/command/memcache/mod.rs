@@ -178,6 +178,7 @@ impl Batch {
         let mut noreply = false;
         match req {
             Request::Get { keys, cas, touch } => {
+                let _reading = crate::store::reading(touch.is_none());
                 for key in keys.iter() {
                     c.get += 1;
                     let write = |v: &[u8], e: &Item<'_>| reply::value(out, key, e.flags(), v, cas.then(|| e.version()));
