@@ -447,7 +447,7 @@ impl Store {
         for step in 0..SHARDS {
             let i = (start + step) % SHARDS;
             let mut g = self.lock_index(i);
-            if let Some(k) = g.random_key(&self.slabs, db, now, seed) {
+            if let Some(k) = g.random_key(self, db, now, seed) {
                 return Some(k);
             }
         }

@@ -45,12 +45,21 @@ impl Store {
         let mut examined = 0usize;
         loop {
             let shard = shard_of_pos(pos);
-            let guard = self.lock_index(shard);
+            let mut guard = self.lock_index(shard);
+            // Items past their deadline are passed over, and removed once
+            // the page's keys are out (as Redis's SCAN removes them).
+            let mut expired = Vec::new();
             let mut cand: Vec<(u64, Item<'_>)> = guard
                 .items(&self.slabs, db)
-                .filter(|e| guard.alive(db, e, now))
                 .map(|e| (scan_pos(self.hasher_hash(e.key())), e))
                 .filter(|(p, _)| *p >= pos)
+                .filter(|(p, e)| {
+                    let live = guard.alive(db, e, now);
+                    if !live {
+                        expired.push((*p, e.key().to_vec()));
+                    }
+                    live
+                })
                 .collect();
             let want = count - examined;
             let exhausted = cand.len() <= want;
@@ -66,6 +75,16 @@ impl Store {
                 if keep(e) {
                     page.keys.push(e.key().to_vec());
                 }
+            }
+            if !expired.is_empty() {
+                let edge = if exhausted { u64::MAX } else { pos.wrapping_sub(1) };
+                let keys: Vec<Vec<u8>> = expired
+                    .into_iter()
+                    .filter(|(p, _)| *p <= edge)
+                    .map(|(_, k)| k)
+                    .collect();
+                drop(cand);
+                guard.expire_found(self, db, &keys, now);
             }
             if !exhausted {
                 page.cursor = pos;
@@ -129,6 +148,43 @@ mod tests {
         let uniq: HashSet<_> = seen.iter().cloned().collect();
         assert_eq!(seen.len(), 3000);
         assert_eq!(uniq.len(), 3000);
+    }
+
+    #[test]
+    fn scan_and_randomkey_remove_the_expired_items_they_pass() {
+        let st = Store::new(1, T0);
+        for i in 0..40 {
+            let k = format!("k{i}");
+            let kh = st.hash(k.as_bytes());
+            let deadline = if i % 2 == 0 { T0 + 1 } else { 0 };
+            st.lock(kh)
+                .slot(0, k.as_bytes(), kh, T0)
+                .set(Value::Str(b"v".to_vec()), deadline, 0);
+        }
+        let later = T0 + 10;
+        let mut cur = 0;
+        let mut seen = 0;
+        loop {
+            let p = st.scan(0, cur, 7, later, |_| true);
+            seen += p.keys.len();
+            cur = p.cursor;
+            if cur == 0 {
+                break;
+            }
+        }
+        assert_eq!(seen, 20);
+        assert_eq!(
+            st.stats().expired_keys,
+            20,
+            "each expired item removed as it was passed"
+        );
+        let st = Store::new(1, T0);
+        let kh = st.hash(b"gone");
+        st.lock(kh)
+            .slot(0, b"gone", kh, T0)
+            .set(Value::Str(b"v".to_vec()), T0 + 1, 0);
+        assert_eq!(st.random_key(0, later, 1), None);
+        assert_eq!(st.stats().expired_keys, 1);
     }
 
     #[test]

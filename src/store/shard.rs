@@ -272,7 +272,28 @@ impl ShardInner {
         self.tables[db].locks.signal_all(ready, db);
     }
 
-    pub(crate) fn random_key(&mut self, slabs: &Slabs, db: usize, now: u64, seed: u64) -> Option<Vec<u8>> {
+    /// Removes the items among `keys` that are past their deadline, as a
+    /// read that found them would (SCAN and RANDOMKEY, as Redis's do):
+    /// counted as expired, and sent to replicas as DEL.
+    pub(crate) fn expire_found(&mut self, store: &Store, db: usize, keys: &[Vec<u8>], now: u64) {
+        for k in keys {
+            let hash = store.hash(k).hash;
+            self.slot(store, db, k, hash, now).peek();
+        }
+    }
+
+    /// A random live key of the shard's database `db`; the items past
+    /// their deadline it passes are removed on the way.
+    pub(crate) fn random_key(&mut self, store: &Store, db: usize, now: u64, seed: u64) -> Option<Vec<u8>> {
+        let slabs = &*store.slabs;
+        let expired: Vec<Vec<u8>> = self
+            .items(slabs, db)
+            .filter(|e| !self.alive(db, e, now))
+            .map(|e| e.key().to_vec())
+            .collect();
+        if !expired.is_empty() {
+            self.expire_found(store, db, &expired, now);
+        }
         let live = self.items(slabs, db).filter(|e| self.alive(db, e, now)).count();
         if live == 0 {
             return None;
