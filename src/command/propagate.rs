@@ -113,10 +113,16 @@ pub(crate) fn after(ctx: &mut Ctx<'_>, spec: &CommandSpec, args: &[&[u8]], write
         let db = ctx.client.db;
         match rewrite(ctx, spec, args, &ctx.out.buf[mark..]) {
             None => gather(db, owned(args)),
+            // A Redis command's rewrite takes the numbers the command
+            // took (SET .. PXAT for SET .. EX, PEXPIREAT for EXPIRE, SREM
+            // for SPOP ...); a CACHE.* command's is told them.
             Some(cmds) => {
-                GATHERED.with(|g| g.borrow_mut().tell_ids = true);
+                let tell = spec.name.starts_with("cache.");
                 for argv in cmds {
-                    gather(db, argv);
+                    match tell {
+                        true => gather_rewritten(db, argv),
+                        false => gather(db, argv),
+                    }
                 }
             }
         }

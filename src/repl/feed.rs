@@ -28,8 +28,8 @@ pub(crate) type Cmd = (usize, Vec<Vec<u8>>);
 /// A submission's commands, and whether they go in one MULTI/EXEC (a
 /// transaction's or a script's writes); the versions and lock handles
 /// its command took, and whether a replica must be told them
-/// (`tell_ids`: the commands are not the ones that ran here, so a
-/// replica that counts may count differently).
+/// (`tell_ids`: memcached and CACHE.* writes go rewritten into commands
+/// that may take other numbers than the ones that ran here).
 #[derive(Debug, Default)]
 pub(crate) struct Batch {
     pub(crate) cmds: Vec<Cmd>,
@@ -46,8 +46,9 @@ struct Order {
     done: BTreeSet<u64>,
     /// Submissions waiting for lower numbers, by their highest number.
     waiting: BTreeMap<u64, Vec<Batch>>,
-    /// Offsets asked for by [`Feed::mark`]: the number, and who waits.
-    marks: Vec<(u64, oneshot::Sender<u64>)>,
+    /// Offsets asked for by [`Feed::mark`]: the number, the snapshot's
+    /// last version and handle, and who waits.
+    marks: Vec<(u64, [u64; 2], oneshot::Sender<u64>)>,
 }
 
 #[derive(Debug)]
@@ -176,12 +177,12 @@ impl Feed {
             // The first change at or after a mark: its offset is now.
             if !o.marks.is_empty() {
                 let end = self.end();
-                let (due, keep): (Vec<_>, Vec<_>) = o.marks.drain(..).partition(|(s, _)| *s <= n);
+                let (due, keep): (Vec<_>, Vec<_>) = o.marks.drain(..).partition(|(s, _, _)| *s <= n);
                 o.marks = keep;
-                if !due.is_empty() {
-                    self.reselect();
+                if let Some((_, ids, _)) = due.last() {
+                    self.reselect(*ids);
                 }
-                for (_, tx) in due {
+                for (_, _, tx) in due {
                     let _ = tx.send(end);
                 }
             }
@@ -193,25 +194,27 @@ impl Feed {
     }
 
     /// The offset at which the changes numbered `seq` and after begin,
-    /// once every lower number is handed in.
-    pub(crate) fn mark(&self, seq: u64) -> oneshot::Receiver<u64> {
+    /// once every lower number is handed in. `ids` are the last version
+    /// and lock handle of the snapshot taken there: a replica that loads
+    /// it counts on from them.
+    pub(crate) fn mark(&self, seq: u64, ids: [u64; 2]) -> oneshot::Receiver<u64> {
         let (tx, rx) = oneshot::channel();
         let mut o = crate::util::sync::lock(&self.order);
         if o.next >= seq && o.done.range(..seq).next().is_none() {
-            self.reselect();
+            self.reselect(ids);
             let _ = tx.send(self.end());
         } else {
-            o.marks.push((seq, tx));
+            o.marks.push((seq, ids, tx));
         }
         rx
     }
 
-    /// The next command names its database again: a replica that starts
-    /// from here does not know the stream's current one.
-    fn reselect(&self) {
+    /// A replica may start from here: the next command names its database
+    /// again, and the numbers a replica counts from are the snapshot's.
+    fn reselect(&self, ids: [u64; 2]) {
         let mut b = crate::util::sync::lock(&self.backlog);
         b.db = None;
-        b.last_ids = None;
+        b.last_ids = Some(ids);
     }
 
     /// Appends commands to the backlog.
@@ -473,7 +476,7 @@ mod tests {
         f.start(0, 0);
         f.submit(&[0], cmd(0, &["SET", "a", "1"]));
         let at_one = f.end();
-        let mut m = f.mark(2);
+        let mut m = f.mark(2, [0, 0]);
         f.submit(&[2], cmd(0, &["SET", "c", "3"]));
         assert!(m.try_recv().is_err(), "1 is still out");
         f.submit(&[1], cmd(0, &["SET", "b", "2"]));
@@ -515,10 +518,13 @@ mod tests {
         f.submit(&[5], b);
         assert_eq!(notes(&f), 4);
         assert!(text(&f).ends_with("fc-ids 1 11 -\r\n*3\r\n$3\r\nSET\r\n$1\r\ne\r\n$1\r\n1\r\n"));
-        // A mark forgets what replicas counted.
-        drop(f.mark(6));
-        f.submit(&[6], with_versions(cmd(0, &["SET", "f", "1"]), &[12]));
-        assert!(text(&f).contains("fc-ids 2 12 -"), "SELECT is counted: {}", text(&f));
+        // At a mark, a replica counts from the snapshot's numbers.
+        drop(f.mark(6, [20, 0]));
+        f.submit(&[6], with_versions(cmd(0, &["SET", "f", "1"]), &[21]));
+        assert_eq!(notes(&f), 4);
+        drop(f.mark(7, [30, 0]));
+        f.submit(&[7], with_versions(cmd(0, &["SET", "g", "1"]), &[32]));
+        assert!(text(&f).contains("fc-ids 2 32 -"), "SELECT is counted: {}", text(&f));
     }
 
     #[test]

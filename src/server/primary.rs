@@ -186,7 +186,9 @@ fn send_snapshot(
     let _one = srv.persist.snapshot.lock().unwrap_or_else(|p| p.into_inner());
     let mark = Mutex::new(None);
     let head = srv.store.begin_snapshot(srv.clock.now_ms(), &|seq| {
-        *crate::util::sync::lock(&mark) = Some(srv.feed.mark(seq))
+        use crate::store::Id;
+        let ids = [srv.store.ids().last(Id::Version), srv.store.ids().last(Id::Handle)];
+        *crate::util::sync::lock(&mark) = Some(srv.feed.mark(seq, ids))
     });
     let rx = crate::util::sync::lock(&mark).take();
     let offset = match rx.map(|rx| rx.blocking_recv()) {
