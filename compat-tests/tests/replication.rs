@@ -255,6 +255,10 @@ fn resp_load(port: u16, seed: u64, n: usize) {
         p.cmd("HSET").arg(k("h")).arg(i % 7).arg(i).ignore();
         p.cmd("ZADD").arg(k("z")).arg(i).arg(i % 11).ignore();
         p.cmd("EXPIRE").arg(k("s")).arg(1000).ignore();
+        // Goes as SET ... KEEPTTL of its result, HINCRBYFLOAT as HSET.
+        p.cmd("SET").arg(k("f")).arg("1.5").arg("EX").arg(300).ignore();
+        p.cmd("INCRBYFLOAT").arg(k("f")).arg("0.1").ignore();
+        p.cmd("HINCRBYFLOAT").arg(k("h")).arg("float").arg("2.5e-3").ignore();
         if i % 10 == 0 {
             p.cmd("DEL").arg(k("l")).ignore();
         }

@@ -7,7 +7,8 @@
 //!
 //! Rewritten: timeouts go as absolute times (SET ... PXAT, PEXPIREAT,
 //! RESTORE ... ABSTTL; an EXPIRE that removed its key as DEL, a GETEX
-//! PERSIST as PERSIST); SPOP becomes SREM of what it popped;
+//! PERSIST as PERSIST); SPOP becomes SREM of what it popped; INCRBYFLOAT
+//! and HINCRBYFLOAT become SET ... KEEPTTL and HSET of their result;
 //! a blocking pop served after waiting becomes its non-blocking form.
 //! Writes gather in this thread until the command that runs at the top
 //! (not inside EXEC or a script) ends, then go to the feed with the
@@ -228,6 +229,20 @@ fn rewrite(ctx: &Ctx<'_>, spec: &CommandSpec, args: &[&[u8]], reply: &[u8]) -> O
             };
             let name = &spec.name[1..];
             vec![vec![word(&name.to_ascii_uppercase()), key]]
+        }
+        // A float's result, not the addition, so that a replica does not
+        // round differently.
+        "incrbyfloat" => {
+            let Some(value) = bulks(reply).into_iter().next() else {
+                return Some(vec![]);
+            };
+            vec![vec![word("SET"), args[1].to_vec(), value, word("KEEPTTL")]]
+        }
+        "hincrbyfloat" => {
+            let Some(value) = bulks(reply).into_iter().next() else {
+                return Some(vec![]);
+            };
+            vec![vec![word("HSET"), args[1].to_vec(), args[2].to_vec(), value]]
         }
         "brpoplpush" => vec![vec![word("RPOPLPUSH"), args[1].to_vec(), args[2].to_vec()]],
         "blmove" => vec![vec![
