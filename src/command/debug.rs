@@ -482,8 +482,17 @@ mod tests {
         h.run("SET k v");
         assert_eq!(h.run("DEBUG RELOAD"), "+OK\r\n");
         assert!(dir.join("dump.rdb").exists());
-        let _ = std::fs::remove_dir_all(&dir);
         assert_eq!(h.run("GET k"), "$1\r\nv\r\n", "the data stays");
+        // NOFLUSH without MERGE: a key still there fails the load; with
+        // MERGE the file's value replaces it.
+        h.run("SET k changed");
+        assert_eq!(
+            h.run("DEBUG RELOAD NOSAVE NOFLUSH"),
+            "-ERR Error trying to load the RDB dump, check server logs.\r\n"
+        );
+        assert_eq!(h.run("DEBUG RELOAD NOSAVE NOFLUSH MERGE"), "+OK\r\n");
+        assert_eq!(h.run("GET k"), "$1\r\nv\r\n");
+        let _ = std::fs::remove_dir_all(&dir);
         assert_eq!(
             h.run("DEBUG RELOAD foo"),
             "-ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.\r\n"

@@ -312,7 +312,7 @@ pub(crate) fn load_at_start(srv: &Server) -> Result<(), String> {
         Err(e) => return Err(format!("cannot open {}: {e}", path.display())),
     };
     let start = std::time::Instant::now();
-    let rep = load_from(srv, io::BufReader::with_capacity(1 << 20, f))
+    let rep = load_from(srv, io::BufReader::with_capacity(1 << 20, f), false)
         .map_err(|e| format!("Fatal error loading the DB {}: {e}. Exiting.", path.display()))?;
     tracing::info!("DB loaded from disk: {:.3} seconds", start.elapsed().as_secs_f64());
     report_load(&rep);
@@ -320,15 +320,17 @@ pub(crate) fn load_at_start(srv: &Server) -> Result<(), String> {
 }
 
 /// Reads an RDB into the store and its functions into the libraries,
-/// and notes what was found for INFO.
-pub(crate) fn load_from(srv: &Server, input: impl io::Read) -> Result<LoadReport, String> {
+/// and notes what was found for INFO. A key or library already there is
+/// an error unless `merge` lets the file's replace it.
+pub(crate) fn load_from(srv: &Server, input: impl io::Read, merge: bool) -> Result<LoadReport, String> {
     let opts = LoadOptions {
         now: srv.clock.now_ms(),
         keep_expired: false,
+        merge,
     };
     let rep = file::load(&srv.store, input, &opts).map_err(|e| e.to_string())?;
     for code in &rep.functions {
-        crate::script::load_library(srv, code, true)?;
+        crate::script::load_library(srv, code, merge)?;
     }
     // A replica's snapshot: the place in its primary's stream it holds.
     let aux = |name: &[u8]| {
@@ -363,7 +365,9 @@ fn report_load(rep: &LoadReport) {
 }
 
 /// DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]: saves (unless NOSAVE),
-/// empties the data (unless NOFLUSH) and loads the file again.
+/// empties the data (unless NOFLUSH) and loads the file again, its keys
+/// and libraries replacing those still there with MERGE (without it, one
+/// still there fails the load).
 pub(crate) fn debug_reload(ctx: &mut Ctx<'_>, opts: &[&[u8]]) {
     let has = |w: &str| opts.iter().any(|o| args::is(o, w));
     if !has("nosave") && save_now(ctx.srv).is_err() {
@@ -376,7 +380,7 @@ pub(crate) fn debug_reload(ctx: &mut Ctx<'_>, opts: &[&[u8]]) {
     let path = rdb_path(ctx.srv);
     let loaded = std::fs::File::open(&path)
         .map_err(|e| e.to_string())
-        .and_then(|f| load_from(ctx.srv, io::BufReader::with_capacity(1 << 20, f)));
+        .and_then(|f| load_from(ctx.srv, io::BufReader::with_capacity(1 << 20, f), has("merge")));
     match loaded {
         Ok(rep) => {
             report_load(&rep);

@@ -276,6 +276,7 @@ fn load_snapshot(srv: &Server, path: &std::path::Path) -> io::Result<()> {
     let opts = LoadOptions {
         now: srv.clock.now_ms(),
         keep_expired: true,
+        merge: false,
     };
     let rep = file::load(&srv.store, io::BufReader::with_capacity(1 << 20, f), &opts).map_err(io::Error::other)?;
     for code in &rep.functions {

@@ -240,11 +240,19 @@ impl Store {
         self.ids.raise(super::Id::Handle, lock_handle);
     }
 
-    /// Puts a saved item back in database `db`, replacing what is there,
-    /// with its own version (a version of 0 takes a new one).
-    pub(crate) fn restore(&self, db: usize, s: Saved, now: u64) {
+    /// Puts a saved item back in database `db`, with its own version (a
+    /// version of 0 takes a new one). A key that is there is replaced
+    /// when `replace` is given; otherwise nothing changes and the answer
+    /// is false.
+    pub(crate) fn restore(&self, db: usize, s: Saved, now: u64, replace: bool) -> bool {
         self.raise_counters(s.version, 0);
-        self.with_slot(db, &s.key.clone(), now, |slot| slot.restore(s));
+        self.with_slot(db, &s.key.clone(), now, |slot| {
+            if !replace && slot.peek().is_some() {
+                return false;
+            }
+            slot.restore(s);
+            true
+        })
     }
 
     /// Locks `key` under `handle` until `until` (Unix ms), as the snapshot
@@ -407,7 +415,7 @@ mod tests {
         assert_eq!(s.tags.len(), 2);
 
         let copy = Store::new(1, NOW);
-        copy.restore(0, s, NOW + 30);
+        assert!(copy.restore(0, s, NOW + 30, false));
         copy.with_slot(0, b"kept", NOW + 30, |slot| {
             let it = slot.peek().unwrap();
             assert_eq!((it.version(), it.flags(), it.idle_ms()), (version, 42, 5000));
@@ -435,7 +443,7 @@ mod tests {
         for c in copies {
             for (db, items) in c.dbs.into_iter().enumerate() {
                 for s in items {
-                    copy.restore(db, s, NOW);
+                    assert!(copy.restore(db, s, NOW, false));
                 }
             }
         }

@@ -386,6 +386,10 @@ pub(crate) struct LoadOptions {
     /// Keep keys whose deadline has passed (a replica does: its primary
     /// will send their deletion).
     pub(crate) keep_expired: bool,
+    /// A key already in the store is replaced (DEBUG RELOAD MERGE);
+    /// otherwise it ends the load with an error, as do libraries the
+    /// caller finds already loaded.
+    pub(crate) merge: bool,
 }
 
 /// What a load found.
@@ -414,8 +418,8 @@ impl LoadReport {
 }
 
 /// Reads an RDB from `input` into the store. Keys already there are
-/// replaced; the caller flushes first when the file is to be the whole
-/// dataset.
+/// replaced with [`LoadOptions::merge`], and an error otherwise; the
+/// caller flushes first when the file is to be the whole dataset.
 pub(crate) fn load<R: Read>(store: &Store, input: R, opts: &LoadOptions) -> Result<LoadReport, RdbError> {
     let mut r = Reader::new(input);
     let mut report = LoadReport::default();
@@ -518,7 +522,12 @@ pub(crate) fn load<R: Read>(store: &Store, input: R, opts: &LoadOptions) -> Resu
                 if let Some(f) = hint_freq {
                     s.lfu = f;
                 }
-                store.restore(db, s, opts.now);
+                if !store.restore(db, s, opts.now, opts.merge) {
+                    return Err(RdbError::Corrupt(format!(
+                        "RDB has duplicated key '{}' in DB {db}",
+                        String::from_utf8_lossy(&key)
+                    )));
+                }
                 report.keys += 1;
             }
         }
@@ -673,6 +682,7 @@ mod tests {
             &LoadOptions {
                 now: NOW,
                 keep_expired: false,
+                merge: false,
             },
         )
         .unwrap();
@@ -711,6 +721,7 @@ mod tests {
         let lo = LoadOptions {
             now: NOW,
             keep_expired: false,
+            merge: false,
         };
         for cut in 0..bytes.len() {
             assert!(load(&Store::new(1, NOW), &bytes[..cut], &lo).is_err(), "cut at {cut}");
@@ -737,6 +748,7 @@ mod tests {
         let later = |keep| LoadOptions {
             now: NOW + 10,
             keep_expired: keep,
+            merge: false,
         };
         let rep = load(&Store::new(1, NOW), &bytes[..], &later(false)).unwrap();
         assert_eq!((rep.keys, rep.expired), (0, 1));
