@@ -253,6 +253,40 @@ fn a_dump_written_by_redis_server_loads_here() {
 }
 
 #[test]
+fn function_payloads_move_between_ferrocache_and_redis_server() {
+    let dir = TempDir::new("function-dump");
+    let s = start_in(&dir, &[]);
+    let r = RedisServer::start(dir.path(), &[]);
+    let (mut c, mut rc) = (s.redis(), r.redis());
+    let _: String = cmd("FUNCTION").arg("LOAD").arg(LIBRARY).query(&mut c).unwrap();
+    let ours: Vec<u8> = cmd("FUNCTION").arg("DUMP").query(&mut c).unwrap();
+    let ok: String = cmd("FUNCTION").arg("RESTORE").arg(&ours).query(&mut rc).unwrap();
+    assert_eq!(ok, "OK");
+    let echoed: String = cmd("FCALL").arg("echo1").arg(0).arg("there").query(&mut rc).unwrap();
+    assert_eq!(echoed, "there");
+    // The same libraries give the same payload on both.
+    let theirs: Vec<u8> = cmd("FUNCTION").arg("DUMP").query(&mut rc).unwrap();
+    assert_eq!(theirs, ours);
+
+    let other = "#!lua name=other\nredis.register_function('echo2', function(keys, args) return args[1] end)";
+    let _: String = cmd("FUNCTION").arg("LOAD").arg(other).query(&mut rc).unwrap();
+    let theirs: Vec<u8> = cmd("FUNCTION").arg("DUMP").query(&mut rc).unwrap();
+    let exists: redis::RedisResult<String> = cmd("FUNCTION").arg("RESTORE").arg(&theirs).query(&mut c);
+    assert!(exists
+        .unwrap_err()
+        .to_string()
+        .contains("Library persisted already exists"));
+    let _: String = cmd("FUNCTION")
+        .arg("RESTORE")
+        .arg(&theirs)
+        .arg("REPLACE")
+        .query(&mut c)
+        .unwrap();
+    let echoed: String = cmd("FCALL").arg("echo2").arg(0).arg("back").query(&mut c).unwrap();
+    assert_eq!(echoed, "back");
+}
+
+#[test]
 fn bgsave_save_points_and_lastsave() {
     let dir = TempDir::new("bgsave");
     let s = start_in(&dir, &["--save", "1 1"]);

@@ -584,8 +584,14 @@ fn redis_server_replicates_ferrocache() {
         .arg("sn")
         .query(&mut pc)
         .unwrap();
+    // Libraries restored from a payload reach the replica too.
+    let payload: Vec<u8> = cmd("FUNCTION").arg("DUMP").query(&mut pc).unwrap();
+    let _: () = cmd("FUNCTION").arg("DELETE").arg("mirrored").query(&mut pc).unwrap();
+    let _: () = cmd("FUNCTION").arg("RESTORE").arg(&payload).query(&mut pc).unwrap();
     caught_up(&mut pc, &mut rc);
     assert_eq!(digest(&mut rc), digest(&mut pc));
+    let list = |c: &mut Connection| -> Value { cmd("FUNCTION").arg("LIST").arg("WITHCODE").query(c).unwrap() };
+    assert_eq!(list(&mut rc), list(&mut pc));
     let role: Vec<Value> = cmd("ROLE").query(&mut pc).unwrap();
     assert_eq!(role[0], Value::BulkString(b"master".to_vec()));
     let Value::Array(replicas) = &role[2] else {

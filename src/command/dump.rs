@@ -63,7 +63,7 @@ pub(crate) const COMMANDS: &[CommandSpec] = &[
 ];
 
 /// Payloads are compressed as snapshots are: with `rdbcompression`.
-fn compress(ctx: &Ctx<'_>) -> bool {
+pub(crate) fn compress(ctx: &Ctx<'_>) -> bool {
     ctx.srv.settings.get("rdbcompression").is_none_or(|v| v == "yes")
 }
 

@@ -434,6 +434,16 @@ pub(crate) const NUMKEYS_NEGATIVE: &str = "ERR Number of keys can't be negative"
 pub(crate) const SCRIPT_FLUSH_OPTION: &str = "ERR SCRIPT FLUSH only support SYNC|ASYNC option";
 pub(crate) const SCRIPT_WRITE_FLAG_RO: &str = "ERR Can not execute a script with write flag using *_ro command.";
 pub(crate) const FUNCTION_NOT_FOUND: &str = "ERR Function not found";
+pub(crate) const RESTORE_POLICY: &str =
+    "ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.";
+pub(crate) const NOT_A_FUNCTION: &str = "ERR given type is not a function";
+pub(crate) const NO_DATA_TYPE: &str = "ERR can not read data type";
+
+/// FUNCTION RESTORE's error for a library whose `field` is cut short.
+pub(crate) fn library_field_cut(field: &str) -> String {
+    format!("ERR Failed loading {field}")
+}
+
 pub(crate) const FUNCTION_FLUSH_OPTION: &str = "ERR FUNCTION FLUSH only supports SYNC|ASYNC option";
 pub(crate) const LIBRARY_NOT_FOUND: &str = "ERR Library not found";
 pub(crate) const LIBRARY_NAME_MISSING: &str = "ERR library name argument was not given";
@@ -463,6 +473,11 @@ pub(crate) fn lua_state(e: &dyn std::fmt::Display) -> String {
 
 pub(crate) fn library_exists(name: &str) -> String {
     format!("ERR Library '{name}' already exists")
+}
+
+/// FUNCTION RESTORE's words for the same conflict, without quotes.
+pub(crate) fn restored_library_exists(name: &str) -> String {
+    format!("ERR Library {name} already exists")
 }
 
 pub(crate) fn function_exists(name: &str) -> String {

@@ -1,13 +1,15 @@
-//! Lua functions: FUNCTION LOAD, LIST, DELETE, FLUSH, STATS, KILL and
-//! HELP, and FCALL / FCALL_RO. Libraries live in
+//! Lua functions: FUNCTION LOAD, LIST, DELETE, FLUSH, DUMP, RESTORE,
+//! STATS, KILL and HELP, and FCALL / FCALL_RO. Libraries live in
 //! [`crate::state::Scripts`]; each thread's Lua state compiles a library
 //! the first time it calls one of its functions.
 
 use super::flags::*;
 use super::key_spec::{finders, flags::*, key};
 use super::{args, dispatch_sub, errors, help_reply, spec, CommandSpec, Ctx};
+use crate::repl::rdb::{self, dump::FunctionsPayloadError};
 use crate::script::{self, Source};
 use crate::state::script_flags;
+use crate::state::Join;
 
 const FCALL_FLAGS: u32 = NOSCRIPT | STALE | SKIP_MONITOR | NO_MANDATORY_KEYS;
 
@@ -69,6 +71,18 @@ const SUBCOMMANDS: &[CommandSpec] = &[
         "Deletes all libraries and functions.",
         "O(N) where N is the number of functions deleted",
         "[ASYNC | SYNC]",
+    ),
+    spec("function|dump", 2, NOSCRIPT, "scripting", dump).doc(
+        "7.0.0",
+        "Dumps all libraries into a serialized binary payload.",
+        "O(N) where N is the number of functions",
+        "",
+    ),
+    spec("function|restore", -3, WRITE | DENYOOM | NOSCRIPT, "scripting", restore).doc(
+        "7.0.0",
+        "Restores all libraries from a payload.",
+        "O(N) where N is the number of functions on the payload",
+        "serialized-value [FLUSH | APPEND | REPLACE]",
     ),
     spec("function|stats", 2, NOSCRIPT | ALLOW_BUSY, "scripting", stats).doc(
         "7.0.0",
@@ -227,6 +241,47 @@ fn flush(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
 }
 
 /// ```text
+/// FUNCTION DUMP
+/// ```
+fn dump(ctx: &mut Ctx<'_>, _a: &[&[u8]]) {
+    let libs = ctx.srv.scripts.libraries();
+    let compress = super::dump::compress(ctx);
+    let payload = rdb::dump::functions_payload(libs.iter().map(|l| &*l.code), compress);
+    ctx.out.bulk(&payload);
+}
+
+/// ```text
+/// FUNCTION RESTORE serialized-value [FLUSH | APPEND | REPLACE]
+/// ```
+fn restore(ctx: &mut Ctx<'_>, a: &[&[u8]]) {
+    if a.len() > 4 {
+        return ctx.error(&errors::subcommand_syntax(a[1], a[0]));
+    }
+    let policy = match a.get(3) {
+        None => Join::Append,
+        Some(p) if args::is(p, "append") => Join::Append,
+        Some(p) if args::is(p, "replace") => Join::Replace,
+        Some(p) if args::is(p, "flush") => Join::Flush,
+        Some(_) => return ctx.error(errors::RESTORE_POLICY),
+    };
+    let codes = match rdb::dump::parse_functions_payload(a[2]) {
+        Ok(codes) => codes,
+        Err(e) => {
+            return ctx.error(&match e {
+                FunctionsPayloadError::VersionOrChecksum => errors::DUMP_PAYLOAD.to_string(),
+                FunctionsPayloadError::NoType => errors::NO_DATA_TYPE.to_string(),
+                FunctionsPayloadError::NotAFunction => errors::NOT_A_FUNCTION.to_string(),
+                FunctionsPayloadError::Cut(field) => errors::library_field_cut(field),
+            })
+        }
+    };
+    match script::restore_libraries(ctx.srv, &codes, policy) {
+        Ok(()) => ctx.out.ok(),
+        Err(e) => ctx.error(&e),
+    }
+}
+
+/// ```text
 /// FUNCTION STATS
 /// ```
 /// running_script describes a function past `busy-reply-threshold` (the
@@ -296,6 +351,16 @@ const HELP: &[&str] = &[
     "    lazyfree-lazy-user-flush configuration directive. Valid modes are:",
     "    * ASYNC: Asynchronously flush the libraries.",
     "    * SYNC: Synchronously flush the libraries.",
+    "DUMP",
+    "    Return a serialized payload representing the current libraries, can be restored using FUNCTION RESTORE command",
+    "RESTORE <PAYLOAD> [FLUSH|APPEND|REPLACE]",
+    "    Restore the libraries represented by the given payload, it is possible to give a restore policy to",
+    "    control how to handle existing libraries (default APPEND):",
+    "    * FLUSH: delete all existing libraries.",
+    "    * APPEND: appends the restored libraries to the existing libraries. On collision, abort.",
+    "    * REPLACE: appends the restored libraries to the existing libraries, On collision, replace the old",
+    "      libraries with the new libraries (notice that even on this option there is a chance of failure",
+    "      in case of functions name collision with another library).",
     "HELP",
     "    Prints this help.",
 ];
@@ -397,5 +462,107 @@ mod tests {
             "*4\r\n$14\r\nrunning_script\r\n$-1\r\n$7\r\nengines\r\n*2\r\n$3\r\nLUA\r\n*4\r\n\
              $15\r\nlibraries_count\r\n:1\r\n$15\r\nfunctions_count\r\n:2\r\n"
         );
+    }
+
+    /// FUNCTION DUMP's payload for `codes`.
+    fn payload(codes: &[&[u8]]) -> Vec<u8> {
+        crate::repl::rdb::dump::functions_payload(codes.iter().copied(), true)
+    }
+
+    #[test]
+    fn dump_replies_with_every_library() {
+        let mut h = Harness::new();
+        h.run_args(&[b"FUNCTION", b"LOAD", LIB]);
+        let p = payload(&[LIB]);
+        let body = String::from_utf8_lossy(&p);
+        assert_eq!(h.run("FUNCTION DUMP"), format!("${}\r\n{body}\r\n", p.len()));
+    }
+
+    #[test]
+    fn restore_appends_replaces_or_flushes() {
+        let mut h = Harness::new();
+        let other: &[u8] = b"#!lua name=other\nredis.register_function('g', function() return 'g' end)";
+        let old: &[u8] = b"#!lua name=lib\nredis.register_function('old', function() return 'old' end)";
+        let p = payload(&[LIB]);
+        h.run_args(&[b"FUNCTION", b"LOAD", other]);
+        assert_eq!(h.run_args(&[b"FUNCTION", b"RESTORE", &p]), "+OK\r\n");
+        assert_eq!(h.run("FCALL f 1 n"), ":1\r\n");
+        assert_eq!(h.run("FCALL g 0"), "$1\r\ng\r\n");
+        // APPEND (the default) refuses a library that is there, and
+        // changes nothing.
+        assert_eq!(
+            h.run_args(&[b"FUNCTION", b"RESTORE", &p, b"append"]),
+            "-ERR Library lib already exists\r\n"
+        );
+        h.run_args(&[b"FUNCTION", b"LOAD", b"REPLACE", old]);
+        assert_eq!(
+            h.run_args(&[b"FUNCTION", b"RESTORE", &p]),
+            "-ERR Library lib already exists\r\n"
+        );
+        assert_eq!(h.run("FCALL old 0"), "$3\r\nold\r\n");
+        // REPLACE swaps the library of that name, functions and all.
+        assert_eq!(h.run_args(&[b"FUNCTION", b"RESTORE", &p, b"REPLACE"]), "+OK\r\n");
+        assert_eq!(h.run("FCALL f 1 n"), ":2\r\n");
+        assert!(h.run("FCALL old 0").starts_with("-ERR Function not found"));
+        assert_eq!(h.run("FCALL g 0"), "$1\r\ng\r\n");
+        // FLUSH leaves only the payload's libraries.
+        assert_eq!(h.run_args(&[b"FUNCTION", b"RESTORE", &p, b"Flush"]), "+OK\r\n");
+        assert!(h.run("FCALL g 0").starts_with("-ERR Function not found"));
+        assert_eq!(h.run("FCALL f 1 n"), ":3\r\n");
+    }
+
+    #[test]
+    fn restore_of_a_colliding_function_changes_nothing() {
+        let mut h = Harness::new();
+        let taker: &[u8] = b"#!lua name=taker\nredis.register_function('f', function() return 'taken' end)";
+        let p = payload(&[LIB]);
+        h.run_args(&[b"FUNCTION", b"LOAD", taker]);
+        for policy in [&b"APPEND"[..], b"REPLACE"] {
+            assert_eq!(
+                h.run_args(&[b"FUNCTION", b"RESTORE", &p, policy]),
+                "-ERR Function f already exists\r\n"
+            );
+        }
+        assert!(h.run("FCALL ro 0").starts_with("-ERR Function not found"));
+        assert_eq!(h.run("FCALL f 0"), "$5\r\ntaken\r\n");
+        // Two libraries of one payload may not share a name.
+        let p = payload(&[LIB, LIB]);
+        assert_eq!(
+            h.run_args(&[b"FUNCTION", b"RESTORE", &p, b"FLUSH"]),
+            "-ERR Library 'lib' already exists\r\n"
+        );
+        assert_eq!(h.run("FCALL f 0"), "$5\r\ntaken\r\n");
+    }
+
+    #[test]
+    fn restore_refuses_bad_payloads_and_arguments() {
+        let mut h = Harness::new();
+        h.run_args(&[b"FUNCTION", b"LOAD", LIB]);
+        assert_eq!(
+            h.run("FUNCTION RESTORE bad_payload"),
+            "-ERR DUMP payload version or checksum are wrong\r\n"
+        );
+        let p = payload(&[LIB]);
+        assert_eq!(
+            h.run_args(&[b"FUNCTION", b"RESTORE", &p, b"merge"]),
+            "-ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.\r\n"
+        );
+        assert_eq!(
+            h.run("FUNCTION RESTORE a b c"),
+            "-ERR unknown subcommand or wrong number of arguments for 'RESTORE'. Try FUNCTION HELP.\r\n"
+        );
+        // A key's DUMP is not a library.
+        h.run("SET k v");
+        let value = crate::repl::rdb::dump::payload(crate::store::ValueRef::Str(b"v"), false);
+        assert_eq!(
+            h.run_args(&[b"FUNCTION", b"RESTORE", &value]),
+            "-ERR given type is not a function\r\n"
+        );
+        // A library that does not compile.
+        let broken = payload(&[b"#!lua name=broken\nreturn ("]);
+        assert!(h
+            .run_args(&[b"FUNCTION", b"RESTORE", &broken])
+            .starts_with("-ERR Error compiling function"));
+        assert_eq!(h.run("FCALL f 1 n"), ":1\r\n");
     }
 }

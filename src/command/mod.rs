@@ -1080,6 +1080,7 @@ mod tests {
         "decr",
         "decrby",
         "function|load",
+        "function|restore",
         "getset",
         "hincrby",
         "hincrbyfloat",

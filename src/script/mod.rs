@@ -30,7 +30,7 @@ use crate::command::{errors, make_room};
 use crate::protocol::resp::Reply;
 use crate::state::{
     leave_worker, lua_memory_changed, parse_sha, script_flags, sha1_hex, BusyKind, Client, ClientHandle, FunctionMeta,
-    Library, LibraryConflict, Proto, Server, Sha, User,
+    Join, Library, LibraryConflict, Proto, Server, Sha, User,
 };
 use hashbrown::HashMap;
 use mlua::{Function, Lua, LuaOptions, MultiValue, StdLib, Table, Value};
@@ -139,7 +139,39 @@ pub(crate) fn load_library(srv: &Server, code: &[u8], replace: bool) -> Result<S
     }
     match srv.scripts.add_library(&name, code, functions, replace) {
         Ok(()) => Ok(name),
-        Err(LibraryConflict::LibraryExists) => Err(errors::library_exists(&name)),
+        Err(LibraryConflict::LibraryExists(name)) => Err(errors::library_exists(&name)),
+        Err(LibraryConflict::FunctionExists(f)) => Err(errors::function_exists(&f)),
+    }
+}
+
+/// FUNCTION RESTORE: compiles every library of `codes`, then registers
+/// them all as `policy` says, or none when one fails or conflicts.
+pub(crate) fn restore_libraries(srv: &Server, codes: &[Vec<u8>], policy: Join) -> Result<(), String> {
+    let mut new: Vec<(String, &[u8], Vec<FunctionMeta>)> = Vec::with_capacity(codes.len());
+    for code in codes {
+        let name = library_name(code)?;
+        if new.iter().any(|(n, _, _)| *n == name) {
+            return Err(errors::library_exists(&name));
+        }
+        let functions = with_vm(|vm| vm.load_library(code))?;
+        if functions.is_empty() {
+            return Err(errors::NO_FUNCTIONS.into());
+        }
+        for f in &functions {
+            let lower = f.name.to_ascii_lowercase();
+            if new
+                .iter()
+                .flat_map(|(_, _, fs)| fs)
+                .any(|g| g.name.to_ascii_lowercase() == lower)
+            {
+                return Err(errors::function_exists(&f.name));
+            }
+        }
+        new.push((name, code, functions));
+    }
+    match srv.scripts.join(new, policy) {
+        Ok(()) => Ok(()),
+        Err(LibraryConflict::LibraryExists(name)) => Err(errors::restored_library_exists(&name)),
         Err(LibraryConflict::FunctionExists(f)) => Err(errors::function_exists(&f)),
     }
 }

@@ -39,7 +39,7 @@ pub(crate) use monitor::{MonitorFeed, Monitors};
 pub(crate) use pause::{Pause, PauseKind};
 pub(crate) use pubsub::{PubSub, Subscriptions};
 pub(crate) use scripts::{
-    lua_memory_changed, parse_sha, script_flags, sha1_hex, FunctionMeta, JsonInvalid, JsonSettings, Library,
+    lua_memory_changed, parse_sha, script_flags, sha1_hex, FunctionMeta, Join, JsonInvalid, JsonSettings, Library,
     LibraryConflict, Scripts, Sha,
 };
 pub(crate) use slowlog::{SlowCall, SlowLog};

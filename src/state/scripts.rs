@@ -279,42 +279,74 @@ impl Scripts {
         functions: Vec<FunctionMeta>,
         replace: bool,
     ) -> Result<(), LibraryConflict> {
+        let policy = if replace { Join::Replace } else { Join::Append };
+        self.join(vec![(name.to_string(), code, functions)], policy)
+    }
+
+    /// Registers several libraries at once (FUNCTION RESTORE, whose
+    /// policy `policy` is): all of them, or none when one conflicts with
+    /// the libraries loaded. The libraries given must not conflict with
+    /// one another.
+    pub(crate) fn join(
+        &self,
+        new: Vec<(String, &[u8], Vec<FunctionMeta>)>,
+        policy: Join,
+    ) -> Result<(), LibraryConflict> {
         let mut libs = write(&self.libs);
-        let old = libs.libs.iter().position(|l| l.name == name);
-        if old.is_some() && !replace {
-            return Err(LibraryConflict::LibraryExists);
+        if policy == Join::Flush {
+            *libs = Libraries::default();
         }
-        for f in &functions {
+        let mut replaced = Vec::new();
+        for (name, _, _) in &new {
+            if let Some(old) = libs.libs.iter().find(|l| &l.name == name) {
+                if policy == Join::Append {
+                    return Err(LibraryConflict::LibraryExists(name.clone()));
+                }
+                replaced.push(old.id);
+            }
+        }
+        for f in new.iter().flat_map(|(_, _, fs)| fs) {
             if let Some((owner, _)) = libs.funcs.get(&f.name.to_ascii_lowercase()) {
-                if owner.name != name {
+                if !replaced.contains(&owner.id) {
                     return Err(LibraryConflict::FunctionExists(f.name.clone()));
                 }
             }
         }
-        if let Some(i) = old {
-            let old = libs.libs.remove(i);
-            libs.funcs.retain(|_, (owner, _)| owner.id != old.id);
+        libs.libs.retain(|l| !replaced.contains(&l.id));
+        libs.funcs.retain(|_, (owner, _)| !replaced.contains(&owner.id));
+        for (name, code, functions) in new {
+            let lib = Arc::new(Library {
+                name,
+                code: Arc::from(code),
+                functions,
+                id: next_generation(),
+            });
+            for (i, f) in lib.functions.iter().enumerate() {
+                libs.funcs.insert(f.name.to_ascii_lowercase(), (lib.clone(), i));
+            }
+            libs.libs.push(lib);
         }
-        let lib = Arc::new(Library {
-            name: name.to_string(),
-            code: Arc::from(code),
-            functions,
-            id: next_generation(),
-        });
-        for (i, f) in lib.functions.iter().enumerate() {
-            libs.funcs.insert(f.name.to_ascii_lowercase(), (lib.clone(), i));
-        }
-        libs.libs.push(lib);
         self.lib_generation.store(next_generation(), Ordering::Release);
         Ok(())
     }
+}
+
+/// How [`Scripts::join`] treats the libraries already loaded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Join {
+    /// Keep them; a library of the same name is a conflict.
+    Append,
+    /// A library of the same name is replaced.
+    Replace,
+    /// Drop them all first.
+    Flush,
 }
 
 /// Why [`Scripts::add_library`] refused a library.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum LibraryConflict {
     /// A library of that name is loaded, and REPLACE was not given.
-    LibraryExists,
+    LibraryExists(String),
     /// Another library registered a function of this name.
     FunctionExists(String),
 }

@@ -487,8 +487,10 @@ pub(crate) fn load<R: Read>(store: &Store, input: R, opts: &LoadOptions) -> Resu
                     "The RDB file contains AUX module data I can't load: no matching module",
                 ))
             }
-            opcodes::FUNCTION_PRE_GA => return Err(corrupt("Pre-release function format not supported")),
-            opcodes::FUNCTION2 => report.functions.push(r.read_string()?),
+            opcodes::FUNCTION2 | opcodes::FUNCTION_PRE_GA => match super::dump::read_library(&mut r, t) {
+                Ok(code) => report.functions.push(code),
+                Err(field) => return Err(corrupt(&format!("Failed loading {field}"))),
+            },
             ty => {
                 let key = r.read_string()?;
                 let loaded = read_value(&mut r, ty)?;
