@@ -544,6 +544,79 @@ fn a_primary_and_two_replicas_end_equal_under_writes_from_both_protocols() {
 }
 
 #[test]
+fn a_replica_of_a_replica_holds_the_primarys_data_and_offsets() {
+    let dirs: Vec<TempDir> = (0..4).map(|i| TempDir::new(&format!("repl-chain-{i}"))).collect();
+    // No PING of the primary's comes between the promotion below and the
+    // end's move, which would put the end ahead of the promoted middle.
+    let primary = start_with(&dirs[0], &["--repl-ping-replica-period", "3600"]);
+    let mut pc = primary.redis();
+    let middle = start_with(&dirs[1], &["--replicaof", "127.0.0.1", &primary.port.to_string()]);
+    let mut mc = middle.redis();
+    caught_up(&mut pc, &mut mc);
+    let of_middle = ["--replicaof", "127.0.0.1", &middle.port.to_string()];
+    let (end, other) = (start_with(&dirs[2], &of_middle), start_with(&dirs[3], &of_middle));
+    let (mut ec, mut oc) = (end.redis(), other.redis());
+    caught_up(&mut mc, &mut ec);
+    let loads: Vec<_> = (0..2u64)
+        .map(|seed| {
+            let p = primary.port;
+            std::thread::spawn(move || resp_load(p, seed, 200))
+        })
+        .chain(std::iter::once({
+            let p = primary.mc_port;
+            std::thread::spawn(move || memcache_load(p, 200))
+        }))
+        .collect();
+    let _held = cache_load(primary.port, 200);
+    for l in loads {
+        l.join().unwrap();
+    }
+    caught_up_logged(&mut pc, &mut mc, Some(&middle));
+    caught_up_logged(&mut mc, &mut ec, Some(&end));
+    caught_up_logged(&mut mc, &mut oc, Some(&other));
+    // The same bytes at the same offsets: the end's offset is the
+    // primary's, and so is the stream's name.
+    let offset = |c: &mut Connection| info_field(c, "master_repl_offset");
+    assert_eq!(offset(&mut ec), offset(&mut pc));
+    let id = |c: &mut Connection| info_field(c, "master_replid");
+    assert_eq!(id(&mut ec), id(&mut pc));
+    assert_same_data(&mut pc, &mut ec);
+    let want = versions_and_deadlines(&mut pc);
+    assert!(want.len() > 40, "{want:?}");
+    assert_eq!(versions_and_deadlines(&mut ec), want);
+    // Moved to the primary, the end goes on from where it was.
+    let _: () = cmd("SET").arg("after").arg("chain").query(&mut pc).unwrap();
+    let _: () = cmd("REPLICAOF")
+        .arg("127.0.0.1")
+        .arg(primary.port)
+        .query(&mut ec)
+        .unwrap();
+    caught_up_logged(&mut pc, &mut ec, Some(&end));
+    assert!(log_has(&end, "partial resynchronisation"), "{:?}", end.log_lines());
+    assert_same_data(&mut pc, &mut ec);
+    // The middle promoted: its replica goes on from it, under its new id.
+    caught_up_logged(&mut pc, &mut mc, Some(&middle));
+    let _: () = cmd("REPLICAOF").arg("NO").arg("ONE").query(&mut mc).unwrap();
+    let _: () = cmd("SET").arg("after").arg("promotion").query(&mut mc).unwrap();
+    let _: Value = cmd("CACHE.PUT").arg("versioned").arg(1).query(&mut mc).unwrap();
+    caught_up_logged(&mut mc, &mut oc, Some(&other));
+    assert!(log_has(&other, "partial resynchronisation"), "{:?}", other.log_lines());
+    assert_eq!(id(&mut oc), id(&mut mc));
+    assert_same_data(&mut mc, &mut oc);
+    assert_eq!(versions_and_deadlines(&mut oc), versions_and_deadlines(&mut mc));
+    // A replica of the old primary goes on from the promoted middle too.
+    let _: () = cmd("REPLICAOF")
+        .arg("127.0.0.1")
+        .arg(middle.port)
+        .query(&mut ec)
+        .unwrap();
+    caught_up_logged(&mut mc, &mut ec, Some(&end));
+    // (The log's lines since the last look.)
+    assert!(log_has(&end, "partial resynchronisation"), "{:?}", middle.log_lines());
+    assert_same_data(&mut mc, &mut ec);
+}
+
+#[test]
 fn redis_server_replicates_ferrocache() {
     let dir = TempDir::new("repl-to-redis");
     let primary = start_with(&dir, &[]);

@@ -89,6 +89,16 @@ pub(crate) fn removed(db: usize, key: &[u8]) {
 /// thread's writes before the command; `mark` where its reply began.
 pub(crate) fn after(ctx: &mut Ctx<'_>, spec: &CommandSpec, args: &[&[u8]], writes_before: u64, mark: usize) {
     let srv = ctx.srv;
+    if srv.feed.is_proxy() {
+        // A replica's stream is its primary's, relayed: what its own
+        // commands wrote is not propagated, but their numbers move the
+        // order on.
+        if !ctx.client.in_exec && !ctx.client.in_script {
+            GATHERED.with(|g| g.borrow_mut().cmds.clear());
+            submit(srv);
+        }
+        return;
+    }
     // Messages and function libraries reach replicas too, as in Redis,
     // though they change nothing in the store.
     let outside_store = (matches!(
@@ -189,7 +199,8 @@ pub(crate) fn ping_replicas(srv: &Server, now: u64) {
     use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
     static LAST: AtomicU64 = AtomicU64::new(0);
     let period = srv.settings.int("repl-ping-replica-period").unwrap_or(10).max(1) as u64 * 1000;
-    if srv.repl.followers().is_empty() {
+    // A replica relays its primary's PINGs instead.
+    if srv.repl.followers().is_empty() || srv.feed.is_proxy() {
         return;
     }
     // The first period starts with the first replica.

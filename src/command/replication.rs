@@ -241,6 +241,7 @@ pub(crate) fn offset(srv: &Server) -> u64 {
 /// Becomes a replica of `p`.
 pub(crate) fn follow(srv: &Server, p: Primary) {
     tracing::info!("REPLICAOF {}:{} enabled", p.host, p.port);
+    srv.feed.start_relaying();
     srv.store.set_replica(true);
     srv.repl.set_link(LinkState::Connect, srv.clock.now_ms());
     srv.repl.set_primary(Some(p));
@@ -249,10 +250,20 @@ pub(crate) fn follow(srv: &Server, p: Primary) {
 /// Stops following a primary and takes writes: a history of its own
 /// starts, and expiry is this server's again.
 pub(crate) fn promote(srv: &Server) {
-    if srv.feed.is_on() {
-        // The stream goes on from what was applied.
-        srv.feed.rebase(srv.repl.offset.load(Relaxed));
+    {
+        // The stream goes on from what was applied, after the relayed
+        // bytes, so that replicas of this one and of its old primary can
+        // continue from it; from now on every write goes in it.
+        let _applying = crate::util::sync::lock(&srv.repl.applying);
+        let applied = srv.repl.offset.load(Relaxed);
+        if srv.feed.end() != applied {
+            srv.feed.rebase(applied);
+        }
+        use crate::store::Id;
+        let ids = [srv.store.ids().last(Id::Version), srv.store.ids().last(Id::Handle)];
+        srv.feed.stop_relaying(ids);
     }
+    srv.start_feed();
     srv.repl.set_primary(None);
     srv.repl.shift_id();
     srv.repl.set_link(LinkState::Connect, srv.clock.now_ms());
@@ -398,14 +409,14 @@ pub(crate) fn info(srv: &Server, s: &mut super::info::Section<'_>) {
     s.field("master_repl_offset", offset);
     s.field("second_repl_offset", ids.second_offset);
     let (start, len) = srv.feed.extent();
-    s.field("repl_backlog_active", srv.feed.is_on() as u8);
+    s.field("repl_backlog_active", srv.feed.has_backlog() as u8);
     s.field(
         "repl_backlog_size",
         srv.settings.get("repl-backlog-size").unwrap_or_default(),
     );
     s.field(
         "repl_backlog_first_byte_offset",
-        if srv.feed.is_on() { start } else { 0 },
+        if srv.feed.has_backlog() { start } else { 0 },
     );
     s.field("repl_backlog_histlen", len);
 }

@@ -15,6 +15,11 @@
 //!
 //! A snapshot for a replica begins at one number: [`Feed::mark`] gives
 //! the offset at which the first change after it is written.
+//!
+//! A replica's stream, for replicas of its own, is its primary's: the
+//! bytes it applied, relayed as they came, at the same offsets and under
+//! the same id, so that any of them can go on from the primary or from
+//! a promoted replica.
 
 use crate::store::Taken;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -77,6 +82,13 @@ pub(crate) struct Feed {
     end: AtomicU64,
     /// Woken after every write to the backlog.
     pub(crate) grew: Notify,
+    /// True while this server is a replica: its stream is its primary's,
+    /// relayed as it came ([`Feed::relay`]), and what its own commands
+    /// would write is dropped.
+    proxy: AtomicBool,
+    /// Moves on whenever the replicas fed so far must start again (the
+    /// stream was rebased, or goes on under another id).
+    generation: AtomicU64,
 }
 
 impl Feed {
@@ -93,12 +105,70 @@ impl Feed {
             }),
             end: AtomicU64::new(0),
             grew: Notify::new(),
+            proxy: AtomicBool::new(false),
+            generation: AtomicU64::new(0),
         }
+    }
+
+    /// Whether the stream is the primary's, relayed.
+    #[inline]
+    pub(crate) fn is_proxy(&self) -> bool {
+        self.proxy.load(Relaxed)
+    }
+
+    /// This server becomes a replica: from now on its stream is its
+    /// primary's.
+    pub(crate) fn start_relaying(&self) {
+        self.proxy.store(true, Relaxed);
+    }
+
+    /// This server stops following its primary and writes a stream of its
+    /// own, after the relayed one: the next command names its database,
+    /// and `ids` (the last version and lock handle) are where replicas
+    /// that applied the stream count from. Its replicas start again, to
+    /// learn the stream's new id. The caller turns the stream on, so that
+    /// a replica going on from the relayed bytes misses no write.
+    pub(crate) fn stop_relaying(&self, ids: [u64; 2]) {
+        let mut b = crate::util::sync::lock(&self.backlog);
+        self.proxy.store(false, Relaxed);
+        b.db = None;
+        b.last_ids = Some(ids);
+        drop(b);
+        self.restart_replicas();
+    }
+
+    /// Appends bytes of the primary's stream, as they came: a replica
+    /// keeps a backlog, as its primary does, for its own replicas and
+    /// for the replicas that follow it once it is promoted.
+    pub(crate) fn relay(&self, bytes: &[u8]) {
+        if !self.is_proxy() {
+            return;
+        }
+        let mut b = crate::util::sync::lock(&self.backlog);
+        self.append(&mut b, bytes);
+    }
+
+    /// See [`Feed::generation`]: a replica fed under an older one is
+    /// disconnected, to synchronise again.
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation.load(Relaxed)
+    }
+
+    /// Disconnects the replicas fed so far.
+    pub(crate) fn restart_replicas(&self) {
+        self.generation.fetch_add(1, Relaxed);
+        self.grew.notify_waiters();
     }
 
     #[inline]
     pub(crate) fn is_on(&self) -> bool {
         self.on.load(Relaxed)
+    }
+
+    /// Whether the backlog holds a stream: this server's, or as a
+    /// replica its primary's.
+    pub(crate) fn has_backlog(&self) -> bool {
+        self.is_on() || self.is_proxy()
     }
 
     /// Starts the stream at offset `end`, numbers starting at `next`
@@ -110,13 +180,18 @@ impl Feed {
         let mut o = crate::util::sync::lock(&self.order);
         o.next = next;
         let mut b = crate::util::sync::lock(&self.backlog);
-        b.start = end + 1;
-        self.end.store(end, Relaxed);
+        // A replica's backlog holds what it relayed, up to `end`.
+        if self.end() != end {
+            b.bytes.clear();
+            b.start = end + 1;
+            self.end.store(end, Relaxed);
+        }
         self.on.store(true, Relaxed);
     }
 
-    /// Moves the stream's end to `end` (a promoted replica goes on from
-    /// what it applied of its primary's stream); the backlog empties.
+    /// Moves the stream's end to `end` (a replica synchronised again from
+    /// its primary); the backlog empties and the replicas fed so far
+    /// start again.
     pub(crate) fn rebase(&self, end: u64) {
         let mut b = crate::util::sync::lock(&self.backlog);
         b.bytes.clear();
@@ -124,6 +199,8 @@ impl Feed {
         b.db = None;
         b.last_ids = None;
         self.end.store(end, Relaxed);
+        drop(b);
+        self.restart_replicas();
     }
 
     /// The stream's end, once the change numbered `seq` and every one
@@ -219,6 +296,9 @@ impl Feed {
 
     /// Appends commands to the backlog.
     fn write(&self, batch: &Batch) {
+        if self.is_proxy() {
+            return;
+        }
         let mut out = Vec::new();
         let mut b = crate::util::sync::lock(&self.backlog);
         let tell = b.tell(batch);
@@ -259,6 +339,9 @@ impl Feed {
     /// Appends bytes that are not commands of the data (PING, REPLCONF
     /// GETACK).
     pub(crate) fn write_raw(&self, argv: &[Vec<u8>]) {
+        if self.is_proxy() {
+            return;
+        }
         let mut out = Vec::new();
         encode(&mut out, argv);
         let mut b = crate::util::sync::lock(&self.backlog);
@@ -559,5 +642,37 @@ mod tests {
         assert_eq!(len, 64);
         assert_eq!(start + len - 1, f.end());
         assert!(f.read(1, 10).is_none());
+    }
+
+    #[test]
+    fn a_replica_relays_its_primarys_bytes_and_drops_its_own() {
+        let f = Feed::new(1 << 20);
+        f.start_relaying();
+        let ping = b"*1\r\n$4\r\nPING\r\n";
+        f.relay(ping);
+        assert_eq!(f.end(), ping.len() as u64, "kept before any replica asks");
+        f.start(1, ping.len() as u64);
+        assert_eq!(
+            text(&f),
+            "*1\r\n$4\r\nPING\r\n",
+            "the backlog goes on from the relayed bytes"
+        );
+        f.submit(&[1], cmd(0, &["SET", "k", "local"]));
+        f.write_raw(&[b"REPLCONF".to_vec(), b"GETACK".to_vec(), b"*".to_vec()]);
+        assert_eq!(f.end(), ping.len() as u64, "its own writes are not in it");
+        // Promoted: a stream of its own after the relayed bytes, naming
+        // its database; the replicas fed so far start again.
+        let generation = f.generation();
+        f.stop_relaying([5, 0]);
+        assert_ne!(f.generation(), generation);
+        f.relay(ping);
+        assert_eq!(f.end(), ping.len() as u64);
+        f.submit(&[2], cmd(0, &["SET", "k", "new"]));
+        let t = text(&f);
+        assert!(
+            t.starts_with("*1\r\n$4\r\nPING\r\n*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n"),
+            "{t}"
+        );
+        assert!(t.ends_with("$3\r\nnew\r\n"), "{t}");
     }
 }

@@ -54,7 +54,8 @@ async fn link(
     hello: &ReplicaHello,
     f: &Follower,
 ) -> io::Result<()> {
-    start_feed(srv);
+    srv.start_feed();
+    let generation = srv.feed.generation();
     let ids = srv.repl.ids();
     let mut pos = match continues(srv, hello) {
         Some(from) => {
@@ -99,6 +100,9 @@ async fn link(
         let grew = srv.feed.grew.notified();
         tokio::pin!(grew);
         grew.as_mut().enable();
+        if srv.feed.generation() != generation {
+            return Err(io::Error::other("the stream goes on under a new history"));
+        }
         let Some(bytes) = srv.feed.read(pos, SEND_CHUNK) else {
             return Err(io::Error::other("the replica fell behind the backlog"));
         };
@@ -147,19 +151,6 @@ async fn first_ack(srv: &Server, stream: &mut TcpStream, input: &mut Vec<u8>, f:
     Ok(())
 }
 
-/// Turns the replication stream on at the first replica.
-fn start_feed(srv: &Server) {
-    if srv.feed.is_on() {
-        return;
-    }
-    let size = srv.settings.int("repl-backlog-size").unwrap_or(1 << 20).max(1) as usize;
-    srv.feed.resize(size);
-    srv.feed
-        .start(srv.store.events().next_seq(), srv.repl.offset.load(Relaxed));
-    srv.store.events().start_numbering();
-    srv.push_key_events();
-}
-
 /// The offset to go on from when the replica's PSYNC names this
 /// server's history at a place the backlog holds.
 fn continues(srv: &Server, hello: &ReplicaHello) -> Option<u64> {
@@ -184,21 +175,29 @@ fn send_snapshot(
     psync: bool,
 ) -> io::Result<(std::net::TcpStream, u64)> {
     let _one = srv.persist.snapshot.lock().unwrap_or_else(|p| p.into_inner());
-    let mark = Mutex::new(None);
-    let head = srv.store.begin_snapshot(srv.clock.now_ms(), &|seq| {
-        use crate::store::Id;
-        let ids = [srv.store.ids().last(Id::Version), srv.store.ids().last(Id::Handle)];
-        *crate::util::sync::lock(&mark) = Some(srv.feed.mark(seq, ids))
-    });
-    let rx = crate::util::sync::lock(&mark).take();
-    let offset = match rx.map(|rx| rx.blocking_recv()) {
-        Some(Ok(off)) => off,
-        _ => {
-            srv.store.end_snapshot();
-            return Err(io::Error::other("the snapshot's place in the stream was lost"));
-        }
+    let (head, offset, ids) = if srv.feed.is_proxy() {
+        // A replica's snapshot is taken between two commands of its
+        // primary's stream, at the offset it has applied.
+        let _applying = crate::util::sync::lock(&srv.repl.applying);
+        let head = srv.store.begin_snapshot(srv.clock.now_ms(), &|_| {});
+        (head, srv.feed.end(), srv.repl.ids())
+    } else {
+        let mark = Mutex::new(None);
+        let head = srv.store.begin_snapshot(srv.clock.now_ms(), &|seq| {
+            use crate::store::Id;
+            let ids = [srv.store.ids().last(Id::Version), srv.store.ids().last(Id::Handle)];
+            *crate::util::sync::lock(&mark) = Some(srv.feed.mark(seq, ids))
+        });
+        let rx = crate::util::sync::lock(&mark).take();
+        let offset = match rx.map(|rx| rx.blocking_recv()) {
+            Some(Ok(off)) => off,
+            _ => {
+                srv.store.end_snapshot();
+                return Err(io::Error::other("the snapshot's place in the stream was lost"));
+            }
+        };
+        (head, offset, srv.repl.ids())
     };
-    let ids = srv.repl.ids();
     if psync {
         sock.write_all(format!("+FULLRESYNC {} {offset}\r\n", ids.replid).as_bytes())?;
     }

@@ -182,7 +182,15 @@ async fn link(srv: &Arc<Server>, p: &Primary) -> io::Result<()> {
         let new_id = rest.trim();
         if !new_id.is_empty() && new_id != ids.replid {
             srv.repl.switch_primary_id(new_id);
+            // Replicas of this one learn the new id.
+            srv.feed.restart_replicas();
         }
+        let _applying = crate::util::sync::lock(&srv.repl.applying);
+        let applied = srv.repl.offset.load(Relaxed);
+        if srv.feed.end() != applied {
+            srv.feed.rebase(applied);
+        }
+        drop(_applying);
         tracing::info!("partial resynchronisation from the primary at offset {next}");
         srv.repl.set_link(LinkState::Connected, srv.clock.now_ms());
         return stream(srv, &mut c).await;
@@ -203,7 +211,12 @@ async fn link(srv: &Arc<Server>, p: &Primary) -> io::Result<()> {
     let loaded = tokio::task::spawn_blocking(move || load_snapshot(&loader, &path)).await;
     let _ = std::fs::remove_file(&tmp);
     loaded.map_err(io::Error::other)??;
-    srv.repl.adopt(&replid, offset);
+    {
+        // Replicas of this one synchronise again, from the new history.
+        let _applying = crate::util::sync::lock(&srv.repl.applying);
+        srv.repl.adopt(&replid, offset);
+        srv.feed.rebase(offset);
+    }
     srv.repl.set_link(LinkState::Connected, srv.clock.now_ms());
     tracing::info!("primary <-> replica sync: finished with success");
     stream(srv, &mut c).await
@@ -322,7 +335,7 @@ async fn stream(srv: &Arc<Server>, c: &mut Conn<'_>) -> io::Result<()> {
                         && argv[1].eq_ignore_ascii_case(b"getack")
                     {
                         getack = true;
-                        srv.repl.offset.fetch_add(n as u64, Relaxed);
+                        applied(srv, &c.buf[pos..pos + n]);
                     } else if let Some((cmds, ids)) = ids_note(&argv) {
                         srv.store.ids().end_preset();
                         srv.store.ids().preset(ids);
@@ -330,7 +343,7 @@ async fn stream(srv: &Arc<Server>, c: &mut Conn<'_>) -> io::Result<()> {
                         if cmds == 0 {
                             srv.store.ids().end_preset();
                         }
-                        srv.repl.offset.fetch_add(n as u64, Relaxed);
+                        applied(srv, &c.buf[pos..pos + n]);
                     } else {
                         let now = srv.clock.now_ms();
                         let resp3 = client.resp3;
@@ -344,7 +357,7 @@ async fn stream(srv: &Arc<Server>, c: &mut Conn<'_>) -> io::Result<()> {
                         // offset together.
                         let applying = crate::util::sync::lock(&srv.repl.applying);
                         command::execute(&mut ctx, &argv);
-                        srv.repl.offset.fetch_add(n as u64, Relaxed);
+                        advance(srv, &c.buf[pos..pos + n]);
                         if preset_left > 0 {
                             preset_left -= 1;
                             if preset_left == 0 {
@@ -358,8 +371,8 @@ async fn stream(srv: &Arc<Server>, c: &mut Conn<'_>) -> io::Result<()> {
                     pos += n;
                 }
                 Ok(Decoded::Skip(n)) => {
+                    applied(srv, &c.buf[pos..pos + n]);
                     pos += n;
-                    srv.repl.offset.fetch_add(n as u64, Relaxed);
                 }
                 Ok(Decoded::Incomplete) => break,
                 Err(e) => return Err(io::Error::other(format!("bad stream from the primary: {e:?}"))),
@@ -377,6 +390,19 @@ async fn stream(srv: &Arc<Server>, c: &mut Conn<'_>) -> io::Result<()> {
             _ = ack.tick() => send_ack(srv, c).await?,
         }
     }
+}
+
+/// Counts bytes of the primary's stream as applied, and relays them to
+/// this server's replicas. The caller holds `applying`.
+fn advance(srv: &Server, bytes: &[u8]) {
+    srv.repl.offset.fetch_add(bytes.len() as u64, Relaxed);
+    srv.feed.relay(bytes);
+}
+
+/// [`advance`] for bytes that ran no command.
+fn applied(srv: &Server, bytes: &[u8]) {
+    let _applying = crate::util::sync::lock(&srv.repl.applying);
+    advance(srv, bytes);
 }
 
 /// A `PING "fc-ids ..."` of the primary: the numbers of its next commands.

@@ -222,6 +222,24 @@ impl Server {
 
     /// Tells the store which key events `notify-keyspace-events` and
     /// client tracking need; again whenever either changes.
+    /// Turns the replication stream on at the first replica (or at a
+    /// replica's promotion); it stays on.
+    pub(crate) fn start_feed(&self) {
+        if self.feed.is_on() {
+            return;
+        }
+        let size = self.settings.int("repl-backlog-size").unwrap_or(1 << 20).max(1) as usize;
+        self.feed.resize(size);
+        // A replica's stream starts where it has applied its primary's.
+        let _applying = lock(&self.repl.applying);
+        self.feed.start(
+            self.store.events().next_seq(),
+            self.repl.offset.load(std::sync::atomic::Ordering::Relaxed),
+        );
+        self.store.events().start_numbering();
+        self.push_key_events();
+    }
+
     pub(crate) fn push_key_events(&self) {
         let flags = self.settings.notify_flags();
         let mut kinds = store_wants(flags);
