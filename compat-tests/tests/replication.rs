@@ -617,6 +617,40 @@ fn a_replica_of_a_replica_holds_the_primarys_data_and_offsets() {
 }
 
 #[test]
+fn a_replica_syncing_under_writes_keeps_its_place_past_the_backlogs_size() {
+    let dirs: Vec<TempDir> = (0..2).map(|i| TempDir::new(&format!("repl-small-{i}"))).collect();
+    // A backlog far smaller than what is written while the snapshot goes.
+    let primary = start_with(&dirs[0], &["--repl-backlog-size", "16kb"]);
+    let mut pc = primary.redis();
+    let _: () = cmd("DEBUG")
+        .arg("POPULATE")
+        .arg(200_000)
+        .arg("k")
+        .arg(100)
+        .query(&mut pc)
+        .unwrap();
+    let replica = start_with(&dirs[1], &["--replicaof", "127.0.0.1", &primary.port.to_string()]);
+    let mut rc = replica.redis();
+    // Stopped while its snapshot is on the way (20 MB, more than the
+    // sockets hold), the replica lets the writes below pile up behind it.
+    let attached = Instant::now();
+    while info_field(&mut pc, "slave0").is_none() {
+        assert!(attached.elapsed() < Duration::from_secs(30), "the replica never asked");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let pid = replica.pid().to_string();
+    compat_tests::run_command("kill", &["-STOP", &pid], b"");
+    resp_load(primary.port, 0, 400);
+    compat_tests::run_command("kill", &["-CONT", &pid], b"");
+    caught_up_logged(&mut pc, &mut rc, Some(&replica));
+    assert_same_data(&mut pc, &mut rc);
+    let log = primary.log_lines();
+    let full = log.iter().filter(|l| l.contains("full resynchronization")).count();
+    assert_eq!(full, 1, "{log:?}");
+    assert!(!log.iter().any(|l| l.contains("fell behind")), "{log:?}");
+}
+
+#[test]
 fn redis_server_replicates_ferrocache() {
     let dir = TempDir::new("repl-to-redis");
     let primary = start_with(&dir, &[]);

@@ -21,24 +21,26 @@ use std::cell::RefCell;
 
 thread_local! {
     static GATHERED: RefCell<Batch> = RefCell::new(Batch::default());
+    /// The numbers of a submission, kept with their capacity.
+    static SEQS: RefCell<Vec<u64>> = const { RefCell::new(Vec::new()) };
 }
 
-fn gather(db: usize, argv: Vec<Vec<u8>>) {
-    GATHERED.with(|g| g.borrow_mut().cmds.push((db, argv)));
+fn gather<A: AsRef<[u8]>>(db: usize, argv: &[A]) {
+    GATHERED.with(|g| g.borrow_mut().push(db, argv));
 }
 
 /// A command that is not the one that ran: a replica is told the
 /// versions and lock handles the batch took.
-fn gather_rewritten(db: usize, argv: Vec<Vec<u8>>) {
+fn gather_rewritten<A: AsRef<[u8]>>(db: usize, argv: &[A]) {
     GATHERED.with(|g| {
         let mut g = g.borrow_mut();
-        g.cmds.push((db, argv));
+        g.push(db, argv);
         g.tell_ids = true;
     });
 }
 
 /// A memcached write's command for replicas.
-pub(crate) fn gather_memcached(db: usize, argv: Vec<Vec<u8>>) {
+pub(crate) fn gather_memcached<A: AsRef<[u8]>>(db: usize, argv: &[A]) {
     gather_rewritten(db, argv);
 }
 
@@ -48,31 +50,31 @@ pub(crate) fn gather_memcached(db: usize, argv: Vec<Vec<u8>>) {
 /// a `touch` or `gat` (`retimed`), which keep the item's version, only
 /// its new timeout: `CACHE.RESETTTL key PXAT ms | PERSIST`.
 pub(crate) fn key_state(srv: &Server, db: usize, key: &[u8], now: u64, retimed: bool) {
-    let gather = gather_rewritten;
+    let gather = gather_rewritten::<Vec<u8>>;
     let state = srv.store.with_slot(db, key, now, |s| {
         s.peek()
             .and_then(|it| Some((it.as_str()?.to_vec(), it.expire_at(), it.flags())))
     });
     match state {
-        None => gather(db, vec![b"DEL".to_vec(), key.to_vec()]),
+        None => gather(db, &[b"DEL".to_vec(), key.to_vec()]),
         Some((_, deadline, _)) if retimed => {
             let mut argv = vec![b"CACHE.RESETTTL".to_vec(), key.to_vec()];
             match deadline {
                 Some(t) => argv.extend([b"PXAT".to_vec(), t.to_string().into_bytes()]),
                 None => argv.push(b"PERSIST".to_vec()),
             }
-            gather(db, argv);
+            gather(db, &argv);
         }
         Some((value, deadline, flags)) => {
             let mut set = vec![b"SET".to_vec(), key.to_vec(), value];
             if let Some(t) = deadline {
                 set.extend([b"PXAT".to_vec(), t.to_string().into_bytes()]);
             }
-            gather(db, set);
+            gather(db, &set);
             if flags != 0 {
                 gather(
                     db,
-                    vec![b"CACHE.FLAGS".to_vec(), key.to_vec(), flags.to_string().into_bytes()],
+                    &[b"CACHE.FLAGS".to_vec(), key.to_vec(), flags.to_string().into_bytes()],
                 );
             }
         }
@@ -81,7 +83,7 @@ pub(crate) fn key_state(srv: &Server, db: usize, key: &[u8], now: u64, retimed: 
 
 /// A key the store removed for its deadline or for memory.
 pub(crate) fn removed(db: usize, key: &[u8]) {
-    gather(db, vec![b"DEL".to_vec(), key.to_vec()]);
+    gather(db, &[&b"DEL"[..], key]);
 }
 
 /// After a command ran: gathers what it wrote, and at the top level hands
@@ -94,7 +96,7 @@ pub(crate) fn after(ctx: &mut Ctx<'_>, spec: &CommandSpec, args: &[&[u8]], write
         // commands wrote is not propagated, but their numbers move the
         // order on.
         if !ctx.client.in_exec && !ctx.client.in_script {
-            GATHERED.with(|g| g.borrow_mut().cmds.clear());
+            GATHERED.with(|g| g.borrow_mut().clear_cmds());
             submit(srv);
         }
         return;
@@ -123,7 +125,7 @@ pub(crate) fn after(ctx: &mut Ctx<'_>, spec: &CommandSpec, args: &[&[u8]], write
     if wrote && !container && (outside_store || spec.has(super::flags::WRITE | super::flags::MAY_REPLICATE)) {
         let db = ctx.client.db;
         match rewrite(ctx, spec, args, &ctx.out.buf[mark..]) {
-            None => gather(db, owned(args)),
+            None => gather(db, args),
             // A Redis command's rewrite takes the numbers the command
             // took (SET .. PXAT for SET .. EX, PEXPIREAT for EXPIRE, SREM
             // for SPOP ...); a CACHE.* command's is told them.
@@ -131,8 +133,8 @@ pub(crate) fn after(ctx: &mut Ctx<'_>, spec: &CommandSpec, args: &[&[u8]], write
                 let tell = spec.name.starts_with("cache.");
                 for argv in cmds {
                     match tell {
-                        true => gather_rewritten(db, argv),
-                        false => gather(db, argv),
+                        true => gather_rewritten(db, &argv),
+                        false => gather(db, &argv),
                     }
                 }
             }
@@ -184,13 +186,20 @@ pub(crate) fn written_through(srv: &Server, seq: Option<u64>) -> Option<u64> {
 /// feed (after a command, an expiry pass, an eviction pass).
 /// Returns the highest number handed in.
 pub(crate) fn submit(srv: &Server) -> Option<u64> {
-    let seqs = srv.store.events().take_seqs();
-    let mut batch = GATHERED.with(|g| std::mem::take(&mut *g.borrow_mut()));
-    batch.ids = crate::store::take_noted();
-    if !seqs.is_empty() || !batch.cmds.is_empty() {
-        srv.feed.submit(&seqs, batch);
-    }
-    seqs.into_iter().max()
+    SEQS.with(|seqs| {
+        let seqs = &mut *seqs.borrow_mut();
+        srv.store.events().take_seqs_into(seqs);
+        GATHERED.with(|g| {
+            let batch = &mut *g.borrow_mut();
+            crate::store::take_noted_into(&mut batch.ids);
+            if !seqs.is_empty() || !batch.is_empty() {
+                srv.feed.submit(seqs, batch);
+            } else {
+                batch.reset();
+            }
+        });
+        seqs.iter().copied().max()
+    })
 }
 
 /// Every `repl-ping-replica-period` seconds, a PING in the stream: the

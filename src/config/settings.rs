@@ -405,6 +405,7 @@ pub(crate) struct Settings {
     /// hard bytes, soft bytes, soft seconds.
     normal_output_limit: [AtomicU64; 3],
     pubsub_output_limit: [AtomicU64; 3],
+    replica_output_limit: [AtomicU64; 3],
 }
 
 /// One class's `client-output-buffer-limit`: a client whose unsent
@@ -482,6 +483,7 @@ impl Settings {
             notify: Default::default(),
             normal_output_limit: Default::default(),
             pubsub_output_limit: Default::default(),
+            replica_output_limit: Default::default(),
         };
         s.store_output_limits(DEFAULT_COBL);
         for (k, v) in &config.overrides {
@@ -676,6 +678,7 @@ impl Settings {
             let slot = match g[0] {
                 "normal" => &self.normal_output_limit,
                 "pubsub" => &self.pubsub_output_limit,
+                "slave" => &self.replica_output_limit,
                 _ => continue,
             };
             for (a, w) in slot.iter().zip(&g[1..]) {
@@ -691,6 +694,17 @@ impl Settings {
             false => &self.normal_output_limit,
             true => &self.pubsub_output_limit,
         };
+        OutputLimit {
+            hard: a[0].load(Ordering::Relaxed),
+            soft: a[1].load(Ordering::Relaxed),
+            soft_secs: a[2].load(Ordering::Relaxed),
+        }
+    }
+
+    /// How far a replica may fall behind the replication stream: the
+    /// replica class of `client-output-buffer-limit`.
+    pub(crate) fn replica_output_limit(&self) -> OutputLimit {
+        let a = &self.replica_output_limit;
         OutputLimit {
             hard: a[0].load(Ordering::Relaxed),
             soft: a[1].load(Ordering::Relaxed),

@@ -21,26 +21,82 @@
 //! the same id, so that any of them can go on from the primary or from
 //! a promoted replica.
 
+use crate::config::OutputLimit;
 use crate::store::Taken;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::Mutex;
+use std::time::Instant;
 use tokio::sync::{oneshot, Notify};
-
-/// One command of a submission: the database it ran in and its arguments.
-pub(crate) type Cmd = (usize, Vec<Vec<u8>>);
 
 /// A submission's commands, and whether they go in one MULTI/EXEC (a
 /// transaction's or a script's writes); the versions and lock handles
 /// its command took, and whether a replica must be told them
 /// (`tell_ids`: memcached and CACHE.* writes go rewritten into commands
 /// that may take other numbers than the ones that ran here).
+///
+/// Commands are encoded as they are gathered, into one buffer: a
+/// thread keeps its batch, and the capacity it grew to, from command to
+/// command.
 #[derive(Debug, Default)]
 pub(crate) struct Batch {
-    pub(crate) cmds: Vec<Cmd>,
+    /// Each command's database and the end of its bytes in `bytes`.
+    cmds: Vec<(usize, usize)>,
+    bytes: Vec<u8>,
     pub(crate) atomic: bool,
     pub(crate) ids: Taken,
     pub(crate) tell_ids: bool,
+}
+
+impl Batch {
+    /// Adds a command run in database `db`.
+    pub(crate) fn push<A: AsRef<[u8]>>(&mut self, db: usize, argv: &[A]) {
+        encode(&mut self.bytes, argv);
+        self.cmds.push((db, self.bytes.len()));
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.cmds.is_empty()
+    }
+
+    /// Forgets the commands (not the numbers).
+    pub(crate) fn clear_cmds(&mut self) {
+        self.cmds.clear();
+        self.bytes.clear();
+    }
+
+    /// Empties it for the next command, keeping its capacity.
+    pub(crate) fn reset(&mut self) {
+        self.clear_cmds();
+        self.atomic = false;
+        self.tell_ids = false;
+        self.ids.versions.clear();
+        self.ids.handles.clear();
+    }
+
+    /// Each command's database and bytes.
+    fn each(&self) -> impl Iterator<Item = (usize, &[u8])> {
+        let mut from = 0;
+        self.cmds.iter().map(move |&(db, end)| {
+            let bytes = &self.bytes[from..end];
+            from = end;
+            (db, bytes)
+        })
+    }
+
+    /// Moves its contents out, leaving it empty with its capacity.
+    fn take(&mut self) -> Batch {
+        Batch {
+            cmds: self.cmds.clone(),
+            bytes: self.bytes.clone(),
+            atomic: self.atomic,
+            ids: Taken {
+                versions: self.ids.versions.clone(),
+                handles: self.ids.handles.clone(),
+            },
+            tell_ids: self.tell_ids,
+        }
+    }
 }
 
 #[derive(Debug, Default)]
@@ -58,10 +114,17 @@ struct Order {
 
 #[derive(Debug)]
 struct Backlog {
-    /// The stream's bytes from `start` on, at most `size` of them.
+    /// The stream's bytes from `start` on: the last `size` of them, and
+    /// all those a replica has yet to be sent.
     bytes: VecDeque<u8>,
     start: u64,
     size: usize,
+    /// The replicas being fed: where each one is.
+    readers: Vec<Reader>,
+    next_reader: u64,
+    /// How far a replica may fall behind the stream's end
+    /// (`client-output-buffer-limit` of replicas) before it is dropped.
+    limit: OutputLimit,
     /// The database the stream's last command ran in (SELECT is written
     /// when the next one runs elsewhere).
     db: Option<usize>,
@@ -69,6 +132,37 @@ struct Backlog {
     /// so far took; None where it cannot be known (the stream's start, a
     /// snapshot's mark).
     last_ids: Option<[u64; 2]>,
+}
+
+/// A replica being fed, from the moment its place in the stream is known
+/// (before its snapshot is sent), so that the bytes it has yet to be sent
+/// stay however far the backlog moves on, as Redis keeps a replica's
+/// output buffer.
+#[derive(Debug)]
+struct Reader {
+    id: u64,
+    /// The first byte it has not been sent.
+    pos: u64,
+    /// Since when it has been past the soft limit.
+    soft_since: Option<Instant>,
+}
+
+/// Why a replica can no longer be fed from the backlog.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Behind {
+    /// It asked for bytes the backlog no longer holds.
+    Backlog,
+    /// It fell further behind than `client-output-buffer-limit` allows.
+    Limit,
+}
+
+impl Behind {
+    pub(crate) fn message(self) -> &'static str {
+        match self {
+            Behind::Backlog => "the replica fell behind the backlog",
+            Behind::Limit => "the replica fell behind the stream by more than client-output-buffer-limit allows",
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -100,6 +194,9 @@ impl Feed {
                 bytes: VecDeque::new(),
                 start: 1,
                 size: size.max(1),
+                readers: Vec::new(),
+                next_reader: 0,
+                limit: OutputLimit::default(),
                 db: None,
                 last_ids: None,
             }),
@@ -195,6 +292,7 @@ impl Feed {
     pub(crate) fn rebase(&self, end: u64) {
         let mut b = crate::util::sync::lock(&self.backlog);
         b.bytes.clear();
+        b.readers.clear();
         b.start = end + 1;
         b.db = None;
         b.last_ids = None;
@@ -216,26 +314,31 @@ impl Feed {
     }
 
     /// Hands in the numbers `seqs` a command took and the commands it
-    /// propagates (none: the numbers only).
-    pub(crate) fn submit(&self, seqs: &[u64], batch: Batch) {
+    /// propagates (none: the numbers only). The batch is left empty.
+    pub(crate) fn submit(&self, seqs: &[u64], batch: &mut Batch) {
         let Some(&top) = seqs.iter().max() else {
-            if !batch.cmds.is_empty() {
+            if !batch.is_empty() {
                 // Nothing in the store changed (FUNCTION LOAD): no order
                 // to keep with others.
-                self.write(&batch);
+                self.write(batch);
             }
+            batch.reset();
             return;
         };
         let mut o = crate::util::sync::lock(&self.order);
         // The common case: this is the lowest number out, alone.
         if seqs.len() == 1 && top == o.next && o.done.is_empty() && o.marks.is_empty() {
-            for b in o.waiting.remove(&top).unwrap_or_default() {
-                self.write(&b);
+            if !o.waiting.is_empty() {
+                for b in o.waiting.remove(&top).unwrap_or_default() {
+                    self.write(&b);
+                }
             }
-            if !batch.cmds.is_empty() {
-                self.write(&batch);
+            if !batch.is_empty() {
+                self.write(batch);
             }
             o.next = top + 1;
+            drop(o);
+            batch.reset();
             return;
         }
         for &s in seqs {
@@ -243,9 +346,10 @@ impl Feed {
                 o.done.insert(s);
             }
         }
-        if !batch.cmds.is_empty() && top >= o.next {
-            o.waiting.entry(top).or_default().push(batch);
+        if !batch.is_empty() && top >= o.next {
+            o.waiting.entry(top).or_default().push(batch.take());
         }
+        batch.reset();
         loop {
             let n = o.next;
             if !o.done.remove(&n) {
@@ -299,41 +403,53 @@ impl Feed {
         if self.is_proxy() {
             return;
         }
-        let mut out = Vec::new();
+        let select = |out: &mut VecDeque<u8>, db: usize| {
+            let db = db.to_string();
+            encode_to(out, &[&b"SELECT"[..], db.as_bytes()])
+        };
         let mut b = crate::util::sync::lock(&self.backlog);
-        let tell = b.tell(batch);
-        let mut n = 0;
         let wrap = batch.atomic && batch.cmds.len() > 1;
-        if wrap {
-            // SELECT before MULTI, as Redis writes it.
-            if let Some((db, _)) = batch.cmds.first() {
-                if b.db != Some(*db) {
-                    encode(&mut out, &[b"SELECT".to_vec(), db.to_string().into_bytes()]);
-                    b.db = Some(*db);
+        let mut written = 0;
+        if b.tell(batch) {
+            // The commands a replica runs for the batch, SELECTs, MULTI
+            // and EXEC included.
+            let mut db = b.db;
+            let mut n = 0;
+            if wrap {
+                n += 2;
+            }
+            for &(d, _) in &batch.cmds {
+                if db != Some(d) {
+                    db = Some(d);
                     n += 1;
                 }
-            }
-            encode(&mut out, &[b"MULTI".to_vec()]);
-            n += 2;
-        }
-        for (db, argv) in &batch.cmds {
-            if b.db != Some(*db) {
-                encode(&mut out, &[b"SELECT".to_vec(), db.to_string().into_bytes()]);
-                b.db = Some(*db);
                 n += 1;
             }
-            encode(&mut out, argv);
-            n += 1;
+            let note = ids_note(n, &batch.ids);
+            written += encode_to(&mut b.bytes, &[&b"PING"[..], note.as_bytes()]);
         }
         if wrap {
-            encode(&mut out, &[b"EXEC".to_vec()]);
+            // SELECT before MULTI, as Redis writes it.
+            if let Some(&(db, _)) = batch.cmds.first() {
+                if b.db != Some(db) {
+                    written += select(&mut b.bytes, db);
+                    b.db = Some(db);
+                }
+            }
+            written += encode_to(&mut b.bytes, &[&b"MULTI"[..]]);
         }
-        if tell {
-            let mut head = Vec::new();
-            encode(&mut head, &[b"PING".to_vec(), ids_note(n, &batch.ids).into_bytes()]);
-            out.splice(0..0, head);
+        for (db, bytes) in batch.each() {
+            if b.db != Some(db) {
+                written += select(&mut b.bytes, db);
+                b.db = Some(db);
+            }
+            b.bytes.extend(bytes);
+            written += bytes.len();
         }
-        self.append(&mut b, &out);
+        if wrap {
+            written += encode_to(&mut b.bytes, &[&b"EXEC"[..]]);
+        }
+        self.appended(&mut b, written);
     }
 
     /// Appends bytes that are not commands of the data (PING, REPLCONF
@@ -342,46 +458,45 @@ impl Feed {
         if self.is_proxy() {
             return;
         }
-        let mut out = Vec::new();
-        encode(&mut out, argv);
         let mut b = crate::util::sync::lock(&self.backlog);
-        self.append(&mut b, &out);
+        let n = encode_to(&mut b.bytes, argv);
+        self.appended(&mut b, n);
     }
 
     fn append(&self, b: &mut Backlog, out: &[u8]) {
         b.bytes.extend(out);
-        let over = b.bytes.len().saturating_sub(b.size);
-        if over > 0 {
-            b.bytes.drain(..over);
-            b.start += over as u64;
-        }
-        self.end.fetch_add(out.len() as u64, Relaxed);
+        self.appended(b, out.len());
+    }
+
+    /// Accounts for `n` bytes just added to the backlog: trims it to its
+    /// size and wakes the replicas.
+    fn appended(&self, b: &mut Backlog, n: usize) {
+        b.trim();
+        self.end.fetch_add(n as u64, Relaxed);
         self.grew.notify_waiters();
     }
 
     /// The stream's bytes from offset `from` (the first byte a replica
     /// has not seen), up to `max`; None when they left the backlog.
+    #[cfg(test)]
     pub(crate) fn read(&self, from: u64, max: usize) -> Option<Vec<u8>> {
+        let mut out = Vec::new();
         let b = crate::util::sync::lock(&self.backlog);
-        if from < b.start {
-            return None;
-        }
-        let skip = (from - b.start) as usize;
-        if skip > b.bytes.len() {
-            return Some(Vec::new());
-        }
-        let take = (b.bytes.len() - skip).min(max);
-        let (front, back) = b.bytes.as_slices();
-        let mut out = Vec::with_capacity(take);
-        if skip < front.len() {
-            let n = take.min(front.len() - skip);
-            out.extend_from_slice(&front[skip..skip + n]);
-            out.extend_from_slice(&back[..take - n]);
-        } else {
-            let s = skip - front.len();
-            out.extend_from_slice(&back[s..s + take]);
-        }
-        Some(out)
+        copy_out(&b, from, max, &mut out).ok().map(|()| out)
+    }
+
+    /// [`Feed::read`] for replica `reader` ([`Feed::add_reader`]), into
+    /// `out` (emptied first), whose capacity the replica's link keeps
+    /// from read to read. The bytes before `from` were sent: they need
+    /// not be kept for it any more.
+    pub(crate) fn read_into(&self, reader: u64, from: u64, max: usize, out: &mut Vec<u8>) -> Result<(), Behind> {
+        out.clear();
+        let mut b = crate::util::sync::lock(&self.backlog);
+        let Some(r) = b.readers.iter_mut().find(|r| r.id == reader) else {
+            return Err(Behind::Limit);
+        };
+        r.pos = from;
+        copy_out(&b, from, max, out)
     }
 
     /// The first offset the backlog holds, and how many bytes.
@@ -394,15 +509,77 @@ impl Feed {
     pub(crate) fn resize(&self, size: usize) {
         let mut b = crate::util::sync::lock(&self.backlog);
         b.size = size.max(1);
-        let over = b.bytes.len().saturating_sub(b.size);
-        if over > 0 {
-            b.bytes.drain(..over);
-            b.start += over as u64;
+        b.trim();
+    }
+
+    /// Sets how far a replica may fall behind (`client-output-buffer-limit`
+    /// of replicas).
+    pub(crate) fn set_limit(&self, limit: OutputLimit) {
+        crate::util::sync::lock(&self.backlog).limit = limit;
+    }
+
+    /// Starts keeping the stream from `pos` on for a replica; its id for
+    /// [`Feed::read_into`]. None when the backlog no longer holds `pos`.
+    pub(crate) fn add_reader(&self, pos: u64) -> Option<u64> {
+        let mut b = crate::util::sync::lock(&self.backlog);
+        if pos < b.start {
+            return None;
         }
+        let id = b.next_reader;
+        b.next_reader += 1;
+        b.readers.push(Reader {
+            id,
+            pos,
+            soft_since: None,
+        });
+        Some(id)
+    }
+
+    /// Stops keeping the stream for replica `id`.
+    pub(crate) fn remove_reader(&self, id: u64) {
+        let mut b = crate::util::sync::lock(&self.backlog);
+        b.readers.retain(|r| r.id != id);
+        b.trim();
     }
 }
 
 impl Backlog {
+    /// Drops the bytes no one needs: those before the last `size`, unless
+    /// a replica has yet to be sent them. A replica that has fallen past
+    /// its limit is dropped instead (its next read fails).
+    fn trim(&mut self) {
+        let len = self.bytes.len();
+        if len <= self.size {
+            return;
+        }
+        let end = self.start + len as u64;
+        let limit = self.limit;
+        let mut keep_from = end - self.size as u64;
+        let mut now = None;
+        self.readers.retain_mut(|r| {
+            let behind = end.saturating_sub(r.pos);
+            if limit.hard > 0 && behind >= limit.hard {
+                return false;
+            }
+            if limit.soft > 0 && behind >= limit.soft {
+                let now = *now.get_or_insert_with(Instant::now);
+                let since = *r.soft_since.get_or_insert(now);
+                if now.duration_since(since).as_secs() >= limit.soft_secs {
+                    return false;
+                }
+            } else {
+                r.soft_since = None;
+            }
+            keep_from = keep_from.min(r.pos);
+            true
+        });
+        let drop = keep_from.saturating_sub(self.start) as usize;
+        if drop > 0 {
+            self.bytes.drain(..drop.min(len));
+            self.start += drop.min(len) as u64;
+        }
+    }
+
     /// Whether the stream must name `batch`'s numbers before its
     /// commands: a replica applying them counts on from the last numbers
     /// the stream gave it, and takes one per version or handle its
@@ -423,6 +600,28 @@ impl Backlog {
         self.last_ids = Some([v, h]);
         tell
     }
+}
+
+/// Copies the backlog's bytes from offset `from`, up to `max`, to `out`.
+fn copy_out(b: &Backlog, from: u64, max: usize, out: &mut Vec<u8>) -> Result<(), Behind> {
+    if from < b.start {
+        return Err(Behind::Backlog);
+    }
+    let skip = (from - b.start) as usize;
+    if skip > b.bytes.len() {
+        return Ok(());
+    }
+    let take = (b.bytes.len() - skip).min(max);
+    let (front, back) = b.bytes.as_slices();
+    if skip < front.len() {
+        let n = take.min(front.len() - skip);
+        out.extend_from_slice(&front[skip..skip + n]);
+        out.extend_from_slice(&back[..take - n]);
+    } else {
+        let s = skip - front.len();
+        out.extend_from_slice(&back[s..s + take]);
+    }
+    Ok(())
 }
 
 /// What a replica reads in `PING "fc-ids <n> <versions> <handles>"`: the
@@ -492,16 +691,53 @@ pub(crate) fn parse_ids_note(s: &[u8]) -> Option<(usize, Taken)> {
 }
 
 /// A command as a RESP multibulk.
-fn encode(out: &mut Vec<u8>, argv: &[Vec<u8>]) {
-    out.push(b'*');
-    out.extend_from_slice(argv.len().to_string().as_bytes());
-    out.extend_from_slice(b"\r\n");
+fn encode<A: AsRef<[u8]>>(out: &mut Vec<u8>, argv: &[A]) {
+    let mut head = Head::default();
+    out.extend_from_slice(head.line(b'*', argv.len()));
     for a in argv {
-        out.push(b'$');
-        out.extend_from_slice(a.len().to_string().as_bytes());
-        out.extend_from_slice(b"\r\n");
+        let a = a.as_ref();
+        out.extend_from_slice(head.line(b'$', a.len()));
         out.extend_from_slice(a);
         out.extend_from_slice(b"\r\n");
+    }
+}
+
+/// [`encode`] at the end of the backlog; the bytes written.
+fn encode_to<A: AsRef<[u8]>>(out: &mut VecDeque<u8>, argv: &[A]) -> usize {
+    let mut head = Head::default();
+    let before = out.len();
+    out.extend(head.line(b'*', argv.len()));
+    for a in argv {
+        let a = a.as_ref();
+        out.extend(head.line(b'$', a.len()));
+        out.extend(a);
+        out.extend(b"\r\n");
+    }
+    out.len() - before
+}
+
+/// A `*<n>\r\n` or `$<n>\r\n` line, formatted without allocating.
+#[derive(Default)]
+struct Head([u8; 24]);
+
+impl Head {
+    fn line(&mut self, kind: u8, n: usize) -> &[u8] {
+        let buf = &mut self.0;
+        let mut i = buf.len();
+        i -= 2;
+        buf[i..].copy_from_slice(b"\r\n");
+        let mut n = n;
+        loop {
+            i -= 1;
+            buf[i] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        i -= 1;
+        buf[i] = kind;
+        &buf[i..]
     }
 }
 
@@ -510,10 +746,9 @@ mod tests {
     use super::*;
 
     fn cmd(db: usize, words: &[&str]) -> Batch {
-        Batch {
-            cmds: vec![(db, words.iter().map(|w| w.as_bytes().to_vec()).collect())],
-            ..Batch::default()
-        }
+        let mut b = Batch::default();
+        b.push(db, words);
+        b
     }
 
     fn text(f: &Feed) -> String {
@@ -525,17 +760,17 @@ mod tests {
         let f = Feed::new(1 << 20);
         f.start(10, 0);
         // 11 comes first: it waits for 10.
-        f.submit(&[11], cmd(0, &["SET", "k", "2"]));
+        f.submit(&[11], &mut cmd(0, &["SET", "k", "2"]));
         assert_eq!(f.end(), 0);
-        f.submit(&[10], cmd(0, &["SET", "k", "1"]));
+        f.submit(&[10], &mut cmd(0, &["SET", "k", "1"]));
         let t = text(&f);
         assert!(t.find("$1\r\n1").unwrap() < t.find("$1\r\n2").unwrap(), "{t}");
         assert!(t.starts_with("*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n"));
         // Numbers without commands (a read that changed nothing
         // replicated) just move the order on.
-        f.submit(&[13], cmd(1, &["DEL", "x"]));
+        f.submit(&[13], &mut cmd(1, &["DEL", "x"]));
         let before = f.end();
-        f.submit(&[12], Batch::default());
+        f.submit(&[12], &mut Batch::default());
         assert!(f.end() > before);
         assert!(text(&f).contains("SELECT\r\n$1\r\n1"));
     }
@@ -545,9 +780,10 @@ mod tests {
         let f = Feed::new(1 << 20);
         f.start(0, 100);
         let mut b = cmd(0, &["SET", "a", "1"]);
-        b.cmds.extend(cmd(0, &["SET", "b", "2"]).cmds);
+        b.push(0, &["SET", "b", "2"]);
         b.atomic = true;
-        f.submit(&[0, 1], b);
+        f.submit(&[0, 1], &mut b);
+        assert!(b.is_empty());
         let t = text(&f);
         assert!(t.contains("MULTI") && t.ends_with("EXEC\r\n"), "{t}");
         assert_eq!(f.extent().0, 101);
@@ -557,12 +793,12 @@ mod tests {
     fn a_mark_gives_the_offset_where_its_changes_begin() {
         let f = Feed::new(1 << 20);
         f.start(0, 0);
-        f.submit(&[0], cmd(0, &["SET", "a", "1"]));
+        f.submit(&[0], &mut cmd(0, &["SET", "a", "1"]));
         let at_one = f.end();
         let mut m = f.mark(2, [0, 0]);
-        f.submit(&[2], cmd(0, &["SET", "c", "3"]));
+        f.submit(&[2], &mut cmd(0, &["SET", "c", "3"]));
         assert!(m.try_recv().is_err(), "1 is still out");
-        f.submit(&[1], cmd(0, &["SET", "b", "2"]));
+        f.submit(&[1], &mut cmd(0, &["SET", "b", "2"]));
         let off = m.try_recv().unwrap();
         assert!(off > at_one && off < f.end());
         let rest = String::from_utf8(f.read(off + 1, usize::MAX).unwrap()).unwrap();
@@ -580,7 +816,7 @@ mod tests {
         f.start(0, 0);
         let notes = |f: &Feed| text(f).matches("fc-ids").count();
         // The stream's first numbers: a replica cannot know them.
-        f.submit(&[0], with_versions(cmd(0, &["SET", "a", "1"]), &[7]));
+        f.submit(&[0], &mut with_versions(cmd(0, &["SET", "a", "1"]), &[7]));
         // SELECT is one of the commands the numbers cover.
         assert!(
             text(&f).contains("$12\r\nfc-ids 2 7 -\r\n*2\r\n$6\r\nSELECT"),
@@ -588,25 +824,25 @@ mod tests {
             text(&f)
         );
         // Counting on from 7: no note.
-        f.submit(&[1], with_versions(cmd(0, &["SET", "b", "1"]), &[8]));
-        f.submit(&[2], with_versions(cmd(0, &["DEL", "b"]), &[]));
+        f.submit(&[1], &mut with_versions(cmd(0, &["SET", "b", "1"]), &[8]));
+        f.submit(&[2], &mut with_versions(cmd(0, &["DEL", "b"]), &[]));
         assert_eq!(notes(&f), 1);
         // Taken out of turn by another thread: named.
-        f.submit(&[3], with_versions(cmd(0, &["SET", "c", "1"]), &[10]));
-        f.submit(&[4], with_versions(cmd(0, &["SET", "d", "1"]), &[9]));
+        f.submit(&[3], &mut with_versions(cmd(0, &["SET", "c", "1"]), &[10]));
+        f.submit(&[4], &mut with_versions(cmd(0, &["SET", "d", "1"]), &[9]));
         assert_eq!(notes(&f), 3);
         // Rewritten commands always name theirs.
         let mut b = with_versions(cmd(0, &["SET", "e", "1"]), &[11]);
         b.tell_ids = true;
-        f.submit(&[5], b);
+        f.submit(&[5], &mut b);
         assert_eq!(notes(&f), 4);
         assert!(text(&f).ends_with("fc-ids 1 11 -\r\n*3\r\n$3\r\nSET\r\n$1\r\ne\r\n$1\r\n1\r\n"));
         // At a mark, a replica counts from the snapshot's numbers.
         drop(f.mark(6, [20, 0]));
-        f.submit(&[6], with_versions(cmd(0, &["SET", "f", "1"]), &[21]));
+        f.submit(&[6], &mut with_versions(cmd(0, &["SET", "f", "1"]), &[21]));
         assert_eq!(notes(&f), 4);
         drop(f.mark(7, [30, 0]));
-        f.submit(&[7], with_versions(cmd(0, &["SET", "g", "1"]), &[32]));
+        f.submit(&[7], &mut with_versions(cmd(0, &["SET", "g", "1"]), &[32]));
         assert!(text(&f).contains("fc-ids 2 32 -"), "SELECT is counted: {}", text(&f));
     }
 
@@ -636,7 +872,7 @@ mod tests {
         let f = Feed::new(64);
         f.start(0, 0);
         for i in 0..10u64 {
-            f.submit(&[i], cmd(0, &["SET", "key", "value"]));
+            f.submit(&[i], &mut cmd(0, &["SET", "key", "value"]));
         }
         let (start, len) = f.extent();
         assert_eq!(len, 64);
@@ -657,7 +893,7 @@ mod tests {
             "*1\r\n$4\r\nPING\r\n",
             "the backlog goes on from the relayed bytes"
         );
-        f.submit(&[1], cmd(0, &["SET", "k", "local"]));
+        f.submit(&[1], &mut cmd(0, &["SET", "k", "local"]));
         f.write_raw(&[b"REPLCONF".to_vec(), b"GETACK".to_vec(), b"*".to_vec()]);
         assert_eq!(f.end(), ping.len() as u64, "its own writes are not in it");
         // Promoted: a stream of its own after the relayed bytes, naming
@@ -667,12 +903,49 @@ mod tests {
         assert_ne!(f.generation(), generation);
         f.relay(ping);
         assert_eq!(f.end(), ping.len() as u64);
-        f.submit(&[2], cmd(0, &["SET", "k", "new"]));
+        f.submit(&[2], &mut cmd(0, &["SET", "k", "new"]));
         let t = text(&f);
         assert!(
             t.starts_with("*1\r\n$4\r\nPING\r\n*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n"),
             "{t}"
         );
         assert!(t.ends_with("$3\r\nnew\r\n"), "{t}");
+    }
+
+    #[test]
+    fn a_replica_keeps_the_bytes_it_has_yet_to_be_sent() {
+        let f = Feed::new(64);
+        f.start(0, 0);
+        let slow = f.add_reader(1).unwrap();
+        for i in 0..10u64 {
+            f.submit(&[i], &mut cmd(0, &["SET", "key", "value"]));
+        }
+        let (start, len) = f.extent();
+        assert_eq!((start, len), (1, f.end()), "all of it, past the backlog's size");
+        let mut out = Vec::new();
+        f.read_into(slow, 1, usize::MAX, &mut out).unwrap();
+        assert_eq!(out.len() as u64, f.end());
+        // Sent up to the end: the backlog shrinks back to its size.
+        f.read_into(slow, f.end() + 1, usize::MAX, &mut out).unwrap();
+        f.submit(&[10], &mut cmd(0, &["SET", "key", "value"]));
+        assert_eq!(f.extent().1, 64);
+        // A replica past the hard limit is dropped, and the bytes go.
+        f.set_limit(OutputLimit {
+            hard: 200,
+            soft: 0,
+            soft_secs: 0,
+        });
+        let lagging = f.add_reader(f.end() + 1).unwrap();
+        for i in 11..30u64 {
+            f.submit(&[i], &mut cmd(0, &["SET", "key", "value"]));
+        }
+        assert_eq!(f.read_into(lagging, f.extent().0, 10, &mut out), Err(Behind::Limit));
+        assert!(f.extent().1 <= 64 + 200);
+        f.remove_reader(slow);
+        f.remove_reader(lagging);
+        f.submit(&[30], &mut cmd(0, &["SET", "key", "value"]));
+        assert_eq!(f.extent().1, 64);
+        assert_eq!(f.read_into(slow, 1, 10, &mut out), Err(Behind::Limit));
+        assert!(f.add_reader(1).is_none(), "gone from the backlog");
     }
 }

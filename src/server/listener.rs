@@ -419,6 +419,9 @@ async fn cron(srv: Arc<Server>) {
         super::blocked::serve_ready(&srv, now);
         srv.store.maintain(now);
         crate::command::notify::flush(&srv);
+        if srv.feed.has_backlog() {
+            srv.configure_feed();
+        }
         if srv.feed.is_on() {
             // Deletions of the expiry and eviction passes, for replicas.
             crate::command::propagate::submit(&srv);

@@ -57,8 +57,10 @@ async fn link(
     srv.start_feed();
     let generation = srv.feed.generation();
     let ids = srv.repl.ids();
-    let mut pos = match continues(srv, hello) {
+    srv.configure_feed();
+    let (mut pos, reader) = match continues(srv, hello) {
         Some(from) => {
+            let reader = Reader::add(srv, from).ok_or_else(|| io::Error::other("the backlog moved on"))?;
             tracing::info!(
                 "partial resynchronization of replica {}:{} from offset {from}",
                 f.ip,
@@ -66,7 +68,7 @@ async fn link(
             );
             let line = format!("+CONTINUE {}\r\n", ids.replid);
             stream.write_all(line.as_bytes()).await?;
-            from
+            (from, reader)
         }
         None => {
             tracing::info!("full resynchronization of replica {}:{}", f.ip, f.port);
@@ -78,7 +80,7 @@ async fn link(
             let s = srv.clone();
             let std = stream.into_std()?;
             std.set_nonblocking(false)?;
-            let (std, offset) = tokio::task::spawn_blocking(move || send_snapshot(&s, std, eof, psync))
+            let (std, offset, reader) = tokio::task::spawn_blocking(move || send_snapshot(&s, std, eof, psync))
                 .await
                 .map_err(io::Error::other)??;
             std.set_nonblocking(true)?;
@@ -90,12 +92,14 @@ async fn link(
                 // of the snapshot.
                 first_ack(srv, &mut stream, &mut input, f).await?;
             }
-            offset + 1
+            (offset + 1, reader)
         }
     };
     *crate::util::sync::lock(&f.state) = "online";
     let mut decoder = RespDecoder::new(64 * 1024);
     let mut chunk = vec![0u8; 16 * 1024];
+    // The stream's bytes on their way out, in one buffer for the link's life.
+    let mut bytes = Vec::new();
     loop {
         let grew = srv.feed.grew.notified();
         tokio::pin!(grew);
@@ -103,9 +107,9 @@ async fn link(
         if srv.feed.generation() != generation {
             return Err(io::Error::other("the stream goes on under a new history"));
         }
-        let Some(bytes) = srv.feed.read(pos, SEND_CHUNK) else {
-            return Err(io::Error::other("the replica fell behind the backlog"));
-        };
+        if let Err(behind) = srv.feed.read_into(reader.id, pos, SEND_CHUNK, &mut bytes) {
+            return Err(io::Error::other(behind.message()));
+        }
         if !bytes.is_empty() {
             stream.write_all(&bytes).await?;
             pos += bytes.len() as u64;
@@ -166,14 +170,35 @@ fn continues(srv: &Server, hello: &ReplicaHello) -> Option<u64> {
     (from >= start && from <= start + len).then_some(from)
 }
 
-/// Writes FULLRESYNC and the snapshot; returns the socket and the offset
-/// the stream goes on from.
+/// A replica's place in the backlog ([`crate::repl::feed::Feed::add_reader`]),
+/// given up when its link ends.
+struct Reader {
+    srv: Arc<Server>,
+    id: u64,
+}
+
+impl Reader {
+    fn add(srv: &Arc<Server>, pos: u64) -> Option<Reader> {
+        let id = srv.feed.add_reader(pos)?;
+        Some(Reader { srv: srv.clone(), id })
+    }
+}
+
+impl Drop for Reader {
+    fn drop(&mut self) {
+        self.srv.feed.remove_reader(self.id);
+    }
+}
+
+/// Writes FULLRESYNC and the snapshot; returns the socket, the offset the
+/// stream goes on from and the replica's place in the backlog, kept from
+/// the snapshot's instant on.
 fn send_snapshot(
-    srv: &Server,
+    srv: &Arc<Server>,
     mut sock: std::net::TcpStream,
     eof: bool,
     psync: bool,
-) -> io::Result<(std::net::TcpStream, u64)> {
+) -> io::Result<(std::net::TcpStream, u64, Reader)> {
     let _one = srv.persist.snapshot.lock().unwrap_or_else(|p| p.into_inner());
     let (head, offset, ids) = if srv.feed.is_proxy() {
         // A replica's snapshot is taken between two commands of its
@@ -197,6 +222,14 @@ fn send_snapshot(
             }
         };
         (head, offset, srv.repl.ids())
+    };
+    // The stream after the snapshot waits in the backlog while it is sent.
+    let reader = match Reader::add(srv, offset + 1) {
+        Some(r) => r,
+        None => {
+            srv.store.end_snapshot();
+            return Err(io::Error::other("the backlog moved past the snapshot's place"));
+        }
     };
     if psync {
         sock.write_all(format!("+FULLRESYNC {} {offset}\r\n", ids.replid).as_bytes())?;
@@ -240,7 +273,7 @@ fn send_snapshot(
         let _ = std::fs::remove_file(&tmp);
         r?;
     }
-    Ok((sock, offset))
+    Ok((sock, offset, reader))
 }
 
 /// Reads the replica's REPLCONF ACK lines.

@@ -222,14 +222,21 @@ impl Server {
 
     /// Tells the store which key events `notify-keyspace-events` and
     /// client tracking need; again whenever either changes.
+    /// Hands the feed its settings: `repl-backlog-size`, and how far a
+    /// replica may fall behind (`client-output-buffer-limit`).
+    pub(crate) fn configure_feed(&self) {
+        let size = self.settings.int("repl-backlog-size").unwrap_or(1 << 20).max(1) as usize;
+        self.feed.resize(size);
+        self.feed.set_limit(self.settings.replica_output_limit());
+    }
+
     /// Turns the replication stream on at the first replica (or at a
     /// replica's promotion); it stays on.
     pub(crate) fn start_feed(&self) {
         if self.feed.is_on() {
             return;
         }
-        let size = self.settings.int("repl-backlog-size").unwrap_or(1 << 20).max(1) as usize;
-        self.feed.resize(size);
+        self.configure_feed();
         // A replica's stream starts where it has applied its primary's.
         let _applying = lock(&self.repl.applying);
         self.feed.start(

@@ -133,9 +133,11 @@ impl KeyEvents {
         self.seq.load(Ordering::Relaxed)
     }
 
-    /// The numbers this thread took since the last call.
-    pub(crate) fn take_seqs(&self) -> Vec<u64> {
-        SEQS.with(|v| std::mem::take(&mut *v.borrow_mut()))
+    /// The numbers this thread took since the last call, into `out`
+    /// (emptied first), keeping the capacity of both.
+    pub(crate) fn take_seqs_into(&self, out: &mut Vec<u64>) {
+        out.clear();
+        SEQS.with(|v| out.append(&mut v.borrow_mut()));
     }
 
     /// Writes this thread made so far: a command wrote when this moved.

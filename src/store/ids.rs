@@ -47,8 +47,23 @@ thread_local! {
 }
 
 /// The numbers this thread took since the last call.
+#[cfg(test)]
 pub(crate) fn take_noted() -> Taken {
-    NOTED.with(|n| std::mem::take(&mut *n.borrow_mut()))
+    let mut t = Taken::default();
+    take_noted_into(&mut t);
+    t
+}
+
+/// The numbers this thread took since the last call, into `out`
+/// (emptied first), keeping the capacity of both.
+pub(crate) fn take_noted_into(out: &mut Taken) {
+    out.versions.clear();
+    out.handles.clear();
+    NOTED.with(|n| {
+        let mut n = n.borrow_mut();
+        out.versions.append(&mut n.versions);
+        out.handles.append(&mut n.handles);
+    });
 }
 
 #[derive(Debug, Default)]

@@ -34,7 +34,7 @@ pub use entry::Expiry;
 pub(crate) use entry::{Entry, Priority, Value};
 pub(crate) use events::{kinds as key_events, KeyEvents};
 pub use evict::EvictionPolicy;
-pub(crate) use ids::{take_noted, Id, Taken};
+pub(crate) use ids::{take_noted_into, Id, Taken};
 pub(crate) use item::{Item, ValueRef};
 pub(crate) use links::{DependError, TagMatch};
 pub use memory::Limits;

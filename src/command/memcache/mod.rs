@@ -159,7 +159,7 @@ impl Batch {
         self.run(srv, client, req, out);
         if srv.store.events().writes() != writes {
             if flush {
-                crate::command::propagate::gather_memcached(DB, vec![b"FLUSHDB".to_vec()]);
+                crate::command::propagate::gather_memcached(DB, &[b"FLUSHDB"]);
             }
             for key in keys {
                 crate::command::propagate::key_state(srv, DB, &key, self.now, retimed);
@@ -401,7 +401,7 @@ fn flush_all(srv: &Arc<Server>, delay: i64, now: u64) {
                 srv.store.flush_db(DB, false);
                 super::tracking::flushed(&srv);
                 if srv.feed.is_on() {
-                    crate::command::propagate::gather_memcached(DB, vec![b"FLUSHDB".to_vec()]);
+                    crate::command::propagate::gather_memcached(DB, &[b"FLUSHDB"]);
                     crate::command::propagate::submit(&srv);
                 }
             }
