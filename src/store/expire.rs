@@ -44,9 +44,17 @@ impl Store {
                 break;
             }
             let i = self.sweep_cursor.fetch_add(1, Ordering::Relaxed) % SHARDS;
-            let mut g = self.lock_index(i);
+            // A look does not copy the shard for a snapshot under way; a
+            // sweep, which writes, does.
+            let mut g = {
+                let _look = super::snapshot::reading(true);
+                self.lock_index(i)
+            };
             if !g.expiry_due(now) {
                 continue;
+            }
+            if self.snapshotting.load(Ordering::Acquire) {
+                g.copy_if_pending(self);
             }
             swept += 1;
             let before = self.bytes_before(&g);

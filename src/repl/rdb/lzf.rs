@@ -32,12 +32,58 @@ const HASH_LOG: u32 = 14;
 /// `lzf_decompress` (and so Redis) reads; it need not be byte for byte
 /// what liblzf's compressor writes.
 pub(crate) fn compress(input: &[u8], out: &mut Vec<u8>, max_out: usize) -> bool {
-    let start = out.len();
     if input.is_empty() {
         return false;
     }
-    // Positions + 1 of the last 3-byte sequence with each hash; 0 is none.
-    let mut table = vec![0u32; 1 << HASH_LOG];
+    TABLE.with(|t| compress_with(&mut t.borrow_mut(), input, out, max_out))
+}
+
+/// The hash table of [`compress`], one per thread: a snapshot compresses
+/// a million short strings, and clearing a table for each cost more than
+/// compressing them. An entry counts only in the call that wrote it.
+struct Table {
+    /// Per hash: the call's stamp in the high half, the position + 1 of
+    /// the last 3-byte sequence with that hash in the low half.
+    slots: Vec<u64>,
+    stamp: u32,
+}
+
+impl Table {
+    /// Starts a call: every entry of earlier calls reads as empty.
+    fn next_call(&mut self) {
+        self.stamp = self.stamp.wrapping_add(1);
+        if self.stamp == 0 {
+            self.slots.iter_mut().for_each(|e| *e = 0);
+            self.stamp = 1;
+        }
+    }
+
+    /// Position + 1 of the last sequence with hash `h` in this call; 0
+    /// for none.
+    fn get(&self, h: usize) -> usize {
+        let e = self.slots[h];
+        if (e >> 32) as u32 == self.stamp {
+            (e & 0xffff_ffff) as usize
+        } else {
+            0
+        }
+    }
+
+    fn set(&mut self, h: usize, pos_plus_one: usize) {
+        self.slots[h] = (self.stamp as u64) << 32 | pos_plus_one as u64;
+    }
+}
+
+thread_local! {
+    static TABLE: std::cell::RefCell<Table> = std::cell::RefCell::new(Table {
+        slots: vec![0; 1 << HASH_LOG],
+        stamp: 0,
+    });
+}
+
+fn compress_with(table: &mut Table, input: &[u8], out: &mut Vec<u8>, max_out: usize) -> bool {
+    let start = out.len();
+    table.next_call();
     let hash = |p: &[u8]| -> usize {
         let v = (p[0] as u32) << 16 | (p[1] as u32) << 8 | p[2] as u32;
         (v.wrapping_mul(2654435761) >> (32 - HASH_LOG)) as usize
@@ -46,8 +92,8 @@ pub(crate) fn compress(input: &[u8], out: &mut Vec<u8>, max_out: usize) -> bool 
     let mut ip = 0;
     while ip + MIN_MATCH <= input.len() {
         let h = hash(&input[ip..]);
-        let cand = table[h] as usize;
-        table[h] = (ip + 1) as u32;
+        let cand = table.get(h);
+        table.set(h, ip + 1);
         if cand > 0 {
             let r = cand - 1;
             let off = ip - r - 1;
@@ -76,7 +122,7 @@ pub(crate) fn compress(input: &[u8], out: &mut Vec<u8>, max_out: usize) -> bool 
                 let end = ip + len;
                 for p in end.saturating_sub(2).max(ip + 1)..end {
                     if p + MIN_MATCH <= input.len() {
-                        table[hash(&input[p..])] = (p + 1) as u32;
+                        table.set(hash(&input[p..]), p + 1);
                     }
                 }
                 ip = end;
@@ -218,6 +264,33 @@ mod tests {
         long.extend(std::iter::repeat_n(0u8, 1000));
         long.extend_from_within(0..600);
         round_trip(&long);
+    }
+
+    #[test]
+    fn output_does_not_depend_on_earlier_calls() {
+        let a = b"hello hello hello, world world world, hello world".to_vec();
+        let first = {
+            let mut out = Vec::new();
+            assert!(compress(&a, &mut out, a.len()));
+            out
+        };
+        // Other inputs leave entries behind in the thread's table.
+        for n in 0..50 {
+            let mut other = pseudo_random(200, n);
+            other.extend_from_slice(&a);
+            let mut out = Vec::new();
+            compress(&other, &mut out, other.len());
+        }
+        let mut again = Vec::new();
+        assert!(compress(&a, &mut again, a.len()));
+        assert_eq!(again, first);
+        let mut t = Table {
+            slots: vec![0; 1 << HASH_LOG],
+            stamp: u32::MAX,
+        };
+        t.set(3, 9);
+        t.next_call();
+        assert_eq!((t.stamp, t.get(3)), (1, 0), "the stamp wraps to a cleared table");
     }
 
     #[test]
