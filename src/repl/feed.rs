@@ -690,29 +690,27 @@ pub(crate) fn parse_ids_note(s: &[u8]) -> Option<(usize, Taken)> {
     Some((n, Taken { versions, handles }))
 }
 
-/// A command as a RESP multibulk.
-fn encode<A: AsRef<[u8]>>(out: &mut Vec<u8>, argv: &[A]) {
+/// A command as a RESP multibulk, handed to `put` piece by piece.
+fn encode_with<A: AsRef<[u8]>>(argv: &[A], mut put: impl FnMut(&[u8])) {
     let mut head = Head::default();
-    out.extend_from_slice(head.line(b'*', argv.len()));
+    put(head.line(b'*', argv.len()));
     for a in argv {
         let a = a.as_ref();
-        out.extend_from_slice(head.line(b'$', a.len()));
-        out.extend_from_slice(a);
-        out.extend_from_slice(b"\r\n");
+        put(head.line(b'$', a.len()));
+        put(a);
+        put(b"\r\n");
     }
 }
 
-/// [`encode`] at the end of the backlog; the bytes written.
+/// [`encode_with`] into a buffer.
+fn encode<A: AsRef<[u8]>>(out: &mut Vec<u8>, argv: &[A]) {
+    encode_with(argv, |b| out.extend_from_slice(b));
+}
+
+/// [`encode_with`] at the end of the backlog; the bytes written.
 fn encode_to<A: AsRef<[u8]>>(out: &mut VecDeque<u8>, argv: &[A]) -> usize {
-    let mut head = Head::default();
     let before = out.len();
-    out.extend(head.line(b'*', argv.len()));
-    for a in argv {
-        let a = a.as_ref();
-        out.extend(head.line(b'$', a.len()));
-        out.extend(a);
-        out.extend(b"\r\n");
-    }
+    encode_with(argv, |b| out.extend(b));
     out.len() - before
 }
 

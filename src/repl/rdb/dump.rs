@@ -17,10 +17,15 @@ use crate::store::{Value, ValueRef};
 pub(crate) fn payload(v: ValueRef<'_>, compress: bool) -> Vec<u8> {
     let mut out = vec![type_of(v)];
     put_value(&mut out, v, compress);
-    out.extend_from_slice(&RDB_VERSION.to_le_bytes());
-    let crc = CRC64.checksum(&out);
-    out.extend_from_slice(&crc.to_le_bytes());
+    put_footer(&mut out);
     out
+}
+
+/// Ends a payload: the RDB version, then a CRC-64 of all before it.
+fn put_footer(out: &mut Vec<u8>) {
+    out.extend_from_slice(&RDB_VERSION.to_le_bytes());
+    let crc = CRC64.checksum(out);
+    out.extend_from_slice(&crc.to_le_bytes());
 }
 
 /// Why RESTORE refused a payload, in Redis's two cases.
@@ -72,9 +77,7 @@ pub(crate) fn functions_payload<'a>(codes: impl IntoIterator<Item = &'a [u8]>, c
         out.push(opcodes::FUNCTION2);
         put_string(&mut out, code, compress);
     }
-    out.extend_from_slice(&RDB_VERSION.to_le_bytes());
-    let crc = CRC64.checksum(&out);
-    out.extend_from_slice(&crc.to_le_bytes());
+    put_footer(&mut out);
     out
 }
 
